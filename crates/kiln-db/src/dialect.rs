@@ -1,0 +1,172 @@
+//! Every SQL difference between the supported databases lives here.
+
+/// The SQL dialect of a [`crate::Db`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// Storage class of a collection field's column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Text, `''` when empty (text, email, url, editor, date, password, single select/relation/file).
+    Text,
+    /// A number, `0` when empty.
+    Number,
+    /// A boolean, false when empty.
+    Bool,
+    /// A JSON document or NULL (json field).
+    Json,
+    /// A JSON array, `[]` when empty (multi select/relation/file).
+    JsonArray,
+    /// A JSON object with lon/lat (geoPoint).
+    GeoPoint,
+}
+
+impl Dialect {
+    /// Quotes an identifier. Names are validated before they get here; quoting is a second fence.
+    pub fn quote(self, name: &str) -> String {
+        let mut s = String::with_capacity(name.len() + 2);
+        s.push('"');
+        for c in name.chars() {
+            if c == '"' {
+                s.push('"');
+            }
+            s.push(c);
+        }
+        s.push('"');
+        s
+    }
+
+    /// Placeholder for the `n`-th (1-based) bound parameter.
+    pub fn placeholder(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("?{n}"),
+            Dialect::Postgres => format!("${n}"),
+        }
+    }
+
+    /// Column definition (type, default, constraint) for a field column.
+    pub fn column_def(self, kind: ColumnKind) -> &'static str {
+        match (self, kind) {
+            (Dialect::Sqlite, ColumnKind::Text) => "TEXT DEFAULT '' NOT NULL",
+            (Dialect::Sqlite, ColumnKind::Number) => "NUMERIC DEFAULT 0 NOT NULL",
+            (Dialect::Sqlite, ColumnKind::Bool) => "BOOLEAN DEFAULT FALSE NOT NULL",
+            (Dialect::Sqlite, ColumnKind::Json) => "JSON DEFAULT NULL",
+            (Dialect::Sqlite, ColumnKind::JsonArray) => "JSON DEFAULT '[]' NOT NULL",
+            (Dialect::Sqlite, ColumnKind::GeoPoint) => "JSON DEFAULT '{\"lon\":0,\"lat\":0}' NOT NULL",
+            (Dialect::Postgres, ColumnKind::Text) => "TEXT DEFAULT '' NOT NULL",
+            (Dialect::Postgres, ColumnKind::Number) => "DOUBLE PRECISION DEFAULT 0 NOT NULL",
+            (Dialect::Postgres, ColumnKind::Bool) => "BOOLEAN DEFAULT FALSE NOT NULL",
+            (Dialect::Postgres, ColumnKind::Json) => "JSONB DEFAULT NULL",
+            (Dialect::Postgres, ColumnKind::JsonArray) => "JSONB DEFAULT '[]' NOT NULL",
+            (Dialect::Postgres, ColumnKind::GeoPoint) => "JSONB DEFAULT '{\"lon\":0,\"lat\":0}' NOT NULL",
+        }
+    }
+
+    /// The primary-key column definition of every collection table.
+    pub fn id_column_def(self) -> &'static str {
+        "TEXT PRIMARY KEY DEFAULT ('r' || lower(hex(randomblob(7)))) NOT NULL"
+    }
+
+    /// Case-insensitive LIKE with `\` as escape character.
+    pub fn like(self, lhs: &str, rhs: &str, negate: bool) -> String {
+        let not = if negate { "NOT " } else { "" };
+        match self {
+            Dialect::Sqlite => format!("{lhs} {not}LIKE {rhs} ESCAPE '\\'"),
+            Dialect::Postgres => format!("({lhs})::text {not}ILIKE {rhs} ESCAPE '\\'"),
+        }
+    }
+
+    /// `FROM … WHERE 1=1` enumerating the items of a JSON array column as `{alias}.value`; a
+    /// non-array value is treated as a one-item array so that single→multi field changes read.
+    pub fn json_each_source(self, column: &str, alias: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!(
+                "FROM json_each(CASE WHEN json_valid({column}) AND json_type({column}) = 'array' THEN {column} ELSE json_array({column}) END) {alias} WHERE 1=1"
+            ),
+            Dialect::Postgres => format!(
+                "FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof({column}::jsonb) = 'array' THEN {column}::jsonb ELSE jsonb_build_array({column}) END) {alias}(value) WHERE 1=1"
+            ),
+        }
+    }
+
+    /// Number of items of a JSON array column (0 for anything else).
+    pub fn json_array_length(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!(
+                "(CASE WHEN json_valid({column}) AND json_type({column}) = 'array' THEN json_array_length({column}) ELSE 0 END)"
+            ),
+            Dialect::Postgres => format!(
+                "(CASE WHEN jsonb_typeof({column}::jsonb) = 'array' THEN jsonb_array_length({column}::jsonb) ELSE 0 END)"
+            ),
+        }
+    }
+
+    /// Reads a JSON path (keys only, already validated as identifiers) from a JSON column.
+    pub fn json_extract(self, column: &str, keys: &[&str]) -> String {
+        match self {
+            Dialect::Sqlite => {
+                let mut path = String::from("$");
+                for k in keys {
+                    path.push('.');
+                    path.push_str(k);
+                }
+                format!("json_extract({column}, '{path}')")
+            }
+            Dialect::Postgres => format!("({column}::jsonb #>> '{{{}}}')", keys.join(",")),
+        }
+    }
+
+    /// Great-circle distance in kilometres (haversine) between two points.
+    pub fn geo_distance(self, lon_a: &str, lat_a: &str, lon_b: &str, lat_b: &str) -> String {
+        format!(
+            "(6371 * acos(min(1.0, max(-1.0, cos(radians({lat_a})) * cos(radians({lat_b})) * cos(radians({lon_b}) - radians({lon_a})) + sin(radians({lat_a})) * sin(radians({lat_b}))))))"
+        )
+    }
+
+    /// SQLite's `strftime(format, value, modifiers…)`.
+    pub fn strftime(self, format: &str, value: &str, modifiers: &[String]) -> String {
+        match self {
+            Dialect::Sqlite => {
+                let mut s = format!("strftime({format}, {value}");
+                for m in modifiers {
+                    s.push_str(", ");
+                    s.push_str(m);
+                }
+                s.push(')');
+                s
+            }
+            // PostgreSQL gets a compatible function installed by the PostgreSQL backend.
+            Dialect::Postgres => {
+                let mut s = format!("kiln_strftime({format}, {value}");
+                for m in modifiers {
+                    s.push_str(", ");
+                    s.push_str(m);
+                }
+                s.push(')');
+                s
+            }
+        }
+    }
+
+    /// String concatenation.
+    pub fn concat(self, parts: &[&str]) -> String {
+        parts.join(" || ")
+    }
+
+    /// Expression ordering rows randomly.
+    pub fn random(self) -> &'static str {
+        "RANDOM()"
+    }
+
+    /// Expression ordering rows by insertion.
+    pub fn rowid(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "_rowid_",
+            Dialect::Postgres => "ctid",
+        }
+    }
+}
+

@@ -1,0 +1,194 @@
+//! SQLite: one writer thread, a pool of read-only connections.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::{Conn, DbError, Dialect};
+
+/// Tuning of the SQLite connections.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// Idle read-only connections kept open; more are opened under load and closed after.
+    pub max_idle_readers: usize,
+    /// How long a statement waits for a lock before failing with [`DbError::Busy`].
+    pub busy_timeout_ms: u32,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions { max_idle_readers: 8, busy_timeout_ms: 10_000 }
+    }
+}
+
+type Job = Box<dyn FnOnce(&Connection) + Send>;
+
+struct Inner {
+    path: PathBuf,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    readers: Mutex<Vec<Connection>>,
+    opts: SqliteOptions,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// A database handle; cheap to clone, shared by the whole app.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+impl Db {
+    /// Opens (creating if needed) the SQLite database at `path` in WAL mode and starts its writer
+    /// thread. Fails with [`DbError::Open`] for an unwritable location and [`DbError::Corrupt`]
+    /// for a file that is not a database.
+    pub fn open_sqlite(path: &Path, opts: SqliteOptions) -> Result<Db, DbError> {
+        let writer = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| DbError::Open(format!("{}: {e}", path.display())))?;
+        writer.busy_timeout(std::time::Duration::from_millis(opts.busy_timeout_ms as u64))?;
+        // The first statement touches the file header: a non-database fails here, clearly.
+        writer
+            .query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+            .map_err(DbError::from)?;
+        writer.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = -16000;
+             PRAGMA journal_size_limit = 200000000;",
+        )?;
+        writer.set_prepared_statement_cache_capacity(128);
+
+        let (tx, rx) = mpsc::channel::<Job>();
+        let handle = std::thread::Builder::new()
+            .name("kiln-sqlite-writer".into())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    job(&writer);
+                }
+                let _ = writer.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);");
+            })
+            .map_err(|e| DbError::Open(format!("cannot start the writer thread: {e}")))?;
+
+        Ok(Db {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                jobs: Mutex::new(Some(tx)),
+                readers: Mutex::new(Vec::new()),
+                opts,
+                writer: Mutex::new(Some(handle)),
+            }),
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    fn open_reader(&self) -> Result<Connection, DbError> {
+        let c = Connection::open_with_flags(
+            &self.inner.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        c.busy_timeout(std::time::Duration::from_millis(self.inner.opts.busy_timeout_ms as u64))?;
+        c.execute_batch("PRAGMA query_only = ON; PRAGMA temp_store = MEMORY;")?;
+        c.set_prepared_statement_cache_capacity(128);
+        Ok(c)
+    }
+
+    /// Runs `f` on a read-only connection, inline on the calling thread. It sees every write
+    /// committed before it started.
+    pub fn read<R, E: From<DbError>>(&self, f: impl FnOnce(&Conn<'_>) -> Result<R, E>) -> Result<R, E> {
+        let pooled = self.inner.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => self.open_reader()?,
+        };
+        let result = f(&Conn { inner: &conn, dialect: Dialect::Sqlite });
+        let mut pool = self.inner.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < self.inner.opts.max_idle_readers && conn.is_autocommit() {
+            pool.push(conn);
+        }
+        result
+    }
+
+    fn submit(&self, job: Job) -> Result<(), DbError> {
+        let guard = self.inner.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        match guard.as_ref() {
+            Some(tx) => tx.send(job).map_err(|_| DbError::Closed),
+            None => Err(DbError::Closed),
+        }
+    }
+
+    /// Runs `f` on the writer thread inside `BEGIN IMMEDIATE … COMMIT`. An `Err` (or a panic)
+    /// rolls everything back. When this returns `Ok`, the transaction is committed to the WAL and
+    /// survives a crash of the process.
+    pub async fn write<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&Conn<'_>) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit(Box::new(move |c| {
+            let _ = tx.send(run_in_tx(c, f));
+        }))?;
+        rx.await.map_err(|_| DbError::Closed)?
+    }
+
+    /// [`Db::write`] for synchronous callers (CLI commands, start-up migrations).
+    pub fn write_blocking<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&Conn<'_>) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.submit(Box::new(move |c| {
+            let _ = tx.send(run_in_tx(c, f));
+        }))?;
+        rx.recv().map_err(|_| DbError::Closed)?
+    }
+
+    /// Stops the writer after the queued writes and checkpoints the WAL. Later writes fail with
+    /// [`DbError::Closed`].
+    pub fn close(&self) {
+        self.inner.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.inner.readers.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        if let Some(h) = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn run_in_tx<R, E: From<DbError>>(c: &Connection, f: impl FnOnce(&Conn<'_>) -> Result<R, E>) -> Result<R, E> {
+    c.execute_batch("BEGIN IMMEDIATE").map_err(DbError::from)?;
+    let outcome = catch_unwind(AssertUnwindSafe(|| f(&Conn { inner: c, dialect: Dialect::Sqlite })));
+    match outcome {
+        Ok(Ok(r)) => match c.execute_batch("COMMIT") {
+            Ok(()) => Ok(r),
+            Err(e) => {
+                let _ = c.execute_batch("ROLLBACK");
+                Err(DbError::from(e).into())
+            }
+        },
+        Ok(Err(e)) => {
+            let _ = c.execute_batch("ROLLBACK");
+            Err(e)
+        }
+        Err(_) => {
+            let _ = c.execute_batch("ROLLBACK");
+            Err(DbError::Sqlite("a write transaction panicked and was rolled back".into()).into())
+        }
+    }
+}

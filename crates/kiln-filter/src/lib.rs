@@ -1,0 +1,28 @@
+//! Kiln's filter and rule language (PocketBase-compatible).
+//!
+//! Text → [`parse`] → [`Expr`] → [`compile`] → [`Sql`] (SQL text with numbered placeholders plus the
+//! list of bound values). User-supplied text never becomes SQL text: literals always become bound
+//! parameters and identifiers are resolved by a [`Resolver`] supplied by the caller (kiln-core), which
+//! knows the collections. This crate knows nothing about collections, HTTP or any database driver.
+
+pub mod ast;
+mod compile;
+mod datetime;
+pub mod error;
+mod lexer;
+mod parser;
+
+pub use ast::{Expr, Ident, Literal, Op, Operand};
+pub use compile::{compile, CompileOptions, Multi, Resolved, Resolver, Sql, SqlBuilder, SqlDialect};
+pub use error::FilterError;
+pub use parser::{parse, Limits};
+
+/// A value bound to a placeholder. Converted to the driver's type by the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
