@@ -1,0 +1,111 @@
+// Starts a real `kiln serve` (or any binary with the same CLI, e.g. PocketBase) for the SDK tests.
+//
+//   KILN_BIN  path to the server binary (default: <repo>/target/release/kiln)
+//
+// The binary must understand `superuser upsert EMAIL PASS --dir D` and `serve --http ADDR --dir D`.
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SUPERUSER = { email: 'admin@example.com', password: 'Passw0rd!2345' };
+
+const START_TIMEOUT_MS = 20_000;
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Creates a temp data dir, upserts the superuser, spawns the server and waits for /api/health.
+ * Returns { url, root, dir, bin, logs(), stop({ keep }) }; `dir` is the data dir inside the temp dir `root`.
+ */
+export async function startServer() {
+  const bin = process.env.KILN_BIN ? resolve(process.env.KILN_BIN) : join(REPO, 'target', 'release', 'kiln');
+  if (!existsSync(bin)) {
+    throw new Error(`server binary not found: ${bin} (run \`cargo build --release -p kiln\` or set KILN_BIN)`);
+  }
+  // <tmp>/data is the data dir; PocketBase puts pb_migrations/ and pb_hooks/ beside it (in <tmp>),
+  // so nothing leaks out of the per-run temp dir.
+  const root = mkdtempSync(join(tmpdir(), 'kiln-sdk-'));
+  const dir = join(root, 'data');
+  const stderrPath = join(root, 'server.stderr.log');
+  const stdoutPath = join(root, 'server.stdout.log');
+
+  const up = spawnSync(bin, ['superuser', 'upsert', SUPERUSER.email, SUPERUSER.password, '--dir', dir], {
+    encoding: 'utf8',
+    timeout: START_TIMEOUT_MS,
+  });
+  if (up.status !== 0) {
+    throw new Error(`\`superuser upsert\` failed (status ${up.status}, ${up.error ?? ''}):\n${up.stdout}\n${up.stderr}`);
+  }
+
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(bin, ['serve', '--http', `127.0.0.1:${port}`, '--dir', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stderrFile = createWriteStream(stderrPath);
+  const stdoutFile = createWriteStream(stdoutPath);
+  child.stderr.pipe(stderrFile);
+  child.stdout.pipe(stdoutFile);
+
+  let exited = null;
+  const exitPromise = new Promise((r) => child.on('exit', (code, signal) => { exited = { code, signal }; r(exited); }));
+  // Last resort: never leave a server behind if the test process dies.
+  const killOnExit = () => { if (!exited) child.kill('SIGKILL'); };
+  process.on('exit', killOnExit);
+
+  const logs = () => {
+    const read = (p) => (existsSync(p) ? readFileSync(p, 'utf8') : '');
+    return `--- server stderr (${stderrPath}) ---\n${read(stderrPath)}--- server stdout (${stdoutPath}) ---\n${read(stdoutPath)}`;
+  };
+
+  const stop = async ({ keep = false } = {}) => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5_000);
+      await exitPromise;
+      clearTimeout(t);
+    }
+    process.off('exit', killOnExit);
+    await Promise.all([new Promise((r) => stderrFile.end(r)), new Promise((r) => stdoutFile.end(r))]);
+    if (!keep) rmSync(root, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (exited) {
+      const msg = `server exited early (${JSON.stringify(exited)})\n${logs()}`;
+      await stop({ keep: true });
+      throw new Error(msg);
+    }
+    try {
+      const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(1_000) });
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      const msg = `server did not answer GET /api/health with 200 within ${START_TIMEOUT_MS} ms\n${logs()}`;
+      await stop({ keep: true });
+      throw new Error(msg);
+    }
+    await sleep(100);
+  }
+
+  return { url, root, dir, bin, logs, stop };
+}
