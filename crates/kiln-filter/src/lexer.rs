@@ -99,7 +99,9 @@ fn is_join_char(c: char) -> bool {
 fn is_valid_ident(s: &str) -> bool {
     match (s.chars().next(), s.chars().last()) {
         (Some(first), Some(last)) => {
-            !matches!(last, '.' | ':') && !(s.len() == 1 && matches!(first, '@' | '_' | '#'))
+            let ends_with_combiner = matches!(last, '.' | ':');
+            let lone_special = s.len() == 1 && matches!(first, '@' | '_' | '#');
+            !ends_with_combiner && !lone_special
         }
         _ => false,
     }
@@ -221,9 +223,7 @@ impl<'a> Lexer<'a> {
         let start = self.pos;
         let mut had_dot = false;
         while let Some(c) = self.peek_char() {
-            let ok = c.is_ascii_digit()
-                || (c == '-' && self.pos == start)
-                || (c == '.' && !had_dot);
+            let ok = c.is_ascii_digit() || (c == '-' && self.pos == start) || (c == '.' && !had_dot);
             if !ok {
                 break;
             }

@@ -11,11 +11,14 @@ mod datetime;
 pub mod error;
 mod lexer;
 mod parser;
+mod sqlgen;
 
-pub use ast::{Expr, Ident, Literal, Op, Operand};
-pub use compile::{compile, CompileOptions, Multi, Resolved, Resolver, Sql, SqlBuilder, SqlDialect};
+pub use ast::{Expr, Ident, Literal, Op, OpKind, Operand};
+pub use compile::{compile, compile_text, CompileOptions, Multi, Resolved, Resolver, Sql, SqlBuilder, SqlDialect};
 pub use error::FilterError;
-pub use parser::{parse, Limits};
+pub use lexer::quote_text;
+pub use parser::{parse, Limits, MAX_DEPTH, MAX_FUNC_DEPTH};
+pub use sqlgen::like_pattern;
 
 /// A value bound to a placeholder. Converted to the driver's type by the caller.
 #[derive(Debug, Clone, PartialEq)]

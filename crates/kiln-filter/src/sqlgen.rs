@@ -1,0 +1,358 @@
+//! SQL generation for one comparison: operand values, PocketBase's null/empty rules, LIKE
+//! patterns, and the quantification over multi-valued operands.
+//!
+//! Nothing here sees user text: literals were bound by the compiler before and arrive as
+//! placeholders; the only SQL constants written here are fixed (`''`, `NULL`, `'%'`, `1=0`, ...).
+
+use crate::ast::{Op, OpKind};
+use crate::compile::SqlDialect;
+
+/// What is known about an operand's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The `null` literal: `''` in `=`/`!=`, SQL `NULL` elsewhere (as PocketBase).
+    Null,
+    /// The stand-in for an empty multi-valued set: `''` in `=`/`!=` and `~`, `NULL` in ordering
+    /// comparisons and function arguments.
+    EmptySet,
+    /// Known to be the empty text; `sql` is `''` or the placeholder of a bound `''`.
+    EmptyText,
+    /// Known to be non-NULL and non-empty (bound literal, macro, known parameter).
+    NonEmpty,
+    /// A column or expression; `nullable` unless the resolver said `no_coalesce`.
+    Unknown { nullable: bool },
+}
+
+/// One rendered operand.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Val {
+    pub sql: String,
+    pub kind: Kind,
+    /// `sql` already is a complete LIKE pattern (used on the right of `~`/`!~`).
+    pub like_ready: bool,
+}
+
+impl Val {
+    pub(crate) fn new(sql: impl Into<String>, kind: Kind) -> Val {
+        Val { sql: sql.into(), kind, like_ready: false }
+    }
+
+    pub(crate) fn like_ready(sql: impl Into<String>, kind: Kind) -> Val {
+        Val { sql: sql.into(), kind, like_ready: true }
+    }
+
+    fn empty_set() -> Val {
+        Val::new("NULL", Kind::EmptySet)
+    }
+
+    fn is_empty(&self) -> bool {
+        matches!(self.kind, Kind::Null | Kind::EmptySet | Kind::EmptyText)
+    }
+
+    /// The SQL of the value in `=`/`!=`: null-ish stand-ins read as `''`.
+    fn eq_sql(&self) -> &str {
+        match self.kind {
+            Kind::Null | Kind::EmptySet => "''",
+            _ => &self.sql,
+        }
+    }
+
+    /// The SQL of the value as a function argument or in `<`, `>`...: null-ish reads as `NULL`.
+    pub(crate) fn arg_sql(&self) -> &str {
+        match self.kind {
+            Kind::Null | Kind::EmptySet => "NULL",
+            _ => &self.sql,
+        }
+    }
+}
+
+/// A compiled operand, rendered once per assignment of its multi-valued sources (each source is
+/// either enumerated, or replaced by the empty-set stand-in).
+#[derive(Debug, Clone)]
+pub(crate) enum COp {
+    Val(Val),
+    /// One item of source `src`.
+    Item {
+        src: usize,
+        item: Val,
+    },
+    /// `geoDistance(lonA, latA, lonB, latB)`.
+    Geo(Vec<COp>),
+    /// `strftime(format, [value], modifiers...)`; format and modifiers are placeholders.
+    Strftime {
+        format: String,
+        value: Option<Box<COp>>,
+        mods: Vec<String>,
+    },
+}
+
+/// A multi-valued source of a comparison.
+#[derive(Debug, Clone)]
+pub(crate) struct Src {
+    /// `FROM ... WHERE ...`.
+    pub from: String,
+    /// Always quantified with "any" (geoDistance arguments, as PocketBase).
+    pub any_only: bool,
+}
+
+impl COp {
+    fn render(&self, d: &dyn SqlDialect, empty: &[bool]) -> Val {
+        match self {
+            COp::Val(v) => v.clone(),
+            COp::Item { src, item } => {
+                if empty.get(*src).copied().unwrap_or(false) {
+                    Val::empty_set()
+                } else {
+                    item.clone()
+                }
+            }
+            COp::Geo(args) => {
+                let a: Vec<Val> = args.iter().map(|a| a.render(d, empty)).collect();
+                let s = |i: usize| a.get(i).map(|v| v.arg_sql().to_string()).unwrap_or_else(|| "NULL".into());
+                Val::new(d.geo_distance(&s(0), &s(1), &s(2), &s(3)), Kind::Unknown { nullable: true })
+            }
+            COp::Strftime { format, value, mods } => {
+                let v = match value {
+                    Some(v) => v.render(d, empty).arg_sql().to_string(),
+                    None => "'now'".to_string(),
+                };
+                Val::new(d.strftime(format, &v, mods), Kind::Unknown { nullable: true })
+            }
+        }
+    }
+}
+
+/// A whole comparison ready to be rendered.
+pub(crate) struct Comparison {
+    pub left: COp,
+    pub op: Op,
+    pub right: COp,
+    pub srcs: Vec<Src>,
+}
+
+impl Comparison {
+    /// The boolean SQL of the comparison, parenthesised.
+    pub(crate) fn sql(&self, d: &dyn SqlDialect) -> String {
+        let mut empty = vec![false; self.srcs.len()];
+        self.quantify(d, 0, &mut empty).0
+    }
+
+    /// Quantifies sources `i..` (outermost first). Returns the SQL and, when it is a constant
+    /// that the SQL engine would compute anyway, its value (used only to simplify the empty-set
+    /// branch; the SQL it replaces references no placeholder that is not also referenced by the
+    /// item branch).
+    fn quantify(&self, d: &dyn SqlDialect, i: usize, empty: &mut Vec<bool>) -> (String, Option<bool>) {
+        let Some(src) = self.srcs.get(i) else {
+            let l = self.left.render(d, empty);
+            let r = self.right.render(d, empty);
+            return leaf(d, &l, self.op, &r);
+        };
+        empty[i] = false;
+        let (item_sql, _) = self.quantify(d, i + 1, empty);
+        empty[i] = true;
+        let (empty_sql, konst) = self.quantify(d, i + 1, empty);
+        empty[i] = false;
+        let from = &src.from;
+        let sql = if self.op.any || src.any_only {
+            // some item matches; or there is no item and the empty value matches
+            let some = format!("EXISTS (SELECT 1 {from} AND {item_sql})");
+            match konst {
+                Some(true) => format!("({some} OR NOT EXISTS (SELECT 1 {from}))"),
+                Some(false) => format!("({some})"),
+                None => format!("({some} OR (NOT EXISTS (SELECT 1 {from}) AND {empty_sql}))"),
+            }
+        } else {
+            // no item fails (an unknown/NULL result fails); and if there is no item, the empty
+            // value matches
+            let none_fails = format!("NOT EXISTS (SELECT 1 {from} AND NOT COALESCE({item_sql}, 1=0))");
+            match konst {
+                Some(true) => format!("({none_fails})"),
+                Some(false) => format!("(EXISTS (SELECT 1 {from}) AND {none_fails})"),
+                None => format!("({none_fails} AND (EXISTS (SELECT 1 {from}) OR {empty_sql}))"),
+            }
+        };
+        (sql, None)
+    }
+}
+
+/// One comparison of two single values.
+///
+/// The constant is reported where SQL yields a known result: `=`/`!=` between known values, and
+/// NULL (reported as `false`) for an ordering comparison or LIKE with a `NULL` operand.
+fn leaf(d: &dyn SqlDialect, l: &Val, op: Op, r: &Val) -> (String, Option<bool>) {
+    let is_null = |v: &Val| matches!(v.kind, Kind::Null | Kind::EmptySet);
+    let ord = |sym: &str| {
+        let konst = if is_null(l) || is_null(r) { Some(false) } else { None };
+        (format!("({} {sym} {})", l.arg_sql(), r.arg_sql()), konst)
+    };
+    // in LIKE an empty set reads as '' (see `like`), `null` as NULL
+    let like_konst = if l.kind == Kind::Null || (r.kind == Kind::Null && !r.like_ready) { Some(false) } else { None };
+    match op.kind {
+        OpKind::Eq => equality(l, r, false),
+        OpKind::Neq => equality(l, r, true),
+        OpKind::Gt => ord(">"),
+        OpKind::Gte => ord(">="),
+        OpKind::Lt => ord("<"),
+        OpKind::Lte => ord("<="),
+        OpKind::Like => (format!("({})", like(d, l, r, false)), like_konst),
+        OpKind::NotLike => (format!("({})", like(d, l, r, true)), like_konst),
+    }
+}
+
+fn like(d: &dyn SqlDialect, l: &Val, r: &Val, negate: bool) -> String {
+    let lhs = match l.kind {
+        Kind::EmptySet => "''",
+        _ => l.arg_sql(),
+    };
+    let rhs = if r.like_ready {
+        r.sql.clone()
+    } else {
+        match r.kind {
+            Kind::EmptySet => "'%%'".to_string(),
+            _ => d.concat(&["'%'", r.arg_sql(), "'%'"]),
+        }
+    };
+    d.like(lhs, &rhs, negate)
+}
+
+/// `=` / `!=` with PocketBase's rules: NULL and `''` are the same value, and comparisons are
+/// written so that they never yield NULL.
+fn equality(l: &Val, r: &Val, neq: bool) -> (String, Option<bool>) {
+    let op = if neq { "!=" } else { "=" };
+    let plain = || format!("({} {op} {})", l.eq_sql(), r.eq_sql());
+    let nullable = |v: &Val| matches!(v.kind, Kind::Unknown { nullable: true });
+    let known = |v: &Val| v.is_empty() || v.kind == Kind::NonEmpty;
+
+    // both known: the engine computes a constant, and so do we
+    if known(l) && known(r) {
+        let konst = match (l.is_empty(), r.is_empty()) {
+            (true, true) => Some(!neq),
+            (false, false) => None,
+            _ => Some(neq),
+        };
+        return (plain(), konst);
+    }
+    // one side empty, the other a nullable expression x: `x = '' OR x IS NULL`
+    if l.is_empty() && nullable(r) || r.is_empty() && nullable(l) {
+        let x = if nullable(r) { &r.sql } else { &l.sql };
+        let sql = if neq {
+            format!("({} != {} AND {x} IS NOT NULL)", l.eq_sql(), r.eq_sql())
+        } else {
+            format!("({} = {} OR {x} IS NULL)", l.eq_sql(), r.eq_sql())
+        };
+        return (sql, None);
+    }
+    // one side known non-empty: a NULL on the other side can only make `!=` true
+    if l.kind == Kind::NonEmpty || r.kind == Kind::NonEmpty {
+        let other = if l.kind == Kind::NonEmpty { r } else { l };
+        if neq && nullable(other) {
+            return (format!("({} != {} OR {} IS NULL)", l.eq_sql(), r.eq_sql(), other.sql), None);
+        }
+        return (plain(), None);
+    }
+    // two expressions: COALESCE the nullable ones
+    let side = |v: &Val| {
+        if nullable(v) {
+            format!("COALESCE({}, '')", v.sql)
+        } else {
+            v.eq_sql().to_string()
+        }
+    };
+    (format!("({} {op} {})", side(l), side(r)), None)
+}
+
+/// The LIKE pattern PocketBase binds for a `~`/`!~` right operand: the text as it is if it
+/// contains an unescaped `%`, otherwise the text with `\`, `%` and `_` escaped by `\` (unless
+/// already escaped) and wrapped in `%...%` ("contains").
+pub fn like_pattern(text: &str) -> String {
+    if contains_unescaped(text, '%') {
+        return text.to_string();
+    }
+    let special = |c: char| matches!(c, '\\' | '%' | '_');
+    let mut out = String::with_capacity(text.len() + 4);
+    out.push('%');
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars.peek() {
+            // an existing escape pair is kept
+            Some(&next) if c == '\\' && special(next) => {
+                out.push(c);
+                out.push(next);
+                chars.next();
+            }
+            _ if special(c) => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push('%');
+    out
+}
+
+/// Whether `ch` occurs in `s` without a preceding (itself unescaped) backslash.
+fn contains_unescaped(s: &str, ch: char) -> bool {
+    let mut escaped = false;
+    for c in s.chars() {
+        if c == ch && !escaped {
+            return true;
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(sql: &str) -> Val {
+        Val::new(sql, Kind::Unknown { nullable: true })
+    }
+    fn nn(sql: &str) -> Val {
+        Val::new(sql, Kind::Unknown { nullable: false })
+    }
+    fn k(sql: &str) -> Val {
+        Val::new(sql, Kind::NonEmpty)
+    }
+    fn null() -> Val {
+        Val::new("NULL", Kind::Null)
+    }
+    fn et() -> Val {
+        Val::new("''", Kind::EmptyText)
+    }
+
+    #[test]
+    fn equality_rules() {
+        assert_eq!(equality(&null(), &et(), false), ("('' = '')".into(), Some(true)));
+        assert_eq!(equality(&null(), &et(), true), ("('' != '')".into(), Some(false)));
+        assert_eq!(equality(&k("?1"), &null(), false), ("(?1 = '')".into(), Some(false)));
+        assert_eq!(equality(&k("?1"), &k("?2"), true), ("(?1 != ?2)".into(), None));
+        assert_eq!(equality(&u("a"), &null(), false).0, "(a = '' OR a IS NULL)");
+        assert_eq!(equality(&et(), &u("a"), true).0, "('' != a AND a IS NOT NULL)");
+        assert_eq!(equality(&nn("n"), &null(), false).0, "(n = '')");
+        assert_eq!(equality(&u("a"), &k("?1"), false).0, "(a = ?1)");
+        assert_eq!(equality(&u("a"), &k("?1"), true).0, "(a != ?1 OR a IS NULL)");
+        assert_eq!(equality(&nn("n"), &k("?1"), true).0, "(n != ?1)");
+        assert_eq!(equality(&u("a"), &u("b"), false).0, "(COALESCE(a, '') = COALESCE(b, ''))");
+        assert_eq!(equality(&u("a"), &nn("n"), true).0, "(COALESCE(a, '') != n)");
+        assert_eq!(equality(&nn("m"), &nn("n"), false).0, "(m = n)");
+    }
+
+    #[test]
+    fn like_patterns() {
+        assert_eq!(like_pattern("abc"), "%abc%");
+        assert_eq!(like_pattern(""), "%%");
+        assert_eq!(like_pattern("a_b"), r"%a\_b%");
+        assert_eq!(like_pattern("__"), r"%\_\_%");
+        assert_eq!(like_pattern(r"a\b"), r"%a\\b%");
+        assert_eq!(like_pattern(r"a\_b"), r"%a\_b%");
+        assert_eq!(like_pattern(r"50\%"), r"%50\%%");
+        assert_eq!(like_pattern("a%"), "a%");
+        assert_eq!(like_pattern("%a_"), "%a_");
+        assert_eq!(like_pattern(r"\\%"), r"\\%");
+        assert_eq!(like_pattern(r"a\"), r"%a\\%");
+        assert_eq!(like_pattern("ü_😀"), r"%ü\_😀%");
+    }
+}
