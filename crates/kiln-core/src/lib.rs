@@ -1,1 +1,19 @@
-//! core
+//! Kiln's application core: collections, fields, records, API rules, authentication and tokens.
+//!
+//! Nothing here knows HTTP: handlers in kiln-http translate requests into [`RequestInfo`] and
+//! calls on [`App`], and map [`CoreError`] to PocketBase's envelope.
+
+pub mod app;
+pub mod auth;
+pub mod collections;
+pub mod datetime;
+pub mod error;
+pub mod ids;
+pub mod records;
+pub mod request;
+pub mod rules;
+pub mod schema;
+
+pub use app::{App, AppConfig, OpenError};
+pub use error::{Action, CoreError, FieldError, FieldErrors};
+pub use request::RequestInfo;

@@ -129,4 +129,13 @@ impl<'a> Conn<'a> {
             }
         }
     }
+
+    /// Runs `f` inside a savepoint and always undoes its changes, returning its result. Used to
+    /// test a rule against a row that is not to be kept.
+    pub fn trial<R, E: From<DbError>>(&self, f: impl FnOnce(&Conn<'_>) -> Result<R, E>) -> Result<R, E> {
+        self.inner.execute_batch("SAVEPOINT kiln_trial").map_err(DbError::from)?;
+        let result = f(self);
+        self.inner.execute_batch("ROLLBACK TO kiln_trial; RELEASE kiln_trial").map_err(DbError::from)?;
+        result
+    }
 }

@@ -79,16 +79,24 @@ impl Dialect {
         }
     }
 
-    /// `FROM … WHERE 1=1` enumerating the items of a JSON array column as `{alias}.value`; a
-    /// non-array value is treated as a one-item array so that single→multi field changes read.
-    pub fn json_each_source(self, column: &str, alias: &str) -> String {
+    /// A FROM item enumerating the items of a JSON array column as `{alias}.value`; a non-array
+    /// value is treated as a one-item array, so data written before a single→multi change reads.
+    pub fn json_each_from(self, column: &str, alias: &str) -> String {
         match self {
             Dialect::Sqlite => format!(
-                "FROM json_each(CASE WHEN json_valid({column}) AND json_type({column}) = 'array' THEN {column} ELSE json_array({column}) END) {alias} WHERE 1=1"
+                "json_each(CASE WHEN {column} IS NULL OR {column} = '' THEN '[]' WHEN json_valid({column}) THEN (CASE WHEN json_type({column}) = 'array' THEN {column} ELSE json_array({column}) END) ELSE json_array({column}) END) {alias}"
             ),
             Dialect::Postgres => format!(
-                "FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof({column}::jsonb) = 'array' THEN {column}::jsonb ELSE jsonb_build_array({column}) END) {alias}(value) WHERE 1=1"
+                "jsonb_array_elements_text(CASE WHEN jsonb_typeof({column}::jsonb) = 'array' THEN {column}::jsonb ELSE '[]'::jsonb END) {alias}(value)"
             ),
+        }
+    }
+
+    /// SQL listing whether a table or view named `?1` exists (one row with a count).
+    pub fn table_exists_sql(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "SELECT count(*) FROM sqlite_master WHERE type IN ('table','view') AND name = ?1",
+            Dialect::Postgres => "SELECT count(*) FROM information_schema.tables WHERE table_name = $1",
         }
     }
 
@@ -96,7 +104,7 @@ impl Dialect {
     pub fn json_array_length(self, column: &str) -> String {
         match self {
             Dialect::Sqlite => format!(
-                "(CASE WHEN json_valid({column}) AND json_type({column}) = 'array' THEN json_array_length({column}) ELSE 0 END)"
+                "(CASE WHEN json_valid({column}) THEN (CASE WHEN json_type({column}) = 'array' THEN json_array_length({column}) ELSE 0 END) ELSE 0 END)"
             ),
             Dialect::Postgres => format!(
                 "(CASE WHEN jsonb_typeof({column}::jsonb) = 'array' THEN jsonb_array_length({column}::jsonb) ELSE 0 END)"
@@ -154,6 +162,28 @@ impl Dialect {
     /// String concatenation.
     pub fn concat(self, parts: &[&str]) -> String {
         parts.join(" || ")
+    }
+
+    /// Converts a single value column to a JSON array (`''` → `[]`), for a field that became multi.
+    pub fn to_json_array(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!(
+                "(CASE WHEN {column} IS NULL OR {column} = '' THEN '[]' WHEN json_valid({column}) THEN (CASE WHEN json_type({column}) = 'array' THEN {column} ELSE json_array({column}) END) ELSE json_array({column}) END)"
+            ),
+            Dialect::Postgres => format!(
+                "(CASE WHEN {column} IS NULL OR {column}::text = '' THEN '[]'::jsonb ELSE jsonb_build_array({column}) END)"
+            ),
+        }
+    }
+
+    /// Keeps the last item of a JSON array column, for a field that became single.
+    pub fn last_of_json_array(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!(
+                "(CASE WHEN json_valid({column}) THEN (CASE WHEN json_type({column}) = 'array' THEN COALESCE(json_extract({column}, '$[#-1]'), '') ELSE {column} END) ELSE COALESCE({column}, '') END)"
+            ),
+            Dialect::Postgres => format!("COALESCE({column}::jsonb ->> -1, '')"),
+        }
     }
 
     /// Expression ordering rows randomly.

@@ -1,1 +1,35 @@
-//! http
+//! Kiln's HTTP API, wire-compatible with PocketBase 0.40: one router per area, one file per
+//! endpoint, and the error envelope in [`error`].
+
+pub mod auth;
+pub mod collections;
+pub mod error;
+pub mod extract;
+mod health;
+pub mod json;
+pub mod records;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+
+use kiln_core::App;
+
+use crate::error::ApiError;
+
+/// Largest request body accepted (PocketBase's default).
+pub const MAX_BODY_BYTES: usize = 32 << 20;
+
+/// The whole API as a router, testable without a socket.
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/api/health", get(health::handler).head(health::handler))
+        .merge(collections::router())
+        .merge(records::router())
+        .merge(auth::router())
+        .method_not_allowed_fallback(|| async { ApiError::not_found() })
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "File not found.") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(app)
+}

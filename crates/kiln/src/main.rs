@@ -1,1 +1,153 @@
-fn main() {}
+//! The `kiln` binary: command line, configuration, logging and wiring. The only place that reads
+//! arguments, environment variables and configuration files.
+
+mod config;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use kiln_core::{App, AppConfig};
+
+/// Kiln: a complete backend for web and mobile apps in one binary, wire-compatible with
+/// PocketBase 0.40.
+#[derive(Parser, Debug)]
+#[command(name = "kiln", version, about, long_about = None)]
+struct Cli {
+    /// Data directory (database and files). Env: KILN_DIR. Default: ./kiln_data
+    #[arg(long, global = true, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Development mode: verbose logs. Env: KILN_DEV
+    #[arg(long, global = true)]
+    dev: bool,
+    /// Configuration file (TOML). Env: KILN_CONFIG. Default: ./kiln.toml if present
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Starts the web server.
+    Serve {
+        /// Address to listen on. Env: KILN_HTTP. Default: 127.0.0.1:8090
+        #[arg(long, value_name = "ADDR")]
+        http: Option<String>,
+    },
+    /// Manages superusers.
+    Superuser {
+        #[command(subcommand)]
+        action: SuperuserAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SuperuserAction {
+    /// Creates a superuser, or changes the password of an existing one.
+    Upsert { email: String, password: String },
+    /// Creates a new superuser.
+    Create { email: String, password: String },
+    /// Changes an existing superuser's password.
+    Update { email: String, password: String },
+    /// Deletes a superuser.
+    Delete { email: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let http_flag = match &cli.command {
+        Command::Serve { http } => http.clone(),
+        _ => None,
+    };
+    let flags = config::Flags { config: cli.config.clone(), http: http_flag, dir: cli.dir.clone(), dev: cli.dev };
+    let cfg = match config::resolve(flags, |k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    init_tracing(&cfg.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    let app = match App::open(&AppConfig::new(&cfg.dir)) {
+        Ok(app) => app,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let code = runtime.block_on(async {
+        match cli.command {
+            Command::Serve { .. } => serve(app.clone(), &cfg).await,
+            Command::Superuser { action } => superuser(&app, action).await,
+        }
+    });
+    app.close();
+    code
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("Error: {msg}");
+    ExitCode::FAILURE
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+async fn serve(app: App, cfg: &config::Config) -> ExitCode {
+    let listener = match tokio::net::TcpListener::bind(&cfg.http).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            return fail(&format!("cannot listen on {}: the address is already in use (is another server running?)", cfg.http))
+        }
+        Err(e) => return fail(&format!("cannot listen on {}: {e}", cfg.http)),
+    };
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| cfg.http.clone());
+    eprintln!("Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n└─ Data:      {}{}", cfg.dir.display(), if cfg.dev { " (dev mode)" } else { "" });
+    let router = kiln_http::router(app);
+    if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await {
+        return fail(&format!("server error: {e}"));
+    }
+    ExitCode::SUCCESS
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn superuser(app: &App, action: SuperuserAction) -> ExitCode {
+    let (result, email, verb) = match &action {
+        SuperuserAction::Upsert { email, password } => (app.superuser_save(email, password, true, true).await.map(|_| ()), email, "saved"),
+        SuperuserAction::Create { email, password } => (app.superuser_save(email, password, true, false).await.map(|_| ()), email, "created"),
+        SuperuserAction::Update { email, password } => (app.superuser_save(email, password, false, true).await.map(|_| ()), email, "updated"),
+        SuperuserAction::Delete { email } => (app.superuser_delete(email).await, email, "deleted"),
+    };
+    match result {
+        Ok(()) => {
+            println!("Successfully {verb} superuser {email:?}!");
+            ExitCode::SUCCESS
+        }
+        Err(kiln_core::CoreError::NotFound) => fail(&format!("superuser {email:?} does not exist")),
+        Err(kiln_core::CoreError::Validation { errors, .. }) => {
+            let detail: Vec<String> = errors.iter().map(|(k, e)| format!("{k}: {}", e.message)).collect();
+            fail(&format!("invalid superuser: {}", detail.join("; ")))
+        }
+        Err(e) => fail(&format!("{e}")),
+    }
+}

@@ -1,0 +1,134 @@
+//! The application: the database, the schema snapshot and shared services.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use kiln_db::{Db, Dialect, SqliteOptions};
+
+use crate::auth::password::Hasher;
+use crate::error::{CoreError, Result};
+use crate::schema::{ddl, system, Schema};
+
+/// Typed configuration handed down by the binary.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Where the database and (later) uploaded files live.
+    pub data_dir: PathBuf,
+    /// Concurrent password hashes (argon2id is memory-hard: bound it).
+    pub max_concurrent_hashes: usize,
+}
+
+impl AppConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        AppConfig { data_dir: data_dir.into(), max_concurrent_hashes: 2 }
+    }
+}
+
+struct Inner {
+    db: Db,
+    schema: RwLock<Arc<Schema>>,
+    /// Serializes schema changes: validate, migrate and publish as one step.
+    schema_change: tokio::sync::Mutex<()>,
+    hasher: Hasher,
+    data_dir: PathBuf,
+}
+
+/// The Kiln application. Cheap to clone; every handler holds one.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+/// Why the app could not start.
+#[derive(Debug)]
+pub enum OpenError {
+    /// The data directory cannot be created or written.
+    DataDir(String),
+    /// The database failed to open or to migrate.
+    Database(CoreError),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::DataDir(m) => write!(f, "{m}"),
+            OpenError::Database(CoreError::Db(e)) => write!(f, "{e}"),
+            OpenError::Database(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl App {
+    /// Opens (creating if needed) the app in `cfg.data_dir`: `data.db` in WAL mode, with the
+    /// system collections on first start.
+    pub fn open(cfg: &AppConfig) -> std::result::Result<App, OpenError> {
+        std::fs::create_dir_all(&cfg.data_dir)
+            .map_err(|e| OpenError::DataDir(format!("cannot create the data directory {}: {e}", cfg.data_dir.display())))?;
+        let probe = cfg.data_dir.join(".kiln_write_test");
+        std::fs::write(&probe, b"")
+            .map_err(|e| OpenError::DataDir(format!("the data directory {} is not writable: {e}", cfg.data_dir.display())))?;
+        let _ = std::fs::remove_file(&probe);
+        let db = Db::open_sqlite(&cfg.data_dir.join("data.db"), SqliteOptions::default())
+            .map_err(|e| OpenError::Database(CoreError::Db(e)))?;
+        let collections = db
+            .write_blocking(|conn| -> Result<_> {
+                system::ensure_collections_table(conn)?;
+                let mut existing = system::load_all(conn)?;
+                if existing.is_empty() {
+                    let base = crate::datetime::now_ms();
+                    for (i, mut c) in system::initial_collections().into_iter().enumerate() {
+                        c.created = crate::datetime::format_ms(base + i as i64);
+                        c.updated = c.created.clone();
+                        ddl::create(conn, &c)?;
+                        system::save(conn, &c)?;
+                        existing.push(c);
+                    }
+                }
+                Ok(existing)
+            })
+            .map_err(OpenError::Database)?;
+        Ok(App {
+            inner: Arc::new(Inner {
+                db,
+                schema: RwLock::new(Arc::new(Schema::new(collections))),
+                schema_change: tokio::sync::Mutex::new(()),
+                hasher: Hasher::new(cfg.max_concurrent_hashes.max(1)),
+                data_dir: cfg.data_dir.clone(),
+            }),
+        })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.inner.db.dialect()
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    /// The current schema snapshot.
+    pub fn schema(&self) -> Arc<Schema> {
+        self.inner.schema.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn set_schema(&self, s: Schema) {
+        *self.inner.schema.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(s);
+    }
+
+    pub(crate) async fn lock_schema(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.schema_change.lock().await
+    }
+
+    pub fn hasher(&self) -> &Hasher {
+        &self.inner.hasher
+    }
+
+    /// Stops the writer after pending writes.
+    pub fn close(&self) {
+        self.inner.db.close();
+    }
+}

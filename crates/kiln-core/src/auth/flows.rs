@@ -1,0 +1,220 @@
+//! The auth flows of auth collections: token authentication, password login, refresh, the
+//! auth-methods listing, and superuser management for the CLI.
+
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+
+use super::token;
+use crate::app::App;
+use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
+use crate::records::query::RuleKind;
+use crate::records::Record;
+use crate::request::RequestInfo;
+use crate::schema::system::SUPERUSERS;
+use crate::schema::Collection;
+
+/// A fixed argon2id hash of a random string, verified when an identity is unknown so that a
+/// miss costs as long as a wrong password (no account enumeration by timing).
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$7P4wt9pZ3mlPaGmuqRgH0JoRFbJbIJWc4E3TGjvbpmI";
+
+/// A login's result.
+pub struct AuthResult {
+    pub record: Record,
+    pub token: String,
+}
+
+impl App {
+    /// The record a bearer token authenticates, or `None` for anything invalid (a bad token is
+    /// treated as a guest, as PocketBase does).
+    pub fn auth_from_token(&self, token: &str) -> Option<Arc<Record>> {
+        let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
+        if token.is_empty() {
+            return None;
+        }
+        let claims = token::claims_unverified(token)?;
+        if claims.get("type").and_then(Value::as_str) != Some("auth") {
+            return None;
+        }
+        let exp = claims.get("exp").and_then(Value::as_i64)?;
+        if exp <= crate::datetime::now_ms() / 1000 {
+            return None;
+        }
+        let id = claims.get("id").and_then(Value::as_str)?;
+        let cid = claims.get("collectionId").and_then(Value::as_str)?;
+        let c = self.schema().by_id(cid).cloned()?;
+        let secret = &c.auth.as_ref()?.auth_token.secret;
+        let record = self.find_record(&c, id).ok()??;
+        let key = format!("{}{}", record.get_str("tokenKey"), secret);
+        token::signature_valid(token, &key).then(|| Arc::new(record))
+    }
+
+    /// Issues an auth token for `record` (`refreshable` false for impersonation tokens).
+    pub fn new_auth_token(&self, record: &Record, duration_secs: Option<i64>, refreshable: bool) -> Result<String> {
+        let c = &record.collection;
+        let opts = c.auth.as_ref().ok_or(CoreError::NotAllowed)?;
+        let duration = duration_secs.filter(|d| *d > 0).unwrap_or(opts.auth_token.duration);
+        let mut claims = Map::new();
+        claims.insert("collectionId".into(), json!(c.id));
+        claims.insert("exp".into(), json!(crate::datetime::now_ms() / 1000 + duration));
+        claims.insert("id".into(), json!(record.id()));
+        claims.insert("refreshable".into(), json!(refreshable));
+        claims.insert("type".into(), json!("auth"));
+        Ok(token::sign(&claims, &format!("{}{}", record.get_str("tokenKey"), opts.auth_token.secret)))
+    }
+
+    /// `auth-with-password`: finds the record by one of the identity fields and checks the
+    /// password (argon2id, off the async threads).
+    pub async fn auth_with_password(
+        &self,
+        c: &Arc<Collection>,
+        identity: &str,
+        password: &str,
+        identity_field: Option<&str>,
+        req: &RequestInfo,
+    ) -> Result<AuthResult> {
+        let opts = c.auth.as_ref().ok_or(CoreError::MissingCollection)?;
+        if !opts.password_auth.enabled {
+            return Err(CoreError::NotAllowed);
+        }
+        let mut errors = FieldErrors::new();
+        if identity.is_empty() {
+            errors.insert("identity".into(), FieldError::required());
+        }
+        if password.is_empty() {
+            errors.insert("password".into(), FieldError::required());
+        }
+        if identity.len() > 255 {
+            errors.insert("identity".into(), FieldError::new("validation_length_out_of_range", "The length must be between 1 and 255."));
+        }
+        if password.len() > 255 {
+            errors.insert("password".into(), FieldError::new("validation_length_out_of_range", "The length must be between 1 and 255."));
+        }
+        if !errors.is_empty() {
+            return Err(CoreError::Validation { action: Action::Authenticate, errors });
+        }
+        let fields: Vec<&str> = match identity_field {
+            Some(f) if !f.is_empty() => {
+                if !opts.password_auth.identity_fields.iter().any(|x| x == f) {
+                    return Err(CoreError::validation(Action::Authenticate, "identityField", FieldError::new("validation_invalid_identity_field", "Invalid identity field.")));
+                }
+                vec![f]
+            }
+            _ => opts.password_auth.identity_fields.iter().map(String::as_str).collect(),
+        };
+        let mut found: Option<Record> = None;
+        for f in fields {
+            if c.field(f).is_none() {
+                continue;
+            }
+            let d = self.dialect();
+            let plan = c.plan(d);
+            let collate = if f == "email" { " COLLATE NOCASE" } else { "" };
+            let sql = format!("SELECT {} FROM {} WHERE {}.{} = ?1{collate} LIMIT 1", plan.columns, plan.table, plan.table, d.quote(f));
+            let rec = self.db().read(|conn| conn.query_one(&sql, &[identity.into()], |row| Ok(Record::from_row(c, row))))?;
+            if rec.is_some() {
+                found = rec;
+                break;
+            }
+        }
+        let stored = found.as_ref().map(|r| r.get_str("password").to_owned()).unwrap_or_else(|| DUMMY_HASH.to_owned());
+        let ok = self.hasher().verify(password.to_owned(), stored).await;
+        let record = match found {
+            Some(r) if ok => r,
+            _ => return Err(CoreError::Failed(Action::Authenticate)),
+        };
+        self.check_auth_rule(c, &record, req)?;
+        let token = self.new_auth_token(&record, None, true)?;
+        Ok(AuthResult { record, token })
+    }
+
+    /// The collection's authRule must match the record about to be authenticated.
+    pub fn check_auth_rule(&self, c: &Arc<Collection>, record: &Record, req: &RequestInfo) -> Result<()> {
+        let rule = c.auth.as_ref().and_then(|a| a.auth_rule.clone());
+        match rule {
+            None => Err(CoreError::Failed(Action::Authenticate)),
+            Some(r) if r.trim().is_empty() => Ok(()),
+            Some(r) => {
+                let mut probe = c.as_ref().clone();
+                probe.view_rule = Some(r);
+                let probe = Arc::new(probe);
+                let guest = RequestInfo { auth: None, ..req.clone() };
+                match self.find_record_with_rule(&probe, record.id(), &guest, RuleKind::View) {
+                    Ok(_) => Ok(()),
+                    Err(CoreError::NotFound) | Err(CoreError::SuperuserOnly) => Err(CoreError::Failed(Action::Authenticate)),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+
+    /// The `auth-methods` document of an auth collection.
+    pub fn auth_methods(&self, c: &Collection) -> Result<Value> {
+        let opts = c.auth.as_ref().ok_or(CoreError::MissingCollection)?;
+        let pw = &opts.password_auth;
+        let has = |f: &str| pw.enabled && pw.identity_fields.iter().any(|x| x == f);
+        Ok(json!({
+            "password": {"identityFields": if pw.enabled { json!(pw.identity_fields) } else { json!([]) }, "enabled": pw.enabled},
+            "oauth2": {"providers": [], "enabled": false},
+            "mfa": {"enabled": opts.mfa.enabled, "duration": if opts.mfa.enabled { opts.mfa.duration } else { 0 }},
+            "otp": {"enabled": opts.otp.enabled, "duration": if opts.otp.enabled { opts.otp.duration } else { 0 }},
+            "authProviders": [],
+            "usernamePassword": has("username"),
+            "emailPassword": has("email"),
+        }))
+    }
+
+    /// Creates or updates a superuser (CLI `superuser upsert|create|update`). `must_exist` /
+    /// `must_not_exist` select update / create semantics.
+    pub async fn superuser_save(&self, email: &str, password: &str, create: bool, update: bool) -> Result<Record> {
+        let c = self.collection(SUPERUSERS)?;
+        let existing = self.find_superuser(email)?;
+        let su = RequestInfo { auth: None, ..Default::default() };
+        let mut body = Map::new();
+        body.insert("password".into(), json!(password));
+        body.insert("passwordConfirm".into(), json!(password));
+        let as_superuser = self.superuser_request(&c)?;
+        match existing {
+            Some(r) if update => self.update_record(&c, r.id(), &as_superuser, body).await,
+            Some(_) => Err(CoreError::validation(Action::CreateRecord, "email", FieldError::new("validation_not_unique", "Value must be unique."))),
+            None if create => {
+                body.insert("email".into(), json!(email));
+                body.insert("verified".into(), json!(true));
+                let _ = su;
+                self.create_record(&c, &as_superuser, body).await
+            }
+            None => Err(CoreError::NotFound),
+        }
+    }
+
+    /// Deletes a superuser by email (CLI).
+    pub async fn superuser_delete(&self, email: &str) -> Result<()> {
+        let c = self.collection(SUPERUSERS)?;
+        let r = self.find_superuser(email)?.ok_or(CoreError::NotFound)?;
+        let req = self.superuser_request(&c)?;
+        self.delete_record(&c, r.id(), &req).await
+    }
+
+    fn find_superuser(&self, email: &str) -> Result<Option<Record>> {
+        let c = self.collection(SUPERUSERS)?;
+        let plan = c.plan(self.dialect());
+        let sql = format!("SELECT {} FROM {} WHERE \"email\" = ?1 COLLATE NOCASE", plan.columns, plan.table);
+        self.db().read(|conn| conn.query_one(&sql, &[email.into()], |row| Ok(Record::from_row(&c, row))).map_err(CoreError::from))
+    }
+
+    /// A request context acting as the system (a synthetic superuser), for CLI operations.
+    fn superuser_request(&self, c: &Arc<Collection>) -> Result<RequestInfo> {
+        let mut system = Record::new(c.clone());
+        system.set("id", json!("__kiln_system__"));
+        Ok(RequestInfo { auth: Some(Arc::new(system)), method: "POST".into(), context: "default", ..Default::default() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dummy_hash_is_a_valid_argon2id_hash() {
+        assert!(argon2::password_hash::PasswordHash::new(super::DUMMY_HASH).is_ok());
+        assert!(!crate::auth::password::verify_blocking("anything", super::DUMMY_HASH));
+    }
+}

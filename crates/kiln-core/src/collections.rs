@@ -1,0 +1,485 @@
+//! The collections service: list, view, create, update (with data-preserving migration), delete,
+//! truncate, import and scaffolds. Every change is validated against the whole schema, applied
+//! in one write transaction and then published as a new schema snapshot.
+
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+
+use kiln_filter::{FilterError, Ident, Resolved, Resolver, SqlBuilder};
+
+use crate::app::App;
+use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
+use crate::records::query::{to_db_params, ListParams, DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use crate::rules::FilterDialect;
+use crate::schema::index::IndexDef;
+use crate::schema::{ddl, default_collection_id, system, validate, Collection, CollectionType, Field, Schema};
+
+/// One page of collections.
+pub struct CollectionPage {
+    pub items: Vec<Arc<Collection>>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total_items: i64,
+    pub total_pages: i64,
+}
+
+/// Filters over `_collections` may use these columns.
+const COLLECTION_COLUMNS: [&str; 11] =
+    ["id", "name", "type", "system", "created", "updated", "listRule", "viewRule", "createRule", "updateRule", "deleteRule"];
+
+struct CollectionColumns;
+
+impl Resolver for CollectionColumns {
+    fn resolve(&mut self, ident: &Ident, _b: &mut SqlBuilder<'_>) -> std::result::Result<Resolved, FilterError> {
+        if COLLECTION_COLUMNS.contains(&ident.raw.as_str()) {
+            Ok(Resolved { expr: format!("\"{}\"", ident.raw), multi: None, no_coalesce: ident.raw == "system" })
+        } else {
+            Err(FilterError::UnknownField(ident.raw.clone()))
+        }
+    }
+}
+
+/// One schema operation of a change set.
+enum Op {
+    Create(Collection),
+    Migrate(Arc<Collection>, Collection),
+    Drop(Arc<Collection>),
+}
+
+/// Object keys merge recursively; anything else replaces.
+fn merge(base: &mut Value, patch: &Value) {
+    match (base, patch) {
+        (Value::Object(b), Value::Object(p)) => {
+            for (k, v) in p {
+                match b.get_mut(k) {
+                    Some(existing) if existing.is_object() && v.is_object() => merge(existing, v),
+                    _ => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, p) => *b = p.clone(),
+    }
+}
+
+fn rename_index_table(raw: &str, table: &str) -> String {
+    match IndexDef::parse(raw) {
+        Some(idx) => idx.to_sql(table, |s| format!("`{s}`")),
+        None => raw.to_owned(),
+    }
+}
+
+/// Completes a definition with what its type requires (id field, auth fields and indexes).
+fn complete(c: &mut Collection) {
+    match c.kind {
+        CollectionType::Base => {
+            if !c.fields.iter().any(|f| f.name == "id") {
+                c.fields.insert(0, Field::id_field());
+            }
+        }
+        CollectionType::Auth => {
+            c.ensure_auth_fields();
+            if let Some(a) = c.auth.as_mut() {
+                a.ensure_secrets();
+            }
+            c.ensure_auth_indexes();
+        }
+        CollectionType::View => {}
+    }
+}
+
+fn prefix_errors(prefix: &str, errors: FieldErrors) -> FieldErrors {
+    errors.into_iter().map(|(k, v)| (format!("{prefix}{k}"), v)).collect()
+}
+
+impl App {
+    /// Lists collections with a filter and sort over their columns.
+    pub fn list_collections(&self, p: &ListParams) -> Result<CollectionPage> {
+        let d = self.dialect();
+        let fd = FilterDialect(d);
+        let mut b = SqlBuilder::new(&fd);
+        let mut where_sql = String::new();
+        if !p.filter.trim().is_empty() {
+            let expr = kiln_filter::parse(&p.filter, kiln_filter::Limits::default())?;
+            let cond = kiln_filter::compile(&expr, &mut CollectionColumns, &mut b, &kiln_filter::CompileOptions { now_ms: crate::datetime::now_ms() })?;
+            where_sql = format!(" WHERE {cond}");
+        }
+        let mut order = Vec::new();
+        for term in p.sort.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (desc, name) = match term.strip_prefix('-') {
+                Some(n) => (true, n),
+                None => (false, term.trim_start_matches('+')),
+            };
+            if !COLLECTION_COLUMNS.contains(&name) {
+                return Err(CoreError::BadQuery(format!("cannot sort by {name:?}")));
+            }
+            order.push(format!("\"{name}\" {}", if desc { "DESC" } else { "ASC" }));
+        }
+        order.push("\"created\" ASC".into());
+        order.push("\"name\" ASC".into());
+        let per_page = match p.per_page {
+            n if n <= 0 => DEFAULT_PER_PAGE,
+            n => n.min(MAX_PER_PAGE),
+        };
+        let page = p.page.max(1);
+        let params = to_db_params(b.into_params());
+        let mut sql = format!("SELECT id FROM _collections{where_sql} ORDER BY {}", order.join(", "));
+        sql.push_str(&format!(" LIMIT {per_page} OFFSET {}", (page - 1).saturating_mul(per_page)));
+        let count_sql = format!("SELECT COUNT(*) FROM _collections{where_sql}");
+        let schema = self.schema();
+        let (ids, total) = self.db().read(|conn| -> Result<(Vec<String>, i64)> {
+            let mut ids = Vec::new();
+            conn.query(&sql, &params, |r| {
+                ids.push(r.text(0));
+                Ok(())
+            })?;
+            let total = if p.skip_total { -1 } else { conn.query_i64(&count_sql, &params)? };
+            Ok((ids, total))
+        })?;
+        let items = ids.iter().filter_map(|id| schema.by_id(id).cloned()).collect();
+        let total_pages = if total < 0 { -1 } else { (total + per_page - 1) / per_page };
+        Ok(CollectionPage { items, page, per_page, total_items: total, total_pages })
+    }
+
+    /// A collection by id or name.
+    pub fn collection(&self, id_or_name: &str) -> Result<Arc<Collection>> {
+        self.schema().get(id_or_name).cloned().ok_or(CoreError::NotFound)
+    }
+
+    /// Applies a set of operations in one transaction and publishes the resulting schema.
+    async fn apply_ops(&self, ops: Vec<Op>, next: Schema) -> Result<()> {
+        self.db()
+            .write(move |conn| -> Result<()> {
+                for op in &ops {
+                    match op {
+                        Op::Create(c) => {
+                            ddl::create(conn, c)?;
+                            system::save(conn, c)?;
+                        }
+                        Op::Migrate(old, new) => {
+                            ddl::migrate(conn, old, new)?;
+                            system::save(conn, new)?;
+                        }
+                        Op::Drop(c) => {
+                            ddl::drop(conn, c)?;
+                            system::remove(conn, &c.id)?;
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+        self.set_schema(next);
+        Ok(())
+    }
+
+    /// Prepares a new collection from its JSON definition.
+    fn new_collection(&self, body: &Value) -> Result<Collection> {
+        if !body.is_object() {
+            return Err(CoreError::InvalidFormat("a collection must be an object".into()));
+        }
+        let mut c = Collection::from_json(body).map_err(|e| CoreError::InvalidFormat(e.0))?;
+        if c.id.is_empty() {
+            c.id = default_collection_id(c.kind, &c.name);
+        }
+        c.system = false;
+        c.created = crate::datetime::now_string();
+        c.updated = c.created.clone();
+        complete(&mut c);
+        if c.is_view() {
+            c.fields = self.view_fields(&c)?;
+        }
+        Ok(c)
+    }
+
+    /// The next state of `old` after `patch` (merged) or `replacement` (import).
+    fn changed_collection(&self, old: &Collection, patch: &Value, replace: bool) -> Result<Collection> {
+        if !patch.is_object() {
+            return Err(CoreError::InvalidFormat("a collection must be an object".into()));
+        }
+        let mut merged = if replace { patch.clone() } else { old.to_json(true) };
+        if !replace {
+            merge(&mut merged, patch);
+        }
+        merged["id"] = json!(old.id);
+        let mut c = Collection::from_json(&merged).map_err(|e| CoreError::InvalidFormat(e.0))?;
+        c.created = old.created.clone();
+        c.updated = crate::datetime::now_string();
+        c.system = old.system;
+        if let (Some(new_auth), Some(old_auth)) = (c.auth.as_mut(), old.auth.as_ref()) {
+            // Secrets are never sent to clients; an update without them keeps the old ones.
+            for (n, o) in [
+                (&mut new_auth.auth_token, &old_auth.auth_token),
+                (&mut new_auth.password_reset_token, &old_auth.password_reset_token),
+                (&mut new_auth.email_change_token, &old_auth.email_change_token),
+                (&mut new_auth.verification_token, &old_auth.verification_token),
+                (&mut new_auth.file_token, &old_auth.file_token),
+            ] {
+                if n.secret.is_empty() {
+                    n.secret = o.secret.clone();
+                }
+            }
+        }
+        if c.name != old.name {
+            c.indexes = c.indexes.iter().map(|i| rename_index_table(i, &c.name)).collect();
+        }
+        complete(&mut c);
+        if c.is_view() {
+            c.fields = self.view_fields(&c)?;
+        }
+        Ok(c)
+    }
+
+    /// Fields of a view collection, read from its query's columns.
+    fn view_fields(&self, c: &Collection) -> Result<Vec<Field>> {
+        let q = c.view_query.trim().trim_end_matches(';');
+        if q.is_empty() {
+            return Ok(vec![]);
+        }
+        if q.contains(';') || !q.get(..6).map(|s| s.eq_ignore_ascii_case("select")).unwrap_or(false) {
+            return Err(CoreError::validation(
+                Action::CreateCollection,
+                "viewQuery",
+                FieldError::new("validation_invalid_view_query", "The view query must be a single SELECT statement."),
+            ));
+        }
+        let cols = self.db().read(|conn| conn.columns_of(q)).map_err(|e| {
+            CoreError::validation(Action::CreateCollection, "viewQuery", FieldError::new("validation_invalid_view_query", format!("Invalid query - {e}")))
+        })?;
+        if !cols.iter().any(|c| c == "id") {
+            return Err(CoreError::validation(
+                Action::CreateCollection,
+                "viewQuery",
+                FieldError::new("validation_missing_view_id", "The view query must select an \"id\" column."),
+            ));
+        }
+        let schema = self.schema();
+        let mut fields = Vec::new();
+        for col in cols {
+            if col == "id" {
+                let mut f = Field::id_field();
+                if let crate::schema::FieldKind::Text { min, max, pattern, autogenerate_pattern, .. } = &mut f.kind {
+                    *min = 0;
+                    *max = 0;
+                    pattern.clear();
+                    autogenerate_pattern.clear();
+                }
+                fields.push(f);
+                continue;
+            }
+            // A column named like a field of some collection takes that field's type.
+            let known = schema.all().iter().filter(|x| !x.is_view()).find_map(|x| x.field(&col).cloned());
+            let mut f = match known {
+                Some(mut f) if !matches!(f.kind, crate::schema::FieldKind::Password { .. }) => {
+                    f.system = false;
+                    f.required = false;
+                    f.hidden = false;
+                    f.id = crate::schema::field::default_field_id(f.kind.type_name(), &col);
+                    f
+                }
+                _ => Field::new(&col, crate::schema::FieldKind::Json { max_size: 0 }),
+            };
+            f.name = col;
+            fields.push(f);
+        }
+        Ok(fields)
+    }
+
+    /// Creates a collection from its JSON definition.
+    pub async fn create_collection(&self, body: &Value) -> Result<Arc<Collection>> {
+        let _guard = self.lock_schema().await;
+        let c = self.new_collection(body)?;
+        let current = self.schema();
+        let next = current.with(c.clone());
+        let errors = validate::validate(&next, None, &c);
+        if !errors.is_empty() {
+            return Err(CoreError::Validation { action: Action::CreateCollection, errors });
+        }
+        let id = c.id.clone();
+        self.apply_ops(vec![Op::Create(c)], next).await.map_err(|e| ddl_error(e, Action::CreateCollection))?;
+        self.collection(&id)
+    }
+
+    /// Updates a collection with a partial JSON definition, migrating its table.
+    pub async fn update_collection(&self, id_or_name: &str, patch: &Value) -> Result<Arc<Collection>> {
+        let _guard = self.lock_schema().await;
+        let current = self.schema();
+        let old = current.get(id_or_name).cloned().ok_or(CoreError::NotFound)?;
+        let c = self.changed_collection(&old, patch, false).map_err(|e| relabel(e, Action::UpdateCollection))?;
+        let next = current.with(c.clone());
+        let errors = validate::validate(&next, Some(&old), &c);
+        if !errors.is_empty() {
+            return Err(CoreError::Validation { action: Action::UpdateCollection, errors });
+        }
+        let id = c.id.clone();
+        self.apply_ops(vec![Op::Migrate(old, c)], next).await.map_err(|e| ddl_error(e, Action::UpdateCollection))?;
+        self.collection(&id)
+    }
+
+    /// Deletes a collection and its table. System collections and collections other collections
+    /// relate to cannot be deleted.
+    pub async fn delete_collection(&self, id_or_name: &str) -> Result<()> {
+        let _guard = self.lock_schema().await;
+        let current = self.schema();
+        let c = current.get(id_or_name).cloned().ok_or(CoreError::NotFound)?;
+        if c.system {
+            return Err(CoreError::CollectionInUse("system collections cannot be deleted".into()));
+        }
+        if let Some(other) = referencing(&current, &c) {
+            return Err(CoreError::CollectionInUse(format!("the collection is referenced by {other}")));
+        }
+        let next = current.without(&c.id);
+        self.apply_ops(vec![Op::Drop(c)], next).await
+    }
+
+    /// Deletes every record of a collection, resolving relations to them.
+    pub async fn truncate_collection(&self, id_or_name: &str) -> Result<()> {
+        let c = self.collection(id_or_name)?;
+        if c.is_view() {
+            return Err(CoreError::Failed(Action::DeleteRecord));
+        }
+        let schema = self.schema();
+        let referenced = referencing(&schema, &c).is_some() || c.is_auth();
+        self.db()
+            .write(move |conn| -> Result<()> {
+                let table = conn.dialect().quote(&c.name);
+                if !referenced {
+                    conn.execute(&format!("DELETE FROM {table}"), &[])?;
+                    return Ok(());
+                }
+                let mut ids = Vec::new();
+                conn.query(&format!("SELECT \"id\" FROM {table}"), &[], |r| {
+                    ids.push(r.text(0));
+                    Ok(())
+                })?;
+                for id in ids {
+                    crate::records::write::delete_cascade(conn, &schema, &c, &id, 0)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// Imports collection definitions: existing ones (by id or name) are replaced, new ones
+    /// created, and with `delete_missing` the others (except system ones) deleted — all at once.
+    pub async fn import_collections(&self, list: &[Value], delete_missing: bool) -> Result<()> {
+        let _guard = self.lock_schema().await;
+        let mut schema = (*self.schema()).clone_schema();
+        let mut ops = Vec::new();
+        let mut errors = FieldErrors::new();
+        let mut seen = Vec::new();
+        for (i, item) in list.iter().enumerate() {
+            let existing = item
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|id| schema.by_id(id).cloned())
+                .or_else(|| item.get("name").and_then(Value::as_str).and_then(|n| schema.get(n).cloned()));
+            let step = match &existing {
+                Some(old) => self.changed_collection(old, item, true),
+                None => self.new_collection(item),
+            };
+            let c = match step {
+                Ok(c) => c,
+                Err(CoreError::Validation { errors: e, .. }) => {
+                    errors.extend(prefix_errors(&format!("collections.{i}."), e));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            seen.push(c.id.clone());
+            schema = schema.with(c.clone());
+            let errs = validate::validate(&schema, existing.as_deref(), &c);
+            errors.extend(prefix_errors(&format!("collections.{i}."), errs));
+            ops.push(match existing {
+                Some(old) => Op::Migrate(old, c),
+                None => Op::Create(c),
+            });
+        }
+        if delete_missing {
+            let doomed: Vec<Arc<Collection>> =
+                schema.all().iter().filter(|c| !c.system && !seen.contains(&c.id)).cloned().collect();
+            for c in doomed {
+                schema = schema.without(&c.id);
+                ops.push(Op::Drop(c));
+            }
+            for c in schema.all() {
+                if let Some((i, _)) = c.fields.iter().enumerate().find(|(_, f)| match &f.kind {
+                    crate::schema::FieldKind::Relation { collection_id, .. } => schema.by_id(collection_id).is_none(),
+                    _ => false,
+                }) {
+                    errors.insert(
+                        format!("collections.{}.fields.{i}.collectionId", c.name),
+                        FieldError::new("validation_field_invalid_relation", "The relation collection doesn't exist."),
+                    );
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(CoreError::Validation { action: Action::ImportCollections, errors });
+        }
+        // Drops go last so that migrated collections no longer point at what is dropped.
+        ops.sort_by_key(|op| matches!(op, Op::Drop(_)));
+        self.apply_ops(ops, schema).await.map_err(|e| ddl_error(e, Action::ImportCollections))
+    }
+
+    /// PocketBase's empty collection templates per type.
+    pub fn scaffolds(&self) -> Value {
+        let mut out = Map::new();
+        for kind in [CollectionType::View, CollectionType::Base, CollectionType::Auth] {
+            let mut c = Collection::scaffold(kind);
+            if kind == CollectionType::Auth {
+                let suffix = crate::ids::random_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 10);
+                c.indexes = vec![
+                    format!("CREATE UNIQUE INDEX `idx_tokenKey_{suffix}` ON `` (`tokenKey`)"),
+                    format!("CREATE UNIQUE INDEX `idx_email_{suffix}` ON `` (`email`) WHERE `email` != ''"),
+                ];
+            }
+            out.insert(kind.as_str().into(), c.to_json(false));
+        }
+        Value::Object(out)
+    }
+
+    /// Records count of a collection (used by tools and tests).
+    pub fn count_records(&self, c: &Collection) -> Result<i64> {
+        let sql = format!("SELECT COUNT(*) FROM {}", self.dialect().quote(&c.name));
+        self.db().read(|conn| conn.query_i64(&sql, &[]).map_err(CoreError::from))
+    }
+}
+
+impl Schema {
+    fn clone_schema(&self) -> Schema {
+        Schema::new(self.all().iter().map(|c| (**c).clone()).collect())
+    }
+}
+
+/// The name of another collection with a relation to `c`, if any.
+fn referencing(schema: &Schema, c: &Collection) -> Option<String> {
+    schema.all().iter().filter(|o| o.id != c.id).find_map(|o| {
+        o.fields
+            .iter()
+            .any(|f| matches!(&f.kind, crate::schema::FieldKind::Relation { collection_id, .. } if collection_id == &c.id))
+            .then(|| o.name.clone())
+    })
+}
+
+fn relabel(e: CoreError, action: Action) -> CoreError {
+    match e {
+        CoreError::Validation { errors, .. } => CoreError::Validation { action, errors },
+        other => other,
+    }
+}
+
+/// A database error while applying DDL (e.g. an index WHERE clause SQLite rejects) becomes a
+/// validation error of the change rather than a server error.
+fn ddl_error(e: CoreError, action: Action) -> CoreError {
+    match e {
+        CoreError::Db(kiln_db::DbError::Sqlite(m)) | CoreError::Db(kiln_db::DbError::UniqueViolation(m)) | CoreError::Db(kiln_db::DbError::Constraint(m)) => {
+            tracing::info!(error = %m, "schema change rejected by the database");
+            CoreError::validation(action, "indexes", FieldError::new("validation_invalid_index_expression", "The schema change was rejected by the database (check the indexes)."))
+        }
+        other => other,
+    }
+}
+

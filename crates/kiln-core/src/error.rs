@@ -1,0 +1,113 @@
+//! The errors of the application core. Each variant says what happened; kiln-http maps every
+//! variant to a status and PocketBase's message in one place.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use kiln_db::DbError;
+use kiln_filter::FilterError;
+
+/// One field's validation failure, as PocketBase reports it (`code`, `message`, optional `params`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub code: &'static str,
+    pub message: String,
+    pub params: Option<serde_json::Value>,
+}
+
+impl FieldError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        FieldError { code, message: message.into(), params: None }
+    }
+    pub fn with_params(mut self, params: serde_json::Value) -> Self {
+        self.params = Some(params);
+        self
+    }
+    pub fn required() -> Self {
+        FieldError::new("validation_required", "Cannot be blank.")
+    }
+}
+
+/// Validation failures keyed by field (or body key); nested errors use a JSON value.
+pub type FieldErrors = BTreeMap<String, FieldError>;
+
+/// Which operation failed, for the envelope's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    CreateRecord,
+    UpdateRecord,
+    DeleteRecord,
+    CreateCollection,
+    UpdateCollection,
+    DeleteCollection,
+    ImportCollections,
+    Authenticate,
+}
+
+#[derive(Debug)]
+pub enum CoreError {
+    /// The collection named in a records route does not exist.
+    MissingCollection,
+    /// The record, collection or other resource does not exist or the caller may not see it.
+    NotFound,
+    /// The action's rule is null: only superusers may perform it.
+    SuperuserOnly,
+    /// A valid auth token is required.
+    AuthRequired,
+    /// The authenticated record may not perform the action.
+    NotAllowed,
+    /// A client filter used `@request.*` or `@collection.*`.
+    FilterForbidden(&'static str),
+    /// Field validation failed.
+    Validation { action: Action, errors: FieldErrors },
+    /// The operation failed without field details (e.g. a create rule did not match).
+    Failed(Action),
+    /// The request body could not be decoded or has the wrong shape.
+    InvalidBody(String),
+    /// A collection definition could not be loaded (unknown field type, wrong option types).
+    InvalidFormat(String),
+    /// A filter, sort, expand or fields parameter is invalid.
+    BadQuery(String),
+    /// Deleting a record referenced by a required relation.
+    RequiredReference,
+    /// Deleting a system collection or one still referenced.
+    CollectionInUse(String),
+    /// Storage failed.
+    Db(DbError),
+    /// A failure with no better home; logged, never shown.
+    Internal(String),
+}
+
+impl CoreError {
+    pub fn validation(action: Action, field: &str, err: FieldError) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.insert(field.to_owned(), err);
+        CoreError::Validation { action, errors }
+    }
+}
+
+impl From<DbError> for CoreError {
+    fn from(e: DbError) -> Self {
+        CoreError::Db(e)
+    }
+}
+
+impl From<FilterError> for CoreError {
+    fn from(e: FilterError) -> Self {
+        match e {
+            FilterError::Forbidden(what) if what.starts_with("@collection") => CoreError::FilterForbidden("@collection"),
+            FilterError::Forbidden(_) => CoreError::FilterForbidden("@request"),
+            other => CoreError::BadQuery(other.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for CoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for CoreError {}
+
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -1,0 +1,172 @@
+//! The `fields` query parameter: keep only the listed keys of a response, with nested paths
+//! (`expand.author.name`), `*` wildcards and the `:excerpt(max, ellipsis)` modifier.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+#[derive(Debug, Default)]
+struct Node {
+    children: BTreeMap<String, Node>,
+    excerpt: Option<(usize, bool)>,
+    /// Listed as a leaf: keep the whole value.
+    whole: bool,
+}
+
+/// A parsed `fields` list.
+#[derive(Debug, Default)]
+pub struct Fields(Node);
+
+/// Splits on commas outside parentheses.
+fn split_top(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, ch) in s.char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
+fn parse_excerpt(m: &str) -> Option<(usize, bool)> {
+    let args = m.strip_prefix("excerpt(")?.strip_suffix(')')?;
+    let mut parts = args.split(',').map(str::trim);
+    let max: usize = parts.next()?.parse().ok()?;
+    let ellipsis = matches!(parts.next(), Some("true") | Some("1"));
+    Some((max.min(100_000), ellipsis))
+}
+
+impl Fields {
+    /// Parses the parameter; `None` when it lists nothing.
+    pub fn parse(s: &str) -> Option<Fields> {
+        let mut root = Node::default();
+        for item in split_top(s).into_iter().map(str::trim).filter(|x| !x.is_empty()) {
+            let (path, modifier) = match item.split_once(':') {
+                Some((p, m)) => (p, Some(m)),
+                None => (item, None),
+            };
+            let mut node = &mut root;
+            for part in path.split('.').map(str::trim).filter(|p| !p.is_empty()) {
+                node = node.children.entry(part.to_owned()).or_default();
+            }
+            node.whole = node.children.is_empty();
+            if let Some(m) = modifier {
+                node.excerpt = parse_excerpt(m);
+            }
+        }
+        if root.children.is_empty() {
+            None
+        } else {
+            Some(Fields(root))
+        }
+    }
+
+    /// Applies the projection to a record (or any JSON object).
+    pub fn apply(&self, v: &mut Value) {
+        pick(&self.0, v);
+    }
+}
+
+fn pick(node: &Node, v: &mut Value) {
+    match v {
+        Value::Array(items) => items.iter_mut().for_each(|x| pick(node, x)),
+        Value::Object(map) => {
+            if node.children.is_empty() {
+                return;
+            }
+            let star = node.children.get("*");
+            let keys: Vec<String> = map.keys().cloned().collect();
+            for k in keys {
+                let child = node.children.get(&k).or(star);
+                match child {
+                    None => {
+                        map.remove(&k);
+                    }
+                    Some(c) => {
+                        if let Some(x) = map.get_mut(&k) {
+                            if let Some((max, ellipsis)) = c.excerpt {
+                                if let Value::String(s) = x {
+                                    *s = excerpt(s, max, ellipsis);
+                                }
+                            } else if !c.children.is_empty() {
+                                pick(c, x);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Plain text of HTML, whitespace collapsed, cut to `max` characters.
+pub fn excerpt(html: &str, max: usize, ellipsis: bool) -> String {
+    let mut text = String::with_capacity(html.len().min(max * 4 + 8));
+    let mut in_tag = false;
+    let mut last_space = true;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                if !last_space {
+                    text.push(' ');
+                    last_space = true;
+                }
+            }
+            _ if in_tag => {}
+            c if c.is_whitespace() => {
+                if !last_space {
+                    text.push(' ');
+                    last_space = true;
+                }
+            }
+            c => {
+                text.push(c);
+                last_space = false;
+            }
+        }
+    }
+    let text = text.trim();
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max).collect();
+    out = out.trim_end().to_owned();
+    if ellipsis {
+        out.push_str("...");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn picks_nested_paths_and_excerpts() {
+        let f = Fields::parse("id,title,expand.author.name,body:excerpt(5,true)").unwrap();
+        let mut v = json!({"id":"1","title":"t","other":1,"body":"<p>Hello world</p>","expand":{"author":{"name":"A","email":"x"},"tags":[]}});
+        f.apply(&mut v);
+        assert_eq!(v, json!({"id":"1","title":"t","body":"Hello...","expand":{"author":{"name":"A"}}}));
+    }
+
+    #[test]
+    fn wildcard_keeps_all() {
+        let f = Fields::parse("*,expand.author.id").unwrap();
+        let mut v = json!({"a":1,"b":2,"expand":{"author":{"id":"x","name":"y"}}});
+        f.apply(&mut v);
+        assert_eq!(v, json!({"a":1,"b":2,"expand":{"author":{"id":"x"}}}));
+        assert!(Fields::parse(" , ").is_none());
+    }
+}

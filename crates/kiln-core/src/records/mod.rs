@@ -1,0 +1,14 @@
+//! Records: the rows of collections, read and written under API rules.
+
+pub mod expand;
+pub mod fields;
+pub mod model;
+pub mod plan;
+pub mod query;
+pub mod values;
+pub mod write;
+
+pub use expand::ExpandTree;
+pub use fields::Fields;
+pub use model::{Record, Viewer};
+pub use query::{ListParams, ListResult, RuleKind};

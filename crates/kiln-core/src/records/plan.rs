@@ -1,0 +1,61 @@
+//! What a collection's records need, computed once per collection definition: the column list,
+//! the point-read statement and the order of keys in the JSON output.
+
+use kiln_db::Dialect;
+
+use crate::schema::{Collection, FieldKind};
+
+/// Where an output key's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutSource {
+    Field(usize),
+    CollectionId,
+    CollectionName,
+    Expand,
+}
+
+#[derive(Debug)]
+pub struct Plan {
+    /// The quoted table name.
+    pub table: String,
+    /// `"table"."col", …` in field order.
+    pub columns: String,
+    /// `SELECT columns FROM table WHERE "id" = ?1`.
+    pub select_by_id: String,
+    /// Output keys in alphabetical order (PocketBase sorts record keys), hidden fields left out.
+    pub output: Vec<(String, OutSource)>,
+    /// Index of the `id` field.
+    pub id_index: usize,
+}
+
+impl Plan {
+    pub fn new(c: &Collection, d: Dialect) -> Plan {
+        let table = d.quote(&c.name);
+        let columns = c
+            .fields
+            .iter()
+            .map(|f| format!("{table}.{}", d.quote(&f.name)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let select_by_id = format!("SELECT {columns} FROM {table} WHERE {table}.\"id\" = ?1");
+        let mut output: Vec<(String, OutSource)> = c
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.hidden && !matches!(f.kind, FieldKind::Password { .. }))
+            .map(|(i, f)| (f.name.clone(), OutSource::Field(i)))
+            .collect();
+        output.push(("collectionId".into(), OutSource::CollectionId));
+        output.push(("collectionName".into(), OutSource::CollectionName));
+        output.push(("expand".into(), OutSource::Expand));
+        output.sort_by(|a, b| a.0.cmp(&b.0));
+        Plan { table, columns, select_by_id, output, id_index: c.field_index("id").unwrap_or(0) }
+    }
+}
+
+impl Collection {
+    /// The derived plan of this collection for dialect `d`.
+    pub fn plan(&self, d: Dialect) -> &std::sync::Arc<Plan> {
+        self.plan.get_or_init(|| Plan::new(self, d))
+    }
+}

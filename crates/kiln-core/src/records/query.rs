@@ -1,0 +1,216 @@
+//! Reading records: view by id and list with rules, filter, sort and paging.
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use kiln_db::Value as DbValue;
+use kiln_filter::{Param, SqlBuilder};
+
+use super::model::Record;
+use crate::app::App;
+use crate::error::{CoreError, Result};
+use crate::request::RequestInfo;
+use crate::rules::{compile_expr, resolve_single, FilterDialect, Mode};
+use crate::schema::{Collection, Schema};
+
+/// PocketBase's paging defaults and limits.
+pub const DEFAULT_PER_PAGE: i64 = 30;
+pub const MAX_PER_PAGE: i64 = 1000;
+/// At most this many sort terms.
+pub const MAX_SORT_FIELDS: usize = 8;
+
+/// The query parameters of a list request.
+#[derive(Debug, Clone, Default)]
+pub struct ListParams {
+    pub page: i64,
+    pub per_page: i64,
+    pub sort: String,
+    pub filter: String,
+    pub skip_total: bool,
+}
+
+/// One page of records.
+#[derive(Debug)]
+pub struct ListResult {
+    pub items: Vec<Record>,
+    pub page: i64,
+    pub per_page: i64,
+    /// -1 when the total was skipped.
+    pub total_items: i64,
+    pub total_pages: i64,
+}
+
+pub(crate) fn to_db(p: Param) -> DbValue {
+    match p {
+        Param::Null => DbValue::Null,
+        Param::Bool(b) => DbValue::Int(b as i64),
+        Param::Int(i) => DbValue::Int(i),
+        Param::Float(f) => DbValue::Float(f),
+        Param::Text(s) => DbValue::Text(s),
+    }
+}
+
+pub(crate) fn to_db_params(ps: Vec<Param>) -> Vec<DbValue> {
+    ps.into_iter().map(to_db).collect()
+}
+
+/// Which rule an access check uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    List,
+    View,
+    Update,
+    Delete,
+}
+
+/// The rule text to apply for `kind`, `Ok(None)` when nothing restricts the caller, or
+/// `SuperuserOnly` when the rule is null.
+pub(crate) fn rule_for<'c>(c: &'c Collection, kind: RuleKind, req: &RequestInfo) -> Result<Option<&'c str>> {
+    if req.is_superuser() {
+        return Ok(None);
+    }
+    let rule = match kind {
+        RuleKind::List => &c.list_rule,
+        RuleKind::View => &c.view_rule,
+        RuleKind::Update => &c.update_rule,
+        RuleKind::Delete => &c.delete_rule,
+    };
+    match rule {
+        None => Err(CoreError::SuperuserOnly),
+        Some(r) if r.trim().is_empty() => Ok(None),
+        Some(r) => Ok(Some(r.as_str())),
+    }
+}
+
+impl App {
+    /// The collection of a records route (by name or id).
+    pub fn records_collection(&self, name_or_id: &str) -> Result<Arc<Collection>> {
+        self.schema().get(name_or_id).cloned().ok_or(CoreError::MissingCollection)
+    }
+
+    /// Reads a record by id without any rule.
+    pub fn find_record(&self, c: &Arc<Collection>, id: &str) -> Result<Option<Record>> {
+        let plan = c.plan(self.dialect());
+        self.db().read(|conn| {
+            conn.query_one(&plan.select_by_id, &[DbValue::Text(id.to_owned())], |row| Ok(Record::from_row(c, row)))
+                .map_err(CoreError::from)
+        })
+    }
+
+    /// Reads a record by id if `kind`'s rule lets the requester see it; `NotFound` otherwise.
+    pub fn find_record_with_rule(&self, c: &Arc<Collection>, id: &str, req: &RequestInfo, kind: RuleKind) -> Result<Record> {
+        let Some(rule) = rule_for(c, kind, req)? else {
+            return self.find_record(c, id)?.ok_or(CoreError::NotFound);
+        };
+        let schema = self.schema();
+        let plan = c.plan(self.dialect());
+        let fd = FilterDialect(self.dialect());
+        let mut b = SqlBuilder::new(&fd);
+        let idp = b.push(Param::Text(id.to_owned()));
+        let aliases = Cell::new(0);
+        let cond = compile_expr(&schema, c, &plan.table, req, Mode::Rule, rule, &mut b, &aliases, crate::datetime::now_ms())?;
+        let sql = format!("SELECT {} FROM {} WHERE {}.\"id\" = {idp} AND {cond}", plan.columns, plan.table, plan.table);
+        let params = to_db_params(b.into_params());
+        self.db()
+            .read(|conn| conn.query_one(&sql, &params, |row| Ok(Record::from_row(c, row))).map_err(CoreError::from))?
+            .ok_or(CoreError::NotFound)
+    }
+
+    /// Lists records the requester may see, filtered, sorted and paged.
+    pub fn list_records(&self, c: &Arc<Collection>, req: &RequestInfo, p: &ListParams) -> Result<ListResult> {
+        let rule = rule_for(c, RuleKind::List, req)?;
+        let schema = self.schema();
+        let d = self.dialect();
+        let plan = c.plan(d);
+        let fd = FilterDialect(d);
+        let mut b = SqlBuilder::new(&fd);
+        let aliases = Cell::new(0);
+        let now = crate::datetime::now_ms();
+        let mut conds: Vec<String> = Vec::new();
+        if let Some(rule) = rule {
+            conds.push(compile_expr(&schema, c, &plan.table, req, Mode::Rule, rule, &mut b, &aliases, now)?);
+        }
+        if !p.filter.trim().is_empty() {
+            conds.push(compile_expr(&schema, c, &plan.table, req, Mode::ClientFilter, &p.filter, &mut b, &aliases, now)?);
+        }
+        let where_sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+        let order = self.order_by(&schema, c, &plan.table, req, &p.sort, &mut b, &aliases)?;
+
+        let per_page = match p.per_page {
+            n if n <= 0 => DEFAULT_PER_PAGE,
+            n => n.min(MAX_PER_PAGE),
+        };
+        let page = p.page.max(1);
+        let offset = (page - 1).saturating_mul(per_page);
+        let count_params = to_db_params(b.params().to_vec());
+        let limit = b.push(Param::Int(per_page));
+        let off = b.push(Param::Int(offset));
+        let sql = format!("SELECT {} FROM {}{where_sql}{order} LIMIT {limit} OFFSET {off}", plan.columns, plan.table);
+        let params = to_db_params(b.into_params());
+        let count_sql = format!("SELECT COUNT(*) FROM {}{where_sql}", plan.table);
+
+        self.db().read(|conn| {
+            let mut items = Vec::with_capacity(per_page.min(64) as usize);
+            conn.query(&sql, &params, |row| {
+                items.push(Record::from_row(c, row));
+                Ok(())
+            })?;
+            let (total_items, total_pages) = if p.skip_total {
+                (-1, -1)
+            } else {
+                let total = conn.query_i64(&count_sql, &count_params)?;
+                (total, (total + per_page - 1) / per_page)
+            };
+            Ok(ListResult { items, page, per_page, total_items, total_pages })
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn order_by(
+        &self,
+        schema: &Schema,
+        c: &Collection,
+        table: &str,
+        req: &RequestInfo,
+        sort: &str,
+        b: &mut SqlBuilder<'_>,
+        aliases: &Cell<usize>,
+    ) -> Result<String> {
+        let d = self.dialect();
+        let mut terms: Vec<String> = Vec::new();
+        let mut last_desc = false;
+        let mut random = false;
+        for raw in sort.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            if terms.len() >= MAX_SORT_FIELDS {
+                return Err(CoreError::BadQuery(format!("at most {MAX_SORT_FIELDS} sort fields are allowed")));
+            }
+            let (desc, name) = match raw.as_bytes()[0] {
+                b'-' => (true, &raw[1..]),
+                b'+' => (false, &raw[1..]),
+                _ => (false, raw),
+            };
+            let dir = if desc { "DESC" } else { "ASC" };
+            last_desc = desc;
+            match name {
+                "@random" => {
+                    random = true;
+                    terms.push(d.random().to_owned());
+                }
+                "@rowid" if !c.is_view() => terms.push(format!("{table}.{} {dir}", d.rowid())),
+                _ => {
+                    let expr = resolve_single(schema, c, table, req, Mode::ClientFilter, name, b, aliases)?;
+                    terms.push(format!("{expr} {dir}"));
+                }
+            }
+        }
+        // A stable order makes pages consistent; the rowid is free in every index.
+        if !random && !c.is_view() {
+            let dir = if last_desc { "DESC" } else { "ASC" };
+            terms.push(format!("{table}.{} {dir}", d.rowid()));
+        }
+        if terms.is_empty() {
+            return Ok(String::new());
+        }
+        Ok(format!(" ORDER BY {}", terms.join(", ")))
+    }
+}

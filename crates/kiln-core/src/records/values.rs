@@ -1,0 +1,410 @@
+//! Turning submitted values into field values (PocketBase's casting rules) and validating them.
+
+use serde_json::{json, Value};
+
+use super::model::geo_point;
+use crate::error::FieldError;
+use crate::schema::field::num;
+use crate::schema::{Field, FieldKind};
+
+/// A body key's modifier: `field+`, `+field`, `field-`, `field:autogenerate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Modifier {
+    Set,
+    Append,
+    Prepend,
+    Remove,
+    Autogenerate,
+}
+
+/// Splits a body key into a field name and its modifier.
+pub fn split_key(key: &str) -> (&str, Modifier) {
+    if let Some(n) = key.strip_suffix(":autogenerate") {
+        (n, Modifier::Autogenerate)
+    } else if let Some(n) = key.strip_suffix('+') {
+        (n, Modifier::Append)
+    } else if let Some(n) = key.strip_prefix('+') {
+        (n, Modifier::Prepend)
+    } else if let Some(n) = key.strip_suffix('-') {
+        (n, Modifier::Remove)
+    } else {
+        (key, Modifier::Set)
+    }
+}
+
+/// PocketBase's `cast.ToString`.
+pub fn to_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9e15 => (f as i64).to_string(),
+            _ => n.to_string(),
+        },
+        _ => String::new(),
+    }
+}
+
+fn to_number(v: &Value) -> f64 {
+    match v {
+        Value::Number(n) => n.as_f64().unwrap_or(0.0),
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).unwrap_or(0.0),
+        Value::Bool(b) => *b as i64 as f64,
+        _ => 0.0,
+    }
+}
+
+fn to_bool(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().unwrap_or(0.0) != 0.0,
+        Value::String(s) => matches!(s.trim(), "1" | "true" | "TRUE" | "True" | "on"),
+        _ => false,
+    }
+}
+
+/// A list of non-empty unique strings from a string, a list, or JSON text of a list.
+fn to_list(v: &Value) -> Vec<String> {
+    let items: Vec<String> = match v {
+        Value::Array(a) => a.iter().map(to_text).collect(),
+        Value::String(s) if s.trim_start().starts_with('[') => match serde_json::from_str::<Vec<Value>>(s) {
+            Ok(a) => a.iter().map(to_text).collect(),
+            Err(_) => vec![s.clone()],
+        },
+        Value::Null => vec![],
+        other => vec![to_text(other)],
+    };
+    let mut out: Vec<String> = Vec::with_capacity(items.len());
+    for s in items {
+        if !s.is_empty() && !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn list_value(f: &Field, items: Vec<String>) -> Value {
+    if f.is_multi() {
+        Value::Array(items.into_iter().map(Value::String).collect())
+    } else {
+        Value::String(items.into_iter().last().unwrap_or_default())
+    }
+}
+
+/// The new value of field `f` after applying `raw` with `modifier` to `old`.
+pub fn prepare(f: &Field, old: &Value, raw: &Value, modifier: Modifier) -> Value {
+    match &f.kind {
+        FieldKind::Number { .. } => {
+            let delta = to_number(raw);
+            let base = old.as_f64().unwrap_or(0.0);
+            match modifier {
+                Modifier::Append => num(base + delta),
+                Modifier::Remove => num(base - delta),
+                _ => match raw {
+                    // A non-numeric value is kept as is so validation can reject it.
+                    Value::Number(_) => raw.clone(),
+                    _ => num(to_number(raw)),
+                },
+            }
+        }
+        FieldKind::Bool => Value::Bool(to_bool(raw)),
+        FieldKind::Select { .. } | FieldKind::Relation { .. } | FieldKind::File { .. } => {
+            let current = to_list(old);
+            let given = to_list(raw);
+            let items = match modifier {
+                Modifier::Append => current.into_iter().chain(given).collect(),
+                Modifier::Prepend => given.into_iter().chain(current).collect(),
+                Modifier::Remove => current.into_iter().filter(|x| !given.contains(x)).collect(),
+                _ => given,
+            };
+            let mut uniq: Vec<String> = Vec::with_capacity(items.len());
+            for s in items {
+                if !uniq.contains(&s) {
+                    uniq.push(s);
+                }
+            }
+            list_value(f, uniq)
+        }
+        FieldKind::Json { .. } => match raw {
+            Value::String(s) => serde_json::from_str(s).unwrap_or_else(|_| raw.clone()),
+            other => other.clone(),
+        },
+        FieldKind::GeoPoint => {
+            let obj = match raw {
+                Value::String(s) => serde_json::from_str::<Value>(s).unwrap_or(Value::Null),
+                other => other.clone(),
+            };
+            match obj {
+                Value::Object(o) => geo_point(
+                    o.get("lon").map(to_number).unwrap_or(0.0),
+                    o.get("lat").map(to_number).unwrap_or(0.0),
+                ),
+                _ => geo_point(0.0, 0.0),
+            }
+        }
+        FieldKind::Date { .. } => {
+            Value::String(crate::datetime::normalize(&to_text(raw)).unwrap_or_default())
+        }
+        FieldKind::Text { .. } | FieldKind::Email { .. } | FieldKind::Url { .. } | FieldKind::Editor { .. } => {
+            Value::String(to_text(raw))
+        }
+        FieldKind::Autodate { .. } | FieldKind::Password { .. } => old.clone(),
+    }
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else { return false };
+    !local.is_empty()
+        && local.len() <= 64
+        && domain.len() <= 255
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !local.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+}
+
+/// The host of an http(s) URL, if it is one.
+fn url_host(s: &str) -> Option<&str> {
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")).or_else(|| {
+        let (scheme, rest) = s.split_once("://")?;
+        (!scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))).then_some(rest)
+    })?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit_once('@').map(|x| x.1).unwrap_or(authority);
+    let host = host.split(':').next()?;
+    let ok = !host.is_empty()
+        && host.contains('.')
+        && !s.chars().any(|c| c.is_whitespace())
+        && host.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+    (ok || host == "localhost").then_some(host)
+}
+
+fn domain_check(domain: &str, only: &[String], except: &[String], code: &'static str, what: &str) -> Result<(), FieldError> {
+    let domain = domain.to_ascii_lowercase();
+    let listed = |l: &[String]| l.iter().any(|d| d.eq_ignore_ascii_case(&domain));
+    if (!only.is_empty() && !listed(only)) || (!except.is_empty() && listed(except)) {
+        return Err(FieldError::new(code, format!("{what} domain is not allowed.")));
+    }
+    Ok(())
+}
+
+/// Checks a prepared value against the field's options.
+pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
+    let blank = match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::Bool(b) => !b,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => match &f.kind {
+            FieldKind::GeoPoint => o.get("lon").and_then(Value::as_f64) == Some(0.0) && o.get("lat").and_then(Value::as_f64) == Some(0.0),
+            _ => o.is_empty(),
+        },
+    };
+    if blank {
+        return if f.required { Err(FieldError::required()) } else { Ok(()) };
+    }
+    match &f.kind {
+        FieldKind::Text { min, max, pattern, .. } => {
+            let s = v.as_str().unwrap_or("");
+            let n = s.chars().count() as i64;
+            if *min > 0 && n < *min {
+                return Err(FieldError::new("validation_min_text_constraint", format!("Must be at least {min} character(s)."))
+                    .with_params(json!({"min": min})));
+            }
+            let limit = if *max > 0 { *max } else { 5000 };
+            if n > limit {
+                return Err(FieldError::new("validation_max_text_constraint", format!("Must be less than {limit} character(s)."))
+                    .with_params(json!({"max": limit})));
+            }
+            if !pattern.is_empty() {
+                let ok = regex_lite::Regex::new(pattern).map(|r| r.is_match(s)).unwrap_or(false);
+                if !ok {
+                    return Err(FieldError::new("validation_invalid_format", "Invalid value format."));
+                }
+            }
+        }
+        FieldKind::Number { min, max, only_int } => {
+            let Some(x) = v.as_f64().filter(|x| x.is_finite()) else {
+                return Err(FieldError::new("validation_not_a_number", "Must be a valid number."));
+            };
+            if *only_int && x.fract() != 0.0 {
+                return Err(FieldError::new("validation_only_int_constraint", "Decimal numbers are not allowed."));
+            }
+            if let Some(m) = min {
+                if x < *m {
+                    return Err(FieldError::new("validation_min_number_constraint", format!("Must be larger than {}.", num(*m)))
+                        .with_params(json!({"min": num(*m)})));
+                }
+            }
+            if let Some(m) = max {
+                if x > *m {
+                    return Err(FieldError::new("validation_max_number_constraint", format!("Must be less than {}.", num(*m)))
+                        .with_params(json!({"max": num(*m)})));
+                }
+            }
+        }
+        FieldKind::Bool => {}
+        FieldKind::Email { except_domains, only_domains } => {
+            let s = v.as_str().unwrap_or("");
+            if !is_email(s) {
+                return Err(FieldError::new("validation_is_email", "Must be a valid email address."));
+            }
+            let domain = s.rsplit_once('@').map(|x| x.1).unwrap_or("");
+            domain_check(domain, only_domains, except_domains, "validation_email_domain_not_allowed", "Email")?;
+        }
+        FieldKind::Url { except_domains, only_domains } => {
+            let s = v.as_str().unwrap_or("");
+            let Some(host) = url_host(s) else {
+                return Err(FieldError::new("validation_invalid_url", "Must be a valid url."));
+            };
+            domain_check(host, only_domains, except_domains, "validation_url_domain_not_allowed", "URL")?;
+        }
+        FieldKind::Editor { max_size, .. } => {
+            let limit = if *max_size > 0 { *max_size } else { 5 << 20 };
+            if v.as_str().unwrap_or("").len() as i64 > limit {
+                return Err(FieldError::new("validation_content_size_limit", format!("The maximum allowed content size is {limit} bytes."))
+                    .with_params(json!({"maxSize": limit})));
+            }
+        }
+        FieldKind::Date { min, max } => {
+            let s = v.as_str().unwrap_or("");
+            if let Some(m) = crate::datetime::normalize(min) {
+                if s < m.as_str() {
+                    return Err(FieldError::new("validation_min_date_constraint", format!("Must be no earlier than {m}."))
+                        .with_params(json!({"min": m})));
+                }
+            }
+            if let Some(m) = crate::datetime::normalize(max) {
+                if s > m.as_str() {
+                    return Err(FieldError::new("validation_max_date_constraint", format!("Must be no later than {m}."))
+                        .with_params(json!({"max": m})));
+                }
+            }
+        }
+        FieldKind::Select { values, max_select } => {
+            let items: Vec<&str> = match v {
+                Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+                Value::String(s) => vec![s.as_str()],
+                _ => vec![],
+            };
+            for item in &items {
+                if !values.iter().any(|x| x == item) {
+                    return Err(FieldError::new("validation_invalid_value", format!("Invalid value {item}."))
+                        .with_params(json!({"value": item})));
+                }
+            }
+            let max = (*max_select).max(1);
+            if items.len() as i64 > max {
+                return Err(FieldError::new("validation_too_many_values", format!("Select no more than {max}"))
+                    .with_params(json!({"maxSelect": max})));
+            }
+        }
+        FieldKind::Relation { min_select, max_select, .. } => {
+            let n = match v {
+                Value::Array(a) => a.len() as i64,
+                _ => 1,
+            };
+            if *min_select > 0 && n < *min_select {
+                return Err(FieldError::new("validation_not_enough_values", format!("Select at least {min_select}"))
+                    .with_params(json!({"minSelect": min_select})));
+            }
+            let max = (*max_select).max(1);
+            if n > max {
+                return Err(FieldError::new("validation_too_many_values", format!("Select no more than {max}"))
+                    .with_params(json!({"maxSelect": max})));
+            }
+        }
+        FieldKind::File { max_select, .. } => {
+            let n = match v {
+                Value::Array(a) => a.len() as i64,
+                _ => 1,
+            };
+            let max = (*max_select).max(1);
+            if n > max {
+                return Err(FieldError::new("validation_too_many_values", format!("Select no more than {max}"))
+                    .with_params(json!({"maxSelect": max})));
+            }
+        }
+        FieldKind::Json { max_size } => {
+            let limit = if *max_size > 0 { *max_size } else { 1 << 20 };
+            let size = v.to_string().len() as i64;
+            if size > limit {
+                return Err(FieldError::new("validation_json_size_limit", format!("The maximum allowed JSON size is {limit} bytes."))
+                    .with_params(json!({"maxSize": limit})));
+            }
+        }
+        FieldKind::GeoPoint => {
+            let lon = v.get("lon").and_then(Value::as_f64).unwrap_or(0.0);
+            let lat = v.get("lat").and_then(Value::as_f64).unwrap_or(0.0);
+            if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+                return Err(FieldError::new("validation_invalid_geo_point", "Invalid geoPoint coordinates."));
+            }
+        }
+        FieldKind::Autodate { .. } | FieldKind::Password { .. } => {}
+    }
+    Ok(())
+}
+
+/// Validates a plain password against a password field's options.
+pub fn validate_password(f: &Field, plain: &str) -> Result<(), FieldError> {
+    let FieldKind::Password { min, max, pattern, .. } = &f.kind else { return Ok(()) };
+    let n = plain.chars().count() as i64;
+    if plain.is_empty() {
+        return if f.required { Err(FieldError::required()) } else { Ok(()) };
+    }
+    if *min > 0 && n < *min {
+        return Err(FieldError::new("validation_min_text_constraint", format!("Must be at least {min} character(s)."))
+            .with_params(json!({"min": min})));
+    }
+    // argon2 has no input limit, but an unbounded password is a cheap way to burn CPU.
+    let limit = if *max > 0 { *max } else { 71 };
+    if n > limit {
+        return Err(FieldError::new("validation_max_text_constraint", format!("Must be less than {limit} character(s)."))
+            .with_params(json!({"max": limit})));
+    }
+    if !pattern.is_empty() && !regex_lite::Regex::new(pattern).map(|r| r.is_match(plain)).unwrap_or(false) {
+        return Err(FieldError::new("validation_invalid_format", "Invalid value format."));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modifiers_and_casting() {
+        assert_eq!(split_key("tags+"), ("tags", Modifier::Append));
+        assert_eq!(split_key("+tags"), ("tags", Modifier::Prepend));
+        assert_eq!(split_key("tags-"), ("tags", Modifier::Remove));
+        assert_eq!(split_key("code:autogenerate"), ("code", Modifier::Autogenerate));
+        let n = Field::new("n", FieldKind::Number { min: None, max: None, only_int: false });
+        assert_eq!(prepare(&n, &json!(5), &json!(2), Modifier::Append), json!(7));
+        assert_eq!(prepare(&n, &json!(5), &json!("2"), Modifier::Remove), json!(3));
+        let tags = Field::new("tags", FieldKind::Select { values: vec!["a".into(), "b".into()], max_select: 3 });
+        assert_eq!(prepare(&tags, &json!(["a"]), &json!("b"), Modifier::Append), json!(["a", "b"]));
+        assert_eq!(prepare(&tags, &json!(["a", "b"]), &json!(["a"]), Modifier::Remove), json!(["b"]));
+        assert_eq!(prepare(&tags, &json!([]), &json!("[\"a\",\"a\"]"), Modifier::Set), json!(["a"]));
+    }
+
+    #[test]
+    fn validation_codes_match_pocketbase() {
+        let url = Field::new("site", FieldKind::Url { except_domains: vec![], only_domains: vec![] });
+        assert_eq!(validate(&url, &json!("notaurl")).unwrap_err().code, "validation_invalid_url");
+        assert!(validate(&url, &json!("https://example.com/x?y")).is_ok());
+        let views = Field::new("views", FieldKind::Number { min: Some(0.0), max: None, only_int: true });
+        assert_eq!(validate(&views, &json!(-1.5)).unwrap_err().code, "validation_only_int_constraint");
+        assert_eq!(validate(&views, &json!(-1)).unwrap_err().code, "validation_min_number_constraint");
+        let email = Field::new("e", FieldKind::Email { except_domains: vec![], only_domains: vec!["a.com".into()] });
+        assert_eq!(validate(&email, &json!("x@b.com")).unwrap_err().code, "validation_email_domain_not_allowed");
+        assert_eq!(validate(&email, &json!("nope")).unwrap_err().code, "validation_is_email");
+        let title = Field::new("t", FieldKind::Text { min: 0, max: 3, pattern: String::new(), autogenerate_pattern: String::new(), primary_key: false }).required();
+        assert_eq!(validate(&title, &json!("")).unwrap_err().code, "validation_required");
+        assert_eq!(validate(&title, &json!("abcd")).unwrap_err().code, "validation_max_text_constraint");
+    }
+}

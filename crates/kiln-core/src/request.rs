@@ -1,0 +1,51 @@
+//! What the core knows of a request: who is asking and what they sent. Built by the HTTP layer
+//! from its own types; rules read it through `@request.*`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::records::Record;
+use crate::schema::system::SUPERUSERS;
+
+/// The request as API rules see it.
+#[derive(Debug, Clone, Default)]
+pub struct RequestInfo {
+    /// The authenticated record, if a valid token was sent.
+    pub auth: Option<Arc<Record>>,
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// `default`, `realtime`, `protectedFile`, `batch`, `oauth2`, `otp`, `password`.
+    pub context: &'static str,
+    /// Query parameters (last value wins).
+    pub query: HashMap<String, String>,
+    /// Headers, names lowercased with `-` as `_` (PocketBase's `@request.headers.x_token`).
+    pub headers: HashMap<String, String>,
+    /// The submitted body, for create and update rules.
+    pub body: Map<String, Value>,
+}
+
+impl RequestInfo {
+    /// Whether the request is authenticated as a superuser.
+    pub fn is_superuser(&self) -> bool {
+        self.auth.as_ref().map(|r| r.collection.name == SUPERUSERS).unwrap_or(false)
+    }
+
+    /// The authenticated record's (collection id, id).
+    pub fn auth_ids(&self) -> Option<(&str, &str)> {
+        self.auth.as_ref().map(|r| (r.collection.id.as_str(), r.id()))
+    }
+
+    /// The viewer for record output.
+    pub fn viewer(&self) -> crate::records::Viewer<'_> {
+        crate::records::Viewer { superuser: self.is_superuser(), auth: self.auth_ids() }
+    }
+}
+
+impl RequestInfo {
+    pub fn with_context(mut self, context: &'static str) -> Self {
+        self.context = context;
+        self
+    }
+}

@@ -1,0 +1,7 @@
+//! API rules and client filters: compiling PocketBase expressions against a collection.
+
+mod dialect;
+pub mod resolver;
+
+pub use dialect::FilterDialect;
+pub use resolver::{check_rule, compile_expr, json_param, resolve_single, Mode};

@@ -1,0 +1,24 @@
+//! `/api/collections`: the collections API (superusers only).
+
+mod create;
+mod delete;
+mod import;
+mod list;
+mod scaffolds;
+mod truncate;
+mod update;
+mod view;
+
+use axum::routing::{delete as delete_route, get, put};
+use axum::Router;
+
+use kiln_core::App;
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/api/collections", get(list::handler).post(create::handler))
+        .route("/api/collections/meta/scaffolds", get(scaffolds::handler))
+        .route("/api/collections/import", put(import::handler))
+        .route("/api/collections/{collection}", get(view::handler).patch(update::handler).delete(delete::handler))
+        .route("/api/collections/{collection}/truncate", delete_route(truncate::handler))
+}

@@ -1,0 +1,21 @@
+//! `PATCH /api/collections/{collection}`
+
+use axum::extract::{Path, State};
+use serde_json::Value;
+
+use kiln_core::App;
+
+use crate::error::{api, ApiResult};
+use crate::extract::{require_superuser, Ctx, JsonBody};
+use crate::json::Json;
+
+pub async fn handler(
+    State(app): State<App>,
+    Path(collection): Path<String>,
+    ctx: Ctx,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    require_superuser(&ctx)?;
+    let c = app.update_collection(&collection, &body).await.map_err(api)?;
+    Ok(Json(c.to_json(false)))
+}

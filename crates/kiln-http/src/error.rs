@@ -1,0 +1,125 @@
+//! The error envelope, built in exactly one place: `{"data": {...}, "message": "...", "status": N}`.
+//! Every core error maps here explicitly to PocketBase's status and message.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use kiln_core::{Action, CoreError, FieldErrors};
+
+/// An API error response.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: &'static str,
+    pub data: Map<String, Value>,
+}
+
+pub const MSG_NOT_FOUND: &str = "The requested resource wasn't found.";
+pub const MSG_GENERIC_400: &str = "Something went wrong while processing your request.";
+pub const MSG_INVALID_FORMAT: &str = "Failed to load the submitted data due to invalid formatting.";
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: &'static str) -> Self {
+        ApiError { status, message, data: Map::new() }
+    }
+    pub fn not_found() -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, MSG_NOT_FOUND)
+    }
+    pub fn bad_request(message: &'static str) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+    pub fn with_errors(mut self, errors: FieldErrors) -> Self {
+        self.data = nest(errors);
+        self
+    }
+}
+
+fn action_message(a: Action) -> &'static str {
+    match a {
+        Action::CreateRecord => "Failed to create record.",
+        Action::UpdateRecord => "Failed to update record.",
+        Action::DeleteRecord => "Failed to delete record.",
+        Action::CreateCollection => "Failed to create collection.",
+        Action::UpdateCollection => "Failed to update collection.",
+        Action::DeleteCollection => "Failed to delete collection.",
+        Action::ImportCollections => "Failed to import collections.",
+        Action::Authenticate => "Failed to authenticate.",
+    }
+}
+
+/// Dotted keys (`fields.2.name`) become nested objects, as PocketBase reports nested errors.
+fn nest(errors: FieldErrors) -> Map<String, Value> {
+    let mut root = Map::new();
+    for (key, e) in errors {
+        let mut leaf = Map::new();
+        leaf.insert("code".into(), json!(e.code));
+        leaf.insert("message".into(), json!(e.message));
+        if let Some(p) = e.params {
+            leaf.insert("params".into(), p);
+        }
+        let parts: Vec<&str> = key.split('.').collect();
+        let mut node = &mut root;
+        for part in &parts[..parts.len() - 1] {
+            let entry = node.entry(part.to_string()).or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            node = entry.as_object_mut().expect("just made an object");
+        }
+        node.insert(parts[parts.len() - 1].to_owned(), Value::Object(leaf));
+    }
+    root
+}
+
+/// The one mapping from core errors to API errors.
+pub fn api(e: CoreError) -> ApiError {
+    use StatusCode as S;
+    match e {
+        CoreError::MissingCollection => ApiError::new(S::NOT_FOUND, "Missing collection context."),
+        CoreError::NotFound => ApiError::not_found(),
+        CoreError::SuperuserOnly => ApiError::new(S::FORBIDDEN, "Only superusers can perform this action."),
+        CoreError::AuthRequired => ApiError::new(S::UNAUTHORIZED, "The request requires valid record authorization token."),
+        CoreError::NotAllowed => ApiError::new(S::FORBIDDEN, "The authorized record is not allowed to perform this action."),
+        CoreError::FilterForbidden("@collection") => ApiError::new(S::FORBIDDEN, "Only superusers can filter by @collection."),
+        CoreError::FilterForbidden(_) => ApiError::new(S::FORBIDDEN, "Only superusers can filter by @request."),
+        CoreError::Validation { action, errors } => ApiError::new(S::BAD_REQUEST, action_message(action)).with_errors(errors),
+        CoreError::Failed(action) => ApiError::new(S::BAD_REQUEST, action_message(action)),
+        CoreError::InvalidBody(m) => {
+            tracing::debug!(error = %m, "invalid request body");
+            ApiError::bad_request(MSG_GENERIC_400)
+        }
+        CoreError::InvalidFormat(m) => {
+            tracing::debug!(error = %m, "invalid definition format");
+            ApiError::bad_request(MSG_INVALID_FORMAT)
+        }
+        CoreError::BadQuery(m) => {
+            tracing::debug!(error = %m, "invalid query");
+            ApiError::bad_request(MSG_GENERIC_400)
+        }
+        CoreError::RequiredReference => ApiError::bad_request(
+            "Failed to delete record. Make sure that the record is not part of a required relation reference.",
+        ),
+        CoreError::CollectionInUse(m) => {
+            tracing::debug!(reason = %m, "collection delete refused");
+            ApiError::bad_request("Failed to delete collection due to existing dependency.")
+        }
+        CoreError::Db(kiln_db_error) => {
+            tracing::error!(error = %kiln_db_error, "database error");
+            ApiError::bad_request(MSG_GENERIC_400)
+        }
+        CoreError::Internal(m) => {
+            tracing::error!(error = %m, "internal error");
+            ApiError::new(S::INTERNAL_SERVER_ERROR, MSG_GENERIC_400)
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"data": self.data, "message": self.message, "status": self.status.as_u16()});
+        (self.status, crate::json::Json(body)).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

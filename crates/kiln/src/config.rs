@@ -1,0 +1,103 @@
+//! Layered configuration: `kiln.toml` < `KILN_*` environment variables < command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Settings read from `kiln.toml` (all optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub http: Option<String>,
+    pub dir: Option<PathBuf>,
+    pub dev: Option<bool>,
+    pub log: Option<String>,
+}
+
+/// The effective settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub http: String,
+    pub dir: PathBuf,
+    pub dev: bool,
+    pub log: String,
+}
+
+pub const DEFAULT_HTTP: &str = "127.0.0.1:8090";
+pub const DEFAULT_DIR: &str = "kiln_data";
+
+/// Flags given on the command line (None = not given).
+#[derive(Debug, Default)]
+pub struct Flags {
+    pub config: Option<PathBuf>,
+    pub http: Option<String>,
+    pub dir: Option<PathBuf>,
+    pub dev: bool,
+}
+
+fn read_file(path: &Path, required: bool) -> Result<FileConfig, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| format!("invalid config file {}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(FileConfig::default()),
+        Err(e) => Err(format!("cannot read config file {}: {e}", path.display())),
+    }
+}
+
+fn env_bool(v: &str) -> Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        other => Err(format!("KILN_DEV must be true or false, not {other:?}")),
+    }
+}
+
+/// Resolves the configuration from the file (`--config`, `KILN_CONFIG` or `./kiln.toml`), the
+/// environment (`env` lists `KILN_*` variables) and the flags.
+pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+    let (path, required) = match flags.config.clone().or_else(|| env("KILN_CONFIG").map(PathBuf::from)) {
+        Some(p) => (p, true),
+        None => (PathBuf::from("kiln.toml"), false),
+    };
+    let file = read_file(&path, required)?;
+    let dev = match env("KILN_DEV") {
+        Some(v) => env_bool(&v)?,
+        None => file.dev.unwrap_or(false),
+    } || flags.dev;
+    Ok(Config {
+        http: flags.http.or_else(|| env("KILN_HTTP")).or(file.http).unwrap_or_else(|| DEFAULT_HTTP.to_owned()),
+        dir: flags.dir.or_else(|| env("KILN_DIR").map(PathBuf::from)).or(file.dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DIR)),
+        dev,
+        log: env("KILN_LOG").or(file.log).unwrap_or_else(|| if dev { "debug".into() } else { "info".into() }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn flags_beat_env_beat_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.toml");
+        std::fs::write(&file, "http = \"127.0.0.1:1\"\ndir = \"/from/file\"\n").unwrap();
+        let env: HashMap<&str, &str> = [("KILN_DIR", "/from/env")].into();
+        let get = |k: &str| env.get(k).map(|v| v.to_string());
+        let cfg = resolve(Flags { config: Some(file.clone()), ..Default::default() }, get).unwrap();
+        assert_eq!(cfg.http, "127.0.0.1:1");
+        assert_eq!(cfg.dir, PathBuf::from("/from/env"));
+        let cfg = resolve(Flags { config: Some(file), dir: Some("/flag".into()), ..Default::default() }, get).unwrap();
+        assert_eq!(cfg.dir, PathBuf::from("/flag"));
+    }
+
+    #[test]
+    fn defaults_and_errors() {
+        let cfg = resolve(Flags { config: None, ..Default::default() }, |_| None).unwrap();
+        assert_eq!(cfg.http, DEFAULT_HTTP);
+        assert!(resolve(Flags { config: Some("/nonexistent/k.toml".into()), ..Default::default() }, |_| None).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "nope = 1").unwrap();
+        assert!(resolve(Flags { config: Some(bad), ..Default::default() }, |_| None).is_err());
+    }
+}
