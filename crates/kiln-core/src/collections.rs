@@ -293,7 +293,8 @@ impl App {
         let c = self.new_collection(body)?;
         let current = self.schema();
         let next = current.with(c.clone());
-        let errors = validate::validate(&next, None, &c);
+        let mut errors = validate::validate(&next, None, &c);
+        errors.extend(clashes(&current, &c));
         if !errors.is_empty() {
             return Err(CoreError::Validation { action: Action::CreateCollection, errors });
         }
@@ -389,8 +390,9 @@ impl App {
                 Err(e) => return Err(e),
             };
             seen.push(c.id.clone());
+            let mut errs = if existing.is_none() { clashes(&schema, &c) } else { FieldErrors::new() };
             schema = schema.with(c.clone());
-            let errs = validate::validate(&schema, existing.as_deref(), &c);
+            errs.extend(validate::validate(&schema, existing.as_deref(), &c));
             errors.extend(prefix_errors(&format!("collections.{i}."), errs));
             ops.push(match existing {
                 Some(old) => Op::Migrate(old, c),
@@ -452,6 +454,17 @@ impl Schema {
     fn clone_schema(&self) -> Schema {
         Schema::new(self.all().iter().map(|c| (**c).clone()).collect())
     }
+}
+
+/// A new collection's id or name taken by an existing one.
+fn clashes(current: &Schema, c: &Collection) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    if current.all().iter().any(|x| x.name.eq_ignore_ascii_case(&c.name)) {
+        errors.insert("name".into(), FieldError::new("validation_collection_name_exists", "Collection name must be unique (case insensitive)."));
+    } else if current.by_id(&c.id).is_some() {
+        errors.insert("id".into(), FieldError::new("validation_collection_id_exists", "Collection id must be unique."));
+    }
+    errors
 }
 
 /// The name of another collection with a relation to `c`, if any.

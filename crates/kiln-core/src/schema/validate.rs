@@ -36,8 +36,6 @@ pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> Fi
         if old.system && old.name != c.name {
             errors.insert("name".into(), err("validation_collection_system_name_change", "System collection name cannot be changed."));
         }
-    } else if !c.id.is_empty() && schema.all().iter().filter(|x| x.id == c.id).count() > 1 {
-        errors.insert("id".into(), err("validation_collection_id_exists", "Collection id must be unique."));
     }
     if !c.id.is_empty() && (c.id.len() > 100 || !c.id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')) {
         errors.insert("id".into(), err("validation_invalid_id", "Invalid collection id."));
