@@ -1,0 +1,113 @@
+//! kiln-db: transactions on the writer thread, read-only readers, error kinds.
+
+use kiln_db::{Db, DbError, SqliteOptions, Value};
+
+fn open() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open_sqlite(&dir.path().join("t.db"), SqliteOptions::default()).unwrap();
+    db.write_blocking(|c| c.execute_batch("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)")).unwrap();
+    (dir, db)
+}
+
+fn count(db: &Db) -> i64 {
+    db.read(|c| c.query_i64("SELECT COUNT(*) FROM t", &[])).unwrap()
+}
+
+#[tokio::test]
+async fn commits_are_visible_to_readers() {
+    let (_d, db) = open();
+    db.write(|c| c.execute("INSERT INTO t VALUES (?1, ?2)", &["a".into(), Value::Int(1)])).await.unwrap();
+    assert_eq!(count(&db), 1);
+    let n = db.read(|c| c.query_one("SELECT n FROM t WHERE id = ?1", &["a".into()], |r| Ok(r.int(0)))).unwrap();
+    assert_eq!(n, Some(1));
+}
+
+#[tokio::test]
+async fn an_error_rolls_the_whole_transaction_back() {
+    let (_d, db) = open();
+    let r: Result<(), DbError> = db
+        .write(|c| {
+            c.execute("INSERT INTO t VALUES ('a', 1)", &[])?;
+            c.execute("INSERT INTO t VALUES ('a', 2)", &[])?;
+            Ok(())
+        })
+        .await;
+    assert!(matches!(r, Err(DbError::UniqueViolation(_))), "{r:?}");
+    assert_eq!(count(&db), 0);
+}
+
+#[tokio::test]
+async fn a_panic_rolls_back_and_the_writer_survives() {
+    let (_d, db) = open();
+    let r: Result<(), DbError> = db
+        .write(|c| {
+            c.execute("INSERT INTO t VALUES ('a', 1)", &[])?;
+            panic!("boom");
+        })
+        .await;
+    assert!(r.is_err());
+    assert_eq!(count(&db), 0);
+    db.write(|c| c.execute("INSERT INTO t VALUES ('b', 1)", &[]).map(|_| ())).await.unwrap();
+    assert_eq!(count(&db), 1);
+}
+
+#[tokio::test]
+async fn trial_always_rolls_back_and_savepoint_only_on_error() {
+    let (_d, db) = open();
+    db.write(|c| {
+        let seen = c.trial(|c| -> Result<i64, DbError> {
+            c.execute("INSERT INTO t VALUES ('x', 1)", &[])?;
+            c.query_i64("SELECT COUNT(*) FROM t", &[])
+        })?;
+        assert_eq!(seen, 1);
+        assert_eq!(c.query_i64("SELECT COUNT(*) FROM t", &[])?, 0);
+        let failed: Result<(), DbError> = c.savepoint(|c| {
+            c.execute("INSERT INTO t VALUES ('y', 1)", &[])?;
+            Err(DbError::Busy)
+        });
+        assert!(failed.is_err());
+        c.savepoint(|c| c.execute("INSERT INTO t VALUES ('z', 1)", &[]).map(|_| ()))
+    })
+    .await
+    .unwrap();
+    assert_eq!(count(&db), 1);
+}
+
+#[tokio::test]
+async fn readers_cannot_write() {
+    let (_d, db) = open();
+    let r = db.read(|c| c.execute("INSERT INTO t VALUES ('a', 1)", &[]));
+    assert!(r.is_err());
+}
+
+#[tokio::test]
+async fn writes_after_close_fail_cleanly() {
+    let (_d, db) = open();
+    db.close();
+    let r: Result<(), DbError> = db.write(|_| Ok(())).await;
+    assert!(matches!(r, Err(DbError::Closed)));
+}
+
+#[test]
+fn a_non_database_file_is_reported_as_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.db");
+    std::fs::write(&p, vec![7u8; 4096]).unwrap();
+    assert!(matches!(Db::open_sqlite(&p, SqliteOptions::default()), Err(DbError::Corrupt(_))));
+}
+
+#[tokio::test]
+async fn concurrent_writers_are_serialized() {
+    let (_d, db) = open();
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            db.write(move |c| c.execute("INSERT INTO t VALUES (?1, ?2)", &[format!("k{i}").into(), Value::Int(i)]).map(|_| ())).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(count(&db), 50);
+}
