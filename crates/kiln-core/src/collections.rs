@@ -256,33 +256,22 @@ impl App {
             ));
         }
         let schema = self.schema();
+        let exprs = select_exprs(q);
+        let sources: Vec<Arc<Collection>> = from_tables(q).iter().filter_map(|t| schema.get(t).cloned()).collect();
         let mut fields = Vec::new();
-        for col in cols {
+        for (i, col) in cols.into_iter().enumerate() {
             if col == "id" {
                 let mut f = Field::id_field();
-                if let crate::schema::FieldKind::Text { min, max, pattern, autogenerate_pattern, .. } = &mut f.kind {
+                if let crate::schema::FieldKind::Text { min, max, autogenerate_pattern, .. } = &mut f.kind {
                     *min = 0;
                     *max = 0;
-                    pattern.clear();
                     autogenerate_pattern.clear();
                 }
                 fields.push(f);
                 continue;
             }
-            // A column named like a field of some collection takes that field's type.
-            let known = schema.all().iter().filter(|x| !x.is_view()).find_map(|x| x.field(&col).cloned());
-            let mut f = match known {
-                Some(mut f) if !matches!(f.kind, crate::schema::FieldKind::Password { .. }) => {
-                    f.system = false;
-                    f.required = false;
-                    f.hidden = false;
-                    f.id = crate::schema::field::default_field_id(f.kind.type_name(), &col);
-                    f
-                }
-                _ => Field::new(&col, crate::schema::FieldKind::Json { max_size: 0 }),
-            };
-            f.name = col;
-            fields.push(f);
+            let expr = exprs.get(i).map(String::as_str).unwrap_or(col.as_str());
+            fields.push(view_field(&col, expr, &sources));
         }
         Ok(fields)
     }
@@ -454,6 +443,87 @@ impl Schema {
     fn clone_schema(&self) -> Schema {
         Schema::new(self.all().iter().map(|c| (**c).clone()).collect())
     }
+}
+
+/// The expressions of a SELECT list (top-level commas), with any `AS alias` removed.
+fn select_exprs(q: &str) -> Vec<String> {
+    let lower = q.to_ascii_lowercase();
+    let start = lower.find("select").map(|i| i + 6).unwrap_or(0);
+    let mut depth = 0i32;
+    let mut items = Vec::new();
+    let mut cur = String::new();
+    let bytes: Vec<char> = q[start..].chars().collect();
+    let mut i = 0;
+    while i < bytes.len() {
+        let ch = bytes[i];
+        if depth == 0 {
+            let rest: String = bytes[i..bytes.len().min(i + 6)].iter().collect::<String>().to_ascii_lowercase();
+            if rest.starts_with("from") && bytes.get(i + 4).map(|c| !c.is_alphanumeric() && *c != '_').unwrap_or(true)
+                && (i == 0 || !bytes[i - 1].is_alphanumeric())
+            {
+                break;
+            }
+        }
+        match ch {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(std::mem::take(&mut cur));
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(ch);
+        i += 1;
+    }
+    items.push(cur);
+    items
+        .into_iter()
+        .map(|it| {
+            let t = it.trim();
+            let l = t.to_ascii_lowercase();
+            match l.rfind(" as ") {
+                Some(p) => t[..p].trim().to_owned(),
+                None => t.to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// Table names following FROM and JOIN.
+fn from_tables(q: &str) -> Vec<String> {
+    let words: Vec<&str> = q.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')').filter(|w| !w.is_empty()).collect();
+    let mut out = Vec::new();
+    for pair in words.windows(2) {
+        if pair[0].eq_ignore_ascii_case("from") || pair[0].eq_ignore_ascii_case("join") {
+            out.push(pair[1].trim_matches(|c| c == '`' || c == '"' || c == '[' || c == ']').to_owned());
+        }
+    }
+    out
+}
+
+/// The field of a view column: a clone of the source field for a plain column, an integer
+/// number for `count(…)`, JSON otherwise (PocketBase's inference).
+fn view_field(name: &str, expr: &str, sources: &[Arc<Collection>]) -> Field {
+    use crate::schema::FieldKind;
+    let bare = expr.rsplit('.').next().unwrap_or(expr).trim_matches(|c| c == '`' || c == '"');
+    let is_ident = !bare.is_empty() && bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if is_ident {
+        if let Some(src) = sources.iter().find_map(|c| c.field(bare)) {
+            if !matches!(src.kind, FieldKind::Password { .. }) {
+                let mut f = src.clone();
+                f.name = name.to_owned();
+                f.system = false;
+                f.id = crate::schema::field::default_field_id(f.kind.type_name(), name);
+                return f;
+            }
+        }
+    }
+    if expr.trim_start().to_ascii_lowercase().starts_with("count(") {
+        return Field::new(name, FieldKind::Number { min: None, max: None, only_int: true });
+    }
+    Field::new(name, FieldKind::Json { max_size: 1 })
 }
 
 /// A new collection's id or name taken by an existing one.

@@ -8,7 +8,6 @@ use serde_json::{json, Map, Value};
 use super::token;
 use crate::app::App;
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
-use crate::records::query::RuleKind;
 use crate::records::Record;
 use crate::request::RequestInfo;
 use crate::schema::system::SUPERUSERS;
@@ -128,23 +127,25 @@ impl App {
         Ok(AuthResult { record, token })
     }
 
-    /// The collection's authRule must match the record about to be authenticated.
+    /// The collection's authRule must match the record about to be authenticated (null: nobody
+    /// but superusers may authenticate through the API).
     pub fn check_auth_rule(&self, c: &Arc<Collection>, record: &Record, req: &RequestInfo) -> Result<()> {
-        let rule = c.auth.as_ref().and_then(|a| a.auth_rule.clone());
-        match rule {
-            None => Err(CoreError::Failed(Action::Authenticate)),
-            Some(r) if r.trim().is_empty() => Ok(()),
-            Some(r) => {
-                let mut probe = c.as_ref().clone();
-                probe.view_rule = Some(r);
-                let probe = Arc::new(probe);
-                let guest = RequestInfo { auth: None, ..req.clone() };
-                match self.find_record_with_rule(&probe, record.id(), &guest, RuleKind::View) {
-                    Ok(_) => Ok(()),
-                    Err(CoreError::NotFound) | Err(CoreError::SuperuserOnly) => Err(CoreError::Failed(Action::Authenticate)),
-                    Err(e) => Err(e),
-                }
-            }
+        let guest = RequestInfo { auth: None, ..req.clone() };
+        match c.auth.as_ref().and_then(|a| a.auth_rule.as_deref()) {
+            Some(rule) if self.record_matches(c, record.id(), rule, &guest)? => Ok(()),
+            _ => Err(CoreError::Failed(Action::Authenticate)),
+        }
+    }
+
+    /// Whether `req` may manage auth record `id` (superusers, or the collection's manageRule
+    /// matches): change its email, password or verified state without the old password.
+    pub fn can_manage(&self, c: &Arc<Collection>, id: &str, req: &RequestInfo) -> Result<bool> {
+        if req.is_superuser() {
+            return Ok(true);
+        }
+        match c.auth.as_ref().and_then(|a| a.manage_rule.as_deref()) {
+            Some(rule) => self.record_matches(c, id, rule, req),
+            None => Ok(false),
         }
     }
 

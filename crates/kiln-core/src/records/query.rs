@@ -116,6 +116,16 @@ impl App {
             .ok_or(CoreError::NotFound)
     }
 
+    /// Whether record `id` of `c` matches the rule expression `rule` for `req` (authRule,
+    /// manageRule). An empty rule matches everything.
+    pub fn record_matches(&self, c: &Arc<Collection>, id: &str, rule: &str, req: &RequestInfo) -> Result<bool> {
+        if rule.trim().is_empty() {
+            return Ok(true);
+        }
+        let schema = self.schema();
+        self.db().read(|conn| super::write::row_matches(conn, &schema, c, id, rule, req))
+    }
+
     /// Lists records the requester may see, filtered, sorted and paged.
     pub fn list_records(&self, c: &Arc<Collection>, req: &RequestInfo, p: &ListParams) -> Result<ListResult> {
         let rule = rule_for(c, RuleKind::List, req)?;
