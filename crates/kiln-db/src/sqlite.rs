@@ -101,7 +101,7 @@ impl Db {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         c.busy_timeout(std::time::Duration::from_millis(self.inner.opts.busy_timeout_ms as u64))?;
-        c.execute_batch("PRAGMA query_only = ON; PRAGMA temp_store = MEMORY;")?;
+        c.execute_batch("PRAGMA query_only = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000; PRAGMA mmap_size = 268435456;")?;
         c.set_prepared_statement_cache_capacity(128);
         Ok(c)
     }

@@ -7,6 +7,28 @@ use crate::error::FieldError;
 use crate::schema::field::num;
 use crate::schema::{Field, FieldKind};
 
+/// Compiled field patterns, shared: validating a record must not compile a regex per write.
+fn pattern_matches(pattern: &str, text: &str) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<regex_lite::Regex>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let compiled = {
+        let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hit) = map.get(pattern) {
+            hit.clone()
+        } else {
+            if map.len() >= 1024 {
+                map.clear();
+            }
+            let r = regex_lite::Regex::new(pattern).ok().map(Arc::new);
+            map.insert(pattern.to_owned(), r.clone());
+            r
+        }
+    };
+    compiled.map(|r| r.is_match(text)).unwrap_or(false)
+}
+
 /// A body key's modifier: `field+`, `+field`, `field-`, `field:autogenerate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Modifier {
@@ -222,8 +244,7 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
                     .with_params(json!({"max": limit})));
             }
             if !pattern.is_empty() {
-                let ok = regex_lite::Regex::new(pattern).map(|r| r.is_match(s)).unwrap_or(false);
-                if !ok {
+                if !pattern_matches(pattern, s) {
                     return Err(FieldError::new("validation_invalid_format", "Invalid value format."));
                 }
             }
@@ -367,7 +388,7 @@ pub fn validate_password(f: &Field, plain: &str) -> Result<(), FieldError> {
         return Err(FieldError::new("validation_max_text_constraint", format!("Must be less than {limit} character(s)."))
             .with_params(json!({"max": limit})));
     }
-    if !pattern.is_empty() && !regex_lite::Regex::new(pattern).map(|r| r.is_match(plain)).unwrap_or(false) {
+    if !pattern.is_empty() && !pattern_matches(pattern, plain) {
         return Err(FieldError::new("validation_invalid_format", "Invalid value format."));
     }
     Ok(())
