@@ -315,10 +315,10 @@ impl App {
         let current = self.schema();
         let c = current.get(id_or_name).cloned().ok_or(CoreError::NotFound)?;
         if c.system {
-            return Err(CoreError::CollectionInUse("system collections cannot be deleted".into()));
+            return Err(CoreError::SystemCollection);
         }
         if let Some(other) = referencing(&current, &c) {
-            return Err(CoreError::CollectionInUse(format!("the collection is referenced by {other}")));
+            return Err(CoreError::CollectionReferenced(other));
         }
         let next = current.without(&c.id);
         self.apply_ops(vec![Op::Drop(c)], next).await
@@ -345,7 +345,10 @@ impl App {
                     Ok(())
                 })?;
                 for id in ids {
-                    crate::records::write::delete_cascade(conn, &schema, &c, &id, 0)?;
+                    crate::records::write::delete_cascade(conn, &schema, &c, &id, 0).map_err(|e| match e {
+                        CoreError::RequiredReference => CoreError::TruncateBlocked,
+                        other => other,
+                    })?;
                 }
                 Ok(())
             })
@@ -355,6 +358,9 @@ impl App {
     /// Imports collection definitions: existing ones (by id or name) are replaced, new ones
     /// created, and with `delete_missing` the others (except system ones) deleted — all at once.
     pub async fn import_collections(&self, list: &[Value], delete_missing: bool) -> Result<()> {
+        if list.is_empty() {
+            return Err(CoreError::validation(Action::ValidateForm, "collections", FieldError::required()));
+        }
         let _guard = self.lock_schema().await;
         let mut schema = (*self.schema()).clone_schema();
         let mut ops = Vec::new();

@@ -42,6 +42,8 @@ pub enum Action {
     DeleteCollection,
     ImportCollections,
     Authenticate,
+    /// A form's fields are invalid before any action is attempted.
+    ValidateForm,
 }
 
 #[derive(Debug)]
@@ -70,8 +72,16 @@ pub enum CoreError {
     BadQuery(String),
     /// Deleting a record referenced by a required relation.
     RequiredReference,
-    /// Deleting a system collection or one still referenced.
-    CollectionInUse(String),
+    /// System collections cannot be deleted.
+    SystemCollection,
+    /// The collection is referenced by a relation of the named collection.
+    CollectionReferenced(String),
+    /// Truncating failed because a required relation references the records.
+    TruncateBlocked,
+    /// An auth route on a collection that is not an auth collection.
+    MissingAuthCollection,
+    /// The authenticated record belongs to another auth collection than the route's (named).
+    WrongAuthCollection(String),
     /// Storage failed.
     Db(DbError),
     /// A failure with no better home; logged, never shown.

@@ -1,6 +1,8 @@
 //! The error envelope, built in exactly one place: `{"data": {...}, "message": "...", "status": N}`.
 //! Every core error maps here explicitly to PocketBase's status and message.
 
+use std::borrow::Cow;
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
@@ -11,17 +13,18 @@ use kiln_core::{Action, CoreError, FieldErrors};
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub message: &'static str,
+    pub message: Cow<'static, str>,
     pub data: Map<String, Value>,
 }
 
 pub const MSG_NOT_FOUND: &str = "The requested resource wasn't found.";
 pub const MSG_GENERIC_400: &str = "Something went wrong while processing your request.";
 pub const MSG_INVALID_FORMAT: &str = "Failed to load the submitted data due to invalid formatting.";
+pub const MSG_TOO_LARGE: &str = "Request entity too large.";
 
 impl ApiError {
-    pub fn new(status: StatusCode, message: &'static str) -> Self {
-        ApiError { status, message, data: Map::new() }
+    pub fn new(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
+        ApiError { status, message: message.into(), data: Map::new() }
     }
     pub fn not_found() -> Self {
         ApiError::new(StatusCode::NOT_FOUND, MSG_NOT_FOUND)
@@ -45,6 +48,7 @@ fn action_message(a: Action) -> &'static str {
         Action::DeleteCollection => "Failed to delete collection.",
         Action::ImportCollections => "Failed to import collections.",
         Action::Authenticate => "Failed to authenticate.",
+        Action::ValidateForm => "An error occurred while validating the submitted data.",
     }
 }
 
@@ -100,9 +104,16 @@ pub fn api(e: CoreError) -> ApiError {
         CoreError::RequiredReference => ApiError::bad_request(
             "Failed to delete record. Make sure that the record is not part of a required relation reference.",
         ),
-        CoreError::CollectionInUse(m) => {
-            tracing::debug!(reason = %m, "collection delete refused");
-            ApiError::bad_request("Failed to delete collection due to existing dependency.")
+        CoreError::SystemCollection => ApiError::bad_request("Failed to delete collection."),
+        CoreError::CollectionReferenced(other) => {
+            ApiError::new(S::BAD_REQUEST, format!("Failed to delete collection probably due to existing reference in {other}."))
+        }
+        CoreError::TruncateBlocked => ApiError::bad_request(
+            "Failed to truncate collection (most likely due to required cascade delete record references).",
+        ),
+        CoreError::MissingAuthCollection => ApiError::new(S::NOT_FOUND, "Missing or invalid auth collection context."),
+        CoreError::WrongAuthCollection(name) => {
+            ApiError::new(S::FORBIDDEN, format!("The request requires auth record from {name} collection."))
         }
         CoreError::Db(kiln_db_error) => {
             tracing::error!(error = %kiln_db_error, "database error");

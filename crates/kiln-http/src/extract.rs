@@ -4,12 +4,12 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
-use axum::http::{header, request::Parts};
+use axum::http::{header, request::Parts, StatusCode};
 use serde_json::{Map, Value};
 
 use kiln_core::{App, RequestInfo};
 
-use crate::error::{ApiError, MSG_GENERIC_400};
+use crate::error::{ApiError, MSG_GENERIC_400, MSG_TOO_LARGE};
 
 /// The request as the core sees it, plus the decoded query string.
 pub struct Ctx {
@@ -22,12 +22,33 @@ impl Ctx {
         self.req.query.get(key).map(String::as_str)
     }
 
-    pub fn query_i64(&self, key: &str) -> Option<i64> {
-        self.query(key).and_then(|v| v.trim().parse::<f64>().ok()).map(|f| f as i64)
+    /// An integer parameter; present but not an integer is a 400.
+    pub fn query_int(&self, key: &str) -> Result<Option<i64>, ApiError> {
+        match self.query(key) {
+            None | Some("") => Ok(None),
+            Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| ApiError::bad_request(MSG_GENERIC_400)),
+        }
     }
 
-    pub fn query_bool(&self, key: &str) -> bool {
-        matches!(self.query(key), Some("1") | Some("true") | Some("TRUE") | Some("True"))
+    /// A boolean parameter with Go's `strconv.ParseBool` spellings; anything else is a 400.
+    pub fn query_flag(&self, key: &str) -> Result<bool, ApiError> {
+        match self.query(key) {
+            None | Some("") => Ok(false),
+            Some("1" | "t" | "T" | "true" | "TRUE" | "True") => Ok(true),
+            Some("0" | "f" | "F" | "false" | "FALSE" | "False") => Ok(false),
+            Some(_) => Err(ApiError::bad_request(MSG_GENERIC_400)),
+        }
+    }
+
+    /// The paging, sort and filter parameters of a list request.
+    pub fn list_params(&self) -> Result<kiln_core::records::ListParams, ApiError> {
+        Ok(kiln_core::records::ListParams {
+            page: self.query_int("page")?.unwrap_or(1),
+            per_page: self.query_int("perPage")?.unwrap_or(0),
+            sort: self.query("sort").unwrap_or("").to_owned(),
+            filter: self.query("filter").unwrap_or("").to_owned(),
+            skip_total: self.query_flag("skipTotal")?,
+        })
     }
 }
 
@@ -65,6 +86,64 @@ impl FromRequestParts<App> for Ctx {
     }
 }
 
+fn too_large_or(status: StatusCode, other: ApiError) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, MSG_TOO_LARGE)
+    } else {
+        other
+    }
+}
+
+fn body_rejection(r: axum::extract::rejection::BytesRejection) -> ApiError {
+    too_large_or(r.status(), ApiError::bad_request(MSG_GENERIC_400))
+}
+
+/// Path parameters (a `String` or a tuple of them), percent-decoded leniently: bytes that are not
+/// UTF-8 become U+FFFD, so such a name simply matches nothing and the route answers its own 404.
+pub struct PathParams<T>(pub T);
+
+fn percent_decode_lossy(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push(h * 16 + l);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl<T, S> FromRequestParts<S> for PathParams<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // Pair the matched route's `{param}` segments with the raw, still-encoded path.
+        let template = axum::extract::MatchedPath::from_request_parts(parts, state).await.map_err(|_| ApiError::not_found())?;
+        let mut values: Vec<Value> = template
+            .as_str()
+            .split('/')
+            .zip(parts.uri.path().split('/'))
+            .filter(|(t, _)| t.starts_with('{'))
+            .map(|(_, v)| Value::String(percent_decode_lossy(v)))
+            .collect();
+        let v = if values.len() == 1 { values.pop().unwrap_or(Value::Null) } else { Value::Array(values) };
+        serde_json::from_value(v).map(PathParams).map_err(|_| ApiError::not_found())
+    }
+}
+
 /// A submitted body as a JSON object: from JSON, a urlencoded form, or multipart form data
 /// (with PocketBase's `@jsonPayload` part; repeated keys become lists).
 pub struct BodyMap(pub Map<String, Value>);
@@ -91,12 +170,12 @@ impl FromRequest<App> for BodyMap {
         if ct.starts_with("multipart/form-data") {
             let mut mp = Multipart::from_request(req, app).await.map_err(|_| bad())?;
             let mut map = Map::new();
-            while let Some(field) = mp.next_field().await.map_err(|_| bad())? {
+            while let Some(field) = mp.next_field().await.map_err(|e| too_large_or(e.status(), bad()))? {
                 let name = field.name().unwrap_or("").to_owned();
                 if field.file_name().is_some() {
                     return Err(ApiError::bad_request("File uploads are not available on this server yet."));
                 }
-                let text = field.text().await.map_err(|_| bad())?;
+                let text = field.text().await.map_err(|e| too_large_or(e.status(), bad()))?;
                 if name == "@jsonPayload" {
                     match serde_json::from_str::<Value>(&text) {
                         Ok(Value::Object(o)) => map.extend(o),
@@ -108,7 +187,7 @@ impl FromRequest<App> for BodyMap {
             }
             return Ok(BodyMap(map));
         }
-        let bytes = Bytes::from_request(req, app).await.map_err(|_| bad())?;
+        let bytes = Bytes::from_request(req, app).await.map_err(body_rejection)?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(BodyMap(Map::new()));
         }
@@ -134,7 +213,7 @@ impl FromRequest<App> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, app).await.map_err(|_| ApiError::bad_request(MSG_GENERIC_400))?;
+        let bytes = Bytes::from_request(req, app).await.map_err(body_rejection)?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonBody(Value::Object(Map::new())));
         }

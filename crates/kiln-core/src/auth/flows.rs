@@ -72,7 +72,7 @@ impl App {
         identity_field: Option<&str>,
         req: &RequestInfo,
     ) -> Result<AuthResult> {
-        let opts = c.auth.as_ref().ok_or(CoreError::MissingCollection)?;
+        let opts = c.auth.as_ref().ok_or(CoreError::MissingAuthCollection)?;
         if !opts.password_auth.enabled {
             return Err(CoreError::NotAllowed);
         }
@@ -90,7 +90,7 @@ impl App {
             errors.insert("password".into(), FieldError::new("validation_length_out_of_range", "The length must be between 1 and 255."));
         }
         if !errors.is_empty() {
-            return Err(CoreError::Validation { action: Action::Authenticate, errors });
+            return Err(CoreError::Validation { action: Action::ValidateForm, errors });
         }
         let fields: Vec<&str> = match identity_field {
             Some(f) if !f.is_empty() => {
@@ -151,7 +151,7 @@ impl App {
 
     /// The `auth-methods` document of an auth collection.
     pub fn auth_methods(&self, c: &Collection) -> Result<Value> {
-        let opts = c.auth.as_ref().ok_or(CoreError::MissingCollection)?;
+        let opts = c.auth.as_ref().ok_or(CoreError::MissingAuthCollection)?;
         let pw = &opts.password_auth;
         let has = |f: &str| pw.enabled && pw.identity_fields.iter().any(|x| x == f);
         Ok(json!({

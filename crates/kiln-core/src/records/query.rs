@@ -129,6 +129,17 @@ impl App {
     /// Lists records the requester may see, filtered, sorted and paged.
     pub fn list_records(&self, c: &Arc<Collection>, req: &RequestInfo, p: &ListParams) -> Result<ListResult> {
         let rule = rule_for(c, RuleKind::List, req)?;
+        if !req.is_superuser() {
+            // PocketBase refuses these anywhere in the text, string literals included.
+            for text in [&p.filter, &p.sort] {
+                if text.contains("@request.") {
+                    return Err(CoreError::FilterForbidden("@request"));
+                }
+                if text.contains("@collection.") {
+                    return Err(CoreError::FilterForbidden("@collection"));
+                }
+            }
+        }
         let schema = self.schema();
         let d = self.dialect();
         let plan = c.plan(d);

@@ -240,7 +240,7 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
             }
             let limit = if *max > 0 { *max } else { 5000 };
             if n > limit {
-                return Err(FieldError::new("validation_max_text_constraint", format!("Must be less than {limit} character(s)."))
+                return Err(FieldError::new("validation_max_text_constraint", format!("Must be no more than {limit} character(s)."))
                     .with_params(json!({"max": limit})));
             }
             if !pattern.is_empty() {
@@ -258,13 +258,13 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
             }
             if let Some(m) = min {
                 if x < *m {
-                    return Err(FieldError::new("validation_min_number_constraint", format!("Must be larger than {}.", num(*m)))
+                    return Err(FieldError::new("validation_min_number_constraint", format!("Must be greater or equal than {}.", num(*m)))
                         .with_params(json!({"min": num(*m)})));
                 }
             }
             if let Some(m) = max {
                 if x > *m {
-                    return Err(FieldError::new("validation_max_number_constraint", format!("Must be less than {}.", num(*m)))
+                    return Err(FieldError::new("validation_max_number_constraint", format!("Must be less or equal than {}.", num(*m)))
                         .with_params(json!({"max": num(*m)})));
                 }
             }
@@ -362,8 +362,11 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
         FieldKind::GeoPoint => {
             let lon = v.get("lon").and_then(Value::as_f64).unwrap_or(0.0);
             let lat = v.get("lat").and_then(Value::as_f64).unwrap_or(0.0);
-            if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
-                return Err(FieldError::new("validation_invalid_geo_point", "Invalid geoPoint coordinates."));
+            if !(-180.0..=180.0).contains(&lon) {
+                return Err(FieldError::new("validation_invalid_longitude", "Longitude must be between -180 and 180 degrees."));
+            }
+            if !(-90.0..=90.0).contains(&lat) {
+                return Err(FieldError::new("validation_invalid_latitude", "Latitude must be between -90 and 90 degrees."));
             }
         }
         FieldKind::Autodate { .. } | FieldKind::Password { .. } => {}
@@ -385,7 +388,7 @@ pub fn validate_password(f: &Field, plain: &str) -> Result<(), FieldError> {
     // argon2 has no input limit, but an unbounded password is a cheap way to burn CPU.
     let limit = if *max > 0 { *max } else { 71 };
     if n > limit {
-        return Err(FieldError::new("validation_max_text_constraint", format!("Must be less than {limit} character(s)."))
+        return Err(FieldError::new("validation_max_text_constraint", format!("Must be no more than {limit} character(s)."))
             .with_params(json!({"max": limit})));
     }
     if !pattern.is_empty() && !pattern_matches(pattern, plain) {

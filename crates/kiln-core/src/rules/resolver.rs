@@ -243,6 +243,11 @@ impl<'a> RecordResolver<'a> {
                     }
                     Some(_) => return Err(unknown(raw)),
                 }
+                // A hidden email is no one's business but superusers': compare it as unknown.
+                if field.name == "email" && coll.is_auth() && self.mode == Mode::ClientFilter && !self.superuser() {
+                    e = format!("(CASE WHEN {alias}.\"emailVisibility\" THEN {e} ELSE NULL END)");
+                    no_coalesce = false;
+                }
                 if modifier == Some("lower") {
                     e = format!("LOWER({e})");
                 }

@@ -1,25 +1,25 @@
 //! `POST /api/collections/{collection}/impersonate/{id}` (superusers only): a non-refreshable
 //! token of another record.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::Value;
 
 use kiln_core::App;
 
 use crate::error::{api, ApiResult};
-use crate::extract::{require_superuser, BodyMap, Ctx};
+use crate::extract::{PathParams, require_superuser, BodyMap, Ctx};
 use crate::json::Json;
 
 pub async fn handler(
     State(app): State<App>,
-    Path((collection, id)): Path<(String, String)>,
+    PathParams((collection, id)): PathParams<(String, String)>,
     ctx: Ctx,
     BodyMap(body): BodyMap,
 ) -> ApiResult<Json<Value>> {
     require_superuser(&ctx)?;
     let c = app.records_collection(&collection).map_err(api)?;
     if !c.is_auth() {
-        return Err(api(kiln_core::CoreError::NotFound));
+        return Err(api(kiln_core::CoreError::MissingAuthCollection));
     }
     let record = app.find_record(&c, &id).map_err(api)?.ok_or_else(|| api(kiln_core::CoreError::NotFound))?;
     let duration = body.get("duration").and_then(Value::as_i64).filter(|d| *d > 0);

@@ -1,14 +1,15 @@
 //! `GET /api/collections/{collection}/auth-methods`
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::Value;
 
 use kiln_core::App;
 
 use crate::error::{api, ApiResult};
+use crate::extract::PathParams;
 use crate::json::Json;
 
-pub async fn handler(State(app): State<App>, Path(collection): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>) -> ApiResult<Json<Value>> {
     let c = app.records_collection(&collection).map_err(api)?;
     Ok(Json(app.auth_methods(&c).map_err(api)?))
 }

@@ -1,21 +1,36 @@
 //! `POST /api/collections/{collection}/auth-refresh`
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::Value;
 
+use axum::http::{header, HeaderMap};
+use kiln_core::auth::token;
 use kiln_core::{App, CoreError};
 
 use crate::error::{api, ApiResult};
-use crate::extract::Ctx;
+use crate::extract::{Ctx, PathParams};
 use crate::json::Json;
 
-pub async fn handler(State(app): State<App>, Path(collection): Path<String>, ctx: Ctx) -> ApiResult<Json<Value>> {
+pub async fn handler(
+    State(app): State<App>,
+    PathParams(collection): PathParams<String>,
+    headers: HeaderMap,
+    ctx: Ctx,
+) -> ApiResult<Json<Value>> {
     let c = app.records_collection(&collection).map_err(api)?;
+    if !c.is_auth() {
+        return Err(api(CoreError::MissingAuthCollection));
+    }
     let Some(auth) = ctx.req.auth.clone() else { return Err(api(CoreError::AuthRequired)) };
     if auth.collection.id != c.id {
-        return Err(api(CoreError::NotAllowed));
+        // PocketBase names the token's own collection here.
+        return Err(api(CoreError::WrongAuthCollection(auth.collection.name.clone())));
     }
     let record = (*auth).clone();
-    let token = app.new_auth_token(&record, None, true).map_err(api)?;
+    // A non-refreshable token (impersonation) is returned as it is, never renewed.
+    let sent = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let sent = sent.strip_prefix("Bearer ").unwrap_or(sent).trim();
+    let refreshable = token::claims_unverified(sent).and_then(|c| c.get("refreshable").and_then(Value::as_bool)).unwrap_or(false);
+    let token = if refreshable { app.new_auth_token(&record, None, true).map_err(api)? } else { sent.to_owned() };
     Ok(Json(super::auth_response(&app, &ctx, record, token)?))
 }

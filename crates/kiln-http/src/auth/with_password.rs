@@ -1,16 +1,16 @@
 //! `POST /api/collections/{collection}/auth-with-password`
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::Value;
 
 use kiln_core::records::values::to_text;
 use kiln_core::App;
 
 use crate::error::{api, ApiResult};
-use crate::extract::{BodyMap, Ctx};
+use crate::extract::{PathParams, BodyMap, Ctx};
 use crate::json::Json;
 
-pub async fn handler(State(app): State<App>, Path(collection): Path<String>, ctx: Ctx, BodyMap(body): BodyMap) -> ApiResult<Json<Value>> {
+pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>, ctx: Ctx, BodyMap(body): BodyMap) -> ApiResult<Json<Value>> {
     let c = app.records_collection(&collection).map_err(api)?;
     let field = |k: &str| body.get(k).map(to_text).unwrap_or_default();
     let identity_field = field("identityField");

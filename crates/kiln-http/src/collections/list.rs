@@ -3,7 +3,6 @@
 use axum::extract::State;
 use serde_json::{json, Value};
 
-use kiln_core::records::ListParams;
 use kiln_core::App;
 
 use crate::error::{api, ApiResult};
@@ -12,13 +11,7 @@ use crate::json::Json;
 
 pub async fn handler(State(app): State<App>, ctx: Ctx) -> ApiResult<Json<Value>> {
     require_superuser(&ctx)?;
-    let params = ListParams {
-        page: ctx.query_i64("page").unwrap_or(1),
-        per_page: ctx.query_i64("perPage").unwrap_or(0),
-        sort: ctx.query("sort").unwrap_or("").to_owned(),
-        filter: ctx.query("filter").unwrap_or("").to_owned(),
-        skip_total: ctx.query_bool("skipTotal"),
-    };
+    let params = ctx.list_params()?;
     let page = app.list_collections(&params).map_err(api)?;
     let fields = ctx.query("fields").and_then(kiln_core::records::Fields::parse);
     let items: Vec<Value> = page

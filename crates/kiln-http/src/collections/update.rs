@@ -1,17 +1,17 @@
 //! `PATCH /api/collections/{collection}`
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::Value;
 
 use kiln_core::App;
 
 use crate::error::{api, ApiResult};
-use crate::extract::{require_superuser, Ctx, JsonBody};
+use crate::extract::{PathParams, require_superuser, Ctx, JsonBody};
 use crate::json::Json;
 
 pub async fn handler(
     State(app): State<App>,
-    Path(collection): Path<String>,
+    PathParams(collection): PathParams<String>,
     ctx: Ctx,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {

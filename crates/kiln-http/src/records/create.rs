@@ -1,15 +1,15 @@
 //! `POST /api/collections/{collection}/records`
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::Value;
 
 use kiln_core::App;
 
 use crate::error::{api, ApiResult};
-use crate::extract::{BodyMap, Ctx};
+use crate::extract::{PathParams, BodyMap, Ctx};
 use crate::json::Json;
 
-pub async fn handler(State(app): State<App>, Path(collection): Path<String>, mut ctx: Ctx, BodyMap(body): BodyMap) -> ApiResult<Json<Value>> {
+pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>, mut ctx: Ctx, BodyMap(body): BodyMap) -> ApiResult<Json<Value>> {
     let c = app.records_collection(&collection).map_err(api)?;
     ctx.req.body = body.clone();
     let record = app.create_record(&c, &ctx.req, body).await.map_err(api)?;

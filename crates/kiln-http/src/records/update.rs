@@ -1,17 +1,17 @@
 //! `PATCH /api/collections/{collection}/records/{id}`
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::Value;
 
 use kiln_core::App;
 
 use crate::error::{api, ApiResult};
-use crate::extract::{BodyMap, Ctx};
+use crate::extract::{PathParams, BodyMap, Ctx};
 use crate::json::Json;
 
 pub async fn handler(
     State(app): State<App>,
-    Path((collection, id)): Path<(String, String)>,
+    PathParams((collection, id)): PathParams<(String, String)>,
     mut ctx: Ctx,
     BodyMap(body): BodyMap,
 ) -> ApiResult<Json<Value>> {

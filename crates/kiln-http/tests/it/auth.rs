@@ -240,7 +240,6 @@ async fn email_visibility_and_secrets() {
 /// PocketBase adds `emailVisibility = true` to client filters on an auth collection's `email`
 /// (core/record_field_resolver_runner.go), so hidden emails cannot be probed by filtering.
 #[tokio::test]
-#[ignore = "kiln bug: non-superuser filters on `email` match hidden emails (email enumeration); PocketBase requires emailVisibility = true"]
 async fn hidden_emails_not_filterable() {
     let t = TestApp::with_posts().await;
     t.su_ok("PATCH", "/api/collections/users", json!({"listRule":"","viewRule":""})).await;
@@ -259,7 +258,6 @@ async fn hidden_emails_not_filterable() {
 /// PocketBase's auth-refresh only renews tokens whose payload says `refreshable: true`; an
 /// impersonation token comes back unchanged (apis/record_auth_refresh.go).
 #[tokio::test]
-#[ignore = "kiln bug: auth-refresh turns a non-refreshable impersonation token into a fresh refreshable one"]
 async fn impersonation_token_not_refreshable() {
     let t = TestApp::with_posts().await;
     let r = t.send("POST", &format!("/api/collections/users/impersonate/{}", t.id("alice")), Some(json!({"duration":3600})), &Token::Superuser).await;
@@ -277,7 +275,6 @@ async fn impersonation_token_not_refreshable() {
 /// Without manage access a user may not change `verified` or `email` directly
 /// (forms/record_upsert.go: validators.Equal on the original value).
 #[tokio::test]
-#[ignore = "kiln bug: a user's PATCH of its own verified/email is silently dropped (200); PocketBase answers 400"]
 async fn user_cannot_set_verified_or_email() {
     let t = TestApp::with_posts().await;
     let me = format!("/api/collections/users/records/{}", t.id("alice"));
@@ -292,7 +289,6 @@ async fn user_cannot_set_verified_or_email() {
 /// PocketBase's messages for auth routes: the form validation message, and the auth collection
 /// context errors (apis/record_auth*.go, apis/middlewares.go).
 #[tokio::test]
-#[ignore = "kiln bug: auth route error messages differ (form validation, non-auth collection, wrong auth collection)"]
 async fn auth_error_messages() {
     let t = TestApp::with_posts().await;
     let ctx404 = json!({"data":{},"message":"Missing or invalid auth collection context.","status":404});

@@ -407,7 +407,6 @@ async fn import_and_scaffolds() {
 /// PocketBase (apis/collection.go) reports why a delete failed: "Failed to delete collection"
 /// (system) and "... probably due to existing reference in posts" (referenced).
 #[tokio::test]
-#[ignore = "kiln bug: collection delete errors say \"Failed to delete collection due to existing dependency.\" instead of PocketBase's messages"]
 async fn delete_error_messages() {
     let t = TestApp::with_posts().await;
     t.run(vec![
@@ -426,7 +425,6 @@ async fn delete_error_messages() {
 /// PocketBase validates the import form first: an empty list is `collections: validation_required`
 /// ("An error occurred while validating the submitted data.") and nothing is deleted.
 #[tokio::test]
-#[ignore = "kiln bug: PUT /api/collections/import with an empty list is not rejected with validation_required"]
 async fn import_empty_list() {
     let t = TestApp::with_posts().await;
     t.run(vec![
@@ -442,7 +440,6 @@ async fn import_empty_list() {
 
 /// Truncating records referenced by a required relation: PocketBase's own message.
 #[tokio::test]
-#[ignore = "kiln bug: truncate refused by a required reference reports the record-delete message, not PocketBase's truncate message"]
 async fn truncate_with_required_reference() {
     let t = TestApp::with_posts().await;
     t.su_ok(

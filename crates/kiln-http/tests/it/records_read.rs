@@ -228,7 +228,6 @@ async fn filter_operators() {
 /// PocketBase rejects any non-superuser `filter`/`sort` that merely contains `@request.` or
 /// `@collection.` (apis/record_helpers.go checkForSuperuserOnlyRuleFields), even in a string.
 #[tokio::test]
-#[ignore = "kiln bug: a client filter with '@request.' inside a string literal is accepted; PocketBase answers 403"]
 async fn superuser_only_fields_loose_check() {
     let t = TestApp::with_posts().await;
     t.run(vec![Scenario::new("string containing @request.", "GET", list("title = '@request.auth.id'"))

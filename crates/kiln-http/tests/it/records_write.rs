@@ -291,7 +291,6 @@ async fn delete_and_references() {
 
 /// PocketBase's validation messages (core/field_text.go, core/field_number.go).
 #[tokio::test]
-#[ignore = "kiln bug: text max / number min messages differ from PocketBase (\"Must be less than …\", \"Must be larger than …\")"]
 async fn text_and_number_messages() {
     let t = TestApp::with_posts().await;
     t.run(vec![
@@ -315,7 +314,6 @@ async fn text_and_number_messages() {
 /// (core/validators/db.go NormalizeUniqueIndexError); validation_pk_invalid is only for custom
 /// id patterns.
 #[tokio::test]
-#[ignore = "kiln bug: a duplicate client id gets validation_pk_invalid; PocketBase answers validation_not_unique \"Value must be unique.\""]
 async fn id_error_codes() {
     let t = TestApp::with_posts().await;
     t.su_ok("POST", POSTS, json!({"id":"abcdefghijklmno","title":"with id"})).await;
@@ -332,7 +330,6 @@ async fn id_error_codes() {
 
 /// PocketBase (core/field_geo_point.go) names the bad coordinate.
 #[tokio::test]
-#[ignore = "kiln bug: an out-of-range geoPoint gets validation_invalid_geo_point instead of validation_invalid_longitude/latitude"]
 async fn geo_point_codes() {
     let t = TestApp::with_posts().await;
     t.run(vec![
@@ -354,7 +351,6 @@ async fn geo_point_codes() {
 
 /// PocketBase loads `id` from an update body and refuses the change (core/field_text.go).
 #[tokio::test]
-#[ignore = "kiln bug: PATCH with a different id is silently ignored (200); PocketBase answers 400 validation_pk_change"]
 async fn id_cannot_change() {
     let t = TestApp::with_posts().await;
     let hello = format!("{POSTS}/{}", t.id("hello"));

@@ -157,7 +157,6 @@ async fn unknown_routes() {
 
 /// PocketBase answers a body over the limit with 413 (apis/middlewares_body_limit.go).
 #[tokio::test]
-#[ignore = "kiln bug: bodies over 32 MiB get 400 \"Something went wrong…\" instead of PocketBase's 413 \"Request entity too large.\""]
 async fn oversized_body_is_413() {
     let t = TestApp::with_posts().await;
     let e413 = json!({"data":{},"message":"Request entity too large.","status":413});
@@ -171,7 +170,6 @@ async fn oversized_body_is_413() {
 /// PocketBase's search provider rejects unparsable paging parameters (tools/search/provider.go:
 /// strconv.Atoi / strconv.ParseBool errors become 400).
 #[tokio::test]
-#[ignore = "kiln bug: unparsable page/perPage/skipTotal are silently defaulted (200); PocketBase answers 400"]
 async fn unparsable_paging_is_400() {
     let t = TestApp::with_posts().await;
     let url = |q: &str| format!("/api/collections/posts/records?{q}");
@@ -187,7 +185,6 @@ async fn unparsable_paging_is_400() {
 /// PocketBase decodes path segments to bytes and simply finds no such collection or record; the
 /// answer is the usual JSON envelope (apis/record_crud.go).
 #[tokio::test]
-#[ignore = "kiln bug: non-UTF-8 path segments get axum's plain-text 400 \"Invalid URL\" instead of the JSON 404 envelope"]
 async fn non_utf8_path_segments() {
     let t = TestApp::with_posts().await;
     t.run(vec![
