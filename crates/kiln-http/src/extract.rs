@@ -130,7 +130,10 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        // Pair the matched route's `{param}` segments with the raw, still-encoded path.
+        if let Ok(axum::extract::Path(v)) = axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            return Ok(PathParams(v));
+        }
+        // Not UTF-8 once decoded: pair the matched route's `{param}` segments with the raw, still-encoded path.
         let template = axum::extract::MatchedPath::from_request_parts(parts, state).await.map_err(|_| ApiError::not_found())?;
         let mut values: Vec<Value> = template
             .as_str()

@@ -72,6 +72,11 @@ pub fn column_to_json(f: &Field, v: ValueRef<'_>) -> Value {
     }
 }
 
+/// Writes a JSON string.
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
 /// A geoPoint value with PocketBase's key order.
 pub fn geo_point(lon: f64, lat: f64) -> Value {
     let mut m = Map::new();
@@ -191,6 +196,50 @@ impl Record {
         Value::Object(m)
     }
 
+    /// Writes [`Record::to_json`]'s output straight to `out`, without building a JSON tree (the
+    /// hot path of every read).
+    pub fn write_json(&self, out: &mut Vec<u8>, d: Dialect, viewer: &Viewer<'_>) {
+        let c = &self.collection;
+        let plan = c.plan(d);
+        let hide_email = c.is_auth() && !self.email_visible_to(viewer);
+        let mut first = true;
+        let mut key = |out: &mut Vec<u8>, k: &str| {
+            out.push(if first { b'{' } else { b',' });
+            first = false;
+            write_str(out, k);
+            out.push(b':');
+        };
+        for (k, src) in &plan.output {
+            match *src {
+                OutSource::Field(i) => {
+                    if hide_email && k == "email" {
+                        continue;
+                    }
+                    key(out, k);
+                    let _ = serde_json::to_writer(&mut *out, &self.values[i]);
+                }
+                OutSource::CollectionId => {
+                    key(out, k);
+                    write_str(out, &c.id);
+                }
+                OutSource::CollectionName => {
+                    key(out, k);
+                    write_str(out, &c.name);
+                }
+                OutSource::Expand => {
+                    if let Some(e) = &self.expand {
+                        key(out, k);
+                        let _ = serde_json::to_writer(&mut *out, e);
+                    }
+                }
+            }
+        }
+        if first {
+            out.push(b'{');
+        }
+        out.push(b'}');
+    }
+
     fn email_visible_to(&self, viewer: &Viewer<'_>) -> bool {
         if viewer.superuser || self.get("emailVisibility").and_then(Value::as_bool).unwrap_or(false) {
             return true;
@@ -216,4 +265,36 @@ pub fn relation_ids(v: &Value) -> Vec<&str> {
 /// Whether a field is a relation.
 pub fn is_relation(f: &Field) -> bool {
     matches!(f.kind, FieldKind::Relation { .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Collection, CollectionType};
+
+    #[test]
+    fn byte_writer_matches_the_json_tree() {
+        let mut c = Collection::scaffold(CollectionType::Auth);
+        c.id = "c1".into();
+        c.name = "people".into();
+        c.fields.push(Field::new("score", FieldKind::Number { min: None, max: None, only_int: false }));
+        c.fields.push(Field::new("secret", FieldKind::Text { min: 0, max: 0, pattern: String::new(), autogenerate_pattern: String::new(), primary_key: false }).hidden());
+        let c = Arc::new(c);
+        let mut r = Record::new(c);
+        r.set("id", Value::from("abc"));
+        r.set("email", Value::from("a\"b@example.com"));
+        r.set("score", Value::from(1.5));
+        r.set("secret", Value::from("hidden"));
+        for viewer in [Viewer::default(), Viewer { superuser: true, auth: None }] {
+            for expand in [None, Some(serde_json::json!({"x": {"y": [1, 2]}}).as_object().unwrap().clone())] {
+                r.expand = expand;
+                let mut out = Vec::new();
+                r.write_json(&mut out, Dialect::Sqlite, &viewer);
+                assert_eq!(out, serde_json::to_vec(&r.to_json(Dialect::Sqlite, &viewer)).unwrap());
+                let text = String::from_utf8(out).unwrap();
+                assert!(!text.contains("hidden") && !text.contains("password") && !text.contains("tokenKey"));
+                assert_eq!(text.contains("a\\\"b@example.com"), viewer.superuser);
+            }
+        }
+    }
 }

@@ -8,14 +8,14 @@ use kiln_core::App;
 
 use crate::error::{api, ApiResult};
 use crate::extract::{PathParams, require_superuser, BodyMap, Ctx};
-use crate::json::Json;
+use crate::json::RawJson;
 
 pub async fn handler(
     State(app): State<App>,
     PathParams((collection, id)): PathParams<(String, String)>,
     ctx: Ctx,
     BodyMap(body): BodyMap,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<RawJson> {
     require_superuser(&ctx)?;
     let c = app.records_collection(&collection).map_err(api)?;
     if !c.is_auth() {
@@ -24,5 +24,5 @@ pub async fn handler(
     let record = app.find_record(&c, &id).map_err(api)?.ok_or_else(|| api(kiln_core::CoreError::NotFound))?;
     let duration = body.get("duration").and_then(Value::as_i64).filter(|d| *d > 0);
     let token = app.new_auth_token(&record, duration, false).map_err(api)?;
-    Ok(Json(super::auth_response(&app, &ctx, record, token)?))
+    super::auth_response(&app, &ctx, record, token)
 }

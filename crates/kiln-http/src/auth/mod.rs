@@ -7,13 +7,14 @@ mod with_password;
 
 use axum::routing::{get, post};
 use axum::Router;
-use serde_json::{json, Value};
+
 
 use kiln_core::records::Record;
 use kiln_core::App;
 
 use crate::error::ApiResult;
 use crate::extract::Ctx;
+use crate::json::RawJson;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -24,9 +25,14 @@ pub fn router() -> Router<App> {
 }
 
 /// `{"record": …, "token": …}`, the record shown to itself (its email is visible).
-pub(crate) fn auth_response(app: &App, ctx: &Ctx, record: Record, token: String) -> ApiResult<Value> {
+pub(crate) fn auth_response(app: &App, ctx: &Ctx, record: Record, token: String) -> ApiResult<RawJson> {
     let mut own = Ctx { req: ctx.req.clone() };
     own.req.auth = Some(std::sync::Arc::new(record.clone()));
-    let record = crate::records::render_one(app, &own, record)?;
-    Ok(json!({"record": record, "token": token}))
+    let mut out = Vec::with_capacity(768);
+    out.extend_from_slice(b"{\"record\":");
+    crate::records::write_items(app, &own, &mut [record], &mut out)?;
+    out.extend_from_slice(b",\"token\":");
+    let _ = serde_json::to_writer(&mut out, &token);
+    out.push(b'}');
+    Ok(RawJson(out))
 }

@@ -9,14 +9,14 @@ use kiln_core::{App, CoreError};
 
 use crate::error::{api, ApiResult};
 use crate::extract::{Ctx, PathParams};
-use crate::json::Json;
+use crate::json::RawJson;
 
 pub async fn handler(
     State(app): State<App>,
     PathParams(collection): PathParams<String>,
     headers: HeaderMap,
     ctx: Ctx,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<RawJson> {
     let c = app.records_collection(&collection).map_err(api)?;
     if !c.is_auth() {
         return Err(api(CoreError::MissingAuthCollection));
@@ -32,5 +32,5 @@ pub async fn handler(
     let sent = sent.strip_prefix("Bearer ").unwrap_or(sent).trim();
     let refreshable = token::claims_unverified(sent).and_then(|c| c.get("refreshable").and_then(Value::as_bool)).unwrap_or(false);
     let token = if refreshable { app.new_auth_token(&record, None, true).map_err(api)? } else { sent.to_owned() };
-    Ok(Json(super::auth_response(&app, &ctx, record, token)?))
+    super::auth_response(&app, &ctx, record, token)
 }

@@ -1,16 +1,15 @@
 //! `POST /api/collections/{collection}/auth-with-password`
 
 use axum::extract::State;
-use serde_json::Value;
 
 use kiln_core::records::values::to_text;
 use kiln_core::App;
 
 use crate::error::{api, ApiResult};
 use crate::extract::{PathParams, BodyMap, Ctx};
-use crate::json::Json;
+use crate::json::RawJson;
 
-pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>, ctx: Ctx, BodyMap(body): BodyMap) -> ApiResult<Json<Value>> {
+pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>, ctx: Ctx, BodyMap(body): BodyMap) -> ApiResult<RawJson> {
     let c = app.records_collection(&collection).map_err(api)?;
     let field = |k: &str| body.get(k).map(to_text).unwrap_or_default();
     let identity_field = field("identityField");
@@ -18,5 +17,5 @@ pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<
         .auth_with_password(&c, &field("identity"), &field("password"), Some(identity_field.as_str()), &ctx.req)
         .await
         .map_err(api)?;
-    Ok(Json(super::auth_response(&app, &ctx, result.record, result.token)?))
+    super::auth_response(&app, &ctx, result.record, result.token)
 }

@@ -8,13 +8,12 @@ mod view;
 
 use axum::routing::get;
 use axum::Router;
-use serde_json::Value;
-
 use kiln_core::records::{ExpandTree, Fields, Record};
 use kiln_core::App;
 
 use crate::error::{api, ApiResult};
 use crate::extract::Ctx;
+use crate::json::RawJson;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -25,28 +24,34 @@ pub fn router() -> Router<App> {
         )
 }
 
-/// Records as the response shows them: expanded (`expand`), then projected (`fields`).
-pub(crate) fn render(app: &App, ctx: &Ctx, records: &mut [Record]) -> ApiResult<Vec<Value>> {
+/// Writes records as the response shows them, comma-separated: expanded (`expand`), then
+/// projected (`fields`). Without `fields`, records are written straight to bytes.
+pub(crate) fn write_items(app: &App, ctx: &Ctx, records: &mut [Record], out: &mut Vec<u8>) -> ApiResult<()> {
     if let Some(expand) = ctx.query("expand") {
         app.expand_records(records, &ExpandTree::parse(expand), &ctx.req).map_err(api)?;
     }
     let viewer = ctx.req.viewer();
     let d = app.dialect();
     let fields = ctx.query("fields").and_then(Fields::parse);
-    Ok(records
-        .iter()
-        .map(|r| {
-            let mut v = r.to_json(d, &viewer);
-            if let Some(f) = &fields {
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match &fields {
+            None => r.write_json(out, d, &viewer),
+            Some(f) => {
+                let mut v = r.to_json(d, &viewer);
                 f.apply(&mut v);
+                let _ = serde_json::to_writer(&mut *out, &v);
             }
-            v
-        })
-        .collect())
+        }
+    }
+    Ok(())
 }
 
-/// One record rendered.
-pub(crate) fn render_one(app: &App, ctx: &Ctx, record: Record) -> ApiResult<Value> {
-    let mut one = [record];
-    Ok(render(app, ctx, &mut one)?.pop().unwrap_or(Value::Null))
+/// One record as a response body.
+pub(crate) fn render_one(app: &App, ctx: &Ctx, record: Record) -> ApiResult<RawJson> {
+    let mut out = Vec::with_capacity(512);
+    write_items(app, ctx, &mut [record], &mut out)?;
+    Ok(RawJson(out))
 }

@@ -1,22 +1,20 @@
 //! `PATCH /api/collections/{collection}/records/{id}`
 
 use axum::extract::State;
-use serde_json::Value;
-
 use kiln_core::App;
 
 use crate::error::{api, ApiResult};
 use crate::extract::{PathParams, BodyMap, Ctx};
-use crate::json::Json;
+use crate::json::RawJson;
 
 pub async fn handler(
     State(app): State<App>,
     PathParams((collection, id)): PathParams<(String, String)>,
     mut ctx: Ctx,
     BodyMap(body): BodyMap,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<RawJson> {
     let c = app.records_collection(&collection).map_err(api)?;
     ctx.req.body = body.clone();
     let record = app.update_record(&c, &id, &ctx.req, body).await.map_err(api)?;
-    Ok(Json(super::render_one(&app, &ctx, record)?))
+    super::render_one(&app, &ctx, record)
 }
