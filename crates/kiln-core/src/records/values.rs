@@ -214,6 +214,35 @@ fn domain_check(domain: &str, only: &[String], except: &[String], code: &'static
     Ok(())
 }
 
+/// Character count within `min` and `max` (`max` 0 means `default_max`).
+fn check_length(s: &str, min: i64, max: i64, default_max: i64) -> Result<(), FieldError> {
+    let n = s.chars().count() as i64;
+    if min > 0 && n < min {
+        return Err(FieldError::new("validation_min_text_constraint", format!("Must be at least {min} character(s)."))
+            .with_params(json!({"min": min})));
+    }
+    let limit = if max > 0 { max } else { default_max };
+    if n > limit {
+        return Err(FieldError::new("validation_max_text_constraint", format!("Must be no more than {limit} character(s)."))
+            .with_params(json!({"max": limit})));
+    }
+    Ok(())
+}
+
+/// At most `max_select` (at least 1) values.
+fn check_max_select(v: &Value, max_select: i64) -> Result<(), FieldError> {
+    let n = match v {
+        Value::Array(a) => a.len() as i64,
+        _ => 1,
+    };
+    let max = max_select.max(1);
+    if n > max {
+        return Err(FieldError::new("validation_too_many_values", format!("Select no more than {max}"))
+            .with_params(json!({"maxSelect": max})));
+    }
+    Ok(())
+}
+
 /// Checks a prepared value against the field's options.
 pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
     let blank = match v {
@@ -233,21 +262,11 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
     match &f.kind {
         FieldKind::Text { min, max, pattern, .. } => {
             let s = v.as_str().unwrap_or("");
-            let n = s.chars().count() as i64;
-            if *min > 0 && n < *min {
-                return Err(FieldError::new("validation_min_text_constraint", format!("Must be at least {min} character(s)."))
-                    .with_params(json!({"min": min})));
-            }
-            let limit = if *max > 0 { *max } else { 5000 };
-            if n > limit {
-                return Err(FieldError::new("validation_max_text_constraint", format!("Must be no more than {limit} character(s)."))
-                    .with_params(json!({"max": limit})));
-            }
-            if !pattern.is_empty() {
-                if !pattern_matches(pattern, s) {
+            check_length(s, *min, *max, 5000)?;
+            if !pattern.is_empty()
+                && !pattern_matches(pattern, s) {
                     return Err(FieldError::new("validation_invalid_format", "Invalid value format."));
                 }
-            }
         }
         FieldKind::Number { min, max, only_int } => {
             let Some(x) = v.as_f64().filter(|x| x.is_finite()) else {
@@ -319,38 +338,17 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
                         .with_params(json!({"value": item})));
                 }
             }
-            let max = (*max_select).max(1);
-            if items.len() as i64 > max {
-                return Err(FieldError::new("validation_too_many_values", format!("Select no more than {max}"))
-                    .with_params(json!({"maxSelect": max})));
-            }
+            check_max_select(v, *max_select)?;
         }
         FieldKind::Relation { min_select, max_select, .. } => {
-            let n = match v {
-                Value::Array(a) => a.len() as i64,
-                _ => 1,
-            };
+            let n = v.as_array().map(|a| a.len() as i64).unwrap_or(1);
             if *min_select > 0 && n < *min_select {
                 return Err(FieldError::new("validation_not_enough_values", format!("Select at least {min_select}"))
                     .with_params(json!({"minSelect": min_select})));
             }
-            let max = (*max_select).max(1);
-            if n > max {
-                return Err(FieldError::new("validation_too_many_values", format!("Select no more than {max}"))
-                    .with_params(json!({"maxSelect": max})));
-            }
+            check_max_select(v, *max_select)?;
         }
-        FieldKind::File { max_select, .. } => {
-            let n = match v {
-                Value::Array(a) => a.len() as i64,
-                _ => 1,
-            };
-            let max = (*max_select).max(1);
-            if n > max {
-                return Err(FieldError::new("validation_too_many_values", format!("Select no more than {max}"))
-                    .with_params(json!({"maxSelect": max})));
-            }
-        }
+        FieldKind::File { max_select, .. } => check_max_select(v, *max_select)?,
         FieldKind::Json { max_size } => {
             let limit = if *max_size > 0 { *max_size } else { 1 << 20 };
             let size = v.to_string().len() as i64;
@@ -377,20 +375,11 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
 /// Validates a plain password against a password field's options.
 pub fn validate_password(f: &Field, plain: &str) -> Result<(), FieldError> {
     let FieldKind::Password { min, max, pattern, .. } = &f.kind else { return Ok(()) };
-    let n = plain.chars().count() as i64;
     if plain.is_empty() {
         return if f.required { Err(FieldError::required()) } else { Ok(()) };
     }
-    if *min > 0 && n < *min {
-        return Err(FieldError::new("validation_min_text_constraint", format!("Must be at least {min} character(s)."))
-            .with_params(json!({"min": min})));
-    }
     // argon2 has no input limit, but an unbounded password is a cheap way to burn CPU.
-    let limit = if *max > 0 { *max } else { 71 };
-    if n > limit {
-        return Err(FieldError::new("validation_max_text_constraint", format!("Must be no more than {limit} character(s)."))
-            .with_params(json!({"max": limit})));
-    }
+    check_length(plain, *min, *max, 71)?;
     if !pattern.is_empty() && !pattern_matches(pattern, plain) {
         return Err(FieldError::new("validation_invalid_format", "Invalid value format."));
     }

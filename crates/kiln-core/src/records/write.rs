@@ -83,18 +83,16 @@ fn fill_generated(rec: &mut Record, creating: bool, now: &str) {
     let c = rec.collection.clone();
     for (i, f) in c.fields.iter().enumerate() {
         match &f.kind {
-            FieldKind::Text { autogenerate_pattern, .. } if creating && !autogenerate_pattern.is_empty() => {
-                if rec.values[i].as_str().map(str::is_empty).unwrap_or(true) {
+            FieldKind::Text { autogenerate_pattern, .. } if creating && !autogenerate_pattern.is_empty()
+                && rec.values[i].as_str().map(str::is_empty).unwrap_or(true) => {
                     if let Some(v) = crate::ids::from_pattern(autogenerate_pattern) {
                         rec.values[i] = Value::String(v);
                     }
                 }
-            }
-            FieldKind::Autodate { on_create, on_update } => {
-                if (creating && *on_create) || (!creating && *on_update) {
+            FieldKind::Autodate { on_create, on_update }
+                if ((creating && *on_create) || (!creating && *on_update)) => {
                     rec.values[i] = Value::String(now.to_owned());
                 }
-            }
             _ => {}
         }
     }

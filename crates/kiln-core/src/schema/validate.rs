@@ -80,11 +80,10 @@ pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> Fi
                 FieldKind::Select { values, .. } if values.is_empty() => {
                     errors.insert(key("values"), FieldError::required());
                 }
-                FieldKind::Text { pattern, .. } | FieldKind::Password { pattern, .. } if !pattern.is_empty() => {
-                    if regex_lite::Regex::new(pattern).is_err() {
+                FieldKind::Text { pattern, .. } | FieldKind::Password { pattern, .. } if !pattern.is_empty()
+                    && regex_lite::Regex::new(pattern).is_err() => {
                         errors.insert(key("pattern"), err("validation_invalid_regex", "Invalid regular expression."));
                     }
-                }
                 _ => {}
             }
         }

@@ -78,8 +78,8 @@ async fn hostile_filters() {
         Scenario::new("posts survived", "GET", "/api/collections/posts/records").su().total(3),
         Scenario::new("NUL in a filter", "GET", "/api/collections/posts/records?filter=title%3D%27a%00b%27").su().no_server_error(),
         Scenario::new("unicode in a filter", "GET", list("title ~ 'ü日本'")).su().total(0),
-        Scenario::new("8 sort terms", "GET", format!("/api/collections/posts/records?sort={}", vec!["-views"; 8].join(","))).su().total(3),
-        Scenario::new("9 sort terms", "GET", format!("/api/collections/posts/records?sort={}", vec!["-views"; 9].join(","))).su().status(400).body_eq(j(E400)),
+        Scenario::new("8 sort terms", "GET", format!("/api/collections/posts/records?sort={}", ["-views"; 8].join(","))).su().total(3),
+        Scenario::new("9 sort terms", "GET", format!("/api/collections/posts/records?sort={}", ["-views"; 9].join(","))).su().status(400).body_eq(j(E400)),
         Scenario::new("long sort", "GET", format!("/api/collections/posts/records?sort={}", "-views,".repeat(2000))).su().status(400),
         Scenario::new("hostile sort", "GET", format!("/api/collections/posts/records?sort={}", enc("views;DROP TABLE posts"))).su().status(400),
         Scenario::new("deep expand", "GET", "/api/collections/posts/records?expand=author.a.b.c.d.e.f.g.h.i.j").su().total(3),
@@ -132,7 +132,7 @@ async fn broken_bodies() {
         Scenario::new("broken urlencoded", "POST", "/api/collections/posts/records").su().raw("%%%=&&=%", Some("application/x-www-form-urlencoded")).client_error().unchanged("posts"),
         Scenario::new("empty JSON body", "POST", "/api/collections/posts/records").su().raw("", Some("application/json")).status(400).contains(&[r#""title":{"code":"validation_required""#]).unchanged("posts"),
         Scenario::new("wrong value types", "POST", "/api/collections/posts/records").su().json(json!({"title":{"a":1},"views":"many","featured":"maybe","loc":"nowhere","tags":{"x":[1]}})).no_server_error(),
-        Scenario::new("nothing stored by bad bodies", "GET", "/api/collections/posts/records").su().total(3 + 0),
+        Scenario::new("nothing stored by bad bodies", "GET", "/api/collections/posts/records").su().total(3),
     ])
     .await;
 }
