@@ -412,3 +412,49 @@ it('h. health check', async () => {
   assert.equal(res.code, 200);
   assert.equal(res.message, 'API is healthy.');
 });
+
+/** Waits until `pred()` holds (polling), or fails after `ms`. */
+async function waitFor(pred, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timed out waiting for realtime events');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+it('i. realtime: subscribe, rules per subscriber, record topics, unsubscribe', async () => {
+  const su = await superuser();
+  const owner = Object.values(users)[0];
+  const other = Object.values(users)[1];
+  const mine = [];
+  const theirs = [];
+  const single = [];
+  const unsubMine = await owner.pb.collection('notes').subscribe('*', (e) => mine.push(e));
+  const unsubTheirs = await other.pb.collection('notes').subscribe('*', (e) => theirs.push(e));
+
+  // listRule: `owner = @request.auth.id || n > 100` — the other user sees only n > 100.
+  const quiet = await su.collection('notes').create({ text: 'rt quiet', n: 1, owner: owner.record.id });
+  const loud = await su.collection('notes').create({ text: 'rt loud', n: 500, owner: owner.record.id });
+  await waitFor(() => mine.length >= 2 && theirs.length >= 1);
+  assert.deepEqual(mine.map((e) => [e.action, e.record.id]), [['create', quiet.id], ['create', loud.id]]);
+  assert.deepEqual(theirs.map((e) => [e.action, e.record.text]), [['create', 'rt loud']]);
+
+  const unsubOne = await owner.pb.collection('notes').subscribe(quiet.id, (e) => single.push(e), { fields: 'id,n' });
+  await su.collection('notes').update(quiet.id, { n: 2 });
+  await waitFor(() => single.length >= 1);
+  assert.deepEqual(single[0], { action: 'update', record: { id: quiet.id, n: 2 } });
+
+  await waitFor(() => mine.length >= 3); // the update reached the collection subscription too
+  await unsubMine();
+  await unsubOne();
+  const seen = mine.length;
+  await su.collection('notes').delete(loud.id);
+  await waitFor(() => theirs.length >= 2);
+  assert.equal(theirs[1].action, 'delete');
+  assert.equal(theirs[1].record.id, loud.id);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(mine.length, seen, 'no events after unsubscribe');
+  await unsubTheirs();
+  owner.pb.realtime.unsubscribe();
+  other.pb.realtime.unsubscribe();
+});

@@ -1,12 +1,13 @@
 //! The application: the database, the schema snapshot and shared services.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 
 use kiln_db::{Db, Dialect, SqliteOptions};
 
 use crate::auth::password::Hasher;
 use crate::error::{CoreError, Result};
+use crate::realtime::{Broker, Client, Event, Hub, LocalBroker, Message};
 use crate::schema::{ddl, system, Schema};
 
 /// Typed configuration handed down by the binary.
@@ -31,12 +32,23 @@ struct Inner {
     schema_change: tokio::sync::Mutex<()>,
     hasher: Hasher,
     data_dir: PathBuf,
+    hub: Arc<Hub>,
+    broker: Arc<dyn Broker>,
 }
 
 /// The Kiln application. Cheap to clone; every handler holds one.
 #[derive(Clone)]
 pub struct App {
     inner: Arc<Inner>,
+}
+
+/// A handle that does not keep the app alive (for background threads).
+struct WeakApp(Weak<Inner>);
+
+impl WeakApp {
+    fn upgrade(&self) -> Option<App> {
+        self.0.upgrade().map(|inner| App { inner })
+    }
 }
 
 /// Why the app could not start.
@@ -87,8 +99,11 @@ impl App {
                 Ok(existing)
             })
             .map_err(OpenError::Database)?;
+        let hub = Arc::new(Hub::new());
         Ok(App {
             inner: Arc::new(Inner {
+                broker: Arc::new(LocalBroker::new(hub.clone())),
+                hub,
                 db,
                 schema: RwLock::new(Arc::new(Schema::new(collections))),
                 schema_change: tokio::sync::Mutex::new(()),
@@ -125,6 +140,28 @@ impl App {
 
     pub fn hasher(&self) -> &Hasher {
         &self.inner.hasher
+    }
+
+    /// This node's realtime clients.
+    pub fn realtime(&self) -> &Arc<Hub> {
+        &self.inner.hub
+    }
+
+    /// Connects a realtime client, starting the dispatcher on first use.
+    pub fn realtime_connect(&self) -> (Arc<Client>, tokio::sync::mpsc::Receiver<Message>) {
+        let weak = WeakApp(Arc::downgrade(&self.inner));
+        self.inner.hub.start(move |events| {
+            while let Ok(event) = events.recv() {
+                let Some(app) = weak.upgrade() else { break };
+                crate::realtime::dispatch_event(&app, &event);
+            }
+        });
+        self.inner.hub.connect()
+    }
+
+    /// Publishes a committed change to realtime subscribers.
+    pub(crate) fn publish(&self, event: Event) {
+        self.inner.broker.publish(event);
     }
 
     /// Stops the writer after pending writes.

@@ -344,8 +344,9 @@ impl App {
                     ids.push(r.text(0));
                     Ok(())
                 })?;
+                let mut deleted = Vec::new();
                 for id in ids {
-                    crate::records::write::delete_cascade(conn, &schema, &c, &id, 0).map_err(|e| match e {
+                    crate::records::write::delete_cascade(conn, &schema, &c, &id, 0, &mut deleted).map_err(|e| match e {
                         CoreError::RequiredReference => CoreError::TruncateBlocked,
                         other => other,
                     })?;

@@ -9,6 +9,7 @@ pub mod collections;
 pub mod datetime;
 pub mod error;
 pub mod ids;
+pub mod realtime;
 pub mod records;
 pub mod request;
 pub mod rules;

@@ -126,6 +126,15 @@ pub fn api(e: CoreError) -> ApiError {
     }
 }
 
+/// Realtime subscription errors, with PocketBase's messages.
+pub fn realtime_error(e: kiln_core::realtime::ClientError) -> ApiError {
+    use kiln_core::realtime::ClientError;
+    match e {
+        ClientError::UnknownClient => ApiError::new(StatusCode::NOT_FOUND, "Missing or invalid client id."),
+        ClientError::AuthMismatch => ApiError::new(StatusCode::FORBIDDEN, "The current and the previous request authorization don't match."),
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"data": self.data, "message": self.message, "status": self.status.as_u16()});

@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 mod health;
 pub mod json;
+pub mod realtime;
 pub mod records;
 
 use axum::extract::DefaultBodyLimit;
@@ -28,6 +29,7 @@ pub fn router(app: App) -> Router {
         .merge(collections::router())
         .merge(records::router())
         .merge(auth::router())
+        .merge(realtime::router())
         .method_not_allowed_fallback(|| async { ApiError::not_found() })
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "File not found.") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Node {
     children: BTreeMap<String, Node>,
     excerpt: Option<(usize, bool)>,
@@ -14,7 +14,7 @@ struct Node {
 }
 
 /// A parsed `fields` list.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Fields(Node);
 
 /// Splits on commas outside parentheses.

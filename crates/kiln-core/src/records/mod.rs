@@ -5,6 +5,7 @@ pub mod fields;
 pub mod model;
 pub mod plan;
 pub mod query;
+pub mod render;
 pub mod values;
 pub mod write;
 
@@ -12,3 +13,4 @@ pub use expand::ExpandTree;
 pub use fields::Fields;
 pub use model::{Record, Viewer};
 pub use query::{ListParams, ListResult, RuleKind};
+pub use render::RenderOptions;

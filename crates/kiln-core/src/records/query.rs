@@ -126,6 +126,29 @@ impl App {
         self.db().read(|conn| super::write::row_matches(conn, &schema, c, id, rule, req))
     }
 
+    /// Whether `rule` holds for `record` as it is in memory (an event's snapshot, e.g. of a record
+    /// already deleted): the rule runs over a one-row derived table with the record's columns.
+    pub fn snapshot_matches(&self, c: &Arc<Collection>, record: &super::Record, rule: &str, req: &RequestInfo) -> Result<bool> {
+        if rule.trim().is_empty() {
+            return Ok(true);
+        }
+        let d = self.dialect();
+        let fd = FilterDialect(d);
+        let mut b = SqlBuilder::new(&fd);
+        let cols: Vec<String> = c
+            .fields
+            .iter()
+            .zip(record.column_values())
+            .map(|(f, v)| format!("{} AS {}", b.push(crate::rules::db_param(v)), d.quote(&f.name)))
+            .collect();
+        let schema = self.schema();
+        let aliases = Cell::new(0);
+        let cond = compile_expr(&schema, c, "\"_ksnap\"", req, Mode::Rule, rule, &mut b, &aliases, crate::datetime::now_ms())?;
+        let sql = format!("WITH \"_ksnap\" AS (SELECT {}) SELECT COUNT(*) FROM \"_ksnap\" WHERE {cond}", cols.join(", "));
+        let params = to_db_params(b.into_params());
+        Ok(self.db().read(|conn| conn.query_i64(&sql, &params))? > 0)
+    }
+
     /// Lists records the requester may see, filtered, sorted and paged.
     pub fn list_records(&self, c: &Arc<Collection>, req: &RequestInfo, p: &ListParams) -> Result<ListResult> {
         let rule = rule_for(c, RuleKind::List, req)?;

@@ -14,6 +14,7 @@ use super::query::{rule_for, to_db_params, RuleKind};
 use super::values::{prepare, split_key, validate, validate_password, Modifier};
 use crate::app::App;
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
+use crate::realtime::{Event, EventAction};
 use crate::request::RequestInfo;
 use crate::rules::{compile_expr, FilterDialect, Mode};
 use crate::schema::{Collection, FieldKind, Schema};
@@ -308,6 +309,7 @@ impl App {
                 Ok(rec)
             })
             .await?;
+        self.publish(Event { action: EventAction::Create, record: Arc::new(result.clone()) });
         Ok(result)
     }
 
@@ -330,7 +332,8 @@ impl App {
             Ok(p) => p,
             Err(e) => return Err(e),
         };
-        self.db()
+        let updated = self
+            .db()
             .write(move |conn| -> Result<Record> {
                 if let Some(rule) = &rule {
                     if !row_matches(conn, &schema, &c2, &id, rule, &req)? {
@@ -368,7 +371,9 @@ impl App {
                     .map_err(|e| map_write_err(e.into(), &c2, Action::UpdateRecord))?;
                 Ok(rec)
             })
-            .await
+            .await?;
+        self.publish(Event { action: EventAction::Update, record: Arc::new(updated.clone()) });
+        Ok(updated)
     }
 
     /// Deletes record `id` as `req`'s requester, resolving references to it.
@@ -381,8 +386,9 @@ impl App {
         let req = req.clone();
         let c2 = c.clone();
         let id = id.to_owned();
-        self.db()
-            .write(move |conn| -> Result<()> {
+        let deleted = self
+            .db()
+            .write(move |conn| -> Result<Vec<Record>> {
                 let d = conn.dialect();
                 let exists = match &rule {
                     Some(rule) => row_matches(conn, &schema, &c2, &id, rule, &req)?,
@@ -391,15 +397,28 @@ impl App {
                 if !exists {
                     return Err(CoreError::NotFound);
                 }
-                delete_cascade(conn, &schema, &c2, &id, 0)
+                let mut deleted = Vec::new();
+                delete_cascade(conn, &schema, &c2, &id, 0, &mut deleted)?;
+                Ok(deleted)
             })
-            .await
+            .await?;
+        for record in deleted {
+            self.publish(Event { action: EventAction::Delete, record: Arc::new(record) });
+        }
+        Ok(())
     }
 }
 
 /// Deletes a record and resolves every relation that points at it: cascade deletes, removal of
 /// the id from optional relations, refusal for required ones.
-pub(crate) fn delete_cascade(conn: &Conn<'_>, schema: &Schema, c: &Collection, id: &str, depth: usize) -> Result<()> {
+pub(crate) fn delete_cascade(
+    conn: &Conn<'_>,
+    schema: &Schema,
+    c: &Collection,
+    id: &str,
+    depth: usize,
+    deleted: &mut Vec<Record>,
+) -> Result<()> {
     if depth > 32 {
         return Err(CoreError::Internal("relation cascade too deep".into()));
     }
@@ -436,7 +455,7 @@ pub(crate) fn delete_cascade(conn: &Conn<'_>, schema: &Schema, c: &Collection, i
                     .map(str::to_owned)
                     .collect();
                 if *cascade_delete {
-                    delete_cascade(conn, schema, other, r.id(), depth + 1)?;
+                    delete_cascade(conn, schema, other, r.id(), depth + 1, deleted)?;
                 } else if f.required && remaining.is_empty() {
                     return Err(CoreError::RequiredReference);
                 } else {
@@ -454,6 +473,12 @@ pub(crate) fn delete_cascade(conn: &Conn<'_>, schema: &Schema, c: &Collection, i
                     &[c.id.clone().into(), id.into()],
                 )?;
             }
+        }
+    }
+    if let Some(target) = schema.by_id(&c.id) {
+        let plan = target.plan(d);
+        if let Some(r) = conn.query_one(&plan.select_by_id, &[id.into()], |row| Ok(Record::from_row(target, row)))? {
+            deleted.push(r);
         }
     }
     conn.execute(&format!("DELETE FROM {} WHERE \"id\" = ?1", d.quote(&c.name)), &[id.into()])?;

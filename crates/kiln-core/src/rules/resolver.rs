@@ -67,7 +67,8 @@ pub fn json_param(v: &Value) -> Param {
     }
 }
 
-fn db_param(v: kiln_db::Value) -> Param {
+/// A stored value as a bound parameter.
+pub fn db_param(v: kiln_db::Value) -> Param {
     match v {
         kiln_db::Value::Null => Param::Null,
         kiln_db::Value::Int(i) => Param::Int(i),

@@ -8,7 +8,7 @@ mod view;
 
 use axum::routing::get;
 use axum::Router;
-use kiln_core::records::{ExpandTree, Fields, Record};
+use kiln_core::records::{Record, RenderOptions};
 use kiln_core::App;
 
 use crate::error::{api, ApiResult};
@@ -24,29 +24,10 @@ pub fn router() -> Router<App> {
         )
 }
 
-/// Writes records as the response shows them, comma-separated: expanded (`expand`), then
-/// projected (`fields`). Without `fields`, records are written straight to bytes.
+/// Writes records as the response shows them (`expand`, `fields`), comma-separated.
 pub(crate) fn write_items(app: &App, ctx: &Ctx, records: &mut [Record], out: &mut Vec<u8>) -> ApiResult<()> {
-    if let Some(expand) = ctx.query("expand") {
-        app.expand_records(records, &ExpandTree::parse(expand), &ctx.req).map_err(api)?;
-    }
-    let viewer = ctx.req.viewer();
-    let d = app.dialect();
-    let fields = ctx.query("fields").and_then(Fields::parse);
-    for (i, r) in records.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        match &fields {
-            None => r.write_json(out, d, &viewer),
-            Some(f) => {
-                let mut v = r.to_json(d, &viewer);
-                f.apply(&mut v);
-                let _ = serde_json::to_writer(&mut *out, &v);
-            }
-        }
-    }
-    Ok(())
+    let opts = RenderOptions::new(ctx.query("expand"), ctx.query("fields"));
+    app.write_records(records, &ctx.req, &opts, out).map_err(api)
 }
 
 /// One record as a response body.

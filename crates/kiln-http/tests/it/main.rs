@@ -5,6 +5,7 @@
 mod auth;
 mod collections;
 mod records_read;
+mod realtime;
 mod records_write;
 mod robustness;
 mod support;

@@ -223,6 +223,11 @@ impl TestApp {
         Resp { status, headers, text, json }
     }
 
+    /// The router, for requests that need the raw response (streams).
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
     /// Records stored in a collection (bypassing rules).
     pub fn count(&self, collection: &str) -> i64 {
         let c = self.app.collection(collection).unwrap_or_else(|_| panic!("no collection {collection}"));

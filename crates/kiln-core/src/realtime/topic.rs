@@ -1,0 +1,115 @@
+//! Subscription topics: `collection`, `collection/*`, `collection/RECORD_ID`, each optionally with
+//! `?options={"query":{…},"headers":{…}}`.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+/// One parsed subscription of a client.
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    /// The topic exactly as subscribed: the SSE event name of its messages.
+    pub raw: std::sync::Arc<str>,
+    /// Collection name or id.
+    pub collection: String,
+    /// A single record's id, or `None` for the whole collection.
+    pub record_id: Option<String>,
+    /// `options.query`: `expand`, `fields`, and values for `@request.query.*`.
+    pub query: HashMap<String, String>,
+    /// `options.headers`: values for `@request.headers.*`.
+    pub headers: HashMap<String, String>,
+    /// A key identifying the options, for caching per-context results.
+    pub options_key: String,
+}
+
+fn string_map(v: Option<&Value>) -> HashMap<String, String> {
+    match v {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
+            .collect(),
+        _ => HashMap::new(),
+    }
+}
+
+/// Decodes `%XX` escapes (and `+` as space, as URL query values do).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push(h * 16 + l);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl Subscription {
+    /// Parses a topic; `None` for topics Kiln does not deliver record events to (e.g. `@oauth2`).
+    pub fn parse(raw: &str) -> Option<Subscription> {
+        let (path, options) = match raw.split_once("?options=") {
+            Some((p, o)) => (p, Some(o)),
+            None => (raw, None),
+        };
+        if path.is_empty() || path.starts_with('@') {
+            return None;
+        }
+        let (collection, record_id) = match path.split_once('/') {
+            Some((c, "*")) => (c, None),
+            Some((c, id)) if !id.is_empty() => (c, Some(id.to_owned())),
+            Some(_) => return None,
+            None => (path, None),
+        };
+        // The SDK URL-encodes the options JSON; curl users send it raw. Accept both.
+        let parsed: Value = options
+            .and_then(|o| serde_json::from_str(o).ok().or_else(|| serde_json::from_str(&percent_decode(o)).ok()))
+            .unwrap_or(Value::Null);
+        let query = string_map(parsed.get("query"));
+        let headers = string_map(parsed.get("headers"))
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase().replace('-', "_"), v))
+            .collect();
+        Some(Subscription {
+            raw: raw.into(),
+            collection: collection.to_owned(),
+            record_id,
+            query,
+            headers,
+            options_key: options.unwrap_or("").to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_pocketbase_topics() {
+        let s = Subscription::parse("posts/*").unwrap();
+        assert_eq!((s.collection.as_str(), s.record_id.as_deref()), ("posts", None));
+        let s = Subscription::parse("posts").unwrap();
+        assert!(s.record_id.is_none());
+        let s = Subscription::parse(r#"posts/abc?options={"query":{"expand":"author"},"headers":{"X-Token":"t"}}"#).unwrap();
+        assert_eq!(s.record_id.as_deref(), Some("abc"));
+        assert_eq!(s.query["expand"], "author");
+        assert_eq!(s.headers["x_token"], "t");
+        let s = Subscription::parse("posts/x?options=%7B%22query%22%3A%7B%22fields%22%3A%22id%22%7D%7D").unwrap();
+        assert_eq!(s.query["fields"], "id");
+        assert!(Subscription::parse("@oauth2").is_none());
+        assert!(Subscription::parse("posts/").is_none());
+    }
+}

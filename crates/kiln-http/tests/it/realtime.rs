@@ -1,0 +1,200 @@
+//! Realtime over SSE: PocketBase's protocol (transcripts 30–34), rules per subscriber, options,
+//! auth rules of subscription requests, events only after commit, and stalled readers.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use crate::support::{Scenario, TestApp, Token};
+
+/// An open event stream read frame by frame.
+struct Sse {
+    body: Body,
+    buf: String,
+    client_id: String,
+}
+
+impl Sse {
+    async fn open(t: &TestApp) -> Sse {
+        let req = Request::builder().uri("/api/realtime").body(Body::empty()).unwrap();
+        let res = t.router().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "text/event-stream");
+        let mut s = Sse { body: res.into_body(), buf: String::new(), client_id: String::new() };
+        let (id, event, data) = s.next().await.expect("PB_CONNECT");
+        assert_eq!(event, "PB_CONNECT");
+        assert_eq!(data, json!({"clientId": id}));
+        assert_eq!(id.len(), 40);
+        s.client_id = id;
+        s
+    }
+
+    /// The next event as (id, event name, data), or `None` after a quiet 700 ms.
+    async fn next(&mut self) -> Option<(String, String, Value)> {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let frame: String = self.buf.drain(..end + 2).collect();
+                let mut id = String::new();
+                let mut event = String::new();
+                let mut data = Value::Null;
+                for line in frame.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.to_owned();
+                    } else if let Some(v) = line.strip_prefix("event:") {
+                        event = v.to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data = serde_json::from_str(v).expect("data is JSON");
+                    }
+                }
+                return Some((id, event, data));
+            }
+            match tokio::time::timeout(Duration::from_millis(700), self.body.frame()).await {
+                Ok(Some(Ok(f))) => {
+                    if let Ok(bytes) = f.into_data() {
+                        self.buf.push_str(&String::from_utf8_lossy(&bytes));
+                    }
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Every event that arrives before a quiet period.
+    async fn drain(&mut self) -> Vec<(String, Value)> {
+        let mut out = Vec::new();
+        while let Some((_, e, d)) = self.next().await {
+            out.push((e, d));
+        }
+        out
+    }
+}
+
+async fn subscribe(t: &TestApp, s: &Sse, topics: Value, token: Token) -> u16 {
+    t.send("POST", "/api/realtime", Some(json!({"clientId": s.client_id, "subscriptions": topics})), &token).await.status
+}
+
+#[tokio::test]
+async fn events_follow_rules_per_subscriber() {
+    let t = TestApp::with_posts().await;
+    let mut guest = Sse::open(&t).await;
+    let mut alice = Sse::open(&t).await;
+    assert_eq!(subscribe(&t, &guest, json!(["posts/*"]), Token::None).await, 204);
+    assert_eq!(subscribe(&t, &alice, json!(["posts"]), Token::User("alice")).await, 204);
+
+    let alice_id = t.id("alice");
+    let draft = t.create_as("alice", "posts", json!({"title":"RT draft","status":"draft","author":alice_id})).await;
+    let published = t.create_as("alice", "posts", json!({"title":"RT pub","status":"published","author":alice_id})).await;
+
+    let g = guest.drain().await;
+    assert_eq!(g.len(), 1, "a guest sees only the published post: {g:?}");
+    assert_eq!(g[0].0, "posts/*");
+    assert_eq!(g[0].1["action"], "create");
+    assert_eq!(g[0].1["record"]["id"], json!(published));
+
+    let a = alice.drain().await;
+    let ids: Vec<&Value> = a.iter().map(|(_, d)| &d["record"]["id"]).collect();
+    assert_eq!(ids, vec![&json!(draft), &json!(published)], "the author sees her draft too");
+    assert!(a.iter().all(|(e, _)| e == "posts"));
+}
+
+#[tokio::test]
+async fn single_record_topics_options_and_delete_snapshots() {
+    let t = TestApp::with_posts().await;
+    let mut s = Sse::open(&t).await;
+    let hello = t.id("hello");
+    let topic = format!(r#"posts/{hello}?options={{"query":{{"expand":"author","fields":"id,views,expand.author.name"}}}}"#);
+    assert_eq!(subscribe(&t, &s, json!([topic.clone()]), Token::User("alice")).await, 204);
+    let r = t.send("PATCH", &format!("/api/collections/posts/records/{hello}"), Some(json!({"views": 11})), &Token::User("alice")).await;
+    assert_eq!(r.status, 200);
+    // Another record of the collection does not reach a single-record subscription.
+    let bob_post = t.id("bob_post");
+    t.send("PATCH", &format!("/api/collections/posts/records/{bob_post}"), Some(json!({"views": 1})), &Token::Superuser).await;
+    t.send("DELETE", &format!("/api/collections/posts/records/{hello}"), None, &Token::Superuser).await;
+    let events = s.drain().await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0].0, topic);
+    assert_eq!(events[0].1, json!({"record":{"id":hello,"views":11,"expand":{"author":{"name":"Alice"}}},"action":"update"}));
+    assert_eq!(events[1].1["action"], "delete");
+    assert_eq!(events[1].1["record"]["id"], json!(hello), "a deleted record is checked and sent as it was");
+}
+
+#[tokio::test]
+async fn no_event_for_failed_writes_or_hidden_collections() {
+    let t = TestApp::with_posts().await;
+    let mut s = Sse::open(&t).await;
+    assert_eq!(subscribe(&t, &s, json!(["posts", "users", "_superusers"]), Token::None).await, 204);
+    let alice_id = t.id("alice");
+    // Validation failure and rule failure: rolled back, nothing published.
+    let r = t.send("POST", "/api/collections/posts/records", Some(json!({"title":"","author":alice_id})), &Token::User("alice")).await;
+    assert_eq!(r.status, 400);
+    let r = t.send("POST", "/api/collections/posts/records", Some(json!({"title":"x"})), &Token::None).await;
+    assert_eq!(r.status, 400);
+    // users' listRule is `id = @request.auth.id`: a guest sees no user events; _superusers is null.
+    t.send("PATCH", &format!("/api/collections/users/records/{alice_id}"), Some(json!({"name":"A2"})), &Token::User("alice")).await;
+    t.app.superuser_save("second@example.com", "Passw0rd!2345", true, true).await.unwrap();
+    assert_eq!(s.drain().await, vec![]);
+}
+
+#[tokio::test]
+async fn subscription_requests_are_validated() {
+    let t = TestApp::with_posts().await;
+    let s = Sse::open(&t).await;
+    let too_many: Vec<String> = (0..1001).map(|i| format!("posts/{i}")).collect();
+    t.run(vec![
+        Scenario::new("unknown client", "POST", "/api/realtime")
+            .json(json!({"clientId":"nope","subscriptions":["posts"]}))
+            .status(404)
+            .body_eq(json!({"data":{},"message":"Missing or invalid client id.","status":404})),
+        Scenario::new("missing client id", "POST", "/api/realtime").json(json!({})).status(400).contains(&[r#""clientId":{"code":"validation_required""#]),
+        Scenario::new("too many subscriptions", "POST", "/api/realtime")
+            .json(json!({"clientId": s.client_id, "subscriptions": too_many}))
+            .status(400),
+        Scenario::new("first subscription fixes the auth", "POST", "/api/realtime")
+            .json(json!({"clientId": s.client_id, "subscriptions": ["posts"]}))
+            .user("alice")
+            .status(204),
+        Scenario::new("another user may not take the client over", "POST", "/api/realtime")
+            .json(json!({"clientId": s.client_id, "subscriptions": ["posts"]}))
+            .user("bob")
+            .status(403)
+            .body_eq(json!({"data":{},"message":"The current and the previous request authorization don't match.","status":403})),
+        Scenario::new("the same user may change subscriptions", "POST", "/api/realtime")
+            .json(json!({"clientId": s.client_id, "subscriptions": []}))
+            .user("alice")
+            .status(204),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn a_stalled_reader_never_blocks_writers() {
+    let mut t = TestApp::new().await;
+    t.add_notes().await;
+    // Subscribed, never read: its queue fills, it is dropped, and writes go on.
+    let stalled = Sse::open(&t).await;
+    assert_eq!(subscribe(&t, &stalled, json!(["notes"]), Token::None).await, 204);
+    let mut live = Sse::open(&t).await;
+    assert_eq!(subscribe(&t, &live, json!(["notes"]), Token::None).await, 204);
+    let reader = tokio::spawn(async move {
+        let mut n = 0;
+        while let Some((_, _, d)) = live.next().await {
+            if d["action"] == "create" {
+                n += 1;
+            }
+        }
+        n
+    });
+    let start = std::time::Instant::now();
+    let total = kiln_core::realtime::CLIENT_QUEUE + 300;
+    for i in 0..total {
+        let r = t.send("POST", "/api/collections/notes/records", Some(json!({"title": format!("n{i}")})), &Token::None).await;
+        assert_eq!(r.status, 200);
+    }
+    assert!(start.elapsed() < Duration::from_secs(60), "writes were slowed down: {:?}", start.elapsed());
+    assert_eq!(reader.await.unwrap(), total, "the live reader got every event");
+    assert!(t.app.realtime().client(&stalled.client_id).is_none(), "the stalled client was dropped");
+}
