@@ -50,6 +50,12 @@ pub enum Action {
 pub enum CoreError {
     /// The collection named in a records route does not exist.
     MissingCollection,
+    /// The collection named in a write or auth route does not exist (PocketBase words it apart).
+    InvalidCollectionContext,
+    /// The collection does not allow password authentication.
+    PasswordAuthDisabled,
+    /// The collection's authRule rejects the record.
+    AuthRuleFailed,
     /// The record, collection or other resource does not exist or the caller may not see it.
     NotFound,
     /// The action's rule is null: only superusers may perform it.

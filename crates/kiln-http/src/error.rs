@@ -81,6 +81,13 @@ pub fn api(e: CoreError) -> ApiError {
     use StatusCode as S;
     match e {
         CoreError::MissingCollection => ApiError::new(S::NOT_FOUND, "Missing collection context."),
+        CoreError::InvalidCollectionContext => ApiError::new(S::NOT_FOUND, "Missing or invalid collection context."),
+        CoreError::PasswordAuthDisabled => {
+            ApiError::new(S::FORBIDDEN, "The collection is not configured to allow password authentication.")
+        }
+        CoreError::AuthRuleFailed => {
+            ApiError::new(S::FORBIDDEN, "The request doesn't satisfy the collection requirements to authenticate.")
+        }
         CoreError::NotFound => ApiError::not_found(),
         CoreError::SuperuserOnly => ApiError::new(S::FORBIDDEN, "Only superusers can perform this action."),
         CoreError::AuthRequired => ApiError::new(S::UNAUTHORIZED, "The request requires valid record authorization token."),

@@ -31,7 +31,14 @@ pub fn router(app: App) -> Router {
         .merge(auth::router())
         .merge(realtime::router())
         .method_not_allowed_fallback(|| async { ApiError::not_found() })
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "File not found.") })
+        .fallback(|method: axum::http::Method| async move {
+            // PocketBase serves static files for GET/HEAD under every other path.
+            if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+                ApiError::new(StatusCode::NOT_FOUND, "File not found.")
+            } else {
+                ApiError::not_found()
+            }
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
 }

@@ -74,7 +74,7 @@ impl App {
     ) -> Result<AuthResult> {
         let opts = c.auth.as_ref().ok_or(CoreError::MissingAuthCollection)?;
         if !opts.password_auth.enabled {
-            return Err(CoreError::NotAllowed);
+            return Err(CoreError::PasswordAuthDisabled);
         }
         let mut errors = FieldErrors::new();
         if identity.is_empty() {
@@ -95,7 +95,7 @@ impl App {
         let fields: Vec<&str> = match identity_field {
             Some(f) if !f.is_empty() => {
                 if !opts.password_auth.identity_fields.iter().any(|x| x == f) {
-                    return Err(CoreError::validation(Action::Authenticate, "identityField", FieldError::new("validation_invalid_identity_field", "Invalid identity field.")));
+                    return Err(CoreError::validation(Action::ValidateForm, "identityField", FieldError::new("validation_in_invalid", "Must be a valid value.")));
                 }
                 vec![f]
             }
@@ -108,8 +108,7 @@ impl App {
             }
             let d = self.dialect();
             let plan = c.plan(d);
-            let collate = if f == "email" { " COLLATE NOCASE" } else { "" };
-            let sql = format!("SELECT {} FROM {} WHERE {}.{} = ?1{collate} LIMIT 1", plan.columns, plan.table, plan.table, d.quote(f));
+            let sql = format!("SELECT {} FROM {} WHERE {}.{} = ?1 LIMIT 1", plan.columns, plan.table, plan.table, d.quote(f));
             let rec = self.db().read(|conn| conn.query_one(&sql, &[identity.into()], |row| Ok(Record::from_row(c, row))))?;
             if rec.is_some() {
                 found = rec;
@@ -133,7 +132,7 @@ impl App {
         let guest = RequestInfo { auth: None, ..req.clone() };
         match c.auth.as_ref().and_then(|a| a.auth_rule.as_deref()) {
             Some(rule) if self.record_matches(c, record.id(), rule, &guest)? => Ok(()),
-            _ => Err(CoreError::Failed(Action::Authenticate)),
+            _ => Err(CoreError::AuthRuleFailed),
         }
     }
 

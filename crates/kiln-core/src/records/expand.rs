@@ -61,9 +61,6 @@ impl App {
         if tree.is_empty() || records.is_empty() {
             return Ok(());
         }
-        for r in records.iter_mut() {
-            r.expand.get_or_insert_with(Map::new);
-        }
         let schema = self.schema();
         let base = records[0].collection.clone();
         for (name, sub) in &tree.0 {
@@ -82,6 +79,11 @@ impl App {
                 let Some(target) = schema.by_id(collection_id).cloned() else { continue };
                 (target, Link::Forward { field: &f.name, multi: f.is_multi() })
             };
+            // A valid relation gives every record an `expand` object, even if nothing in it is
+            // visible; unknown names are ignored without one (PocketBase's behaviour).
+            for r in records.iter_mut() {
+                r.expand.get_or_insert_with(Map::new);
+            }
             let mut related = match &link {
                 Link::Forward { field, .. } => {
                     let mut ids: Vec<String> = Vec::new();

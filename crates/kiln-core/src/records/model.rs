@@ -176,7 +176,10 @@ impl Record {
         let plan = c.plan(d);
         let hide_email = c.is_auth() && !self.email_visible_to(viewer);
         let mut m = Map::with_capacity(plan.output.len());
-        for (key, src) in &plan.output {
+        for (key, src, superuser_only) in &plan.output {
+            if *superuser_only && !viewer.superuser {
+                continue;
+            }
             let v = match *src {
                 OutSource::Field(i) => {
                     if hide_email && key == "email" {
@@ -209,7 +212,10 @@ impl Record {
             write_str(out, k);
             out.push(b':');
         };
-        for (k, src) in &plan.output {
+        for (k, src, superuser_only) in &plan.output {
+            if *superuser_only && !viewer.superuser {
+                continue;
+            }
             match *src {
                 OutSource::Field(i) => {
                     if hide_email && k == "email" {
@@ -292,7 +298,9 @@ mod tests {
                 r.write_json(&mut out, Dialect::Sqlite, &viewer);
                 assert_eq!(out, serde_json::to_vec(&r.to_json(Dialect::Sqlite, &viewer)).unwrap());
                 let text = String::from_utf8(out).unwrap();
-                assert!(!text.contains("hidden") && !text.contains("password") && !text.contains("tokenKey"));
+                assert!(!text.contains("password") && !text.contains("tokenKey"));
+                // Hidden custom fields are for superusers only (PocketBase 0.40).
+                assert_eq!(text.contains("\"secret\":\"hidden\""), viewer.superuser);
                 assert_eq!(text.contains("a\\\"b@example.com"), viewer.superuser);
             }
         }

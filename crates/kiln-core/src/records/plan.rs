@@ -22,8 +22,10 @@ pub struct Plan {
     pub columns: String,
     /// `SELECT columns FROM table WHERE "id" = ?1`.
     pub select_by_id: String,
-    /// Output keys in alphabetical order (PocketBase sorts record keys), hidden fields left out.
-    pub output: Vec<(String, OutSource)>,
+    /// Output keys in alphabetical order (PocketBase sorts record keys), with whether only
+    /// superusers see them (hidden custom fields). Passwords and hidden system fields (tokenKey)
+    /// are never output.
+    pub output: Vec<(String, OutSource, bool)>,
     /// Index of the `id` field.
     pub id_index: usize,
 }
@@ -38,16 +40,16 @@ impl Plan {
             .collect::<Vec<_>>()
             .join(", ");
         let select_by_id = format!("SELECT {columns} FROM {table} WHERE {table}.\"id\" = ?1");
-        let mut output: Vec<(String, OutSource)> = c
+        let mut output: Vec<(String, OutSource, bool)> = c
             .fields
             .iter()
             .enumerate()
-            .filter(|(_, f)| !f.hidden && !matches!(f.kind, FieldKind::Password { .. }))
-            .map(|(i, f)| (f.name.clone(), OutSource::Field(i)))
+            .filter(|(_, f)| !(f.hidden && f.system) && !matches!(f.kind, FieldKind::Password { .. }))
+            .map(|(i, f)| (f.name.clone(), OutSource::Field(i), f.hidden))
             .collect();
-        output.push(("collectionId".into(), OutSource::CollectionId));
-        output.push(("collectionName".into(), OutSource::CollectionName));
-        output.push(("expand".into(), OutSource::Expand));
+        output.push(("collectionId".into(), OutSource::CollectionId, false));
+        output.push(("collectionName".into(), OutSource::CollectionName, false));
+        output.push(("expand".into(), OutSource::Expand, false));
         output.sort_by(|a, b| a.0.cmp(&b.0));
         Plan { table, columns, select_by_id, output, id_index: c.field_index("id").unwrap_or(0) }
     }

@@ -81,7 +81,7 @@ fn to_bool(v: &Value) -> bool {
     match v {
         Value::Bool(b) => *b,
         Value::Number(n) => n.as_f64().unwrap_or(0.0) != 0.0,
-        Value::String(s) => matches!(s.trim(), "1" | "true" | "TRUE" | "True" | "on"),
+        Value::String(s) => matches!(s.trim(), "1" | "t" | "T" | "true" | "TRUE" | "True"),
         _ => false,
     }
 }
@@ -114,6 +114,18 @@ fn list_value(f: &Field, items: Vec<String>) -> Value {
     }
 }
 
+/// Whether field `f` accepts `modifier` (PocketBase ignores the others).
+pub fn accepts(f: &Field, modifier: Modifier) -> bool {
+    match modifier {
+        Modifier::Set => true,
+        Modifier::Autogenerate => matches!(f.kind, FieldKind::Text { .. }),
+        Modifier::Append | Modifier::Remove => {
+            matches!(f.kind, FieldKind::Number { .. } | FieldKind::Select { .. } | FieldKind::Relation { .. } | FieldKind::File { .. })
+        }
+        Modifier::Prepend => matches!(f.kind, FieldKind::Select { .. } | FieldKind::Relation { .. } | FieldKind::File { .. }),
+    }
+}
+
 /// The new value of field `f` after applying `raw` with `modifier` to `old`.
 pub fn prepare(f: &Field, old: &Value, raw: &Value, modifier: Modifier) -> Value {
     match &f.kind {
@@ -123,11 +135,7 @@ pub fn prepare(f: &Field, old: &Value, raw: &Value, modifier: Modifier) -> Value
             match modifier {
                 Modifier::Append => num(base + delta),
                 Modifier::Remove => num(base - delta),
-                _ => match raw {
-                    // A non-numeric value is kept as is so validation can reject it.
-                    Value::Number(_) => raw.clone(),
-                    _ => num(to_number(raw)),
-                },
+                _ => num(to_number(raw)),
             }
         }
         FieldKind::Bool => Value::Bool(to_bool(raw)),
@@ -159,8 +167,8 @@ pub fn prepare(f: &Field, old: &Value, raw: &Value, modifier: Modifier) -> Value
             };
             match obj {
                 Value::Object(o) => geo_point(
-                    o.get("lon").map(to_number).unwrap_or(0.0),
-                    o.get("lat").map(to_number).unwrap_or(0.0),
+                    o.get("lon").and_then(Value::as_f64).unwrap_or(0.0),
+                    o.get("lat").and_then(Value::as_f64).unwrap_or(0.0),
                 ),
                 _ => geo_point(0.0, 0.0),
             }
@@ -209,6 +217,7 @@ fn domain_check(domain: &str, only: &[String], except: &[String], code: &'static
     let domain = domain.to_ascii_lowercase();
     let listed = |l: &[String]| l.iter().any(|d| d.eq_ignore_ascii_case(&domain));
     if (!only.is_empty() && !listed(only)) || (!except.is_empty() && listed(except)) {
+        // PocketBase: "Email domain is not allowed." / "Url domain is not allowed."
         return Err(FieldError::new(code, format!("{what} domain is not allowed.")));
     }
     Ok(())
@@ -237,7 +246,7 @@ fn check_max_select(v: &Value, max_select: i64) -> Result<(), FieldError> {
     };
     let max = max_select.max(1);
     if n > max {
-        return Err(FieldError::new("validation_too_many_values", format!("Select no more than {max}"))
+        return Err(FieldError::new("validation_too_many_values", format!("Select no more than {max}."))
             .with_params(json!({"maxSelect": max})));
     }
     Ok(())
@@ -302,7 +311,7 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
             let Some(host) = url_host(s) else {
                 return Err(FieldError::new("validation_invalid_url", "Must be a valid url."));
             };
-            domain_check(host, only_domains, except_domains, "validation_url_domain_not_allowed", "URL")?;
+            domain_check(host, only_domains, except_domains, "validation_url_domain_not_allowed", "Url")?;
         }
         FieldKind::Editor { max_size, .. } => {
             let limit = if *max_size > 0 { *max_size } else { 5 << 20 };
@@ -343,7 +352,7 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
         FieldKind::Relation { min_select, max_select, .. } => {
             let n = v.as_array().map(|a| a.len() as i64).unwrap_or(1);
             if *min_select > 0 && n < *min_select {
-                return Err(FieldError::new("validation_not_enough_values", format!("Select at least {min_select}"))
+                return Err(FieldError::new("validation_not_enough_values", format!("Select at least {min_select}."))
                     .with_params(json!({"minSelect": min_select})));
             }
             check_max_select(v, *max_select)?;
@@ -379,7 +388,11 @@ pub fn validate_password(f: &Field, plain: &str) -> Result<(), FieldError> {
         return if f.required { Err(FieldError::required()) } else { Ok(()) };
     }
     // argon2 has no input limit, but an unbounded password is a cheap way to burn CPU.
-    check_length(plain, *min, *max, 71)?;
+    // PocketBase reports password lengths without params.
+    check_length(plain, *min, *max, 71).map_err(|mut e| {
+        e.params = None;
+        e
+    })?;
     if !pattern.is_empty() && !pattern_matches(pattern, plain) {
         return Err(FieldError::new("validation_invalid_format", "Invalid value format."));
     }

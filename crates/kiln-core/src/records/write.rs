@@ -27,7 +27,7 @@ fn apply_body(rec: &mut Record, body: &Map<String, Value>, privileged: bool, cre
         let (name, modifier) = split_key(key);
         let Some(i) = c.field_index(name) else { continue };
         let f = &c.fields[i];
-        if matches!(f.kind, FieldKind::Autodate { .. } | FieldKind::Password { .. }) {
+        if matches!(f.kind, FieldKind::Autodate { .. } | FieldKind::Password { .. }) || (f.hidden && !privileged) {
             continue;
         }
         if c.is_auth() {
@@ -38,7 +38,7 @@ fn apply_body(rec: &mut Record, body: &Map<String, Value>, privileged: bool, cre
                 _ => {}
             }
         }
-        if name == "id" && !creating {
+        if (name == "id" && !creating) || !super::values::accepts(f, modifier) {
             continue;
         }
         if modifier == Modifier::Autogenerate {
@@ -148,7 +148,7 @@ fn validate_all(conn: &Conn<'_>, schema: &Schema, rec: &Record, original: Option
     if c.is_auth() && !errors.contains_key("email") {
         let email = rec.get_str("email");
         if !email.is_empty() {
-            let sql = format!("SELECT COUNT(*) FROM {} WHERE \"email\" = ?1 COLLATE NOCASE AND \"id\" != ?2", d.quote(&c.name));
+            let sql = format!("SELECT COUNT(*) FROM {} WHERE \"email\" = ?1 AND \"id\" != ?2", d.quote(&c.name));
             if conn.query_i64(&sql, &[email.into(), rec.id().into()])? > 0 {
                 errors.insert("email".into(), FieldError::new("validation_not_unique", "Value must be unique."));
             }
@@ -237,6 +237,10 @@ impl App {
         }
         if c.is_auth() {
             let confirm = body.get("passwordConfirm").map(super::values::to_text).unwrap_or_default();
+            if confirm.is_empty() {
+                errors.insert("passwordConfirm".into(), FieldError::required());
+                return Ok(None);
+            }
             if confirm != plain {
                 errors.insert("passwordConfirm".into(), FieldError::new("validation_values_mismatch", "Values don't match."));
                 return Ok(None);
@@ -245,7 +249,11 @@ impl App {
                 if !privileged {
                     let given = body.get("oldPassword").map(super::values::to_text).unwrap_or_default();
                     let stored = old.get_str(&field.name).to_owned();
-                    if given.is_empty() || !self.hasher().verify(given, stored).await {
+                    if given.is_empty() {
+                        errors.insert("oldPassword".into(), FieldError::required());
+                        return Ok(None);
+                    }
+                    if !self.hasher().verify(given, stored).await {
                         errors.insert(
                             "oldPassword".into(),
                             FieldError::new("validation_invalid_old_password", "Missing or invalid old password."),

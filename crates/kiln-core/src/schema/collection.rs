@@ -269,13 +269,15 @@ impl Collection {
             Field::new("emailVisibility", FieldKind::Bool).system(),
             Field::new("verified", FieldKind::Bool).system(),
         ];
-        for (pos, f) in required.into_iter().enumerate() {
-            match self.fields.iter().position(|x| x.name == f.name) {
-                Some(_) => {}
-                None => {
-                    let at = pos.min(self.fields.len());
-                    self.fields.insert(at, f);
-                }
+        // PocketBase keeps the submitted order: the id first, missing system fields at the end.
+        for f in required {
+            if self.fields.iter().any(|x| x.name == f.name) {
+                continue;
+            }
+            if f.name == "id" {
+                self.fields.insert(0, f);
+            } else {
+                self.fields.push(f);
             }
         }
     }

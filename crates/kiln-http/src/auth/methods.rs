@@ -10,6 +10,6 @@ use crate::extract::PathParams;
 use crate::json::Json;
 
 pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>) -> ApiResult<Json<Value>> {
-    let c = app.records_collection(&collection).map_err(api)?;
+    let c = crate::records::write_collection(&app, &collection)?;
     Ok(Json(app.auth_methods(&c).map_err(api)?))
 }

@@ -8,7 +8,7 @@ use crate::extract::{PathParams, BodyMap, Ctx};
 use crate::json::RawJson;
 
 pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>, mut ctx: Ctx, BodyMap(body): BodyMap) -> ApiResult<RawJson> {
-    let c = app.records_collection(&collection).map_err(api)?;
+    let c = crate::records::write_collection(&app, &collection)?;
     ctx.req.body = body.clone();
     let record = app.create_record(&c, &ctx.req, body).await.map_err(api)?;
     super::render_one(&app, &ctx, record)

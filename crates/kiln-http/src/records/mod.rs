@@ -24,6 +24,11 @@ pub fn router() -> Router<App> {
         )
 }
 
+/// The collection of a write or auth route (PocketBase's message for a missing one differs there).
+pub(crate) fn write_collection(app: &App, name: &str) -> ApiResult<std::sync::Arc<kiln_core::schema::Collection>> {
+    app.records_collection(name).map_err(|_| api(kiln_core::CoreError::InvalidCollectionContext))
+}
+
 /// Writes records as the response shows them (`expand`, `fields`), comma-separated.
 pub(crate) fn write_items(app: &App, ctx: &Ctx, records: &mut [Record], out: &mut Vec<u8>) -> ApiResult<()> {
     let opts = RenderOptions::new(ctx.query("expand"), ctx.query("fields"));

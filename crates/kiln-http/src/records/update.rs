@@ -13,7 +13,7 @@ pub async fn handler(
     mut ctx: Ctx,
     BodyMap(body): BodyMap,
 ) -> ApiResult<RawJson> {
-    let c = app.records_collection(&collection).map_err(api)?;
+    let c = crate::records::write_collection(&app, &collection)?;
     ctx.req.body = body.clone();
     let record = app.update_record(&c, &id, &ctx.req, body).await.map_err(api)?;
     super::render_one(&app, &ctx, record)

@@ -144,8 +144,11 @@ async fn unknown_routes() {
     let wasnt = json!({"data":{},"message":"The requested resource wasn't found.","status":404});
     t.run(vec![
         Scenario::new("115 unknown api route", "GET", "/api/nope").status(404).body_eq(not_found.clone()),
-        Scenario::new("unknown nested route", "POST", "/api/collections/users/records/x/y/z").json(json!({})).status(404).body_eq(not_found.clone()),
-        Scenario::new("bare /api", "DELETE", "/api").status(404).body_eq(not_found),
+        // Checked against PocketBase 0.40.6: only GET/HEAD fall through to its static file server.
+        Scenario::new("unknown nested route", "POST", "/api/collections/users/records/x/y/z").json(json!({})).status(404).body_eq(wasnt.clone()),
+        Scenario::new("unknown nested route (GET)", "GET", "/api/collections/users/records/x/y/z").status(404).body_eq(not_found.clone()),
+        Scenario::new("bare /api", "DELETE", "/api").status(404).body_eq(wasnt.clone()),
+        Scenario::new("bare /api (GET)", "GET", "/api").status(404).body_eq(not_found),
         Scenario::new("114 wrong method", "PUT", "/api/collections/users/records").json(json!({})).status(404).body_eq(wasnt.clone()),
         Scenario::new("wrong method on health", "PATCH", "/api/health").status(404).body_eq(wasnt.clone()),
         Scenario::new("wrong method on auth", "GET", "/api/collections/users/auth-with-password").status(404).body_eq(wasnt),
