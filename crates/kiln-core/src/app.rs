@@ -7,7 +7,7 @@ use kiln_db::{Db, Dialect, SqliteOptions};
 
 use crate::auth::password::Hasher;
 use crate::error::{CoreError, Result};
-use crate::realtime::{Broker, Client, Event, Hub, LocalBroker, Message};
+use crate::realtime::{Broker, Dispatcher, Event, Hub, LocalBroker, Opened};
 use crate::schema::{ddl, system, Schema};
 
 /// Typed configuration handed down by the binary.
@@ -147,16 +147,18 @@ impl App {
         &self.inner.hub
     }
 
-    /// Connects a realtime client, starting the dispatcher on first use.
-    pub fn realtime_connect(&self) -> (Arc<Client>, tokio::sync::mpsc::Receiver<Message>) {
+    /// Opens a realtime connection (resuming `resume`, the last event id a client saw, when
+    /// possible), starting the dispatcher on first use.
+    pub fn realtime_open(&self, resume: Option<&str>) -> Opened {
         let weak = WeakApp(Arc::downgrade(&self.inner));
-        self.inner.hub.start(move |events| {
-            while let Ok(event) = events.recv() {
+        self.inner.hub.start(move |jobs| {
+            let mut dispatcher = Dispatcher::default();
+            while let Ok(job) = jobs.recv() {
                 let Some(app) = weak.upgrade() else { break };
-                crate::realtime::dispatch_event(&app, &event);
+                dispatcher.handle(&app, job);
             }
         });
-        self.inner.hub.connect()
+        self.inner.hub.open(resume)
     }
 
     /// Publishes a committed change to realtime subscribers.

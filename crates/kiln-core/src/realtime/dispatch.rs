@@ -1,9 +1,12 @@
-//! The fan-out of one event: rules per subscriber context, one rendering per viewer context.
+//! The dispatcher: numbers events, keeps the recent ones for resuming clients, and fans each one
+//! out — rules per subscriber context, one rendering per viewer context.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
-use super::hub::Message;
+use super::hub::{reset_message, Client, Job, Message, RETAINED_EVENTS, RETENTION};
 use super::Event;
 use crate::app::App;
 use crate::error::CoreError;
@@ -11,80 +14,123 @@ use crate::records::query::{rule_for, RuleKind};
 use crate::records::RenderOptions;
 use crate::request::RequestInfo;
 
-/// Delivers `event` to every client subscribed to it whose rules allow it.
-pub(crate) fn fan_out(app: &App, event: &Event) {
-    let record = &event.record;
-    let c = &record.collection;
-    let hub = app.realtime();
-    let mut allowed_cache: HashMap<(String, bool, String), bool> = HashMap::new();
-    let mut render_cache: HashMap<(String, String), Arc<[u8]>> = HashMap::new();
-    let mut stalled = Vec::new();
-    for client in hub.snapshot() {
-        let st = client.state.lock().unwrap_or_else(|p| p.into_inner());
-        for sub in &st.subscriptions {
-            if !(sub.collection.eq_ignore_ascii_case(&c.name) || sub.collection == c.id) {
-                continue;
-            }
-            if sub.record_id.as_deref().is_some_and(|id| id != record.id()) {
-                continue;
-            }
-            let req = RequestInfo {
-                auth: st.auth.clone(),
-                method: "GET".into(),
-                context: "realtime",
-                query: sub.query.clone(),
-                headers: sub.headers.clone(),
-                body: Default::default(),
-            };
-            let auth_key = req.auth_ids().map(|(c, id)| format!("{c}/{id}")).unwrap_or_default();
-            let single = sub.record_id.is_some();
-            let allowed = *allowed_cache.entry((auth_key.clone(), single, sub.options_key.clone())).or_insert_with(|| {
-                let kind = if single { RuleKind::View } else { RuleKind::List };
-                match rule_for(c, kind, &req) {
-                    Ok(None) => true,
-                    Ok(Some(rule)) => app.snapshot_matches(c, record, rule, &req).unwrap_or_else(|e| {
-                        tracing::warn!(error = %e, collection = %c.name, "realtime rule check failed");
-                        false
-                    }),
-                    Err(CoreError::SuperuserOnly) => false,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "realtime rule check failed");
-                        false
+/// Per-event memo of rule outcomes and rendered messages.
+#[derive(Default)]
+struct Caches {
+    allowed: HashMap<(String, bool, String), bool>,
+    rendered: HashMap<(String, String), Arc<[u8]>>,
+}
+
+/// State owned by the dispatcher thread.
+#[derive(Default)]
+pub(crate) struct Dispatcher {
+    log: VecDeque<(u64, Instant, Event)>,
+}
+
+impl Dispatcher {
+    pub(crate) fn handle(&mut self, app: &App, job: Job) {
+        match job {
+            Job::Event(event) => {
+                let seq = app.realtime().seq.fetch_add(1, Ordering::AcqRel) + 1;
+                self.log.push_back((seq, Instant::now(), event.clone()));
+                while self.log.len() > RETAINED_EVENTS || self.log.front().is_some_and(|(_, at, _)| at.elapsed() > RETENTION) {
+                    self.log.pop_front();
+                }
+                let mut caches = Caches::default();
+                let mut stalled = Vec::new();
+                for client in app.realtime().snapshot() {
+                    if !deliver_to(app, &client, &event, seq, &mut caches) {
+                        stalled.push(client.id.clone());
                     }
                 }
-            });
-            if !allowed {
-                continue;
-            }
-            let opts = RenderOptions::new(sub.query.get("expand").map(String::as_str), sub.query.get("fields").map(String::as_str));
-            // Only auth records (email visibility) and expansions (related rules) depend on who looks.
-            let viewer_key = if c.is_auth() || opts.expand.is_some() { auth_key.clone() } else { String::new() };
-            let data = match render_cache.get(&(viewer_key.clone(), sub.options_key.clone())) {
-                Some(d) => d.clone(),
-                None => {
-                    let mut out = Vec::with_capacity(512);
-                    out.extend_from_slice(b"{\"record\":");
-                    let mut one = [(**record).clone()];
-                    if let Err(e) = app.write_records(&mut one, &req, &opts, &mut out) {
-                        tracing::warn!(error = %e, "realtime render failed");
-                        continue;
-                    }
-                    out.extend_from_slice(b",\"action\":\"");
-                    out.extend_from_slice(event.action.as_str().as_bytes());
-                    out.extend_from_slice(b"\"}");
-                    let d: Arc<[u8]> = out.into();
-                    render_cache.insert((viewer_key, sub.options_key.clone()), d.clone());
-                    d
+                for id in stalled {
+                    tracing::info!(client = %id, "realtime client stalled (queue full): disconnected");
+                    app.realtime().disconnect(&id);
                 }
-            };
-            if !client.offer(Message { event: sub.raw.clone(), data }) {
-                stalled.push(client.id.clone());
-                break;
+            }
+            Job::Resume { client, after } => {
+                let last = app.realtime().seq.load(Ordering::Acquire);
+                let oldest = self.log.front().map(|(s, _, _)| *s);
+                if after < last && oldest.is_none_or(|o| o > after + 1) {
+                    client.offer(reset_message("events since the last one received are no longer retained"));
+                }
+                for (seq, _, event) in self.log.iter().filter(|(s, _, _)| *s > after) {
+                    if !deliver_to(app, &client, event, *seq, &mut Caches::default()) {
+                        app.realtime().disconnect(&client.id);
+                        break;
+                    }
+                }
             }
         }
     }
-    for id in stalled {
-        tracing::info!(client = %id, "realtime client stalled (queue full): disconnected");
-        hub.disconnect(&id);
+}
+
+/// Queues `event` for `client` on each of its matching subscriptions that its rules allow.
+/// `false` when the client's queue is full.
+fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut Caches) -> bool {
+    let record = &event.record;
+    let c = &record.collection;
+    let st = client.state.lock().unwrap_or_else(|p| p.into_inner());
+    for sub in &st.subscriptions {
+        if !(sub.collection.eq_ignore_ascii_case(&c.name) || sub.collection == c.id) {
+            continue;
+        }
+        if sub.record_id.as_deref().is_some_and(|id| id != record.id()) {
+            continue;
+        }
+        let req = RequestInfo {
+            auth: st.auth.clone(),
+            method: "GET".into(),
+            context: "realtime",
+            query: sub.query.clone(),
+            headers: sub.headers.clone(),
+            body: Default::default(),
+        };
+        let auth_key = req.auth_ids().map(|(c, id)| format!("{c}/{id}")).unwrap_or_default();
+        let single = sub.record_id.is_some();
+        let allowed = *caches.allowed.entry((auth_key.clone(), single, sub.options_key.clone())).or_insert_with(|| {
+            let kind = if single { RuleKind::View } else { RuleKind::List };
+            match rule_for(c, kind, &req) {
+                Ok(None) => true,
+                Ok(Some(rule)) => app.snapshot_matches(c, record, rule, &req).unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, collection = %c.name, "realtime rule check failed");
+                    false
+                }),
+                Err(CoreError::SuperuserOnly) => false,
+                Err(e) => {
+                    tracing::warn!(error = %e, "realtime rule check failed");
+                    false
+                }
+            }
+        });
+        if !allowed {
+            continue;
+        }
+        let opts = RenderOptions::new(sub.query.get("expand").map(String::as_str), sub.query.get("fields").map(String::as_str));
+        // Only auth records (email visibility) and expansions (related rules) depend on who looks.
+        let viewer_key = if c.is_auth() || opts.expand.is_some() { auth_key } else { String::new() };
+        let key = (viewer_key, sub.options_key.clone());
+        let data = match caches.rendered.get(&key) {
+            Some(d) => d.clone(),
+            None => {
+                let mut out = Vec::with_capacity(512);
+                out.extend_from_slice(b"{\"record\":");
+                let mut one = [(**record).clone()];
+                if let Err(e) = app.write_records(&mut one, &req, &opts, &mut out) {
+                    tracing::warn!(error = %e, "realtime render failed");
+                    continue;
+                }
+                out.extend_from_slice(b",\"action\":\"");
+                out.extend_from_slice(event.action.as_str().as_bytes());
+                out.extend_from_slice(b"\"}");
+                let d: Arc<[u8]> = out.into();
+                caches.rendered.insert(key, d.clone());
+                d
+            }
+        };
+        if !client.offer(Message { event: sub.raw.clone(), data, seq }) {
+            return false;
+        }
     }
+    true
 }

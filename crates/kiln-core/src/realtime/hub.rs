@@ -1,8 +1,9 @@
 //! Connected clients, their subscriptions and their bounded message queues.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc as std_mpsc, Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -18,15 +19,30 @@ pub const MAX_SUBSCRIPTIONS: usize = 1000;
 pub const MAX_TOPIC_LEN: usize = 2500;
 /// Events waiting for the dispatcher before new ones are refused (logged).
 const EVENT_QUEUE: usize = 65_536;
+/// How long a disconnected client can resume, and how long events are kept for it.
+pub const RETENTION: Duration = Duration::from_secs(300);
+/// At most this many recent events are kept for resuming clients.
+pub const RETAINED_EVENTS: usize = 10_000;
 
-/// One message for one client: the SSE event name (the topic as subscribed) and its JSON data.
+/// One message for one client: the event name (the topic as subscribed, or `PB_RESET`), its JSON
+/// data, and its position in this node's event sequence (0 for control messages).
 #[derive(Debug, Clone)]
 pub struct Message {
     pub event: Arc<str>,
     pub data: Arc<[u8]>,
+    pub seq: u64,
+}
+
+/// Work for the dispatcher, processed in order.
+pub(crate) enum Job {
+    Event(Event),
+    /// Replay to `client` every retained event after `after`, then go on live.
+    Resume { client: Arc<Client>, after: u64 },
 }
 
 pub(crate) struct ClientState {
+    /// The event sequence number when the client connected (resume point for a bare client id).
+    pub(crate) connected_seq: u64,
     pub(crate) auth: Option<Arc<Record>>,
     /// Whether a subscription request already fixed the client's auth.
     pub(crate) auth_set: bool,
@@ -48,6 +64,12 @@ pub enum ClientError {
     UnknownClient,
     /// The request's auth differs from the one the client subscribed with before.
     AuthMismatch,
+}
+
+/// A control message telling a client that its subscriptions are gone and events may be missing.
+pub(crate) fn reset_message(reason: &str) -> Message {
+    let data = serde_json::json!({ "reason": reason }).to_string();
+    Message { event: "PB_RESET".into(), data: data.into_bytes().into(), seq: 0 }
 }
 
 fn same_auth(a: &Option<Arc<Record>>, b: &Option<Arc<Record>>) -> bool {
@@ -84,11 +106,23 @@ impl Client {
     }
 }
 
-/// All connected clients of this node.
+/// A connection's client: new, or resumed from an earlier connection.
+pub struct Opened {
+    pub client: Arc<Client>,
+    pub messages: mpsc::Receiver<Message>,
+    /// The requested resume was not possible (unknown, expired or too old): the client is new and
+    /// was sent `PB_RESET`.
+    pub reset: bool,
+}
+
+/// All connected clients of this node, and recently disconnected ones that may resume.
 #[derive(Default)]
 pub struct Hub {
     clients: RwLock<HashMap<String, Arc<Client>>>,
-    events: OnceLock<std_mpsc::SyncSender<Event>>,
+    detached: Mutex<HashMap<String, (Instant, Arc<Client>)>>,
+    events: OnceLock<std_mpsc::SyncSender<Job>>,
+    /// The last sequence number the dispatcher assigned.
+    pub(crate) seq: AtomicU64,
 }
 
 impl Hub {
@@ -96,23 +130,82 @@ impl Hub {
         Hub::default()
     }
 
-    /// Registers a new client; its messages arrive on the returned receiver.
-    pub fn connect(&self) -> (Arc<Client>, mpsc::Receiver<Message>) {
+    fn register(&self, id: String, state: ClientState) -> (Arc<Client>, mpsc::Receiver<Message>) {
         let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
-        let client = Arc::new(Client {
-            id: crate::ids::new_secret(40),
-            tx,
-            state: Mutex::new(ClientState { auth: None, auth_set: false, subscriptions: Vec::new() }),
-            closed: AtomicBool::new(false),
-        });
-        self.clients.write().unwrap_or_else(|p| p.into_inner()).insert(client.id.clone(), client.clone());
+        let client = Arc::new(Client { id, tx, state: Mutex::new(state), closed: AtomicBool::new(false) });
+        if let Some(old) = self.clients.write().unwrap_or_else(|p| p.into_inner()).insert(client.id.clone(), client.clone()) {
+            old.closed.store(true, Ordering::Relaxed);
+        }
         (client, rx)
     }
 
-    /// Forgets a client (its stream ended or it stalled).
+    /// Registers a new client; its messages arrive on the returned receiver.
+    pub fn connect(&self) -> (Arc<Client>, mpsc::Receiver<Message>) {
+        let state = ClientState {
+            connected_seq: self.seq.load(Ordering::Acquire),
+            auth: None,
+            auth_set: false,
+            subscriptions: Vec::new(),
+        };
+        self.register(crate::ids::new_secret(40), state)
+    }
+
+    /// Opens a connection, resuming `resume` (`<clientId>` or `<clientId>.<seq>`, the last event id
+    /// the client saw) when that client disconnected within [`RETENTION`]: same client id, same
+    /// subscriptions and auth, and every event it missed replayed in order before live ones.
+    /// Otherwise a new client, told with `PB_RESET` that it must subscribe again.
+    pub fn open(&self, resume: Option<&str>) -> Opened {
+        let Some(resume) = resume.filter(|r| !r.is_empty()) else {
+            let (client, messages) = self.connect();
+            return Opened { client, messages, reset: false };
+        };
+        let (id, seq) = match resume.rsplit_once('.') {
+            Some((id, seq)) => (id, seq.parse::<u64>().ok()),
+            None => (resume, None),
+        };
+        let previous = self.take_detached(id).or_else(|| self.clients.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned());
+        if let Some(prev) = previous {
+            prev.closed.store(true, Ordering::Relaxed);
+            let old = std::mem::replace(
+                &mut *prev.state.lock().unwrap_or_else(|p| p.into_inner()),
+                ClientState { connected_seq: 0, auth: None, auth_set: false, subscriptions: Vec::new() },
+            );
+            let after = seq.unwrap_or(old.connected_seq);
+            let (client, messages) = self.register(id.to_owned(), ClientState { connected_seq: after, ..old });
+            if self.queue(Job::Resume { client: client.clone(), after }) {
+                return Opened { client, messages, reset: false };
+            }
+        }
+        let (client, messages) = self.connect();
+        client.offer(reset_message("unknown or expired client id: subscribe again"));
+        Opened { client, messages, reset: true }
+    }
+
+    fn take_detached(&self, id: &str) -> Option<Arc<Client>> {
+        let mut detached = self.detached.lock().unwrap_or_else(|p| p.into_inner());
+        detached.retain(|_, (at, _)| at.elapsed() < RETENTION);
+        detached.remove(id).map(|(_, c)| c)
+    }
+
+    /// A connection ended: the client is kept for [`RETENTION`] so that it can resume.
+    pub fn detach(&self, client: &Arc<Client>) {
+        let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
+        // Only the current registration of this id is detached (a resumed client replaced it).
+        if clients.get(&client.id).is_some_and(|c| Arc::ptr_eq(c, client)) {
+            clients.remove(&client.id);
+            drop(clients);
+            client.closed.store(true, Ordering::Relaxed);
+            let mut detached = self.detached.lock().unwrap_or_else(|p| p.into_inner());
+            detached.retain(|_, (at, _)| at.elapsed() < RETENTION);
+            detached.insert(client.id.clone(), (Instant::now(), client.clone()));
+        }
+    }
+
+    /// Drops a client that stalled (queue full). It may resume like any disconnected client.
     pub fn disconnect(&self, id: &str) {
-        if let Some(c) = self.clients.write().unwrap_or_else(|p| p.into_inner()).remove(id) {
-            c.closed.store(true, Ordering::Relaxed);
+        let client = self.clients.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
+        if let Some(c) = client {
+            self.detach(&c);
         }
     }
 
@@ -132,8 +225,8 @@ impl Hub {
         self.clients.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
     }
 
-    /// Starts the dispatcher once; `run` receives the events in commit order.
-    pub(crate) fn start(&self, run: impl FnOnce(std_mpsc::Receiver<Event>) + Send + 'static) {
+    /// Starts the dispatcher once; `run` receives the jobs in commit order.
+    pub(crate) fn start(&self, run: impl FnOnce(std_mpsc::Receiver<Job>) + Send + 'static) {
         self.events.get_or_init(|| {
             let (tx, rx) = std_mpsc::sync_channel(EVENT_QUEUE);
             let spawned = std::thread::Builder::new().name("kiln-realtime".into()).spawn(move || run(rx));
@@ -144,15 +237,22 @@ impl Hub {
         });
     }
 
-    /// Queues an event for the dispatcher. Without connected clients there is nothing to do.
+    fn queue(&self, job: Job) -> bool {
+        match self.events.get() {
+            Some(tx) => match tx.try_send(job) {
+                Ok(()) => true,
+                Err(_) => {
+                    tracing::error!("realtime dispatcher queue full: a job was dropped");
+                    false
+                }
+            },
+            None => false,
+        }
+    }
+
+    /// Queues an event for the dispatcher (once any client ever connected: a disconnected client
+    /// may still resume and needs the event).
     pub fn deliver(&self, event: Event) {
-        if self.is_empty() {
-            return;
-        }
-        if let Some(tx) = self.events.get() {
-            if tx.try_send(event).is_err() {
-                tracing::error!("realtime event queue full: an event was not delivered");
-            }
-        }
+        self.queue(Job::Event(event));
     }
 }

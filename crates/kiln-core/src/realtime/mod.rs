@@ -15,8 +15,8 @@ mod topic;
 
 use std::sync::Arc;
 
-pub(crate) use dispatch::fan_out as dispatch_event;
-pub use hub::{Client, ClientError, Hub, Message, CLIENT_QUEUE, MAX_SUBSCRIPTIONS, MAX_TOPIC_LEN};
+pub(crate) use dispatch::Dispatcher;
+pub use hub::{Client, ClientError, Hub, Message, Opened, CLIENT_QUEUE, MAX_SUBSCRIPTIONS, MAX_TOPIC_LEN, RETAINED_EVENTS, RETENTION};
 pub use topic::Subscription;
 
 use crate::records::Record;

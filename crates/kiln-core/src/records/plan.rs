@@ -44,7 +44,7 @@ impl Plan {
             .fields
             .iter()
             .enumerate()
-            .filter(|(_, f)| !(f.hidden && f.system) && !matches!(f.kind, FieldKind::Password { .. }))
+            .filter(|(_, f)| !(matches!(f.kind, FieldKind::Password { .. }) || f.hidden && f.system))
             .map(|(i, f)| (f.name.clone(), OutSource::Field(i), f.hidden))
             .collect();
         output.push(("collectionId".into(), OutSource::CollectionId, false));

@@ -1,7 +1,9 @@
-//! `/api/realtime`: PocketBase's realtime protocol over Server-Sent Events.
+//! `/api/realtime`: PocketBase's realtime protocol over Server-Sent Events, and the same events over
+//! a WebSocket at `/api/realtime/ws`.
 
 mod connect;
 mod subscribe;
+mod ws;
 
 use axum::routing::get;
 use axum::Router;
@@ -9,5 +11,7 @@ use axum::Router;
 use kiln_core::App;
 
 pub fn router() -> Router<App> {
-    Router::new().route("/api/realtime", get(connect::handler).post(subscribe::handler))
+    Router::new()
+        .route("/api/realtime", get(connect::handler).post(subscribe::handler))
+        .route("/api/realtime/ws", get(ws::handler))
 }

@@ -10,13 +10,13 @@ use kiln_core::{Action, App, CoreError, FieldError};
 use crate::error::{api, realtime_error, ApiResult};
 use crate::extract::{BodyMap, Ctx};
 
-pub async fn handler(State(app): State<App>, ctx: Ctx, BodyMap(body): BodyMap) -> ApiResult<StatusCode> {
-    let invalid = |field: &str, e: FieldError| api(CoreError::validation(Action::ValidateForm, field, e));
-    let client_id = body.get("clientId").and_then(Value::as_str).unwrap_or("");
-    if client_id.is_empty() {
-        return Err(invalid("clientId", FieldError::required()));
-    }
-    let topics: Vec<String> = match body.get("subscriptions") {
+fn invalid(field: &str, e: FieldError) -> crate::error::ApiError {
+    api(CoreError::validation(Action::ValidateForm, field, e))
+}
+
+/// Reads and checks a `subscriptions` value (shared with the WebSocket transport).
+pub(crate) fn topics(value: Option<&Value>) -> ApiResult<Vec<String>> {
+    let topics: Vec<String> = match value {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => {
             let mut out = Vec::with_capacity(items.len());
@@ -37,6 +37,15 @@ pub async fn handler(State(app): State<App>, ctx: Ctx, BodyMap(body): BodyMap) -
             FieldError::new("validation_length_too_long", format!("The length must be no more than {MAX_SUBSCRIPTIONS}.")),
         ));
     }
+    Ok(topics)
+}
+
+pub async fn handler(State(app): State<App>, ctx: Ctx, BodyMap(body): BodyMap) -> ApiResult<StatusCode> {
+    let client_id = body.get("clientId").and_then(Value::as_str).unwrap_or("");
+    if client_id.is_empty() {
+        return Err(invalid("clientId", FieldError::required()));
+    }
+    let topics = topics(body.get("subscriptions"))?;
     let client = app.realtime().client(client_id).ok_or_else(|| realtime_error(kiln_core::realtime::ClientError::UnknownClient))?;
     client.set_subscriptions(ctx.req.auth.clone(), &topics).map_err(realtime_error)?;
     Ok(StatusCode::NO_CONTENT)

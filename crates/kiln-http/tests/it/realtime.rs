@@ -198,3 +198,100 @@ async fn a_stalled_reader_never_blocks_writers() {
     assert_eq!(reader.await.unwrap(), total, "the live reader got every event");
     assert!(t.app.realtime().client(&stalled.client_id).is_none(), "the stalled client was dropped");
 }
+
+impl Sse {
+    /// Opens a stream resuming from `last_event_id`.
+    async fn resume(t: &TestApp, last_event_id: &str) -> (Sse, String) {
+        let req = Request::builder().uri("/api/realtime").header("Last-Event-ID", last_event_id).body(Body::empty()).unwrap();
+        let res = t.router().oneshot(req).await.unwrap();
+        let mut s = Sse { body: res.into_body(), buf: String::new(), client_id: String::new() };
+        let (id, event, _) = s.next().await.expect("PB_CONNECT");
+        assert_eq!(event, "PB_CONNECT");
+        s.client_id = id.clone();
+        (s, id)
+    }
+}
+
+async fn create_note(t: &TestApp, title: &str) {
+    let r = t.send("POST", "/api/collections/notes/records", Some(json!({ "title": title })), &Token::None).await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn resume_delivers_exactly_the_missed_events_in_order() {
+    let mut t = TestApp::new().await;
+    t.add_notes().await;
+    let mut s = Sse::open(&t).await;
+    assert_eq!(subscribe(&t, &s, json!(["notes"]), Token::None).await, 204);
+    create_note(&t, "one").await;
+    let (last_id, _, d) = s.next().await.expect("first event");
+    assert_eq!(d["record"]["title"], "one");
+    assert!(last_id.starts_with(&format!("{}.", s.client_id)), "event ids are <clientId>.<seq>: {last_id}");
+    let client_id = s.client_id.clone();
+    drop(s); // the connection drops
+
+    create_note(&t, "two").await;
+    create_note(&t, "three").await;
+    let (mut r, id) = Sse::resume(&t, &last_id).await;
+    assert_eq!(id, client_id, "a resumed client keeps its id (and subscriptions)");
+    create_note(&t, "four").await;
+    let events = r.drain().await;
+    let titles: Vec<&str> = events.iter().map(|(_, d)| d["record"]["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, vec!["two", "three", "four"], "missed events once, in order, then live ones");
+}
+
+#[tokio::test]
+async fn resume_of_an_unknown_client_is_an_explicit_reset() {
+    let mut t = TestApp::new().await;
+    t.add_notes().await;
+    let _other = Sse::open(&t).await;
+    let (mut r, id) = Sse::resume(&t, "nosuchclient.42").await;
+    assert_ne!(id, "nosuchclient");
+    let (_, event, data) = r.next().await.expect("reset");
+    assert_eq!(event, "PB_RESET");
+    assert!(data["reason"].as_str().unwrap().contains("subscribe again"));
+}
+
+#[tokio::test]
+async fn websocket_transport() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message as Ws;
+
+    let mut t = TestApp::with_posts().await;
+    t.add_notes().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = t.router();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let token = t.user_token("alice");
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/realtime/ws?token={token}")).await.expect("ws connect");
+    let next = |v: Option<Result<Ws, _>>| -> Value {
+        match v {
+            Some(Ok(Ws::Text(t))) => serde_json::from_str(t.as_str()).unwrap(),
+            other => panic!("unexpected frame {other:?}"),
+        }
+    };
+    let hello = next(ws.next().await);
+    assert_eq!(hello["event"], "PB_CONNECT");
+    let client_id = hello["data"]["clientId"].as_str().unwrap().to_owned();
+    assert_eq!(hello["id"], json!(client_id));
+
+    ws.send(Ws::Text(json!({"action":"subscribe","subscriptions":["notes", "posts"]}).to_string().into())).await.unwrap();
+    let ack = next(ws.next().await);
+    assert_eq!(ack, json!({"event":"PB_SUBSCRIBED","data":{"subscriptions":["notes","posts"]}}));
+    ws.send(Ws::Text("not json".into())).await.unwrap();
+    assert_eq!(next(ws.next().await)["event"], "PB_ERROR");
+
+    create_note(&t, "over ws").await;
+    let alice = t.id("alice");
+    // Alice's own draft passes posts' listRule for her (the token's auth applies).
+    t.create_as("alice", "posts", json!({"title":"ws draft","status":"draft","author":alice})).await;
+    let e1 = next(ws.next().await);
+    assert_eq!(e1["event"], "notes");
+    assert_eq!(e1["data"]["record"]["title"], "over ws");
+    assert!(e1["id"].as_str().unwrap().starts_with(&format!("{client_id}.")));
+    let e2 = next(ws.next().await);
+    assert_eq!((e2["event"].as_str(), e2["data"]["record"]["title"].as_str()), (Some("posts"), Some("ws draft")));
+    ws.close(None).await.unwrap();
+    server.abort();
+}
