@@ -78,7 +78,8 @@ fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut 
         if sub.record_id.as_deref().is_some_and(|id| id != record.id()) {
             continue;
         }
-        let req = RequestInfo {
+        // Built only on a cache miss: with many subscribers nearly every delivery is a hit.
+        let request = || RequestInfo {
             auth: st.auth.clone(),
             method: "GET".into(),
             context: "realtime",
@@ -86,10 +87,11 @@ fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut 
             headers: sub.headers.clone(),
             body: Default::default(),
         };
-        let auth_key = req.auth_ids().map(|(c, id)| format!("{c}/{id}")).unwrap_or_default();
+        let auth_key = st.auth.as_ref().map(|r| format!("{}/{}", r.collection.id, r.id())).unwrap_or_default();
         let single = sub.record_id.is_some();
         let allowed = *caches.allowed.entry((auth_key.clone(), single, sub.options_key.clone())).or_insert_with(|| {
             let kind = if single { RuleKind::View } else { RuleKind::List };
+            let req = request();
             match rule_for(c, kind, &req) {
                 Ok(None) => true,
                 Ok(Some(rule)) => app.snapshot_matches(c, record, rule, &req).unwrap_or_else(|e| {
@@ -106,13 +108,14 @@ fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut 
         if !allowed {
             continue;
         }
-        let opts = RenderOptions::new(sub.query.get("expand").map(String::as_str), sub.query.get("fields").map(String::as_str));
         // Only auth records (email visibility) and expansions (related rules) depend on who looks.
-        let viewer_key = if c.is_auth() || opts.expand.is_some() { auth_key } else { String::new() };
-        let key = (viewer_key, sub.options_key.clone());
+        let depends_on_viewer = c.is_auth() || sub.query.contains_key("expand");
+        let key = (if depends_on_viewer { auth_key } else { String::new() }, sub.options_key.clone());
         let data = match caches.rendered.get(&key) {
             Some(d) => d.clone(),
             None => {
+                let req = request();
+                let opts = RenderOptions::new(sub.query.get("expand").map(String::as_str), sub.query.get("fields").map(String::as_str));
                 let mut out = Vec::with_capacity(512);
                 out.extend_from_slice(b"{\"record\":");
                 let mut one = [(**record).clone()];
