@@ -317,8 +317,15 @@ impl App {
         if c.system {
             return Err(CoreError::SystemCollection);
         }
-        if let Some(other) = referencing(&current, &c) {
-            return Err(CoreError::CollectionReferenced(other));
+        let views = reading_views(&current, &c);
+        match referencing(&current, &c) {
+            Some(other) => {
+                let mut names = vec![other];
+                names.extend(views);
+                return Err(CoreError::CollectionReferenced(names.join(", ")));
+            }
+            None if !views.is_empty() => return Err(CoreError::Failed(Action::DeleteCollection)),
+            None => {}
         }
         let next = current.without(&c.id);
         self.apply_ops(vec![Op::Drop(c)], next).await
@@ -542,6 +549,23 @@ fn clashes(current: &Schema, c: &Collection) -> FieldErrors {
         errors.insert("id".into(), FieldError::new("validation_collection_id_exists", "Collection id must be unique."));
     }
     errors
+}
+
+/// View collections whose query reads the table of `c` (a word match on its name).
+fn reading_views(schema: &Schema, c: &Collection) -> Vec<String> {
+    let name = c.name.to_ascii_lowercase();
+    schema
+        .all()
+        .iter()
+        .filter(|v| v.is_view() && v.id != c.id)
+        .filter(|v| {
+            v.view_query
+                .to_ascii_lowercase()
+                .split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                .any(|w| w == name)
+        })
+        .map(|v| v.name.clone())
+        .collect()
 }
 
 /// The name of another collection with a relation to `c`, if any.

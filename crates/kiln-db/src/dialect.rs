@@ -186,6 +186,19 @@ impl Dialect {
         }
     }
 
+    /// Renames a freshly built table to the name that views already refer to, without SQLite
+    /// re-checking those views while the old table is gone.
+    pub fn rename_table_keeping_views(self, from: &str, to: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!(
+                "PRAGMA legacy_alter_table = ON; ALTER TABLE {} RENAME TO {}; PRAGMA legacy_alter_table = OFF;",
+                self.quote(from),
+                self.quote(to)
+            ),
+            Dialect::Postgres => format!("ALTER TABLE {} RENAME TO {}", self.quote(from), self.quote(to)),
+        }
+    }
+
     /// Expression ordering rows randomly.
     pub fn random(self) -> &'static str {
         "RANDOM()"

@@ -95,7 +95,9 @@ pub fn migrate(conn: &Conn<'_>, old: &Collection, new: &Collection) -> Result<()
             ))?;
         }
         conn.execute_batch(&format!("DROP TABLE {}", d.quote(&old.name)))?;
-        conn.execute_batch(&format!("ALTER TABLE {} RENAME TO {}", d.quote(&tmp), d.quote(&new.name)))?;
+        // Views that read the table refer to it by name: with the legacy rename, SQLite neither
+        // rewrites nor re-checks them, so they bind to the rebuilt table under the same name.
+        conn.execute_batch(&d.rename_table_keeping_views(&tmp, &new.name))?;
         return create_indexes(conn, new, &new.indexes);
     }
     if old.name != new.name {

@@ -456,3 +456,26 @@ async fn truncate_with_required_reference() {
         .unchanged("users")])
     .await;
 }
+
+/// A view over a collection must not block migrating that collection, and the collection cannot be
+/// deleted while the view reads it (it used to leave a broken view that failed every later change).
+#[tokio::test]
+async fn views_survive_migrations_of_their_source_and_block_its_deletion() {
+    let t = TestApp::new().await;
+    t.su_ok("POST", "/api/collections", json!({"name":"src","type":"base","listRule":"","fields":[{"name":"title","type":"text"}]})).await;
+    t.su_ok("POST", "/api/collections/src/records", json!({"title":"a"})).await;
+    t.su_ok("POST", "/api/collections", json!({"name":"src_view","type":"view","listRule":"","viewQuery":"select id, title from src"})).await;
+    t.run(vec![
+        Scenario::new("add a field to the source", "PATCH", "/api/collections/src")
+            .su()
+            .json(json!({"fields":[{"name":"title","type":"text"},{"name":"n","type":"number"}]}))
+            .status(200),
+        Scenario::new("the view still reads it", "GET", "/api/collections/src_view/records").total(1).titles(&["a"]),
+        Scenario::new("the source cannot be deleted", "DELETE", "/api/collections/src")
+            .su()
+            .status(400)
+            .body_eq(json!({"data":{},"message":"Failed to delete collection.","status":400})),
+        Scenario::new("schema changes still work", "PATCH", "/api/collections/src").su().json(json!({"listRule":null})).status(200),
+    ])
+    .await;
+}
