@@ -18,7 +18,7 @@ pub struct RequestInfo {
     pub method: String,
     /// `default`, `realtime`, `protectedFile`, `batch`, `oauth2`, `otp`, `password`.
     pub context: &'static str,
-    /// Query parameters (last value wins).
+    /// Query parameters (the first value of a repeated one).
     pub query: HashMap<String, String>,
     /// Headers, names lowercased with `-` as `_` (PocketBase's `@request.headers.x_token`).
     pub headers: HashMap<String, String>,

@@ -17,7 +17,7 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// A query parameter (last value wins).
+    /// A query parameter (the first value of a repeated one).
     pub fn query(&self, key: &str) -> Option<&str> {
         self.req.query.get(key).map(String::as_str)
     }
@@ -62,10 +62,14 @@ impl FromRequestParts<App> for Ctx {
             .and_then(|v| v.to_str().ok())
             .and_then(|t| app.auth_from_token(t));
         let query: HashMap<String, String> = match parts.uri.query() {
-            Some(q) => serde_urlencoded::from_str::<Vec<(String, String)>>(q)
-                .map_err(|_| ApiError::bad_request(MSG_GENERIC_400))?
-                .into_iter()
-                .collect(),
+            Some(q) => {
+                let mut map = HashMap::new();
+                // The first value of a repeated parameter wins, as in PocketBase (Go's url.Values.Get).
+                for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(q).map_err(|_| ApiError::bad_request(MSG_GENERIC_400))? {
+                    map.entry(k).or_insert(v);
+                }
+                map
+            }
             None => HashMap::new(),
         };
         let headers = parts

@@ -45,8 +45,14 @@ fn parse_excerpt(m: &str) -> Option<(usize, bool)> {
 }
 
 impl Fields {
-    /// Parses the parameter; `None` when it lists nothing.
+    /// Parses the parameter; `None` when it lists nothing or is malformed (see [`Fields::try_parse`]).
     pub fn parse(s: &str) -> Option<Fields> {
+        Fields::try_parse(s).ok().flatten()
+    }
+
+    /// Parses the parameter: `Ok(None)` when it lists nothing, `Err` for an unknown or malformed
+    /// modifier (PocketBase answers 400).
+    pub fn try_parse(s: &str) -> Result<Option<Fields>, String> {
         let mut root = Node::default();
         for item in split_top(s).into_iter().map(str::trim).filter(|x| !x.is_empty()) {
             let (path, modifier) = match item.split_once(':') {
@@ -59,13 +65,13 @@ impl Fields {
             }
             node.whole = node.children.is_empty();
             if let Some(m) = modifier {
-                node.excerpt = parse_excerpt(m);
+                node.excerpt = Some(parse_excerpt(m).ok_or_else(|| format!("invalid fields modifier {m:?}"))?);
             }
         }
         if root.children.is_empty() {
-            None
+            Ok(None)
         } else {
-            Some(Fields(root))
+            Ok(Some(Fields(root)))
         }
     }
 
@@ -108,6 +114,50 @@ fn pick(node: &Node, v: &mut Value) {
     }
 }
 
+/// Decodes the common named and numeric HTML entities.
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let end = tail.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &tail[1..e];
+            let ch = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some(' '),
+                _ => name
+                    .strip_prefix("#x")
+                    .or_else(|| name.strip_prefix("#X"))
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse::<u32>().ok()))
+                    .and_then(char::from_u32),
+            }?;
+            Some((ch, e + 1))
+        });
+        match decoded {
+            Some((ch, len)) => {
+                out.push(ch);
+                rest = &tail[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Plain text of HTML, whitespace collapsed, cut to `max` characters.
 pub fn excerpt(html: &str, max: usize, ellipsis: bool) -> String {
     let mut text = String::with_capacity(html.len().min(max * 4 + 8));
@@ -136,7 +186,8 @@ pub fn excerpt(html: &str, max: usize, ellipsis: bool) -> String {
             }
         }
     }
-    let text = text.trim();
+    let decoded = decode_entities(text.trim());
+    let text = decoded.as_str();
     if text.chars().count() <= max {
         return text.to_owned();
     }
@@ -168,5 +219,8 @@ mod tests {
         f.apply(&mut v);
         assert_eq!(v, json!({"a":1,"b":2,"expand":{"author":{"id":"x"}}}));
         assert!(Fields::parse(" , ").is_none());
+        assert!(Fields::try_parse("name:excerpt").is_err());
+        assert!(Fields::try_parse("name:excerpt(abc)").is_err());
+        assert_eq!(excerpt("<p>a &amp; b &#39;c&#x27;</p>", 100, false), "a & b 'c'");
     }
 }

@@ -224,7 +224,11 @@ impl App {
         let mut terms: Vec<String> = Vec::new();
         let mut last_desc = false;
         let mut random = false;
-        for raw in sort.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let sort = sort.trim();
+        for raw in sort.split(',').map(str::trim).filter(|_| !sort.is_empty()) {
+            if raw.is_empty() || raw == "-" || raw == "+" {
+                return Err(CoreError::BadQuery("empty sort term".into()));
+            }
             if terms.len() >= MAX_SORT_FIELDS {
                 return Err(CoreError::BadQuery(format!("at most {MAX_SORT_FIELDS} sort fields are allowed")));
             }

@@ -14,11 +14,21 @@ pub struct RenderOptions {
 }
 
 impl RenderOptions {
+    /// Options from the query parameters; malformed `fields` modifiers are ignored (realtime).
     pub fn new(expand: Option<&str>, fields: Option<&str>) -> Self {
         RenderOptions {
             expand: expand.map(ExpandTree::parse).filter(|t| !t.is_empty()),
             fields: fields.and_then(Fields::parse),
         }
+    }
+
+    /// Options from a request's query parameters; a malformed `fields` is an error.
+    pub fn from_query(expand: Option<&str>, fields: Option<&str>) -> crate::error::Result<Self> {
+        let fields = match fields {
+            Some(f) => Fields::try_parse(f).map_err(crate::error::CoreError::BadQuery)?,
+            None => None,
+        };
+        Ok(RenderOptions { expand: expand.map(ExpandTree::parse).filter(|t| !t.is_empty()), fields })
     }
 }
 

@@ -32,7 +32,7 @@ fn apply_body(rec: &mut Record, body: &Map<String, Value>, privileged: bool, cre
         }
         if c.is_auth() {
             match name {
-                "tokenKey" => continue,
+                "tokenKey" if !privileged => continue,
                 "verified" | "email" if !privileged && !creating => continue,
                 "verified" if !privileged => continue,
                 _ => {}

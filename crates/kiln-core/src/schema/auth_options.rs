@@ -36,7 +36,7 @@ impl TokenConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct AuthAlert {
     pub enabled: bool,
@@ -61,14 +61,14 @@ pub struct OAuth2Options {
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct PasswordAuth {
     pub enabled: bool,
     pub identity_fields: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Mfa {
     pub enabled: bool,
@@ -76,7 +76,7 @@ pub struct Mfa {
     pub rule: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Otp {
     pub enabled: bool,
@@ -108,31 +108,61 @@ pub struct AuthOptions {
 
 const SIGNATURE: &str = "<p>\n  Thanks,<br/>\n  {APP_NAME} team\n</p>";
 
+fn tpl(subject: &str, body: &str) -> EmailTemplate {
+    EmailTemplate::new(subject, &format!("{body}\n{SIGNATURE}"))
+}
+
+// Defaults of the nested options: a partial object in a request (`{"passwordAuth":{"enabled":false}}`)
+// keeps PocketBase's defaults for the keys it leaves out.
+
+impl Default for AuthAlert {
+    fn default() -> Self {
+        AuthAlert {
+            enabled: true,
+            email_template: tpl(
+                "Login from a new location",
+                "<p>Hello,</p>\n<p>We noticed a login to your {APP_NAME} account from a new location:</p>\n<p><em>{ALERT_INFO}</em></p>\n<p><strong>If this wasn't you, you should immediately change your {APP_NAME} account password to revoke access from all other locations.</strong></p>\n<p>If this was you, you may disregard this email.</p>",
+            ),
+        }
+    }
+}
+
+impl Default for PasswordAuth {
+    fn default() -> Self {
+        PasswordAuth { enabled: true, identity_fields: vec!["email".into()] }
+    }
+}
+
+impl Default for Mfa {
+    fn default() -> Self {
+        Mfa { enabled: false, duration: 600, rule: String::new() }
+    }
+}
+
+impl Default for Otp {
+    fn default() -> Self {
+        Otp {
+            enabled: false,
+            duration: 180,
+            length: 8,
+            email_template: tpl(
+                "OTP for {APP_NAME}",
+                "<p>Hello,</p>\n<p>Your one-time password is: <strong>{OTP}</strong></p>\n<p><i>If you didn't ask for the one-time password, you can ignore this email.</i></p>",
+            ),
+        }
+    }
+}
+
 impl Default for AuthOptions {
     fn default() -> Self {
-        let tpl = |subject: &str, body: &str| EmailTemplate::new(subject, &format!("{body}\n{SIGNATURE}"));
         AuthOptions {
             auth_rule: Some(String::new()),
             manage_rule: None,
-            auth_alert: AuthAlert {
-                enabled: true,
-                email_template: tpl(
-                    "Login from a new location",
-                    "<p>Hello,</p>\n<p>We noticed a login to your {APP_NAME} account from a new location:</p>\n<p><em>{ALERT_INFO}</em></p>\n<p><strong>If this wasn't you, you should immediately change your {APP_NAME} account password to revoke access from all other locations.</strong></p>\n<p>If this was you, you may disregard this email.</p>",
-                ),
-            },
+            auth_alert: AuthAlert::default(),
             oauth2: OAuth2Options::default(),
-            password_auth: PasswordAuth { enabled: true, identity_fields: vec!["email".into()] },
-            mfa: Mfa { enabled: false, duration: 600, rule: String::new() },
-            otp: Otp {
-                enabled: false,
-                duration: 180,
-                length: 8,
-                email_template: tpl(
-                    "OTP for {APP_NAME}",
-                    "<p>Hello,</p>\n<p>Your one-time password is: <strong>{OTP}</strong></p>\n<p><i>If you didn't ask for the one-time password, you can ignore this email.</i></p>",
-                ),
-            },
+            password_auth: PasswordAuth::default(),
+            mfa: Mfa::default(),
+            otp: Otp::default(),
             auth_token: TokenConfig::new(432_000),
             password_reset_token: TokenConfig::new(1800),
             email_change_token: TokenConfig::new(1800),

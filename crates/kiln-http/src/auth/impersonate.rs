@@ -22,7 +22,13 @@ pub async fn handler(
         return Err(api(kiln_core::CoreError::MissingAuthCollection));
     }
     let record = app.find_record(&c, &id).map_err(api)?.ok_or_else(|| api(kiln_core::CoreError::NotFound))?;
-    let duration = body.get("duration").and_then(Value::as_i64).filter(|d| *d > 0);
+    let duration = body.get("duration").and_then(Value::as_f64).unwrap_or(0.0);
+    if duration < 0.0 {
+        let e = kiln_core::FieldError::new("validation_min_greater_equal_than_required", "Must be no less than 0.")
+            .with_params(serde_json::json!({"threshold": 0}));
+        return Err(api(kiln_core::CoreError::validation(kiln_core::Action::ValidateForm, "duration", e)));
+    }
+    let duration = Some(duration as i64).filter(|d| *d > 0);
     let token = app.new_auth_token(&record, duration, false).map_err(api)?;
     super::auth_response(&app, &ctx, record, token)
 }

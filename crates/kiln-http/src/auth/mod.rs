@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 
-use kiln_core::records::Record;
+use kiln_core::records::{Record, RenderOptions};
 use kiln_core::App;
 
 use crate::error::ApiResult;
@@ -28,11 +28,22 @@ pub fn router() -> Router<App> {
 pub(crate) fn auth_response(app: &App, ctx: &Ctx, record: Record, token: String) -> ApiResult<RawJson> {
     let mut own = Ctx { req: ctx.req.clone() };
     own.req.auth = Some(std::sync::Arc::new(record.clone()));
+    // `fields` applies to the whole response here (`fields=token,record.name`), as in PocketBase.
+    let fields = match ctx.query("fields") {
+        Some(f) => kiln_core::records::Fields::try_parse(f).map_err(|e| crate::error::api(kiln_core::CoreError::BadQuery(e)))?,
+        None => None,
+    };
+    let opts = RenderOptions { fields: None, ..RenderOptions::from_query(ctx.query("expand"), None).map_err(crate::error::api)? };
     let mut out = Vec::with_capacity(768);
     out.extend_from_slice(b"{\"record\":");
-    crate::records::write_items(app, &own, &mut [record], &mut out)?;
+    app.write_records(&mut [record], &own.req, &opts, &mut out).map_err(crate::error::api)?;
     out.extend_from_slice(b",\"token\":");
     let _ = serde_json::to_writer(&mut out, &token);
     out.push(b'}');
+    if let Some(f) = fields {
+        let mut v: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
+        f.apply(&mut v);
+        out = serde_json::to_vec(&v).unwrap_or_default();
+    }
     Ok(RawJson(out))
 }

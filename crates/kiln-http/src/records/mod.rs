@@ -31,7 +31,7 @@ pub(crate) fn write_collection(app: &App, name: &str) -> ApiResult<std::sync::Ar
 
 /// Writes records as the response shows them (`expand`, `fields`), comma-separated.
 pub(crate) fn write_items(app: &App, ctx: &Ctx, records: &mut [Record], out: &mut Vec<u8>) -> ApiResult<()> {
-    let opts = RenderOptions::new(ctx.query("expand"), ctx.query("fields"));
+    let opts = RenderOptions::from_query(ctx.query("expand"), ctx.query("fields")).map_err(api)?;
     app.write_records(records, &ctx.req, &opts, out).map_err(api)
 }
 
