@@ -23,7 +23,13 @@ impl Default for SqliteOptions {
     }
 }
 
-type Job = Box<dyn FnOnce(&Connection) + Send>;
+/// Sends a job's reply once the transaction it ran in has committed (`None`) or failed.
+type Finish = Box<dyn FnOnce(Option<DbError>) + Send>;
+/// A write closure, run on the writer thread inside its own savepoint.
+type Job = Box<dyn FnOnce(&Connection) -> Finish + Send>;
+
+/// Jobs committed together at most (group commit).
+const MAX_GROUP: usize = 64;
 
 struct Inner {
     path: PathBuf,
@@ -68,8 +74,27 @@ impl Db {
         let handle = std::thread::Builder::new()
             .name("kiln-sqlite-writer".into())
             .spawn(move || {
-                while let Ok(job) = rx.recv() {
-                    job(&writer);
+                // Group commit: the jobs waiting when a transaction starts share it, each inside
+                // its own savepoint; every reply waits for the one COMMIT.
+                while let Ok(first) = rx.recv() {
+                    let mut jobs = vec![first];
+                    while jobs.len() < MAX_GROUP {
+                        match rx.try_recv() {
+                            Ok(j) => jobs.push(j),
+                            Err(_) => break,
+                        }
+                    }
+                    // Should the shared transaction not start (the file is locked beyond the busy
+                    // timeout), each job's outermost savepoint is a transaction of its own.
+                    let grouped = control(&writer, "BEGIN IMMEDIATE").is_ok();
+                    let finishes: Vec<Finish> = jobs.into_iter().map(|job| job(&writer)).collect();
+                    let outcome = if grouped { control(&writer, "COMMIT").map_err(DbError::from).err() } else { None };
+                    if outcome.is_some() {
+                        let _ = writer.execute_batch("ROLLBACK");
+                    }
+                    for finish in finishes {
+                        finish(outcome.as_ref().map(|e| DbError::Sqlite(format!("commit failed: {e}"))));
+                    }
                 }
                 let _ = writer.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);");
             })
@@ -140,8 +165,8 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.submit(Box::new(move |c| {
-            let _ = tx.send(run_in_tx(c, f));
+        self.submit(job(f, move |r| {
+            let _ = tx.send(r);
         }))?;
         rx.await.map_err(|_| DbError::Closed)?
     }
@@ -154,8 +179,8 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let (tx, rx) = mpsc::sync_channel(1);
-        self.submit(Box::new(move |c| {
-            let _ = tx.send(run_in_tx(c, f));
+        self.submit(job(f, move |r| {
+            let _ = tx.send(r);
         }))?;
         rx.recv().map_err(|_| DbError::Closed)?
     }
@@ -171,24 +196,47 @@ impl Db {
     }
 }
 
-fn run_in_tx<R, E: From<DbError>>(c: &Connection, f: impl FnOnce(&Conn<'_>) -> Result<R, E>) -> Result<R, E> {
-    c.execute_batch("BEGIN IMMEDIATE").map_err(DbError::from)?;
-    let outcome = catch_unwind(AssertUnwindSafe(|| f(&Conn { inner: c, dialect: Dialect::Sqlite })));
-    match outcome {
-        Ok(Ok(r)) => match c.execute_batch("COMMIT") {
-            Ok(()) => Ok(r),
-            Err(e) => {
-                let _ = c.execute_batch("ROLLBACK");
-                Err(DbError::from(e).into())
+/// Runs a transaction-control statement from the statement cache (`execute_batch` would parse it
+/// on every write).
+fn control(c: &Connection, sql: &str) -> rusqlite::Result<()> {
+    c.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+/// Wraps `f` as a job: it runs inside a savepoint (rolled back on `Err` or panic, without touching
+/// the other jobs of the transaction), and `reply` gets its result after the COMMIT — or the
+/// commit's error, since then nothing was stored.
+fn job<R, E, F>(f: F, reply: impl FnOnce(Result<R, E>) + Send + 'static) -> Job
+where
+    F: FnOnce(&Conn<'_>) -> Result<R, E> + Send + 'static,
+    R: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    Box::new(move |c: &Connection| -> Finish {
+        if let Err(e) = control(c, "SAVEPOINT kiln_job") {
+            let e = DbError::from(e);
+            return Box::new(move |_| reply(Err(e.into())));
+        }
+        let outcome = catch_unwind(AssertUnwindSafe(|| f(&Conn { inner: c, dialect: Dialect::Sqlite })));
+        match outcome {
+            Ok(Ok(r)) => {
+                if let Err(e) = control(c, "RELEASE kiln_job") {
+                    let e = DbError::from(e);
+                    let _ = c.execute_batch("ROLLBACK TO kiln_job; RELEASE kiln_job");
+                    return Box::new(move |_| reply(Err(e.into())));
+                }
+                Box::new(move |commit_error| match commit_error {
+                    None => reply(Ok(r)),
+                    Some(e) => reply(Err(e.into())),
+                })
             }
-        },
-        Ok(Err(e)) => {
-            let _ = c.execute_batch("ROLLBACK");
-            Err(e)
+            Ok(Err(e)) => {
+                let _ = c.execute_batch("ROLLBACK TO kiln_job; RELEASE kiln_job");
+                Box::new(move |_| reply(Err(e)))
+            }
+            Err(_) => {
+                let _ = c.execute_batch("ROLLBACK TO kiln_job; RELEASE kiln_job");
+                Box::new(move |_| reply(Err(DbError::Sqlite("a write transaction panicked and was rolled back".into()).into())))
+            }
         }
-        Err(_) => {
-            let _ = c.execute_batch("ROLLBACK");
-            Err(DbError::Sqlite("a write transaction panicked and was rolled back".into()).into())
-        }
-    }
+    })
 }

@@ -28,6 +28,10 @@ pub struct Plan {
     pub output: Vec<(String, OutSource, bool)>,
     /// Index of the `id` field.
     pub id_index: usize,
+    /// `INSERT INTO table (every column) VALUES (?1, …)`.
+    pub insert: String,
+    /// `UPDATE table SET every column = ?n WHERE "id" = ?(n+1)`.
+    pub update: String,
 }
 
 impl Plan {
@@ -51,7 +55,12 @@ impl Plan {
         output.push(("collectionName".into(), OutSource::CollectionName, false));
         output.push(("expand".into(), OutSource::Expand, false));
         output.sort_by(|a, b| a.0.cmp(&b.0));
-        Plan { table, columns, select_by_id, output, id_index: c.field_index("id").unwrap_or(0) }
+        let names: Vec<String> = c.fields.iter().map(|f| d.quote(&f.name)).collect();
+        let placeholders: Vec<String> = (1..=names.len()).map(|n| d.placeholder(n)).collect();
+        let insert = format!("INSERT INTO {table} ({}) VALUES ({})", names.join(", "), placeholders.join(", "));
+        let sets: Vec<String> = names.iter().zip(&placeholders).map(|(n, p)| format!("{n} = {p}")).collect();
+        let update = format!("UPDATE {table} SET {} WHERE \"id\" = {}", sets.join(", "), d.placeholder(names.len() + 1));
+        Plan { table, columns, select_by_id, output, id_index: c.field_index("id").unwrap_or(0), insert, update }
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use kiln_db::{Conn, DbError, Dialect, Value as DbValue};
+use kiln_db::{Conn, DbError, Value as DbValue};
 use kiln_filter::{Param, SqlBuilder};
 
 use super::model::{relation_ids, Record};
@@ -173,17 +173,6 @@ fn unique_errors(msg: &str, c: &Collection) -> FieldErrors {
     errors
 }
 
-fn insert_sql(d: Dialect, c: &Collection) -> String {
-    let cols: Vec<String> = c.fields.iter().map(|f| d.quote(&f.name)).collect();
-    let ph: Vec<String> = (1..=cols.len()).map(|n| d.placeholder(n)).collect();
-    format!("INSERT INTO {} ({}) VALUES ({})", d.quote(&c.name), cols.join(", "), ph.join(", "))
-}
-
-fn update_sql(d: Dialect, c: &Collection) -> String {
-    let sets: Vec<String> = c.fields.iter().enumerate().map(|(i, f)| format!("{} = {}", d.quote(&f.name), d.placeholder(i + 1))).collect();
-    format!("UPDATE {} SET {} WHERE \"id\" = {}", d.quote(&c.name), sets.join(", "), d.placeholder(c.fields.len() + 1))
-}
-
 fn map_write_err(e: CoreError, c: &Collection, action: Action) -> CoreError {
     match e {
         CoreError::Db(DbError::UniqueViolation(m)) => CoreError::Validation { action, errors: unique_errors(&m, c) },
@@ -266,7 +255,8 @@ impl App {
         Ok(Some(PasswordChange { hash: self.hasher().hash(plain).await? }))
     }
 
-    /// Creates a record as `req`'s requester; `body` is the submitted data (modifiers allowed).
+    /// Creates a record as `req`'s requester; `body` is the submitted data (modifiers allowed),
+    /// which rules see as `@request.body`.
     pub async fn create_record(&self, c: &Arc<Collection>, req: &RequestInfo, body: Map<String, Value>) -> Result<Record> {
         if c.is_view() {
             return Err(CoreError::Failed(Action::CreateRecord));
@@ -285,18 +275,20 @@ impl App {
             rec.set("password", Value::String(pw.hash.clone()));
         }
         let schema = self.schema();
-        let req = req.clone();
+        // The request context goes into the transaction only when a rule needs it.
+        let rule = rule.map(|r| (r, RequestInfo { body, ..req.clone() }));
         let c2 = c.clone();
         let result = self
             .db()
             .write(move |conn| -> Result<Record> {
                 let d = conn.dialect();
-                let insert = insert_sql(d, &c2);
+                let plan = c2.plan(d).clone();
+                let insert = &plan.insert;
                 let id = rec.id().to_owned();
-                if let Some(rule) = &rule {
+                if let Some((rule, req)) = &rule {
                     let matched = conn.trial(|conn| -> Result<bool> {
-                        conn.execute(&insert, &rec.column_values())?;
-                        row_matches(conn, &schema, &c2, &id, rule, &req)
+                        conn.execute(insert, &rec.column_values())?;
+                        row_matches(conn, &schema, &c2, &id, rule, req)
                     });
                     // A row that cannot even be stored fails like a rule miss: no detail leaks to
                     // a caller who may not create.
@@ -313,7 +305,7 @@ impl App {
                 if !errors.is_empty() {
                     return Err(CoreError::Validation { action: Action::CreateRecord, errors });
                 }
-                conn.execute(&insert, &rec.column_values()).map_err(|e| map_write_err(e.into(), &c2, Action::CreateRecord))?;
+                conn.execute(insert, &rec.column_values()).map_err(|e| map_write_err(e.into(), &c2, Action::CreateRecord))?;
                 Ok(rec)
             })
             .await?;
@@ -332,19 +324,17 @@ impl App {
         let privileged = c.is_auth() && self.can_manage(c, id, req)?;
         let mut errors = protected_changes(c, &body, Some(&existing), privileged);
         let pw = self.password_change(c, &body, Some(&existing), privileged, &mut errors).await;
+        let pw = pw?;
         let schema = self.schema();
-        let req = req.clone();
+        let rule = rule.map(|r| (r, RequestInfo { body: body.clone(), ..req.clone() }));
+        let submitted = body;
         let c2 = c.clone();
         let id = id.to_owned();
-        let pw = match pw {
-            Ok(p) => p,
-            Err(e) => return Err(e),
-        };
         let updated = self
             .db()
             .write(move |conn| -> Result<Record> {
-                if let Some(rule) = &rule {
-                    if !row_matches(conn, &schema, &c2, &id, rule, &req)? {
+                if let Some((rule, req)) = &rule {
+                    if !row_matches(conn, &schema, &c2, &id, rule, req)? {
                         return Err(CoreError::NotFound);
                     }
                 }
@@ -353,7 +343,7 @@ impl App {
                     .query_one(&plan.select_by_id, &[id.clone().into()], |row| Ok(Record::from_row(&c2, row)))?
                     .ok_or(CoreError::NotFound)?;
                 let mut rec = original.clone();
-                apply_body(&mut rec, &body, privileged, false);
+                apply_body(&mut rec, &submitted, privileged, false);
                 let now = crate::datetime::now_string();
                 fill_generated(&mut rec, false, &now);
                 if c2.is_auth() {
@@ -375,7 +365,7 @@ impl App {
                 }
                 let mut params = rec.column_values();
                 params.push(id.clone().into());
-                conn.execute(&update_sql(conn.dialect(), &c2), &params)
+                conn.execute(&c2.plan(conn.dialect()).update, &params)
                     .map_err(|e| map_write_err(e.into(), &c2, Action::UpdateRecord))?;
                 Ok(rec)
             })

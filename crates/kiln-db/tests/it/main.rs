@@ -111,3 +111,33 @@ async fn concurrent_writers_are_serialized() {
     }
     assert_eq!(count(&db), 50);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_commit_isolates_failing_jobs() {
+    let (_d, db) = open();
+    let mut tasks = Vec::new();
+    for i in 0..40i64 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            db.write(move |c| {
+                c.execute("INSERT INTO t VALUES (?1, ?2)", &[format!("k{i}").into(), Value::Int(i)])?;
+                if i % 5 == 0 {
+                    return Err(DbError::Busy); // undone, alone
+                }
+                if i == 7 {
+                    panic!("boom"); // undone, alone
+                }
+                Ok(i)
+            })
+            .await
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        if t.await.unwrap().is_ok() {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 31);
+    assert_eq!(count(&db), 31, "every acknowledged write is stored, no failed one is");
+}
