@@ -1,14 +1,16 @@
-//! Password hashing with argon2id (OWASP parameters), run off the async threads and bounded.
+//! Password hashing with argon2id (OWASP parameters), run off the async threads on a bounded pool.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+use std::sync::{Arc, Mutex};
 
 use crate::error::{CoreError, Result};
 
-/// Hashes and verifies passwords on the blocking pool, at most N at a time.
+/// Hashes and verifies passwords on a few dedicated threads. argon2id needs 19 MiB per hash;
+/// a fixed set of threads bounds both the parallelism and the memory the allocator keeps (on
+/// tokio's blocking pool every new thread kept its own arena of freed buffers).
 pub struct Hasher {
-    permits: Semaphore,
+    jobs: Mutex<std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>>,
 }
 
 fn argon2() -> Argon2<'static> {
@@ -36,20 +38,48 @@ pub fn verify_blocking(plain: &str, stored: &str) -> bool {
 }
 
 impl Hasher {
-    pub fn new(max_concurrent: usize) -> Self {
-        Hasher { permits: Semaphore::new(max_concurrent) }
+    /// Starts `threads` hashing threads.
+    pub fn new(threads: usize) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..threads.max(1) {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new().name(format!("kiln-hash-{i}")).spawn(move || loop {
+                let job = match rx.lock() {
+                    Ok(guard) => guard.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    Err(_) => return,
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password hashing thread");
+            }
+        }
+        Hasher { jobs: Mutex::new(tx) }
+    }
+
+    async fn run<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> Result<R> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Box<dyn FnOnce() + Send> = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| CoreError::Internal("hasher poisoned".into()))?
+            .send(job)
+            .map_err(|_| CoreError::Internal("hasher stopped".into()))?;
+        rx.await.map_err(|_| CoreError::Internal("hasher stopped".into()))
     }
 
     pub async fn hash(&self, plain: String) -> Result<String> {
-        let _permit = self.permits.acquire().await.map_err(|_| CoreError::Internal("hasher closed".into()))?;
-        tokio::task::spawn_blocking(move || hash_blocking(&plain))
-            .await
-            .map_err(|e| CoreError::Internal(format!("hash task: {e}")))?
+        self.run(move || hash_blocking(&plain)).await?
     }
 
     pub async fn verify(&self, plain: String, stored: String) -> bool {
-        let Ok(_permit) = self.permits.acquire().await else { return false };
-        tokio::task::spawn_blocking(move || verify_blocking(&plain, &stored)).await.unwrap_or(false)
+        self.run(move || verify_blocking(&plain, &stored)).await.unwrap_or(false)
     }
 }
 
