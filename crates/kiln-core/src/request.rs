@@ -43,6 +43,32 @@ impl RequestInfo {
     }
 }
 
+/// Decodes `%XX` escapes of URL parts (`+` as a space too when `plus_is_space`, as in query
+/// values); bytes that are not UTF-8 once decoded become U+FFFD.
+pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push(h * 16 + l);
+                i += 3;
+            }
+            (b'+', _, _) if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 impl RequestInfo {
     pub fn with_context(mut self, context: &'static str) -> Self {
         self.context = context;

@@ -106,26 +106,6 @@ fn body_rejection(r: axum::extract::rejection::BytesRejection) -> ApiError {
 /// UTF-8 become U+FFFD, so such a name simply matches nothing and the route answers its own 404.
 pub struct PathParams<T>(pub T);
 
-fn percent_decode_lossy(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push(h * 16 + l);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl<T, S> FromRequestParts<S> for PathParams<T>
 where
     T: serde::de::DeserializeOwned + Send,
@@ -144,7 +124,7 @@ where
             .split('/')
             .zip(parts.uri.path().split('/'))
             .filter(|(t, _)| t.starts_with('{'))
-            .map(|(_, v)| Value::String(percent_decode_lossy(v)))
+            .map(|(_, v)| Value::String(kiln_core::request::percent_decode(v, false)))
             .collect();
         let v = if values.len() == 1 { values.pop().unwrap_or(Value::Null) } else { Value::Array(values) };
         serde_json::from_value(v).map(PathParams).map_err(|_| ApiError::not_found())

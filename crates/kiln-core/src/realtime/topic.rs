@@ -32,31 +32,6 @@ fn string_map(v: Option<&Value>) -> HashMap<String, String> {
     }
 }
 
-/// Decodes `%XX` escapes (and `+` as space, as URL query values do).
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push(h * 16 + l);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl Subscription {
     /// Parses a topic; `None` for topics Kiln does not deliver record events to (e.g. `@oauth2`).
     pub fn parse(raw: &str) -> Option<Subscription> {
@@ -75,7 +50,7 @@ impl Subscription {
         };
         // The SDK URL-encodes the options JSON; curl users send it raw. Accept both.
         let parsed: Value = options
-            .and_then(|o| serde_json::from_str(o).ok().or_else(|| serde_json::from_str(&percent_decode(o)).ok()))
+            .and_then(|o| serde_json::from_str(o).ok().or_else(|| serde_json::from_str(&crate::request::percent_decode(o, true)).ok()))
             .unwrap_or(Value::Null);
         let query = string_map(parsed.get("query"));
         let headers = string_map(parsed.get("headers"))
