@@ -68,10 +68,3 @@ pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
-
-impl RequestInfo {
-    pub fn with_context(mut self, context: &'static str) -> Self {
-        self.context = context;
-        self
-    }
-}

@@ -92,13 +92,6 @@ impl Dialect {
         }
     }
 
-    /// SQL listing whether a table or view named `?1` exists (one row with a count).
-    pub fn table_exists_sql(self) -> &'static str {
-        match self {
-            Dialect::Sqlite => "SELECT count(*) FROM sqlite_master WHERE type IN ('table','view') AND name = ?1",
-            Dialect::Postgres => "SELECT count(*) FROM information_schema.tables WHERE table_name = $1",
-        }
-    }
 
     /// Number of items of a JSON array column (0 for anything else).
     pub fn json_array_length(self, column: &str) -> String {

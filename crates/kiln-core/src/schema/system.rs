@@ -6,7 +6,7 @@ use kiln_db::{Conn, Value as DbValue};
 
 use super::collection::{default_collection_id, Collection, CollectionType};
 use super::field::{Field, FieldKind};
-use crate::error::{CoreError, Result};
+use crate::error::Result;
 
 /// Name of the table holding collection definitions.
 pub const COLLECTIONS_TABLE: &str = "_collections";
@@ -230,12 +230,4 @@ pub fn initial_collections() -> Vec<Collection> {
     users.ensure_auth_indexes();
 
     vec![mfas, otps, external, origins, su, users]
-}
-
-/// Whether the table `name` exists.
-pub fn table_exists(conn: &Conn<'_>, name: &str) -> Result<bool> {
-    let n = conn
-        .query_i64(conn.dialect().table_exists_sql(), &[name.into()])
-        .map_err(CoreError::from)?;
-    Ok(n > 0)
 }
