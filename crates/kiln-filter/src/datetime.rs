@@ -1,6 +1,7 @@
 //! Civil (proleptic Gregorian, UTC) date arithmetic for the datetime macros, without any
 //! dependency. Values are formatted the way PocketBase writes datetimes:
-//! `2024-05-01 10:00:00.000Z`.
+//! `2024-05-01 10:00:00.000Z`. kiln-core formats and parses stored datetimes with these same
+//! functions, so macro values and stored values always compare as the same text format.
 
 const MS_PER_DAY: i64 = 86_400_000;
 
@@ -40,11 +41,11 @@ pub(crate) struct Civil {
     pub weekday: u32,
 }
 
-pub(crate) fn is_leap(year: i64) -> bool {
+pub fn is_leap(year: i64) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }
 
-pub(crate) fn days_in_month(year: i64, month: u32) -> u32 {
+pub fn days_in_month(year: i64, month: u32) -> u32 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -57,7 +58,7 @@ pub(crate) fn days_in_month(year: i64, month: u32) -> u32 {
 ///
 /// Works on 400-year cycles ("eras") of 146097 days, counting years from March so that the leap
 /// day is the last day of the counted year.
-pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let m = i64::from(month);
     let d = i64::from(day);
     // Years starting in March: January and February belong to the previous year.
@@ -72,7 +73,7 @@ pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 }
 
 /// The civil date `(year, month, day)` of a day count since 1970-01-01.
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097; // 0..=146096
@@ -84,6 +85,11 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     // The casts are exact: month is 1..=12 and day 1..=31 by construction.
     (year, month as u32, day as u32)
+}
+
+/// Unix milliseconds in the wire format `YYYY-MM-DD HH:MM:SS.mmmZ`.
+pub fn format_unix_ms(ms: i64) -> String {
+    Civil::from_unix_ms(ms).format()
 }
 
 impl Civil {

@@ -7,7 +7,7 @@
 
 pub mod ast;
 mod compile;
-mod datetime;
+pub mod datetime;
 pub mod error;
 mod lexer;
 mod parser;
