@@ -9,6 +9,7 @@ use crate::auth::password::Hasher;
 use crate::error::{CoreError, Result};
 use crate::realtime::{Broker, Dispatcher, Event, Hub, LocalBroker, Opened};
 use crate::schema::{ddl, system, Schema};
+use crate::settings::{self, Settings};
 
 /// Typed configuration handed down by the binary.
 #[derive(Debug, Clone)]
@@ -25,8 +26,14 @@ impl AppConfig {
     }
 }
 
-struct Inner {
+pub(crate) struct Inner {
     db: Db,
+    pub(crate) settings: RwLock<Arc<Settings>>,
+    /// Serializes settings changes (read, merge, validate, store, publish).
+    pub(crate) settings_change: tokio::sync::Mutex<()>,
+    rate_limiter: crate::ratelimit::RateLimiter,
+    /// Resend throttles and other short-lived keys.
+    ttl_keys: crate::ttl::TtlKeys,
     schema: RwLock<Arc<Schema>>,
     /// Serializes schema changes: validate, migrate and publish as one step.
     schema_change: tokio::sync::Mutex<()>,
@@ -82,9 +89,10 @@ impl App {
         let _ = std::fs::remove_file(&probe);
         let db = Db::open_sqlite(&cfg.data_dir.join("data.db"), SqliteOptions::default())
             .map_err(|e| OpenError::Database(CoreError::Db(e)))?;
-        let collections = db
+        let (collections, stored_settings) = db
             .write_blocking(|conn| -> Result<_> {
                 system::ensure_collections_table(conn)?;
+                settings::ensure_table(conn)?;
                 let mut existing = system::load_all(conn)?;
                 if existing.is_empty() {
                     let base = crate::datetime::now_ms();
@@ -96,7 +104,7 @@ impl App {
                         existing.push(c);
                     }
                 }
-                Ok(existing)
+                Ok((existing, settings::load(conn)?))
             })
             .map_err(OpenError::Database)?;
         let hub = Arc::new(Hub::new());
@@ -105,12 +113,20 @@ impl App {
                 broker: Arc::new(LocalBroker::new(hub.clone())),
                 hub,
                 db,
+                settings: RwLock::new(Arc::new(stored_settings)),
+                settings_change: tokio::sync::Mutex::new(()),
+                rate_limiter: Default::default(),
+                ttl_keys: Default::default(),
                 schema: RwLock::new(Arc::new(Schema::new(collections))),
                 schema_change: tokio::sync::Mutex::new(()),
                 hasher: Hasher::new(cfg.max_concurrent_hashes.max(1)),
                 data_dir: cfg.data_dir.clone(),
             }),
         })
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
     }
 
     pub fn db(&self) -> &Db {
@@ -136,6 +152,16 @@ impl App {
 
     pub(crate) async fn lock_schema(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.inner.schema_change.lock().await
+    }
+
+    /// This node's rate limiter.
+    pub fn rate_limiter(&self) -> &crate::ratelimit::RateLimiter {
+        &self.inner.rate_limiter
+    }
+
+    /// This node's expiring keys (resend throttles).
+    pub fn ttl_keys(&self) -> &crate::ttl::TtlKeys {
+        &self.inner.ttl_keys
     }
 
     pub fn hasher(&self) -> &Hasher {

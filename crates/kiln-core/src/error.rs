@@ -44,6 +44,12 @@ pub enum Action {
     Authenticate,
     /// A form's fields are invalid before any action is attempted.
     ValidateForm,
+    /// `PATCH /api/settings` failed validation.
+    SaveSettings,
+    /// `POST /api/settings/test/email` failed validation.
+    TestEmail,
+    /// Saving the new password of a password reset failed.
+    SetNewPassword,
 }
 
 #[derive(Debug)]
@@ -88,6 +94,22 @@ pub enum CoreError {
     MissingAuthCollection,
     /// The authenticated record belongs to another auth collection than the route's (named).
     WrongAuthCollection(String),
+    /// A request PocketBase refuses with a fixed message (400).
+    BadRequest(&'static str),
+    /// Password authentication is off (PocketBase answers 400 rather than 403 on reset routes).
+    PasswordAuthDisabledBadRequest,
+    /// The second factor is required: the client continues with this MFA id (401 `{mfaId}`).
+    MfaRequired(String),
+    /// The test email could not be sent (the mailer's error is shown to the superuser).
+    TestEmailFailed(String),
+    /// Sending mail needs SMTP, which is switched off in the settings.
+    MailNotConfigured,
+    /// The SMTP server refused or could not be reached.
+    Mail(String),
+    /// Too many requests: retry after the given seconds.
+    RateLimited { retry_after: u64, message: &'static str },
+    /// A 403 with a fixed message (a feature switched off for the collection).
+    Forbidden(&'static str),
     /// Storage failed.
     Db(DbError),
     /// A failure with no better home; logged, never shown.

@@ -9,11 +9,15 @@ pub mod collections;
 pub mod datetime;
 pub mod error;
 pub mod ids;
+pub mod mail;
 pub mod realtime;
+pub mod ratelimit;
 pub mod records;
 pub mod request;
 pub mod rules;
 pub mod schema;
+pub mod settings;
+pub mod ttl;
 
 pub use app::{App, AppConfig, OpenError};
 pub use error::{Action, CoreError, FieldError, FieldErrors};

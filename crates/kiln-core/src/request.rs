@@ -24,6 +24,9 @@ pub struct RequestInfo {
     pub headers: HashMap<String, String>,
     /// The submitted body, for create and update rules.
     pub body: Map<String, Value>,
+    /// The client's IP address (from the connection, or a trusted proxy header); empty when
+    /// unknown.
+    pub ip: String,
 }
 
 impl RequestInfo {

@@ -15,6 +15,10 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: Cow<'static, str>,
     pub data: Map<String, Value>,
+    /// Seconds for a `Retry-After` header (429 responses).
+    pub retry_after: Option<u64>,
+    /// A body sent instead of the envelope (PocketBase's 401 `{"mfaId": …}`).
+    pub raw_body: Option<Value>,
 }
 
 pub const MSG_NOT_FOUND: &str = "The requested resource wasn't found.";
@@ -24,7 +28,7 @@ pub const MSG_TOO_LARGE: &str = "Request entity too large.";
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
-        ApiError { status, message: message.into(), data: Map::new() }
+        ApiError { status, message: message.into(), data: Map::new(), retry_after: None, raw_body: None }
     }
     pub fn not_found() -> Self {
         ApiError::new(StatusCode::NOT_FOUND, MSG_NOT_FOUND)
@@ -49,6 +53,9 @@ fn action_message(a: Action) -> &'static str {
         Action::ImportCollections => "Failed to import collections.",
         Action::Authenticate => "Failed to authenticate.",
         Action::ValidateForm => "An error occurred while validating the submitted data.",
+        Action::SaveSettings => "An error occurred while saving the new settings.",
+        Action::TestEmail => "Failed to send the test email.",
+        Action::SetNewPassword => "Failed to set new password.",
     }
 }
 
@@ -126,6 +133,30 @@ pub fn api(e: CoreError) -> ApiError {
             tracing::error!(error = %kiln_db_error, "database error");
             ApiError::bad_request(MSG_GENERIC_400)
         }
+        CoreError::BadRequest(m) => ApiError::bad_request(m),
+        CoreError::PasswordAuthDisabledBadRequest => {
+            ApiError::bad_request("The collection is not configured to allow password authentication.")
+        }
+        CoreError::MfaRequired(id) => {
+            let mut e = ApiError::new(S::UNAUTHORIZED, "");
+            e.raw_body = Some(json!({ "mfaId": id }));
+            e
+        }
+        CoreError::TestEmailFailed(m) => ApiError::new(S::BAD_REQUEST, format!("Failed to send the test email. Raw error: \n{m}.")),
+        CoreError::MailNotConfigured => {
+            tracing::warn!("an email was requested but SMTP is not enabled in the settings");
+            ApiError::bad_request("Failed to send email: SMTP is not configured.")
+        }
+        CoreError::Mail(m) => {
+            tracing::warn!(error = %m, "failed to send an email");
+            ApiError::bad_request("Failed to send email.")
+        }
+        CoreError::RateLimited { retry_after, message } => {
+            let mut e = ApiError::new(S::TOO_MANY_REQUESTS, message);
+            e.retry_after = Some(retry_after);
+            e
+        }
+        CoreError::Forbidden(m) => ApiError::new(S::FORBIDDEN, m),
         CoreError::Internal(m) => {
             tracing::error!(error = %m, "internal error");
             ApiError::new(S::INTERNAL_SERVER_ERROR, MSG_GENERIC_400)
@@ -144,8 +175,15 @@ pub fn realtime_error(e: kiln_core::realtime::ClientError) -> ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"data": self.data, "message": self.message, "status": self.status.as_u16()});
-        (self.status, crate::json::Json(body)).into_response()
+        let body = match self.raw_body {
+            Some(b) => b,
+            None => json!({"data": self.data, "message": self.message, "status": self.status.as_u16()}),
+        };
+        let mut res = (self.status, crate::json::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
+        res
     }
 }
 

@@ -56,11 +56,10 @@ impl FromRequestParts<App> for Ctx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let auth = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|t| app.auth_from_token(t));
+        let auth = match parts.extensions.remove::<crate::ratelimit::ResolvedAuth>() {
+            Some(resolved) => resolved.0,
+            None => parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|t| app.auth_from_token(t)),
+        };
         let query: HashMap<String, String> = match parts.uri.query() {
             Some(q) => {
                 let mut map = HashMap::new();
@@ -77,8 +76,11 @@ impl FromRequestParts<App> for Ctx {
             .iter()
             .filter_map(|(k, v)| Some((k.as_str().replace('-', "_"), v.to_str().ok()?.to_owned())))
             .collect();
+        let remote = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let ip = client_ip(&app.settings().trusted_proxy, &parts.headers, remote);
         Ok(Ctx {
             req: RequestInfo {
+                ip,
                 auth,
                 method: parts.method.as_str().to_owned(),
                 context: "default",
@@ -88,6 +90,20 @@ impl FromRequestParts<App> for Ctx {
             },
         })
     }
+}
+
+/// The client's IP: the first configured trusted-proxy header present (its leftmost or
+/// rightmost address, per the settings), else the connection's peer address.
+pub fn client_ip(proxy: &kiln_core::settings::TrustedProxy, headers: &axum::http::HeaderMap, remote: Option<std::net::IpAddr>) -> String {
+    for name in &proxy.headers {
+        let Some(v) = headers.get(name.as_str()).and_then(|v| v.to_str().ok()) else { continue };
+        let mut parts = v.split(',').map(str::trim).filter(|p| !p.is_empty());
+        let pick = if proxy.use_leftmost_ip { parts.next() } else { parts.next_back() };
+        if let Some(ip) = pick.and_then(|p| p.parse::<std::net::IpAddr>().ok()) {
+            return ip.to_string();
+        }
+    }
+    remote.map(|ip| ip.to_string()).unwrap_or_default()
 }
 
 fn too_large_or(status: StatusCode, other: ApiError) -> ApiError {

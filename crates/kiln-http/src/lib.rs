@@ -7,8 +7,10 @@ pub mod error;
 pub mod extract;
 mod health;
 pub mod json;
+pub mod ratelimit;
 pub mod realtime;
 pub mod records;
+pub mod settings;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -30,6 +32,8 @@ pub fn router(app: App) -> Router {
         .merge(records::router())
         .merge(auth::router())
         .merge(realtime::router())
+        .merge(settings::router())
+        .route_layer(axum::middleware::from_fn_with_state(app.clone(), ratelimit::layer))
         .method_not_allowed_fallback(|| async { ApiError::not_found() })
         .fallback(|method: axum::http::Method| async move {
             // PocketBase serves static files for GET/HEAD under every other path.

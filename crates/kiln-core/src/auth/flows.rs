@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
-use super::token;
+use super::record_token::TokenKind;
 use crate::app::App;
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
 use crate::records::Record;
@@ -31,35 +31,12 @@ impl App {
         if token.is_empty() {
             return None;
         }
-        let claims = token::claims_unverified(token)?;
-        if claims.get("type").and_then(Value::as_str) != Some("auth") {
-            return None;
-        }
-        let exp = claims.get("exp").and_then(Value::as_i64)?;
-        if exp <= crate::datetime::now_ms() / 1000 {
-            return None;
-        }
-        let id = claims.get("id").and_then(Value::as_str)?;
-        let cid = claims.get("collectionId").and_then(Value::as_str)?;
-        let c = self.schema().by_id(cid).cloned()?;
-        let secret = &c.auth.as_ref()?.auth_token.secret;
-        let record = self.find_record(&c, id).ok()??;
-        let key = format!("{}{}", record.get_str("tokenKey"), secret);
-        token::signature_valid(token, &key).then(|| Arc::new(record))
+        self.verify_record_token(token, TokenKind::Auth).map(|v| Arc::new(v.record))
     }
 
     /// Issues an auth token for `record` (`refreshable` false for impersonation tokens).
     pub fn new_auth_token(&self, record: &Record, duration_secs: Option<i64>, refreshable: bool) -> Result<String> {
-        let c = &record.collection;
-        let opts = c.auth.as_ref().ok_or(CoreError::NotAllowed)?;
-        let duration = duration_secs.filter(|d| *d > 0).unwrap_or(opts.auth_token.duration);
-        let mut claims = Map::new();
-        claims.insert("collectionId".into(), json!(c.id));
-        claims.insert("exp".into(), json!(crate::datetime::now_ms() / 1000 + duration));
-        claims.insert("id".into(), json!(record.id()));
-        claims.insert("refreshable".into(), json!(refreshable));
-        claims.insert("type".into(), json!("auth"));
-        Ok(token::sign(&claims, &format!("{}{}", record.get_str("tokenKey"), opts.auth_token.secret)))
+        self.new_record_token(record, TokenKind::Auth, &[("refreshable", json!(refreshable))], duration_secs)
     }
 
     /// `auth-with-password`: finds the record by one of the identity fields and checks the
@@ -70,6 +47,7 @@ impl App {
         identity: &str,
         password: &str,
         identity_field: Option<&str>,
+        mfa_id: Option<&str>,
         req: &RequestInfo,
     ) -> Result<AuthResult> {
         let opts = c.auth.as_ref().ok_or(CoreError::MissingAuthCollection)?;
@@ -116,12 +94,50 @@ impl App {
             }
         }
         let stored = found.as_ref().map(|r| r.get_str("password").to_owned()).unwrap_or_else(|| DUMMY_HASH.to_owned());
-        let ok = self.hasher().verify(password.to_owned(), stored).await;
-        let record = match found {
+        let ok = self.hasher().verify(password.to_owned(), stored.clone()).await;
+        let mut record = match found {
             Some(r) if ok => r,
             _ => return Err(CoreError::Failed(Action::Authenticate)),
         };
+        if super::password::needs_rehash(&stored) {
+            record = self.rehash_password(c, record, password).await;
+        }
+        self.finish_auth(c, record, "password", mfa_id, req).await
+    }
+
+    /// Replaces an imported hash (PocketBase's bcrypt) by Kiln's argon2id once the password
+    /// is known to be right. The token key stays: sessions are not ended by an upgrade.
+    async fn rehash_password(&self, c: &Arc<Collection>, record: Record, password: &str) -> Record {
+        let hash = match self.hasher().hash(password.to_owned()).await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot rehash a password");
+                return record;
+            }
+        };
+        let sql = format!("UPDATE {} SET \"password\" = ?1 WHERE \"id\" = ?2", self.dialect().quote(&c.name));
+        let id = record.id().to_owned();
+        let h = hash.clone();
+        match self.db().write(move |conn| conn.execute(&sql, &[h.into(), id.into()]).map_err(CoreError::from)).await {
+            Ok(_) => {
+                let mut r = record;
+                r.set("password", Value::String(hash));
+                r
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot store a rehashed password");
+                record
+            }
+        }
+    }
+
+    /// The common end of every login method (`password`, `otp`, `oauth2`): the authRule, the
+    /// MFA step, the login alert, then the token.
+    pub(crate) async fn finish_auth(&self, c: &Arc<Collection>, record: Record, method: &'static str, mfa_id: Option<&str>, req: &RequestInfo) -> Result<AuthResult> {
         self.check_auth_rule(c, &record, req)?;
+        let req = RequestInfo { context: method, ..req.clone() };
+        self.check_mfa(c, &record, method, mfa_id, &req).await?;
+        self.record_auth_origin(c, &record, &req).await;
         let token = self.new_auth_token(&record, None, true)?;
         Ok(AuthResult { record, token })
     }
@@ -173,7 +189,7 @@ impl App {
         let mut body = Map::new();
         body.insert("password".into(), json!(password));
         body.insert("passwordConfirm".into(), json!(password));
-        let as_superuser = self.superuser_request(&c)?;
+        let as_superuser = self.system_request()?;
         match existing {
             Some(r) if update => self.update_record(&c, r.id(), &as_superuser, body).await,
             Some(_) => Err(CoreError::validation(Action::CreateRecord, "email", FieldError::new("validation_not_unique", "Value must be unique."))),
@@ -191,7 +207,7 @@ impl App {
     pub async fn superuser_delete(&self, email: &str) -> Result<()> {
         let c = self.collection(SUPERUSERS)?;
         let r = self.find_superuser(email)?.ok_or(CoreError::NotFound)?;
-        let req = self.superuser_request(&c)?;
+        let req = self.system_request()?;
         self.delete_record(&c, r.id(), &req).await
     }
 
@@ -202,9 +218,11 @@ impl App {
         self.db().read(|conn| conn.query_one(&sql, &[email.into()], |row| Ok(Record::from_row(&c, row))).map_err(CoreError::from))
     }
 
-    /// A request context acting as the system (a synthetic superuser), for CLI operations.
-    fn superuser_request(&self, c: &Arc<Collection>) -> Result<RequestInfo> {
-        let mut system = Record::new(c.clone());
+    /// A request context acting as the system (a synthetic superuser), for CLI operations and
+    /// the account flows' own writes.
+    pub(crate) fn system_request(&self) -> Result<RequestInfo> {
+        let c = self.collection(SUPERUSERS)?;
+        let mut system = Record::new(c);
         system.set("id", json!("__kiln_system__"));
         Ok(RequestInfo { auth: Some(Arc::new(system)), method: "POST".into(), context: "default", ..Default::default() })
     }

@@ -1,5 +1,12 @@
 //! Authentication: password hashing, tokens, and the auth flows of auth collections.
 
+pub mod account;
 pub mod flows;
+pub mod mfa;
+pub mod origins;
+pub mod otp;
 pub mod password;
+pub mod record_token;
 pub mod token;
+
+pub use record_token::TokenKind;

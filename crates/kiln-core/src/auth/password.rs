@@ -52,9 +52,26 @@ pub fn hash_blocking(plain: &str) -> Result<String> {
     Ok(format!("$argon2id$v=19$m={M_COST},t={T_COST},p={P_COST}${}${}", b64(&salt), b64(&out)))
 }
 
+/// Whether `stored` is a bcrypt hash (`$2a$`, `$2b$`, `$2y$`), as PocketBase stores passwords.
+pub fn is_bcrypt(stored: &str) -> bool {
+    stored.len() == 60 && ["$2a$", "$2b$", "$2y$"].iter().any(|p| stored.starts_with(p))
+}
+
+/// Whether a stored hash should be replaced by an argon2id hash with Kiln's parameters after
+/// a successful login (imported PocketBase bcrypt hashes, other argon2 parameters).
+pub fn needs_rehash(stored: &str) -> bool {
+    !stored.starts_with(&format!("$argon2id$v=19$m={M_COST},t={T_COST},p={P_COST}$"))
+}
+
 /// Verifies synchronously; an unparsable stored hash never matches. Hashes with Kiln's own
-/// parameters reuse the thread's blocks; any other argon2 hash is verified the standard way.
+/// parameters reuse the thread's blocks; any other argon2 hash is verified the standard way;
+/// bcrypt hashes (users imported from PocketBase) are verified with bcrypt.
 pub fn verify_blocking(plain: &str, stored: &str) -> bool {
+    if is_bcrypt(stored) {
+        // bcrypt reads at most 72 bytes; PocketBase refuses longer passwords, so a longer one
+        // cannot be the imported password.
+        return plain.len() <= 72 && bcrypt::verify(plain, stored).unwrap_or(false);
+    }
     let Ok(h) = PasswordHash::new(stored) else { return false };
     let ours = h.algorithm.as_str() == "argon2id"
         && h.version == Some(0x13)
@@ -140,5 +157,17 @@ mod tests {
         let ours = super::hash_blocking("pw-123456").unwrap();
         let parsed = argon2::password_hash::PasswordHash::new(&ours).unwrap();
         assert!(argon2::PasswordVerifier::verify_password(&super::argon2(), b"pw-123456", &parsed).is_ok());
+        assert!(!super::needs_rehash(&ours));
+        assert!(super::needs_rehash(&other) || other.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    }
+
+    #[test]
+    fn pocketbase_bcrypt_hashes_verify() {
+        // A hash in the form PocketBase stores passwords: bcrypt `$2a$`, cost 10.
+        let pb = bcrypt::hash_with_salt("alicepass123", 10, *b"0123456789abcdef").unwrap().format_for_version(bcrypt::Version::TwoA);
+        assert!(super::is_bcrypt(&pb) && super::needs_rehash(&pb));
+        assert!(super::verify_blocking("alicepass123", &pb));
+        assert!(!super::verify_blocking("alicepass124", &pb));
+        assert!(!super::verify_blocking(&"a".repeat(80), &pb));
     }
 }

@@ -1,13 +1,20 @@
 //! `/api/collections/{collection}/auth-*`: authentication of auth collection records.
 
+mod confirm_email_change;
+mod confirm_password_reset;
+mod confirm_verification;
 mod impersonate;
 mod methods;
 mod refresh;
+mod request_email_change;
+mod request_otp;
+mod request_password_reset;
+mod request_verification;
+mod with_otp;
 mod with_password;
 
 use axum::routing::{get, post};
 use axum::Router;
-
 
 use kiln_core::records::{Record, RenderOptions};
 use kiln_core::App;
@@ -22,6 +29,24 @@ pub fn router() -> Router<App> {
         .route("/api/collections/{collection}/auth-with-password", post(with_password::handler))
         .route("/api/collections/{collection}/auth-refresh", post(refresh::handler))
         .route("/api/collections/{collection}/impersonate/{id}", post(impersonate::handler))
+        .route("/api/collections/{collection}/request-verification", post(request_verification::handler))
+        .route("/api/collections/{collection}/confirm-verification", post(confirm_verification::handler))
+        .route("/api/collections/{collection}/request-password-reset", post(request_password_reset::handler))
+        .route("/api/collections/{collection}/confirm-password-reset", post(confirm_password_reset::handler))
+        .route("/api/collections/{collection}/request-email-change", post(request_email_change::handler))
+        .route("/api/collections/{collection}/confirm-email-change", post(confirm_email_change::handler))
+        .route("/api/collections/{collection}/request-otp", post(request_otp::handler))
+        .route("/api/collections/{collection}/auth-with-otp", post(with_otp::handler))
+}
+
+/// A body value as text (`""` when absent).
+pub(crate) fn text(body: &serde_json::Map<String, serde_json::Value>, key: &str) -> String {
+    body.get(key).map(kiln_core::records::values::to_text).unwrap_or_default()
+}
+
+/// The MFA id a login continues: `?mfaId=` or the body's `mfaId`.
+pub(crate) fn mfa_id(ctx: &Ctx, body: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    ctx.query("mfaId").map(str::to_owned).filter(|s| !s.is_empty()).or_else(|| Some(text(body, "mfaId")).filter(|s| !s.is_empty()))
 }
 
 /// `{"record": …, "token": …}`, the record shown to itself (its email is visible).

@@ -1,0 +1,122 @@
+//! App settings: stored as one JSON document in `_params`, held in memory as an immutable
+//! snapshot that every request reads without a lock held across work.
+
+mod model;
+mod validate;
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use kiln_db::Conn;
+
+pub use model::*;
+pub use validate::is_email;
+
+use crate::app::App;
+use crate::error::{Action, CoreError, Result};
+
+/// The `_params` row holding the settings.
+const SETTINGS_KEY: &str = "settings";
+
+/// Creates `_params` if missing.
+pub(crate) fn ensure_table(conn: &Conn<'_>) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS \"_params\" (
+            \"id\" TEXT PRIMARY KEY NOT NULL,
+            \"value\" JSON DEFAULT NULL,
+            \"created\" TEXT DEFAULT '' NOT NULL,
+            \"updated\" TEXT DEFAULT '' NOT NULL
+        )",
+    )?;
+    Ok(())
+}
+
+/// The stored settings, or the defaults when none were saved yet.
+pub(crate) fn load(conn: &Conn<'_>) -> Result<Settings> {
+    let raw = conn.query_one("SELECT value FROM _params WHERE id = ?1", &[SETTINGS_KEY.into()], |r| Ok(r.text(0)))?;
+    match raw {
+        None => Ok(Settings::default()),
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| CoreError::Db(kiln_db::DbError::Corrupt(format!("stored settings: {e}")))),
+    }
+}
+
+fn save(conn: &Conn<'_>, s: &Settings) -> Result<()> {
+    let now = crate::datetime::now_string();
+    let json = serde_json::to_string(s).map_err(|e| CoreError::Internal(e.to_string()))?;
+    conn.execute(
+        "INSERT INTO _params (id, value, created, updated) VALUES (?1, ?2, ?3, ?3)
+         ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated = excluded.updated",
+        &[SETTINGS_KEY.into(), json.into(), now.into()],
+    )?;
+    Ok(())
+}
+
+/// Merges `patch` into `base` the way PocketBase decodes a settings body over the current
+/// settings: objects merge key by key, anything else (arrays included) replaces.
+fn merge(base: &mut Value, patch: Value) {
+    match (base, patch) {
+        (Value::Object(b), Value::Object(p)) => {
+            for (k, v) in p {
+                match b.get_mut(&k) {
+                    Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
+                    _ => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
+
+impl App {
+    /// The current settings snapshot.
+    pub fn settings(&self) -> Arc<Settings> {
+        self.inner().settings.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// `PATCH /api/settings`: merges `patch` into the current settings, validates, stores and
+    /// publishes the result. Nothing changes when validation fails.
+    pub async fn update_settings(&self, patch: Map<String, Value>) -> Result<Arc<Settings>> {
+        let _guard = self.inner().settings_change.lock().await;
+        let mut merged = serde_json::to_value(&*self.settings()).map_err(|e| CoreError::Internal(e.to_string()))?;
+        merge(&mut merged, Value::Object(patch));
+        let next: Settings = serde_json::from_value(merged).map_err(|e| CoreError::InvalidBody(e.to_string()))?;
+        let errors = validate::settings(&next);
+        if !errors.is_empty() {
+            return Err(CoreError::Validation { action: Action::SaveSettings, errors });
+        }
+        let stored = next.clone();
+        self.db().write(move |conn| save(conn, &stored)).await?;
+        let next = Arc::new(next);
+        *self.inner().settings.write().unwrap_or_else(|p| p.into_inner()) = next.clone();
+        self.rate_limiter().reset();
+        Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_is_deep_for_objects_and_replaces_arrays() {
+        let mut base = json!({"smtp": {"host": "a", "port": 1}, "rateLimits": {"rules": [1, 2], "enabled": false}});
+        merge(&mut base, json!({"smtp": {"host": "b"}, "rateLimits": {"rules": [3]}}));
+        assert_eq!(base, json!({"smtp": {"host": "b", "port": 1}, "rateLimits": {"rules": [3], "enabled": false}}));
+    }
+
+    #[test]
+    fn public_json_hides_secrets() {
+        let mut s = Settings::default();
+        s.smtp.password = "p".into();
+        s.s3.secret = "s".into();
+        s.backups.s3.secret = "b".into();
+        let text = s.to_public_json().to_string();
+        assert!(!text.contains("\"password\"") && !text.contains("\"secret\""), "{text}");
+        assert!(text.contains("\"smtp\":{\"enabled\":false,\"port\":587,\"host\":\"smtp.example.com\""));
+    }
+}

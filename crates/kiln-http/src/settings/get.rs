@@ -1,0 +1,15 @@
+//! `GET /api/settings`
+
+use axum::extract::State;
+use serde_json::Value;
+
+use kiln_core::App;
+
+use crate::error::ApiResult;
+use crate::extract::{require_superuser, Ctx};
+use crate::json::Json;
+
+pub async fn handler(State(app): State<App>, ctx: Ctx) -> ApiResult<Json<Value>> {
+    require_superuser(&ctx)?;
+    Ok(Json(app.settings().to_public_json()))
+}

@@ -1,0 +1,16 @@
+//! `/api/settings`: the app settings (superusers only).
+
+mod get;
+mod test_email;
+mod update;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use kiln_core::App;
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/api/settings", get(get::handler).patch(update::handler))
+        .route("/api/settings/test/email", post(test_email::handler))
+}
