@@ -221,6 +221,11 @@ impl App {
                     n.secret = o.secret.clone();
                 }
             }
+            for p in new_auth.oauth2.providers.iter_mut().filter(|p| p.client_secret.is_empty()) {
+                if let Some(o) = old_auth.oauth2.providers.iter().find(|o| o.name == p.name) {
+                    p.client_secret = o.client_secret.clone();
+                }
+            }
         }
         if c.name != old.name {
             c.indexes = c.indexes.iter().map(|i| rename_index_table(i, &c.name)).collect();

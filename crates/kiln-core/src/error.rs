@@ -44,6 +44,8 @@ pub enum Action {
     Authenticate,
     /// A form's fields are invalid before any action is attempted.
     ValidateForm,
+    /// A form failed validation where PocketBase words it as a loading failure.
+    LoadForm,
     /// `PATCH /api/settings` failed validation.
     SaveSettings,
     /// `POST /api/settings/test/email` failed validation.

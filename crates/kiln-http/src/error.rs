@@ -53,6 +53,7 @@ fn action_message(a: Action) -> &'static str {
         Action::ImportCollections => "Failed to import collections.",
         Action::Authenticate => "Failed to authenticate.",
         Action::ValidateForm => "An error occurred while validating the submitted data.",
+        Action::LoadForm => "An error occurred while loading the submitted data.",
         Action::SaveSettings => "An error occurred while saving the new settings.",
         Action::TestEmail => "Failed to send the test email.",
         Action::SetNewPassword => "Failed to set new password.",

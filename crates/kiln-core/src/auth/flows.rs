@@ -169,12 +169,14 @@ impl App {
         let opts = c.auth.as_ref().ok_or(CoreError::MissingAuthCollection)?;
         let pw = &opts.password_auth;
         let has = |f: &str| pw.enabled && pw.identity_fields.iter().any(|x| x == f);
+        let providers = self.oauth2_auth_methods(c);
+        let legacy: Vec<Value> = providers.clone();
         Ok(json!({
             "password": {"identityFields": if pw.enabled { json!(pw.identity_fields) } else { json!([]) }, "enabled": pw.enabled},
-            "oauth2": {"providers": [], "enabled": false},
+            "oauth2": {"providers": providers, "enabled": opts.oauth2.enabled},
             "mfa": {"enabled": opts.mfa.enabled, "duration": if opts.mfa.enabled { opts.mfa.duration } else { 0 }},
             "otp": {"enabled": opts.otp.enabled, "duration": if opts.otp.enabled { opts.otp.duration } else { 0 }},
-            "authProviders": [],
+            "authProviders": legacy,
             "usernamePassword": has("username"),
             "emailPassword": has("email"),
         }))

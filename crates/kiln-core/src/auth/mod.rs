@@ -3,6 +3,7 @@
 pub mod account;
 pub mod flows;
 pub mod mfa;
+pub mod oauth2;
 pub mod origins;
 pub mod otp;
 pub mod password;

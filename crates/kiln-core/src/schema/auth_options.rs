@@ -53,10 +53,30 @@ pub struct MappedFields {
     pub avatar_url: String,
 }
 
+/// One OAuth2 provider of a collection. Empty values fall back to the provider's preset; the
+/// client secret is write-only (never shown by the API).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OAuth2Provider {
+    pub pkce: Option<bool>,
+    pub name: String,
+    pub client_id: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub client_secret: String,
+    #[serde(rename = "authURL")]
+    pub auth_url: String,
+    #[serde(rename = "tokenURL")]
+    pub token_url: String,
+    #[serde(rename = "userInfoURL")]
+    pub user_info_url: String,
+    pub display_name: String,
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct OAuth2Options {
-    pub providers: Vec<serde_json::Value>,
+    pub providers: Vec<OAuth2Provider>,
     pub mapped_fields: MappedFields,
     pub enabled: bool,
 }

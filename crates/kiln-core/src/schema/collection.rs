@@ -220,6 +220,9 @@ impl Collection {
                 ] {
                     t.secret.clear();
                 }
+                for p in &mut a.oauth2.providers {
+                    p.client_secret.clear();
+                }
             }
             if let Ok(Value::Object(extra)) = serde_json::to_value(&a) {
                 m.extend(extra);

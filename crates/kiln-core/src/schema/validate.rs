@@ -152,5 +152,33 @@ pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> Fi
             errors.insert(key, err("validation_invalid_index_column", &format!("Unknown index column {:?}.", col.name)));
         }
     }
+    if let Some(a) = &c.auth {
+        validate_auth_methods(a, &mut errors);
+    }
     errors
+}
+
+/// OAuth2 providers (known names, credentials, no duplicates) and MFA (needs two methods).
+fn validate_auth_methods(a: &super::auth_options::AuthOptions, errors: &mut FieldErrors) {
+    let err = |code: &'static str, msg: &str| FieldError::new(code, msg);
+    if a.oauth2.enabled {
+        for (i, p) in a.oauth2.providers.iter().enumerate() {
+            let key = |f: &str| format!("oauth2.providers.{i}.{f}");
+            if kiln_oauth2::preset(&p.name).is_none() {
+                errors.insert(key("name"), err("validation_missing_provider", &format!("Invalid or missing provider with name {}.", p.name)));
+            } else if a.oauth2.providers[..i].iter().any(|o| o.name == p.name) {
+                errors.insert(key("name"), err("validation_duplicated_provider", &format!("The provider {} is already registered.", p.name)));
+            }
+            if p.client_id.is_empty() {
+                errors.insert(key("clientId"), FieldError::required());
+            }
+            if p.client_secret.is_empty() {
+                errors.insert(key("clientSecret"), FieldError::required());
+            }
+        }
+    }
+    let methods = [a.password_auth.enabled, a.oauth2.enabled, a.otp.enabled].iter().filter(|on| **on).count();
+    if a.mfa.enabled && methods < 2 {
+        errors.insert("mfa.enabled".into(), err("validation_mfa_not_enough_auths", "MFA requires at least 2 auth methods to be enabled."));
+    }
 }

@@ -10,6 +10,7 @@ mod request_email_change;
 mod request_otp;
 mod request_password_reset;
 mod request_verification;
+mod with_oauth2;
 mod with_otp;
 mod with_password;
 
@@ -37,6 +38,7 @@ pub fn router() -> Router<App> {
         .route("/api/collections/{collection}/confirm-email-change", post(confirm_email_change::handler))
         .route("/api/collections/{collection}/request-otp", post(request_otp::handler))
         .route("/api/collections/{collection}/auth-with-otp", post(with_otp::handler))
+        .route("/api/collections/{collection}/auth-with-oauth2", post(with_oauth2::handler))
 }
 
 /// A body value as text (`""` when absent).
@@ -51,6 +53,11 @@ pub(crate) fn mfa_id(ctx: &Ctx, body: &serde_json::Map<String, serde_json::Value
 
 /// `{"record": …, "token": …}`, the record shown to itself (its email is visible).
 pub(crate) fn auth_response(app: &App, ctx: &Ctx, record: Record, token: String) -> ApiResult<RawJson> {
+    auth_response_with_meta(app, ctx, record, token, None)
+}
+
+/// [`auth_response`] with OAuth2's `meta` first: `{"meta": …, "record": …, "token": …}`.
+pub(crate) fn auth_response_with_meta(app: &App, ctx: &Ctx, record: Record, token: String, meta: Option<serde_json::Value>) -> ApiResult<RawJson> {
     let mut own = Ctx { req: ctx.req.clone() };
     own.req.auth = Some(std::sync::Arc::new(record.clone()));
     // `fields` applies to the whole response here (`fields=token,record.name`), as in PocketBase.
@@ -60,7 +67,13 @@ pub(crate) fn auth_response(app: &App, ctx: &Ctx, record: Record, token: String)
     };
     let opts = RenderOptions { fields: None, ..RenderOptions::from_query(ctx.query("expand"), None).map_err(crate::error::api)? };
     let mut out = Vec::with_capacity(768);
-    out.extend_from_slice(b"{\"record\":");
+    out.push(b'{');
+    if let Some(m) = meta {
+        out.extend_from_slice(b"\"meta\":");
+        let _ = serde_json::to_writer(&mut out, &m);
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"record\":");
     app.write_records(&mut [record], &own.req, &opts, &mut out).map_err(crate::error::api)?;
     out.extend_from_slice(b",\"token\":");
     let _ = serde_json::to_writer(&mut out, &token);

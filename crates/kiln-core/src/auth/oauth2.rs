@@ -1,0 +1,255 @@
+//! OAuth2 / OpenID Connect sign-in: the providers of `auth-methods`, and `auth-with-oauth2`
+//! (code exchange, user lookup through `_externalAuths`, the signed-in account or a verified
+//! email, else a new record), PocketBase's linking rules included.
+
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+
+use super::flows::AuthResult;
+use crate::app::App;
+use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
+use crate::records::Record;
+use crate::request::RequestInfo;
+use crate::schema::auth_options::OAuth2Provider;
+use crate::schema::system::SUPERUSERS;
+use crate::schema::Collection;
+
+/// The system collection linking accounts to provider identities.
+pub const EXTERNAL_AUTHS: &str = "_externalAuths";
+
+/// A successful OAuth2 login: the auth result and PocketBase's `meta` document.
+pub struct OAuth2Login {
+    pub result: AuthResult,
+    pub meta: Value,
+}
+
+/// What `auth-with-oauth2` receives.
+pub struct OAuth2Request<'a> {
+    pub provider: &'a str,
+    pub code: &'a str,
+    pub code_verifier: &'a str,
+    pub redirect_url: &'a str,
+    pub create_data: Map<String, Value>,
+    pub mfa_id: Option<&'a str>,
+}
+
+fn to_config(p: &OAuth2Provider) -> kiln_oauth2::ProviderConfig {
+    kiln_oauth2::ProviderConfig {
+        name: p.name.clone(),
+        client_id: p.client_id.clone(),
+        client_secret: p.client_secret.clone(),
+        auth_url: p.auth_url.clone(),
+        token_url: p.token_url.clone(),
+        user_info_url: p.user_info_url.clone(),
+        display_name: p.display_name.clone(),
+        pkce: p.pkce,
+        extra: p.extra.clone(),
+    }
+}
+
+fn is_verified(r: &Record) -> bool {
+    r.get("verified").and_then(Value::as_bool).unwrap_or(false)
+}
+
+impl App {
+    /// The collection's enabled providers, resolved against their presets.
+    fn oauth2_providers(&self, c: &Collection) -> Vec<kiln_oauth2::Provider> {
+        match c.auth.as_ref().map(|a| &a.oauth2).filter(|o| o.enabled) {
+            Some(o) => o.providers.iter().filter_map(|p| kiln_oauth2::Provider::new(to_config(p)).ok()).collect(),
+            None => vec![],
+        }
+    }
+
+    /// `auth-methods`' `oauth2.providers`: each with a fresh state and PKCE pair.
+    pub fn oauth2_auth_methods(&self, c: &Collection) -> Vec<Value> {
+        self.oauth2_providers(c)
+            .into_iter()
+            .map(|p| {
+                let state = crate::ids::new_secret(30);
+                let (verifier, challenge) = if p.pkce {
+                    let v = crate::ids::new_secret(43);
+                    let ch = kiln_oauth2::code_challenge(&v);
+                    (v, ch)
+                } else {
+                    (String::new(), String::new())
+                };
+                let url = p.authorization_url(&state, Some(&challenge).filter(|c| !c.is_empty()).map(String::as_str));
+                json!({
+                    "name": p.config.name,
+                    "displayName": p.display_name,
+                    "logo": "",
+                    "state": state,
+                    "authURL": url,
+                    "authUrl": url,
+                    "codeVerifier": verifier,
+                    "codeChallenge": challenge,
+                    "codeChallengeMethod": if p.pkce { "S256" } else { "" },
+                })
+            })
+            .collect()
+    }
+
+    /// `auth-with-oauth2`.
+    pub async fn auth_with_oauth2(&self, c: &Arc<Collection>, r: OAuth2Request<'_>, req: &RequestInfo) -> Result<OAuth2Login> {
+        if !c.auth.as_ref().is_some_and(|a| a.oauth2.enabled) {
+            return Err(CoreError::Forbidden("The collection is not configured to allow OAuth2 authentication."));
+        }
+        let mut errors = FieldErrors::new();
+        let provider = self.oauth2_providers(c).into_iter().find(|p| p.config.name == r.provider);
+        if r.provider.is_empty() {
+            errors.insert("provider".into(), FieldError::required());
+        } else if provider.is_none() {
+            errors.insert(
+                "provider".into(),
+                FieldError::new("validation_invalid_provider", format!("Provider with name {} is missing or is not enabled.", r.provider))
+                    .with_params(json!({"name": r.provider})),
+            );
+        }
+        if r.code.is_empty() {
+            errors.insert("code".into(), FieldError::required());
+        }
+        let Some(provider) = provider.filter(|_| errors.is_empty()) else {
+            return Err(CoreError::Validation { action: Action::LoadForm, errors });
+        };
+        let http = kiln_oauth2::http_client();
+        let token = provider.exchange(&http, r.code, r.code_verifier, r.redirect_url).await.map_err(|e| {
+            tracing::debug!(error = %e, "OAuth2 code exchange failed");
+            CoreError::BadRequest("Failed to fetch OAuth2 token.")
+        })?;
+        let now = crate::datetime::now_ms() / 1000;
+        let user = provider.user(&http, &token, now).await.map_err(|e| {
+            tracing::debug!(error = %e, "OAuth2 user fetch failed");
+            CoreError::BadRequest("Failed to fetch OAuth2 user.")
+        })?;
+
+        let link = self
+            .system_records(
+                EXTERNAL_AUTHS,
+                "\"collectionRef\" = ?1 AND \"provider\" = ?2 AND \"providerId\" = ?3",
+                &[c.id.clone().into(), r.provider.into(), user.id.clone().into()],
+            )?
+            .into_iter()
+            .next();
+        let signed_in = req.auth.as_ref().filter(|a| a.collection.id == c.id).map(|a| a.id().to_owned());
+        let mut existing = match &link {
+            Some(l) => self.find_record(c, l.get_str("recordRef"))?,
+            None => None,
+        };
+        if existing.is_none() {
+            if let Some(id) = &signed_in {
+                existing = self.find_record(c, id)?;
+            }
+        }
+        if existing.is_none() && !user.email.is_empty() {
+            existing = self.find_by_email(c, &user.email)?;
+        }
+        let mut linked = link.is_some();
+        let is_new = existing.is_none();
+        let record = match existing {
+            Some(rec) => self.oauth2_update_existing(c, rec, &user, signed_in.as_deref(), &mut linked).await?,
+            None => self.oauth2_create(c, &r.create_data, &user, req).await?,
+        };
+        if !linked {
+            let mut body = Map::new();
+            body.insert("collectionRef".into(), json!(c.id));
+            body.insert("recordRef".into(), json!(record.id()));
+            body.insert("provider".into(), json!(r.provider));
+            body.insert("providerId".into(), json!(user.id));
+            self.system_create(EXTERNAL_AUTHS, body).await.map_err(|e| {
+                tracing::warn!(error = %e, "cannot link an external auth");
+                CoreError::Failed(Action::Authenticate)
+            })?;
+        }
+        let expiry = token.expires_in.map(|s| crate::datetime::format_ms((now + s) * 1000)).unwrap_or_default();
+        let meta = json!({
+            "id": user.id,
+            "name": user.name,
+            "username": user.username,
+            "email": user.email,
+            "isNew": is_new,
+            "avatarURL": user.avatar_url,
+            "avatarUrl": user.avatar_url,
+            "rawUser": user.raw_user,
+            "accessToken": token.access_token,
+            "refreshToken": token.refresh_token,
+            "expiry": expiry,
+        });
+        let result = self.finish_auth(c, record, "oauth2", r.mfa_id, req).await?;
+        Ok(OAuth2Login { result, meta })
+    }
+
+    /// PocketBase's rules for an account found by link, session or email: an unverified
+    /// account someone else may have pre-registered loses its password and old links; the
+    /// provider's (verified) email fills an empty one and verifies a matching one.
+    async fn oauth2_update_existing(
+        &self,
+        c: &Arc<Collection>,
+        rec: Record,
+        user: &kiln_oauth2::AuthUser,
+        signed_in: Option<&str>,
+        linked: &mut bool,
+    ) -> Result<Record> {
+        let mut body = Map::new();
+        let unverified = !is_verified(&rec);
+        if unverified && signed_in != Some(rec.id()) {
+            let random = crate::ids::new_secret(30);
+            body.insert("password".into(), json!(random));
+            body.insert("passwordConfirm".into(), json!(random));
+        }
+        if unverified {
+            let links = self.system_records(EXTERNAL_AUTHS, "\"collectionRef\" = ?1 AND \"recordRef\" = ?2", &[c.id.clone().into(), rec.id().into()])?;
+            for l in links {
+                self.system_delete(EXTERNAL_AUTHS, l.id()).await?;
+            }
+            *linked = false;
+        }
+        let email = rec.get_str("email").to_owned();
+        if email.is_empty() && !user.email.is_empty() {
+            body.insert("email".into(), json!(user.email));
+        }
+        if unverified && !user.email.is_empty() && (email.is_empty() || email == user.email) {
+            body.insert("verified".into(), json!(true));
+        }
+        if body.is_empty() {
+            return Ok(rec);
+        }
+        self.system_update(c, rec.id(), body).await
+    }
+
+    /// A new account from the provider's user and the client's `createData`, through the
+    /// collection's createRule and validation like any sign-up.
+    async fn oauth2_create(&self, c: &Arc<Collection>, create_data: &Map<String, Value>, user: &kiln_oauth2::AuthUser, req: &RequestInfo) -> Result<Record> {
+        if c.name == SUPERUSERS {
+            return Err(CoreError::Failed(Action::Authenticate));
+        }
+        let mut body = create_data.clone();
+        let empty = |b: &Map<String, Value>, k: &str| b.get(k).is_none_or(|v| v.is_null() || v.as_str() == Some(""));
+        if empty(&body, "email") && !user.email.is_empty() {
+            body.insert("email".into(), json!(user.email));
+        }
+        if let Some(m) = c.auth.as_ref().map(|a| &a.oauth2.mapped_fields) {
+            for (field, value) in [(&m.id, &user.id), (&m.name, &user.name), (&m.username, &user.username), (&m.avatar_url, &user.avatar_url)] {
+                let Some(f) = c.field(field).filter(|_| !field.is_empty() && !value.is_empty()) else { continue };
+                // File fields would need the image downloaded; Kiln leaves them empty.
+                if matches!(f.kind, crate::schema::field::FieldKind::File { .. }) || !empty(&body, field) {
+                    continue;
+                }
+                body.insert(field.clone(), json!(value));
+            }
+        }
+        if empty(&body, "password") {
+            let random = crate::ids::new_secret(30);
+            body.insert("password".into(), json!(random));
+            body.insert("passwordConfirm".into(), json!(random));
+        }
+        let guest = RequestInfo { body: Map::new(), ..req.clone() };
+        let created = self.create_record(c, &guest, body).await?;
+        if !user.email.is_empty() && created.get_str("email") == user.email && !is_verified(&created) {
+            let mut body = Map::new();
+            body.insert("verified".into(), json!(true));
+            return self.system_update(c, created.id(), body).await;
+        }
+        Ok(created)
+    }
+}
