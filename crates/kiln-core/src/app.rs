@@ -34,6 +34,7 @@ pub(crate) struct Inner {
     rate_limiter: crate::ratelimit::RateLimiter,
     /// Resend throttles and other short-lived keys.
     ttl_keys: crate::ttl::TtlKeys,
+    passkey_challenges: crate::ttl::TtlMap<crate::auth::passkeys::Pending>,
     schema: RwLock<Arc<Schema>>,
     /// Serializes schema changes: validate, migrate and publish as one step.
     schema_change: tokio::sync::Mutex<()>,
@@ -104,6 +105,16 @@ impl App {
                         existing.push(c);
                     }
                 }
+                // System collections added after a data dir was created.
+                if !existing.iter().any(|c| c.name == system::PASSKEYS) {
+                    if let Some(mut c) = system::initial_collections().into_iter().find(|c| c.name == system::PASSKEYS) {
+                        c.created = crate::datetime::now_string();
+                        c.updated = c.created.clone();
+                        ddl::create(conn, &c)?;
+                        system::save(conn, &c)?;
+                        existing.push(c);
+                    }
+                }
                 Ok((existing, settings::load(conn)?))
             })
             .map_err(OpenError::Database)?;
@@ -117,6 +128,7 @@ impl App {
                 settings_change: tokio::sync::Mutex::new(()),
                 rate_limiter: Default::default(),
                 ttl_keys: Default::default(),
+                passkey_challenges: Default::default(),
                 schema: RwLock::new(Arc::new(Schema::new(collections))),
                 schema_change: tokio::sync::Mutex::new(()),
                 hasher: Hasher::new(cfg.max_concurrent_hashes.max(1)),
@@ -162,6 +174,11 @@ impl App {
     /// This node's expiring keys (resend throttles).
     pub fn ttl_keys(&self) -> &crate::ttl::TtlKeys {
         &self.inner.ttl_keys
+    }
+
+    /// Pending WebAuthn challenges of this node.
+    pub(crate) fn passkey_challenges(&self) -> &crate::ttl::TtlMap<crate::auth::passkeys::Pending> {
+        &self.inner.passkey_challenges
     }
 
     pub fn hasher(&self) -> &Hasher {

@@ -4,6 +4,35 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Values by key, each forgotten after its own time to live (pending WebAuthn challenges).
+pub struct TtlMap<V> {
+    entries: Mutex<HashMap<String, (Instant, V)>>,
+}
+
+impl<V> Default for TtlMap<V> {
+    fn default() -> Self {
+        TtlMap { entries: Mutex::new(HashMap::new()) }
+    }
+}
+
+impl<V> TtlMap<V> {
+    /// Stores `value` under `key` for `ttl`.
+    pub fn insert(&self, key: String, value: V, ttl: Duration) {
+        let now = Instant::now();
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (until, _)| *until > now);
+        }
+        map.insert(key, (now + ttl, value));
+    }
+
+    /// Removes and returns the value of `key` if it has not expired (single use).
+    pub fn take(&self, key: &str) -> Option<V> {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(key).filter(|(until, _)| *until > Instant::now()).map(|(_, v)| v)
+    }
+}
+
 /// A set of keys, each forgotten after its own time to live.
 #[derive(Default)]
 pub struct TtlKeys {
@@ -54,5 +83,12 @@ mod tests {
         assert!(t.insert_new("a".into(), Duration::from_secs(1)));
         t.remove("a");
         assert!(!t.contains("a"));
+        let m = TtlMap::default();
+        m.insert("c".into(), 7, Duration::from_secs(60));
+        assert_eq!(m.take("c"), Some(7));
+        assert_eq!(m.take("c"), None, "single use");
+        m.insert("d".into(), 8, Duration::from_millis(1));
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(m.take("d"), None, "expired");
     }
 }

@@ -39,7 +39,9 @@ fn tags(method: &Method, route: &str) -> &'static [&'static str] {
         ("POST", "/confirm-verification") => &["confirmVerification"],
         ("POST", "/request-email-change") => &["requestEmailChange"],
         ("POST", "/confirm-email-change") => &["confirmEmailChange"],
-        ("POST", "/passkey-auth-begin") | ("POST", "/passkey-auth-finish") => &["authWithPasskey", "auth"],
+        ("POST", "/auth-with-passkey-begin") => &["requestPasskey"],
+        ("POST", "/auth-with-passkey") => &["authWithPasskey", "auth"],
+        ("POST", "/passkeys/register-begin") | ("POST", "/passkeys/register-finish") => &["registerPasskey"],
         _ => &[],
     }
 }

@@ -6,6 +6,7 @@ pub mod mfa;
 pub mod oauth2;
 pub mod origins;
 pub mod otp;
+pub mod passkeys;
 pub mod password;
 pub mod record_token;
 pub mod token;

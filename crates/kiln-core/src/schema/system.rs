@@ -10,6 +10,8 @@ use crate::error::Result;
 
 /// Name of the table holding collection definitions.
 pub const COLLECTIONS_TABLE: &str = "_collections";
+/// Name of the passkeys collection (Kiln's addition to PocketBase's system collections).
+pub const PASSKEYS: &str = "_passkeys";
 /// Name of the built-in superusers collection.
 pub const SUPERUSERS: &str = "_superusers";
 
@@ -186,6 +188,33 @@ pub fn initial_collections() -> Vec<Collection> {
         true,
     );
 
+    // Kiln's addition: WebAuthn credentials. Owners list, view and delete their own through
+    // the records API; only the passkey endpoints (as the system) create and update them.
+    let mut credential_id = text("credentialId").system().required();
+    let mut passkey_name = text("name").system();
+    for f in [&mut credential_id, &mut passkey_name] {
+        if let FieldKind::Text { max, .. } = &mut f.kind {
+            *max = if f.name == "name" { 100 } else { 1400 };
+        }
+    }
+    let number = |name: &str| Field::new(name, FieldKind::Number { min: None, max: None, only_int: true }).system().hidden();
+    let passkeys = system_base(
+        PASSKEYS,
+        vec![
+            credential_id,
+            text("publicKey").system().hidden().required(),
+            number("algorithm"),
+            number("signCount"),
+            text("aaguid").system().hidden(),
+            passkey_name,
+        ],
+        vec![
+            "CREATE UNIQUE INDEX `idx_passkeys_credentialId` ON `_passkeys` (credentialId)".into(),
+            "CREATE INDEX `idx_passkeys_collectionRef_recordRef` ON `_passkeys` (collectionRef, recordRef)".into(),
+        ],
+        true,
+    );
+
     let mut su = Collection::scaffold(CollectionType::Auth);
     su.name = SUPERUSERS.into();
     su.id = default_collection_id(CollectionType::Auth, SUPERUSERS);
@@ -229,5 +258,5 @@ pub fn initial_collections() -> Vec<Collection> {
     }
     users.ensure_auth_indexes();
 
-    vec![mfas, otps, external, origins, su, users]
+    vec![mfas, otps, external, origins, passkeys, su, users]
 }

@@ -164,6 +164,23 @@ impl Default for Logs {
     }
 }
 
+/// Passkeys (WebAuthn), a Kiln addition: the relying party. Empty values follow
+/// `meta.appURL` (its host is the RP id, its origin the one allowed origin) and `meta.appName`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Passkeys {
+    pub enabled: bool,
+    pub rp_id: String,
+    pub rp_name: String,
+    pub origins: Vec<String>,
+}
+
+impl Default for Passkeys {
+    fn default() -> Self {
+        Passkeys { enabled: true, rp_id: String::new(), rp_name: String::new(), origins: vec![] }
+    }
+}
+
 /// Everything `GET/PATCH /api/settings` covers.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -178,6 +195,8 @@ pub struct Settings {
     pub trusted_proxy: TrustedProxy,
     pub batch: Batch,
     pub logs: Logs,
+    /// Kiln's addition (after PocketBase's keys).
+    pub passkeys: Passkeys,
 }
 
 impl Settings {

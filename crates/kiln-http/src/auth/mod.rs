@@ -5,6 +5,9 @@ mod confirm_password_reset;
 mod confirm_verification;
 mod impersonate;
 mod methods;
+mod passkey_auth_begin;
+mod passkey_register_begin;
+mod passkey_register_finish;
 mod refresh;
 mod request_email_change;
 mod request_otp;
@@ -12,6 +15,7 @@ mod request_password_reset;
 mod request_verification;
 mod with_oauth2;
 mod with_otp;
+mod with_passkey;
 mod with_password;
 
 use axum::routing::{get, post};
@@ -39,6 +43,10 @@ pub fn router() -> Router<App> {
         .route("/api/collections/{collection}/request-otp", post(request_otp::handler))
         .route("/api/collections/{collection}/auth-with-otp", post(with_otp::handler))
         .route("/api/collections/{collection}/auth-with-oauth2", post(with_oauth2::handler))
+        .route("/api/collections/{collection}/passkeys/register-begin", post(passkey_register_begin::handler))
+        .route("/api/collections/{collection}/passkeys/register-finish", post(passkey_register_finish::handler))
+        .route("/api/collections/{collection}/auth-with-passkey-begin", post(passkey_auth_begin::handler))
+        .route("/api/collections/{collection}/auth-with-passkey", post(with_passkey::handler))
 }
 
 /// A body value as text (`""` when absent).

@@ -70,7 +70,7 @@ async fn superuser_auth_is_required() {
     table.push(
         Scenario::new("nothing changed", "GET", "/api/collections?perPage=50")
             .su()
-            .check(names_are(&["_mfas", "_otps", "_externalAuths", "_authOrigins", "_superusers", "users", "posts"]))
+            .check(names_are(&["_mfas", "_otps", "_externalAuths", "_authOrigins", "_passkeys", "_superusers", "users", "posts"]))
             .check(|v| {
                 let posts = v["items"].as_array().unwrap().iter().find(|c| c["name"] == "posts").unwrap();
                 assert_eq!(posts["listRule"], json!("status = \"published\" || author = @request.auth.id"));
@@ -85,18 +85,18 @@ async fn view_list_and_create() {
     t.run(vec![
         Scenario::new("list all (transcript 02)", "GET", "/api/collections?perPage=50")
             .su()
-            .check(names_are(&["_mfas", "_otps", "_externalAuths", "_authOrigins", "_superusers", "users", "posts"]))
+            .check(names_are(&["_mfas", "_otps", "_externalAuths", "_authOrigins", "_passkeys", "_superusers", "users", "posts"]))
             .check(|v| {
-                assert_eq!((v["page"].clone(), v["perPage"].clone(), v["totalItems"].clone(), v["totalPages"].clone()), (json!(1), json!(50), json!(7), json!(1)));
+                assert_eq!((v["page"].clone(), v["perPage"].clone(), v["totalItems"].clone(), v["totalPages"].clone()), (json!(1), json!(50), json!(8), json!(1)));
                 let ids: Vec<&str> = v["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
-                assert_eq!(ids, ["pbc_2279338944", "pbc_1638494021", "pbc_2281828961", "pbc_4275539003", "pbc_3142635823", "_pb_users_auth_", POSTS_ID]);
-                let users = &v["items"][5];
+                assert_eq!(ids, ["pbc_2279338944", "pbc_1638494021", "pbc_2281828961", "pbc_4275539003", "pbc_139908304", "pbc_3142635823", "_pb_users_auth_", POSTS_ID]);
+                let users = &v["items"][6];
                 assert_eq!(users["system"], json!(false));
                 assert_eq!(users["listRule"], json!("id = @request.auth.id"));
                 assert_eq!(users["createRule"], json!(""));
                 assert_eq!(users["authRule"], json!(""));
                 assert_eq!(users["manageRule"], Value::Null);
-                assert_eq!(v["items"][4]["system"], json!(true));
+                assert_eq!(v["items"][5]["system"], json!(true));
             }),
         Scenario::new("filter name~'post'", "GET", format!("/api/collections?filter={}", enc("name~'post'")))
             .su()
@@ -113,13 +113,13 @@ async fn view_list_and_create() {
             .check(|v| {
                 assert_eq!(names(v)[0], "posts");
                 assert_eq!(v["items"].as_array().unwrap().len(), 2);
-                assert_eq!((v["perPage"].clone(), v["totalItems"].clone(), v["totalPages"].clone()), (json!(2), json!(7), json!(4)));
+                assert_eq!((v["perPage"].clone(), v["totalItems"].clone(), v["totalPages"].clone()), (json!(2), json!(8), json!(4)));
             }),
         Scenario::new("page 4 of perPage 2", "GET", "/api/collections?sort=-created&perPage=2&page=4")
             .su()
             .check(|v| {
                 assert_eq!(v["page"], json!(4));
-                assert_eq!(v["items"].as_array().unwrap().len(), 1);
+                assert_eq!(v["items"].as_array().unwrap().len(), 2);
             }),
         Scenario::new("unknown filter field", "GET", "/api/collections?filter=nosuch%3D1")
             .su()
@@ -171,7 +171,7 @@ async fn view_list_and_create() {
             }),
         Scenario::new("created collection serves records", "GET", "/api/collections/notes/records")
             .body_eq(json!({"items":[],"page":1,"perPage":30,"totalItems":0,"totalPages":0})),
-        Scenario::new("list now has 8", "GET", "/api/collections").su().total(8),
+        Scenario::new("list now has 9", "GET", "/api/collections").su().total(9),
     ])
     .await;
 }
@@ -324,7 +324,7 @@ async fn delete_and_truncate() {
         Scenario::new("users: delete", "DELETE", "/api/collections/users").su().status(204),
         Scenario::new("only system collections remain", "GET", "/api/collections")
             .su()
-            .check(names_are(&["_mfas", "_otps", "_externalAuths", "_authOrigins", "_superusers"])),
+            .check(names_are(&["_mfas", "_otps", "_externalAuths", "_authOrigins", "_passkeys", "_superusers"])),
     ])
     .await;
 }
@@ -389,7 +389,7 @@ async fn import_and_scaffolds() {
         Scenario::new("listed one kept its records", "GET", "/api/collections/posts/records").su().total(3),
         Scenario::new("system ones kept", "GET", "/api/collections")
             .su()
-            .check(names_are(&["_mfas", "_otps", "_externalAuths", "_authOrigins", "_superusers", "users", "posts", "imported2"])),
+            .check(names_are(&["_mfas", "_otps", "_externalAuths", "_authOrigins", "_passkeys", "_superusers", "users", "posts", "imported2"])),
         Scenario::new("import without collections", "PUT", "/api/collections/import")
             .su()
             .json(json!({"deleteMissing":true}))
@@ -399,7 +399,7 @@ async fn import_and_scaffolds() {
             .json(json!({"collections":[{"name":"bad name!","type":"base"}]}))
             .status(400)
             .contains(&[r#""message":"Failed to import collections.""#]),
-        Scenario::new("nothing imported", "GET", "/api/collections").su().total(8),
+        Scenario::new("nothing imported", "GET", "/api/collections").su().total(9),
     ])
     .await;
 }

@@ -1,0 +1,16 @@
+//! `POST /api/collections/{collection}/passkeys/register-begin` (authenticated): options for
+//! `navigator.credentials.create()`.
+
+use axum::extract::State;
+use serde_json::Value;
+
+use kiln_core::App;
+
+use crate::error::{api, ApiResult};
+use crate::extract::{Ctx, PathParams};
+use crate::json::Json;
+
+pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>, ctx: Ctx) -> ApiResult<Json<Value>> {
+    let c = app.auth_collection(&collection).map_err(api)?;
+    Ok(Json(app.passkey_register_begin(&c, &ctx.req).map_err(api)?))
+}
