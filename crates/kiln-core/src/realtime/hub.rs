@@ -33,6 +33,9 @@ pub struct Message {
     pub seq: u64,
 }
 
+/// The topic of the SDK's all-in-one OAuth2 flow.
+pub const OAUTH2_TOPIC: &str = "@oauth2";
+
 /// Work for the dispatcher, processed in order.
 pub(crate) enum Job {
     Event(Event),
@@ -47,6 +50,8 @@ pub(crate) struct ClientState {
     /// Whether a subscription request already fixed the client's auth.
     pub(crate) auth_set: bool,
     pub(crate) subscriptions: Vec<Subscription>,
+    /// Subscribed to `@oauth2`: waiting for the code of the SDK's all-in-one OAuth2 flow.
+    pub(crate) oauth2: bool,
 }
 
 /// A connected realtime client.
@@ -96,13 +101,31 @@ impl Client {
         st.auth = auth;
         st.auth_set = true;
         st.subscriptions = topics.iter().filter_map(|t| Subscription::parse(t)).collect();
+        st.oauth2 = topics.iter().any(|t| t == OAUTH2_TOPIC);
         Ok(())
     }
 
     /// The topics the client is subscribed to.
     pub fn topics(&self) -> Vec<String> {
         let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.subscriptions.iter().map(|s| s.raw.to_string()).collect()
+        let mut topics: Vec<String> = st.subscriptions.iter().map(|s| s.raw.to_string()).collect();
+        if st.oauth2 {
+            topics.push(OAUTH2_TOPIC.into());
+        }
+        topics
+    }
+
+    /// Delivers an OAuth2 redirect's `data` on the `@oauth2` topic, once: the subscription
+    /// ends with it. `false` if the client was not waiting for one.
+    pub fn deliver_oauth2(&self, data: Vec<u8>) -> bool {
+        {
+            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            if !st.oauth2 {
+                return false;
+            }
+            st.oauth2 = false;
+        }
+        self.offer(Message { event: OAUTH2_TOPIC.into(), data: data.into(), seq: 0 })
     }
 }
 
@@ -146,6 +169,7 @@ impl Hub {
             auth: None,
             auth_set: false,
             subscriptions: Vec::new(),
+            oauth2: false,
         };
         self.register(crate::ids::new_secret(40), state)
     }
@@ -168,7 +192,7 @@ impl Hub {
             prev.closed.store(true, Ordering::Relaxed);
             let old = std::mem::replace(
                 &mut *prev.state.lock().unwrap_or_else(|p| p.into_inner()),
-                ClientState { connected_seq: 0, auth: None, auth_set: false, subscriptions: Vec::new() },
+                ClientState { connected_seq: 0, auth: None, auth_set: false, subscriptions: Vec::new(), oauth2: false },
             );
             let after = seq.unwrap_or(old.connected_seq);
             let (client, messages) = self.register(id.to_owned(), ClientState { connected_seq: after, ..old });

@@ -5,6 +5,7 @@ mod confirm_password_reset;
 mod confirm_verification;
 mod impersonate;
 mod methods;
+mod oauth2_redirect;
 mod passkey_auth_begin;
 mod passkey_register_begin;
 mod passkey_register_finish;
@@ -43,6 +44,7 @@ pub fn router() -> Router<App> {
         .route("/api/collections/{collection}/request-otp", post(request_otp::handler))
         .route("/api/collections/{collection}/auth-with-otp", post(with_otp::handler))
         .route("/api/collections/{collection}/auth-with-oauth2", post(with_oauth2::handler))
+        .route("/api/oauth2-redirect", get(oauth2_redirect::get).post(oauth2_redirect::post))
         .route("/api/collections/{collection}/passkeys/register-begin", post(passkey_register_begin::handler))
         .route("/api/collections/{collection}/passkeys/register-finish", post(passkey_register_finish::handler))
         .route("/api/collections/{collection}/auth-with-passkey-begin", post(passkey_auth_begin::handler))

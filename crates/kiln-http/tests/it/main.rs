@@ -2,6 +2,7 @@
 //! `ApiScenario` is the model), checked against the transcripts of a real PocketBase 0.40.6.
 //! Tests marked `#[ignore = "kiln bug: …"]` document PocketBase behaviour Kiln does not match yet.
 
+mod accounts;
 mod auth;
 mod collections;
 mod records_read;

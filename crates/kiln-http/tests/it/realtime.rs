@@ -295,3 +295,31 @@ async fn websocket_transport() {
     ws.close(None).await.unwrap();
     server.abort();
 }
+
+#[tokio::test]
+async fn oauth2_redirect_reaches_the_waiting_client_once() {
+    let t = TestApp::new().await;
+    let mut s = Sse::open(&t).await;
+    // Not subscribed yet: nothing is delivered.
+    let r = t.send("GET", &format!("/api/oauth2-redirect?state={}&code=C1", s.client_id), None, &Token::None).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(subscribe(&t, &s, json!(["@oauth2"]), Token::None).await, 204);
+    let r = t.send("GET", &format!("/api/oauth2-redirect?state={}&code=C2", s.client_id), None, &Token::None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("Auth completed"));
+    let (id, event, data) = s.next().await.expect("the @oauth2 message");
+    assert_eq!((id.as_str(), event.as_str()), (s.client_id.as_str(), "@oauth2"));
+    assert_eq!(data, json!({"state": s.client_id, "code": "C2"}));
+    // The subscription ends with the first message.
+    let r = t.send("GET", &format!("/api/oauth2-redirect?state={}&code=C3", s.client_id), None, &Token::None).await;
+    assert_eq!(r.status, 400);
+    assert!(s.next().await.is_none());
+    // Unknown clients and provider errors fail.
+    let r = t.send("GET", "/api/oauth2-redirect?state=nosuchclient&code=C", None, &Token::None).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(subscribe(&t, &s, json!(["@oauth2"]), Token::None).await, 204);
+    let r = t.send("GET", &format!("/api/oauth2-redirect?state={}&error=access_denied", s.client_id), None, &Token::None).await;
+    assert_eq!(r.status, 400);
+    let (_, _, data) = s.next().await.expect("the error still reaches the client");
+    assert_eq!(data["error"], json!("access_denied"));
+}
