@@ -49,6 +49,7 @@ impl Dispatcher {
                 }
             }
             Job::Resume { client, after } => {
+                client.state.lock().unwrap_or_else(|p| p.into_inner()).resuming = false;
                 let last = app.realtime().seq.load(Ordering::Acquire);
                 let oldest = self.log.front().map(|(s, _, _)| *s);
                 if after < last && oldest.is_none_or(|o| o > after + 1) {
@@ -71,6 +72,10 @@ fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut 
     let record = &event.record;
     let c = &record.collection;
     let st = client.state.lock().unwrap_or_else(|p| p.into_inner());
+    if st.resuming {
+        // Its Resume job (queued after this event) replays the event in order.
+        return true;
+    }
     for sub in &st.subscriptions {
         if !(sub.collection.eq_ignore_ascii_case(&c.name) || sub.collection == c.id) {
             continue;

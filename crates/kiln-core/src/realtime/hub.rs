@@ -52,6 +52,9 @@ pub(crate) struct ClientState {
     pub(crate) subscriptions: Vec<Subscription>,
     /// Subscribed to `@oauth2`: waiting for the code of the SDK's all-in-one OAuth2 flow.
     pub(crate) oauth2: bool,
+    /// Resumed but not yet replayed: live events wait for the replay (which includes them), so
+    /// nothing arrives twice or out of order.
+    pub(crate) resuming: bool,
 }
 
 /// A connected realtime client.
@@ -170,6 +173,7 @@ impl Hub {
             auth_set: false,
             subscriptions: Vec::new(),
             oauth2: false,
+            resuming: false,
         };
         self.register(crate::ids::new_secret(40), state)
     }
@@ -192,10 +196,10 @@ impl Hub {
             prev.closed.store(true, Ordering::Relaxed);
             let old = std::mem::replace(
                 &mut *prev.state.lock().unwrap_or_else(|p| p.into_inner()),
-                ClientState { connected_seq: 0, auth: None, auth_set: false, subscriptions: Vec::new(), oauth2: false },
+                ClientState { connected_seq: 0, auth: None, auth_set: false, subscriptions: Vec::new(), oauth2: false, resuming: false },
             );
             let after = seq.unwrap_or(old.connected_seq);
-            let (client, messages) = self.register(id.to_owned(), ClientState { connected_seq: after, ..old });
+            let (client, messages) = self.register(id.to_owned(), ClientState { connected_seq: after, resuming: true, ..old });
             if self.queue(Job::Resume { client: client.clone(), after }) {
                 return Opened { client, messages, reset: false };
             }
