@@ -5,10 +5,11 @@
 //   cd tests/sdk && KILN_BIN=$(which pocketbase) node --test accounts.test.mjs
 //
 // The tests run in order and share one server; test 1 configures SMTP for all the others.
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import PocketBase, { ClientResponseError, getTokenPayload } from 'pocketbase';
-import { startServer, SUPERUSER } from './server.mjs';
+import { startServer } from './server.mjs';
+import { newClient, newSuperuser, rejects, suite } from './helpers.mjs';
 import { startSmtp } from './services/smtp.mjs';
 import { startOidc } from './services/oidc.mjs';
 
@@ -22,7 +23,9 @@ let server;
 let smtp;
 let oidc;
 let redirectURL; // where the OIDC provider sends the browser back (PocketBase's own redirect page)
-let failed = false;
+const { it, failed } = suite(60_000);
+const client = () => newClient(server.url);
+const superuser = () => newSuperuser(server.url);
 
 before(async () => {
   server = await startServer();
@@ -35,50 +38,16 @@ after(async () => {
   await oidc?.stop();
   await smtp?.stop();
   if (!server) return;
-  if (failed) {
+  if (failed()) {
     console.error(server.logs());
     console.error(`(server temp dir kept at ${server.root})`);
   }
-  await server.stop({ keep: failed });
+  await server.stop({ keep: failed() });
 });
 
-/** A test that records failure so the server log is printed at the end. */
-function it(name, fn) {
-  test(name, { timeout: 60_000 }, async (t) => {
-    try {
-      await fn(t);
-    } catch (e) {
-      failed = true;
-      throw e;
-    }
-  });
-}
 
-function client() {
-  const pb = new PocketBase(server.url);
-  pb.autoCancellation(false);
-  return pb;
-}
 
-async function superuser() {
-  const pb = client();
-  await pb.collection('_superusers').authWithPassword(SUPERUSER.email, SUPERUSER.password);
-  return pb;
-}
 
-/** Runs `fn`, expects a ClientResponseError with `status`, returns it. */
-async function rejects(fn, status) {
-  let err;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err, `expected a ${status} error, got success`);
-  assert.ok(err instanceof ClientResponseError, `unexpected error: ${err?.stack ?? err}`);
-  assert.equal(err.status, status, `status; response: ${JSON.stringify(err.response)}`);
-  return err;
-}
 
 /** Creates a users record with PASSWORD (as a guest, like a sign-up form). */
 async function signUp(email, name = email.split('@')[0]) {

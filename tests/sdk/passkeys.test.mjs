@@ -13,10 +13,11 @@
 // meta.appURL, which test 0 sets to that origin.
 //
 // The tests run in order and share one server, one browser and the state below.
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import PocketBase, { ClientResponseError, getTokenPayload } from 'pocketbase';
-import { startServer, SUPERUSER } from './server.mjs';
+import { ClientResponseError, getTokenPayload } from 'pocketbase';
+import { startServer } from './server.mjs';
+import { newClient, newSuperuser, rejects, suite } from './helpers.mjs';
 import { cdpToB64url, launchBrowser } from './services/browser.mjs';
 
 const APP_NAME = 'Kiln Passkeys';
@@ -26,7 +27,9 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 
 let server;
 let browser;
-let failed = false;
+const { it, failed } = suite(60_000);
+const client = () => newClient(server.url);
+const superuser = () => newSuperuser(server.url);
 let origin; // http://localhost:<server port>
 
 // shared state
@@ -45,51 +48,17 @@ before(async () => {
 after(async () => {
   await browser?.close().catch((e) => console.error(`closing the browser: ${e}`));
   if (!server) return;
-  if (failed) {
+  if (failed()) {
     if (browser) console.error(browser.logs());
     console.error(server.logs());
     console.error(`(server temp dir kept at ${server.root})`);
   }
-  await server.stop({ keep: failed });
+  await server.stop({ keep: failed() });
 });
 
-/** A test that records failure so the server and browser logs are printed at the end. */
-function it(name, fn) {
-  test(name, { timeout: 60_000 }, async (t) => {
-    try {
-      await fn(t);
-    } catch (e) {
-      failed = true;
-      throw e;
-    }
-  });
-}
 
-function client() {
-  const pb = new PocketBase(server.url);
-  pb.autoCancellation(false);
-  return pb;
-}
 
-async function superuser() {
-  const pb = client();
-  await pb.collection('_superusers').authWithPassword(SUPERUSER.email, SUPERUSER.password);
-  return pb;
-}
 
-/** Runs `fn`, expects a ClientResponseError with `status`, returns it. */
-async function rejects(fn, status) {
-  let err;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err, `expected a ${status} error, got success`);
-  assert.ok(err instanceof ClientResponseError, `unexpected error: ${err?.stack ?? err}`);
-  assert.equal(err.status, status, `status; response: ${JSON.stringify(err.response)}`);
-  return err;
-}
 
 /** Creates an auth record with PASSWORD and signs it in: { record, pb }. */
 async function account(collection, email, name) {

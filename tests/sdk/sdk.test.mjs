@@ -3,16 +3,18 @@
 // passes against the real PocketBase binary (KILN_BIN=/path/to/pocketbase node --test tests/sdk/*.test.mjs).
 //
 // The tests run in order and share state (collections, users, records) through the variables below.
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import PocketBase, { ClientResponseError } from 'pocketbase';
 import { EventSource } from 'eventsource';
 import { startServer, SUPERUSER } from './server.mjs';
+import { newClient, newSuperuser, rejects as expectError, suite } from './helpers.mjs';
 
 globalThis.EventSource ??= EventSource; // the SDK's realtime client needs it under Node
 
 let server;
-let failed = false;
+const { it, failed } = suite(30_000);
+const client = () => newClient(server.url);
+const superuser = () => newSuperuser(server.url);
 
 before(async () => {
   server = await startServer();
@@ -20,50 +22,21 @@ before(async () => {
 
 after(async () => {
   if (!server) return;
-  if (failed) {
+  if (failed()) {
     console.error(server.logs());
     console.error(`(server temp dir kept at ${server.root})`);
   }
-  await server.stop({ keep: failed });
+  await server.stop({ keep: failed() });
 });
 
-/** A test that records failure so the server log is printed at the end. */
-function it(name, fn) {
-  test(name, { timeout: 30_000 }, async (t) => {
-    try {
-      await fn(t);
-    } catch (e) {
-      failed = true;
-      throw e;
-    }
-  });
-}
 
-function client() {
-  const pb = new PocketBase(server.url);
-  pb.autoCancellation(false);
-  return pb;
-}
 
-async function superuser() {
-  const pb = client();
-  await pb.collection('_superusers').authWithPassword(SUPERUSER.email, SUPERUSER.password);
-  return pb;
-}
 
-/** Runs `fn`, expects a ClientResponseError with `status`, returns it. */
+
+/** `expectError`, plus the body's own status (getFirstListItem's 404 is the SDK's own). */
 async function rejects(fn, status, message) {
-  let err;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err, `expected a ${status} error, got success`);
-  assert.ok(err instanceof ClientResponseError, `unexpected error: ${err?.stack ?? err}`);
-  assert.equal(err.status, status, `status; response: ${JSON.stringify(err.response)}`);
-  assert.equal(err.response.status ?? err.response.code, status); // getFirstListItem's 404 is the SDK's own
-  if (message !== undefined) assert.equal(err.response.message, message);
+  const err = await expectError(fn, status, message);
+  assert.equal(err.response.status ?? err.response.code, status);
   return err;
 }
 

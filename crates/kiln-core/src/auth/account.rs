@@ -46,6 +46,18 @@ fn claim<'a>(claims: &'a Map<String, Value>, key: &str) -> &'a str {
 }
 
 impl App {
+    /// A confirmation token of `kind` issued for a record of `c`, or the field error to report.
+    fn confirmation_token(&self, c: &Collection, token: &str, kind: TokenKind) -> std::result::Result<super::record_token::Verified, FieldError> {
+        if token.is_empty() {
+            return Err(FieldError::required());
+        }
+        let v = self.verify_record_token(token, kind).ok_or_else(invalid_token)?;
+        if v.collection.id != c.id {
+            return Err(FieldError::new("validation_token_collection_mismatch", "The provided token is for different auth collection."));
+        }
+        Ok(v)
+    }
+
     /// The auth collection of an auth route (404 otherwise).
     pub fn auth_collection(&self, name_or_id: &str) -> Result<Arc<Collection>> {
         let c = self.records_collection(name_or_id)?;
@@ -165,10 +177,7 @@ impl App {
         if claimed.is_empty() {
             return Err(invalid("token", FieldError::new("validation_invalid_token_claims", "Missing email token claim.")));
         }
-        let v = self.verify_record_token(token, TokenKind::Verification).ok_or_else(|| invalid("token", invalid_token()))?;
-        if v.collection.id != c.id {
-            return Err(invalid("token", FieldError::new("validation_token_collection_mismatch", "The provided token is for different auth collection.")));
-        }
+        let v = self.confirmation_token(c, token, TokenKind::Verification).map_err(|e| invalid("token", e))?;
         if v.record.get_str("email") != claimed {
             return Err(invalid("token", FieldError::new("validation_token_email_mismatch", "The record email doesn't match with the requested token claims.")));
         }
@@ -214,22 +223,7 @@ impl App {
     /// token (and every session) stops working.
     pub async fn confirm_password_reset(&self, c: &Arc<Collection>, token: &str, password: &str, confirm: &str) -> Result<()> {
         let mut errors = FieldErrors::new();
-        let verified = if token.is_empty() {
-            errors.insert("token".into(), FieldError::required());
-            None
-        } else {
-            match self.verify_record_token(token, TokenKind::PasswordReset) {
-                None => {
-                    errors.insert("token".into(), invalid_token());
-                    None
-                }
-                Some(v) if v.collection.id != c.id => {
-                    errors.insert("token".into(), FieldError::new("validation_token_collection_mismatch", "The provided token is for different auth collection."));
-                    None
-                }
-                Some(v) => Some(v),
-            }
-        };
+        let verified = self.confirmation_token(c, token, TokenKind::PasswordReset).map_err(|e| errors.insert("token".into(), e)).ok();
         let min = c.field("password").map(|f| match f.kind {
             crate::schema::field::FieldKind::Password { min, .. } => min.max(1),
             _ => 1,
@@ -306,27 +300,21 @@ impl App {
         }
         let mut errors = FieldErrors::new();
         let new_email = super::token::claims_unverified(token).map(|m| claim(&m, "newEmail").to_owned()).unwrap_or_default();
-        let verified = if token.is_empty() {
-            errors.insert("token".into(), FieldError::required());
-            None
-        } else if new_email.is_empty() {
+        let verified = if new_email.is_empty() && !token.is_empty() {
             errors.insert("token".into(), FieldError::new("validation_invalid_token_payload", "Invalid token payload - newEmail must be set."));
             None
         } else {
-            match self.verify_record_token(token, TokenKind::EmailChange) {
-                None => {
-                    errors.insert("token".into(), invalid_token());
+            match self.confirmation_token(c, token, TokenKind::EmailChange) {
+                Err(e) => {
+                    errors.insert("token".into(), e);
                     None
                 }
-                Some(v) if v.collection.id != c.id => {
-                    errors.insert("token".into(), FieldError::new("validation_token_collection_mismatch", "The provided token is for different auth collection."));
-                    None
-                }
-                Some(v) if self.find_by_email(c, &new_email)?.is_some() => {
-                    errors.insert("token".into(), FieldError::new("validation_invalid_token_email", "The new email address is invalid."));
+                Ok(v) => {
+                    if self.find_by_email(c, &new_email)?.is_some() {
+                        errors.insert("token".into(), FieldError::new("validation_invalid_token_email", "The new email address is invalid."));
+                    }
                     Some(v)
                 }
-                Some(v) => Some(v),
             }
         };
         let password_ok = match &verified {

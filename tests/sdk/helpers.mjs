@@ -1,0 +1,53 @@
+// Helpers shared by the end-to-end files: failure-tracking tests, SDK clients, error assertions.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import PocketBase, { ClientResponseError } from 'pocketbase';
+import { SUPERUSER } from './server.mjs';
+
+/**
+ * `it(name, fn)`: a `node:test` test with a timeout that records failure, and `failed()`, read
+ * by the file's `after` hook to print the server log and keep its temp dir.
+ */
+export function suite(timeout) {
+  let anyFailed = false;
+  function it(name, fn) {
+    test(name, { timeout }, async (t) => {
+      try {
+        await fn(t);
+      } catch (e) {
+        anyFailed = true;
+        throw e;
+      }
+    });
+  }
+  return { it, failed: () => anyFailed };
+}
+
+/** An SDK client without auto-cancellation (tests issue parallel requests on purpose). */
+export function newClient(url) {
+  const pb = new PocketBase(url);
+  pb.autoCancellation(false);
+  return pb;
+}
+
+/** An SDK client signed in as the test superuser. */
+export async function newSuperuser(url) {
+  const pb = newClient(url);
+  await pb.collection('_superusers').authWithPassword(SUPERUSER.email, SUPERUSER.password);
+  return pb;
+}
+
+/** Runs `fn`, expects a ClientResponseError with `status` (and `message`, if given); returns it. */
+export async function rejects(fn, status, message) {
+  let err;
+  try {
+    await fn();
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err, `expected a ${status} error, got success`);
+  assert.ok(err instanceof ClientResponseError, `unexpected error: ${err?.stack ?? err}`);
+  assert.equal(err.status, status, `status; response: ${JSON.stringify(err.response)}`);
+  if (message !== undefined) assert.equal(err.response.message, message);
+  return err;
+}
