@@ -35,6 +35,7 @@ pub(crate) struct Inner {
     /// Resend throttles and other short-lived keys.
     ttl_keys: crate::ttl::TtlKeys,
     passkey_challenges: crate::ttl::TtlMap<crate::auth::passkeys::Pending>,
+    oidc_discovery: crate::ttl::TtlMap<kiln_oauth2::Discovery>,
     schema: RwLock<Arc<Schema>>,
     /// Serializes schema changes: validate, migrate and publish as one step.
     schema_change: tokio::sync::Mutex<()>,
@@ -129,6 +130,7 @@ impl App {
                 rate_limiter: Default::default(),
                 ttl_keys: Default::default(),
                 passkey_challenges: Default::default(),
+                oidc_discovery: Default::default(),
                 schema: RwLock::new(Arc::new(Schema::new(collections))),
                 schema_change: tokio::sync::Mutex::new(()),
                 hasher: Hasher::new(cfg.max_concurrent_hashes.max(1)),
@@ -179,6 +181,11 @@ impl App {
     /// Pending WebAuthn challenges of this node.
     pub(crate) fn passkey_challenges(&self) -> &crate::ttl::TtlMap<crate::auth::passkeys::Pending> {
         &self.inner.passkey_challenges
+    }
+
+    /// OpenID discovery documents by issuer.
+    pub(crate) fn oidc_discovery(&self) -> &crate::ttl::TtlMap<kiln_oauth2::Discovery> {
+        &self.inner.oidc_discovery
     }
 
     pub fn hasher(&self) -> &Hasher {

@@ -26,6 +26,15 @@ impl<V> TtlMap<V> {
         map.insert(key, (now + ttl, value));
     }
 
+    /// A copy of the value of `key` if it has not expired.
+    pub fn get(&self, key: &str) -> Option<V>
+    where
+        V: Clone,
+    {
+        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key).filter(|(until, _)| *until > Instant::now()).map(|(_, v)| v.clone())
+    }
+
     /// Removes and returns the value of `key` if it has not expired (single use).
     pub fn take(&self, key: &str) -> Option<V> {
         let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());

@@ -77,6 +77,8 @@ pub enum OAuth2Error {
     Token(String),
     /// Fetching or reading the user failed.
     User(String),
+    /// The issuer's discovery document could not be used.
+    Discovery(String),
 }
 
 impl std::fmt::Display for OAuth2Error {
@@ -86,6 +88,7 @@ impl std::fmt::Display for OAuth2Error {
             OAuth2Error::MissingEndpoint(which) => write!(f, "the provider has no {which} configured"),
             OAuth2Error::Token(m) => write!(f, "token exchange failed: {m}"),
             OAuth2Error::User(m) => write!(f, "cannot fetch the user: {m}"),
+            OAuth2Error::Discovery(m) => write!(f, "OpenID discovery failed: {m}"),
         }
     }
 }
@@ -181,7 +184,61 @@ fn jwt_claims(token: &str) -> Option<Value> {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?).ok()
 }
 
+/// What an OpenID provider publishes at `<issuer>/.well-known/openid-configuration`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Discovery {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+}
+
+/// Fetches an issuer's discovery document. The document's `issuer` must be the one asked for
+/// (OpenID Connect Discovery 1.0, section 4.3).
+pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Discovery, OAuth2Error> {
+    let issuer = issuer.trim_end_matches('/');
+    let url = format!("{issuer}/.well-known/openid-configuration");
+    let res = http.get(&url).header("accept", "application/json").send().await.map_err(|e| OAuth2Error::Discovery(e.to_string()))?;
+    let v = read_json(res).await.map_err(OAuth2Error::Discovery)?;
+    let d = Discovery {
+        issuer: text_at(&v, "issuer"),
+        authorization_endpoint: text_at(&v, "authorization_endpoint"),
+        token_endpoint: text_at(&v, "token_endpoint"),
+        userinfo_endpoint: text_at(&v, "userinfo_endpoint"),
+    };
+    if d.issuer.trim_end_matches('/') != issuer {
+        return Err(OAuth2Error::Discovery(format!("the document names issuer {:?}", d.issuer)));
+    }
+    if d.authorization_endpoint.is_empty() || d.token_endpoint.is_empty() {
+        return Err(OAuth2Error::Discovery("no authorization or token endpoint".into()));
+    }
+    Ok(d)
+}
+
 impl Provider {
+    /// The issuer to discover endpoints from (`extra.issuer` of an OpenID Connect provider).
+    pub fn discovery_issuer(&self) -> Option<&str> {
+        let issuer = self.config.extra.get("issuer").and_then(Value::as_str).filter(|s| !s.is_empty())?;
+        (self.preset.source == UserSource::UserInfoOrIdToken).then_some(issuer)
+    }
+
+    /// Fills the endpoints the configuration leaves empty from a discovery document, and pins
+    /// the id_token issuer to it.
+    pub fn apply_discovery(&mut self, d: &Discovery) {
+        if self.config.auth_url.is_empty() {
+            self.auth_url = d.authorization_endpoint.clone();
+        }
+        if self.config.token_url.is_empty() {
+            self.token_url = d.token_endpoint.clone();
+        }
+        if self.config.user_info_url.is_empty() {
+            self.user_info_url = d.userinfo_endpoint.clone();
+        }
+        if !self.config.extra.contains_key("issuers") {
+            self.config.extra.insert("issuers".into(), Value::Array(vec![Value::String(d.issuer.clone())]));
+        }
+    }
+
     /// Resolves a collection's provider entry against its preset.
     pub fn new(config: ProviderConfig) -> Result<Provider, OAuth2Error> {
         let preset = preset(&config.name).ok_or_else(|| OAuth2Error::UnknownProvider(config.name.clone()))?;

@@ -165,11 +165,11 @@ impl App {
     }
 
     /// The `auth-methods` document of an auth collection.
-    pub fn auth_methods(&self, c: &Collection) -> Result<Value> {
+    pub async fn auth_methods(&self, c: &Collection) -> Result<Value> {
         let opts = c.auth.as_ref().ok_or(CoreError::MissingAuthCollection)?;
         let pw = &opts.password_auth;
         let has = |f: &str| pw.enabled && pw.identity_fields.iter().any(|x| x == f);
-        let providers = self.oauth2_auth_methods(c);
+        let providers = self.oauth2_auth_methods(c).await;
         let legacy: Vec<Value> = providers.clone();
         Ok(json!({
             "password": {"identityFields": if pw.enabled { json!(pw.identity_fields) } else { json!([]) }, "enabled": pw.enabled},

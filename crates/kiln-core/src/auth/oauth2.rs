@@ -15,6 +15,9 @@ use crate::schema::auth_options::OAuth2Provider;
 use crate::schema::system::SUPERUSERS;
 use crate::schema::Collection;
 
+/// How long an issuer's discovery document is reused.
+const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// The system collection linking accounts to provider identities.
 pub const EXTERNAL_AUTHS: &str = "_externalAuths";
 
@@ -53,17 +56,40 @@ fn is_verified(r: &Record) -> bool {
 }
 
 impl App {
-    /// The collection's enabled providers, resolved against their presets.
-    fn oauth2_providers(&self, c: &Collection) -> Vec<kiln_oauth2::Provider> {
-        match c.auth.as_ref().map(|a| &a.oauth2).filter(|o| o.enabled) {
-            Some(o) => o.providers.iter().filter_map(|p| kiln_oauth2::Provider::new(to_config(p)).ok()).collect(),
-            None => vec![],
+    /// The collection's enabled providers, resolved against their presets and, for OpenID
+    /// Connect providers with an `extra.issuer`, the issuer's discovery document (cached for an
+    /// hour; a provider whose discovery fails is left out).
+    async fn oauth2_providers(&self, c: &Collection) -> Vec<kiln_oauth2::Provider> {
+        let Some(o) = c.auth.as_ref().map(|a| &a.oauth2).filter(|o| o.enabled) else { return vec![] };
+        let mut out = Vec::with_capacity(o.providers.len());
+        for p in &o.providers {
+            let Ok(mut provider) = kiln_oauth2::Provider::new(to_config(p)) else { continue };
+            if let Some(issuer) = provider.discovery_issuer().map(str::to_owned) {
+                let cached = self.oidc_discovery().get(&issuer);
+                let d = match cached {
+                    Some(d) => d,
+                    None => match kiln_oauth2::discover(&kiln_oauth2::http_client(), &issuer).await {
+                        Ok(d) => {
+                            self.oidc_discovery().insert(issuer.clone(), d.clone(), DISCOVERY_TTL);
+                            d
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, provider = %p.name, "OpenID discovery failed");
+                            continue;
+                        }
+                    },
+                };
+                provider.apply_discovery(&d);
+            }
+            out.push(provider);
         }
+        out
     }
 
     /// `auth-methods`' `oauth2.providers`: each with a fresh state and PKCE pair.
-    pub fn oauth2_auth_methods(&self, c: &Collection) -> Vec<Value> {
+    pub async fn oauth2_auth_methods(&self, c: &Collection) -> Vec<Value> {
         self.oauth2_providers(c)
+            .await
             .into_iter()
             .map(|p| {
                 let state = crate::ids::new_secret(30);
@@ -96,7 +122,7 @@ impl App {
             return Err(CoreError::Forbidden("The collection is not configured to allow OAuth2 authentication."));
         }
         let mut errors = FieldErrors::new();
-        let provider = self.oauth2_providers(c).into_iter().find(|p| p.config.name == r.provider);
+        let provider = self.oauth2_providers(c).await.into_iter().find(|p| p.config.name == r.provider);
         if r.provider.is_empty() {
             errors.insert("provider".into(), FieldError::required());
         } else if provider.is_none() {

@@ -11,5 +11,5 @@ use crate::json::Json;
 
 pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>) -> ApiResult<Json<Value>> {
     let c = crate::records::write_collection(&app, &collection)?;
-    Ok(Json(app.auth_methods(&c).map_err(api)?))
+    Ok(Json(app.auth_methods(&c).await.map_err(api)?))
 }
