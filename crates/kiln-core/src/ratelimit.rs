@@ -71,7 +71,9 @@ pub fn find_rule<'a>(limits: &'a RateLimits, labels: &[&str], path: &str, authen
     best
 }
 
-fn ip_excluded(excluded: &[String], ip: &str) -> bool {
+/// Whether `ip` is one of `list`'s IPs or inside one of its CIDR ranges.
+pub fn ip_in(list: &[String], ip: &str) -> bool {
+    let excluded = list;
     let Ok(addr) = ip.parse::<std::net::IpAddr>() else { return false };
     excluded.iter().any(|e| match e.split_once('/') {
         None => e.parse::<std::net::IpAddr>().is_ok_and(|x| x == addr),
@@ -95,7 +97,7 @@ impl RateLimiter {
     /// `scope` separates counters that share a rule (PocketBase counts collection routes per
     /// collection and route even under a `*:` rule).
     pub fn check(&self, limits: &RateLimits, labels: &[&str], path: &str, authenticated: bool, ip: &str, scope: &str) -> Result<(), Limited> {
-        if !limits.enabled || ip_excluded(&limits.excluded_ips, ip) {
+        if !limits.enabled || ip_in(&limits.excluded_ips, ip) {
             return Ok(());
         }
         let Some(rule) = find_rule(limits, labels, path, authenticated) else { return Ok(()) };

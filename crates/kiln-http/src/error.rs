@@ -15,6 +15,13 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: Cow<'static, str>,
     pub data: Map<String, Value>,
+    /// Rarely used parts, boxed to keep the error (and every handler's `Result`) small.
+    pub extra: Option<Box<ErrorExtra>>,
+}
+
+/// Parts of a few responses only.
+#[derive(Debug, Default)]
+pub struct ErrorExtra {
     /// Seconds for a `Retry-After` header (429 responses).
     pub retry_after: Option<u64>,
     /// A body sent instead of the envelope (PocketBase's 401 `{"mfaId": …}`).
@@ -28,7 +35,7 @@ pub const MSG_TOO_LARGE: &str = "Request entity too large.";
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
-        ApiError { status, message: message.into(), data: Map::new(), retry_after: None, raw_body: None }
+        ApiError { status, message: message.into(), data: Map::new(), extra: None }
     }
     pub fn not_found() -> Self {
         ApiError::new(StatusCode::NOT_FOUND, MSG_NOT_FOUND)
@@ -140,7 +147,7 @@ pub fn api(e: CoreError) -> ApiError {
         }
         CoreError::MfaRequired(id) => {
             let mut e = ApiError::new(S::UNAUTHORIZED, "");
-            e.raw_body = Some(json!({ "mfaId": id }));
+            e.extra = Some(Box::new(ErrorExtra { raw_body: Some(json!({ "mfaId": id })), ..Default::default() }));
             e
         }
         CoreError::TestEmailFailed(m) => ApiError::new(S::BAD_REQUEST, format!("Failed to send the test email. Raw error: \n{m}.")),
@@ -154,7 +161,7 @@ pub fn api(e: CoreError) -> ApiError {
         }
         CoreError::RateLimited { retry_after, message } => {
             let mut e = ApiError::new(S::TOO_MANY_REQUESTS, message);
-            e.retry_after = Some(retry_after);
+            e.extra = Some(Box::new(ErrorExtra { retry_after: Some(retry_after), ..Default::default() }));
             e
         }
         CoreError::Forbidden(m) => ApiError::new(S::FORBIDDEN, m),
@@ -176,12 +183,13 @@ pub fn realtime_error(e: kiln_core::realtime::ClientError) -> ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = match self.raw_body {
+        let extra = self.extra.map(|b| *b).unwrap_or_default();
+        let body = match extra.raw_body {
             Some(b) => b,
             None => json!({"data": self.data, "message": self.message, "status": self.status.as_u16()}),
         };
         let mut res = (self.status, crate::json::Json(body)).into_response();
-        if let Some(secs) = self.retry_after {
+        if let Some(secs) = extra.retry_after {
             res.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
         }
         res

@@ -255,3 +255,43 @@ async fn passkey_endpoints_refuse_bad_input() {
     assert_eq!(s, 400);
     assert_eq!(t.count("_passkeys"), 0);
 }
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_account_take_as_long() {
+    let (t, _, _) = alice().await;
+    let time = |identity: &'static str| {
+        let t = &t;
+        async move {
+            let start = std::time::Instant::now();
+            let (s, v) = t.request("POST", "/api/collections/users/auth-with-password", Some(json!({"identity": identity, "password": "wrong-guess-1"})), None).await;
+            assert_eq!((s, v["message"].clone()), (400, json!("Failed to authenticate.")), "the same answer for both");
+            start.elapsed().as_secs_f64()
+        }
+    };
+    let (mut known, mut unknown) = (vec![], vec![]);
+    for _ in 0..4 {
+        known.push(time("alice@example.com").await);
+        unknown.push(time("nobody@example.com").await);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[1] + v[2]) / 2.0
+    };
+    let (k, u) = (median(&mut known), median(&mut unknown));
+    // Both verify one argon2id hash (a fixed dummy for unknown accounts); a gap of the size of
+    // a hash (tens of ms) would show as a ratio far from 1.
+    assert!(u / k > 0.5 && u / k < 2.0, "known {k:.4}s vs unknown {u:.4}s");
+}
+
+#[tokio::test]
+async fn superuser_ips_restrict_superuser_logins() {
+    let t = TestApp::new().await;
+    t.su_ok("PATCH", "/api/settings", json!({"superuserIPs": ["10.0.0.0/8"]})).await;
+    let login = json!({"identity": SU_EMAIL, "password": SU_PASSWORD});
+    // Test requests carry no peer address, so they are outside 10.0.0.0/8.
+    let (s, v) = t.request("POST", "/api/collections/_superusers/auth-with-password", Some(login.clone()), None).await;
+    assert_eq!((s, v["message"].clone()), (403, json!("You are not allowed to perform this request.")));
+    t.su_ok("PATCH", "/api/settings", json!({"superuserIPs": []})).await;
+    let (s, _) = t.request("POST", "/api/collections/_superusers/auth-with-password", Some(login), None).await;
+    assert_eq!(s, 200);
+}
