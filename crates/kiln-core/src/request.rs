@@ -24,12 +24,16 @@ pub struct RequestInfo {
     pub headers: HashMap<String, String>,
     /// The submitted body, for create and update rules.
     pub body: Map<String, Value>,
-    /// The client's IP address (from the connection, or a trusted proxy header); empty when
-    /// unknown.
-    pub ip: String,
+    /// The client's IP address (from the connection, or a trusted proxy header).
+    pub ip: Option<std::net::IpAddr>,
 }
 
 impl RequestInfo {
+    /// The client's IP address as text (`""` when unknown).
+    pub fn ip_text(&self) -> String {
+        self.ip.map(|ip| ip.to_string()).unwrap_or_default()
+    }
+
     /// Whether the request is authenticated as a superuser.
     pub fn is_superuser(&self) -> bool {
         self.auth.as_ref().map(|r| r.collection.name == SUPERUSERS).unwrap_or(false)

@@ -56,10 +56,12 @@ impl FromRequestParts<App> for Ctx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let auth = match parts.extensions.remove::<crate::ratelimit::ResolvedAuth>() {
-            Some(resolved) => resolved.0,
-            None => parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|t| app.auth_from_token(t)),
-        };
+        let auth = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|t| app.auth_from_token(t));
+        let remote = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let ip = client_ip(&app.settings().trusted_proxy, &parts.headers, remote);
+        // Every API handler takes a Ctx, so this is where rate limits apply: after routing (the
+        // route's tags are known) and before the body is read.
+        crate::ratelimit::check(app, parts, auth.as_ref(), ip)?;
         let query: HashMap<String, String> = match parts.uri.query() {
             Some(q) => {
                 let mut map = HashMap::new();
@@ -76,8 +78,6 @@ impl FromRequestParts<App> for Ctx {
             .iter()
             .filter_map(|(k, v)| Some((k.as_str().replace('-', "_"), v.to_str().ok()?.to_owned())))
             .collect();
-        let remote = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-        let ip = client_ip(&app.settings().trusted_proxy, &parts.headers, remote);
         Ok(Ctx {
             req: RequestInfo {
                 ip,
@@ -94,16 +94,16 @@ impl FromRequestParts<App> for Ctx {
 
 /// The client's IP: the first configured trusted-proxy header present (its leftmost or
 /// rightmost address, per the settings), else the connection's peer address.
-pub fn client_ip(proxy: &kiln_core::settings::TrustedProxy, headers: &axum::http::HeaderMap, remote: Option<std::net::IpAddr>) -> String {
+pub fn client_ip(proxy: &kiln_core::settings::TrustedProxy, headers: &axum::http::HeaderMap, remote: Option<std::net::IpAddr>) -> Option<std::net::IpAddr> {
     for name in &proxy.headers {
         let Some(v) = headers.get(name.as_str()).and_then(|v| v.to_str().ok()) else { continue };
         let mut parts = v.split(',').map(str::trim).filter(|p| !p.is_empty());
         let pick = if proxy.use_leftmost_ip { parts.next() } else { parts.next_back() };
         if let Some(ip) = pick.and_then(|p| p.parse::<std::net::IpAddr>().ok()) {
-            return ip.to_string();
+            return Some(ip);
         }
     }
-    remote.map(|ip| ip.to_string()).unwrap_or_default()
+    remote
 }
 
 fn too_large_or(status: StatusCode, other: ApiError) -> ApiError {

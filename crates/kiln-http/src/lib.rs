@@ -33,7 +33,6 @@ pub fn router(app: App) -> Router {
         .merge(auth::router())
         .merge(realtime::router())
         .merge(settings::router())
-        .route_layer(axum::middleware::from_fn_with_state(app.clone(), ratelimit::layer))
         .method_not_allowed_fallback(|| async { ApiError::not_found() })
         .fallback(|method: axum::http::Method| async move {
             // PocketBase serves static files for GET/HEAD under every other path.

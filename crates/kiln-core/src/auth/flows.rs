@@ -135,7 +135,7 @@ impl App {
     /// MFA step, the login alert, then the token.
     pub(crate) async fn finish_auth(&self, c: &Arc<Collection>, record: Record, method: &'static str, mfa_id: Option<&str>, req: &RequestInfo) -> Result<AuthResult> {
         let allowed_ips = &self.settings().superuser_ips;
-        if c.name == SUPERUSERS && !allowed_ips.is_empty() && !crate::ratelimit::ip_in(allowed_ips, &req.ip) {
+        if c.name == SUPERUSERS && !allowed_ips.is_empty() && !crate::ratelimit::ip_in(allowed_ips, &req.ip_text()) {
             return Err(CoreError::Forbidden("You are not allowed to perform this request."));
         }
         self.check_auth_rule(c, &record, req)?;

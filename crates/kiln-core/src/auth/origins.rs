@@ -47,7 +47,8 @@ impl App {
             return;
         }
         let ua = short_agent(req.headers.get("user_agent").map(String::as_str).unwrap_or(""));
-        let fp = fingerprint(&req.ip, &ua);
+        let ip = req.ip_text();
+        let fp = fingerprint(&ip, &ua);
         let origins = match self.system_records(AUTH_ORIGINS, "\"collectionRef\" = ?1 AND \"recordRef\" = ?2", &[c.id.clone().into(), record.id().into()]) {
             Ok(o) => o,
             Err(e) => return tracing::warn!(error = %e, "cannot read auth origins"),
@@ -60,7 +61,7 @@ impl App {
             return;
         }
         if !origins.is_empty() {
-            let info = crate::mail::html_escape(&format!("{} - {} {}", crate::datetime::now_string(), req.ip, ua));
+            let info = crate::mail::html_escape(&format!("{} - {} {}", crate::datetime::now_string(), ip, ua));
             let mail = self.render_mail(&alert.email_template, &[("ALERT_INFO", &info)], Some(record));
             match tokio::time::timeout(Duration::from_secs(15), self.send_mail(record.get_str("email"), &mail)).await {
                 Ok(Ok(())) => {}

@@ -97,7 +97,7 @@ impl App {
             return Err(invalid_otp());
         }
         let bucket = format!("@pb_otp_{}", otp.get_str("recordRef"));
-        if self.rate_limiter().consume(&bucket, &req.ip, 180, 5).is_err() {
+        if self.rate_limiter().consume(&bucket, &req.ip_text(), 180, 5).is_err() {
             return Err(CoreError::RateLimited { retry_after: 180, message: "Too many attempts, please try again later with a new OTP." });
         }
         if expired(otp.get_str("created"), opts.duration) {

@@ -91,7 +91,7 @@ fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut 
             query: sub.query.clone(),
             headers: sub.headers.clone(),
             body: Default::default(),
-            ip: String::new(),
+            ip: None,
         };
         let auth_key = st.auth.as_ref().map(|r| format!("{}/{}", r.collection.id, r.id())).unwrap_or_default();
         let single = sub.record_id.is_some();

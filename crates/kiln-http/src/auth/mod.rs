@@ -1,4 +1,5 @@
-//! `/api/collections/{collection}/auth-*`: authentication of auth collection records.
+//! `/api/collections/{collection}/auth-*`: authentication of auth collection records. Every
+//! handler takes a `Ctx` even when it needs no auth: the extractor applies the rate limits.
 
 mod confirm_email_change;
 mod confirm_password_reset;
