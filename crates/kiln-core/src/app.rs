@@ -29,6 +29,8 @@ impl AppConfig {
 pub(crate) struct Inner {
     db: Db,
     pub(crate) settings: RwLock<Arc<Settings>>,
+    /// Where file blobs go (rebuilt when the S3 settings change).
+    pub(crate) storage: RwLock<Arc<kiln_files::Storage>>,
     /// Serializes settings changes (read, merge, validate, store, publish).
     pub(crate) settings_change: tokio::sync::Mutex<()>,
     rate_limiter: crate::ratelimit::RateLimiter,
@@ -125,6 +127,10 @@ impl App {
                 broker: Arc::new(LocalBroker::new(hub.clone())),
                 hub,
                 db,
+                storage: RwLock::new(Arc::new(
+                    crate::files::build_storage(&cfg.data_dir, &stored_settings.s3)
+                        .unwrap_or_else(|_| kiln_files::Storage::local(cfg.data_dir.join("storage"))),
+                )),
                 settings: RwLock::new(Arc::new(stored_settings)),
                 settings_change: tokio::sync::Mutex::new(()),
                 rate_limiter: Default::default(),

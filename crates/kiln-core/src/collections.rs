@@ -333,7 +333,17 @@ impl App {
             None => {}
         }
         let next = current.without(&c.id);
-        self.apply_ops(vec![Op::Drop(c)], next).await
+        let prefix = format!("{}/", c.id);
+        self.apply_ops(vec![Op::Drop(c)], next).await?;
+        self.remove_blob_prefix(&prefix).await;
+        Ok(())
+    }
+
+    /// Removes every blob under `prefix` (a collection's files); failures are logged.
+    async fn remove_blob_prefix(&self, prefix: &str) {
+        if let Err(e) = self.storage().delete_prefix(prefix).await {
+            tracing::warn!(error = %e, prefix, "cannot delete files");
+        }
     }
 
     /// Deletes every record of a collection, resolving relations to them.
@@ -344,12 +354,14 @@ impl App {
         }
         let schema = self.schema();
         let referenced = referencing(&schema, &c).is_some() || c.is_auth();
-        self.db()
-            .write(move |conn| -> Result<()> {
+        let prefix = format!("{}/", c.id);
+        let deleted = self
+            .db()
+            .write(move |conn| -> Result<Vec<crate::records::Record>> {
                 let table = conn.dialect().quote(&c.name);
                 if !referenced {
                     conn.execute(&format!("DELETE FROM {table}"), &[])?;
-                    return Ok(());
+                    return Ok(Vec::new());
                 }
                 let mut ids = Vec::new();
                 conn.query(&format!("SELECT \"id\" FROM {table}"), &[], |r| {
@@ -363,9 +375,12 @@ impl App {
                         other => other,
                     })?;
                 }
-                Ok(())
+                Ok(deleted)
             })
-            .await
+            .await?;
+        self.remove_blob_prefix(&prefix).await;
+        self.remove_record_blobs(&deleted).await;
+        Ok(())
     }
 
     /// Imports collection definitions: existing ones (by id or name) are replaced, new ones

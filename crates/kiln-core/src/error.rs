@@ -50,6 +50,8 @@ pub enum Action {
     SaveSettings,
     /// `POST /api/settings/test/email` failed validation.
     TestEmail,
+    /// `POST /api/settings/test/s3` failed validation.
+    TestS3,
     /// Saving the new password of a password reset failed.
     SetNewPassword,
 }
@@ -104,6 +106,8 @@ pub enum CoreError {
     MfaRequired(String),
     /// The test email could not be sent (the mailer's error is shown to the superuser).
     TestEmailFailed(String),
+    /// The S3 test failed (the storage's error is shown to the superuser).
+    TestS3Failed(String),
     /// Sending mail needs SMTP, which is switched off in the settings.
     MailNotConfigured,
     /// The SMTP server refused or could not be reached.
@@ -112,6 +116,8 @@ pub enum CoreError {
     RateLimited { retry_after: u64, message: &'static str },
     /// A 403 with a fixed message (a feature switched off for the collection).
     Forbidden(&'static str),
+    /// A file could not be stored, read or removed.
+    Storage(String),
     /// Storage failed.
     Db(DbError),
     /// A failure with no better home; logged, never shown.

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod collections;
 pub mod datetime;
 pub mod error;
+pub mod files;
 pub mod ids;
 pub mod mail;
 pub mod realtime;

@@ -63,6 +63,7 @@ fn action_message(a: Action) -> &'static str {
         Action::LoadForm => "An error occurred while loading the submitted data.",
         Action::SaveSettings => "An error occurred while saving the new settings.",
         Action::TestEmail => "Failed to send the test email.",
+        Action::TestS3 => "Failed to test the S3 filesystem.",
         Action::SetNewPassword => "Failed to set new password.",
     }
 }
@@ -150,6 +151,7 @@ pub fn api(e: CoreError) -> ApiError {
             e.extra = Some(Box::new(ErrorExtra { raw_body: Some(json!({ "mfaId": id })), ..Default::default() }));
             e
         }
+        CoreError::TestS3Failed(m) => ApiError::new(S::BAD_REQUEST, format!("Failed to test the S3 filesystem. Raw error: \n{m}.")),
         CoreError::TestEmailFailed(m) => ApiError::new(S::BAD_REQUEST, format!("Failed to send the test email. Raw error: \n{m}.")),
         CoreError::MailNotConfigured => {
             tracing::warn!("an email was requested but SMTP is not enabled in the settings");
@@ -165,6 +167,10 @@ pub fn api(e: CoreError) -> ApiError {
             e
         }
         CoreError::Forbidden(m) => ApiError::new(S::FORBIDDEN, m),
+        CoreError::Storage(m) => {
+            tracing::error!(error = %m, "file storage error");
+            ApiError::bad_request(MSG_GENERIC_400)
+        }
         CoreError::Internal(m) => {
             tracing::error!(error = %m, "internal error");
             ApiError::new(S::INTERNAL_SERVER_ERROR, MSG_GENERIC_400)

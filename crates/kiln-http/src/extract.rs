@@ -148,8 +148,15 @@ where
 }
 
 /// A submitted body as a JSON object: from JSON, a urlencoded form, or multipart form data
-/// (with PocketBase's `@jsonPayload` part; repeated keys become lists).
+/// (with PocketBase's `@jsonPayload` part; repeated keys become lists). File parts are read and
+/// discarded: only record writes take files ([`RecordBody`]).
 pub struct BodyMap(pub Map<String, Value>);
+
+/// A record write's body: the fields, and the uploaded files streamed to temporary files.
+pub struct RecordBody {
+    pub body: Map<String, Value>,
+    pub uploads: Vec<kiln_core::files::Upload>,
+}
 
 fn push(map: &mut Map<String, Value>, key: String, v: Value) {
     match map.get_mut(&key) {
@@ -164,48 +171,133 @@ fn push(map: &mut Map<String, Value>, key: String, v: Value) {
     }
 }
 
+/// Bytes of a file part kept for type sniffing.
+const SNIFF_BYTES: usize = 3072;
+
+/// Reads a request body into fields (and, when `uploads` is given, files streamed to disk).
+/// `limit` caps the whole body; a file larger than `file_cap` is counted but not kept, so the
+/// core reports it against its field's `maxSize`.
+async fn read_body(req: Request, app: &App, limit: usize, file_cap: u64, mut uploads: Option<&mut Vec<kiln_core::files::Upload>>) -> Result<Map<String, Value>, ApiError> {
+    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let bad = || ApiError::bad_request(MSG_GENERIC_400);
+    let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, MSG_TOO_LARGE);
+    if ct.starts_with("multipart/form-data") {
+        let mut mp = Multipart::from_request(req, app).await.map_err(|_| bad())?;
+        let mut map = Map::new();
+        let mut total = 0usize;
+        while let Some(mut field) = mp.next_field().await.map_err(|e| too_large_or(e.status(), bad()))? {
+            let name = field.name().unwrap_or("").to_owned();
+            if let Some(file_name) = field.file_name().map(str::to_owned) {
+                let Some(list) = uploads.as_deref_mut() else {
+                    while let Some(chunk) = field.chunk().await.map_err(|e| too_large_or(e.status(), bad()))? {
+                        total += chunk.len();
+                        if total > limit {
+                            return Err(too_large());
+                        }
+                    }
+                    continue;
+                };
+                let upload = stream_upload(app, &mut field, name, file_name, file_cap, &mut total, limit).await?;
+                if upload.size > 0 || !upload.original_name.is_empty() {
+                    list.push(upload);
+                }
+                continue;
+            }
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(|e| too_large_or(e.status(), bad()))? {
+                total += chunk.len();
+                if total > limit {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            let text = String::from_utf8(bytes).map_err(|_| bad())?;
+            if name == "@jsonPayload" {
+                match serde_json::from_str::<Value>(&text) {
+                    Ok(Value::Object(o)) => map.extend(o),
+                    _ => return Err(bad()),
+                }
+            } else if !name.is_empty() {
+                push(&mut map, name, Value::String(text));
+            }
+        }
+        return Ok(map);
+    }
+    let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| too_large())?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    if ct.starts_with("application/x-www-form-urlencoded") {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| bad())?;
+        let mut map = Map::new();
+        for (k, v) in pairs {
+            push(&mut map, k, Value::String(v));
+        }
+        return Ok(map);
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(o)) => Ok(o),
+        _ => Err(bad()),
+    }
+}
+
+/// Streams one file part to a temporary file under `<data dir>/.tmp`, keeping its first bytes
+/// for sniffing; bytes past `file_cap` are counted, not written.
+async fn stream_upload(
+    app: &App,
+    field: &mut axum::extract::multipart::Field<'_>,
+    key: String,
+    original_name: String,
+    file_cap: u64,
+    total: &mut usize,
+    limit: usize,
+) -> Result<kiln_core::files::Upload, ApiError> {
+    use tokio::io::AsyncWriteExt;
+    let bad = || ApiError::bad_request(MSG_GENERIC_400);
+    let dir = app.data_dir().join(".tmp");
+    tokio::fs::create_dir_all(&dir).await.map_err(|e| crate::error::api(kiln_core::CoreError::Storage(e.to_string())))?;
+    let path = dir.join(format!("upload_{}", kiln_core::ids::new_secret(24)));
+    let mut upload = kiln_core::files::Upload { key, original_name, path, size: 0, mime: String::new() };
+    let mut file = tokio::fs::File::create(&upload.path).await.map_err(|e| crate::error::api(kiln_core::CoreError::Storage(e.to_string())))?;
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    while let Some(chunk) = field.chunk().await.map_err(|e| too_large_or(e.status(), bad()))? {
+        *total += chunk.len();
+        if *total > limit {
+            return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, MSG_TOO_LARGE));
+        }
+        if head.len() < SNIFF_BYTES {
+            let take = (SNIFF_BYTES - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+        }
+        if upload.size <= file_cap {
+            file.write_all(&chunk).await.map_err(|e| crate::error::api(kiln_core::CoreError::Storage(e.to_string())))?;
+        }
+        upload.size += chunk.len() as u64;
+    }
+    file.flush().await.map_err(|e| crate::error::api(kiln_core::CoreError::Storage(e.to_string())))?;
+    upload.mime = kiln_media::sniff(&head, &upload.original_name);
+    Ok(upload)
+}
+
 impl FromRequest<App> for BodyMap {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
-        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-        let bad = || ApiError::bad_request(MSG_GENERIC_400);
-        if ct.starts_with("multipart/form-data") {
-            let mut mp = Multipart::from_request(req, app).await.map_err(|_| bad())?;
-            let mut map = Map::new();
-            while let Some(field) = mp.next_field().await.map_err(|e| too_large_or(e.status(), bad()))? {
-                let name = field.name().unwrap_or("").to_owned();
-                if field.file_name().is_some() {
-                    return Err(ApiError::bad_request("File uploads are not available on this server yet."));
-                }
-                let text = field.text().await.map_err(|e| too_large_or(e.status(), bad()))?;
-                if name == "@jsonPayload" {
-                    match serde_json::from_str::<Value>(&text) {
-                        Ok(Value::Object(o)) => map.extend(o),
-                        _ => return Err(bad()),
-                    }
-                } else if !name.is_empty() {
-                    push(&mut map, name, Value::String(text));
-                }
-            }
-            return Ok(BodyMap(map));
-        }
-        let bytes = Bytes::from_request(req, app).await.map_err(body_rejection)?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(BodyMap(Map::new()));
-        }
-        if ct.starts_with("application/x-www-form-urlencoded") {
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| bad())?;
-            let mut map = Map::new();
-            for (k, v) in pairs {
-                push(&mut map, k, Value::String(v));
-            }
-            return Ok(BodyMap(map));
-        }
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(o)) => Ok(BodyMap(o)),
-            _ => Err(bad()),
-        }
+        read_body(req, app, crate::MAX_BODY_BYTES, 0, None).await.map(BodyMap)
+    }
+}
+
+impl FromRequest<App> for RecordBody {
+    type Rejection = ApiError;
+
+    /// The body limit follows the collection's file fields (`maxSize` × `maxSelect` each, at
+    /// least the default 32 MiB); file parts stream to disk, never to memory.
+    async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
+        let collection = req.uri().path().split('/').nth(3).map(|c| kiln_core::request::percent_decode(c, false)).unwrap_or_default();
+        let (limit, file_cap) = app.upload_limits(&collection);
+        let mut uploads = Vec::new();
+        let body = read_body(req, app, limit, file_cap, Some(&mut uploads)).await?;
+        Ok(RecordBody { body, uploads })
     }
 }
 

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod collections;
 pub mod error;
 pub mod extract;
+pub mod files;
 mod health;
 pub mod json;
 pub mod ratelimit;
@@ -33,6 +34,7 @@ pub fn router(app: App) -> Router {
         .merge(auth::router())
         .merge(realtime::router())
         .merge(settings::router())
+        .merge(files::router())
         .method_not_allowed_fallback(|| async { ApiError::not_found() })
         .fallback(|method: axum::http::Method| async move {
             // PocketBase serves static files for GET/HEAD under every other path.

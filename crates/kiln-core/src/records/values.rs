@@ -123,7 +123,7 @@ fn to_bool(v: &Value) -> bool {
 }
 
 /// A list of non-empty unique strings from a string, a list, or JSON text of a list.
-fn to_list(v: &Value) -> Vec<String> {
+pub(crate) fn to_list(v: &Value) -> Vec<String> {
     let items: Vec<String> = match v {
         Value::Array(a) => a.iter().map(to_text).collect(),
         Value::String(s) if s.trim_start().starts_with('[') => match serde_json::from_str::<Vec<Value>>(s) {
@@ -142,7 +142,7 @@ fn to_list(v: &Value) -> Vec<String> {
     out
 }
 
-fn list_value(f: &Field, items: Vec<String>) -> Value {
+pub(crate) fn list_value(f: &Field, items: Vec<String>) -> Value {
     if f.is_multi() {
         Value::Array(items.into_iter().map(Value::String).collect())
     } else {

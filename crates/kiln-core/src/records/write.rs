@@ -13,6 +13,7 @@ use super::model::{relation_ids, Record};
 use super::query::{rule_for, to_db_params, RuleKind};
 use super::values::{prepare, split_key, validate, validate_password, Modifier};
 use crate::app::App;
+use crate::files::{self, Upload};
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
 use crate::realtime::{Event, EventAction};
 use crate::request::RequestInfo;
@@ -258,6 +259,11 @@ impl App {
     /// Creates a record as `req`'s requester; `body` is the submitted data (modifiers allowed),
     /// which rules see as `@request.body`.
     pub async fn create_record(&self, c: &Arc<Collection>, req: &RequestInfo, body: Map<String, Value>) -> Result<Record> {
+        self.create_record_with_files(c, req, body, Vec::new()).await
+    }
+
+    /// [`App::create_record`] with uploaded files for the collection's file fields.
+    pub async fn create_record_with_files(&self, c: &Arc<Collection>, req: &RequestInfo, body: Map<String, Value>, uploads: Vec<Upload>) -> Result<Record> {
         if c.is_view() {
             return Err(CoreError::Failed(Action::CreateRecord));
         }
@@ -274,6 +280,8 @@ impl App {
         if let Some(pw) = &pw {
             rec.set("password", Value::String(pw.hash.clone()));
         }
+        let mut plan = files::apply_uploads(&mut rec, None, &body, uploads, &mut errors);
+        let stored = if errors.is_empty() { self.store_uploads(&mut plan).await? } else { Vec::new() };
         let schema = self.schema();
         // The request context goes into the transaction only when a rule needs it.
         let rule = rule.map(|r| (r, RequestInfo { body, ..req.clone() }));
@@ -308,13 +316,26 @@ impl App {
                 conn.execute(insert, &rec.column_values()).map_err(|e| map_write_err(e.into(), &c2, Action::CreateRecord))?;
                 Ok(rec)
             })
-            .await?;
+            .await;
+        let result = match result {
+            Ok(r) => r,
+            Err(e) => {
+                self.remove_blobs(stored).await;
+                return Err(e);
+            }
+        };
         self.publish(Event { action: EventAction::Create, record: Arc::new(result.clone()) });
         Ok(result)
     }
 
     /// Updates record `id` as `req`'s requester.
     pub async fn update_record(&self, c: &Arc<Collection>, id: &str, req: &RequestInfo, body: Map<String, Value>) -> Result<Record> {
+        self.update_record_with_files(c, id, req, body, Vec::new()).await
+    }
+
+    /// [`App::update_record`] with uploaded files. File names are worked out against the record
+    /// as read before the transaction (blobs must be stored before it begins).
+    pub async fn update_record_with_files(&self, c: &Arc<Collection>, id: &str, req: &RequestInfo, body: Map<String, Value>, uploads: Vec<Upload>) -> Result<Record> {
         if c.is_view() {
             return Err(CoreError::Failed(Action::UpdateRecord));
         }
@@ -325,6 +346,17 @@ impl App {
         let mut errors = protected_changes(c, &body, Some(&existing), privileged);
         let pw = self.password_change(c, &body, Some(&existing), privileged, &mut errors).await;
         let pw = pw?;
+        let mut probe = existing.clone();
+        apply_body(&mut probe, &body, privileged, false);
+        let mut plan = files::apply_uploads(&mut probe, Some(&existing), &body, uploads, &mut errors);
+        let file_values: Vec<(usize, Value)> = c
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| matches!(f.kind, FieldKind::File { .. }))
+            .map(|(i, _)| (i, probe.values[i].clone()))
+            .collect();
+        let stored = if errors.is_empty() { self.store_uploads(&mut plan).await? } else { Vec::new() };
         let schema = self.schema();
         let rule = rule.map(|r| (r, RequestInfo { body: body.clone(), ..req.clone() }));
         let submitted = body;
@@ -344,6 +376,9 @@ impl App {
                     .ok_or(CoreError::NotFound)?;
                 let mut rec = original.clone();
                 apply_body(&mut rec, &submitted, privileged, false);
+                for (i, v) in file_values {
+                    rec.values[i] = v;
+                }
                 let now = crate::datetime::now_string();
                 fill_generated(&mut rec, false, &now);
                 if c2.is_auth() {
@@ -369,7 +404,16 @@ impl App {
                     .map_err(|e| map_write_err(e.into(), &c2, Action::UpdateRecord))?;
                 Ok(rec)
             })
-            .await?;
+            .await;
+        let updated = match updated {
+            Ok(r) => r,
+            Err(e) => {
+                self.remove_blobs(stored).await;
+                return Err(e);
+            }
+        };
+        let removed: Vec<String> = plan.removed.iter().map(|n| files::file_key(&c.id, &updated.id().to_owned(), n)).collect();
+        self.remove_blobs(removed).await;
         self.publish(Event { action: EventAction::Update, record: Arc::new(updated.clone()) });
         Ok(updated)
     }
@@ -400,6 +444,7 @@ impl App {
                 Ok(deleted)
             })
             .await?;
+        self.remove_record_blobs(&deleted).await;
         for record in deleted {
             self.publish(Event { action: EventAction::Delete, record: Arc::new(record) });
         }

@@ -91,8 +91,12 @@ impl App {
         let stored = next.clone();
         self.db().write(move |conn| save(conn, &stored)).await?;
         let next = Arc::new(next);
+        let s3_changed = self.settings().s3 != next.s3;
         *self.inner().settings.write().unwrap_or_else(|p| p.into_inner()) = next.clone();
         self.rate_limiter().reset();
+        if s3_changed {
+            self.reload_storage();
+        }
         Ok(next)
     }
 }

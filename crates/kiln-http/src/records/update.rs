@@ -4,17 +4,17 @@ use axum::extract::State;
 use kiln_core::App;
 
 use crate::error::{api, ApiResult};
-use crate::extract::{PathParams, BodyMap, Ctx};
+use crate::extract::{Ctx, PathParams, RecordBody};
 use crate::json::RawJson;
 
 pub async fn handler(
     State(app): State<App>,
     PathParams((collection, id)): PathParams<(String, String)>,
     mut ctx: Ctx,
-    BodyMap(body): BodyMap,
+    RecordBody { body, uploads }: RecordBody,
 ) -> ApiResult<RawJson> {
     let c = crate::records::write_collection(&app, &collection)?;
     ctx.req.body = body.clone();
-    let record = app.update_record(&c, &id, &ctx.req, body).await.map_err(api)?;
+    let record = app.update_record_with_files(&c, &id, &ctx.req, body, uploads).await.map_err(api)?;
     super::render_one(&app, &ctx, record)
 }

@@ -2,6 +2,7 @@
 
 mod get;
 mod test_email;
+mod test_s3;
 mod update;
 
 use axum::routing::{get, post};
@@ -13,4 +14,5 @@ pub fn router() -> Router<App> {
     Router::new()
         .route("/api/settings", get(get::handler).patch(update::handler))
         .route("/api/settings/test/email", post(test_email::handler))
+        .route("/api/settings/test/s3", post(test_s3::handler))
 }

@@ -1,0 +1,411 @@
+//! File fields: uploads merged into a record's file names (PocketBase's `f`, `f+`, `+f`, `f-`
+//! semantics), stored names, size and type checks, and the storage the blobs go to (local disk
+//! under the data dir, or S3 per the settings). Blobs are written before the record's
+//! transaction and removed again if it fails; blobs a write no longer references are removed
+//! after it commits.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+
+use crate::app::App;
+use crate::error::{FieldError, FieldErrors};
+use crate::records::values::{list_value, split_key, to_list, Modifier};
+use crate::records::Record;
+use crate::schema::field::FieldKind;
+
+/// PocketBase's default `maxSize` of a file field (5 MiB) when it is 0.
+pub const DEFAULT_MAX_SIZE: i64 = 5 << 20;
+
+/// An uploaded file waiting in a temporary file (removed on drop unless stored).
+#[derive(Debug)]
+pub struct Upload {
+    /// The body key it came with (`documents`, `documents+`, `+documents`).
+    pub key: String,
+    /// The client's file name (only used to derive the stored name).
+    pub original_name: String,
+    pub path: PathBuf,
+    pub size: u64,
+    /// The type sniffed from the content.
+    pub mime: String,
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// What a write does to blobs.
+#[derive(Debug, Default)]
+pub(crate) struct FilePlan {
+    /// New blobs: (storage key, upload).
+    pub store: Vec<(String, Upload)>,
+    /// Stored names the write drops (their blobs and thumbnails go after commit).
+    pub removed: Vec<String>,
+}
+
+/// The storage key of a record's file.
+pub fn file_key(collection_id: &str, record_id: &str, name: &str) -> String {
+    format!("{collection_id}/{record_id}/{name}")
+}
+
+/// The storage key prefix of a file's thumbnails.
+pub fn thumbs_prefix(collection_id: &str, record_id: &str, name: &str) -> String {
+    format!("{collection_id}/{record_id}/thumbs_{name}/")
+}
+
+/// The usual extension of a content type, for uploads named without one.
+fn extension_for(mime: &str) -> &'static str {
+    match base_type(mime) {
+        "text/plain" => "txt",
+        "text/html" => "html",
+        "text/css" => "css",
+        "text/csv" => "csv",
+        "application/json" => "json",
+        "application/pdf" => "pdf",
+        "application/zip" => "zip",
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        "image/svg+xml" => "svg",
+        "image/bmp" => "bmp",
+        "image/tiff" => "tiff",
+        "image/x-icon" => "ico",
+        "video/mp4" => "mp4",
+        "video/webm" => "webm",
+        "audio/mpeg" => "mp3",
+        "audio/ogg" => "ogg",
+        "audio/wav" | "audio/x-wav" => "wav",
+        _ => "",
+    }
+}
+
+/// PocketBase's stored file name: the original name reduced to `[a-z0-9_]` (at most 100
+/// characters, padded with 10 random characters when shorter than 3), `_`, 10 random
+/// characters, and the extension as given (or one for the sniffed `mime` when there is none).
+pub fn stored_name(original: &str, mime: &str) -> String {
+    const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let base = original.rsplit(['/', '\\']).next().unwrap_or("");
+    let (stem, ext) = match base.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s, e),
+        _ => (base, ""),
+    };
+    let mut clean = String::with_capacity(stem.len());
+    for ch in stem.chars() {
+        let c = ch.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            clean.push(c);
+        } else if !clean.ends_with('_') {
+            clean.push('_');
+        }
+    }
+    let mut clean: String = clean.trim_matches('_').chars().take(100).collect();
+    if clean.len() < 3 {
+        clean.push_str(&crate::ids::random_from(ALNUM, 10));
+    }
+    let mut ext: String = ext.chars().filter(char::is_ascii_alphanumeric).take(20).collect();
+    if ext.is_empty() {
+        ext = extension_for(mime).to_owned();
+    }
+    let suffix = crate::ids::random_from(ALNUM, 10);
+    if ext.is_empty() {
+        format!("{clean}_{suffix}")
+    } else {
+        format!("{clean}_{suffix}.{ext}")
+    }
+}
+
+/// Applies `uploads` and the body's file names to `rec` (whose file fields already hold the
+/// body's values applied to `old`): names the record did not have are dropped, uploads replace
+/// (`f`), append (`f+`) or prepend (`+f`); each upload is checked against the field's size and
+/// types. Returns what to store and what to remove.
+pub(crate) fn apply_uploads(rec: &mut Record, old: Option<&Record>, body: &Map<String, Value>, uploads: Vec<Upload>, errors: &mut FieldErrors) -> FilePlan {
+    let c = rec.collection.clone();
+    let mut plan = FilePlan::default();
+    let mut uploads: Vec<Option<Upload>> = uploads.into_iter().map(Some).collect();
+    for (i, f) in c.fields.iter().enumerate() {
+        let FieldKind::File { max_size, mime_types, .. } = &f.kind else { continue };
+        let old_names = old.and_then(|o| o.get(&f.name)).map(to_list).unwrap_or_default();
+        let known: HashSet<&str> = old_names.iter().map(String::as_str).collect();
+        let mut names: Vec<String> = to_list(&rec.values[i]).into_iter().filter(|n| known.contains(n.as_str())).collect();
+        let body_sets = body.contains_key(&f.name);
+        let mut appended = Vec::new();
+        let mut prepended = Vec::new();
+        let mut replaced = Vec::new();
+        for slot in uploads.iter_mut() {
+            let Some(u) = slot.as_ref() else { continue };
+            let (name, modifier) = split_key(&u.key);
+            if name != f.name {
+                continue;
+            }
+            let u = slot.take().expect("checked above");
+            let limit = if *max_size > 0 { *max_size } else { DEFAULT_MAX_SIZE };
+            if u.size as i64 > limit {
+                errors.entry(f.name.clone()).or_insert_with(|| {
+                    FieldError::new("validation_file_size_limit", format!("Failed to upload {:?} - the maximum allowed file size is {limit} bytes.", u.original_name))
+                        .with_params(json!({"file": u.original_name, "maxSize": limit}))
+                });
+                continue;
+            }
+            if !mime_types.is_empty() && !mime_types.iter().any(|m| m.eq_ignore_ascii_case(base_type(&u.mime))) {
+                errors.entry(f.name.clone()).or_insert_with(|| {
+                    FieldError::new("validation_invalid_mime_type", format!("{:?} mime type must be one of: {}.", u.original_name, mime_types.join(", ")))
+                        .with_params(json!({"file": u.original_name, "types": mime_types.join(", ")}))
+                });
+                continue;
+            }
+            let stored = stored_name(&u.original_name, &u.mime);
+            plan.store.push((file_key(&c.id, rec.id(), &stored), u));
+            match modifier {
+                Modifier::Append => appended.push(stored),
+                Modifier::Prepend => prepended.push(stored),
+                _ => replaced.push(stored),
+            }
+        }
+        if !replaced.is_empty() && !body_sets {
+            // New files under the plain key replace the old ones (PocketBase 0.23+).
+            names.clear();
+        }
+        let names: Vec<String> = prepended.into_iter().chain(names).chain(replaced).chain(appended).collect();
+        let value = list_value(f, names);
+        let kept: HashSet<String> = to_list(&value).into_iter().collect();
+        plan.removed.extend(old_names.into_iter().filter(|n| !kept.contains(n)));
+        rec.values[i] = value;
+    }
+    plan
+}
+
+/// The base type of a MIME type (`text/plain; charset=utf-8` → `text/plain`).
+fn base_type(mime: &str) -> &str {
+    mime.split(';').next().unwrap_or("").trim()
+}
+
+impl App {
+    /// The body limit and the largest single file a record write to `collection` may send:
+    /// `maxSize` × `maxSelect` over its file fields (plus 1 MiB for the other fields), at least
+    /// 32 MiB; the largest `maxSize`.
+    pub fn upload_limits(&self, collection: &str) -> (usize, u64) {
+        const DEFAULT_BODY: u64 = 32 << 20;
+        let Ok(c) = self.records_collection(collection) else { return (DEFAULT_BODY as usize, 0) };
+        let (mut total, mut cap) = (0u64, 0u64);
+        for f in &c.fields {
+            if let FieldKind::File { max_size, max_select, .. } = &f.kind {
+                let size = if *max_size > 0 { *max_size as u64 } else { DEFAULT_MAX_SIZE as u64 };
+                cap = cap.max(size);
+                total = total.saturating_add(size.saturating_mul((*max_select).max(1) as u64));
+            }
+        }
+        let limit = total.saturating_add(1 << 20).max(DEFAULT_BODY);
+        (usize::try_from(limit).unwrap_or(usize::MAX), cap)
+    }
+
+    /// The blob storage the settings choose.
+    pub fn storage(&self) -> Arc<kiln_files::Storage> {
+        self.inner().storage.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Rebuilds the storage from the settings (S3 when `s3.enabled`, else local disk).
+    pub(crate) fn reload_storage(&self) {
+        let s = self.settings();
+        let storage = match build_storage(self.data_dir(), &s.s3) {
+            Ok(st) => st,
+            Err(e) => {
+                tracing::error!(error = %e, "invalid S3 settings: keeping the previous storage");
+                return;
+            }
+        };
+        *self.inner().storage.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(storage);
+    }
+
+    /// Stores the plan's new blobs; on failure removes those already stored.
+    pub(crate) async fn store_uploads(&self, plan: &mut FilePlan) -> crate::error::Result<Vec<String>> {
+        let storage = self.storage();
+        let mut stored = Vec::with_capacity(plan.store.len());
+        for (key, u) in &plan.store {
+            if let Err(e) = storage.put_file(key, &u.path, &u.mime).await {
+                self.remove_blobs(stored).await;
+                return Err(crate::error::CoreError::Storage(e.to_string()));
+            }
+            stored.push(key.clone());
+        }
+        Ok(stored)
+    }
+
+    /// Removes blobs (and, for record files, their thumbnails); failures are logged.
+    pub(crate) async fn remove_blobs(&self, keys: Vec<String>) {
+        let storage = self.storage();
+        for key in keys {
+            if let Err(e) = storage.delete(&key).await {
+                tracing::warn!(error = %e, key, "cannot delete a file");
+            }
+            if let Some((dir, name)) = key.rsplit_once('/') {
+                if let Err(e) = storage.delete_prefix(&format!("{dir}/thumbs_{name}/")).await {
+                    tracing::warn!(error = %e, key, "cannot delete thumbnails");
+                }
+            }
+        }
+    }
+
+    /// Removes every blob of deleted records that had file fields.
+    pub(crate) async fn remove_record_blobs(&self, records: &[Record]) {
+        let storage = self.storage();
+        for r in records.iter().filter(|r| r.collection.fields.iter().any(|f| matches!(f.kind, FieldKind::File { .. }))) {
+            if let Err(e) = storage.delete_prefix(&format!("{}/{}/", r.collection.id, r.id())).await {
+                tracing::warn!(error = %e, record = r.id(), "cannot delete a record's files");
+            }
+        }
+    }
+}
+
+/// The storage for S3 settings, or local disk under `<data dir>/storage`.
+pub(crate) fn build_storage(data_dir: &std::path::Path, s3: &crate::settings::S3) -> Result<kiln_files::Storage, kiln_files::StorageError> {
+    if s3.enabled {
+        kiln_files::Storage::s3(kiln_files::S3Config {
+            bucket: s3.bucket.clone(),
+            region: s3.region.clone(),
+            endpoint: s3.endpoint.clone(),
+            access_key: s3.access_key.clone(),
+            secret: s3.secret.clone(),
+            force_path_style: s3.force_path_style,
+        })
+    } else {
+        Ok(kiln_files::Storage::local(data_dir.join("storage")))
+    }
+}
+
+/// A file the API may serve: where it is and how to present it.
+#[derive(Debug, Clone)]
+pub struct ServedFile {
+    /// The storage key (the original, or a thumbnail).
+    pub key: String,
+    /// The name for `Content-Disposition`.
+    pub name: String,
+    /// Whether the field is protected (responses must not be cached by shared caches).
+    pub protected: bool,
+}
+
+/// Thumbnails are made for these stored types (by extension: the type was checked on upload).
+fn thumbable_name(name: &str) -> bool {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "gif" | "webp")
+}
+
+impl App {
+    /// `POST /api/files/token`: a short-lived token for protected files of the signed-in record.
+    pub fn file_token(&self, req: &crate::request::RequestInfo) -> crate::error::Result<String> {
+        let auth = req.auth.as_ref().ok_or(crate::error::CoreError::AuthRequired)?;
+        self.new_record_token(auth, crate::auth::TokenKind::File, &[], None)
+    }
+
+    /// Resolves `GET /api/files/{collection}/{record}/{name}`: the record must list the file; a
+    /// protected file needs a file token whose record passes the collection's viewRule. A
+    /// `thumb` the field allows (`100x100` always) serves a thumbnail, made once and kept.
+    pub async fn resolve_file(&self, collection: &str, record_id: &str, name: &str, thumb: &str, token: &str) -> crate::error::Result<ServedFile> {
+        use crate::error::CoreError;
+        let c = self.records_collection(collection).map_err(|_| CoreError::NotFound)?;
+        let record = self.find_record(&c, record_id)?.ok_or(CoreError::NotFound)?;
+        let field = c
+            .fields
+            .iter()
+            .find(|f| matches!(f.kind, FieldKind::File { .. }) && record.get(&f.name).map(to_list).unwrap_or_default().iter().any(|n| n == name))
+            .ok_or(CoreError::NotFound)?;
+        let FieldKind::File { thumbs, protected, max_size, .. } = &field.kind else { return Err(CoreError::NotFound) };
+        if *protected {
+            let auth = self.verify_record_token(token, crate::auth::TokenKind::File).map(|v| Arc::new(v.record));
+            let req = crate::request::RequestInfo { auth, method: "GET".into(), context: "protectedFile", ..Default::default() };
+            let allowed = match c.view_rule.as_deref() {
+                _ if req.is_superuser() => true,
+                None => false,
+                Some(rule) if rule.trim().is_empty() => true,
+                Some(rule) => self.record_matches(&c, record_id, rule, &req)?,
+            };
+            if !allowed {
+                return Err(CoreError::NotFound);
+            }
+        }
+        let original = ServedFile { key: file_key(&c.id, record_id, name), name: name.to_owned(), protected: *protected };
+        if thumb.is_empty() || !thumbable_name(name) || !(thumb == "100x100" || thumbs.iter().any(|t| t == thumb)) {
+            return Ok(original);
+        }
+        let Some(spec) = kiln_media::ThumbSpec::parse(thumb) else { return Ok(original) };
+        let thumb_name = format!("{thumb}_{name}");
+        let key = format!("{}{thumb_name}", thumbs_prefix(&c.id, record_id, name));
+        let served = ServedFile { key: key.clone(), name: thumb_name, protected: *protected };
+        let storage = self.storage();
+        if storage.head(&key).await.map_err(|e| CoreError::Storage(e.to_string()))?.is_some() {
+            return Ok(served);
+        }
+        match self.make_thumb(&storage, &original.key, &key, &spec, *max_size).await {
+            Ok(()) => Ok(served),
+            Err(e) => {
+                tracing::debug!(error = %e, key = original.key, "no thumbnail: serving the original");
+                Ok(original)
+            }
+        }
+    }
+
+    /// Reads the original (bounded by the field's size limit), renders the thumbnail on a
+    /// blocking thread, and stores it.
+    async fn make_thumb(&self, storage: &kiln_files::Storage, src: &str, dst: &str, spec: &kiln_media::ThumbSpec, max_size: i64) -> Result<(), String> {
+        use futures_util::StreamExt;
+        let limit = if max_size > 0 { max_size as usize } else { DEFAULT_MAX_SIZE as usize };
+        let mut obj = storage.get(src, None).await.map_err(|e| e.to_string())?;
+        let mut bytes = Vec::with_capacity((obj.meta.size as usize).min(limit));
+        while let Some(chunk) = obj.body.next().await {
+            let chunk = chunk.map_err(|e| e.to_string())?;
+            if bytes.len() + chunk.len() > limit {
+                return Err("the original is larger than the field allows".into());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let mime = kiln_media::sniff(&bytes[..bytes.len().min(3072)], src);
+        let spec = spec.clone();
+        let thumb = tokio::task::spawn_blocking(move || kiln_media::thumbnail(&bytes, &mime, &spec))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        storage.put_bytes(dst, thumb.bytes.into(), thumb.content_type).await.map_err(|e| e.to_string())
+    }
+
+    /// `POST /api/settings/test/s3`: writes, reads and deletes a test object on the S3 storage
+    /// of `filesystem` (`storage` or `backups`).
+    pub async fn test_s3(&self, filesystem: &str) -> crate::error::Result<()> {
+        use crate::error::{Action, CoreError};
+        let s = self.settings();
+        let s3 = match filesystem {
+            "storage" => &s.s3,
+            "backups" => &s.backups.s3,
+            "" => return Err(CoreError::validation(Action::TestS3, "filesystem", FieldError::required())),
+            _ => return Err(CoreError::validation(Action::TestS3, "filesystem", FieldError::new("validation_in_invalid", "Must be a valid value."))),
+        };
+        if !s3.enabled {
+            return Err(CoreError::TestS3Failed(format!("S3 {filesystem} filesystem is not enabled")));
+        }
+        let storage = build_storage(self.data_dir(), s3).map_err(|e| CoreError::TestS3Failed(e.to_string()))?;
+        storage.check().await.map_err(|e| CoreError::TestS3Failed(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_are_sanitized() {
+        let n = stored_name("My Photo (1).PNG", "image/png");
+        assert!(n.starts_with("my_photo_1_") && n.ends_with(".PNG") && n.len() == "my_photo_1_".len() + 10 + 4, "{n}");
+        let n = stored_name("../../etc/passwd", "text/plain; charset=utf-8");
+        assert!(n.starts_with("passwd_") && n.ends_with(".txt") && !n.contains('/'), "{n}");
+        let n = stored_name("..\\..\\evil.exe\u{0}.txt", "text/plain");
+        assert!(!n.contains(['\\', '/', '\0']), "{n}");
+        let n = stored_name(".htaccess", "application/octet-stream");
+        assert!(n.starts_with("htaccess_") && !n.contains('.'), "{n}");
+        let n = stored_name("a.txt", "text/plain");
+        assert!(n.len() == 1 + 10 + 1 + 10 + 4 && n.starts_with('a'), "short names are padded: {n}");
+        assert_eq!(stored_name("", "").len(), 21);
+    }
+}

@@ -1,0 +1,179 @@
+//! `GET|HEAD /api/files/{collection}/{record}/{filename}`: serves a record's file as PocketBase
+//! does (`thumb`, `download`, `token`), streamed, with ranges, `ETag` and `Last-Modified`.
+//! Only images, audio, video and PDF are shown inline; anything else (HTML, SVG, text) is an
+//! attachment, and every file response carries a sandboxing Content-Security-Policy.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use futures_util::StreamExt;
+
+use kiln_core::{App, CoreError};
+
+use crate::error::{api, ApiError, ApiResult};
+use crate::extract::{Ctx, PathParams};
+
+const CSP: &str = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox";
+
+/// Types a browser may render from the API's origin without risk (no script can run in them).
+fn inline_safe(mime: &str) -> bool {
+    let base = mime.split(';').next().unwrap_or("").trim();
+    matches!(base, "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "image/bmp" | "image/x-icon" | "image/avif" | "application/pdf")
+        || base.starts_with("video/")
+        || base.starts_with("audio/")
+}
+
+/// A `Range: bytes=…` header against a file of `size` bytes: `Ok(None)` for none or one Kiln
+/// ignores (several ranges), `Err` for an unsatisfiable one.
+fn parse_range(value: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(spec) = value.and_then(|v| v.trim().strip_prefix("bytes=")) else { return Ok(None) };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let (a, b) = spec.split_once('-').ok_or(())?;
+    let (a, b) = (a.trim(), b.trim());
+    let range = if a.is_empty() {
+        let n: u64 = b.parse().map_err(|_| ())?;
+        if n == 0 || size == 0 {
+            return Err(());
+        }
+        (size.saturating_sub(n), size - 1)
+    } else {
+        let start: u64 = a.parse().map_err(|_| ())?;
+        let end = if b.is_empty() { size.saturating_sub(1) } else { b.parse::<u64>().map_err(|_| ())?.min(size.saturating_sub(1)) };
+        if start >= size || end < start {
+            return Err(());
+        }
+        (start, end)
+    };
+    Ok(Some(range))
+}
+
+fn http_date(t: std::time::SystemTime) -> String {
+    let secs = t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = kiln_core::datetime::civil_from_days(days);
+    const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MO: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        WD[days.rem_euclid(7) as usize],
+        d,
+        MO[(m - 1) as usize],
+        y,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn storage_err(e: kiln_files::StorageError) -> ApiError {
+    match e {
+        kiln_files::StorageError::NotFound => ApiError::not_found(),
+        other => api(CoreError::Storage(other.to_string())),
+    }
+}
+
+pub async fn handler(
+    State(app): State<App>,
+    PathParams((collection, record, filename)): PathParams<(String, String, String)>,
+    method: Method,
+    headers: HeaderMap,
+    ctx: Ctx,
+) -> ApiResult<Response> {
+    let file = app
+        .resolve_file(&collection, &record, &filename, ctx.query("thumb").unwrap_or(""), ctx.query("token").unwrap_or(""))
+        .await
+        .map_err(api)?;
+    let download = matches!(ctx.query("download"), Some(v) if !v.is_empty() && v != "0" && v != "false");
+    let storage = app.storage();
+    let meta = storage.head(&file.key).await.map_err(storage_err)?.ok_or_else(ApiError::not_found)?;
+    let etag = format!("\"{}\"", meta.etag.trim_matches('"'));
+    let cache = if file.protected { "private, max-age=2592000" } else { "max-age=2592000, stale-while-revalidate=86400" };
+    let mut res = Response::builder()
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CACHE_CONTROL, cache)
+        .header(header::CONTENT_SECURITY_POLICY, CSP)
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .header(header::ETAG, &etag);
+    if let Some(t) = meta.modified {
+        res = res.header(header::LAST_MODIFIED, http_date(t));
+    }
+    let not_modified = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if not_modified {
+        return res.status(StatusCode::NOT_MODIFIED).body(Body::empty()).map_err(|e| api(CoreError::Internal(e.to_string())));
+    }
+    let range = match parse_range(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), meta.size) {
+        Ok(r) => r,
+        Err(()) => {
+            return res
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(header::CONTENT_RANGE, format!("bytes */{}", meta.size))
+                .body(Body::empty())
+                .map_err(|e| api(CoreError::Internal(e.to_string())));
+        }
+    };
+    // The type comes from the content (never from the name the uploader chose): the storage's
+    // when it keeps one, else sniffed from the first bytes of the stream.
+    let mut obj = storage.get(&file.key, range.map(|(a, b)| (a, Some(b)))).await.map_err(storage_err)?;
+    let mut first = None;
+    let mime = if !meta.content_type.is_empty() && range.is_none() {
+        meta.content_type.clone()
+    } else if range.is_none() {
+        let chunk = obj.body.next().await.transpose().map_err(|e| api(CoreError::Storage(e.to_string())))?;
+        let mime = kiln_media::sniff(chunk.as_deref().unwrap_or(&[]), &file.name);
+        first = chunk;
+        mime
+    } else {
+        let mut head = storage.get(&file.key, Some((0, Some(3071.min(meta.size.saturating_sub(1)))))).await.map_err(storage_err)?;
+        let chunk = head.body.next().await.transpose().map_err(|e| api(CoreError::Storage(e.to_string())))?;
+        kiln_media::sniff(chunk.as_deref().unwrap_or(&[]), &file.name)
+    };
+    let disposition = if download || !inline_safe(&mime) { "attachment" } else { "inline" };
+    let safe_name: String = file.name.chars().filter(|c| !matches!(c, '"' | '\\' | '\r' | '\n')).collect();
+    res = res
+        .header(header::CONTENT_TYPE, HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("application/octet-stream")))
+        .header(header::CONTENT_DISPOSITION, format!("{disposition}; filename=\"{safe_name}\""));
+    let (status, length) = match obj.range {
+        Some((a, b)) => {
+            res = res.header(header::CONTENT_RANGE, format!("bytes {a}-{b}/{}", meta.size));
+            (StatusCode::PARTIAL_CONTENT, b - a + 1)
+        }
+        None => (StatusCode::OK, meta.size),
+    };
+    res = res.status(status).header(header::CONTENT_LENGTH, length);
+    let body = if method == Method::HEAD {
+        Body::empty()
+    } else {
+        let rest = obj.body;
+        Body::from_stream(futures_util::stream::iter(first.map(Ok)).chain(rest))
+    };
+    res.body(body).map_err(|e| api(CoreError::Internal(e.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range(None, 10), Ok(None));
+        assert_eq!(parse_range(Some("bytes=0-4"), 10), Ok(Some((0, 4))));
+        assert_eq!(parse_range(Some("bytes=5-"), 10), Ok(Some((5, 9))));
+        assert_eq!(parse_range(Some("bytes=-3"), 10), Ok(Some((7, 9))));
+        assert_eq!(parse_range(Some("bytes=8-100"), 10), Ok(Some((8, 9))));
+        assert_eq!(parse_range(Some("bytes=10-"), 10), Err(()));
+        assert_eq!(parse_range(Some("bytes=5-2"), 10), Err(()));
+        assert_eq!(parse_range(Some("bytes=0-1,3-4"), 10), Ok(None));
+        assert_eq!(parse_range(Some("bytes=x-"), 10), Err(()));
+    }
+
+    #[test]
+    fn dates_and_inline_types() {
+        assert_eq!(http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_276_965)), "Sat, 21 Nov 2026 16:02:45 GMT");
+        assert!(inline_safe("image/png") && inline_safe("video/mp4") && inline_safe("application/pdf"));
+        assert!(!inline_safe("image/svg+xml") && !inline_safe("text/html; charset=utf-8") && !inline_safe("text/plain"));
+    }
+}
