@@ -31,6 +31,8 @@ pub(crate) struct Inner {
     pub(crate) settings: RwLock<Arc<Settings>>,
     /// Where file blobs go (rebuilt when the S3 settings change).
     pub(crate) storage: RwLock<Arc<kiln_files::Storage>>,
+    /// Bounds concurrent thumbnail decodes (each may need up to a few hundred MB).
+    pub(crate) thumb_jobs: tokio::sync::Semaphore,
     /// Serializes settings changes (read, merge, validate, store, publish).
     pub(crate) settings_change: tokio::sync::Mutex<()>,
     rate_limiter: crate::ratelimit::RateLimiter,
@@ -131,6 +133,7 @@ impl App {
                     crate::files::build_storage(&cfg.data_dir, &stored_settings.s3)
                         .unwrap_or_else(|_| kiln_files::Storage::local(cfg.data_dir.join("storage"))),
                 )),
+                thumb_jobs: tokio::sync::Semaphore::new(2),
                 settings: RwLock::new(Arc::new(stored_settings)),
                 settings_change: tokio::sync::Mutex::new(()),
                 rate_limiter: Default::default(),

@@ -30,6 +30,8 @@ pub struct Upload {
     pub size: u64,
     /// The type sniffed from the content.
     pub mime: String,
+    /// The sniffed type's usual extension (with its dot), for names without one.
+    pub extension: String,
 }
 
 impl Drop for Upload {
@@ -57,37 +59,11 @@ pub fn thumbs_prefix(collection_id: &str, record_id: &str, name: &str) -> String
     format!("{collection_id}/{record_id}/thumbs_{name}/")
 }
 
-/// The usual extension of a content type, for uploads named without one.
-fn extension_for(mime: &str) -> &'static str {
-    match base_type(mime) {
-        "text/plain" => "txt",
-        "text/html" => "html",
-        "text/css" => "css",
-        "text/csv" => "csv",
-        "application/json" => "json",
-        "application/pdf" => "pdf",
-        "application/zip" => "zip",
-        "image/png" => "png",
-        "image/jpeg" => "jpg",
-        "image/gif" => "gif",
-        "image/webp" => "webp",
-        "image/svg+xml" => "svg",
-        "image/bmp" => "bmp",
-        "image/tiff" => "tiff",
-        "image/x-icon" => "ico",
-        "video/mp4" => "mp4",
-        "video/webm" => "webm",
-        "audio/mpeg" => "mp3",
-        "audio/ogg" => "ogg",
-        "audio/wav" | "audio/x-wav" => "wav",
-        _ => "",
-    }
-}
-
 /// PocketBase's stored file name: the original name reduced to `[a-z0-9_]` (at most 100
 /// characters, padded with 10 random characters when shorter than 3), `_`, 10 random
-/// characters, and the extension as given (or one for the sniffed `mime` when there is none).
-pub fn stored_name(original: &str, mime: &str) -> String {
+/// characters, and the extension as given (or `default_ext`, the sniffed type's, when there is
+/// none).
+pub fn stored_name(original: &str, default_ext: &str) -> String {
     const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let base = original.rsplit(['/', '\\']).next().unwrap_or("");
     let (stem, ext) = match base.rsplit_once('.') {
@@ -109,7 +85,7 @@ pub fn stored_name(original: &str, mime: &str) -> String {
     }
     let mut ext: String = ext.chars().filter(char::is_ascii_alphanumeric).take(20).collect();
     if ext.is_empty() {
-        ext = extension_for(mime).to_owned();
+        ext = default_ext.trim_start_matches('.').to_owned();
     }
     let suffix = crate::ids::random_from(ALNUM, 10);
     if ext.is_empty() {
@@ -151,14 +127,14 @@ pub(crate) fn apply_uploads(rec: &mut Record, old: Option<&Record>, body: &Map<S
                 });
                 continue;
             }
-            if !mime_types.is_empty() && !mime_types.iter().any(|m| m.eq_ignore_ascii_case(base_type(&u.mime))) {
+            if !mime_types.is_empty() && !mime_types.iter().any(|m| kiln_media::mime_is(&u.mime, m)) {
                 errors.entry(f.name.clone()).or_insert_with(|| {
                     FieldError::new("validation_invalid_mime_type", format!("{:?} mime type must be one of: {}.", u.original_name, mime_types.join(", ")))
                         .with_params(json!({"file": u.original_name, "types": mime_types.join(", ")}))
                 });
                 continue;
             }
-            let stored = stored_name(&u.original_name, &u.mime);
+            let stored = stored_name(&u.original_name, &u.extension);
             plan.store.push((file_key(&c.id, rec.id(), &stored), u));
             match modifier {
                 Modifier::Append => appended.push(stored),
@@ -179,10 +155,6 @@ pub(crate) fn apply_uploads(rec: &mut Record, old: Option<&Record>, body: &Map<S
     plan
 }
 
-/// The base type of a MIME type (`text/plain; charset=utf-8` → `text/plain`).
-fn base_type(mime: &str) -> &str {
-    mime.split(';').next().unwrap_or("").trim()
-}
 
 impl App {
     /// The body limit and the largest single file a record write to `collection` may send:
@@ -362,8 +334,10 @@ impl App {
             }
             bytes.extend_from_slice(&chunk);
         }
-        let mime = kiln_media::sniff(&bytes[..bytes.len().min(3072)], src);
-        let spec = spec.clone();
+        let mime = kiln_media::sniff(&bytes[..bytes.len().min(kiln_media::READ_LIMIT)], src);
+        let spec = *spec;
+        // Decoding is memory-hungry: a few at a time.
+        let _permit = self.inner().thumb_jobs.acquire().await.map_err(|e| e.to_string())?;
         let thumb = tokio::task::spawn_blocking(move || kiln_media::thumbnail(&bytes, &mime, &spec))
             .await
             .map_err(|e| e.to_string())?
@@ -396,15 +370,15 @@ mod tests {
 
     #[test]
     fn stored_names_are_sanitized() {
-        let n = stored_name("My Photo (1).PNG", "image/png");
+        let n = stored_name("My Photo (1).PNG", ".png");
         assert!(n.starts_with("my_photo_1_") && n.ends_with(".PNG") && n.len() == "my_photo_1_".len() + 10 + 4, "{n}");
-        let n = stored_name("../../etc/passwd", "text/plain; charset=utf-8");
+        let n = stored_name("../../etc/passwd", ".txt");
         assert!(n.starts_with("passwd_") && n.ends_with(".txt") && !n.contains('/'), "{n}");
-        let n = stored_name("..\\..\\evil.exe\u{0}.txt", "text/plain");
+        let n = stored_name("..\\..\\evil.exe\u{0}.txt", ".txt");
         assert!(!n.contains(['\\', '/', '\0']), "{n}");
-        let n = stored_name(".htaccess", "application/octet-stream");
+        let n = stored_name(".htaccess", "");
         assert!(n.starts_with("htaccess_") && !n.contains('.'), "{n}");
-        let n = stored_name("a.txt", "text/plain");
+        let n = stored_name("a.txt", ".txt");
         assert!(n.len() == 1 + 10 + 1 + 10 + 4 && n.starts_with('a'), "short names are padded: {n}");
         assert_eq!(stored_name("", "").len(), 21);
     }

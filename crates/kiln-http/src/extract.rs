@@ -172,7 +172,7 @@ fn push(map: &mut Map<String, Value>, key: String, v: Value) {
 }
 
 /// Bytes of a file part kept for type sniffing.
-const SNIFF_BYTES: usize = 3072;
+const SNIFF_BYTES: usize = kiln_media::READ_LIMIT;
 
 /// Reads a request body into fields (and, when `uploads` is given, files streamed to disk).
 /// `limit` caps the whole body; a file larger than `file_cap` is counted but not kept, so the
@@ -257,7 +257,7 @@ async fn stream_upload(
     let dir = app.data_dir().join(".tmp");
     tokio::fs::create_dir_all(&dir).await.map_err(|e| crate::error::api(kiln_core::CoreError::Storage(e.to_string())))?;
     let path = dir.join(format!("upload_{}", kiln_core::ids::new_secret(24)));
-    let mut upload = kiln_core::files::Upload { key, original_name, path, size: 0, mime: String::new() };
+    let mut upload = kiln_core::files::Upload { key, original_name, path, size: 0, mime: String::new(), extension: String::new() };
     let mut file = tokio::fs::File::create(&upload.path).await.map_err(|e| crate::error::api(kiln_core::CoreError::Storage(e.to_string())))?;
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     while let Some(chunk) = field.chunk().await.map_err(|e| too_large_or(e.status(), bad()))? {
@@ -275,7 +275,9 @@ async fn stream_upload(
         upload.size += chunk.len() as u64;
     }
     file.flush().await.map_err(|e| crate::error::api(kiln_core::CoreError::Storage(e.to_string())))?;
-    upload.mime = kiln_media::sniff(&head, &upload.original_name);
+    let detected = kiln_media::detect(&head);
+    upload.mime = detected.mime;
+    upload.extension = detected.extension.to_owned();
     Ok(upload)
 }
 

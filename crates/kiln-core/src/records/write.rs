@@ -412,7 +412,7 @@ impl App {
                 return Err(e);
             }
         };
-        let removed: Vec<String> = plan.removed.iter().map(|n| files::file_key(&c.id, &updated.id().to_owned(), n)).collect();
+        let removed: Vec<String> = plan.removed.iter().map(|n| files::file_key(&c.id, updated.id(), n)).collect();
         self.remove_blobs(removed).await;
         self.publish(Event { action: EventAction::Update, record: Arc::new(updated.clone()) });
         Ok(updated)

@@ -127,7 +127,8 @@ pub async fn handler(
         first = chunk;
         mime
     } else {
-        let mut head = storage.get(&file.key, Some((0, Some(3071.min(meta.size.saturating_sub(1)))))).await.map_err(storage_err)?;
+        let last = (kiln_media::READ_LIMIT as u64 - 1).min(meta.size.saturating_sub(1));
+        let mut head = storage.get(&file.key, Some((0, Some(last)))).await.map_err(storage_err)?;
         let chunk = head.body.next().await.transpose().map_err(|e| api(CoreError::Storage(e.to_string())))?;
         kiln_media::sniff(chunk.as_deref().unwrap_or(&[]), &file.name)
     };
