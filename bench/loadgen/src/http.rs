@@ -234,6 +234,29 @@ pub async fn read_some(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<usiz
     }
 }
 
+thread_local! {
+    /// Where discarded bodies are read to: larger than SCRATCH, so that a download of 100 MiB
+    /// costs fewer system calls.
+    static SINK: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; 256 * 1024]);
+}
+
+/// Reads at most `max` bytes from the stream and drops them; `Ok(0)` at end of stream.
+pub async fn discard_some(stream: &TcpStream, max: usize) -> io::Result<usize> {
+    loop {
+        stream.readable().await?;
+        let got = SINK.with(|s| {
+            let mut s = s.borrow_mut();
+            let n = max.min(s.len());
+            stream.try_read(&mut s[..n])
+        });
+        match got {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// A response: status and decoded body.
 #[derive(Debug)]
 pub struct Response {
@@ -328,6 +351,53 @@ impl Conn {
             }
         };
         Ok(Response { status: head.status, body })
+    }
+
+    /// Reads a response body of the given kind and throws it away, returning its decoded length: for
+    /// large downloads, which must not be collected in memory. Bytes past the body stay buffered.
+    pub async fn discard_body(&mut self, kind: BodyKind) -> io::Result<u64> {
+        match kind {
+            BodyKind::Empty => Ok(0),
+            BodyKind::Length(n) => {
+                let mut got = self.buf.len().min(n);
+                self.buf.drain(..got);
+                while got < n {
+                    let k = discard_some(&self.stream, n - got).await?;
+                    if k == 0 {
+                        self.closed = true;
+                        return Err(io::ErrorKind::UnexpectedEof.into());
+                    }
+                    got += k;
+                }
+                Ok(got as u64)
+            }
+            BodyKind::Chunked => {
+                let mut dec = ChunkedDecoder::new();
+                let mut out = Vec::new();
+                let mut total = 0u64;
+                loop {
+                    let used = dec.feed(&self.buf, &mut out)?;
+                    self.buf.drain(..used);
+                    total += out.len() as u64;
+                    out.clear();
+                    if dec.is_done() {
+                        return Ok(total);
+                    }
+                    self.fill().await?;
+                }
+            }
+            BodyKind::UntilClose => {
+                let mut total = std::mem::take(&mut self.buf).len() as u64;
+                loop {
+                    let k = discard_some(&self.stream, usize::MAX).await?;
+                    if k == 0 {
+                        self.closed = true;
+                        return Ok(total);
+                    }
+                    total += k as u64;
+                }
+            }
+        }
     }
 
     /// Reads whatever arrives next (for streamed bodies such as SSE): moves the buffered bytes into

@@ -7,11 +7,16 @@
 //!     [--server-pid PID] [--label NAME] [--json] [--show-errors 3]
 //! kiln-loadgen realtime --url http://127.0.0.1:8090 --collection rt --subscribers 1000 --events 100
 //!     [--rate 10] [--field sent_ns] [--header 'Authorization: TOKEN'] [--server-pid PID] [--json]
+//! kiln-loadgen upload --url http://127.0.0.1:8090 --path /api/collections/files/records --payload FILE
+//!     [--field file] [--filename bench.bin] --count 100 [--connections 1] [--server-pid PID] [--json]
+//! kiln-loadgen download --url http://127.0.0.1:8090 --path /api/files/files/ID/NAME … | --paths-file F
+//!     [--expect-bytes N] --count 200 [--connections 1] [--server-pid PID] [--json]
 //! ```
 //!
 //! One thread (a current-thread tokio runtime): pin it with `taskset -c 1`. Every run is bounded
 //! in time. See docs/BENCHMARKS.md.
 
+mod files;
 mod http;
 mod load;
 mod realtime;
@@ -23,6 +28,8 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: kiln-loadgen http --url URL --req '[WEIGHT] METHOD PATH [BODY]' [options]
        kiln-loadgen realtime --url URL --collection NAME --subscribers S --events M [options]
+       kiln-loadgen upload --url URL --path /api/collections/NAME/records --payload FILE --count N [options]
+       kiln-loadgen download --url URL --path /api/files/… | --paths-file FILE --count N [options]
 see the top of bench/loadgen/src/main.rs and docs/BENCHMARKS.md";
 
 /// `--key value` options (repeatable) and `--flag`s, in order.
@@ -118,6 +125,8 @@ fn main() -> ExitCode {
     let result = match mode.as_str() {
         "http" => rt.block_on(load::run(&args)),
         "realtime" => rt.block_on(realtime::run(&args)),
+        "upload" => rt.block_on(files::upload(&args)),
+        "download" => rt.block_on(files::download(&args)),
         _ => Err(format!("unknown mode {mode:?}\n{USAGE}")),
     };
     match result {
