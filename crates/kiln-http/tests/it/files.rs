@@ -141,3 +141,14 @@ async fn updates_replace_and_remove_blobs_after_commit() {
     assert_eq!(r.status, 204);
     assert_eq!(files_under(&storage), Vec::<std::path::PathBuf>::new(), "the record's files went with it");
 }
+
+#[tokio::test]
+async fn a_body_over_the_collections_limit_is_refused_midway() {
+    let t = app_with_docs().await;
+    // docs allows 1 KiB + 3 × 4 KiB of files: the body limit is the 32 MiB floor.
+    let big = vec![b'z'; 33 << 20];
+    let r = upload(&t, &[("title", "huge")], &[("files", "huge.txt", &big)]).await;
+    assert_eq!((r.status, r.json["message"].clone()), (413, json!("Request entity too large.")));
+    assert_eq!(files_under(&t.app.data_dir().join(".tmp")), Vec::<std::path::PathBuf>::new(), "the partial upload is removed");
+    assert_eq!(t.count("docs"), 0);
+}
