@@ -3,6 +3,7 @@
 
     python3 bench/run.py            # full run, about 15 minutes
     python3 bench/run.py --quick    # smoke run, about a minute
+    python3 bench/run.py --only files   # file upload/download alone, about 2 minutes
     python3 bench/run.py --help     # every knob
 
 Both servers start from empty data dirs with the same superuser; the same schema and rows are created
@@ -18,6 +19,8 @@ Every run is bounded in time and count; nothing listens beyond 127.0.0.1. See do
 import argparse
 import datetime
 import glob
+import hashlib
+import http.client
 import json
 import os
 import platform
@@ -192,6 +195,86 @@ def setup_schema(srv, large):
                           {"identity": "user000@example.com", "password": USER_PASSWORD})["token"]
 
 
+FILE_MAX_SIZE = 200 * 1024 * 1024  # the file field's maxSize: PocketBase sizes its body limit from it
+FILES_PATH = "/api/collections/bench_files/records"
+
+
+def setup_files(srv):
+    """Collection `bench_files`: one file field (maxSelect 1, maxSize 200 MiB, any type), public rules."""
+    public = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}
+    field = {"name": "file", "type": "file", "maxSelect": 1, "maxSize": FILE_MAX_SIZE}
+    http("POST", srv.base + "/api/collections", dict(public, name="bench_files", type="base", fields=[field] + AUTODATES),
+         srv.token)
+
+
+def parse_files_spec(spec):
+    """'1:300,100:5' → [(1, 300), (100, 5)]: payload size in MiB and uploads per run."""
+    out = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        size, _, n = part.partition(":")
+        out.append((int(size), int(n or 1)))
+    return out
+
+
+def file_phases(spec, conc):
+    """(key, title, op, size MiB, count, connections): per size, sequential uploads (and concurrent ones below
+    10 MiB), then twice as many downloads of the files the sequential uploads stored."""
+    out = []
+    for size, n in spec:
+        out.append((f"files_up_{size}m", f"upload {size} MiB × {n}, 1 connection", "upload", size, n, 1))
+        if size < 10 and conc > 1:
+            out.append((f"files_up_{size}m_c{conc}", f"upload {size} MiB × {n}, {conc} connections", "upload", size, n, conc))
+        out.append((f"files_down_{size}m", f"download {size} MiB × {2 * n}, 1 connection", "download", size, 2 * n, 1))
+        if size < 10 and conc > 1:
+            out.append((f"files_down_{size}m_c{conc}", f"download {size} MiB × {2 * n}, {conc} connections", "download",
+                        size, 2 * n, conc))
+    return out
+
+
+def make_payload(path, size_mib):
+    """size_mib MiB of os.urandom (incompressible), written once and uploaded as they are to both servers."""
+    with open(path, "wb") as f:
+        for _ in range(size_mib):
+            f.write(os.urandom(1 << 20))
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_files(srv, files, size):
+    """HEAD of every stored file (one keep-alive connection): (files answering 200 with Content-Length = size, total)."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    good = 0
+    try:
+        for f in files:
+            conn.request("HEAD", "/api/files/bench_files/" + f)
+            r = conn.getresponse()
+            r.read()
+            if r.status == 200 and r.getheader("Content-Length") == str(size):
+                good += 1
+            elif good == 0:
+                log(f"  HEAD {f} on {srv.name}: {r.status}, Content-Length {r.getheader('Content-Length')}, expected {size}")
+    finally:
+        conn.close()
+    return good, len(files)
+
+
+def file_sha256(srv, f):
+    """sha256 of a stored file as downloaded (streamed)."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=120)
+    try:
+        conn.request("GET", "/api/files/bench_files/" + f)
+        r = conn.getresponse()
+        h = hashlib.sha256()
+        while chunk := r.read(1 << 20):
+            h.update(chunk)
+        return h.hexdigest() if r.status == 200 else f"status {r.status}"
+    finally:
+        conn.close()
+
+
 def password_hash_scheme(srv):
     """The algorithm and parameters of a stored user password hash, read from the server's own database."""
     for db in sorted(glob.glob(os.path.join(srv.data, "*.db"))):
@@ -300,11 +383,11 @@ def generator_check(lg, srv, secs):
             f"(8 connections, GET by id on Kiln, generator on core 1)")
 
 
-def cpu_cell(runs, suffix, nd=1):
+def cpu_cell(runs, suffix, nd=1, unit="us"):
     """Median total CPU with its user + system split, e.g. '19.9 (9.1+10.8)'."""
-    tot = med(r[f"server_cpu_us_per_{suffix}"] for r in runs)
-    usr = med(r.get(f"server_user_us_per_{suffix}") for r in runs)
-    sys_ = med(r.get(f"server_sys_us_per_{suffix}") for r in runs)
+    tot = med(r[f"server_cpu_{unit}_per_{suffix}"] for r in runs)
+    usr = med(r.get(f"server_user_{unit}_per_{suffix}") for r in runs)
+    sys_ = med(r.get(f"server_sys_{unit}_per_{suffix}") for r in runs)
     if tot is None:
         return "-"
     if usr is None or sys_ is None:

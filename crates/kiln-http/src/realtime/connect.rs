@@ -46,13 +46,39 @@ pub(crate) fn message_id(client: &str, m: &Message) -> String {
 
 fn frame(id: &str, event: &str, data: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(id.len() + event.len() + data.len() + 24);
+    push_frame(&mut out, id, None, event, data);
+    Bytes::from(out)
+}
+
+/// Appends one SSE frame; the id is `client` or `client.seq`.
+fn push_frame(out: &mut Vec<u8>, client: &str, seq: Option<u64>, event: &str, data: &[u8]) {
+    use std::io::Write;
     out.extend_from_slice(b"id:");
-    out.extend_from_slice(id.as_bytes());
+    out.extend_from_slice(client.as_bytes());
+    if let Some(seq) = seq {
+        let _ = write!(out, ".{seq}");
+    }
     out.extend_from_slice(b"\nevent:");
     out.extend_from_slice(event.as_bytes());
     out.extend_from_slice(b"\ndata:");
     out.extend_from_slice(data);
     out.extend_from_slice(b"\n\n");
+}
+
+/// Messages written in one chunk when a client has several waiting (one socket write for all).
+const MAX_BATCH: usize = 64;
+
+/// The next chunk of the stream: the first waiting message and any others already queued.
+fn batch(client: &str, first: Message, rx: &mut tokio::sync::mpsc::Receiver<Message>) -> Bytes {
+    let mut out = Vec::with_capacity(first.data.len() + client.len() + first.event.len() + 48);
+    let mut m = first;
+    for _ in 0..MAX_BATCH {
+        push_frame(&mut out, client, (m.seq != 0).then_some(m.seq), &m.event, &m.data);
+        match rx.try_recv() {
+            Ok(next) => m = next,
+            Err(_) => break,
+        }
+    }
     Bytes::from(out)
 }
 
@@ -72,8 +98,8 @@ pub async fn handler(State(app): State<App>, headers: HeaderMap, ctx: Ctx) -> Re
         }
         match tokio::time::timeout(IDLE_TIMEOUT, rx.recv()).await {
             Ok(Some(m)) => {
-                let f = frame(&message_id(&reg.client.id, &m), &m.event, &m.data);
-                Some((Ok(f), (None, rx, reg)))
+                let chunk = batch(&reg.client.id, m, &mut rx);
+                Some((Ok(chunk), (None, rx, reg)))
             }
             _ => None,
         }
@@ -84,4 +110,26 @@ pub async fn handler(State(app): State<App>, headers: HeaderMap, ctx: Ctx) -> Re
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(event: &str, data: &str, seq: u64) -> Message {
+        Message { event: event.into(), data: data.as_bytes().into(), seq }
+    }
+
+    #[tokio::test]
+    async fn queued_messages_go_out_in_one_chunk_in_order() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        tx.try_send(msg("posts", "{\"b\":2}", 8)).unwrap();
+        tx.try_send(msg("PB_RESET", "{}", 0)).unwrap();
+        let chunk = batch("cid", msg("posts", "{\"a\":1}", 7), &mut rx);
+        assert_eq!(
+            std::str::from_utf8(&chunk).unwrap(),
+            "id:cid.7\nevent:posts\ndata:{\"a\":1}\n\nid:cid.8\nevent:posts\ndata:{\"b\":2}\n\nid:cid\nevent:PB_RESET\ndata:{}\n\n"
+        );
+        assert!(rx.try_recv().is_err(), "everything queued was taken");
+    }
 }
