@@ -20,7 +20,6 @@ import argparse
 import datetime
 import glob
 import hashlib
-import http.client
 import json
 import os
 import platform
@@ -36,6 +35,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.client import HTTPConnection
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EMAIL, PASSWORD = "bench@example.com", "benchpassword123"
@@ -245,7 +245,7 @@ def make_payload(path, size_mib):
 
 def check_files(srv, files, size):
     """HEAD of every stored file (one keep-alive connection): (files answering 200 with Content-Length = size, total)."""
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    conn = HTTPConnection("127.0.0.1", srv.port, timeout=60)
     good = 0
     try:
         for f in files:
@@ -263,7 +263,7 @@ def check_files(srv, files, size):
 
 def file_sha256(srv, f):
     """sha256 of a stored file as downloaded (streamed)."""
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=120)
+    conn = HTTPConnection("127.0.0.1", srv.port, timeout=120)
     try:
         conn.request("GET", "/api/files/bench_files/" + f)
         r = conn.getresponse()
@@ -356,6 +356,108 @@ def seed(lg, srv, col, rows):
         raise RuntimeError(f"seeding {col} on {srv.name}: {r['errors']} errors, {r['requests']} of {rows} created")
     log(f"  seeded {rows} rows into {col} on {srv.name} in {time.time() - t:.1f}s "
         f"({r['rps']:.0f}/s, {r['server_cpu_us_per_req']:.0f} µs CPU per create)")
+
+
+def run_files(lg, bins, rounds, spec, conc, only, keep, results):
+    """File upload/download on a fresh pair of servers (no users, no rows): for each phase, rounds × (Kiln,
+    PocketBase). Each run starts after os.sync() (so no run pays for the previous one's dirty pages) and a reset
+    of VmHWM."""
+    phases = [p for p in file_phases(spec, conc) if not only or only in "files" or only in p[0]]
+    if not phases:
+        return
+    tmp = tempfile.mkdtemp(prefix="bench-files-")
+    servers = {}
+    try:
+        payloads = {}
+        for size in sorted({p[3] for p in phases}):
+            path = os.path.join(tmp, f"payload-{size}m.bin")
+            payloads[size] = (path, make_payload(path, size))
+        for name, binary in bins.items():
+            servers[name] = Server(name, binary, keep)
+            setup_files(servers[name])
+        time.sleep(1.0)
+        idle = {n: s.rss_kb() for n, s in servers.items()}
+        results["files"] = {"idle_rss_kb": idle}
+        print()
+        print(f"file upload / download: collection 'bench_files' (one file field, maxSelect 1, maxSize 200 MiB), "
+              f"payload of os.urandom bytes, multipart/form-data POST {FILES_PATH}; GET /api/files/bench_files/ID/NAME, "
+              f"body read and discarded; fresh servers, RSS after start: kiln {idle['kiln'] / 1024:.1f} MB, "
+              f"pocketbase {idle['pocketbase'] / 1024:.1f} MB")
+        print("  (MiB/s: payload MiB / wall time of the run; srv %, gen %: CPU time of the server / of the load generator "
+              "over wall time, each on its own core; RSS before: at the start of the run; peak: VmHWM, reset before the "
+              "run — largest over rounds; +peak: largest over rounds of peak − RSS before)")
+        print(f"{'scenario':<44} {'server':<10} {'MiB/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/MiB (usr+sys)':>22} "
+              f"{'srv %':>5} {'gen %':>5} {'RSS before MB':>13} {'peak MB':>8} {'+peak MB':>8} {'errors':>6} {'gen ms/MiB':>10}")
+        stored = {n: {} for n in servers}  # {server: {size: [id/name, …]}} from the sequential uploads
+        every = {n: {} for n in servers}  # all files uploaded, for the check at the end
+        for key, title, op, size, count, conns in phases:
+            per = {"kiln": [], "pocketbase": []}
+            for _ in range(rounds):
+                for name, srv in servers.items():
+                    path, _ = payloads[size]
+                    a = ["--url", srv.base, "--count", str(count), "--connections", str(conns), "--server-pid", str(srv.pid),
+                         "--label", f"{key}/{name}", "--timeout", "600"]
+                    if op == "download" and not stored[name].get(size):
+                        # The uploads were filtered out (--only): store the files first, unmeasured.
+                        r = lg.run("upload", ["--url", srv.base, "--path", FILES_PATH, "--payload", path, "--count",
+                                              str(count // 2)], timeout=1200)
+                        stored[name][size] = r["files"]
+                        every[name].setdefault(size, []).extend(r["files"])
+                    if op == "upload":
+                        a += ["--path", FILES_PATH, "--payload", path]
+                    else:
+                        plist = os.path.join(tmp, f"paths-{name}-{size}m.txt")
+                        with open(plist, "w") as f:
+                            f.write("".join(f"/api/files/bench_files/{x}\n" for x in stored[name][size]))
+                        a += ["--paths-file", plist, "--expect-bytes", str(size << 20)]
+                    os.sync()
+                    time.sleep(0.2)
+                    reset = reset_peak_rss(srv.pid)
+                    r = lg.run(op, a, timeout=1200)
+                    r["hwm_reset"] = reset
+                    if op == "upload":
+                        every[name].setdefault(size, []).extend(r["files"])
+                        if conns == 1:
+                            stored[name].setdefault(size, []).extend(r["files"])
+                        r["files"] = len(r["files"])
+                    if r["errors"]:
+                        log(f"  {key} on {name}: {r['errors']} of {count} failed, status {r['status']}")
+                    per[name].append(r)
+            results["files"][key] = per
+            for i, name in enumerate(servers):
+                runs = per[name]
+                peak = [max(r["server_hwm_kb"] or 0, r["server_rss_max_sampled_kb"] or 0) if r["hwm_reset"]
+                        else (r["server_rss_max_sampled_kb"] or 0) for r in runs]
+                before = [r["server_rss_start_kb"] or 0 for r in runs]
+                print(f"{title if i == 0 else '':<44} {name:<10} {med(r['mib_per_s'] for r in runs):>7.1f} "
+                      f"{med(r['latency_ms']['p50'] for r in runs):>8.2f} {med(r['latency_ms']['p99'] for r in runs):>8.2f} "
+                      f"{cpu_cell(runs, 'mib', 2, 'ms'):>22} "
+                      f"{med(100 * (r['server_cpu_s'] or 0) / r['elapsed_s'] for r in runs):>5.0f} "
+                      f"{med(100 * (r['loadgen_cpu_s'] or 0) / r['elapsed_s'] for r in runs):>5.0f} "
+                      f"{med(before) / 1024:>13.1f} {max(peak) / 1024:>8.1f} "
+                      f"{max(p - b for p, b in zip(peak, before)) / 1024:>8.1f} "
+                      f"{sum(r['errors'] for r in runs):>6} {fmt(med(r['loadgen_cpu_ms_per_mib'] for r in runs), 2):>10}")
+            k, p = per["kiln"], per["pocketbase"]
+            print(f"{'':<44} {'Kiln/PB':<10} " + ratio_line([r["mib_per_s"] for r in k], [r["mib_per_s"] for r in p], "throughput")
+                  + "; " + ratio_line([r["server_cpu_ms_per_mib"] for r in k], [r["server_cpu_ms_per_mib"] for r in p], "CPU/MiB"))
+            sys.stdout.flush()
+        checks = []
+        for name, srv in servers.items():
+            good = total = 0
+            sums = []
+            for size, files in sorted(every[name].items()):
+                g, t = check_files(srv, files, size << 20)
+                good, total = good + g, total + t
+                if files:
+                    sums.append(f"{size} MiB {'ok' if file_sha256(srv, files[0]) == payloads[size][1] else 'MISMATCH'}")
+            checks.append(f"{name} {good}/{total} stored files answer HEAD with the payload's Content-Length, "
+                          f"sha256 of a download: {', '.join(sums)}")
+        print("checked after the runs: " + "; ".join(checks))
+        results["files"]["checks"] = checks
+    finally:
+        for s in servers.values():
+            s.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def children_cpu_s():
@@ -471,7 +573,12 @@ def main():
     ap.add_argument("--realtime", help="comma-separated subscriber counts (default 100,1000,10000; quick 100,1000; '' = skip)")
     ap.add_argument("--deliveries", type=int, help="deliveries per realtime run (default 50000; quick 5000)")
     ap.add_argument("--delivery-rate", type=int, default=10000, help="target deliveries per second (default 10000)")
-    ap.add_argument("--only", help="run only scenarios whose key contains this (e.g. list, get, realtime)")
+    ap.add_argument("--files", help="file upload/download: comma-separated SIZE_MiB:UPLOADS per run "
+                    "(default 1:300,100:5; quick 1:30,100:1; '' = skip)")
+    ap.add_argument("--file-connections", type=int, default=4,
+                    help="connections of the concurrent file runs, for sizes under 10 MiB (default 4; 1 = none)")
+    ap.add_argument("--only", help="run only scenarios whose key contains this (e.g. list, get, realtime, files, "
+                    "files_up); without HTTP scenarios, nothing is seeded")
     ap.add_argument("--kiln", default=os.path.join(ROOT, "target/release/kiln"))
     ap.add_argument("--loadgen", default=os.path.join(ROOT, "target/release/kiln-loadgen"))
     ap.add_argument("--pocketbase", help="PocketBase 0.40.6 binary (default: pocketbase on PATH, or " + PB_FALLBACK + ")")
@@ -489,6 +596,8 @@ def main():
     levels = [int(x) for x in levels_arg.split(",") if x.strip()]
     deliveries = args.deliveries or (5000 if quick else 50000)
     only = args.only
+    files_arg = args.files if args.files is not None else ("1:30,100:1" if quick else "1:300,100:5")
+    files_spec = parse_files_spec(files_arg)
 
     if not args.no_build:
         log("building: cargo build --release -p kiln -p kiln-loadgen")
@@ -536,7 +645,8 @@ def main():
         for s in servers.values():
             setup_schema(s, large)
         hashes = {n: password_hash_scheme(s) for n, s in servers.items()}
-        for s in servers.values():
+        scen = [s for s in scenarios(rows, large, secs) if not only or only in s[0]]
+        for s in servers.values() if scen else ():
             seed(lg, s, "items", rows)
             if large:
                 seed(lg, s, "items_large", large)
@@ -545,14 +655,14 @@ def main():
         log(f"setup and seeding took {time.time() - t0:.0f}s")
         print(f"password hashing: kiln {hashes['kiln']}; pocketbase {hashes['pocketbase']}")
         print(f"idle RSS after start: kiln {idle['kiln'] / 1024:.1f} MB, pocketbase {idle['pocketbase'] / 1024:.1f} MB; "
-              f"after seeding: kiln {seeded_rss['kiln'] / 1024:.1f} MB, pocketbase {seeded_rss['pocketbase'] / 1024:.1f} MB")
+              f"after {'seeding' if scen else 'setup (nothing seeded)'}: kiln {seeded_rss['kiln'] / 1024:.1f} MB, pocketbase {seeded_rss['pocketbase'] / 1024:.1f} MB")
         results["meta"].update(idle_rss_kb=idle, seeded_rss_kb=seeded_rss, hashes=hashes, pocketbase=pb_version)
-        gen = generator_check(lg, servers["kiln"], secs)
-        print(f"load generator cost: {gen}")
-        results["meta"]["generator"] = gen
+        if scen:
+            gen = generator_check(lg, servers["kiln"], secs)
+            print(f"load generator cost: {gen}")
+            results["meta"]["generator"] = gen
 
         # ---- HTTP scenarios -------------------------------------------------------------------------------
-        scen = [s for s in scenarios(rows, large, secs) if not only or only in s[0]]
         if scen:
             print()
             print(f"{'scenario':<52} {'server':<10} {'req/s':>7} {'p50 µs':>7} {'p99 µs':>7} {'CPU µs/req (usr+sys)':>22} "
@@ -581,8 +691,9 @@ def main():
             print(f"{'':<52} {'Kiln/PB':<10} " + ratio_line([r["rps"] for r in k], [r["rps"] for r in p], "throughput")
                   + "; " + ratio_line([r["server_cpu_us_per_req"] for r in k], [r["server_cpu_us_per_req"] for r in p], "CPU/req"))
             sys.stdout.flush()
-        if not only or "file" in only:
-            print(f"{'file upload / download':<52} {'kiln':<10} not available in Kiln yet (no file storage): not measured")
+        if files_spec:
+            run_files(lg, {"kiln": args.kiln, "pocketbase": pb_bin}, rounds, files_spec, args.file_connections, only,
+                      args.keep, results)
 
         # ---- realtime fan-out ----------------------------------------------------------------------------
         if levels and (not only or only in "realtime"):

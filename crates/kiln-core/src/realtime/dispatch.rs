@@ -17,8 +17,8 @@ use crate::request::RequestInfo;
 /// Per-event memo of rule outcomes and rendered messages.
 #[derive(Default)]
 struct Caches {
-    allowed: HashMap<(String, bool, String), bool>,
-    rendered: HashMap<(String, String), Arc<[u8]>>,
+    allowed: HashMap<(Arc<str>, bool, Arc<str>), bool>,
+    rendered: HashMap<(Arc<str>, Arc<str>), Arc<[u8]>>,
 }
 
 /// State owned by the dispatcher thread.
@@ -93,7 +93,7 @@ fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut 
             body: Default::default(),
             ip: None,
         };
-        let auth_key = st.auth.as_ref().map(|r| format!("{}/{}", r.collection.id, r.id())).unwrap_or_default();
+        let auth_key = st.auth_key.clone();
         let single = sub.record_id.is_some();
         let allowed = *caches.allowed.entry((auth_key.clone(), single, sub.options_key.clone())).or_insert_with(|| {
             let kind = if single { RuleKind::View } else { RuleKind::List };
@@ -116,7 +116,7 @@ fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut 
         }
         // Only auth records (email visibility) and expansions (related rules) depend on who looks.
         let depends_on_viewer = c.is_auth() || sub.query.contains_key("expand");
-        let key = (if depends_on_viewer { auth_key } else { String::new() }, sub.options_key.clone());
+        let key = (if depends_on_viewer { auth_key } else { Arc::from("") }, sub.options_key.clone());
         let data = match caches.rendered.get(&key) {
             Some(d) => d.clone(),
             None => {

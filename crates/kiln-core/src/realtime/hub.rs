@@ -47,6 +47,8 @@ pub(crate) struct ClientState {
     /// The event sequence number when the client connected (resume point for a bare client id).
     pub(crate) connected_seq: u64,
     pub(crate) auth: Option<Arc<Record>>,
+    /// `collectionId/recordId` of `auth` (empty for guests): the dispatcher's cache key.
+    pub(crate) auth_key: Arc<str>,
     /// Whether a subscription request already fixed the client's auth.
     pub(crate) auth_set: bool,
     pub(crate) subscriptions: Vec<Subscription>,
@@ -101,6 +103,7 @@ impl Client {
         if st.auth_set && st.auth.is_some() && !same_auth(&st.auth, &auth) {
             return Err(ClientError::AuthMismatch);
         }
+        st.auth_key = auth.as_ref().map(|r| format!("{}/{}", r.collection.id, r.id())).unwrap_or_default().into();
         st.auth = auth;
         st.auth_set = true;
         st.subscriptions = topics.iter().filter_map(|t| Subscription::parse(t)).collect();
@@ -170,6 +173,7 @@ impl Hub {
         let state = ClientState {
             connected_seq: self.seq.load(Ordering::Acquire),
             auth: None,
+            auth_key: Arc::from(""),
             auth_set: false,
             subscriptions: Vec::new(),
             oauth2: false,
@@ -196,7 +200,7 @@ impl Hub {
             prev.closed.store(true, Ordering::Relaxed);
             let old = std::mem::replace(
                 &mut *prev.state.lock().unwrap_or_else(|p| p.into_inner()),
-                ClientState { connected_seq: 0, auth: None, auth_set: false, subscriptions: Vec::new(), oauth2: false, resuming: false },
+                ClientState { connected_seq: 0, auth: None, auth_key: Arc::from(""), auth_set: false, subscriptions: Vec::new(), oauth2: false, resuming: false },
             );
             let after = seq.unwrap_or(old.connected_seq);
             let (client, messages) = self.register(id.to_owned(), ClientState { connected_seq: after, resuming: true, ..old });

@@ -19,7 +19,7 @@ pub struct Subscription {
     /// `options.headers`: values for `@request.headers.*`.
     pub headers: HashMap<String, String>,
     /// A key identifying the options, for caching per-context results.
-    pub options_key: String,
+    pub options_key: std::sync::Arc<str>,
 }
 
 fn string_map(v: Option<&Value>) -> HashMap<String, String> {
@@ -63,7 +63,7 @@ impl Subscription {
             record_id,
             query,
             headers,
-            options_key: options.unwrap_or("").to_owned(),
+            options_key: options.unwrap_or("").into(),
         })
     }
 }
