@@ -13,6 +13,10 @@ pub struct Hasher {
     jobs: Mutex<std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>>,
 }
 
+/// A hashing thread idle this long frees its blocks (a burst of logins reuses them; a server
+/// at rest does not keep 19 MiB per thread).
+const RELEASE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// OWASP: argon2id, m = 19 MiB, t = 2, p = 1.
 const M_COST: u32 = 19 * 1024;
 const T_COST: u32 = 2;
@@ -23,25 +27,41 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-thread_local! {
-    /// The 19 MiB of argon2 blocks, allocated once per hashing thread: allocating and freeing
-    /// them per hash fragmented the heap (RSS grew by ~19 MiB per sign-up).
-    static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
-}
+/// The 19 MiB block buffers of argon2, reused across hashes: allocating and freeing them per
+/// hash fragmented the heap (RSS grew by ~19 MiB per sign-up). One buffer per concurrent hash;
+/// all are released when the hashing threads go idle ([`release_idle_memory`]).
+static BLOCK_POOL: Mutex<Vec<Vec<argon2::Block>>> = Mutex::new(Vec::new());
 
-/// The raw argon2id output for `plain` and `salt` with Kiln's parameters, on this thread's blocks.
+/// The raw argon2id output for `plain` and `salt` with Kiln's parameters, on a pooled buffer.
 fn raw_hash(plain: &[u8], salt: &[u8]) -> Result<[u8; 32]> {
     let mut out = [0u8; 32];
-    BLOCKS.with(|cell| {
-        let mut blocks = cell.borrow_mut();
-        if blocks.len() != M_COST as usize {
-            *blocks = vec![argon2::Block::default(); M_COST as usize];
-        }
-        argon2()
-            .hash_password_into_with_memory(plain, salt, &mut out, &mut blocks[..])
-            .map_err(|e| CoreError::Internal(format!("hash: {e}")))
-    })?;
+    let pooled = BLOCK_POOL.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    let mut blocks = pooled.unwrap_or_else(|| vec![argon2::Block::default(); M_COST as usize]);
+    let result = argon2()
+        .hash_password_into_with_memory(plain, salt, &mut out, &mut blocks[..])
+        .map_err(|e| CoreError::Internal(format!("hash: {e}")));
+    BLOCK_POOL.lock().unwrap_or_else(|p| p.into_inner()).push(blocks);
+    result?;
     Ok(out)
+}
+
+/// Frees the pooled buffers and hands free heap memory back to the system.
+fn release_idle_memory() {
+    let freed = std::mem::take(&mut *BLOCK_POOL.lock().unwrap_or_else(|p| p.into_inner()));
+    if freed.is_empty() {
+        return;
+    }
+    drop(freed);
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> std::os::raw::c_int;
+        }
+        // SAFETY: malloc_trim only returns unused heap pages to the kernel; it is thread-safe.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
 }
 
 /// Hashes synchronously (CLI, tests): a PHC string `$argon2id$v=19$m=19456,t=2,p=1$salt$hash`.
@@ -99,12 +119,14 @@ impl Hasher {
             let rx = rx.clone();
             let spawned = std::thread::Builder::new().name(format!("kiln-hash-{i}")).spawn(move || loop {
                 let job = match rx.lock() {
-                    Ok(guard) => guard.recv(),
+                    Ok(guard) => guard.recv_timeout(RELEASE_AFTER),
                     Err(_) => return,
                 };
                 match job {
                     Ok(job) => job(),
-                    Err(_) => return,
+                    // Idle (the thread waiting on the queue times out): give the blocks back.
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => release_idle_memory(),
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
                 }
             });
             if let Err(e) = spawned {
