@@ -14,11 +14,16 @@ use crate::records::query::{rule_for, RuleKind};
 use crate::records::RenderOptions;
 use crate::request::RequestInfo;
 
+/// (subscriber auth key, single-record topic, options key) → whether the rules allow the event.
+type AllowedKey = (Arc<str>, bool, Arc<str>);
+/// (auth key when the rendering depends on the viewer, options key) → the event's JSON.
+type RenderedKey = (Arc<str>, Arc<str>);
+
 /// Per-event memo of rule outcomes and rendered messages.
 #[derive(Default)]
 struct Caches {
-    allowed: HashMap<(Arc<str>, bool, Arc<str>), bool>,
-    rendered: HashMap<(Arc<str>, Arc<str>), Arc<[u8]>>,
+    allowed: HashMap<AllowedKey, bool>,
+    rendered: HashMap<RenderedKey, Arc<[u8]>>,
 }
 
 /// State owned by the dispatcher thread.
