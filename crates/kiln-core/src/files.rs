@@ -109,6 +109,11 @@ pub(crate) fn apply_uploads(rec: &mut Record, old: Option<&Record>, body: &Map<S
         let known: HashSet<&str> = old_names.iter().map(String::as_str).collect();
         let mut names: Vec<String> = to_list(&rec.values[i]).into_iter().filter(|n| known.contains(n.as_str())).collect();
         let body_sets = body.contains_key(&f.name);
+        let touched = body.keys().any(|k| split_key(k).0 == f.name) || uploads.iter().flatten().any(|u| split_key(&u.key).0 == f.name);
+        if !touched {
+            continue;
+        }
+        let mut fresh: HashSet<String> = HashSet::new();
         let mut appended = Vec::new();
         let mut prepended = Vec::new();
         let mut replaced = Vec::new();
@@ -135,6 +140,7 @@ pub(crate) fn apply_uploads(rec: &mut Record, old: Option<&Record>, body: &Map<S
                 continue;
             }
             let stored = stored_name(&u.original_name, &u.extension);
+            fresh.insert(stored.clone());
             plan.store.push((file_key(&c.id, rec.id(), &stored), u));
             match modifier {
                 Modifier::Append => appended.push(stored),
@@ -150,6 +156,14 @@ pub(crate) fn apply_uploads(rec: &mut Record, old: Option<&Record>, body: &Map<S
         let value = list_value(f, names);
         let kept: HashSet<String> = to_list(&value).into_iter().collect();
         plan.removed.extend(old_names.into_iter().filter(|n| !kept.contains(n)));
+        // A single-file field keeps the last upload only: the others are not stored at all.
+        plan.store.retain(|(key, _)| {
+            let prefix = format!("{}/{}/", c.id, rec.id());
+            match key.strip_prefix(&prefix) {
+                Some(name) if fresh.contains(name) => kept.contains(name),
+                _ => true,
+            }
+        });
         rec.values[i] = value;
     }
     plan
@@ -324,6 +338,11 @@ impl App {
     /// blocking thread, and stores it.
     async fn make_thumb(&self, storage: &kiln_files::Storage, src: &str, dst: &str, spec: &kiln_media::ThumbSpec, max_size: i64) -> Result<(), String> {
         use futures_util::StreamExt;
+        // Decoding is memory-hungry, and so is holding the original: a few at a time.
+        let _permit = self.inner().thumb_jobs.acquire().await.map_err(|e| e.to_string())?;
+        if storage.head(dst).await.map_err(|e| e.to_string())?.is_some() {
+            return Ok(()); // made by a request that held the permit before us
+        }
         let limit = if max_size > 0 { max_size as usize } else { DEFAULT_MAX_SIZE as usize };
         let mut obj = storage.get(src, None).await.map_err(|e| e.to_string())?;
         let mut bytes = Vec::with_capacity((obj.meta.size as usize).min(limit));
@@ -336,8 +355,6 @@ impl App {
         }
         let mime = kiln_media::sniff(&bytes[..bytes.len().min(kiln_media::READ_LIMIT)], src);
         let spec = *spec;
-        // Decoding is memory-hungry: a few at a time.
-        let _permit = self.inner().thumb_jobs.acquire().await.map_err(|e| e.to_string())?;
         let thumb = tokio::task::spawn_blocking(move || kiln_media::thumbnail(&bytes, &mime, &spec))
             .await
             .map_err(|e| e.to_string())?

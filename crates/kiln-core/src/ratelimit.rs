@@ -10,19 +10,29 @@ use std::time::{Duration, Instant};
 
 use crate::settings::{RateLimitRule, RateLimits};
 
-/// Windows kept before a sweep of expired ones.
-const SWEEP_AT: usize = 100_000;
+/// Windows a shard keeps before its first sweep of expired ones (later sweeps wait until the
+/// live windows have doubled, so sweeping costs O(1) per request amortized).
+const FIRST_SWEEP: usize = 10_000;
 
 #[derive(Debug, Clone, Copy)]
 struct Window {
     started: Instant,
+    /// When the window ends (after that it only restarts).
+    until: Instant,
     count: i64,
+}
+
+/// The windows of the IPs hashed to one shard.
+#[derive(Default)]
+struct Shard {
+    windows: HashMap<(String, String), Window>,
+    sweep_at: usize,
 }
 
 /// The in-memory limiter of one node (shared state across nodes belongs to the cluster work).
 #[derive(Default)]
 pub struct RateLimiter {
-    shards: [Mutex<HashMap<(String, String), Window>>; 8],
+    shards: [Mutex<Shard>; 8],
 }
 
 /// A request over its limit: retry after this many seconds (at least 1).
@@ -118,7 +128,7 @@ impl RateLimiter {
     /// Forgets every window (after a settings change, as PocketBase does).
     pub fn reset(&self) {
         for s in &self.shards {
-            s.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            s.lock().unwrap_or_else(|p| p.into_inner()).windows.clear();
         }
     }
 
@@ -126,13 +136,14 @@ impl RateLimiter {
         let window = Duration::from_secs(rule.duration.max(1) as u64);
         let key = (format!("{}|{}", rule.label, rule.audience), ip.to_owned());
         let shard = &self.shards[(crc32fast::hash(ip.as_bytes()) % 8) as usize];
-        let mut map = shard.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= SWEEP_AT / 8 {
-            map.retain(|_, w| now.duration_since(w.started) < Duration::from_secs(3600));
+        let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+        if shard.windows.len() >= shard.sweep_at.max(FIRST_SWEEP) {
+            shard.windows.retain(|_, w| w.until > now);
+            shard.sweep_at = shard.windows.len() * 2;
         }
-        let w = map.entry(key).or_insert(Window { started: now, count: 0 });
+        let w = shard.windows.entry(key).or_insert(Window { started: now, until: now + window, count: 0 });
         if now.duration_since(w.started) >= window {
-            *w = Window { started: now, count: 0 };
+            *w = Window { started: now, until: now + window, count: 0 };
         }
         if w.count >= rule.max_requests {
             let left = window.saturating_sub(now.duration_since(w.started));

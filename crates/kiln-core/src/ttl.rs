@@ -1,29 +1,47 @@
-//! Keys that expire: resend throttles and other short-lived one-time state of this node.
+//! Keys that expire: resend throttles, pending WebAuthn challenges and other short-lived state
+//! of this node. Bounded: expired entries are swept when the map doubles, and a full map
+//! refuses new keys rather than grow without end.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Values by key, each forgotten after its own time to live (pending WebAuthn challenges).
+/// Entries before the first sweep of expired ones.
+const FIRST_SWEEP: usize = 10_000;
+/// Live entries at most; inserts beyond are refused.
+pub const MAX_ENTRIES: usize = 200_000;
+
+struct Entries<V> {
+    map: HashMap<String, (Instant, V)>,
+    sweep_at: usize,
+}
+
+/// Values by key, each forgotten after its own time to live.
 pub struct TtlMap<V> {
-    entries: Mutex<HashMap<String, (Instant, V)>>,
+    entries: Mutex<Entries<V>>,
 }
 
 impl<V> Default for TtlMap<V> {
     fn default() -> Self {
-        TtlMap { entries: Mutex::new(HashMap::new()) }
+        TtlMap { entries: Mutex::new(Entries { map: HashMap::new(), sweep_at: FIRST_SWEEP }) }
     }
 }
 
 impl<V> TtlMap<V> {
-    /// Stores `value` under `key` for `ttl`.
-    pub fn insert(&self, key: String, value: V, ttl: Duration) {
+    /// Stores `value` under `key` for `ttl`; `false` (nothing stored) when the map is full.
+    pub fn insert(&self, key: String, value: V, ttl: Duration) -> bool {
         let now = Instant::now();
-        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 10_000 {
-            map.retain(|_, (until, _)| *until > now);
+        let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if e.map.len() >= e.sweep_at {
+            e.map.retain(|_, (until, _)| *until > now);
+            // Sweep again only once the live entries have doubled: amortized O(1) per insert.
+            e.sweep_at = (e.map.len() * 2).max(FIRST_SWEEP);
         }
-        map.insert(key, (now + ttl, value));
+        if e.map.len() >= MAX_ENTRIES && !e.map.contains_key(&key) {
+            return false;
+        }
+        e.map.insert(key, (now + ttl, value));
+        true
     }
 
     /// A copy of the value of `key` if it has not expired.
@@ -31,49 +49,50 @@ impl<V> TtlMap<V> {
     where
         V: Clone,
     {
-        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(key).filter(|(until, _)| *until > Instant::now()).map(|(_, v)| v.clone())
+        let e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        e.map.get(key).filter(|(until, _)| *until > Instant::now()).map(|(_, v)| v.clone())
     }
 
     /// Removes and returns the value of `key` if it has not expired (single use).
     pub fn take(&self, key: &str) -> Option<V> {
-        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(key).filter(|(until, _)| *until > Instant::now()).map(|(_, v)| v)
+        let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        e.map.remove(key).filter(|(until, _)| *until > Instant::now()).map(|(_, v)| v)
+    }
+
+    /// Adds `key` with `value` for `ttl` unless it is present and unexpired; `false` if it was
+    /// (or the map is full).
+    fn insert_absent(&self, key: String, value: V, ttl: Duration) -> bool {
+        {
+            let e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            if e.map.get(&key).is_some_and(|(until, _)| *until > Instant::now()) {
+                return false;
+            }
+        }
+        self.insert(key, value, ttl)
     }
 }
 
 /// A set of keys, each forgotten after its own time to live.
 #[derive(Default)]
 pub struct TtlKeys {
-    keys: Mutex<HashMap<String, Instant>>,
+    keys: TtlMap<()>,
 }
 
 impl TtlKeys {
-    /// Adds `key` for `ttl`; returns false (and changes nothing) if it is already present.
+    /// Adds `key` for `ttl`; returns false (and changes nothing) if it is already present (or
+    /// the set is full).
     pub fn insert_new(&self, key: String, ttl: Duration) -> bool {
-        let now = Instant::now();
-        let mut map = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 10_000 {
-            map.retain(|_, until| *until > now);
-        }
-        match map.get(&key) {
-            Some(until) if *until > now => false,
-            _ => {
-                map.insert(key, now + ttl);
-                true
-            }
-        }
+        self.keys.insert_absent(key, (), ttl)
     }
 
     /// Whether `key` is present and unexpired.
     pub fn contains(&self, key: &str) -> bool {
-        let map = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(key).is_some_and(|until| *until > Instant::now())
+        self.keys.get(key).is_some()
     }
 
     /// Forgets `key`.
     pub fn remove(&self, key: &str) {
-        self.keys.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        self.keys.take(key);
     }
 }
 
@@ -93,11 +112,28 @@ mod tests {
         t.remove("a");
         assert!(!t.contains("a"));
         let m = TtlMap::default();
-        m.insert("c".into(), 7, Duration::from_secs(60));
+        assert!(m.insert("c".into(), 7, Duration::from_secs(60)));
         assert_eq!(m.take("c"), Some(7));
         assert_eq!(m.take("c"), None, "single use");
         m.insert("d".into(), 8, Duration::from_millis(1));
         std::thread::sleep(Duration::from_millis(5));
         assert_eq!(m.take("d"), None, "expired");
+    }
+
+    #[test]
+    fn bounded_and_swept() {
+        let m = TtlMap::default();
+        for i in 0..MAX_ENTRIES {
+            assert!(m.insert(format!("k{i}"), (), Duration::from_secs(60)));
+        }
+        assert!(!m.insert("one more".into(), (), Duration::from_secs(60)), "a full map refuses");
+        assert!(m.insert("k7".into(), (), Duration::from_secs(60)), "an existing key may be refreshed");
+        let short = TtlMap::default();
+        for i in 0..FIRST_SWEEP {
+            short.insert(format!("k{i}"), (), Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(short.insert("fresh".into(), (), Duration::from_secs(60)));
+        assert_eq!(short.entries.lock().unwrap().map.len(), 1, "expired entries were swept");
     }
 }

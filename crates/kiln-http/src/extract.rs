@@ -62,6 +62,13 @@ impl FromRequestParts<App> for Ctx {
         // Every API handler takes a Ctx, so this is where rate limits apply: after routing (the
         // route's tags are known) and before the body is read.
         crate::ratelimit::check(app, parts, auth.as_ref(), ip)?;
+        if auth.as_ref().is_some_and(|r| r.collection.name == kiln_core::schema::system::SUPERUSERS) {
+            let allowed = &app.settings().superuser_ips;
+            let ip_text = ip.map(|i| i.to_string()).unwrap_or_default();
+            if !allowed.is_empty() && !kiln_core::ratelimit::ip_in(allowed, &ip_text) {
+                return Err(crate::error::api(kiln_core::CoreError::Forbidden("You are not allowed to perform this request.")));
+            }
+        }
         let query: HashMap<String, String> = match parts.uri.query() {
             Some(q) => {
                 let mut map = HashMap::new();
@@ -175,8 +182,9 @@ fn push(map: &mut Map<String, Value>, key: String, v: Value) {
 const SNIFF_BYTES: usize = kiln_media::READ_LIMIT;
 
 /// Reads a request body into fields (and, when `uploads` is given, files streamed to disk).
-/// `limit` caps the whole body; a file larger than `file_cap` is counted but not kept, so the
-/// core reports it against its field's `maxSize`.
+/// `limit` caps the whole body; everything that is not a file part (held in memory) is capped at
+/// [`crate::MAX_BODY_BYTES`] whatever the limit; a file larger than `file_cap` is counted but not
+/// kept, so the core reports it against its field's `maxSize`.
 async fn read_body(req: Request, app: &App, limit: usize, file_cap: u64, mut uploads: Option<&mut Vec<kiln_core::files::Upload>>) -> Result<Map<String, Value>, ApiError> {
     let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let bad = || ApiError::bad_request(MSG_GENERIC_400);
@@ -185,6 +193,7 @@ async fn read_body(req: Request, app: &App, limit: usize, file_cap: u64, mut upl
         let mut mp = Multipart::from_request(req, app).await.map_err(|_| bad())?;
         let mut map = Map::new();
         let mut total = 0usize;
+        let mut in_memory = 0usize;
         while let Some(mut field) = mp.next_field().await.map_err(|e| too_large_or(e.status(), bad()))? {
             let name = field.name().unwrap_or("").to_owned();
             if let Some(file_name) = field.file_name().map(str::to_owned) {
@@ -206,7 +215,8 @@ async fn read_body(req: Request, app: &App, limit: usize, file_cap: u64, mut upl
             let mut bytes = Vec::new();
             while let Some(chunk) = field.chunk().await.map_err(|e| too_large_or(e.status(), bad()))? {
                 total += chunk.len();
-                if total > limit {
+                in_memory += chunk.len();
+                if total > limit || in_memory > crate::MAX_BODY_BYTES {
                     return Err(too_large());
                 }
                 bytes.extend_from_slice(&chunk);
@@ -223,7 +233,7 @@ async fn read_body(req: Request, app: &App, limit: usize, file_cap: u64, mut upl
         }
         return Ok(map);
     }
-    let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| too_large())?;
+    let bytes = axum::body::to_bytes(req.into_body(), limit.min(crate::MAX_BODY_BYTES)).await.map_err(|_| too_large())?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }

@@ -134,16 +134,22 @@ impl App {
     /// The common end of every login method (`password`, `otp`, `oauth2`): the authRule, the
     /// MFA step, the login alert, then the token.
     pub(crate) async fn finish_auth(&self, c: &Arc<Collection>, record: Record, method: &'static str, mfa_id: Option<&str>, req: &RequestInfo) -> Result<AuthResult> {
-        let allowed_ips = &self.settings().superuser_ips;
-        if c.name == SUPERUSERS && !allowed_ips.is_empty() && !crate::ratelimit::ip_in(allowed_ips, &req.ip_text()) {
-            return Err(CoreError::Forbidden("You are not allowed to perform this request."));
-        }
-        self.check_auth_rule(c, &record, req)?;
+        self.check_login_allowed(c, &record, req)?;
         let req = RequestInfo { context: method, ..req.clone() };
         self.check_mfa(c, &record, method, mfa_id, &req).await?;
         self.record_auth_origin(c, &record, &req).await;
         let token = self.new_auth_token(&record, None, true)?;
         Ok(AuthResult { record, token })
+    }
+
+    /// Whether `record` may sign in at all: superusers only from `superuserIPs` (when set), and
+    /// the collection's authRule. Checked before a login changes anything.
+    pub(crate) fn check_login_allowed(&self, c: &Arc<Collection>, record: &Record, req: &RequestInfo) -> Result<()> {
+        let allowed_ips = &self.settings().superuser_ips;
+        if c.name == SUPERUSERS && !allowed_ips.is_empty() && !crate::ratelimit::ip_in(allowed_ips, &req.ip_text()) {
+            return Err(CoreError::Forbidden("You are not allowed to perform this request."));
+        }
+        self.check_auth_rule(c, record, req)
     }
 
     /// The collection's authRule must match the record about to be authenticated (null: nobody

@@ -70,7 +70,7 @@ impl App {
                     Some(d) => d,
                     None => match kiln_oauth2::discover(&kiln_oauth2::http_client(), &issuer).await {
                         Ok(d) => {
-                            self.oidc_discovery().insert(issuer.clone(), d.clone(), DISCOVERY_TTL);
+                            let _ = self.oidc_discovery().insert(issuer.clone(), d.clone(), DISCOVERY_TTL);
                             d
                         }
                         Err(e) => {
@@ -169,6 +169,10 @@ impl App {
         }
         if existing.is_none() && !user.email.is_empty() {
             existing = self.find_by_email(c, &user.email)?;
+        }
+        if let Some(rec) = &existing {
+            // Refuse before the linking rules change anything on the account.
+            self.check_login_allowed(c, rec, req)?;
         }
         let mut linked = link.is_some();
         let is_new = existing.is_none();

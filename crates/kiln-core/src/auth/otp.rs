@@ -42,7 +42,12 @@ impl App {
         if let Some(e) = super::account::email_error(email) {
             return Err(CoreError::validation(Action::ValidateForm, "email", e));
         }
-        let Some(record) = self.find_by_email(c, email)? else { return Ok(crate::ids::new_id()) };
+        let Some(record) = self.find_by_email(c, email)? else {
+            // As long as a real request (which hashes the code it stores), so timing does not
+            // tell which emails have accounts.
+            let _ = self.hasher().hash(random_digits(8)).await;
+            return Ok(crate::ids::new_id());
+        };
         let live: Vec<_> = self
             .system_records(OTPS, "\"collectionRef\" = ?1 AND \"recordRef\" = ?2", &[c.id.clone().into(), record.id().into()])?
             .into_iter()

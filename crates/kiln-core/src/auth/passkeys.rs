@@ -85,11 +85,13 @@ impl App {
         Ok((kiln_webauthn::RelyingParty { id, origins }, name))
     }
 
-    fn new_challenge(&self, purpose: Purpose) -> (String, [u8; 32]) {
+    fn new_challenge(&self, purpose: Purpose) -> Result<(String, [u8; 32])> {
         let id = crate::ids::new_id();
         let challenge = crate::ids::random_bytes::<32>();
-        self.passkey_challenges().insert(id.clone(), Pending { challenge, purpose }, CHALLENGE_TTL);
-        (id, challenge)
+        if !self.passkey_challenges().insert(id.clone(), Pending { challenge, purpose }, CHALLENGE_TTL) {
+            return Err(CoreError::RateLimited { retry_after: 60, message: "Too Many Requests." });
+        }
+        Ok((id, challenge))
     }
 
     fn passkeys_of(&self, c: &Collection, record_id: &str) -> Result<Vec<Record>> {
@@ -109,7 +111,7 @@ impl App {
         let record = self.signed_in_record(c, req)?;
         let (rp, rp_name) = self.relying_party()?;
         let existing = self.passkeys_of(c, record.id())?;
-        let (challenge_id, challenge) = self.new_challenge(Purpose::Register { collection_id: c.id.clone(), record_id: record.id().to_owned() });
+        let (challenge_id, challenge) = self.new_challenge(Purpose::Register { collection_id: c.id.clone(), record_id: record.id().to_owned() })?;
         let email = record.get_str("email");
         let label = if email.is_empty() { record.id() } else { email };
         let display = Some(record.get_str("name")).filter(|n| !n.is_empty()).unwrap_or(label);
@@ -173,7 +175,7 @@ impl App {
     /// discoverable credentials (nothing about any account is revealed).
     pub fn passkey_auth_begin(&self, c: &Arc<Collection>) -> Result<Value> {
         let (rp, _) = self.relying_party()?;
-        let (challenge_id, challenge) = self.new_challenge(Purpose::Authenticate { collection_id: c.id.clone() });
+        let (challenge_id, challenge) = self.new_challenge(Purpose::Authenticate { collection_id: c.id.clone() })?;
         Ok(json!({
             "challengeId": challenge_id,
             "publicKey": {

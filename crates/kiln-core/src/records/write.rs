@@ -348,14 +348,18 @@ impl App {
         let pw = pw?;
         let mut probe = existing.clone();
         apply_body(&mut probe, &body, privileged, false);
-        let mut plan = files::apply_uploads(&mut probe, Some(&existing), &body, uploads, &mut errors);
-        let file_values: Vec<(usize, Value)> = c
+        // Only the file fields this request touches are written; the transaction checks that
+        // they still hold what the plan was made against.
+        let touched: Vec<usize> = c
             .fields
             .iter()
             .enumerate()
             .filter(|(_, f)| matches!(f.kind, FieldKind::File { .. }))
-            .map(|(i, _)| (i, probe.values[i].clone()))
+            .filter(|(_, f)| body.keys().any(|k| split_key(k).0 == f.name) || uploads.iter().any(|u| split_key(&u.key).0 == f.name))
+            .map(|(i, _)| i)
             .collect();
+        let mut plan = files::apply_uploads(&mut probe, Some(&existing), &body, uploads, &mut errors);
+        let file_values: Vec<(usize, Value, Value)> = touched.iter().map(|&i| (i, existing.values[i].clone(), probe.values[i].clone())).collect();
         let stored = if errors.is_empty() { self.store_uploads(&mut plan).await? } else { Vec::new() };
         let schema = self.schema();
         let rule = rule.map(|r| (r, RequestInfo { body: body.clone(), ..req.clone() }));
@@ -376,7 +380,10 @@ impl App {
                     .ok_or(CoreError::NotFound)?;
                 let mut rec = original.clone();
                 apply_body(&mut rec, &submitted, privileged, false);
-                for (i, v) in file_values {
+                for (i, planned_against, v) in file_values {
+                    if original.values[i] != planned_against {
+                        return Err(CoreError::BadRequest("The record's files changed during the request; try again."));
+                    }
                     rec.values[i] = v;
                 }
                 let now = crate::datetime::now_string();
@@ -509,7 +516,7 @@ pub(crate) fn delete_cascade(
         }
     }
     if c.is_auth() {
-        for sys in ["_externalAuths", "_mfas", "_otps", "_authOrigins"] {
+        for sys in ["_externalAuths", "_mfas", "_otps", "_authOrigins", "_passkeys"] {
             if schema.get(sys).is_some() {
                 conn.execute(
                     &format!("DELETE FROM {} WHERE \"collectionRef\" = ?1 AND \"recordRef\" = ?2", d.quote(sys)),

@@ -291,7 +291,29 @@ async fn superuser_ips_restrict_superuser_logins() {
     // Test requests carry no peer address, so they are outside 10.0.0.0/8.
     let (s, v) = t.request("POST", "/api/collections/_superusers/auth-with-password", Some(login.clone()), None).await;
     assert_eq!((s, v["message"].clone()), (403, json!("You are not allowed to perform this request.")));
-    t.su_ok("PATCH", "/api/settings", json!({"superuserIPs": []})).await;
+    // A superuser token from outside the list is refused on every request, not only at login.
+    let (s, _) = t.request("GET", "/api/settings", None, Some(&t.superuser_token())).await;
+    assert_eq!(s, 403);
+    let mut clear = serde_json::Map::new();
+    clear.insert("superuserIPs".into(), json!([]));
+    t.app.update_settings(clear).await.unwrap();
     let (s, _) = t.request("POST", "/api/collections/_superusers/auth-with-password", Some(login), None).await;
     assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn an_accounts_passkeys_and_links_go_with_it() {
+    let (t, id, token) = alice().await;
+    let su = t.superuser_token();
+    for (collection, body) in [
+        ("_passkeys", json!({"collectionRef": "_pb_users_auth_", "recordRef": id, "credentialId": "Y3JlZA", "publicKey": "cGs", "name": "laptop"})),
+        ("_externalAuths", json!({"collectionRef": "_pb_users_auth_", "recordRef": id, "provider": "oidc", "providerId": "sub-1"})),
+    ] {
+        let (s, v) = t.request("POST", &format!("/api/collections/{collection}/records"), Some(body), Some(&su)).await;
+        assert_eq!(s, 200, "{collection}: {v}");
+    }
+    let (s, _) = t.request("DELETE", &format!("/api/collections/users/records/{id}"), None, Some(&token)).await;
+    assert_eq!(s, 204);
+    assert_eq!(t.count("_passkeys"), 0, "a later record with the same id must not inherit the passkey");
+    assert_eq!(t.count("_externalAuths"), 0);
 }

@@ -152,3 +152,16 @@ async fn a_body_over_the_collections_limit_is_refused_midway() {
     assert_eq!(files_under(&t.app.data_dir().join(".tmp")), Vec::<std::path::PathBuf>::new(), "the partial upload is removed");
     assert_eq!(t.count("docs"), 0);
 }
+
+#[tokio::test]
+async fn a_single_file_field_given_several_files_stores_only_the_one_it_keeps() {
+    let t = app_with_docs().await;
+    let png2 = [PNG_1X1, b"trailing"].concat();
+    let r = upload(&t, &[("title", "two covers")], &[("cover", "one.png", PNG_1X1), ("cover", "two.png", &png2)]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let cover = r.json["cover"].as_str().unwrap().to_owned();
+    assert!(cover.starts_with("two_"), "{cover}");
+    let stored = files_under(&t.app.data_dir().join("storage"));
+    assert_eq!(stored.len(), 1, "no orphan blob for the dropped upload: {stored:?}");
+    assert!(stored[0].ends_with(&cover));
+}
