@@ -105,6 +105,7 @@ async fn serve(app: App, cfg: &config::Config) -> ExitCode {
     };
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| cfg.http.clone());
     eprintln!("Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n└─ Data:      {}{}", cfg.dir.display(), if cfg.dev { " (dev mode)" } else { "" });
+    app.start_auth_cleanup();
     let router = kiln_http::router(app);
     if let Err(e) = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await {
         return fail(&format!("server error: {e}"));

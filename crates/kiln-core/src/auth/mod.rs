@@ -1,6 +1,7 @@
 //! Authentication: password hashing, tokens, and the auth flows of auth collections.
 
 pub mod account;
+pub mod cleanup;
 pub mod flows;
 pub mod mfa;
 pub mod oauth2;

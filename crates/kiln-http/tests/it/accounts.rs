@@ -317,3 +317,21 @@ async fn an_accounts_passkeys_and_links_go_with_it() {
     assert_eq!(t.count("_passkeys"), 0, "a later record with the same id must not inherit the passkey");
     assert_eq!(t.count("_externalAuths"), 0);
 }
+
+#[tokio::test]
+async fn expired_otps_and_mfa_sessions_are_deleted() {
+    let (t, id, _) = alice().await;
+    let su = t.superuser_token();
+    for (collection, body) in [
+        ("_otps", json!({"collectionRef": "_pb_users_auth_", "recordRef": id, "password": "12345678"})),
+        ("_mfas", json!({"collectionRef": "_pb_users_auth_", "recordRef": id, "method": "password"})),
+    ] {
+        let (s, v) = t.request("POST", &format!("/api/collections/{collection}/records"), Some(body), Some(&su)).await;
+        assert_eq!(s, 200, "{collection}: {v}");
+    }
+    assert_eq!(t.app.delete_expired_auth_state().await.unwrap(), 0, "fresh rows stay");
+    t.app.db().write(|c| c.execute("UPDATE _otps SET created = '2000-01-01 00:00:00.000Z'", &[]).map_err(kiln_core::CoreError::from)).await.unwrap();
+    t.app.db().write(|c| c.execute("UPDATE _mfas SET created = '2000-01-01 00:00:00.000Z'", &[]).map_err(kiln_core::CoreError::from)).await.unwrap();
+    assert_eq!(t.app.delete_expired_auth_state().await.unwrap(), 2);
+    assert_eq!((t.count("_otps"), t.count("_mfas")), (0, 0));
+}
