@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { startServer } from './server.mjs';
 import { newClient, newSuperuser, rejects, suite } from './helpers.mjs';
 import { startOidc } from './services/oidc.mjs';
+import { pngSize, solidPng } from './services/png.mjs';
 
 let server;
 let oidc;
@@ -13,10 +14,13 @@ let redirectURL;
 const { it, failed } = suite(60_000);
 const client = () => newClient(server.url);
 
+const AVATAR = solidPng(64, 48);
+
 before(async () => {
-  server = await startServer();
+  // Dev mode: the avatar lives on loopback, which production Kiln refuses to fetch (SSRF).
+  server = await startServer({ serveArgs: ['--dev'] });
   redirectURL = `${server.url}/api/oauth2-redirect`;
-  oidc = await startOidc({ redirectUris: [redirectURL] });
+  oidc = await startOidc({ redirectUris: [redirectURL], avatar: AVATAR });
 });
 
 after(async () => {
@@ -51,6 +55,13 @@ it('an oidc provider with only extra.issuer signs in through the discovered endp
   assert.equal(auth.record.email, oidc.account.email);
   assert.equal(auth.record.verified, true);
   assert.equal(pb.authStore.record.id, auth.record.id);
+  // mappedFields.avatarURL -> the users collection's `avatar` file field: the picture was
+  // downloaded and stored like an upload.
+  assert.equal(auth.meta.avatarURL, `${oidc.issuer}/avatar.png`);
+  assert.match(auth.record.avatar, /^avatar_[a-z0-9]{10}\.png$/);
+  const res = await fetch(pb.files.getURL(auth.record, auth.record.avatar));
+  assert.equal(res.status, 200);
+  assert.deepEqual(pngSize(Buffer.from(await res.arrayBuffer())), { width: 64, height: 48 });
 });
 
 it('a wrong issuer leaves the provider out instead of trusting another server', async () => {

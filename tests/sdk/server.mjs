@@ -33,7 +33,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Creates a temp data dir, upserts the superuser, spawns the server and waits for /api/health.
  * Returns { url, root, dir, bin, logs(), stop({ keep }) }; `dir` is the data dir inside the temp dir `root`.
  */
-export async function startServer() {
+export async function startServer({ serveArgs = [] } = {}) {
   const bin = process.env.KILN_BIN ? resolve(process.env.KILN_BIN) : join(REPO, 'target', 'release', 'kiln');
   if (!existsSync(bin)) {
     throw new Error(`server binary not found: ${bin} (run \`cargo build --release -p kiln\` or set KILN_BIN)`);
@@ -55,7 +55,7 @@ export async function startServer() {
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, ['serve', '--http', `127.0.0.1:${port}`, '--dir', dir], {
+  const child = spawn(bin, ['serve', '--http', `127.0.0.1:${port}`, '--dir', dir, ...serveArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stderrFile = createWriteStream(stderrPath);

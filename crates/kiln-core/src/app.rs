@@ -18,11 +18,14 @@ pub struct AppConfig {
     pub data_dir: PathBuf,
     /// Concurrent password hashes (argon2id is memory-hard: bound it).
     pub max_concurrent_hashes: usize,
+    /// Let server-side fetches (OAuth2 avatars) reach loopback and private addresses. Off in
+    /// production (SSRF); tests on loopback turn it on.
+    pub allow_private_fetch: bool,
 }
 
 impl AppConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        AppConfig { data_dir: data_dir.into(), max_concurrent_hashes: 2 }
+        AppConfig { data_dir: data_dir.into(), max_concurrent_hashes: 2, allow_private_fetch: false }
     }
 }
 
@@ -45,6 +48,7 @@ pub(crate) struct Inner {
     schema_change: tokio::sync::Mutex<()>,
     hasher: Hasher,
     data_dir: PathBuf,
+    pub(crate) allow_private_fetch: bool,
     hub: Arc<Hub>,
     broker: Arc<dyn Broker>,
 }
@@ -144,6 +148,7 @@ impl App {
                 schema_change: tokio::sync::Mutex::new(()),
                 hasher: Hasher::new(cfg.max_concurrent_hashes.max(1)),
                 data_dir: cfg.data_dir.clone(),
+                allow_private_fetch: cfg.allow_private_fetch,
             }),
         })
     }

@@ -110,6 +110,72 @@ pub fn http_client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
+/// Whether an address is on the public internet (not loopback, private, link-local, shared,
+/// documentation, multicast or reserved space).
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 198 && (18..20).contains(&o[1]))
+                || o[0] >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfe80 || s[0] == 0x2001 && s[1] == 0x0db8)
+        }
+    }
+}
+
+/// Downloads a file a provider points at (the user's avatar): http(s) only, every address the
+/// host resolves to must be public unless `allow_private`, the connection goes to the address
+/// that was checked (no second DNS answer), no redirects, 10 s, at most `max` bytes.
+pub async fn fetch_public(url: &str, max: usize, allow_private: bool) -> Result<Vec<u8>, OAuth2Error> {
+    let err = |m: &str| OAuth2Error::User(format!("avatar: {m}"));
+    let parsed = reqwest::Url::parse(url).map_err(|_| err("invalid URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(err("not an http(s) URL"));
+    }
+    let host = parsed.host_str().ok_or_else(|| err("no host"))?.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), port)).await.map_err(|_| err("cannot resolve the host"))?.collect();
+    let Some(addr) = addrs.first().copied() else { return Err(err("the host has no address")) };
+    if !allow_private && !addrs.iter().all(|a| is_public(a.ip())) {
+        return Err(err("the host resolves to a non-public address"));
+    }
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve(&host, addr)
+        .build()
+        .map_err(|e| err(&e.to_string()))?;
+    let mut res = client.get(parsed).send().await.map_err(|e| err(&e.to_string()))?;
+    if !res.status().is_success() {
+        return Err(err(&format!("status {}", res.status())));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = res.chunk().await.map_err(|e| err(&e.to_string()))? {
+        if out.len() + chunk.len() > max {
+            return Err(err("too large"));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
 /// The value at a dotted path (`data.attributes.email`, `images.0.url`) as text.
 fn text_at(v: &Value, path: &str) -> String {
     if path.is_empty() {
@@ -435,6 +501,45 @@ mod tests {
         let p = &preset("patreon").unwrap().mapping;
         let u = map_user(p, json!({"data": {"id": "9", "attributes": {"email": "p@q.r", "is_email_verified": true, "vanity": "pv"}}}));
         assert_eq!((u.id.as_str(), u.email.as_str(), u.username.as_str()), ("9", "p@q.r", "pv"));
+    }
+
+    #[test]
+    fn public_addresses() {
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "224.0.0.1"] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn fetching_refuses_private_hosts_and_other_schemes() {
+        assert!(fetch_public("http://127.0.0.1:9/x.png", 1024, false).await.is_err());
+        assert!(fetch_public("http://localhost:9/x.png", 1024, false).await.is_err());
+        assert!(fetch_public("file:///etc/passwd", 1024, true).await.is_err());
+        assert!(fetch_public("http://[::1]:9/", 1024, false).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn fetching_reads_at_most_max_bytes() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            for _ in 0..2 {
+                let (mut sock, _) = listener.accept().await.unwrap();
+                let mut buf = [0u8; 1024];
+                let _ = sock.read(&mut buf).await;
+                let body = vec![b'a'; 100];
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(&body).await;
+            }
+        });
+        let url = format!("http://127.0.0.1:{port}/a.png");
+        assert_eq!(fetch_public(&url, 1000, true).await.unwrap().len(), 100);
+        assert!(fetch_public(&url, 50, true).await.is_err(), "over the limit");
     }
 
     #[test]

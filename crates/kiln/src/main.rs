@@ -18,7 +18,7 @@ struct Cli {
     /// Data directory (database and files). Env: KILN_DIR. Default: ./kiln_data
     #[arg(long, global = true, value_name = "DIR")]
     dir: Option<PathBuf>,
-    /// Development mode: verbose logs. Env: KILN_DEV
+    /// Development mode: verbose logs; server-side fetches (OAuth2 avatars) may reach loopback and private addresses. Env: KILN_DEV
     #[arg(long, global = true)]
     dev: bool,
     /// Configuration file (TOML). Env: KILN_CONFIG. Default: ./kiln.toml if present
@@ -71,7 +71,10 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
-    let app = match App::open(&AppConfig::new(&cfg.dir)) {
+    // Dev mode (local development) lets server-side fetches such as OAuth2 avatars reach
+    // loopback and private addresses; otherwise they are refused (SSRF).
+    let app_cfg = AppConfig { allow_private_fetch: cfg.dev, ..AppConfig::new(&cfg.dir) };
+    let app = match App::open(&app_cfg) {
         Ok(app) => app,
         Err(e) => return fail(&e.to_string()),
     };

@@ -23,7 +23,11 @@ export const ACCOUNT = {
 
 const MAX_HOPS = 20;
 
-export async function startOidc({ redirectUris }) {
+/**
+ * `avatar`: optional image bytes served at `<issuer>/avatar.png` and given as the account's
+ * `picture` claim.
+ */
+export async function startOidc({ redirectUris, avatar }) {
   const clientId = 'kiln-test-client';
   const clientSecret = randomBytes(24).toString('hex');
 
@@ -50,12 +54,13 @@ export async function startOidc({ redirectUris }) {
     }],
     async findAccount(_ctx, id) {
       if (id !== ACCOUNT.sub) return undefined;
-      return { accountId: id, async claims() { return { ...ACCOUNT }; } };
+      const picture = avatar ? { picture: `${issuer}/avatar.png` } : {};
+      return { accountId: id, async claims() { return { ...ACCOUNT, ...picture }; } };
     },
     claims: {
       openid: ['sub'],
       email: ['email', 'email_verified'],
-      profile: ['name', 'preferred_username'],
+      profile: ['name', 'preferred_username', 'picture'],
     },
     scopes: ['openid', 'email', 'profile'],
     features: { devInteractions: { enabled: false } },
@@ -100,6 +105,11 @@ export async function startOidc({ redirectUris }) {
 
   const callback = provider.callback();
   handler = (req, res) => {
+    if (avatar && req.url === '/avatar.png') {
+      res.setHeader('content-type', 'image/png');
+      res.end(avatar);
+      return;
+    }
     if (req.url.startsWith('/interaction/')) {
       interaction(req, res).catch((e) => {
         res.statusCode = 500;

@@ -15,6 +15,28 @@ use crate::schema::auth_options::OAuth2Provider;
 use crate::schema::system::SUPERUSERS;
 use crate::schema::Collection;
 
+impl App {
+    /// Downloads an avatar into a temporary upload for `field` (at most the field's size).
+    async fn fetch_avatar(&self, field: &str, url: &str, max_size: i64) -> std::result::Result<crate::files::Upload, String> {
+        let max = if max_size > 0 { max_size as usize } else { crate::files::DEFAULT_MAX_SIZE as usize };
+        let bytes = kiln_oauth2::fetch_public(url, max, self.inner().allow_private_fetch).await.map_err(|e| e.to_string())?;
+        let detected = kiln_media::detect(&bytes[..bytes.len().min(kiln_media::READ_LIMIT)]);
+        let dir = self.data_dir().join(".tmp");
+        tokio::fs::create_dir_all(&dir).await.map_err(|e| e.to_string())?;
+        let path = dir.join(format!("avatar_{}", crate::ids::new_secret(24)));
+        let upload = crate::files::Upload {
+            key: field.to_owned(),
+            original_name: "avatar".into(),
+            path,
+            size: bytes.len() as u64,
+            mime: detected.mime,
+            extension: detected.extension.to_owned(),
+        };
+        tokio::fs::write(&upload.path, &bytes).await.map_err(|e| e.to_string())?;
+        Ok(upload)
+    }
+}
+
 /// How long an issuer's discovery document is reused.
 const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 
@@ -258,11 +280,21 @@ impl App {
         if empty(&body, "email") && !user.email.is_empty() {
             body.insert("email".into(), json!(user.email));
         }
+        let mut uploads = Vec::new();
         if let Some(m) = c.auth.as_ref().map(|a| &a.oauth2.mapped_fields) {
             for (field, value) in [(&m.id, &user.id), (&m.name, &user.name), (&m.username, &user.username), (&m.avatar_url, &user.avatar_url)] {
                 let Some(f) = c.field(field).filter(|_| !field.is_empty() && !value.is_empty()) else { continue };
-                // File fields would need the image downloaded; Kiln leaves them empty.
-                if matches!(f.kind, crate::schema::field::FieldKind::File { .. }) || !empty(&body, field) {
+                if !empty(&body, field) {
+                    continue;
+                }
+                if let crate::schema::field::FieldKind::File { max_size, mime_types, .. } = &f.kind {
+                    // The avatar is downloaded into the file field (public addresses only); a
+                    // failure or a type the field refuses leaves it empty, never the sign-up.
+                    match self.fetch_avatar(field, value, *max_size).await {
+                        Ok(u) if mime_types.is_empty() || mime_types.iter().any(|m| kiln_media::mime_is(&u.mime, m)) => uploads.push(u),
+                        Ok(u) => tracing::debug!(mime = %u.mime, "OAuth2 avatar of a type the field refuses"),
+                        Err(e) => tracing::debug!(error = %e, "OAuth2 avatar not fetched"),
+                    }
                     continue;
                 }
                 body.insert(field.clone(), json!(value));
@@ -274,7 +306,7 @@ impl App {
             body.insert("passwordConfirm".into(), json!(random));
         }
         let guest = RequestInfo { body: Map::new(), ..req.clone() };
-        let created = self.create_record(c, &guest, body).await?;
+        let created = self.create_record_with_files(c, &guest, body, uploads).await?;
         if !user.email.is_empty() && created.get_str("email") == user.email && !is_verified(&created) {
             let mut body = Map::new();
             body.insert("verified".into(), json!(true));
