@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc as std_mpsc, Arc, Mutex, OnceLock, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
@@ -148,7 +148,7 @@ pub struct Opened {
 #[derive(Default)]
 pub struct Hub {
     clients: RwLock<HashMap<String, Arc<Client>>>,
-    detached: Mutex<HashMap<String, (Instant, Arc<Client>)>>,
+    detached: crate::ttl::TtlMap<Arc<Client>>,
     events: OnceLock<std_mpsc::SyncSender<Job>>,
     /// The last sequence number the dispatcher assigned.
     pub(crate) seq: AtomicU64,
@@ -214,9 +214,7 @@ impl Hub {
     }
 
     fn take_detached(&self, id: &str) -> Option<Arc<Client>> {
-        let mut detached = self.detached.lock().unwrap_or_else(|p| p.into_inner());
-        detached.retain(|_, (at, _)| at.elapsed() < RETENTION);
-        detached.remove(id).map(|(_, c)| c)
+        self.detached.take(id)
     }
 
     /// A connection ended: the client is kept for [`RETENTION`] so that it can resume.
@@ -227,9 +225,9 @@ impl Hub {
             clients.remove(&client.id);
             drop(clients);
             client.closed.store(true, Ordering::Relaxed);
-            let mut detached = self.detached.lock().unwrap_or_else(|p| p.into_inner());
-            detached.retain(|_, (at, _)| at.elapsed() < RETENTION);
-            detached.insert(client.id.clone(), (Instant::now(), client.clone()));
+            // Swept when the kept clients double (a sweep per disconnect was O(n²) when
+            // thousands of clients left at once); a full map means no resume for this one.
+            let _ = self.detached.insert(client.id.clone(), client.clone(), RETENTION);
         }
     }
 
