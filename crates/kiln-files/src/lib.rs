@@ -43,7 +43,7 @@ pub use local::LocalStore;
 pub use s3::{S3Config, S3Store, S3Tuning};
 
 /// Size of the chunks read from files, for downloads and uploads alike.
-pub const CHUNK_SIZE: usize = 64 * 1024;
+pub const CHUNK_SIZE: usize = 256 * 1024;
 
 /// Where objects live: a directory on local disk, or an S3-compatible bucket.
 ///
