@@ -463,24 +463,7 @@ impl S3Store {
 
     pub(crate) async fn delete(&self, key: &str) -> Result<(), StorageError> {
         validate_key(key)?;
-        let response = self
-            .send(
-                Method::DELETE,
-                Some(key),
-                &[],
-                &[],
-                EMPTY_SHA256,
-                None,
-                None,
-            )
-            .await?;
-        if response.status().is_success() {
-            return Ok(());
-        }
-        match not_found_or(error_of(response).await) {
-            StorageError::NotFound => Ok(()),
-            e => Err(e),
-        }
+        self.delete_any(key).await
     }
 
     pub(crate) async fn delete_prefix(&self, prefix: &str) -> Result<(), StorageError> {
