@@ -281,6 +281,10 @@ impl App {
             rec.set("password", Value::String(pw.hash.clone()));
         }
         let mut plan = files::apply_uploads(&mut rec, None, &body, uploads, &mut errors);
+        if !plan.store.is_empty() && !crate::ids::is_valid_id(rec.id()) {
+            // The id names the files' directory: refuse a bad one before anything is stored.
+            errors.insert("id".into(), FieldError::new("validation_invalid_format", "Invalid value format."));
+        }
         let stored = if errors.is_empty() { self.store_uploads(&mut plan).await? } else { Vec::new() };
         let schema = self.schema();
         // The request context goes into the transaction only when a rule needs it.

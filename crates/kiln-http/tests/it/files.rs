@@ -165,3 +165,11 @@ async fn a_single_file_field_given_several_files_stores_only_the_one_it_keeps() 
     assert_eq!(stored.len(), 1, "no orphan blob for the dropped upload: {stored:?}");
     assert!(stored[0].ends_with(&cover));
 }
+
+#[tokio::test]
+async fn a_chosen_id_that_is_not_a_record_id_is_refused_before_files_are_stored() {
+    let t = app_with_docs().await;
+    let r = upload(&t, &[("title", "bad id"), ("id", "../../x")], &[("files", "a.txt", b"A")]).await;
+    assert_eq!((r.status, r.json["data"]["id"]["code"].clone()), (400, json!("validation_invalid_format")), "{}", r.text);
+    assert_eq!(files_under(&t.app.data_dir().join("storage")), Vec::<std::path::PathBuf>::new());
+}
