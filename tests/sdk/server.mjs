@@ -15,7 +15,8 @@ export const SUPERUSER = { email: 'admin@example.com', password: 'Passw0rd!2345'
 
 const START_TIMEOUT_MS = 20_000;
 
-function freePort() {
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
   return new Promise((ok, fail) => {
     const srv = createServer();
     srv.unref();

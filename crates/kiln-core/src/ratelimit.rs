@@ -81,23 +81,27 @@ pub fn find_rule<'a>(limits: &'a RateLimits, labels: &[&str], path: &str, authen
     best
 }
 
+/// An IP address or a CIDR range (`10.0.0.0/8`, `::1`) as (network, prefix length).
+pub fn parse_ip_or_cidr(s: &str) -> Option<(std::net::IpAddr, u32)> {
+    let (ip, bits) = match s.split_once('/') {
+        Some((ip, bits)) => (ip.parse::<std::net::IpAddr>().ok()?, bits.parse::<u32>().ok()?),
+        None => {
+            let ip = s.parse::<std::net::IpAddr>().ok()?;
+            (ip, if ip.is_ipv4() { 32 } else { 128 })
+        }
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (bits <= max).then_some((ip, bits))
+}
+
 /// Whether `ip` is one of `list`'s IPs or inside one of its CIDR ranges.
 pub fn ip_in(list: &[String], ip: &str) -> bool {
-    let excluded = list;
-    let Ok(addr) = ip.parse::<std::net::IpAddr>() else { return false };
-    excluded.iter().any(|e| match e.split_once('/') {
-        None => e.parse::<std::net::IpAddr>().is_ok_and(|x| x == addr),
-        Some((net, bits)) => match (net.parse::<std::net::IpAddr>(), bits.parse::<u32>()) {
-            (Ok(std::net::IpAddr::V4(n)), Ok(b)) if b <= 32 => match addr {
-                std::net::IpAddr::V4(a) => b == 0 || (u32::from(a) ^ u32::from(n)) >> (32 - b) == 0,
-                _ => false,
-            },
-            (Ok(std::net::IpAddr::V6(n)), Ok(b)) if b <= 128 => match addr {
-                std::net::IpAddr::V6(a) => b == 0 || (u128::from(a) ^ u128::from(n)) >> (128 - b) == 0,
-                _ => false,
-            },
-            _ => false,
-        },
+    use std::net::IpAddr;
+    let Ok(addr) = ip.parse::<IpAddr>() else { return false };
+    list.iter().filter_map(|e| parse_ip_or_cidr(e)).any(|(net, b)| match (net, addr) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => b == 0 || (u32::from(a) ^ u32::from(n)) >> (32 - b) == 0,
+        (IpAddr::V6(n), IpAddr::V6(a)) => b == 0 || (u128::from(a) ^ u128::from(n)) >> (128 - b) == 0,
+        _ => false,
     })
 }
 

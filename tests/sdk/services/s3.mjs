@@ -1,18 +1,6 @@
 // A real S3-compatible server for the tests: moto's server (PyPI `moto[server]`), on loopback.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
+import { freePort } from '../server.mjs';
 
 /** Starts moto and creates `bucket`: { endpoint, bucket, keys(prefix), stop() }. */
 export async function startS3(bucket = 'kiln-test') {

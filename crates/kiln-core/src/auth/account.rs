@@ -15,7 +15,7 @@ use crate::records::Record;
 use crate::request::RequestInfo;
 use crate::schema::system::SUPERUSERS;
 use crate::schema::Collection;
-use crate::settings::is_email;
+use crate::records::values::is_email;
 
 /// How long a verification or reset email blocks another one to the same account.
 const RESEND_BLOCK: Duration = Duration::from_secs(120);

@@ -219,7 +219,8 @@ pub fn prepare(f: &Field, old: &Value, raw: &Value, modifier: Modifier) -> Value
     }
 }
 
-fn is_email(s: &str) -> bool {
+/// Whether `s` is an email address as email fields (and the account forms) accept it.
+pub fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.rsplit_once('@') else { return false };
     !local.is_empty()
         && local.len() <= 64

@@ -11,7 +11,6 @@ use serde_json::{Map, Value};
 use kiln_db::Conn;
 
 pub use model::*;
-pub use validate::is_email;
 
 use crate::app::App;
 use crate::error::{Action, CoreError, Result};

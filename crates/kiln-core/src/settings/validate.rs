@@ -3,6 +3,7 @@
 
 use super::model::*;
 use crate::error::{FieldError, FieldErrors};
+use crate::records::values::is_email;
 
 fn required() -> FieldError {
     FieldError::required()
@@ -24,22 +25,7 @@ fn is_host(s: &str) -> bool {
         || s.parse::<std::net::IpAddr>().is_ok()
 }
 
-/// A plain email address check (one `@`, a non-empty local part, a dotted domain).
-pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
-    !local.is_empty()
-        && local.len() <= 64
-        && !domain.contains('@')
-        && is_host(domain)
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
-}
 
-fn is_ip_or_cidr(s: &str) -> bool {
-    match s.split_once('/') {
-        Some((ip, bits)) => ip.parse::<std::net::IpAddr>().is_ok() && bits.parse::<u8>().is_ok_and(|b| b <= 128),
-        None => s.parse::<std::net::IpAddr>().is_ok(),
-    }
-}
 
 /// Whether a rate limit label has one of PocketBase's shapes: `/path/`, `METHOD /path`,
 /// `collection:action` or `*:action`.
@@ -149,12 +135,12 @@ pub fn settings(s: &Settings) -> FieldErrors {
         put("rateLimits.rules".into(), required());
     }
     for (i, ip) in rl.excluded_ips.iter().enumerate() {
-        if !is_ip_or_cidr(ip) {
+        if crate::ratelimit::parse_ip_or_cidr(ip).is_none() {
             put(format!("rateLimits.excludedIPs.{i}"), FieldError::new("validation_invalid_ip", "Must be a valid IP address or CIDR."));
         }
     }
     for (i, ip) in s.superuser_ips.iter().enumerate() {
-        if !is_ip_or_cidr(ip) {
+        if crate::ratelimit::parse_ip_or_cidr(ip).is_none() {
             put(format!("superuserIPs.{i}"), FieldError::new("validation_invalid_ip", "Must be a valid IP address or CIDR."));
         }
     }

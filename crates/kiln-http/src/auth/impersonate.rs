@@ -17,10 +17,7 @@ pub async fn handler(
     BodyMap(body): BodyMap,
 ) -> ApiResult<RawJson> {
     require_superuser(&ctx)?;
-    let c = app.records_collection(&collection).map_err(api)?;
-    if !c.is_auth() {
-        return Err(api(kiln_core::CoreError::MissingAuthCollection));
-    }
+    let c = app.auth_collection(&collection).map_err(api)?;
     let record = app.find_record(&c, &id).map_err(api)?.ok_or_else(|| api(kiln_core::CoreError::NotFound))?;
     let duration = body.get("duration").and_then(Value::as_f64).unwrap_or(0.0);
     if duration < 0.0 {

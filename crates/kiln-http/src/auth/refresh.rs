@@ -17,10 +17,7 @@ pub async fn handler(
     headers: HeaderMap,
     ctx: Ctx,
 ) -> ApiResult<RawJson> {
-    let c = app.records_collection(&collection).map_err(api)?;
-    if !c.is_auth() {
-        return Err(api(CoreError::MissingAuthCollection));
-    }
+    let c = app.auth_collection(&collection).map_err(api)?;
     let Some(auth) = ctx.req.auth.clone() else { return Err(api(CoreError::AuthRequired)) };
     if auth.collection.id != c.id {
         // PocketBase names the token's own collection here.
