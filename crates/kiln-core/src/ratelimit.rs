@@ -95,9 +95,9 @@ pub fn parse_ip_or_cidr(s: &str) -> Option<(std::net::IpAddr, u32)> {
 }
 
 /// Whether `ip` is one of `list`'s IPs or inside one of its CIDR ranges.
-pub fn ip_in(list: &[String], ip: &str) -> bool {
+pub fn ip_in(list: &[String], ip: Option<std::net::IpAddr>) -> bool {
     use std::net::IpAddr;
-    let Ok(addr) = ip.parse::<IpAddr>() else { return false };
+    let Some(addr) = ip else { return false };
     list.iter().filter_map(|e| parse_ip_or_cidr(e)).any(|(net, b)| match (net, addr) {
         (IpAddr::V4(n), IpAddr::V4(a)) => b == 0 || (u32::from(a) ^ u32::from(n)) >> (32 - b) == 0,
         (IpAddr::V6(n), IpAddr::V6(a)) => b == 0 || (u128::from(a) ^ u128::from(n)) >> (128 - b) == 0,
@@ -110,16 +110,17 @@ impl RateLimiter {
     /// action labels, most specific first; `path` its URL path.
     /// `scope` separates counters that share a rule (PocketBase counts collection routes per
     /// collection and route even under a `*:` rule).
-    pub fn check(&self, limits: &RateLimits, labels: &[&str], path: &str, authenticated: bool, ip: &str, scope: &str) -> Result<(), Limited> {
+    pub fn check(&self, limits: &RateLimits, labels: &[&str], path: &str, authenticated: bool, ip: Option<std::net::IpAddr>, scope: &str) -> Result<(), Limited> {
         if !limits.enabled || ip_in(&limits.excluded_ips, ip) {
             return Ok(());
         }
         let Some(rule) = find_rule(limits, labels, path, authenticated) else { return Ok(()) };
+        let ip = ip.map(|ip| ip.to_string()).unwrap_or_default();
         if scope.is_empty() {
-            return self.hit(rule, ip, Instant::now());
+            return self.hit(rule, &ip, Instant::now());
         }
         let scoped = RateLimitRule { label: format!("{scope}|{}", rule.label), ..rule.clone() };
-        self.hit(&scoped, ip, Instant::now())
+        self.hit(&scoped, &ip, Instant::now())
     }
 
     /// Counts one request of `ip` in a fixed window of `duration_secs` allowing `max` (for
@@ -206,12 +207,12 @@ mod tests {
         let mut l = limits(&[("*:auth", "", 60, 1)]);
         l.excluded_ips = vec!["10.0.0.0/8".into(), "::1".into()];
         for _ in 0..3 {
-            assert!(rl.check(&l, &["*:auth"], "/", false, "10.1.2.3", "").is_ok());
-            assert!(rl.check(&l, &["*:auth"], "/", false, "::1", "").is_ok());
+            assert!(rl.check(&l, &["*:auth"], "/", false, Some("10.1.2.3".parse().unwrap()), "").is_ok());
+            assert!(rl.check(&l, &["*:auth"], "/", false, Some("::1".parse().unwrap()), "").is_ok());
         }
-        assert!(rl.check(&l, &["*:auth"], "/", false, "11.0.0.1", "").is_ok());
-        assert!(rl.check(&l, &["*:auth"], "/", false, "11.0.0.1", "").is_err());
+        assert!(rl.check(&l, &["*:auth"], "/", false, Some("11.0.0.1".parse().unwrap()), "").is_ok());
+        assert!(rl.check(&l, &["*:auth"], "/", false, Some("11.0.0.1".parse().unwrap()), "").is_err());
         l.enabled = false;
-        assert!(rl.check(&l, &["*:auth"], "/", false, "11.0.0.1", "").is_ok());
+        assert!(rl.check(&l, &["*:auth"], "/", false, Some("11.0.0.1".parse().unwrap()), "").is_ok());
     }
 }

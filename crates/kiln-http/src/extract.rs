@@ -62,12 +62,8 @@ impl FromRequestParts<App> for Ctx {
         // Every API handler takes a Ctx, so this is where rate limits apply: after routing (the
         // route's tags are known) and before the body is read.
         crate::ratelimit::check(app, parts, auth.as_ref(), ip)?;
-        if auth.as_ref().is_some_and(|r| r.collection.name == kiln_core::schema::system::SUPERUSERS) {
-            let allowed = &app.settings().superuser_ips;
-            let ip_text = ip.map(|i| i.to_string()).unwrap_or_default();
-            if !allowed.is_empty() && !kiln_core::ratelimit::ip_in(allowed, &ip_text) {
-                return Err(crate::error::api(kiln_core::CoreError::Forbidden("You are not allowed to perform this request.")));
-            }
+        if auth.as_ref().is_some_and(|r| r.collection.name == kiln_core::schema::system::SUPERUSERS) && !app.superuser_ip_allowed(ip) {
+            return Err(crate::error::api(kiln_core::CoreError::Forbidden("You are not allowed to perform this request.")));
         }
         let query: HashMap<String, String> = match parts.uri.query() {
             Some(q) => {

@@ -86,8 +86,7 @@ pub(crate) fn check(app: &App, parts: &Parts, auth: Option<&Arc<Record>>, ip: Op
     let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
     // Collection routes count per collection and route, others per rule.
     let scope = if tags.is_empty() { String::new() } else { format!("{collection} {route}") };
-    let ip = ip.map(|ip| ip.to_string()).unwrap_or_default();
     app.rate_limiter()
-        .check(limits, &label_refs, path, auth.is_some(), &ip, &scope)
+        .check(limits, &label_refs, path, auth.is_some(), ip, &scope)
         .map_err(|l| api(CoreError::RateLimited { retry_after: l.retry_after_secs, message: "Too Many Requests." }))
 }

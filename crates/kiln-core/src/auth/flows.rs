@@ -145,11 +145,17 @@ impl App {
     /// Whether `record` may sign in at all: superusers only from `superuserIPs` (when set), and
     /// the collection's authRule. Checked before a login changes anything.
     pub(crate) fn check_login_allowed(&self, c: &Arc<Collection>, record: &Record, req: &RequestInfo) -> Result<()> {
-        let allowed_ips = &self.settings().superuser_ips;
-        if c.name == SUPERUSERS && !allowed_ips.is_empty() && !crate::ratelimit::ip_in(allowed_ips, &req.ip_text()) {
+        if c.name == SUPERUSERS && !self.superuser_ip_allowed(req.ip) {
             return Err(CoreError::Forbidden("You are not allowed to perform this request."));
         }
         self.check_auth_rule(c, record, req)
+    }
+
+    /// Whether a superuser may act from `ip`: always when `superuserIPs` is empty, else only
+    /// from a listed address or range (checked at login and on every superuser request).
+    pub fn superuser_ip_allowed(&self, ip: Option<std::net::IpAddr>) -> bool {
+        let allowed = &self.settings().superuser_ips;
+        allowed.is_empty() || crate::ratelimit::ip_in(allowed, ip)
     }
 
     /// The collection's authRule must match the record about to be authenticated (null: nobody
