@@ -6,9 +6,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use kiln_filter::datetime::{days_from_civil, days_in_month};
 
 /// Current time in Unix milliseconds.
-/// Days since 1970-01-01 to (year, month, day) (for HTTP dates).
-pub use kiln_filter::datetime::civil_from_days;
-
 pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

@@ -38,6 +38,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncReadExt;
 
 pub use error::StorageError;
+pub use time::http_date;
 pub use key::{validate_key, MAX_KEY_LEN};
 pub use local::LocalStore;
 pub use s3::{S3Config, S3Store, S3Tuning};

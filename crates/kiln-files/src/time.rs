@@ -1,5 +1,5 @@
-//! The two date formats S3 needs, without a date library: `x-amz-date` (`20130524T000000Z`) out,
-//! HTTP dates (`Fri, 24 May 2013 00:00:00 GMT`, for `Last-Modified`) in.
+//! The date formats of object storage, without a date library: `x-amz-date` (`20130524T000000Z`)
+//! out, HTTP dates (`Fri, 24 May 2013 00:00:00 GMT`, for `Last-Modified`) in and out.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,6 +13,23 @@ pub(crate) fn amz_date(t: SystemTime) -> String {
     let (y, m, d) = civil_from_days(days as i64);
     format!(
         "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) for `Last-Modified` headers.
+pub fn http_date(t: SystemTime) -> String {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{}, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
+        WEEKDAYS[(days % 7) as usize],
+        MONTHS[(m - 1) as usize],
         rem / 3600,
         (rem % 3600) / 60,
         rem % 60
@@ -132,5 +149,13 @@ mod tests {
             let (y, m, d) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, d), days);
         }
+    }
+
+    #[test]
+    fn http_dates_round_trip() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_369_353_600);
+        assert_eq!(http_date(t), "Fri, 24 May 2013 00:00:00 GMT");
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_276_965);
+        assert_eq!(parse_http_date(&http_date(t)), Some(t));
     }
 }

@@ -50,24 +50,6 @@ fn parse_range(value: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()>
     Ok(Some(range))
 }
 
-fn http_date(t: std::time::SystemTime) -> String {
-    let secs = t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = kiln_core::datetime::civil_from_days(days);
-    const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MO: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
-        WD[days.rem_euclid(7) as usize],
-        d,
-        MO[(m - 1) as usize],
-        y,
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
 
 fn storage_err(e: kiln_files::StorageError) -> ApiError {
     match e {
@@ -99,7 +81,7 @@ pub async fn handler(
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
         .header(header::ETAG, &etag);
     if let Some(t) = meta.modified {
-        res = res.header(header::LAST_MODIFIED, http_date(t));
+        res = res.header(header::LAST_MODIFIED, kiln_files::http_date(t));
     }
     let not_modified = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     if not_modified {
@@ -173,7 +155,7 @@ mod tests {
 
     #[test]
     fn dates_and_inline_types() {
-        assert_eq!(http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_276_965)), "Sat, 21 Nov 2026 16:02:45 GMT");
+        assert_eq!(kiln_files::http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_276_965)), "Sat, 21 Nov 2026 16:02:45 GMT");
         assert!(inline_safe("image/png") && inline_safe("video/mp4") && inline_safe("application/pdf"));
         assert!(!inline_safe("image/svg+xml") && !inline_safe("text/html; charset=utf-8") && !inline_safe("text/plain"));
     }
