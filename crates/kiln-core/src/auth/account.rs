@@ -77,12 +77,6 @@ impl App {
         self.db().read(|conn| conn.query_one(&sql, &[email.into()], |row| Ok(Record::from_row(c, row))).map_err(CoreError::from))
     }
 
-    /// Updates a record as the system (no rules), through the ordinary write path.
-    pub(crate) async fn system_update(&self, c: &Arc<Collection>, id: &str, body: Map<String, Value>) -> Result<Record> {
-        let req = self.system_request()?;
-        self.update_record(c, id, &req, body).await
-    }
-
     /// Renders one of the collection's templates for `record`.
     fn account_mail(&self, c: &Collection, kind: TokenKind, record: &Record, token: &str) -> Result<Rendered> {
         let opts = c.auth.as_ref().ok_or(CoreError::MissingAuthCollection)?;

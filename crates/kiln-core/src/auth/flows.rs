@@ -236,14 +236,6 @@ impl App {
         self.db().read(|conn| conn.query_one(&sql, &[email.into()], |row| Ok(Record::from_row(&c, row))).map_err(CoreError::from))
     }
 
-    /// A request context acting as the system (a synthetic superuser), for CLI operations and
-    /// the account flows' own writes.
-    pub(crate) fn system_request(&self) -> Result<RequestInfo> {
-        let c = self.collection(SUPERUSERS)?;
-        let mut system = Record::new(c);
-        system.set("id", json!("__kiln_system__"));
-        Ok(RequestInfo { auth: Some(Arc::new(system)), method: "POST".into(), context: "default", ..Default::default() })
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 
 use crate::app::App;
 use crate::error::{CoreError, Result};
@@ -24,39 +24,6 @@ pub(crate) fn expired(created: &str, secs: i64) -> bool {
 }
 
 impl App {
-    /// Records of a system collection (`_mfas`, `_otps`, `_authOrigins`, `_externalAuths`)
-    /// matching `where_sql` (columns quoted, `?N` parameters), newest first.
-    pub(crate) fn system_records(&self, collection: &str, where_sql: &str, params: &[kiln_db::Value]) -> Result<Vec<Record>> {
-        let c = self.collection(collection)?;
-        let plan = c.plan(self.dialect());
-        let sql = format!("SELECT {} FROM {} WHERE {where_sql} ORDER BY \"created\" DESC, \"id\" DESC LIMIT 1000", plan.columns, plan.table);
-        let mut out = Vec::new();
-        self.db().read(|conn| {
-            conn.query(&sql, params, |row| {
-                out.push(Record::from_row(&c, row));
-                Ok(())
-            })
-        })?;
-        Ok(out)
-    }
-
-    /// Creates a record in a system collection as the system.
-    pub(crate) async fn system_create(&self, collection: &str, body: Map<String, Value>) -> Result<Record> {
-        let c = self.collection(collection)?;
-        let req = self.system_request()?;
-        self.create_record(&c, &req, body).await
-    }
-
-    /// Deletes a record of a system collection as the system (a record already gone is fine).
-    pub(crate) async fn system_delete(&self, collection: &str, id: &str) -> Result<()> {
-        let c = self.collection(collection)?;
-        let req = self.system_request()?;
-        match self.delete_record(&c, id, &req).await {
-            Ok(()) | Err(CoreError::NotFound) => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
     /// Applies the collection's MFA policy to a login by `method` (`password`, `otp`,
     /// `oauth2`). `Ok` means the login may complete; [`CoreError::MfaRequired`] carries the id
     /// of the new MFA session the client must continue with.
