@@ -235,7 +235,6 @@ impl App {
         let sql = format!("SELECT {} FROM {} WHERE \"email\" = ?1 COLLATE NOCASE", plan.columns, plan.table);
         self.db().read(|conn| conn.query_one(&sql, &[email.into()], |row| Ok(Record::from_row(&c, row))).map_err(CoreError::from))
     }
-
 }
 
 #[cfg(test)]
