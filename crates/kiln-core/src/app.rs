@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock, Weak};
 
-use kiln_db::{Db, Dialect, SqliteOptions};
+use kiln_db::{Db, Dialect, PgOptions, SqliteOptions};
 
 use crate::auth::password::Hasher;
 use crate::error::{CoreError, Result};
@@ -21,11 +21,13 @@ pub struct AppConfig {
     /// Let server-side fetches (OAuth2 avatars) reach loopback and private addresses. Off in
     /// production (SSRF); tests on loopback turn it on.
     pub allow_private_fetch: bool,
+    /// PostgreSQL to keep the data in; `None`: SQLite, `data.db` in the data directory.
+    pub postgres: Option<PgOptions>,
 }
 
 impl AppConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        AppConfig { data_dir: data_dir.into(), max_concurrent_hashes: 2, allow_private_fetch: false }
+        AppConfig { data_dir: data_dir.into(), max_concurrent_hashes: 2, allow_private_fetch: false, postgres: None }
     }
 }
 
@@ -88,8 +90,8 @@ impl std::fmt::Display for OpenError {
 }
 
 impl App {
-    /// Opens (creating if needed) the app in `cfg.data_dir`: `data.db` in WAL mode, with the
-    /// system collections on first start.
+    /// Opens (creating if needed) the app in `cfg.data_dir`: `data.db` in WAL mode, or the
+    /// PostgreSQL database of `cfg.postgres`, with the system collections on first start.
     pub fn open(cfg: &AppConfig) -> std::result::Result<App, OpenError> {
         std::fs::create_dir_all(&cfg.data_dir)
             .map_err(|e| OpenError::DataDir(format!("cannot create the data directory {}: {e}", cfg.data_dir.display())))?;
@@ -97,8 +99,11 @@ impl App {
         std::fs::write(&probe, b"")
             .map_err(|e| OpenError::DataDir(format!("the data directory {} is not writable: {e}", cfg.data_dir.display())))?;
         let _ = std::fs::remove_file(&probe);
-        let db = Db::open_sqlite(&cfg.data_dir.join("data.db"), SqliteOptions::default())
-            .map_err(|e| OpenError::Database(CoreError::Db(e)))?;
+        let db = match &cfg.postgres {
+            Some(pg) => Db::open_postgres(pg),
+            None => Db::open_sqlite(&cfg.data_dir.join("data.db"), SqliteOptions::default()),
+        }
+        .map_err(|e| OpenError::Database(CoreError::Db(e)))?;
         let (collections, stored_settings) = db
             .write_blocking(|conn| -> Result<_> {
                 system::ensure_collections_table(conn)?;

@@ -609,7 +609,7 @@ fn relabel(e: CoreError, action: Action) -> CoreError {
 /// validation error of the change rather than a server error.
 fn ddl_error(e: CoreError, action: Action) -> CoreError {
     match e {
-        CoreError::Db(kiln_db::DbError::Sqlite(m)) | CoreError::Db(kiln_db::DbError::UniqueViolation(m)) | CoreError::Db(kiln_db::DbError::Constraint(m)) => {
+        CoreError::Db(kiln_db::DbError::Query(m)) | CoreError::Db(kiln_db::DbError::UniqueViolation(m)) | CoreError::Db(kiln_db::DbError::Constraint(m)) => {
             tracing::info!(error = %m, "schema change rejected by the database");
             CoreError::validation(action, "indexes", FieldError::new("validation_invalid_index_expression", "The schema change was rejected by the database (check the indexes)."))
         }

@@ -21,5 +21,6 @@ pub mod settings;
 pub mod ttl;
 
 pub use app::{App, AppConfig, OpenError};
+pub use kiln_db::PgOptions;
 pub use error::{Action, CoreError, FieldError, FieldErrors};
 pub use request::RequestInfo;

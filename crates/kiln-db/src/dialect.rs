@@ -59,15 +59,18 @@ impl Dialect {
             (Dialect::Postgres, ColumnKind::Text) => "TEXT DEFAULT '' NOT NULL",
             (Dialect::Postgres, ColumnKind::Number) => "DOUBLE PRECISION DEFAULT 0 NOT NULL",
             (Dialect::Postgres, ColumnKind::Bool) => "BOOLEAN DEFAULT FALSE NOT NULL",
-            (Dialect::Postgres, ColumnKind::Json) => "JSONB DEFAULT NULL",
-            (Dialect::Postgres, ColumnKind::JsonArray) => "JSONB DEFAULT '[]' NOT NULL",
-            (Dialect::Postgres, ColumnKind::GeoPoint) => "JSONB DEFAULT '{\"lon\":0,\"lat\":0}' NOT NULL",
+            (Dialect::Postgres, ColumnKind::Json) => "TEXT DEFAULT NULL",
+            (Dialect::Postgres, ColumnKind::JsonArray) => "TEXT DEFAULT '[]' NOT NULL",
+            (Dialect::Postgres, ColumnKind::GeoPoint) => "TEXT DEFAULT '{\"lon\":0,\"lat\":0}' NOT NULL",
         }
     }
 
     /// The primary-key column definition of every collection table.
     pub fn id_column_def(self) -> &'static str {
-        "TEXT PRIMARY KEY DEFAULT ('r' || lower(hex(randomblob(7)))) NOT NULL"
+        match self {
+            Dialect::Sqlite => "TEXT PRIMARY KEY DEFAULT ('r' || lower(hex(randomblob(7)))) NOT NULL",
+            Dialect::Postgres => "TEXT PRIMARY KEY DEFAULT ('r' || substr(md5(random()::text), 1, 14)) NOT NULL",
+        }
     }
 
     /// Case-insensitive LIKE with `\` as escape character.
@@ -76,6 +79,14 @@ impl Dialect {
         match self {
             Dialect::Sqlite => format!("{lhs} {not}LIKE {rhs} ESCAPE '\\'"),
             Dialect::Postgres => format!("({lhs})::text {not}ILIKE {rhs} ESCAPE '\\'"),
+        }
+    }
+
+    /// `lhs = rhs`, ignoring ASCII case.
+    pub fn eq_nocase(self, lhs: &str, rhs: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("{lhs} = {rhs} COLLATE NOCASE"),
+            Dialect::Postgres => format!("lower({lhs}) = lower({rhs})"),
         }
     }
 
@@ -122,9 +133,19 @@ impl Dialect {
 
     /// Great-circle distance in kilometres (haversine) between two points.
     pub fn geo_distance(self, lon_a: &str, lat_a: &str, lon_b: &str, lat_b: &str) -> String {
-        format!(
-            "(6371 * acos(min(1.0, max(-1.0, cos(radians({lat_a})) * cos(radians({lat_b})) * cos(radians({lon_b}) - radians({lon_a})) + sin(radians({lat_a})) * sin(radians({lat_b}))))))"
-        )
+        match self {
+            Dialect::Sqlite => format!(
+                "(6371 * acos(min(1.0, max(-1.0, cos(radians({lat_a})) * cos(radians({lat_b})) * cos(radians({lon_b}) - radians({lon_a})) + sin(radians({lat_a})) * sin(radians({lat_b}))))))"
+            ),
+            // JSON paths read as text there: every argument is cast to a number.
+            Dialect::Postgres => {
+                let n = |x: &str| format!("CAST({x} AS double precision)");
+                let (lon_a, lat_a, lon_b, lat_b) = (n(lon_a), n(lat_a), n(lon_b), n(lat_b));
+                format!(
+                    "(6371 * acos(LEAST(1.0, GREATEST(-1.0, cos(radians({lat_a})) * cos(radians({lat_b})) * cos(radians({lon_b}) - radians({lon_a})) + sin(radians({lat_a})) * sin(radians({lat_b}))))))"
+                )
+            }
+        }
     }
 
     /// SQLite's `strftime(format, value, modifiers…)`.
@@ -189,6 +210,31 @@ impl Dialect {
                 self.quote(to)
             ),
             Dialect::Postgres => format!("ALTER TABLE {} RENAME TO {}", self.quote(from), self.quote(to)),
+        }
+    }
+
+    /// A query listing the views that read table `?1`, directly or through other views, as
+    /// (name, definition) in an order they can be created in; `None` where rebuilding a table
+    /// leaves its views in place (SQLite's legacy rename).
+    pub fn dependent_views_query(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some(
+                "WITH RECURSIVE deps(oid, depth) AS (
+                    SELECT DISTINCT r.ev_class, 1 FROM pg_depend d
+                      JOIN pg_rewrite r ON r.oid = d.objid
+                      WHERE d.refobjid = to_regclass(quote_ident(?1)) AND r.ev_class <> d.refobjid
+                    UNION
+                    SELECT r.ev_class, deps.depth + 1 FROM deps
+                      JOIN pg_depend d ON d.refobjid = deps.oid
+                      JOIN pg_rewrite r ON r.oid = d.objid
+                      WHERE r.ev_class <> d.refobjid AND deps.depth < 32
+                 )
+                 SELECT c.relname::text, pg_get_viewdef(c.oid)
+                   FROM (SELECT oid, max(depth) AS depth FROM deps GROUP BY oid) v
+                   JOIN pg_class c ON c.oid = v.oid
+                  ORDER BY v.depth",
+            ),
         }
     }
 

@@ -3,11 +3,14 @@
 use std::fmt;
 
 /// What went wrong in the storage layer. Callers map each kind explicitly; the message of
-/// [`DbError::Sqlite`] is for logs, never for API clients.
+/// [`DbError::Query`] is for logs, never for API clients.
 #[derive(Debug)]
 pub enum DbError {
-    /// The database file could not be opened or created (permissions, missing directory).
+    /// The database could not be opened or created (permissions, missing directory, a refused
+    /// PostgreSQL login or unknown database).
     Open(String),
+    /// The database server cannot be reached (down, restarting, network); worth retrying later.
+    Unavailable(String),
     /// The file is not a database, or is damaged.
     Corrupt(String),
     /// A UNIQUE constraint failed; carries the driver's message naming the columns.
@@ -19,7 +22,7 @@ pub enum DbError {
     /// The writer thread is gone (the process is shutting down).
     Closed,
     /// Any other driver error (bad SQL, I/O).
-    Sqlite(String),
+    Query(String),
 }
 
 impl fmt::Display for DbError {
@@ -31,7 +34,8 @@ impl fmt::Display for DbError {
             DbError::Constraint(m) => write!(f, "constraint violated: {m}"),
             DbError::Busy => f.write_str("the database is busy"),
             DbError::Closed => f.write_str("the database writer has stopped"),
-            DbError::Sqlite(m) => write!(f, "database error: {m}"),
+            DbError::Unavailable(m) => write!(f, "the database cannot be reached: {m}"),
+            DbError::Query(m) => write!(f, "database error: {m}"),
         }
     }
 }
@@ -56,9 +60,9 @@ impl From<rusqlite::Error> for DbError {
                 C::DatabaseBusy | C::DatabaseLocked => DbError::Busy,
                 C::NotADatabase | C::DatabaseCorrupt => DbError::Corrupt(text),
                 C::CannotOpen | C::PermissionDenied | C::ReadOnly => DbError::Open(text),
-                _ => DbError::Sqlite(text),
+                _ => DbError::Query(text),
             };
         }
-        DbError::Sqlite(e.to_string())
+        DbError::Query(e.to_string())
     }
 }

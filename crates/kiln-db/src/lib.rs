@@ -3,17 +3,23 @@
 //! [`Db`] owns the database connections. On SQLite there is exactly one writer connection, owned by
 //! a dedicated thread that runs every write closure inside `BEGIN IMMEDIATE … COMMIT`, and a pool of
 //! read-only connections used inline on the caller's thread (a point read costs a few microseconds,
-//! less than a thread hop). Closures see a [`Conn`], which hides the driver, so the code above is
-//! written once for every dialect; SQL differences live in [`Dialect`].
+//! less than a thread hop). On PostgreSQL a pool of connections serves reads and concurrent write
+//! transactions. Closures see a [`Conn`], which hides the driver, so the code above is written once
+//! for every engine; SQL differences live in [`Dialect`].
 
+mod blocking;
 mod conn;
+mod db;
 mod dialect;
 mod error;
+mod pg;
 mod sqlite;
 mod value;
 
 pub use conn::{Conn, Row};
+pub use db::Db;
 pub use dialect::{ColumnKind, Dialect};
 pub use error::DbError;
-pub use sqlite::{Db, SqliteOptions};
+pub use pg::PgOptions;
+pub use sqlite::SqliteOptions;
 pub use value::{Value, ValueRef};

@@ -6,7 +6,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::{Conn, DbError, Dialect};
+use crate::{Conn, DbError};
 
 /// Tuning of the SQLite connections.
 #[derive(Debug, Clone)]
@@ -39,17 +39,17 @@ struct Inner {
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
-/// A database handle; cheap to clone, shared by the whole app.
+/// A SQLite database handle; cheap to clone.
 #[derive(Clone)]
-pub struct Db {
+pub(crate) struct SqliteDb {
     inner: Arc<Inner>,
 }
 
-impl Db {
+impl SqliteDb {
     /// Opens (creating if needed) the SQLite database at `path` in WAL mode and starts its writer
     /// thread. Fails with [`DbError::Open`] for an unwritable location and [`DbError::Corrupt`]
     /// for a file that is not a database.
-    pub fn open_sqlite(path: &Path, opts: SqliteOptions) -> Result<Db, DbError> {
+    pub(crate) fn open(path: &Path, opts: SqliteOptions) -> Result<SqliteDb, DbError> {
         let writer = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -93,14 +93,14 @@ impl Db {
                         let _ = writer.execute_batch("ROLLBACK");
                     }
                     for finish in finishes {
-                        finish(outcome.as_ref().map(|e| DbError::Sqlite(format!("commit failed: {e}"))));
+                        finish(outcome.as_ref().map(|e| DbError::Query(format!("commit failed: {e}"))));
                     }
                 }
                 let _ = writer.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);");
             })
             .map_err(|e| DbError::Open(format!("cannot start the writer thread: {e}")))?;
 
-        Ok(Db {
+        Ok(SqliteDb {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 jobs: Mutex::new(Some(tx)),
@@ -111,12 +111,8 @@ impl Db {
         })
     }
 
-    pub fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-
     /// Path of the database file.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.inner.path
     }
 
@@ -133,13 +129,13 @@ impl Db {
 
     /// Runs `f` on a read-only connection, inline on the calling thread. It sees every write
     /// committed before it started.
-    pub fn read<R, E: From<DbError>>(&self, f: impl FnOnce(&Conn<'_>) -> Result<R, E>) -> Result<R, E> {
+    pub(crate) fn read<R, E: From<DbError>>(&self, f: impl FnOnce(&Conn<'_>) -> Result<R, E>) -> Result<R, E> {
         let pooled = self.inner.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match pooled {
             Some(c) => c,
             None => self.open_reader()?,
         };
-        let result = f(&Conn { inner: &conn, dialect: Dialect::Sqlite });
+        let result = f(&Conn::sqlite(&conn));
         let mut pool = self.inner.readers.lock().unwrap_or_else(|p| p.into_inner());
         if pool.len() < self.inner.opts.max_idle_readers && conn.is_autocommit() {
             pool.push(conn);
@@ -158,7 +154,7 @@ impl Db {
     /// Runs `f` on the writer thread inside `BEGIN IMMEDIATE … COMMIT`. An `Err` (or a panic)
     /// rolls everything back. When this returns `Ok`, the transaction is committed to the WAL and
     /// survives a crash of the process.
-    pub async fn write<R, E, F>(&self, f: F) -> Result<R, E>
+    pub(crate) async fn write<R, E, F>(&self, f: F) -> Result<R, E>
     where
         F: FnOnce(&Conn<'_>) -> Result<R, E> + Send + 'static,
         R: Send + 'static,
@@ -172,7 +168,7 @@ impl Db {
     }
 
     /// [`Db::write`] for synchronous callers (CLI commands, start-up migrations).
-    pub fn write_blocking<R, E, F>(&self, f: F) -> Result<R, E>
+    pub(crate) fn write_blocking<R, E, F>(&self, f: F) -> Result<R, E>
     where
         F: FnOnce(&Conn<'_>) -> Result<R, E> + Send + 'static,
         R: Send + 'static,
@@ -187,7 +183,7 @@ impl Db {
 
     /// Stops the writer after the queued writes and checkpoints the WAL. Later writes fail with
     /// [`DbError::Closed`].
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         self.inner.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
         self.inner.readers.lock().unwrap_or_else(|p| p.into_inner()).clear();
         if let Some(h) = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
@@ -216,7 +212,7 @@ where
             let e = DbError::from(e);
             return Box::new(move |_| reply(Err(e.into())));
         }
-        let outcome = catch_unwind(AssertUnwindSafe(|| f(&Conn { inner: c, dialect: Dialect::Sqlite })));
+        let outcome = catch_unwind(AssertUnwindSafe(|| f(&Conn::sqlite(c))));
         match outcome {
             Ok(Ok(r)) => {
                 if let Err(e) = control(c, "RELEASE kiln_job") {
@@ -235,7 +231,7 @@ where
             }
             Err(_) => {
                 let _ = c.execute_batch("ROLLBACK TO kiln_job; RELEASE kiln_job");
-                Box::new(move |_| reply(Err(DbError::Sqlite("a write transaction panicked and was rolled back".into()).into())))
+                Box::new(move |_| reply(Err(DbError::Query("a write transaction panicked and was rolled back".into()).into())))
             }
         }
     })

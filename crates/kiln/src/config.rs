@@ -12,6 +12,8 @@ pub struct FileConfig {
     pub dir: Option<PathBuf>,
     pub dev: Option<bool>,
     pub log: Option<String>,
+    pub db: Option<String>,
+    pub db_schema: Option<String>,
 }
 
 /// The effective settings.
@@ -21,6 +23,10 @@ pub struct Config {
     pub dir: PathBuf,
     pub dev: bool,
     pub log: String,
+    /// PostgreSQL URL; `None`: SQLite in `dir`.
+    pub db: Option<String>,
+    /// PostgreSQL schema for Kiln's tables (`None`: the server's default).
+    pub db_schema: Option<String>,
 }
 
 pub const DEFAULT_HTTP: &str = "127.0.0.1:8090";
@@ -33,6 +39,8 @@ pub struct Flags {
     pub http: Option<String>,
     pub dir: Option<PathBuf>,
     pub dev: bool,
+    pub db: Option<String>,
+    pub db_schema: Option<String>,
 }
 
 fn read_file(path: &Path, required: bool) -> Result<FileConfig, String> {
@@ -63,7 +71,15 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
         Some(v) => env_bool(&v)?,
         None => file.dev.unwrap_or(false),
     } || flags.dev;
+    let db = flags.db.or_else(|| env("KILN_DATABASE_URL")).or(file.db).filter(|u| !u.is_empty());
+    if let Some(url) = &db {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(format!("unsupported database URL {url:?}: expected postgres://… (omit it to use SQLite in the data directory)"));
+        }
+    }
     Ok(Config {
+        db,
+        db_schema: flags.db_schema.or_else(|| env("KILN_DATABASE_SCHEMA")).or(file.db_schema).filter(|s| !s.is_empty()),
         http: flags.http.or_else(|| env("KILN_HTTP")).or(file.http).unwrap_or_else(|| DEFAULT_HTTP.to_owned()),
         dir: flags.dir.or_else(|| env("KILN_DIR").map(PathBuf::from)).or(file.dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DIR)),
         dev,

@@ -24,6 +24,12 @@ struct Cli {
     /// Configuration file (TOML). Env: KILN_CONFIG. Default: ./kiln.toml if present
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// PostgreSQL instead of SQLite: postgres://user:password@host:port/database. Env: KILN_DATABASE_URL
+    #[arg(long, global = true, value_name = "URL")]
+    db: Option<String>,
+    /// PostgreSQL schema for Kiln's tables, created if missing. Env: KILN_DATABASE_SCHEMA. Default: the server's search path (public)
+    #[arg(long, global = true, value_name = "NAME")]
+    db_schema: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,7 +67,14 @@ fn main() -> ExitCode {
         Command::Serve { http } => http.clone(),
         _ => None,
     };
-    let flags = config::Flags { config: cli.config.clone(), http: http_flag, dir: cli.dir.clone(), dev: cli.dev };
+    let flags = config::Flags {
+        config: cli.config.clone(),
+        http: http_flag,
+        dir: cli.dir.clone(),
+        dev: cli.dev,
+        db: cli.db.clone(),
+        db_schema: cli.db_schema.clone(),
+    };
     let cfg = match config::resolve(flags, |k| std::env::var(k).ok()) {
         Ok(c) => c,
         Err(e) => return fail(&e),
@@ -71,9 +84,10 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
+    let postgres = cfg.db.as_ref().map(|url| kiln_core::PgOptions { schema: cfg.db_schema.clone(), ..kiln_core::PgOptions::new(url) });
     // Dev mode (local development) lets server-side fetches such as OAuth2 avatars reach
     // loopback and private addresses; otherwise they are refused (SSRF).
-    let app_cfg = AppConfig { allow_private_fetch: cfg.dev, ..AppConfig::new(&cfg.dir) };
+    let app_cfg = AppConfig { allow_private_fetch: cfg.dev, postgres, ..AppConfig::new(&cfg.dir) };
     let app = match App::open(&app_cfg) {
         Ok(app) => app,
         Err(e) => return fail(&e.to_string()),
@@ -107,7 +121,16 @@ async fn serve(app: App, cfg: &config::Config) -> ExitCode {
         Err(e) => return fail(&format!("cannot listen on {}: {e}", cfg.http)),
     };
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| cfg.http.clone());
-    eprintln!("Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n└─ Data:      {}{}", cfg.dir.display(), if cfg.dev { " (dev mode)" } else { "" });
+    let database = match (&cfg.db, &cfg.db_schema) {
+        (None, _) => "SQLite".to_owned(),
+        (Some(_), None) => "PostgreSQL".to_owned(),
+        (Some(_), Some(schema)) => format!("PostgreSQL, schema {schema}"),
+    };
+    eprintln!(
+        "Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n└─ Data:      {} ({database}){}",
+        cfg.dir.display(),
+        if cfg.dev { " (dev mode)" } else { "" }
+    );
     app.start_auth_cleanup();
     let router = kiln_http::router(app);
     if let Err(e) = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await {

@@ -232,7 +232,7 @@ impl App {
     fn find_superuser(&self, email: &str) -> Result<Option<Record>> {
         let c = self.collection(SUPERUSERS)?;
         let plan = c.plan(self.dialect());
-        let sql = format!("SELECT {} FROM {} WHERE \"email\" = ?1 COLLATE NOCASE", plan.columns, plan.table);
+        let sql = format!("SELECT {} FROM {} WHERE {}", plan.columns, plan.table, self.dialect().eq_nocase("\"email\"", "?1"));
         self.db().read(|conn| conn.query_one(&sql, &[email.into()], |row| Ok(Record::from_row(&c, row))).map_err(CoreError::from))
     }
 }

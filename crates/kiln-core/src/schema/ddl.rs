@@ -32,7 +32,7 @@ fn create_indexes(conn: &Conn<'_>, c: &Collection, indexes: &[String]) -> Result
     let d = conn.dialect();
     for raw in indexes {
         let idx = IndexDef::parse(raw).ok_or_else(|| CoreError::Internal(format!("unparsable index {raw:?}")))?;
-        conn.execute_batch(&idx.to_sql(&c.name, |s| d.quote(s)))?;
+        conn.execute_batch(&idx.to_ddl(&c.name, d))?;
     }
     Ok(())
 }
@@ -68,6 +68,17 @@ pub fn migrate(conn: &Conn<'_>, old: &Collection, new: &Collection) -> Result<()
         return create(conn, new);
     }
     if columns_differ(old, new) {
+        // Where views would block dropping the old table, they are set aside and recreated.
+        let mut views: Vec<(String, String)> = Vec::new();
+        if let Some(q) = d.dependent_views_query() {
+            conn.query(q, &[old.name.as_str().into()], |r| {
+                views.push((r.text(0), r.text(1)));
+                Ok(())
+            })?;
+            for (name, _) in views.iter().rev() {
+                conn.execute_batch(&format!("DROP VIEW IF EXISTS {}", d.quote(name)))?;
+            }
+        }
         let tmp = format!("_kiln_new_{}", new.name);
         conn.execute_batch(&format!("CREATE TABLE {} ({})", d.quote(&tmp), column_defs(d, new)))?;
         let mut targets = Vec::new();
@@ -98,6 +109,9 @@ pub fn migrate(conn: &Conn<'_>, old: &Collection, new: &Collection) -> Result<()
         // Views that read the table refer to it by name: with the legacy rename, SQLite neither
         // rewrites nor re-checks them, so they bind to the rebuilt table under the same name.
         conn.execute_batch(&d.rename_table_keeping_views(&tmp, &new.name))?;
+        for (name, sql) in &views {
+            conn.execute_batch(&format!("CREATE VIEW {} AS {sql}", d.quote(name)))?;
+        }
         return create_indexes(conn, new, &new.indexes);
     }
     if old.name != new.name {

@@ -1,6 +1,8 @@
 //! Index definitions given as SQL strings: parsed, checked and rebuilt from their parts, so that
 //! nothing but a validated shape reaches the database.
 
+use kiln_db::Dialect;
+
 /// A parsed `CREATE [UNIQUE] INDEX name ON table (columns) [WHERE expr]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexDef {
@@ -17,6 +19,21 @@ pub struct IndexColumn {
     pub name: String,
     pub collate: String,
     pub order: String,
+}
+
+/// `a` → `"a"` outside string literals (SQLite accepts MySQL's quotes; PostgreSQL does not).
+fn backquotes_to_double_quotes(sql: &str) -> String {
+    let mut in_string = false;
+    sql.chars()
+        .map(|c| match c {
+            '\'' => {
+                in_string = !in_string;
+                c
+            }
+            '`' if !in_string => '"',
+            _ => c,
+        })
+        .collect()
 }
 
 fn is_ident(s: &str) -> bool {
@@ -117,7 +134,46 @@ impl IndexDef {
         Some(IndexDef { unique, name, table, columns, where_clause })
     }
 
-    /// The statement to run, for `table` (the collection's current table name).
+    /// The statement that creates the index on `table` (the collection's current table name) in
+    /// database `d`. On PostgreSQL, SQLite's collations become their equivalents (`NOCASE` an
+    /// index on `lower(column)`, `BINARY` the "C" collation) and the WHERE clause's backquoted
+    /// names double-quoted ones.
+    pub fn to_ddl(&self, table: &str, d: Dialect) -> String {
+        if d == Dialect::Sqlite {
+            return self.to_sql(table, |s| d.quote(s));
+        }
+        let cols: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| {
+                let col = d.quote(&c.name);
+                let mut s = match c.collate.as_str() {
+                    "NOCASE" => format!("(lower({col}))"),
+                    "BINARY" => format!("{col} COLLATE \"C\""),
+                    _ => col,
+                };
+                if !c.order.is_empty() {
+                    s.push(' ');
+                    s.push_str(&c.order);
+                }
+                s
+            })
+            .collect();
+        let mut sql = format!(
+            "CREATE {}INDEX {} ON {} ({})",
+            if self.unique { "UNIQUE " } else { "" },
+            d.quote(&self.name),
+            d.quote(table),
+            cols.join(", ")
+        );
+        if !self.where_clause.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&backquotes_to_double_quotes(&self.where_clause));
+        }
+        sql
+    }
+
+    /// The definition as PocketBase writes it, with `quote` around names, for `table`.
     pub fn to_sql(&self, table: &str, quote: impl Fn(&str) -> String) -> String {
         let cols: Vec<String> = self
             .columns
@@ -164,6 +220,9 @@ mod tests {
         let i = IndexDef::parse("create index if not exists i1 on t (a COLLATE NOCASE, b DESC)").unwrap();
         assert_eq!(i.columns.len(), 2);
         assert_eq!(i.to_sql("t", |s| format!("\"{s}\"")), "CREATE INDEX \"i1\" ON \"t\" (\"a\" COLLATE NOCASE, \"b\" DESC)");
+        assert_eq!(i.to_ddl("t", Dialect::Postgres), "CREATE INDEX \"i1\" ON \"t\" ((lower(\"a\")), \"b\" DESC)");
+        let e = IndexDef::parse("CREATE UNIQUE INDEX `x` ON `users` (`email`) WHERE `email` != '`'").unwrap();
+        assert_eq!(e.to_ddl("users", Dialect::Postgres), "CREATE UNIQUE INDEX \"x\" ON \"users\" (\"email\") WHERE \"email\" != '`'");
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub fn ensure_collections_table(conn: &Conn<'_>) -> Result<()> {
 pub fn load_all(conn: &Conn<'_>) -> Result<Vec<Collection>> {
     let mut out = Vec::new();
     conn.query(
-        "SELECT id, system, type, name, fields, indexes, listRule, viewRule, createRule, updateRule, deleteRule, options, created, updated FROM _collections",
+        "SELECT id, system, type, name, fields, indexes, \"listRule\", \"viewRule\", \"createRule\", \"updateRule\", \"deleteRule\", options, created, updated FROM _collections",
         &[],
         |r| {
             let text_or_null = |i: usize| match r.get(i) {
@@ -90,8 +90,13 @@ pub fn save(conn: &Conn<'_>, c: &Collection) -> Result<()> {
     }
     let rule = |r: &Option<String>| r.clone().map(DbValue::Text).unwrap_or(DbValue::Null);
     conn.execute(
-        "INSERT OR REPLACE INTO _collections (id, system, type, name, fields, indexes, listRule, viewRule, createRule, updateRule, deleteRule, options, created, updated)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        "INSERT INTO _collections (id, system, type, name, fields, indexes, \"listRule\", \"viewRule\", \"createRule\", \"updateRule\", \"deleteRule\", options, created, updated)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT (id) DO UPDATE SET system = excluded.system, type = excluded.type, name = excluded.name,
+           fields = excluded.fields, indexes = excluded.indexes, \"listRule\" = excluded.\"listRule\",
+           \"viewRule\" = excluded.\"viewRule\", \"createRule\" = excluded.\"createRule\",
+           \"updateRule\" = excluded.\"updateRule\", \"deleteRule\" = excluded.\"deleteRule\",
+           options = excluded.options, created = excluded.created, updated = excluded.updated",
         &[
             c.id.clone().into(),
             c.system.into(),

@@ -1,0 +1,117 @@
+//! [`Db`]: the one database handle of an app, whichever engine is behind it.
+
+use std::path::Path;
+
+use crate::pg::{PgDb, PgOptions};
+use crate::sqlite::{SqliteDb, SqliteOptions};
+use crate::{Conn, DbError, Dialect};
+
+/// A database handle; cheap to clone, shared by the whole app.
+#[derive(Clone)]
+pub struct Db {
+    engine: Engine,
+}
+
+#[derive(Clone)]
+enum Engine {
+    Sqlite(SqliteDb),
+    Postgres(PgDb),
+}
+
+impl Db {
+    /// Opens (creating if needed) the SQLite database at `path` in WAL mode and starts its writer
+    /// thread. Fails with [`DbError::Open`] for an unwritable location and [`DbError::Corrupt`]
+    /// for a file that is not a database.
+    pub fn open_sqlite(path: &Path, opts: SqliteOptions) -> Result<Db, DbError> {
+        Ok(Db { engine: Engine::Sqlite(SqliteDb::open(path, opts)?) })
+    }
+
+    /// Connects to PostgreSQL, creating the schema in `opts` if needed and installing Kiln's SQL
+    /// functions. Fails with [`DbError::Open`] for a refused login or an unknown database and
+    /// [`DbError::Unavailable`] when the server cannot be reached.
+    pub fn open_postgres(opts: &PgOptions) -> Result<Db, DbError> {
+        Ok(Db { engine: Engine::Postgres(PgDb::open(opts)?) })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.engine {
+            Engine::Sqlite(_) => Dialect::Sqlite,
+            Engine::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Path of the SQLite database file (`None` on PostgreSQL).
+    pub fn path(&self) -> Option<&Path> {
+        match &self.engine {
+            Engine::Sqlite(db) => Some(db.path()),
+            Engine::Postgres(_) => None,
+        }
+    }
+
+    /// Runs `f` on a read-only connection (SQLite: inline on the calling thread; PostgreSQL: a
+    /// pooled connection, without holding up the async runtime). It sees every write committed
+    /// before it started.
+    pub fn read<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&Conn<'_>) -> Result<R, E> + Send,
+        R: Send,
+        E: From<DbError> + Send,
+    {
+        match &self.engine {
+            Engine::Sqlite(db) => db.read(f),
+            Engine::Postgres(db) => crate::blocking::run(|| db.read(f)),
+        }
+    }
+
+    /// Runs `f` inside a transaction: an `Err` (or a panic) rolls everything back. When this
+    /// returns `Ok`, the transaction is committed and survives a crash of the process. On SQLite
+    /// writes are serialised on one writer thread (committed in groups); on PostgreSQL they run
+    /// concurrently on pooled connections.
+    pub async fn write<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&Conn<'_>) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        match &self.engine {
+            Engine::Sqlite(db) => db.write(f).await,
+            Engine::Postgres(db) => {
+                let db = db.clone();
+                match tokio::task::spawn_blocking(move || db.transaction(f)).await {
+                    Ok(r) => r,
+                    Err(_) => Err(DbError::Query("a write transaction panicked and was rolled back".into()).into()),
+                }
+            }
+        }
+    }
+
+    /// [`Db::write`] for synchronous callers (CLI commands, start-up migrations).
+    pub fn write_blocking<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&Conn<'_>) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        match &self.engine {
+            Engine::Sqlite(db) => db.write_blocking(f),
+            Engine::Postgres(db) => crate::blocking::run(|| db.transaction(f)),
+        }
+    }
+
+    /// Tells the handle that another process changed the schema: statements prepared against
+    /// the old one are dropped. (SQLite notices by itself.)
+    pub fn schema_changed_elsewhere(&self) {
+        if let Engine::Postgres(db) = &self.engine {
+            db.schema_changed();
+        }
+    }
+
+    /// Finishes the queued writes and closes the connections. On SQLite later writes fail with
+    /// [`DbError::Closed`]; on PostgreSQL later calls open new connections.
+    pub fn close(&self) {
+        match &self.engine {
+            Engine::Sqlite(db) => db.close(),
+            Engine::Postgres(db) => db.close(),
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! PostgreSQL: a pool of connections, each used by one thread at a time.
+//!
+//! Reads run on the calling thread (inside `block_in_place` on a multi-threaded runtime, so the
+//! runtime keeps serving other tasks while this one waits on the network); writes run on the
+//! runtime's blocking pool inside `BEGIN … COMMIT`. Unlike SQLite, writes run concurrently: each
+//! has its own transaction, and a schema change takes an advisory lock so that nodes sharing the
+//! database apply collection changes one at a time.
+
+mod error;
+mod session;
+mod types;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+pub(crate) use session::PgSession;
+pub(crate) use types::value_at;
+
+pub(crate) type PgRow = postgres::Row;
+
+use crate::{Conn, DbError};
+use error::map_err;
+
+/// Where and how to connect to PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// `postgres://user:password@host:port/database?…` or a `key=value` connection string.
+    pub url: String,
+    /// Schema holding Kiln's tables, created if missing (`None`: the server's default search
+    /// path, usually `public`). Lets several apps, or test runs, share one database.
+    pub schema: Option<String>,
+    /// Connections kept open at most; a request waits for one when all are busy.
+    pub max_connections: usize,
+    /// How long to wait for a new connection before failing with [`DbError::Unavailable`].
+    pub connect_timeout: Duration,
+}
+
+impl PgOptions {
+    pub fn new(url: impl Into<String>) -> PgOptions {
+        PgOptions { url: url.into(), schema: None, max_connections: 16, connect_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// The SQL functions Kiln's dialect relies on (SQLite's `strftime`), installed at open.
+const FUNCTIONS: &str = include_str!("../pg_functions.sql");
+
+struct Pool {
+    idle: Vec<PgSession>,
+    open: usize,
+}
+
+struct Inner {
+    config: postgres::Config,
+    max: usize,
+    pool: Mutex<Pool>,
+    freed: Condvar,
+    /// Bumped after every committed schema change: connections whose statements were prepared
+    /// against an older schema drop them when next checked out.
+    generation: AtomicU64,
+}
+
+/// A PostgreSQL database handle; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct PgDb {
+    inner: Arc<Inner>,
+}
+
+impl PgDb {
+    /// Connects, creates the schema if asked, and installs Kiln's SQL functions.
+    pub(crate) fn open(opts: &PgOptions) -> Result<PgDb, DbError> {
+        let mut config: postgres::Config =
+            opts.url.parse().map_err(|e: postgres::Error| DbError::Open(format!("invalid PostgreSQL URL: {e}")))?;
+        config.connect_timeout(opts.connect_timeout);
+        if config.get_application_name().is_none() {
+            config.application_name("kiln");
+        }
+        if let Some(schema) = &opts.schema {
+            if schema.is_empty() || !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(DbError::Open(format!("invalid schema name {schema:?}: use letters, digits and _")));
+            }
+            config.options(&format!("-c search_path={schema}"));
+        }
+        let db = PgDb {
+            inner: Arc::new(Inner {
+                config,
+                max: opts.max_connections.max(1),
+                pool: Mutex::new(Pool { idle: Vec::new(), open: 0 }),
+                freed: Condvar::new(),
+                generation: AtomicU64::new(0),
+            }),
+        };
+        let schema = opts.schema.clone();
+        crate::blocking::run(|| -> Result<(), DbError> {
+            let s = db.checkout()?;
+            let result = (|| {
+                s.begin()?;
+                let conn = Conn::pg(&s);
+                conn.query_i64("SELECT pg_advisory_xact_lock(?1)", &[session::DDL_LOCK.into()])?;
+                if let Some(schema) = &schema {
+                    conn.execute_batch(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))?;
+                }
+                conn.execute_batch(FUNCTIONS)
+            })();
+            let done = s.finish(result.is_ok());
+            db.checkin(s);
+            result.and(done)
+        })?;
+        Ok(db)
+    }
+
+    fn connect(&self) -> Result<PgSession, DbError> {
+        let client = self.inner.config.connect(postgres::NoTls).map_err(|e| match map_err(e) {
+            DbError::Query(m) => DbError::Unavailable(m),
+            other => other,
+        })?;
+        Ok(PgSession::new(client, self.inner.generation.load(Ordering::Acquire)))
+    }
+
+    /// Takes an idle connection, opens one while under the limit, or waits for one.
+    fn checkout(&self) -> Result<PgSession, DbError> {
+        let mut pool = self.inner.pool.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(s) = pool.idle.pop() {
+                if s.is_closed() {
+                    pool.open -= 1;
+                    continue;
+                }
+                let current = self.inner.generation.load(Ordering::Acquire);
+                if s.generation.get() != current {
+                    s.clear_cache();
+                    s.generation.set(current);
+                }
+                return Ok(s);
+            }
+            if pool.open < self.inner.max {
+                pool.open += 1;
+                drop(pool);
+                return self.connect().inspect_err(|_| {
+                    self.inner.pool.lock().unwrap_or_else(|p| p.into_inner()).open -= 1;
+                    self.inner.freed.notify_one();
+                });
+            }
+            pool = self.inner.freed.wait(pool).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Returns a connection to the pool; a broken one, or one left inside a transaction, is
+    /// closed instead.
+    fn checkin(&self, s: PgSession) {
+        let mut pool = self.inner.pool.lock().unwrap_or_else(|p| p.into_inner());
+        if s.is_closed() || s.in_txn() {
+            pool.open -= 1;
+        } else {
+            pool.idle.push(s);
+        }
+        drop(pool);
+        self.inner.freed.notify_one();
+    }
+
+    /// Runs `f` on a pooled connection outside a transaction; each statement sees what was
+    /// committed before it started.
+    pub(crate) fn read<R, E: From<DbError>>(&self, f: impl FnOnce(&Conn<'_>) -> Result<R, E>) -> Result<R, E> {
+        let s = self.checkout()?;
+        let result = f(&Conn::pg(&s));
+        if s.in_txn() {
+            // a savepoint left open by a failed closure
+            let _ = s.finish(false);
+        }
+        self.checkin(s);
+        result
+    }
+
+    /// Runs `f` inside `BEGIN … COMMIT` on a pooled connection (blocking the calling thread).
+    pub(crate) fn transaction<R, E: From<DbError>>(&self, f: impl FnOnce(&Conn<'_>) -> Result<R, E>) -> Result<R, E> {
+        let s = self.checkout()?;
+        let result = match s.begin() {
+            Err(e) => Err(e.into()),
+            Ok(()) => {
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&Conn::pg(&s))));
+                match outcome {
+                    Ok(Ok(r)) => match s.finish(true) {
+                        Ok(()) => Ok(r),
+                        Err(e) => Err(e.into()),
+                    },
+                    Ok(Err(e)) => {
+                        let _ = s.finish(false);
+                        Err(e)
+                    }
+                    Err(_) => {
+                        let _ = s.finish(false);
+                        Err(DbError::Query("a write transaction panicked and was rolled back".into()).into())
+                    }
+                }
+            }
+        };
+        if s.changed_schema.get() {
+            self.inner.generation.fetch_add(1, Ordering::AcqRel);
+            s.clear_cache();
+        }
+        self.checkin(s);
+        result
+    }
+
+    /// Marks every cached statement stale (a schema change made by another node).
+    pub(crate) fn schema_changed(&self) {
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Closes the idle connections; later calls open new ones.
+    pub(crate) fn close(&self) {
+        let mut pool = self.inner.pool.lock().unwrap_or_else(|p| p.into_inner());
+        let n = pool.idle.len();
+        pool.idle.clear();
+        pool.open -= n;
+    }
+}

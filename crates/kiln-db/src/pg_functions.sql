@@ -1,0 +1,1 @@
+-- Kiln's SQL functions for PostgreSQL (kiln_strftime is added with the filter's strftime support).
