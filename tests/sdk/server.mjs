@@ -1,6 +1,7 @@
 // Starts a real `kiln serve` (or any binary with the same CLI, e.g. PocketBase) for the SDK tests.
 //
 //   KILN_BIN  path to the server binary (default: <repo>/target/release/kiln)
+//   KILN_TEST_DATABASE_URL  run the server on this PostgreSQL database (a fresh schema per server)
 //
 // The binary must understand `superuser upsert EMAIL PASS --dir D` and `serve --http ADDR --dir D`.
 import { spawn, spawnSync } from 'node:child_process';
@@ -41,12 +42,20 @@ export async function startServer({ serveArgs = [] } = {}) {
   }
   // <tmp>/data is the data dir; PocketBase puts pb_migrations/ and pb_hooks/ beside it (in <tmp>),
   // so nothing leaks out of the per-run temp dir.
+  const port = await freePort();
   const root = mkdtempSync(join(tmpdir(), 'kiln-sdk-'));
   const dir = join(root, 'data');
   const stderrPath = join(root, 'server.stderr.log');
   const stdoutPath = join(root, 'server.stdout.log');
 
+  // KILN_TEST_DATABASE_URL: the server keeps its data in a fresh schema of that PostgreSQL database.
+  const env = { ...process.env };
+  if (process.env.KILN_TEST_DATABASE_URL) {
+    env.KILN_DATABASE_URL = process.env.KILN_TEST_DATABASE_URL;
+    env.KILN_DATABASE_SCHEMA = `kiln_sdk_${process.pid}_${port}`;
+  }
   const up = spawnSync(bin, ['superuser', 'upsert', SUPERUSER.email, SUPERUSER.password, '--dir', dir], {
+    env,
     encoding: 'utf8',
     timeout: START_TIMEOUT_MS,
   });
@@ -54,9 +63,9 @@ export async function startServer({ serveArgs = [] } = {}) {
     throw new Error(`\`superuser upsert\` failed (status ${up.status}, ${up.error ?? ''}):\n${up.stdout}\n${up.stderr}`);
   }
 
-  const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(bin, ['serve', '--http', `127.0.0.1:${port}`, '--dir', dir, ...serveArgs], {
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stderrFile = createWriteStream(stderrPath);

@@ -82,6 +82,33 @@ impl Dialect {
         }
     }
 
+    /// Lower-cased text of `expr` (whatever its type: PostgreSQL's `lower` takes text only).
+    pub fn lower(self, expr: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("LOWER({expr})"),
+            Dialect::Postgres => format!("LOWER(CAST({expr} AS text))"),
+        }
+    }
+
+    /// `expr` (a bound parameter) read as a column of `kind` would be: PostgreSQL types an
+    /// unknown parameter as text, so a number compared with a number would compare as text.
+    pub fn typed(self, expr: &str, kind: ColumnKind) -> String {
+        match (self, kind) {
+            (Dialect::Postgres, ColumnKind::Number) => format!("CAST({expr} AS double precision)"),
+            (Dialect::Postgres, ColumnKind::Bool) => format!("CAST({expr} AS boolean)"),
+            (Dialect::Postgres, _) => format!("CAST({expr} AS text)"),
+            (Dialect::Sqlite, _) => expr.to_owned(),
+        }
+    }
+
+    /// `lhs` and `rhs` are the same value, NULLs included (SQLite's `IS`).
+    pub fn is(self, lhs: &str, rhs: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("{lhs} IS {rhs}"),
+            Dialect::Postgres => format!("{lhs} IS NOT DISTINCT FROM {rhs}"),
+        }
+    }
+
     /// `lhs = rhs`, ignoring ASCII case.
     pub fn eq_nocase(self, lhs: &str, rhs: &str) -> String {
         match self {

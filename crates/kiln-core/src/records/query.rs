@@ -139,7 +139,7 @@ impl App {
             .fields
             .iter()
             .zip(record.column_values())
-            .map(|(f, v)| format!("{} AS {}", b.push(crate::rules::db_param(v)), d.quote(&f.name)))
+            .map(|(f, v)| format!("{} AS {}", d.typed(&b.push(crate::rules::db_param(v)), f.column_kind()), d.quote(&f.name)))
             .collect();
         let schema = self.schema();
         let aliases = Cell::new(0);

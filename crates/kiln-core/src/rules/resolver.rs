@@ -250,7 +250,7 @@ impl<'a> RecordResolver<'a> {
                     no_coalesce = false;
                 }
                 if modifier == Some("lower") {
-                    e = format!("LOWER({e})");
+                    e = d.lower(&e);
                 }
                 expr = e;
                 break;
@@ -288,7 +288,7 @@ impl<'a> RecordResolver<'a> {
                     let mut e = d.json_extract(&col, &keys);
                     match m {
                         None => {}
-                        Some("lower") => e = format!("LOWER({e})"),
+                        Some("lower") => e = d.lower(&e),
                         Some(_) => return Err(unknown(raw)),
                     }
                     expr = e;
@@ -319,10 +319,10 @@ impl<'a> RecordResolver<'a> {
             (None | Some("each") | Some("lower"), Value::Array(_)) => {
                 let p = b.push(Param::Text(v.to_string()));
                 let j = self.alias("_kj");
-                let item = if modifier == Some("lower") { format!("LOWER({j}.value)") } else { format!("{j}.value") };
+                let item = if modifier == Some("lower") { d.lower(&format!("{j}.value")) } else { format!("{j}.value") };
                 Ok(Resolved { expr: item, multi: Some(Multi { source: format!("FROM {} WHERE 1=1", d.json_each_from(&p, &j)) }), no_coalesce: false })
             }
-            (Some("lower"), v) => Ok(Resolved { expr: format!("LOWER({})", b.push(json_param(v))), multi: None, no_coalesce: false }),
+            (Some("lower"), v) => Ok(Resolved { expr: d.lower(&b.push(json_param(v))), multi: None, no_coalesce: false }),
             (None | Some("each"), v) => Ok(Resolved { expr: b.push(json_param(v)), multi: None, no_coalesce: false }),
             _ => Err(unknown(raw)),
         }
@@ -382,7 +382,7 @@ impl<'a> RecordResolver<'a> {
                             }
                             let p = b.push(db_param(json_to_column(f, &v)));
                             let col = format!("{}.{}", self.base_alias, self.d.quote(&f.name));
-                            Ok(Resolved { expr: format!("(CASE WHEN {col} IS {p} THEN 0 ELSE 1 END)"), multi: None, no_coalesce: true })
+                            Ok(Resolved { expr: format!("(CASE WHEN {} THEN 0 ELSE 1 END)", self.d.is(&col, &p)), multi: None, no_coalesce: true })
                         }
                         _ => {
                             let typed = match field {

@@ -110,7 +110,12 @@ pub fn migrate(conn: &Conn<'_>, old: &Collection, new: &Collection) -> Result<()
         // rewrites nor re-checks them, so they bind to the rebuilt table under the same name.
         conn.execute_batch(&d.rename_table_keeping_views(&tmp, &new.name))?;
         for (name, sql) in &views {
-            conn.execute_batch(&format!("CREATE VIEW {} AS {sql}", d.quote(name)))?;
+            // A view reading a column that is gone stays dropped: its collection then fails to
+            // list, as a SQLite view left pointing at a missing column does.
+            let recreated = conn.savepoint(|c| c.execute_batch(&format!("CREATE VIEW {} AS {sql}", d.quote(name))));
+            if let Err(e) = recreated {
+                tracing::warn!(view = %name, error = %e, "a view no longer matches the table it reads");
+            }
         }
         return create_indexes(conn, new, &new.indexes);
     }

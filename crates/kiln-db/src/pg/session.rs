@@ -74,16 +74,17 @@ impl PgSession {
     /// schema change elsewhere is dropped and the statement prepared again once.
     fn run<T>(&self, sql: &str, params: &[Value], op: impl Fn(&mut Client, &Statement, &[&(dyn ToSql + Sync)]) -> Result<T, postgres::Error>) -> Result<T, DbError> {
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-        let stmt = self.prepare(sql)?;
-        let first = op(&mut self.client.borrow_mut(), &stmt, &refs);
-        match first {
-            Err(e) if !self.in_txn.get() && is_stale_plan(&e) => {
-                self.clear_cache();
-                let stmt = self.prepare(sql)?;
-                op(&mut self.client.borrow_mut(), &stmt, &refs).map_err(map_err)
+        let result = self.prepare(sql).and_then(|stmt| {
+            match op(&mut self.client.borrow_mut(), &stmt, &refs) {
+                Err(e) if !self.in_txn.get() && is_stale_plan(&e) => {
+                    self.clear_cache();
+                    let stmt = self.prepare(sql)?;
+                    op(&mut self.client.borrow_mut(), &stmt, &refs).map_err(map_err)
+                }
+                other => other.map_err(map_err),
             }
-            other => other.map_err(map_err),
-        }
+        });
+        result.map_err(|e| with_statement(e, sql))
     }
 
     pub(crate) fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
@@ -101,7 +102,7 @@ impl PgSession {
             self.changed_schema.set(true);
         }
         self.clear_cache();
-        self.client.borrow_mut().batch_execute(sql).map_err(map_err)
+        self.client.borrow_mut().batch_execute(sql).map_err(|e| with_statement(map_err(e), sql))
     }
 
     pub(crate) fn columns_of(&self, sql: &str) -> Result<Vec<String>, DbError> {
@@ -162,6 +163,17 @@ impl Drop for PgSession {
         } else {
             drop(client);
         }
+    }
+}
+
+/// Names the statement in a query error, for the logs (never sent to clients).
+fn with_statement(e: DbError, sql: &str) -> DbError {
+    match e {
+        DbError::Query(m) => {
+            let end = sql.char_indices().nth(300).map(|(i, _)| i).unwrap_or(sql.len());
+            DbError::Query(format!("{m} (in: {})", &sql[..end]))
+        }
+        other => other,
     }
 }
 

@@ -30,7 +30,11 @@ impl ToSql for Value {
             Type::INT8 => out.put_i64(integer(self)?),
             Type::INT4 => out.put_i32(i32::try_from(integer(self)?)?),
             Type::INT2 => out.put_i16(i16::try_from(integer(self)?)?),
-            Type::BOOL => out.put_u8(boolean(self)? as u8),
+            Type::BOOL => match boolean(self) {
+                Some(b) => out.put_u8(b as u8),
+                // SQLite compares 1 with 'yes' as unequal values; NULL matches nothing either.
+                None => return Ok(IsNull::Yes),
+            },
             Type::BYTEA => match self {
                 Value::Blob(b) => out.put_slice(b),
                 other => write_text(other, out),
@@ -79,16 +83,13 @@ fn integer(v: &Value) -> Result<i64, BoxError> {
     }
 }
 
-fn boolean(v: &Value) -> Result<bool, BoxError> {
+/// A boolean as SQLite stores one: a number, or numeric text; `None` for other text.
+fn boolean(v: &Value) -> Option<bool> {
     match v {
-        Value::Int(i) => Ok(*i != 0),
-        Value::Float(f) => Ok(*f != 0.0),
-        Value::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "1" | "true" | "t" => Ok(true),
-            "0" | "false" | "f" | "" => Ok(false),
-            _ => Err(format!("{s:?} is not a boolean").into()),
-        },
-        _ => Err("the value is not a boolean".into()),
+        Value::Int(i) => Some(*i != 0),
+        Value::Float(f) => Some(*f != 0.0),
+        Value::Text(s) => s.trim().parse::<f64>().ok().map(|f| f != 0.0),
+        Value::Null | Value::Blob(_) => None,
     }
 }
 
@@ -172,7 +173,9 @@ mod tests {
         assert!(f64::from_be_bytes(bind(Value::Text("abc".into()), Type::FLOAT8).unwrap().try_into().unwrap()).is_nan());
         assert_eq!(bind(Value::Int(1), Type::BOOL).unwrap(), [1]);
         assert_eq!(bind(Value::Text("[1]".into()), Type::JSONB).unwrap(), b"\x01[1]");
-        assert!(bind(Value::Text("x".into()), Type::BOOL).is_err());
+        let mut out = BytesMut::new();
+        assert!(matches!(Value::Text("true".into()).to_sql(&Type::BOOL, &mut out), Ok(IsNull::Yes)));
+        assert_eq!(bind(Value::Text("0".into()), Type::BOOL).unwrap(), [0]);
         assert!(bind(Value::Float(1.5), Type::INT8).is_err());
     }
 
