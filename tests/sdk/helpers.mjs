@@ -5,13 +5,14 @@ import PocketBase, { ClientResponseError } from 'pocketbase';
 import { SUPERUSER } from './server.mjs';
 
 /**
- * `it(name, fn)`: a `node:test` test with a timeout that records failure, and `failed()`, read
+ * `it(name, [options,] fn)`: a `node:test` test with a timeout that records failure, and `failed()`, read
  * by the file's `after` hook to print the server log and keep its temp dir.
  */
 export function suite(timeout) {
   let anyFailed = false;
-  function it(name, fn) {
-    test(name, { timeout }, async (t) => {
+  function it(name, opts, fn) {
+    if (typeof opts === 'function') [opts, fn] = [{}, opts];
+    test(name, { timeout, ...opts }, async (t) => {
       try {
         await fn(t);
       } catch (e) {

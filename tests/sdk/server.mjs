@@ -33,9 +33,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Creates a temp data dir, upserts the superuser, spawns the server and waits for /api/health.
- * Returns { url, root, dir, bin, logs(), stop({ keep }) }; `dir` is the data dir inside the temp dir `root`.
+ * Returns { url, root, dir, bin, logs(), stop({ keep }), kill() }; `dir` is the data dir inside the temp dir
+ * `root`; `kill()` sends SIGKILL. `env` adds environment variables (e.g. a shared KILN_DATABASE_SCHEMA).
  */
-export async function startServer({ serveArgs = [] } = {}) {
+export async function startServer({ serveArgs = [], env: extraEnv = {} } = {}) {
   const bin = process.env.KILN_BIN ? resolve(process.env.KILN_BIN) : join(REPO, 'target', 'release', 'kiln');
   if (!existsSync(bin)) {
     throw new Error(`server binary not found: ${bin} (run \`cargo build --release -p kiln\` or set KILN_BIN)`);
@@ -54,6 +55,7 @@ export async function startServer({ serveArgs = [] } = {}) {
     env.KILN_DATABASE_URL = process.env.KILN_TEST_DATABASE_URL;
     env.KILN_DATABASE_SCHEMA = `kiln_sdk_${process.pid}_${port}`;
   }
+  Object.assign(env, extraEnv);
   const up = spawnSync(bin, ['superuser', 'upsert', SUPERUSER.email, SUPERUSER.password, '--dir', dir], {
     env,
     encoding: 'utf8',
@@ -117,5 +119,11 @@ export async function startServer({ serveArgs = [] } = {}) {
     await sleep(100);
   }
 
-  return { url, root, dir, bin, logs, stop };
+  const kill = async () => {
+    if (!exited) {
+      child.kill('SIGKILL');
+      await exitPromise;
+    }
+  };
+  return { url, root, dir, bin, logs, stop, kill };
 }

@@ -53,6 +53,8 @@ pub(crate) struct Inner {
     pub(crate) allow_private_fetch: bool,
     hub: Arc<Hub>,
     broker: Arc<dyn Broker>,
+    /// This process's name among the nodes sharing the database.
+    node: Arc<str>,
 }
 
 /// The Kiln application. Cheap to clone; every handler holds one.
@@ -62,10 +64,10 @@ pub struct App {
 }
 
 /// A handle that does not keep the app alive (for background threads).
-struct WeakApp(Weak<Inner>);
+pub(crate) struct WeakApp(Weak<Inner>);
 
 impl WeakApp {
-    fn upgrade(&self) -> Option<App> {
+    pub(crate) fn upgrade(&self) -> Option<App> {
         self.0.upgrade().map(|inner| App { inner })
     }
 }
@@ -133,9 +135,16 @@ impl App {
             })
             .map_err(OpenError::Database)?;
         let hub = Arc::new(Hub::new());
-        Ok(App {
+        let node: Arc<str> = crate::ids::new_id().into();
+        let broker: Arc<dyn Broker> = if db.is_shared() {
+            Arc::new(crate::cluster::ClusterBroker::new(hub.clone(), db.clone(), node.clone()))
+        } else {
+            Arc::new(LocalBroker::new(hub.clone()))
+        };
+        let app = App {
             inner: Arc::new(Inner {
-                broker: Arc::new(LocalBroker::new(hub.clone())),
+                broker,
+                node,
                 hub,
                 db,
                 storage: RwLock::new(Arc::new(
@@ -155,7 +164,18 @@ impl App {
                 data_dir: cfg.data_dir.clone(),
                 allow_private_fetch: cfg.allow_private_fetch,
             }),
-        })
+        };
+        app.follow_cluster().map_err(|e| OpenError::Database(CoreError::Db(e)))?;
+        Ok(app)
+    }
+
+    pub(crate) fn downgrade(&self) -> WeakApp {
+        WeakApp(Arc::downgrade(&self.inner))
+    }
+
+    /// This process's name among the nodes sharing the database.
+    pub fn node_id(&self) -> &str {
+        &self.inner.node
     }
 
     pub(crate) fn inner(&self) -> &Inner {

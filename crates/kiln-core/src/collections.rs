@@ -172,6 +172,7 @@ impl App {
             })
             .await?;
         self.set_schema(next);
+        self.announce_schema_change();
         Ok(())
     }
 

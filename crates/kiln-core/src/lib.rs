@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod auth;
+mod cluster;
 pub mod collections;
 pub mod datetime;
 pub mod error;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::pg::{PgDb, PgOptions};
+use crate::pg::{Notice, PgDb, PgOptions};
 use crate::sqlite::{SqliteDb, SqliteOptions};
 use crate::{Conn, DbError, Dialect};
 
@@ -95,6 +95,30 @@ impl Db {
         match &self.engine {
             Engine::Sqlite(db) => db.write_blocking(f),
             Engine::Postgres(db) => crate::blocking::run(|| db.transaction(f)),
+        }
+    }
+
+    /// Whether other processes may share this database (PostgreSQL): then caches must follow
+    /// their changes, and cluster-wide work must be coordinated.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.engine, Engine::Postgres(_))
+    }
+
+    /// Sends `payload` on `channel` to every process listening on this database, without
+    /// waiting (messages from one process arrive in order). Nothing on SQLite.
+    pub fn notify(&self, channel: &str, payload: &str) {
+        if let Engine::Postgres(db) = &self.engine {
+            db.notify(channel, payload);
+        }
+    }
+
+    /// Calls `on`, on a thread of its own, for every message sent on `channels` by any process
+    /// (this one included), and after a lost connection came back. Nothing on SQLite. Fails if
+    /// the database cannot be reached.
+    pub fn listen(&self, channels: &[&str], on: impl Fn(Notice<'_>) + Send + 'static) -> Result<(), DbError> {
+        match &self.engine {
+            Engine::Sqlite(_) => Ok(()),
+            Engine::Postgres(db) => db.listen(channels, Box::new(on)),
         }
     }
 

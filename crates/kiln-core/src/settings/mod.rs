@@ -90,13 +90,19 @@ impl App {
         let stored = next.clone();
         self.db().write(move |conn| save(conn, &stored)).await?;
         let next = Arc::new(next);
+        self.apply_settings(next.clone());
+        self.announce_settings_change();
+        Ok(next)
+    }
+
+    /// Makes `next` the settings every request sees (after it was stored).
+    pub(crate) fn apply_settings(&self, next: Arc<Settings>) {
         let s3_changed = self.settings().s3 != next.s3;
-        *self.inner().settings.write().unwrap_or_else(|p| p.into_inner()) = next.clone();
+        *self.inner().settings.write().unwrap_or_else(|p| p.into_inner()) = next;
         self.rate_limiter().reset();
         if s3_changed {
             self.reload_storage();
         }
-        Ok(next)
     }
 }
 

@@ -7,6 +7,7 @@
 //! database apply collection changes one at a time.
 
 mod error;
+mod notify;
 mod session;
 mod types;
 
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 pub(crate) use session::PgSession;
 pub(crate) use types::value_at;
+pub use notify::Notice;
 
 pub(crate) type PgRow = postgres::Row;
 
@@ -58,6 +60,8 @@ struct Inner {
     /// Bumped after every committed schema change: connections whose statements were prepared
     /// against an older schema drop them when next checked out.
     generation: AtomicU64,
+    /// Sends messages to the other processes (started on first use).
+    sender: std::sync::OnceLock<notify::Sender>,
 }
 
 /// A PostgreSQL database handle; cheap to clone.
@@ -88,6 +92,7 @@ impl PgDb {
                 pool: Mutex::new(Pool { idle: Vec::new(), open: 0 }),
                 freed: Condvar::new(),
                 generation: AtomicU64::new(0),
+                sender: std::sync::OnceLock::new(),
             }),
         };
         let schema = opts.schema.clone();
@@ -100,7 +105,8 @@ impl PgDb {
                 if let Some(schema) = &schema {
                     conn.execute_batch(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))?;
                 }
-                conn.execute_batch(FUNCTIONS)
+                conn.execute_batch(FUNCTIONS)?;
+                conn.execute_batch(notify::SCHEMA)
             })();
             let done = s.finish(result.is_ok());
             db.checkin(s);
@@ -200,6 +206,18 @@ impl PgDb {
         }
         self.checkin(s);
         result
+    }
+
+    /// Sends `payload` on `channel` to every process listening on this database, without
+    /// waiting (in order, on a connection of its own).
+    pub(crate) fn notify(&self, channel: &str, payload: &str) {
+        self.inner.sender.get_or_init(|| notify::Sender::start(self.inner.config.clone())).send(channel, payload);
+    }
+
+    /// Calls `on` for every message sent on `channels`, on a thread of its own. Fails if the
+    /// first connection cannot be made.
+    pub(crate) fn listen(&self, channels: &[&str], on: Box<dyn Fn(Notice<'_>) + Send>) -> Result<(), DbError> {
+        notify::listen(self.inner.config.clone(), channels.iter().map(|c| c.to_string()).collect(), on)
     }
 
     /// Marks every cached statement stale (a schema change made by another node).

@@ -1,0 +1,130 @@
+//! Keeping the nodes that share one PostgreSQL database in step: record change events, schema
+//! and settings changes travel as database notifications (LISTEN/NOTIFY, no other service).
+//!
+//! Every node delivers its own events to its own subscribers at once and notifies the others,
+//! which deliver them to theirs. A schema or settings change is notified after commit; the other
+//! nodes reload it from the database. After the listening connection was lost and came back,
+//! a node reloads both (events sent meanwhile are lost to its subscribers, as they are to a
+//! client that reconnects too late to resume).
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use kiln_db::{Db, Notice};
+
+use crate::app::App;
+use crate::realtime::{Broker, Event, EventAction, Hub};
+use crate::records::Record;
+use crate::schema::{system, Schema};
+
+/// Channel of record change events.
+const EVENTS: &str = "kiln_events";
+/// Channel of schema changes (payload: the sending node).
+const SCHEMA: &str = "kiln_schema";
+/// Channel of settings changes (payload: the sending node).
+const SETTINGS: &str = "kiln_settings";
+
+/// The broker of a node sharing its database: local delivery, and a notification for the others.
+pub(crate) struct ClusterBroker {
+    hub: Arc<Hub>,
+    db: Db,
+    node: Arc<str>,
+}
+
+impl ClusterBroker {
+    pub(crate) fn new(hub: Arc<Hub>, db: Db, node: Arc<str>) -> Self {
+        ClusterBroker { hub, db, node }
+    }
+}
+
+impl Broker for ClusterBroker {
+    fn publish(&self, event: Event) {
+        let payload = json!({
+            "n": &*self.node,
+            "a": event.action.as_str(),
+            "c": &event.record.collection.id,
+            "v": &event.record.values,
+        })
+        .to_string();
+        self.hub.deliver(event);
+        self.db.notify(EVENTS, &payload);
+    }
+}
+
+impl App {
+    /// Starts following the other nodes (nothing on SQLite). Fails when the database cannot be
+    /// reached.
+    pub(crate) fn follow_cluster(&self) -> Result<(), kiln_db::DbError> {
+        if !self.db().is_shared() {
+            return Ok(());
+        }
+        let weak = self.downgrade();
+        self.db().listen(&[EVENTS, SCHEMA, SETTINGS], move |notice| {
+            if let Some(app) = weak.upgrade() {
+                app.on_notice(notice);
+            }
+        })
+    }
+
+    /// Tells the other nodes that the schema changed (after the change committed).
+    pub(crate) fn announce_schema_change(&self) {
+        self.db().notify(SCHEMA, self.node_id());
+    }
+
+    /// Tells the other nodes that the settings changed (after the change committed).
+    pub(crate) fn announce_settings_change(&self) {
+        self.db().notify(SETTINGS, self.node_id());
+    }
+
+    fn on_notice(&self, notice: Notice<'_>) {
+        match notice {
+            Notice::Message { channel: EVENTS, payload } => self.deliver_remote_event(payload),
+            Notice::Message { channel: SCHEMA, payload } if payload != self.node_id() => self.reload_schema(),
+            Notice::Message { channel: SETTINGS, payload } if payload != self.node_id() => self.reload_settings(),
+            Notice::Message { .. } => {}
+            Notice::Reconnected => {
+                self.reload_schema();
+                self.reload_settings();
+            }
+        }
+    }
+
+    fn deliver_remote_event(&self, payload: &str) {
+        let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(payload) else { return };
+        if m.get("n").and_then(Value::as_str) == Some(self.node_id()) {
+            return;
+        }
+        let action = match m.get("a").and_then(Value::as_str) {
+            Some("create") => EventAction::Create,
+            Some("update") => EventAction::Update,
+            Some("delete") => EventAction::Delete,
+            _ => return,
+        };
+        let Some(collection) = m.get("c").and_then(Value::as_str).and_then(|id| self.schema().by_id(id).cloned()) else {
+            return;
+        };
+        let Some(Value::Array(values)) = m.remove("v") else { return };
+        // A node that has not yet seen a schema change cannot read the record: it skips it.
+        if values.len() != collection.fields.len() {
+            return;
+        }
+        let record = Record { collection, values, expand: None };
+        self.realtime().deliver(Event { action, record: Arc::new(record) });
+    }
+
+    fn reload_schema(&self) {
+        self.db().schema_changed_elsewhere();
+        match self.db().read(system::load_all) {
+            Ok(collections) => self.set_schema(Schema::new(collections)),
+            Err(e) => tracing::warn!(error = %e, "cannot reload the collections changed by another node"),
+        }
+    }
+
+    fn reload_settings(&self) {
+        match self.db().read(crate::settings::load) {
+            Ok(s) => self.apply_settings(Arc::new(s)),
+            Err(e) => tracing::warn!(error = %e, "cannot reload the settings changed by another node"),
+        }
+    }
+}
