@@ -120,6 +120,9 @@ pub enum CoreError {
     Storage(String),
     /// Storage failed.
     Db(DbError),
+    /// A copy into another database was refused (the target holds data) or does not match the
+    /// source (`kiln copy`; no request leads here).
+    Copy(String),
     /// A failure with no better home; logged, never shown.
     Internal(String),
 }

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod auth;
 mod cluster;
+pub mod copy;
 pub mod collections;
 pub mod datetime;
 pub mod error;
@@ -22,6 +23,6 @@ pub mod settings;
 pub mod ttl;
 
 pub use app::{App, AppConfig, OpenError};
-pub use kiln_db::PgOptions;
+pub use kiln_db::{DbError, PgOptions};
 pub use error::{Action, CoreError, FieldError, FieldErrors};
 pub use request::RequestInfo;

@@ -160,15 +160,6 @@ impl<'a> Conn<'a> {
         }
     }
 
-    /// Sends `payload` on `channel` to the other processes sharing the database, when this
-    /// transaction commits (PostgreSQL NOTIFY; nothing on SQLite, which one process owns).
-    pub fn notify(&self, channel: &str, payload: &str) -> Result<(), DbError> {
-        match self.inner {
-            Driver::Sqlite(_) => Ok(()),
-            Driver::Pg(s) => s.notify(channel, payload),
-        }
-    }
-
     /// Column names a query yields, without running it.
     pub fn columns_of(&self, sql: &str) -> Result<Vec<String>, DbError> {
         match self.inner {

@@ -47,7 +47,8 @@ impl Dialect {
         }
     }
 
-    /// Column definition (type, default, constraint) for a field column.
+    /// Column definition (type, default, constraint) for a field column. Text compares byte by
+    /// byte on both databases (SQLite's BINARY, PostgreSQL's "C"), so sorting agrees.
     pub fn column_def(self, kind: ColumnKind) -> &'static str {
         match (self, kind) {
             (Dialect::Sqlite, ColumnKind::Text) => "TEXT DEFAULT '' NOT NULL",
@@ -56,11 +57,11 @@ impl Dialect {
             (Dialect::Sqlite, ColumnKind::Json) => "JSON DEFAULT NULL",
             (Dialect::Sqlite, ColumnKind::JsonArray) => "JSON DEFAULT '[]' NOT NULL",
             (Dialect::Sqlite, ColumnKind::GeoPoint) => "JSON DEFAULT '{\"lon\":0,\"lat\":0}' NOT NULL",
-            (Dialect::Postgres, ColumnKind::Text) => "TEXT DEFAULT '' NOT NULL",
+            (Dialect::Postgres, ColumnKind::Text) => "TEXT COLLATE \"C\" DEFAULT '' NOT NULL",
             (Dialect::Postgres, ColumnKind::Number) => "DOUBLE PRECISION DEFAULT 0 NOT NULL",
             (Dialect::Postgres, ColumnKind::Bool) => "BOOLEAN DEFAULT FALSE NOT NULL",
-            (Dialect::Postgres, ColumnKind::Json) => "TEXT DEFAULT NULL",
-            (Dialect::Postgres, ColumnKind::JsonArray) => "TEXT DEFAULT '[]' NOT NULL",
+            (Dialect::Postgres, ColumnKind::Json) => "TEXT COLLATE \"C\" DEFAULT NULL",
+            (Dialect::Postgres, ColumnKind::JsonArray) => "TEXT COLLATE \"C\" DEFAULT '[]' NOT NULL",
             (Dialect::Postgres, ColumnKind::GeoPoint) => "TEXT DEFAULT '{\"lon\":0,\"lat\":0}' NOT NULL",
         }
     }
@@ -69,7 +70,7 @@ impl Dialect {
     pub fn id_column_def(self) -> &'static str {
         match self {
             Dialect::Sqlite => "TEXT PRIMARY KEY DEFAULT ('r' || lower(hex(randomblob(7)))) NOT NULL",
-            Dialect::Postgres => "TEXT PRIMARY KEY DEFAULT ('r' || substr(md5(random()::text), 1, 14)) NOT NULL",
+            Dialect::Postgres => "TEXT COLLATE \"C\" PRIMARY KEY DEFAULT ('r' || substr(md5(random()::text), 1, 14)) NOT NULL",
         }
     }
 

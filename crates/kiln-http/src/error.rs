@@ -138,6 +138,10 @@ pub fn api(e: CoreError) -> ApiError {
         CoreError::WrongAuthCollection(name) => {
             ApiError::new(S::FORBIDDEN, format!("The request requires auth record from {name} collection."))
         }
+        CoreError::Db(e @ kiln_core::DbError::Unavailable(_)) => {
+            tracing::error!(error = %e, "database unavailable");
+            ApiError::new(S::SERVICE_UNAVAILABLE, "The database is unavailable, please try again later.")
+        }
         CoreError::Db(kiln_db_error) => {
             tracing::error!(error = %kiln_db_error, "database error");
             ApiError::bad_request(MSG_GENERIC_400)
@@ -171,7 +175,7 @@ pub fn api(e: CoreError) -> ApiError {
             tracing::error!(error = %m, "file storage error");
             ApiError::bad_request(MSG_GENERIC_400)
         }
-        CoreError::Internal(m) => {
+        CoreError::Copy(m) | CoreError::Internal(m) => {
             tracing::error!(error = %m, "internal error");
             ApiError::new(S::INTERNAL_SERVER_ERROR, MSG_GENERIC_400)
         }

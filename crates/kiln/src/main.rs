@@ -42,6 +42,16 @@ enum Command {
         #[arg(long, value_name = "ADDR")]
         http: Option<String>,
     },
+    /// Copies the SQLite data dir (--dir) into an empty PostgreSQL database and verifies the copy:
+    /// collections, records, users and settings (uploaded files stay where they are).
+    Copy {
+        /// The PostgreSQL database to copy into: postgres://user:password@host:port/database
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// Schema in that database, created if missing. Default: the server's search path (public)
+        #[arg(long, value_name = "NAME")]
+        to_schema: Option<String>,
+    },
     /// Manages superusers.
     Superuser {
         #[command(subcommand)]
@@ -92,14 +102,40 @@ fn main() -> ExitCode {
         Ok(app) => app,
         Err(e) => return fail(&e.to_string()),
     };
-    let code = runtime.block_on(async {
-        match cli.command {
-            Command::Serve { .. } => serve(app.clone(), &cfg).await,
-            Command::Superuser { action } => superuser(&app, action).await,
-        }
-    });
+    let code = match cli.command {
+        Command::Copy { to, to_schema } => copy(&app, &cfg, to, to_schema),
+        Command::Serve { .. } => runtime.block_on(serve(app.clone(), &cfg)),
+        Command::Superuser { action } => runtime.block_on(superuser(&app, action)),
+    };
     app.close();
     code
+}
+
+/// `kiln copy`: SQLite data dir → PostgreSQL, then a record-by-record comparison.
+fn copy(app: &App, cfg: &config::Config, to: String, to_schema: Option<String>) -> ExitCode {
+    if cfg.db.is_some() {
+        return fail("kiln copy reads the SQLite data dir given by --dir; give the PostgreSQL target with --to, not --db");
+    }
+    let target_cfg = AppConfig { postgres: Some(kiln_core::PgOptions { schema: to_schema, ..kiln_core::PgOptions::new(to) }), ..AppConfig::new(&cfg.dir) };
+    let target = match App::open(&target_cfg) {
+        Ok(t) => t,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let result = app.copy_into(&target);
+    target.close();
+    match result {
+        Ok(report) => {
+            for (name, n) in &report.collections {
+                println!("{name}: {n} records");
+            }
+            println!("Copied and verified {} records in {} collections.", report.records(), report.collections.len());
+            println!("Uploaded files were not copied: they stay in {} (or in S3, if the settings say so).", cfg.dir.join("storage").display());
+            ExitCode::SUCCESS
+        }
+        Err(kiln_core::CoreError::Copy(m)) => fail(&m),
+        Err(kiln_core::CoreError::Db(e)) => fail(&e.to_string()),
+        Err(e) => fail(&format!("the copy failed: {e}")),
+    }
 }
 
 fn fail(msg: &str) -> ExitCode {
@@ -131,6 +167,13 @@ async fn serve(app: App, cfg: &config::Config) -> ExitCode {
         cfg.dir.display(),
         if cfg.dev { " (dev mode)" } else { "" }
     );
+    if app.db().is_shared() && !app.settings().s3.enabled {
+        eprintln!(
+            "Warning: files are stored on this node's disk ({}): when several nodes share the database, \
+             enable S3-compatible storage (PATCH /api/settings, \"s3\") so that every node serves every file.",
+            cfg.dir.join("storage").display()
+        );
+    }
     app.start_auth_cleanup();
     let router = kiln_http::router(app);
     if let Err(e) = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await {

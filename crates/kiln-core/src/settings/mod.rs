@@ -41,7 +41,8 @@ pub(crate) fn load(conn: &Conn<'_>) -> Result<Settings> {
     }
 }
 
-fn save(conn: &Conn<'_>, s: &Settings) -> Result<()> {
+/// Stores `s` as the settings.
+pub(crate) fn save(conn: &Conn<'_>, s: &Settings) -> Result<()> {
     let now = crate::datetime::now_string();
     let json = serde_json::to_string(s).map_err(|e| CoreError::Internal(e.to_string()))?;
     conn.execute(

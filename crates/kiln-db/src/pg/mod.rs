@@ -62,6 +62,9 @@ struct Inner {
     generation: AtomicU64,
     /// Sends messages to the other processes (started on first use).
     sender: std::sync::OnceLock<notify::Sender>,
+    /// Prefix of notification channels: `<schema>.` with a schema (channels are database-wide,
+    /// schemas are not), empty without.
+    channel_prefix: String,
 }
 
 /// A PostgreSQL database handle; cheap to clone.
@@ -93,6 +96,7 @@ impl PgDb {
                 freed: Condvar::new(),
                 generation: AtomicU64::new(0),
                 sender: std::sync::OnceLock::new(),
+                channel_prefix: opts.schema.as_ref().map(|s| format!("{s}.")).unwrap_or_default(),
             }),
         };
         let schema = opts.schema.clone();
@@ -211,13 +215,22 @@ impl PgDb {
     /// Sends `payload` on `channel` to every process listening on this database, without
     /// waiting (in order, on a connection of its own).
     pub(crate) fn notify(&self, channel: &str, payload: &str) {
-        self.inner.sender.get_or_init(|| notify::Sender::start(self.inner.config.clone())).send(channel, payload);
+        let channel = format!("{}{channel}", self.inner.channel_prefix);
+        self.inner.sender.get_or_init(|| notify::Sender::start(self.inner.config.clone())).send(&channel, payload);
     }
 
     /// Calls `on` for every message sent on `channels`, on a thread of its own. Fails if the
     /// first connection cannot be made.
     pub(crate) fn listen(&self, channels: &[&str], on: Box<dyn Fn(Notice<'_>) + Send>) -> Result<(), DbError> {
-        notify::listen(self.inner.config.clone(), channels.iter().map(|c| c.to_string()).collect(), on)
+        let prefix = self.inner.channel_prefix.clone();
+        let channels = channels.iter().map(|c| format!("{prefix}{c}")).collect();
+        let on = move |n: Notice<'_>| match n {
+            Notice::Message { channel, payload } => {
+                on(Notice::Message { channel: channel.strip_prefix(prefix.as_str()).unwrap_or(channel), payload })
+            }
+            other => on(other),
+        };
+        notify::listen(self.inner.config.clone(), channels, Box::new(on))
     }
 
     /// Marks every cached statement stale (a schema change made by another node).

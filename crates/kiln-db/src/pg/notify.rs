@@ -25,7 +25,7 @@ pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS _kiln_messages (
     created TIMESTAMPTZ NOT NULL DEFAULT now()
 )";
 
-/// Sends `payload` on `channel` through `client` (inside a transaction: on commit).
+/// Sends `payload` on `channel` through `client`.
 pub(crate) fn send(client: &mut postgres::Client, channel: &str, payload: &str) -> Result<(), DbError> {
     if payload.len() <= INLINE_MAX {
         client.execute("SELECT pg_notify($1, $2)", &[&channel, &payload]).map_err(map_err)?;

@@ -105,12 +105,6 @@ impl PgSession {
         self.client.borrow_mut().batch_execute(sql).map_err(|e| with_statement(map_err(e), sql))
     }
 
-    /// Sends a message to the processes listening on `channel`: on commit inside a
-    /// transaction, at once outside one.
-    pub(crate) fn notify(&self, channel: &str, payload: &str) -> Result<(), DbError> {
-        super::notify::send(&mut self.client.borrow_mut(), channel, payload)
-    }
-
     pub(crate) fn columns_of(&self, sql: &str) -> Result<Vec<String>, DbError> {
         let stmt = self.client.borrow_mut().prepare(&dollar_placeholders(sql)).map_err(map_err)?;
         Ok(stmt.columns().iter().map(|c| c.name().to_owned()).collect())
