@@ -1,6 +1,6 @@
 // Three `kiln serve` nodes on one PostgreSQL database behind nginx (PostgreSQL runs only: set
 // KILN_TEST_DATABASE_URL, as scripts/test does). The JS SDK goes through nginx; realtime events,
-// collection and settings changes cross nodes; a node killed with SIGKILL under write load loses no
+// collection and settings changes and rate limits cross nodes; a node killed with SIGKILL under write load loses no
 // acknowledged write and clients keep working through the survivors.
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,6 +81,17 @@ it('a subscriber on one node receives a write made on another', { skip }, async 
   await waitFor(() => seen.some((e) => e.record.id === big.id), 10_000, 'the large event on node 0');
   assert.equal(seen.find((e) => e.record.id === big.id).record.body.length, 20_000);
   await unsub();
+});
+
+it('a rate limit holds for the cluster, not per node', { skip }, async () => {
+  // the default rule: 20 sign-in attempts a minute per IP (and collection, route)
+  const statuses = [];
+  for (let i = 0; i < 21; i++) {
+    const pb = newClient(nodes[i % 2].url);
+    statuses.push(await pb.collection('users').authWithPassword('nobody@example.com', 'wrong-password-1').then(() => 200, (e) => e.status));
+  }
+  assert.deepEqual(statuses.slice(0, 20), Array(20).fill(400));
+  assert.equal(statuses[20], 429, 'the 21st attempt, on the node that saw only 10, is refused');
 });
 
 it('a node killed under write load loses no acknowledged write; the others keep serving', { skip }, async () => {

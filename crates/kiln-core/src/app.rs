@@ -165,6 +165,9 @@ impl App {
                 allow_private_fetch: cfg.allow_private_fetch,
             }),
         };
+        if app.db().is_shared() {
+            app.rate_limiter().share(app.db().clone());
+        }
         app.follow_cluster().map_err(|e| OpenError::Database(CoreError::Db(e)))?;
         Ok(app)
     }

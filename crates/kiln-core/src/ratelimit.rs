@@ -29,10 +29,13 @@ struct Shard {
     sweep_at: usize,
 }
 
-/// The in-memory limiter of one node (shared state across nodes belongs to the cluster work).
+/// The limiter: windows in this process's memory, or — when nodes share a PostgreSQL database —
+/// in the database, so that a limit holds for the cluster (falling back to memory while the
+/// database cannot count).
 #[derive(Default)]
 pub struct RateLimiter {
     shards: [Mutex<Shard>; 8],
+    shared: std::sync::OnceLock<kiln_db::Db>,
 }
 
 /// A request over its limit: retry after this many seconds (at least 1).
@@ -130,15 +133,39 @@ impl RateLimiter {
         self.hit(&rule, ip, Instant::now())
     }
 
+    /// Counts in `db`'s shared windows from now on (nodes sharing a database).
+    pub(crate) fn share(&self, db: kiln_db::Db) {
+        let _ = self.shared.set(db);
+    }
+
     /// Forgets every window (after a settings change, as PocketBase does).
     pub fn reset(&self) {
         for s in &self.shards {
             s.lock().unwrap_or_else(|p| p.into_inner()).windows.clear();
         }
+        if let Some(db) = self.shared.get() {
+            if let Err(e) = db.shared_windows_clear(None) {
+                tracing::warn!(error = %e, "cannot reset the shared rate limit windows");
+            }
+        }
     }
 
     fn hit(&self, rule: &RateLimitRule, ip: &str, now: Instant) -> Result<(), Limited> {
         let window = Duration::from_secs(rule.duration.max(1) as u64);
+        if let Some(db) = self.shared.get() {
+            let now_ms = crate::datetime::now_ms();
+            let window_ms = window.as_millis() as i64;
+            let key = format!("{}|{}|{ip}", rule.label, rule.audience);
+            match db.shared_window_hit(&key, now_ms, window_ms) {
+                Ok(Some((started, hits))) if hits > rule.max_requests => {
+                    let left_ms = (started + window_ms - now_ms).max(0);
+                    return Err(Limited { retry_after_secs: ((left_ms + 999) / 1000).max(1) as u64 });
+                }
+                Ok(Some(_)) => return Ok(()),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "shared rate limit unavailable: counting on this node"),
+            }
+        }
         let key = (format!("{}|{}", rule.label, rule.audience), ip.to_owned());
         let shard = &self.shards[(crc32fast::hash(ip.as_bytes()) % 8) as usize];
         let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());

@@ -46,6 +46,10 @@ impl App {
                     Ok(n) => tracing::debug!(rows = n, "expired OTPs and MFA sessions deleted"),
                     Err(e) => tracing::warn!(error = %e, "cannot delete expired OTPs and MFA sessions"),
                 }
+                // shared rate limit windows (PostgreSQL) of a day ago are long over
+                if let Err(e) = app.db().shared_windows_clear(Some(crate::datetime::now_ms() - 86_400_000)) {
+                    tracing::warn!(error = %e, "cannot delete old rate limit windows");
+                }
             }
         });
     }

@@ -142,48 +142,34 @@ impl IndexDef {
         if d == Dialect::Sqlite {
             return self.to_sql(table, |s| d.quote(s));
         }
-        let cols: Vec<String> = self
-            .columns
-            .iter()
-            .map(|c| {
-                let col = d.quote(&c.name);
-                let mut s = match c.collate.as_str() {
-                    "NOCASE" => format!("(lower({col}))"),
-                    "BINARY" => format!("{col} COLLATE \"C\""),
-                    _ => col,
-                };
-                if !c.order.is_empty() {
-                    s.push(' ');
-                    s.push_str(&c.order);
-                }
-                s
-            })
-            .collect();
-        let mut sql = format!(
-            "CREATE {}INDEX {} ON {} ({})",
-            if self.unique { "UNIQUE " } else { "" },
-            d.quote(&self.name),
-            d.quote(table),
-            cols.join(", ")
-        );
-        if !self.where_clause.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&backquotes_to_double_quotes(&self.where_clause));
-        }
-        sql
+        let term = |c: &IndexColumn, col: String| match c.collate.as_str() {
+            "NOCASE" => format!("(lower({col}))"),
+            "BINARY" => format!("{col} COLLATE \"C\""),
+            _ => col,
+        };
+        self.render(table, |s| d.quote(s), term, &backquotes_to_double_quotes(&self.where_clause))
     }
 
     /// The definition as PocketBase writes it, with `quote` around names, for `table`.
     pub fn to_sql(&self, table: &str, quote: impl Fn(&str) -> String) -> String {
+        let term = |c: &IndexColumn, col: String| {
+            if c.collate.is_empty() {
+                col
+            } else {
+                format!("{col} COLLATE {}", c.collate)
+            }
+        };
+        self.render(table, quote, term, &self.where_clause)
+    }
+
+    /// `CREATE [UNIQUE] INDEX name ON table (terms) [WHERE …]`, each term being `term` of the
+    /// quoted column, then its order.
+    fn render(&self, table: &str, quote: impl Fn(&str) -> String, term: impl Fn(&IndexColumn, String) -> String, where_clause: &str) -> String {
         let cols: Vec<String> = self
             .columns
             .iter()
             .map(|c| {
-                let mut s = quote(&c.name);
-                if !c.collate.is_empty() {
-                    s.push_str(" COLLATE ");
-                    s.push_str(&c.collate);
-                }
+                let mut s = term(c, quote(&c.name));
                 if !c.order.is_empty() {
                     s.push(' ');
                     s.push_str(&c.order);
@@ -198,9 +184,9 @@ impl IndexDef {
             quote(table),
             cols.join(", ")
         );
-        if !self.where_clause.is_empty() {
+        if !where_clause.is_empty() {
             sql.push_str(" WHERE ");
-            sql.push_str(&self.where_clause);
+            sql.push_str(where_clause);
         }
         sql
     }

@@ -44,6 +44,14 @@ impl PgOptions {
     }
 }
 
+/// Fixed-window counters shared by the processes (rate limits). Unlogged: a crash of the server
+/// may forget them, which only reopens windows.
+const WINDOWS_SCHEMA: &str = "CREATE UNLOGGED TABLE IF NOT EXISTS _kiln_windows (
+    key TEXT PRIMARY KEY,
+    started BIGINT NOT NULL,
+    hits BIGINT NOT NULL
+)";
+
 /// The SQL functions Kiln's dialect relies on (SQLite's `strftime`), installed at open.
 const FUNCTIONS: &str = include_str!("../pg_functions.sql");
 
@@ -110,7 +118,8 @@ impl PgDb {
                     conn.execute_batch(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))?;
                 }
                 conn.execute_batch(FUNCTIONS)?;
-                conn.execute_batch(notify::SCHEMA)
+                conn.execute_batch(notify::SCHEMA)?;
+                conn.execute_batch(WINDOWS_SCHEMA)
             })();
             let done = s.finish(result.is_ok());
             db.checkin(s);
@@ -231,6 +240,27 @@ impl PgDb {
             other => on(other),
         };
         notify::listen(self.inner.config.clone(), channels, Box::new(on))
+    }
+
+    /// Counts a hit of `key` in its fixed window: (window start, hits including this one).
+    pub(crate) fn window_hit(&self, key: &str, now_ms: i64, window_ms: i64) -> Result<(i64, i64), DbError> {
+        self.read(|conn| -> Result<(i64, i64), DbError> {
+            let sql = "INSERT INTO _kiln_windows (key, started, hits) VALUES (?1, ?2, 1)
+                 ON CONFLICT (key) DO UPDATE SET
+                   started = CASE WHEN _kiln_windows.started <= ?3 THEN ?2 ELSE _kiln_windows.started END,
+                   hits = CASE WHEN _kiln_windows.started <= ?3 THEN 1 ELSE _kiln_windows.hits + 1 END
+                 RETURNING started, hits";
+            let params = [key.into(), now_ms.into(), (now_ms - window_ms).into()];
+            Ok(conn.query_one(sql, &params, |r| Ok((r.int(0), r.int(1))))?.unwrap_or((now_ms, 1)))
+        })
+    }
+
+    /// Forgets every window, and those that ended an hour ago or more.
+    pub(crate) fn windows_clear(&self, older_than_ms: Option<i64>) -> Result<(), DbError> {
+        self.read(|conn| match older_than_ms {
+            None => conn.execute("DELETE FROM _kiln_windows", &[]).map(|_| ()),
+            Some(t) => conn.execute("DELETE FROM _kiln_windows WHERE started < ?1", &[t.into()]).map(|_| ()),
+        })
     }
 
     /// Marks every cached statement stale (a schema change made by another node).
