@@ -18,6 +18,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let nodes = [];
 let lb;
+const subscribers = []; // clients with an event stream, closed in `after` even after a failure
 
 async function waitFor(pred, ms = 10_000, what = 'condition') {
   const deadline = Date.now() + ms;
@@ -38,6 +39,7 @@ before(async () => {
 
 after(async () => {
   if (skip) return;
+  for (const c of subscribers) await c.realtime.unsubscribe().catch(() => {});
   if (failed()) {
     for (const n of nodes) console.error(n.logs());
     console.error(`--- nginx errors ---\n${lb?.errors() ?? ''}`);
@@ -69,6 +71,7 @@ it('a collection created through the balancer is served by every node; settings 
 it('a subscriber on one node receives a write made on another', { skip }, async () => {
   const seen = [];
   const a = newClient(nodes[0].url);
+  subscribers.push(a);
   const unsub = await a.collection('items').subscribe('*', (e) => seen.push(e));
   const b = newClient(nodes[1].url);
   const rec = await b.collection('items').create({ title: 'from B', n: 7 });

@@ -20,6 +20,7 @@ const { it, failed } = suite(120_000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let pg; // { url, dir }
 let node;
+let pb; // the test's client: its event stream is closed in `after`, even after a failure
 
 const pgctl = (cmd) => execFileSync(PG_SCRIPT, [cmd], { env: { ...process.env, KILN_TEST_PG_DIR: pg?.dir ?? '' }, encoding: 'utf8' });
 
@@ -32,6 +33,7 @@ before(async () => {
 
 after(async () => {
   if (skip) return;
+  await pb?.realtime.unsubscribe().catch(() => {}); // an open event stream keeps the process alive
   if (failed()) console.error(node?.logs());
   await node?.stop({ keep: failed() });
   if (pg) pgctl('stop');
@@ -40,7 +42,7 @@ after(async () => {
 it('a database restart loses no acknowledged write and the node recovers', { skip }, async () => {
   const su = await newSuperuser(node.url);
   await su.collections.create({ name: 'notes', type: 'base', listRule: '', viewRule: '', createRule: '', fields: [{ name: 't', type: 'text' }] });
-  const pb = newClient(node.url);
+  pb = newClient(node.url);
   const acked = [];
   for (let i = 0; i < 20; i++) acked.push((await pb.collection('notes').create({ t: `before ${i}` })).id);
 

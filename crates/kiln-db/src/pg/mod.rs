@@ -107,23 +107,16 @@ impl PgDb {
                 channel_prefix: opts.schema.as_ref().map(|s| format!("{s}.")).unwrap_or_default(),
             }),
         };
-        let schema = opts.schema.clone();
-        crate::blocking::run(|| -> Result<(), DbError> {
-            let s = db.checkout()?;
-            let result = (|| {
-                s.begin()?;
-                let conn = Conn::pg(&s);
-                conn.query_i64("SELECT pg_advisory_xact_lock(?1)", &[session::DDL_LOCK.into()])?;
-                if let Some(schema) = &schema {
+        // Schema statements take the DDL lock: nodes starting together install these one at a time.
+        crate::blocking::run(|| {
+            db.transaction(|conn| -> Result<(), DbError> {
+                if let Some(schema) = &opts.schema {
                     conn.execute_batch(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))?;
                 }
                 conn.execute_batch(FUNCTIONS)?;
                 conn.execute_batch(notify::SCHEMA)?;
                 conn.execute_batch(WINDOWS_SCHEMA)
-            })();
-            let done = s.finish(result.is_ok());
-            db.checkin(s);
-            result.and(done)
+            })
         })?;
         Ok(db)
     }

@@ -15,7 +15,7 @@ const MAX_CACHED: usize = 256;
 
 /// Advisory lock key taken by every transaction that changes the schema, so that nodes sharing
 /// a database apply collection changes one at a time ("kiln" in ASCII).
-pub(crate) const DDL_LOCK: i64 = 0x6b69_6c6e;
+const DDL_LOCK: i64 = 0x6b69_6c6e;
 
 /// A connection, used by one thread at a time. Kiln's SQL is written with SQLite's `?N`
 /// placeholders; they are rewritten to `$N` once per statement text, when it is prepared.
