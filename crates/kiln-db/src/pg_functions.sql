@@ -248,14 +248,10 @@ BEGIN
         r := kiln_strftime_num(substr(m, 9));
         IF r IS NULL OR r < 0 OR r >= 7 OR r <> trunc(r) THEN RETURN NULL; END IF;
       END IF;
-      IF NOT vymd THEN                                      -- computeYMD
-        IF vjd THEN
-          a := kiln_strftime_ymd(jd);
-          IF a IS NULL THEN RETURN NULL; END IF;
-          y := a[1]; mo := a[2]; d := a[3];
-        ELSE
-          y := 2000; mo := 1; d := 1;
-        END IF;
+      IF NOT vymd THEN                                      -- computeYMD (no date: 2000-01-01)
+        a := CASE WHEN vjd THEN kiln_strftime_ymd(jd) ELSE ARRAY[2000, 1, 1] END;
+        IF a IS NULL THEN RETURN NULL; END IF;
+        y := a[1]; mo := a[2]; d := a[3];
         vymd := true;
       END IF;
       IF lm LIKE 'start of %' THEN
@@ -299,14 +295,10 @@ BEGIN
           IF t IS NULL THEN RETURN NULL; END IF;
         END IF;
         IF substr(m, i + 3, 2)::int > 11 OR substr(m, i + 6, 2)::int > 30 THEN RETURN NULL; END IF;
-        IF NOT vymd THEN                                    -- computeYMD
-          IF vjd THEN
-            a := kiln_strftime_ymd(jd);
-            IF a IS NULL THEN RETURN NULL; END IF;
-            y := a[1]; mo := a[2]; d := a[3];
-          ELSE
-            y := 2000; mo := 1; d := 1;
-          END IF;
+        IF NOT vymd THEN                                    -- computeYMD (no date: 2000-01-01)
+          a := CASE WHEN vjd THEN kiln_strftime_ymd(jd) ELSE ARRAY[2000, 1, 1] END;
+          IF a IS NULL THEN RETURN NULL; END IF;
+          y := a[1]; mo := a[2]; d := a[3];
           vymd := true;
         END IF;
         IF NOT vhms THEN                                    -- computeHMS
