@@ -41,9 +41,8 @@ pub(crate) struct Inner {
     /// Serializes settings changes (read, merge, validate, store, publish).
     pub(crate) settings_change: tokio::sync::Mutex<()>,
     rate_limiter: crate::ratelimit::RateLimiter,
-    /// Resend throttles and other short-lived keys.
-    ttl_keys: crate::ttl::TtlKeys,
-    passkey_challenges: crate::ttl::TtlMap<crate::auth::passkeys::Pending>,
+    /// Resend throttles and pending passkey challenges (when the database is not shared).
+    pub(crate) onetime: crate::onetime::OneTime,
     oidc_discovery: crate::ttl::TtlMap<kiln_oauth2::Discovery>,
     schema: RwLock<Arc<Schema>>,
     /// Serializes schema changes: validate, migrate and publish as one step.
@@ -155,8 +154,7 @@ impl App {
                 settings: RwLock::new(Arc::new(stored_settings)),
                 settings_change: tokio::sync::Mutex::new(()),
                 rate_limiter: Default::default(),
-                ttl_keys: Default::default(),
-                passkey_challenges: Default::default(),
+                onetime: Default::default(),
                 oidc_discovery: Default::default(),
                 schema: RwLock::new(Arc::new(Schema::new(collections))),
                 schema_change: tokio::sync::Mutex::new(()),
@@ -213,16 +211,6 @@ impl App {
     /// This node's rate limiter.
     pub fn rate_limiter(&self) -> &crate::ratelimit::RateLimiter {
         &self.inner.rate_limiter
-    }
-
-    /// This node's expiring keys (resend throttles).
-    pub fn ttl_keys(&self) -> &crate::ttl::TtlKeys {
-        &self.inner.ttl_keys
-    }
-
-    /// Pending WebAuthn challenges of this node.
-    pub(crate) fn passkey_challenges(&self) -> &crate::ttl::TtlMap<crate::auth::passkeys::Pending> {
-        &self.inner.passkey_challenges
     }
 
     /// OpenID discovery documents by issuer.

@@ -13,6 +13,8 @@ pub mod error;
 pub mod files;
 pub mod ids;
 pub mod mail;
+mod maintenance;
+mod onetime;
 pub mod realtime;
 pub mod ratelimit;
 pub mod records;

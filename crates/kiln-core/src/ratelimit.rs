@@ -143,8 +143,8 @@ impl RateLimiter {
         for s in &self.shards {
             s.lock().unwrap_or_else(|p| p.into_inner()).windows.clear();
         }
-        if let Some(db) = self.shared.get() {
-            if let Err(e) = db.shared_windows_clear(None) {
+        if let Some(shared) = self.shared.get().and_then(kiln_db::Db::shared) {
+            if let Err(e) = shared.windows_clear(None) {
                 tracing::warn!(error = %e, "cannot reset the shared rate limit windows");
             }
         }
@@ -152,17 +152,16 @@ impl RateLimiter {
 
     fn hit(&self, rule: &RateLimitRule, ip: &str, now: Instant) -> Result<(), Limited> {
         let window = Duration::from_secs(rule.duration.max(1) as u64);
-        if let Some(db) = self.shared.get() {
+        if let Some(shared) = self.shared.get().and_then(kiln_db::Db::shared) {
             let now_ms = crate::datetime::now_ms();
             let window_ms = window.as_millis() as i64;
             let key = format!("{}|{}|{ip}", rule.label, rule.audience);
-            match db.shared_window_hit(&key, now_ms, window_ms) {
-                Ok(Some((started, hits))) if hits > rule.max_requests => {
+            match shared.window_hit(&key, now_ms, window_ms) {
+                Ok((started, hits)) if hits > rule.max_requests => {
                     let left_ms = (started + window_ms - now_ms).max(0);
                     return Err(Limited { retry_after_secs: ((left_ms + 999) / 1000).max(1) as u64 });
                 }
-                Ok(Some(_)) => return Ok(()),
-                Ok(None) => {}
+                Ok(_) => return Ok(()),
                 Err(e) => tracing::warn!(error = %e, "shared rate limit unavailable: counting on this node"),
             }
         }

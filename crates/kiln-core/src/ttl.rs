@@ -1,5 +1,5 @@
-//! Keys that expire: resend throttles, pending WebAuthn challenges and other short-lived state
-//! of this node. Bounded: expired entries are swept when the map doubles, and a full map
+//! Keys that expire: short-lived state of this node (caches, detached realtime clients, and
+//! single-use state when the database is not shared). Bounded: expired entries are swept when the map doubles, and a full map
 //! refuses new keys rather than grow without end.
 
 use std::collections::HashMap;
@@ -61,7 +61,7 @@ impl<V> TtlMap<V> {
 
     /// Adds `key` with `value` for `ttl` unless it is present and unexpired; `false` if it was
     /// (or the map is full).
-    fn insert_absent(&self, key: String, value: V, ttl: Duration) -> bool {
+    pub(crate) fn insert_absent(&self, key: String, value: V, ttl: Duration) -> bool {
         {
             let e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
             if e.map.get(&key).is_some_and(|(until, _)| *until > Instant::now()) {
@@ -72,45 +72,21 @@ impl<V> TtlMap<V> {
     }
 }
 
-/// A set of keys, each forgotten after its own time to live.
-#[derive(Default)]
-pub struct TtlKeys {
-    keys: TtlMap<()>,
-}
-
-impl TtlKeys {
-    /// Adds `key` for `ttl`; returns false (and changes nothing) if it is already present (or
-    /// the set is full).
-    pub fn insert_new(&self, key: String, ttl: Duration) -> bool {
-        self.keys.insert_absent(key, (), ttl)
-    }
-
-    /// Whether `key` is present and unexpired.
-    pub fn contains(&self, key: &str) -> bool {
-        self.keys.get(key).is_some()
-    }
-
-    /// Forgets `key`.
-    pub fn remove(&self, key: &str) {
-        self.keys.take(key);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn keys_expire() {
-        let t = TtlKeys::default();
-        assert!(t.insert_new("a".into(), Duration::from_millis(30)));
-        assert!(!t.insert_new("a".into(), Duration::from_millis(30)));
-        assert!(t.contains("a"));
+        let t = TtlMap::default();
+        assert!(t.insert_absent("a".into(), (), Duration::from_millis(30)));
+        assert!(!t.insert_absent("a".into(), (), Duration::from_millis(30)));
+        assert!(t.get("a").is_some());
         std::thread::sleep(Duration::from_millis(40));
-        assert!(!t.contains("a"));
-        assert!(t.insert_new("a".into(), Duration::from_secs(1)));
-        t.remove("a");
-        assert!(!t.contains("a"));
+        assert!(t.get("a").is_none());
+        assert!(t.insert_absent("a".into(), (), Duration::from_secs(1)));
+        assert!(t.take("a").is_some());
+        assert!(t.get("a").is_none());
         let m = TtlMap::default();
         assert!(m.insert("c".into(), 7, Duration::from_secs(60)));
         assert_eq!(m.take("c"), Some(7));

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::pg::{Notice, PgDb, PgOptions};
+use crate::pg::{Notice, PgDb, PgOptions, Shared};
 use crate::sqlite::{SqliteDb, SqliteOptions};
 use crate::{Conn, DbError, Dialect};
 
@@ -122,21 +122,12 @@ impl Db {
         }
     }
 
-    /// Counts a hit of `key` in a fixed window of `window_ms` shared by every process on this
-    /// database: `Some((window start, hits in it including this one))`, in milliseconds since
-    /// the epoch; `None` on SQLite (one process: count in memory).
-    pub fn shared_window_hit(&self, key: &str, now_ms: i64, window_ms: i64) -> Result<Option<(i64, i64)>, DbError> {
+    /// The state shared by every process on this database (rate limit windows, single-use
+    /// keys, periodic runs): `None` on SQLite, where one process keeps it in memory.
+    pub fn shared(&self) -> Option<Shared<'_>> {
         match &self.engine {
-            Engine::Sqlite(_) => Ok(None),
-            Engine::Postgres(db) => crate::blocking::run(|| db.window_hit(key, now_ms, window_ms)).map(Some),
-        }
-    }
-
-    /// Forgets the shared windows: all of them, or those started before `older_than_ms`.
-    pub fn shared_windows_clear(&self, older_than_ms: Option<i64>) -> Result<(), DbError> {
-        match &self.engine {
-            Engine::Sqlite(_) => Ok(()),
-            Engine::Postgres(db) => crate::blocking::run(|| db.windows_clear(older_than_ms)),
+            Engine::Sqlite(_) => None,
+            Engine::Postgres(db) => Some(Shared { db }),
         }
     }
 

@@ -20,6 +20,6 @@ pub use conn::{Conn, Row};
 pub use db::Db;
 pub use dialect::{ColumnKind, Dialect};
 pub use error::DbError;
-pub use pg::{Notice, PgOptions};
+pub use pg::{Notice, PgOptions, Shared};
 pub use sqlite::SqliteOptions;
 pub use value::{Value, ValueRef};

@@ -174,7 +174,7 @@ async fn serve(app: App, cfg: &config::Config) -> ExitCode {
             cfg.dir.join("storage").display()
         );
     }
-    app.start_auth_cleanup();
+    app.start_maintenance();
     let router = kiln_http::router(app);
     if let Err(e) = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await {
         return fail(&format!("server error: {e}"));

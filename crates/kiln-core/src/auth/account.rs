@@ -150,7 +150,7 @@ impl App {
             return Ok(());
         }
         let key = format!("@limitVerificationEmail_{}{}", c.id, record.id());
-        if !self.ttl_keys().insert_new(key, RESEND_BLOCK) {
+        if !self.onetime_put(&key, String::new(), RESEND_BLOCK, true)? {
             return Ok(());
         }
         let token = self.new_record_token(&record, TokenKind::Verification, &[("email", json!(record.get_str("email")))], None)?;
@@ -175,7 +175,7 @@ impl App {
         if v.record.get_str("email") != claimed {
             return Err(invalid("token", FieldError::new("validation_token_email_mismatch", "The record email doesn't match with the requested token claims.")));
         }
-        self.ttl_keys().remove(&format!("@limitVerificationEmail_{}{}", c.id, v.record.id()));
+        self.onetime_take(&format!("@limitVerificationEmail_{}{}", c.id, v.record.id()))?;
         if v.record.get("verified").and_then(Value::as_bool).unwrap_or(false) {
             return Ok(());
         }
@@ -196,7 +196,7 @@ impl App {
         }
         let Some(record) = self.find_by_email(c, email)? else { return Ok(()) };
         let key = format!("@limitPasswordResetEmail_{}{}", c.id, record.id());
-        if !self.ttl_keys().insert_new(key.clone(), RESEND_BLOCK) {
+        if !self.onetime_put(&key, String::new(), RESEND_BLOCK, true)? {
             return Ok(());
         }
         let token = self.new_record_token(&record, TokenKind::PasswordReset, &[("email", json!(record.get_str("email")))], None)?;
@@ -206,7 +206,7 @@ impl App {
         tokio::spawn(async move {
             if let Err(e) = app.send_mail(&to, &mail).await {
                 // A failed send does not block a retry.
-                app.ttl_keys().remove(&key);
+                let _ = app.onetime_take(&key);
                 tracing::warn!(error = %e, "failed to send a password reset email");
             }
         });
@@ -250,7 +250,7 @@ impl App {
             CoreError::Validation { errors, .. } => CoreError::Validation { action: Action::SetNewPassword, errors },
             other => other,
         })?;
-        self.ttl_keys().remove(&format!("@limitPasswordResetEmail_{}{}", c.id, v.record.id()));
+        self.onetime_take(&format!("@limitPasswordResetEmail_{}{}", c.id, v.record.id()))?;
         Ok(())
     }
 

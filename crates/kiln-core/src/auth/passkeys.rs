@@ -37,6 +37,35 @@ pub struct Pending {
     pub purpose: Purpose,
 }
 
+impl Pending {
+    /// Key of the pending challenge `id` among the single-use state.
+    fn key(id: &str) -> String {
+        format!("@passkeyChallenge_{id}")
+    }
+
+    /// As stored while it waits (possibly for another node to take it).
+    fn encode(&self) -> String {
+        let purpose = match &self.purpose {
+            Purpose::Register { collection_id, record_id } => json!({"register": [collection_id, record_id]}),
+            Purpose::Authenticate { collection_id } => json!({"authenticate": collection_id}),
+        };
+        json!({"challenge": b64(&self.challenge), "purpose": purpose}).to_string()
+    }
+
+    fn decode(stored: &str) -> Option<Pending> {
+        let v: Value = serde_json::from_str(stored).ok()?;
+        let challenge = bytes_at(&v, &["challenge"])?.try_into().ok()?;
+        let p = v.get("purpose")?;
+        let purpose = if let Some(ids) = p.get("register") {
+            let id = |i: usize| ids.get(i).and_then(Value::as_str).map(str::to_owned);
+            Purpose::Register { collection_id: id(0)?, record_id: id(1)? }
+        } else {
+            Purpose::Authenticate { collection_id: p.get("authenticate")?.as_str()?.to_owned() }
+        };
+        Some(Pending { challenge, purpose })
+    }
+}
+
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -88,10 +117,19 @@ impl App {
     fn new_challenge(&self, purpose: Purpose) -> Result<(String, [u8; 32])> {
         let id = crate::ids::new_id();
         let challenge = crate::ids::random_bytes::<32>();
-        if !self.passkey_challenges().insert(id.clone(), Pending { challenge, purpose }, CHALLENGE_TTL) {
+        let pending = Pending { challenge, purpose }.encode();
+        if !self.onetime_put(&Pending::key(&id), pending, CHALLENGE_TTL, false)? {
             return Err(CoreError::RateLimited { retry_after: 60, message: "Too Many Requests." });
         }
         Ok((id, challenge))
+    }
+
+    /// The pending challenge `id`, which no other request (on any node) can take after this.
+    fn take_challenge(&self, id: &str) -> Result<Option<Pending>> {
+        if id.is_empty() || id.len() > 64 {
+            return Ok(None);
+        }
+        Ok(self.onetime_take(&Pending::key(id))?.as_deref().and_then(Pending::decode))
     }
 
     fn passkeys_of(&self, c: &Collection, record_id: &str) -> Result<Vec<Record>> {
@@ -139,7 +177,7 @@ impl App {
     pub async fn passkey_register_finish(&self, c: &Arc<Collection>, req: &RequestInfo, challenge_id: &str, name: &str, credential: &Value) -> Result<Record> {
         let record = self.signed_in_record(c, req)?;
         let (rp, _) = self.relying_party()?;
-        let pending = self.passkey_challenges().take(challenge_id).ok_or_else(|| bad("unknown, used or expired challenge"))?;
+        let pending = self.take_challenge(challenge_id)?.ok_or_else(|| bad("unknown, used or expired challenge"))?;
         match &pending.purpose {
             Purpose::Register { collection_id, record_id } if *collection_id == c.id && record_id == record.id() => {}
             _ => return Err(bad("the challenge was issued for something else")),
@@ -192,7 +230,7 @@ impl App {
     /// account in (MFA and login alerts apply as for any method). Every failure reads the same.
     pub async fn auth_with_passkey(&self, c: &Arc<Collection>, challenge_id: &str, credential: &Value, mfa_id: Option<&str>, req: &RequestInfo) -> Result<AuthResult> {
         let (rp, _) = self.relying_party()?;
-        let pending = self.passkey_challenges().take(challenge_id).ok_or_else(failed)?;
+        let pending = self.take_challenge(challenge_id)?.ok_or_else(failed)?;
         if !matches!(&pending.purpose, Purpose::Authenticate { collection_id } if *collection_id == c.id) {
             return Err(failed());
         }
@@ -227,5 +265,25 @@ impl App {
             }
         }
         self.finish_auth(c, record, "passkey", mfa_id, req).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pending_challenge_survives_storage() {
+        for purpose in [
+            Purpose::Register { collection_id: "c:1".into(), record_id: "r\"2".into() },
+            Purpose::Authenticate { collection_id: "_pb_users_auth_".into() },
+        ] {
+            let p = Pending { challenge: [7; 32], purpose: purpose.clone() };
+            let back = Pending::decode(&p.encode()).expect("decodes");
+            assert_eq!(back.challenge, [7; 32]);
+            assert_eq!(format!("{:?}", back.purpose), format!("{purpose:?}"));
+        }
+        assert!(Pending::decode("{\"challenge\":\"AAAA\",\"purpose\":{\"authenticate\":\"x\"}}").is_none(), "short challenge");
+        assert!(Pending::decode("not json").is_none());
     }
 }

@@ -9,6 +9,7 @@
 mod error;
 mod notify;
 mod session;
+mod shared;
 mod types;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +19,7 @@ use std::time::Duration;
 pub(crate) use session::PgSession;
 pub(crate) use types::value_at;
 pub use notify::Notice;
+pub use shared::Shared;
 
 pub(crate) type PgRow = postgres::Row;
 
@@ -43,14 +45,6 @@ impl PgOptions {
         PgOptions { url: url.into(), schema: None, max_connections: 16, connect_timeout: Duration::from_secs(5) }
     }
 }
-
-/// Fixed-window counters shared by the processes (rate limits). Unlogged: a crash of the server
-/// may forget them, which only reopens windows.
-const WINDOWS_SCHEMA: &str = "CREATE UNLOGGED TABLE IF NOT EXISTS _kiln_windows (
-    key TEXT PRIMARY KEY,
-    started BIGINT NOT NULL,
-    hits BIGINT NOT NULL
-)";
 
 /// The SQL functions Kiln's dialect relies on (SQLite's `strftime`), installed at open.
 const FUNCTIONS: &str = include_str!("../pg_functions.sql");
@@ -115,7 +109,7 @@ impl PgDb {
                 }
                 conn.execute_batch(FUNCTIONS)?;
                 conn.execute_batch(notify::SCHEMA)?;
-                conn.execute_batch(WINDOWS_SCHEMA)
+                conn.execute_batch(shared::SCHEMA)
             })
         })?;
         Ok(db)
@@ -233,27 +227,6 @@ impl PgDb {
             other => on(other),
         };
         notify::listen(self.inner.config.clone(), channels, Box::new(on))
-    }
-
-    /// Counts a hit of `key` in its fixed window: (window start, hits including this one).
-    pub(crate) fn window_hit(&self, key: &str, now_ms: i64, window_ms: i64) -> Result<(i64, i64), DbError> {
-        self.read(|conn| -> Result<(i64, i64), DbError> {
-            let sql = "INSERT INTO _kiln_windows (key, started, hits) VALUES (?1, ?2, 1)
-                 ON CONFLICT (key) DO UPDATE SET
-                   started = CASE WHEN _kiln_windows.started <= ?3 THEN ?2 ELSE _kiln_windows.started END,
-                   hits = CASE WHEN _kiln_windows.started <= ?3 THEN 1 ELSE _kiln_windows.hits + 1 END
-                 RETURNING started, hits";
-            let params = [key.into(), now_ms.into(), (now_ms - window_ms).into()];
-            Ok(conn.query_one(sql, &params, |r| Ok((r.int(0), r.int(1))))?.unwrap_or((now_ms, 1)))
-        })
-    }
-
-    /// Forgets every window, and those that ended an hour ago or more.
-    pub(crate) fn windows_clear(&self, older_than_ms: Option<i64>) -> Result<(), DbError> {
-        self.read(|conn| match older_than_ms {
-            None => conn.execute("DELETE FROM _kiln_windows", &[]).map(|_| ()),
-            Some(t) => conn.execute("DELETE FROM _kiln_windows WHERE started < ?1", &[t.into()]).map(|_| ()),
-        })
     }
 
     /// Marks every cached statement stale (a schema change made by another node).

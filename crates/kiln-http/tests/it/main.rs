@@ -4,6 +4,7 @@
 
 mod accounts;
 mod auth;
+mod cluster;
 mod files;
 mod collections;
 mod records_read;

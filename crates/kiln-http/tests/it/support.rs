@@ -58,6 +58,7 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
     /// The PostgreSQL schema of this test, dropped with it.
     pg_schema: Option<String>,
+    cfg: AppConfig,
 }
 
 impl Drop for TestApp {
@@ -92,10 +93,17 @@ impl TestApp {
         let su = app.superuser_save(SU_EMAIL, SU_PASSWORD, true, true).await.expect("create superuser");
         let token = app.new_auth_token(&su, None, true).expect("superuser token");
         let router = kiln_http::router(app.clone());
-        let mut t = TestApp { app, router, tokens: HashMap::new(), ids: HashMap::new(), _dir: dir, pg_schema };
+        let mut t = TestApp { app, router, tokens: HashMap::new(), ids: HashMap::new(), _dir: dir, pg_schema, cfg };
         t.tokens.insert("su".into(), token);
         t.ids.insert("su".into(), su.id().to_owned());
         t
+    }
+
+    /// A second node on this test's PostgreSQL database and schema, as another `kiln serve`
+    /// process would be (`None` on SQLite, which one process owns).
+    pub fn another_node(&self) -> Option<App> {
+        self.pg_schema.as_ref()?;
+        Some(App::open(&self.cfg).expect("open a second node"))
     }
 
     /// Transcripts 03–09: the posts collection, Alice and Bob (04/05) and their three posts

@@ -1,0 +1,50 @@
+//! Periodic clean-up: expired OTPs and MFA sessions, and on a shared database the old rate limit
+//! windows and expired single-use keys. Every node ticks; on a shared database one of them
+//! claims each round (`_kiln_runs`) and does it for all, so the work runs once cluster-wide.
+
+use std::time::Duration;
+
+use crate::app::App;
+
+/// How often the clean-up runs.
+const EVERY: Duration = Duration::from_secs(600);
+
+/// Rate limit windows started this long ago are long over.
+const OLD_WINDOWS_MS: i64 = 86_400_000;
+
+impl App {
+    /// Starts the periodic clean-up on the current tokio runtime (the server calls it once).
+    pub fn start_maintenance(&self) {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(EVERY);
+            loop {
+                tick.tick().await;
+                app.maintain().await;
+            }
+        });
+    }
+
+    /// One round of clean-up, unless another node sharing the database claimed this round.
+    async fn maintain(&self) {
+        let now = crate::datetime::now_ms();
+        if let Some(shared) = self.db().shared() {
+            match shared.claim_run("maintenance", now, EVERY.as_millis() as i64) {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => return tracing::warn!(error = %e, "cannot claim the periodic clean-up"),
+            }
+            if let Err(e) = shared.windows_clear(Some(now - OLD_WINDOWS_MS)) {
+                tracing::warn!(error = %e, "cannot delete old rate limit windows");
+            }
+            if let Err(e) = shared.sweep(now) {
+                tracing::warn!(error = %e, "cannot delete expired single-use keys");
+            }
+        }
+        match self.delete_expired_auth_state().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(rows = n, "expired OTPs and MFA sessions deleted"),
+            Err(e) => tracing::warn!(error = %e, "cannot delete expired OTPs and MFA sessions"),
+        }
+    }
+}
