@@ -125,19 +125,25 @@ SCHEMAS = itertools.count()
 
 
 class Server:
-    """One server binary (kiln or pocketbase) in a temp dir, pinned to core 0."""
+    """One server binary (kiln or pocketbase) in a temp dir, pinned to core 0.
 
-    def __init__(self, name, binary, keep=False):
+    Kiln on PostgreSQL gets a fresh schema, or joins `schema` (another node's: several nodes on one database);
+    a joining node skips `superuser upsert` (superuser=False), the first node made the superuser."""
+
+    def __init__(self, name, binary, keep=False, schema=None, superuser=True):
         self.name, self.binary = name, binary
         self.root = tempfile.mkdtemp(prefix=f"bench-{name}-")
         # <root>/data is the data dir: PocketBase writes pb_migrations/ beside it, so all stays in <root>.
         self.data = os.path.join(self.root, "data")
         self.keep = keep
         env = {**os.environ, **(KILN_ENV if name == "kiln" else {})}
+        self.schema = None
         if name == "kiln" and "KILN_DATABASE_URL" in KILN_ENV:
-            env["KILN_DATABASE_SCHEMA"] = f"bench_{os.getpid()}_{next(SCHEMAS)}"
-        subprocess.run([binary, "superuser", "upsert", EMAIL, PASSWORD, "--dir", self.data],
-                       check=True, capture_output=True, timeout=120, env=env)
+            self.schema = schema or f"bench_{os.getpid()}_{next(SCHEMAS)}"
+            env["KILN_DATABASE_SCHEMA"] = self.schema
+        if superuser:
+            subprocess.run([binary, "superuser", "upsert", EMAIL, PASSWORD, "--dir", self.data],
+                           check=True, capture_output=True, timeout=120, env=env)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(self.root, "server.log"), "wb")
@@ -175,6 +181,80 @@ class Server:
         self.log.close()
         if not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+# ---- CPU of groups of processes, sampled by run.py around a load generator run ---------------------------
+# A sample is {pid: utime+stime in µs}, plus "reaped": cutime+cstime of a parent (the CPU of its children
+# that exited, added when it reaps them), so that a process that exits between two samples is still counted.
+
+TICK_US = 1e6 / os.sysconf("SC_CLK_TCK")
+
+
+def proc_stat(pid):
+    """(ppid, utime+stime µs, cutime+cstime µs) of a process from /proc/PID/stat, or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            s = f.read()
+    except OSError:
+        return None
+    v = s[s.rindex(")") + 2:].split()  # v[0] is field 3 (state): ppid is field 4, utime … cstime 14 … 17
+    return int(v[1]), (int(v[11]) + int(v[12])) * TICK_US, (int(v[13]) + int(v[14])) * TICK_US
+
+
+def pids_sample(pids):
+    """CPU sample of a fixed set of processes (Kiln nodes, nginx)."""
+    return {pid: st[1] for pid in pids if (st := proc_stat(pid))}
+
+
+def tree_sample(root):
+    """CPU sample of a process and its children (the postmaster and its backends, found by ppid in /proc/*/stat),
+    with the root's cutime+cstime as "reaped"."""
+    st = proc_stat(root)
+    if st is None:
+        return {}
+    out = {root: st[1], "reaped": st[2]}
+    for d in os.listdir("/proc"):
+        if d.isdigit() and (c := proc_stat(int(d))) and c[0] == root:
+            out[int(d)] = c[1]
+    return out
+
+
+def cpu_delta_us(a, b):
+    """CPU between samples a and b: what live processes added, what new ones used, and what exited ones used
+    after a (their total arrives in "reaped"; their CPU up to a is subtracted)."""
+    d = b.get("reaped", 0) - a.get("reaped", 0)
+    d += sum(v - a.get(pid, 0) for pid, v in b.items() if pid != "reaped")
+    d -= sum(v for pid, v in a.items() if pid != "reaped" and pid not in b)
+    return d
+
+
+def postmaster_pid(args):
+    """The PostgreSQL server's pid, to count its CPU: --pg-pid, or line 1 of postmaster.pid in --pg-dir or
+    $KILN_TEST_PG_DIR (the dir or its data/ subdir). From the environment it is used only if its port (line 4)
+    is the --postgres URL's. None if unknown."""
+    if args.pg_pid:
+        pid = args.pg_pid
+    else:
+        d = args.pg_dir or os.environ.get("KILN_TEST_PG_DIR")
+        files = [f for f in (os.path.join(d, "postmaster.pid"), os.path.join(d, "data", "postmaster.pid"))
+                 if os.path.exists(f)] if d else []
+        if not files:
+            if args.pg_dir:
+                sys.exit(f"bench: no postmaster.pid in {args.pg_dir} or {args.pg_dir}/data")
+            return None
+        with open(files[0]) as f:
+            lines = f.read().splitlines()
+        pid, port = int(lines[0]), lines[3].strip() if len(lines) > 3 else ""
+        if not args.pg_dir and str(urllib.parse.urlsplit(args.postgres).port or 5432) != port:
+            log(f"KILN_TEST_PG_DIR's server listens on port {port}, not the --postgres URL's: its CPU is not counted")
+            return None
+    try:
+        exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+    except OSError:
+        sys.exit(f"bench: PostgreSQL pid {pid} is not running (or not readable)")
+    if not exe.startswith("postgres"):
+        sys.exit(f"bench: pid {pid} runs {exe}, not postgres")
+    return pid
 
 
 def text(name):
@@ -312,14 +392,30 @@ class Loadgen:
     def __init__(self, binary):
         self.binary = binary
 
-    def run(self, mode, args, timeout):
+    def run(self, mode, args, timeout, samplers=None, after=0.0):
+        """Runs the generator and returns its JSON result. samplers: {name: function returning a CPU sample};
+        each is sampled `after` seconds after the start (the end of the generator's warm-up) and once it exited,
+        and r["cpu_us_per_req"][name] is that CPU over the requests it measured."""
         cmd = ["taskset", "-c", "1", self.binary, mode, "--json"] + args
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            if samplers:
+                time.sleep(after)
+                s0 = {n: f() for n, f in samplers.items()}
+            out, err = p.communicate(timeout=timeout)
+        except BaseException:
+            p.kill()
+            p.communicate()
+            raise
         if p.returncode != 0:
-            raise RuntimeError(f"kiln-loadgen failed ({p.returncode}): {p.stderr.strip()[:1000]}")
-        if p.stderr.strip():
-            log("    " + p.stderr.strip().replace("\n", "\n    ")[:1500])
-        return json.loads(p.stdout.strip().splitlines()[-1])
+            raise RuntimeError(f"kiln-loadgen failed ({p.returncode}): {err.strip()[:1000]}")
+        if err.strip():
+            log("    " + err.strip().replace("\n", "\n    ")[:1500])
+        r = json.loads(out.strip().splitlines()[-1])
+        if samplers:
+            s1 = {n: f() for n, f in samplers.items()}
+            r["cpu_us_per_req"] = {n: cpu_delta_us(s0[n], s1[n]) / max(r["requests"], 1) for n in samplers}
+        return r
 
 
 def q(s):
@@ -474,6 +570,169 @@ def run_files(lg, bins, rounds, spec, conc, only, keep, results):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+NGINX_CONF = """daemon off;
+master_process off;
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {root}/body;
+  proxy_temp_path {root}/proxy;
+  fastcgi_temp_path {root}/fastcgi;
+  uwsgi_temp_path {root}/uwsgi;
+  scgi_temp_path {root}/scgi;
+  client_max_body_size 256m;
+  keepalive_requests 100000000;
+  upstream kiln {{
+{servers}
+    keepalive 64;
+    keepalive_requests 100000000;
+  }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://kiln;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_read_timeout 600s;
+    }}
+  }}
+}}
+"""
+
+
+class Nginx:
+    """nginx on a loopback port, round robin over `upstreams` (Server objects): one process (master_process off,
+    one worker), pinned to core 0 like the servers, keep-alive connections to them."""
+
+    def __init__(self, upstreams, keep=False):
+        self.root = tempfile.mkdtemp(prefix="bench-nginx-")
+        self.keep = keep
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        servers = "\n".join(f"    server 127.0.0.1:{u.port};" for u in upstreams)
+        conf = os.path.join(self.root, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(root=self.root, port=self.port, servers=servers))
+        self.log = open(os.path.join(self.root, "stderr.log"), "wb")
+        self.proc = subprocess.Popen(["taskset", "-c", "0", nginx_binary(), "-c", conf, "-p", self.root],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.pid = self.proc.pid  # taskset execs nginx: same pid, and the only process (no master)
+        deadline = time.time() + 10
+        while True:
+            try:
+                http("GET", self.base + "/api/health", timeout=2)
+                return
+            except Exception:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError(f"nginx did not start; see {self.root}/error.log and stderr.log")
+                time.sleep(0.05)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.log.close()
+        if not self.keep:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def nginx_binary():
+    return next((p for p in ("/usr/sbin/nginx", "/usr/bin/nginx") if os.path.exists(p)), None) or shutil.which("nginx")
+
+
+def node_stages(counts):
+    """(label, nodes, through nginx): 1 node direct, then each N of --nodes through nginx, ascending."""
+    return [("1 node, direct", 1, False)] + [(f"{n} node{'s' if n > 1 else ''} + nginx", n, True) for n in sorted(set(counts))]
+
+
+def run_stage(lg, nodes, front, scen, rounds, warmup, pg_pid):
+    """Each scenario `rounds` times against `front` (nginx, or the single node); CPU of every node, of nginx and
+    of PostgreSQL sampled by run.py from the end of the warm-up to the generator's exit. {key: [result, …]}."""
+    samplers = {f"kiln{i + 1}": (lambda pid=n.pid: pids_sample([pid])) for i, n in enumerate(nodes)}
+    if front is not nodes[0]:
+        samplers["nginx"] = lambda: pids_sample([front.pid])
+    if pg_pid:
+        samplers["postgres"] = lambda: tree_sample(pg_pid)
+    out = {}
+    for key, title, conns, dur, reqs, auth in scen:
+        out[key] = []
+        for _ in range(rounds):
+            a = ["--url", front.base, "--connections", str(conns), "--duration", str(dur), "--warmup", str(warmup),
+                 "--label", f"{key}/{len(nodes)}"]
+            if auth == "user":
+                a += ["--header", f"Authorization: {nodes[0].user_token}"]
+            for r in reqs:
+                a += ["--req", r]
+            out[key].append(lg.run("http", a, timeout=dur + warmup + 120, samplers=samplers, after=warmup))
+    return out
+
+
+def node_cpu(runs, name):
+    """Median over rounds of one group's CPU µs/request (None if not sampled)."""
+    return med(r["cpu_us_per_req"].get(name) for r in runs)
+
+
+def print_node_row(first, title, label, runs):
+    kilns = sorted((k for k in runs[0]["cpu_us_per_req"] if k.startswith("kiln")), key=lambda k: int(k[4:]))
+    per_node = [node_cpu(runs, k) for k in kilns]
+    kiln = sum(per_node)
+    kiln_cell = f"{kiln:.1f}" + (" (" + "+".join(f"{v:.1f}" for v in per_node) + ")" if len(kilns) > 1 else "")
+    nginx, pg = node_cpu(runs, "nginx"), node_cpu(runs, "postgres")
+    total = kiln + (nginx or 0) + (pg or 0)
+    print(f"{title if first else '':<52} {label:<16} {med(r['rps'] for r in runs):>7.0f} "
+          f"{med(r['latency_us']['p50'] for r in runs):>7.0f} {med(r['latency_us']['p99'] for r in runs):>7.0f} "
+          f"{kiln_cell:>26} {fmt(nginx):>8} {fmt(pg):>8} {total:>8.1f} "
+          f"{sum(r['errors'] for r in runs):>6} {fmt(med(r['loadgen_cpu_us_per_req'] for r in runs)):>10}")
+
+
+def run_nodes(lg, first, counts, scen, rounds, warmup, pg_pid, keep, results):
+    """Kiln on PostgreSQL as several nodes on one schema: `first` (the Kiln server of the main comparison, with
+    its schema, superuser and rows) plus nodes that join its schema, added as N grows; nginx in front."""
+    stages = node_stages(counts)
+    print()
+    print(f"multi-node: Kiln on PostgreSQL, N nodes sharing one schema ({first.schema}), nginx round robin in front; "
+          f"{rounds} round(s) per scenario")
+    print(f"  THIS IS A {os.cpu_count()}-CORE MACHINE: all Kiln nodes and nginx are pinned to core 0, the load generator "
+          "to core 1, PostgreSQL runs unpinned: N nodes share one core, so this shows the topology's overhead and that "
+          "it works, not scaling")
+    print("  (CPU µs/req sampled by run.py from the end of the warm-up to the generator's exit: kiln = sum over nodes "
+          "(per node), nginx, pg = the postmaster and its backends; total = their sum)"
+          + ("" if pg_pid else "; PostgreSQL's pid unknown (--pg-pid/--pg-dir): pg not counted"))
+    sys.stdout.flush()
+    nodes, front, per = [first], None, {}
+    try:
+        for label, n, proxied in stages:
+            while len(nodes) < n:
+                node = Server("kiln", first.binary, keep, schema=first.schema, superuser=False)
+                node.user_token = first.user_token
+                nodes.append(node)
+            front = Nginx(nodes[:n], keep) if proxied else nodes[0]
+            log(f"  multi-node: {label}")
+            per[label] = run_stage(lg, nodes[:n], front, scen, rounds, warmup, pg_pid)
+            if proxied:
+                front.stop()
+            front = None
+    finally:
+        if front is not None and front is not nodes[0]:
+            front.stop()
+        for node in nodes[1:]:
+            node.stop()
+    print(f"{'scenario':<52} {'topology':<16} {'req/s':>7} {'p50 µs':>7} {'p99 µs':>7} {'kiln µs/req (per node)':>26} "
+          f"{'nginx':>8} {'pg':>8} {'total':>8} {'errors':>6} {'gen µs/req':>10}")
+    for key, title, *_ in scen:
+        for i, (label, _, _) in enumerate(stages):
+            print_node_row(i == 0, title, label, per[label][key])
+    results["nodes"] = {label: {"nodes": n, "nginx": proxied, "runs": per[label]} for label, n, proxied in stages}
+    sys.stdout.flush()
+
+
 def children_cpu_s():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
@@ -509,6 +768,12 @@ def cpu_cell(runs, suffix, nd=1, unit="us"):
     if usr is None or sys_ is None:
         return fmt(tot, nd)
     return f"{tot:.{nd}f} ({usr:.{nd}f}+{sys_:.{nd}f})"
+
+
+def with_pg(r):
+    """Kiln's CPU µs/request plus PostgreSQL's (when both were measured)."""
+    pg = r.get("cpu_us_per_req", {}).get("postgres")
+    return None if r["server_cpu_us_per_req"] is None or pg is None else r["server_cpu_us_per_req"] + pg
 
 
 def med(vals):
@@ -595,6 +860,11 @@ def main():
                     "files_up); without HTTP scenarios, nothing is seeded")
     ap.add_argument("--postgres", metavar="URL", help="run Kiln on this PostgreSQL database (a fresh schema per "
                     "server) instead of SQLite; server CPU then excludes PostgreSQL's own processes")
+    ap.add_argument("--pg-pid", type=int, help="pid of the PostgreSQL server (postmaster) of --postgres, to report its "
+                    "CPU (itself and its backends); default: from --pg-dir, or $KILN_TEST_PG_DIR (scripts/pg)")
+    ap.add_argument("--pg-dir", help="PostgreSQL data dir (or its parent) holding postmaster.pid, for --pg-pid")
+    ap.add_argument("--nodes", help="with --postgres: comma-separated node counts (e.g. 1,2,3); for each N, N Kiln "
+                    "nodes on one schema behind nginx (round robin) run the HTTP scenarios, after 1 node direct")
     ap.add_argument("--kiln", default=os.path.join(ROOT, "target/release/kiln"))
     ap.add_argument("--loadgen", default=os.path.join(ROOT, "target/release/kiln-loadgen"))
     ap.add_argument("--pocketbase", help="PocketBase 0.40.6 binary (default: pocketbase on PATH, or " + PB_FALLBACK + ")")
@@ -616,6 +886,12 @@ def main():
     only = args.only
     files_arg = args.files if args.files is not None else ("1:30,100:1" if quick else "1:300,100:5")
     files_spec = parse_files_spec(files_arg)
+    node_counts = [int(x) for x in (args.nodes or "").split(",") if x.strip()]
+    if node_counts and not args.postgres:
+        sys.exit("bench: --nodes needs --postgres (the nodes share one PostgreSQL schema)")
+    if node_counts and (min(node_counts) < 1 or not nginx_binary()):
+        sys.exit("bench: --nodes needs counts ≥ 1 and nginx (apt-get install nginx)")
+    pg_pid = postmaster_pid(args) if args.postgres else None
 
     if not args.no_build:
         log("building: cargo build --release -p kiln -p kiln-loadgen")
@@ -650,7 +926,9 @@ def main():
           f"(+{warmup:g} s warm-up), alternating Kiln/PocketBase; RLIMIT_NOFILE {nofile}")
     if args.postgres:
         print("Kiln on PostgreSQL (--postgres): Kiln's server CPU excludes the PostgreSQL server's own processes, "
-              "which run unpinned")
+              "which run unpinned; " + (f"column pg µs/req: PostgreSQL's CPU (postmaster pid {pg_pid} and its backends), "
+                                        "sampled by run.py from the end of the warm-up to the generator's exit"
+                                        if pg_pid else "its CPU is not reported (--pg-pid or --pg-dir to add it)"))
     sys.stdout.flush()
 
     steal0 = cpu_times()
@@ -689,7 +967,8 @@ def main():
         if scen:
             print()
             print(f"{'scenario':<52} {'server':<10} {'req/s':>7} {'p50 µs':>7} {'p99 µs':>7} {'CPU µs/req (usr+sys)':>22} "
-                  f"{'peak RSS MB':>11} {'errors':>6} {'gen µs/req':>10}")
+                  f"{'peak RSS MB':>11} {'errors':>6} {'gen µs/req':>10}" + (f" {'pg µs/req':>9}" if pg_pid else ""))
+        pg_sampler = {"postgres": lambda: tree_sample(pg_pid)} if pg_pid else None
         for key, title, conns, dur, reqs, auth in scen:
             per = {"kiln": [], "pocketbase": []}
             for _ in range(rounds):
@@ -701,7 +980,8 @@ def main():
                     for r in reqs:
                         a += ["--req", r]
                     reset_peak_rss(srv.pid)
-                    per[name].append(lg.run("http", a, timeout=dur + warmup + 120))
+                    per[name].append(lg.run("http", a, timeout=dur + warmup + 120,
+                                            samplers=pg_sampler if name == "kiln" else None, after=warmup))
             results["http"][key] = per
             for i, name in enumerate(servers):
                 runs = per[name]
@@ -709,11 +989,16 @@ def main():
                       f"{med(r['latency_us']['p50'] for r in runs):>7.0f} {med(r['latency_us']['p99'] for r in runs):>7.0f} "
                       f"{cpu_cell(runs, 'req'):>22} "
                       f"{max(r['server_hwm_kb'] or 0 for r in runs) / 1024:>11.1f} "
-                      f"{sum(r['errors'] for r in runs):>6} {fmt(med(r['loadgen_cpu_us_per_req'] for r in runs)):>10}")
+                      f"{sum(r['errors'] for r in runs):>6} {fmt(med(r['loadgen_cpu_us_per_req'] for r in runs)):>10}"
+                      + (f" {fmt(med(r.get('cpu_us_per_req', {}).get('postgres') for r in runs)):>9}" if pg_pid else ""))
             k, p = per["kiln"], per["pocketbase"]
             print(f"{'':<52} {'Kiln/PB':<10} " + ratio_line([r["rps"] for r in k], [r["rps"] for r in p], "throughput")
-                  + "; " + ratio_line([r["server_cpu_us_per_req"] for r in k], [r["server_cpu_us_per_req"] for r in p], "CPU/req"))
+                  + "; " + ratio_line([r["server_cpu_us_per_req"] for r in k], [r["server_cpu_us_per_req"] for r in p], "CPU/req")
+                  + ("; " + ratio_line([with_pg(r) for r in k],
+                                      [r["server_cpu_us_per_req"] for r in p], "CPU/req with PostgreSQL's") if pg_pid else ""))
             sys.stdout.flush()
+        if scen and node_counts:
+            run_nodes(lg, servers["kiln"], node_counts, scen, rounds, warmup, pg_pid, args.keep, results)
         if files_spec:
             run_files(lg, {"kiln": args.kiln, "pocketbase": pb_bin}, rounds, files_spec, args.file_connections, only,
                       args.keep, results)
