@@ -23,11 +23,14 @@ pub struct AppConfig {
     pub allow_private_fetch: bool,
     /// PostgreSQL to keep the data in; `None`: SQLite, `data.db` in the data directory.
     pub postgres: Option<PgOptions>,
+    /// `redis://…`: the nodes sharing the PostgreSQL database exchange events through this
+    /// Redis instead of LISTEN/NOTIFY. Needs `postgres`.
+    pub redis: Option<String>,
 }
 
 impl AppConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        AppConfig { data_dir: data_dir.into(), max_concurrent_hashes: 2, allow_private_fetch: false, postgres: None }
+        AppConfig { data_dir: data_dir.into(), max_concurrent_hashes: 2, allow_private_fetch: false, postgres: None, redis: None }
     }
 }
 
@@ -54,6 +57,8 @@ pub(crate) struct Inner {
     broker: Arc<dyn Broker>,
     /// This process's name among the nodes sharing the database.
     node: Arc<str>,
+    /// How this node reaches the others (`None`: alone on SQLite).
+    pub(crate) carrier: Option<Arc<crate::cluster::Carrier>>,
 }
 
 /// The Kiln application. Cheap to clone; every handler holds one.
@@ -78,6 +83,8 @@ pub enum OpenError {
     DataDir(String),
     /// The database failed to open or to migrate.
     Database(CoreError),
+    /// The nodes' messages cannot travel (bad Redis URL, Redis or the database unreachable).
+    Cluster(String),
 }
 
 impl std::fmt::Display for OpenError {
@@ -86,6 +93,7 @@ impl std::fmt::Display for OpenError {
             OpenError::DataDir(m) => write!(f, "{m}"),
             OpenError::Database(CoreError::Db(e)) => write!(f, "{e}"),
             OpenError::Database(e) => write!(f, "{e}"),
+            OpenError::Cluster(m) => write!(f, "{m}"),
         }
     }
 }
@@ -135,15 +143,22 @@ impl App {
             .map_err(OpenError::Database)?;
         let hub = Arc::new(Hub::new());
         let node: Arc<str> = crate::ids::new_id().into();
-        let broker: Arc<dyn Broker> = if db.is_shared() {
-            Arc::new(crate::cluster::ClusterBroker::new(hub.clone(), db.clone(), node.clone()))
-        } else {
-            Arc::new(LocalBroker::new(hub.clone()))
+        let carrier = match (&cfg.redis, db.is_shared()) {
+            (Some(_), false) => return Err(OpenError::Cluster("Redis carries events between nodes sharing a PostgreSQL database: it needs one".into())),
+            (Some(url), true) => Some(crate::cluster::Carrier::redis(url, &db).map_err(|e| OpenError::Cluster(e.to_string()))?),
+            (None, true) => Some(crate::cluster::Carrier::Database(db.clone())),
+            (None, false) => None,
+        }
+        .map(Arc::new);
+        let broker: Arc<dyn Broker> = match &carrier {
+            Some(c) => Arc::new(crate::cluster::ClusterBroker::new(hub.clone(), c.clone(), node.clone())),
+            None => Arc::new(LocalBroker::new(hub.clone())),
         };
         let app = App {
             inner: Arc::new(Inner {
                 broker,
                 node,
+                carrier,
                 hub,
                 db,
                 storage: RwLock::new(Arc::new(
@@ -166,7 +181,7 @@ impl App {
         if app.db().is_shared() {
             app.rate_limiter().share(app.db().clone());
         }
-        app.follow_cluster().map_err(|e| OpenError::Database(CoreError::Db(e)))?;
+        app.follow_cluster().map_err(OpenError::Cluster)?;
         Ok(app)
     }
 

@@ -1,5 +1,6 @@
 //! Keeping the nodes that share one PostgreSQL database in step: record change events, schema
-//! and settings changes travel as database notifications (LISTEN/NOTIFY, no other service).
+//! and settings changes travel as database notifications (LISTEN/NOTIFY, no other service), or
+//! through Redis publish/subscribe when one is configured ([`Carrier`]).
 //!
 //! Every node delivers its own events to its own subscribers at once and notifies the others,
 //! which deliver them to theirs. A schema or settings change is notified after commit; the other
@@ -25,16 +26,62 @@ const SCHEMA: &str = "kiln_schema";
 /// Channel of settings changes (payload: the sending node).
 const SETTINGS: &str = "kiln_settings";
 
-/// The broker of a node sharing its database: local delivery, and a notification for the others.
+/// How messages travel between the nodes.
+pub(crate) enum Carrier {
+    /// LISTEN/NOTIFY on the shared database.
+    Database(Db),
+    /// Redis publish/subscribe, on channels named `kiln:<database>.<schema>:<channel>`.
+    Redis { publisher: kiln_redis::Publisher, config: kiln_redis::Config, prefix: String },
+}
+
+impl Carrier {
+    /// Redis at `url` for the nodes sharing `db`. Fails for a bad URL; the server is first
+    /// reached when the app starts listening.
+    pub(crate) fn redis(url: &str, db: &Db) -> Result<Carrier, kiln_redis::Error> {
+        let config = kiln_redis::Config::parse(url)?;
+        let publisher = kiln_redis::Publisher::start(config.clone())?;
+        let prefix = format!("kiln:{}:", db.scope().unwrap_or_default());
+        Ok(Carrier::Redis { publisher, config, prefix })
+    }
+
+    /// Sends `payload` on `channel` to every node, this one included, without waiting.
+    fn send(&self, channel: &str, payload: &str) {
+        match self {
+            Carrier::Database(db) => db.notify(channel, payload),
+            Carrier::Redis { publisher, prefix, .. } => publisher.publish(&format!("{prefix}{channel}"), payload),
+        }
+    }
+
+    /// Calls `on`, on a thread of its own, for every message on `channels`, and after a lost
+    /// connection came back. Fails if the carrier cannot be reached.
+    fn listen(&self, channels: &[&str], on: impl Fn(Notice<'_>) + Send + 'static) -> Result<(), String> {
+        match self {
+            Carrier::Database(db) => db.listen(channels, on).map_err(|e| e.to_string()),
+            Carrier::Redis { config, prefix, .. } => {
+                let names = channels.iter().map(|c| format!("{prefix}{c}")).collect();
+                let prefix = prefix.clone();
+                let on = move |n: kiln_redis::Notice<'_>| match n {
+                    kiln_redis::Notice::Message { channel, payload } => {
+                        on(Notice::Message { channel: channel.strip_prefix(prefix.as_str()).unwrap_or(channel), payload })
+                    }
+                    kiln_redis::Notice::Reconnected => on(Notice::Reconnected),
+                };
+                kiln_redis::subscribe(config.clone(), names, Box::new(on)).map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+/// The broker of a node sharing its database: local delivery, and a message for the others.
 pub(crate) struct ClusterBroker {
     hub: Arc<Hub>,
-    db: Db,
+    carrier: Arc<Carrier>,
     node: Arc<str>,
 }
 
 impl ClusterBroker {
-    pub(crate) fn new(hub: Arc<Hub>, db: Db, node: Arc<str>) -> Self {
-        ClusterBroker { hub, db, node }
+    pub(crate) fn new(hub: Arc<Hub>, carrier: Arc<Carrier>, node: Arc<str>) -> Self {
+        ClusterBroker { hub, carrier, node }
     }
 }
 
@@ -48,19 +95,17 @@ impl Broker for ClusterBroker {
         })
         .to_string();
         self.hub.deliver(event);
-        self.db.notify(EVENTS, &payload);
+        self.carrier.send(EVENTS, &payload);
     }
 }
 
 impl App {
-    /// Starts following the other nodes (nothing on SQLite). Fails when the database cannot be
+    /// Starts following the other nodes (nothing on SQLite). Fails when the carrier cannot be
     /// reached.
-    pub(crate) fn follow_cluster(&self) -> Result<(), kiln_db::DbError> {
-        if !self.db().is_shared() {
-            return Ok(());
-        }
+    pub(crate) fn follow_cluster(&self) -> Result<(), String> {
+        let Some(carrier) = self.inner().carrier.as_ref() else { return Ok(()) };
         let weak = self.downgrade();
-        self.db().listen(&[EVENTS, SCHEMA, SETTINGS], move |notice| {
+        carrier.listen(&[EVENTS, SCHEMA, SETTINGS], move |notice| {
             if let Some(app) = weak.upgrade() {
                 app.on_notice(notice);
             }
@@ -69,12 +114,16 @@ impl App {
 
     /// Tells the other nodes that the schema changed (after the change committed).
     pub(crate) fn announce_schema_change(&self) {
-        self.db().notify(SCHEMA, self.node_id());
+        if let Some(carrier) = &self.inner().carrier {
+            carrier.send(SCHEMA, self.node_id());
+        }
     }
 
     /// Tells the other nodes that the settings changed (after the change committed).
     pub(crate) fn announce_settings_change(&self) {
-        self.db().notify(SETTINGS, self.node_id());
+        if let Some(carrier) = &self.inner().carrier {
+            carrier.send(SETTINGS, self.node_id());
+        }
     }
 
     fn on_notice(&self, notice: Notice<'_>) {

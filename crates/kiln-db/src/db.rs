@@ -104,6 +104,16 @@ impl Db {
         matches!(self.engine, Engine::Postgres(_))
     }
 
+    /// What the processes sharing this database have in common, apart from other apps on the
+    /// same server (`<database>.<schema>` on PostgreSQL): names for messages between them.
+    /// `None` on SQLite.
+    pub fn scope(&self) -> Option<&str> {
+        match &self.engine {
+            Engine::Sqlite(_) => None,
+            Engine::Postgres(db) => Some(db.scope()),
+        }
+    }
+
     /// Sends `payload` on `channel` to every process listening on this database, without
     /// waiting (messages from one process arrive in order). Nothing on SQLite.
     pub fn notify(&self, channel: &str, payload: &str) {

@@ -14,6 +14,7 @@ pub struct FileConfig {
     pub log: Option<String>,
     pub db: Option<String>,
     pub db_schema: Option<String>,
+    pub redis: Option<String>,
 }
 
 /// The effective settings.
@@ -27,6 +28,8 @@ pub struct Config {
     pub db: Option<String>,
     /// PostgreSQL schema for Kiln's tables (`None`: the server's default).
     pub db_schema: Option<String>,
+    /// Redis carrying messages between the nodes (`None`: LISTEN/NOTIFY on PostgreSQL).
+    pub redis: Option<String>,
 }
 
 pub const DEFAULT_HTTP: &str = "127.0.0.1:8090";
@@ -41,6 +44,7 @@ pub struct Flags {
     pub dev: bool,
     pub db: Option<String>,
     pub db_schema: Option<String>,
+    pub redis: Option<String>,
 }
 
 fn read_file(path: &Path, required: bool) -> Result<FileConfig, String> {
@@ -77,8 +81,13 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
             return Err(format!("unsupported database URL {url:?}: expected postgres://… (omit it to use SQLite in the data directory)"));
         }
     }
+    let redis = flags.redis.or_else(|| env("KILN_REDIS_URL")).or(file.redis).filter(|u| !u.is_empty());
+    if redis.is_some() && db.is_none() {
+        return Err("--redis (KILN_REDIS_URL) carries messages between nodes sharing a PostgreSQL database: give --db too".into());
+    }
     Ok(Config {
         db,
+        redis,
         db_schema: flags.db_schema.or_else(|| env("KILN_DATABASE_SCHEMA")).or(file.db_schema).filter(|s| !s.is_empty()),
         http: flags.http.or_else(|| env("KILN_HTTP")).or(file.http).unwrap_or_else(|| DEFAULT_HTTP.to_owned()),
         dir: flags.dir.or_else(|| env("KILN_DIR").map(PathBuf::from)).or(file.dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DIR)),
@@ -115,5 +124,14 @@ mod tests {
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "nope = 1").unwrap();
         assert!(resolve(Flags { config: Some(bad), ..Default::default() }, |_| None).is_err());
+    }
+
+    #[test]
+    fn redis_needs_postgres() {
+        let redis = |k: &str| (k == "KILN_REDIS_URL").then(|| "redis://127.0.0.1:6379".to_owned());
+        let e = resolve(Flags::default(), redis).unwrap_err();
+        assert!(e.contains("--db"), "{e}");
+        let cfg = resolve(Flags { db: Some("postgres://h/db".into()), ..Default::default() }, redis).unwrap();
+        assert_eq!(cfg.redis.as_deref(), Some("redis://127.0.0.1:6379"));
     }
 }

@@ -30,6 +30,9 @@ struct Cli {
     /// PostgreSQL schema for Kiln's tables, created if missing. Env: KILN_DATABASE_SCHEMA. Default: the server's search path (public)
     #[arg(long, global = true, value_name = "NAME")]
     db_schema: Option<String>,
+    /// Nodes on one PostgreSQL database exchange realtime events, collection and settings changes through this Redis (redis://[:password@]host:port) instead of LISTEN/NOTIFY. Env: KILN_REDIS_URL
+    #[arg(long, global = true, value_name = "URL")]
+    redis: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         dev: cli.dev,
         db: cli.db.clone(),
         db_schema: cli.db_schema.clone(),
+        redis: cli.redis.clone(),
     };
     let cfg = match config::resolve(flags, |k| std::env::var(k).ok()) {
         Ok(c) => c,
@@ -97,7 +101,9 @@ fn main() -> ExitCode {
     let postgres = cfg.db.as_ref().map(|url| kiln_core::PgOptions { schema: cfg.db_schema.clone(), ..kiln_core::PgOptions::new(url) });
     // Dev mode (local development) lets server-side fetches such as OAuth2 avatars reach
     // loopback and private addresses; otherwise they are refused (SSRF).
-    let app_cfg = AppConfig { allow_private_fetch: cfg.dev, postgres, ..AppConfig::new(&cfg.dir) };
+    // Only a serving node talks to the others.
+    let redis = if matches!(cli.command, Command::Serve { .. }) { cfg.redis.clone() } else { None };
+    let app_cfg = AppConfig { allow_private_fetch: cfg.dev, postgres, redis, ..AppConfig::new(&cfg.dir) };
     let app = match App::open(&app_cfg) {
         Ok(app) => app,
         Err(e) => return fail(&e.to_string()),

@@ -67,6 +67,8 @@ struct Inner {
     /// Prefix of notification channels: `<schema>.` with a schema (channels are database-wide,
     /// schemas are not), empty without.
     channel_prefix: String,
+    /// `<database>.<schema>`, read at open (see [`PgDb::scope`]).
+    scope: std::sync::OnceLock<String>,
 }
 
 /// A PostgreSQL database handle; cheap to clone.
@@ -99,6 +101,7 @@ impl PgDb {
                 generation: AtomicU64::new(0),
                 sender: std::sync::OnceLock::new(),
                 channel_prefix: opts.schema.as_ref().map(|s| format!("{s}.")).unwrap_or_default(),
+                scope: std::sync::OnceLock::new(),
             }),
         };
         // Schema statements take the DDL lock: nodes starting together install these one at a time.
@@ -112,6 +115,13 @@ impl PgDb {
                 conn.execute_batch(shared::SCHEMA)
             })
         })?;
+        let scope = crate::blocking::run(|| {
+            db.read(|conn| {
+                let sql = "SELECT current_database() || '.' || current_schema()";
+                conn.query_one(sql, &[], |r| Ok(r.text(0)))
+            })
+        })?;
+        let _ = db.inner.scope.set(scope.unwrap_or_default());
         Ok(db)
     }
 
@@ -206,6 +216,12 @@ impl PgDb {
         }
         self.checkin(s);
         result
+    }
+
+    /// `<database>.<schema>`: names what the processes sharing Kiln's tables have in common,
+    /// apart from any other app on the same server.
+    pub(crate) fn scope(&self) -> &str {
+        self.inner.scope.get().map_or("", String::as_str)
     }
 
     /// Sends `payload` on `channel` to every process listening on this database, without

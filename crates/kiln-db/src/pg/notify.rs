@@ -48,7 +48,8 @@ pub enum Notice<'a> {
 }
 
 /// Listens on `channels` on a connection of its own, on a thread of its own, for as long as the
-/// process lives; reconnects after a failure (with a growing pause) and says so.
+/// process lives; reconnects after a failure (with a growing pause) and says so once listening
+/// again.
 pub(crate) fn listen(
     config: postgres::Config,
     channels: Vec<String>,
@@ -69,7 +70,6 @@ pub(crate) fn listen(
                 }
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_secs(5));
-                on(Notice::Reconnected);
             }
         })
         .map_err(|e| DbError::Open(format!("cannot start the listener thread: {e}")))?;
@@ -86,8 +86,10 @@ fn serve(
     let mut client = config.connect(postgres::NoTls).map_err(map_err)?;
     let listen: String = channels.iter().map(|c| format!("LISTEN \"{c}\";")).collect();
     client.batch_execute(&listen).map_err(map_err)?;
-    if let Some(tx) = ready.take() {
-        let _ = tx.send(Ok(()));
+    match ready.take() {
+        Some(tx) => drop(tx.send(Ok(()))),
+        // listening again: what was sent meanwhile is lost, and the caller may resync
+        None => on(Notice::Reconnected),
     }
     let mut last_sweep = Instant::now();
     loop {
