@@ -7,7 +7,7 @@
 //! SDK reconnects) or when the client stalled and was dropped.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -82,6 +82,42 @@ fn batch(client: &str, first: Message, rx: &mut tokio::sync::mpsc::Receiver<Mess
     Bytes::from(out)
 }
 
+/// An open event stream.
+struct Stream {
+    hello: Option<Bytes>,
+    rx: tokio::sync::mpsc::Receiver<Message>,
+    reg: Registration,
+    /// Fires at the earliest moment the stream can have been idle for [`IDLE_TIMEOUT`]; re-armed
+    /// then rather than at every message, which would cost a timer update per delivery.
+    idle: std::pin::Pin<Box<tokio::time::Sleep>>,
+    last: Instant,
+}
+
+impl Stream {
+    /// The next chunk to send; `None` ends the stream (idle, or the client was dropped).
+    async fn next(&mut self) -> Option<Bytes> {
+        if let Some(h) = self.hello.take() {
+            return Some(h);
+        }
+        loop {
+            tokio::select! {
+                biased;
+                m = self.rx.recv() => {
+                    self.last = Instant::now();
+                    return m.map(|m| batch(&self.reg.client.id, m, &mut self.rx));
+                }
+                () = &mut self.idle => {
+                    let deadline = self.last + IDLE_TIMEOUT;
+                    if Instant::now() >= deadline {
+                        return None;
+                    }
+                    self.idle.as_mut().reset(deadline.into());
+                }
+            }
+        }
+    }
+}
+
 pub async fn handler(State(app): State<App>, headers: HeaderMap, ctx: Ctx) -> Response {
     let resume = headers
         .get("last-event-id")
@@ -92,18 +128,13 @@ pub async fn handler(State(app): State<App>, headers: HeaderMap, ctx: Ctx) -> Re
     let reg = Registration { app: app.clone(), client: opened.client };
     let id = reg.client.id.clone();
     let hello = frame(&id, "PB_CONNECT", format!("{{\"clientId\":\"{id}\"}}").as_bytes());
-    let stream = futures_util::stream::unfold((Some(hello), opened.messages, reg), |(hello, mut rx, reg)| async move {
-        if let Some(h) = hello {
-            return Some((Ok::<Bytes, std::convert::Infallible>(h), (None, rx, reg)));
-        }
-        match tokio::time::timeout(IDLE_TIMEOUT, rx.recv()).await {
-            Ok(Some(m)) => {
-                let chunk = batch(&reg.client.id, m, &mut rx);
-                Some((Ok(chunk), (None, rx, reg)))
-            }
-            _ => None,
-        }
-    });
+    let stream = futures_util::stream::unfold(
+        Stream { hello: Some(hello), rx: opened.messages, reg, idle: Box::pin(tokio::time::sleep(IDLE_TIMEOUT)), last: Instant::now() },
+        |mut st| async move {
+            let chunk = st.next().await?;
+            Some((Ok::<Bytes, std::convert::Infallible>(chunk), st))
+        },
+    );
     let mut r = (StatusCode::OK, Body::from_stream(stream)).into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
