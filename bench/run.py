@@ -124,6 +124,20 @@ KILN_ENV = {}
 SCHEMAS = itertools.count()
 
 
+def stop_process(p, grace):
+    """Ends a started process (Server, Nginx): SIGTERM, SIGKILL after `grace` s; closes its log and removes its
+    temp dir unless kept."""
+    p.proc.terminate()
+    try:
+        p.proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        p.proc.kill()
+        p.proc.wait(5)
+    p.log.close()
+    if not p.keep:
+        shutil.rmtree(p.root, ignore_errors=True)
+
+
 class Server:
     """One server binary (kiln or pocketbase) in a temp dir, pinned to core 0.
 
@@ -172,15 +186,7 @@ class Server:
         return proc_kb(self.pid, "VmRSS")
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-        self.log.close()
-        if not self.keep:
-            shutil.rmtree(self.root, ignore_errors=True)
+        stop_process(self, 15)
 
 
 # ---- CPU of groups of processes, sampled by run.py around a load generator run ---------------------------
@@ -632,15 +638,7 @@ class Nginx:
                 time.sleep(0.05)
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-        self.log.close()
-        if not self.keep:
-            shutil.rmtree(self.root, ignore_errors=True)
+        stop_process(self, 10)
 
 
 def nginx_binary():
