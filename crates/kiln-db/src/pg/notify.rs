@@ -2,10 +2,6 @@
 //!
 //! NOTIFY payloads are limited to 8000 bytes: a larger message is stored in `_kiln_messages` and
 //! the notification carries its id. Stored messages are deleted after [`KEEP_MESSAGES`].
-//!
-//! Every notification wakes every listening connection (a signal to each of their server
-//! processes), so messages queued together for one channel travel in one notification, up to
-//! the inline size: under write load the database's work per message shrinks with the batch.
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -19,11 +15,6 @@ use crate::DbError;
 const INLINE_MAX: usize = 7000;
 /// Marks a notification whose message is stored in `_kiln_messages` (by id).
 const STORED: char = '\u{1}';
-/// Marks a notification carrying several messages, separated by [`SEPARATOR`].
-const BATCH: char = '\u{2}';
-const SEPARATOR: char = '\u{1e}';
-/// Messages taken from the queue at most for one round of sending.
-const MAX_QUEUED: usize = 256;
 /// How long a stored message is kept for listeners to fetch.
 const KEEP_MESSAGES: &str = "10 minutes";
 
@@ -120,17 +111,14 @@ fn serve(
             batch
         };
         for (channel, payload) in &batch {
-            if let Some(id) = payload.strip_prefix(STORED).and_then(|id| id.parse::<i64>().ok()) {
-                let row = client.query_opt("SELECT payload FROM _kiln_messages WHERE id = $1", &[&id]).map_err(map_err)?;
-                if let Some(row) = row {
-                    on(Notice::Message { channel, payload: row.get(0) });
+            match payload.strip_prefix(STORED).and_then(|id| id.parse::<i64>().ok()) {
+                Some(id) => {
+                    let row = client.query_opt("SELECT payload FROM _kiln_messages WHERE id = $1", &[&id]).map_err(map_err)?;
+                    if let Some(row) = row {
+                        on(Notice::Message { channel, payload: row.get(0) });
+                    }
                 }
-            } else if let Some(items) = payload.strip_prefix(BATCH) {
-                for payload in items.split(SEPARATOR) {
-                    on(Notice::Message { channel, payload });
-                }
-            } else {
-                on(Notice::Message { channel, payload });
+                None => on(Notice::Message { channel, payload }),
             }
         }
         if batch.is_empty() {
@@ -156,91 +144,25 @@ impl Sender {
         let (tx, rx) = mpsc::channel::<(String, String)>();
         let _ = std::thread::Builder::new().name("kiln-pg-notify".into()).spawn(move || {
             let mut client: Option<postgres::Client> = None;
-            while let Ok(first) = rx.recv() {
-                let mut queued = vec![first];
-                while queued.len() < MAX_QUEUED {
-                    match rx.try_recv() {
-                        Ok(m) => queued.push(m),
-                        Err(_) => break,
+            while let Ok((channel, payload)) = rx.recv() {
+                // one retry on a fresh connection; a message that cannot be sent then is dropped
+                // (the listeners resynchronise when their own connection comes back)
+                for _ in 0..2 {
+                    if client.as_ref().is_none_or(|c| c.is_closed()) {
+                        client = config.connect(postgres::NoTls).ok();
                     }
-                }
-                for (channel, payload) in pack(queued) {
-                    // one retry on a fresh connection; a message that cannot be sent then is
-                    // dropped (the listeners resynchronise when their own connection comes back)
-                    for _ in 0..2 {
-                        if client.as_ref().is_none_or(|c| c.is_closed()) {
-                            client = config.connect(postgres::NoTls).ok();
-                        }
-                        let Some(c) = client.as_mut() else { continue };
-                        if send(c, &channel, &payload).is_ok() {
-                            break;
-                        }
-                        client = None;
+                    let Some(c) = client.as_mut() else { continue };
+                    if send(c, &channel, &payload).is_ok() {
+                        break;
                     }
+                    client = None;
                 }
             }
         });
         Sender { tx: std::sync::Mutex::new(tx) }
     }
 
-    /// Queues `payload` (which must not start with U+0001 or U+0002: JSON and ids never do).
     pub(crate) fn send(&self, channel: &str, payload: &str) {
         let _ = self.tx.lock().unwrap_or_else(|p| p.into_inner()).send((channel.to_owned(), payload.to_owned()));
-    }
-}
-
-/// Packs queued messages into notifications, in order: consecutive messages for one channel share
-/// a notification while they fit inline; a message alone is sent as it is.
-fn pack(queued: Vec<(String, String)>) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::with_capacity(queued.len());
-    let mut count = 0; // messages in the last notification of `out`
-    for (channel, payload) in queued {
-        let joinable = !payload.contains(SEPARATOR) && payload.len() < INLINE_MAX;
-        if let Some((last_channel, last)) = out.last_mut() {
-            if joinable && count > 0 && *last_channel == channel && last.len() + payload.len() + 4 <= INLINE_MAX {
-                if count == 1 {
-                    last.insert(0, BATCH);
-                }
-                last.push(SEPARATOR);
-                last.push_str(&payload);
-                count += 1;
-                continue;
-            }
-        }
-        count = if joinable { 1 } else { 0 };
-        out.push((channel, payload));
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn m(c: &str, p: &str) -> (String, String) {
-        (c.to_owned(), p.to_owned())
-    }
-
-    #[test]
-    fn packs_consecutive_messages_of_a_channel() {
-        let big = "x".repeat(INLINE_MAX + 1);
-        let odd = format!("a{SEPARATOR}b");
-        let packed = pack(vec![m("e", "1"), m("e", "2"), m("s", "n"), m("e", "3"), m("e", &big), m("e", "4"), m("e", &odd), m("e", "5")]);
-        let expect = vec![
-            m("e", &format!("{BATCH}1{SEPARATOR}2")),
-            m("s", "n"),
-            m("e", "3"),
-            m("e", &big),
-            m("e", "4"),
-            m("e", &odd),
-            m("e", "5"),
-        ];
-        assert_eq!(packed, expect);
-        // a batch stops at the inline size
-        let half = "y".repeat(INLINE_MAX / 2 - 10);
-        let packed = pack(vec![m("e", &half), m("e", &half), m("e", &half)]);
-        assert_eq!(packed.len(), 2);
-        assert!(packed.iter().all(|(_, p)| p.len() <= INLINE_MAX));
-        assert_eq!(packed[1].1, half, "the third goes alone");
     }
 }
