@@ -858,6 +858,8 @@ def main():
                     "files_up); without HTTP scenarios, nothing is seeded")
     ap.add_argument("--postgres", metavar="URL", help="run Kiln on this PostgreSQL database (a fresh schema per "
                     "server) instead of SQLite; server CPU then excludes PostgreSQL's own processes")
+    ap.add_argument("--redis", metavar="URL", help="with --postgres: the Kiln nodes exchange their messages through "
+                    "this Redis (redis://127.0.0.1:6379) instead of LISTEN/NOTIFY")
     ap.add_argument("--pg-pid", type=int, help="pid of the PostgreSQL server (postmaster) of --postgres, to report its "
                     "CPU (itself and its backends); default: from --pg-dir, or $KILN_TEST_PG_DIR (scripts/pg)")
     ap.add_argument("--pg-dir", help="PostgreSQL data dir (or its parent) holding postmaster.pid, for --pg-pid")
@@ -873,6 +875,10 @@ def main():
     quick = args.quick
     if args.postgres:
         KILN_ENV["KILN_DATABASE_URL"] = args.postgres
+    if args.redis:
+        if not args.postgres:
+            sys.exit("bench: --redis needs --postgres (Redis carries messages between nodes on one database)")
+        KILN_ENV["KILN_REDIS_URL"] = args.redis
     rounds = args.rounds or (1 if quick else 3)
     secs = args.duration or (1.0 if quick else 4.0)
     warmup = 0.2 if quick else 0.5
@@ -927,6 +933,8 @@ def main():
               "which run unpinned; " + (f"column pg µs/req: PostgreSQL's CPU (postmaster pid {pg_pid} and its backends), "
                                         "sampled by run.py from the end of the warm-up to the generator's exit"
                                         if pg_pid else "its CPU is not reported (--pg-pid or --pg-dir to add it)"))
+    if args.redis:
+        print(f"nodes exchange their messages through Redis ({args.redis}; its CPU is not counted), not LISTEN/NOTIFY")
     sys.stdout.flush()
 
     steal0 = cpu_times()
