@@ -1056,6 +1056,15 @@ def main():
                 k = [r and r["server_cpu_us_per_delivery"] for r in per["kiln"]]
                 p = [r and r["server_cpu_us_per_delivery"] for r in per["pocketbase"]]
                 print(f"{'':>11} {'Kiln/PB':<10} " + ratio_line(k, p, "CPU/event"))
+                # The floor under any server: one bare write per subscriber per event (kiln-loadgen floor).
+                try:
+                    f = lg.run("floor", ["--sockets", str(s), "--events", str(max(10, 50000 // s)), "--writer-cpu", "0",
+                                         "--interval-ms", str(int(min(1000, 1000 / rate)))], timeout=300)
+                    results["realtime"][str(s)]["floor"] = f
+                    print(f"{'':>11} {'floor':<10} one bare socket write per delivery: {f['cpu_us_per_write']} µs "
+                          f"({f['usr_us_per_write']} usr + {f['sys_us_per_write']} sys), kiln-loadgen floor")
+                except (RuntimeError, subprocess.TimeoutExpired) as e:
+                    log(f"  floor at {s} sockets: {e}")
                 sys.stdout.flush()
 
         # ---- against the performance budget (docs/DESIGN "Performance budget") -------------------------

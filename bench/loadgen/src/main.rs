@@ -11,12 +11,14 @@
 //!     [--field file] [--filename bench.bin] --count 100 [--connections 1] [--server-pid PID] [--json]
 //! kiln-loadgen download --url http://127.0.0.1:8090 --path /api/files/files/ID/NAME … | --paths-file F
 //!     [--expect-bytes N] --count 200 [--connections 1] [--server-pid PID] [--json]
+//! kiln-loadgen floor --sockets 10000 --events 10 [--bytes 320] [--interval-ms 1000] [--writer-cpu 0] [--json]
 //! ```
 //!
 //! One thread (a current-thread tokio runtime): pin it with `taskset -c 1`. Every run is bounded
 //! in time. See docs/BENCHMARKS.md.
 
 mod files;
+mod floor;
 mod http;
 mod load;
 mod realtime;
@@ -30,6 +32,7 @@ const USAGE: &str = "usage: kiln-loadgen http --url URL --req '[WEIGHT] METHOD P
        kiln-loadgen realtime --url URL --collection NAME --subscribers S --events M [options]
        kiln-loadgen upload --url URL --path /api/collections/NAME/records --payload FILE --count N [options]
        kiln-loadgen download --url URL --path /api/files/… | --paths-file FILE --count N [options]
+       kiln-loadgen floor --sockets S --events M [--bytes B] [--writer-cpu CPU] [options]
 see the top of bench/loadgen/src/main.rs and docs/BENCHMARKS.md";
 
 /// `--key value` options (repeatable) and `--flag`s, in order.
@@ -121,12 +124,23 @@ fn main() -> ExitCode {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
     }
+    if mode == "floor-writer" {
+        // the writing half of `floor`, started by it: plain blocking sockets, no runtime
+        return match floor::writer(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("kiln-loadgen floor-writer: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     let result = match mode.as_str() {
         "http" => rt.block_on(load::run(&args)),
         "realtime" => rt.block_on(realtime::run(&args)),
         "upload" => rt.block_on(files::upload(&args)),
         "download" => rt.block_on(files::download(&args)),
+        "floor" => rt.block_on(floor::run(&args)),
         _ => Err(format!("unknown mode {mode:?}\n{USAGE}")),
     };
     match result {
