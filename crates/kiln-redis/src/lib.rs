@@ -7,7 +7,8 @@ mod url;
 
 use std::io::{self, BufReader, ErrorKind, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::{mpsc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub use url::Config;
@@ -58,6 +59,8 @@ impl Connection {
                 Ok(stream) => {
                     stream.set_nodelay(true).map_err(Error::Io)?;
                     stream.set_read_timeout(Some(cfg.connect_timeout)).map_err(Error::Io)?;
+                    // a server that stops reading must not hold the publisher forever
+                    stream.set_write_timeout(Some(cfg.connect_timeout)).map_err(Error::Io)?;
                     let writer = stream.try_clone().map_err(Error::Io)?;
                     let mut conn = Connection { reader: BufReader::new(stream), writer };
                     if let Some(password) = &cfg.password {
@@ -103,27 +106,40 @@ impl Connection {
     }
 }
 
+/// Messages waiting for the publisher at most: while Redis is unreachable the queue stops
+/// growing there, and later messages are dropped.
+const MAX_QUEUED: usize = 65_536;
+
 /// Publishes messages given from any thread, in order, on a connection and a thread of its own.
-/// A message that cannot be sent (Redis unreachable) is dropped: subscribers learn of the gap by
-/// their own reconnection.
+/// A message that cannot be sent (Redis unreachable, or the queue full meanwhile) is dropped:
+/// subscribers learn of the gap by their own reconnection.
 pub struct Publisher {
-    tx: Mutex<mpsc::Sender<(String, String)>>,
+    tx: mpsc::SyncSender<(String, String)>,
+    /// Dropping messages since the last one queued (warned about once per episode).
+    overflowing: AtomicBool,
 }
 
 impl Publisher {
     /// Starts the publishing thread; the first connection is made on the first message.
     pub fn start(cfg: Config) -> Result<Publisher, Error> {
-        let (tx, rx) = mpsc::channel::<(String, String)>();
+        let (tx, rx) = mpsc::sync_channel::<(String, String)>(MAX_QUEUED);
         std::thread::Builder::new()
             .name("kiln-redis-publish".into())
             .spawn(move || publish_loop(&cfg, &rx))
             .map_err(Error::Io)?;
-        Ok(Publisher { tx: Mutex::new(tx) })
+        Ok(Publisher { tx, overflowing: AtomicBool::new(false) })
     }
 
     /// Queues `payload` for `channel`; never waits on the network.
     pub fn publish(&self, channel: &str, payload: &str) {
-        let _ = self.tx.lock().unwrap_or_else(|p| p.into_inner()).send((channel.to_owned(), payload.to_owned()));
+        match self.tx.try_send((channel.to_owned(), payload.to_owned())) {
+            Ok(()) => self.overflowing.store(false, Ordering::Relaxed),
+            Err(_) => {
+                if !self.overflowing.swap(true, Ordering::Relaxed) {
+                    tracing::warn!("Redis publishing is behind ({MAX_QUEUED} messages queued): dropping messages");
+                }
+            }
+        }
     }
 }
 

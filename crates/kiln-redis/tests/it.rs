@@ -153,3 +153,17 @@ fn an_unreachable_server_is_an_error_at_start() {
         .expect("nothing listens there");
     assert!(e.to_string().contains("connection failed"), "{e}");
 }
+
+#[test]
+fn a_stuck_server_never_blocks_the_publisher_s_callers() {
+    // accepts connections (the kernel's backlog) but never reads: writes stall, the queue fills
+    let stuck = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("redis://{}", stuck.local_addr().unwrap());
+    let publisher = Publisher::start(Config::parse(&url).unwrap()).unwrap();
+    let payload = "x".repeat(1000);
+    let started = Instant::now();
+    for _ in 0..200_000 {
+        publisher.publish("a", &payload);
+    }
+    assert!(started.elapsed() < Duration::from_secs(5), "publishing waited on the network: {:?}", started.elapsed());
+}

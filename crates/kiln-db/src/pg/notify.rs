@@ -133,15 +133,21 @@ fn serve(
     }
 }
 
+/// Messages waiting for the sender at most: while the database is unreachable the queue stops
+/// growing there, and later messages are dropped.
+const MAX_QUEUED: usize = 65_536;
+
 /// Sends messages given from any thread (an async task must not wait on the network) in order,
 /// on a connection of its own, on a thread of its own.
 pub(crate) struct Sender {
-    tx: std::sync::Mutex<mpsc::Sender<(String, String)>>,
+    tx: mpsc::SyncSender<(String, String)>,
+    /// Dropping messages since the last one queued (warned about once per episode).
+    overflowing: std::sync::atomic::AtomicBool,
 }
 
 impl Sender {
     pub(crate) fn start(config: postgres::Config) -> Sender {
-        let (tx, rx) = mpsc::channel::<(String, String)>();
+        let (tx, rx) = mpsc::sync_channel::<(String, String)>(MAX_QUEUED);
         let _ = std::thread::Builder::new().name("kiln-pg-notify".into()).spawn(move || {
             let mut client: Option<postgres::Client> = None;
             while let Ok((channel, payload)) = rx.recv() {
@@ -159,10 +165,18 @@ impl Sender {
                 }
             }
         });
-        Sender { tx: std::sync::Mutex::new(tx) }
+        Sender { tx, overflowing: Default::default() }
     }
 
     pub(crate) fn send(&self, channel: &str, payload: &str) {
-        let _ = self.tx.lock().unwrap_or_else(|p| p.into_inner()).send((channel.to_owned(), payload.to_owned()));
+        use std::sync::atomic::Ordering;
+        match self.tx.try_send((channel.to_owned(), payload.to_owned())) {
+            Ok(()) => self.overflowing.store(false, Ordering::Relaxed),
+            Err(_) => {
+                if !self.overflowing.swap(true, Ordering::Relaxed) {
+                    tracing::warn!("database notifications are behind ({MAX_QUEUED} queued): dropping messages");
+                }
+            }
+        }
     }
 }
