@@ -9,10 +9,20 @@ use crate::DbError;
 /// offending columns from.
 pub(crate) fn map_err(e: postgres::Error) -> DbError {
     let Some(db) = e.as_db_error() else {
+        // the driver's message names the step ("error performing TLS handshake"); its causes say why
+        let mut msg = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if !msg.contains(&text) {
+                msg = format!("{msg}: {text}");
+            }
+            cause = c.source();
+        }
         return if e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) {
-            DbError::Unavailable(e.to_string())
+            DbError::Unavailable(msg)
         } else {
-            DbError::Query(e.to_string())
+            DbError::Query(msg)
         };
     };
     let code = db.code();

@@ -10,6 +10,7 @@ mod error;
 mod notify;
 mod session;
 mod shared;
+mod tls;
 mod types;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,8 +55,24 @@ struct Pool {
     open: usize,
 }
 
-struct Inner {
+/// How to reach the server: the driver's configuration and the TLS connector (`None`: plain).
+#[derive(Clone)]
+pub(crate) struct Server {
     config: postgres::Config,
+    tls: Option<tls::MakeTls>,
+}
+
+impl Server {
+    pub(crate) fn connect(&self) -> Result<postgres::Client, postgres::Error> {
+        match &self.tls {
+            Some(tls) => self.config.connect(tls.clone()),
+            None => self.config.connect(postgres::NoTls),
+        }
+    }
+}
+
+struct Inner {
+    server: Server,
     max: usize,
     pool: Mutex<Pool>,
     freed: Condvar,
@@ -80,8 +97,9 @@ pub(crate) struct PgDb {
 impl PgDb {
     /// Connects, creates the schema if asked, and installs Kiln's SQL functions.
     pub(crate) fn open(opts: &PgOptions) -> Result<PgDb, DbError> {
+        let (url, tls) = tls::configure(&opts.url)?;
         let mut config: postgres::Config =
-            opts.url.parse().map_err(|e: postgres::Error| DbError::Open(format!("invalid PostgreSQL URL: {e}")))?;
+            url.parse().map_err(|e: postgres::Error| DbError::Open(format!("invalid PostgreSQL URL: {e}")))?;
         config.connect_timeout(opts.connect_timeout);
         if config.get_application_name().is_none() {
             config.application_name("kiln");
@@ -94,7 +112,7 @@ impl PgDb {
         }
         let db = PgDb {
             inner: Arc::new(Inner {
-                config,
+                server: Server { config, tls },
                 max: opts.max_connections.max(1),
                 pool: Mutex::new(Pool { idle: Vec::new(), open: 0 }),
                 freed: Condvar::new(),
@@ -126,7 +144,7 @@ impl PgDb {
     }
 
     fn connect(&self) -> Result<PgSession, DbError> {
-        let client = self.inner.config.connect(postgres::NoTls).map_err(|e| match map_err(e) {
+        let client = self.inner.server.connect().map_err(|e| match map_err(e) {
             DbError::Query(m) => DbError::Unavailable(m),
             other => other,
         })?;
@@ -228,7 +246,7 @@ impl PgDb {
     /// waiting (in order, on a connection of its own).
     pub(crate) fn notify(&self, channel: &str, payload: &str) {
         let channel = format!("{}{channel}", self.inner.channel_prefix);
-        self.inner.sender.get_or_init(|| notify::Sender::start(self.inner.config.clone())).send(&channel, payload);
+        self.inner.sender.get_or_init(|| notify::Sender::start(self.inner.server.clone())).send(&channel, payload);
     }
 
     /// Calls `on` for every message sent on `channels`, on a thread of its own. Fails if the
@@ -242,7 +260,7 @@ impl PgDb {
             }
             other => on(other),
         };
-        notify::listen(self.inner.config.clone(), channels, Box::new(on))
+        notify::listen(self.inner.server.clone(), channels, Box::new(on))
     }
 
     /// Marks every cached statement stale (a schema change made by another node).

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use postgres::fallible_iterator::FallibleIterator;
 
 use super::error::map_err;
+use super::Server;
 use crate::DbError;
 
 /// Payloads up to this size travel in the notification itself.
@@ -51,7 +52,7 @@ pub enum Notice<'a> {
 /// process lives; reconnects after a failure (with a growing pause) and says so once listening
 /// again.
 pub(crate) fn listen(
-    config: postgres::Config,
+    server: Server,
     channels: Vec<String>,
     on: Box<dyn Fn(Notice<'_>) + Send>,
 ) -> Result<(), DbError> {
@@ -62,7 +63,7 @@ pub(crate) fn listen(
             let mut ready = Some(ready_tx);
             let mut pause = Duration::from_millis(100);
             loop {
-                let result = serve(&config, &channels, &*on, &mut ready);
+                let result = serve(&server, &channels, &*on, &mut ready);
                 if let Some(tx) = ready.take() {
                     // the first connection failed: the caller reports it
                     let _ = tx.send(result);
@@ -78,12 +79,12 @@ pub(crate) fn listen(
 
 /// One listening connection, until it fails.
 fn serve(
-    config: &postgres::Config,
+    server: &Server,
     channels: &[String],
     on: &dyn Fn(Notice<'_>),
     ready: &mut Option<mpsc::SyncSender<Result<(), DbError>>>,
 ) -> Result<(), DbError> {
-    let mut client = config.connect(postgres::NoTls).map_err(map_err)?;
+    let mut client = server.connect().map_err(map_err)?;
     let listen: String = channels.iter().map(|c| format!("LISTEN \"{c}\";")).collect();
     client.batch_execute(&listen).map_err(map_err)?;
     match ready.take() {
@@ -146,7 +147,7 @@ pub(crate) struct Sender {
 }
 
 impl Sender {
-    pub(crate) fn start(config: postgres::Config) -> Sender {
+    pub(crate) fn start(server: Server) -> Sender {
         let (tx, rx) = mpsc::sync_channel::<(String, String)>(MAX_QUEUED);
         let _ = std::thread::Builder::new().name("kiln-pg-notify".into()).spawn(move || {
             let mut client: Option<postgres::Client> = None;
@@ -155,7 +156,7 @@ impl Sender {
                 // (the listeners resynchronise when their own connection comes back)
                 for _ in 0..2 {
                     if client.as_ref().is_none_or(|c| c.is_closed()) {
-                        client = config.connect(postgres::NoTls).ok();
+                        client = server.connect().ok();
                     }
                     let Some(c) = client.as_mut() else { continue };
                     if send(c, &channel, &payload).is_ok() {
