@@ -71,6 +71,12 @@ impl Dispatcher {
     }
 }
 
+/// The viewer key of a rendering that is the same for everyone (shared: no allocation per delivery).
+fn anyone() -> Arc<str> {
+    static ANYONE: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
+    ANYONE.get_or_init(|| Arc::from("")).clone()
+}
+
 /// Queues `event` for `client` on each of its matching subscriptions that its rules allow.
 /// `false` when the client's queue is full.
 fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut Caches) -> bool {
@@ -121,7 +127,7 @@ fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut 
         }
         // Only auth records (email visibility) and expansions (related rules) depend on who looks.
         let depends_on_viewer = c.is_auth() || sub.query.contains_key("expand");
-        let key = (if depends_on_viewer { auth_key } else { Arc::from("") }, sub.options_key.clone());
+        let key = (if depends_on_viewer { auth_key } else { anyone() }, sub.options_key.clone());
         let data = match caches.rendered.get(&key) {
             Some(d) => d.clone(),
             None => {

@@ -7,6 +7,9 @@
 //! SDK reconnects) or when the client stalled and was dropped.
 
 use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -89,32 +92,36 @@ struct Stream {
     reg: Registration,
     /// Fires at the earliest moment the stream can have been idle for [`IDLE_TIMEOUT`]; re-armed
     /// then rather than at every message, which would cost a timer update per delivery.
-    idle: std::pin::Pin<Box<tokio::time::Sleep>>,
+    idle: Pin<Box<tokio::time::Sleep>>,
     last: Instant,
 }
 
-impl Stream {
-    /// The next chunk to send; `None` ends the stream (idle, or the client was dropped).
-    async fn next(&mut self) -> Option<Bytes> {
-        if let Some(h) = self.hello.take() {
-            return Some(h);
+impl futures_util::Stream for Stream {
+    type Item = Result<Bytes, std::convert::Infallible>;
+
+    /// The next chunk to send; `None` ends the stream (idle, or the client was dropped). Polled
+    /// by hand rather than through an async block: this runs once per delivered message.
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if let Some(h) = this.hello.take() {
+            return Poll::Ready(Some(Ok(h)));
         }
-        loop {
-            tokio::select! {
-                biased;
-                m = self.rx.recv() => {
-                    self.last = Instant::now();
-                    return m.map(|m| batch(&self.reg.client.id, m, &mut self.rx));
-                }
-                () = &mut self.idle => {
-                    let deadline = self.last + IDLE_TIMEOUT;
-                    if Instant::now() >= deadline {
-                        return None;
-                    }
-                    self.idle.as_mut().reset(deadline.into());
-                }
+        match this.rx.poll_recv(cx) {
+            Poll::Ready(Some(m)) => {
+                this.last = Instant::now();
+                return Poll::Ready(Some(Ok(batch(&this.reg.client.id, m, &mut this.rx))));
             }
+            Poll::Ready(None) => return Poll::Ready(None),
+            Poll::Pending => {}
         }
+        while this.idle.as_mut().poll(cx).is_ready() {
+            let deadline = this.last + IDLE_TIMEOUT;
+            if Instant::now() >= deadline {
+                return Poll::Ready(None);
+            }
+            this.idle.as_mut().reset(deadline.into());
+        }
+        Poll::Pending
     }
 }
 
@@ -128,13 +135,7 @@ pub async fn handler(State(app): State<App>, headers: HeaderMap, ctx: Ctx) -> Re
     let reg = Registration { app: app.clone(), client: opened.client };
     let id = reg.client.id.clone();
     let hello = frame(&id, "PB_CONNECT", format!("{{\"clientId\":\"{id}\"}}").as_bytes());
-    let stream = futures_util::stream::unfold(
-        Stream { hello: Some(hello), rx: opened.messages, reg, idle: Box::pin(tokio::time::sleep(IDLE_TIMEOUT)), last: Instant::now() },
-        |mut st| async move {
-            let chunk = st.next().await?;
-            Some((Ok::<Bytes, std::convert::Infallible>(chunk), st))
-        },
-    );
+    let stream = Stream { hello: Some(hello), rx: opened.messages, reg, idle: Box::pin(tokio::time::sleep(IDLE_TIMEOUT)), last: Instant::now() };
     let mut r = (StatusCode::OK, Body::from_stream(stream)).into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
