@@ -1,8 +1,10 @@
 //! Redis publish/subscribe for Kiln's nodes: a publisher that sends in order from any thread
-//! without making it wait, and a subscriber that reconnects by itself. Plain TCP (`redis://`),
-//! RESP2, blocking sockets on threads of their own; nothing about HTTP or databases.
+//! without making it wait, and a subscriber that reconnects by itself. TCP (`redis://`) or TLS
+//! (`rediss://`, rustls), RESP2, blocking sockets on threads of their own; nothing about HTTP or
+//! databases.
 
 mod resp;
+mod stream;
 mod url;
 
 use std::io::{self, BufReader, ErrorKind, Write};
@@ -46,8 +48,7 @@ const BATCH: usize = 256;
 
 /// One connection, signed in.
 struct Connection {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+    io: BufReader<stream::Stream>,
 }
 
 impl Connection {
@@ -61,8 +62,7 @@ impl Connection {
                     stream.set_read_timeout(Some(cfg.connect_timeout)).map_err(Error::Io)?;
                     // a server that stops reading must not hold the publisher forever
                     stream.set_write_timeout(Some(cfg.connect_timeout)).map_err(Error::Io)?;
-                    let writer = stream.try_clone().map_err(Error::Io)?;
-                    let mut conn = Connection { reader: BufReader::new(stream), writer };
+                    let mut conn = Connection { io: BufReader::new(stream::Stream::new(stream, cfg.tls.as_ref())?) };
                     if let Some(password) = &cfg.password {
                         let mut args: Vec<&[u8]> = vec![b"AUTH"];
                         args.extend(cfg.username.as_deref().map(str::as_bytes));
@@ -78,11 +78,12 @@ impl Connection {
     }
 
     fn send(&mut self, buf: &[u8]) -> Result<(), Error> {
-        self.writer.write_all(buf).map_err(Error::Io)
+        let s = self.io.get_mut();
+        s.write_all(buf).and_then(|()| s.flush()).map_err(Error::Io)
     }
 
     fn reply(&mut self) -> Result<resp::Reply, Error> {
-        match resp::read(&mut self.reader)? {
+        match resp::read(&mut self.io)? {
             resp::Reply::Error(e) => Err(Error::Server(e)),
             r => Ok(r),
         }
@@ -95,14 +96,14 @@ impl Connection {
         self.reply()
     }
 
-    /// Whether the server closed this idle connection (it sends nothing unasked to a publisher).
-    fn closed_by_server(&self) -> bool {
-        let stream = self.reader.get_ref();
-        if stream.set_nonblocking(true).is_err() {
+    /// Whether the server closed this idle connection (it sends nothing unasked to a publisher;
+    /// over TLS, records it sends after the handshake are taken in passing).
+    fn closed_by_server(&mut self) -> bool {
+        if self.io.get_ref().tcp().set_nonblocking(true).is_err() {
             return true;
         }
-        let closed = !matches!(stream.peek(&mut [0u8; 1]), Err(e) if e.kind() == ErrorKind::WouldBlock);
-        stream.set_nonblocking(false).is_err() || closed
+        let closed = !matches!(io::BufRead::fill_buf(&mut self.io), Err(e) if e.kind() == ErrorKind::WouldBlock);
+        self.io.get_ref().tcp().set_nonblocking(false).is_err() || closed
     }
 }
 
@@ -155,7 +156,7 @@ fn publish_loop(cfg: &Config, rx: &mpsc::Receiver<(String, String)>) {
                 Err(_) => break,
             }
         }
-        if conn.as_ref().is_some_and(Connection::closed_by_server) {
+        if conn.as_mut().is_some_and(Connection::closed_by_server) {
             conn = None;
         }
         if conn.is_none() {
@@ -237,12 +238,12 @@ fn serve(
         // subscribed again: what was published meanwhile is lost, and the caller may resync
         None => on(Notice::Reconnected),
     }
-    conn.reader.get_ref().set_read_timeout(Some(IDLE_CHECK)).map_err(Error::Io)?;
+    conn.io.get_ref().tcp().set_read_timeout(Some(IDLE_CHECK)).map_err(Error::Io)?;
     let mut awaiting_pong = false;
     loop {
         // Wait for the start of a reply; an idle connection is checked with a PING, and one
         // that does not answer it in time is given up.
-        match io::BufRead::fill_buf(&mut conn.reader) {
+        match io::BufRead::fill_buf(&mut conn.io) {
             Ok(_) => {}
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 if awaiting_pong {

@@ -1,5 +1,8 @@
-//! `redis://[[username]:password@]host[:port][/db]`: where the Redis server is and how to sign in.
-//! The database number is accepted and ignored (publish/subscribe is the same in every database).
+//! `redis://[[username]:password@]host[:port][/db]`: where the Redis server is and how to sign in;
+//! `rediss://…` for TLS, with `?ssl_ca_certs=/path/ca.pem` (trusted certificates, PEM; default: the
+//! Mozilla roots built in) and `?ssl_cert_reqs=none` (encrypt without checking the certificate),
+//! as redis-py names them. The database number is accepted and ignored (publish/subscribe is the
+//! same in every database).
 
 use std::time::Duration;
 
@@ -14,29 +17,45 @@ pub struct Config {
     pub password: Option<String>,
     /// How long to wait for a connection (and for the answer to signing in).
     pub connect_timeout: Duration,
+    /// TLS (`rediss://`).
+    pub tls: Option<crate::stream::Tls>,
 }
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // the password stays out of logs
-        write!(f, "redis://{}:{}", self.host, self.port)
+        write!(f, "{}://{}:{}", if self.tls.is_some() { "rediss" } else { "redis" }, self.host, self.port)
     }
 }
 
 impl Config {
-    /// Reads a `redis://` URL. `rediss://` (TLS) and Unix sockets are refused with a reason.
+    /// Reads a `redis://` or `rediss://` URL (see the module). Unix sockets are not supported.
     pub fn parse(url: &str) -> Result<Config, Error> {
         let bad = |m: &str| Error::Url(m.to_owned());
-        if url.starts_with("rediss://") {
-            return Err(bad("TLS (rediss://) is not supported; use redis:// on a private network"));
-        }
-        let rest = url.strip_prefix("redis://").ok_or_else(|| bad("expected redis://host:port"))?;
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        if let Some(path) = rest[authority.len()..].strip_prefix('/') {
-            let db = path.split(['?', '#']).next().unwrap_or("");
+        let (tls, rest) = match (url.strip_prefix("rediss://"), url.strip_prefix("redis://")) {
+            (Some(rest), _) => (true, rest),
+            (None, Some(rest)) => (false, rest),
+            _ => return Err(bad("expected redis://host:port or rediss://host:port")),
+        };
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let rest = rest.split('#').next().unwrap_or("");
+        let authority = rest.split('/').next().unwrap_or("");
+        if let Some(db) = rest[authority.len()..].strip_prefix('/') {
             if !db.is_empty() && db.parse::<u32>().is_err() {
                 return Err(bad("the path must be a database number"));
             }
+        }
+        let (mut ca, mut verify) = (None, true);
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=').unwrap_or((pair, "")) {
+                ("ssl_ca_certs", v) => ca = Some(decode(v)?),
+                ("ssl_cert_reqs", "none") => verify = false,
+                ("ssl_cert_reqs", "required") => verify = true,
+                (k, _) => return Err(Error::Url(format!("unknown option {k:?} (ssl_ca_certs, ssl_cert_reqs=none|required)"))),
+            }
+        }
+        if !tls && (ca.is_some() || !verify) {
+            return Err(bad("ssl_ca_certs and ssl_cert_reqs need rediss://"));
         }
         let (userinfo, hostport) = match authority.rsplit_once('@') {
             Some((u, h)) => (Some(u), h),
@@ -65,7 +84,8 @@ impl Config {
             None | Some("") => 6379,
             Some(p) => p.parse().map_err(|_| bad("the port must be a number"))?,
         };
-        Ok(Config { host: host.to_owned(), port, username, password, connect_timeout: Duration::from_secs(5) })
+        let tls = if tls { Some(crate::stream::Tls::new(host, ca.as_deref(), verify)?) } else { None };
+        Ok(Config { host: host.to_owned(), port, username, password, connect_timeout: Duration::from_secs(5), tls })
     }
 }
 
@@ -100,11 +120,14 @@ mod tests {
         let c = Config::parse("redis://kiln:secret@[::1]:7000/").unwrap();
         assert_eq!((c.host.as_str(), c.port, c.username.as_deref(), c.password.as_deref()), ("::1", 7000, Some("kiln"), Some("secret")));
         assert!(!format!("{c:?}").contains("secret"), "the password stays out of Debug");
+        let c = Config::parse("rediss://cache.example.com:6380/0?ssl_cert_reqs=none").unwrap();
+        assert_eq!((c.host.as_str(), c.port, c.tls.is_some()), ("cache.example.com", 6380, true));
+        assert_eq!(format!("{c:?}"), "rediss://cache.example.com:6380");
     }
 
     #[test]
     fn refuses_bad_urls() {
-        for bad in ["rediss://h", "http://h", "redis://", "redis://h:port", "redis://h/x", "redis://u:%zz@h", "redis://[::1"] {
+        for bad in ["http://h", "redis://", "redis://h:port", "redis://h/x", "redis://u:%zz@h", "redis://[::1", "redis://h?ssl_cert_reqs=none", "rediss://h?x=1", "rediss://h?ssl_ca_certs=/nonexistent.pem"] {
             assert!(Config::parse(bad).is_err(), "{bad}");
         }
     }

@@ -21,7 +21,8 @@ impl Server {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        args.extend(extra.iter().map(|s| s.to_string()));
+        // later options win; "PORT" stands for the chosen port (a TLS server: --port 0 --tls-port PORT)
+        args.extend(extra.iter().map(|s| if *s == "PORT" { port.to_string() } else { s.to_string() }));
         let child = spawn(&args);
         let s = Server { child, port, args };
         s.wait_ready();
@@ -166,4 +167,78 @@ fn a_stuck_server_never_blocks_the_publisher_s_callers() {
         publisher.publish("a", &payload);
     }
     assert!(started.elapsed() < Duration::from_secs(5), "publishing waited on the network: {:?}", started.elapsed());
+}
+
+/// A throwaway CA and a server certificate naming `localhost` only (openssl, as scripts/pg does).
+fn certificates(dir: &std::path::Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl must be installed");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    run(&[&["req", "-x509"][..], &ec, &["-days", "2", "-subj", "/CN=kiln-test-ca", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", "ca.key", "-out", "ca.crt"]]
+    .concat());
+    run(&[&["req"][..], &ec, &["-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"]].concat());
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "server.ext",
+        "-out", "server.crt"]);
+}
+
+#[test]
+fn rediss_encrypts_and_checks_the_certificate() {
+    let dir = tempfile_dir();
+    certificates(&dir);
+    let file = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    let server = Server::start(&["--port", "0", "--tls-port", "PORT", "--tls-cert-file", &file("server.crt"), "--tls-key-file",
+        &file("server.key"), "--tls-ca-cert-file", &file("ca.crt"), "--tls-auth-clients", "no"]);
+    let ca = file("ca.crt");
+    // the name the certificate gives, and the CA that signed it
+    let url = format!("rediss://localhost:{}?ssl_ca_certs={ca}", server.port);
+    let rx = subscriber(&url, &["a"]);
+    let publisher = Publisher::start(Config::parse(&url).unwrap()).unwrap();
+    publisher.publish("a", "over TLS");
+    assert_eq!(next_message(&rx).1, "over TLS");
+    // an idle publisher keeps its connection (what the server sends after the handshake is not
+    // mistaken for a closed connection)
+    for i in 0..5 {
+        std::thread::sleep(Duration::from_millis(100));
+        publisher.publish("a", &i.to_string());
+        assert_eq!(next_message(&rx).1, i.to_string());
+    }
+    let info = Command::new("redis-cli")
+        .args(["--tls", "--cacert", &ca, "-h", "localhost", "-p", &server.port.to_string(), "info", "stats"])
+        .output()
+        .expect("redis-cli");
+    let info = String::from_utf8_lossy(&info.stdout);
+    let connections: u32 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("total_connections_received:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no connection count in {info:?}"));
+    assert_eq!(connections, 3, "the subscriber, the publisher and redis-cli");
+    // refused: an issuer the built-in roots do not know; a name the certificate does not give
+    for (url, what) in [
+        (format!("rediss://localhost:{}", server.port), "unknown issuer"),
+        (format!("rediss://127.0.0.1:{}?ssl_ca_certs={ca}", server.port), "wrong name"),
+        (format!("redis://localhost:{}", server.port), "plain text to a TLS port"),
+    ] {
+        assert!(subscribe(Config::parse(&url).unwrap(), vec!["a".into()], Box::new(|_| {})).is_err(), "{what}");
+    }
+    // ssl_cert_reqs=none: encrypted, whoever the server is
+    let url = format!("rediss://127.0.0.1:{}?ssl_cert_reqs=none", server.port);
+    let rx = subscriber(&url, &["b"]);
+    Publisher::start(Config::parse(&url).unwrap()).unwrap().publish("b", "unchecked");
+    assert_eq!(next_message(&rx).1, "unchecked");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("kiln-redis-tls-{}-{:?}", std::process::id(), std::thread::current().id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }

@@ -30,7 +30,7 @@ struct Cli {
     /// PostgreSQL schema for Kiln's tables, created if missing. Env: KILN_DATABASE_SCHEMA. Default: the server's search path (public)
     #[arg(long, global = true, value_name = "NAME")]
     db_schema: Option<String>,
-    /// Nodes on one PostgreSQL database exchange realtime events, collection and settings changes through this Redis (redis://[:password@]host:port) instead of LISTEN/NOTIFY. Env: KILN_REDIS_URL
+    /// Nodes on one PostgreSQL database exchange realtime events, collection and settings changes through this Redis (redis://[:password@]host:port, or rediss:// for TLS) instead of LISTEN/NOTIFY. Env: KILN_REDIS_URL
     #[arg(long, global = true, value_name = "URL")]
     redis: Option<String>,
     #[command(subcommand)]
