@@ -13,28 +13,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use kiln_tls::rustls::{self, pki_types::ServerName};
+use kiln_tls::Check;
 use postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect};
 use postgres::Socket;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::CryptoProvider;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::DbError;
-
-/// How much of the server's certificate is checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Check {
-    /// Encryption only.
-    Nothing,
-    /// The chain up to a trusted root.
-    Chain,
-    /// The chain, and the host name.
-    Full,
-}
 
 /// Splits a connection string (URL or `key=value` form) into what the driver understands and
 /// the TLS connector its `sslmode`/`sslrootcert` ask for (`None`: `sslmode=disable`).
@@ -63,30 +48,8 @@ pub(crate) fn configure(url: &str) -> Result<(String, Option<MakeTls>), DbError>
         ("verify-ca", false) => ("require", Check::Chain),
         (other, _) => return Err(bad(format!("invalid sslmode {other:?}: use disable, prefer, require, verify-ca or verify-full"))),
     };
-    let roots = match root.as_deref() {
-        None | Some("system") => RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() },
-        Some(path) => {
-            let mut store = RootCertStore::empty();
-            let certs = CertificateDer::pem_file_iter(path).map_err(|e| bad(format!("cannot read sslrootcert {path}: {e}")))?;
-            for cert in certs {
-                let cert = cert.map_err(|e| bad(format!("invalid certificate in sslrootcert {path}: {e}")))?;
-                store.add(cert).map_err(|e| bad(format!("unusable certificate in sslrootcert {path}: {e}")))?;
-            }
-            if store.is_empty() {
-                return Err(bad(format!("sslrootcert {path} holds no certificate")));
-            }
-            store
-        }
-    };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Verifier::new(check, roots, provider.clone()).map_err(|e| bad(format!("TLS set-up: {e}")))?;
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| bad(format!("TLS set-up: {e}")))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    Ok((with_mode(&kept, driver_mode), Some(MakeTls { config: Arc::new(config) })))
+    let config = kiln_tls::client_config(check, root.as_deref()).map_err(|e| bad(format!("sslrootcert: {e}")))?;
+    Ok((with_mode(&kept, driver_mode), Some(MakeTls { config })))
 }
 
 /// The connection string with each `key=value` option passed through `f` (dropped on `None`).
@@ -125,55 +88,6 @@ fn with_mode(url: &str, mode: &str) -> String {
         format!("{url}{sep}sslmode={mode}")
     } else {
         format!("{url} sslmode={mode}")
-    }
-}
-
-/// Checks the server's certificate as far as [`Check`] says; handshake signatures always.
-#[derive(Debug)]
-struct Verifier {
-    check: Check,
-    webpki: Arc<WebPkiServerVerifier>,
-    provider: Arc<CryptoProvider>,
-}
-
-impl Verifier {
-    fn new(check: Check, roots: RootCertStore, provider: Arc<CryptoProvider>) -> Result<Verifier, rustls::client::VerifierBuilderError> {
-        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build()?;
-        Ok(Verifier { check, webpki, provider })
-    }
-}
-
-impl ServerCertVerifier for Verifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        match (self.check, self.webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now)) {
-            (Check::Nothing, _) => Ok(ServerCertVerified::assertion()),
-            (
-                Check::Chain,
-                Err(rustls::Error::InvalidCertificate(
-                    CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-                )),
-            ) => Ok(ServerCertVerified::assertion()),
-            (_, result) => result,
-        }
-    }
-
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
