@@ -1,21 +1,19 @@
 //! Relation expansion: `expand=author,comments_via_post.author` (nested up to 6 levels). Related
 //! records the requester may not view are silently left out.
 
-use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use kiln_db::Value as DbValue;
-use kiln_filter::{Param, SqlBuilder};
+use kiln_filter::Param;
 
 use super::model::{relation_ids, Record};
-use super::query::{rule_for, to_db_params, RuleKind};
+use super::query::{rule_for, RuleKind};
 use crate::app::App;
 use crate::error::{CoreError, Result};
 use crate::request::RequestInfo;
-use crate::rules::{compile_expr, FilterDialect, Mode};
+use crate::rules::Stmt;
 use crate::schema::{Collection, FieldKind};
 
 /// Maximum nesting of an expand path.
@@ -157,9 +155,9 @@ impl App {
         };
         let d = self.dialect();
         let plan = target.plan(d);
-        let fd = FilterDialect(d);
-        let mut b = SqlBuilder::new(&fd);
-        let list = b.push(Param::Text(Value::from(ids.to_vec()).to_string()));
+        let schema = self.schema();
+        let mut stmt = Stmt::new(&schema, d, req);
+        let list = stmt.push(Param::Text(Value::from(ids.to_vec()).to_string()));
         let col = format!("{}.{}", plan.table, d.quote(column));
         let cond = if multi {
             format!(
@@ -172,16 +170,14 @@ impl App {
         };
         let mut sql = format!("SELECT {} FROM {} WHERE {cond}", plan.columns, plan.table);
         if let Some(rule) = rule {
-            let schema = self.schema();
-            let aliases = Cell::new(0);
-            let r = compile_expr(&schema, target, &plan.table, req, Mode::Rule, rule, &mut b, &aliases, crate::datetime::now_ms())?;
+            let r = stmt.rule(target, &plan.table, rule)?;
             sql.push_str(" AND ");
             sql.push_str(&r);
         }
         if column != "id" {
             sql.push_str(&format!(" ORDER BY {}.{} LIMIT {MAX_BACK_RELATION}", plan.table, d.rowid()));
         }
-        let params: Vec<DbValue> = to_db_params(b.into_params());
+        let params = stmt.params();
         self.db().read(|conn| {
             let mut out = Vec::new();
             conn.query(&sql, &params, |row| {

@@ -1,17 +1,16 @@
 //! Reading records: view by id and list with rules, filter, sort and paging.
 
-use std::cell::Cell;
 use std::sync::Arc;
 
 use kiln_db::Value as DbValue;
-use kiln_filter::{Param, SqlBuilder};
+use kiln_filter::Param;
 
 use super::model::Record;
 use crate::app::App;
 use crate::error::{CoreError, Result};
 use crate::request::RequestInfo;
-use crate::rules::{compile_expr, resolve_single, FilterDialect, Mode};
-use crate::schema::{Collection, Schema};
+use crate::rules::Stmt;
+use crate::schema::Collection;
 
 /// PocketBase's paging defaults and limits.
 pub const DEFAULT_PER_PAGE: i64 = 30;
@@ -104,13 +103,11 @@ impl App {
         };
         let schema = self.schema();
         let plan = c.plan(self.dialect());
-        let fd = FilterDialect(self.dialect());
-        let mut b = SqlBuilder::new(&fd);
-        let idp = b.push(Param::Text(id.to_owned()));
-        let aliases = Cell::new(0);
-        let cond = compile_expr(&schema, c, &plan.table, req, Mode::Rule, rule, &mut b, &aliases, crate::datetime::now_ms())?;
+        let mut stmt = Stmt::new(&schema, self.dialect(), req);
+        let idp = stmt.push(Param::Text(id.to_owned()));
+        let cond = stmt.rule(c, &plan.table, rule)?;
         let sql = format!("SELECT {} FROM {} WHERE {}.\"id\" = {idp} AND {cond}", plan.columns, plan.table, plan.table);
-        let params = to_db_params(b.into_params());
+        let params = stmt.params();
         self.db()
             .read(|conn| conn.query_one(&sql, &params, |row| Ok(Record::from_row(c, row))).map_err(CoreError::from))?
             .ok_or(CoreError::NotFound)
@@ -133,19 +130,17 @@ impl App {
             return Ok(true);
         }
         let d = self.dialect();
-        let fd = FilterDialect(d);
-        let mut b = SqlBuilder::new(&fd);
+        let schema = self.schema();
+        let mut stmt = Stmt::new(&schema, d, req);
         let cols: Vec<String> = c
             .fields
             .iter()
             .zip(record.column_values())
-            .map(|(f, v)| format!("{} AS {}", d.typed(&b.push(crate::rules::db_param(v)), f.column_kind()), d.quote(&f.name)))
+            .map(|(f, v)| format!("{} AS {}", d.typed(&stmt.push(crate::rules::db_param(v)), f.column_kind()), d.quote(&f.name)))
             .collect();
-        let schema = self.schema();
-        let aliases = Cell::new(0);
-        let cond = compile_expr(&schema, c, "\"_ksnap\"", req, Mode::Rule, rule, &mut b, &aliases, crate::datetime::now_ms())?;
+        let cond = stmt.rule(c, "\"_ksnap\"", rule)?;
         let sql = format!("WITH \"_ksnap\" AS (SELECT {}) SELECT COUNT(*) FROM \"_ksnap\" WHERE {cond}", cols.join(", "));
-        let params = to_db_params(b.into_params());
+        let params = stmt.params();
         Ok(self.db().read(|conn| conn.query_i64(&sql, &params))? > 0)
     }
 
@@ -166,19 +161,22 @@ impl App {
         let schema = self.schema();
         let d = self.dialect();
         let plan = c.plan(d);
-        let fd = FilterDialect(d);
-        let mut b = SqlBuilder::new(&fd);
-        let aliases = Cell::new(0);
-        let now = crate::datetime::now_ms();
+        let mut stmt = Stmt::new(&schema, d, req);
         let mut conds: Vec<String> = Vec::new();
         if let Some(rule) = rule {
-            conds.push(compile_expr(&schema, c, &plan.table, req, Mode::Rule, rule, &mut b, &aliases, now)?);
+            conds.push(stmt.rule(c, &plan.table, rule)?);
         }
         if !p.filter.trim().is_empty() {
-            conds.push(compile_expr(&schema, c, &plan.table, req, Mode::ClientFilter, &p.filter, &mut b, &aliases, now)?);
+            conds.push(stmt.filter(c, &plan.table, &p.filter)?);
         }
+        let where_params = stmt.param_count();
+        let order = self.order_by(c, &plan.table, &p.sort, &mut stmt)?;
+        // The related rows a filter or sort reached must be listable by the requester. Guards
+        // exist only for non-superusers, whose sort terms bind nothing of their own (no
+        // `@request.*`): every parameter bound so far then belongs to the WHERE clause.
+        let count_params = if stmt.guards().is_empty() { where_params } else { stmt.param_count() };
+        conds.extend(stmt.guards().conditions().map(str::to_owned));
         let where_sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
-        let order = self.order_by(&schema, c, &plan.table, req, &p.sort, &mut b, &aliases)?;
 
         let per_page = match p.per_page {
             n if n <= 0 => DEFAULT_PER_PAGE,
@@ -186,11 +184,11 @@ impl App {
         };
         let page = p.page.max(1);
         let offset = (page - 1).saturating_mul(per_page);
-        let count_params = to_db_params(b.params().to_vec());
-        let limit = b.push(Param::Int(per_page));
-        let off = b.push(Param::Int(offset));
+        let limit = stmt.push(Param::Int(per_page));
+        let off = stmt.push(Param::Int(offset));
         let sql = format!("SELECT {} FROM {}{where_sql}{order} LIMIT {limit} OFFSET {off}", plan.columns, plan.table);
-        let params = to_db_params(b.into_params());
+        let params = stmt.params();
+        let count_params = params[..count_params].to_vec();
         let count_sql = format!("SELECT COUNT(*) FROM {}{where_sql}", plan.table);
 
         self.db().read(|conn| {
@@ -209,17 +207,7 @@ impl App {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn order_by(
-        &self,
-        schema: &Schema,
-        c: &Collection,
-        table: &str,
-        req: &RequestInfo,
-        sort: &str,
-        b: &mut SqlBuilder<'_>,
-        aliases: &Cell<usize>,
-    ) -> Result<String> {
+    fn order_by<'a>(&self, c: &'a Collection, table: &'a str, sort: &str, stmt: &mut Stmt<'a>) -> Result<String> {
         let d = self.dialect();
         let mut terms: Vec<String> = Vec::new();
         let mut last_desc = false;
@@ -246,7 +234,7 @@ impl App {
                 }
                 "@rowid" if !c.is_view() => terms.push(format!("{table}.{} {dir}", d.rowid())),
                 _ => {
-                    let expr = resolve_single(schema, c, table, req, Mode::ClientFilter, name, b, aliases)?;
+                    let expr = stmt.sort_term(c, table, name)?;
                     terms.push(format!("{expr} {dir}"));
                 }
             }

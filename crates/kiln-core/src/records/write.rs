@@ -1,39 +1,47 @@
 //! Creating, updating and deleting records, with rules, validation and relation integrity, each
 //! in one write transaction.
 
-use std::cell::Cell;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use kiln_db::{Conn, DbError, Value as DbValue};
-use kiln_filter::{Param, SqlBuilder};
+use kiln_filter::Param;
 
 use super::model::{relation_ids, Record};
-use super::query::{rule_for, to_db_params, RuleKind};
+use super::query::{rule_for, RuleKind};
 use super::values::{prepare, split_key, validate, validate_password, Modifier};
 use crate::app::App;
 use crate::files::{self, Upload};
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
 use crate::realtime::{Event, EventAction};
 use crate::request::RequestInfo;
-use crate::rules::{compile_expr, FilterDialect, Mode};
+use crate::rules::Stmt;
 use crate::schema::{Collection, FieldKind, Schema};
 
 
-/// Applies the body's field values (with modifiers) to `rec`.
-fn apply_body(rec: &mut Record, body: &Map<String, Value>, privileged: bool, creating: bool) {
+/// The body's entries in the order PocketBase applies them: shorter keys first (stable), so
+/// `n` is set before `n+` adds to it whatever order the client wrote them in.
+fn in_apply_order(body: &Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut entries: Vec<(&String, &Value)> = body.iter().collect();
+    entries.sort_by_key(|(k, _)| k.len());
+    entries
+}
+
+/// Applies the body's field values (with modifiers) to `rec`. Hidden fields are set only by
+/// superusers; `privileged` (superusers and auth managers) may also set `verified` and `email`.
+fn apply_body(rec: &mut Record, body: &Map<String, Value>, superuser: bool, privileged: bool, creating: bool) {
     let c = rec.collection.clone();
-    for (key, raw) in body {
+    for (key, raw) in in_apply_order(body) {
         let (name, modifier) = split_key(key);
         let Some(i) = c.field_index(name) else { continue };
         let f = &c.fields[i];
-        if matches!(f.kind, FieldKind::Autodate { .. } | FieldKind::Password { .. }) || (f.hidden && !privileged) {
+        if matches!(f.kind, FieldKind::Autodate { .. } | FieldKind::Password { .. }) || (f.hidden && !superuser) {
             continue;
         }
         if c.is_auth() {
             match name {
-                "tokenKey" if !privileged => continue,
+                "tokenKey" if !superuser => continue,
                 "verified" | "email" if !privileged && !creating => continue,
                 "verified" if !privileged => continue,
                 _ => {}
@@ -52,6 +60,38 @@ fn apply_body(rec: &mut Record, body: &Map<String, Value>, privileged: bool, cre
         }
         rec.values[i] = prepare(f, &rec.values[i], raw, modifier);
     }
+}
+
+/// The body as create and update rules see it (`@request.body`), built as PocketBase builds it:
+/// every key that names a field, with or without a modifier, is replaced by the value the field
+/// gets from it, under the field's plain name (so `{"n+": 5}` reads as `n` = old + 5 and
+/// `@request.body.n:isset` holds), and hidden fields are left out for non-superusers (the
+/// password of an auth collection excepted). `base` is the record before the change;
+/// `applied` after it (it holds the values `:autogenerate` drew).
+fn rule_body(base: &Record, applied: &Record, body: &Map<String, Value>, superuser: bool) -> Map<String, Value> {
+    let c = &base.collection;
+    let mut values = base.values.clone();
+    let mut out = body.clone();
+    for (key, raw) in in_apply_order(body) {
+        let (name, modifier) = split_key(key);
+        let Some(i) = c.field_index(name) else { continue };
+        let f = &c.fields[i];
+        if matches!(f.kind, FieldKind::Password { .. }) || !super::values::accepts(f, modifier) {
+            continue;
+        }
+        values[i] = match modifier {
+            Modifier::Autogenerate => applied.values[i].clone(),
+            _ => prepare(f, &values[i], raw, modifier),
+        };
+        out.shift_remove(key.as_str());
+        out.insert(name.to_owned(), values[i].clone());
+    }
+    if !superuser {
+        for f in c.fields.iter().filter(|f| f.hidden && !matches!(f.kind, FieldKind::Password { .. })) {
+            out.shift_remove(f.name.as_str());
+        }
+    }
+    out
 }
 
 /// Body values a caller without manage access may not change: the id of an existing record, and
@@ -185,14 +225,12 @@ fn map_write_err(e: CoreError, c: &Collection, action: Action) -> CoreError {
 /// on a reader).
 pub(crate) fn row_matches(conn: &Conn<'_>, schema: &Schema, c: &Collection, id: &str, rule: &str, req: &RequestInfo) -> Result<bool> {
     let d = conn.dialect();
-    let fd = FilterDialect(d);
-    let mut b = SqlBuilder::new(&fd);
-    let idp = b.push(Param::Text(id.to_owned()));
-    let aliases = Cell::new(0);
     let table = d.quote(&c.name);
-    let cond = compile_expr(schema, c, &table, req, Mode::Rule, rule, &mut b, &aliases, crate::datetime::now_ms())?;
+    let mut stmt = Stmt::new(schema, d, req);
+    let idp = stmt.push(Param::Text(id.to_owned()));
+    let cond = stmt.rule(c, &table, rule)?;
     let sql = format!("SELECT COUNT(*) FROM {table} WHERE {table}.\"id\" = {idp} AND {cond}");
-    Ok(conn.query_i64(&sql, &to_db_params(b.into_params()))? > 0)
+    Ok(conn.query_i64(&sql, &stmt.params())? > 0)
 }
 
 /// Passwords submitted in a body, checked and hashed before the transaction.
@@ -272,7 +310,7 @@ impl App {
         }
         let rule = c.create_rule.clone().filter(|r| !r.trim().is_empty() && !req.is_superuser());
         let mut rec = Record::new(c.clone());
-        apply_body(&mut rec, &body, req.is_superuser(), true);
+        apply_body(&mut rec, &body, req.is_superuser(), req.is_superuser(), true);
         let now = crate::datetime::now_string();
         fill_generated(&mut rec, true, &now);
         let mut errors = protected_changes(c, &body, None, req.is_superuser());
@@ -288,7 +326,10 @@ impl App {
         let stored = if errors.is_empty() { self.store_uploads(&mut plan).await? } else { Vec::new() };
         let schema = self.schema();
         // The request context goes into the transaction only when a rule needs it.
-        let rule = rule.map(|r| (r, RequestInfo { body, ..req.clone() }));
+        let rule = rule.map(|r| {
+            let body = rule_body(&Record::new(c.clone()), &rec, &body, req.is_superuser());
+            (r, RequestInfo { body, ..req.clone() })
+        });
         let c2 = c.clone();
         let result = self
             .db()
@@ -346,12 +387,13 @@ impl App {
         let rule = rule_for(c, RuleKind::Update, req)?.map(str::to_owned);
         // Read first (for password checks); the rule is re-checked inside the transaction.
         let existing = self.find_record(c, id)?.ok_or(CoreError::NotFound)?;
-        let privileged = c.is_auth() && self.can_manage(c, id, req)?;
+        let superuser = req.is_superuser();
+        let privileged = superuser || (c.is_auth() && self.can_manage(c, id, req)?);
         let mut errors = protected_changes(c, &body, Some(&existing), privileged);
         let pw = self.password_change(c, &body, Some(&existing), privileged, &mut errors).await;
         let pw = pw?;
         let mut probe = existing.clone();
-        apply_body(&mut probe, &body, privileged, false);
+        apply_body(&mut probe, &body, superuser, privileged, false);
         // Only the file fields this request touches are written; the transaction checks that
         // they still hold what the plan was made against.
         let touched: Vec<usize> = c
@@ -366,24 +408,25 @@ impl App {
         let file_values: Vec<(usize, Value, Value)> = touched.iter().map(|&i| (i, existing.values[i].clone(), probe.values[i].clone())).collect();
         let stored = if errors.is_empty() { self.store_uploads(&mut plan).await? } else { Vec::new() };
         let schema = self.schema();
-        let rule = rule.map(|r| (r, RequestInfo { body: body.clone(), ..req.clone() }));
+        let rule = rule.map(|r| (r, req.clone()));
         let submitted = body;
         let c2 = c.clone();
         let id = id.to_owned();
         let updated = self
             .db()
             .write(move |conn| -> Result<Record> {
-                if let Some((rule, req)) = &rule {
-                    if !row_matches(conn, &schema, &c2, &id, rule, req)? {
-                        return Err(CoreError::NotFound);
-                    }
-                }
                 let plan = c2.plan(conn.dialect());
                 let original = conn
                     .query_one(&plan.select_by_id, &[id.clone().into()], |row| Ok(Record::from_row(&c2, row)))?
                     .ok_or(CoreError::NotFound)?;
                 let mut rec = original.clone();
-                apply_body(&mut rec, &submitted, privileged, false);
+                apply_body(&mut rec, &submitted, superuser, privileged, false);
+                if let Some((rule, req)) = rule {
+                    let req = RequestInfo { body: rule_body(&original, &rec, &submitted, superuser), ..req };
+                    if !row_matches(conn, &schema, &c2, &id, &rule, &req)? {
+                        return Err(CoreError::NotFound);
+                    }
+                }
                 for (i, planned_against, v) in file_values {
                     if original.values[i] != planned_against {
                         return Err(CoreError::BadRequest("The record's files changed during the request; try again."));

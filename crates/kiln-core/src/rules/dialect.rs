@@ -7,6 +7,18 @@ use kiln_filter::SqlDialect;
 #[derive(Debug, Clone, Copy)]
 pub struct FilterDialect(pub Dialect);
 
+impl FilterDialect {
+    /// The adapter of `d`, for builders that outlive any one statement.
+    pub fn of(d: Dialect) -> &'static FilterDialect {
+        static SQLITE: FilterDialect = FilterDialect(Dialect::Sqlite);
+        static POSTGRES: FilterDialect = FilterDialect(Dialect::Postgres);
+        match d {
+            Dialect::Sqlite => &SQLITE,
+            Dialect::Postgres => &POSTGRES,
+        }
+    }
+}
+
 impl SqlDialect for FilterDialect {
     fn placeholder(&self, n: usize) -> String {
         self.0.placeholder(n)

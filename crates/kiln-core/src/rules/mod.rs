@@ -4,4 +4,4 @@ mod dialect;
 pub mod resolver;
 
 pub use dialect::FilterDialect;
-pub use resolver::{check_rule, compile_expr, db_param, json_param, resolve_single, Mode};
+pub use resolver::{check_rule, db_param, json_param, Guards, Mode, Stmt};

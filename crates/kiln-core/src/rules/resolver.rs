@@ -28,10 +28,7 @@ pub enum Mode {
     ClientFilter,
 }
 
-/// How deep rules of related collections are applied inside a relation path.
-const MAX_RULE_DEPTH: usize = 3;
-
-struct RecordResolver<'a> {
+struct RecordResolver<'a, 'g> {
     schema: &'a Schema,
     req: &'a RequestInfo,
     mode: Mode,
@@ -39,10 +36,36 @@ struct RecordResolver<'a> {
     base: &'a Collection,
     base_alias: &'a str,
     aliases: &'a Cell<usize>,
-    depth: usize,
     now_ms: i64,
     /// `@collection` joins: (name or alias as written, SQL alias, collection).
     joins: Vec<(String, String, &'a Collection)>,
+    /// The statement's list-rule guards, shared by every client filter and sort term in it.
+    guards: &'g mut Guards,
+}
+
+/// Conditions a statement's WHERE must also hold because a client filter or sort reached into
+/// related collections: PocketBase applies each joined collection's listRule to the *whole row*
+/// (`rel.id = '' || (listRule)`), so a record whose related row the requester may not list
+/// drops out of the result instead of comparing as if the relation were empty. Keyed by the
+/// relation path, so `doc.a = 1 || doc.b = 2` adds one guard.
+#[derive(Debug, Default)]
+pub struct Guards {
+    items: Vec<(String, String)>,
+}
+
+impl Guards {
+    /// The guard conditions, each a self-contained boolean SQL expression.
+    pub fn conditions(&self) -> impl Iterator<Item = &str> {
+        self.items.iter().map(|(_, sql)| sql.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.items.iter().any(|(k, _)| k == key)
+    }
 }
 
 fn unknown(raw: &str) -> FilterError {
@@ -90,9 +113,19 @@ struct PathState {
     from: Vec<String>,
     wheres: Vec<String>,
     multi: bool,
+    /// The path so far starts at the statement's base row and went only through single
+    /// relations: a related row's listRule guards the whole row (see [`Guards`]). After a
+    /// multi-valued step it filters that step's items instead.
+    guard_whole_row: bool,
 }
 
-impl<'a> RecordResolver<'a> {
+impl PathState {
+    fn new(guard_whole_row: bool) -> Self {
+        PathState { from: Vec::new(), wheres: Vec::new(), multi: false, guard_whole_row }
+    }
+}
+
+impl<'a, 'g> RecordResolver<'a, 'g> {
     fn alias(&self, prefix: &str) -> String {
         let n = self.aliases.get() + 1;
         self.aliases.set(n);
@@ -113,33 +146,77 @@ impl<'a> RecordResolver<'a> {
         self.req.is_superuser()
     }
 
-    /// The condition that limits rows of a joined collection to what the requester may list.
-    fn join_rule(&self, target: &Collection, alias: &str, b: &mut SqlBuilder<'_>) -> Result<Option<String>, FilterError> {
-        if self.superuser() {
-            return Ok(None);
+    /// Whether related collections' listRules apply to this expression: only to a client's filter
+    /// and sort, never to API rules (PocketBase resolves rules with every field visible), and
+    /// never for superusers.
+    fn applies_list_rules(&self) -> bool {
+        self.mode == Mode::ClientFilter && !self.superuser()
+    }
+
+    /// `target`'s listRule compiled over its row `alias`, as an API rule (no further list rules
+    /// apply inside it). `Ok(None)` when anyone may list; an error when only superusers may, as
+    /// PocketBase refuses such a filter.
+    fn list_rule_sql(&self, raw: &str, target: &Collection, alias: &str, b: &mut SqlBuilder<'_>) -> Result<Option<String>, FilterError> {
+        let rule = match &target.list_rule {
+            None => return Err(unknown(raw)),
+            Some(r) if r.trim().is_empty() => return Ok(None),
+            Some(r) => r,
+        };
+        let expr = parse(rule, Limits { max_len: usize::MAX, max_exprs: 1000 })?;
+        let mut unused = Guards::default();
+        let mut nested = RecordResolver {
+            schema: self.schema,
+            req: self.req,
+            mode: Mode::Rule,
+            d: self.d,
+            base: target,
+            base_alias: alias,
+            aliases: self.aliases,
+            now_ms: self.now_ms,
+            joins: Vec::new(),
+            guards: &mut unused,
+        };
+        let sql = compile(&expr, &mut nested, b, &CompileOptions { now_ms: self.now_ms })?;
+        Ok(Some(nested.wrap_joins(sql)))
+    }
+
+    /// Applies `target`'s listRule to the row `alias` just joined into `st` by the path step
+    /// `segments[..=i]`: as a guard on the whole row while the path is single-valued, as a
+    /// condition on the step's items once it is not.
+    fn restrict_joined(
+        &mut self,
+        raw: &str,
+        segments: &[&str],
+        i: usize,
+        target: &Collection,
+        alias: &str,
+        st: &mut PathState,
+        b: &mut SqlBuilder<'_>,
+    ) -> Result<(), FilterError> {
+        if !self.applies_list_rules() {
+            return Ok(());
         }
-        match &target.list_rule {
-            None => Ok(Some("1=0".into())),
-            Some(r) if r.trim().is_empty() => Ok(None),
-            Some(_) if self.depth >= MAX_RULE_DEPTH => Ok(Some("1=0".into())),
-            Some(r) => {
-                let expr = parse(r, Limits { max_len: usize::MAX, max_exprs: 1000 })?;
-                let mut nested = RecordResolver {
-                    schema: self.schema,
-                    req: self.req,
-                    mode: Mode::Rule,
-                    d: self.d,
-                    base: target,
-                    base_alias: alias,
-                    aliases: self.aliases,
-                    depth: self.depth + 1,
-                    now_ms: self.now_ms,
-                    joins: Vec::new(),
-                };
-                let sql = compile(&expr, &mut nested, b, &CompileOptions { now_ms: self.now_ms })?;
-                Ok(Some(nested.wrap_joins(sql)))
+        if !st.guard_whole_row {
+            if let Some(cond) = self.list_rule_sql(raw, target, alias, b)? {
+                st.wheres.push(format!("({cond})"));
             }
+            return Ok(());
         }
+        let key = segments[..=i].iter().map(|s| split_modifier(s).0).collect::<Vec<_>>().join(".");
+        if self.guards.has(&key) {
+            return Ok(());
+        }
+        if let Some(cond) = self.list_rule_sql(raw, target, alias, b)? {
+            // The row passes when the related row is missing or the requester may list it; a
+            // NULL rule result fails, as in a WHERE clause.
+            let sql = format!(
+                "NOT EXISTS (SELECT 1 FROM {} WHERE {} AND NOT COALESCE(({cond}), FALSE))",
+                st.from.join(", "),
+                st.wheres.join(" AND ")
+            );
+            self.guards.items.push((key, sql));
+        }
+        Ok(())
     }
 
     /// Wraps an expression in an EXISTS over the `@collection` joins it referenced.
@@ -181,6 +258,9 @@ impl<'a> RecordResolver<'a> {
                 if collection_id != &coll.id || target.is_view() {
                     return Err(unknown(raw));
                 }
+                if rel.hidden && self.applies_list_rules() {
+                    return Err(unknown(raw));
+                }
                 let a = self.alias("_kb");
                 let col = format!("{a}.{}", d.quote(&rel.name));
                 st.from.push(format!("{} {a}", d.quote(&target.name)));
@@ -193,10 +273,9 @@ impl<'a> RecordResolver<'a> {
                 } else {
                     st.wheres.push(format!("{col} = {alias}.\"id\""));
                 }
-                if let Some(cond) = self.join_rule(target, &a, b)? {
-                    st.wheres.push(format!("({cond})"));
-                }
                 st.multi = true;
+                st.guard_whole_row = false;
+                self.restrict_joined(raw, segments, i, target, &a, &mut st, b)?;
                 coll = target;
                 alias = a;
                 if last {
@@ -207,7 +286,7 @@ impl<'a> RecordResolver<'a> {
                 continue;
             }
             let field: &'a Field = coll.field(name).ok_or_else(|| unknown(raw))?;
-            if field.hidden && !self.superuser() && self.mode == Mode::ClientFilter {
+            if field.hidden && self.applies_list_rules() {
                 return Err(unknown(raw));
             }
             if matches!(field.kind, FieldKind::Password { .. }) {
@@ -265,13 +344,12 @@ impl<'a> RecordResolver<'a> {
                         st.from.push(format!("{} {a}", d.quote(&target.name)));
                         st.wheres.push(format!("{a}.\"id\" = {j}.value"));
                         st.multi = true;
+                        st.guard_whole_row = false;
                     } else {
                         st.from.push(format!("{} {a}", d.quote(&target.name)));
                         st.wheres.push(format!("{a}.\"id\" = {col}"));
                     }
-                    if let Some(cond) = self.join_rule(target, &a, b)? {
-                        st.wheres.push(format!("({cond})"));
-                    }
+                    self.restrict_joined(raw, segments, i, target, &a, &mut st, b)?;
                     coll = target;
                     alias = a;
                     i += 1;
@@ -364,7 +442,7 @@ impl<'a> RecordResolver<'a> {
                 let coll = self.by_id(&auth.collection.id).ok_or_else(|| unknown(raw))?;
                 let a = self.alias("_ka");
                 let p = b.push(Param::Text(auth.id().to_owned()));
-                let st = PathState { from: vec![format!("{} {a}", self.d.quote(&coll.name))], wheres: vec![format!("{a}.\"id\" = {p}")], multi: false };
+                let st = PathState { from: vec![format!("{} {a}", self.d.quote(&coll.name))], wheres: vec![format!("{a}.\"id\" = {p}")], multi: false, guard_whole_row: false };
                 self.resolve_path(raw, coll, a, &segments[1..], st, b)
             }
             "body" if segments.len() >= 2 => {
@@ -414,6 +492,7 @@ impl<'a> RecordResolver<'a> {
                     from: vec![self.d.json_each_from(&p, &j), format!("{} {a}", self.d.quote(&target.name))],
                     wheres: vec![format!("{a}.\"id\" = {j}.value")],
                     multi: f.is_multi(),
+                    guard_whole_row: false,
                 };
                 self.resolve_path(raw, target, a, &segments[2..], st, b)
             }
@@ -438,12 +517,11 @@ impl<'a> RecordResolver<'a> {
                 a
             }
         };
-        let st = PathState { from: vec![], wheres: vec![], multi: false };
-        self.resolve_path(raw, coll, alias, &segments[1..], st, b)
+        self.resolve_path(raw, coll, alias, &segments[1..], PathState::new(false), b)
     }
 }
 
-impl Resolver for RecordResolver<'_> {
+impl Resolver for RecordResolver<'_, '_> {
     fn resolve(&mut self, ident: &Ident, b: &mut SqlBuilder<'_>) -> Result<Resolved, FilterError> {
         let raw = ident.raw.as_str();
         let restricted = self.mode == Mode::ClientFilter && !self.superuser();
@@ -463,94 +541,113 @@ impl Resolver for RecordResolver<'_> {
             return Err(unknown(raw));
         }
         let segments: Vec<&str> = raw.split('.').collect();
-        let st = PathState { from: vec![], wheres: vec![], multi: false };
         let base = self.base;
-        self.resolve_path(raw, base, self.base_alias.to_owned(), &segments, st, b)
+        self.resolve_path(raw, base, self.base_alias.to_owned(), &segments, PathState::new(true), b)
     }
 }
 
-/// Compiles a rule or client filter over `base` (whose row is `base_alias` in the statement) to
-/// a boolean SQL expression, binding values through `b`. `aliases` numbers the subquery aliases
-/// of one statement.
-#[allow(clippy::too_many_arguments)]
-pub fn compile_expr<'a>(
+/// One SQL statement being built from rules, client filters and sort terms: its bound
+/// parameters (numbered in push order), its subquery alias counter and the list-rule guards its
+/// client filters and sorts collected. Every place that turns PocketBase expressions into SQL
+/// goes through it, so they share one numbering and one set of guards.
+pub struct Stmt<'a> {
     schema: &'a Schema,
-    base: &'a Collection,
-    base_alias: &'a str,
     req: &'a RequestInfo,
-    mode: Mode,
-    text: &str,
-    b: &mut SqlBuilder<'_>,
-    aliases: &'a Cell<usize>,
+    d: Dialect,
+    b: SqlBuilder<'static>,
+    aliases: Cell<usize>,
     now_ms: i64,
-) -> Result<String, CoreError> {
-    let limits = match mode {
-        Mode::ClientFilter => Limits::default(),
-        Mode::Rule => Limits { max_len: usize::MAX, max_exprs: 1000 },
-    };
-    let expr = parse(text, limits)?;
-    let d = match b.dialect().placeholder(1).starts_with('$') {
-        true => Dialect::Postgres,
-        false => Dialect::Sqlite,
-    };
-    let mut r = RecordResolver {
-        schema,
-        req,
-        mode,
-        d,
-        base,
-        base_alias,
-        aliases,
-        depth: 0,
-        now_ms,
-        joins: Vec::new(),
-    };
-    let sql = compile(&expr, &mut r, b, &CompileOptions { now_ms })?;
-    Ok(r.wrap_joins(sql))
+    guards: Guards,
+}
+
+impl<'a> Stmt<'a> {
+    /// A statement over `schema` for the requester of `req`, in dialect `d`.
+    pub fn new(schema: &'a Schema, d: Dialect, req: &'a RequestInfo) -> Self {
+        Stmt { schema, req, d, b: SqlBuilder::new(FilterDialect::of(d)), aliases: Cell::new(0), now_ms: crate::datetime::now_ms(), guards: Guards::default() }
+    }
+
+    /// Binds `p`; returns its placeholder.
+    pub fn push(&mut self, p: Param) -> String {
+        self.b.push(p)
+    }
+
+    /// How many parameters are bound so far.
+    pub fn param_count(&self) -> usize {
+        self.b.params().len()
+    }
+
+    /// The bound parameters, as database values, in placeholder order.
+    pub fn params(&self) -> Vec<kiln_db::Value> {
+        self.b.params().iter().cloned().map(crate::records::query::to_db).collect()
+    }
+
+    /// The list-rule guards that client filters and sorts of this statement collected; the
+    /// statement's WHERE must hold each of them.
+    pub fn guards(&self) -> &Guards {
+        &self.guards
+    }
+
+    fn resolver<'s>(&'s mut self, base: &'a Collection, base_alias: &'a str, mode: Mode) -> (RecordResolver<'s, 's>, &'s mut SqlBuilder<'static>)
+    where
+        'a: 's,
+    {
+        let r = RecordResolver {
+            schema: self.schema,
+            req: self.req,
+            mode,
+            d: self.d,
+            base,
+            base_alias,
+            aliases: &self.aliases,
+            now_ms: self.now_ms,
+            joins: Vec::new(),
+            guards: &mut self.guards,
+        };
+        (r, &mut self.b)
+    }
+
+    fn expr(&mut self, base: &'a Collection, base_alias: &'a str, mode: Mode, text: &str) -> Result<String, CoreError> {
+        let limits = match mode {
+            Mode::ClientFilter => Limits::default(),
+            Mode::Rule => Limits { max_len: usize::MAX, max_exprs: 1000 },
+        };
+        let expr = parse(text, limits)?;
+        let now_ms = self.now_ms;
+        let (mut r, b) = self.resolver(base, base_alias, mode);
+        let sql = compile(&expr, &mut r, b, &CompileOptions { now_ms })?;
+        Ok(r.wrap_joins(sql))
+    }
+
+    /// An API rule over `base` (whose row is `base_alias` in the statement) as a boolean SQL
+    /// expression. Rules see every field of every collection they reach.
+    pub fn rule(&mut self, base: &'a Collection, base_alias: &'a str, text: &str) -> Result<String, CoreError> {
+        self.expr(base, base_alias, Mode::Rule, text)
+    }
+
+    /// A client's filter over `base` as a boolean SQL expression. For non-superusers, hidden
+    /// fields and `@request`/`@collection` are refused, and the related rows it reaches add
+    /// [`Guards`].
+    pub fn filter(&mut self, base: &'a Collection, base_alias: &'a str, text: &str) -> Result<String, CoreError> {
+        self.expr(base, base_alias, Mode::ClientFilter, text)
+    }
+
+    /// One sort term of a client (an identifier) over `base`; fails for multi-valued ones.
+    pub fn sort_term(&mut self, base: &'a Collection, base_alias: &'a str, ident: &str) -> Result<String, CoreError> {
+        let (mut r, b) = self.resolver(base, base_alias, Mode::ClientFilter);
+        let resolved = r.resolve(&Ident { raw: ident.to_owned() }, b)?;
+        if resolved.multi.is_some() || !r.joins.is_empty() {
+            return Err(CoreError::BadQuery(format!("cannot sort by the multi-valued {ident:?}")));
+        }
+        Ok(resolved.expr)
+    }
 }
 
 /// Checks that `rule` compiles against `base` within `schema` (collection validation).
 pub fn check_rule(schema: &Schema, base: &Collection, rule: &str) -> Result<(), String> {
-    let d = FilterDialect(Dialect::Sqlite);
-    let mut b = SqlBuilder::new(&d);
-    let aliases = Cell::new(0);
-    let expr = parse(rule, Limits { max_len: usize::MAX, max_exprs: 1000 }).map_err(|e| e.to_string())?;
     let req = RequestInfo::default();
-    let mut r = RecordResolver {
-        schema,
-        req: &req,
-        mode: Mode::Rule,
-        d: Dialect::Sqlite,
-        base,
-        base_alias: "_kt",
-        aliases: &aliases,
-        depth: MAX_RULE_DEPTH,
-        now_ms: 0,
-        joins: Vec::new(),
-    };
-    compile(&expr, &mut r, &mut b, &CompileOptions { now_ms: 0 }).map(|_| ()).map_err(|e| e.to_string())
-}
-
-/// Resolves one identifier (a sort term) over `base`; fails for multi-valued identifiers.
-#[allow(clippy::too_many_arguments)]
-pub fn resolve_single<'a>(
-    schema: &'a Schema,
-    base: &'a Collection,
-    base_alias: &'a str,
-    req: &'a RequestInfo,
-    mode: Mode,
-    ident: &str,
-    b: &mut SqlBuilder<'_>,
-    aliases: &'a Cell<usize>,
-) -> Result<String, CoreError> {
-    let d = match b.dialect().placeholder(1).starts_with('$') {
-        true => Dialect::Postgres,
-        false => Dialect::Sqlite,
-    };
-    let mut r = RecordResolver { schema, req, mode, d, base, base_alias, aliases, depth: 0, now_ms: 0, joins: Vec::new() };
-    let resolved = r.resolve(&Ident { raw: ident.to_owned() }, b)?;
-    if resolved.multi.is_some() || !r.joins.is_empty() {
-        return Err(CoreError::BadQuery(format!("cannot sort by the multi-valued {ident:?}")));
-    }
-    Ok(resolved.expr)
+    let mut stmt = Stmt::new(schema, Dialect::Sqlite, &req);
+    stmt.rule(base, "_kt", rule).map(|_| ()).map_err(|e| match e {
+        CoreError::BadQuery(m) => m,
+        other => other.to_string(),
+    })
 }
