@@ -244,7 +244,7 @@ impl App {
 
     /// Opens a realtime connection (resuming `resume`, the last event id a client saw, when
     /// possible), starting the dispatcher on first use.
-    pub fn realtime_open(&self, resume: Option<&str>) -> Opened {
+    pub fn realtime_open(&self, resume: Option<&str>, auth: Option<&Arc<crate::records::Record>>) -> Opened {
         let weak = WeakApp(Arc::downgrade(&self.inner));
         self.inner.hub.start(move |jobs| {
             let mut dispatcher = Dispatcher::default();
@@ -253,7 +253,7 @@ impl App {
                 dispatcher.handle(&app, job);
             }
         });
-        self.inner.hub.open(resume)
+        self.inner.hub.open(resume, auth)
     }
 
     /// Publishes a committed change to realtime subscribers.

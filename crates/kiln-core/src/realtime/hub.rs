@@ -57,6 +57,25 @@ pub(crate) struct ClientState {
     /// Resumed but not yet replayed: live events wait for the replay (which includes them), so
     /// nothing arrives twice or out of order.
     pub(crate) resuming: bool,
+    /// Resumed by a connection that did not carry the client's auth (a browser's EventSource
+    /// sends no token): the replay, and every event, waits until a subscription request proves
+    /// that auth. A client id alone never grants another client's auth.
+    pub(crate) awaiting_auth: bool,
+}
+
+impl ClientState {
+    fn new(connected_seq: u64) -> Self {
+        ClientState {
+            connected_seq,
+            auth: None,
+            auth_key: Arc::from(""),
+            auth_set: false,
+            subscriptions: Vec::new(),
+            oauth2: false,
+            resuming: false,
+            awaiting_auth: false,
+        }
+    }
 }
 
 /// A connected realtime client.
@@ -98,17 +117,19 @@ impl Client {
 
     /// Replaces the subscriptions. The first request fixes the client's auth; a later request
     /// must carry the same auth (PocketBase's rule), except that a guest client may sign in.
-    pub fn set_subscriptions(&self, auth: Option<Arc<Record>>, topics: &[String]) -> Result<(), ClientError> {
+    /// `Ok(true)` when this request proved the auth of a resumed client: its replay may start.
+    fn set_subscriptions(&self, auth: Option<Arc<Record>>, topics: &[String]) -> Result<bool, ClientError> {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.auth_set && st.auth.is_some() && !same_auth(&st.auth, &auth) {
             return Err(ClientError::AuthMismatch);
         }
+        let proved = std::mem::take(&mut st.awaiting_auth);
         st.auth_key = auth.as_ref().map(|r| format!("{}/{}", r.collection.id, r.id())).unwrap_or_default().into();
         st.auth = auth;
         st.auth_set = true;
         st.subscriptions = topics.iter().filter_map(|t| Subscription::parse(t)).collect();
         st.oauth2 = topics.iter().any(|t| t == OAUTH2_TOPIC);
-        Ok(())
+        Ok(proved)
     }
 
     /// The topics the client is subscribed to.
@@ -170,23 +191,17 @@ impl Hub {
 
     /// Registers a new client; its messages arrive on the returned receiver.
     pub fn connect(&self) -> (Arc<Client>, mpsc::Receiver<Message>) {
-        let state = ClientState {
-            connected_seq: self.seq.load(Ordering::Acquire),
-            auth: None,
-            auth_key: Arc::from(""),
-            auth_set: false,
-            subscriptions: Vec::new(),
-            oauth2: false,
-            resuming: false,
-        };
-        self.register(crate::ids::new_secret(40), state)
+        self.register(crate::ids::new_secret(40), ClientState::new(self.seq.load(Ordering::Acquire)))
     }
 
-    /// Opens a connection, resuming `resume` (`<clientId>` or `<clientId>.<seq>`, the last event id
-    /// the client saw) when that client disconnected within [`RETENTION`]: same client id, same
-    /// subscriptions and auth, and every event it missed replayed in order before live ones.
-    /// Otherwise a new client, told with `PB_RESET` that it must subscribe again.
-    pub fn open(&self, resume: Option<&str>) -> Opened {
+    /// Opens a connection for a requester authenticated as `auth`, resuming `resume`
+    /// (`<clientId>` or `<clientId>.<seq>`, the last event id the client saw) when that client
+    /// disconnected within [`RETENTION`]: same client id, same subscriptions and auth, and every
+    /// event it missed replayed in order before live ones. When the client had an auth that this
+    /// connection does not carry, nothing flows until a subscription request carries it (see
+    /// [`Hub::set_subscriptions`]). Otherwise a new client, told with `PB_RESET` that it must
+    /// subscribe again.
+    pub fn open(&self, resume: Option<&str>, auth: Option<&Arc<Record>>) -> Opened {
         let Some(resume) = resume.filter(|r| !r.is_empty()) else {
             let (client, messages) = self.connect();
             return Opened { client, messages, reset: false };
@@ -198,13 +213,17 @@ impl Hub {
         let previous = self.take_detached(id).or_else(|| self.clients.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned());
         if let Some(prev) = previous {
             prev.closed.store(true, Ordering::Relaxed);
-            let old = std::mem::replace(
-                &mut *prev.state.lock().unwrap_or_else(|p| p.into_inner()),
-                ClientState { connected_seq: 0, auth: None, auth_key: Arc::from(""), auth_set: false, subscriptions: Vec::new(), oauth2: false, resuming: false },
-            );
+            let old = std::mem::replace(&mut *prev.state.lock().unwrap_or_else(|p| p.into_inner()), ClientState::new(0));
             let after = seq.unwrap_or(old.connected_seq);
-            let (client, messages) = self.register(id.to_owned(), ClientState { connected_seq: after, resuming: true, ..old });
-            if self.queue(Job::Resume { client: client.clone(), after }) {
+            // A guest's client may be resumed by whoever holds its id; any other needs its auth.
+            let proved = match (&old.auth, auth) {
+                (None, _) => true,
+                (Some(a), Some(b)) => a.collection.id == b.collection.id && a.id() == b.id(),
+                (Some(_), None) => false,
+            };
+            let state = ClientState { connected_seq: after, resuming: true, awaiting_auth: !proved, ..old };
+            let (client, messages) = self.register(id.to_owned(), state);
+            if !proved || self.queue(Job::Resume { client: client.clone(), after }) {
                 return Opened { client, messages, reset: false };
             }
         }
@@ -237,6 +256,16 @@ impl Hub {
         if let Some(c) = client {
             self.detach(&c);
         }
+    }
+
+    /// Replaces `client`'s subscriptions as requested by `auth` (see [`Client`]'s auth rule);
+    /// for a resumed client waiting for its auth, a request carrying it starts the replay.
+    pub fn set_subscriptions(&self, client: &Arc<Client>, auth: Option<Arc<Record>>, topics: &[String]) -> Result<(), ClientError> {
+        if client.set_subscriptions(auth, topics)? {
+            let after = client.state.lock().unwrap_or_else(|p| p.into_inner()).connected_seq;
+            self.queue(Job::Resume { client: client.clone(), after });
+        }
+        Ok(())
     }
 
     pub fn client(&self, id: &str) -> Option<Arc<Client>> {

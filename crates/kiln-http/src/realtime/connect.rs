@@ -131,7 +131,7 @@ pub async fn handler(State(app): State<App>, headers: HeaderMap, ctx: Ctx) -> Re
         .and_then(|v| v.to_str().ok())
         .or_else(|| ctx.query("lastEventId"))
         .map(str::to_owned);
-    let opened = app.realtime_open(resume.as_deref());
+    let opened = app.realtime_open(resume.as_deref(), ctx.req.auth.as_ref());
     let reg = Registration { app: app.clone(), client: opened.client };
     let id = reg.client.id.clone();
     let hello = frame(&id, "PB_CONNECT", format!("{{\"clientId\":\"{id}\"}}").as_bytes());

@@ -47,6 +47,6 @@ pub async fn handler(State(app): State<App>, ctx: Ctx, BodyMap(body): BodyMap) -
     }
     let topics = topics(body.get("subscriptions"))?;
     let client = app.realtime().client(client_id).ok_or_else(|| realtime_error(kiln_core::realtime::ClientError::UnknownClient))?;
-    client.set_subscriptions(ctx.req.auth.clone(), &topics).map_err(realtime_error)?;
+    app.realtime().set_subscriptions(&client, ctx.req.auth.clone(), &topics).map_err(realtime_error)?;
     Ok(StatusCode::NO_CONTENT)
 }

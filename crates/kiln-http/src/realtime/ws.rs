@@ -41,7 +41,7 @@ fn control(event: &str, data: Value) -> WsMessage {
 }
 
 async fn session(app: App, mut socket: WebSocket, auth: Option<std::sync::Arc<Record>>, resume: Option<String>) {
-    let opened = app.realtime_open(resume.as_deref());
+    let opened = app.realtime_open(resume.as_deref(), auth.as_ref());
     let reg = Registration { app: app.clone(), client: opened.client };
     let mut rx = opened.messages;
     let id = reg.client.id.clone();
@@ -81,7 +81,7 @@ fn command(reg: &Registration, auth: &Option<std::sync::Arc<Record>>, text: &str
     };
     match cmd.get("action").and_then(Value::as_str) {
         Some("subscribe") => match super::subscribe::topics(cmd.get("subscriptions")) {
-            Ok(topics) => match reg.client.set_subscriptions(auth.clone(), &topics) {
+            Ok(topics) => match reg.app.realtime().set_subscriptions(&reg.client, auth.clone(), &topics) {
                 Ok(()) => control("PB_SUBSCRIBED", json!({"subscriptions": reg.client.topics()})),
                 Err(e) => error(realtime_error(e)),
             },
