@@ -174,6 +174,9 @@ fn push(map: &mut Map<String, Value>, key: String, v: Value) {
     }
 }
 
+/// What a multipart body may declare beyond its limit for boundaries and part headers.
+const MULTIPART_FRAMING_BYTES: usize = 1 << 20;
+
 /// Bytes of a file part kept for type sniffing.
 const SNIFF_BYTES: usize = kiln_media::READ_LIMIT;
 
@@ -185,7 +188,15 @@ async fn read_body(req: Request, app: &App, limit: usize, file_cap: u64, mut upl
     let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let bad = || ApiError::bad_request(MSG_GENERIC_400);
     let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, MSG_TOO_LARGE);
-    if ct.starts_with("multipart/form-data") {
+    // A body declared larger than the limit is refused before a byte of it is awaited. The limit
+    // counts field and file contents; a multipart body adds its boundaries and part headers.
+    let multipart = ct.starts_with("multipart/form-data");
+    let framing = if multipart { MULTIPART_FRAMING_BYTES } else { 0 };
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > (limit.saturating_add(framing)) as u64) {
+        return Err(too_large());
+    }
+    if multipart {
         let mut mp = Multipart::from_request(req, app).await.map_err(|_| bad())?;
         let mut map = Map::new();
         let mut total = 0usize;

@@ -107,7 +107,8 @@ pub fn to_text(v: &Value) -> String {
 fn to_number(v: &Value) -> f64 {
     match v {
         Value::Number(n) => n.as_f64().unwrap_or(0.0),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).unwrap_or(0.0),
+        // "NaN" and "Infinity" parse (as Go's ParseFloat does) and then fail validation.
+        Value::String(s) => s.trim().parse::<f64>().unwrap_or(0.0),
         Value::Bool(b) => *b as i64 as f64,
         _ => 0.0,
     }
@@ -291,6 +292,10 @@ fn check_max_select(v: &Value, max_select: i64) -> Result<(), FieldError> {
 
 /// Checks a prepared value against the field's options.
 pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
+    // A number field holds null only when the submitted value was not finite (NaN, ±Inf).
+    if matches!(f.kind, FieldKind::Number { .. }) && v.is_null() {
+        return Err(FieldError::new("validation_not_a_number", "The submitted number is not properly formatted."));
+    }
     let blank = match v {
         Value::Null => true,
         Value::String(s) => s.is_empty(),
@@ -316,7 +321,7 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
         }
         FieldKind::Number { min, max, only_int } => {
             let Some(x) = v.as_f64().filter(|x| x.is_finite()) else {
-                return Err(FieldError::new("validation_not_a_number", "Must be a valid number."));
+                return Err(FieldError::new("validation_not_a_number", "The submitted number is not properly formatted."));
             };
             if *only_int && x.fract() != 0.0 {
                 return Err(FieldError::new("validation_only_int_constraint", "Decimal numbers are not allowed."));
