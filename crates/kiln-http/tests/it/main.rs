@@ -11,4 +11,5 @@ mod records_read;
 mod realtime;
 mod records_write;
 mod robustness;
+mod security;
 mod support;

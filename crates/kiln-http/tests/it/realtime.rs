@@ -12,14 +12,14 @@ use tower::ServiceExt;
 use crate::support::{Scenario, TestApp, Token};
 
 /// An open event stream read frame by frame.
-struct Sse {
+pub(crate) struct Sse {
     body: Body,
     buf: String,
-    client_id: String,
+    pub(crate) client_id: String,
 }
 
 impl Sse {
-    async fn open(t: &TestApp) -> Sse {
+    pub(crate) async fn open(t: &TestApp) -> Sse {
         let req = Request::builder().uri("/api/realtime").body(Body::empty()).unwrap();
         let res = t.router().oneshot(req).await.unwrap();
         assert_eq!(res.status(), 200);
@@ -34,7 +34,7 @@ impl Sse {
     }
 
     /// The next event as (id, event name, data), or `None` after a quiet 700 ms.
-    async fn next(&mut self) -> Option<(String, String, Value)> {
+    pub(crate) async fn next(&mut self) -> Option<(String, String, Value)> {
         loop {
             if let Some(end) = self.buf.find("\n\n") {
                 let frame: String = self.buf.drain(..end + 2).collect();
@@ -64,7 +64,7 @@ impl Sse {
     }
 
     /// Every event that arrives before a quiet period.
-    async fn drain(&mut self) -> Vec<(String, Value)> {
+    pub(crate) async fn drain(&mut self) -> Vec<(String, Value)> {
         let mut out = Vec::new();
         while let Some((_, e, d)) = self.next().await {
             out.push((e, d));
@@ -73,7 +73,7 @@ impl Sse {
     }
 }
 
-async fn subscribe(t: &TestApp, s: &Sse, topics: Value, token: Token) -> u16 {
+pub(crate) async fn subscribe(t: &TestApp, s: &Sse, topics: Value, token: Token) -> u16 {
     t.send("POST", "/api/realtime", Some(json!({"clientId": s.client_id, "subscriptions": topics})), &token).await.status
 }
 
@@ -201,8 +201,17 @@ async fn a_stalled_reader_never_blocks_writers() {
 
 impl Sse {
     /// Opens a stream resuming from `last_event_id`.
-    async fn resume(t: &TestApp, last_event_id: &str) -> (Sse, String) {
-        let req = Request::builder().uri("/api/realtime").header("Last-Event-ID", last_event_id).body(Body::empty()).unwrap();
+    pub(crate) async fn resume(t: &TestApp, last_event_id: &str) -> (Sse, String) {
+        Sse::resume_as(t, last_event_id, None).await
+    }
+
+    /// Opens a stream resuming from `last_event_id`, with an Authorization header when given.
+    pub(crate) async fn resume_as(t: &TestApp, last_event_id: &str, authorization: Option<&str>) -> (Sse, String) {
+        let mut b = Request::builder().uri("/api/realtime").header("Last-Event-ID", last_event_id);
+        if let Some(a) = authorization {
+            b = b.header("Authorization", a);
+        }
+        let req = b.body(Body::empty()).unwrap();
         let res = t.router().oneshot(req).await.unwrap();
         let mut s = Sse { body: res.into_body(), buf: String::new(), client_id: String::new() };
         let (id, event, _) = s.next().await.expect("PB_CONNECT");

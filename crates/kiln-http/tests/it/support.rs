@@ -144,6 +144,11 @@ impl TestApp {
         self.ids.get(name).unwrap_or_else(|| panic!("no fixture id {name:?}")).clone()
     }
 
+    /// Names a record id for [`TestApp::id`].
+    pub fn set_id(&mut self, name: &str, id: &str) {
+        self.ids.insert(name.into(), id.into());
+    }
+
     pub fn superuser_token(&self) -> String {
         self.tokens["su"].clone()
     }

@@ -1,0 +1,466 @@
+//! The rule-bypass matrix (issue 13): what a guest, a record's owner, another user and a team
+//! member can read, change and receive through rules that reach through relations — list, view,
+//! update, delete, client filters, sorts, expand, fields, back-relations, realtime and protected
+//! files — plus the regressions of the flaws found by probing Kiln as an attacker. PocketBase
+//! 0.40.6 gives the outcomes asserted here (tools/rulefuzz compares the two at random).
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+
+use crate::realtime::{subscribe, Sse};
+use crate::support::*;
+
+const DOC_RULE: &str = "owner = @request.auth.id || team.members.id ?= @request.auth.id";
+
+/// Teams (listable by members), docs (owner or team member), privnotes (only through their
+/// doc's owner), a public board pointing at docs, and counters whose body rules forbid `n` and
+/// `tags`. Alice owns doc D1 (team T1 = [carol]) and note P1; Bob owns D2 (team T2 = [bob]).
+async fn fixture() -> TestApp {
+    let mut t = TestApp::new().await;
+    for name in ["alice", "bob", "carol"] {
+        t.create_user(name, &format!("{name}@example.com"), "password123", name, false).await;
+    }
+    let users = "_pb_users_auth_";
+    let teams = t
+        .su_ok("POST", "/api/collections", json!({"name":"teams","type":"base",
+            "listRule":"members.id ?= @request.auth.id","viewRule":"members.id ?= @request.auth.id",
+            "fields":[{"name":"name","type":"text"},{"name":"members","type":"relation","collectionId":users,"maxSelect":10}]}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let docs = t
+        .su_ok("POST", "/api/collections", json!({"name":"docs","type":"base",
+            "listRule":DOC_RULE,"viewRule":DOC_RULE,"createRule":"@request.auth.id != \"\"","updateRule":DOC_RULE,"deleteRule":DOC_RULE,
+            "fields":[{"name":"title","type":"text"},
+                {"name":"owner","type":"relation","collectionId":users,"maxSelect":1},
+                {"name":"team","type":"relation","collectionId":teams,"maxSelect":1},
+                {"name":"secret","type":"text","hidden":true},
+                {"name":"att","type":"file","maxSelect":1,"protected":true}]}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let note_rule = "p.owner = @request.auth.id";
+    t.su_ok("POST", "/api/collections", json!({"name":"privnotes","type":"base",
+        "listRule":note_rule,"viewRule":note_rule,"createRule":note_rule,"updateRule":note_rule,"deleteRule":note_rule,
+        "fields":[{"name":"p","type":"relation","collectionId":docs,"maxSelect":1},{"name":"text","type":"text"}]}))
+        .await;
+    t.su_ok("POST", "/api/collections", json!({"name":"board","type":"base",
+        "listRule":"","viewRule":"","createRule":"","updateRule":"","deleteRule":"",
+        "fields":[{"name":"title","type":"text"},{"name":"doc","type":"relation","collectionId":docs,"maxSelect":1}]}))
+        .await;
+    t.su_ok("POST", "/api/collections", json!({"name":"counters","type":"base",
+        "listRule":"","viewRule":"","createRule":"@request.body.n:isset = false",
+        "updateRule":"@request.body.n:isset = false && @request.body.tags:isset = false",
+        "fields":[{"name":"n","type":"number"},{"name":"tags","type":"select","values":["a","b","c"],"maxSelect":3}]}))
+        .await;
+
+    let (alice, bob, carol) = (t.id("alice"), t.id("bob"), t.id("carol"));
+    let t1 = t.su_ok("POST", "/api/collections/teams/records", json!({"name":"t1","members":[carol]})).await;
+    let t2 = t.su_ok("POST", "/api/collections/teams/records", json!({"name":"t2","members":[bob]})).await;
+    let d1 = t
+        .su_ok("POST", "/api/collections/docs/records", json!({"title":"alice doc","owner":alice,"team":t1["id"],"secret":"s3cret"}))
+        .await;
+    let d2 = t.su_ok("POST", "/api/collections/docs/records", json!({"title":"bob doc","owner":bob,"team":t2["id"]})).await;
+    let p1 = t.su_ok("POST", "/api/collections/privnotes/records", json!({"p":d1["id"],"text":"alice note"})).await;
+    let b1 = t.su_ok("POST", "/api/collections/board/records", json!({"title":"b1","doc":d1["id"]})).await;
+    let b2 = t.su_ok("POST", "/api/collections/board/records", json!({"title":"b2","doc":d2["id"]})).await;
+    let b3 = t.su_ok("POST", "/api/collections/board/records", json!({"title":"b3"})).await;
+    let c1 = t.su_ok("POST", "/api/collections/counters/records", json!({"n":1,"tags":["a"]})).await;
+    for (name, v) in [("d1", d1), ("d2", d2), ("p1", p1), ("b1", b1), ("b2", b2), ("b3", b3), ("c1", c1)] {
+        t.set_id(name, v["id"].as_str().unwrap());
+    }
+    t
+}
+
+/// The four actors and whether each may see Alice's doc D1 (owner Alice, team member Carol).
+const ACTORS: [(&str, bool); 4] = [("guest", false), ("alice", true), ("bob", false), ("carol", true)];
+
+fn token(actor: &'static str) -> Token {
+    if actor == "guest" {
+        Token::None
+    } else {
+        Token::User(actor)
+    }
+}
+
+fn field_set(v: &Value, field: &str) -> BTreeSet<String> {
+    v["items"].as_array().unwrap().iter().map(|i| i[field].as_str().unwrap_or("").to_owned()).collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+async fn get(t: &TestApp, url: &str, actor: &'static str) -> Resp {
+    t.send("GET", url, None, &token(actor)).await
+}
+
+async fn stored(t: &TestApp, collection: &str, id: &str) -> Value {
+    t.su_ok("GET", &format!("/api/collections/{collection}/records/{id}"), Value::Null).await
+}
+
+#[tokio::test]
+async fn rules_through_relations_protect_list_view_update_and_delete() {
+    let t = fixture().await;
+    let (d1, p1) = (t.id("d1"), t.id("p1"));
+    for (actor, sees_d1) in ACTORS {
+        let list = get(&t, "/api/collections/docs/records", actor).await;
+        assert_eq!(list.status, 200, "{actor}: {}", list.text);
+        let titles = field_set(&list.json, "title");
+        assert_eq!(titles.contains("alice doc"), sees_d1, "{actor} lists docs: {titles:?}");
+        assert_eq!(titles.contains("bob doc"), actor == "bob", "{actor} lists docs: {titles:?}");
+        let view = get(&t, &format!("/api/collections/docs/records/{d1}"), actor).await;
+        assert_eq!(view.status, if sees_d1 { 200 } else { 404 }, "{actor} views D1: {}", view.text);
+
+        // Only Alice's own note: her doc's owner is the rule, Carol's team does not count.
+        let sees_p1 = actor == "alice";
+        let notes = get(&t, "/api/collections/privnotes/records", actor).await;
+        assert_eq!(field_set(&notes.json, "text").contains("alice note"), sees_p1, "{actor} lists privnotes: {}", notes.text);
+        let view = get(&t, &format!("/api/collections/privnotes/records/{p1}"), actor).await;
+        assert_eq!(view.status, if sees_p1 { 200 } else { 404 }, "{actor} views P1");
+        if !sees_p1 {
+            let r = t.send("PATCH", &format!("/api/collections/privnotes/records/{p1}"), Some(json!({"text":"pwned"})), &token(actor)).await;
+            assert_eq!(r.status, 404, "{actor} updates P1: {}", r.text);
+            let r = t.send("DELETE", &format!("/api/collections/privnotes/records/{p1}"), None, &token(actor)).await;
+            assert_eq!(r.status, 404, "{actor} deletes P1: {}", r.text);
+            assert_eq!(stored(&t, "privnotes", &p1).await["text"], "alice note", "{actor} changed nothing");
+        }
+        if !sees_d1 {
+            let r = t.send("PATCH", &format!("/api/collections/docs/records/{d1}"), Some(json!({"title":"pwned"})), &token(actor)).await;
+            assert_eq!(r.status, 404, "{actor} updates D1: {}", r.text);
+            let r = t.send("DELETE", &format!("/api/collections/docs/records/{d1}"), None, &token(actor)).await;
+            assert_eq!(r.status, 404, "{actor} deletes D1: {}", r.text);
+            assert_eq!(stored(&t, "docs", &d1).await["title"], "alice doc", "{actor} changed nothing");
+        }
+    }
+    // The owner and the team member may write; the note's owner may delete it.
+    let r = t.send("PATCH", &format!("/api/collections/docs/records/{d1}"), Some(json!({"title":"carol edit"})), &Token::User("carol")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = t.send("DELETE", &format!("/api/collections/privnotes/records/{p1}"), None, &Token::User("alice")).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+}
+
+#[tokio::test]
+async fn client_filters_sorts_expand_and_fields_see_only_listable_related_rows() {
+    let t = fixture().await;
+    for (actor, sees_d1) in ACTORS {
+        let sees_d2 = actor == "bob";
+        // A filter on a related field: rows whose related row is hidden drop out.
+        let r = get(&t, &format!("/api/collections/board/records?filter={}", enc("doc.title = 'alice doc'")), actor).await;
+        assert_eq!(r.status, 200, "{actor}: {}", r.text);
+        assert_eq!(r.json["totalItems"], json!(sees_d1 as i64), "{actor} filters on doc.title");
+        let r = get(&t, &format!("/api/collections/board/records?filter={}", enc("doc.title != 'zzz'")), actor).await;
+        let mut expected = vec!["b3"];
+        if sees_d1 {
+            expected.push("b1");
+        }
+        if sees_d2 {
+            expected.push("b2");
+        }
+        assert_eq!(field_set(&r.json, "title"), set(&expected), "{actor}: a hidden related row removes the whole row (PocketBase)");
+
+        // Sorting by a related field guards the same way, with and without the total.
+        for q in ["sort=doc.title", "sort=-doc.title&skipTotal=1"] {
+            let r = get(&t, &format!("/api/collections/board/records?{q}"), actor).await;
+            assert_eq!(r.status, 200, "{actor} {q}: {}", r.text);
+            assert_eq!(field_set(&r.json, "title"), set(&expected), "{actor} {q}");
+            if !q.contains("skipTotal") {
+                assert_eq!(r.json["totalItems"], json!(expected.len()), "{actor} {q}: the total counts the same rows");
+            }
+        }
+
+        // Expand and fields show a related record only when its viewRule allows.
+        let r = get(&t, "/api/collections/board/records?expand=doc&fields=title,expand.doc.title&sort=title", actor).await;
+        assert_eq!(r.status, 200, "{actor}: {}", r.text);
+        assert_eq!(r.text.contains("alice doc"), sees_d1, "{actor} expands doc: {}", r.text);
+        assert_eq!(r.text.contains("bob doc"), sees_d2, "{actor} expands doc: {}", r.text);
+
+        // Back-relations: Alice's note through her doc, listable only by Alice.
+        let r = get(&t, &format!("/api/collections/board/records?filter={}", enc("doc.privnotes_via_p.text ?= 'alice note'")), actor).await;
+        assert_eq!(r.status, 200, "{actor}: {}", r.text);
+        assert_eq!(r.json["totalItems"], json!((actor == "alice") as i64), "{actor} filters through privnotes_via_p");
+        let r = get(&t, &format!("/api/collections/board/records/{}?expand=doc.privnotes_via_p", t.id("b1")), actor).await;
+        assert_eq!(r.text.contains("alice note"), actor == "alice", "{actor} expands privnotes_via_p: {}", r.text);
+
+        // Hidden fields are not filterable by anyone but superusers, directly or through a relation.
+        for f in ["doc.secret = 's3cret'", "doc.secret != ''"] {
+            let r = get(&t, &format!("/api/collections/board/records?filter={}", enc(f)), actor).await;
+            assert_eq!(r.status, 400, "{actor} filters on a hidden field: {}", r.text);
+        }
+    }
+    // Superusers see every related row.
+    let r = t.send("GET", &format!("/api/collections/board/records?filter={}", enc("doc.secret = 's3cret'")), None, &Token::Superuser).await;
+    assert_eq!(r.json["totalItems"], json!(1), "{}", r.text);
+}
+
+#[tokio::test]
+async fn a_filter_into_a_superuser_only_collection_is_refused() {
+    let t = fixture().await;
+    t.su_ok("PATCH", "/api/collections/docs", json!({"listRule": null})).await;
+    for actor in ["guest", "alice"] {
+        let r = get(&t, &format!("/api/collections/board/records?filter={}", enc("doc.title != 'x'")), actor).await;
+        assert_eq!(r.status, 400, "{actor}: {}", r.text);
+        check_envelope(&r).unwrap();
+    }
+    // API rules are not client filters: a rule through it still works.
+    let r = get(&t, &format!("/api/collections/privnotes/records/{}", t.id("p1")), "alice").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[tokio::test]
+async fn realtime_events_follow_relation_rules() {
+    let t = fixture().await;
+    let d1 = t.id("d1");
+    let b1 = t.id("b1");
+    let mut streams = Vec::new();
+    for (actor, sees_d1) in ACTORS {
+        let s = Sse::open(&t).await;
+        let board = r#"board?options={"query":{"expand":"doc"}}"#;
+        let topics = json!(["docs", "docs/*", format!("docs/{d1}"), board, "privnotes/*"]);
+        assert_eq!(subscribe(&t, &s, topics, token(actor)).await, 204);
+        streams.push((actor, sees_d1, s));
+    }
+    t.su_ok("PATCH", &format!("/api/collections/docs/records/{d1}"), json!({"title":"alice doc v2"})).await;
+    t.su_ok("PATCH", &format!("/api/collections/board/records/{b1}"), json!({"title":"b1 v2"})).await;
+    t.su_ok("PATCH", &format!("/api/collections/privnotes/records/{}", t.id("p1")), json!({"text":"alice note v2"})).await;
+    for (actor, sees_d1, mut s) in streams {
+        let events = s.drain().await;
+        let topics: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
+        let docs_events = topics.iter().filter(|e| e.starts_with("docs")).count();
+        assert_eq!(docs_events, if sees_d1 { 3 } else { 0 }, "{actor}: {topics:?}");
+        let board = events.iter().find(|(e, _)| e.starts_with("board")).unwrap_or_else(|| panic!("{actor} gets the public board event"));
+        assert_eq!(board.1["record"]["expand"].get("doc").is_some(), sees_d1, "{actor}: expand.doc in a board event: {}", board.1);
+        let notes = topics.iter().filter(|e| e.starts_with("privnotes")).count();
+        assert_eq!(notes, (actor == "alice") as usize, "{actor}: {topics:?}");
+        let text = events.iter().map(|(_, d)| d.to_string()).collect::<String>();
+        if !sees_d1 {
+            assert!(!text.contains("alice doc"), "{actor} received Alice's doc: {text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn realtime_resume_requires_the_auth_of_the_client() {
+    let t = fixture().await;
+    let d1 = t.id("d1");
+    let mut alice = Sse::open(&t).await;
+    assert_eq!(subscribe(&t, &alice, json!(["docs"]), Token::User("alice")).await, 204);
+    let alice_client = alice.client_id.clone();
+    t.su_ok("PATCH", &format!("/api/collections/docs/records/{d1}"), json!({"title":"one"})).await;
+    let (last, _, _) = alice.next().await.expect("Alice's first event");
+    drop(alice);
+
+    // A guest presenting Alice's client id gets the id back but nothing of hers.
+    for header in [alice_client.as_str(), last.as_str()] {
+        let (mut guest, id) = Sse::resume_as(&t, header, None).await;
+        assert_eq!(id, alice_client);
+        t.su_ok("PATCH", &format!("/api/collections/docs/records/{d1}"), json!({"title":"secret v2"})).await;
+        assert_eq!(guest.drain().await, vec![], "no replay, no live event without Alice's auth");
+        let as_guest = t.send("POST", "/api/realtime", Some(json!({"clientId": alice_client, "subscriptions": ["docs"]})), &Token::None).await;
+        assert_eq!(as_guest.status, 403, "{}", as_guest.text);
+        let as_bob = t.send("POST", "/api/realtime", Some(json!({"clientId": alice_client, "subscriptions": ["docs"]})), &Token::User("bob")).await;
+        assert_eq!(as_bob.status, 403, "{}", as_bob.text);
+        assert_eq!(guest.drain().await, vec![]);
+    }
+    // Another user's token on the stream itself does not help either.
+    let bob_token = t.user_token("bob");
+    let (mut bob, _) = Sse::resume_as(&t, &last, Some(&bob_token)).await;
+    assert_eq!(bob.drain().await, vec![]);
+
+    // Alice herself resumes (a browser's EventSource carries no token) and proves her auth with
+    // the SDK's subscription request: every missed event arrives, in order.
+    let (mut again, id) = Sse::resume_as(&t, &last, None).await;
+    assert_eq!(id, alice_client);
+    assert_eq!(subscribe(&t, &again, json!(["docs"]), Token::User("alice")).await, 204);
+    let titles: Vec<Value> = again.drain().await.into_iter().map(|(_, d)| d["record"]["title"].clone()).collect();
+    assert_eq!(titles, vec![json!("secret v2"), json!("secret v2")], "the two updates missed since `last`");
+
+    // With her token on the stream (a Node client), she resumes at once.
+    drop(again);
+    t.su_ok("PATCH", &format!("/api/collections/docs/records/{d1}"), json!({"title":"three"})).await;
+    let alice_token = t.user_token("alice");
+    let (mut direct, _) = Sse::resume_as(&t, &alice_client, Some(&alice_token)).await;
+    let events = direct.drain().await;
+    assert!(events.iter().any(|(_, d)| d["record"]["title"] == "three"), "{events:?}");
+}
+
+#[tokio::test]
+async fn protected_files_follow_the_view_rule_through_relations() {
+    let t = fixture().await;
+    let d1 = t.id("d1");
+    let boundary = "----kilnSecurityBoundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"att\"; filename=\"plan.txt\"\r\nContent-Type: text/plain\r\n\r\ntop secret plan\r\n--{boundary}--\r\n"
+    );
+    let r = t
+        .send_raw("PATCH", &format!("/api/collections/docs/records/{d1}"), body.into_bytes(), Some(&format!("multipart/form-data; boundary={boundary}")), &Token::Superuser, &[])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let name = r.json["att"].as_str().unwrap().to_owned();
+    let url = format!("/api/files/docs/{d1}/{name}");
+    let plain = t.send("GET", &url, None, &Token::None).await;
+    assert_ne!(plain.status, 200, "a protected file needs a file token");
+    for (actor, sees_d1) in ACTORS {
+        if actor == "guest" {
+            continue;
+        }
+        let tok = t.send("POST", "/api/files/token", None, &Token::User(actor)).await;
+        assert_eq!(tok.status, 200, "{}", tok.text);
+        let file_token = tok.json["token"].as_str().unwrap();
+        let r = t.send("GET", &format!("{url}?token={file_token}"), None, &Token::None).await;
+        assert_eq!(r.status == 200, sees_d1, "{actor} downloads D1's protected file: {} {}", r.status, r.text);
+        assert_eq!(r.text.contains("top secret plan"), sees_d1);
+    }
+}
+
+/// `@request.body.n:isset = false` must hold whatever spelling of `n` the body uses: PocketBase
+/// resolves `n+`, `n-`, `+tags`, `tags+`, `tags-` to their fields before the rule.
+#[tokio::test]
+async fn modifier_keys_cannot_get_past_body_rules() {
+    let t = fixture().await;
+    let c1 = t.id("c1");
+    let url = format!("/api/collections/counters/records/{c1}");
+    for body in [json!({"n+": 99}), json!({"n-": 1}), json!({"tags+": "b"}), json!({"+tags": "b"}), json!({"tags-": "a"}), json!({"n": 3})] {
+        for actor in ["guest", "alice"] {
+            let r = t.send("PATCH", &url, Some(body.clone()), &token(actor)).await;
+            assert_eq!(r.status, 404, "{actor} PATCH {body}: {}", r.text);
+        }
+    }
+    for key in ["n%2B", "n-", "%2Btags", "tags%2B", "tags-"] {
+        let form = format!("{key}=b");
+        let r = t.send_raw("PATCH", &url, form.into_bytes(), Some("application/x-www-form-urlencoded"), &Token::None, &[]).await;
+        assert_eq!(r.status, 404, "urlencoded {key}: {}", r.text);
+    }
+    for key in ["n+", "n-", "+tags", "tags+", "tags-"] {
+        let r = t.multipart("PATCH", &url, &[(key, "5")], &Token::None).await;
+        assert_eq!(r.status, 404, "multipart {key}: {}", r.text);
+    }
+    assert_eq!(stored(&t, "counters", &c1).await, stored(&t, "counters", &c1).await);
+    let now = stored(&t, "counters", &c1).await;
+    assert_eq!((now["n"].clone(), now["tags"].clone()), (json!(1), json!(["a"])), "nothing changed");
+    // A body without them passes the rule.
+    let r = t.send("PATCH", &url, Some(json!({})), &Token::None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // Creates too.
+    let before = t.count("counters");
+    for body in [json!({"n+": 5}), json!({"n-": 5}), json!({"n": 5})] {
+        let r = t.send("POST", "/api/collections/counters/records", Some(body.clone()), &Token::None).await;
+        assert_eq!(r.status, 400, "create {body}: {}", r.text);
+    }
+    let r = t.multipart("POST", "/api/collections/counters/records", &[("n+", "5")], &Token::None).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(t.count("counters"), before);
+    let r = t.send("POST", "/api/collections/counters/records", Some(json!({"tags": ["c"]})), &Token::None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+/// A body rule sees the value a modifier produces: `n+` is the new `n`. (An equality: ordering
+/// two bound values compares them as text on PostgreSQL, a difference docs/CLUSTER.md lists.)
+#[tokio::test]
+async fn body_rules_see_the_value_a_modifier_produces() {
+    let t = fixture().await;
+    t.su_ok("PATCH", "/api/collections/counters", json!({"updateRule": "@request.body.n != 6"})).await;
+    let url = format!("/api/collections/counters/records/{}", t.id("c1"));
+    let r = t.send("PATCH", &url, Some(json!({"n+": 5})), &Token::None).await;
+    assert_eq!(r.status, 404, "1 + 5 = 6: {}", r.text);
+    let r = t.send("PATCH", &url, Some(json!({"n+": 4})), &Token::None).await;
+    assert_eq!((r.status, r.json["n"].clone()), (200, json!(5)), "1 + 4 = 5: {}", r.text);
+    let r = t.send("PATCH", &url, Some(json!({"n-": -1})), &Token::None).await;
+    assert_eq!(r.status, 404, "5 - -1 = 6: {}", r.text);
+    // `n` is set before `n+` adds to it, whatever the order of the keys.
+    let r = t.send_raw("PATCH", &url, br#"{"n+": 2, "n": 1}"#.to_vec(), Some("application/json"), &Token::Superuser, &[]).await;
+    assert_eq!(r.json["n"], json!(3), "{}", r.text);
+}
+
+#[tokio::test]
+async fn numbers_that_are_not_finite_are_refused() {
+    let t = fixture().await;
+    let before = t.count("counters");
+    t.su_ok("PATCH", "/api/collections/counters", json!({"createRule": ""})).await;
+    for body in [json!({"n": "NaN"}), json!({"n": "Infinity"}), json!({"n": "-inf"})] {
+        let r = t.send("POST", "/api/collections/counters/records", Some(body.clone()), &Token::None).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+        assert_eq!(r.json["data"]["n"]["code"], "validation_not_a_number", "{}", r.text);
+    }
+    let r = t.send_raw("POST", "/api/collections/counters/records", br#"{"n": 1e309}"#.to_vec(), Some("application/json"), &Token::None, &[]).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    check_envelope(&r).unwrap();
+    let r = t.multipart("POST", "/api/collections/counters/records", &[("n", "NaN")], &Token::None).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    // `n+` overflowing to infinity is refused too.
+    let c1 = t.id("c1");
+    t.su_ok("PATCH", &format!("/api/collections/counters/records/{c1}"), json!({"n": 1.7e308})).await;
+    let r = t.send("PATCH", &format!("/api/collections/counters/records/{c1}"), Some(json!({"n+": 1.7e308})), &Token::Superuser).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(t.count("counters"), before);
+}
+
+#[tokio::test]
+async fn impersonate_duration_is_range_checked() {
+    let t = fixture().await;
+    let url = format!("/api/collections/users/impersonate/{}", t.id("alice"));
+    for raw in [r#"{"duration": 1e300}"#, r#"{"duration": "abc"}"#, r#"{"duration": 1.5}"#, r#"{"duration": [1]}"#] {
+        let r = t.send_raw("POST", &url, raw.as_bytes().to_vec(), Some("application/json"), &Token::Superuser, &[]).await;
+        assert_eq!(r.status, 400, "{raw}: {}", r.text);
+        assert_eq!(r.json["message"], "An error occurred while loading the submitted data.", "{raw}");
+    }
+    for (raw, code) in [(r#"{"duration": -5}"#, "validation_min_greater_equal_than_required"), (r#"{"duration": 9000000000000}"#, "validation_max_less_equal_than_required")] {
+        let r = t.send_raw("POST", &url, raw.as_bytes().to_vec(), Some("application/json"), &Token::Superuser, &[]).await;
+        assert_eq!(r.status, 400, "{raw}: {}", r.text);
+        assert_eq!(r.json["data"]["duration"]["code"], code, "{raw}: {}", r.text);
+    }
+    let r = t.send_raw("POST", &url, br#"{"duration": 60}"#.to_vec(), Some("application/json"), &Token::Superuser, &[]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = t.send_raw("POST", &url, b"duration=60".to_vec(), Some("application/x-www-form-urlencoded"), &Token::Superuser, &[]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[tokio::test]
+async fn a_body_declared_over_the_limit_is_refused_at_once() {
+    let t = fixture().await;
+    let huge = ("content-length".to_owned(), "99999999999".to_owned());
+    for (url, ct) in [
+        ("/api/collections/counters/records", "application/json"),
+        ("/api/collections/counters/records", "multipart/form-data; boundary=x"),
+        ("/api/collections/users/auth-with-password", "application/json"),
+    ] {
+        let r = t.send_raw("POST", url, b"{}".to_vec(), Some(ct), &Token::None, std::slice::from_ref(&huge)).await;
+        assert_eq!(r.status, 413, "{url} {ct}: {}", r.text);
+        check_envelope(&r).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn superusers_update_hidden_fields() {
+    let t = fixture().await;
+    let d1 = t.id("d1");
+    let r = t.send("PATCH", &format!("/api/collections/docs/records/{d1}"), Some(json!({"secret":"new"})), &Token::Superuser).await;
+    assert_eq!((r.status, r.json["secret"].clone()), (200, json!("new")), "{}", r.text);
+    assert_eq!(stored(&t, "docs", &d1).await["secret"], "new");
+    // A user's hidden field write is ignored, as PocketBase ignores it.
+    let r = t.send("PATCH", &format!("/api/collections/docs/records/{d1}"), Some(json!({"secret":"user"})), &Token::User("alice")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(stored(&t, "docs", &d1).await["secret"], "new");
+}
+
+/// PocketBase's comparison semantics, kept for compatibility and documented in docs/SECURITY.md:
+/// a guest's `@request.auth.id` is `""`, and a missing value compares equal to `""`, so a doc
+/// with no owner and no team matches `owner = @request.auth.id || team.members.id ?=
+/// @request.auth.id` for a guest — in PocketBase 0.40.6 as in Kiln. Rules that must exclude
+/// guests say `@request.auth.id != "" && …`.
+#[tokio::test]
+async fn a_missing_relation_compares_as_empty_as_in_pocketbase() {
+    let t = fixture().await;
+    t.su_ok("POST", "/api/collections/docs/records", json!({"title":"orphan doc"})).await;
+    let r = get(&t, "/api/collections/docs/records", "guest").await;
+    assert_eq!(field_set(&r.json, "title"), set(&["orphan doc"]), "{}", r.text);
+    let r = get(&t, "/api/collections/docs/records", "bob").await;
+    assert_eq!(field_set(&r.json, "title"), set(&["bob doc"]), "{}", r.text);
+    t.su_ok("PATCH", "/api/collections/docs", json!({"listRule": format!("@request.auth.id != \"\" && ({DOC_RULE})")})).await;
+    let r = get(&t, "/api/collections/docs/records", "guest").await;
+    assert_eq!(r.json["totalItems"], json!(0), "{}", r.text);
+}
