@@ -238,7 +238,13 @@ impl Compiler<'_, '_> {
             let ph = self.b.push(Param::Text(like_pattern(&text)));
             return Val::like_ready(ph, Kind::NonEmpty);
         }
-        Val::new(self.b.push(p), Kind::NonEmpty)
+        let number = matches!(p, Param::Int(_) | Param::Float(_));
+        let ph = self.b.push(p);
+        if number {
+            Val::bound_number(ph)
+        } else {
+            Val::new(ph, Kind::NonEmpty)
+        }
     }
 
     /// Compiles one operand. `geo`: inside a `geoDistance` call that started at source index
@@ -320,6 +326,9 @@ impl Compiler<'_, '_> {
                         *p = Param::Text(like_pattern(&text));
                     }
                     return Ok(COp::Val(Val::like_ready(ph, Kind::NonEmpty)));
+                }
+                if matches!(self.b.params.get(idx), Some(Param::Int(_) | Param::Float(_))) {
+                    return Ok(COp::Val(Val::bound_number(ph)));
                 }
                 let empty = matches!(self.b.params.get(idx), Some(Param::Text(s)) if s.is_empty());
                 let kind = if empty { Kind::EmptyText } else { Kind::NonEmpty };

@@ -30,15 +30,22 @@ pub(crate) struct Val {
     pub kind: Kind,
     /// `sql` already is a complete LIKE pattern (used on the right of `~`/`!~`).
     pub like_ready: bool,
+    /// `sql` is the placeholder of a bound number.
+    pub bound_number: bool,
 }
 
 impl Val {
     pub(crate) fn new(sql: impl Into<String>, kind: Kind) -> Val {
-        Val { sql: sql.into(), kind, like_ready: false }
+        Val { sql: sql.into(), kind, like_ready: false, bound_number: false }
     }
 
     pub(crate) fn like_ready(sql: impl Into<String>, kind: Kind) -> Val {
-        Val { sql: sql.into(), kind, like_ready: true }
+        Val { sql: sql.into(), kind, like_ready: true, bound_number: false }
+    }
+
+    /// A bound number's placeholder (`sql`), non-empty.
+    pub(crate) fn bound_number(sql: impl Into<String>) -> Val {
+        Val { sql: sql.into(), kind: Kind::NonEmpty, like_ready: false, bound_number: true }
     }
 
     fn empty_set() -> Val {
@@ -183,6 +190,11 @@ fn leaf(d: &dyn SqlDialect, l: &Val, op: Op, r: &Val) -> (String, Option<bool>) 
     let is_null = |v: &Val| matches!(v.kind, Kind::Null | Kind::EmptySet);
     let ord = |sym: &str| {
         let konst = if is_null(l) || is_null(r) { Some(false) } else { None };
+        // Two bound numbers have no column to take a type from: PostgreSQL would infer text
+        // and compare "6" with "10" as strings. Both engines compare them as numbers this way.
+        if l.bound_number && r.bound_number {
+            return (format!("(CAST({} AS DOUBLE PRECISION) {sym} CAST({} AS DOUBLE PRECISION))", l.sql, r.sql), konst);
+        }
         (format!("({} {sym} {})", l.arg_sql(), r.arg_sql()), konst)
     };
     // in LIKE an empty set reads as '' (see `like`), `null` as NULL
@@ -219,7 +231,13 @@ fn like(d: &dyn SqlDialect, l: &Val, r: &Val, negate: bool) -> String {
 /// written so that they never yield NULL.
 fn equality(l: &Val, r: &Val, neq: bool) -> (String, Option<bool>) {
     let op = if neq { "!=" } else { "=" };
-    let plain = || format!("({} {op} {})", l.eq_sql(), r.eq_sql());
+    let plain = || {
+        if l.bound_number && r.bound_number {
+            // as in `leaf`'s ordering: compared as numbers on both engines
+            return format!("(CAST({} AS DOUBLE PRECISION) {op} CAST({} AS DOUBLE PRECISION))", l.sql, r.sql);
+        }
+        format!("({} {op} {})", l.eq_sql(), r.eq_sql())
+    };
     let nullable = |v: &Val| matches!(v.kind, Kind::Unknown { nullable: true });
     let known = |v: &Val| v.is_empty() || v.kind == Kind::NonEmpty;
 

@@ -109,10 +109,14 @@ fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut 
         let allowed = *caches.allowed.entry((auth_key.clone(), single, sub.options_key.clone())).or_insert_with(|| {
             let kind = if single { RuleKind::View } else { RuleKind::List };
             let req = request();
+            // The subscription's own `filter` option narrows what the rule allows (PocketBase).
+            let filter = sub.query.get("filter").map(String::as_str);
             match rule_for(c, kind, &req) {
-                Ok(None) => true,
-                Ok(Some(rule)) => app.snapshot_matches(c, record, rule, &req).unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, collection = %c.name, "realtime rule check failed");
+                Ok(None) if filter.is_none() => true,
+                Ok(rule) => app.snapshot_matches(c, record, rule, filter, &req).unwrap_or_else(|e| {
+                    if !matches!(e, CoreError::BadQuery(_) | CoreError::FilterForbidden(_)) {
+                        tracing::warn!(error = %e, collection = %c.name, "realtime rule check failed");
+                    }
                     false
                 }),
                 Err(CoreError::SuperuserOnly) => false,

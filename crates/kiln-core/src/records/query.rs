@@ -53,6 +53,21 @@ pub(crate) fn to_db_params(ps: Vec<Param>) -> Vec<DbValue> {
     ps.into_iter().map(to_db).collect()
 }
 
+/// A non-superuser's filter or sort may not mention `@request.*` or `@collection.*`: PocketBase
+/// refuses them anywhere in the text, string literals included.
+fn check_client_text(text: &str, req: &RequestInfo) -> Result<()> {
+    if req.is_superuser() {
+        return Ok(());
+    }
+    if text.contains("@request.") {
+        return Err(CoreError::FilterForbidden("@request"));
+    }
+    if text.contains("@collection.") {
+        return Err(CoreError::FilterForbidden("@collection"));
+    }
+    Ok(())
+}
+
 /// Which rule an access check uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleKind {
@@ -123,11 +138,18 @@ impl App {
         self.db().read(|conn| super::write::row_matches(conn, &schema, c, id, rule, req))
     }
 
-    /// Whether `rule` holds for `record` as it is in memory (an event's snapshot, e.g. of a record
-    /// already deleted): the rule runs over a one-row derived table with the record's columns.
-    pub fn snapshot_matches(&self, c: &Arc<Collection>, record: &super::Record, rule: &str, req: &RequestInfo) -> Result<bool> {
-        if rule.trim().is_empty() {
+    /// Whether `rule` and the client's `filter` (either may be absent) hold for `record` as it is
+    /// in memory (an event's snapshot, e.g. of a record already deleted): they run over a one-row
+    /// derived table with the record's columns. The filter is a client's, as on a list: for a
+    /// non-superuser no `@request.*`/`@collection.*`, and related rows only if listable.
+    pub fn snapshot_matches(&self, c: &Arc<Collection>, record: &super::Record, rule: Option<&str>, filter: Option<&str>, req: &RequestInfo) -> Result<bool> {
+        let rule = rule.filter(|r| !r.trim().is_empty());
+        let filter = filter.filter(|f| !f.trim().is_empty());
+        if rule.is_none() && filter.is_none() {
             return Ok(true);
+        }
+        if let Some(f) = filter {
+            check_client_text(f, req)?;
         }
         let d = self.dialect();
         let schema = self.schema();
@@ -138,8 +160,15 @@ impl App {
             .zip(record.column_values())
             .map(|(f, v)| format!("{} AS {}", d.typed(&stmt.push(crate::rules::db_param(v)), f.column_kind()), d.quote(&f.name)))
             .collect();
-        let cond = stmt.rule(c, "\"_ksnap\"", rule)?;
-        let sql = format!("WITH \"_ksnap\" AS (SELECT {}) SELECT COUNT(*) FROM \"_ksnap\" WHERE {cond}", cols.join(", "));
+        let mut conds = Vec::new();
+        if let Some(rule) = rule {
+            conds.push(stmt.rule(c, "\"_ksnap\"", rule)?);
+        }
+        if let Some(filter) = filter {
+            conds.push(stmt.filter(c, "\"_ksnap\"", filter)?);
+        }
+        conds.extend(stmt.guards().conditions().map(str::to_owned));
+        let sql = format!("WITH \"_ksnap\" AS (SELECT {}) SELECT COUNT(*) FROM \"_ksnap\" WHERE {}", cols.join(", "), conds.join(" AND "));
         let params = stmt.params();
         Ok(self.db().read(|conn| conn.query_i64(&sql, &params))? > 0)
     }
@@ -147,17 +176,8 @@ impl App {
     /// Lists records the requester may see, filtered, sorted and paged.
     pub fn list_records(&self, c: &Arc<Collection>, req: &RequestInfo, p: &ListParams) -> Result<ListResult> {
         let rule = rule_for(c, RuleKind::List, req)?;
-        if !req.is_superuser() {
-            // PocketBase refuses these anywhere in the text, string literals included.
-            for text in [&p.filter, &p.sort] {
-                if text.contains("@request.") {
-                    return Err(CoreError::FilterForbidden("@request"));
-                }
-                if text.contains("@collection.") {
-                    return Err(CoreError::FilterForbidden("@collection"));
-                }
-            }
-        }
+        check_client_text(&p.filter, req)?;
+        check_client_text(&p.sort, req)?;
         let schema = self.schema();
         let d = self.dialect();
         let plan = c.plan(d);

@@ -33,7 +33,11 @@ fn equality_with_literals() {
     assert_eq!(s("n_count != 5"), "(t.n_count != ?1)");
     assert_eq!(sql("verified = true"), ("(t.verified = ?1)".into(), vec![Param::Bool(true)]));
     assert_eq!(sql("score = 1.5"), ("(t.score = ?1)".into(), vec![Param::Float(1.5)]));
-    assert_eq!(sql("1 = 1"), ("(?1 = ?2)".into(), vec![Param::Int(1), Param::Int(1)]));
+    // Two bound numbers carry no column type: they compare as numbers on both engines (PostgreSQL
+    // would infer text for both placeholders).
+    assert_eq!(sql("1 = 1"), ("(CAST(?1 AS DOUBLE PRECISION) = CAST(?2 AS DOUBLE PRECISION))".into(), vec![Param::Int(1), Param::Int(1)]));
+    assert_eq!(s("6 < 10.5"), "(CAST(?1 AS DOUBLE PRECISION) < CAST(?2 AS DOUBLE PRECISION))");
+    assert_eq!(s("'6' < 10"), "(?1 < ?2)");
 }
 
 #[test]

@@ -358,8 +358,7 @@ async fn modifier_keys_cannot_get_past_body_rules() {
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
-/// A body rule sees the value a modifier produces: `n+` is the new `n`. (An equality: ordering
-/// two bound values compares them as text on PostgreSQL, a difference docs/CLUSTER.md lists.)
+/// A body rule sees the value a modifier produces: `n+` is the new `n`.
 #[tokio::test]
 async fn body_rules_see_the_value_a_modifier_produces() {
     let t = fixture().await;
@@ -371,6 +370,14 @@ async fn body_rules_see_the_value_a_modifier_produces() {
     assert_eq!((r.status, r.json["n"].clone()), (200, json!(5)), "1 + 4 = 5: {}", r.text);
     let r = t.send("PATCH", &url, Some(json!({"n-": -1})), &Token::None).await;
     assert_eq!(r.status, 404, "5 - -1 = 6: {}", r.text);
+    // Ordering: two bound numbers compare as numbers on both engines (6 <= 10, not "6" > "10").
+    t.su_ok("PATCH", "/api/collections/counters", json!({"updateRule": "@request.body.n <= 10"})).await;
+    let r = t.send("PATCH", &url, Some(json!({"n+": 1})), &Token::None).await;
+    assert_eq!((r.status, r.json["n"].clone()), (200, json!(6)), "5 + 1 <= 10: {}", r.text);
+    let r = t.send("PATCH", &url, Some(json!({"n+": 5})), &Token::None).await;
+    assert_eq!(r.status, 404, "6 + 5 > 10: {}", r.text);
+    let r = t.send("PATCH", &url, Some(json!({"n": 9.5})), &Token::None).await;
+    assert_eq!(r.status, 200, "9.5 <= 10: {}", r.text);
     // `n` is set before `n+` adds to it, whatever the order of the keys.
     let r = t.send_raw("PATCH", &url, br#"{"n+": 2, "n": 1}"#.to_vec(), Some("application/json"), &Token::Superuser, &[]).await;
     assert_eq!(r.json["n"], json!(3), "{}", r.text);
@@ -463,4 +470,32 @@ async fn a_missing_relation_compares_as_empty_as_in_pocketbase() {
     t.su_ok("PATCH", "/api/collections/docs", json!({"listRule": format!("@request.auth.id != \"\" && ({DOC_RULE})")})).await;
     let r = get(&t, "/api/collections/docs/records", "guest").await;
     assert_eq!(r.json["totalItems"], json!(0), "{}", r.text);
+}
+
+/// A subscription's `filter` option narrows its events as a list's filter narrows a list: related
+/// rows must be listable by the subscriber, and `@request.*` is for superusers only.
+#[tokio::test]
+async fn realtime_filters_follow_the_rules_of_client_filters() {
+    let t = fixture().await;
+    let b1 = t.id("b1");
+    let mut streams = Vec::new();
+    for (actor, sees_d1) in ACTORS {
+        let s = Sse::open(&t).await;
+        let topics = json!([
+            r#"board?options={"query":{"filter":"doc.title != 'zzz'"}}"#,
+            r#"board/*?options={"query":{"filter":"title = 'nothing'"}}"#,
+            r#"board/x?options={"query":{"filter":"@request.auth.id != ''"}}"#,
+        ]);
+        assert_eq!(subscribe(&t, &s, topics, token(actor)).await, 204);
+        streams.push((actor, sees_d1, s));
+    }
+    t.su_ok("PATCH", &format!("/api/collections/board/records/{b1}"), json!({"title":"b1 v2"})).await;
+    t.su_ok("PATCH", &format!("/api/collections/board/records/{}", t.id("b3")), json!({"title":"b3 v2"})).await;
+    for (actor, sees_d1, mut s) in streams {
+        let events = s.drain().await;
+        let titles: BTreeSet<String> = events.iter().map(|(_, d)| d["record"]["title"].as_str().unwrap().to_owned()).collect();
+        let expected = if sees_d1 { set(&["b1 v2", "b3 v2"]) } else { set(&["b3 v2"]) };
+        assert_eq!(titles, expected, "{actor}: {events:?}");
+        assert!(events.iter().all(|(e, _)| e.starts_with("board?")), "{actor}: only the first topic's filter matches: {events:?}");
+    }
 }
