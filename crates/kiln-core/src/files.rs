@@ -287,10 +287,19 @@ impl App {
         self.new_record_token(auth, crate::auth::TokenKind::File, &[], None)
     }
 
-    /// Resolves `GET /api/files/{collection}/{record}/{name}`: the record must list the file; a
-    /// protected file needs a file token whose record passes the collection's viewRule. A
-    /// `thumb` the field allows (`100x100` always) serves a thumbnail, made once and kept.
-    pub async fn resolve_file(&self, collection: &str, record_id: &str, name: &str, thumb: &str, token: &str) -> crate::error::Result<ServedFile> {
+    /// Resolves `GET /api/files/{collection}/{record}/{name}` for a client at `ip`: the record must
+    /// list the file; a protected file needs a file token whose record passes the collection's
+    /// viewRule (a superuser's token only from `superuserIPs`, when set). A `thumb` the field
+    /// allows (`100x100` always) serves a thumbnail, made once and kept.
+    pub async fn resolve_file(
+        &self,
+        collection: &str,
+        record_id: &str,
+        name: &str,
+        thumb: &str,
+        token: &str,
+        ip: Option<std::net::IpAddr>,
+    ) -> crate::error::Result<ServedFile> {
         use crate::error::CoreError;
         let c = self.records_collection(collection).map_err(|_| CoreError::NotFound)?;
         let record = self.find_record(&c, record_id)?.ok_or(CoreError::NotFound)?;
@@ -302,7 +311,10 @@ impl App {
         let FieldKind::File { thumbs, protected, max_size, .. } = &field.kind else { return Err(CoreError::NotFound) };
         if *protected {
             let auth = self.verify_record_token(token, crate::auth::TokenKind::File).map(|v| Arc::new(v.record));
-            let req = crate::request::RequestInfo { auth, method: "GET".into(), context: "protectedFile", ..Default::default() };
+            let mut req = crate::request::RequestInfo { auth, method: "GET".into(), context: "protectedFile", ip, ..Default::default() };
+            if req.is_superuser() && !self.superuser_ip_allowed(ip) {
+                req.auth = None;
+            }
             let allowed = match c.view_rule.as_deref() {
                 _ if req.is_superuser() => true,
                 None => false,

@@ -20,35 +20,39 @@ use crate::rules::Stmt;
 use crate::schema::{Collection, FieldKind, Schema};
 
 
-/// The body's entries in the order PocketBase applies them: shorter keys first (stable), so
-/// `n` is set before `n+` adds to it whatever order the client wrote them in.
-fn in_apply_order(body: &Map<String, Value>) -> Vec<(&String, &Value)> {
+/// Calls `f` on the body's entries in the order PocketBase applies them: shorter keys first
+/// (stable), so `n` is set before `n+` adds to it whatever order the client wrote them in.
+fn in_apply_order<'b>(body: &'b Map<String, Value>, mut f: impl FnMut(&'b String, &'b Value)) {
+    if body.keys().map(String::len).is_sorted() {
+        body.iter().for_each(|(k, v)| f(k, v));
+        return;
+    }
     let mut entries: Vec<(&String, &Value)> = body.iter().collect();
     entries.sort_by_key(|(k, _)| k.len());
-    entries
+    entries.into_iter().for_each(|(k, v)| f(k, v));
 }
 
 /// Applies the body's field values (with modifiers) to `rec`. Hidden fields are set only by
 /// superusers; `privileged` (superusers and auth managers) may also set `verified` and `email`.
 fn apply_body(rec: &mut Record, body: &Map<String, Value>, superuser: bool, privileged: bool, creating: bool) {
     let c = rec.collection.clone();
-    for (key, raw) in in_apply_order(body) {
+    in_apply_order(body, |key, raw| {
         let (name, modifier) = split_key(key);
-        let Some(i) = c.field_index(name) else { continue };
+        let Some(i) = c.field_index(name) else { return };
         let f = &c.fields[i];
         if matches!(f.kind, FieldKind::Autodate { .. } | FieldKind::Password { .. }) || (f.hidden && !superuser) {
-            continue;
+            return;
         }
         if c.is_auth() {
             match name {
-                "tokenKey" if !superuser => continue,
-                "verified" | "email" if !privileged && !creating => continue,
-                "verified" if !privileged => continue,
+                "tokenKey" if !superuser => return,
+                "verified" | "email" if !privileged && !creating => return,
+                "verified" if !privileged => return,
                 _ => {}
             }
         }
         if (name == "id" && !creating) || !super::values::accepts(f, modifier) {
-            continue;
+            return;
         }
         if modifier == Modifier::Autogenerate {
             if let FieldKind::Text { autogenerate_pattern, .. } = &f.kind {
@@ -56,10 +60,10 @@ fn apply_body(rec: &mut Record, body: &Map<String, Value>, superuser: bool, priv
                     rec.values[i] = Value::String(v);
                 }
             }
-            continue;
+            return;
         }
         rec.values[i] = prepare(f, &rec.values[i], raw, modifier);
-    }
+    });
 }
 
 /// The body as create and update rules see it (`@request.body`), built as PocketBase builds it:
@@ -72,12 +76,12 @@ fn rule_body(base: &Record, applied: &Record, body: &Map<String, Value>, superus
     let c = &base.collection;
     let mut values = base.values.clone();
     let mut out = body.clone();
-    for (key, raw) in in_apply_order(body) {
+    in_apply_order(body, |key, raw| {
         let (name, modifier) = split_key(key);
-        let Some(i) = c.field_index(name) else { continue };
+        let Some(i) = c.field_index(name) else { return };
         let f = &c.fields[i];
         if matches!(f.kind, FieldKind::Password { .. }) || !super::values::accepts(f, modifier) {
-            continue;
+            return;
         }
         values[i] = match modifier {
             Modifier::Autogenerate => applied.values[i].clone(),
@@ -85,7 +89,7 @@ fn rule_body(base: &Record, applied: &Record, body: &Map<String, Value>, superus
         };
         out.shift_remove(key.as_str());
         out.insert(name.to_owned(), values[i].clone());
-    }
+    });
     if !superuser {
         for f in c.fields.iter().filter(|f| f.hidden && !matches!(f.kind, FieldKind::Password { .. })) {
             out.shift_remove(f.name.as_str());

@@ -66,7 +66,7 @@ pub async fn handler(
     ctx: Ctx,
 ) -> ApiResult<Response> {
     let file = app
-        .resolve_file(&collection, &record, &filename, ctx.query("thumb").unwrap_or(""), ctx.query("token").unwrap_or(""))
+        .resolve_file(&collection, &record, &filename, ctx.query("thumb").unwrap_or(""), ctx.query("token").unwrap_or(""), ctx.req.ip)
         .await
         .map_err(api)?;
     let download = matches!(ctx.query("download"), Some(v) if !v.is_empty() && v != "0" && v != "false");

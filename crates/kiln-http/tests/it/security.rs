@@ -314,6 +314,14 @@ async fn protected_files_follow_the_view_rule_through_relations() {
         assert_eq!(r.status == 200, sees_d1, "{actor} downloads D1's protected file: {} {}", r.status, r.text);
         assert_eq!(r.text.contains("top secret plan"), sees_d1);
     }
+    // A superuser's file token opens any protected file, but only from `superuserIPs` when set.
+    let tok = t.send("POST", "/api/files/token", None, &Token::Superuser).await;
+    let su_file_token = tok.json["token"].as_str().unwrap().to_owned();
+    let r = t.send("GET", &format!("{url}?token={su_file_token}"), None, &Token::None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    t.su_ok("PATCH", "/api/settings", json!({"superuserIPs": ["192.0.2.1"]})).await;
+    let r = t.send("GET", &format!("{url}?token={su_file_token}"), None, &Token::None).await;
+    assert_eq!(r.status, 404, "a superuser's file token from another address: {}", r.text);
 }
 
 /// `@request.body.n:isset = false` must hold whatever spelling of `n` the body uses: PocketBase
