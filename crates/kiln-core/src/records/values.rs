@@ -107,10 +107,27 @@ pub fn to_text(v: &Value) -> String {
 fn to_number(v: &Value) -> f64 {
     match v {
         Value::Number(n) => n.as_f64().unwrap_or(0.0),
-        // "NaN" and "Infinity" parse (as Go's ParseFloat does) and then fail validation.
-        Value::String(s) => s.trim().parse::<f64>().unwrap_or(0.0),
+        Value::String(s) => parse_number_text(s),
         Value::Bool(b) => *b as i64 as f64,
         _ => 0.0,
+    }
+}
+
+/// A number from text as PocketBase's `cast.ToFloat64` reads it: "NaN" and "Infinity" parse (and
+/// then fail validation), while a numeral too large for a float is a range error, hence 0.
+fn parse_number_text(s: &str) -> f64 {
+    let t = s.trim();
+    match t.parse::<f64>() {
+        Ok(f) if f.is_infinite() => {
+            let word = t.trim_start_matches(['+', '-']).to_ascii_lowercase();
+            if word == "inf" || word == "infinity" {
+                f
+            } else {
+                0.0
+            }
+        }
+        Ok(f) => f,
+        Err(_) => 0.0,
     }
 }
 
