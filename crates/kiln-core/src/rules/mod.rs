@@ -4,4 +4,4 @@ mod dialect;
 pub mod resolver;
 
 pub use dialect::FilterDialect;
-pub use resolver::{check_rule, db_param, json_param, Guards, Mode, Stmt};
+pub use resolver::{check_rule, db_param, Guards, Stmt};

@@ -21,12 +21,15 @@ use crate::schema::{Collection, Field, FieldKind, Schema};
 
 /// Where an expression comes from, which decides what it may reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+enum Mode {
     /// An API rule written by a superuser: `@request.*` and `@collection.*` allowed.
     Rule,
     /// A client's `filter` parameter: `@request.*` and `@collection.*` only for superusers.
     ClientFilter,
 }
+
+/// Rules are written by superusers: no length limit, a generous expression count.
+const RULE_LIMITS: Limits = Limits { max_len: usize::MAX, max_exprs: 1000 };
 
 struct RecordResolver<'a, 'g> {
     schema: &'a Schema,
@@ -77,7 +80,7 @@ fn is_key(s: &str) -> bool {
 }
 
 /// A JSON value as a bound parameter.
-pub fn json_param(v: &Value) -> Param {
+fn json_param(v: &Value) -> Param {
     match v {
         Value::Null => Param::Null,
         Value::Bool(b) => Param::Bool(*b),
@@ -162,7 +165,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             Some(r) if r.trim().is_empty() => return Ok(None),
             Some(r) => r,
         };
-        let expr = parse(rule, Limits { max_len: usize::MAX, max_exprs: 1000 })?;
+        let expr = parse(rule, RULE_LIMITS)?;
         let mut unused = Guards::default();
         let mut nested = RecordResolver {
             schema: self.schema,
@@ -609,7 +612,7 @@ impl<'a> Stmt<'a> {
     fn expr(&mut self, base: &'a Collection, base_alias: &'a str, mode: Mode, text: &str) -> Result<String, CoreError> {
         let limits = match mode {
             Mode::ClientFilter => Limits::default(),
-            Mode::Rule => Limits { max_len: usize::MAX, max_exprs: 1000 },
+            Mode::Rule => RULE_LIMITS,
         };
         let expr = parse(text, limits)?;
         let now_ms = self.now_ms;
