@@ -5,7 +5,9 @@
 //! header or `?token=` (browsers cannot set headers on a WebSocket); `?resume=<last event id>`
 //! resumes like SSE's `Last-Event-ID`.
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::response::IntoResponse;
 use axum::extract::State;
 use axum::response::Response;
 use serde_json::{json, Value};
@@ -18,7 +20,12 @@ use super::connect::{message_id, Registration, IDLE_TIMEOUT};
 use crate::error::realtime_error;
 use crate::extract::Ctx;
 
-pub async fn handler(State(app): State<App>, ctx: Ctx, ws: WebSocketUpgrade) -> Response {
+pub async fn handler(State(app): State<App>, ctx: Ctx, ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Response {
+    // Not a WebSocket handshake: refused in the API's envelope, with axum's reason as message.
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(e) => return crate::error::ApiError::new(e.status(), e.body_text()).into_response(),
+    };
     let auth = ctx.req.auth.clone().or_else(|| ctx.query("token").and_then(|t| app.auth_from_token(t)));
     let resume = ctx.query("resume").map(str::to_owned);
     ws.max_message_size(1 << 20).on_upgrade(move |socket| session(app, socket, auth, resume))

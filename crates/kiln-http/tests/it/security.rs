@@ -507,3 +507,13 @@ async fn realtime_filters_follow_the_rules_of_client_filters() {
         assert!(events.iter().all(|(e, _)| e.starts_with("board?")), "{actor}: only the first topic's filter matches: {events:?}");
     }
 }
+
+#[tokio::test]
+async fn a_websocket_route_without_a_handshake_answers_in_the_envelope() {
+    let t = TestApp::new().await;
+    for headers in [vec![], vec![("connection".to_owned(), "upgrade".to_owned())]] {
+        let r = t.send_raw("GET", "/api/realtime/ws", Vec::new(), None, &Token::None, &headers).await;
+        assert!((400..500).contains(&r.status), "{} {}", r.status, r.text);
+        check_envelope(&r).unwrap();
+    }
+}
