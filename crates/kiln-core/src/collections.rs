@@ -33,7 +33,7 @@ struct CollectionColumns;
 impl Resolver for CollectionColumns {
     fn resolve(&mut self, ident: &Ident, _b: &mut SqlBuilder<'_>) -> std::result::Result<Resolved, FilterError> {
         if COLLECTION_COLUMNS.contains(&ident.raw.as_str()) {
-            Ok(Resolved { expr: format!("\"{}\"", ident.raw), multi: None, no_coalesce: ident.raw == "system" })
+            Ok(Resolved::value(format!("\"{}\"", ident.raw), ident.raw == "system"))
         } else {
             Err(FilterError::UnknownField(ident.raw.clone()))
         }

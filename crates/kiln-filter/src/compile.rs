@@ -76,6 +76,19 @@ pub struct Resolved {
     /// `IS NULL` test is generated for it. Compared with `null`/`''` it is compared with `''`
     /// directly (`x = ''`).
     pub no_coalesce: bool,
+    /// A condition the comparison needs besides the value (PocketBase's conditions on joined
+    /// rows: a related collection's listRule in a client filter, an email's visibility). For a
+    /// multi-valued identifier it is on the item's row, in `multi.source`'s scope: an item that
+    /// fails it never matches but still counts as present (a set of hidden items is not an
+    /// empty set); otherwise it is ANDed to the whole comparison.
+    pub also: Option<String>,
+}
+
+impl Resolved {
+    /// A single value, nothing else to hold.
+    pub fn value(expr: impl Into<String>, no_coalesce: bool) -> Resolved {
+        Resolved { expr: expr.into(), multi: None, no_coalesce, also: None }
+    }
 }
 
 /// A correlated subquery that enumerates the items of a multi-valued identifier.
@@ -97,6 +110,13 @@ pub struct Resolved {
 pub struct Multi {
     /// `FROM ... WHERE ...` clause; `Resolved::expr` is valid in its scope.
     pub source: String,
+    /// An empty set matches nothing (instead of behaving as one empty value): for a value that
+    /// counts only where a joined row says so (an email's visibility), no row means no match.
+    pub empty_fails: bool,
+    /// The items are rows of related collections (relations, back-relations): with none, `~`
+    /// and ordering comparisons see NULL and never match, as PocketBase's LEFT JOIN of no row.
+    /// Items of a record's own multi-valued field read as one `''` when there are none.
+    pub joined_rows: bool,
 }
 
 /// Maps identifiers to SQL. Implemented by kiln-core, which knows collections, relations and the
@@ -145,7 +165,7 @@ pub fn compile(
     b: &mut SqlBuilder<'_>,
     opts: &CompileOptions,
 ) -> Result<String, FilterError> {
-    let mut c = Compiler { resolver, b, now_ms: opts.now_ms };
+    let mut c = Compiler { resolver, b, now_ms: opts.now_ms, also: Vec::new() };
     c.expr(expr, 0)
 }
 
@@ -168,6 +188,9 @@ struct Compiler<'a, 'd> {
     resolver: &'a mut dyn Resolver,
     b: &'a mut SqlBuilder<'d>,
     now_ms: i64,
+    /// The [`Resolved::also`] conditions of the single-valued operands of the comparison being
+    /// compiled.
+    also: Vec<String>,
 }
 
 fn invalid(msg: String) -> FilterError {
@@ -228,7 +251,12 @@ impl Compiler<'_, '_> {
         let left = self.operand(left, false, &mut srcs, None)?;
         let right = self.operand(right, like, &mut srcs, None)?;
         let cmp = Comparison { left, op, right, srcs };
-        Ok(cmp.sql(self.b.dialect()))
+        let sql = cmp.sql(self.b.dialect());
+        if self.also.is_empty() {
+            return Ok(sql);
+        }
+        let also = std::mem::take(&mut self.also);
+        Ok(format!("({sql} AND {})", also.join(" AND ")))
     }
 
     /// Binds a literal value; `like`: as the right operand of `~`/`!~`.
@@ -298,6 +326,11 @@ impl Compiler<'_, '_> {
         let before = self.b.params.len();
         let r = self.resolver.resolve(ident, self.b)?;
         let nullable = !r.no_coalesce;
+        if r.multi.is_none() {
+            if let Some(also) = &r.also {
+                self.also.push(also.clone());
+            }
+        }
         if let Some(multi) = r.multi {
             let mut from = multi.source;
             if !has_where(&from) {
@@ -308,7 +341,7 @@ impl Compiler<'_, '_> {
             let src = match existing {
                 Some(i) => i,
                 None => {
-                    srcs.push(Src { from, any_only: geo.is_some() });
+                    srcs.push(Src { from, any_only: geo.is_some(), also: r.also, empty_fails: multi.empty_fails, joined_rows: multi.joined_rows });
                     srcs.len() - 1
                 }
             };

@@ -15,6 +15,9 @@ pub(crate) enum Kind {
     /// The stand-in for an empty multi-valued set: `''` in `=`/`!=` and `~`, `NULL` in ordering
     /// comparisons and function arguments.
     EmptySet,
+    /// The stand-in for a multi-valued relation path with no related row (PocketBase's LEFT
+    /// JOIN of nothing): `''` in `=`/`!=`, `NULL` (no match) in `~` and ordering comparisons.
+    NoRow,
     /// Known to be the empty text; `sql` is `''` or the placeholder of a bound `''`.
     EmptyText,
     /// Known to be non-NULL and non-empty (bound literal, macro, known parameter).
@@ -52,14 +55,18 @@ impl Val {
         Val::new("NULL", Kind::EmptySet)
     }
 
+    fn no_row() -> Val {
+        Val::new("NULL", Kind::NoRow)
+    }
+
     fn is_empty(&self) -> bool {
-        matches!(self.kind, Kind::Null | Kind::EmptySet | Kind::EmptyText)
+        matches!(self.kind, Kind::Null | Kind::EmptySet | Kind::NoRow | Kind::EmptyText)
     }
 
     /// The SQL of the value in `=`/`!=`: null-ish stand-ins read as `''`.
     fn eq_sql(&self) -> &str {
         match self.kind {
-            Kind::Null | Kind::EmptySet => "''",
+            Kind::Null | Kind::EmptySet | Kind::NoRow => "''",
             _ => &self.sql,
         }
     }
@@ -67,7 +74,7 @@ impl Val {
     /// The SQL of the value as a function argument or in `<`, `>`...: null-ish reads as `NULL`.
     pub(crate) fn arg_sql(&self) -> &str {
         match self.kind {
-            Kind::Null | Kind::EmptySet => "NULL",
+            Kind::Null | Kind::EmptySet | Kind::NoRow => "NULL",
             _ => &self.sql,
         }
     }
@@ -100,27 +107,37 @@ pub(crate) struct Src {
     pub from: String,
     /// Always quantified with "any" (geoDistance arguments, as PocketBase).
     pub any_only: bool,
+    /// What an item's row must satisfy to match (see `Resolved::also`).
+    pub also: Option<String>,
+    /// The empty set matches nothing (see `Multi::empty_fails`).
+    pub empty_fails: bool,
+    /// The items are related rows (see `Multi::joined_rows`).
+    pub joined_rows: bool,
 }
 
 impl COp {
-    fn render(&self, d: &dyn SqlDialect, empty: &[bool]) -> Val {
+    fn render(&self, d: &dyn SqlDialect, empty: &[bool], no_row: &[bool]) -> Val {
         match self {
             COp::Val(v) => v.clone(),
             COp::Item { src, item } => {
                 if empty.get(*src).copied().unwrap_or(false) {
-                    Val::empty_set()
+                    if no_row.get(*src).copied().unwrap_or(false) {
+                        Val::no_row()
+                    } else {
+                        Val::empty_set()
+                    }
                 } else {
                     item.clone()
                 }
             }
             COp::Geo(args) => {
-                let a: Vec<Val> = args.iter().map(|a| a.render(d, empty)).collect();
+                let a: Vec<Val> = args.iter().map(|a| a.render(d, empty, no_row)).collect();
                 let s = |i: usize| a.get(i).map(|v| v.arg_sql().to_string()).unwrap_or_else(|| "NULL".into());
                 Val::new(d.geo_distance(&s(0), &s(1), &s(2), &s(3)), Kind::Unknown { nullable: true })
             }
             COp::Strftime { format, value, mods } => {
                 let v = match value {
-                    Some(v) => v.render(d, empty).arg_sql().to_string(),
+                    Some(v) => v.render(d, empty, no_row).arg_sql().to_string(),
                     None => "'now'".to_string(),
                 };
                 Val::new(d.strftime(format, &v, mods), Kind::Unknown { nullable: true })
@@ -150,19 +167,25 @@ impl Comparison {
     /// item branch).
     fn quantify(&self, d: &dyn SqlDialect, i: usize, empty: &mut Vec<bool>) -> (String, Option<bool>) {
         let Some(src) = self.srcs.get(i) else {
-            let l = self.left.render(d, empty);
-            let r = self.right.render(d, empty);
+            let no_row: Vec<bool> = self.srcs.iter().map(|s| s.joined_rows).collect();
+            let l = self.left.render(d, empty, &no_row);
+            let r = self.right.render(d, empty, &no_row);
             return leaf(d, &l, self.op, &r);
         };
         empty[i] = false;
         let (item_sql, _) = self.quantify(d, i + 1, empty);
         empty[i] = true;
         let (empty_sql, konst) = self.quantify(d, i + 1, empty);
+        let konst = if src.empty_fails { Some(false) } else { konst };
         empty[i] = false;
         let from = &src.from;
+        // an item matches: it compares true (and satisfies the source's `also`)
+        let some = match &src.also {
+            Some(also) => format!("EXISTS (SELECT 1 {from} AND {also} AND {item_sql})"),
+            None => format!("EXISTS (SELECT 1 {from} AND {item_sql})"),
+        };
         let sql = if self.op.any || src.any_only {
             // some item matches; or there is no item and the empty value matches
-            let some = format!("EXISTS (SELECT 1 {from} AND {item_sql})");
             match konst {
                 Some(true) => format!("({some} OR NOT EXISTS (SELECT 1 {from}))"),
                 Some(false) => format!("({some})"),
@@ -170,12 +193,16 @@ impl Comparison {
             }
         } else {
             // no item fails (an unknown/NULL result fails); and if there is no item, the empty
-            // value matches
+            // value matches. With `also`, one item must also match (PocketBase: a joined row that
+            // passes, and every item compared).
             let none_fails = format!("NOT EXISTS (SELECT 1 {from} AND NOT COALESCE({item_sql}, 1=0))");
-            match konst {
-                Some(true) => format!("({none_fails})"),
-                Some(false) => format!("(EXISTS (SELECT 1 {from}) AND {none_fails})"),
-                None => format!("({none_fails} AND (EXISTS (SELECT 1 {from}) OR {empty_sql}))"),
+            match (konst, src.also.is_some()) {
+                (Some(true), false) => format!("({none_fails})"),
+                (Some(true), true) => format!("({none_fails} AND ({some} OR NOT EXISTS (SELECT 1 {from})))"),
+                (Some(false), false) => format!("(EXISTS (SELECT 1 {from}) AND {none_fails})"),
+                (Some(false), true) => format!("({some} AND {none_fails})"),
+                (None, false) => format!("({none_fails} AND (EXISTS (SELECT 1 {from}) OR {empty_sql}))"),
+                (None, true) => format!("({none_fails} AND ({some} OR (NOT EXISTS (SELECT 1 {from}) AND {empty_sql})))"),
             }
         };
         (sql, None)
@@ -187,7 +214,7 @@ impl Comparison {
 /// The constant is reported where SQL yields a known result: `=`/`!=` between known values, and
 /// NULL (reported as `false`) for an ordering comparison or LIKE with a `NULL` operand.
 fn leaf(d: &dyn SqlDialect, l: &Val, op: Op, r: &Val) -> (String, Option<bool>) {
-    let is_null = |v: &Val| matches!(v.kind, Kind::Null | Kind::EmptySet);
+    let is_null = |v: &Val| matches!(v.kind, Kind::Null | Kind::EmptySet | Kind::NoRow);
     let ord = |sym: &str| {
         let konst = if is_null(l) || is_null(r) { Some(false) } else { None };
         // Two bound numbers have no column to take a type from: PostgreSQL would infer text
@@ -197,8 +224,10 @@ fn leaf(d: &dyn SqlDialect, l: &Val, op: Op, r: &Val) -> (String, Option<bool>) 
         }
         (format!("({} {sym} {})", l.arg_sql(), r.arg_sql()), konst)
     };
-    // in LIKE an empty set reads as '' (see `like`), `null` as NULL
-    let like_konst = if l.kind == Kind::Null || (r.kind == Kind::Null && !r.like_ready) { Some(false) } else { None };
+    // in LIKE `null` and no related row read as NULL (no match); a record's own empty
+    // multi-valued field as '' (PocketBase compares its raw text)
+    let like_null = |v: &Val| matches!(v.kind, Kind::Null | Kind::NoRow);
+    let like_konst = if like_null(l) || (like_null(r) && !r.like_ready) { Some(false) } else { None };
     match op.kind {
         OpKind::Eq => equality(l, r, false),
         OpKind::Neq => equality(l, r, true),

@@ -68,6 +68,48 @@ fn check_client_text(text: &str, req: &RequestInfo) -> Result<()> {
     Ok(())
 }
 
+/// The statement that counts whether `rule` and the client's `filter` hold for `record` as it is
+/// in memory: they run over a one-row derived table with the record's columns, named apart from
+/// the collection's table — so, as in PocketBase, a back-relation or `@collection` reference to
+/// the collection does not see the record itself. The filter is a client's, as on a list: for a
+/// non-superuser no `@request.*`/`@collection.*`, and related rows only if listable. `None` when
+/// neither is given (everything matches).
+pub(crate) fn snapshot_query(
+    schema: &crate::schema::Schema,
+    d: kiln_db::Dialect,
+    c: &Collection,
+    record: &super::Record,
+    rule: Option<&str>,
+    filter: Option<&str>,
+    req: &RequestInfo,
+) -> Result<Option<(String, Vec<DbValue>)>> {
+    let rule = rule.filter(|r| !r.trim().is_empty());
+    let filter = filter.filter(|f| !f.trim().is_empty());
+    if rule.is_none() && filter.is_none() {
+        return Ok(None);
+    }
+    if let Some(f) = filter {
+        check_client_text(f, req)?;
+    }
+    let mut stmt = Stmt::new(schema, d, req);
+    let cols: Vec<String> = c
+        .fields
+        .iter()
+        .zip(record.column_values())
+        .map(|(f, v)| format!("{} AS {}", d.typed(&stmt.push(crate::rules::db_param(v)), f.column_kind()), d.quote(&f.name)))
+        .collect();
+    let mut conds = Vec::new();
+    if let Some(rule) = rule {
+        conds.push(stmt.rule(c, "\"_ksnap\"", rule)?);
+    }
+    if let Some(filter) = filter {
+        conds.push(stmt.filter(c, "\"_ksnap\"", filter)?);
+    }
+    conds.extend(stmt.guards().conditions().map(str::to_owned));
+    let sql = format!("WITH \"_ksnap\" AS (SELECT {}) SELECT COUNT(*) FROM \"_ksnap\" WHERE {}", cols.join(", "), conds.join(" AND "));
+    Ok(Some((sql, stmt.params())))
+}
+
 /// Which rule an access check uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleKind {
@@ -139,38 +181,13 @@ impl App {
     }
 
     /// Whether `rule` and the client's `filter` (either may be absent) hold for `record` as it is
-    /// in memory (an event's snapshot, e.g. of a record already deleted): they run over a one-row
-    /// derived table with the record's columns. The filter is a client's, as on a list: for a
-    /// non-superuser no `@request.*`/`@collection.*`, and related rows only if listable.
+    /// in memory (an event's snapshot, e.g. of a record already deleted). See [`snapshot_query`].
     pub fn snapshot_matches(&self, c: &Arc<Collection>, record: &super::Record, rule: Option<&str>, filter: Option<&str>, req: &RequestInfo) -> Result<bool> {
-        let rule = rule.filter(|r| !r.trim().is_empty());
-        let filter = filter.filter(|f| !f.trim().is_empty());
-        if rule.is_none() && filter.is_none() {
-            return Ok(true);
-        }
-        if let Some(f) = filter {
-            check_client_text(f, req)?;
-        }
-        let d = self.dialect();
         let schema = self.schema();
-        let mut stmt = Stmt::new(&schema, d, req);
-        let cols: Vec<String> = c
-            .fields
-            .iter()
-            .zip(record.column_values())
-            .map(|(f, v)| format!("{} AS {}", d.typed(&stmt.push(crate::rules::db_param(v)), f.column_kind()), d.quote(&f.name)))
-            .collect();
-        let mut conds = Vec::new();
-        if let Some(rule) = rule {
-            conds.push(stmt.rule(c, "\"_ksnap\"", rule)?);
+        match snapshot_query(&schema, self.dialect(), c, record, rule, filter, req)? {
+            None => Ok(true),
+            Some((sql, params)) => Ok(self.db().read(|conn| conn.query_i64(&sql, &params))? > 0),
         }
-        if let Some(filter) = filter {
-            conds.push(stmt.filter(c, "\"_ksnap\"", filter)?);
-        }
-        conds.extend(stmt.guards().conditions().map(str::to_owned));
-        let sql = format!("WITH \"_ksnap\" AS (SELECT {}) SELECT COUNT(*) FROM \"_ksnap\" WHERE {}", cols.join(", "), conds.join(" AND "));
-        let params = stmt.params();
-        Ok(self.db().read(|conn| conn.query_i64(&sql, &params))? > 0)
     }
 
     /// Lists records the requester may see, filtered, sorted and paged.

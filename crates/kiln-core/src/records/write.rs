@@ -343,13 +343,14 @@ impl App {
                 let insert = &plan.insert;
                 let id = rec.id().to_owned();
                 if let Some((rule, req)) = &rule {
-                    let matched = conn.trial(|conn| -> Result<bool> {
-                        conn.execute(insert, &rec.column_values())?;
-                        row_matches(conn, &schema, &c2, &id, rule, req)
-                    });
-                    // A row that cannot even be stored fails like a rule miss: no detail leaks to
-                    // a caller who may not create.
-                    if !matches!(matched, Ok(true)) {
+                    // The rule sees the new record as a one-row table of its own, not in the
+                    // collection's table (PocketBase's dummy collection): a back-relation or
+                    // `@collection` lookup does not find the record being created.
+                    let matched = match super::query::snapshot_query(&schema, d, &c2, &rec, Some(rule), None, req)? {
+                        Some((sql, params)) => conn.query_i64(&sql, &params)? > 0,
+                        None => true,
+                    };
+                    if !matched {
                         return Err(CoreError::Failed(Action::CreateRecord));
                     }
                 }

@@ -116,6 +116,11 @@ struct PathState {
     from: Vec<String>,
     wheres: Vec<String>,
     multi: bool,
+    /// The path went through a relation or back-relation (its items are related rows).
+    joined: bool,
+    /// Conditions an item of a multi-valued path must meet to match (see `Resolved::also`): the
+    /// listRules of the rows joined after a multi-valued step.
+    also: Vec<String>,
     /// The path so far starts at the statement's base row and went only through single
     /// relations: a related row's listRule guards the whole row (see [`Guards`]). After a
     /// multi-valued step it filters that step's items instead.
@@ -124,7 +129,7 @@ struct PathState {
 
 impl PathState {
     fn new(guard_whole_row: bool) -> Self {
-        PathState { from: Vec::new(), wheres: Vec::new(), multi: false, guard_whole_row }
+        PathState { from: Vec::new(), wheres: Vec::new(), multi: false, joined: false, also: Vec::new(), guard_whole_row }
     }
 }
 
@@ -201,7 +206,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         }
         if !st.guard_whole_row {
             if let Some(cond) = self.list_rule_sql(raw, target, alias, b)? {
-                st.wheres.push(format!("({cond})"));
+                st.also.push(format!("({cond})"));
             }
             return Ok(());
         }
@@ -248,6 +253,8 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         let mut i = 0;
         let expr: String;
         let mut no_coalesce = false;
+        // The row alias of an auth collection's email being compared by a non-superuser.
+        let mut email_of: Option<String> = None;
         loop {
             let last = i + 1 == segments.len();
             let (name, modifier) = split_modifier(segments[i]);
@@ -277,6 +284,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     st.wheres.push(format!("{col} = {alias}.\"id\""));
                 }
                 st.multi = true;
+                st.joined = true;
                 st.guard_whole_row = false;
                 self.restrict_joined(raw, segments, i, target, &a, &mut st, b)?;
                 coll = target;
@@ -326,10 +334,8 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     }
                     Some(_) => return Err(unknown(raw)),
                 }
-                // A hidden email is no one's business but superusers': compare it as unknown.
-                if field.name == "email" && coll.is_auth() && self.mode == Mode::ClientFilter && !self.superuser() {
-                    e = format!("(CASE WHEN {alias}.\"emailVisibility\" THEN {e} ELSE NULL END)");
-                    no_coalesce = false;
+                if field.name == "email" && coll.is_auth() && self.applies_list_rules() {
+                    email_of = Some(alias.clone());
                 }
                 if modifier == Some("lower") {
                     e = d.lower(&e);
@@ -341,6 +347,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 FieldKind::Relation { collection_id, .. } => {
                     let target = self.by_id(collection_id).ok_or_else(|| unknown(raw))?;
                     let a = self.alias("_kr");
+                    st.joined = true;
                     if field.is_multi() {
                         let j = self.alias("_kj");
                         st.from.push(d.json_each_from(&col, &j));
@@ -378,14 +385,34 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 _ => return Err(unknown(raw)),
             }
         }
+        // An auth record's email counts in a non-superuser's filter only where it is visible:
+        // PocketBase ANDs `emailVisibility = TRUE` of its row to the comparison.
+        let visible = email_of.map(|a| format!("{a}.\"emailVisibility\" = TRUE"));
         if st.from.is_empty() {
-            return Ok(Resolved { expr, multi: None, no_coalesce });
+            return Ok(Resolved { expr, multi: None, no_coalesce, also: visible });
         }
         let wheres = if st.wheres.is_empty() { "1=1".to_owned() } else { st.wheres.join(" AND ") };
+        let from = st.from.join(", ");
         if st.multi {
-            Ok(Resolved { expr, multi: Some(Multi { source: format!("FROM {} WHERE ({wheres})", st.from.join(", ")) }), no_coalesce: false })
+            if !st.also.is_empty() {
+                // The whole row, too: a record whose related items are all hidden drops out, as
+                // every PocketBase join combination of it fails its listRule (unless it has none).
+                let key = format!("{}*", segments[..segments.len() - 1].iter().map(|s| split_modifier(s).0).collect::<Vec<_>>().join("."));
+                if !self.guards.has(&key) {
+                    let sql = format!(
+                        "(EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND {}) OR NOT EXISTS (SELECT 1 FROM {from} WHERE {wheres}))",
+                        st.also.join(" AND ")
+                    );
+                    self.guards.items.push((key, sql));
+                }
+            }
+            let empty_fails = visible.is_some();
+            st.also.extend(visible);
+            let also = (!st.also.is_empty()).then(|| st.also.join(" AND "));
+            Ok(Resolved { expr, multi: Some(Multi { source: format!("FROM {from} WHERE ({wheres})"), empty_fails, joined_rows: st.joined }), no_coalesce: false, also })
         } else {
-            Ok(Resolved { expr: format!("(SELECT {expr} FROM {} WHERE {wheres} LIMIT 1)", st.from.join(", ")), multi: None, no_coalesce: false })
+            let also = visible.map(|v| format!("EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND {v})"));
+            Ok(Resolved { expr: format!("(SELECT {expr} FROM {from} WHERE {wheres} LIMIT 1)"), multi: None, no_coalesce: false, also })
         }
     }
 
@@ -394,17 +421,17 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         let d = self.d;
         match (modifier, v) {
             (Some("length"), Value::Array(a)) => {
-                Ok(Resolved { expr: b.push(Param::Int(a.len() as i64)), multi: None, no_coalesce: true })
+                Ok(Resolved { expr: b.push(Param::Int(a.len() as i64)), multi: None, no_coalesce: true, also: None })
             }
-            (Some("length"), _) => Ok(Resolved { expr: b.push(Param::Int(0)), multi: None, no_coalesce: true }),
+            (Some("length"), _) => Ok(Resolved { expr: b.push(Param::Int(0)), multi: None, no_coalesce: true, also: None }),
             (None | Some("each") | Some("lower"), Value::Array(_)) => {
                 let p = b.push(Param::Text(v.to_string()));
                 let j = self.alias("_kj");
                 let item = if modifier == Some("lower") { d.lower(&format!("{j}.value")) } else { format!("{j}.value") };
-                Ok(Resolved { expr: item, multi: Some(Multi { source: format!("FROM {} WHERE 1=1", d.json_each_from(&p, &j)) }), no_coalesce: false })
+                Ok(Resolved { expr: item, multi: Some(Multi { source: format!("FROM {} WHERE 1=1", d.json_each_from(&p, &j)), empty_fails: false, joined_rows: false }), no_coalesce: false, also: None })
             }
-            (Some("lower"), v) => Ok(Resolved { expr: d.lower(&b.push(json_param(v))), multi: None, no_coalesce: false }),
-            (None | Some("each"), v) => Ok(Resolved { expr: b.push(json_param(v)), multi: None, no_coalesce: false }),
+            (Some("lower"), v) => Ok(Resolved { expr: d.lower(&b.push(json_param(v))), multi: None, no_coalesce: false, also: None }),
+            (None | Some("each"), v) => Ok(Resolved { expr: b.push(json_param(v)), multi: None, no_coalesce: false, also: None }),
             _ => Err(unknown(raw)),
         }
     }
@@ -426,8 +453,10 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             }
             "auth" if segments.len() >= 2 => {
                 let Some(auth) = self.req.auth.clone() else {
+                    // A guest's auth fields are NULL (PocketBase): `=`/`!=` read them as `""`,
+                    // while `<`, `>`, `~` never hold (`n <= @request.auth.age` is no way in).
                     let (_, m) = split_modifier(segments[segments.len() - 1]);
-                    return self.bound(&Value::String(String::new()), m, b, raw);
+                    return self.bound(&Value::Null, m, b, raw);
                 };
                 let (name, m) = split_modifier(segments[1]);
                 if segments.len() == 2 {
@@ -445,7 +474,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 let coll = self.by_id(&auth.collection.id).ok_or_else(|| unknown(raw))?;
                 let a = self.alias("_ka");
                 let p = b.push(Param::Text(auth.id().to_owned()));
-                let st = PathState { from: vec![format!("{} {a}", self.d.quote(&coll.name))], wheres: vec![format!("{a}.\"id\" = {p}")], multi: false, guard_whole_row: false };
+                let st = PathState { from: vec![format!("{} {a}", self.d.quote(&coll.name))], wheres: vec![format!("{a}.\"id\" = {p}")], multi: false, joined: false, also: Vec::new(), guard_whole_row: false };
                 self.resolve_path(raw, coll, a, &segments[1..], st, b)
             }
             "body" if segments.len() >= 2 => {
@@ -455,15 +484,15 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 let v = self.req.body.get(name).cloned().unwrap_or(Value::Null);
                 if segments.len() == 2 {
                     return match m {
-                        Some("isset") => Ok(Resolved { expr: b.push(Param::Bool(present)), multi: None, no_coalesce: true }),
+                        Some("isset") => Ok(Resolved { expr: b.push(Param::Bool(present)), multi: None, no_coalesce: true, also: None }),
                         Some("changed") => {
                             let f = field.ok_or_else(|| unknown(raw))?;
                             if !present {
-                                return Ok(Resolved { expr: b.push(Param::Bool(false)), multi: None, no_coalesce: true });
+                                return Ok(Resolved { expr: b.push(Param::Bool(false)), multi: None, no_coalesce: true, also: None });
                             }
                             let p = b.push(db_param(json_to_column(f, &v)));
                             let col = format!("{}.{}", self.base_alias, self.d.quote(&f.name));
-                            Ok(Resolved { expr: format!("(CASE WHEN {} THEN 0 ELSE 1 END)", self.d.is(&col, &p)), multi: None, no_coalesce: true })
+                            Ok(Resolved { expr: format!("(CASE WHEN {} THEN 0 ELSE 1 END)", self.d.is(&col, &p)), multi: None, no_coalesce: true, also: None })
                         }
                         _ => {
                             let typed = match field {
@@ -495,6 +524,8 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     from: vec![self.d.json_each_from(&p, &j), format!("{} {a}", self.d.quote(&target.name))],
                     wheres: vec![format!("{a}.\"id\" = {j}.value")],
                     multi: f.is_multi(),
+                    joined: true,
+                    also: Vec::new(),
                     guard_whole_row: false,
                 };
                 self.resolve_path(raw, target, a, &segments[2..], st, b)

@@ -19,12 +19,12 @@ impl Resolver for FixedResolver {
     fn resolve(&mut self, ident: &Ident, _b: &mut SqlBuilder<'_>) -> Result<Resolved, FilterError> {
         let n = ident.raw.len() % 3;
         Ok(match n {
-            0 => Resolved { expr: "t.col_a".into(), multi: None, no_coalesce: false },
-            1 => Resolved { expr: "t.col_b".into(), multi: None, no_coalesce: true },
+            0 => Resolved { expr: "t.col_a".into(), multi: None, no_coalesce: false, also: None },
+            1 => Resolved { expr: "t.col_b".into(), multi: None, no_coalesce: true, also: None },
             _ => Resolved {
                 expr: "m.v".into(),
-                multi: Some(Multi { source: "FROM json_each(t.col_m) AS m WHERE 1=1".into() }),
-                no_coalesce: false,
+                multi: Some(Multi { source: "FROM json_each(t.col_m) AS m WHERE 1=1".into(), empty_fails: false, joined_rows: false }),
+                no_coalesce: false, also: None,
             },
         })
     }
@@ -36,10 +36,10 @@ struct Permissive;
 impl Resolver for Permissive {
     fn resolve(&mut self, ident: &Ident, b: &mut SqlBuilder<'_>) -> Result<Resolved, FilterError> {
         if ident.raw.starts_with("@request") {
-            return Ok(Resolved { expr: b.push(Param::Text(ident.raw.clone())), multi: None, no_coalesce: false });
+            return Ok(Resolved { expr: b.push(Param::Text(ident.raw.clone())), multi: None, no_coalesce: false, also: None });
         }
-        let multi = ident.raw.contains(':').then(|| Multi { source: "FROM j AS j WHERE 1=1".into() });
-        Ok(Resolved { expr: "t.c".into(), multi, no_coalesce: ident.raw.len() & 1 == 0 })
+        let multi = ident.raw.contains(':').then(|| Multi { source: "FROM j AS j WHERE 1=1".into(), empty_fails: false, joined_rows: false });
+        Ok(Resolved { expr: "t.c".into(), multi, no_coalesce: ident.raw.len() & 1 == 0, also: None })
     }
 }
 

@@ -58,11 +58,11 @@ impl Default for TestResolver {
 }
 
 pub fn single(expr: impl Into<String>) -> Resolved {
-    Resolved { expr: expr.into(), multi: None, no_coalesce: false }
+    Resolved { expr: expr.into(), multi: None, no_coalesce: false, also: None }
 }
 
 pub fn multi(expr: impl Into<String>, source: impl Into<String>) -> Resolved {
-    Resolved { expr: expr.into(), multi: Some(Multi { source: source.into() }), no_coalesce: false }
+    Resolved { expr: expr.into(), multi: Some(Multi { source: source.into(), empty_fails: false, joined_rows: false }), no_coalesce: false, also: None }
 }
 
 impl Resolver for TestResolver {
@@ -79,7 +79,7 @@ impl Resolver for TestResolver {
             "@request.secret" => return Err(FilterError::Forbidden(raw.into())),
             "lowered" => single("lower(t.title)"),
             _ if raw.starts_with("unknown") => return Err(FilterError::UnknownField(raw.into())),
-            _ if raw.starts_with("n_") => Resolved { expr: format!("t.{raw}"), multi: None, no_coalesce: true },
+            _ if raw.starts_with("n_") => Resolved { expr: format!("t.{raw}"), multi: None, no_coalesce: true, also: None },
             _ if raw.starts_with("rel.") => {
                 multi(format!("r.{}", &raw[4..]), "FROM rel AS r WHERE r.id IN (SELECT value FROM json_each(t.rel))")
             }
