@@ -21,9 +21,10 @@ pub const MAX_EXPAND_DEPTH: usize = 6;
 /// Maximum records loaded for one back-relation.
 const MAX_BACK_RELATION: i64 = 1000;
 
-/// An expand request as a tree: relation name → nested expands.
+/// An expand request as a tree: relation name → nested expands. `ends` marks a node where a
+/// requested path ends (`a` in `a,a.b`), which matters when a deeper path cannot be expanded.
 #[derive(Debug, Default, Clone)]
-pub struct ExpandTree(pub BTreeMap<String, ExpandTree>);
+pub struct ExpandTree(pub BTreeMap<String, ExpandTree>, pub bool);
 
 impl ExpandTree {
     /// Parses `a,b.c,d.e.f`; paths deeper than [`MAX_EXPAND_DEPTH`] are cut there.
@@ -38,6 +39,7 @@ impl ExpandTree {
                 }
                 node = node.0.entry(part.to_owned()).or_default();
             }
+            node.1 = true;
         }
         root
     }
@@ -54,11 +56,21 @@ enum Link<'c> {
 
 impl App {
     /// Fills `expand` of every record for `tree`; each record gets an (empty if nothing is
-    /// visible) `expand` object.
+    /// visible) `expand` object, unless no requested path could be expanded at all.
     pub fn expand_records(&self, records: &mut [Record], tree: &ExpandTree, req: &RequestInfo) -> Result<()> {
+        self.expand_level(records, tree, req).map(|_| ())
+    }
+
+    /// Expands `tree` on `records`; whether some requested path through this level could be
+    /// expanded. As in PocketBase, each requested path succeeds or fails as a whole: a path
+    /// fails at a relation into a collection only superusers may view (or an unknown name), and
+    /// only paths that succeed give the records of their levels an `expand` object. Paths end
+    /// trivially where there are no records left to expand.
+    fn expand_level(&self, records: &mut [Record], tree: &ExpandTree, req: &RequestInfo) -> Result<bool> {
         if tree.is_empty() || records.is_empty() {
-            return Ok(());
+            return Ok(true);
         }
+        let mut any = false;
         let schema = self.schema();
         let base = records[0].collection.clone();
         for (name, sub) in &tree.0 {
@@ -77,10 +89,8 @@ impl App {
                 let Some(target) = schema.by_id(collection_id).cloned() else { continue };
                 (target, Link::Forward { field: &f.name, multi: f.is_multi() })
             };
-            // A valid relation gives every record an `expand` object, even if nothing in it is
-            // visible; unknown names are ignored without one (PocketBase's behaviour).
-            for r in records.iter_mut() {
-                r.expand.get_or_insert_with(Map::new);
+            if matches!(rule_for(&target, RuleKind::View, req), Err(CoreError::SuperuserOnly)) {
+                continue;
             }
             let mut related = match &link {
                 Link::Forward { field, .. } => {
@@ -99,10 +109,19 @@ impl App {
                     self.load_related(&target, req, field, *multi, &ids)?
                 }
             };
+            // This node's records get an `expand` object when the path ending here, or some
+            // deeper one, succeeds.
+            let deeper = !sub.is_empty() && self.expand_level(&mut related, sub, req)?;
+            if !(sub.1 || deeper) {
+                continue;
+            }
+            any = true;
+            for r in records.iter_mut() {
+                r.expand.get_or_insert_with(Map::new);
+            }
             if related.is_empty() {
                 continue;
             }
-            self.expand_records(&mut related, sub, req)?;
             let viewer = req.viewer();
             let d = self.dialect();
             for r in records.iter_mut() {
@@ -139,7 +158,7 @@ impl App {
                 r.expand.get_or_insert_with(Map::new).insert(name.clone(), value);
             }
         }
-        Ok(())
+        Ok(any)
     }
 
     /// Loads records of `target` whose `column` holds one of `ids` and which the requester may
