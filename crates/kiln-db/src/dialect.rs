@@ -266,6 +266,18 @@ impl Dialect {
         }
     }
 
+    /// An ORDER BY direction in which NULL sorts as the smallest value, as SQLite sorts it
+    /// (PostgreSQL puts NULL last when ascending): a sort by a relation path whose related row
+    /// is missing orders alike on both databases.
+    pub fn order_dir(self, desc: bool) -> &'static str {
+        match (self, desc) {
+            (Dialect::Sqlite, false) => "ASC",
+            (Dialect::Sqlite, true) => "DESC",
+            (Dialect::Postgres, false) => "ASC NULLS FIRST",
+            (Dialect::Postgres, true) => "DESC NULLS LAST",
+        }
+    }
+
     /// Expression ordering rows randomly.
     pub fn random(self) -> &'static str {
         "RANDOM()"

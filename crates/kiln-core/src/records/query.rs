@@ -73,7 +73,9 @@ fn check_client_text(text: &str, req: &RequestInfo) -> Result<()> {
 /// the collection's table — so, as in PocketBase, a back-relation or `@collection` reference to
 /// the collection does not see the record itself. The filter is a client's, as on a list: for a
 /// non-superuser no `@request.*`/`@collection.*`, and related rows only if listable. `None` when
-/// neither is given (everything matches).
+/// neither is given (everything matches). `new_record`: the record is being created (see
+/// [`Stmt::for_new_record`]).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn snapshot_query(
     schema: &crate::schema::Schema,
     d: kiln_db::Dialect,
@@ -82,6 +84,7 @@ pub(crate) fn snapshot_query(
     rule: Option<&str>,
     filter: Option<&str>,
     req: &RequestInfo,
+    new_record: bool,
 ) -> Result<Option<(String, Vec<DbValue>)>> {
     let rule = rule.filter(|r| !r.trim().is_empty());
     let filter = filter.filter(|f| !f.trim().is_empty());
@@ -92,6 +95,9 @@ pub(crate) fn snapshot_query(
         check_client_text(f, req)?;
     }
     let mut stmt = Stmt::new(schema, d, req);
+    if new_record {
+        stmt = stmt.for_new_record();
+    }
     let cols: Vec<String> = c
         .fields
         .iter()
@@ -184,7 +190,7 @@ impl App {
     /// in memory (an event's snapshot, e.g. of a record already deleted). See [`snapshot_query`].
     pub fn snapshot_matches(&self, c: &Arc<Collection>, record: &super::Record, rule: Option<&str>, filter: Option<&str>, req: &RequestInfo) -> Result<bool> {
         let schema = self.schema();
-        match snapshot_query(&schema, self.dialect(), c, record, rule, filter, req)? {
+        match snapshot_query(&schema, self.dialect(), c, record, rule, filter, req, false)? {
             None => Ok(true),
             Some((sql, params)) => Ok(self.db().read(|conn| conn.query_i64(&sql, &params))? > 0),
         }
@@ -272,6 +278,10 @@ impl App {
                 "@rowid" if !c.is_view() => terms.push(format!("{table}.{} {dir}", d.rowid())),
                 _ => {
                     let expr = stmt.sort_term(c, table, name)?;
+                    // A relation or JSON path (a subquery or a function call) is NULL where the
+                    // related row or key is missing: sort NULL first as SQLite does. Plain columns
+                    // are NOT NULL and keep the direction their indexes serve.
+                    let dir = if expr.contains('(') { d.order_dir(desc) } else { dir };
                     terms.push(format!("{expr} {dir}"));
                 }
             }

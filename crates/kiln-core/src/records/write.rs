@@ -346,7 +346,11 @@ impl App {
                     // The rule sees the new record as a one-row table of its own, not in the
                     // collection's table (PocketBase's dummy collection): a back-relation or
                     // `@collection` lookup does not find the record being created.
-                    let matched = match super::query::snapshot_query(&schema, d, &c2, &rec, Some(rule), None, req)? {
+                    // A rule that does not compile here (a back-relation from the new record)
+                    // fails like a miss: no detail for a caller who may not create.
+                    let query = super::query::snapshot_query(&schema, d, &c2, &rec, Some(rule), None, req, true)
+                        .map_err(|_| CoreError::Failed(Action::CreateRecord))?;
+                    let matched = match query {
                         Some((sql, params)) => conn.query_i64(&sql, &params)? > 0,
                         None => true,
                     };

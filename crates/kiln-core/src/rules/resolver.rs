@@ -44,6 +44,8 @@ struct RecordResolver<'a, 'g> {
     joins: Vec<(String, String, &'a Collection)>,
     /// The statement's list-rule guards, shared by every client filter and sort term in it.
     guards: &'g mut Guards,
+    /// The base row is a record being created (see [`Stmt::for_new_record`]).
+    new_record: bool,
 }
 
 /// Conditions a statement's WHERE must also hold because a client filter or sort reached into
@@ -118,6 +120,8 @@ struct PathState {
     multi: bool,
     /// The path went through a relation or back-relation (its items are related rows).
     joined: bool,
+    /// The path ends at a multi-valued field compared as a whole (no `:each`).
+    raw_array: bool,
     /// Conditions an item of a multi-valued path must meet to match (see `Resolved::also`): the
     /// listRules of the rows joined after a multi-valued step.
     also: Vec<String>,
@@ -129,7 +133,7 @@ struct PathState {
 
 impl PathState {
     fn new(guard_whole_row: bool) -> Self {
-        PathState { from: Vec::new(), wheres: Vec::new(), multi: false, joined: false, also: Vec::new(), guard_whole_row }
+        PathState { from: Vec::new(), wheres: Vec::new(), multi: false, joined: false, raw_array: false, also: Vec::new(), guard_whole_row }
     }
 }
 
@@ -183,6 +187,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             now_ms: self.now_ms,
             joins: Vec::new(),
             guards: &mut unused,
+            new_record: false,
         };
         let sql = compile(&expr, &mut nested, b, &CompileOptions { now_ms: self.now_ms })?;
         Ok(Some(nested.wrap_joins(sql)))
@@ -265,7 +270,10 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 let target = self.by_name(cname).ok_or_else(|| unknown(raw))?;
                 let rel = target.field(fname).ok_or_else(|| unknown(raw))?;
                 let FieldKind::Relation { collection_id, .. } = &rel.kind else { return Err(unknown(raw)) };
-                if collection_id != &coll.id || target.is_view() {
+                // A record being created is not in its collection yet: PocketBase checks its
+                // createRule against a stand-in collection, where no back-relation resolves.
+                let from_new_record = self.new_record && alias == self.base_alias;
+                if collection_id != &coll.id || target.is_view() || from_new_record {
                     return Err(unknown(raw));
                 }
                 if rel.hidden && self.applies_list_rules() {
@@ -311,6 +319,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                         let j = self.alias("_kj");
                         st.from.push(d.json_each_from(&col, &j));
                         st.multi = true;
+                        st.raw_array = true;
                         e = format!("{j}.value");
                     }
                     Some("each") => {
@@ -409,7 +418,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             let empty_fails = visible.is_some();
             st.also.extend(visible);
             let also = (!st.also.is_empty()).then(|| st.also.join(" AND "));
-            Ok(Resolved { expr, multi: Some(Multi { source: format!("FROM {from} WHERE ({wheres})"), empty_fails, joined_rows: st.joined }), no_coalesce: false, also })
+            Ok(Resolved { expr, multi: Some(Multi { source: format!("FROM {from} WHERE ({wheres})"), empty_fails, joined_rows: st.joined, empty_array: st.raw_array && !st.joined }), no_coalesce: false, also })
         } else {
             let also = visible.map(|v| format!("EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND {v})"));
             Ok(Resolved { expr: format!("(SELECT {expr} FROM {from} WHERE {wheres} LIMIT 1)"), multi: None, no_coalesce: false, also })
@@ -428,7 +437,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 let p = b.push(Param::Text(v.to_string()));
                 let j = self.alias("_kj");
                 let item = if modifier == Some("lower") { d.lower(&format!("{j}.value")) } else { format!("{j}.value") };
-                Ok(Resolved { expr: item, multi: Some(Multi { source: format!("FROM {} WHERE 1=1", d.json_each_from(&p, &j)), empty_fails: false, joined_rows: false }), no_coalesce: false, also: None })
+                Ok(Resolved { expr: item, multi: Some(Multi { source: format!("FROM {} WHERE 1=1", d.json_each_from(&p, &j)), empty_fails: false, joined_rows: false, empty_array: false }), no_coalesce: false, also: None })
             }
             (Some("lower"), v) => Ok(Resolved { expr: d.lower(&b.push(json_param(v))), multi: None, no_coalesce: false, also: None }),
             (None | Some("each"), v) => Ok(Resolved { expr: b.push(json_param(v)), multi: None, no_coalesce: false, also: None }),
@@ -474,7 +483,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 let coll = self.by_id(&auth.collection.id).ok_or_else(|| unknown(raw))?;
                 let a = self.alias("_ka");
                 let p = b.push(Param::Text(auth.id().to_owned()));
-                let st = PathState { from: vec![format!("{} {a}", self.d.quote(&coll.name))], wheres: vec![format!("{a}.\"id\" = {p}")], multi: false, joined: false, also: Vec::new(), guard_whole_row: false };
+                let st = PathState { from: vec![format!("{} {a}", self.d.quote(&coll.name))], wheres: vec![format!("{a}.\"id\" = {p}")], multi: false, joined: false, raw_array: false, also: Vec::new(), guard_whole_row: false };
                 self.resolve_path(raw, coll, a, &segments[1..], st, b)
             }
             "body" if segments.len() >= 2 => {
@@ -482,6 +491,11 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 let field = self.base.field(name);
                 let present = self.req.body.contains_key(name);
                 let v = self.req.body.get(name).cloned().unwrap_or(Value::Null);
+                // `:each` / `:length` need a multi-valued field (PocketBase: "doesn't support
+                // multivalue operations").
+                if matches!(m, Some("each" | "length")) && field.is_some_and(|f| !f.is_multi()) {
+                    return Err(unknown(raw));
+                }
                 if segments.len() == 2 {
                     return match m {
                         Some("isset") => Ok(Resolved { expr: b.push(Param::Bool(present)), multi: None, no_coalesce: true, also: None }),
@@ -525,6 +539,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     wheres: vec![format!("{a}.\"id\" = {j}.value")],
                     multi: f.is_multi(),
                     joined: true,
+                    raw_array: false,
                     also: Vec::new(),
                     guard_whole_row: false,
                 };
@@ -592,12 +607,21 @@ pub struct Stmt<'a> {
     aliases: Cell<usize>,
     now_ms: i64,
     guards: Guards,
+    new_record: bool,
 }
 
 impl<'a> Stmt<'a> {
     /// A statement over `schema` for the requester of `req`, in dialect `d`.
     pub fn new(schema: &'a Schema, d: Dialect, req: &'a RequestInfo) -> Self {
-        Stmt { schema, req, d, b: SqlBuilder::new(FilterDialect::of(d)), aliases: Cell::new(0), now_ms: crate::datetime::now_ms(), guards: Guards::default() }
+        Stmt { schema, req, d, b: SqlBuilder::new(FilterDialect::of(d)), aliases: Cell::new(0), now_ms: crate::datetime::now_ms(), guards: Guards::default(), new_record: false }
+    }
+
+    /// This statement's base row is a record being created (a createRule): as in PocketBase,
+    /// which checks the rule against a stand-in collection, a back-relation from it fails the
+    /// rule instead of finding other records (or the record itself).
+    pub fn for_new_record(mut self) -> Self {
+        self.new_record = true;
+        self
     }
 
     /// Binds `p`; returns its placeholder.
@@ -636,6 +660,7 @@ impl<'a> Stmt<'a> {
             now_ms: self.now_ms,
             joins: Vec::new(),
             guards: &mut self.guards,
+            new_record: self.new_record,
         };
         (r, &mut self.b)
     }

@@ -98,6 +98,13 @@ async fn get(t: &TestApp, url: &str, actor: &'static str) -> Resp {
     t.send("GET", url, None, &token(actor)).await
 }
 
+/// Appends a field to a collection (a PATCH replaces the whole field list).
+async fn add_field(t: &TestApp, collection: &str, field: Value) {
+    let mut fields = t.su_ok("GET", &format!("/api/collections/{collection}"), Value::Null).await["fields"].clone();
+    fields.as_array_mut().unwrap().push(field);
+    t.su_ok("PATCH", &format!("/api/collections/{collection}"), json!({ "fields": fields })).await;
+}
+
 async fn stored(t: &TestApp, collection: &str, id: &str) -> Value {
     t.su_ok("GET", &format!("/api/collections/{collection}/records/{id}"), Value::Null).await
 }
@@ -516,4 +523,122 @@ async fn a_websocket_route_without_a_handshake_answers_in_the_envelope() {
         assert!((400..500).contains(&r.status), "{} {}", r.status, r.text);
         check_envelope(&r).unwrap();
     }
+}
+
+/// Found by tools/rulefuzz: emails count in a non-superuser's filter only where visible, also
+/// through a multiple relation (and no related row means no match).
+#[tokio::test]
+async fn hidden_emails_never_match_a_users_filter() {
+    let t = fixture().await;
+    // Only Carol shows her email.
+    t.su_ok("PATCH", &format!("/api/collections/users/records/{}", t.id("carol")), json!({"emailVisibility": true})).await;
+    t.su_ok("PATCH", "/api/collections/users", json!({"listRule": ""})).await;
+    let r = get(&t, &format!("/api/collections/users/records?filter={}", enc("email != 'nobody@example.com'")), "alice").await;
+    assert_eq!(field_set(&r.json, "name"), set(&["carol"]), "{}", r.text);
+    let r = get(&t, &format!("/api/collections/users/records?filter={}", enc("email = 'alice@example.com'")), "alice").await;
+    assert_eq!(r.json["totalItems"], json!(0), "her own hidden email is not filterable either: {}", r.text);
+    // Through teams.members: T1 = [carol] (visible), T2 = [bob] (hidden); a team with no member.
+    t.su_ok("PATCH", "/api/collections/teams", json!({"listRule": ""})).await;
+    t.su_ok("POST", "/api/collections/teams/records", json!({"name":"empty"})).await;
+    let r = get(&t, &format!("/api/collections/teams/records?filter={}", enc("members.email != 'x@example.com'")), "guest").await;
+    assert_eq!(field_set(&r.json, "name"), set(&["t1"]), "{}", r.text);
+    let r = t.send("GET", &format!("/api/collections/teams/records?filter={}", enc("members.email != 'x@example.com'")), None, &Token::Superuser).await;
+    assert_eq!(field_set(&r.json, "name"), set(&["t1", "t2", "empty"]), "superusers compare every email (no member: NULL != 'x'): {}", r.text);
+}
+
+/// Found by tools/rulefuzz: a guest's `@request.auth.<field>` is NULL, so ordering and `~`
+/// against it never hold (the write used to be stored).
+#[tokio::test]
+async fn a_guests_auth_fields_are_null_in_rules() {
+    let t = fixture().await;
+    add_field(&t, "users", json!({"name": "age", "type": "number"})).await;
+    t.su_ok("PATCH", "/api/collections/counters", json!({"updateRule": "n <= @request.auth.age", "viewRule": "@request.auth.name ~ ''"})).await;
+    let url = format!("/api/collections/counters/records/{}", t.id("c1"));
+    let r = t.send("PATCH", &url, Some(json!({"tags": ["b"]})), &Token::None).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(stored(&t, "counters", &t.id("c1")).await["tags"], json!(["a"]));
+    let r = t.send("GET", &url, None, &Token::None).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    // `=` still reads a guest's NULL as "" (PocketBase).
+    t.su_ok("PATCH", "/api/collections/counters", json!({"viewRule": "@request.auth.id = ''"})).await;
+    assert_eq!(t.send("GET", &url, None, &Token::None).await.status, 200);
+}
+
+/// Found by tools/rulefuzz: PocketBase checks a createRule against a stand-in collection, so a
+/// back-relation from the new record never resolves and the create fails; the record being
+/// created is never its own related row.
+#[tokio::test]
+async fn create_rules_do_not_see_the_record_being_created() {
+    let t = fixture().await;
+    t.su_ok("PATCH", "/api/collections/docs", json!({"createRule": "board_via_doc.title ?= '' || title = 'x'"})).await;
+    let before = t.count("docs");
+    let r = t.send("POST", "/api/collections/docs/records", Some(json!({"title": "x"})), &Token::User("alice")).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(t.count("docs"), before);
+    // Through a relation to another collection, a back-relation works as usual.
+    t.su_ok("PATCH", "/api/collections/board", json!({"createRule": "doc.board_via_doc.title ?= 'b1'"})).await;
+    let ok = t.send("POST", "/api/collections/board/records", Some(json!({"title": "new", "doc": t.id("d1")})), &Token::None).await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let no = t.send("POST", "/api/collections/board/records", Some(json!({"title": "new", "doc": t.id("d2")})), &Token::None).await;
+    assert_eq!(no.status, 400, "{}", no.text);
+}
+
+/// Found by tools/rulefuzz: a record's own multi-valued field with no item is the text `[]`
+/// (PocketBase compares it raw), never `""` — so `members ?= @request.auth.id` does not let a
+/// guest into a record with no members.
+#[tokio::test]
+async fn an_empty_multi_valued_field_is_not_a_guests_empty_id() {
+    let t = fixture().await;
+    t.su_ok("PATCH", "/api/collections/teams", json!({"listRule": "members ?= @request.auth.id", "viewRule": "members ?= @request.auth.id"})).await;
+    let empty = t.su_ok("POST", "/api/collections/teams/records", json!({"name":"empty"})).await;
+    let r = get(&t, "/api/collections/teams/records", "guest").await;
+    assert_eq!(r.json["totalItems"], json!(0), "{}", r.text);
+    let r = get(&t, &format!("/api/collections/teams/records/{}", empty["id"].as_str().unwrap()), "guest").await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let r = get(&t, "/api/collections/teams/records", "carol").await;
+    assert_eq!(field_set(&r.json, "name"), set(&["t1"]), "a member still matches item by item: {}", r.text);
+}
+
+/// Found by tools/rulefuzz: a record whose related rows (multiple relation) are all hidden from
+/// the requester drops out of a filter on them, as every PocketBase join combination fails.
+#[tokio::test]
+async fn all_hidden_related_rows_drop_the_record_from_a_filter() {
+    let t = fixture().await;
+    let docs_id = t.app.collection("docs").unwrap().id.clone();
+    add_field(&t, "board", json!({"name":"docs","type":"relation","collectionId":docs_id,"maxSelect":5})).await;
+    t.su_ok("PATCH", &format!("/api/collections/board/records/{}", t.id("b1")), json!({"docs": [t.id("d1")]})).await;
+    t.su_ok("PATCH", &format!("/api/collections/board/records/{}", t.id("b2")), json!({"docs": [t.id("d1"), t.id("d2")]})).await;
+    let filter = enc("docs.title ?!= 'zzz' || title != ''");
+    for (actor, expected) in [("guest", vec!["b3"]), ("bob", vec!["b2", "b3"]), ("alice", vec!["b1", "b2", "b3"])] {
+        let r = get(&t, &format!("/api/collections/board/records?filter={filter}"), actor).await;
+        assert_eq!(field_set(&r.json, "title"), set(&expected), "{actor}: {}", r.text);
+    }
+}
+
+/// Found by tools/rulefuzz: an expand path into a collection only superusers may view fails as
+/// a whole, and without any successful path there is no `expand` key (PocketBase).
+#[tokio::test]
+async fn an_expand_into_a_superuser_only_collection_adds_no_expand_key() {
+    let t = fixture().await;
+    t.su_ok("PATCH", "/api/collections/docs", json!({"viewRule": null})).await;
+    let url = format!("/api/collections/board/records/{}", t.id("b1"));
+    let r = get(&t, &format!("{url}?expand=doc"), "alice").await;
+    assert!(r.json.get("expand").is_none(), "{}", r.text);
+    let r = get(&t, &format!("{url}?expand=doc.team"), "alice").await;
+    assert!(r.json.get("expand").is_none(), "{}", r.text);
+    let r = t.send("GET", &format!("{url}?expand=doc"), None, &Token::Superuser).await;
+    assert_eq!(r.json["expand"]["doc"]["title"], "alice doc", "{}", r.text);
+}
+
+/// Found by tools/rulefuzz on PostgreSQL: a sort by a relation path puts records without the
+/// related row first when ascending, last when descending, on both databases (SQLite's order).
+#[tokio::test]
+async fn a_sort_by_a_missing_relation_orders_alike_on_both_databases() {
+    let t = fixture().await;
+    let r = t.send("GET", "/api/collections/board/records?sort=doc.title,title&fields=title", None, &Token::Superuser).await;
+    let titles: Vec<&str> = r.json["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, vec!["b3", "b1", "b2"], "{}", r.text);
+    let r = t.send("GET", "/api/collections/board/records?sort=-doc.title,title&fields=title", None, &Token::Superuser).await;
+    let titles: Vec<&str> = r.json["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, vec!["b2", "b1", "b3"], "{}", r.text);
 }
