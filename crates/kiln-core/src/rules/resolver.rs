@@ -474,7 +474,10 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                         "collectionName" => single(&auth.collection.name),
                         _ => match auth.collection.field(name) {
                             Some(f) if !matches!(f.kind, FieldKind::Password { .. }) => auth.get(name).cloned().unwrap_or(Value::Null),
-                            _ => return Err(unknown(raw)),
+                            Some(_) => return Err(unknown(raw)),
+                            // A field this auth collection does not have (a rule may serve users of
+                            // several collections): NULL, as in PocketBase.
+                            None => Value::Null,
                         },
                     };
                     return self.bound(&v, m, b, raw);

@@ -642,3 +642,18 @@ async fn a_sort_by_a_missing_relation_orders_alike_on_both_databases() {
     let titles: Vec<&str> = r.json["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
     assert_eq!(titles, vec!["b2", "b1", "b3"], "{}", r.text);
 }
+
+/// Found by tools/rulefuzz: `@request.auth.<field>` naming a field the requester's auth
+/// collection lacks is NULL (a rule may serve several auth collections), not an error.
+#[tokio::test]
+async fn an_auth_field_of_another_collection_is_null() {
+    let t = fixture().await;
+    t.su_ok("PATCH", "/api/collections/counters", json!({"viewRule": "@request.auth.plan = 'pro' || n = 1"})).await;
+    let url = format!("/api/collections/counters/records/{}", t.id("c1"));
+    for actor in ["guest", "alice"] {
+        let r = get(&t, &url, actor).await;
+        assert_eq!(r.status, 200, "{actor}: {}", r.text);
+    }
+    t.su_ok("PATCH", "/api/collections/counters", json!({"viewRule": "@request.auth.plan = 'pro'"})).await;
+    assert_eq!(get(&t, &url, "alice").await.status, 404);
+}
