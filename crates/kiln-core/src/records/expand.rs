@@ -21,10 +21,11 @@ pub const MAX_EXPAND_DEPTH: usize = 6;
 /// Maximum records loaded for one back-relation.
 const MAX_BACK_RELATION: i64 = 1000;
 
-/// An expand request as a tree: relation name → nested expands. `ends` marks a node where a
-/// requested path ends (`a` in `a,a.b`), which matters when a deeper path cannot be expanded.
+/// An expand request as a tree: relation name → nested expands. As PocketBase merges a path
+/// into a longer one that contains it (`a,a.b` is `a.b`), a node with children stands for its
+/// children's paths only.
 #[derive(Debug, Default, Clone)]
-pub struct ExpandTree(pub BTreeMap<String, ExpandTree>, pub bool);
+pub struct ExpandTree(pub BTreeMap<String, ExpandTree>);
 
 impl ExpandTree {
     /// Parses `a,b.c,d.e.f`; paths deeper than [`MAX_EXPAND_DEPTH`] are cut there.
@@ -39,7 +40,6 @@ impl ExpandTree {
                 }
                 node = node.0.entry(part.to_owned()).or_default();
             }
-            node.1 = true;
         }
         root
     }
@@ -109,10 +109,9 @@ impl App {
                     self.load_related(&target, req, field, *multi, &ids)?
                 }
             };
-            // This node's records get an `expand` object when the path ending here, or some
-            // deeper one, succeeds.
-            let deeper = !sub.is_empty() && self.expand_level(&mut related, sub, req)?;
-            if !(sub.1 || deeper) {
+            // This node's records get an `expand` object when its path succeeds: a leaf once its
+            // records are fetched, an inner node when one of its deeper paths does.
+            if !sub.is_empty() && !self.expand_level(&mut related, sub, req)? {
                 continue;
             }
             any = true;
