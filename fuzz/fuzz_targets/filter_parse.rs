@@ -49,7 +49,7 @@ impl Resolver for Permissive {
             let v = if ident.raw.len() % 3 == 0 { Param::Null } else { Param::Text(ident.raw.clone()) };
             return Ok(Resolved { expr: b.push(v), multi: None, no_coalesce: false, also: None });
         }
-        let multi = ident.raw.contains(':').then(|| Multi { source: "FROM j AS j WHERE 1=1".into(), empty_fails: false, joined_rows: false, empty_array: false });
+        let multi = ident.raw.contains(':').then(|| Multi { source: "FROM j AS j WHERE 1=1".into(), empty_fails: false, joined_rows: false });
         Ok(Resolved { expr: "t.c".into(), multi, no_coalesce: ident.raw.len() % 2 == 0, also: None })
     }
 }

@@ -117,9 +117,6 @@ pub struct Multi {
     /// and ordering comparisons see NULL and never match, as PocketBase's LEFT JOIN of no row.
     /// Items of a record's own multi-valued field read as one `''` when there are none.
     pub joined_rows: bool,
-    /// With no item the value reads as the stored text `[]` (PocketBase compares a record's own
-    /// multi-valued field as its raw JSON text): never equal to `''`.
-    pub empty_array: bool,
 }
 
 /// Maps identifiers to SQL. Implemented by kiln-core, which knows collections, relations and the
@@ -344,7 +341,7 @@ impl Compiler<'_, '_> {
             let src = match existing {
                 Some(i) => i,
                 None => {
-                    srcs.push(Src { from, any_only: geo.is_some(), also: r.also, empty_fails: multi.empty_fails, joined_rows: multi.joined_rows, empty_array: multi.empty_array });
+                    srcs.push(Src { from, any_only: geo.is_some(), also: r.also, empty_fails: multi.empty_fails, joined_rows: multi.joined_rows });
                     srcs.len() - 1
                 }
             };

@@ -80,17 +80,6 @@ impl Val {
     }
 }
 
-/// What an empty multi-valued source reads as.
-#[derive(Debug, Clone, Copy)]
-enum EmptyAs {
-    /// One empty value (`''`; NULL in ordering comparisons).
-    Blank,
-    /// No related row: `''` in `=`/`!=`, NULL elsewhere.
-    NoRow,
-    /// The stored text `[]`.
-    RawArray,
-}
-
 /// A compiled operand, rendered once per assignment of its multi-valued sources (each source is
 /// either enumerated, or replaced by the empty-set stand-in).
 #[derive(Debug, Clone)]
@@ -124,20 +113,18 @@ pub(crate) struct Src {
     pub empty_fails: bool,
     /// The items are related rows (see `Multi::joined_rows`).
     pub joined_rows: bool,
-    /// With no item the value is the text `[]` (see `Multi::empty_array`).
-    pub empty_array: bool,
 }
 
 impl COp {
-    fn render(&self, d: &dyn SqlDialect, empty: &[bool], no_row: &[EmptyAs]) -> Val {
+    fn render(&self, d: &dyn SqlDialect, empty: &[bool], no_row: &[bool]) -> Val {
         match self {
             COp::Val(v) => v.clone(),
             COp::Item { src, item } => {
                 if empty.get(*src).copied().unwrap_or(false) {
-                    match no_row.get(*src).copied().unwrap_or(EmptyAs::Blank) {
-                        EmptyAs::NoRow => Val::no_row(),
-                        EmptyAs::RawArray => Val::new("'[]'", Kind::NonEmpty),
-                        EmptyAs::Blank => Val::empty_set(),
+                    if no_row.get(*src).copied().unwrap_or(false) {
+                        Val::no_row()
+                    } else {
+                        Val::empty_set()
                     }
                 } else {
                     item.clone()
@@ -180,15 +167,7 @@ impl Comparison {
     /// item branch).
     fn quantify(&self, d: &dyn SqlDialect, i: usize, empty: &mut Vec<bool>) -> (String, Option<bool>) {
         let Some(src) = self.srcs.get(i) else {
-            let no_row: Vec<EmptyAs> = self
-                .srcs
-                .iter()
-                .map(|s| match (s.joined_rows, s.empty_array) {
-                    (true, _) => EmptyAs::NoRow,
-                    (false, true) => EmptyAs::RawArray,
-                    (false, false) => EmptyAs::Blank,
-                })
-                .collect();
+            let no_row: Vec<bool> = self.srcs.iter().map(|s| s.joined_rows).collect();
             let l = self.left.render(d, empty, &no_row);
             let r = self.right.render(d, empty, &no_row);
             return leaf(d, &l, self.op, &r);

@@ -120,8 +120,6 @@ struct PathState {
     multi: bool,
     /// The path went through a relation or back-relation (its items are related rows).
     joined: bool,
-    /// The path ends at a multi-valued field compared as a whole (no `:each`).
-    raw_array: bool,
     /// Conditions an item of a multi-valued path must meet to match (see `Resolved::also`): the
     /// listRules of the rows joined after a multi-valued step.
     also: Vec<String>,
@@ -133,7 +131,7 @@ struct PathState {
 
 impl PathState {
     fn new(guard_whole_row: bool) -> Self {
-        PathState { from: Vec::new(), wheres: Vec::new(), multi: false, joined: false, raw_array: false, also: Vec::new(), guard_whole_row }
+        PathState { from: Vec::new(), wheres: Vec::new(), multi: false, joined: false, also: Vec::new(), guard_whole_row }
     }
 }
 
@@ -315,13 +313,6 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             if last {
                 let mut e = col.clone();
                 match modifier {
-                    None | Some("lower") if field.is_multi() => {
-                        let j = self.alias("_kj");
-                        st.from.push(d.json_each_from(&col, &j));
-                        st.multi = true;
-                        st.raw_array = true;
-                        e = format!("{j}.value");
-                    }
                     Some("each") => {
                         if !(field.is_multi() || matches!(field.kind, FieldKind::Json { .. })) {
                             return Err(unknown(raw));
@@ -418,7 +409,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             let empty_fails = visible.is_some();
             st.also.extend(visible);
             let also = (!st.also.is_empty()).then(|| st.also.join(" AND "));
-            Ok(Resolved { expr, multi: Some(Multi { source: format!("FROM {from} WHERE ({wheres})"), empty_fails, joined_rows: st.joined, empty_array: st.raw_array && !st.joined }), no_coalesce: false, also })
+            Ok(Resolved { expr, multi: Some(Multi { source: format!("FROM {from} WHERE ({wheres})"), empty_fails, joined_rows: st.joined }), no_coalesce: false, also })
         } else {
             let also = visible.map(|v| format!("EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND {v})"));
             Ok(Resolved { expr: format!("(SELECT {expr} FROM {from} WHERE {wheres} LIMIT 1)"), multi: None, no_coalesce: false, also })
@@ -437,7 +428,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 let p = b.push(Param::Text(v.to_string()));
                 let j = self.alias("_kj");
                 let item = if modifier == Some("lower") { d.lower(&format!("{j}.value")) } else { format!("{j}.value") };
-                Ok(Resolved { expr: item, multi: Some(Multi { source: format!("FROM {} WHERE 1=1", d.json_each_from(&p, &j)), empty_fails: false, joined_rows: false, empty_array: false }), no_coalesce: false, also: None })
+                Ok(Resolved { expr: item, multi: Some(Multi { source: format!("FROM {} WHERE 1=1", d.json_each_from(&p, &j)), empty_fails: false, joined_rows: false }), no_coalesce: false, also: None })
             }
             (Some("lower"), v) => Ok(Resolved { expr: d.lower(&b.push(json_param(v))), multi: None, no_coalesce: false, also: None }),
             (None | Some("each"), v) => Ok(Resolved { expr: b.push(json_param(v)), multi: None, no_coalesce: false, also: None }),
@@ -486,7 +477,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 let coll = self.by_id(&auth.collection.id).ok_or_else(|| unknown(raw))?;
                 let a = self.alias("_ka");
                 let p = b.push(Param::Text(auth.id().to_owned()));
-                let st = PathState { from: vec![format!("{} {a}", self.d.quote(&coll.name))], wheres: vec![format!("{a}.\"id\" = {p}")], multi: false, joined: false, raw_array: false, also: Vec::new(), guard_whole_row: false };
+                let st = PathState { from: vec![format!("{} {a}", self.d.quote(&coll.name))], wheres: vec![format!("{a}.\"id\" = {p}")], multi: false, joined: false, also: Vec::new(), guard_whole_row: false };
                 self.resolve_path(raw, coll, a, &segments[1..], st, b)
             }
             "body" if segments.len() >= 2 => {
@@ -542,7 +533,6 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     wheres: vec![format!("{a}.\"id\" = {j}.value")],
                     multi: f.is_multi(),
                     joined: true,
-                    raw_array: false,
                     also: Vec::new(),
                     guard_whole_row: false,
                 };

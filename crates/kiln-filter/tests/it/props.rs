@@ -23,7 +23,7 @@ impl Resolver for FixedResolver {
             1 => Resolved { expr: "t.col_b".into(), multi: None, no_coalesce: true, also: None },
             _ => Resolved {
                 expr: "m.v".into(),
-                multi: Some(Multi { source: "FROM json_each(t.col_m) AS m WHERE 1=1".into(), empty_fails: false, joined_rows: false, empty_array: false }),
+                multi: Some(Multi { source: "FROM json_each(t.col_m) AS m WHERE 1=1".into(), empty_fails: false, joined_rows: false }),
                 no_coalesce: false, also: None,
             },
         })
@@ -38,7 +38,7 @@ impl Resolver for Permissive {
         if ident.raw.starts_with("@request") {
             return Ok(Resolved { expr: b.push(Param::Text(ident.raw.clone())), multi: None, no_coalesce: false, also: None });
         }
-        let multi = ident.raw.contains(':').then(|| Multi { source: "FROM j AS j WHERE 1=1".into(), empty_fails: false, joined_rows: false, empty_array: false });
+        let multi = ident.raw.contains(':').then(|| Multi { source: "FROM j AS j WHERE 1=1".into(), empty_fails: false, joined_rows: false });
         Ok(Resolved { expr: "t.c".into(), multi, no_coalesce: ident.raw.len() & 1 == 0, also: None })
     }
 }

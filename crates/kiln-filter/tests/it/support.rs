@@ -62,7 +62,7 @@ pub fn single(expr: impl Into<String>) -> Resolved {
 }
 
 pub fn multi(expr: impl Into<String>, source: impl Into<String>) -> Resolved {
-    Resolved { expr: expr.into(), multi: Some(Multi { source: source.into(), empty_fails: false, joined_rows: false, empty_array: false }), no_coalesce: false, also: None }
+    Resolved { expr: expr.into(), multi: Some(Multi { source: source.into(), empty_fails: false, joined_rows: false }), no_coalesce: false, also: None }
 }
 
 impl Resolver for TestResolver {

@@ -583,9 +583,9 @@ async fn create_rules_do_not_see_the_record_being_created() {
     assert_eq!(no.status, 400, "{}", no.text);
 }
 
-/// Found by tools/rulefuzz: a record's own multi-valued field with no item is the text `[]`
-/// (PocketBase compares it raw), never `""` — so `members ?= @request.auth.id` does not let a
-/// guest into a record with no members.
+/// Found by tools/rulefuzz: a record's own multi-valued field compares as its stored JSON text,
+/// as in PocketBase — with no item that is `[]`, never `""`, so `members ?= @request.auth.id` does
+/// not let a guest into a record with no members.
 #[tokio::test]
 async fn an_empty_multi_valued_field_is_not_a_guests_empty_id() {
     let t = fixture().await;
@@ -595,8 +595,17 @@ async fn an_empty_multi_valued_field_is_not_a_guests_empty_id() {
     assert_eq!(r.json["totalItems"], json!(0), "{}", r.text);
     let r = get(&t, &format!("/api/collections/teams/records/{}", empty["id"].as_str().unwrap()), "guest").await;
     assert_eq!(r.status, 404, "{}", r.text);
+    // PocketBase compares the field's stored text: a member does not match either; the rule
+    // for membership is `members.id ?= @request.auth.id` (or `members:each ?= …`).
     let r = get(&t, "/api/collections/teams/records", "carol").await;
-    assert_eq!(field_set(&r.json, "name"), set(&["t1"]), "a member still matches item by item: {}", r.text);
+    assert_eq!(r.json["totalItems"], json!(0), "{}", r.text);
+    t.su_ok("PATCH", "/api/collections/teams", json!({"listRule": "members.id ?= @request.auth.id"})).await;
+    let r = get(&t, "/api/collections/teams/records", "carol").await;
+    assert_eq!(field_set(&r.json, "name"), set(&["t1"]), "{}", r.text);
+    // …where, as in PocketBase, no related row compares as "" — a guest's id (see
+    // a_missing_relation_compares_as_empty_as_in_pocketbase).
+    let r = get(&t, "/api/collections/teams/records", "guest").await;
+    assert_eq!(field_set(&r.json, "name"), set(&["empty"]), "{}", r.text);
 }
 
 /// Found by tools/rulefuzz: a record whose related rows (multiple relation) are all hidden from
