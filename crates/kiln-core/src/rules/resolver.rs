@@ -487,7 +487,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 let v = self.req.body.get(name).cloned().unwrap_or(Value::Null);
                 // `:each` / `:length` need a multi-valued field (PocketBase: "doesn't support
                 // multivalue operations").
-                if matches!(m, Some("each" | "length")) && field.is_some_and(|f| !f.is_multi()) {
+                if matches!(m, Some("each" | "length")) && !field.is_some_and(|f| f.is_multi()) {
                     return Err(unknown(raw));
                 }
                 if segments.len() == 2 {
