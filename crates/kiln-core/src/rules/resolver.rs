@@ -210,6 +210,19 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         if !st.guard_whole_row {
             if let Some(cond) = self.list_rule_sql(raw, target, alias, b)? {
                 st.also.push(format!("({cond})"));
+                // The whole row, too: a record whose related items at this step are all hidden
+                // drops out, as every PocketBase join combination of it fails this listRule
+                // (unless it has no item here: the LEFT JOIN's NULL row passes).
+                let key = format!("{}*", segments[..=i].iter().map(|s| split_modifier(s).0).collect::<Vec<_>>().join("."));
+                if !self.guards.has(&key) {
+                    let from = st.from.join(", ");
+                    let wheres = if st.wheres.is_empty() { "1=1".to_owned() } else { st.wheres.join(" AND ") };
+                    let sql = format!(
+                        "(EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND {}) OR NOT EXISTS (SELECT 1 FROM {from} WHERE {wheres}))",
+                        st.also.join(" AND ")
+                    );
+                    self.guards.items.push((key, sql));
+                }
             }
             return Ok(());
         }
@@ -394,18 +407,6 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         let wheres = if st.wheres.is_empty() { "1=1".to_owned() } else { st.wheres.join(" AND ") };
         let from = st.from.join(", ");
         if st.multi {
-            if !st.also.is_empty() {
-                // The whole row, too: a record whose related items are all hidden drops out, as
-                // every PocketBase join combination of it fails its listRule (unless it has none).
-                let key = format!("{}*", segments[..segments.len() - 1].iter().map(|s| split_modifier(s).0).collect::<Vec<_>>().join("."));
-                if !self.guards.has(&key) {
-                    let sql = format!(
-                        "(EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND {}) OR NOT EXISTS (SELECT 1 FROM {from} WHERE {wheres}))",
-                        st.also.join(" AND ")
-                    );
-                    self.guards.items.push((key, sql));
-                }
-            }
             let empty_fails = visible.is_some();
             st.also.extend(visible);
             let also = (!st.also.is_empty()).then(|| st.also.join(" AND "));
