@@ -278,10 +278,11 @@ impl App {
                 "@rowid" if !c.is_view() => terms.push(format!("{table}.{} {dir}", d.rowid())),
                 _ => {
                     let expr = stmt.sort_term(c, table, name)?;
-                    // A relation or JSON path (a subquery or a function call) is NULL where the
-                    // related row or key is missing: sort NULL first as SQLite does. Plain columns
-                    // are NOT NULL and keep the direction their indexes serve.
-                    let dir = if expr.contains('(') { d.order_dir(desc) } else { dir };
+                    // Anything but a plain NOT NULL column (a relation or JSON path, a JSON
+                    // field, a modifier) may be NULL: sort NULL first as SQLite does. NOT NULL
+                    // columns keep the direction their indexes serve.
+                    let not_null = !c.is_view() && c.field(name).is_some_and(|f| f.column_kind() != kiln_db::ColumnKind::Json);
+                    let dir = if not_null { dir } else { d.order_dir(desc) };
                     terms.push(format!("{expr} {dir}"));
                 }
             }

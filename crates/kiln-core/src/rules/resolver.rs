@@ -114,6 +114,11 @@ fn split_modifier(s: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// A relation path's steps without modifiers (`doc.team`): what keys a [`Guards`] entry.
+fn path_key(segments: &[&str]) -> String {
+    segments.iter().map(|s| split_modifier(s).0).collect::<Vec<_>>().join(".")
+}
+
 struct PathState {
     from: Vec<String>,
     wheres: Vec<String>,
@@ -213,7 +218,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 // The whole row, too: a record whose related items at this step are all hidden
                 // drops out, as every PocketBase join combination of it fails this listRule
                 // (unless it has no item here: the LEFT JOIN's NULL row passes).
-                let key = format!("{}*", segments[..=i].iter().map(|s| split_modifier(s).0).collect::<Vec<_>>().join("."));
+                let key = format!("{}*", path_key(&segments[..=i]));
                 if !self.guards.has(&key) {
                     let from = st.from.join(", ");
                     let wheres = if st.wheres.is_empty() { "1=1".to_owned() } else { st.wheres.join(" AND ") };
@@ -226,7 +231,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             }
             return Ok(());
         }
-        let key = segments[..=i].iter().map(|s| split_modifier(s).0).collect::<Vec<_>>().join(".");
+        let key = path_key(&segments[..=i]);
         if self.guards.has(&key) {
             return Ok(());
         }
