@@ -98,6 +98,16 @@ async fn get(t: &TestApp, url: &str, actor: &'static str) -> Resp {
     t.send("GET", url, None, &token(actor)).await
 }
 
+/// `actor`'s PATCH of `field` and DELETE of record `id` are both 404, and the record keeps `value`.
+async fn assert_writes_refused(t: &TestApp, actor: &'static str, collection: &str, id: &str, field: &str, value: &str) {
+    let url = format!("/api/collections/{collection}/records/{id}");
+    let r = t.send("PATCH", &url, Some(json!({ field: "pwned" })), &token(actor)).await;
+    assert_eq!(r.status, 404, "{actor} updates {collection}/{id}: {}", r.text);
+    let r = t.send("DELETE", &url, None, &token(actor)).await;
+    assert_eq!(r.status, 404, "{actor} deletes {collection}/{id}: {}", r.text);
+    assert_eq!(stored(t, collection, id).await[field], value, "{actor} changed nothing");
+}
+
 /// Appends a field to a collection (a PATCH replaces the whole field list).
 async fn add_field(t: &TestApp, collection: &str, field: Value) {
     let mut fields = t.su_ok("GET", &format!("/api/collections/{collection}"), Value::Null).await["fields"].clone();
@@ -129,18 +139,10 @@ async fn rules_through_relations_protect_list_view_update_and_delete() {
         let view = get(&t, &format!("/api/collections/privnotes/records/{p1}"), actor).await;
         assert_eq!(view.status, if sees_p1 { 200 } else { 404 }, "{actor} views P1");
         if !sees_p1 {
-            let r = t.send("PATCH", &format!("/api/collections/privnotes/records/{p1}"), Some(json!({"text":"pwned"})), &token(actor)).await;
-            assert_eq!(r.status, 404, "{actor} updates P1: {}", r.text);
-            let r = t.send("DELETE", &format!("/api/collections/privnotes/records/{p1}"), None, &token(actor)).await;
-            assert_eq!(r.status, 404, "{actor} deletes P1: {}", r.text);
-            assert_eq!(stored(&t, "privnotes", &p1).await["text"], "alice note", "{actor} changed nothing");
+            assert_writes_refused(&t, actor, "privnotes", &p1, "text", "alice note").await;
         }
         if !sees_d1 {
-            let r = t.send("PATCH", &format!("/api/collections/docs/records/{d1}"), Some(json!({"title":"pwned"})), &token(actor)).await;
-            assert_eq!(r.status, 404, "{actor} updates D1: {}", r.text);
-            let r = t.send("DELETE", &format!("/api/collections/docs/records/{d1}"), None, &token(actor)).await;
-            assert_eq!(r.status, 404, "{actor} deletes D1: {}", r.text);
-            assert_eq!(stored(&t, "docs", &d1).await["title"], "alice doc", "{actor} changed nothing");
+            assert_writes_refused(&t, actor, "docs", &d1, "title", "alice doc").await;
         }
     }
     // The owner and the team member may write; the note's owner may delete it.
