@@ -77,11 +77,17 @@ struct Plan {
 
 impl Plan {
     fn take(&self) -> Option<u64> {
-        self.left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).ok()
+        self.left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .ok()
     }
 
     fn complain(&self, what: &str) {
-        if self.show_errors.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok() {
+        if self
+            .show_errors
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+        {
             eprintln!("kiln-loadgen: {what}");
         }
     }
@@ -148,10 +154,12 @@ async fn upload_worker(plan: Arc<Plan>, up: Arc<Upload>) -> Outcome {
             match sent {
                 Ok(()) => c.read_response().await,
                 // The server may have answered (413, 400) and closed before reading everything.
-                Err(e) => match tokio::time::timeout(Duration::from_secs(1), c.read_response()).await {
-                    Ok(Ok(resp)) => Ok(resp),
-                    _ => Err(e),
-                },
+                Err(e) => {
+                    match tokio::time::timeout(Duration::from_secs(1), c.read_response()).await {
+                        Ok(Ok(resp)) => Ok(resp),
+                        _ => Err(e),
+                    }
+                }
             }
         })
         .await;
@@ -242,7 +250,10 @@ async fn download_worker(plan: Arc<Plan>, dl: Arc<Download>) -> Outcome {
                     plan.complain(&format!("download #{i} → {status} ({n} bytes)"));
                 } else if dl.expect.is_some_and(|e| e != n) {
                     out.bad += 1;
-                    plan.complain(&format!("download #{i}: {n} bytes, expected {}", dl.expect.unwrap()));
+                    plan.complain(&format!(
+                        "download #{i}: {n} bytes, expected {}",
+                        dl.expect.unwrap()
+                    ));
                 } else {
                     out.ok += 1;
                     out.latencies.push(dt);
@@ -259,7 +270,10 @@ async fn download_worker(plan: Arc<Plan>, dl: Arc<Download>) -> Outcome {
             }
             Err(_) => {
                 out.io_errors += 1;
-                plan.complain(&format!("download #{i}: no response within {:?}", plan.timeout));
+                plan.complain(&format!(
+                    "download #{i}: no response within {:?}",
+                    plan.timeout
+                ));
                 conn = None;
             }
         }
@@ -277,8 +291,18 @@ async fn sample_rss(pid: String, every: Duration, max: Arc<AtomicU64>, stop: Arc
     }
 }
 
-const COMMON: &[&str] =
-    &["url", "header", "connections", "count", "server-pid", "label", "json", "show-errors", "timeout", "sample-ms"];
+const COMMON: &[&str] = &[
+    "url",
+    "header",
+    "connections",
+    "count",
+    "server-pid",
+    "label",
+    "json",
+    "show-errors",
+    "timeout",
+    "sample-ms",
+];
 
 /// Runs the workers with the server's CPU and memory read around them, and prints the report.
 async fn measure<F, Fut>(args: &Args, mode: &str, count: u64, spawn: F) -> Result<(), String>
@@ -309,7 +333,9 @@ where
     let cpu0 = pid.as_deref().and_then(stats::cpu_split_us);
     let own0 = stats::cpu_us(&me);
     let t0 = Instant::now();
-    let handles: Vec<_> = (0..connections).map(|_| tokio::spawn(spawn(plan.clone()))).collect();
+    let handles: Vec<_> = (0..connections)
+        .map(|_| tokio::spawn(spawn(plan.clone())))
+        .collect();
     let mut total = Outcome::default();
     for h in handles {
         total.merge(h.await.map_err(|e| format!("worker panicked: {e}"))?);
@@ -323,7 +349,9 @@ where
     }
     let rss1 = pid.as_deref().and_then(|p| stats::status_kb(p, "VmRSS"));
     let hwm = pid.as_deref().and_then(|p| stats::status_kb(p, "VmHWM"));
-    let sampled = pid.as_ref().map(|_| max_rss.load(Ordering::Relaxed).max(rss1.unwrap_or(0)));
+    let sampled = pid
+        .as_ref()
+        .map(|_| max_rss.load(Ordering::Relaxed).max(rss1.unwrap_or(0)));
     let lat = summarize(&mut total.latencies);
     let mib = total.bytes as f64 / MIB;
     let per_mib = |us: Option<u64>| us.filter(|_| mib > 0.0).map(|v| v as f64 / 1000.0 / mib);
@@ -404,15 +432,34 @@ pub async fn upload(args: &Args) -> Result<(), String> {
     args.only(&known)?;
     let url = args.get("url").ok_or("--url is required")?;
     let addr = host_port(&url)?;
-    let path = args.get("path").filter(|p| p.starts_with('/')).ok_or("--path /api/collections/NAME/records is required")?;
+    let path = args
+        .get("path")
+        .filter(|p| p.starts_with('/'))
+        .ok_or("--path /api/collections/NAME/records is required")?;
     let file = args.get("payload").ok_or("--payload FILE is required")?;
     let payload = std::fs::read(&file).map_err(|e| format!("--payload {file}: {e}"))?;
     let field = args.get("field").unwrap_or_else(|| "file".into());
     let filename = args.get("filename").unwrap_or_else(|| "bench.bin".into());
     let count: u64 = args.num("count", 1)?;
-    let (head, tail) = multipart_frame(&addr, &path, &headers(args)?, &field, &filename, payload.len());
-    let up = Arc::new(Upload { addr, head, payload, tail, field });
-    measure(args, "upload", count, move |plan| upload_worker(plan, up.clone())).await
+    let (head, tail) = multipart_frame(
+        &addr,
+        &path,
+        &headers(args)?,
+        &field,
+        &filename,
+        payload.len(),
+    );
+    let up = Arc::new(Upload {
+        addr,
+        head,
+        payload,
+        tail,
+        field,
+    });
+    measure(args, "upload", count, move |plan| {
+        upload_worker(plan, up.clone())
+    })
+    .await
 }
 
 /// `download --url URL --path /api/files/C/ID/NAME … | --paths-file FILE [--expect-bytes N] --count N
@@ -426,17 +473,37 @@ pub async fn download(args: &Args) -> Result<(), String> {
     let mut paths = args.all("path");
     if let Some(f) = args.get("paths-file") {
         let text = std::fs::read_to_string(&f).map_err(|e| format!("--paths-file {f}: {e}"))?;
-        paths.extend(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned));
+        paths.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned),
+        );
     }
     if paths.is_empty() || paths.iter().any(|p| !p.starts_with('/')) {
-        return Err("--path /api/files/… (or --paths-file) is required, each starting with /".into());
+        return Err(
+            "--path /api/files/… (or --paths-file) is required, each starting with /".into(),
+        );
     }
-    let expect = args.get("expect-bytes").map(|v| v.parse::<u64>().map_err(|_| "--expect-bytes: bad number")).transpose()?;
+    let expect = args
+        .get("expect-bytes")
+        .map(|v| v.parse::<u64>().map_err(|_| "--expect-bytes: bad number"))
+        .transpose()?;
     let hdrs = headers(args)?;
-    let requests = paths.iter().map(|p| build_request("GET", &addr, p, &hdrs, None)).collect();
+    let requests = paths
+        .iter()
+        .map(|p| build_request("GET", &addr, p, &hdrs, None))
+        .collect();
     let count: u64 = args.num("count", paths.len() as u64)?;
-    let dl = Arc::new(Download { addr, requests, expect });
-    measure(args, "download", count, move |plan| download_worker(plan, dl.clone())).await
+    let dl = Arc::new(Download {
+        addr,
+        requests,
+        expect,
+    });
+    measure(args, "download", count, move |plan| {
+        download_worker(plan, dl.clone())
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -446,24 +513,46 @@ mod tests {
     #[test]
     fn frame_is_a_multipart_body_of_the_declared_length() {
         let h = vec![("Authorization".to_string(), "tok".to_string())];
-        let (head, tail) = multipart_frame("127.0.0.1:1", "/api/collections/f/records", &h, "file", "a.bin", 5);
+        let (head, tail) = multipart_frame(
+            "127.0.0.1:1",
+            "/api/collections/f/records",
+            &h,
+            "file",
+            "a.bin",
+            5,
+        );
         let mut req = head.clone();
         req.extend_from_slice(b"\x00\x01\x02\x03\x04");
         req.extend_from_slice(&tail);
         let text = String::from_utf8_lossy(&req).into_owned();
         let (hdr, body) = text.split_once("\r\n\r\n").unwrap();
         assert!(hdr.starts_with("POST /api/collections/f/records HTTP/1.1\r\nHost: 127.0.0.1:1\r\nAuthorization: tok\r\n"));
-        assert!(hdr.contains(&format!("Content-Type: multipart/form-data; boundary={BOUNDARY}")));
-        let len: usize = hdr.lines().find_map(|l| l.strip_prefix("Content-Length: ")).unwrap().parse().unwrap();
+        assert!(hdr.contains(&format!(
+            "Content-Type: multipart/form-data; boundary={BOUNDARY}"
+        )));
+        let len: usize = hdr
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .unwrap()
+            .parse()
+            .unwrap();
         assert_eq!(len, req.len() - hdr.len() - 4);
-        assert!(body.starts_with(&format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n")));
+        assert!(body.starts_with(&format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n"
+        )));
         assert!(body.ends_with(&format!("\x04\r\n--{BOUNDARY}--\r\n")));
     }
 
     #[test]
     fn stored_file_name() {
-        assert_eq!(stored_file(br#"{"id":"abc","file":"a_x1.bin"}"#, "file").as_deref(), Some("abc/a_x1.bin"));
-        assert_eq!(stored_file(br#"{"id":"abc","file":["a.bin","b.bin"]}"#, "file").as_deref(), Some("abc/a.bin"));
+        assert_eq!(
+            stored_file(br#"{"id":"abc","file":"a_x1.bin"}"#, "file").as_deref(),
+            Some("abc/a_x1.bin")
+        );
+        assert_eq!(
+            stored_file(br#"{"id":"abc","file":["a.bin","b.bin"]}"#, "file").as_deref(),
+            Some("abc/a.bin")
+        );
         assert_eq!(stored_file(br#"{"id":"abc","file":""}"#, "file"), None);
         assert_eq!(stored_file(br#"{"id":"abc"}"#, "file"), None);
         assert_eq!(stored_file(b"not json", "file"), None);

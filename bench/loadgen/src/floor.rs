@@ -15,13 +15,25 @@ use crate::Args;
 
 /// The reading side; spawns the writer and reports its figures.
 pub async fn run(args: &Args) -> Result<(), String> {
-    args.only(&["sockets", "events", "bytes", "interval-ms", "writer-cpu", "json"])?;
+    args.only(&[
+        "sockets",
+        "events",
+        "bytes",
+        "interval-ms",
+        "writer-cpu",
+        "json",
+    ])?;
     let sockets: usize = args.num("sockets", 1000)?;
     let events: usize = args.num("events", 10)?;
     let bytes: usize = args.num("bytes", 320)?;
     let interval: u64 = args.num("interval-ms", 1000)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?.to_string();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| e.to_string())?
+        .to_string();
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut cmd = match args.get("writer-cpu") {
         Some(cpu) => {
@@ -33,8 +45,18 @@ pub async fn run(args: &Args) -> Result<(), String> {
     };
     let child = cmd
         .args(["floor-writer", "--addr", &addr])
-        .args(["--sockets", &sockets.to_string(), "--events", &events.to_string()])
-        .args(["--bytes", &bytes.to_string(), "--interval-ms", &interval.to_string()])
+        .args([
+            "--sockets",
+            &sockets.to_string(),
+            "--events",
+            &events.to_string(),
+        ])
+        .args([
+            "--bytes",
+            &bytes.to_string(),
+            "--interval-ms",
+            &interval.to_string(),
+        ])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start the writer: {e}"))?;
@@ -62,7 +84,8 @@ pub async fn run(args: &Args) -> Result<(), String> {
                 });
             }
             let expected = (sockets * events * bytes) as u64;
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(events as u64 * (interval / 1000 + 1) + 120);
+            let deadline = tokio::time::Instant::now()
+                + Duration::from_secs(events as u64 * (interval / 1000 + 1) + 120);
             while received.get() < expected && tokio::time::Instant::now() < deadline {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -74,7 +97,8 @@ pub async fn run(args: &Args) -> Result<(), String> {
     if !out.status.success() {
         return Err(format!("the writer failed: {report}"));
     }
-    let v: serde_json::Value = serde_json::from_str(&report).map_err(|e| format!("writer report {report:?}: {e}"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&report).map_err(|e| format!("writer report {report:?}: {e}"))?;
     let complete = received.get() == accepted;
     if args.flag("json") {
         let mut v = v;

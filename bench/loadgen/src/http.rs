@@ -54,17 +54,29 @@ pub fn parse_head(buf: &[u8]) -> io::Result<Option<Head>> {
     if !version.starts_with("HTTP/1.") {
         return Err(bad("not an HTTP/1.x response"));
     }
-    let status: u16 = parts.next().and_then(|s| s.parse().ok()).ok_or_else(|| bad("bad status code"))?;
+    let status: u16 = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("bad status code"))?;
     let mut length = None;
     let mut chunked = false;
     let mut close = version == "HTTP/1.0";
     for line in lines {
-        let Some((name, value)) = line.split_once(':') else { continue };
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
         let value = value.trim();
         if name.eq_ignore_ascii_case("content-length") {
-            length = Some(value.parse::<usize>().map_err(|_| bad("bad Content-Length"))?);
+            length = Some(
+                value
+                    .parse::<usize>()
+                    .map_err(|_| bad("bad Content-Length"))?,
+            );
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.to_ascii_lowercase().split(',').any(|v| v.trim() == "chunked");
+            chunked = value
+                .to_ascii_lowercase()
+                .split(',')
+                .any(|v| v.trim() == "chunked");
         } else if name.eq_ignore_ascii_case("connection") {
             close = value.eq_ignore_ascii_case("close");
         }
@@ -82,7 +94,12 @@ pub fn parse_head(buf: &[u8]) -> io::Result<Option<Head>> {
     } else {
         BodyKind::UntilClose
     };
-    Ok(Some(Head { status, len: end + 4, body, close }))
+    Ok(Some(Head {
+        status,
+        len: end + 4,
+        body,
+        close,
+    }))
 }
 
 /// Decodes a chunked body incrementally: feed it whatever bytes arrived, it appends the data it could
@@ -125,11 +142,16 @@ impl ChunkedDecoder {
                         }
                         return Ok(pos);
                     };
-                    let line = std::str::from_utf8(&rest[..eol]).map_err(|_| bad("bad chunk size"))?;
+                    let line =
+                        std::str::from_utf8(&rest[..eol]).map_err(|_| bad("bad chunk size"))?;
                     let hex = line.split(';').next().unwrap_or("").trim();
                     let size = usize::from_str_radix(hex, 16).map_err(|_| bad("bad chunk size"))?;
                     pos += eol + 2;
-                    self.state = if size == 0 { ChunkState::Trailer } else { ChunkState::Data(size) };
+                    self.state = if size == 0 {
+                        ChunkState::Trailer
+                    } else {
+                        ChunkState::Data(size)
+                    };
                 }
                 ChunkState::Data(left) => {
                     if rest.is_empty() {
@@ -138,7 +160,11 @@ impl ChunkedDecoder {
                     let n = left.min(rest.len());
                     out.extend_from_slice(&rest[..n]);
                     pos += n;
-                    self.state = if n == left { ChunkState::DataEnd } else { ChunkState::Data(left - n) };
+                    self.state = if n == left {
+                        ChunkState::DataEnd
+                    } else {
+                        ChunkState::Data(left - n)
+                    };
                 }
                 ChunkState::DataEnd => {
                     if rest.len() < 2 {
@@ -151,7 +177,9 @@ impl ChunkedDecoder {
                     self.state = ChunkState::Size;
                 }
                 ChunkState::Trailer => {
-                    let Some(eol) = find(rest, b"\r\n") else { return Ok(pos) };
+                    let Some(eol) = find(rest, b"\r\n") else {
+                        return Ok(pos);
+                    };
                     pos += eol + 2;
                     if eol == 0 {
                         self.state = ChunkState::Done;
@@ -275,7 +303,11 @@ impl Conn {
     pub async fn connect(addr: &str) -> io::Result<Conn> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        Ok(Conn { stream, buf: Vec::new(), closed: false })
+        Ok(Conn {
+            stream,
+            buf: Vec::new(),
+            closed: false,
+        })
     }
 
     /// False once the server said `Connection: close` or the stream ended.
@@ -350,7 +382,10 @@ impl Conn {
                 std::mem::take(&mut self.buf)
             }
         };
-        Ok(Response { status: head.status, body })
+        Ok(Response {
+            status: head.status,
+            body,
+        })
     }
 
     /// Reads a response body of the given kind and throws it away, returning its decoded length: for
@@ -431,16 +466,30 @@ mod tests {
     #[test]
     fn head_incomplete_then_complete() {
         assert_eq!(parse_head(b"HTTP/1.1 200 OK\r\nContent-Le").unwrap(), None);
-        assert_eq!(parse_head(b"HTTP/1.1 204 No Content\r\n\r\n").unwrap().unwrap().body, BodyKind::Empty);
+        assert_eq!(
+            parse_head(b"HTTP/1.1 204 No Content\r\n\r\n")
+                .unwrap()
+                .unwrap()
+                .body,
+            BodyKind::Empty
+        );
     }
 
     #[test]
     fn head_chunked_close_and_errors() {
-        let h = parse_head(b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
-            .unwrap()
-            .unwrap();
+        let h = parse_head(
+            b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!((h.status, h.body, h.close), (404, BodyKind::Chunked, true));
-        assert_eq!(parse_head(b"HTTP/1.1 200 OK\r\n\r\n").unwrap().unwrap().body, BodyKind::UntilClose);
+        assert_eq!(
+            parse_head(b"HTTP/1.1 200 OK\r\n\r\n")
+                .unwrap()
+                .unwrap()
+                .body,
+            BodyKind::UntilClose
+        );
         assert!(parse_head(b"SSH-2.0 hello\r\n\r\n").is_err());
         assert!(parse_head(b"HTTP/1.1 abc OK\r\n\r\n").is_err());
     }

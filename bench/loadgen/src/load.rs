@@ -26,23 +26,35 @@ pub struct Spec {
 pub fn parse_spec(s: &str) -> Result<Spec, String> {
     let s = s.trim();
     let (weight, s) = match s.split_once(' ') {
-        Some((w, rest)) if w.chars().all(|c| c.is_ascii_digit()) => {
-            (w.parse::<u32>().map_err(|_| format!("bad weight in {s:?}"))?, rest.trim_start())
-        }
+        Some((w, rest)) if w.chars().all(|c| c.is_ascii_digit()) => (
+            w.parse::<u32>()
+                .map_err(|_| format!("bad weight in {s:?}"))?,
+            rest.trim_start(),
+        ),
         _ => (1, s),
     };
     let mut it = s.splitn(3, ' ');
     let method = it.next().unwrap_or("").to_ascii_uppercase();
-    if !matches!(method.as_str(), "GET" | "POST" | "PATCH" | "PUT" | "DELETE" | "HEAD") {
+    if !matches!(
+        method.as_str(),
+        "GET" | "POST" | "PATCH" | "PUT" | "DELETE" | "HEAD"
+    ) {
         return Err(format!("--req {s:?}: expected [WEIGHT] METHOD PATH [BODY]"));
     }
-    let path =
-        it.next().filter(|p| p.starts_with('/')).ok_or_else(|| format!("--req {s:?}: path must start with /"))?;
+    let path = it
+        .next()
+        .filter(|p| p.starts_with('/'))
+        .ok_or_else(|| format!("--req {s:?}: path must start with /"))?;
     let body = it.next().map(str::trim).filter(|b| !b.is_empty());
     if weight == 0 {
         return Err(format!("--req {s:?}: weight 0"));
     }
-    Ok(Spec { weight, method, path: Template::parse(path)?, body: body.map(Template::parse).transpose()? })
+    Ok(Spec {
+        weight,
+        method,
+        path: Template::parse(path)?,
+        body: body.map(Template::parse).transpose()?,
+    })
 }
 
 /// Picks a spec index by weight from a uniform draw in 0..total.
@@ -92,7 +104,10 @@ fn take_budget(s: &Shared) -> bool {
 
 async fn worker(s: Arc<Shared>, addr: String, seed: u64) -> TaskResult {
     let mut rng = Rng::new(seed);
-    let mut res = TaskResult { per_spec: vec![0; s.specs.len()], ..Default::default() };
+    let mut res = TaskResult {
+        per_spec: vec![0; s.specs.len()],
+        ..Default::default()
+    };
     let mut conn: Option<Conn> = None;
     let mut path = String::new();
     let mut body = String::new();
@@ -101,7 +116,11 @@ async fn worker(s: Arc<Shared>, addr: String, seed: u64) -> TaskResult {
         if measured && !take_budget(&s) {
             break;
         }
-        let i = if s.specs.len() == 1 { 0 } else { pick(&s.specs, rng.below(s.total_weight)) };
+        let i = if s.specs.len() == 1 {
+            0
+        } else {
+            pick(&s.specs, rng.below(s.total_weight))
+        };
         let spec = &s.specs[i];
         let built;
         let bytes: &[u8] = match &s.constant[i] {
@@ -109,7 +128,10 @@ async fn worker(s: Arc<Shared>, addr: String, seed: u64) -> TaskResult {
             None => {
                 path.clear();
                 body.clear();
-                let mut vars = Vars { seq: s.seq.fetch_add(1, Ordering::Relaxed), rng: &mut rng };
+                let mut vars = Vars {
+                    seq: s.seq.fetch_add(1, Ordering::Relaxed),
+                    rng: &mut rng,
+                };
                 spec.path.render(&mut vars, &mut path);
                 if let Some(b) = &spec.body {
                     b.render(&mut vars, &mut body);
@@ -148,12 +170,18 @@ async fn worker(s: Arc<Shared>, addr: String, seed: u64) -> TaskResult {
                     res.per_spec[i] += 1;
                 }
                 if !(200..300).contains(&resp.status)
-                    && s.show_errors.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok()
+                    && s.show_errors
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                        .is_ok()
                 {
                     eprintln!(
                         "kiln-loadgen: {} {} → {}: {}",
                         spec.method,
-                        if path.is_empty() { "(constant path)" } else { &path },
+                        if path.is_empty() {
+                            "(constant path)"
+                        } else {
+                            &path
+                        },
                         resp.status,
                         String::from_utf8_lossy(&resp.body[..resp.body.len().min(300)])
                     );
@@ -192,14 +220,20 @@ pub async fn run(args: &Args) -> Result<(), String> {
     ])?;
     let url = args.get("url").ok_or("--url is required")?;
     let addr = host_port(&url)?;
-    let specs: Vec<Spec> = args.all("req").iter().map(|r| parse_spec(r)).collect::<Result<_, _>>()?;
+    let specs: Vec<Spec> = args
+        .all("req")
+        .iter()
+        .map(|r| parse_spec(r))
+        .collect::<Result<_, _>>()?;
     if specs.is_empty() {
         return Err("at least one --req is required".into());
     }
     let hdrs = headers(args)?;
     let connections: usize = args.num("connections", 8)?;
-    let requests: Option<u64> =
-        args.get("requests").map(|v| v.parse().map_err(|_| "--requests: bad number")).transpose()?;
+    let requests: Option<u64> = args
+        .get("requests")
+        .map(|v| v.parse().map_err(|_| "--requests: bad number"))
+        .transpose()?;
     // Always bounded: without --requests the default is 10 s, with it at most 300 s.
     let duration: f64 = args.num("duration", if requests.is_some() { 300.0 } else { 10.0 })?;
     let warmup: f64 = args.num("warmup", 0.0)?;
@@ -214,14 +248,23 @@ pub async fn run(args: &Args) -> Result<(), String> {
         .map(|s| {
             (s.path.is_constant() && s.body.as_ref().map_or(true, |b| b.is_constant())).then(|| {
                 let mut empty = Rng::new(0);
-                let mut vars = Vars { seq: 0, rng: &mut empty };
+                let mut vars = Vars {
+                    seq: 0,
+                    rng: &mut empty,
+                };
                 let mut p = String::new();
                 s.path.render(&mut vars, &mut p);
                 let mut b = String::new();
                 if let Some(t) = &s.body {
                     t.render(&mut vars, &mut b);
                 }
-                build_request(&s.method, &addr, &p, &hdrs, s.body.as_ref().map(|_| b.as_bytes()))
+                build_request(
+                    &s.method,
+                    &addr,
+                    &p,
+                    &hdrs,
+                    s.body.as_ref().map(|_| b.as_bytes()),
+                )
             })
         })
         .collect();
@@ -239,7 +282,13 @@ pub async fn run(args: &Args) -> Result<(), String> {
         show_errors: AtomicU64::new(args.num("show-errors", 3)?),
     });
     let handles: Vec<_> = (0..connections)
-        .map(|i| tokio::spawn(worker(shared.clone(), addr.clone(), seed.wrapping_add(i as u64 * 7919))))
+        .map(|i| {
+            tokio::spawn(worker(
+                shared.clone(),
+                addr.clone(),
+                seed.wrapping_add(i as u64 * 7919),
+            ))
+        })
         .collect();
     if warmup > 0.0 {
         tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
@@ -278,7 +327,12 @@ pub async fn run(args: &Args) -> Result<(), String> {
     let own1 = stats::cpu_us(&me);
     let lat = summarize(&mut total.latencies);
     let n = lat.count as u64;
-    let ok: u64 = total.status.iter().filter(|(k, _)| (200..300).contains(*k)).map(|(_, v)| v).sum();
+    let ok: u64 = total
+        .status
+        .iter()
+        .filter(|(k, _)| (200..300).contains(*k))
+        .map(|(_, v)| v)
+        .sum();
     let errors = n - ok + total.io_errors;
     let per_req = |a: Option<u64>, b: Option<u64>| match (a, b) {
         (Some(a), Some(b)) if n > 0 => Some((b - a) as f64 / n as f64),
@@ -343,10 +397,16 @@ mod tests {
     #[test]
     fn specs() {
         let s = parse_spec("GET /api/x").unwrap();
-        assert_eq!((s.weight, s.method.as_str(), s.body.is_none()), (1, "GET", true));
+        assert_eq!(
+            (s.weight, s.method.as_str(), s.body.is_none()),
+            (1, "GET", true)
+        );
         let s = parse_spec(r#"10 patch /api/r/b${rand:5} {"title": "a b"}"#).unwrap();
         assert_eq!((s.weight, s.method.as_str()), (10, "PATCH"));
-        assert_eq!(s.body.unwrap(), Template::parse(r#"{"title": "a b"}"#).unwrap());
+        assert_eq!(
+            s.body.unwrap(),
+            Template::parse(r#"{"title": "a b"}"#).unwrap()
+        );
         assert!(parse_spec("FETCH /x").is_err());
         assert!(parse_spec("GET x").is_err());
         assert!(parse_spec("0 GET /x").is_err());
@@ -355,13 +415,18 @@ mod tests {
 
     #[test]
     fn weighted_pick() {
-        let specs = vec![parse_spec("90 GET /a").unwrap(), parse_spec("10 GET /b").unwrap()];
+        let specs = vec![
+            parse_spec("90 GET /a").unwrap(),
+            parse_spec("10 GET /b").unwrap(),
+        ];
         assert_eq!(pick(&specs, 0), 0);
         assert_eq!(pick(&specs, 89), 0);
         assert_eq!(pick(&specs, 90), 1);
         assert_eq!(pick(&specs, 99), 1);
         let mut rng = Rng::new(5);
-        let b = (0..10_000).filter(|_| pick(&specs, rng.below(100)) == 1).count();
+        let b = (0..10_000)
+            .filter(|_| pick(&specs, rng.below(100)) == 1)
+            .count();
         assert!((800..1200).contains(&b), "{b}");
     }
 

@@ -48,7 +48,9 @@ impl Args {
         let mut pairs = Vec::new();
         let mut it = raw.peekable();
         while let Some(a) = it.next() {
-            let Some(key) = a.strip_prefix("--") else { return Err(format!("unexpected argument {a:?}")) };
+            let Some(key) = a.strip_prefix("--") else {
+                return Err(format!("unexpected argument {a:?}"));
+            };
             if let Some((k, v)) = key.split_once('=') {
                 pairs.push((k.to_owned(), Some(v.to_owned())));
             } else if FLAGS.contains(&key) {
@@ -66,7 +68,11 @@ impl Args {
     }
 
     pub fn all(&self, key: &str) -> Vec<String> {
-        self.pairs.iter().filter(|(k, _)| k == key).filter_map(|(_, v)| v.clone()).collect()
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .filter_map(|(_, v)| v.clone())
+            .collect()
     }
 
     pub fn get(&self, key: &str) -> Option<String> {
@@ -82,7 +88,11 @@ impl Args {
 
     /// Rejects options the mode does not know (typos would otherwise be silently ignored).
     pub fn only(&self, known: &[&str]) -> Result<(), String> {
-        match self.pairs.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+        match self
+            .pairs
+            .iter()
+            .find(|(k, _)| !known.contains(&k.as_str()))
+        {
             Some((k, _)) => Err(format!("unknown option --{k}")),
             None => Ok(()),
         }
@@ -91,12 +101,18 @@ impl Args {
 
 /// `http://host:port[/…]` → `host:port`.
 pub fn host_port(url: &str) -> Result<String, String> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| format!("only http:// URLs: {url:?}"))?;
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("only http:// URLs: {url:?}"))?;
     let hp = rest.split('/').next().unwrap_or("");
     if hp.is_empty() {
         return Err(format!("no host in {url:?}"));
     }
-    Ok(if hp.contains(':') { hp.to_owned() } else { format!("{hp}:80") })
+    Ok(if hp.contains(':') {
+        hp.to_owned()
+    } else {
+        format!("{hp}:80")
+    })
 }
 
 /// `Name: value` headers.
@@ -104,7 +120,9 @@ pub fn headers(args: &Args) -> Result<Vec<(String, String)>, String> {
     args.all("header")
         .iter()
         .map(|h| {
-            let (k, v) = h.split_once(':').ok_or_else(|| format!("--header {h:?}: expected 'Name: value'"))?;
+            let (k, v) = h
+                .split_once(':')
+                .ok_or_else(|| format!("--header {h:?}: expected 'Name: value'"))?;
             Ok((k.trim().to_owned(), v.trim().to_owned()))
         })
         .collect()
@@ -134,7 +152,10 @@ fn main() -> ExitCode {
             }
         };
     }
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let result = match mode.as_str() {
         "http" => rt.block_on(load::run(&args)),
         "realtime" => rt.block_on(realtime::run(&args)),
@@ -162,8 +183,17 @@ mod tests {
 
     #[test]
     fn options_and_flags() {
-        let a = args(&["--url", "http://x:1", "--req", "GET /a", "--req=POST /b {}", "--json", "--connections", "4"])
-            .unwrap();
+        let a = args(&[
+            "--url",
+            "http://x:1",
+            "--req",
+            "GET /a",
+            "--req=POST /b {}",
+            "--json",
+            "--connections",
+            "4",
+        ])
+        .unwrap();
         assert_eq!(a.get("url").as_deref(), Some("http://x:1"));
         assert_eq!(a.all("req"), ["GET /a", "POST /b {}"]);
         assert!(a.flag("json"));
@@ -178,13 +208,19 @@ mod tests {
 
     #[test]
     fn urls_and_headers() {
-        assert_eq!(host_port("http://127.0.0.1:8090").unwrap(), "127.0.0.1:8090");
+        assert_eq!(
+            host_port("http://127.0.0.1:8090").unwrap(),
+            "127.0.0.1:8090"
+        );
         assert_eq!(host_port("http://localhost/api").unwrap(), "localhost:80");
         assert!(host_port("https://x").is_err());
         let a = args(&["--header", "Authorization: abc.def", "--header", "X-A:b"]).unwrap();
         assert_eq!(
             headers(&a).unwrap(),
-            [("Authorization".to_string(), "abc.def".to_string()), ("X-A".to_string(), "b".to_string())]
+            [
+                ("Authorization".to_string(), "abc.def".to_string()),
+                ("X-A".to_string(), "b".to_string())
+            ]
         );
         assert!(headers(&args(&["--header", "nocolon"]).unwrap()).is_err());
     }

@@ -35,7 +35,11 @@ pub fn client_id(ev: &Event) -> Option<String> {
     if ev.event != "PB_CONNECT" {
         return None;
     }
-    serde_json::from_str::<serde_json::Value>(&ev.data).ok()?.get("clientId")?.as_str().map(str::to_owned)
+    serde_json::from_str::<serde_json::Value>(&ev.data)
+        .ok()?
+        .get("clientId")?
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// The delivery latency (ns) of an event of `topic` carrying its send time in `field`.
@@ -61,12 +65,17 @@ struct Sub {
 async fn subscriber(s: Arc<Sub>) {
     let mut permit = s.permits.clone().acquire_owned().await.ok();
     let setup = async {
-        let mut conn = Conn::connect(&s.addr).await.map_err(|e| format!("connect: {e}"))?;
+        let mut conn = Conn::connect(&s.addr)
+            .await
+            .map_err(|e| format!("connect: {e}"))?;
         let req = build_request(
             "GET",
             &s.host,
             "/api/realtime",
-            &[("Accept".into(), "text/event-stream".into()), ("Cache-Control".into(), "no-cache".into())],
+            &[
+                ("Accept".into(), "text/event-stream".into()),
+                ("Cache-Control".into(), "no-cache".into()),
+            ],
             None,
         );
         conn.send(&req).await.map_err(|e| format!("send: {e}"))?;
@@ -174,7 +183,11 @@ async fn subscribe_worker(
                     result = if (200..300).contains(&r.status) {
                         Ok(())
                     } else {
-                        Err(format!("POST /api/realtime → {}: {}", r.status, String::from_utf8_lossy(&r.body)))
+                        Err(format!(
+                            "POST /api/realtime → {}: {}",
+                            r.status,
+                            String::from_utf8_lossy(&r.body)
+                        ))
                     };
                     if !c.reusable() {
                         conn = None;
@@ -235,12 +248,20 @@ pub async fn run(args: &Args) -> Result<(), String> {
     let rss_before = rss("VmRSS");
 
     let counters = Arc::new(Counters::default());
-    let latencies =
-        Arc::new(Mutex::new(Vec::with_capacity(subscribers.saturating_mul(events as usize).min(50_000_000))));
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(
+        subscribers.saturating_mul(events as usize).min(50_000_000),
+    )));
     let (tx, rx) = mpsc::channel::<SubscribeRequest>(1024);
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
     let workers: Vec<_> = (0..sub_conns)
-        .map(|_| tokio::spawn(subscribe_worker(addr.clone(), addr.clone(), topic.clone(), rx.clone())))
+        .map(|_| {
+            tokio::spawn(subscribe_worker(
+                addr.clone(),
+                addr.clone(),
+                topic.clone(),
+                rx.clone(),
+            ))
+        })
         .collect();
     let sub = Arc::new(Sub {
         addr: addr.clone(),
@@ -253,10 +274,13 @@ pub async fn run(args: &Args) -> Result<(), String> {
         subscribe: tx,
     });
     let t_setup = Instant::now();
-    let subs: Vec<_> = (0..subscribers).map(|_| tokio::spawn(subscriber(sub.clone()))).collect();
+    let subs: Vec<_> = (0..subscribers)
+        .map(|_| tokio::spawn(subscriber(sub.clone())))
+        .collect();
     drop(sub);
     loop {
-        let done = counters.subscribed.load(Ordering::Relaxed) + counters.failed.load(Ordering::Relaxed);
+        let done =
+            counters.subscribed.load(Ordering::Relaxed) + counters.failed.load(Ordering::Relaxed);
         if done >= subscribers as u64 || t_setup.elapsed() > setup_timeout {
             break;
         }
@@ -275,7 +299,9 @@ pub async fn run(args: &Args) -> Result<(), String> {
     let cpu0 = pid.as_deref().and_then(stats::cpu_split_us);
     let own0 = stats::cpu_us(&me);
     let t0 = Instant::now();
-    let mut conn = Conn::connect(&addr).await.map_err(|e| format!("connect for creates: {e}"))?;
+    let mut conn = Conn::connect(&addr)
+        .await
+        .map_err(|e| format!("connect for creates: {e}"))?;
     let path = format!("/api/collections/{collection}/records");
     let mut created = 0u64;
     let mut create_errors = 0u64;
@@ -289,17 +315,25 @@ pub async fn run(args: &Args) -> Result<(), String> {
             Ok(r) => {
                 create_errors += 1;
                 if create_errors <= 3 {
-                    eprintln!("kiln-loadgen: create → {}: {}", r.status, String::from_utf8_lossy(&r.body));
+                    eprintln!(
+                        "kiln-loadgen: create → {}: {}",
+                        r.status,
+                        String::from_utf8_lossy(&r.body)
+                    );
                 }
             }
             Err(e) => {
                 create_errors += 1;
                 eprintln!("kiln-loadgen: create failed: {e}");
-                conn = Conn::connect(&addr).await.map_err(|e| format!("reconnect for creates: {e}"))?;
+                conn = Conn::connect(&addr)
+                    .await
+                    .map_err(|e| format!("reconnect for creates: {e}"))?;
             }
         }
         if !conn.reusable() {
-            conn = Conn::connect(&addr).await.map_err(|e| format!("reconnect for creates: {e}"))?;
+            conn = Conn::connect(&addr)
+                .await
+                .map_err(|e| format!("reconnect for creates: {e}"))?;
         }
     }
     let sent_s = t0.elapsed().as_secs_f64();
@@ -388,22 +422,36 @@ mod tests {
     use super::*;
 
     fn ev(event: &str, data: &str) -> Event {
-        Event { id: "x".into(), event: event.into(), data: data.into() }
+        Event {
+            id: "x".into(),
+            event: event.into(),
+            data: data.into(),
+        }
     }
 
     #[test]
     fn connect_event() {
-        assert_eq!(client_id(&ev("PB_CONNECT", r#"{"clientId":"abc"}"#)).as_deref(), Some("abc"));
+        assert_eq!(
+            client_id(&ev("PB_CONNECT", r#"{"clientId":"abc"}"#)).as_deref(),
+            Some("abc")
+        );
         assert_eq!(client_id(&ev("rt", r#"{"clientId":"abc"}"#)), None);
         assert_eq!(client_id(&ev("PB_CONNECT", "not json")), None);
     }
 
     #[test]
     fn latency_from_record() {
-        let data = r#"{"action":"create","record":{"collectionName":"rt","id":"abc","sent_ns":"1000"}}"#;
-        assert_eq!(latency_of(&ev("rt", data), "rt", "sent_ns", 1500), Some(500));
+        let data =
+            r#"{"action":"create","record":{"collectionName":"rt","id":"abc","sent_ns":"1000"}}"#;
+        assert_eq!(
+            latency_of(&ev("rt", data), "rt", "sent_ns", 1500),
+            Some(500)
+        );
         assert_eq!(latency_of(&ev("rt", data), "rt", "sent_ns", 900), Some(0));
         assert_eq!(latency_of(&ev("other", data), "rt", "sent_ns", 1500), None);
-        assert_eq!(latency_of(&ev("rt", r#"{"record":{}}"#), "rt", "sent_ns", 1500), None);
+        assert_eq!(
+            latency_of(&ev("rt", r#"{"record":{}}"#), "rt", "sent_ns", 1500),
+            None
+        );
     }
 }

@@ -115,7 +115,11 @@ mod tests {
         assert_eq!(out.len(), 2);
         assert_eq!(
             out[0],
-            Event { id: "zMPb8".into(), event: "PB_CONNECT".into(), data: "{\"clientId\":\"zMPb8\"}".into() }
+            Event {
+                id: "zMPb8".into(),
+                event: "PB_CONNECT".into(),
+                data: "{\"clientId\":\"zMPb8\"}".into()
+            }
         );
         assert_eq!(out[1].event, "posts/*");
         assert_eq!(string_field(&out[1].data, "sent"), Some("123"));
@@ -131,8 +135,22 @@ mod tests {
             p.feed(&raw.as_bytes()[..cut], &mut out);
             p.feed(&raw.as_bytes()[cut..], &mut out);
             assert_eq!(out.len(), 2, "cut at {cut}");
-            assert_eq!(out[0], Event { id: "a.1".into(), event: "x".into(), data: "one\ntwo".into() });
-            assert_eq!(out[1], Event { id: String::new(), event: "y".into(), data: "z".into() });
+            assert_eq!(
+                out[0],
+                Event {
+                    id: "a.1".into(),
+                    event: "x".into(),
+                    data: "one\ntwo".into()
+                }
+            );
+            assert_eq!(
+                out[1],
+                Event {
+                    id: String::new(),
+                    event: "y".into(),
+                    data: "z".into()
+                }
+            );
         }
     }
 

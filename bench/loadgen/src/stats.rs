@@ -50,13 +50,17 @@ pub fn parse_stat_ticks(stat: &str) -> Option<(u64, u64)> {
     let after = &stat[stat.rfind(')')? + 1..];
     let f: Vec<&str> = after.split_whitespace().collect();
     // After ")": state(0) ppid(1) … utime is field 14 of the whole line → index 11 here, stime 12.
-    Some((f.get(11)?.parse::<u64>().ok()?, f.get(12)?.parse::<u64>().ok()?))
+    Some((
+        f.get(11)?.parse::<u64>().ok()?,
+        f.get(12)?.parse::<u64>().ok()?,
+    ))
 }
 
 /// CPU time of a process in microseconds: (user, system).
 pub fn cpu_split_us(pid: &str) -> Option<(u64, u64)> {
     let s = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_stat_ticks(&s).map(|(u, k)| (u * 1_000_000 / TICKS_PER_SEC, k * 1_000_000 / TICKS_PER_SEC))
+    parse_stat_ticks(&s)
+        .map(|(u, k)| (u * 1_000_000 / TICKS_PER_SEC, k * 1_000_000 / TICKS_PER_SEC))
 }
 
 /// CPU time (user + system) of a process, in microseconds.
@@ -73,7 +77,10 @@ pub fn parse_status_kb(status: &str, key: &str) -> Option<u64> {
 }
 
 pub fn status_kb(pid: &str, key: &str) -> Option<u64> {
-    parse_status_kb(&fs::read_to_string(format!("/proc/{pid}/status")).ok()?, key)
+    parse_status_kb(
+        &fs::read_to_string(format!("/proc/{pid}/status")).ok()?,
+        key,
+    )
 }
 
 #[cfg(test)]
@@ -92,7 +99,14 @@ mod tests {
         assert_eq!(percentile(&[], 50.0), 0);
         // Ten samples: p50 is the 5th, p90 the 9th, p99 the 10th.
         let v: Vec<u64> = (10..=100).step_by(10).collect();
-        assert_eq!((percentile(&v, 50.0), percentile(&v, 90.0), percentile(&v, 99.0)), (50, 90, 100));
+        assert_eq!(
+            (
+                percentile(&v, 50.0),
+                percentile(&v, 90.0),
+                percentile(&v, 99.0)
+            ),
+            (50, 90, 100)
+        );
     }
 
     #[test]
@@ -100,13 +114,24 @@ mod tests {
         let mut v = vec![5, 1, 4, 2, 3];
         let s = summarize(&mut v);
         assert_eq!(v, [1, 2, 3, 4, 5]);
-        assert_eq!(s, Summary { count: 5, p50: 3, p90: 5, p99: 5, max: 5, mean: 3 });
+        assert_eq!(
+            s,
+            Summary {
+                count: 5,
+                p50: 3,
+                p90: 5,
+                p99: 5,
+                max: 5,
+                mean: 3
+            }
+        );
         assert_eq!(summarize(&mut []), Summary::default());
     }
 
     #[test]
     fn proc_stat() {
-        let line = "1234 (tokio (rt) x) S 1 1234 1234 0 -1 4194560 500 0 0 0 250 37 0 0 20 0 9 0 100 0 0";
+        let line =
+            "1234 (tokio (rt) x) S 1 1234 1234 0 -1 4194560 500 0 0 0 250 37 0 0 20 0 9 0 100 0 0";
         assert_eq!(parse_stat_ticks(line), Some((250, 37)));
         assert_eq!(parse_stat_ticks("garbage"), None);
     }

@@ -29,7 +29,10 @@ pub struct Vars<'a> {
 
 /// `N` → (0, N); `LO..HI` → (LO, HI - LO).
 fn range(x: &str, whole: &str) -> Result<(u64, u64), String> {
-    let num = |v: &str| v.parse::<u64>().map_err(|_| format!("bad number {v:?} in {whole:?}"));
+    let num = |v: &str| {
+        v.parse::<u64>()
+            .map_err(|_| format!("bad number {v:?} in {whole:?}"))
+    };
     let (lo, n) = match x.split_once("..") {
         Some((a, b)) => {
             let (a, b) = (num(a)?, num(b)?);
@@ -51,22 +54,38 @@ impl Template {
         while let Some(i) = rest.find("${") {
             lit.push_str(&rest[..i]);
             let after = &rest[i + 2..];
-            let end = after.find('}').ok_or_else(|| format!("unclosed placeholder in {s:?}"))?;
+            let end = after
+                .find('}')
+                .ok_or_else(|| format!("unclosed placeholder in {s:?}"))?;
             let spec: Vec<&str> = after[..end].split(':').collect();
-            let num = |x: &str| x.parse::<u64>().map_err(|_| format!("bad number {x:?} in {s:?}"));
+            let num = |x: &str| {
+                x.parse::<u64>()
+                    .map_err(|_| format!("bad number {x:?} in {s:?}"))
+            };
             let part = match spec.as_slice() {
                 ["seq"] => Part::Seq { width: 0 },
-                ["seq", w] => Part::Seq { width: num(w)? as usize },
+                ["seq", w] => Part::Seq {
+                    width: num(w)? as usize,
+                },
                 ["rand", r] => {
                     let (lo, n) = range(r, s)?;
                     Part::Rand { lo, n, width: 0 }
                 }
                 ["rand", r, w] => {
                     let (lo, n) = range(r, s)?;
-                    Part::Rand { lo, n, width: num(w)? as usize }
+                    Part::Rand {
+                        lo,
+                        n,
+                        width: num(w)? as usize,
+                    }
                 }
                 ["now_ns"] => Part::NowNs,
-                _ => return Err(format!("unknown placeholder ${{{}}} in {s:?}", &after[..end])),
+                _ => {
+                    return Err(format!(
+                        "unknown placeholder ${{{}}} in {s:?}",
+                        &after[..end]
+                    ))
+                }
             };
             if !lit.is_empty() {
                 parts.push(Part::Lit(std::mem::take(&mut lit)));
@@ -106,7 +125,10 @@ impl Template {
 }
 
 pub fn now_ns() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
 }
 
 /// xorshift64*: enough randomness to spread ids over a table, and cheap.
@@ -150,7 +172,10 @@ mod tests {
     fn literal_json_is_untouched() {
         let t = Template::parse(r#"{"title":"a $5 {x}","n":7}"#).unwrap();
         assert!(t.is_constant());
-        assert_eq!(render(&t, 0, &mut Rng::new(1)), r#"{"title":"a $5 {x}","n":7}"#);
+        assert_eq!(
+            render(&t, 0, &mut Rng::new(1)),
+            r#"{"title":"a $5 {x}","n":7}"#
+        );
     }
 
     #[test]
@@ -159,16 +184,29 @@ mod tests {
         assert_eq!(t.parts[3], Part::Seq { width: 0 });
         assert!(!t.is_constant());
         let out = render(&t, 42, &mut Rng::new(7));
-        assert!(out.starts_with(r#"{"id":"b00000000000042","n":42,"r":"#), "{out}");
-        let r: u64 = out.rsplit(':').next().unwrap().trim_end_matches('}').parse().unwrap();
+        assert!(
+            out.starts_with(r#"{"id":"b00000000000042","n":42,"r":"#),
+            "{out}"
+        );
+        let r: u64 = out
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .trim_end_matches('}')
+            .parse()
+            .unwrap();
         assert!(r < 10);
         let t = Template::parse("/r/b${rand:5:3}").unwrap();
         let out = render(&t, 0, &mut Rng::new(3));
         assert_eq!(out.len(), "/r/b000".len());
         let t = Template::parse("p=${rand:1..6}").unwrap();
         let mut rng = Rng::new(9);
-        let pages: std::collections::BTreeSet<String> = (0..200).map(|_| render(&t, 0, &mut rng)).collect();
-        assert_eq!(pages.into_iter().collect::<Vec<_>>(), ["p=1", "p=2", "p=3", "p=4", "p=5"]);
+        let pages: std::collections::BTreeSet<String> =
+            (0..200).map(|_| render(&t, 0, &mut rng)).collect();
+        assert_eq!(
+            pages.into_iter().collect::<Vec<_>>(),
+            ["p=1", "p=2", "p=3", "p=4", "p=5"]
+        );
         let t = Template::parse("${now_ns}").unwrap();
         let v: u64 = render(&t, 0, &mut Rng::new(3)).parse().unwrap();
         assert!(v > 1_600_000_000_000_000_000);

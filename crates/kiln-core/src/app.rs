@@ -30,7 +30,13 @@ pub struct AppConfig {
 
 impl AppConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        AppConfig { data_dir: data_dir.into(), max_concurrent_hashes: 2, allow_private_fetch: false, postgres: None, redis: None }
+        AppConfig {
+            data_dir: data_dir.into(),
+            max_concurrent_hashes: 2,
+            allow_private_fetch: false,
+            postgres: None,
+            redis: None,
+        }
     }
 }
 
@@ -102,11 +108,19 @@ impl App {
     /// Opens (creating if needed) the app in `cfg.data_dir`: `data.db` in WAL mode, or the
     /// PostgreSQL database of `cfg.postgres`, with the system collections on first start.
     pub fn open(cfg: &AppConfig) -> std::result::Result<App, OpenError> {
-        std::fs::create_dir_all(&cfg.data_dir)
-            .map_err(|e| OpenError::DataDir(format!("cannot create the data directory {}: {e}", cfg.data_dir.display())))?;
+        std::fs::create_dir_all(&cfg.data_dir).map_err(|e| {
+            OpenError::DataDir(format!(
+                "cannot create the data directory {}: {e}",
+                cfg.data_dir.display()
+            ))
+        })?;
         let probe = cfg.data_dir.join(".kiln_write_test");
-        std::fs::write(&probe, b"")
-            .map_err(|e| OpenError::DataDir(format!("the data directory {} is not writable: {e}", cfg.data_dir.display())))?;
+        std::fs::write(&probe, b"").map_err(|e| {
+            OpenError::DataDir(format!(
+                "the data directory {} is not writable: {e}",
+                cfg.data_dir.display()
+            ))
+        })?;
         let _ = std::fs::remove_file(&probe);
         let db = match &cfg.postgres {
             Some(pg) => Db::open_postgres(pg),
@@ -130,7 +144,10 @@ impl App {
                 }
                 // System collections added after a data dir was created.
                 if !existing.iter().any(|c| c.name == system::PASSKEYS) {
-                    if let Some(mut c) = system::initial_collections().into_iter().find(|c| c.name == system::PASSKEYS) {
+                    if let Some(mut c) = system::initial_collections()
+                        .into_iter()
+                        .find(|c| c.name == system::PASSKEYS)
+                    {
                         c.created = crate::datetime::now_string();
                         c.updated = c.created.clone();
                         ddl::create(conn, &c)?;
@@ -144,14 +161,24 @@ impl App {
         let hub = Arc::new(Hub::new());
         let node: Arc<str> = crate::ids::new_id().into();
         let carrier = match (&cfg.redis, db.is_shared()) {
-            (Some(_), false) => return Err(OpenError::Cluster("Redis carries events between nodes sharing a PostgreSQL database: it needs one".into())),
-            (Some(url), true) => Some(crate::cluster::Carrier::redis(url, &db).map_err(|e| OpenError::Cluster(e.to_string()))?),
+            (Some(_), false) => return Err(OpenError::Cluster(
+                "Redis carries events between nodes sharing a PostgreSQL database: it needs one"
+                    .into(),
+            )),
+            (Some(url), true) => Some(
+                crate::cluster::Carrier::redis(url, &db)
+                    .map_err(|e| OpenError::Cluster(e.to_string()))?,
+            ),
             (None, true) => Some(crate::cluster::Carrier::Database(db.clone())),
             (None, false) => None,
         }
         .map(Arc::new);
         let broker: Arc<dyn Broker> = match &carrier {
-            Some(c) => Arc::new(crate::cluster::ClusterBroker::new(hub.clone(), c.clone(), node.clone())),
+            Some(c) => Arc::new(crate::cluster::ClusterBroker::new(
+                hub.clone(),
+                c.clone(),
+                node.clone(),
+            )),
             None => Arc::new(LocalBroker::new(hub.clone())),
         };
         let app = App {
@@ -162,8 +189,9 @@ impl App {
                 hub,
                 db,
                 storage: RwLock::new(Arc::new(
-                    crate::files::build_storage(&cfg.data_dir, &stored_settings.s3)
-                        .unwrap_or_else(|_| kiln_files::Storage::local(cfg.data_dir.join("storage"))),
+                    crate::files::build_storage(&cfg.data_dir, &stored_settings.s3).unwrap_or_else(
+                        |_| kiln_files::Storage::local(cfg.data_dir.join("storage")),
+                    ),
                 )),
                 thumb_jobs: tokio::sync::Semaphore::new(2),
                 settings: RwLock::new(Arc::new(stored_settings)),
@@ -212,7 +240,11 @@ impl App {
 
     /// The current schema snapshot.
     pub fn schema(&self) -> Arc<Schema> {
-        self.inner.schema.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner
+            .schema
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub(crate) fn set_schema(&self, s: Schema) {
@@ -244,7 +276,11 @@ impl App {
 
     /// Opens a realtime connection (resuming `resume`, the last event id a client saw, when
     /// possible), starting the dispatcher on first use.
-    pub fn realtime_open(&self, resume: Option<&str>, auth: Option<&Arc<crate::records::Record>>) -> Opened {
+    pub fn realtime_open(
+        &self,
+        resume: Option<&str>,
+        auth: Option<&Arc<crate::records::Record>>,
+    ) -> Opened {
         let weak = WeakApp(Arc::downgrade(&self.inner));
         self.inner.hub.start(move |jobs| {
             let mut dispatcher = Dispatcher::default();

@@ -31,7 +31,11 @@ pub(crate) enum Carrier {
     /// LISTEN/NOTIFY on the shared database.
     Database(Db),
     /// Redis publish/subscribe, on channels named `kiln:<database>.<schema>:<channel>`.
-    Redis { publisher: kiln_redis::Publisher, config: kiln_redis::Config, prefix: String },
+    Redis {
+        publisher: kiln_redis::Publisher,
+        config: kiln_redis::Config,
+        prefix: String,
+    },
 }
 
 impl Carrier {
@@ -41,32 +45,44 @@ impl Carrier {
         let config = kiln_redis::Config::parse(url)?;
         let publisher = kiln_redis::Publisher::start(config.clone())?;
         let prefix = format!("kiln:{}:", db.scope().unwrap_or_default());
-        Ok(Carrier::Redis { publisher, config, prefix })
+        Ok(Carrier::Redis {
+            publisher,
+            config,
+            prefix,
+        })
     }
 
     /// Sends `payload` on `channel` to every node, this one included, without waiting.
     fn send(&self, channel: &str, payload: &str) {
         match self {
             Carrier::Database(db) => db.notify(channel, payload),
-            Carrier::Redis { publisher, prefix, .. } => publisher.publish(&format!("{prefix}{channel}"), payload),
+            Carrier::Redis {
+                publisher, prefix, ..
+            } => publisher.publish(&format!("{prefix}{channel}"), payload),
         }
     }
 
     /// Calls `on`, on a thread of its own, for every message on `channels`, and after a lost
     /// connection came back. Fails if the carrier cannot be reached.
-    fn listen(&self, channels: &[&str], on: impl Fn(Notice<'_>) + Send + 'static) -> Result<(), String> {
+    fn listen(
+        &self,
+        channels: &[&str],
+        on: impl Fn(Notice<'_>) + Send + 'static,
+    ) -> Result<(), String> {
         match self {
             Carrier::Database(db) => db.listen(channels, on).map_err(|e| e.to_string()),
             Carrier::Redis { config, prefix, .. } => {
                 let names = channels.iter().map(|c| format!("{prefix}{c}")).collect();
                 let prefix = prefix.clone();
                 let on = move |n: kiln_redis::Notice<'_>| match n {
-                    kiln_redis::Notice::Message { channel, payload } => {
-                        on(Notice::Message { channel: channel.strip_prefix(prefix.as_str()).unwrap_or(channel), payload })
-                    }
+                    kiln_redis::Notice::Message { channel, payload } => on(Notice::Message {
+                        channel: channel.strip_prefix(prefix.as_str()).unwrap_or(channel),
+                        payload,
+                    }),
                     kiln_redis::Notice::Reconnected => on(Notice::Reconnected),
                 };
-                kiln_redis::subscribe(config.clone(), names, Box::new(on)).map_err(|e| e.to_string())
+                kiln_redis::subscribe(config.clone(), names, Box::new(on))
+                    .map_err(|e| e.to_string())
             }
         }
     }
@@ -103,7 +119,9 @@ impl App {
     /// Starts following the other nodes (nothing on SQLite). Fails when the carrier cannot be
     /// reached.
     pub(crate) fn follow_cluster(&self) -> Result<(), String> {
-        let Some(carrier) = self.inner().carrier.as_ref() else { return Ok(()) };
+        let Some(carrier) = self.inner().carrier.as_ref() else {
+            return Ok(());
+        };
         let weak = self.downgrade();
         carrier.listen(&[EVENTS, SCHEMA, SETTINGS], move |notice| {
             if let Some(app) = weak.upgrade() {
@@ -128,9 +146,18 @@ impl App {
 
     fn on_notice(&self, notice: Notice<'_>) {
         match notice {
-            Notice::Message { channel: EVENTS, payload } => self.deliver_remote_event(payload),
-            Notice::Message { channel: SCHEMA, payload } if payload != self.node_id() => self.reload_schema(),
-            Notice::Message { channel: SETTINGS, payload } if payload != self.node_id() => self.reload_settings(),
+            Notice::Message {
+                channel: EVENTS,
+                payload,
+            } => self.deliver_remote_event(payload),
+            Notice::Message {
+                channel: SCHEMA,
+                payload,
+            } if payload != self.node_id() => self.reload_schema(),
+            Notice::Message {
+                channel: SETTINGS,
+                payload,
+            } if payload != self.node_id() => self.reload_settings(),
             Notice::Message { .. } => {}
             Notice::Reconnected => {
                 self.reload_schema();
@@ -140,7 +167,9 @@ impl App {
     }
 
     fn deliver_remote_event(&self, payload: &str) {
-        let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(payload) else { return };
+        let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(payload) else {
+            return;
+        };
         if m.get("n").and_then(Value::as_str) == Some(self.node_id()) {
             return;
         }
@@ -150,30 +179,47 @@ impl App {
             Some("delete") => EventAction::Delete,
             _ => return,
         };
-        let Some(collection) = m.get("c").and_then(Value::as_str).and_then(|id| self.schema().by_id(id).cloned()) else {
+        let Some(collection) = m
+            .get("c")
+            .and_then(Value::as_str)
+            .and_then(|id| self.schema().by_id(id).cloned())
+        else {
             return;
         };
-        let Some(Value::Array(values)) = m.remove("v") else { return };
+        let Some(Value::Array(values)) = m.remove("v") else {
+            return;
+        };
         // A node that has not yet seen a schema change cannot read the record: it skips it.
         if values.len() != collection.fields.len() {
             return;
         }
-        let record = Record { collection, values, expand: None };
-        self.realtime().deliver(Event { action, record: Arc::new(record) });
+        let record = Record {
+            collection,
+            values,
+            expand: None,
+        };
+        self.realtime().deliver(Event {
+            action,
+            record: Arc::new(record),
+        });
     }
 
     fn reload_schema(&self) {
         self.db().schema_changed_elsewhere();
         match self.db().read(system::load_all) {
             Ok(collections) => self.set_schema(Schema::new(collections)),
-            Err(e) => tracing::warn!(error = %e, "cannot reload the collections changed by another node"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot reload the collections changed by another node")
+            }
         }
     }
 
     fn reload_settings(&self) {
         match self.db().read(crate::settings::load) {
             Ok(s) => self.apply_settings(Arc::new(s)),
-            Err(e) => tracing::warn!(error = %e, "cannot reload the settings changed by another node"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot reload the settings changed by another node")
+            }
         }
     }
 }

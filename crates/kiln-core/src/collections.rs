@@ -13,7 +13,9 @@ use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
 use crate::records::query::{to_db_params, ListParams, DEFAULT_PER_PAGE, MAX_PER_PAGE};
 use crate::rules::FilterDialect;
 use crate::schema::index::IndexDef;
-use crate::schema::{ddl, default_collection_id, system, validate, Collection, CollectionType, Field, Schema};
+use crate::schema::{
+    ddl, default_collection_id, system, validate, Collection, CollectionType, Field, Schema,
+};
 
 /// One page of collections.
 pub struct CollectionPage {
@@ -25,15 +27,33 @@ pub struct CollectionPage {
 }
 
 /// Filters over `_collections` may use these columns.
-const COLLECTION_COLUMNS: [&str; 11] =
-    ["id", "name", "type", "system", "created", "updated", "listRule", "viewRule", "createRule", "updateRule", "deleteRule"];
+const COLLECTION_COLUMNS: [&str; 11] = [
+    "id",
+    "name",
+    "type",
+    "system",
+    "created",
+    "updated",
+    "listRule",
+    "viewRule",
+    "createRule",
+    "updateRule",
+    "deleteRule",
+];
 
 struct CollectionColumns;
 
 impl Resolver for CollectionColumns {
-    fn resolve(&mut self, ident: &Ident, _b: &mut SqlBuilder<'_>) -> std::result::Result<Resolved, FilterError> {
+    fn resolve(
+        &mut self,
+        ident: &Ident,
+        _b: &mut SqlBuilder<'_>,
+    ) -> std::result::Result<Resolved, FilterError> {
         if COLLECTION_COLUMNS.contains(&ident.raw.as_str()) {
-            Ok(Resolved::value(format!("\"{}\"", ident.raw), ident.raw == "system"))
+            Ok(Resolved::value(
+                format!("\"{}\"", ident.raw),
+                ident.raw == "system",
+            ))
         } else {
             Err(FilterError::UnknownField(ident.raw.clone()))
         }
@@ -91,7 +111,10 @@ fn complete(c: &mut Collection) {
 }
 
 fn prefix_errors(prefix: &str, errors: FieldErrors) -> FieldErrors {
-    errors.into_iter().map(|(k, v)| (format!("{prefix}{k}"), v)).collect()
+    errors
+        .into_iter()
+        .map(|(k, v)| (format!("{prefix}{k}"), v))
+        .collect()
 }
 
 impl App {
@@ -103,7 +126,14 @@ impl App {
         let mut where_sql = String::new();
         if !p.filter.trim().is_empty() {
             let expr = kiln_filter::parse(&p.filter, kiln_filter::Limits::default())?;
-            let cond = kiln_filter::compile(&expr, &mut CollectionColumns, &mut b, &kiln_filter::CompileOptions { now_ms: crate::datetime::now_ms() })?;
+            let cond = kiln_filter::compile(
+                &expr,
+                &mut CollectionColumns,
+                &mut b,
+                &kiln_filter::CompileOptions {
+                    now_ms: crate::datetime::now_ms(),
+                },
+            )?;
             where_sql = format!(" WHERE {cond}");
         }
         let mut order = Vec::new();
@@ -125,8 +155,14 @@ impl App {
         };
         let page = p.page.max(1);
         let params = to_db_params(b.into_params());
-        let mut sql = format!("SELECT id FROM _collections{where_sql} ORDER BY {}", order.join(", "));
-        sql.push_str(&format!(" LIMIT {per_page} OFFSET {}", (page - 1).saturating_mul(per_page)));
+        let mut sql = format!(
+            "SELECT id FROM _collections{where_sql} ORDER BY {}",
+            order.join(", ")
+        );
+        sql.push_str(&format!(
+            " LIMIT {per_page} OFFSET {}",
+            (page - 1).saturating_mul(per_page)
+        ));
         let count_sql = format!("SELECT COUNT(*) FROM _collections{where_sql}");
         let schema = self.schema();
         let (ids, total) = self.db().read(|conn| -> Result<(Vec<String>, i64)> {
@@ -135,17 +171,37 @@ impl App {
                 ids.push(r.text(0));
                 Ok(())
             })?;
-            let total = if p.skip_total { -1 } else { conn.query_i64(&count_sql, &params)? };
+            let total = if p.skip_total {
+                -1
+            } else {
+                conn.query_i64(&count_sql, &params)?
+            };
             Ok((ids, total))
         })?;
-        let items = ids.iter().filter_map(|id| schema.by_id(id).cloned()).collect();
-        let total_pages = if total < 0 { -1 } else { (total + per_page - 1) / per_page };
-        Ok(CollectionPage { items, page, per_page, total_items: total, total_pages })
+        let items = ids
+            .iter()
+            .filter_map(|id| schema.by_id(id).cloned())
+            .collect();
+        let total_pages = if total < 0 {
+            -1
+        } else {
+            (total + per_page - 1) / per_page
+        };
+        Ok(CollectionPage {
+            items,
+            page,
+            per_page,
+            total_items: total,
+            total_pages,
+        })
     }
 
     /// A collection by id or name.
     pub fn collection(&self, id_or_name: &str) -> Result<Arc<Collection>> {
-        self.schema().get(id_or_name).cloned().ok_or(CoreError::NotFound)
+        self.schema()
+            .get(id_or_name)
+            .cloned()
+            .ok_or(CoreError::NotFound)
     }
 
     /// Applies a set of operations in one transaction and publishes the resulting schema.
@@ -179,7 +235,9 @@ impl App {
     /// Prepares a new collection from its JSON definition.
     fn new_collection(&self, body: &Value) -> Result<Collection> {
         if !body.is_object() {
-            return Err(CoreError::InvalidFormat("a collection must be an object".into()));
+            return Err(CoreError::InvalidFormat(
+                "a collection must be an object".into(),
+            ));
         }
         let mut c = Collection::from_json(body).map_err(|e| CoreError::InvalidFormat(e.0))?;
         if c.id.is_empty() {
@@ -196,11 +254,22 @@ impl App {
     }
 
     /// The next state of `old` after `patch` (merged) or `replacement` (import).
-    fn changed_collection(&self, old: &Collection, patch: &Value, replace: bool) -> Result<Collection> {
+    fn changed_collection(
+        &self,
+        old: &Collection,
+        patch: &Value,
+        replace: bool,
+    ) -> Result<Collection> {
         if !patch.is_object() {
-            return Err(CoreError::InvalidFormat("a collection must be an object".into()));
+            return Err(CoreError::InvalidFormat(
+                "a collection must be an object".into(),
+            ));
         }
-        let mut merged = if replace { patch.clone() } else { old.to_json(true) };
+        let mut merged = if replace {
+            patch.clone()
+        } else {
+            old.to_json(true)
+        };
         if !replace {
             merge(&mut merged, patch);
         }
@@ -213,23 +282,41 @@ impl App {
             // Secrets are never sent to clients; an update without them keeps the old ones.
             for (n, o) in [
                 (&mut new_auth.auth_token, &old_auth.auth_token),
-                (&mut new_auth.password_reset_token, &old_auth.password_reset_token),
-                (&mut new_auth.email_change_token, &old_auth.email_change_token),
-                (&mut new_auth.verification_token, &old_auth.verification_token),
+                (
+                    &mut new_auth.password_reset_token,
+                    &old_auth.password_reset_token,
+                ),
+                (
+                    &mut new_auth.email_change_token,
+                    &old_auth.email_change_token,
+                ),
+                (
+                    &mut new_auth.verification_token,
+                    &old_auth.verification_token,
+                ),
                 (&mut new_auth.file_token, &old_auth.file_token),
             ] {
                 if n.secret.is_empty() {
                     n.secret = o.secret.clone();
                 }
             }
-            for p in new_auth.oauth2.providers.iter_mut().filter(|p| p.client_secret.is_empty()) {
+            for p in new_auth
+                .oauth2
+                .providers
+                .iter_mut()
+                .filter(|p| p.client_secret.is_empty())
+            {
                 if let Some(o) = old_auth.oauth2.providers.iter().find(|o| o.name == p.name) {
                     p.client_secret = o.client_secret.clone();
                 }
             }
         }
         if c.name != old.name {
-            c.indexes = c.indexes.iter().map(|i| rename_index_table(i, &c.name)).collect();
+            c.indexes = c
+                .indexes
+                .iter()
+                .map(|i| rename_index_table(i, &c.name))
+                .collect();
         }
         complete(&mut c);
         if c.is_view() {
@@ -244,31 +331,58 @@ impl App {
         if q.is_empty() {
             return Ok(vec![]);
         }
-        if q.contains(';') || !q.get(..6).map(|s| s.eq_ignore_ascii_case("select")).unwrap_or(false) {
+        if q.contains(';')
+            || !q
+                .get(..6)
+                .map(|s| s.eq_ignore_ascii_case("select"))
+                .unwrap_or(false)
+        {
             return Err(CoreError::validation(
                 Action::CreateCollection,
                 "viewQuery",
-                FieldError::new("validation_invalid_view_query", "The view query must be a single SELECT statement."),
+                FieldError::new(
+                    "validation_invalid_view_query",
+                    "The view query must be a single SELECT statement.",
+                ),
             ));
         }
         let cols = self.db().read(|conn| conn.columns_of(q)).map_err(|e| {
-            CoreError::validation(Action::CreateCollection, "viewQuery", FieldError::new("validation_invalid_view_query", format!("Invalid query - {e}")))
+            CoreError::validation(
+                Action::CreateCollection,
+                "viewQuery",
+                FieldError::new(
+                    "validation_invalid_view_query",
+                    format!("Invalid query - {e}"),
+                ),
+            )
         })?;
         if !cols.iter().any(|c| c == "id") {
             return Err(CoreError::validation(
                 Action::CreateCollection,
                 "viewQuery",
-                FieldError::new("validation_missing_view_id", "The view query must select an \"id\" column."),
+                FieldError::new(
+                    "validation_missing_view_id",
+                    "The view query must select an \"id\" column.",
+                ),
             ));
         }
         let schema = self.schema();
         let exprs = select_exprs(q);
-        let sources: Vec<Arc<Collection>> = from_tables(q).iter().filter_map(|t| schema.get(t).cloned()).collect();
+        let sources: Vec<Arc<Collection>> = from_tables(q)
+            .iter()
+            .filter_map(|t| schema.get(t).cloned())
+            .collect();
         let mut fields = Vec::new();
         for (i, col) in cols.into_iter().enumerate() {
             if col == "id" {
                 let mut f = Field::id_field();
-                if let crate::schema::FieldKind::Text { min, max, autogenerate_pattern, .. } = &mut f.kind {
+                if let crate::schema::FieldKind::Text {
+                    min,
+                    max,
+                    autogenerate_pattern,
+                    ..
+                } = &mut f.kind
+                {
                     *min = 0;
                     *max = 0;
                     autogenerate_pattern.clear();
@@ -291,26 +405,45 @@ impl App {
         let mut errors = validate::validate(&next, None, &c);
         errors.extend(clashes(&current, &c));
         if !errors.is_empty() {
-            return Err(CoreError::Validation { action: Action::CreateCollection, errors });
+            return Err(CoreError::Validation {
+                action: Action::CreateCollection,
+                errors,
+            });
         }
         let id = c.id.clone();
-        self.apply_ops(vec![Op::Create(c)], next).await.map_err(|e| ddl_error(e, Action::CreateCollection))?;
+        self.apply_ops(vec![Op::Create(c)], next)
+            .await
+            .map_err(|e| ddl_error(e, Action::CreateCollection))?;
         self.collection(&id)
     }
 
     /// Updates a collection with a partial JSON definition, migrating its table.
-    pub async fn update_collection(&self, id_or_name: &str, patch: &Value) -> Result<Arc<Collection>> {
+    pub async fn update_collection(
+        &self,
+        id_or_name: &str,
+        patch: &Value,
+    ) -> Result<Arc<Collection>> {
         let _guard = self.lock_schema().await;
         let current = self.schema();
-        let old = current.get(id_or_name).cloned().ok_or(CoreError::NotFound)?;
-        let c = self.changed_collection(&old, patch, false).map_err(|e| relabel(e, Action::UpdateCollection))?;
+        let old = current
+            .get(id_or_name)
+            .cloned()
+            .ok_or(CoreError::NotFound)?;
+        let c = self
+            .changed_collection(&old, patch, false)
+            .map_err(|e| relabel(e, Action::UpdateCollection))?;
         let next = current.with(c.clone());
         let errors = validate::validate(&next, Some(&old), &c);
         if !errors.is_empty() {
-            return Err(CoreError::Validation { action: Action::UpdateCollection, errors });
+            return Err(CoreError::Validation {
+                action: Action::UpdateCollection,
+                errors,
+            });
         }
         let id = c.id.clone();
-        self.apply_ops(vec![Op::Migrate(old, c)], next).await.map_err(|e| ddl_error(e, Action::UpdateCollection))?;
+        self.apply_ops(vec![Op::Migrate(old, c)], next)
+            .await
+            .map_err(|e| ddl_error(e, Action::UpdateCollection))?;
         self.collection(&id)
     }
 
@@ -319,7 +452,10 @@ impl App {
     pub async fn delete_collection(&self, id_or_name: &str) -> Result<()> {
         let _guard = self.lock_schema().await;
         let current = self.schema();
-        let c = current.get(id_or_name).cloned().ok_or(CoreError::NotFound)?;
+        let c = current
+            .get(id_or_name)
+            .cloned()
+            .ok_or(CoreError::NotFound)?;
         if c.system {
             return Err(CoreError::SystemCollection);
         }
@@ -371,10 +507,11 @@ impl App {
                 })?;
                 let mut deleted = Vec::new();
                 for id in ids {
-                    crate::records::write::delete_cascade(conn, &schema, &c, &id, 0, &mut deleted).map_err(|e| match e {
-                        CoreError::RequiredReference => CoreError::TruncateBlocked,
-                        other => other,
-                    })?;
+                    crate::records::write::delete_cascade(conn, &schema, &c, &id, 0, &mut deleted)
+                        .map_err(|e| match e {
+                            CoreError::RequiredReference => CoreError::TruncateBlocked,
+                            other => other,
+                        })?;
                 }
                 Ok(deleted)
             })
@@ -388,7 +525,11 @@ impl App {
     /// created, and with `delete_missing` the others (except system ones) deleted — all at once.
     pub async fn import_collections(&self, list: &[Value], delete_missing: bool) -> Result<()> {
         if list.is_empty() {
-            return Err(CoreError::validation(Action::ValidateForm, "collections", FieldError::required()));
+            return Err(CoreError::validation(
+                Action::ValidateForm,
+                "collections",
+                FieldError::required(),
+            ));
         }
         let _guard = self.lock_schema().await;
         let mut schema = (*self.schema()).clone_schema();
@@ -400,7 +541,11 @@ impl App {
                 .get("id")
                 .and_then(Value::as_str)
                 .and_then(|id| schema.by_id(id).cloned())
-                .or_else(|| item.get("name").and_then(Value::as_str).and_then(|n| schema.get(n).cloned()));
+                .or_else(|| {
+                    item.get("name")
+                        .and_then(Value::as_str)
+                        .and_then(|n| schema.get(n).cloned())
+                });
             let step = match &existing {
                 Some(old) => self.changed_collection(old, item, true),
                 None => self.new_collection(item),
@@ -414,7 +559,11 @@ impl App {
                 Err(e) => return Err(e),
             };
             seen.push(c.id.clone());
-            let mut errs = if existing.is_none() { clashes(&schema, &c) } else { FieldErrors::new() };
+            let mut errs = if existing.is_none() {
+                clashes(&schema, &c)
+            } else {
+                FieldErrors::new()
+            };
             schema = schema.with(c.clone());
             errs.extend(validate::validate(&schema, existing.as_deref(), &c));
             errors.extend(prefix_errors(&format!("collections.{i}."), errs));
@@ -424,36 +573,54 @@ impl App {
             });
         }
         if delete_missing {
-            let doomed: Vec<Arc<Collection>> =
-                schema.all().iter().filter(|c| !c.system && !seen.contains(&c.id)).cloned().collect();
+            let doomed: Vec<Arc<Collection>> = schema
+                .all()
+                .iter()
+                .filter(|c| !c.system && !seen.contains(&c.id))
+                .cloned()
+                .collect();
             for c in doomed {
                 schema = schema.without(&c.id);
                 ops.push(Op::Drop(c));
             }
             for c in schema.all() {
                 if let Some((i, _)) = c.fields.iter().enumerate().find(|(_, f)| match &f.kind {
-                    crate::schema::FieldKind::Relation { collection_id, .. } => schema.by_id(collection_id).is_none(),
+                    crate::schema::FieldKind::Relation { collection_id, .. } => {
+                        schema.by_id(collection_id).is_none()
+                    }
                     _ => false,
                 }) {
                     errors.insert(
                         format!("collections.{}.fields.{i}.collectionId", c.name),
-                        FieldError::new("validation_field_invalid_relation", "The relation collection doesn't exist."),
+                        FieldError::new(
+                            "validation_field_invalid_relation",
+                            "The relation collection doesn't exist.",
+                        ),
                     );
                 }
             }
         }
         if !errors.is_empty() {
-            return Err(CoreError::Validation { action: Action::ImportCollections, errors });
+            return Err(CoreError::Validation {
+                action: Action::ImportCollections,
+                errors,
+            });
         }
         // Drops go last so that migrated collections no longer point at what is dropped.
         ops.sort_by_key(|op| matches!(op, Op::Drop(_)));
-        self.apply_ops(ops, schema).await.map_err(|e| ddl_error(e, Action::ImportCollections))
+        self.apply_ops(ops, schema)
+            .await
+            .map_err(|e| ddl_error(e, Action::ImportCollections))
     }
 
     /// PocketBase's empty collection templates per type.
     pub fn scaffolds(&self) -> Value {
         let mut out = Map::new();
-        for kind in [CollectionType::View, CollectionType::Base, CollectionType::Auth] {
+        for kind in [
+            CollectionType::View,
+            CollectionType::Base,
+            CollectionType::Auth,
+        ] {
             let mut c = Collection::scaffold(kind);
             if kind == CollectionType::Auth {
                 let suffix = crate::ids::random_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 10);
@@ -470,7 +637,8 @@ impl App {
     /// Records count of a collection (used by tools and tests).
     pub fn count_records(&self, c: &Collection) -> Result<i64> {
         let sql = format!("SELECT COUNT(*) FROM {}", self.dialect().quote(&c.name));
-        self.db().read(|conn| conn.query_i64(&sql, &[]).map_err(CoreError::from))
+        self.db()
+            .read(|conn| conn.query_i64(&sql, &[]).map_err(CoreError::from))
     }
 }
 
@@ -492,8 +660,15 @@ fn select_exprs(q: &str) -> Vec<String> {
     while i < bytes.len() {
         let ch = bytes[i];
         if depth == 0 {
-            let rest: String = bytes[i..bytes.len().min(i + 6)].iter().collect::<String>().to_ascii_lowercase();
-            if rest.starts_with("from") && bytes.get(i + 4).map(|c| !c.is_alphanumeric() && *c != '_').unwrap_or(true)
+            let rest: String = bytes[i..bytes.len().min(i + 6)]
+                .iter()
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if rest.starts_with("from")
+                && bytes
+                    .get(i + 4)
+                    .map(|c| !c.is_alphanumeric() && *c != '_')
+                    .unwrap_or(true)
                 && (i == 0 || !bytes[i - 1].is_alphanumeric())
             {
                 break;
@@ -528,11 +703,18 @@ fn select_exprs(q: &str) -> Vec<String> {
 
 /// Table names following FROM and JOIN.
 fn from_tables(q: &str) -> Vec<String> {
-    let words: Vec<&str> = q.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')').filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = q
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
+        .filter(|w| !w.is_empty())
+        .collect();
     let mut out = Vec::new();
     for pair in words.windows(2) {
         if pair[0].eq_ignore_ascii_case("from") || pair[0].eq_ignore_ascii_case("join") {
-            out.push(pair[1].trim_matches(|c| c == '`' || c == '"' || c == '[' || c == ']').to_owned());
+            out.push(
+                pair[1]
+                    .trim_matches(|c| c == '`' || c == '"' || c == '[' || c == ']')
+                    .to_owned(),
+            );
         }
     }
     out
@@ -542,7 +724,11 @@ fn from_tables(q: &str) -> Vec<String> {
 /// number for `count(…)`, JSON otherwise (PocketBase's inference).
 fn view_field(name: &str, expr: &str, sources: &[Arc<Collection>]) -> Field {
     use crate::schema::FieldKind;
-    let bare = expr.rsplit('.').next().unwrap_or(expr).trim_matches(|c| c == '`' || c == '"');
+    let bare = expr
+        .rsplit('.')
+        .next()
+        .unwrap_or(expr)
+        .trim_matches(|c| c == '`' || c == '"');
     let is_ident = !bare.is_empty() && bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if is_ident {
         if let Some(src) = sources.iter().find_map(|c| c.field(bare)) {
@@ -556,7 +742,14 @@ fn view_field(name: &str, expr: &str, sources: &[Arc<Collection>]) -> Field {
         }
     }
     if expr.trim_start().to_ascii_lowercase().starts_with("count(") {
-        return Field::new(name, FieldKind::Number { min: None, max: None, only_int: true });
+        return Field::new(
+            name,
+            FieldKind::Number {
+                min: None,
+                max: None,
+                only_int: true,
+            },
+        );
     }
     Field::new(name, FieldKind::Json { max_size: 1 })
 }
@@ -564,10 +757,26 @@ fn view_field(name: &str, expr: &str, sources: &[Arc<Collection>]) -> Field {
 /// A new collection's id or name taken by an existing one.
 fn clashes(current: &Schema, c: &Collection) -> FieldErrors {
     let mut errors = FieldErrors::new();
-    if current.all().iter().any(|x| x.name.eq_ignore_ascii_case(&c.name)) {
-        errors.insert("name".into(), FieldError::new("validation_collection_name_exists", "Collection name must be unique (case insensitive)."));
+    if current
+        .all()
+        .iter()
+        .any(|x| x.name.eq_ignore_ascii_case(&c.name))
+    {
+        errors.insert(
+            "name".into(),
+            FieldError::new(
+                "validation_collection_name_exists",
+                "Collection name must be unique (case insensitive).",
+            ),
+        );
     } else if current.by_id(&c.id).is_some() {
-        errors.insert("id".into(), FieldError::new("validation_collection_id_exists", "Collection id must be unique."));
+        errors.insert(
+            "id".into(),
+            FieldError::new(
+                "validation_collection_id_exists",
+                "Collection id must be unique.",
+            ),
+        );
     }
     errors
 }
@@ -610,11 +819,19 @@ fn relabel(e: CoreError, action: Action) -> CoreError {
 /// validation error of the change rather than a server error.
 fn ddl_error(e: CoreError, action: Action) -> CoreError {
     match e {
-        CoreError::Db(kiln_db::DbError::Query(m)) | CoreError::Db(kiln_db::DbError::UniqueViolation(m)) | CoreError::Db(kiln_db::DbError::Constraint(m)) => {
+        CoreError::Db(kiln_db::DbError::Query(m))
+        | CoreError::Db(kiln_db::DbError::UniqueViolation(m))
+        | CoreError::Db(kiln_db::DbError::Constraint(m)) => {
             tracing::info!(error = %m, "schema change rejected by the database");
-            CoreError::validation(action, "indexes", FieldError::new("validation_invalid_index_expression", "The schema change was rejected by the database (check the indexes)."))
+            CoreError::validation(
+                action,
+                "indexes",
+                FieldError::new(
+                    "validation_invalid_index_expression",
+                    "The schema change was rejected by the database (check the indexes).",
+                ),
+            )
         }
         other => other,
     }
 }
-

@@ -53,21 +53,31 @@ impl App {
             .collect();
         let settings = self.settings();
         let source = self.clone();
-        let (report, schema) = target.db().write_blocking(move |conn| -> Result<(CopyReport, Schema)> {
-            for c in existing.all().iter().rev() {
-                ddl::drop(conn, c)?;
-                system::remove(conn, &c.id)?;
-            }
-            let mut report = CopyReport::default();
-            for c in &order {
-                ddl::create(conn, c)?;
-                system::save(conn, c)?;
-                let n = if c.is_view() { 0 } else { copy_rows(&source, c, conn)? };
-                report.collections.push((c.name.clone(), n));
-            }
-            crate::settings::save(conn, &settings)?;
-            Ok((report, Schema::new(order.iter().map(|c| (**c).clone()).collect())))
-        })?;
+        let (report, schema) =
+            target
+                .db()
+                .write_blocking(move |conn| -> Result<(CopyReport, Schema)> {
+                    for c in existing.all().iter().rev() {
+                        ddl::drop(conn, c)?;
+                        system::remove(conn, &c.id)?;
+                    }
+                    let mut report = CopyReport::default();
+                    for c in &order {
+                        ddl::create(conn, c)?;
+                        system::save(conn, c)?;
+                        let n = if c.is_view() {
+                            0
+                        } else {
+                            copy_rows(&source, c, conn)?
+                        };
+                        report.collections.push((c.name.clone(), n));
+                    }
+                    crate::settings::save(conn, &settings)?;
+                    Ok((
+                        report,
+                        Schema::new(order.iter().map(|c| (**c).clone()).collect()),
+                    ))
+                })?;
         target.set_schema(schema);
         target.apply_settings(Arc::new((*self.settings()).clone()));
         target.announce_schema_change();
@@ -86,10 +96,15 @@ impl App {
                 let mismatch = mine.iter().zip(&theirs).find(|(a, b)| a != b);
                 if mine.len() != theirs.len() || mismatch.is_some() {
                     let id = mismatch.map(|(a, _)| a[0].to_string()).unwrap_or_default();
-                    return Err(CoreError::Copy(format!("verification failed: collection {} differs {id}", c.name)));
+                    return Err(CoreError::Copy(format!(
+                        "verification failed: collection {} differs {id}",
+                        c.name
+                    )));
                 }
                 match mine.last() {
-                    Some(last) if mine.len() as i64 == BATCH => after = last[0].as_str().unwrap_or_default().to_owned(),
+                    Some(last) if mine.len() as i64 == BATCH => {
+                        after = last[0].as_str().unwrap_or_default().to_owned()
+                    }
                     _ => break,
                 }
             }
@@ -109,21 +124,36 @@ fn read_batch(conn: &Conn<'_>, c: &Collection, after: &str) -> Result<Vec<Vec<Va
     );
     let mut rows = Vec::new();
     conn.query(&sql, &[after.into()], |r| {
-        rows.push(c.fields.iter().enumerate().map(|(i, f)| column_to_json(f, r.get(i))).collect());
+        rows.push(
+            c.fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| column_to_json(f, r.get(i)))
+                .collect(),
+        );
         Ok(())
     })?;
     Ok(rows)
 }
 
 fn columns(d: Dialect, c: &Collection) -> String {
-    c.fields.iter().map(|f| d.quote(&f.name)).collect::<Vec<_>>().join(", ")
+    c.fields
+        .iter()
+        .map(|f| d.quote(&f.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Copies the rows of `c` from `source` into the table just created on `conn`.
 fn copy_rows(source: &App, c: &Collection, conn: &Conn<'_>) -> Result<usize> {
     let d = conn.dialect();
     let placeholders: Vec<String> = (1..=c.fields.len()).map(|i| format!("?{i}")).collect();
-    let insert = format!("INSERT INTO {} ({}) VALUES ({})", d.quote(&c.name), columns(d, c), placeholders.join(", "));
+    let insert = format!(
+        "INSERT INTO {} ({}) VALUES ({})",
+        d.quote(&c.name),
+        columns(d, c),
+        placeholders.join(", ")
+    );
     let select = format!(
         "SELECT {} FROM {} WHERE \"id\" > ?1 ORDER BY \"id\" LIMIT {BATCH}",
         columns(source.dialect(), c),

@@ -7,7 +7,10 @@ use kiln_filter::datetime::{days_from_civil, days_in_month};
 
 /// Current time in Unix milliseconds.
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// The current time in the wire format.
@@ -116,11 +119,23 @@ mod tests {
     #[test]
     fn formats_and_parses_round_trip() {
         assert_eq!(format_ms(0), "1970-01-01 00:00:00.000Z");
-        assert_eq!(normalize("2024-05-01 10:00:00Z").unwrap(), "2024-05-01 10:00:00.000Z");
-        assert_eq!(normalize("2024-05-01T10:00:00.5Z").unwrap(), "2024-05-01 10:00:00.500Z");
+        assert_eq!(
+            normalize("2024-05-01 10:00:00Z").unwrap(),
+            "2024-05-01 10:00:00.000Z"
+        );
+        assert_eq!(
+            normalize("2024-05-01T10:00:00.5Z").unwrap(),
+            "2024-05-01 10:00:00.500Z"
+        );
         assert_eq!(normalize("2024-05-01").unwrap(), "2024-05-01 00:00:00.000Z");
-        assert_eq!(normalize("2024-05-01 12:00:00+02:00").unwrap(), "2024-05-01 10:00:00.000Z");
-        assert_eq!(normalize("2024-02-29 00:00").unwrap(), "2024-02-29 00:00:00.000Z");
+        assert_eq!(
+            normalize("2024-05-01 12:00:00+02:00").unwrap(),
+            "2024-05-01 10:00:00.000Z"
+        );
+        assert_eq!(
+            normalize("2024-02-29 00:00").unwrap(),
+            "2024-02-29 00:00:00.000Z"
+        );
         assert!(normalize("2023-02-29").is_none());
         assert!(normalize("2024-13-01").is_none());
         assert!(normalize("yesterday").is_none());

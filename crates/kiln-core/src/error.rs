@@ -17,7 +17,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        FieldError { code, message: message.into(), params: None }
+        FieldError {
+            code,
+            message: message.into(),
+            params: None,
+        }
     }
     pub fn with_params(mut self, params: serde_json::Value) -> Self {
         self.params = Some(params);
@@ -113,7 +117,10 @@ pub enum CoreError {
     /// The SMTP server refused or could not be reached.
     Mail(String),
     /// Too many requests: retry after the given seconds.
-    RateLimited { retry_after: u64, message: &'static str },
+    RateLimited {
+        retry_after: u64,
+        message: &'static str,
+    },
     /// A 403 with a fixed message (a feature switched off for the collection).
     Forbidden(&'static str),
     /// A file could not be stored, read or removed.
@@ -144,7 +151,9 @@ impl From<DbError> for CoreError {
 impl From<FilterError> for CoreError {
     fn from(e: FilterError) -> Self {
         match e {
-            FilterError::Forbidden(what) if what.starts_with("@collection") => CoreError::FilterForbidden("@collection"),
+            FilterError::Forbidden(what) if what.starts_with("@collection") => {
+                CoreError::FilterForbidden("@collection")
+            }
             FilterError::Forbidden(_) => CoreError::FilterForbidden("@request"),
             other => CoreError::BadQuery(other.to_string()),
         }

@@ -83,7 +83,11 @@ pub fn stored_name(original: &str, default_ext: &str) -> String {
     if clean.len() < 3 {
         clean.push_str(&crate::ids::random_from(ALNUM, 10));
     }
-    let mut ext: String = ext.chars().filter(char::is_ascii_alphanumeric).take(20).collect();
+    let mut ext: String = ext
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(20)
+        .collect();
     if ext.is_empty() {
         ext = default_ext.trim_start_matches('.').to_owned();
     }
@@ -99,17 +103,40 @@ pub fn stored_name(original: &str, default_ext: &str) -> String {
 /// body's values applied to `old`): names the record did not have are dropped, uploads replace
 /// (`f`), append (`f+`) or prepend (`+f`); each upload is checked against the field's size and
 /// types. Returns what to store and what to remove.
-pub(crate) fn apply_uploads(rec: &mut Record, old: Option<&Record>, body: &Map<String, Value>, uploads: Vec<Upload>, errors: &mut FieldErrors) -> FilePlan {
+pub(crate) fn apply_uploads(
+    rec: &mut Record,
+    old: Option<&Record>,
+    body: &Map<String, Value>,
+    uploads: Vec<Upload>,
+    errors: &mut FieldErrors,
+) -> FilePlan {
     let c = rec.collection.clone();
     let mut plan = FilePlan::default();
     let mut uploads: Vec<Option<Upload>> = uploads.into_iter().map(Some).collect();
     for (i, f) in c.fields.iter().enumerate() {
-        let FieldKind::File { max_size, mime_types, .. } = &f.kind else { continue };
-        let old_names = old.and_then(|o| o.get(&f.name)).map(to_list).unwrap_or_default();
+        let FieldKind::File {
+            max_size,
+            mime_types,
+            ..
+        } = &f.kind
+        else {
+            continue;
+        };
+        let old_names = old
+            .and_then(|o| o.get(&f.name))
+            .map(to_list)
+            .unwrap_or_default();
         let known: HashSet<&str> = old_names.iter().map(String::as_str).collect();
-        let mut names: Vec<String> = to_list(&rec.values[i]).into_iter().filter(|n| known.contains(n.as_str())).collect();
+        let mut names: Vec<String> = to_list(&rec.values[i])
+            .into_iter()
+            .filter(|n| known.contains(n.as_str()))
+            .collect();
         let body_sets = body.contains_key(&f.name);
-        let touched = body.keys().any(|k| split_key(k).0 == f.name) || uploads.iter().flatten().any(|u| split_key(&u.key).0 == f.name);
+        let touched = body.keys().any(|k| split_key(k).0 == f.name)
+            || uploads
+                .iter()
+                .flatten()
+                .any(|u| split_key(&u.key).0 == f.name);
         if !touched {
             continue;
         }
@@ -124,7 +151,11 @@ pub(crate) fn apply_uploads(rec: &mut Record, old: Option<&Record>, body: &Map<S
                 continue;
             }
             let u = slot.take().expect("checked above");
-            let limit = if *max_size > 0 { *max_size } else { DEFAULT_MAX_SIZE };
+            let limit = if *max_size > 0 {
+                *max_size
+            } else {
+                DEFAULT_MAX_SIZE
+            };
             if u.size as i64 > limit {
                 errors.entry(f.name.clone()).or_insert_with(|| {
                     FieldError::new("validation_file_size_limit", format!("Failed to upload {:?} - the maximum allowed file size is {limit} bytes.", u.original_name))
@@ -132,10 +163,18 @@ pub(crate) fn apply_uploads(rec: &mut Record, old: Option<&Record>, body: &Map<S
                 });
                 continue;
             }
-            if !mime_types.is_empty() && !mime_types.iter().any(|m| kiln_media::mime_is(&u.mime, m)) {
+            if !mime_types.is_empty() && !mime_types.iter().any(|m| kiln_media::mime_is(&u.mime, m))
+            {
                 errors.entry(f.name.clone()).or_insert_with(|| {
-                    FieldError::new("validation_invalid_mime_type", format!("{:?} mime type must be one of: {}.", u.original_name, mime_types.join(", ")))
-                        .with_params(json!({"file": u.original_name, "types": mime_types.join(", ")}))
+                    FieldError::new(
+                        "validation_invalid_mime_type",
+                        format!(
+                            "{:?} mime type must be one of: {}.",
+                            u.original_name,
+                            mime_types.join(", ")
+                        ),
+                    )
+                    .with_params(json!({"file": u.original_name, "types": mime_types.join(", ")}))
                 });
                 continue;
             }
@@ -152,10 +191,16 @@ pub(crate) fn apply_uploads(rec: &mut Record, old: Option<&Record>, body: &Map<S
             // New files under the plain key replace the old ones (PocketBase 0.23+).
             names.clear();
         }
-        let names: Vec<String> = prepended.into_iter().chain(names).chain(replaced).chain(appended).collect();
+        let names: Vec<String> = prepended
+            .into_iter()
+            .chain(names)
+            .chain(replaced)
+            .chain(appended)
+            .collect();
         let value = list_value(f, names);
         let kept: HashSet<String> = to_list(&value).into_iter().collect();
-        plan.removed.extend(old_names.into_iter().filter(|n| !kept.contains(n)));
+        plan.removed
+            .extend(old_names.into_iter().filter(|n| !kept.contains(n)));
         // A single-file field keeps the last upload only: the others are not stored at all.
         plan.store.retain(|(key, _)| {
             let prefix = format!("{}/{}/", c.id, rec.id());
@@ -169,18 +214,28 @@ pub(crate) fn apply_uploads(rec: &mut Record, old: Option<&Record>, body: &Map<S
     plan
 }
 
-
 impl App {
     /// The body limit and the largest single file a record write to `collection` may send:
     /// `maxSize` × `maxSelect` over its file fields (plus 1 MiB for the other fields), at least
     /// 32 MiB; the largest `maxSize`.
     pub fn upload_limits(&self, collection: &str) -> (usize, u64) {
         const DEFAULT_BODY: u64 = 32 << 20;
-        let Ok(c) = self.records_collection(collection) else { return (DEFAULT_BODY as usize, 0) };
+        let Ok(c) = self.records_collection(collection) else {
+            return (DEFAULT_BODY as usize, 0);
+        };
         let (mut total, mut cap) = (0u64, 0u64);
         for f in &c.fields {
-            if let FieldKind::File { max_size, max_select, .. } = &f.kind {
-                let size = if *max_size > 0 { *max_size as u64 } else { DEFAULT_MAX_SIZE as u64 };
+            if let FieldKind::File {
+                max_size,
+                max_select,
+                ..
+            } = &f.kind
+            {
+                let size = if *max_size > 0 {
+                    *max_size as u64
+                } else {
+                    DEFAULT_MAX_SIZE as u64
+                };
                 cap = cap.max(size);
                 total = total.saturating_add(size.saturating_mul((*max_select).max(1) as u64));
             }
@@ -191,7 +246,11 @@ impl App {
 
     /// The blob storage the settings choose.
     pub fn storage(&self) -> Arc<kiln_files::Storage> {
-        self.inner().storage.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner()
+            .storage
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Rebuilds the storage from the settings (S3 when `s3.enabled`, else local disk).
@@ -204,11 +263,18 @@ impl App {
                 return;
             }
         };
-        *self.inner().storage.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(storage);
+        *self
+            .inner()
+            .storage
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(storage);
     }
 
     /// Stores the plan's new blobs; on failure removes those already stored.
-    pub(crate) async fn store_uploads(&self, plan: &mut FilePlan) -> crate::error::Result<Vec<String>> {
+    pub(crate) async fn store_uploads(
+        &self,
+        plan: &mut FilePlan,
+    ) -> crate::error::Result<Vec<String>> {
         let storage = self.storage();
         let mut stored = Vec::with_capacity(plan.store.len());
         for (key, u) in &plan.store {
@@ -229,7 +295,10 @@ impl App {
                 tracing::warn!(error = %e, key, "cannot delete a file");
             }
             if let Some((dir, name)) = key.rsplit_once('/') {
-                if let Err(e) = storage.delete_prefix(&format!("{dir}/thumbs_{name}/")).await {
+                if let Err(e) = storage
+                    .delete_prefix(&format!("{dir}/thumbs_{name}/"))
+                    .await
+                {
                     tracing::warn!(error = %e, key, "cannot delete thumbnails");
                 }
             }
@@ -239,8 +308,16 @@ impl App {
     /// Removes every blob of deleted records that had file fields.
     pub(crate) async fn remove_record_blobs(&self, records: &[Record]) {
         let storage = self.storage();
-        for r in records.iter().filter(|r| r.collection.fields.iter().any(|f| matches!(f.kind, FieldKind::File { .. }))) {
-            if let Err(e) = storage.delete_prefix(&format!("{}/{}/", r.collection.id, r.id())).await {
+        for r in records.iter().filter(|r| {
+            r.collection
+                .fields
+                .iter()
+                .any(|f| matches!(f.kind, FieldKind::File { .. }))
+        }) {
+            if let Err(e) = storage
+                .delete_prefix(&format!("{}/{}/", r.collection.id, r.id()))
+                .await
+            {
                 tracing::warn!(error = %e, record = r.id(), "cannot delete a record's files");
             }
         }
@@ -248,7 +325,10 @@ impl App {
 }
 
 /// The storage for S3 settings, or local disk under `<data dir>/storage`.
-pub(crate) fn build_storage(data_dir: &std::path::Path, s3: &crate::settings::S3) -> Result<kiln_files::Storage, kiln_files::StorageError> {
+pub(crate) fn build_storage(
+    data_dir: &std::path::Path,
+    s3: &crate::settings::S3,
+) -> Result<kiln_files::Storage, kiln_files::StorageError> {
     if s3.enabled {
         kiln_files::Storage::s3(kiln_files::S3Config {
             bucket: s3.bucket.clone(),
@@ -276,14 +356,20 @@ pub struct ServedFile {
 
 /// Thumbnails are made for these stored types (by extension: the type was checked on upload).
 fn thumbable_name(name: &str) -> bool {
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "gif" | "webp")
 }
 
 impl App {
     /// `POST /api/files/token`: a short-lived token for protected files of the signed-in record.
     pub fn file_token(&self, req: &crate::request::RequestInfo) -> crate::error::Result<String> {
-        let auth = req.auth.as_ref().ok_or(crate::error::CoreError::AuthRequired)?;
+        let auth = req
+            .auth
+            .as_ref()
+            .ok_or(crate::error::CoreError::AuthRequired)?;
         self.new_record_token(auth, crate::auth::TokenKind::File, &[], None)
     }
 
@@ -301,17 +387,45 @@ impl App {
         ip: Option<std::net::IpAddr>,
     ) -> crate::error::Result<ServedFile> {
         use crate::error::CoreError;
-        let c = self.records_collection(collection).map_err(|_| CoreError::NotFound)?;
-        let record = self.find_record(&c, record_id)?.ok_or(CoreError::NotFound)?;
+        let c = self
+            .records_collection(collection)
+            .map_err(|_| CoreError::NotFound)?;
+        let record = self
+            .find_record(&c, record_id)?
+            .ok_or(CoreError::NotFound)?;
         let field = c
             .fields
             .iter()
-            .find(|f| matches!(f.kind, FieldKind::File { .. }) && record.get(&f.name).map(to_list).unwrap_or_default().iter().any(|n| n == name))
+            .find(|f| {
+                matches!(f.kind, FieldKind::File { .. })
+                    && record
+                        .get(&f.name)
+                        .map(to_list)
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|n| n == name)
+            })
             .ok_or(CoreError::NotFound)?;
-        let FieldKind::File { thumbs, protected, max_size, .. } = &field.kind else { return Err(CoreError::NotFound) };
+        let FieldKind::File {
+            thumbs,
+            protected,
+            max_size,
+            ..
+        } = &field.kind
+        else {
+            return Err(CoreError::NotFound);
+        };
         if *protected {
-            let auth = self.verify_record_token(token, crate::auth::TokenKind::File).map(|v| Arc::new(v.record));
-            let mut req = crate::request::RequestInfo { auth, method: "GET".into(), context: "protectedFile", ip, ..Default::default() };
+            let auth = self
+                .verify_record_token(token, crate::auth::TokenKind::File)
+                .map(|v| Arc::new(v.record));
+            let mut req = crate::request::RequestInfo {
+                auth,
+                method: "GET".into(),
+                context: "protectedFile",
+                ip,
+                ..Default::default()
+            };
             if req.is_superuser() && !self.superuser_ip_allowed(ip) {
                 req.auth = None;
             }
@@ -325,19 +439,40 @@ impl App {
                 return Err(CoreError::NotFound);
             }
         }
-        let original = ServedFile { key: file_key(&c.id, record_id, name), name: name.to_owned(), protected: *protected };
-        if thumb.is_empty() || !thumbable_name(name) || !(thumb == "100x100" || thumbs.iter().any(|t| t == thumb)) {
+        let original = ServedFile {
+            key: file_key(&c.id, record_id, name),
+            name: name.to_owned(),
+            protected: *protected,
+        };
+        if thumb.is_empty()
+            || !thumbable_name(name)
+            || !(thumb == "100x100" || thumbs.iter().any(|t| t == thumb))
+        {
             return Ok(original);
         }
-        let Some(spec) = kiln_media::ThumbSpec::parse(thumb) else { return Ok(original) };
+        let Some(spec) = kiln_media::ThumbSpec::parse(thumb) else {
+            return Ok(original);
+        };
         let thumb_name = format!("{thumb}_{name}");
         let key = format!("{}{thumb_name}", thumbs_prefix(&c.id, record_id, name));
-        let served = ServedFile { key: key.clone(), name: thumb_name, protected: *protected };
+        let served = ServedFile {
+            key: key.clone(),
+            name: thumb_name,
+            protected: *protected,
+        };
         let storage = self.storage();
-        if storage.head(&key).await.map_err(|e| CoreError::Storage(e.to_string()))?.is_some() {
+        if storage
+            .head(&key)
+            .await
+            .map_err(|e| CoreError::Storage(e.to_string()))?
+            .is_some()
+        {
             return Ok(served);
         }
-        match self.make_thumb(&storage, &original.key, &key, &spec, *max_size).await {
+        match self
+            .make_thumb(&storage, &original.key, &key, &spec, *max_size)
+            .await
+        {
             Ok(()) => Ok(served),
             Err(e) => {
                 tracing::debug!(error = %e, key = original.key, "no thumbnail: serving the original");
@@ -348,14 +483,35 @@ impl App {
 
     /// Reads the original (bounded by the field's size limit), renders the thumbnail on a
     /// blocking thread, and stores it.
-    async fn make_thumb(&self, storage: &kiln_files::Storage, src: &str, dst: &str, spec: &kiln_media::ThumbSpec, max_size: i64) -> Result<(), String> {
+    async fn make_thumb(
+        &self,
+        storage: &kiln_files::Storage,
+        src: &str,
+        dst: &str,
+        spec: &kiln_media::ThumbSpec,
+        max_size: i64,
+    ) -> Result<(), String> {
         use futures_util::StreamExt;
         // Decoding is memory-hungry, and so is holding the original: a few at a time.
-        let _permit = self.inner().thumb_jobs.acquire().await.map_err(|e| e.to_string())?;
-        if storage.head(dst).await.map_err(|e| e.to_string())?.is_some() {
+        let _permit = self
+            .inner()
+            .thumb_jobs
+            .acquire()
+            .await
+            .map_err(|e| e.to_string())?;
+        if storage
+            .head(dst)
+            .await
+            .map_err(|e| e.to_string())?
+            .is_some()
+        {
             return Ok(()); // made by a request that held the permit before us
         }
-        let limit = if max_size > 0 { max_size as usize } else { DEFAULT_MAX_SIZE as usize };
+        let limit = if max_size > 0 {
+            max_size as usize
+        } else {
+            DEFAULT_MAX_SIZE as usize
+        };
         let mut obj = storage.get(src, None).await.map_err(|e| e.to_string())?;
         let mut bytes = Vec::with_capacity((obj.meta.size as usize).min(limit));
         while let Some(chunk) = obj.body.next().await {
@@ -367,11 +523,15 @@ impl App {
         }
         let mime = kiln_media::sniff(&bytes[..bytes.len().min(kiln_media::READ_LIMIT)], src);
         let spec = *spec;
-        let thumb = tokio::task::spawn_blocking(move || kiln_media::thumbnail(&bytes, &mime, &spec))
+        let thumb =
+            tokio::task::spawn_blocking(move || kiln_media::thumbnail(&bytes, &mime, &spec))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+        storage
+            .put_bytes(dst, thumb.bytes.into(), thumb.content_type)
             .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-        storage.put_bytes(dst, thumb.bytes.into(), thumb.content_type).await.map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())
     }
 
     /// `POST /api/settings/test/s3`: writes, reads and deletes a test object on the S3 storage
@@ -382,14 +542,32 @@ impl App {
         let s3 = match filesystem {
             "storage" => &s.s3,
             "backups" => &s.backups.s3,
-            "" => return Err(CoreError::validation(Action::TestS3, "filesystem", FieldError::required())),
-            _ => return Err(CoreError::validation(Action::TestS3, "filesystem", FieldError::new("validation_in_invalid", "Must be a valid value."))),
+            "" => {
+                return Err(CoreError::validation(
+                    Action::TestS3,
+                    "filesystem",
+                    FieldError::required(),
+                ))
+            }
+            _ => {
+                return Err(CoreError::validation(
+                    Action::TestS3,
+                    "filesystem",
+                    FieldError::new("validation_in_invalid", "Must be a valid value."),
+                ))
+            }
         };
         if !s3.enabled {
-            return Err(CoreError::TestS3Failed(format!("S3 {filesystem} filesystem is not enabled")));
+            return Err(CoreError::TestS3Failed(format!(
+                "S3 {filesystem} filesystem is not enabled"
+            )));
         }
-        let storage = build_storage(self.data_dir(), s3).map_err(|e| CoreError::TestS3Failed(e.to_string()))?;
-        storage.check().await.map_err(|e| CoreError::TestS3Failed(e.to_string()))
+        let storage = build_storage(self.data_dir(), s3)
+            .map_err(|e| CoreError::TestS3Failed(e.to_string()))?;
+        storage
+            .check()
+            .await
+            .map_err(|e| CoreError::TestS3Failed(e.to_string()))
     }
 }
 
@@ -400,15 +578,26 @@ mod tests {
     #[test]
     fn stored_names_are_sanitized() {
         let n = stored_name("My Photo (1).PNG", ".png");
-        assert!(n.starts_with("my_photo_1_") && n.ends_with(".PNG") && n.len() == "my_photo_1_".len() + 10 + 4, "{n}");
+        assert!(
+            n.starts_with("my_photo_1_")
+                && n.ends_with(".PNG")
+                && n.len() == "my_photo_1_".len() + 10 + 4,
+            "{n}"
+        );
         let n = stored_name("../../etc/passwd", ".txt");
-        assert!(n.starts_with("passwd_") && n.ends_with(".txt") && !n.contains('/'), "{n}");
+        assert!(
+            n.starts_with("passwd_") && n.ends_with(".txt") && !n.contains('/'),
+            "{n}"
+        );
         let n = stored_name("..\\..\\evil.exe\u{0}.txt", ".txt");
         assert!(!n.contains(['\\', '/', '\0']), "{n}");
         let n = stored_name(".htaccess", "");
         assert!(n.starts_with("htaccess_") && !n.contains('.'), "{n}");
         let n = stored_name("a.txt", ".txt");
-        assert!(n.len() == 1 + 10 + 1 + 10 + 4 && n.starts_with('a'), "short names are padded: {n}");
+        assert!(
+            n.len() == 1 + 10 + 1 + 10 + 4 && n.starts_with('a'),
+            "short names are padded: {n}"
+        );
         assert_eq!(stored_name("", "").len(), 21);
     }
 }

@@ -40,7 +40,11 @@ pub fn new_secret(len: usize) -> String {
 
 /// Whether `id` is acceptable as a client-supplied record id.
 pub fn is_valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 100 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !id.is_empty()
+        && id.len() <= 100
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// A random string matching a simple regex such as `[a-z0-9]{15}` or `[a-zA-Z0-9]{50}`:
@@ -89,7 +93,10 @@ pub fn from_pattern(pattern: &str) -> Option<String> {
             let end = chars[i..].iter().position(|&c| c == '}')? + i;
             let spec: String = chars[i + 1..end].iter().collect();
             let (lo, hi) = match spec.split_once(',') {
-                Some((a, b)) => (a.trim().parse::<usize>().ok()?, b.trim().parse::<usize>().ok()?),
+                Some((a, b)) => (
+                    a.trim().parse::<usize>().ok()?,
+                    b.trim().parse::<usize>().ok()?,
+                ),
                 None => {
                     let n = spec.trim().parse::<usize>().ok()?;
                     (n, n)
@@ -114,7 +121,9 @@ mod tests {
     fn ids_have_the_pocketbase_shape() {
         let id = new_id();
         assert_eq!(id.len(), 15);
-        assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        assert!(id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         assert_ne!(new_id(), new_id());
     }
 

@@ -6,8 +6,8 @@
 pub mod app;
 pub mod auth;
 mod cluster;
-pub mod copy;
 pub mod collections;
+pub mod copy;
 pub mod datetime;
 pub mod error;
 pub mod files;
@@ -15,8 +15,8 @@ pub mod ids;
 pub mod mail;
 mod maintenance;
 mod onetime;
-pub mod realtime;
 pub mod ratelimit;
+pub mod realtime;
 pub mod records;
 pub mod request;
 pub mod rules;
@@ -25,6 +25,6 @@ pub mod settings;
 pub mod ttl;
 
 pub use app::{App, AppConfig, OpenError};
-pub use kiln_db::{DbError, PgOptions};
 pub use error::{Action, CoreError, FieldError, FieldErrors};
+pub use kiln_db::{DbError, PgOptions};
 pub use request::RequestInfo;

@@ -34,8 +34,17 @@ pub struct Rendered {
 /// `{ALERT_INFO}`) and `{RECORD:field}` for the record's non-hidden fields. Values are
 /// HTML-escaped in the body and used as plain text in the subject (the mailer strips line
 /// breaks from it), so no value can inject markup or headers.
-pub fn render(tpl: &EmailTemplate, app_name: &str, app_url: &str, vars: &[(&str, &str)], record: Option<&Record>) -> Rendered {
-    let mut pairs: Vec<(String, String)> = vec![("{APP_NAME}".into(), app_name.into()), ("{APP_URL}".into(), app_url.trim_end_matches('/').into())];
+pub fn render(
+    tpl: &EmailTemplate,
+    app_name: &str,
+    app_url: &str,
+    vars: &[(&str, &str)],
+    record: Option<&Record>,
+) -> Rendered {
+    let mut pairs: Vec<(String, String)> = vec![
+        ("{APP_NAME}".into(), app_name.into()),
+        ("{APP_URL}".into(), app_url.trim_end_matches('/').into()),
+    ];
     for (k, v) in vars {
         pairs.push((format!("{{{k}}}"), (*v).to_owned()));
     }
@@ -54,12 +63,20 @@ pub fn render(tpl: &EmailTemplate, app_name: &str, app_url: &str, vars: &[(&str,
         }
         out
     };
-    Rendered { subject: apply(&tpl.subject, false), html: apply(&tpl.body, true) }
+    Rendered {
+        subject: apply(&tpl.subject, false),
+        html: apply(&tpl.body, true),
+    }
 }
 
 impl App {
     /// Renders `tpl` with the app's name and URL from the settings.
-    pub fn render_mail(&self, tpl: &EmailTemplate, vars: &[(&str, &str)], record: Option<&Record>) -> Rendered {
+    pub fn render_mail(
+        &self,
+        tpl: &EmailTemplate,
+        vars: &[(&str, &str)],
+        record: Option<&Record>,
+    ) -> Rendered {
         let s = self.settings();
         render(tpl, &s.meta.app_name, &s.meta.app_url, vars, record)
     }
@@ -81,12 +98,20 @@ impl App {
             local_name: s.smtp.local_name.clone(),
         };
         let msg = kiln_mail::Message {
-            from: kiln_mail::Address { name: s.meta.sender_name.clone(), email: s.meta.sender_address.clone() },
-            to: vec![kiln_mail::Address { name: String::new(), email: to.to_owned() }],
+            from: kiln_mail::Address {
+                name: s.meta.sender_name.clone(),
+                email: s.meta.sender_address.clone(),
+            },
+            to: vec![kiln_mail::Address {
+                name: String::new(),
+                email: to.to_owned(),
+            }],
             subject: mail.subject.clone(),
             html: mail.html.clone(),
         };
-        kiln_mail::send(&cfg, &msg).await.map_err(|e| CoreError::Mail(e.to_string()))
+        kiln_mail::send(&cfg, &msg)
+            .await
+            .map_err(|e| CoreError::Mail(e.to_string()))
     }
 
     /// Sends in the background, logging a failure: for flows whose response must not reveal
@@ -107,8 +132,17 @@ mod tests {
 
     #[test]
     fn placeholders_are_replaced_and_values_escaped_in_the_body() {
-        let tpl = EmailTemplate { subject: "{APP_NAME}: {OTP}".into(), body: "<a href=\"{APP_URL}/x/{TOKEN}\">{APP_NAME}</a>".into() };
-        let r = render(&tpl, "A<b>&", "http://h/", &[("TOKEN", "t.o.k"), ("OTP", "123")], None);
+        let tpl = EmailTemplate {
+            subject: "{APP_NAME}: {OTP}".into(),
+            body: "<a href=\"{APP_URL}/x/{TOKEN}\">{APP_NAME}</a>".into(),
+        };
+        let r = render(
+            &tpl,
+            "A<b>&",
+            "http://h/",
+            &[("TOKEN", "t.o.k"), ("OTP", "123")],
+            None,
+        );
         assert_eq!(r.subject, "A<b>&: 123");
         assert_eq!(r.html, "<a href=\"http://h/x/t.o.k\">A&lt;b&gt;&amp;</a>");
     }

@@ -18,13 +18,33 @@ pub(crate) struct OneTime {
 impl App {
     /// Stores `value` under `key` for `ttl`; with `if_absent` only when `key` is missing or
     /// expired. Returns whether it was stored (a full local table refuses new keys).
-    pub fn onetime_put(&self, key: &str, value: String, ttl: Duration, if_absent: bool) -> Result<bool> {
+    pub fn onetime_put(
+        &self,
+        key: &str,
+        value: String,
+        ttl: Duration,
+        if_absent: bool,
+    ) -> Result<bool> {
         match self.db().shared() {
-            Some(shared) => {
-                Ok(shared.put(key, &value, crate::datetime::now_ms(), ttl.as_millis() as i64, if_absent)?)
+            Some(shared) => Ok(shared.put(
+                key,
+                &value,
+                crate::datetime::now_ms(),
+                ttl.as_millis() as i64,
+                if_absent,
+            )?),
+            None if if_absent => {
+                Ok(self
+                    .inner()
+                    .onetime
+                    .local
+                    .insert_absent(key.to_owned(), value, ttl))
             }
-            None if if_absent => Ok(self.inner().onetime.local.insert_absent(key.to_owned(), value, ttl)),
-            None => Ok(self.inner().onetime.local.insert(key.to_owned(), value, ttl)),
+            None => Ok(self
+                .inner()
+                .onetime
+                .local
+                .insert(key.to_owned(), value, ttl)),
         }
     }
 
@@ -49,12 +69,20 @@ mod tests {
         let app = App::open(&AppConfig::new(dir.path())).unwrap();
         let ttl = Duration::from_secs(60);
         assert!(app.onetime_put("k", "v1".into(), ttl, true).unwrap());
-        assert!(!app.onetime_put("k", "v2".into(), ttl, true).unwrap(), "present: not replaced");
+        assert!(
+            !app.onetime_put("k", "v2".into(), ttl, true).unwrap(),
+            "present: not replaced"
+        );
         assert_eq!(app.onetime_take("k").unwrap().as_deref(), Some("v1"));
         assert_eq!(app.onetime_take("k").unwrap(), None, "single use");
-        assert!(app.onetime_put("k", "v3".into(), Duration::from_millis(1), false).unwrap());
+        assert!(app
+            .onetime_put("k", "v3".into(), Duration::from_millis(1), false)
+            .unwrap());
         std::thread::sleep(Duration::from_millis(5));
-        assert!(app.onetime_put("k", "v4".into(), ttl, true).unwrap(), "expired: replaced");
+        assert!(
+            app.onetime_put("k", "v4".into(), ttl, true).unwrap(),
+            "expired: replaced"
+        );
         assert_eq!(app.onetime_take("k").unwrap().as_deref(), Some("v4"));
     }
 }

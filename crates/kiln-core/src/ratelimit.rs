@@ -47,7 +47,12 @@ pub struct Limited {
 /// Finds the rule for the first label that has one: a rule for the exact audience
 /// (`@guest`/`@auth`) wins over an audience-less rule of the same label. A label ending in `/`
 /// in the settings matches every path under it.
-pub fn find_rule<'a>(limits: &'a RateLimits, labels: &[&str], path: &str, authenticated: bool) -> Option<&'a RateLimitRule> {
+pub fn find_rule<'a>(
+    limits: &'a RateLimits,
+    labels: &[&str],
+    path: &str,
+    authenticated: bool,
+) -> Option<&'a RateLimitRule> {
     let audience = if authenticated { "@auth" } else { "@guest" };
     let pick = |matches: &dyn Fn(&RateLimitRule) -> bool| {
         let mut fallback = None;
@@ -74,7 +79,9 @@ pub fn find_rule<'a>(limits: &'a RateLimits, labels: &[&str], path: &str, authen
         if hit && (r.audience.is_empty() || r.audience == audience) {
             let better = match best {
                 None => true,
-                Some(b) => l.len() > b.label.len() || (l.len() == b.label.len() && r.audience == audience),
+                Some(b) => {
+                    l.len() > b.label.len() || (l.len() == b.label.len() && r.audience == audience)
+                }
             };
             if better {
                 best = Some(r);
@@ -87,7 +94,10 @@ pub fn find_rule<'a>(limits: &'a RateLimits, labels: &[&str], path: &str, authen
 /// An IP address or a CIDR range (`10.0.0.0/8`, `::1`) as (network, prefix length).
 pub fn parse_ip_or_cidr(s: &str) -> Option<(std::net::IpAddr, u32)> {
     let (ip, bits) = match s.split_once('/') {
-        Some((ip, bits)) => (ip.parse::<std::net::IpAddr>().ok()?, bits.parse::<u32>().ok()?),
+        Some((ip, bits)) => (
+            ip.parse::<std::net::IpAddr>().ok()?,
+            bits.parse::<u32>().ok()?,
+        ),
         None => {
             let ip = s.parse::<std::net::IpAddr>().ok()?;
             (ip, if ip.is_ipv4() { 32 } else { 128 })
@@ -101,11 +111,17 @@ pub fn parse_ip_or_cidr(s: &str) -> Option<(std::net::IpAddr, u32)> {
 pub fn ip_in(list: &[String], ip: Option<std::net::IpAddr>) -> bool {
     use std::net::IpAddr;
     let Some(addr) = ip else { return false };
-    list.iter().filter_map(|e| parse_ip_or_cidr(e)).any(|(net, b)| match (net, addr) {
-        (IpAddr::V4(n), IpAddr::V4(a)) => b == 0 || (u32::from(a) ^ u32::from(n)) >> (32 - b) == 0,
-        (IpAddr::V6(n), IpAddr::V6(a)) => b == 0 || (u128::from(a) ^ u128::from(n)) >> (128 - b) == 0,
-        _ => false,
-    })
+    list.iter()
+        .filter_map(|e| parse_ip_or_cidr(e))
+        .any(|(net, b)| match (net, addr) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                b == 0 || (u32::from(a) ^ u32::from(n)) >> (32 - b) == 0
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                b == 0 || (u128::from(a) ^ u128::from(n)) >> (128 - b) == 0
+            }
+            _ => false,
+        })
 }
 
 impl RateLimiter {
@@ -113,23 +129,47 @@ impl RateLimiter {
     /// action labels, most specific first; `path` its URL path.
     /// `scope` separates counters that share a rule (PocketBase counts collection routes per
     /// collection and route even under a `*:` rule).
-    pub fn check(&self, limits: &RateLimits, labels: &[&str], path: &str, authenticated: bool, ip: Option<std::net::IpAddr>, scope: &str) -> Result<(), Limited> {
+    pub fn check(
+        &self,
+        limits: &RateLimits,
+        labels: &[&str],
+        path: &str,
+        authenticated: bool,
+        ip: Option<std::net::IpAddr>,
+        scope: &str,
+    ) -> Result<(), Limited> {
         if !limits.enabled || ip_in(&limits.excluded_ips, ip) {
             return Ok(());
         }
-        let Some(rule) = find_rule(limits, labels, path, authenticated) else { return Ok(()) };
+        let Some(rule) = find_rule(limits, labels, path, authenticated) else {
+            return Ok(());
+        };
         let ip = ip.map(|ip| ip.to_string()).unwrap_or_default();
         if scope.is_empty() {
             return self.hit(rule, &ip, Instant::now());
         }
-        let scoped = RateLimitRule { label: format!("{scope}|{}", rule.label), ..rule.clone() };
+        let scoped = RateLimitRule {
+            label: format!("{scope}|{}", rule.label),
+            ..rule.clone()
+        };
         self.hit(&scoped, &ip, Instant::now())
     }
 
     /// Counts one request of `ip` in a fixed window of `duration_secs` allowing `max` (for
     /// built-in limits such as OTP attempts, on whatever the settings say).
-    pub fn consume(&self, bucket: &str, ip: &str, duration_secs: i64, max: i64) -> Result<(), Limited> {
-        let rule = RateLimitRule { label: bucket.to_owned(), audience: String::new(), duration: duration_secs, max_requests: max };
+    pub fn consume(
+        &self,
+        bucket: &str,
+        ip: &str,
+        duration_secs: i64,
+        max: i64,
+    ) -> Result<(), Limited> {
+        let rule = RateLimitRule {
+            label: bucket.to_owned(),
+            audience: String::new(),
+            duration: duration_secs,
+            max_requests: max,
+        };
         self.hit(&rule, ip, Instant::now())
     }
 
@@ -159,10 +199,14 @@ impl RateLimiter {
             match shared.window_hit(&key, now_ms, window_ms) {
                 Ok((started, hits)) if hits > rule.max_requests => {
                     let left_ms = (started + window_ms - now_ms).max(0);
-                    return Err(Limited { retry_after_secs: ((left_ms + 999) / 1000).max(1) as u64 });
+                    return Err(Limited {
+                        retry_after_secs: ((left_ms + 999) / 1000).max(1) as u64,
+                    });
                 }
                 Ok(_) => return Ok(()),
-                Err(e) => tracing::warn!(error = %e, "shared rate limit unavailable: counting on this node"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "shared rate limit unavailable: counting on this node")
+                }
             }
         }
         let key = (format!("{}|{}", rule.label, rule.audience), ip.to_owned());
@@ -172,13 +216,23 @@ impl RateLimiter {
             shard.windows.retain(|_, w| w.until > now);
             shard.sweep_at = shard.windows.len() * 2;
         }
-        let w = shard.windows.entry(key).or_insert(Window { started: now, until: now + window, count: 0 });
+        let w = shard.windows.entry(key).or_insert(Window {
+            started: now,
+            until: now + window,
+            count: 0,
+        });
         if now.duration_since(w.started) >= window {
-            *w = Window { started: now, until: now + window, count: 0 };
+            *w = Window {
+                started: now,
+                until: now + window,
+                count: 0,
+            };
         }
         if w.count >= rule.max_requests {
             let left = window.saturating_sub(now.duration_since(w.started));
-            return Err(Limited { retry_after_secs: left.as_secs_f64().ceil().max(1.0) as u64 });
+            return Err(Limited {
+                retry_after_secs: left.as_secs_f64().ceil().max(1.0) as u64,
+            });
         }
         w.count += 1;
         Ok(())
@@ -193,7 +247,12 @@ mod tests {
         RateLimits {
             rules: rules
                 .iter()
-                .map(|(l, a, d, m)| RateLimitRule { label: (*l).into(), audience: (*a).into(), duration: *d, max_requests: *m })
+                .map(|(l, a, d, m)| RateLimitRule {
+                    label: (*l).into(),
+                    audience: (*a).into(),
+                    duration: *d,
+                    max_requests: *m,
+                })
                 .collect(),
             excluded_ips: vec![],
             enabled: true,
@@ -202,29 +261,104 @@ mod tests {
 
     #[test]
     fn most_specific_label_and_audience_win() {
-        let l = limits(&[("/api/", "", 10, 300), ("*:auth", "", 3, 2), ("users:auth", "@guest", 3, 1), ("users:auth", "", 3, 5)]);
-        let labels = ["users:authWithPassword", "*:authWithPassword", "users:auth", "*:auth"];
-        assert_eq!(find_rule(&l, &labels, "/api/collections/users/auth-with-password", false).unwrap().max_requests, 1);
-        assert_eq!(find_rule(&l, &labels, "/api/collections/users/auth-with-password", true).unwrap().max_requests, 5);
-        let other = ["posts:authWithPassword", "*:authWithPassword", "posts:auth", "*:auth"];
-        assert_eq!(find_rule(&l, &other, "/api/x", true).unwrap().max_requests, 2);
-        assert_eq!(find_rule(&l, &["posts:list", "*:list"], "/api/collections/posts/records", false).unwrap().max_requests, 300);
+        let l = limits(&[
+            ("/api/", "", 10, 300),
+            ("*:auth", "", 3, 2),
+            ("users:auth", "@guest", 3, 1),
+            ("users:auth", "", 3, 5),
+        ]);
+        let labels = [
+            "users:authWithPassword",
+            "*:authWithPassword",
+            "users:auth",
+            "*:auth",
+        ];
+        assert_eq!(
+            find_rule(
+                &l,
+                &labels,
+                "/api/collections/users/auth-with-password",
+                false
+            )
+            .unwrap()
+            .max_requests,
+            1
+        );
+        assert_eq!(
+            find_rule(
+                &l,
+                &labels,
+                "/api/collections/users/auth-with-password",
+                true
+            )
+            .unwrap()
+            .max_requests,
+            5
+        );
+        let other = [
+            "posts:authWithPassword",
+            "*:authWithPassword",
+            "posts:auth",
+            "*:auth",
+        ];
+        assert_eq!(
+            find_rule(&l, &other, "/api/x", true).unwrap().max_requests,
+            2
+        );
+        assert_eq!(
+            find_rule(
+                &l,
+                &["posts:list", "*:list"],
+                "/api/collections/posts/records",
+                false
+            )
+            .unwrap()
+            .max_requests,
+            300
+        );
         assert!(find_rule(&l, &[], "/_/", false).is_none());
         let exact = limits(&[("/api/batch", "", 1, 3), ("/api/", "", 1, 9)]);
-        assert_eq!(find_rule(&exact, &[], "/api/batch", false).unwrap().max_requests, 3);
-        assert_eq!(find_rule(&exact, &[], "/api/batchx", false).unwrap().max_requests, 9);
+        assert_eq!(
+            find_rule(&exact, &[], "/api/batch", false)
+                .unwrap()
+                .max_requests,
+            3
+        );
+        assert_eq!(
+            find_rule(&exact, &[], "/api/batchx", false)
+                .unwrap()
+                .max_requests,
+            9
+        );
     }
 
     #[test]
     fn fixed_window_per_ip() {
         let rl = RateLimiter::default();
-        let rule = RateLimitRule { label: "*:auth".into(), audience: String::new(), duration: 3, max_requests: 2 };
+        let rule = RateLimitRule {
+            label: "*:auth".into(),
+            audience: String::new(),
+            duration: 3,
+            max_requests: 2,
+        };
         let t0 = Instant::now();
         assert!(rl.hit(&rule, "1.1.1.1", t0).is_ok());
         assert!(rl.hit(&rule, "1.1.1.1", t0).is_ok());
-        assert_eq!(rl.hit(&rule, "1.1.1.1", t0 + Duration::from_millis(500)), Err(Limited { retry_after_secs: 3 }));
-        assert!(rl.hit(&rule, "2.2.2.2", t0).is_ok(), "another IP has its own window");
-        assert!(rl.hit(&rule, "1.1.1.1", t0 + Duration::from_secs(3)).is_ok(), "a new window");
+        assert_eq!(
+            rl.hit(&rule, "1.1.1.1", t0 + Duration::from_millis(500)),
+            Err(Limited {
+                retry_after_secs: 3
+            })
+        );
+        assert!(
+            rl.hit(&rule, "2.2.2.2", t0).is_ok(),
+            "another IP has its own window"
+        );
+        assert!(
+            rl.hit(&rule, "1.1.1.1", t0 + Duration::from_secs(3))
+                .is_ok(),
+            "a new window"
+        );
     }
 
     #[test]
@@ -233,12 +367,57 @@ mod tests {
         let mut l = limits(&[("*:auth", "", 60, 1)]);
         l.excluded_ips = vec!["10.0.0.0/8".into(), "::1".into()];
         for _ in 0..3 {
-            assert!(rl.check(&l, &["*:auth"], "/", false, Some("10.1.2.3".parse().unwrap()), "").is_ok());
-            assert!(rl.check(&l, &["*:auth"], "/", false, Some("::1".parse().unwrap()), "").is_ok());
+            assert!(rl
+                .check(
+                    &l,
+                    &["*:auth"],
+                    "/",
+                    false,
+                    Some("10.1.2.3".parse().unwrap()),
+                    ""
+                )
+                .is_ok());
+            assert!(rl
+                .check(
+                    &l,
+                    &["*:auth"],
+                    "/",
+                    false,
+                    Some("::1".parse().unwrap()),
+                    ""
+                )
+                .is_ok());
         }
-        assert!(rl.check(&l, &["*:auth"], "/", false, Some("11.0.0.1".parse().unwrap()), "").is_ok());
-        assert!(rl.check(&l, &["*:auth"], "/", false, Some("11.0.0.1".parse().unwrap()), "").is_err());
+        assert!(rl
+            .check(
+                &l,
+                &["*:auth"],
+                "/",
+                false,
+                Some("11.0.0.1".parse().unwrap()),
+                ""
+            )
+            .is_ok());
+        assert!(rl
+            .check(
+                &l,
+                &["*:auth"],
+                "/",
+                false,
+                Some("11.0.0.1".parse().unwrap()),
+                ""
+            )
+            .is_err());
         l.enabled = false;
-        assert!(rl.check(&l, &["*:auth"], "/", false, Some("11.0.0.1".parse().unwrap()), "").is_ok());
+        assert!(rl
+            .check(
+                &l,
+                &["*:auth"],
+                "/",
+                false,
+                Some("11.0.0.1".parse().unwrap()),
+                ""
+            )
+            .is_ok());
     }
 }

@@ -36,17 +36,25 @@ impl RequestInfo {
 
     /// Whether the request is authenticated as a superuser.
     pub fn is_superuser(&self) -> bool {
-        self.auth.as_ref().map(|r| r.collection.name == SUPERUSERS).unwrap_or(false)
+        self.auth
+            .as_ref()
+            .map(|r| r.collection.name == SUPERUSERS)
+            .unwrap_or(false)
     }
 
     /// The authenticated record's (collection id, id).
     pub fn auth_ids(&self) -> Option<(&str, &str)> {
-        self.auth.as_ref().map(|r| (r.collection.id.as_str(), r.id()))
+        self.auth
+            .as_ref()
+            .map(|r| (r.collection.id.as_str(), r.id()))
     }
 
     /// The viewer for record output.
     pub fn viewer(&self) -> crate::records::Viewer<'_> {
-        crate::records::Viewer { superuser: self.is_superuser(), auth: self.auth_ids() }
+        crate::records::Viewer {
+            superuser: self.is_superuser(),
+            auth: self.auth_ids(),
+        }
     }
 }
 
@@ -58,7 +66,11 @@ pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
     let mut i = 0;
     while i < b.len() {
         let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(h), Some(l)) => {
                 out.push(h * 16 + l);
                 i += 3;

@@ -23,7 +23,12 @@ pub struct TtlMap<V> {
 
 impl<V> Default for TtlMap<V> {
     fn default() -> Self {
-        TtlMap { entries: Mutex::new(Entries { map: HashMap::new(), sweep_at: FIRST_SWEEP }) }
+        TtlMap {
+            entries: Mutex::new(Entries {
+                map: HashMap::new(),
+                sweep_at: FIRST_SWEEP,
+            }),
+        }
     }
 }
 
@@ -50,13 +55,19 @@ impl<V> TtlMap<V> {
         V: Clone,
     {
         let e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        e.map.get(key).filter(|(until, _)| *until > Instant::now()).map(|(_, v)| v.clone())
+        e.map
+            .get(key)
+            .filter(|(until, _)| *until > Instant::now())
+            .map(|(_, v)| v.clone())
     }
 
     /// Removes and returns the value of `key` if it has not expired (single use).
     pub fn take(&self, key: &str) -> Option<V> {
         let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        e.map.remove(key).filter(|(until, _)| *until > Instant::now()).map(|(_, v)| v)
+        e.map
+            .remove(key)
+            .filter(|(until, _)| *until > Instant::now())
+            .map(|(_, v)| v)
     }
 
     /// Adds `key` with `value` for `ttl` unless it is present and unexpired; `false` if it was
@@ -64,7 +75,10 @@ impl<V> TtlMap<V> {
     pub(crate) fn insert_absent(&self, key: String, value: V, ttl: Duration) -> bool {
         {
             let e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-            if e.map.get(&key).is_some_and(|(until, _)| *until > Instant::now()) {
+            if e.map
+                .get(&key)
+                .is_some_and(|(until, _)| *until > Instant::now())
+            {
                 return false;
             }
         }
@@ -102,14 +116,24 @@ mod tests {
         for i in 0..MAX_ENTRIES {
             assert!(m.insert(format!("k{i}"), (), Duration::from_secs(60)));
         }
-        assert!(!m.insert("one more".into(), (), Duration::from_secs(60)), "a full map refuses");
-        assert!(m.insert("k7".into(), (), Duration::from_secs(60)), "an existing key may be refreshed");
+        assert!(
+            !m.insert("one more".into(), (), Duration::from_secs(60)),
+            "a full map refuses"
+        );
+        assert!(
+            m.insert("k7".into(), (), Duration::from_secs(60)),
+            "an existing key may be refreshed"
+        );
         let short = TtlMap::default();
         for i in 0..FIRST_SWEEP {
             short.insert(format!("k{i}"), (), Duration::from_millis(1));
         }
         std::thread::sleep(Duration::from_millis(5));
         assert!(short.insert("fresh".into(), (), Duration::from_secs(60)));
-        assert_eq!(short.entries.lock().unwrap().map.len(), 1, "expired entries were swept");
+        assert_eq!(
+            short.entries.lock().unwrap().map.len(),
+            1,
+            "expired entries were swept"
+        );
     }
 }

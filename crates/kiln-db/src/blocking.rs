@@ -9,6 +9,10 @@ pub(crate) fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     match Handle::try_current().map(|h| h.runtime_flavor()) {
         Err(_) => f(),
         Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
-        Ok(_) => std::thread::scope(|s| s.spawn(f).join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+        Ok(_) => std::thread::scope(|s| {
+            s.spawn(f)
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        }),
     }
 }

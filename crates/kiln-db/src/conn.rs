@@ -25,7 +25,9 @@ enum RowDriver<'r, 's> {
 
 impl<'r, 's> Row<'r, 's> {
     pub(crate) fn pg(row: &'r PgRow) -> Self {
-        Row { inner: RowDriver::Pg(row) }
+        Row {
+            inner: RowDriver::Pg(row),
+        }
     }
 
     /// The value of column `idx`, borrowed.
@@ -74,11 +76,15 @@ impl<'r, 's> Row<'r, 's> {
 
 impl<'a> Conn<'a> {
     pub(crate) fn sqlite(c: &'a rusqlite::Connection) -> Self {
-        Conn { inner: Driver::Sqlite(c) }
+        Conn {
+            inner: Driver::Sqlite(c),
+        }
     }
 
     pub(crate) fn pg(s: &'a PgSession) -> Self {
-        Conn { inner: Driver::Pg(s) }
+        Conn {
+            inner: Driver::Pg(s),
+        }
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -100,7 +106,9 @@ impl<'a> Conn<'a> {
                 let mut stmt = c.prepare_cached(sql)?;
                 let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
                 while let Some(row) = rows.next()? {
-                    f(&Row { inner: RowDriver::Sqlite(row) })?;
+                    f(&Row {
+                        inner: RowDriver::Sqlite(row),
+                    })?;
                 }
                 Ok(())
             }
@@ -125,7 +133,9 @@ impl<'a> Conn<'a> {
                 let mut stmt = c.prepare_cached(sql)?;
                 let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
                 match rows.next()? {
-                    Some(row) => Ok(Some(f(&Row { inner: RowDriver::Sqlite(row) })?)),
+                    Some(row) => Ok(Some(f(&Row {
+                        inner: RowDriver::Sqlite(row),
+                    })?)),
                     None => Ok(None),
                 }
             }
@@ -181,7 +191,10 @@ impl<'a> Conn<'a> {
 
     /// Runs `f` inside a savepoint: its changes are undone if it fails. Lets a batch or a
     /// collection migration fail part-way without aborting the surrounding transaction.
-    pub fn savepoint<R, E: From<DbError>>(&self, f: impl FnOnce(&Conn<'_>) -> Result<R, E>) -> Result<R, E> {
+    pub fn savepoint<R, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&Conn<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         self.control("SAVEPOINT kiln_sp")?;
         match f(self) {
             Ok(r) => {
@@ -198,7 +211,10 @@ impl<'a> Conn<'a> {
 
     /// Runs `f` inside a savepoint and always undoes its changes, returning its result. Used to
     /// test a rule against a row that is not to be kept.
-    pub fn trial<R, E: From<DbError>>(&self, f: impl FnOnce(&Conn<'_>) -> Result<R, E>) -> Result<R, E> {
+    pub fn trial<R, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&Conn<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         self.control("SAVEPOINT kiln_trial")?;
         let result = f(self);
         self.control("ROLLBACK TO kiln_trial")?;

@@ -23,14 +23,18 @@ impl Db {
     /// thread. Fails with [`DbError::Open`] for an unwritable location and [`DbError::Corrupt`]
     /// for a file that is not a database.
     pub fn open_sqlite(path: &Path, opts: SqliteOptions) -> Result<Db, DbError> {
-        Ok(Db { engine: Engine::Sqlite(SqliteDb::open(path, opts)?) })
+        Ok(Db {
+            engine: Engine::Sqlite(SqliteDb::open(path, opts)?),
+        })
     }
 
     /// Connects to PostgreSQL, creating the schema in `opts` if needed and installing Kiln's SQL
     /// functions. Fails with [`DbError::Open`] for a refused login or an unknown database and
     /// [`DbError::Unavailable`] when the server cannot be reached.
     pub fn open_postgres(opts: &PgOptions) -> Result<Db, DbError> {
-        Ok(Db { engine: Engine::Postgres(PgDb::open(opts)?) })
+        Ok(Db {
+            engine: Engine::Postgres(PgDb::open(opts)?),
+        })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -79,7 +83,10 @@ impl Db {
                 let db = db.clone();
                 match tokio::task::spawn_blocking(move || db.transaction(f)).await {
                     Ok(r) => r,
-                    Err(_) => Err(DbError::Query("a write transaction panicked and was rolled back".into()).into()),
+                    Err(_) => Err(DbError::Query(
+                        "a write transaction panicked and was rolled back".into(),
+                    )
+                    .into()),
                 }
             }
         }
@@ -125,7 +132,11 @@ impl Db {
     /// Calls `on`, on a thread of its own, for every message sent on `channels` by any process
     /// (this one included), and after a lost connection came back. Nothing on SQLite. Fails if
     /// the database cannot be reached.
-    pub fn listen(&self, channels: &[&str], on: impl Fn(Notice<'_>) + Send + 'static) -> Result<(), DbError> {
+    pub fn listen(
+        &self,
+        channels: &[&str],
+        on: impl Fn(Notice<'_>) + Send + 'static,
+    ) -> Result<(), DbError> {
         match &self.engine {
             Engine::Sqlite(_) => Ok(()),
             Engine::Postgres(db) => db.listen(channels, Box::new(on)),

@@ -56,13 +56,19 @@ impl Dialect {
             (Dialect::Sqlite, ColumnKind::Bool) => "BOOLEAN DEFAULT FALSE NOT NULL",
             (Dialect::Sqlite, ColumnKind::Json) => "JSON DEFAULT NULL",
             (Dialect::Sqlite, ColumnKind::JsonArray) => "JSON DEFAULT '[]' NOT NULL",
-            (Dialect::Sqlite, ColumnKind::GeoPoint) => "JSON DEFAULT '{\"lon\":0,\"lat\":0}' NOT NULL",
+            (Dialect::Sqlite, ColumnKind::GeoPoint) => {
+                "JSON DEFAULT '{\"lon\":0,\"lat\":0}' NOT NULL"
+            }
             (Dialect::Postgres, ColumnKind::Text) => "TEXT COLLATE \"C\" DEFAULT '' NOT NULL",
             (Dialect::Postgres, ColumnKind::Number) => "DOUBLE PRECISION DEFAULT 0 NOT NULL",
             (Dialect::Postgres, ColumnKind::Bool) => "BOOLEAN DEFAULT FALSE NOT NULL",
             (Dialect::Postgres, ColumnKind::Json) => "TEXT COLLATE \"C\" DEFAULT NULL",
-            (Dialect::Postgres, ColumnKind::JsonArray) => "TEXT COLLATE \"C\" DEFAULT '[]' NOT NULL",
-            (Dialect::Postgres, ColumnKind::GeoPoint) => "TEXT DEFAULT '{\"lon\":0,\"lat\":0}' NOT NULL",
+            (Dialect::Postgres, ColumnKind::JsonArray) => {
+                "TEXT COLLATE \"C\" DEFAULT '[]' NOT NULL"
+            }
+            (Dialect::Postgres, ColumnKind::GeoPoint) => {
+                "TEXT DEFAULT '{\"lon\":0,\"lat\":0}' NOT NULL"
+            }
         }
     }
 
@@ -130,7 +136,6 @@ impl Dialect {
             ),
         }
     }
-
 
     /// Number of items of a JSON array column (0 for anything else).
     pub fn json_array_length(self, column: &str) -> String {
@@ -291,4 +296,3 @@ impl Dialect {
         }
     }
 }
-

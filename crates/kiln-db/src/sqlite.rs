@@ -19,7 +19,10 @@ pub struct SqliteOptions {
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        SqliteOptions { max_idle_readers: 8, busy_timeout_ms: 10_000 }
+        SqliteOptions {
+            max_idle_readers: 8,
+            busy_timeout_ms: 10_000,
+        }
     }
 }
 
@@ -52,10 +55,14 @@ impl SqliteDb {
     pub(crate) fn open(path: &Path, opts: SqliteOptions) -> Result<SqliteDb, DbError> {
         let writer = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| DbError::Open(format!("{}: {e}", path.display())))?;
-        writer.busy_timeout(std::time::Duration::from_millis(opts.busy_timeout_ms as u64))?;
+        writer.busy_timeout(std::time::Duration::from_millis(
+            opts.busy_timeout_ms as u64,
+        ))?;
         // The first statement touches the file header: a non-database fails here, clearly.
         writer
             .query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
@@ -88,12 +95,20 @@ impl SqliteDb {
                     // timeout), each job's outermost savepoint is a transaction of its own.
                     let grouped = control(&writer, "BEGIN IMMEDIATE").is_ok();
                     let finishes: Vec<Finish> = jobs.into_iter().map(|job| job(&writer)).collect();
-                    let outcome = if grouped { control(&writer, "COMMIT").map_err(DbError::from).err() } else { None };
+                    let outcome = if grouped {
+                        control(&writer, "COMMIT").map_err(DbError::from).err()
+                    } else {
+                        None
+                    };
                     if outcome.is_some() {
                         let _ = writer.execute_batch("ROLLBACK");
                     }
                     for finish in finishes {
-                        finish(outcome.as_ref().map(|e| DbError::Query(format!("commit failed: {e}"))));
+                        finish(
+                            outcome
+                                .as_ref()
+                                .map(|e| DbError::Query(format!("commit failed: {e}"))),
+                        );
                     }
                 }
                 let _ = writer.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);");
@@ -121,7 +136,9 @@ impl SqliteDb {
             &self.inner.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        c.busy_timeout(std::time::Duration::from_millis(self.inner.opts.busy_timeout_ms as u64))?;
+        c.busy_timeout(std::time::Duration::from_millis(
+            self.inner.opts.busy_timeout_ms as u64,
+        ))?;
         c.execute_batch("PRAGMA query_only = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000; PRAGMA mmap_size = 268435456;")?;
         c.set_prepared_statement_cache_capacity(128);
         Ok(c)
@@ -129,8 +146,16 @@ impl SqliteDb {
 
     /// Runs `f` on a read-only connection, inline on the calling thread. It sees every write
     /// committed before it started.
-    pub(crate) fn read<R, E: From<DbError>>(&self, f: impl FnOnce(&Conn<'_>) -> Result<R, E>) -> Result<R, E> {
-        let pooled = self.inner.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    pub(crate) fn read<R, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&Conn<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let pooled = self
+            .inner
+            .readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
         let conn = match pooled {
             Some(c) => c,
             None => self.open_reader()?,
@@ -184,9 +209,23 @@ impl SqliteDb {
     /// Stops the writer after the queued writes and checkpoints the WAL. Later writes fail with
     /// [`DbError::Closed`].
     pub(crate) fn close(&self) {
-        self.inner.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
-        self.inner.readers.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        if let Some(h) = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        self.inner
+            .jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        self.inner
+            .readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        if let Some(h) = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
             let _ = h.join();
         }
     }
@@ -231,7 +270,12 @@ where
             }
             Err(_) => {
                 let _ = c.execute_batch("ROLLBACK TO kiln_job; RELEASE kiln_job");
-                Box::new(move |_| reply(Err(DbError::Query("a write transaction panicked and was rolled back".into()).into())))
+                Box::new(move |_| {
+                    reply(Err(DbError::Query(
+                        "a write transaction panicked and was rolled back".into(),
+                    )
+                    .into()))
+                })
             }
         }
     })

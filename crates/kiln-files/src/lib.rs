@@ -38,10 +38,10 @@ use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncReadExt;
 
 pub use error::StorageError;
-pub use time::http_date;
 pub use key::{validate_key, MAX_KEY_LEN};
 pub use local::LocalStore;
 pub use s3::{S3Config, S3Store, S3Tuning};
+pub use time::http_date;
 
 /// Size of the chunks read from files, for downloads and uploads alike.
 pub const CHUNK_SIZE: usize = 256 * 1024;

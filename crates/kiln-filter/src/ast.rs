@@ -4,7 +4,11 @@
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     /// `left op right`.
-    Cmp { left: Operand, op: Op, right: Operand },
+    Cmp {
+        left: Operand,
+        op: Op,
+        right: Operand,
+    },
     /// All must hold (`a && b && c`).
     And(Vec<Expr>),
     /// Any may hold (`a || b`).
@@ -40,7 +44,10 @@ pub enum Operand {
     /// A datetime macro such as `@now` or `@todayStart` (name without the `@`).
     Macro(String),
     /// `geoDistance(...)` or `strftime(...)`.
-    Func { name: String, args: Vec<Operand> },
+    Func {
+        name: String,
+        args: Vec<Operand>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -34,7 +34,10 @@ pub struct SqlBuilder<'d> {
 impl<'d> SqlBuilder<'d> {
     /// An empty builder for `dialect`.
     pub fn new(dialect: &'d dyn SqlDialect) -> Self {
-        SqlBuilder { dialect, params: Vec::new() }
+        SqlBuilder {
+            dialect,
+            params: Vec::new(),
+        }
     }
     /// Binds `p` and returns its placeholder text.
     pub fn push(&mut self, p: Param) -> String {
@@ -87,7 +90,12 @@ pub struct Resolved {
 impl Resolved {
     /// A single value, nothing else to hold.
     pub fn value(expr: impl Into<String>, no_coalesce: bool) -> Resolved {
-        Resolved { expr: expr.into(), multi: None, no_coalesce, also: None }
+        Resolved {
+            expr: expr.into(),
+            multi: None,
+            no_coalesce,
+            also: None,
+        }
     }
 }
 
@@ -165,7 +173,12 @@ pub fn compile(
     b: &mut SqlBuilder<'_>,
     opts: &CompileOptions,
 ) -> Result<String, FilterError> {
-    let mut c = Compiler { resolver, b, now_ms: opts.now_ms, also: Vec::new() };
+    let mut c = Compiler {
+        resolver,
+        b,
+        now_ms: opts.now_ms,
+        also: Vec::new(),
+    };
     c.expr(expr, 0)
 }
 
@@ -181,7 +194,10 @@ pub fn compile_text(
     let expr = crate::parse(text, limits)?;
     let mut b = SqlBuilder::new(dialect);
     let sql = compile(&expr, resolver, &mut b, opts)?;
-    Ok(Sql { sql, params: b.into_params() })
+    Ok(Sql {
+        sql,
+        params: b.into_params(),
+    })
 }
 
 struct Compiler<'a, 'd> {
@@ -200,7 +216,9 @@ fn invalid(msg: String) -> FilterError {
 /// Wraps an SQL expression from the resolver in parentheses unless it is a single token.
 fn atom(sql: &str) -> String {
     let simple = !sql.is_empty()
-        && sql.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '"' | '`' | '$' | '?' | '[' | ']'));
+        && sql.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '"' | '`' | '$' | '?' | '[' | ']')
+        });
     if simple {
         sql.to_string()
     } else {
@@ -210,7 +228,8 @@ fn atom(sql: &str) -> String {
 
 /// Whether `sql` contains the word `WHERE` (any case).
 fn has_where(sql: &str) -> bool {
-    sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|w| w.eq_ignore_ascii_case("where"))
+    sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .any(|w| w.eq_ignore_ascii_case("where"))
 }
 
 /// The text of a known parameter value, as PocketBase stringifies it for a LIKE pattern.
@@ -227,7 +246,9 @@ fn param_text(p: &Param) -> Option<String> {
 impl Compiler<'_, '_> {
     fn expr(&mut self, e: &Expr, depth: usize) -> Result<String, FilterError> {
         if depth > MAX_COMPILE_DEPTH {
-            return Err(FilterError::Syntax(format!("max nested groups reached (max: {MAX_COMPILE_DEPTH})")));
+            return Err(FilterError::Syntax(format!(
+                "max nested groups reached (max: {MAX_COMPILE_DEPTH})"
+            )));
         }
         let (items, sep, none) = match e {
             Expr::Cmp { left, op, right } => return self.comparison(left, *op, right),
@@ -245,12 +266,22 @@ impl Compiler<'_, '_> {
         })
     }
 
-    fn comparison(&mut self, left: &Operand, op: Op, right: &Operand) -> Result<String, FilterError> {
+    fn comparison(
+        &mut self,
+        left: &Operand,
+        op: Op,
+        right: &Operand,
+    ) -> Result<String, FilterError> {
         let mut srcs = Vec::new();
         let like = matches!(op.kind, OpKind::Like | OpKind::NotLike);
         let left = self.operand(left, false, &mut srcs, None)?;
         let right = self.operand(right, like, &mut srcs, None)?;
-        let cmp = Comparison { left, op, right, srcs };
+        let cmp = Comparison {
+            left,
+            op,
+            right,
+            srcs,
+        };
         let sql = cmp.sql(self.b.dialect());
         if self.also.is_empty() {
             return Ok(sql);
@@ -299,7 +330,9 @@ impl Compiler<'_, '_> {
             Operand::Literal(Literal::Bool(v)) => {
                 if like {
                     // PocketBase writes the `true`/`false` identifiers as 1/0
-                    let ph = self.b.push(Param::Text(if *v { "%1%" } else { "%0%" }.into()));
+                    let ph = self
+                        .b
+                        .push(Param::Text(if *v { "%1%" } else { "%0%" }.into()));
                     Val::like_ready(ph, Kind::NonEmpty)
                 } else {
                     self.bind(Param::Bool(*v), false)
@@ -336,16 +369,30 @@ impl Compiler<'_, '_> {
             if !has_where(&from) {
                 from.push_str(" WHERE 1=1");
             }
-            let existing =
-                geo.and_then(|start| srcs.iter().enumerate().skip(start).find(|(_, s)| s.from == from).map(|(i, _)| i));
+            let existing = geo.and_then(|start| {
+                srcs.iter()
+                    .enumerate()
+                    .skip(start)
+                    .find(|(_, s)| s.from == from)
+                    .map(|(i, _)| i)
+            });
             let src = match existing {
                 Some(i) => i,
                 None => {
-                    srcs.push(Src { from, any_only: geo.is_some(), also: r.also, empty_fails: multi.empty_fails, joined_rows: multi.joined_rows });
+                    srcs.push(Src {
+                        from,
+                        any_only: geo.is_some(),
+                        also: r.also,
+                        empty_fails: multi.empty_fails,
+                        joined_rows: multi.joined_rows,
+                    });
                     srcs.len() - 1
                 }
             };
-            return Ok(COp::Item { src, item: Val::new(atom(&r.expr), Kind::Unknown { nullable }) });
+            return Ok(COp::Item {
+                src,
+                item: Val::new(atom(&r.expr), Kind::Unknown { nullable }),
+            });
         }
         // a single parameter bound by the resolver and used as the whole expression is a known
         // value, handled like a literal (as PocketBase does with resolver params)
@@ -360,18 +407,33 @@ impl Compiler<'_, '_> {
                     }
                     return Ok(COp::Val(Val::like_ready(ph, Kind::NonEmpty)));
                 }
-                if matches!(self.b.params.get(idx), Some(Param::Int(_) | Param::Float(_))) {
+                if matches!(
+                    self.b.params.get(idx),
+                    Some(Param::Int(_) | Param::Float(_))
+                ) {
                     return Ok(COp::Val(Val::bound_number(ph)));
                 }
                 let empty = matches!(self.b.params.get(idx), Some(Param::Text(s)) if s.is_empty());
-                let kind = if empty { Kind::EmptyText } else { Kind::NonEmpty };
+                let kind = if empty {
+                    Kind::EmptyText
+                } else {
+                    Kind::NonEmpty
+                };
                 return Ok(COp::Val(Val::new(ph, kind)));
             }
         }
-        Ok(COp::Val(Val::new(atom(&r.expr), Kind::Unknown { nullable })))
+        Ok(COp::Val(Val::new(
+            atom(&r.expr),
+            Kind::Unknown { nullable },
+        )))
     }
 
-    fn func(&mut self, name: &str, args: &[Operand], srcs: &mut Vec<Src>) -> Result<COp, FilterError> {
+    fn func(
+        &mut self,
+        name: &str,
+        args: &[Operand],
+        srcs: &mut Vec<Src>,
+    ) -> Result<COp, FilterError> {
         match name {
             "geoDistance" => self.geo_distance(args, srcs),
             "strftime" => self.strftime(args, srcs),
@@ -381,7 +443,10 @@ impl Compiler<'_, '_> {
 
     fn geo_distance(&mut self, args: &[Operand], srcs: &mut Vec<Src>) -> Result<COp, FilterError> {
         if args.len() != 4 {
-            return Err(invalid(format!("[geoDistance] expected 4 arguments, got {}", args.len())));
+            return Err(invalid(format!(
+                "[geoDistance] expected 4 arguments, got {}",
+                args.len()
+            )));
         }
         let start = srcs.len();
         let mut out = Vec::with_capacity(4);
@@ -390,10 +455,14 @@ impl Compiler<'_, '_> {
                 arg,
                 Operand::Ident(_)
                     | Operand::Macro(_)
-                    | Operand::Literal(Literal::Int(_) | Literal::Float(_) | Literal::Null | Literal::Bool(_))
+                    | Operand::Literal(
+                        Literal::Int(_) | Literal::Float(_) | Literal::Null | Literal::Bool(_)
+                    )
             );
             if !ok {
-                return Err(invalid(format!("[geoDistance] argument {i} must be an identifier or number")));
+                return Err(invalid(format!(
+                    "[geoDistance] argument {i} must be an identifier or number"
+                )));
             }
             // `true`/`false` are the numbers 1/0 here, as in PocketBase
             let numeric;
@@ -412,30 +481,51 @@ impl Compiler<'_, '_> {
     fn strftime(&mut self, args: &[Operand], srcs: &mut Vec<Src>) -> Result<COp, FilterError> {
         let n = args.len();
         if n < 1 {
-            return Err(invalid(format!("[strftime] expected at least 1 arguments, got {n}")));
+            return Err(invalid(format!(
+                "[strftime] expected at least 1 arguments, got {n}"
+            )));
         }
         if n > 10 {
-            return Err(invalid(format!("[strftime] too many arguments (max allowed 10, got {n})")));
+            return Err(invalid(format!(
+                "[strftime] too many arguments (max allowed 10, got {n})"
+            )));
         }
         let format = match &args[0] {
             Operand::Literal(Literal::Text(f)) => self.b.push(Param::Text(f.clone())),
-            _ => return Err(invalid("[strftime] expects the first argument to be a format string".into())),
+            _ => {
+                return Err(invalid(
+                    "[strftime] expects the first argument to be a format string".into(),
+                ))
+            }
         };
         let value = match args.get(1) {
             None => None,
             Some(Operand::Func { .. }) => {
-                return Err(invalid("[strftime] expects the second argument to be of a valid time-value type".into()))
+                return Err(invalid(
+                    "[strftime] expects the second argument to be of a valid time-value type"
+                        .into(),
+                ))
             }
             Some(v) => Some(Box::new(self.operand(v, false, srcs, None)?)),
         };
         let mut mods = Vec::with_capacity(n.saturating_sub(2));
         for (i, m) in args.iter().skip(2).enumerate() {
             match m {
-                Operand::Literal(Literal::Text(t)) => mods.push(self.b.push(Param::Text(t.clone()))),
-                _ => return Err(invalid(format!("[strftime] invalid modifier argument {i} - can be only string"))),
+                Operand::Literal(Literal::Text(t)) => {
+                    mods.push(self.b.push(Param::Text(t.clone())))
+                }
+                _ => {
+                    return Err(invalid(format!(
+                        "[strftime] invalid modifier argument {i} - can be only string"
+                    )))
+                }
             }
         }
-        Ok(COp::Strftime { format, value, mods })
+        Ok(COp::Strftime {
+            format,
+            value,
+            mods,
+        })
     }
 }
 

@@ -77,11 +77,16 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097; // 0..=146096
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365; // 0..=399
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365; // 0..=399
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_from_march = (5 * day_of_year + 2) / 153; // 0..=11
     let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     // The casts are exact: month is 1..=12 and day 1..=31 by construction.
     (year, month as u32, day as u32)
@@ -121,9 +126,22 @@ impl Civil {
     }
 
     fn at(year: i64, month: u32, day: u32, end_of_day: bool) -> Civil {
-        let (hour, minute, second, milli) = if end_of_day { (23, 59, 59, 999) } else { (0, 0, 0, 0) };
+        let (hour, minute, second, milli) = if end_of_day {
+            (23, 59, 59, 999)
+        } else {
+            (0, 0, 0, 0)
+        };
         let weekday = (days_from_civil(year, month, day) + 4).rem_euclid(7) as u32;
-        Civil { year, month, day, hour, minute, second, milli, weekday }
+        Civil {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            milli,
+            weekday,
+        }
     }
 }
 
@@ -152,7 +170,12 @@ pub(crate) fn macro_value(name: &str, now_ms: i64) -> Option<MacroValue> {
         "todayStart" => text(Civil::at(now.year, now.month, now.day, false)),
         "todayEnd" => text(Civil::at(now.year, now.month, now.day, true)),
         "monthStart" => text(Civil::at(now.year, now.month, 1, false)),
-        "monthEnd" => text(Civil::at(now.year, now.month, days_in_month(now.year, now.month), true)),
+        "monthEnd" => text(Civil::at(
+            now.year,
+            now.month,
+            days_in_month(now.year, now.month),
+            true,
+        )),
         "yearStart" => text(Civil::at(now.year, 1, 1, false)),
         "yearEnd" => text(Civil::at(now.year, 12, 31, true)),
         _ => None,
@@ -186,8 +209,14 @@ mod tests {
         assert_eq!(Civil::from_unix_ms(0).weekday, 4);
         assert_eq!(Civil::from_unix_ms(T).format(), "2024-05-01 10:00:00.000Z");
         assert_eq!(Civil::from_unix_ms(-1).format(), "1969-12-31 23:59:59.999Z");
-        assert_eq!(Civil::from_unix_ms(951_782_400_000).format(), "2000-02-29 00:00:00.000Z");
-        assert_eq!(Civil::from_unix_ms(4_107_542_399_999).format(), "2100-02-28 23:59:59.999Z");
+        assert_eq!(
+            Civil::from_unix_ms(951_782_400_000).format(),
+            "2000-02-29 00:00:00.000Z"
+        );
+        assert_eq!(
+            Civil::from_unix_ms(4_107_542_399_999).format(),
+            "2100-02-28 23:59:59.999Z"
+        );
     }
 
     #[test]
@@ -203,7 +232,9 @@ mod tests {
 
     #[test]
     fn leap_years() {
-        assert!(is_leap(2024) && is_leap(2000) && !is_leap(1900) && !is_leap(2100) && !is_leap(2023));
+        assert!(
+            is_leap(2024) && is_leap(2000) && !is_leap(1900) && !is_leap(2100) && !is_leap(2023)
+        );
         assert_eq!(days_in_month(2024, 2), 29);
         assert_eq!(days_in_month(2023, 2), 28);
         assert_eq!(days_in_month(1900, 2), 28);
@@ -238,15 +269,39 @@ mod tests {
     #[test]
     fn month_ends_and_leap_february() {
         // 2024-02-10 (leap year), 2023-02-10, 1900-02-10, 2000-02-10
-        assert_eq!(t("monthEnd", days_from_civil(2024, 2, 10) * MS_PER_DAY), "2024-02-29 23:59:59.999Z");
-        assert_eq!(t("monthEnd", days_from_civil(2023, 2, 10) * MS_PER_DAY), "2023-02-28 23:59:59.999Z");
-        assert_eq!(t("monthEnd", days_from_civil(1900, 2, 10) * MS_PER_DAY), "1900-02-28 23:59:59.999Z");
-        assert_eq!(t("monthEnd", days_from_civil(2000, 2, 10) * MS_PER_DAY), "2000-02-29 23:59:59.999Z");
-        assert_eq!(t("monthEnd", days_from_civil(2024, 4, 30) * MS_PER_DAY), "2024-04-30 23:59:59.999Z");
-        assert_eq!(t("monthEnd", days_from_civil(2024, 12, 31) * MS_PER_DAY + 5), "2024-12-31 23:59:59.999Z");
+        assert_eq!(
+            t("monthEnd", days_from_civil(2024, 2, 10) * MS_PER_DAY),
+            "2024-02-29 23:59:59.999Z"
+        );
+        assert_eq!(
+            t("monthEnd", days_from_civil(2023, 2, 10) * MS_PER_DAY),
+            "2023-02-28 23:59:59.999Z"
+        );
+        assert_eq!(
+            t("monthEnd", days_from_civil(1900, 2, 10) * MS_PER_DAY),
+            "1900-02-28 23:59:59.999Z"
+        );
+        assert_eq!(
+            t("monthEnd", days_from_civil(2000, 2, 10) * MS_PER_DAY),
+            "2000-02-29 23:59:59.999Z"
+        );
+        assert_eq!(
+            t("monthEnd", days_from_civil(2024, 4, 30) * MS_PER_DAY),
+            "2024-04-30 23:59:59.999Z"
+        );
+        assert_eq!(
+            t("monthEnd", days_from_civil(2024, 12, 31) * MS_PER_DAY + 5),
+            "2024-12-31 23:59:59.999Z"
+        );
         // crossing a year and a leap day
-        assert_eq!(t("tomorrow", days_from_civil(2024, 12, 31) * MS_PER_DAY), "2025-01-01 00:00:00.000Z");
-        assert_eq!(t("yesterday", days_from_civil(2024, 3, 1) * MS_PER_DAY), "2024-02-29 00:00:00.000Z");
+        assert_eq!(
+            t("tomorrow", days_from_civil(2024, 12, 31) * MS_PER_DAY),
+            "2025-01-01 00:00:00.000Z"
+        );
+        assert_eq!(
+            t("yesterday", days_from_civil(2024, 3, 1) * MS_PER_DAY),
+            "2024-02-29 00:00:00.000Z"
+        );
     }
 
     #[test]

@@ -22,8 +22,12 @@ impl fmt::Display for FilterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FilterError::Syntax(m) => f.write_str(m),
-            FilterError::TooLong { max } => write!(f, "the expression is longer than {max} characters"),
-            FilterError::TooManyExpressions { max } => write!(f, "the expression has more than {max} comparisons"),
+            FilterError::TooLong { max } => {
+                write!(f, "the expression is longer than {max} characters")
+            }
+            FilterError::TooManyExpressions { max } => {
+                write!(f, "the expression has more than {max} comparisons")
+            }
             FilterError::UnknownField(name) => write!(f, "unknown or invalid field {name:?}"),
             FilterError::Forbidden(name) => write!(f, "{name:?} is not allowed here"),
             FilterError::InvalidFunction(m) => f.write_str(m),

@@ -56,7 +56,10 @@ pub(crate) struct Token {
 
 impl Token {
     fn new(kind: TokKind, text: impl Into<String>) -> Self {
-        Token { kind, text: text.into() }
+        Token {
+            kind,
+            text: text.into(),
+        }
     }
 }
 
@@ -108,8 +111,9 @@ fn is_valid_ident(s: &str) -> bool {
 }
 
 /// All sign operators of the language.
-pub(crate) const SIGNS: &[&str] =
-    &["=", "!=", ">", ">=", "<", "<=", "~", "!~", "?=", "?!=", "?>", "?>=", "?<", "?<=", "?~", "?!~"];
+pub(crate) const SIGNS: &[&str] = &[
+    "=", "!=", ">", ">=", "<", "<=", "~", "!~", "?=", "?!=", "?>", "?>=", "?<", "?<=", "?~", "?!~",
+];
 
 impl<'a> Lexer<'a> {
     pub(crate) fn new(src: &'a str) -> Self {
@@ -223,7 +227,8 @@ impl<'a> Lexer<'a> {
         let start = self.pos;
         let mut had_dot = false;
         while let Some(c) = self.peek_char() {
-            let ok = c.is_ascii_digit() || (c == '-' && self.pos == start) || (c == '.' && !had_dot);
+            let ok =
+                c.is_ascii_digit() || (c == '-' && self.pos == start) || (c == '.' && !had_dot);
             if !ok {
                 break;
             }
@@ -326,21 +331,36 @@ mod tests {
     #[test]
     fn tokens_of_a_simple_expression() {
         use TokKind::*;
-        assert_eq!(kinds("a.b:lower >= -1.5 && 'x' || \"y\""), vec![Ident, Sign, Number, Join, Text, Join, Text]);
-        assert_eq!(kinds("f(a, 1,)"), vec![Func, Ident, Comma, Number, Comma, RParen]);
+        assert_eq!(
+            kinds("a.b:lower >= -1.5 && 'x' || \"y\""),
+            vec![Ident, Sign, Number, Join, Text, Join, Text]
+        );
+        assert_eq!(
+            kinds("f(a, 1,)"),
+            vec![Func, Ident, Comma, Number, Comma, RParen]
+        );
         assert_eq!(kinds("(a=1)"), vec![LParen, Ident, Sign, Number, RParen]);
     }
 
     #[test]
     fn comments_and_whitespace_are_skipped() {
-        assert_eq!(kinds("a // x = 1 ( \n = \r\n\t1 // end"), vec![TokKind::Ident, TokKind::Sign, TokKind::Number]);
+        assert_eq!(
+            kinds("a // x = 1 ( \n = \r\n\t1 // end"),
+            vec![TokKind::Ident, TokKind::Sign, TokKind::Number]
+        );
         assert_eq!(err("a / b"), "invalid comment");
     }
 
     #[test]
     fn numbers() {
-        assert_eq!(all("-12.5").unwrap(), vec![(TokKind::Number, "-12.5".to_string())]);
-        assert_eq!(all("-.5").unwrap(), vec![(TokKind::Number, "-.5".to_string())]);
+        assert_eq!(
+            all("-12.5").unwrap(),
+            vec![(TokKind::Number, "-12.5".to_string())]
+        );
+        assert_eq!(
+            all("-.5").unwrap(),
+            vec![(TokKind::Number, "-.5".to_string())]
+        );
         assert_eq!(err("1."), "invalid number \"1.\"");
         assert_eq!(err("- 1"), "invalid number \"-\"");
         assert_eq!(err("--1"), "invalid number \"-\"");
@@ -363,7 +383,10 @@ mod tests {
 
     #[test]
     fn identifiers() {
-        assert_eq!(all("@request.body.tags:each").unwrap()[0].1, "@request.body.tags:each");
+        assert_eq!(
+            all("@request.body.tags:each").unwrap()[0].1,
+            "@request.body.tags:each"
+        );
         assert_eq!(err("a."), "invalid identifier \"a.\"");
         assert_eq!(err("_ = 1"), "invalid identifier \"_\"");
         assert_eq!(err("@"), "invalid identifier \"@\"");
@@ -373,7 +396,10 @@ mod tests {
     #[test]
     fn signs_and_joins() {
         for s in SIGNS {
-            assert_eq!(all(&format!("a{s}b")).unwrap()[1], (TokKind::Sign, s.to_string()));
+            assert_eq!(
+                all(&format!("a{s}b")).unwrap()[1],
+                (TokKind::Sign, s.to_string())
+            );
         }
         assert_eq!(err("a == b"), "invalid sign operator \"==\"");
         assert_eq!(err("a <> b"), "invalid sign operator \"<>\"");
@@ -387,7 +413,11 @@ mod tests {
     fn quote_text_round_trips() {
         for s in ["", "a", "it's", r"a\'b", "\"", r"\\x", "😀'"] {
             let q = quote_text(s).unwrap();
-            assert_eq!(all(&q).unwrap(), vec![(TokKind::Text, s.to_string())], "{q}");
+            assert_eq!(
+                all(&q).unwrap(),
+                vec![(TokKind::Text, s.to_string())],
+                "{q}"
+            );
         }
         assert_eq!(quote_text(r"ends\"), None);
     }

@@ -14,7 +14,9 @@ mod parser;
 mod sqlgen;
 
 pub use ast::{Expr, Ident, Literal, Op, OpKind, Operand};
-pub use compile::{compile, compile_text, CompileOptions, Multi, Resolved, Resolver, Sql, SqlBuilder, SqlDialect};
+pub use compile::{
+    compile, compile_text, CompileOptions, Multi, Resolved, Resolver, Sql, SqlBuilder, SqlDialect,
+};
 pub use error::FilterError;
 pub use lexer::quote_text;
 pub use parser::{parse, Limits, MAX_DEPTH, MAX_FUNC_DEPTH};

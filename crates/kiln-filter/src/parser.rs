@@ -32,7 +32,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_len: 3500, max_exprs: 200 }
+        Limits {
+            max_len: 3500,
+            max_exprs: 200,
+        }
     }
 }
 
@@ -50,9 +53,16 @@ pub const MAX_FUNC_DEPTH: usize = 3;
 /// `empty filter expression`).
 pub fn parse(text: &str, limits: Limits) -> Result<Expr, FilterError> {
     if text.len() > limits.max_len {
-        return Err(FilterError::TooLong { max: limits.max_len });
+        return Err(FilterError::TooLong {
+            max: limits.max_len,
+        });
     }
-    let mut p = Parser { lx: Lexer::new(text), peeked: None, limits, count: 0 };
+    let mut p = Parser {
+        lx: Lexer::new(text),
+        peeked: None,
+        limits,
+        count: 0,
+    };
     let expr = p.expr(0)?;
     let t = p.next()?;
     match t.kind {
@@ -72,7 +82,10 @@ fn incomplete() -> FilterError {
 
 /// fexpr's scanner error for `)` without a group and for `,` outside a function.
 fn unexpected(t: &Token) -> FilterError {
-    syntax(format!("unexpected character {:?}", t.text.chars().next().unwrap_or(' ')))
+    syntax(format!(
+        "unexpected character {:?}",
+        t.text.chars().next().unwrap_or(' ')
+    ))
 }
 
 fn describe(t: &Token) -> String {
@@ -80,7 +93,10 @@ fn describe(t: &Token) -> String {
 }
 
 fn is_operand(k: TokKind) -> bool {
-    matches!(k, TokKind::Ident | TokKind::Func | TokKind::Number | TokKind::Text)
+    matches!(
+        k,
+        TokKind::Ident | TokKind::Func | TokKind::Number | TokKind::Text
+    )
 }
 
 fn op_from_sign(s: &str) -> Option<Op> {
@@ -118,7 +134,9 @@ fn ident_operand(raw: &str) -> Operand {
             return Operand::Macro(name.to_string());
         }
     }
-    Operand::Ident(Ident { raw: raw.to_string() })
+    Operand::Ident(Ident {
+        raw: raw.to_string(),
+    })
 }
 
 fn number_operand(lit: &str) -> Result<Operand, FilterError> {
@@ -161,7 +179,9 @@ impl Parser<'_> {
     /// The error for a premature end: inside `depth` open groups the groups are unclosed.
     fn eof_error(depth: usize) -> FilterError {
         if depth > 0 {
-            syntax(format!("invalid formatted group - missing {depth} closing bracket(s)"))
+            syntax(format!(
+                "invalid formatted group - missing {depth} closing bracket(s)"
+            ))
         } else {
             incomplete()
         }
@@ -208,7 +228,9 @@ impl Parser<'_> {
             TokKind::RParen => Err(incomplete()),
             TokKind::LParen => {
                 if depth >= MAX_DEPTH {
-                    return Err(syntax(format!("max nested groups reached (max: {MAX_DEPTH})")));
+                    return Err(syntax(format!(
+                        "max nested groups reached (max: {MAX_DEPTH})"
+                    )));
                 }
                 let inner = self.expr(depth + 1)?;
                 let close = self.next()?;
@@ -230,13 +252,17 @@ impl Parser<'_> {
         let left = self.operand(left_tok, MAX_FUNC_DEPTH)?;
         let t = self.next()?;
         let op = match t.kind {
-            TokKind::Sign => {
-                op_from_sign(&t.text).ok_or_else(|| syntax(format!("invalid sign operator {:?}", t.text)))?
-            }
+            TokKind::Sign => op_from_sign(&t.text)
+                .ok_or_else(|| syntax(format!("invalid sign operator {:?}", t.text)))?,
             TokKind::Eof => return Err(Self::eof_error(depth)),
             TokKind::RParen if depth > 0 => return Err(incomplete()),
             TokKind::RParen | TokKind::Comma => return Err(unexpected(&t)),
-            _ => return Err(syntax(format!("expected a sign operator, got {}", describe(&t)))),
+            _ => {
+                return Err(syntax(format!(
+                    "expected a sign operator, got {}",
+                    describe(&t)
+                )))
+            }
         };
         let t = self.next()?;
         let right = match t.kind {
@@ -253,7 +279,9 @@ impl Parser<'_> {
         };
         self.count += 1;
         if self.count > self.limits.max_exprs {
-            return Err(FilterError::TooManyExpressions { max: self.limits.max_exprs });
+            return Err(FilterError::TooManyExpressions {
+                max: self.limits.max_exprs,
+            });
         }
         Ok(Expr::Cmp { left, op, right })
     }
@@ -272,7 +300,9 @@ impl Parser<'_> {
     /// Parses the arguments of function `name` (its "(" already consumed).
     fn func_args(&mut self, name: String, func_depth: usize) -> Result<Operand, FilterError> {
         if func_depth == 0 {
-            return Err(syntax(format!("max nested function arguments reached (max: {MAX_FUNC_DEPTH})")));
+            return Err(syntax(format!(
+                "max nested function arguments reached (max: {MAX_FUNC_DEPTH})"
+            )));
         }
         let mut args = Vec::new();
         let mut expect_comma = false;
@@ -280,17 +310,27 @@ impl Parser<'_> {
             let t = match self.next() {
                 Ok(t) => t,
                 Err(FilterError::Syntax(e)) => {
-                    return Err(syntax(format!("invalid argument in function {name:?}: {e}")))
+                    return Err(syntax(format!(
+                        "invalid argument in function {name:?}: {e}"
+                    )))
                 }
                 Err(e) => return Err(e),
             };
             match t.kind {
                 TokKind::RParen => return Ok(Operand::Func { name, args }),
-                TokKind::Eof => return Err(syntax(format!("invalid or incomplete function {name:?} (expected ')')"))),
+                TokKind::Eof => {
+                    return Err(syntax(format!(
+                        "invalid or incomplete function {name:?} (expected ')')"
+                    )))
+                }
                 TokKind::Comma if expect_comma => expect_comma = false,
-                TokKind::Comma => return Err(syntax(format!("unexpected comma in function {name:?}"))),
+                TokKind::Comma => {
+                    return Err(syntax(format!("unexpected comma in function {name:?}")))
+                }
                 _ if expect_comma => {
-                    return Err(syntax(format!("expected comma after the last argument in function {name:?}")))
+                    return Err(syntax(format!(
+                        "expected comma after the last argument in function {name:?}"
+                    )))
                 }
                 k if is_operand(k) => {
                     args.push(self.operand(t, func_depth - 1)?);
@@ -298,7 +338,9 @@ impl Parser<'_> {
                 }
                 _ => {
                     let c = t.text.chars().next().unwrap_or(' ');
-                    return Err(syntax(format!("unsupported argument character {c:?} in function {name:?}")));
+                    return Err(syntax(format!(
+                        "unsupported argument character {c:?} in function {name:?}"
+                    )));
                 }
             }
         }
@@ -348,16 +390,35 @@ mod tests {
     }
 
     fn cmp(l: &str, r: i64) -> Expr {
-        Expr::Cmp { left: id(l), op: Op { kind: OpKind::Eq, any: false }, right: Operand::Literal(Literal::Int(r)) }
+        Expr::Cmp {
+            left: id(l),
+            op: Op {
+                kind: OpKind::Eq,
+                any: false,
+            },
+            right: Operand::Literal(Literal::Int(r)),
+        }
     }
 
     #[test]
     fn and_binds_tighter_than_or() {
-        assert_eq!(p("a=1 || b=2 && c=3"), Expr::Or(vec![cmp("a", 1), Expr::And(vec![cmp("b", 2), cmp("c", 3)])]));
-        assert_eq!(p("a=1 && b=2 || c=3"), Expr::Or(vec![Expr::And(vec![cmp("a", 1), cmp("b", 2)]), cmp("c", 3)]));
-        assert_eq!(p("(a=1 || b=2) && c=3"), Expr::And(vec![Expr::Or(vec![cmp("a", 1), cmp("b", 2)]), cmp("c", 3)]));
+        assert_eq!(
+            p("a=1 || b=2 && c=3"),
+            Expr::Or(vec![cmp("a", 1), Expr::And(vec![cmp("b", 2), cmp("c", 3)])])
+        );
+        assert_eq!(
+            p("a=1 && b=2 || c=3"),
+            Expr::Or(vec![Expr::And(vec![cmp("a", 1), cmp("b", 2)]), cmp("c", 3)])
+        );
+        assert_eq!(
+            p("(a=1 || b=2) && c=3"),
+            Expr::And(vec![Expr::Or(vec![cmp("a", 1), cmp("b", 2)]), cmp("c", 3)])
+        );
         assert_eq!(p("((a=1))"), cmp("a", 1));
-        assert_eq!(p("a=1 && (b=2 && c=3)"), Expr::And(vec![cmp("a", 1), cmp("b", 2), cmp("c", 3)]));
+        assert_eq!(
+            p("a=1 && (b=2 && c=3)"),
+            Expr::And(vec![cmp("a", 1), cmp("b", 2), cmp("c", 3)])
+        );
     }
 
     #[test]
@@ -372,11 +433,17 @@ mod tests {
         assert_eq!(right("-7"), Operand::Literal(Literal::Int(-7)));
         assert_eq!(right("1.25"), Operand::Literal(Literal::Float(1.25)));
         assert_eq!(right("-.5"), Operand::Literal(Literal::Float(-0.5)));
-        assert_eq!(right("99999999999999999999"), Operand::Literal(Literal::Float(1e20)));
+        assert_eq!(
+            right("99999999999999999999"),
+            Operand::Literal(Literal::Float(1e20))
+        );
         assert_eq!(right("@todayStart"), Operand::Macro("todayStart".into()));
         assert_eq!(right("@nowx"), id("@nowx"));
         assert_eq!(right("@now:lower"), id("@now:lower"));
-        assert_eq!(right("\"\""), Operand::Literal(Literal::Text(String::new())));
+        assert_eq!(
+            right("\"\""),
+            Operand::Literal(Literal::Text(String::new()))
+        );
     }
 
     #[test]
@@ -385,17 +452,32 @@ mod tests {
             e("status = = 1"),
             r#"expected right operand (identifier, function text or number), got "=" (sign)"#
         );
-        assert_eq!(e("> 1"), r#"expected left operand (identifier, function, text or number), got ">" (sign)"#);
+        assert_eq!(
+            e("> 1"),
+            r#"expected left operand (identifier, function, text or number), got ">" (sign)"#
+        );
         assert_eq!(e("a 1"), r#"expected a sign operator, got "1" (number)"#);
-        assert_eq!(e("a = 1 b = 2"), r#"expected && or ||, got "b" (identifier)"#);
+        assert_eq!(
+            e("a = 1 b = 2"),
+            r#"expected && or ||, got "b" (identifier)"#
+        );
         assert_eq!(e(""), "empty filter expression");
         assert_eq!(e(" \n// only a comment"), "empty filter expression");
         assert_eq!(e("()"), "empty filter expression");
         assert_eq!(e("a = 1 &&"), "invalid or incomplete filter expression");
         assert_eq!(e("a ="), "invalid or incomplete filter expression");
-        assert_eq!(e("(a = 1"), "invalid formatted group - missing 1 closing bracket(s)");
-        assert_eq!(e("((a = 1)"), "invalid formatted group - missing 1 closing bracket(s)");
-        assert_eq!(e("((a = 1"), "invalid formatted group - missing 2 closing bracket(s)");
+        assert_eq!(
+            e("(a = 1"),
+            "invalid formatted group - missing 1 closing bracket(s)"
+        );
+        assert_eq!(
+            e("((a = 1)"),
+            "invalid formatted group - missing 1 closing bracket(s)"
+        );
+        assert_eq!(
+            e("((a = 1"),
+            "invalid formatted group - missing 2 closing bracket(s)"
+        );
         assert_eq!(e("a = 1)"), "unexpected character ')'");
         assert_eq!(e("(a = 1 &&)"), "invalid or incomplete filter expression");
         assert_eq!(e("a = 1, b"), "unexpected character ','");
@@ -406,7 +488,10 @@ mod tests {
     #[test]
     fn functions() {
         match p("geoDistance(a.lon, a.lat, -1.5, 2,) < 25") {
-            Expr::Cmp { left: Operand::Func { name, args }, .. } => {
+            Expr::Cmp {
+                left: Operand::Func { name, args },
+                ..
+            } => {
                 assert_eq!(name, "geoDistance");
                 assert_eq!(args.len(), 4);
                 assert_eq!(args[2], Operand::Literal(Literal::Float(-1.5)));
@@ -415,32 +500,66 @@ mod tests {
         }
         assert!(parse("f() = 1", Limits::default()).is_ok());
         assert!(parse("a(b(c(1))) = 1", Limits::default()).is_ok());
-        assert_eq!(e("a(b(c(d(1)))) = 1"), "max nested function arguments reached (max: 3)");
-        assert_eq!(e("f(1 2) = 1"), r#"expected comma after the last argument in function "f""#);
+        assert_eq!(
+            e("a(b(c(d(1)))) = 1"),
+            "max nested function arguments reached (max: 3)"
+        );
+        assert_eq!(
+            e("f(1 2) = 1"),
+            r#"expected comma after the last argument in function "f""#
+        );
         assert_eq!(e("f(,1) = 1"), r#"unexpected comma in function "f""#);
-        assert_eq!(e("f(= 1"), r#"unsupported argument character '=' in function "f""#);
-        assert_eq!(e("f(1"), r#"invalid or incomplete function "f" (expected ')')"#);
+        assert_eq!(
+            e("f(= 1"),
+            r#"unsupported argument character '=' in function "f""#
+        );
+        assert_eq!(
+            e("f(1"),
+            r#"invalid or incomplete function "f" (expected ')')"#
+        );
     }
 
     #[test]
     fn nesting_is_capped() {
         let ok = format!("{}a=1{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
         assert_eq!(p(&ok), cmp("a", 1));
-        let deep = format!("{}a=1{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
-        assert_eq!(e(&deep), format!("max nested groups reached (max: {MAX_DEPTH})"));
+        let deep = format!(
+            "{}a=1{}",
+            "(".repeat(MAX_DEPTH + 1),
+            ")".repeat(MAX_DEPTH + 1)
+        );
+        assert_eq!(
+            e(&deep),
+            format!("max nested groups reached (max: {MAX_DEPTH})")
+        );
         let huge = "(".repeat(100_000);
-        let lim = Limits { max_len: usize::MAX, max_exprs: usize::MAX };
+        let lim = Limits {
+            max_len: usize::MAX,
+            max_exprs: usize::MAX,
+        };
         assert!(matches!(parse(&huge, lim), Err(FilterError::Syntax(_))));
     }
 
     #[test]
     fn limits() {
-        let lim = Limits { max_len: 20, max_exprs: 2 };
-        assert_eq!(parse("a = 1234567890 && b=1", lim), Err(FilterError::TooLong { max: 20 }));
+        let lim = Limits {
+            max_len: 20,
+            max_exprs: 2,
+        };
+        assert_eq!(
+            parse("a = 1234567890 && b=1", lim),
+            Err(FilterError::TooLong { max: 20 })
+        );
         // bytes, not chars (as PocketBase's Go `len`)
-        assert_eq!(parse("a = 'ééééééééé'", lim), Err(FilterError::TooLong { max: 20 }));
+        assert_eq!(
+            parse("a = 'ééééééééé'", lim),
+            Err(FilterError::TooLong { max: 20 })
+        );
         assert!(parse("a=1||b=2", lim).is_ok());
-        assert_eq!(parse("a=1||b=2||c=3", lim), Err(FilterError::TooManyExpressions { max: 2 }));
+        assert_eq!(
+            parse("a=1||b=2||c=3", lim),
+            Err(FilterError::TooManyExpressions { max: 2 })
+        );
         let d = Limits::default();
         assert_eq!((d.max_len, d.max_exprs), (3500, 200));
     }

@@ -39,16 +39,31 @@ pub(crate) struct Val {
 
 impl Val {
     pub(crate) fn new(sql: impl Into<String>, kind: Kind) -> Val {
-        Val { sql: sql.into(), kind, like_ready: false, bound_number: false }
+        Val {
+            sql: sql.into(),
+            kind,
+            like_ready: false,
+            bound_number: false,
+        }
     }
 
     pub(crate) fn like_ready(sql: impl Into<String>, kind: Kind) -> Val {
-        Val { sql: sql.into(), kind, like_ready: true, bound_number: false }
+        Val {
+            sql: sql.into(),
+            kind,
+            like_ready: true,
+            bound_number: false,
+        }
     }
 
     /// A bound number's placeholder (`sql`), non-empty.
     pub(crate) fn bound_number(sql: impl Into<String>) -> Val {
-        Val { sql: sql.into(), kind: Kind::NonEmpty, like_ready: false, bound_number: true }
+        Val {
+            sql: sql.into(),
+            kind: Kind::NonEmpty,
+            like_ready: false,
+            bound_number: true,
+        }
     }
 
     fn empty_set() -> Val {
@@ -60,7 +75,10 @@ impl Val {
     }
 
     fn is_empty(&self) -> bool {
-        matches!(self.kind, Kind::Null | Kind::EmptySet | Kind::NoRow | Kind::EmptyText)
+        matches!(
+            self.kind,
+            Kind::Null | Kind::EmptySet | Kind::NoRow | Kind::EmptyText
+        )
     }
 
     /// The SQL of the value in `=`/`!=`: null-ish stand-ins read as `''`.
@@ -132,15 +150,29 @@ impl COp {
             }
             COp::Geo(args) => {
                 let a: Vec<Val> = args.iter().map(|a| a.render(d, empty, no_row)).collect();
-                let s = |i: usize| a.get(i).map(|v| v.arg_sql().to_string()).unwrap_or_else(|| "NULL".into());
-                Val::new(d.geo_distance(&s(0), &s(1), &s(2), &s(3)), Kind::Unknown { nullable: true })
+                let s = |i: usize| {
+                    a.get(i)
+                        .map(|v| v.arg_sql().to_string())
+                        .unwrap_or_else(|| "NULL".into())
+                };
+                Val::new(
+                    d.geo_distance(&s(0), &s(1), &s(2), &s(3)),
+                    Kind::Unknown { nullable: true },
+                )
             }
-            COp::Strftime { format, value, mods } => {
+            COp::Strftime {
+                format,
+                value,
+                mods,
+            } => {
                 let v = match value {
                     Some(v) => v.render(d, empty, no_row).arg_sql().to_string(),
                     None => "'now'".to_string(),
                 };
-                Val::new(d.strftime(format, &v, mods), Kind::Unknown { nullable: true })
+                Val::new(
+                    d.strftime(format, &v, mods),
+                    Kind::Unknown { nullable: true },
+                )
             }
         }
     }
@@ -165,7 +197,12 @@ impl Comparison {
     /// that the SQL engine would compute anyway, its value (used only to simplify the empty-set
     /// branch; the SQL it replaces references no placeholder that is not also referenced by the
     /// item branch).
-    fn quantify(&self, d: &dyn SqlDialect, i: usize, empty: &mut Vec<bool>) -> (String, Option<bool>) {
+    fn quantify(
+        &self,
+        d: &dyn SqlDialect,
+        i: usize,
+        empty: &mut Vec<bool>,
+    ) -> (String, Option<bool>) {
         let Some(src) = self.srcs.get(i) else {
             let no_row: Vec<bool> = self.srcs.iter().map(|s| s.joined_rows).collect();
             let l = self.left.render(d, empty, &no_row);
@@ -195,14 +232,21 @@ impl Comparison {
             // no item fails (an unknown/NULL result fails); and if there is no item, the empty
             // value matches. With `also`, one item must also match (PocketBase: a joined row that
             // passes, and every item compared).
-            let none_fails = format!("NOT EXISTS (SELECT 1 {from} AND NOT COALESCE({item_sql}, 1=0))");
+            let none_fails =
+                format!("NOT EXISTS (SELECT 1 {from} AND NOT COALESCE({item_sql}, 1=0))");
             match (konst, src.also.is_some()) {
                 (Some(true), false) => format!("({none_fails})"),
-                (Some(true), true) => format!("({none_fails} AND ({some} OR NOT EXISTS (SELECT 1 {from})))"),
+                (Some(true), true) => {
+                    format!("({none_fails} AND ({some} OR NOT EXISTS (SELECT 1 {from})))")
+                }
                 (Some(false), false) => format!("(EXISTS (SELECT 1 {from}) AND {none_fails})"),
                 (Some(false), true) => format!("({some} AND {none_fails})"),
-                (None, false) => format!("({none_fails} AND (EXISTS (SELECT 1 {from}) OR {empty_sql}))"),
-                (None, true) => format!("({none_fails} AND ({some} OR (NOT EXISTS (SELECT 1 {from}) AND {empty_sql})))"),
+                (None, false) => {
+                    format!("({none_fails} AND (EXISTS (SELECT 1 {from}) OR {empty_sql}))")
+                }
+                (None, true) => format!(
+                    "({none_fails} AND ({some} OR (NOT EXISTS (SELECT 1 {from}) AND {empty_sql})))"
+                ),
             }
         };
         (sql, None)
@@ -216,18 +260,32 @@ impl Comparison {
 fn leaf(d: &dyn SqlDialect, l: &Val, op: Op, r: &Val) -> (String, Option<bool>) {
     let is_null = |v: &Val| matches!(v.kind, Kind::Null | Kind::EmptySet | Kind::NoRow);
     let ord = |sym: &str| {
-        let konst = if is_null(l) || is_null(r) { Some(false) } else { None };
+        let konst = if is_null(l) || is_null(r) {
+            Some(false)
+        } else {
+            None
+        };
         // Two bound numbers have no column to take a type from: PostgreSQL would infer text
         // and compare "6" with "10" as strings. Both engines compare them as numbers this way.
         if l.bound_number && r.bound_number {
-            return (format!("(CAST({} AS DOUBLE PRECISION) {sym} CAST({} AS DOUBLE PRECISION))", l.sql, r.sql), konst);
+            return (
+                format!(
+                    "(CAST({} AS DOUBLE PRECISION) {sym} CAST({} AS DOUBLE PRECISION))",
+                    l.sql, r.sql
+                ),
+                konst,
+            );
         }
         (format!("({} {sym} {})", l.arg_sql(), r.arg_sql()), konst)
     };
     // in LIKE `null` and no related row read as NULL (no match); a record's own empty
     // multi-valued field as '' (PocketBase compares its raw text)
     let like_null = |v: &Val| matches!(v.kind, Kind::Null | Kind::NoRow);
-    let like_konst = if like_null(l) || (like_null(r) && !r.like_ready) { Some(false) } else { None };
+    let like_konst = if like_null(l) || (like_null(r) && !r.like_ready) {
+        Some(false)
+    } else {
+        None
+    };
     match op.kind {
         OpKind::Eq => equality(l, r, false),
         OpKind::Neq => equality(l, r, true),
@@ -263,7 +321,10 @@ fn equality(l: &Val, r: &Val, neq: bool) -> (String, Option<bool>) {
     let plain = || {
         if l.bound_number && r.bound_number {
             // as in `leaf`'s ordering: compared as numbers on both engines
-            return format!("(CAST({} AS DOUBLE PRECISION) {op} CAST({} AS DOUBLE PRECISION))", l.sql, r.sql);
+            return format!(
+                "(CAST({} AS DOUBLE PRECISION) {op} CAST({} AS DOUBLE PRECISION))",
+                l.sql, r.sql
+            );
         }
         format!("({} {op} {})", l.eq_sql(), r.eq_sql())
     };
@@ -293,7 +354,15 @@ fn equality(l: &Val, r: &Val, neq: bool) -> (String, Option<bool>) {
     if l.kind == Kind::NonEmpty || r.kind == Kind::NonEmpty {
         let other = if l.kind == Kind::NonEmpty { r } else { l };
         if neq && nullable(other) {
-            return (format!("({} != {} OR {} IS NULL)", l.eq_sql(), r.eq_sql(), other.sql), None);
+            return (
+                format!(
+                    "({} != {} OR {} IS NULL)",
+                    l.eq_sql(),
+                    r.eq_sql(),
+                    other.sql
+                ),
+                None,
+            );
         }
         return (plain(), None);
     }
@@ -372,18 +441,42 @@ mod tests {
 
     #[test]
     fn equality_rules() {
-        assert_eq!(equality(&null(), &et(), false), ("('' = '')".into(), Some(true)));
-        assert_eq!(equality(&null(), &et(), true), ("('' != '')".into(), Some(false)));
-        assert_eq!(equality(&k("?1"), &null(), false), ("(?1 = '')".into(), Some(false)));
-        assert_eq!(equality(&k("?1"), &k("?2"), true), ("(?1 != ?2)".into(), None));
+        assert_eq!(
+            equality(&null(), &et(), false),
+            ("('' = '')".into(), Some(true))
+        );
+        assert_eq!(
+            equality(&null(), &et(), true),
+            ("('' != '')".into(), Some(false))
+        );
+        assert_eq!(
+            equality(&k("?1"), &null(), false),
+            ("(?1 = '')".into(), Some(false))
+        );
+        assert_eq!(
+            equality(&k("?1"), &k("?2"), true),
+            ("(?1 != ?2)".into(), None)
+        );
         assert_eq!(equality(&u("a"), &null(), false).0, "(a = '' OR a IS NULL)");
-        assert_eq!(equality(&et(), &u("a"), true).0, "('' != a AND a IS NOT NULL)");
+        assert_eq!(
+            equality(&et(), &u("a"), true).0,
+            "('' != a AND a IS NOT NULL)"
+        );
         assert_eq!(equality(&nn("n"), &null(), false).0, "(n = '')");
         assert_eq!(equality(&u("a"), &k("?1"), false).0, "(a = ?1)");
-        assert_eq!(equality(&u("a"), &k("?1"), true).0, "(a != ?1 OR a IS NULL)");
+        assert_eq!(
+            equality(&u("a"), &k("?1"), true).0,
+            "(a != ?1 OR a IS NULL)"
+        );
         assert_eq!(equality(&nn("n"), &k("?1"), true).0, "(n != ?1)");
-        assert_eq!(equality(&u("a"), &u("b"), false).0, "(COALESCE(a, '') = COALESCE(b, ''))");
-        assert_eq!(equality(&u("a"), &nn("n"), true).0, "(COALESCE(a, '') != n)");
+        assert_eq!(
+            equality(&u("a"), &u("b"), false).0,
+            "(COALESCE(a, '') = COALESCE(b, ''))"
+        );
+        assert_eq!(
+            equality(&u("a"), &nn("n"), true).0,
+            "(COALESCE(a, '') != n)"
+        );
         assert_eq!(equality(&nn("m"), &nn("n"), false).0, "(m = n)");
     }
 

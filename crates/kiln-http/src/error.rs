@@ -35,7 +35,12 @@ pub const MSG_TOO_LARGE: &str = "Request entity too large.";
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
-        ApiError { status, message: message.into(), data: Map::new(), extra: None }
+        ApiError {
+            status,
+            message: message.into(),
+            data: Map::new(),
+            extra: None,
+        }
     }
     pub fn not_found() -> Self {
         ApiError::new(StatusCode::NOT_FOUND, MSG_NOT_FOUND)
@@ -81,7 +86,9 @@ fn nest(errors: FieldErrors) -> Map<String, Value> {
         let parts: Vec<&str> = key.split('.').collect();
         let mut node = &mut root;
         for part in &parts[..parts.len() - 1] {
-            let entry = node.entry(part.to_string()).or_insert_with(|| Value::Object(Map::new()));
+            let entry = node
+                .entry(part.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
             if !entry.is_object() {
                 *entry = Value::Object(Map::new());
             }
@@ -186,8 +193,13 @@ pub fn api(e: CoreError) -> ApiError {
 pub fn realtime_error(e: kiln_core::realtime::ClientError) -> ApiError {
     use kiln_core::realtime::ClientError;
     match e {
-        ClientError::UnknownClient => ApiError::new(StatusCode::NOT_FOUND, "Missing or invalid client id."),
-        ClientError::AuthMismatch => ApiError::new(StatusCode::FORBIDDEN, "The current and the previous request authorization don't match."),
+        ClientError::UnknownClient => {
+            ApiError::new(StatusCode::NOT_FOUND, "Missing or invalid client id.")
+        }
+        ClientError::AuthMismatch => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "The current and the previous request authorization don't match.",
+        ),
     }
 }
 
@@ -196,11 +208,16 @@ impl IntoResponse for ApiError {
         let extra = self.extra.map(|b| *b).unwrap_or_default();
         let body = match extra.raw_body {
             Some(b) => b,
-            None => json!({"data": self.data, "message": self.message, "status": self.status.as_u16()}),
+            None => {
+                json!({"data": self.data, "message": self.message, "status": self.status.as_u16()})
+            }
         };
         let mut res = (self.status, crate::json::Json(body)).into_response();
         if let Some(secs) = extra.retry_after {
-            res.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
         }
         res
     }

@@ -26,7 +26,11 @@ impl Ctx {
     pub fn query_int(&self, key: &str) -> Result<Option<i64>, ApiError> {
         match self.query(key) {
             None | Some("") => Ok(None),
-            Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| ApiError::bad_request(MSG_GENERIC_400)),
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| ApiError::bad_request(MSG_GENERIC_400)),
         }
     }
 
@@ -56,20 +60,35 @@ impl FromRequestParts<App> for Ctx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let auth = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|t| app.auth_from_token(t));
-        let remote = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let auth = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| app.auth_from_token(t));
+        let remote = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
         let ip = client_ip(&app.settings().trusted_proxy, &parts.headers, remote);
         // Every API handler takes a Ctx, so this is where rate limits apply: after routing (the
         // route's tags are known) and before the body is read.
         crate::ratelimit::check(app, parts, auth.as_ref(), ip)?;
-        if auth.as_ref().is_some_and(|r| r.collection.name == kiln_core::schema::system::SUPERUSERS) && !app.superuser_ip_allowed(ip) {
-            return Err(crate::error::api(kiln_core::CoreError::Forbidden("You are not allowed to perform this request.")));
+        if auth
+            .as_ref()
+            .is_some_and(|r| r.collection.name == kiln_core::schema::system::SUPERUSERS)
+            && !app.superuser_ip_allowed(ip)
+        {
+            return Err(crate::error::api(kiln_core::CoreError::Forbidden(
+                "You are not allowed to perform this request.",
+            )));
         }
         let query: HashMap<String, String> = match parts.uri.query() {
             Some(q) => {
                 let mut map = HashMap::new();
                 // The first value of a repeated parameter wins, as in PocketBase (Go's url.Values.Get).
-                for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(q).map_err(|_| ApiError::bad_request(MSG_GENERIC_400))? {
+                for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                    .map_err(|_| ApiError::bad_request(MSG_GENERIC_400))?
+                {
                     map.entry(k).or_insert(v);
                 }
                 map
@@ -97,11 +116,21 @@ impl FromRequestParts<App> for Ctx {
 
 /// The client's IP: the first configured trusted-proxy header present (its leftmost or
 /// rightmost address, per the settings), else the connection's peer address.
-pub fn client_ip(proxy: &kiln_core::settings::TrustedProxy, headers: &axum::http::HeaderMap, remote: Option<std::net::IpAddr>) -> Option<std::net::IpAddr> {
+pub fn client_ip(
+    proxy: &kiln_core::settings::TrustedProxy,
+    headers: &axum::http::HeaderMap,
+    remote: Option<std::net::IpAddr>,
+) -> Option<std::net::IpAddr> {
     for name in &proxy.headers {
-        let Some(v) = headers.get(name.as_str()).and_then(|v| v.to_str().ok()) else { continue };
+        let Some(v) = headers.get(name.as_str()).and_then(|v| v.to_str().ok()) else {
+            continue;
+        };
         let mut parts = v.split(',').map(str::trim).filter(|p| !p.is_empty());
-        let pick = if proxy.use_leftmost_ip { parts.next() } else { parts.next_back() };
+        let pick = if proxy.use_leftmost_ip {
+            parts.next()
+        } else {
+            parts.next_back()
+        };
         if let Some(ip) = pick.and_then(|p| p.parse::<std::net::IpAddr>().ok()) {
             return Some(ip);
         }
@@ -133,11 +162,15 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        if let Ok(axum::extract::Path(v)) = axum::extract::Path::<T>::from_request_parts(parts, state).await {
+        if let Ok(axum::extract::Path(v)) =
+            axum::extract::Path::<T>::from_request_parts(parts, state).await
+        {
             return Ok(PathParams(v));
         }
         // Not UTF-8 once decoded: pair the matched route's `{param}` segments with the raw, still-encoded path.
-        let template = axum::extract::MatchedPath::from_request_parts(parts, state).await.map_err(|_| ApiError::not_found())?;
+        let template = axum::extract::MatchedPath::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found())?;
         let mut values: Vec<Value> = template
             .as_str()
             .split('/')
@@ -145,8 +178,14 @@ where
             .filter(|(t, _)| t.starts_with('{'))
             .map(|(_, v)| Value::String(kiln_core::request::percent_decode(v, false)))
             .collect();
-        let v = if values.len() == 1 { values.pop().unwrap_or(Value::Null) } else { Value::Array(values) };
-        serde_json::from_value(v).map(PathParams).map_err(|_| ApiError::not_found())
+        let v = if values.len() == 1 {
+            values.pop().unwrap_or(Value::Null)
+        } else {
+            Value::Array(values)
+        };
+        serde_json::from_value(v)
+            .map(PathParams)
+            .map_err(|_| ApiError::not_found())
     }
 }
 
@@ -184,15 +223,34 @@ const SNIFF_BYTES: usize = kiln_media::READ_LIMIT;
 /// `limit` caps the whole body; everything that is not a file part (held in memory) is capped at
 /// [`crate::MAX_BODY_BYTES`] whatever the limit; a file larger than `file_cap` is counted but not
 /// kept, so the core reports it against its field's `maxSize`.
-async fn read_body(req: Request, app: &App, limit: usize, file_cap: u64, mut uploads: Option<&mut Vec<kiln_core::files::Upload>>) -> Result<Map<String, Value>, ApiError> {
-    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+async fn read_body(
+    req: Request,
+    app: &App,
+    limit: usize,
+    file_cap: u64,
+    mut uploads: Option<&mut Vec<kiln_core::files::Upload>>,
+) -> Result<Map<String, Value>, ApiError> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let bad = || ApiError::bad_request(MSG_GENERIC_400);
     let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, MSG_TOO_LARGE);
     // A body declared larger than the limit is refused before a byte of it is awaited. The limit
     // counts field and file contents; a multipart body adds its boundaries and part headers.
     let multipart = ct.starts_with("multipart/form-data");
-    let framing = if multipart { MULTIPART_FRAMING_BYTES } else { 0 };
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let framing = if multipart {
+        MULTIPART_FRAMING_BYTES
+    } else {
+        0
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > (limit.saturating_add(framing)) as u64) {
         return Err(too_large());
     }
@@ -201,11 +259,19 @@ async fn read_body(req: Request, app: &App, limit: usize, file_cap: u64, mut upl
         let mut map = Map::new();
         let mut total = 0usize;
         let mut in_memory = 0usize;
-        while let Some(mut field) = mp.next_field().await.map_err(|e| too_large_or(e.status(), bad()))? {
+        while let Some(mut field) = mp
+            .next_field()
+            .await
+            .map_err(|e| too_large_or(e.status(), bad()))?
+        {
             let name = field.name().unwrap_or("").to_owned();
             if let Some(file_name) = field.file_name().map(str::to_owned) {
                 let Some(list) = uploads.as_deref_mut() else {
-                    while let Some(chunk) = field.chunk().await.map_err(|e| too_large_or(e.status(), bad()))? {
+                    while let Some(chunk) = field
+                        .chunk()
+                        .await
+                        .map_err(|e| too_large_or(e.status(), bad()))?
+                    {
                         total += chunk.len();
                         if total > limit {
                             return Err(too_large());
@@ -213,14 +279,21 @@ async fn read_body(req: Request, app: &App, limit: usize, file_cap: u64, mut upl
                     }
                     continue;
                 };
-                let upload = stream_upload(app, &mut field, name, file_name, file_cap, &mut total, limit).await?;
+                let upload = stream_upload(
+                    app, &mut field, name, file_name, file_cap, &mut total, limit,
+                )
+                .await?;
                 if upload.size > 0 || !upload.original_name.is_empty() {
                     list.push(upload);
                 }
                 continue;
             }
             let mut bytes = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(|e| too_large_or(e.status(), bad()))? {
+            while let Some(chunk) = field
+                .chunk()
+                .await
+                .map_err(|e| too_large_or(e.status(), bad()))?
+            {
                 total += chunk.len();
                 in_memory += chunk.len();
                 if total > limit || in_memory > crate::MAX_BODY_BYTES {
@@ -240,12 +313,15 @@ async fn read_body(req: Request, app: &App, limit: usize, file_cap: u64, mut upl
         }
         return Ok(map);
     }
-    let bytes = axum::body::to_bytes(req.into_body(), limit.min(crate::MAX_BODY_BYTES)).await.map_err(|_| too_large())?;
+    let bytes = axum::body::to_bytes(req.into_body(), limit.min(crate::MAX_BODY_BYTES))
+        .await
+        .map_err(|_| too_large())?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
     if ct.starts_with("application/x-www-form-urlencoded") {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| bad())?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| bad())?;
         let mut map = Map::new();
         for (k, v) in pairs {
             push(&mut map, k, Value::String(v));
@@ -272,12 +348,27 @@ async fn stream_upload(
     use tokio::io::AsyncWriteExt;
     let bad = || ApiError::bad_request(MSG_GENERIC_400);
     let dir = app.data_dir().join(".tmp");
-    tokio::fs::create_dir_all(&dir).await.map_err(|e| crate::error::api(kiln_core::CoreError::Storage(e.to_string())))?;
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| crate::error::api(kiln_core::CoreError::Storage(e.to_string())))?;
     let path = dir.join(format!("upload_{}", kiln_core::ids::new_secret(24)));
-    let mut upload = kiln_core::files::Upload { key, original_name, path, size: 0, mime: String::new(), extension: String::new() };
-    let mut file = tokio::fs::File::create(&upload.path).await.map_err(|e| crate::error::api(kiln_core::CoreError::Storage(e.to_string())))?;
+    let mut upload = kiln_core::files::Upload {
+        key,
+        original_name,
+        path,
+        size: 0,
+        mime: String::new(),
+        extension: String::new(),
+    };
+    let mut file = tokio::fs::File::create(&upload.path)
+        .await
+        .map_err(|e| crate::error::api(kiln_core::CoreError::Storage(e.to_string())))?;
     let mut head = Vec::with_capacity(SNIFF_BYTES);
-    while let Some(chunk) = field.chunk().await.map_err(|e| too_large_or(e.status(), bad()))? {
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| too_large_or(e.status(), bad()))?
+    {
         *total += chunk.len();
         if *total > limit {
             return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, MSG_TOO_LARGE));
@@ -287,11 +378,15 @@ async fn stream_upload(
             head.extend_from_slice(&chunk[..take]);
         }
         if upload.size <= file_cap {
-            file.write_all(&chunk).await.map_err(|e| crate::error::api(kiln_core::CoreError::Storage(e.to_string())))?;
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| crate::error::api(kiln_core::CoreError::Storage(e.to_string())))?;
         }
         upload.size += chunk.len() as u64;
     }
-    file.flush().await.map_err(|e| crate::error::api(kiln_core::CoreError::Storage(e.to_string())))?;
+    file.flush()
+        .await
+        .map_err(|e| crate::error::api(kiln_core::CoreError::Storage(e.to_string())))?;
     let detected = kiln_media::detect(&head);
     upload.mime = detected.mime;
     upload.extension = detected.extension.to_owned();
@@ -302,7 +397,9 @@ impl FromRequest<App> for BodyMap {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
-        read_body(req, app, crate::MAX_BODY_BYTES, 0, None).await.map(BodyMap)
+        read_body(req, app, crate::MAX_BODY_BYTES, 0, None)
+            .await
+            .map(BodyMap)
     }
 }
 
@@ -312,7 +409,13 @@ impl FromRequest<App> for RecordBody {
     /// The body limit follows the collection's file fields (`maxSize` × `maxSelect` each, at
     /// least the default 32 MiB); file parts stream to disk, never to memory.
     async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
-        let collection = req.uri().path().split('/').nth(3).map(|c| kiln_core::request::percent_decode(c, false)).unwrap_or_default();
+        let collection = req
+            .uri()
+            .path()
+            .split('/')
+            .nth(3)
+            .map(|c| kiln_core::request::percent_decode(c, false))
+            .unwrap_or_default();
         let (limit, file_cap) = app.upload_limits(&collection);
         let mut uploads = Vec::new();
         let body = read_body(req, app, limit, file_cap, Some(&mut uploads)).await?;
@@ -327,11 +430,15 @@ impl FromRequest<App> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, app).await.map_err(body_rejection)?;
+        let bytes = Bytes::from_request(req, app)
+            .await
+            .map_err(body_rejection)?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonBody(Value::Object(Map::new())));
         }
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|_| ApiError::bad_request(crate::error::MSG_INVALID_FORMAT))
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|_| ApiError::bad_request(crate::error::MSG_INVALID_FORMAT))
     }
 }
 

@@ -15,7 +15,9 @@ use crate::error::{api, ApiError};
 
 /// The action tags of a collection route (PocketBase's names), by method and route pattern.
 fn tags(method: &Method, route: &str) -> &'static [&'static str] {
-    let tail = route.strip_prefix("/api/collections/{collection}").unwrap_or("");
+    let tail = route
+        .strip_prefix("/api/collections/{collection}")
+        .unwrap_or("");
     match (method.as_str(), tail) {
         ("GET", "/records") => &["list"],
         ("GET", "/records/{id}") => &["view"],
@@ -36,14 +38,21 @@ fn tags(method: &Method, route: &str) -> &'static [&'static str] {
         ("POST", "/confirm-email-change") => &["confirmEmailChange"],
         ("POST", "/auth-with-passkey-begin") => &["requestPasskey"],
         ("POST", "/auth-with-passkey") => &["authWithPasskey", "auth"],
-        ("POST", "/passkeys/register-begin") | ("POST", "/passkeys/register-finish") => &["registerPasskey"],
+        ("POST", "/passkeys/register-begin") | ("POST", "/passkeys/register-finish") => {
+            &["registerPasskey"]
+        }
         _ => &[],
     }
 }
 
 /// Whether any rule could apply to the request, decided without allocating (most requests
 /// match no rule: Kiln's default has only `*:auth`).
-fn any_rule_may_apply(rules: &[kiln_core::settings::RateLimitRule], tags: &[&str], method: &str, path: &str) -> bool {
+fn any_rule_may_apply(
+    rules: &[kiln_core::settings::RateLimitRule],
+    tags: &[&str],
+    method: &str,
+    path: &str,
+) -> bool {
     let path_hit = |p: &str| path == p || (p.ends_with('/') && path.starts_with(p));
     rules.iter().any(|r| {
         let l = r.label.as_str();
@@ -62,7 +71,12 @@ fn any_rule_may_apply(rules: &[kiln_core::settings::RateLimitRule], tags: &[&str
 /// Counts the request against the settings' rate limits; an error is the 429 to answer. Called
 /// by the `Ctx` extractor once the route and the auth are known (a middleware layer around every
 /// route cost about 4,000 instructions a request; this costs a few hundred when no rule applies).
-pub(crate) fn check(app: &App, parts: &Parts, auth: Option<&Arc<Record>>, ip: Option<std::net::IpAddr>) -> Result<(), ApiError> {
+pub(crate) fn check(
+    app: &App,
+    parts: &Parts,
+    auth: Option<&Arc<Record>>,
+    ip: Option<std::net::IpAddr>,
+) -> Result<(), ApiError> {
     let settings = app.settings();
     let limits = &settings.rate_limits;
     if !limits.enabled || limits.rules.is_empty() {
@@ -71,22 +85,39 @@ pub(crate) fn check(app: &App, parts: &Parts, auth: Option<&Arc<Record>>, ip: Op
     if auth.is_some_and(|r| r.collection.name == kiln_core::schema::system::SUPERUSERS) {
         return Ok(());
     }
-    let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str()).unwrap_or("");
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|m| m.as_str())
+        .unwrap_or("");
     let (method, path) = (parts.method.as_str(), parts.uri.path());
     let tags = tags(&parts.method, route);
     if !any_rule_may_apply(&limits.rules, tags, method, path) {
         return Ok(());
     }
     // `/api/collections/{collection}/…`: the collection as named in the URL.
-    let collection = if tags.is_empty() { "" } else { path.split('/').nth(3).unwrap_or("") };
+    let collection = if tags.is_empty() {
+        ""
+    } else {
+        path.split('/').nth(3).unwrap_or("")
+    };
     let mut labels: Vec<String> = Vec::with_capacity(2 * tags.len() + 1);
     labels.extend(tags.iter().map(|t| format!("{collection}:{t}")));
     labels.extend(tags.iter().map(|t| format!("*:{t}")));
     labels.push(format!("{method} {path}"));
     let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
     // Collection routes count per collection and route, others per rule.
-    let scope = if tags.is_empty() { String::new() } else { format!("{collection} {route}") };
+    let scope = if tags.is_empty() {
+        String::new()
+    } else {
+        format!("{collection} {route}")
+    };
     app.rate_limiter()
         .check(limits, &label_refs, path, auth.is_some(), ip, &scope)
-        .map_err(|l| api(CoreError::RateLimited { retry_after: l.retry_after_secs, message: "Too Many Requests." }))
+        .map_err(|l| {
+            api(CoreError::RateLimited {
+                retry_after: l.retry_after_secs,
+                message: "Too Many Requests.",
+            })
+        })
 }

@@ -65,9 +65,15 @@ impl std::fmt::Display for MailError {
 impl std::error::Error for MailError {}
 
 fn mailbox(a: &Address) -> Result<Mailbox, MailError> {
-    let email = a.email.parse().map_err(|e| MailError::Address(format!("{}: {e}", a.email)))?;
+    let email = a
+        .email
+        .parse()
+        .map_err(|e| MailError::Address(format!("{}: {e}", a.email)))?;
     let name = a.name.trim();
-    Ok(Mailbox::new((!name.is_empty()).then(|| name.to_owned()), email))
+    Ok(Mailbox::new(
+        (!name.is_empty()).then(|| name.to_owned()),
+        email,
+    ))
 }
 
 /// A readable plain-text version of an HTML body: tags dropped, links kept as `text (url)`,
@@ -95,14 +101,23 @@ pub fn html_to_text(html: &str) -> String {
             break;
         };
         let tag = &rest[i + 1..i + j];
-        let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
         let closing = tag.starts_with('/');
         match name.as_str() {
             "br" => out.push('\n'),
             "p" | "h1" | "h2" | "h3" if closing => out.push_str("\n\n"),
             "div" | "tr" | "li" if closing => out.push('\n'),
             "a" if !closing => {
-                href = tag.split("href=\"").nth(1).and_then(|s| s.split('"').next()).map(str::to_owned);
+                href = tag
+                    .split("href=\"")
+                    .nth(1)
+                    .and_then(|s| s.split('"').next())
+                    .map(str::to_owned);
             }
             "a" => {
                 if let Some(u) = href.take() {
@@ -114,7 +129,12 @@ pub fn html_to_text(html: &str) -> String {
         rest = &rest[i + j + 1..];
     }
     push_text(&mut out, rest);
-    let decoded = out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&");
+    let decoded = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
     let lines: Vec<&str> = decoded.lines().map(str::trim).collect();
     let mut text = String::with_capacity(decoded.len());
     let mut blank = false;
@@ -135,7 +155,9 @@ pub fn html_to_text(html: &str) -> String {
 
 /// Builds the MIME message (multipart/alternative: text then HTML).
 pub fn build(msg: &Message) -> Result<lettre::Message, MailError> {
-    let mut b = lettre::Message::builder().from(mailbox(&msg.from)?).subject(msg.subject.replace(['\r', '\n'], " "));
+    let mut b = lettre::Message::builder()
+        .from(mailbox(&msg.from)?)
+        .subject(msg.subject.replace(['\r', '\n'], " "));
     if msg.to.is_empty() {
         return Err(MailError::Address("no recipient".into()));
     }
@@ -144,8 +166,16 @@ pub fn build(msg: &Message) -> Result<lettre::Message, MailError> {
     }
     b.multipart(
         MultiPart::alternative()
-            .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(html_to_text(&msg.html)))
-            .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(msg.html.clone())),
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(html_to_text(&msg.html)),
+            )
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_HTML)
+                    .body(msg.html.clone()),
+            ),
     )
     .map_err(|e| MailError::Build(e.to_string()))
 }
@@ -153,19 +183,36 @@ pub fn build(msg: &Message) -> Result<lettre::Message, MailError> {
 /// Sends `msg` through the SMTP server of `cfg` (one connection per message, 30 s timeout).
 pub async fn send(cfg: &SmtpConfig, msg: &Message) -> Result<(), MailError> {
     let message = build(msg)?;
-    let tls_params = TlsParameters::new(cfg.host.clone()).map_err(|e| MailError::Transport(e.to_string()))?;
-    let tls = if cfg.tls { Tls::Wrapper(tls_params) } else { Tls::Opportunistic(tls_params) };
+    let tls_params =
+        TlsParameters::new(cfg.host.clone()).map_err(|e| MailError::Transport(e.to_string()))?;
+    let tls = if cfg.tls {
+        Tls::Wrapper(tls_params)
+    } else {
+        Tls::Opportunistic(tls_params)
+    };
     let mut t = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host)
         .port(cfg.port)
         .tls(tls)
         .timeout(Some(Duration::from_secs(30)))
-        .hello_name(ClientId::Domain(if cfg.local_name.is_empty() { "localhost".into() } else { cfg.local_name.clone() }));
+        .hello_name(ClientId::Domain(if cfg.local_name.is_empty() {
+            "localhost".into()
+        } else {
+            cfg.local_name.clone()
+        }));
     if !cfg.username.is_empty() {
         t = t
             .credentials(Credentials::new(cfg.username.clone(), cfg.password.clone()))
-            .authentication(vec![if cfg.login_auth { Mechanism::Login } else { Mechanism::Plain }]);
+            .authentication(vec![if cfg.login_auth {
+                Mechanism::Login
+            } else {
+                Mechanism::Plain
+            }]);
     }
-    t.build().send(message).await.map(|_| ()).map_err(|e| MailError::Transport(e.to_string()))
+    t.build()
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| MailError::Transport(e.to_string()))
 }
 
 #[cfg(test)]
@@ -175,14 +222,23 @@ mod tests {
     #[test]
     fn text_version_of_html() {
         let html = "<p>Hello,</p>\n<p>Click <a class=\"btn\" href=\"http://x/confirm/T\">Verify</a></p>\n<p>Thanks,<br/>\n  Acme &amp; co</p>";
-        assert_eq!(html_to_text(html), "Hello,\n\nClick Verify (http://x/confirm/T)\n\nThanks,\nAcme & co");
+        assert_eq!(
+            html_to_text(html),
+            "Hello,\n\nClick Verify (http://x/confirm/T)\n\nThanks,\nAcme & co"
+        );
     }
 
     #[test]
     fn builds_a_multipart_message_and_refuses_header_injection() {
         let m = Message {
-            from: Address { name: "Support".into(), email: "support@example.com".into() },
-            to: vec![Address { name: String::new(), email: "u@example.com".into() }],
+            from: Address {
+                name: "Support".into(),
+                email: "support@example.com".into(),
+            },
+            to: vec![Address {
+                name: String::new(),
+                email: "u@example.com".into(),
+            }],
             subject: "Hi\r\nBcc: evil@example.com".into(),
             html: "<p>x</p>".into(),
         };
@@ -190,7 +246,13 @@ mod tests {
         assert!(raw.contains("From: Support <support@example.com>"), "{raw}");
         assert!(!raw.contains("\r\nBcc:"), "{raw}");
         assert!(raw.contains("multipart/alternative"));
-        let bad = Message { to: vec![Address { name: String::new(), email: "not an address".into() }], ..m };
+        let bad = Message {
+            to: vec![Address {
+                name: String::new(),
+                email: "not an address".into(),
+            }],
+            ..m
+        };
         assert!(matches!(build(&bad), Err(MailError::Address(_))));
     }
 }

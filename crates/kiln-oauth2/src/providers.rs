@@ -43,8 +43,14 @@ pub struct Preset {
     pub extra_auth_params: &'static [(&'static str, &'static str)],
 }
 
-const OIDC_MAPPING: Mapping =
-    Mapping { id: "sub", name: "name", username: "preferred_username", email: "email", avatar: "picture", email_verified: "email_verified" };
+const OIDC_MAPPING: Mapping = Mapping {
+    id: "sub",
+    name: "name",
+    username: "preferred_username",
+    email: "email",
+    avatar: "picture",
+    email_verified: "email_verified",
+};
 
 const fn oidc(name: &'static str) -> Preset {
     Preset {

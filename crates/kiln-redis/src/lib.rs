@@ -53,16 +53,27 @@ struct Connection {
 
 impl Connection {
     fn open(cfg: &Config) -> Result<Connection, Error> {
-        let addrs = (cfg.host.as_str(), cfg.port).to_socket_addrs().map_err(Error::Io)?;
-        let mut last = io::Error::new(ErrorKind::NotFound, format!("{} resolves to no address", cfg.host));
+        let addrs = (cfg.host.as_str(), cfg.port)
+            .to_socket_addrs()
+            .map_err(Error::Io)?;
+        let mut last = io::Error::new(
+            ErrorKind::NotFound,
+            format!("{} resolves to no address", cfg.host),
+        );
         for addr in addrs {
             match TcpStream::connect_timeout(&addr, cfg.connect_timeout) {
                 Ok(stream) => {
                     stream.set_nodelay(true).map_err(Error::Io)?;
-                    stream.set_read_timeout(Some(cfg.connect_timeout)).map_err(Error::Io)?;
+                    stream
+                        .set_read_timeout(Some(cfg.connect_timeout))
+                        .map_err(Error::Io)?;
                     // a server that stops reading must not hold the publisher forever
-                    stream.set_write_timeout(Some(cfg.connect_timeout)).map_err(Error::Io)?;
-                    let mut conn = Connection { io: BufReader::new(stream::Stream::new(stream, cfg.tls.as_ref())?) };
+                    stream
+                        .set_write_timeout(Some(cfg.connect_timeout))
+                        .map_err(Error::Io)?;
+                    let mut conn = Connection {
+                        io: BufReader::new(stream::Stream::new(stream, cfg.tls.as_ref())?),
+                    };
                     if let Some(password) = &cfg.password {
                         let mut args: Vec<&[u8]> = vec![b"AUTH"];
                         args.extend(cfg.username.as_deref().map(str::as_bytes));
@@ -128,7 +139,10 @@ impl Publisher {
             .name("kiln-redis-publish".into())
             .spawn(move || publish_loop(&cfg, &rx))
             .map_err(Error::Io)?;
-        Ok(Publisher { tx, overflowing: AtomicBool::new(false) })
+        Ok(Publisher {
+            tx,
+            overflowing: AtomicBool::new(false),
+        })
     }
 
     /// Queues `payload` for `channel`; never waits on the network.
@@ -160,16 +174,23 @@ fn publish_loop(cfg: &Config, rx: &mpsc::Receiver<(String, String)>) {
             conn = None;
         }
         if conn.is_none() {
-            conn = Connection::open(cfg).inspect_err(|e| tracing::warn!(error = %e, "cannot publish to Redis")).ok();
+            conn = Connection::open(cfg)
+                .inspect_err(|e| tracing::warn!(error = %e, "cannot publish to Redis"))
+                .ok();
         }
         let Some(c) = conn.as_mut() else { continue };
         buf.clear();
         for (channel, payload) in &batch {
-            resp::encode(&mut buf, &[b"PUBLISH", channel.as_bytes(), payload.as_bytes()]);
+            resp::encode(
+                &mut buf,
+                &[b"PUBLISH", channel.as_bytes(), payload.as_bytes()],
+            );
         }
         // At most once: after a failure mid-batch some messages may have gone out already, and
         // sending them again would deliver them twice.
-        let sent = c.send(&buf).and_then(|()| batch.iter().try_for_each(|_| c.reply().map(drop)));
+        let sent = c
+            .send(&buf)
+            .and_then(|()| batch.iter().try_for_each(|_| c.reply().map(drop)));
         if let Err(e) = sent {
             tracing::warn!(error = %e, "publishing to Redis failed");
             conn = None;
@@ -188,7 +209,11 @@ pub enum Notice<'a> {
 /// Subscribes to `channels` on a connection and a thread of its own, for as long as the process
 /// lives, calling `on` for every message; reconnects after a failure (with a growing pause) and
 /// says so once subscribed again. Fails if the first connection cannot be made.
-pub fn subscribe(cfg: Config, channels: Vec<String>, on: Box<dyn Fn(Notice<'_>) + Send>) -> Result<(), Error> {
+pub fn subscribe(
+    cfg: Config,
+    channels: Vec<String>,
+    on: Box<dyn Fn(Notice<'_>) + Send>,
+) -> Result<(), Error> {
     let (ready_tx, ready_rx) = mpsc::sync_channel(1);
     std::thread::Builder::new()
         .name("kiln-redis-subscribe".into())
@@ -214,7 +239,9 @@ pub fn subscribe(cfg: Config, channels: Vec<String>, on: Box<dyn Fn(Notice<'_>) 
             }
         })
         .map_err(Error::Io)?;
-    ready_rx.recv().map_err(|_| Error::Protocol("the subscriber thread ended".into()))?
+    ready_rx
+        .recv()
+        .map_err(|_| Error::Protocol("the subscriber thread ended".into()))?
 }
 
 /// One subscribed connection, until it fails.
@@ -238,7 +265,11 @@ fn serve(
         // subscribed again: what was published meanwhile is lost, and the caller may resync
         None => on(Notice::Reconnected),
     }
-    conn.io.get_ref().tcp().set_read_timeout(Some(IDLE_CHECK)).map_err(Error::Io)?;
+    conn.io
+        .get_ref()
+        .tcp()
+        .set_read_timeout(Some(IDLE_CHECK))
+        .map_err(Error::Io)?;
     let mut awaiting_pong = false;
     loop {
         // Wait for the start of a reply; an idle connection is checked with a PING, and one
@@ -247,7 +278,10 @@ fn serve(
             Ok(_) => {}
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 if awaiting_pong {
-                    return Err(Error::Io(io::Error::new(ErrorKind::TimedOut, "no answer to PING")));
+                    return Err(Error::Io(io::Error::new(
+                        ErrorKind::TimedOut,
+                        "no answer to PING",
+                    )));
                 }
                 buf.clear();
                 resp::encode(&mut buf, &[b"PING"]);
@@ -259,11 +293,17 @@ fn serve(
         }
         let reply = conn.reply()?;
         awaiting_pong = false; // any reply shows the connection alive
-        let resp::Reply::Array(Some(items)) = reply else { continue };
+        let resp::Reply::Array(Some(items)) = reply else {
+            continue;
+        };
         match items.as_slice() {
             [kind, channel, payload] if kind.bytes() == Some(b"message") => {
-                let (Some(channel), Some(payload)) = (channel.bytes(), payload.bytes()) else { continue };
-                if let (Ok(channel), Ok(payload)) = (std::str::from_utf8(channel), std::str::from_utf8(payload)) {
+                let (Some(channel), Some(payload)) = (channel.bytes(), payload.bytes()) else {
+                    continue;
+                };
+                if let (Ok(channel), Ok(payload)) =
+                    (std::str::from_utf8(channel), std::str::from_utf8(payload))
+                {
                     on(Notice::Message { channel, payload });
                 }
             }

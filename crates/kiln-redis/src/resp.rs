@@ -55,7 +55,10 @@ pub fn read(r: &mut impl BufRead) -> Result<Reply, Error> {
             if n < 0 {
                 return Ok(Reply::Bulk(None));
             }
-            let n = usize::try_from(n).ok().filter(|&n| n <= MAX_BULK).ok_or_else(|| protocol("bulk string too long"))?;
+            let n = usize::try_from(n)
+                .ok()
+                .filter(|&n| n <= MAX_BULK)
+                .ok_or_else(|| protocol("bulk string too long"))?;
             let mut buf = vec![0; n + 2];
             r.read_exact(&mut buf).map_err(Error::Io)?;
             if !buf.ends_with(b"\r\n") {
@@ -69,7 +72,10 @@ pub fn read(r: &mut impl BufRead) -> Result<Reply, Error> {
             if n < 0 {
                 return Ok(Reply::Array(None));
             }
-            let n = usize::try_from(n).ok().filter(|&n| n <= MAX_ARRAY).ok_or_else(|| protocol("array too long"))?;
+            let n = usize::try_from(n)
+                .ok()
+                .filter(|&n| n <= MAX_ARRAY)
+                .ok_or_else(|| protocol("array too long"))?;
             let items = (0..n).map(|_| read(r)).collect::<Result<Vec<_>, _>>()?;
             Ok(Reply::Array(Some(items)))
         }
@@ -80,9 +86,14 @@ pub fn read(r: &mut impl BufRead) -> Result<Reply, Error> {
 /// A line without its CRLF (at most 64 KiB: headers and numbers only).
 fn read_line(r: &mut impl BufRead) -> Result<Vec<u8>, Error> {
     let mut line = Vec::new();
-    let n = io::Read::take(&mut *r, 64 * 1024).read_until(b'\n', &mut line).map_err(Error::Io)?;
+    let n = io::Read::take(&mut *r, 64 * 1024)
+        .read_until(b'\n', &mut line)
+        .map_err(Error::Io)?;
     if n == 0 {
-        return Err(Error::Io(io::Error::new(io::ErrorKind::UnexpectedEof, "the server closed the connection")));
+        return Err(Error::Io(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the server closed the connection",
+        )));
     }
     if !line.ends_with(b"\r\n") {
         return Err(protocol("line not ended by CRLF"));
@@ -92,7 +103,10 @@ fn read_line(r: &mut impl BufRead) -> Result<Vec<u8>, Error> {
 }
 
 fn number(digits: &[u8]) -> Result<i64, Error> {
-    std::str::from_utf8(digits).ok().and_then(|s| s.parse().ok()).ok_or_else(|| protocol("bad number"))
+    std::str::from_utf8(digits)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| protocol("bad number"))
 }
 
 fn protocol(what: &str) -> Error {
@@ -117,10 +131,16 @@ mod tests {
     #[test]
     fn reads_every_reply_kind() {
         assert_eq!(parse(b"+OK\r\n").unwrap(), Reply::Status("OK".into()));
-        assert_eq!(parse(b"-ERR no\r\n").unwrap(), Reply::Error("ERR no".into()));
+        assert_eq!(
+            parse(b"-ERR no\r\n").unwrap(),
+            Reply::Error("ERR no".into())
+        );
         assert_eq!(parse(b":-12\r\n").unwrap(), Reply::Int(-12));
         assert_eq!(parse(b"$-1\r\n").unwrap(), Reply::Bulk(None));
-        assert_eq!(parse(b"$4\r\na\r\nb\r\n").unwrap(), Reply::Bulk(Some(b"a\r\nb".to_vec())));
+        assert_eq!(
+            parse(b"$4\r\na\r\nb\r\n").unwrap(),
+            Reply::Bulk(Some(b"a\r\nb".to_vec()))
+        );
         let msg = parse(b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$0\r\n\r\n").unwrap();
         assert_eq!(
             msg,
@@ -134,7 +154,16 @@ mod tests {
 
     #[test]
     fn refuses_broken_input() {
-        for bad in [&b""[..], b"+OK\n", b"?x\r\n", b"$3\r\nabcd\r\n", b"$x\r\n", b"$99999999999\r\n", b"*2\r\n:1\r\n", b"$5\r\nab"] {
+        for bad in [
+            &b""[..],
+            b"+OK\n",
+            b"?x\r\n",
+            b"$3\r\nabcd\r\n",
+            b"$x\r\n",
+            b"$99999999999\r\n",
+            b"*2\r\n:1\r\n",
+            b"$5\r\nab",
+        ] {
             assert!(parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
     }

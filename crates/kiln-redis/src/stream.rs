@@ -21,7 +21,8 @@ impl Tls {
     /// TLS to `host`, trusting the certificates of the PEM file `ca` (or the Mozilla roots built
     /// in), and checking the certificate and the server's name unless `verify` is false.
     pub(crate) fn new(host: &str, ca: Option<&str>, verify: bool) -> Result<Tls, Error> {
-        let name = ServerName::try_from(host.to_owned()).map_err(|e| Error::Url(format!("{host}: {e}")))?;
+        let name = ServerName::try_from(host.to_owned())
+            .map_err(|e| Error::Url(format!("{host}: {e}")))?;
         let check = if verify { Check::Full } else { Check::Nothing };
         let config = kiln_tls::client_config(check, ca).map_err(Error::Url)?;
         Ok(Tls { config, name })

@@ -24,7 +24,17 @@ pub struct Config {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // the password stays out of logs
-        write!(f, "{}://{}:{}", if self.tls.is_some() { "rediss" } else { "redis" }, self.host, self.port)
+        write!(
+            f,
+            "{}://{}:{}",
+            if self.tls.is_some() {
+                "rediss"
+            } else {
+                "redis"
+            },
+            self.host,
+            self.port
+        )
     }
 }
 
@@ -51,7 +61,11 @@ impl Config {
                 ("ssl_ca_certs", v) => ca = Some(decode(v)?),
                 ("ssl_cert_reqs", "none") => verify = false,
                 ("ssl_cert_reqs", "required") => verify = true,
-                (k, _) => return Err(Error::Url(format!("unknown option {k:?} (ssl_ca_certs, ssl_cert_reqs=none|required)"))),
+                (k, _) => {
+                    return Err(Error::Url(format!(
+                        "unknown option {k:?} (ssl_ca_certs, ssl_cert_reqs=none|required)"
+                    )))
+                }
             }
         }
         if !tls && (ca.is_some() || !verify) {
@@ -64,12 +78,17 @@ impl Config {
         let (username, password) = match userinfo {
             None => (None, None),
             Some(u) => match u.split_once(':') {
-                Some((user, pass)) => (Some(decode(user)?).filter(|u| !u.is_empty()), Some(decode(pass)?)),
+                Some((user, pass)) => (
+                    Some(decode(user)?).filter(|u| !u.is_empty()),
+                    Some(decode(pass)?),
+                ),
                 None => (None, Some(decode(u)?)),
             },
         };
         let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-            let (h, after) = v6.split_once(']').ok_or_else(|| bad("unclosed [ in the host"))?;
+            let (h, after) = v6
+                .split_once(']')
+                .ok_or_else(|| bad("unclosed [ in the host"))?;
             (h, after.strip_prefix(':'))
         } else {
             match hostport.rsplit_once(':') {
@@ -84,8 +103,19 @@ impl Config {
             None | Some("") => 6379,
             Some(p) => p.parse().map_err(|_| bad("the port must be a number"))?,
         };
-        let tls = if tls { Some(crate::stream::Tls::new(host, ca.as_deref(), verify)?) } else { None };
-        Ok(Config { host: host.to_owned(), port, username, password, connect_timeout: Duration::from_secs(5), tls })
+        let tls = if tls {
+            Some(crate::stream::Tls::new(host, ca.as_deref(), verify)?)
+        } else {
+            None
+        };
+        Ok(Config {
+            host: host.to_owned(),
+            port,
+            username,
+            password,
+            connect_timeout: Duration::from_secs(5),
+            tls,
+        })
     }
 }
 
@@ -96,7 +126,9 @@ fn decode(s: &str) -> Result<String, Error> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+            let hex = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
             out.push(hex.ok_or_else(|| Error::Url("bad percent-encoding".into()))?);
             i += 3;
         } else {
@@ -114,20 +146,50 @@ mod tests {
     #[test]
     fn parses_urls() {
         let c = Config::parse("redis://127.0.0.1:6380").unwrap();
-        assert_eq!((c.host.as_str(), c.port, c.username, c.password), ("127.0.0.1", 6380, None, None));
+        assert_eq!(
+            (c.host.as_str(), c.port, c.username, c.password),
+            ("127.0.0.1", 6380, None, None)
+        );
         let c = Config::parse("redis://:p%40ss@localhost/2").unwrap();
-        assert_eq!((c.host.as_str(), c.port, c.username, c.password.as_deref()), ("localhost", 6379, None, Some("p@ss")));
+        assert_eq!(
+            (c.host.as_str(), c.port, c.username, c.password.as_deref()),
+            ("localhost", 6379, None, Some("p@ss"))
+        );
         let c = Config::parse("redis://kiln:secret@[::1]:7000/").unwrap();
-        assert_eq!((c.host.as_str(), c.port, c.username.as_deref(), c.password.as_deref()), ("::1", 7000, Some("kiln"), Some("secret")));
-        assert!(!format!("{c:?}").contains("secret"), "the password stays out of Debug");
+        assert_eq!(
+            (
+                c.host.as_str(),
+                c.port,
+                c.username.as_deref(),
+                c.password.as_deref()
+            ),
+            ("::1", 7000, Some("kiln"), Some("secret"))
+        );
+        assert!(
+            !format!("{c:?}").contains("secret"),
+            "the password stays out of Debug"
+        );
         let c = Config::parse("rediss://cache.example.com:6380/0?ssl_cert_reqs=none").unwrap();
-        assert_eq!((c.host.as_str(), c.port, c.tls.is_some()), ("cache.example.com", 6380, true));
+        assert_eq!(
+            (c.host.as_str(), c.port, c.tls.is_some()),
+            ("cache.example.com", 6380, true)
+        );
         assert_eq!(format!("{c:?}"), "rediss://cache.example.com:6380");
     }
 
     #[test]
     fn refuses_bad_urls() {
-        for bad in ["http://h", "redis://", "redis://h:port", "redis://h/x", "redis://u:%zz@h", "redis://[::1", "redis://h?ssl_cert_reqs=none", "rediss://h?x=1", "rediss://h?ssl_ca_certs=/nonexistent.pem"] {
+        for bad in [
+            "http://h",
+            "redis://",
+            "redis://h:port",
+            "redis://h/x",
+            "redis://u:%zz@h",
+            "redis://[::1",
+            "redis://h?ssl_cert_reqs=none",
+            "rediss://h?x=1",
+            "rediss://h?ssl_ca_certs=/nonexistent.pem",
+        ] {
             assert!(Config::parse(bad).is_err(), "{bad}");
         }
     }

@@ -16,13 +16,32 @@ struct Server {
 
 impl Server {
     fn start(extra: &[&str]) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut args: Vec<String> = ["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut args: Vec<String> = [
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         // later options win; "PORT" stands for the chosen port (a TLS server: --port 0 --tls-port PORT)
-        args.extend(extra.iter().map(|s| if *s == "PORT" { port.to_string() } else { s.to_string() }));
+        args.extend(extra.iter().map(|s| {
+            if *s == "PORT" {
+                port.to_string()
+            } else {
+                s.to_string()
+            }
+        }));
         let child = spawn(&args);
         let s = Server { child, port, args };
         s.wait_ready();
@@ -78,7 +97,9 @@ fn subscriber(url: &str, channels: &[&str]) -> mpsc::Receiver<Got> {
         channels.iter().map(|c| c.to_string()).collect(),
         Box::new(move |n| {
             let got = match n {
-                Notice::Message { channel, payload } => Got::Message(channel.to_owned(), payload.to_owned()),
+                Notice::Message { channel, payload } => {
+                    Got::Message(channel.to_owned(), payload.to_owned())
+                }
                 Notice::Reconnected => Got::Reconnected,
             };
             let _ = tx.lock().unwrap().send(got);
@@ -90,7 +111,10 @@ fn subscriber(url: &str, channels: &[&str]) -> mpsc::Receiver<Got> {
 
 fn next_message(rx: &mpsc::Receiver<Got>) -> (String, String) {
     loop {
-        match rx.recv_timeout(Duration::from_secs(10)).expect("a message within 10 s") {
+        match rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a message within 10 s")
+        {
             Got::Message(c, p) => return (c, p),
             Got::Reconnected => {}
         }
@@ -109,7 +133,10 @@ fn messages_arrive_in_order_and_whole() {
     let big = "é".repeat(300_000);
     publisher.publish("a", &big);
     for i in 0..1000 {
-        assert_eq!(next_message(&rx), (if i % 2 == 0 { "a" } else { "b" }.to_owned(), i.to_string()));
+        assert_eq!(
+            next_message(&rx),
+            (if i % 2 == 0 { "a" } else { "b" }.to_owned(), i.to_string())
+        );
     }
     assert_eq!(next_message(&rx), ("a".to_owned(), big));
 }
@@ -118,13 +145,21 @@ fn messages_arrive_in_order_and_whole() {
 fn a_password_is_required_when_set() {
     let server = Server::start(&["--requirepass", "s3cret"]);
     let wrong = Config::parse(&format!("redis://:nope@127.0.0.1:{}", server.port)).unwrap();
-    let e = subscribe(wrong, vec!["a".into()], Box::new(|_| {})).err().expect("a wrong password fails");
+    let e = subscribe(wrong, vec!["a".into()], Box::new(|_| {}))
+        .err()
+        .expect("a wrong password fails");
     assert!(e.to_string().contains("Redis refused"), "{e}");
-    let none = subscribe(Config::parse(&server.url()).unwrap(), vec!["a".into()], Box::new(|_| {}));
+    let none = subscribe(
+        Config::parse(&server.url()).unwrap(),
+        vec!["a".into()],
+        Box::new(|_| {}),
+    );
     assert!(none.is_err(), "no password fails too");
     let url = format!("redis://:s3cret@127.0.0.1:{}", server.port);
     let rx = subscriber(&url, &["a"]);
-    Publisher::start(Config::parse(&url).unwrap()).unwrap().publish("a", "signed in");
+    Publisher::start(Config::parse(&url).unwrap())
+        .unwrap()
+        .publish("a", "signed in");
     assert_eq!(next_message(&rx).1, "signed in");
 }
 
@@ -137,7 +172,10 @@ fn both_ends_carry_on_after_a_server_restart() {
     assert_eq!(next_message(&rx).1, "before");
     server.restart();
     // the subscriber says it was cut off, then receives again
-    match rx.recv_timeout(Duration::from_secs(15)).expect("told of the reconnection") {
+    match rx
+        .recv_timeout(Duration::from_secs(15))
+        .expect("told of the reconnection")
+    {
         Got::Reconnected => {}
         Got::Message(c, p) => panic!("unexpected message {c} {p}"),
     }
@@ -148,10 +186,18 @@ fn both_ends_carry_on_after_a_server_restart() {
 
 #[test]
 fn an_unreachable_server_is_an_error_at_start() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let e = subscribe(Config::parse(&format!("redis://127.0.0.1:{port}")).unwrap(), vec!["a".into()], Box::new(|_| {}))
-        .err()
-        .expect("nothing listens there");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let e = subscribe(
+        Config::parse(&format!("redis://127.0.0.1:{port}")).unwrap(),
+        vec!["a".into()],
+        Box::new(|_| {}),
+    )
+    .err()
+    .expect("nothing listens there");
     assert!(e.to_string().contains("connection failed"), "{e}");
 }
 
@@ -166,27 +212,88 @@ fn a_stuck_server_never_blocks_the_publisher_s_callers() {
     for _ in 0..200_000 {
         publisher.publish("a", &payload);
     }
-    assert!(started.elapsed() < Duration::from_secs(5), "publishing waited on the network: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "publishing waited on the network: {:?}",
+        started.elapsed()
+    );
 }
 
 /// A throwaway CA and a server certificate naming `localhost` only (openssl, as scripts/pg does).
 fn certificates(dir: &std::path::Path) {
     let run = |args: &[&str]| {
-        let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl must be installed");
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl must be installed");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    run(&[&["req", "-x509"][..], &ec, &["-days", "2", "-subj", "/CN=kiln-test-ca", "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", "ca.key", "-out", "ca.crt"]]
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"][..],
+        &ec,
+        &[
+            "-days",
+            "2",
+            "-subj",
+            "/CN=kiln-test-ca",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+        ],
+    ]
     .concat());
-    run(&[&["req"][..], &ec, &["-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"]].concat());
+    run(&[
+        &["req"][..],
+        &ec,
+        &[
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+    ]
+    .concat());
     std::fs::write(
         dir.join("server.ext"),
         "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
     )
     .unwrap();
-    run(&["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "server.ext",
-        "-out", "server.crt"]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    ]);
 }
 
 #[test]
@@ -194,8 +301,20 @@ fn rediss_encrypts_and_checks_the_certificate() {
     let dir = tempfile_dir();
     certificates(&dir);
     let file = |n: &str| dir.join(n).to_string_lossy().into_owned();
-    let server = Server::start(&["--port", "0", "--tls-port", "PORT", "--tls-cert-file", &file("server.crt"), "--tls-key-file",
-        &file("server.key"), "--tls-ca-cert-file", &file("ca.crt"), "--tls-auth-clients", "no"]);
+    let server = Server::start(&[
+        "--port",
+        "0",
+        "--tls-port",
+        "PORT",
+        "--tls-cert-file",
+        &file("server.crt"),
+        "--tls-key-file",
+        &file("server.key"),
+        "--tls-ca-cert-file",
+        &file("ca.crt"),
+        "--tls-auth-clients",
+        "no",
+    ]);
     let ca = file("ca.crt");
     // the name the certificate gives, and the CA that signed it
     let url = format!("rediss://localhost:{}?ssl_ca_certs={ca}", server.port);
@@ -211,7 +330,17 @@ fn rediss_encrypts_and_checks_the_certificate() {
         assert_eq!(next_message(&rx).1, i.to_string());
     }
     let info = Command::new("redis-cli")
-        .args(["--tls", "--cacert", &ca, "-h", "localhost", "-p", &server.port.to_string(), "info", "stats"])
+        .args([
+            "--tls",
+            "--cacert",
+            &ca,
+            "-h",
+            "localhost",
+            "-p",
+            &server.port.to_string(),
+            "info",
+            "stats",
+        ])
         .output()
         .expect("redis-cli");
     let info = String::from_utf8_lossy(&info.stdout);
@@ -220,25 +349,51 @@ fn rediss_encrypts_and_checks_the_certificate() {
         .find_map(|l| l.strip_prefix("total_connections_received:"))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("no connection count in {info:?}"));
-    assert_eq!(connections, 3, "the subscriber, the publisher and redis-cli");
+    assert_eq!(
+        connections, 3,
+        "the subscriber, the publisher and redis-cli"
+    );
     // refused: an issuer the built-in roots do not know; a name the certificate does not give
     for (url, what) in [
-        (format!("rediss://localhost:{}", server.port), "unknown issuer"),
-        (format!("rediss://127.0.0.1:{}?ssl_ca_certs={ca}", server.port), "wrong name"),
-        (format!("redis://localhost:{}", server.port), "plain text to a TLS port"),
+        (
+            format!("rediss://localhost:{}", server.port),
+            "unknown issuer",
+        ),
+        (
+            format!("rediss://127.0.0.1:{}?ssl_ca_certs={ca}", server.port),
+            "wrong name",
+        ),
+        (
+            format!("redis://localhost:{}", server.port),
+            "plain text to a TLS port",
+        ),
     ] {
-        assert!(subscribe(Config::parse(&url).unwrap(), vec!["a".into()], Box::new(|_| {})).is_err(), "{what}");
+        assert!(
+            subscribe(
+                Config::parse(&url).unwrap(),
+                vec!["a".into()],
+                Box::new(|_| {})
+            )
+            .is_err(),
+            "{what}"
+        );
     }
     // ssl_cert_reqs=none: encrypted, whoever the server is
     let url = format!("rediss://127.0.0.1:{}?ssl_cert_reqs=none", server.port);
     let rx = subscriber(&url, &["b"]);
-    Publisher::start(Config::parse(&url).unwrap()).unwrap().publish("b", "unchecked");
+    Publisher::start(Config::parse(&url).unwrap())
+        .unwrap()
+        .publish("b", "unchecked");
     assert_eq!(next_message(&rx).1, "unchecked");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn tempfile_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("kiln-redis-tls-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let dir = std::env::temp_dir().join(format!(
+        "kiln-redis-tls-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

@@ -28,13 +28,18 @@ pub enum Check {
 /// the Mozilla roots built in) and checking as `check` says. The error is a sentence.
 pub fn client_config(check: Check, ca: Option<&str>) -> Result<Arc<rustls::ClientConfig>, String> {
     let roots = match ca {
-        None | Some("system") => RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() },
+        None | Some("system") => RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        },
         Some(path) => {
             let mut store = RootCertStore::empty();
-            let certs = CertificateDer::pem_file_iter(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            let certs = CertificateDer::pem_file_iter(path)
+                .map_err(|e| format!("cannot read {path}: {e}"))?;
             for cert in certs {
                 let cert = cert.map_err(|e| format!("invalid certificate in {path}: {e}"))?;
-                store.add(cert).map_err(|e| format!("unusable certificate in {path}: {e}"))?;
+                store
+                    .add(cert)
+                    .map_err(|e| format!("unusable certificate in {path}: {e}"))?;
             }
             if store.is_empty() {
                 return Err(format!("{path} holds no certificate"));
@@ -50,7 +55,11 @@ pub fn client_config(check: Check, ca: Option<&str>) -> Result<Arc<rustls::Clien
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS set-up: {e}"))?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Verifier { check, webpki, provider }))
+        .with_custom_certificate_verifier(Arc::new(Verifier {
+            check,
+            webpki,
+            provider,
+        }))
         .with_no_client_auth();
     Ok(Arc::new(config))
 }
@@ -75,27 +84,54 @@ impl ServerCertVerifier for Verifier {
         if self.check == Check::Nothing {
             return Ok(ServerCertVerified::assertion());
         }
-        match (self.check, self.webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now)) {
+        match (
+            self.check,
+            self.webpki
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now),
+        ) {
             (
                 Check::Chain,
                 Err(rustls::Error::InvalidCertificate(
-                    CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+                    CertificateError::NotValidForName
+                    | CertificateError::NotValidForNameContext { .. },
                 )),
             ) => Ok(ServerCertVerified::assertion()),
             (_, result) => result,
         }
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -107,7 +143,9 @@ mod tests {
     fn roots_from_the_system_or_a_file() {
         assert!(client_config(Check::Full, None).is_ok());
         assert!(client_config(Check::Chain, Some("system")).is_ok());
-        let e = client_config(Check::Full, Some("/nonexistent.pem")).err().unwrap();
+        let e = client_config(Check::Full, Some("/nonexistent.pem"))
+            .err()
+            .unwrap();
         assert!(e.contains("/nonexistent.pem"), "{e}");
         let dir = std::env::temp_dir().join(format!("kiln-tls-{}.pem", std::process::id()));
         std::fs::write(&dir, "not a certificate").unwrap();

@@ -49,8 +49,11 @@ pub struct Flags {
 
 fn read_file(path: &Path, required: bool) -> Result<FileConfig, String> {
     match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| format!("invalid config file {}: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(FileConfig::default()),
+        Ok(text) => toml::from_str(&text)
+            .map_err(|e| format!("invalid config file {}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            Ok(FileConfig::default())
+        }
         Err(e) => Err(format!("cannot read config file {}: {e}", path.display())),
     }
 }
@@ -66,7 +69,11 @@ fn env_bool(v: &str) -> Result<bool, String> {
 /// Resolves the configuration from the file (`--config`, `KILN_CONFIG` or `./kiln.toml`), the
 /// environment (`env` lists `KILN_*` variables) and the flags.
 pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
-    let (path, required) = match flags.config.clone().or_else(|| env("KILN_CONFIG").map(PathBuf::from)) {
+    let (path, required) = match flags
+        .config
+        .clone()
+        .or_else(|| env("KILN_CONFIG").map(PathBuf::from))
+    {
         Some(p) => (p, true),
         None => (PathBuf::from("kiln.toml"), false),
     };
@@ -75,24 +82,50 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
         Some(v) => env_bool(&v)?,
         None => file.dev.unwrap_or(false),
     } || flags.dev;
-    let db = flags.db.or_else(|| env("KILN_DATABASE_URL")).or(file.db).filter(|u| !u.is_empty());
+    let db = flags
+        .db
+        .or_else(|| env("KILN_DATABASE_URL"))
+        .or(file.db)
+        .filter(|u| !u.is_empty());
     if let Some(url) = &db {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(format!("unsupported database URL {url:?}: expected postgres://… (omit it to use SQLite in the data directory)"));
         }
     }
-    let redis = flags.redis.or_else(|| env("KILN_REDIS_URL")).or(file.redis).filter(|u| !u.is_empty());
+    let redis = flags
+        .redis
+        .or_else(|| env("KILN_REDIS_URL"))
+        .or(file.redis)
+        .filter(|u| !u.is_empty());
     if redis.is_some() && db.is_none() {
         return Err("--redis (KILN_REDIS_URL) carries messages between nodes sharing a PostgreSQL database: give --db too".into());
     }
     Ok(Config {
         db,
         redis,
-        db_schema: flags.db_schema.or_else(|| env("KILN_DATABASE_SCHEMA")).or(file.db_schema).filter(|s| !s.is_empty()),
-        http: flags.http.or_else(|| env("KILN_HTTP")).or(file.http).unwrap_or_else(|| DEFAULT_HTTP.to_owned()),
-        dir: flags.dir.or_else(|| env("KILN_DIR").map(PathBuf::from)).or(file.dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DIR)),
+        db_schema: flags
+            .db_schema
+            .or_else(|| env("KILN_DATABASE_SCHEMA"))
+            .or(file.db_schema)
+            .filter(|s| !s.is_empty()),
+        http: flags
+            .http
+            .or_else(|| env("KILN_HTTP"))
+            .or(file.http)
+            .unwrap_or_else(|| DEFAULT_HTTP.to_owned()),
+        dir: flags
+            .dir
+            .or_else(|| env("KILN_DIR").map(PathBuf::from))
+            .or(file.dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR)),
         dev,
-        log: env("KILN_LOG").or(file.log).unwrap_or_else(|| if dev { "debug".into() } else { "info".into() }),
+        log: env("KILN_LOG").or(file.log).unwrap_or_else(|| {
+            if dev {
+                "debug".into()
+            } else {
+                "info".into()
+            }
+        }),
     })
 }
 
@@ -108,22 +141,58 @@ mod tests {
         std::fs::write(&file, "http = \"127.0.0.1:1\"\ndir = \"/from/file\"\n").unwrap();
         let env: HashMap<&str, &str> = [("KILN_DIR", "/from/env")].into();
         let get = |k: &str| env.get(k).map(|v| v.to_string());
-        let cfg = resolve(Flags { config: Some(file.clone()), ..Default::default() }, get).unwrap();
+        let cfg = resolve(
+            Flags {
+                config: Some(file.clone()),
+                ..Default::default()
+            },
+            get,
+        )
+        .unwrap();
         assert_eq!(cfg.http, "127.0.0.1:1");
         assert_eq!(cfg.dir, PathBuf::from("/from/env"));
-        let cfg = resolve(Flags { config: Some(file), dir: Some("/flag".into()), ..Default::default() }, get).unwrap();
+        let cfg = resolve(
+            Flags {
+                config: Some(file),
+                dir: Some("/flag".into()),
+                ..Default::default()
+            },
+            get,
+        )
+        .unwrap();
         assert_eq!(cfg.dir, PathBuf::from("/flag"));
     }
 
     #[test]
     fn defaults_and_errors() {
-        let cfg = resolve(Flags { config: None, ..Default::default() }, |_| None).unwrap();
+        let cfg = resolve(
+            Flags {
+                config: None,
+                ..Default::default()
+            },
+            |_| None,
+        )
+        .unwrap();
         assert_eq!(cfg.http, DEFAULT_HTTP);
-        assert!(resolve(Flags { config: Some("/nonexistent/k.toml".into()), ..Default::default() }, |_| None).is_err());
+        assert!(resolve(
+            Flags {
+                config: Some("/nonexistent/k.toml".into()),
+                ..Default::default()
+            },
+            |_| None
+        )
+        .is_err());
         let dir = tempfile::tempdir().unwrap();
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "nope = 1").unwrap();
-        assert!(resolve(Flags { config: Some(bad), ..Default::default() }, |_| None).is_err());
+        assert!(resolve(
+            Flags {
+                config: Some(bad),
+                ..Default::default()
+            },
+            |_| None
+        )
+        .is_err());
     }
 
     #[test]
@@ -131,7 +200,14 @@ mod tests {
         let redis = |k: &str| (k == "KILN_REDIS_URL").then(|| "redis://127.0.0.1:6379".to_owned());
         let e = resolve(Flags::default(), redis).unwrap_err();
         assert!(e.contains("--db"), "{e}");
-        let cfg = resolve(Flags { db: Some("postgres://h/db".into()), ..Default::default() }, redis).unwrap();
+        let cfg = resolve(
+            Flags {
+                db: Some("postgres://h/db".into()),
+                ..Default::default()
+            },
+            redis,
+        )
+        .unwrap();
         assert_eq!(cfg.redis.as_deref(), Some("redis://127.0.0.1:6379"));
     }
 }

@@ -94,16 +94,31 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     init_tracing(&cfg.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
-    let postgres = cfg.db.as_ref().map(|url| kiln_core::PgOptions { schema: cfg.db_schema.clone(), ..kiln_core::PgOptions::new(url) });
+    let postgres = cfg.db.as_ref().map(|url| kiln_core::PgOptions {
+        schema: cfg.db_schema.clone(),
+        ..kiln_core::PgOptions::new(url)
+    });
     // Dev mode (local development) lets server-side fetches such as OAuth2 avatars reach
     // loopback and private addresses; otherwise they are refused (SSRF).
     // Only a serving node talks to the others.
-    let redis = if matches!(cli.command, Command::Serve { .. }) { cfg.redis.clone() } else { None };
-    let app_cfg = AppConfig { allow_private_fetch: cfg.dev, postgres, redis, ..AppConfig::new(&cfg.dir) };
+    let redis = if matches!(cli.command, Command::Serve { .. }) {
+        cfg.redis.clone()
+    } else {
+        None
+    };
+    let app_cfg = AppConfig {
+        allow_private_fetch: cfg.dev,
+        postgres,
+        redis,
+        ..AppConfig::new(&cfg.dir)
+    };
     let app = match App::open(&app_cfg) {
         Ok(app) => app,
         Err(e) => return fail(&e.to_string()),
@@ -122,7 +137,13 @@ fn copy(app: &App, cfg: &config::Config, to: String, to_schema: Option<String>) 
     if cfg.db.is_some() {
         return fail("kiln copy reads the SQLite data dir given by --dir; give the PostgreSQL target with --to, not --db");
     }
-    let target_cfg = AppConfig { postgres: Some(kiln_core::PgOptions { schema: to_schema, ..kiln_core::PgOptions::new(to) }), ..AppConfig::new(&cfg.dir) };
+    let target_cfg = AppConfig {
+        postgres: Some(kiln_core::PgOptions {
+            schema: to_schema,
+            ..kiln_core::PgOptions::new(to)
+        }),
+        ..AppConfig::new(&cfg.dir)
+    };
     let target = match App::open(&target_cfg) {
         Ok(t) => t,
         Err(e) => return fail(&e.to_string()),
@@ -134,7 +155,11 @@ fn copy(app: &App, cfg: &config::Config, to: String, to_schema: Option<String>) 
             for (name, n) in &report.collections {
                 println!("{name}: {n} records");
             }
-            println!("Copied and verified {} records in {} collections.", report.records(), report.collections.len());
+            println!(
+                "Copied and verified {} records in {} collections.",
+                report.records(),
+                report.collections.len()
+            );
             println!("Uploaded files were not copied: they stay in {} (or in S3, if the settings say so).", cfg.dir.join("storage").display());
             ExitCode::SUCCESS
         }
@@ -150,19 +175,28 @@ fn fail(msg: &str) -> ExitCode {
 }
 
 fn init_tracing(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 async fn serve(app: App, cfg: &config::Config) -> ExitCode {
-    let listener = match tokio::net::TcpListener::bind(&cfg.http).await {
-        Ok(l) => l,
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            return fail(&format!("cannot listen on {}: the address is already in use (is another server running?)", cfg.http))
-        }
-        Err(e) => return fail(&format!("cannot listen on {}: {e}", cfg.http)),
-    };
-    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| cfg.http.clone());
+    let listener =
+        match tokio::net::TcpListener::bind(&cfg.http).await {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => return fail(&format!(
+                "cannot listen on {}: the address is already in use (is another server running?)",
+                cfg.http
+            )),
+            Err(e) => return fail(&format!("cannot listen on {}: {e}", cfg.http)),
+        };
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| cfg.http.clone());
     let database = match (&cfg.db, &cfg.db_schema) {
         (None, _) => "SQLite".to_owned(),
         (Some(_), None) => "PostgreSQL".to_owned(),
@@ -182,7 +216,13 @@ async fn serve(app: App, cfg: &config::Config) -> ExitCode {
     }
     app.start_maintenance();
     let router = kiln_http::router(app);
-    if let Err(e) = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await {
+    if let Err(e) = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    {
         return fail(&format!("server error: {e}"));
     }
     ExitCode::SUCCESS
@@ -209,9 +249,27 @@ async fn shutdown_signal() {
 
 async fn superuser(app: &App, action: SuperuserAction) -> ExitCode {
     let (result, email, verb) = match &action {
-        SuperuserAction::Upsert { email, password } => (app.superuser_save(email, password, true, true).await.map(|_| ()), email, "saved"),
-        SuperuserAction::Create { email, password } => (app.superuser_save(email, password, true, false).await.map(|_| ()), email, "created"),
-        SuperuserAction::Update { email, password } => (app.superuser_save(email, password, false, true).await.map(|_| ()), email, "updated"),
+        SuperuserAction::Upsert { email, password } => (
+            app.superuser_save(email, password, true, true)
+                .await
+                .map(|_| ()),
+            email,
+            "saved",
+        ),
+        SuperuserAction::Create { email, password } => (
+            app.superuser_save(email, password, true, false)
+                .await
+                .map(|_| ()),
+            email,
+            "created",
+        ),
+        SuperuserAction::Update { email, password } => (
+            app.superuser_save(email, password, false, true)
+                .await
+                .map(|_| ()),
+            email,
+            "updated",
+        ),
         SuperuserAction::Delete { email } => (app.superuser_delete(email).await, email, "deleted"),
     };
     match result {
@@ -221,7 +279,10 @@ async fn superuser(app: &App, action: SuperuserAction) -> ExitCode {
         }
         Err(kiln_core::CoreError::NotFound) => fail(&format!("superuser {email:?} does not exist")),
         Err(kiln_core::CoreError::Validation { errors, .. }) => {
-            let detail: Vec<String> = errors.iter().map(|(k, e)| format!("{k}: {}", e.message)).collect();
+            let detail: Vec<String> = errors
+                .iter()
+                .map(|(k, e)| format!("{k}: {}", e.message))
+                .collect();
             fail(&format!("invalid superuser: {}", detail.join("; ")))
         }
         Err(e) => fail(&format!("{e}")),

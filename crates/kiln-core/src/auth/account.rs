@@ -11,11 +11,11 @@ use super::record_token::TokenKind;
 use crate::app::App;
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
 use crate::mail::Rendered;
+use crate::records::values::is_email;
 use crate::records::Record;
 use crate::request::RequestInfo;
 use crate::schema::system::SUPERUSERS;
 use crate::schema::Collection;
-use crate::records::values::is_email;
 
 /// How long a verification or reset email blocks another one to the same account.
 const RESEND_BLOCK: Duration = Duration::from_secs(120);
@@ -25,9 +25,18 @@ pub(crate) fn email_error(email: &str) -> Option<FieldError> {
     if email.is_empty() {
         Some(FieldError::required())
     } else if email.len() > 255 {
-        Some(FieldError::new("validation_length_too_long", "The length must be no more than 255.").with_params(json!({"max": 255})))
+        Some(
+            FieldError::new(
+                "validation_length_too_long",
+                "The length must be no more than 255.",
+            )
+            .with_params(json!({"max": 255})),
+        )
     } else if !is_email(email) {
-        Some(FieldError::new("validation_is_email", "Must be a valid email address."))
+        Some(FieldError::new(
+            "validation_is_email",
+            "Must be a valid email address.",
+        ))
     } else {
         None
     }
@@ -47,13 +56,23 @@ fn claim<'a>(claims: &'a Map<String, Value>, key: &str) -> &'a str {
 
 impl App {
     /// A confirmation token of `kind` issued for a record of `c`, or the field error to report.
-    fn confirmation_token(&self, c: &Collection, token: &str, kind: TokenKind) -> std::result::Result<super::record_token::Verified, FieldError> {
+    fn confirmation_token(
+        &self,
+        c: &Collection,
+        token: &str,
+        kind: TokenKind,
+    ) -> std::result::Result<super::record_token::Verified, FieldError> {
         if token.is_empty() {
             return Err(FieldError::required());
         }
-        let v = self.verify_record_token(token, kind).ok_or_else(invalid_token)?;
+        let v = self
+            .verify_record_token(token, kind)
+            .ok_or_else(invalid_token)?;
         if v.collection.id != c.id {
-            return Err(FieldError::new("validation_token_collection_mismatch", "The provided token is for different auth collection."));
+            return Err(FieldError::new(
+                "validation_token_collection_mismatch",
+                "The provided token is for different auth collection.",
+            ));
         }
         Ok(v)
     }
@@ -73,18 +92,34 @@ impl App {
             return Ok(None);
         }
         let plan = c.plan(self.dialect());
-        let sql = format!("SELECT {} FROM {} WHERE \"email\" = ?1 LIMIT 1", plan.columns, plan.table);
-        self.db().read(|conn| conn.query_one(&sql, &[email.into()], |row| Ok(Record::from_row(c, row))).map_err(CoreError::from))
+        let sql = format!(
+            "SELECT {} FROM {} WHERE \"email\" = ?1 LIMIT 1",
+            plan.columns, plan.table
+        );
+        self.db().read(|conn| {
+            conn.query_one(&sql, &[email.into()], |row| Ok(Record::from_row(c, row)))
+                .map_err(CoreError::from)
+        })
     }
 
     /// Renders one of the collection's templates for `record`.
-    fn account_mail(&self, c: &Collection, kind: TokenKind, record: &Record, token: &str) -> Result<Rendered> {
+    fn account_mail(
+        &self,
+        c: &Collection,
+        kind: TokenKind,
+        record: &Record,
+        token: &str,
+    ) -> Result<Rendered> {
         let opts = c.auth.as_ref().ok_or(CoreError::MissingAuthCollection)?;
         let tpl = match kind {
             TokenKind::Verification => &opts.verification_template,
             TokenKind::PasswordReset => &opts.reset_password_template,
             TokenKind::EmailChange => &opts.confirm_email_change_template,
-            _ => return Err(CoreError::Internal("no template for this token type".into())),
+            _ => {
+                return Err(CoreError::Internal(
+                    "no template for this token type".into(),
+                ))
+            }
         };
         Ok(self.render_mail(tpl, &[("TOKEN", token)], Some(record)))
     }
@@ -96,18 +131,43 @@ impl App {
         if let Some(e) = email_error(to) {
             errors.insert("email".into(), e);
         }
-        const TEMPLATES: [&str; 5] = ["verification", "password-reset", "email-change", "otp", "login-alert"];
+        const TEMPLATES: [&str; 5] = [
+            "verification",
+            "password-reset",
+            "email-change",
+            "otp",
+            "login-alert",
+        ];
         if template.is_empty() {
             errors.insert("template".into(), FieldError::required());
         } else if !TEMPLATES.contains(&template) {
-            errors.insert("template".into(), FieldError::new("validation_in_invalid", "Must be a valid value."));
+            errors.insert(
+                "template".into(),
+                FieldError::new("validation_in_invalid", "Must be a valid value."),
+            );
         }
-        let c = self.collection(if collection.is_empty() { SUPERUSERS } else { collection }).ok().filter(|c| c.is_auth());
+        let c = self
+            .collection(if collection.is_empty() {
+                SUPERUSERS
+            } else {
+                collection
+            })
+            .ok()
+            .filter(|c| c.is_auth());
         if c.is_none() {
-            errors.insert("collection".into(), FieldError::new("validation_invalid_auth_collection", "Must be a valid auth collection id or name."));
+            errors.insert(
+                "collection".into(),
+                FieldError::new(
+                    "validation_invalid_auth_collection",
+                    "Must be a valid auth collection id or name.",
+                ),
+            );
         }
         let Some(c) = c.filter(|_| errors.is_empty()) else {
-            return Err(CoreError::Validation { action: Action::TestEmail, errors });
+            return Err(CoreError::Validation {
+                action: Action::TestEmail,
+                errors,
+            });
         };
         let mut dummy = Record::new(c.clone());
         for f in c.fields.iter().filter(|f| !f.hidden) {
@@ -117,21 +177,59 @@ impl App {
         dummy.set("tokenKey", json!(crate::ids::new_secret(50)));
         let opts = c.auth.as_ref().ok_or(CoreError::MissingAuthCollection)?;
         let mail = match template {
-            "verification" => self.account_mail(&c, TokenKind::Verification, &dummy, &self.new_record_token(&dummy, TokenKind::Verification, &[("email", json!(to))], None)?)?,
-            "password-reset" => self.account_mail(&c, TokenKind::PasswordReset, &dummy, &self.new_record_token(&dummy, TokenKind::PasswordReset, &[("email", json!(to))], None)?)?,
+            "verification" => self.account_mail(
+                &c,
+                TokenKind::Verification,
+                &dummy,
+                &self.new_record_token(
+                    &dummy,
+                    TokenKind::Verification,
+                    &[("email", json!(to))],
+                    None,
+                )?,
+            )?,
+            "password-reset" => self.account_mail(
+                &c,
+                TokenKind::PasswordReset,
+                &dummy,
+                &self.new_record_token(
+                    &dummy,
+                    TokenKind::PasswordReset,
+                    &[("email", json!(to))],
+                    None,
+                )?,
+            )?,
             "email-change" => {
-                let t = self.new_record_token(&dummy, TokenKind::EmailChange, &[("email", json!(to)), ("newEmail", json!(to))], None)?;
+                let t = self.new_record_token(
+                    &dummy,
+                    TokenKind::EmailChange,
+                    &[("email", json!(to)), ("newEmail", json!(to))],
+                    None,
+                )?;
                 self.account_mail(&c, TokenKind::EmailChange, &dummy, &t)?
             }
-            "otp" => self.render_mail(&opts.otp.email_template, &[("OTP", "123456"), ("OTP_ID", "_PB_TEST_OTP_ID_")], Some(&dummy)),
+            "otp" => self.render_mail(
+                &opts.otp.email_template,
+                &[("OTP", "123456"), ("OTP_ID", "_PB_TEST_OTP_ID_")],
+                Some(&dummy),
+            ),
             _ => {
-                let info = crate::mail::html_escape(&format!("{} - TEST_IP TEST_USER_AGENT", crate::datetime::now_string()));
-                self.render_mail(&opts.auth_alert.email_template, &[("ALERT_INFO", &info)], Some(&dummy))
+                let info = crate::mail::html_escape(&format!(
+                    "{} - TEST_IP TEST_USER_AGENT",
+                    crate::datetime::now_string()
+                ));
+                self.render_mail(
+                    &opts.auth_alert.email_template,
+                    &[("ALERT_INFO", &info)],
+                    Some(&dummy),
+                )
             }
         };
         self.send_mail(to, &mail).await.map_err(|e| match e {
             CoreError::Mail(m) => CoreError::TestEmailFailed(m),
-            CoreError::MailNotConfigured => CoreError::TestEmailFailed("SMTP is not enabled in the settings".into()),
+            CoreError::MailNotConfigured => {
+                CoreError::TestEmailFailed("SMTP is not enabled in the settings".into())
+            }
             other => other,
         })
     }
@@ -140,20 +238,33 @@ impl App {
     /// already verified, or was sent one in the last two minutes. Always `Ok` for a valid email.
     pub async fn request_verification(&self, c: &Arc<Collection>, email: &str) -> Result<()> {
         if c.name == SUPERUSERS {
-            return Err(CoreError::BadRequest("All superusers are verified by default."));
+            return Err(CoreError::BadRequest(
+                "All superusers are verified by default.",
+            ));
         }
         if let Some(e) = email_error(email) {
             return Err(invalid("email", e));
         }
-        let Some(record) = self.find_by_email(c, email)? else { return Ok(()) };
-        if record.get("verified").and_then(Value::as_bool).unwrap_or(false) {
+        let Some(record) = self.find_by_email(c, email)? else {
+            return Ok(());
+        };
+        if record
+            .get("verified")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+        {
             return Ok(());
         }
         let key = format!("@limitVerificationEmail_{}{}", c.id, record.id());
         if !self.onetime_put(&key, String::new(), RESEND_BLOCK, true)? {
             return Ok(());
         }
-        let token = self.new_record_token(&record, TokenKind::Verification, &[("email", json!(record.get_str("email")))], None)?;
+        let token = self.new_record_token(
+            &record,
+            TokenKind::Verification,
+            &[("email", json!(record.get_str("email")))],
+            None,
+        )?;
         let mail = self.account_mail(c, TokenKind::Verification, &record, &token)?;
         self.send_mail_detached(record.get_str("email").to_owned(), mail);
         Ok(())
@@ -162,21 +273,47 @@ impl App {
     /// `confirm-verification`: marks the token's record verified (repeating it is harmless).
     pub async fn confirm_verification(&self, c: &Arc<Collection>, token: &str) -> Result<()> {
         if c.name == SUPERUSERS {
-            return Err(CoreError::BadRequest("All superusers are verified by default."));
+            return Err(CoreError::BadRequest(
+                "All superusers are verified by default.",
+            ));
         }
         if token.is_empty() {
             return Err(invalid("token", FieldError::required()));
         }
-        let claimed = super::token::claims_unverified(token).map(|m| claim(&m, "email").to_owned()).unwrap_or_default();
+        let claimed = super::token::claims_unverified(token)
+            .map(|m| claim(&m, "email").to_owned())
+            .unwrap_or_default();
         if claimed.is_empty() {
-            return Err(invalid("token", FieldError::new("validation_invalid_token_claims", "Missing email token claim.")));
+            return Err(invalid(
+                "token",
+                FieldError::new(
+                    "validation_invalid_token_claims",
+                    "Missing email token claim.",
+                ),
+            ));
         }
-        let v = self.confirmation_token(c, token, TokenKind::Verification).map_err(|e| invalid("token", e))?;
+        let v = self
+            .confirmation_token(c, token, TokenKind::Verification)
+            .map_err(|e| invalid("token", e))?;
         if v.record.get_str("email") != claimed {
-            return Err(invalid("token", FieldError::new("validation_token_email_mismatch", "The record email doesn't match with the requested token claims.")));
+            return Err(invalid(
+                "token",
+                FieldError::new(
+                    "validation_token_email_mismatch",
+                    "The record email doesn't match with the requested token claims.",
+                ),
+            ));
         }
-        self.onetime_take(&format!("@limitVerificationEmail_{}{}", c.id, v.record.id()))?;
-        if v.record.get("verified").and_then(Value::as_bool).unwrap_or(false) {
+        self.onetime_take(&format!(
+            "@limitVerificationEmail_{}{}",
+            c.id,
+            v.record.id()
+        ))?;
+        if v.record
+            .get("verified")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+        {
             return Ok(());
         }
         let mut body = Map::new();
@@ -194,12 +331,19 @@ impl App {
         if let Some(e) = email_error(email) {
             return Err(invalid("email", e));
         }
-        let Some(record) = self.find_by_email(c, email)? else { return Ok(()) };
+        let Some(record) = self.find_by_email(c, email)? else {
+            return Ok(());
+        };
         let key = format!("@limitPasswordResetEmail_{}{}", c.id, record.id());
         if !self.onetime_put(&key, String::new(), RESEND_BLOCK, true)? {
             return Ok(());
         }
-        let token = self.new_record_token(&record, TokenKind::PasswordReset, &[("email", json!(record.get_str("email")))], None)?;
+        let token = self.new_record_token(
+            &record,
+            TokenKind::PasswordReset,
+            &[("email", json!(record.get_str("email")))],
+            None,
+        )?;
         let mail = self.account_mail(c, TokenKind::PasswordReset, &record, &token)?;
         let app = self.clone();
         let to = record.get_str("email").to_owned();
@@ -215,9 +359,18 @@ impl App {
 
     /// `confirm-password-reset`: sets the new password. The record's token key rotates, so the
     /// token (and every session) stops working.
-    pub async fn confirm_password_reset(&self, c: &Arc<Collection>, token: &str, password: &str, confirm: &str) -> Result<()> {
+    pub async fn confirm_password_reset(
+        &self,
+        c: &Arc<Collection>,
+        token: &str,
+        password: &str,
+        confirm: &str,
+    ) -> Result<()> {
         let mut errors = FieldErrors::new();
-        let verified = self.confirmation_token(c, token, TokenKind::PasswordReset).map_err(|e| errors.insert("token".into(), e)).ok();
+        let verified = self
+            .confirmation_token(c, token, TokenKind::PasswordReset)
+            .map_err(|e| errors.insert("token".into(), e))
+            .ok();
         let min = c.field("password").map(|f| match f.kind {
             crate::schema::field::FieldKind::Password { min, .. } => min.max(1),
             _ => 1,
@@ -228,55 +381,97 @@ impl App {
         } else if (password.chars().count() as i64) < min || password.chars().count() > 255 {
             errors.insert(
                 "password".into(),
-                FieldError::new("validation_length_out_of_range", format!("The length must be between {min} and 255."))
-                    .with_params(json!({"max": 255, "min": min})),
+                FieldError::new(
+                    "validation_length_out_of_range",
+                    format!("The length must be between {min} and 255."),
+                )
+                .with_params(json!({"max": 255, "min": min})),
             );
         }
         if confirm.is_empty() {
             errors.insert("passwordConfirm".into(), FieldError::required());
         } else if confirm != password {
-            errors.insert("passwordConfirm".into(), FieldError::new("validation_values_mismatch", "Values don't match."));
+            errors.insert(
+                "passwordConfirm".into(),
+                FieldError::new("validation_values_mismatch", "Values don't match."),
+            );
         }
         let Some(v) = verified.filter(|_| errors.is_empty()) else {
-            return Err(CoreError::Validation { action: Action::ValidateForm, errors });
+            return Err(CoreError::Validation {
+                action: Action::ValidateForm,
+                errors,
+            });
         };
         let mut body = Map::new();
         body.insert("password".into(), json!(password));
         body.insert("passwordConfirm".into(), json!(password));
-        if !v.record.get("verified").and_then(Value::as_bool).unwrap_or(false) && claim(&v.claims, "email") == v.record.get_str("email") {
+        if !v
+            .record
+            .get("verified")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+            && claim(&v.claims, "email") == v.record.get_str("email")
+        {
             body.insert("verified".into(), json!(true));
         }
-        self.system_update(c, v.record.id(), body).await.map_err(|e| match e {
-            CoreError::Validation { errors, .. } => CoreError::Validation { action: Action::SetNewPassword, errors },
-            other => other,
-        })?;
-        self.onetime_take(&format!("@limitPasswordResetEmail_{}{}", c.id, v.record.id()))?;
+        self.system_update(c, v.record.id(), body)
+            .await
+            .map_err(|e| match e {
+                CoreError::Validation { errors, .. } => CoreError::Validation {
+                    action: Action::SetNewPassword,
+                    errors,
+                },
+                other => other,
+            })?;
+        self.onetime_take(&format!(
+            "@limitPasswordResetEmail_{}{}",
+            c.id,
+            v.record.id()
+        ))?;
         Ok(())
     }
 
     /// `request-email-change` (authenticated): emails a confirmation link to the new address.
-    pub async fn request_email_change(&self, c: &Arc<Collection>, req: &RequestInfo, new_email: &str) -> Result<()> {
+    pub async fn request_email_change(
+        &self,
+        c: &Arc<Collection>,
+        req: &RequestInfo,
+        new_email: &str,
+    ) -> Result<()> {
         let auth = req.auth.as_ref().ok_or(CoreError::AuthRequired)?;
         if auth.collection.id != c.id {
             return Err(CoreError::WrongAuthCollection(c.name.clone()));
         }
         if c.name == SUPERUSERS {
-            return Err(CoreError::BadRequest("All superusers can change their emails directly."));
+            return Err(CoreError::BadRequest(
+                "All superusers can change their emails directly.",
+            ));
         }
-        let record = self.find_record(c, auth.id())?.ok_or(CoreError::AuthRequired)?;
+        let record = self
+            .find_record(c, auth.id())?
+            .ok_or(CoreError::AuthRequired)?;
         if let Some(e) = email_error(new_email) {
             return Err(invalid("newEmail", e));
         }
         if new_email == record.get_str("email") {
-            return Err(invalid("newEmail", FieldError::new("validation_not_in_invalid", "Must not be in list.")));
+            return Err(invalid(
+                "newEmail",
+                FieldError::new("validation_not_in_invalid", "Must not be in list."),
+            ));
         }
         if self.find_by_email(c, new_email)?.is_some() {
-            return Err(invalid("newEmail", FieldError::new("validation_invalid_new_email", "Invalid new email address.")));
+            return Err(invalid(
+                "newEmail",
+                FieldError::new("validation_invalid_new_email", "Invalid new email address."),
+            ));
         }
         let token = self.new_record_token(
             &record,
             TokenKind::EmailChange,
-            &[("email", json!(record.get_str("email"))), ("newEmail", json!(new_email))],
+            &[
+                ("email", json!(record.get_str("email"))),
+                ("newEmail", json!(new_email)),
+            ],
             None,
         )?;
         let mail = self.account_mail(c, TokenKind::EmailChange, &record, &token)?;
@@ -288,14 +483,29 @@ impl App {
 
     /// `confirm-email-change`: with the token and the account's password, sets the new email
     /// (verified). The token key rotates, ending every session.
-    pub async fn confirm_email_change(&self, c: &Arc<Collection>, token: &str, password: &str) -> Result<()> {
+    pub async fn confirm_email_change(
+        &self,
+        c: &Arc<Collection>,
+        token: &str,
+        password: &str,
+    ) -> Result<()> {
         if c.name == SUPERUSERS {
-            return Err(CoreError::BadRequest("All superusers can change their emails directly."));
+            return Err(CoreError::BadRequest(
+                "All superusers can change their emails directly.",
+            ));
         }
         let mut errors = FieldErrors::new();
-        let new_email = super::token::claims_unverified(token).map(|m| claim(&m, "newEmail").to_owned()).unwrap_or_default();
+        let new_email = super::token::claims_unverified(token)
+            .map(|m| claim(&m, "newEmail").to_owned())
+            .unwrap_or_default();
         let verified = if new_email.is_empty() && !token.is_empty() {
-            errors.insert("token".into(), FieldError::new("validation_invalid_token_payload", "Invalid token payload - newEmail must be set."));
+            errors.insert(
+                "token".into(),
+                FieldError::new(
+                    "validation_invalid_token_payload",
+                    "Invalid token payload - newEmail must be set.",
+                ),
+            );
             None
         } else {
             match self.confirmation_token(c, token, TokenKind::EmailChange) {
@@ -305,7 +515,13 @@ impl App {
                 }
                 Ok(v) => {
                     if self.find_by_email(c, &new_email)?.is_some() {
-                        errors.insert("token".into(), FieldError::new("validation_invalid_token_email", "The new email address is invalid."));
+                        errors.insert(
+                            "token".into(),
+                            FieldError::new(
+                                "validation_invalid_token_email",
+                                "The new email address is invalid.",
+                            ),
+                        );
                     }
                     Some(v)
                 }
@@ -313,25 +529,40 @@ impl App {
         };
         let password_ok = match &verified {
             Some(v) if !password.is_empty() && password.len() <= 100 => {
-                self.hasher().verify(password.to_owned(), v.record.get_str("password").to_owned()).await
+                self.hasher()
+                    .verify(password.to_owned(), v.record.get_str("password").to_owned())
+                    .await
             }
             _ => false,
         };
         if password.is_empty() {
             errors.insert("password".into(), FieldError::required());
         } else if !password_ok {
-            errors.insert("password".into(), FieldError::new("validation_invalid_password", "Missing or invalid auth record password."));
+            errors.insert(
+                "password".into(),
+                FieldError::new(
+                    "validation_invalid_password",
+                    "Missing or invalid auth record password.",
+                ),
+            );
         }
         let Some(v) = verified.filter(|_| errors.is_empty()) else {
-            return Err(CoreError::Validation { action: Action::ValidateForm, errors });
+            return Err(CoreError::Validation {
+                action: Action::ValidateForm,
+                errors,
+            });
         };
         let mut body = Map::new();
         body.insert("email".into(), json!(new_email));
         body.insert("verified".into(), json!(true));
-        self.system_update(c, v.record.id(), body).await.map_err(|e| match e {
-            CoreError::Validation { .. } => CoreError::BadRequest("Failed to confirm email change."),
-            other => other,
-        })?;
+        self.system_update(c, v.record.id(), body)
+            .await
+            .map_err(|e| match e {
+                CoreError::Validation { .. } => {
+                    CoreError::BadRequest("Failed to confirm email change.")
+                }
+                other => other,
+            })?;
         Ok(())
     }
 }

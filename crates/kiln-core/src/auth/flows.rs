@@ -31,12 +31,23 @@ impl App {
         if token.is_empty() {
             return None;
         }
-        self.verify_record_token(token, TokenKind::Auth).map(|v| Arc::new(v.record))
+        self.verify_record_token(token, TokenKind::Auth)
+            .map(|v| Arc::new(v.record))
     }
 
     /// Issues an auth token for `record` (`refreshable` false for impersonation tokens).
-    pub fn new_auth_token(&self, record: &Record, duration_secs: Option<i64>, refreshable: bool) -> Result<String> {
-        self.new_record_token(record, TokenKind::Auth, &[("refreshable", json!(refreshable))], duration_secs)
+    pub fn new_auth_token(
+        &self,
+        record: &Record,
+        duration_secs: Option<i64>,
+        refreshable: bool,
+    ) -> Result<String> {
+        self.new_record_token(
+            record,
+            TokenKind::Auth,
+            &[("refreshable", json!(refreshable))],
+            duration_secs,
+        )
     }
 
     /// `auth-with-password`: finds the record by one of the identity fields and checks the
@@ -62,22 +73,46 @@ impl App {
             errors.insert("password".into(), FieldError::required());
         }
         if identity.len() > 255 {
-            errors.insert("identity".into(), FieldError::new("validation_length_out_of_range", "The length must be between 1 and 255."));
+            errors.insert(
+                "identity".into(),
+                FieldError::new(
+                    "validation_length_out_of_range",
+                    "The length must be between 1 and 255.",
+                ),
+            );
         }
         if password.len() > 255 {
-            errors.insert("password".into(), FieldError::new("validation_length_out_of_range", "The length must be between 1 and 255."));
+            errors.insert(
+                "password".into(),
+                FieldError::new(
+                    "validation_length_out_of_range",
+                    "The length must be between 1 and 255.",
+                ),
+            );
         }
         if !errors.is_empty() {
-            return Err(CoreError::Validation { action: Action::ValidateForm, errors });
+            return Err(CoreError::Validation {
+                action: Action::ValidateForm,
+                errors,
+            });
         }
         let fields: Vec<&str> = match identity_field {
             Some(f) if !f.is_empty() => {
                 if !opts.password_auth.identity_fields.iter().any(|x| x == f) {
-                    return Err(CoreError::validation(Action::ValidateForm, "identityField", FieldError::new("validation_in_invalid", "Must be a valid value.")));
+                    return Err(CoreError::validation(
+                        Action::ValidateForm,
+                        "identityField",
+                        FieldError::new("validation_in_invalid", "Must be a valid value."),
+                    ));
                 }
                 vec![f]
             }
-            _ => opts.password_auth.identity_fields.iter().map(String::as_str).collect(),
+            _ => opts
+                .password_auth
+                .identity_fields
+                .iter()
+                .map(String::as_str)
+                .collect(),
         };
         let mut found: Option<Record> = None;
         for f in fields {
@@ -86,15 +121,29 @@ impl App {
             }
             let d = self.dialect();
             let plan = c.plan(d);
-            let sql = format!("SELECT {} FROM {} WHERE {}.{} = ?1 LIMIT 1", plan.columns, plan.table, plan.table, d.quote(f));
-            let rec = self.db().read(|conn| conn.query_one(&sql, &[identity.into()], |row| Ok(Record::from_row(c, row))))?;
+            let sql = format!(
+                "SELECT {} FROM {} WHERE {}.{} = ?1 LIMIT 1",
+                plan.columns,
+                plan.table,
+                plan.table,
+                d.quote(f)
+            );
+            let rec = self.db().read(|conn| {
+                conn.query_one(&sql, &[identity.into()], |row| Ok(Record::from_row(c, row)))
+            })?;
             if rec.is_some() {
                 found = rec;
                 break;
             }
         }
-        let stored = found.as_ref().map(|r| r.get_str("password").to_owned()).unwrap_or_else(|| DUMMY_HASH.to_owned());
-        let ok = self.hasher().verify(password.to_owned(), stored.clone()).await;
+        let stored = found
+            .as_ref()
+            .map(|r| r.get_str("password").to_owned())
+            .unwrap_or_else(|| DUMMY_HASH.to_owned());
+        let ok = self
+            .hasher()
+            .verify(password.to_owned(), stored.clone())
+            .await;
         let mut record = match found {
             Some(r) if ok => r,
             _ => return Err(CoreError::Failed(Action::Authenticate)),
@@ -115,10 +164,20 @@ impl App {
                 return record;
             }
         };
-        let sql = format!("UPDATE {} SET \"password\" = ?1 WHERE \"id\" = ?2", self.dialect().quote(&c.name));
+        let sql = format!(
+            "UPDATE {} SET \"password\" = ?1 WHERE \"id\" = ?2",
+            self.dialect().quote(&c.name)
+        );
         let id = record.id().to_owned();
         let h = hash.clone();
-        match self.db().write(move |conn| conn.execute(&sql, &[h.into(), id.into()]).map_err(CoreError::from)).await {
+        match self
+            .db()
+            .write(move |conn| {
+                conn.execute(&sql, &[h.into(), id.into()])
+                    .map_err(CoreError::from)
+            })
+            .await
+        {
             Ok(_) => {
                 let mut r = record;
                 r.set("password", Value::String(hash));
@@ -133,9 +192,19 @@ impl App {
 
     /// The common end of every login method (`password`, `otp`, `oauth2`): the authRule, the
     /// MFA step, the login alert, then the token.
-    pub(crate) async fn finish_auth(&self, c: &Arc<Collection>, record: Record, method: &'static str, mfa_id: Option<&str>, req: &RequestInfo) -> Result<AuthResult> {
+    pub(crate) async fn finish_auth(
+        &self,
+        c: &Arc<Collection>,
+        record: Record,
+        method: &'static str,
+        mfa_id: Option<&str>,
+        req: &RequestInfo,
+    ) -> Result<AuthResult> {
         self.check_login_allowed(c, &record, req)?;
-        let req = RequestInfo { context: method, ..req.clone() };
+        let req = RequestInfo {
+            context: method,
+            ..req.clone()
+        };
         self.check_mfa(c, &record, method, mfa_id, &req).await?;
         self.record_auth_origin(c, &record, &req).await;
         let token = self.new_auth_token(&record, None, true)?;
@@ -144,9 +213,16 @@ impl App {
 
     /// Whether `record` may sign in at all: superusers only from `superuserIPs` (when set), and
     /// the collection's authRule. Checked before a login changes anything.
-    pub(crate) fn check_login_allowed(&self, c: &Arc<Collection>, record: &Record, req: &RequestInfo) -> Result<()> {
+    pub(crate) fn check_login_allowed(
+        &self,
+        c: &Arc<Collection>,
+        record: &Record,
+        req: &RequestInfo,
+    ) -> Result<()> {
         if c.name == SUPERUSERS && !self.superuser_ip_allowed(req.ip) {
-            return Err(CoreError::Forbidden("You are not allowed to perform this request."));
+            return Err(CoreError::Forbidden(
+                "You are not allowed to perform this request.",
+            ));
         }
         self.check_auth_rule(c, record, req)
     }
@@ -160,8 +236,16 @@ impl App {
 
     /// The collection's authRule must match the record about to be authenticated (null: nobody
     /// but superusers may authenticate through the API).
-    pub fn check_auth_rule(&self, c: &Arc<Collection>, record: &Record, req: &RequestInfo) -> Result<()> {
-        let guest = RequestInfo { auth: None, ..req.clone() };
+    pub fn check_auth_rule(
+        &self,
+        c: &Arc<Collection>,
+        record: &Record,
+        req: &RequestInfo,
+    ) -> Result<()> {
+        let guest = RequestInfo {
+            auth: None,
+            ..req.clone()
+        };
         match c.auth.as_ref().and_then(|a| a.auth_rule.as_deref()) {
             Some(rule) if self.record_matches(c, record.id(), rule, &guest)? => Ok(()),
             _ => Err(CoreError::AuthRuleFailed),
@@ -200,17 +284,30 @@ impl App {
 
     /// Creates or updates a superuser (CLI `superuser upsert|create|update`). `must_exist` /
     /// `must_not_exist` select update / create semantics.
-    pub async fn superuser_save(&self, email: &str, password: &str, create: bool, update: bool) -> Result<Record> {
+    pub async fn superuser_save(
+        &self,
+        email: &str,
+        password: &str,
+        create: bool,
+        update: bool,
+    ) -> Result<Record> {
         let c = self.collection(SUPERUSERS)?;
         let existing = self.find_superuser(email)?;
-        let su = RequestInfo { auth: None, ..Default::default() };
+        let su = RequestInfo {
+            auth: None,
+            ..Default::default()
+        };
         let mut body = Map::new();
         body.insert("password".into(), json!(password));
         body.insert("passwordConfirm".into(), json!(password));
         let as_superuser = self.system_request()?;
         match existing {
             Some(r) if update => self.update_record(&c, r.id(), &as_superuser, body).await,
-            Some(_) => Err(CoreError::validation(Action::CreateRecord, "email", FieldError::new("validation_not_unique", "Value must be unique."))),
+            Some(_) => Err(CoreError::validation(
+                Action::CreateRecord,
+                "email",
+                FieldError::new("validation_not_unique", "Value must be unique."),
+            )),
             None if create => {
                 body.insert("email".into(), json!(email));
                 body.insert("verified".into(), json!(true));
@@ -232,8 +329,16 @@ impl App {
     fn find_superuser(&self, email: &str) -> Result<Option<Record>> {
         let c = self.collection(SUPERUSERS)?;
         let plan = c.plan(self.dialect());
-        let sql = format!("SELECT {} FROM {} WHERE {}", plan.columns, plan.table, self.dialect().eq_nocase("\"email\"", "?1"));
-        self.db().read(|conn| conn.query_one(&sql, &[email.into()], |row| Ok(Record::from_row(&c, row))).map_err(CoreError::from))
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {}",
+            plan.columns,
+            plan.table,
+            self.dialect().eq_nocase("\"email\"", "?1")
+        );
+        self.db().read(|conn| {
+            conn.query_one(&sql, &[email.into()], |row| Ok(Record::from_row(&c, row)))
+                .map_err(CoreError::from)
+        })
     }
 }
 
@@ -242,6 +347,9 @@ mod tests {
     #[test]
     fn dummy_hash_is_a_valid_argon2id_hash() {
         assert!(argon2::password_hash::PasswordHash::new(super::DUMMY_HASH).is_ok());
-        assert!(!crate::auth::password::verify_blocking("anything", super::DUMMY_HASH));
+        assert!(!crate::auth::password::verify_blocking(
+            "anything",
+            super::DUMMY_HASH
+        ));
     }
 }

@@ -27,11 +27,26 @@ impl App {
     /// Applies the collection's MFA policy to a login by `method` (`password`, `otp`,
     /// `oauth2`). `Ok` means the login may complete; [`CoreError::MfaRequired`] carries the id
     /// of the new MFA session the client must continue with.
-    pub(crate) async fn check_mfa(&self, c: &Arc<Collection>, record: &Record, method: &'static str, mfa_id: Option<&str>, req: &RequestInfo) -> Result<()> {
-        let Some(mfa) = c.auth.as_ref().map(|a| &a.mfa).filter(|m| m.enabled) else { return Ok(()) };
+    pub(crate) async fn check_mfa(
+        &self,
+        c: &Arc<Collection>,
+        record: &Record,
+        method: &'static str,
+        mfa_id: Option<&str>,
+        req: &RequestInfo,
+    ) -> Result<()> {
+        let Some(mfa) = c.auth.as_ref().map(|a| &a.mfa).filter(|m| m.enabled) else {
+            return Ok(());
+        };
         if !mfa.rule.trim().is_empty() {
-            let probe = RequestInfo { auth: None, context: method, ..req.clone() };
-            let applies = self.record_matches(c, record.id(), &mfa.rule, &probe).map_err(|_| CoreError::Failed(crate::error::Action::Authenticate))?;
+            let probe = RequestInfo {
+                auth: None,
+                context: method,
+                ..req.clone()
+            };
+            let applies = self
+                .record_matches(c, record.id(), &mfa.rule, &probe)
+                .map_err(|_| CoreError::Failed(crate::error::Action::Authenticate))?;
             if !applies {
                 return Ok(());
             }
@@ -44,8 +59,13 @@ impl App {
             let created = self.system_create(MFAS, body).await?;
             return Err(CoreError::MfaRequired(created.id().to_owned()));
         };
-        let session = self.system_records(MFAS, "\"id\" = ?1", &[mfa_id.into()])?.into_iter().next();
-        let Some(session) = session else { return Err(CoreError::BadRequest("Invalid or expired MFA session.")) };
+        let session = self
+            .system_records(MFAS, "\"id\" = ?1", &[mfa_id.into()])?
+            .into_iter()
+            .next();
+        let Some(session) = session else {
+            return Err(CoreError::BadRequest("Invalid or expired MFA session."));
+        };
         if expired(session.get_str("created"), mfa.duration) {
             self.system_delete(MFAS, session.id()).await?;
             return Err(CoreError::BadRequest("Invalid or expired MFA session."));
@@ -54,7 +74,9 @@ impl App {
             return Err(CoreError::BadRequest("Invalid MFA session."));
         }
         if session.get_str("method") == method {
-            return Err(CoreError::BadRequest("A different authentication method is required."));
+            return Err(CoreError::BadRequest(
+                "A different authentication method is required.",
+            ));
         }
         self.system_delete(MFAS, session.id()).await
     }

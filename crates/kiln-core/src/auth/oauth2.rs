@@ -17,12 +17,25 @@ use crate::schema::Collection;
 
 impl App {
     /// Downloads an avatar into a temporary upload for `field` (at most the field's size).
-    async fn fetch_avatar(&self, field: &str, url: &str, max_size: i64) -> std::result::Result<crate::files::Upload, String> {
-        let max = if max_size > 0 { max_size as usize } else { crate::files::DEFAULT_MAX_SIZE as usize };
-        let bytes = kiln_oauth2::fetch_public(url, max, self.inner().allow_private_fetch).await.map_err(|e| e.to_string())?;
+    async fn fetch_avatar(
+        &self,
+        field: &str,
+        url: &str,
+        max_size: i64,
+    ) -> std::result::Result<crate::files::Upload, String> {
+        let max = if max_size > 0 {
+            max_size as usize
+        } else {
+            crate::files::DEFAULT_MAX_SIZE as usize
+        };
+        let bytes = kiln_oauth2::fetch_public(url, max, self.inner().allow_private_fetch)
+            .await
+            .map_err(|e| e.to_string())?;
         let detected = kiln_media::detect(&bytes[..bytes.len().min(kiln_media::READ_LIMIT)]);
         let dir = self.data_dir().join(".tmp");
-        tokio::fs::create_dir_all(&dir).await.map_err(|e| e.to_string())?;
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| e.to_string())?;
         let path = dir.join(format!("avatar_{}", crate::ids::new_secret(24)));
         let upload = crate::files::Upload {
             key: field.to_owned(),
@@ -32,7 +45,9 @@ impl App {
             mime: detected.mime,
             extension: detected.extension.to_owned(),
         };
-        tokio::fs::write(&upload.path, &bytes).await.map_err(|e| e.to_string())?;
+        tokio::fs::write(&upload.path, &bytes)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(upload)
     }
 }
@@ -82,17 +97,26 @@ impl App {
     /// Connect providers with an `extra.issuer`, the issuer's discovery document (cached for an
     /// hour; a provider whose discovery fails is left out).
     async fn oauth2_providers(&self, c: &Collection) -> Vec<kiln_oauth2::Provider> {
-        let Some(o) = c.auth.as_ref().map(|a| &a.oauth2).filter(|o| o.enabled) else { return vec![] };
+        let Some(o) = c.auth.as_ref().map(|a| &a.oauth2).filter(|o| o.enabled) else {
+            return vec![];
+        };
         let mut out = Vec::with_capacity(o.providers.len());
         for p in &o.providers {
-            let Ok(mut provider) = kiln_oauth2::Provider::new(to_config(p)) else { continue };
+            let Ok(mut provider) = kiln_oauth2::Provider::new(to_config(p)) else {
+                continue;
+            };
             if let Some(issuer) = provider.discovery_issuer().map(str::to_owned) {
                 let cached = self.oidc_discovery().get(&issuer);
                 let d = match cached {
                     Some(d) => d,
-                    None => match kiln_oauth2::discover(&kiln_oauth2::http_client(), &issuer).await {
+                    None => match kiln_oauth2::discover(&kiln_oauth2::http_client(), &issuer).await
+                    {
                         Ok(d) => {
-                            let _ = self.oidc_discovery().insert(issuer.clone(), d.clone(), DISCOVERY_TTL);
+                            let _ = self.oidc_discovery().insert(
+                                issuer.clone(),
+                                d.clone(),
+                                DISCOVERY_TTL,
+                            );
                             d
                         }
                         Err(e) => {
@@ -122,7 +146,12 @@ impl App {
                 } else {
                     (String::new(), String::new())
                 };
-                let url = p.authorization_url(&state, Some(&challenge).filter(|c| !c.is_empty()).map(String::as_str));
+                let url = p.authorization_url(
+                    &state,
+                    Some(&challenge)
+                        .filter(|c| !c.is_empty())
+                        .map(String::as_str),
+                );
                 json!({
                     "name": p.config.name,
                     "displayName": p.display_name,
@@ -139,32 +168,55 @@ impl App {
     }
 
     /// `auth-with-oauth2`.
-    pub async fn auth_with_oauth2(&self, c: &Arc<Collection>, r: OAuth2Request<'_>, req: &RequestInfo) -> Result<OAuth2Login> {
+    pub async fn auth_with_oauth2(
+        &self,
+        c: &Arc<Collection>,
+        r: OAuth2Request<'_>,
+        req: &RequestInfo,
+    ) -> Result<OAuth2Login> {
         if !c.auth.as_ref().is_some_and(|a| a.oauth2.enabled) {
-            return Err(CoreError::Forbidden("The collection is not configured to allow OAuth2 authentication."));
+            return Err(CoreError::Forbidden(
+                "The collection is not configured to allow OAuth2 authentication.",
+            ));
         }
         let mut errors = FieldErrors::new();
-        let provider = self.oauth2_providers(c).await.into_iter().find(|p| p.config.name == r.provider);
+        let provider = self
+            .oauth2_providers(c)
+            .await
+            .into_iter()
+            .find(|p| p.config.name == r.provider);
         if r.provider.is_empty() {
             errors.insert("provider".into(), FieldError::required());
         } else if provider.is_none() {
             errors.insert(
                 "provider".into(),
-                FieldError::new("validation_invalid_provider", format!("Provider with name {} is missing or is not enabled.", r.provider))
-                    .with_params(json!({"name": r.provider})),
+                FieldError::new(
+                    "validation_invalid_provider",
+                    format!(
+                        "Provider with name {} is missing or is not enabled.",
+                        r.provider
+                    ),
+                )
+                .with_params(json!({"name": r.provider})),
             );
         }
         if r.code.is_empty() {
             errors.insert("code".into(), FieldError::required());
         }
         let Some(provider) = provider.filter(|_| errors.is_empty()) else {
-            return Err(CoreError::Validation { action: Action::LoadForm, errors });
+            return Err(CoreError::Validation {
+                action: Action::LoadForm,
+                errors,
+            });
         };
         let http = kiln_oauth2::http_client();
-        let token = provider.exchange(&http, r.code, r.code_verifier, r.redirect_url).await.map_err(|e| {
-            tracing::debug!(error = %e, "OAuth2 code exchange failed");
-            CoreError::BadRequest("Failed to fetch OAuth2 token.")
-        })?;
+        let token = provider
+            .exchange(&http, r.code, r.code_verifier, r.redirect_url)
+            .await
+            .map_err(|e| {
+                tracing::debug!(error = %e, "OAuth2 code exchange failed");
+                CoreError::BadRequest("Failed to fetch OAuth2 token.")
+            })?;
         let now = crate::datetime::now_ms() / 1000;
         let user = provider.user(&http, &token, now).await.map_err(|e| {
             tracing::debug!(error = %e, "OAuth2 user fetch failed");
@@ -175,11 +227,19 @@ impl App {
             .system_records(
                 EXTERNAL_AUTHS,
                 "\"collectionRef\" = ?1 AND \"provider\" = ?2 AND \"providerId\" = ?3",
-                &[c.id.clone().into(), r.provider.into(), user.id.clone().into()],
+                &[
+                    c.id.clone().into(),
+                    r.provider.into(),
+                    user.id.clone().into(),
+                ],
             )?
             .into_iter()
             .next();
-        let signed_in = req.auth.as_ref().filter(|a| a.collection.id == c.id).map(|a| a.id().to_owned());
+        let signed_in = req
+            .auth
+            .as_ref()
+            .filter(|a| a.collection.id == c.id)
+            .map(|a| a.id().to_owned());
         let mut existing = match &link {
             Some(l) => self.find_record(c, l.get_str("recordRef"))?,
             None => None,
@@ -199,7 +259,10 @@ impl App {
         let mut linked = link.is_some();
         let is_new = existing.is_none();
         let record = match existing {
-            Some(rec) => self.oauth2_update_existing(c, rec, &user, signed_in.as_deref(), &mut linked).await?,
+            Some(rec) => {
+                self.oauth2_update_existing(c, rec, &user, signed_in.as_deref(), &mut linked)
+                    .await?
+            }
             None => self.oauth2_create(c, &r.create_data, &user, req).await?,
         };
         if !linked {
@@ -208,12 +271,17 @@ impl App {
             body.insert("recordRef".into(), json!(record.id()));
             body.insert("provider".into(), json!(r.provider));
             body.insert("providerId".into(), json!(user.id));
-            self.system_create(EXTERNAL_AUTHS, body).await.map_err(|e| {
-                tracing::warn!(error = %e, "cannot link an external auth");
-                CoreError::Failed(Action::Authenticate)
-            })?;
+            self.system_create(EXTERNAL_AUTHS, body)
+                .await
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "cannot link an external auth");
+                    CoreError::Failed(Action::Authenticate)
+                })?;
         }
-        let expiry = token.expires_in.map(|s| crate::datetime::format_ms((now + s) * 1000)).unwrap_or_default();
+        let expiry = token
+            .expires_in
+            .map(|s| crate::datetime::format_ms((now + s) * 1000))
+            .unwrap_or_default();
         let meta = json!({
             "id": user.id,
             "name": user.name,
@@ -250,7 +318,11 @@ impl App {
             body.insert("passwordConfirm".into(), json!(random));
         }
         if unverified {
-            let links = self.system_records(EXTERNAL_AUTHS, "\"collectionRef\" = ?1 AND \"recordRef\" = ?2", &[c.id.clone().into(), rec.id().into()])?;
+            let links = self.system_records(
+                EXTERNAL_AUTHS,
+                "\"collectionRef\" = ?1 AND \"recordRef\" = ?2",
+                &[c.id.clone().into(), rec.id().into()],
+            )?;
             for l in links {
                 self.system_delete(EXTERNAL_AUTHS, l.id()).await?;
             }
@@ -271,28 +343,59 @@ impl App {
 
     /// A new account from the provider's user and the client's `createData`, through the
     /// collection's createRule and validation like any sign-up.
-    async fn oauth2_create(&self, c: &Arc<Collection>, create_data: &Map<String, Value>, user: &kiln_oauth2::AuthUser, req: &RequestInfo) -> Result<Record> {
+    async fn oauth2_create(
+        &self,
+        c: &Arc<Collection>,
+        create_data: &Map<String, Value>,
+        user: &kiln_oauth2::AuthUser,
+        req: &RequestInfo,
+    ) -> Result<Record> {
         if c.name == SUPERUSERS {
             return Err(CoreError::Failed(Action::Authenticate));
         }
         let mut body = create_data.clone();
-        let empty = |b: &Map<String, Value>, k: &str| b.get(k).is_none_or(|v| v.is_null() || v.as_str() == Some(""));
+        let empty = |b: &Map<String, Value>, k: &str| {
+            b.get(k)
+                .is_none_or(|v| v.is_null() || v.as_str() == Some(""))
+        };
         if empty(&body, "email") && !user.email.is_empty() {
             body.insert("email".into(), json!(user.email));
         }
         let mut uploads = Vec::new();
         if let Some(m) = c.auth.as_ref().map(|a| &a.oauth2.mapped_fields) {
-            for (field, value) in [(&m.id, &user.id), (&m.name, &user.name), (&m.username, &user.username), (&m.avatar_url, &user.avatar_url)] {
-                let Some(f) = c.field(field).filter(|_| !field.is_empty() && !value.is_empty()) else { continue };
+            for (field, value) in [
+                (&m.id, &user.id),
+                (&m.name, &user.name),
+                (&m.username, &user.username),
+                (&m.avatar_url, &user.avatar_url),
+            ] {
+                let Some(f) = c
+                    .field(field)
+                    .filter(|_| !field.is_empty() && !value.is_empty())
+                else {
+                    continue;
+                };
                 if !empty(&body, field) {
                     continue;
                 }
-                if let crate::schema::field::FieldKind::File { max_size, mime_types, .. } = &f.kind {
+                if let crate::schema::field::FieldKind::File {
+                    max_size,
+                    mime_types,
+                    ..
+                } = &f.kind
+                {
                     // The avatar is downloaded into the file field (public addresses only); a
                     // failure or a type the field refuses leaves it empty, never the sign-up.
                     match self.fetch_avatar(field, value, *max_size).await {
-                        Ok(u) if mime_types.is_empty() || mime_types.iter().any(|m| kiln_media::mime_is(&u.mime, m)) => uploads.push(u),
-                        Ok(u) => tracing::debug!(mime = %u.mime, "OAuth2 avatar of a type the field refuses"),
+                        Ok(u)
+                            if mime_types.is_empty()
+                                || mime_types.iter().any(|m| kiln_media::mime_is(&u.mime, m)) =>
+                        {
+                            uploads.push(u)
+                        }
+                        Ok(u) => {
+                            tracing::debug!(mime = %u.mime, "OAuth2 avatar of a type the field refuses")
+                        }
                         Err(e) => tracing::debug!(error = %e, "OAuth2 avatar not fetched"),
                     }
                     continue;
@@ -305,9 +408,17 @@ impl App {
             body.insert("password".into(), json!(random));
             body.insert("passwordConfirm".into(), json!(random));
         }
-        let guest = RequestInfo { body: Map::new(), ..req.clone() };
-        let created = self.create_record_with_files(c, &guest, body, uploads).await?;
-        if !user.email.is_empty() && created.get_str("email") == user.email && !is_verified(&created) {
+        let guest = RequestInfo {
+            body: Map::new(),
+            ..req.clone()
+        };
+        let created = self
+            .create_record_with_files(c, &guest, body, uploads)
+            .await?;
+        if !user.email.is_empty()
+            && created.get_str("email") == user.email
+            && !is_verified(&created)
+        {
             let mut body = Map::new();
             body.insert("verified".into(), json!(true));
             return self.system_update(c, created.id(), body).await;
@@ -324,7 +435,9 @@ impl App {
         if state.is_empty() {
             return false;
         }
-        let Some(client) = self.realtime().client(state) else { return false };
+        let Some(client) = self.realtime().client(state) else {
+            return false;
+        };
         let mut data = json!({"state": state, "code": code});
         if !error.is_empty() {
             data["error"] = json!(error);

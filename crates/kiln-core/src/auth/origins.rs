@@ -41,15 +41,31 @@ impl App {
     /// before, sends the collection's alert email (waiting up to 15 s; a failed email leaves
     /// the origin unrecorded so the next login alerts again). Failures are logged, never
     /// returned: the login itself has succeeded.
-    pub(crate) async fn record_auth_origin(&self, c: &Arc<Collection>, record: &Record, req: &RequestInfo) {
-        let Some(alert) = c.auth.as_ref().map(|a| &a.auth_alert).filter(|a| a.enabled) else { return };
+    pub(crate) async fn record_auth_origin(
+        &self,
+        c: &Arc<Collection>,
+        record: &Record,
+        req: &RequestInfo,
+    ) {
+        let Some(alert) = c.auth.as_ref().map(|a| &a.auth_alert).filter(|a| a.enabled) else {
+            return;
+        };
         if record.get_str("email").is_empty() {
             return;
         }
-        let ua = short_agent(req.headers.get("user_agent").map(String::as_str).unwrap_or(""));
+        let ua = short_agent(
+            req.headers
+                .get("user_agent")
+                .map(String::as_str)
+                .unwrap_or(""),
+        );
         let ip = req.ip_text();
         let fp = fingerprint(&ip, &ua);
-        let origins = match self.system_records(AUTH_ORIGINS, "\"collectionRef\" = ?1 AND \"recordRef\" = ?2", &[c.id.clone().into(), record.id().into()]) {
+        let origins = match self.system_records(
+            AUTH_ORIGINS,
+            "\"collectionRef\" = ?1 AND \"recordRef\" = ?2",
+            &[c.id.clone().into(), record.id().into()],
+        ) {
             Ok(o) => o,
             Err(e) => return tracing::warn!(error = %e, "cannot read auth origins"),
         };
@@ -61,9 +77,23 @@ impl App {
             return;
         }
         if !origins.is_empty() {
-            let info = crate::mail::html_escape(&format!("{} - {} {}", crate::datetime::now_string(), ip, ua));
-            let mail = self.render_mail(&alert.email_template, &[("ALERT_INFO", &info)], Some(record));
-            match tokio::time::timeout(Duration::from_secs(15), self.send_mail(record.get_str("email"), &mail)).await {
+            let info = crate::mail::html_escape(&format!(
+                "{} - {} {}",
+                crate::datetime::now_string(),
+                ip,
+                ua
+            ));
+            let mail = self.render_mail(
+                &alert.email_template,
+                &[("ALERT_INFO", &info)],
+                Some(record),
+            );
+            match tokio::time::timeout(
+                Duration::from_secs(15),
+                self.send_mail(record.get_str("email"), &mail),
+            )
+            .await
+            {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return tracing::warn!(error = %e, "failed to send a login alert"),
                 Err(_) => return tracing::warn!("sending a login alert timed out"),

@@ -31,7 +31,9 @@ impl App {
     fn otp_options<'a>(&self, c: &'a Collection) -> Result<&'a crate::schema::auth_options::Otp> {
         match c.auth.as_ref().map(|a| &a.otp) {
             Some(o) if o.enabled => Ok(o),
-            _ => Err(CoreError::Forbidden("The collection is not configured to allow OTP authentication.")),
+            _ => Err(CoreError::Forbidden(
+                "The collection is not configured to allow OTP authentication.",
+            )),
         }
     }
 
@@ -49,7 +51,11 @@ impl App {
             return Ok(crate::ids::new_id());
         };
         let live: Vec<_> = self
-            .system_records(OTPS, "\"collectionRef\" = ?1 AND \"recordRef\" = ?2", &[c.id.clone().into(), record.id().into()])?
+            .system_records(
+                OTPS,
+                "\"collectionRef\" = ?1 AND \"recordRef\" = ?2",
+                &[c.id.clone().into(), record.id().into()],
+            )?
             .into_iter()
             .filter(|o| !expired(o.get_str("created"), opts.duration))
             .collect();
@@ -67,7 +73,11 @@ impl App {
         body.insert("sentTo".into(), json!(record.get_str("email")));
         let otp = self.system_create(OTPS, body).await?;
         let otp_id = otp.id().to_owned();
-        let mail = self.render_mail(&opts.email_template, &[("OTP", &code), ("OTP_ID", &otp_id)], Some(&record));
+        let mail = self.render_mail(
+            &opts.email_template,
+            &[("OTP", &code), ("OTP_ID", &otp_id)],
+            Some(&record),
+        );
         let app = self.clone();
         let to = record.get_str("email").to_owned();
         let id = otp_id.clone();
@@ -84,38 +94,78 @@ impl App {
 
     /// `auth-with-otp`: checks the code and signs the account in (through MFA and the auth
     /// alert like any login). The code is deleted once used.
-    pub async fn auth_with_otp(&self, c: &Arc<Collection>, otp_id: &str, code: &str, mfa_id: Option<&str>, req: &RequestInfo) -> Result<AuthResult> {
+    pub async fn auth_with_otp(
+        &self,
+        c: &Arc<Collection>,
+        otp_id: &str,
+        code: &str,
+        mfa_id: Option<&str>,
+        req: &RequestInfo,
+    ) -> Result<AuthResult> {
         let opts = self.otp_options(c)?;
         let mut errors = FieldErrors::new();
         for (k, v, max) in [("otpId", otp_id, 255), ("password", code, 71)] {
             if v.is_empty() {
                 errors.insert(k.into(), FieldError::required());
             } else if v.len() > max {
-                errors.insert(k.into(), FieldError::new("validation_length_too_long", format!("The length must be no more than {max}.")).with_params(json!({"max": max})));
+                errors.insert(
+                    k.into(),
+                    FieldError::new(
+                        "validation_length_too_long",
+                        format!("The length must be no more than {max}."),
+                    )
+                    .with_params(json!({"max": max})),
+                );
             }
         }
         if !errors.is_empty() {
-            return Err(CoreError::Validation { action: Action::ValidateForm, errors });
+            return Err(CoreError::Validation {
+                action: Action::ValidateForm,
+                errors,
+            });
         }
-        let otp = self.system_records(OTPS, "\"id\" = ?1", &[otp_id.into()])?.into_iter().next().ok_or_else(invalid_otp)?;
+        let otp = self
+            .system_records(OTPS, "\"id\" = ?1", &[otp_id.into()])?
+            .into_iter()
+            .next()
+            .ok_or_else(invalid_otp)?;
         if otp.get_str("collectionRef") != c.id {
             return Err(invalid_otp());
         }
         let bucket = format!("@pb_otp_{}", otp.get_str("recordRef"));
-        if self.rate_limiter().consume(&bucket, &req.ip_text(), 180, 5).is_err() {
-            return Err(CoreError::RateLimited { retry_after: 180, message: "Too many attempts, please try again later with a new OTP." });
+        if self
+            .rate_limiter()
+            .consume(&bucket, &req.ip_text(), 180, 5)
+            .is_err()
+        {
+            return Err(CoreError::RateLimited {
+                retry_after: 180,
+                message: "Too many attempts, please try again later with a new OTP.",
+            });
         }
         if expired(otp.get_str("created"), opts.duration) {
             return Err(invalid_otp());
         }
-        let record = self.find_record(c, otp.get_str("recordRef"))?.ok_or_else(invalid_otp)?;
-        if !self.hasher().verify(code.to_owned(), otp.get_str("password").to_owned()).await {
+        let record = self
+            .find_record(c, otp.get_str("recordRef"))?
+            .ok_or_else(invalid_otp)?;
+        if !self
+            .hasher()
+            .verify(code.to_owned(), otp.get_str("password").to_owned())
+            .await
+        {
             return Err(invalid_otp());
         }
         self.system_delete(OTPS, otp.id()).await?;
         let mut record = record;
-        let unverified = !record.get("verified").and_then(Value::as_bool).unwrap_or(false);
-        if unverified && otp.get_str("sentTo") == record.get_str("email") && !record.get_str("email").is_empty() {
+        let unverified = !record
+            .get("verified")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if unverified
+            && otp.get_str("sentTo") == record.get_str("email")
+            && !record.get_str("email").is_empty()
+        {
             // The code proved the address. Without MFA, a password set by someone who never
             // owned the address is replaced, so it cannot be used later.
             let mut body = Map::new();
@@ -127,7 +177,9 @@ impl App {
             }
             match self.system_update(c, record.id(), body).await {
                 Ok(r) => record = r,
-                Err(e) => tracing::warn!(error = %e, "failed to mark an OTP-verified account verified"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "failed to mark an OTP-verified account verified")
+                }
             }
         }
         self.finish_auth(c, record, "otp", mfa_id, req).await

@@ -26,8 +26,13 @@ const MAX_PER_ACCOUNT: usize = 20;
 /// What a pending challenge was issued for.
 #[derive(Debug, Clone)]
 pub enum Purpose {
-    Register { collection_id: String, record_id: String },
-    Authenticate { collection_id: String },
+    Register {
+        collection_id: String,
+        record_id: String,
+    },
+    Authenticate {
+        collection_id: String,
+    },
 }
 
 /// A challenge waiting for the browser's answer.
@@ -46,7 +51,10 @@ impl Pending {
     /// As stored while it waits (possibly for another node to take it).
     fn encode(&self) -> String {
         let purpose = match &self.purpose {
-            Purpose::Register { collection_id, record_id } => json!({"register": [collection_id, record_id]}),
+            Purpose::Register {
+                collection_id,
+                record_id,
+            } => json!({"register": [collection_id, record_id]}),
             Purpose::Authenticate { collection_id } => json!({"authenticate": collection_id}),
         };
         json!({"challenge": b64(&self.challenge), "purpose": purpose}).to_string()
@@ -58,9 +66,14 @@ impl Pending {
         let p = v.get("purpose")?;
         let purpose = if let Some(ids) = p.get("register") {
             let id = |i: usize| ids.get(i).and_then(Value::as_str).map(str::to_owned);
-            Purpose::Register { collection_id: id(0)?, record_id: id(1)? }
+            Purpose::Register {
+                collection_id: id(0)?,
+                record_id: id(1)?,
+            }
         } else {
-            Purpose::Authenticate { collection_id: p.get("authenticate")?.as_str()?.to_owned() }
+            Purpose::Authenticate {
+                collection_id: p.get("authenticate")?.as_str()?.to_owned(),
+            }
         };
         Some(Pending { challenge, purpose })
     }
@@ -107,10 +120,28 @@ impl App {
             },
             None => url,
         };
-        let host = origin.split("://").nth(1).unwrap_or("").split(':').next().unwrap_or("");
-        let id = if s.passkeys.rp_id.is_empty() { host.to_owned() } else { s.passkeys.rp_id.clone() };
-        let origins = if s.passkeys.origins.is_empty() { vec![origin.to_owned()] } else { s.passkeys.origins.clone() };
-        let name = if s.passkeys.rp_name.is_empty() { s.meta.app_name.clone() } else { s.passkeys.rp_name.clone() };
+        let host = origin
+            .split("://")
+            .nth(1)
+            .unwrap_or("")
+            .split(':')
+            .next()
+            .unwrap_or("");
+        let id = if s.passkeys.rp_id.is_empty() {
+            host.to_owned()
+        } else {
+            s.passkeys.rp_id.clone()
+        };
+        let origins = if s.passkeys.origins.is_empty() {
+            vec![origin.to_owned()]
+        } else {
+            s.passkeys.origins.clone()
+        };
+        let name = if s.passkeys.rp_name.is_empty() {
+            s.meta.app_name.clone()
+        } else {
+            s.passkeys.rp_name.clone()
+        };
         Ok((kiln_webauthn::RelyingParty { id, origins }, name))
     }
 
@@ -119,7 +150,10 @@ impl App {
         let challenge = crate::ids::random_bytes::<32>();
         let pending = Pending { challenge, purpose }.encode();
         if !self.onetime_put(&Pending::key(&id), pending, CHALLENGE_TTL, false)? {
-            return Err(CoreError::RateLimited { retry_after: 60, message: "Too Many Requests." });
+            return Err(CoreError::RateLimited {
+                retry_after: 60,
+                message: "Too Many Requests.",
+            });
         }
         Ok((id, challenge))
     }
@@ -129,11 +163,18 @@ impl App {
         if id.is_empty() || id.len() > 64 {
             return Ok(None);
         }
-        Ok(self.onetime_take(&Pending::key(id))?.as_deref().and_then(Pending::decode))
+        Ok(self
+            .onetime_take(&Pending::key(id))?
+            .as_deref()
+            .and_then(Pending::decode))
     }
 
     fn passkeys_of(&self, c: &Collection, record_id: &str) -> Result<Vec<Record>> {
-        self.system_records(PASSKEYS, "\"collectionRef\" = ?1 AND \"recordRef\" = ?2", &[c.id.clone().into(), record_id.into()])
+        self.system_records(
+            PASSKEYS,
+            "\"collectionRef\" = ?1 AND \"recordRef\" = ?2",
+            &[c.id.clone().into(), record_id.into()],
+        )
     }
 
     fn signed_in_record(&self, c: &Collection, req: &RequestInfo) -> Result<Arc<Record>> {
@@ -149,11 +190,19 @@ impl App {
         let record = self.signed_in_record(c, req)?;
         let (rp, rp_name) = self.relying_party()?;
         let existing = self.passkeys_of(c, record.id())?;
-        let (challenge_id, challenge) = self.new_challenge(Purpose::Register { collection_id: c.id.clone(), record_id: record.id().to_owned() })?;
+        let (challenge_id, challenge) = self.new_challenge(Purpose::Register {
+            collection_id: c.id.clone(),
+            record_id: record.id().to_owned(),
+        })?;
         let email = record.get_str("email");
         let label = if email.is_empty() { record.id() } else { email };
-        let display = Some(record.get_str("name")).filter(|n| !n.is_empty()).unwrap_or(label);
-        let exclude: Vec<Value> = existing.iter().map(|p| json!({"type": "public-key", "id": p.get_str("credentialId")})).collect();
+        let display = Some(record.get_str("name"))
+            .filter(|n| !n.is_empty())
+            .unwrap_or(label);
+        let exclude: Vec<Value> = existing
+            .iter()
+            .map(|p| json!({"type": "public-key", "id": p.get_str("credentialId")}))
+            .collect();
         Ok(json!({
             "challengeId": challenge_id,
             "publicKey": {
@@ -174,18 +223,34 @@ impl App {
     }
 
     /// `passkeys/register-finish`: verifies the browser's answer and stores the credential.
-    pub async fn passkey_register_finish(&self, c: &Arc<Collection>, req: &RequestInfo, challenge_id: &str, name: &str, credential: &Value) -> Result<Record> {
+    pub async fn passkey_register_finish(
+        &self,
+        c: &Arc<Collection>,
+        req: &RequestInfo,
+        challenge_id: &str,
+        name: &str,
+        credential: &Value,
+    ) -> Result<Record> {
         let record = self.signed_in_record(c, req)?;
         let (rp, _) = self.relying_party()?;
-        let pending = self.take_challenge(challenge_id)?.ok_or_else(|| bad("unknown, used or expired challenge"))?;
+        let pending = self
+            .take_challenge(challenge_id)?
+            .ok_or_else(|| bad("unknown, used or expired challenge"))?;
         match &pending.purpose {
-            Purpose::Register { collection_id, record_id } if *collection_id == c.id && record_id == record.id() => {}
+            Purpose::Register {
+                collection_id,
+                record_id,
+            } if *collection_id == c.id && record_id == record.id() => {}
             _ => return Err(bad("the challenge was issued for something else")),
         }
-        let client_data = bytes_at(credential, &["response", "clientDataJSON"]).ok_or_else(|| bad("missing clientDataJSON"))?;
-        let attestation = bytes_at(credential, &["response", "attestationObject"]).ok_or_else(|| bad("missing attestationObject"))?;
+        let client_data = bytes_at(credential, &["response", "clientDataJSON"])
+            .ok_or_else(|| bad("missing clientDataJSON"))?;
+        let attestation = bytes_at(credential, &["response", "attestationObject"])
+            .ok_or_else(|| bad("missing attestationObject"))?;
         let raw_id = bytes_at(credential, &["rawId"]).ok_or_else(|| bad("missing rawId"))?;
-        let new = rp.verify_registration(&client_data, &attestation, &pending.challenge, false).map_err(|e| bad(&e.to_string()))?;
+        let new = rp
+            .verify_registration(&client_data, &attestation, &pending.challenge, false)
+            .map_err(|e| bad(&e.to_string()))?;
         if new.credential_id != raw_id {
             return Err(bad("rawId differs from the attested credential id"));
         }
@@ -193,7 +258,14 @@ impl App {
             return Err(CoreError::BadRequest("Too many passkeys on this account."));
         }
         let credential_id = b64(&new.credential_id);
-        if !self.system_records(PASSKEYS, "\"credentialId\" = ?1", &[credential_id.clone().into()])?.is_empty() {
+        if !self
+            .system_records(
+                PASSKEYS,
+                "\"credentialId\" = ?1",
+                &[credential_id.clone().into()],
+            )?
+            .is_empty()
+        {
             return Err(bad("credential already registered"));
         }
         let name: String = name.trim().chars().take(100).collect();
@@ -204,8 +276,22 @@ impl App {
         body.insert("publicKey".into(), json!(b64(&new.public_key)));
         body.insert("algorithm".into(), json!(new.algorithm));
         body.insert("signCount".into(), json!(new.sign_count));
-        body.insert("aaguid".into(), json!(new.aaguid.iter().map(|b| format!("{b:02x}")).collect::<String>()));
-        body.insert("name".into(), json!(if name.is_empty() { "Passkey".to_owned() } else { name }));
+        body.insert(
+            "aaguid".into(),
+            json!(new
+                .aaguid
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()),
+        );
+        body.insert(
+            "name".into(),
+            json!(if name.is_empty() {
+                "Passkey".to_owned()
+            } else {
+                name
+            }),
+        );
         self.system_create(PASSKEYS, body).await
     }
 
@@ -213,7 +299,9 @@ impl App {
     /// discoverable credentials (nothing about any account is revealed).
     pub fn passkey_auth_begin(&self, c: &Arc<Collection>) -> Result<Value> {
         let (rp, _) = self.relying_party()?;
-        let (challenge_id, challenge) = self.new_challenge(Purpose::Authenticate { collection_id: c.id.clone() })?;
+        let (challenge_id, challenge) = self.new_challenge(Purpose::Authenticate {
+            collection_id: c.id.clone(),
+        })?;
         Ok(json!({
             "challengeId": challenge_id,
             "publicKey": {
@@ -228,35 +316,63 @@ impl App {
 
     /// `auth-with-passkey`: verifies an assertion against the stored credential and signs the
     /// account in (MFA and login alerts apply as for any method). Every failure reads the same.
-    pub async fn auth_with_passkey(&self, c: &Arc<Collection>, challenge_id: &str, credential: &Value, mfa_id: Option<&str>, req: &RequestInfo) -> Result<AuthResult> {
+    pub async fn auth_with_passkey(
+        &self,
+        c: &Arc<Collection>,
+        challenge_id: &str,
+        credential: &Value,
+        mfa_id: Option<&str>,
+        req: &RequestInfo,
+    ) -> Result<AuthResult> {
         let (rp, _) = self.relying_party()?;
         let pending = self.take_challenge(challenge_id)?.ok_or_else(failed)?;
-        if !matches!(&pending.purpose, Purpose::Authenticate { collection_id } if *collection_id == c.id) {
+        if !matches!(&pending.purpose, Purpose::Authenticate { collection_id } if *collection_id == c.id)
+        {
             return Err(failed());
         }
         let raw_id = bytes_at(credential, &["rawId"]).ok_or_else(failed)?;
-        let client_data = bytes_at(credential, &["response", "clientDataJSON"]).ok_or_else(failed)?;
-        let auth_data = bytes_at(credential, &["response", "authenticatorData"]).ok_or_else(failed)?;
+        let client_data =
+            bytes_at(credential, &["response", "clientDataJSON"]).ok_or_else(failed)?;
+        let auth_data =
+            bytes_at(credential, &["response", "authenticatorData"]).ok_or_else(failed)?;
         let signature = bytes_at(credential, &["response", "signature"]).ok_or_else(failed)?;
         let stored = self
-            .system_records(PASSKEYS, "\"credentialId\" = ?1 AND \"collectionRef\" = ?2", &[b64(&raw_id).into(), c.id.clone().into()])?
+            .system_records(
+                PASSKEYS,
+                "\"credentialId\" = ?1 AND \"collectionRef\" = ?2",
+                &[b64(&raw_id).into(), c.id.clone().into()],
+            )?
             .into_iter()
             .next()
             .ok_or_else(failed)?;
-        if let Some(handle) = bytes_at(credential, &["response", "userHandle"]).filter(|h| !h.is_empty()) {
+        if let Some(handle) =
+            bytes_at(credential, &["response", "userHandle"]).filter(|h| !h.is_empty())
+        {
             if handle != stored.get_str("recordRef").as_bytes() {
                 return Err(failed());
             }
         }
-        let public_key = URL_SAFE_NO_PAD.decode(stored.get_str("publicKey")).map_err(|_| failed())?;
+        let public_key = URL_SAFE_NO_PAD
+            .decode(stored.get_str("publicKey"))
+            .map_err(|_| failed())?;
         let count = stored.get("signCount").and_then(Value::as_u64).unwrap_or(0) as u32;
         let assertion = rp
-            .verify_assertion(&client_data, &auth_data, &signature, &pending.challenge, &public_key, count, false)
+            .verify_assertion(
+                &client_data,
+                &auth_data,
+                &signature,
+                &pending.challenge,
+                &public_key,
+                count,
+                false,
+            )
             .map_err(|e| {
                 tracing::debug!(error = %e, "passkey assertion refused");
                 failed()
             })?;
-        let record = self.find_record(c, stored.get_str("recordRef"))?.ok_or_else(failed)?;
+        let record = self
+            .find_record(c, stored.get_str("recordRef"))?
+            .ok_or_else(failed)?;
         if let Ok(pc) = self.collection(PASSKEYS) {
             let mut body = Map::new();
             body.insert("signCount".into(), json!(assertion.sign_count));
@@ -275,15 +391,27 @@ mod tests {
     #[test]
     fn a_pending_challenge_survives_storage() {
         for purpose in [
-            Purpose::Register { collection_id: "c:1".into(), record_id: "r\"2".into() },
-            Purpose::Authenticate { collection_id: "_pb_users_auth_".into() },
+            Purpose::Register {
+                collection_id: "c:1".into(),
+                record_id: "r\"2".into(),
+            },
+            Purpose::Authenticate {
+                collection_id: "_pb_users_auth_".into(),
+            },
         ] {
-            let p = Pending { challenge: [7; 32], purpose: purpose.clone() };
+            let p = Pending {
+                challenge: [7; 32],
+                purpose: purpose.clone(),
+            };
             let back = Pending::decode(&p.encode()).expect("decodes");
             assert_eq!(back.challenge, [7; 32]);
             assert_eq!(format!("{:?}", back.purpose), format!("{purpose:?}"));
         }
-        assert!(Pending::decode("{\"challenge\":\"AAAA\",\"purpose\":{\"authenticate\":\"x\"}}").is_none(), "short challenge");
+        assert!(
+            Pending::decode("{\"challenge\":\"AAAA\",\"purpose\":{\"authenticate\":\"x\"}}")
+                .is_none(),
+            "short challenge"
+        );
         assert!(Pending::decode("not json").is_none());
     }
 }

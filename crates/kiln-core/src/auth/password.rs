@@ -23,7 +23,8 @@ const T_COST: u32 = 2;
 const P_COST: u32 = 1;
 
 fn argon2() -> Argon2<'static> {
-    let params = Params::new(M_COST, T_COST, P_COST, None).expect("static argon2 parameters are valid");
+    let params =
+        Params::new(M_COST, T_COST, P_COST, None).expect("static argon2 parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -40,7 +41,10 @@ fn raw_hash(plain: &[u8], salt: &[u8]) -> Result<[u8; 32]> {
     let result = argon2()
         .hash_password_into_with_memory(plain, salt, &mut out, &mut blocks[..])
         .map_err(|e| CoreError::Internal(format!("hash: {e}")));
-    BLOCK_POOL.lock().unwrap_or_else(|p| p.into_inner()).push(blocks);
+    BLOCK_POOL
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(blocks);
     result?;
     Ok(out)
 }
@@ -68,13 +72,21 @@ fn release_idle_memory() {
 pub fn hash_blocking(plain: &str) -> Result<String> {
     let salt = crate::ids::random_bytes::<16>();
     let out = raw_hash(plain.as_bytes(), &salt)?;
-    let b64 = |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::STANDARD_NO_PAD, b);
-    Ok(format!("$argon2id$v=19$m={M_COST},t={T_COST},p={P_COST}${}${}", b64(&salt), b64(&out)))
+    let b64 =
+        |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::STANDARD_NO_PAD, b);
+    Ok(format!(
+        "$argon2id$v=19$m={M_COST},t={T_COST},p={P_COST}${}${}",
+        b64(&salt),
+        b64(&out)
+    ))
 }
 
 /// Whether `stored` is a bcrypt hash (`$2a$`, `$2b$`, `$2y$`), as PocketBase stores passwords.
 pub fn is_bcrypt(stored: &str) -> bool {
-    stored.len() == 60 && ["$2a$", "$2b$", "$2y$"].iter().any(|p| stored.starts_with(p))
+    stored.len() == 60
+        && ["$2a$", "$2b$", "$2y$"]
+            .iter()
+            .any(|p| stored.starts_with(p))
 }
 
 /// Whether a stored hash should be replaced by an argon2id hash with Kiln's parameters after
@@ -92,7 +104,9 @@ pub fn verify_blocking(plain: &str, stored: &str) -> bool {
         // cannot be the imported password.
         return plain.len() <= 72 && bcrypt::verify(plain, stored).unwrap_or(false);
     }
-    let Ok(h) = PasswordHash::new(stored) else { return false };
+    let Ok(h) = PasswordHash::new(stored) else {
+        return false;
+    };
     let ours = h.algorithm.as_str() == "argon2id"
         && h.version == Some(0x13)
         && h.params.get_decimal("m") == Some(M_COST)
@@ -117,23 +131,27 @@ impl Hasher {
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..threads.max(1) {
             let rx = rx.clone();
-            let spawned = std::thread::Builder::new().name(format!("kiln-hash-{i}")).spawn(move || loop {
-                let job = match rx.lock() {
-                    Ok(guard) => guard.recv_timeout(RELEASE_AFTER),
-                    Err(_) => return,
-                };
-                match job {
-                    Ok(job) => job(),
-                    // Idle (the thread waiting on the queue times out): give the blocks back.
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => release_idle_memory(),
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
-                }
-            });
+            let spawned = std::thread::Builder::new()
+                .name(format!("kiln-hash-{i}"))
+                .spawn(move || loop {
+                    let job = match rx.lock() {
+                        Ok(guard) => guard.recv_timeout(RELEASE_AFTER),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        // Idle (the thread waiting on the queue times out): give the blocks back.
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => release_idle_memory(),
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                    }
+                });
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "cannot start a password hashing thread");
             }
         }
-        Hasher { jobs: Mutex::new(tx) }
+        Hasher {
+            jobs: Mutex::new(tx),
+        }
     }
 
     async fn run<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> Result<R> {
@@ -146,7 +164,8 @@ impl Hasher {
             .map_err(|_| CoreError::Internal("hasher poisoned".into()))?
             .send(job)
             .map_err(|_| CoreError::Internal("hasher stopped".into()))?;
-        rx.await.map_err(|_| CoreError::Internal("hasher stopped".into()))
+        rx.await
+            .map_err(|_| CoreError::Internal("hasher stopped".into()))
     }
 
     pub async fn hash(&self, plain: String) -> Result<String> {
@@ -154,7 +173,9 @@ impl Hasher {
     }
 
     pub async fn verify(&self, plain: String, stored: String) -> bool {
-        self.run(move || verify_blocking(&plain, &stored)).await.unwrap_or(false)
+        self.run(move || verify_blocking(&plain, &stored))
+            .await
+            .unwrap_or(false)
     }
 }
 
@@ -172,21 +193,31 @@ mod tests {
         // Hashes made by the argon2 crate's own PHC path verify too (same format).
         use argon2::password_hash::{PasswordHasher, SaltString};
         let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
-        let other = super::argon2().hash_password(b"pw-123456", &salt).unwrap().to_string();
+        let other = super::argon2()
+            .hash_password(b"pw-123456", &salt)
+            .unwrap()
+            .to_string();
         assert!(super::verify_blocking("pw-123456", &other));
         assert!(!super::verify_blocking("pw-1234567", &other));
         // And ours verify with the crate's standard verifier.
         let ours = super::hash_blocking("pw-123456").unwrap();
         let parsed = argon2::password_hash::PasswordHash::new(&ours).unwrap();
-        assert!(argon2::PasswordVerifier::verify_password(&super::argon2(), b"pw-123456", &parsed).is_ok());
+        assert!(
+            argon2::PasswordVerifier::verify_password(&super::argon2(), b"pw-123456", &parsed)
+                .is_ok()
+        );
         assert!(!super::needs_rehash(&ours));
-        assert!(super::needs_rehash(&other) || other.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(
+            super::needs_rehash(&other) || other.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+        );
     }
 
     #[test]
     fn pocketbase_bcrypt_hashes_verify() {
         // A hash in the form PocketBase stores passwords: bcrypt `$2a$`, cost 10.
-        let pb = bcrypt::hash_with_salt("alicepass123", 10, *b"0123456789abcdef").unwrap().format_for_version(bcrypt::Version::TwoA);
+        let pb = bcrypt::hash_with_salt("alicepass123", 10, *b"0123456789abcdef")
+            .unwrap()
+            .format_for_version(bcrypt::Version::TwoA);
         assert!(super::is_bcrypt(&pb) && super::needs_rehash(&pb));
         assert!(super::verify_blocking("alicepass123", &pb));
         assert!(!super::verify_blocking("alicepass124", &pb));

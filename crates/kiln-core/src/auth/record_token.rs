@@ -56,18 +56,37 @@ pub struct Verified {
 impl App {
     /// Signs a token of `kind` for `record` with `extra` claims, valid for `duration` seconds
     /// (the collection's lifetime for the kind when `None`).
-    pub fn new_record_token(&self, record: &Record, kind: TokenKind, extra: &[(&str, Value)], duration: Option<i64>) -> Result<String> {
-        let opts = record.collection.auth.as_ref().ok_or(CoreError::MissingAuthCollection)?;
+    pub fn new_record_token(
+        &self,
+        record: &Record,
+        kind: TokenKind,
+        extra: &[(&str, Value)],
+        duration: Option<i64>,
+    ) -> Result<String> {
+        let opts = record
+            .collection
+            .auth
+            .as_ref()
+            .ok_or(CoreError::MissingAuthCollection)?;
         let cfg = kind.config(opts);
         let mut claims = Map::new();
         claims.insert("collectionId".into(), json!(record.collection.id));
-        claims.insert("exp".into(), json!(crate::datetime::now_ms() / 1000 + duration.filter(|d| *d > 0).unwrap_or(cfg.duration)));
+        claims.insert(
+            "exp".into(),
+            json!(
+                crate::datetime::now_ms() / 1000
+                    + duration.filter(|d| *d > 0).unwrap_or(cfg.duration)
+            ),
+        );
         claims.insert("id".into(), json!(record.id()));
         claims.insert("type".into(), json!(kind.type_name()));
         for (k, v) in extra {
             claims.insert((*k).into(), v.clone());
         }
-        Ok(token::sign(&claims, &format!("{}{}", record.get_str("tokenKey"), cfg.secret)))
+        Ok(token::sign(
+            &claims,
+            &format!("{}{}", record.get_str("tokenKey"), cfg.secret),
+        ))
     }
 
     /// The record a token of `kind` was issued to, if the token is well formed, unexpired and
@@ -81,12 +100,22 @@ impl App {
         if exp <= crate::datetime::now_ms() / 1000 {
             return None;
         }
-        let id = claims.get("id").and_then(Value::as_str).filter(|s| !s.is_empty())?;
-        let cid = claims.get("collectionId").and_then(Value::as_str).filter(|s| !s.is_empty())?;
+        let id = claims
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())?;
+        let cid = claims
+            .get("collectionId")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())?;
         let collection = self.schema().by_id(cid).cloned()?;
         let secret = &kind.config(collection.auth.as_ref()?).secret;
         let record = self.find_record(&collection, id).ok()??;
         let key = format!("{}{}", record.get_str("tokenKey"), secret);
-        token::signature_valid(token, &key).then_some(Verified { collection, record, claims })
+        token::signature_valid(token, &key).then_some(Verified {
+            collection,
+            record,
+            claims,
+        })
     }
 }

@@ -21,14 +21,27 @@ impl App {
         let c = self.collection(SUPERUSERS)?;
         let mut system = Record::new(c);
         system.set("id", json!("__kiln_system__"));
-        Ok(RequestInfo { auth: Some(Arc::new(system)), method: "POST".into(), context: "default", ..Default::default() })
+        Ok(RequestInfo {
+            auth: Some(Arc::new(system)),
+            method: "POST".into(),
+            context: "default",
+            ..Default::default()
+        })
     }
     /// Records of a system collection (`_mfas`, `_otps`, `_authOrigins`, `_externalAuths`)
     /// matching `where_sql` (columns quoted, `?N` parameters), newest first.
-    pub(crate) fn system_records(&self, collection: &str, where_sql: &str, params: &[kiln_db::Value]) -> Result<Vec<Record>> {
+    pub(crate) fn system_records(
+        &self,
+        collection: &str,
+        where_sql: &str,
+        params: &[kiln_db::Value],
+    ) -> Result<Vec<Record>> {
         let c = self.collection(collection)?;
         let plan = c.plan(self.dialect());
-        let sql = format!("SELECT {} FROM {} WHERE {where_sql} ORDER BY \"created\" DESC, \"id\" DESC LIMIT 1000", plan.columns, plan.table);
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {where_sql} ORDER BY \"created\" DESC, \"id\" DESC LIMIT 1000",
+            plan.columns, plan.table
+        );
         let mut out = Vec::new();
         self.db().read(|conn| {
             conn.query(&sql, params, |row| {
@@ -40,7 +53,11 @@ impl App {
     }
 
     /// Creates a record in a system collection as the system.
-    pub(crate) async fn system_create(&self, collection: &str, body: Map<String, Value>) -> Result<Record> {
+    pub(crate) async fn system_create(
+        &self,
+        collection: &str,
+        body: Map<String, Value>,
+    ) -> Result<Record> {
         let c = self.collection(collection)?;
         let req = self.system_request()?;
         self.create_record(&c, &req, body).await
@@ -57,7 +74,12 @@ impl App {
     }
 
     /// Updates a record as the system (no rules), through the ordinary write path.
-    pub(crate) async fn system_update(&self, c: &Arc<Collection>, id: &str, body: Map<String, Value>) -> Result<Record> {
+    pub(crate) async fn system_update(
+        &self,
+        c: &Arc<Collection>,
+        id: &str,
+        body: Map<String, Value>,
+    ) -> Result<Record> {
         let req = self.system_request()?;
         self.update_record(c, id, &req, body).await
     }

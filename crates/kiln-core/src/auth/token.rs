@@ -11,7 +11,8 @@ use subtle::ConstantTimeEq;
 const HEADER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"; // {"alg":"HS256","typ":"JWT"}
 
 fn mac(key: &str, data: &[u8]) -> [u8; 32] {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key.as_bytes()).expect("HMAC accepts any key length");
+    let mut m =
+        <Hmac<Sha256> as Mac>::new_from_slice(key.as_bytes()).expect("HMAC accepts any key length");
     m.update(data);
     m.finalize().into_bytes().into()
 }
@@ -20,7 +21,10 @@ fn mac(key: &str, data: &[u8]) -> [u8; 32] {
 pub fn sign(claims: &Map<String, Value>, key: &str) -> String {
     let mut sorted: Vec<(&String, &Value)> = claims.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(b.0));
-    let ordered: Map<String, Value> = sorted.into_iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let ordered: Map<String, Value> = sorted
+        .into_iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let payload = URL_SAFE_NO_PAD.encode(Value::Object(ordered).to_string());
     let signing_input = format!("{HEADER}.{payload}");
     let sig = URL_SAFE_NO_PAD.encode(mac(key, signing_input.as_bytes()));
@@ -50,8 +54,12 @@ pub fn claims_unverified(token: &str) -> Option<Map<String, Value>> {
 
 /// Whether the token's signature was made with `key`, compared in constant time.
 pub fn signature_valid(token: &str, key: &str) -> bool {
-    let Some((signing_input, sig)) = token.rsplit_once('.') else { return false };
-    let Ok(given) = URL_SAFE_NO_PAD.decode(sig) else { return false };
+    let Some((signing_input, sig)) = token.rsplit_once('.') else {
+        return false;
+    };
+    let Ok(given) = URL_SAFE_NO_PAD.decode(sig) else {
+        return false;
+    };
     let expected = mac(key, signing_input.as_bytes());
     given.len() == expected.len() && bool::from(given.ct_eq(&expected))
 }
@@ -77,7 +85,12 @@ mod tests {
         let c = claims_unverified(&t).unwrap();
         assert_eq!(c["id"], "abc");
         // Payload keys come out sorted, like PocketBase's.
-        let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(t.split('.').nth(1).unwrap()).unwrap()).unwrap();
+        let payload = String::from_utf8(
+            URL_SAFE_NO_PAD
+                .decode(t.split('.').nth(1).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
         assert!(payload.starts_with("{\"collectionId\""));
     }
 
@@ -89,7 +102,12 @@ mod tests {
         let forged = format!("{none_header}.{}.", parts[1]);
         assert!(claims_unverified(&forged).is_none());
         assert!(!signature_valid(&forged, "k"));
-        let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(r#"{"id":"other"}"#), parts[2]);
+        let tampered = format!(
+            "{}.{}.{}",
+            parts[0],
+            URL_SAFE_NO_PAD.encode(r#"{"id":"other"}"#),
+            parts[2]
+        );
         assert!(!signature_valid(&tampered, "k"));
         assert!(claims_unverified("a.b").is_none());
         assert!(claims_unverified("not a token").is_none());

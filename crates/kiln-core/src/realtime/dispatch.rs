@@ -38,7 +38,12 @@ impl Dispatcher {
             Job::Event(event) => {
                 let seq = app.realtime().seq.fetch_add(1, Ordering::AcqRel) + 1;
                 self.log.push_back((seq, Instant::now(), event.clone()));
-                while self.log.len() > RETAINED_EVENTS || self.log.front().is_some_and(|(_, at, _)| at.elapsed() > RETENTION) {
+                while self.log.len() > RETAINED_EVENTS
+                    || self
+                        .log
+                        .front()
+                        .is_some_and(|(_, at, _)| at.elapsed() > RETENTION)
+                {
                     self.log.pop_front();
                 }
                 let mut caches = Caches::default();
@@ -54,11 +59,17 @@ impl Dispatcher {
                 }
             }
             Job::Resume { client, after } => {
-                client.state.lock().unwrap_or_else(|p| p.into_inner()).resuming = false;
+                client
+                    .state
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .resuming = false;
                 let last = app.realtime().seq.load(Ordering::Acquire);
                 let oldest = self.log.front().map(|(s, _, _)| *s);
                 if after < last && oldest.is_none_or(|o| o > after + 1) {
-                    client.offer(reset_message("events since the last one received are no longer retained"));
+                    client.offer(reset_message(
+                        "events since the last one received are no longer retained",
+                    ));
                 }
                 for (seq, _, event) in self.log.iter().filter(|(s, _, _)| *s > after) {
                     if !deliver_to(app, &client, event, *seq, &mut Caches::default()) {
@@ -131,12 +142,22 @@ fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut 
         }
         // Only auth records (email visibility) and expansions (related rules) depend on who looks.
         let depends_on_viewer = c.is_auth() || sub.query.contains_key("expand");
-        let key = (if depends_on_viewer { auth_key } else { anyone() }, sub.options_key.clone());
+        let key = (
+            if depends_on_viewer {
+                auth_key
+            } else {
+                anyone()
+            },
+            sub.options_key.clone(),
+        );
         let data = match caches.rendered.get(&key) {
             Some(d) => d.clone(),
             None => {
                 let req = request();
-                let opts = RenderOptions::new(sub.query.get("expand").map(String::as_str), sub.query.get("fields").map(String::as_str));
+                let opts = RenderOptions::new(
+                    sub.query.get("expand").map(String::as_str),
+                    sub.query.get("fields").map(String::as_str),
+                );
                 let mut out = Vec::with_capacity(512);
                 out.extend_from_slice(b"{\"record\":");
                 let mut one = [(**record).clone()];
@@ -152,7 +173,11 @@ fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut 
                 d
             }
         };
-        if !client.offer(Message { event: sub.raw.clone(), data, seq }) {
+        if !client.offer(Message {
+            event: sub.raw.clone(),
+            data,
+            seq,
+        }) {
             return false;
         }
     }

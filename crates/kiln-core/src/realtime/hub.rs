@@ -40,7 +40,10 @@ pub const OAUTH2_TOPIC: &str = "@oauth2";
 pub(crate) enum Job {
     Event(Event),
     /// Replay to `client` every retained event after `after`, then go on live.
-    Resume { client: Arc<Client>, after: u64 },
+    Resume {
+        client: Arc<Client>,
+        after: u64,
+    },
 }
 
 pub(crate) struct ClientState {
@@ -98,7 +101,11 @@ pub enum ClientError {
 /// A control message telling a client that its subscriptions are gone and events may be missing.
 pub(crate) fn reset_message(reason: &str) -> Message {
     let data = serde_json::json!({ "reason": reason }).to_string();
-    Message { event: "PB_RESET".into(), data: data.into_bytes().into(), seq: 0 }
+    Message {
+        event: "PB_RESET".into(),
+        data: data.into_bytes().into(),
+        seq: 0,
+    }
 }
 
 fn same_auth(a: &Option<Arc<Record>>, b: &Option<Arc<Record>>) -> bool {
@@ -118,16 +125,27 @@ impl Client {
     /// Replaces the subscriptions. The first request fixes the client's auth; a later request
     /// must carry the same auth (PocketBase's rule), except that a guest client may sign in.
     /// `Ok(true)` when this request proved the auth of a resumed client: its replay may start.
-    fn set_subscriptions(&self, auth: Option<Arc<Record>>, topics: &[String]) -> Result<bool, ClientError> {
+    fn set_subscriptions(
+        &self,
+        auth: Option<Arc<Record>>,
+        topics: &[String],
+    ) -> Result<bool, ClientError> {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.auth_set && st.auth.is_some() && !same_auth(&st.auth, &auth) {
             return Err(ClientError::AuthMismatch);
         }
         let proved = std::mem::take(&mut st.awaiting_auth);
-        st.auth_key = auth.as_ref().map(|r| format!("{}/{}", r.collection.id, r.id())).unwrap_or_default().into();
+        st.auth_key = auth
+            .as_ref()
+            .map(|r| format!("{}/{}", r.collection.id, r.id()))
+            .unwrap_or_default()
+            .into();
         st.auth = auth;
         st.auth_set = true;
-        st.subscriptions = topics.iter().filter_map(|t| Subscription::parse(t)).collect();
+        st.subscriptions = topics
+            .iter()
+            .filter_map(|t| Subscription::parse(t))
+            .collect();
         st.oauth2 = topics.iter().any(|t| t == OAUTH2_TOPIC);
         Ok(proved)
     }
@@ -152,7 +170,11 @@ impl Client {
             }
             st.oauth2 = false;
         }
-        self.offer(Message { event: OAUTH2_TOPIC.into(), data: data.into(), seq: 0 })
+        self.offer(Message {
+            event: OAUTH2_TOPIC.into(),
+            data: data.into(),
+            seq: 0,
+        })
     }
 }
 
@@ -182,8 +204,18 @@ impl Hub {
 
     fn register(&self, id: String, state: ClientState) -> (Arc<Client>, mpsc::Receiver<Message>) {
         let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
-        let client = Arc::new(Client { id, tx, state: Mutex::new(state), closed: AtomicBool::new(false) });
-        if let Some(old) = self.clients.write().unwrap_or_else(|p| p.into_inner()).insert(client.id.clone(), client.clone()) {
+        let client = Arc::new(Client {
+            id,
+            tx,
+            state: Mutex::new(state),
+            closed: AtomicBool::new(false),
+        });
+        if let Some(old) = self
+            .clients
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(client.id.clone(), client.clone())
+        {
             old.closed.store(true, Ordering::Relaxed);
         }
         (client, rx)
@@ -191,7 +223,10 @@ impl Hub {
 
     /// Registers a new client; its messages arrive on the returned receiver.
     pub fn connect(&self) -> (Arc<Client>, mpsc::Receiver<Message>) {
-        self.register(crate::ids::new_secret(40), ClientState::new(self.seq.load(Ordering::Acquire)))
+        self.register(
+            crate::ids::new_secret(40),
+            ClientState::new(self.seq.load(Ordering::Acquire)),
+        )
     }
 
     /// Opens a connection for a requester authenticated as `auth`, resuming `resume`
@@ -204,16 +239,29 @@ impl Hub {
     pub fn open(&self, resume: Option<&str>, auth: Option<&Arc<Record>>) -> Opened {
         let Some(resume) = resume.filter(|r| !r.is_empty()) else {
             let (client, messages) = self.connect();
-            return Opened { client, messages, reset: false };
+            return Opened {
+                client,
+                messages,
+                reset: false,
+            };
         };
         let (id, seq) = match resume.rsplit_once('.') {
             Some((id, seq)) => (id, seq.parse::<u64>().ok()),
             None => (resume, None),
         };
-        let previous = self.take_detached(id).or_else(|| self.clients.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned());
+        let previous = self.take_detached(id).or_else(|| {
+            self.clients
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(id)
+                .cloned()
+        });
         if let Some(prev) = previous {
             prev.closed.store(true, Ordering::Relaxed);
-            let old = std::mem::replace(&mut *prev.state.lock().unwrap_or_else(|p| p.into_inner()), ClientState::new(0));
+            let old = std::mem::replace(
+                &mut *prev.state.lock().unwrap_or_else(|p| p.into_inner()),
+                ClientState::new(0),
+            );
             let after = seq.unwrap_or(old.connected_seq);
             // A guest's client may be resumed by whoever holds its id; any other needs its auth.
             let proved = match (&old.auth, auth) {
@@ -221,15 +269,35 @@ impl Hub {
                 (Some(a), Some(b)) => a.collection.id == b.collection.id && a.id() == b.id(),
                 (Some(_), None) => false,
             };
-            let state = ClientState { connected_seq: after, resuming: true, awaiting_auth: !proved, ..old };
+            let state = ClientState {
+                connected_seq: after,
+                resuming: true,
+                awaiting_auth: !proved,
+                ..old
+            };
             let (client, messages) = self.register(id.to_owned(), state);
-            if !proved || self.queue(Job::Resume { client: client.clone(), after }) {
-                return Opened { client, messages, reset: false };
+            if !proved
+                || self.queue(Job::Resume {
+                    client: client.clone(),
+                    after,
+                })
+            {
+                return Opened {
+                    client,
+                    messages,
+                    reset: false,
+                };
             }
         }
         let (client, messages) = self.connect();
-        client.offer(reset_message("unknown or expired client id: subscribe again"));
-        Opened { client, messages, reset: true }
+        client.offer(reset_message(
+            "unknown or expired client id: subscribe again",
+        ));
+        Opened {
+            client,
+            messages,
+            reset: true,
+        }
     }
 
     fn take_detached(&self, id: &str) -> Option<Arc<Client>> {
@@ -240,19 +308,29 @@ impl Hub {
     pub fn detach(&self, client: &Arc<Client>) {
         let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
         // Only the current registration of this id is detached (a resumed client replaced it).
-        if clients.get(&client.id).is_some_and(|c| Arc::ptr_eq(c, client)) {
+        if clients
+            .get(&client.id)
+            .is_some_and(|c| Arc::ptr_eq(c, client))
+        {
             clients.remove(&client.id);
             drop(clients);
             client.closed.store(true, Ordering::Relaxed);
             // Swept when the kept clients double (a sweep per disconnect was O(n²) when
             // thousands of clients left at once); a full map means no resume for this one.
-            let _ = self.detached.insert(client.id.clone(), client.clone(), RETENTION);
+            let _ = self
+                .detached
+                .insert(client.id.clone(), client.clone(), RETENTION);
         }
     }
 
     /// Drops a client that stalled (queue full). It may resume like any disconnected client.
     pub fn disconnect(&self, id: &str) {
-        let client = self.clients.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
+        let client = self
+            .clients
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned();
         if let Some(c) = client {
             self.detach(&c);
         }
@@ -260,16 +338,32 @@ impl Hub {
 
     /// Replaces `client`'s subscriptions as requested by `auth` (see [`Client`]'s auth rule);
     /// for a resumed client waiting for its auth, a request carrying it starts the replay.
-    pub fn set_subscriptions(&self, client: &Arc<Client>, auth: Option<Arc<Record>>, topics: &[String]) -> Result<(), ClientError> {
+    pub fn set_subscriptions(
+        &self,
+        client: &Arc<Client>,
+        auth: Option<Arc<Record>>,
+        topics: &[String],
+    ) -> Result<(), ClientError> {
         if client.set_subscriptions(auth, topics)? {
-            let after = client.state.lock().unwrap_or_else(|p| p.into_inner()).connected_seq;
-            self.queue(Job::Resume { client: client.clone(), after });
+            let after = client
+                .state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .connected_seq;
+            self.queue(Job::Resume {
+                client: client.clone(),
+                after,
+            });
         }
         Ok(())
     }
 
     pub fn client(&self, id: &str) -> Option<Arc<Client>> {
-        self.clients.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+        self.clients
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
     }
 
     pub fn len(&self) -> usize {
@@ -281,14 +375,21 @@ impl Hub {
     }
 
     pub(crate) fn snapshot(&self) -> Vec<Arc<Client>> {
-        self.clients.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+        self.clients
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// Starts the dispatcher once; `run` receives the jobs in commit order.
     pub(crate) fn start(&self, run: impl FnOnce(std_mpsc::Receiver<Job>) + Send + 'static) {
         self.events.get_or_init(|| {
             let (tx, rx) = std_mpsc::sync_channel(EVENT_QUEUE);
-            let spawned = std::thread::Builder::new().name("kiln-realtime".into()).spawn(move || run(rx));
+            let spawned = std::thread::Builder::new()
+                .name("kiln-realtime".into())
+                .spawn(move || run(rx));
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "cannot start the realtime dispatcher");
             }

@@ -16,7 +16,10 @@ mod topic;
 use std::sync::Arc;
 
 pub(crate) use dispatch::Dispatcher;
-pub use hub::{Client, ClientError, Hub, Message, Opened, CLIENT_QUEUE, MAX_SUBSCRIPTIONS, MAX_TOPIC_LEN, RETAINED_EVENTS, RETENTION};
+pub use hub::{
+    Client, ClientError, Hub, Message, Opened, CLIENT_QUEUE, MAX_SUBSCRIPTIONS, MAX_TOPIC_LEN,
+    RETAINED_EVENTS, RETENTION,
+};
 pub use topic::Subscription;
 
 use crate::records::Record;

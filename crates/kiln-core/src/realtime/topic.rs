@@ -26,7 +26,14 @@ fn string_map(v: Option<&Value>) -> HashMap<String, String> {
     match v {
         Some(Value::Object(m)) => m
             .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string()),
+                )
+            })
             .collect(),
         _ => HashMap::new(),
     }
@@ -50,7 +57,11 @@ impl Subscription {
         };
         // The SDK URL-encodes the options JSON; curl users send it raw. Accept both.
         let parsed: Value = options
-            .and_then(|o| serde_json::from_str(o).ok().or_else(|| serde_json::from_str(&crate::request::percent_decode(o, true)).ok()))
+            .and_then(|o| {
+                serde_json::from_str(o)
+                    .ok()
+                    .or_else(|| serde_json::from_str(&crate::request::percent_decode(o, true)).ok())
+            })
             .unwrap_or(Value::Null);
         let query = string_map(parsed.get("query"));
         let headers = string_map(parsed.get("headers"))
@@ -75,14 +86,23 @@ mod tests {
     #[test]
     fn parses_pocketbase_topics() {
         let s = Subscription::parse("posts/*").unwrap();
-        assert_eq!((s.collection.as_str(), s.record_id.as_deref()), ("posts", None));
+        assert_eq!(
+            (s.collection.as_str(), s.record_id.as_deref()),
+            ("posts", None)
+        );
         let s = Subscription::parse("posts").unwrap();
         assert!(s.record_id.is_none());
-        let s = Subscription::parse(r#"posts/abc?options={"query":{"expand":"author"},"headers":{"X-Token":"t"}}"#).unwrap();
+        let s = Subscription::parse(
+            r#"posts/abc?options={"query":{"expand":"author"},"headers":{"X-Token":"t"}}"#,
+        )
+        .unwrap();
         assert_eq!(s.record_id.as_deref(), Some("abc"));
         assert_eq!(s.query["expand"], "author");
         assert_eq!(s.headers["x_token"], "t");
-        let s = Subscription::parse("posts/x?options=%7B%22query%22%3A%7B%22fields%22%3A%22id%22%7D%7D").unwrap();
+        let s = Subscription::parse(
+            "posts/x?options=%7B%22query%22%3A%7B%22fields%22%3A%22id%22%7D%7D",
+        )
+        .unwrap();
         assert_eq!(s.query["fields"], "id");
         assert!(Subscription::parse("@oauth2").is_none());
         assert!(Subscription::parse("posts/").is_none());

@@ -57,7 +57,12 @@ enum Link<'c> {
 impl App {
     /// Fills `expand` of every record for `tree`; each record gets an (empty if nothing is
     /// visible) `expand` object, unless no requested path could be expanded at all.
-    pub fn expand_records(&self, records: &mut [Record], tree: &ExpandTree, req: &RequestInfo) -> Result<()> {
+    pub fn expand_records(
+        &self,
+        records: &mut [Record],
+        tree: &ExpandTree,
+        req: &RequestInfo,
+    ) -> Result<()> {
         self.expand_level(records, tree, req).map(|_| ())
     }
 
@@ -66,7 +71,12 @@ impl App {
     /// fails at a relation into a collection only superusers may view (or an unknown name), and
     /// only paths that succeed give the records of their levels an `expand` object. Paths end
     /// trivially where there are no records left to expand.
-    fn expand_level(&self, records: &mut [Record], tree: &ExpandTree, req: &RequestInfo) -> Result<bool> {
+    fn expand_level(
+        &self,
+        records: &mut [Record],
+        tree: &ExpandTree,
+        req: &RequestInfo,
+    ) -> Result<bool> {
         if tree.is_empty() || records.is_empty() {
             return Ok(true);
         }
@@ -75,21 +85,46 @@ impl App {
         let base = records[0].collection.clone();
         for (name, sub) in &tree.0 {
             let (target, link) = if let Some((cname, fname)) = name.split_once("_via_") {
-                let Some(target) = schema.get(cname).cloned() else { continue };
-                let Some(f) = target.field(fname) else { continue };
-                let FieldKind::Relation { collection_id, .. } = &f.kind else { continue };
+                let Some(target) = schema.get(cname).cloned() else {
+                    continue;
+                };
+                let Some(f) = target.field(fname) else {
+                    continue;
+                };
+                let FieldKind::Relation { collection_id, .. } = &f.kind else {
+                    continue;
+                };
                 if collection_id != &base.id {
                     continue;
                 }
                 let multi = f.is_multi();
-                (target.clone(), Link::Back { field: fname, multi })
+                (
+                    target.clone(),
+                    Link::Back {
+                        field: fname,
+                        multi,
+                    },
+                )
             } else {
                 let Some(f) = base.field(name) else { continue };
-                let FieldKind::Relation { collection_id, .. } = &f.kind else { continue };
-                let Some(target) = schema.by_id(collection_id).cloned() else { continue };
-                (target, Link::Forward { field: &f.name, multi: f.is_multi() })
+                let FieldKind::Relation { collection_id, .. } = &f.kind else {
+                    continue;
+                };
+                let Some(target) = schema.by_id(collection_id).cloned() else {
+                    continue;
+                };
+                (
+                    target,
+                    Link::Forward {
+                        field: &f.name,
+                        multi: f.is_multi(),
+                    },
+                )
             };
-            if matches!(rule_for(&target, RuleKind::View, req), Err(CoreError::SuperuserOnly)) {
+            if matches!(
+                rule_for(&target, RuleKind::View, req),
+                Err(CoreError::SuperuserOnly)
+            ) {
                 continue;
             }
             let mut related = match &link {
@@ -126,7 +161,10 @@ impl App {
             for r in records.iter_mut() {
                 let value = match &link {
                     Link::Forward { field, multi } => {
-                        let ids = relation_ids(r.get(field).unwrap_or(&Value::Null)).into_iter().map(str::to_owned).collect::<Vec<_>>();
+                        let ids = relation_ids(r.get(field).unwrap_or(&Value::Null))
+                            .into_iter()
+                            .map(str::to_owned)
+                            .collect::<Vec<_>>();
                         let found: Vec<Value> = ids
                             .iter()
                             .filter_map(|id| related.iter().find(|x| x.id() == id))
@@ -145,7 +183,10 @@ impl App {
                         let id = r.id().to_owned();
                         let found: Vec<Value> = related
                             .iter()
-                            .filter(|x| relation_ids(x.get(field).unwrap_or(&Value::Null)).contains(&id.as_str()))
+                            .filter(|x| {
+                                relation_ids(x.get(field).unwrap_or(&Value::Null))
+                                    .contains(&id.as_str())
+                            })
                             .map(|x| x.to_json(d, &viewer))
                             .collect();
                         if found.is_empty() {
@@ -154,7 +195,9 @@ impl App {
                         Value::Array(found)
                     }
                 };
-                r.expand.get_or_insert_with(Map::new).insert(name.clone(), value);
+                r.expand
+                    .get_or_insert_with(Map::new)
+                    .insert(name.clone(), value);
             }
         }
         Ok(any)
@@ -162,7 +205,14 @@ impl App {
 
     /// Loads records of `target` whose `column` holds one of `ids` and which the requester may
     /// view (its viewRule).
-    fn load_related(&self, target: &Arc<Collection>, req: &RequestInfo, column: &str, multi: bool, ids: &[String]) -> Result<Vec<Record>> {
+    fn load_related(
+        &self,
+        target: &Arc<Collection>,
+        req: &RequestInfo,
+        column: &str,
+        multi: bool,
+        ids: &[String],
+    ) -> Result<Vec<Record>> {
         if ids.is_empty() {
             return Ok(vec![]);
         }
@@ -184,7 +234,10 @@ impl App {
                 d.json_each_from(&list, "_kl")
             )
         } else {
-            format!("{col} IN (SELECT _kl.value FROM {})", d.json_each_from(&list, "_kl"))
+            format!(
+                "{col} IN (SELECT _kl.value FROM {})",
+                d.json_each_from(&list, "_kl")
+            )
         };
         let mut sql = format!("SELECT {} FROM {} WHERE {cond}", plan.columns, plan.table);
         if let Some(rule) = rule {
@@ -193,7 +246,11 @@ impl App {
             sql.push_str(&r);
         }
         if column != "id" {
-            sql.push_str(&format!(" ORDER BY {}.{} LIMIT {MAX_BACK_RELATION}", plan.table, d.rowid()));
+            sql.push_str(&format!(
+                " ORDER BY {}.{} LIMIT {MAX_BACK_RELATION}",
+                plan.table,
+                d.rowid()
+            ));
         }
         let params = stmt.params();
         self.db().read(|conn| {

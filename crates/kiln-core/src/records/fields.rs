@@ -54,7 +54,11 @@ impl Fields {
     /// modifier (PocketBase answers 400).
     pub fn try_parse(s: &str) -> Result<Option<Fields>, String> {
         let mut root = Node::default();
-        for item in split_top(s).into_iter().map(str::trim).filter(|x| !x.is_empty()) {
+        for item in split_top(s)
+            .into_iter()
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+        {
             let (path, modifier) = match item.split_once(':') {
                 Some((p, m)) => (p, Some(m)),
                 None => (item, None),
@@ -65,7 +69,8 @@ impl Fields {
             }
             node.whole = node.children.is_empty();
             if let Some(m) = modifier {
-                node.excerpt = Some(parse_excerpt(m).ok_or_else(|| format!("invalid fields modifier {m:?}"))?);
+                node.excerpt =
+                    Some(parse_excerpt(m).ok_or_else(|| format!("invalid fields modifier {m:?}"))?);
             }
         }
         if root.children.is_empty() {
@@ -209,7 +214,10 @@ mod tests {
         let f = Fields::parse("id,title,expand.author.name,body:excerpt(5,true)").unwrap();
         let mut v = json!({"id":"1","title":"t","other":1,"body":"<p>Hello world</p>","expand":{"author":{"name":"A","email":"x"},"tags":[]}});
         f.apply(&mut v);
-        assert_eq!(v, json!({"id":"1","title":"t","body":"Hello...","expand":{"author":{"name":"A"}}}));
+        assert_eq!(
+            v,
+            json!({"id":"1","title":"t","body":"Hello...","expand":{"author":{"name":"A"}}})
+        );
     }
 
     #[test]
@@ -221,6 +229,9 @@ mod tests {
         assert!(Fields::parse(" , ").is_none());
         assert!(Fields::try_parse("name:excerpt").is_err());
         assert!(Fields::try_parse("name:excerpt(abc)").is_err());
-        assert_eq!(excerpt("<p>a &amp; b &#39;c&#x27;</p>", 100, false), "a & b 'c'");
+        assert_eq!(
+            excerpt("<p>a &amp; b &#39;c&#x27;</p>", 100, false),
+            "a & b 'c'"
+        );
     }
 }

@@ -35,7 +35,9 @@ pub fn column_to_json(f: &Field, v: ValueRef<'_>) -> Value {
         ColumnKind::Bool => Value::Bool(v.as_bool()),
         ColumnKind::Json => match v {
             ValueRef::Null => Value::Null,
-            ValueRef::Text(s) => serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_owned())),
+            ValueRef::Text(s) => {
+                serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_owned()))
+            }
             ValueRef::Int(i) => Value::from(i),
             ValueRef::Float(x) => num(x),
             ValueRef::Blob(_) => Value::Null,
@@ -126,13 +128,26 @@ impl Record {
     /// A new record with every field empty.
     pub fn new(collection: Arc<Collection>) -> Record {
         let values = collection.fields.iter().map(zero_value).collect();
-        Record { collection, values, expand: None }
+        Record {
+            collection,
+            values,
+            expand: None,
+        }
     }
 
     /// Reads a row selected with the collection plan's column list.
     pub fn from_row(collection: &Arc<Collection>, row: &Row<'_, '_>) -> Record {
-        let values = collection.fields.iter().enumerate().map(|(i, f)| column_to_json(f, row.get(i))).collect();
-        Record { collection: collection.clone(), values, expand: None }
+        let values = collection
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| column_to_json(f, row.get(i)))
+            .collect();
+        Record {
+            collection: collection.clone(),
+            values,
+            expand: None,
+        }
     }
 
     pub fn id(&self) -> &str {
@@ -155,14 +170,25 @@ impl Record {
 
     /// Column values for an INSERT or UPDATE, in field order.
     pub fn column_values(&self) -> Vec<DbValue> {
-        self.collection.fields.iter().zip(&self.values).map(|(f, v)| json_to_column(f, v)).collect()
+        self.collection
+            .fields
+            .iter()
+            .zip(&self.values)
+            .map(|(f, v)| json_to_column(f, v))
+            .collect()
     }
 
     /// Every field's value, hidden ones included (for rules and hooks, never for output).
     pub fn to_full_map(&self) -> Map<String, Value> {
         let mut m = Map::new();
-        m.insert("collectionId".into(), Value::String(self.collection.id.clone()));
-        m.insert("collectionName".into(), Value::String(self.collection.name.clone()));
+        m.insert(
+            "collectionId".into(),
+            Value::String(self.collection.id.clone()),
+        );
+        m.insert(
+            "collectionName".into(),
+            Value::String(self.collection.name.clone()),
+        );
         for (f, v) in self.collection.fields.iter().zip(&self.values) {
             m.insert(f.name.clone(), v.clone());
         }
@@ -247,7 +273,12 @@ impl Record {
     }
 
     fn email_visible_to(&self, viewer: &Viewer<'_>) -> bool {
-        if viewer.superuser || self.get("emailVisibility").and_then(Value::as_bool).unwrap_or(false) {
+        if viewer.superuser
+            || self
+                .get("emailVisibility")
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+        {
             return true;
         }
         matches!(viewer.auth, Some((cid, id)) if cid == self.collection.id && id == self.id())
@@ -255,7 +286,10 @@ impl Record {
 
     /// Whether the field `name` is a file, relation or select field with several values.
     pub fn is_multi(&self, name: &str) -> bool {
-        self.collection.field(name).map(|f| f.is_multi()).unwrap_or(false)
+        self.collection
+            .field(name)
+            .map(|f| f.is_multi())
+            .unwrap_or(false)
     }
 }
 
@@ -263,7 +297,11 @@ impl Record {
 pub fn relation_ids(v: &Value) -> Vec<&str> {
     match v {
         Value::String(s) if !s.is_empty() => vec![s.as_str()],
-        Value::Array(items) => items.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).collect(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .collect(),
         _ => vec![],
     }
 }
@@ -283,20 +321,56 @@ mod tests {
         let mut c = Collection::scaffold(CollectionType::Auth);
         c.id = "c1".into();
         c.name = "people".into();
-        c.fields.push(Field::new("score", FieldKind::Number { min: None, max: None, only_int: false }));
-        c.fields.push(Field::new("secret", FieldKind::Text { min: 0, max: 0, pattern: String::new(), autogenerate_pattern: String::new(), primary_key: false }).hidden());
+        c.fields.push(Field::new(
+            "score",
+            FieldKind::Number {
+                min: None,
+                max: None,
+                only_int: false,
+            },
+        ));
+        c.fields.push(
+            Field::new(
+                "secret",
+                FieldKind::Text {
+                    min: 0,
+                    max: 0,
+                    pattern: String::new(),
+                    autogenerate_pattern: String::new(),
+                    primary_key: false,
+                },
+            )
+            .hidden(),
+        );
         let c = Arc::new(c);
         let mut r = Record::new(c);
         r.set("id", Value::from("abc"));
         r.set("email", Value::from("a\"b@example.com"));
         r.set("score", Value::from(1.5));
         r.set("secret", Value::from("hidden"));
-        for viewer in [Viewer::default(), Viewer { superuser: true, auth: None }] {
-            for expand in [None, Some(serde_json::json!({"x": {"y": [1, 2]}}).as_object().unwrap().clone())] {
+        for viewer in [
+            Viewer::default(),
+            Viewer {
+                superuser: true,
+                auth: None,
+            },
+        ] {
+            for expand in [
+                None,
+                Some(
+                    serde_json::json!({"x": {"y": [1, 2]}})
+                        .as_object()
+                        .unwrap()
+                        .clone(),
+                ),
+            ] {
                 r.expand = expand;
                 let mut out = Vec::new();
                 r.write_json(&mut out, Dialect::Sqlite, &viewer);
-                assert_eq!(out, serde_json::to_vec(&r.to_json(Dialect::Sqlite, &viewer)).unwrap());
+                assert_eq!(
+                    out,
+                    serde_json::to_vec(&r.to_json(Dialect::Sqlite, &viewer)).unwrap()
+                );
                 let text = String::from_utf8(out).unwrap();
                 assert!(!text.contains("password") && !text.contains("tokenKey"));
                 // Hidden custom fields are for superusers only (PocketBase 0.40).

@@ -48,7 +48,9 @@ impl Plan {
             .fields
             .iter()
             .enumerate()
-            .filter(|(_, f)| !(matches!(f.kind, FieldKind::Password { .. }) || f.hidden && f.system))
+            .filter(|(_, f)| {
+                !(matches!(f.kind, FieldKind::Password { .. }) || f.hidden && f.system)
+            })
             .map(|(i, f)| (f.name.clone(), OutSource::Field(i), f.hidden))
             .collect();
         output.push(("collectionId".into(), OutSource::CollectionId, false));
@@ -57,10 +59,30 @@ impl Plan {
         output.sort_by(|a, b| a.0.cmp(&b.0));
         let names: Vec<String> = c.fields.iter().map(|f| d.quote(&f.name)).collect();
         let placeholders: Vec<String> = (1..=names.len()).map(|n| d.placeholder(n)).collect();
-        let insert = format!("INSERT INTO {table} ({}) VALUES ({})", names.join(", "), placeholders.join(", "));
-        let sets: Vec<String> = names.iter().zip(&placeholders).map(|(n, p)| format!("{n} = {p}")).collect();
-        let update = format!("UPDATE {table} SET {} WHERE \"id\" = {}", sets.join(", "), d.placeholder(names.len() + 1));
-        Plan { table, columns, select_by_id, output, id_index: c.field_index("id").unwrap_or(0), insert, update }
+        let insert = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            names.join(", "),
+            placeholders.join(", ")
+        );
+        let sets: Vec<String> = names
+            .iter()
+            .zip(&placeholders)
+            .map(|(n, p)| format!("{n} = {p}"))
+            .collect();
+        let update = format!(
+            "UPDATE {table} SET {} WHERE \"id\" = {}",
+            sets.join(", "),
+            d.placeholder(names.len() + 1)
+        );
+        Plan {
+            table,
+            columns,
+            select_by_id,
+            output,
+            id_index: c.field_index("id").unwrap_or(0),
+            insert,
+            update,
+        }
     }
 }
 

@@ -102,7 +102,13 @@ pub(crate) fn snapshot_query(
         .fields
         .iter()
         .zip(record.column_values())
-        .map(|(f, v)| format!("{} AS {}", d.typed(&stmt.push(crate::rules::db_param(v)), f.column_kind()), d.quote(&f.name)))
+        .map(|(f, v)| {
+            format!(
+                "{} AS {}",
+                d.typed(&stmt.push(crate::rules::db_param(v)), f.column_kind()),
+                d.quote(&f.name)
+            )
+        })
         .collect();
     let mut conds = Vec::new();
     if let Some(rule) = rule {
@@ -112,7 +118,11 @@ pub(crate) fn snapshot_query(
         conds.push(stmt.filter(c, "\"_ksnap\"", filter)?);
     }
     conds.extend(stmt.guards().conditions().map(str::to_owned));
-    let sql = format!("WITH \"_ksnap\" AS (SELECT {}) SELECT COUNT(*) FROM \"_ksnap\" WHERE {}", cols.join(", "), conds.join(" AND "));
+    let sql = format!(
+        "WITH \"_ksnap\" AS (SELECT {}) SELECT COUNT(*) FROM \"_ksnap\" WHERE {}",
+        cols.join(", "),
+        conds.join(" AND ")
+    );
     Ok(Some((sql, stmt.params())))
 }
 
@@ -127,7 +137,11 @@ pub enum RuleKind {
 
 /// The rule text to apply for `kind`, `Ok(None)` when nothing restricts the caller, or
 /// `SuperuserOnly` when the rule is null.
-pub(crate) fn rule_for<'c>(c: &'c Collection, kind: RuleKind, req: &RequestInfo) -> Result<Option<&'c str>> {
+pub(crate) fn rule_for<'c>(
+    c: &'c Collection,
+    kind: RuleKind,
+    req: &RequestInfo,
+) -> Result<Option<&'c str>> {
     if req.is_superuser() {
         return Ok(None);
     }
@@ -147,20 +161,31 @@ pub(crate) fn rule_for<'c>(c: &'c Collection, kind: RuleKind, req: &RequestInfo)
 impl App {
     /// The collection of a records route (by name or id).
     pub fn records_collection(&self, name_or_id: &str) -> Result<Arc<Collection>> {
-        self.schema().get(name_or_id).cloned().ok_or(CoreError::MissingCollection)
+        self.schema()
+            .get(name_or_id)
+            .cloned()
+            .ok_or(CoreError::MissingCollection)
     }
 
     /// Reads a record by id without any rule.
     pub fn find_record(&self, c: &Arc<Collection>, id: &str) -> Result<Option<Record>> {
         let plan = c.plan(self.dialect());
         self.db().read(|conn| {
-            conn.query_one(&plan.select_by_id, &[DbValue::Text(id.to_owned())], |row| Ok(Record::from_row(c, row)))
-                .map_err(CoreError::from)
+            conn.query_one(&plan.select_by_id, &[DbValue::Text(id.to_owned())], |row| {
+                Ok(Record::from_row(c, row))
+            })
+            .map_err(CoreError::from)
         })
     }
 
     /// Reads a record by id if `kind`'s rule lets the requester see it; `NotFound` otherwise.
-    pub fn find_record_with_rule(&self, c: &Arc<Collection>, id: &str, req: &RequestInfo, kind: RuleKind) -> Result<Record> {
+    pub fn find_record_with_rule(
+        &self,
+        c: &Arc<Collection>,
+        id: &str,
+        req: &RequestInfo,
+        kind: RuleKind,
+    ) -> Result<Record> {
         let Some(rule) = rule_for(c, kind, req)? else {
             return self.find_record(c, id)?.ok_or(CoreError::NotFound);
         };
@@ -169,26 +194,46 @@ impl App {
         let mut stmt = Stmt::new(&schema, self.dialect(), req);
         let idp = stmt.push(Param::Text(id.to_owned()));
         let cond = stmt.rule(c, &plan.table, rule)?;
-        let sql = format!("SELECT {} FROM {} WHERE {}.\"id\" = {idp} AND {cond}", plan.columns, plan.table, plan.table);
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {}.\"id\" = {idp} AND {cond}",
+            plan.columns, plan.table, plan.table
+        );
         let params = stmt.params();
         self.db()
-            .read(|conn| conn.query_one(&sql, &params, |row| Ok(Record::from_row(c, row))).map_err(CoreError::from))?
+            .read(|conn| {
+                conn.query_one(&sql, &params, |row| Ok(Record::from_row(c, row)))
+                    .map_err(CoreError::from)
+            })?
             .ok_or(CoreError::NotFound)
     }
 
     /// Whether record `id` of `c` matches the rule expression `rule` for `req` (authRule,
     /// manageRule). An empty rule matches everything.
-    pub fn record_matches(&self, c: &Arc<Collection>, id: &str, rule: &str, req: &RequestInfo) -> Result<bool> {
+    pub fn record_matches(
+        &self,
+        c: &Arc<Collection>,
+        id: &str,
+        rule: &str,
+        req: &RequestInfo,
+    ) -> Result<bool> {
         if rule.trim().is_empty() {
             return Ok(true);
         }
         let schema = self.schema();
-        self.db().read(|conn| super::write::row_matches(conn, &schema, c, id, rule, req))
+        self.db()
+            .read(|conn| super::write::row_matches(conn, &schema, c, id, rule, req))
     }
 
     /// Whether `rule` and the client's `filter` (either may be absent) hold for `record` as it is
     /// in memory (an event's snapshot, e.g. of a record already deleted). See [`snapshot_query`].
-    pub fn snapshot_matches(&self, c: &Arc<Collection>, record: &super::Record, rule: Option<&str>, filter: Option<&str>, req: &RequestInfo) -> Result<bool> {
+    pub fn snapshot_matches(
+        &self,
+        c: &Arc<Collection>,
+        record: &super::Record,
+        rule: Option<&str>,
+        filter: Option<&str>,
+        req: &RequestInfo,
+    ) -> Result<bool> {
         let schema = self.schema();
         match snapshot_query(&schema, self.dialect(), c, record, rule, filter, req, false)? {
             None => Ok(true),
@@ -197,7 +242,12 @@ impl App {
     }
 
     /// Lists records the requester may see, filtered, sorted and paged.
-    pub fn list_records(&self, c: &Arc<Collection>, req: &RequestInfo, p: &ListParams) -> Result<ListResult> {
+    pub fn list_records(
+        &self,
+        c: &Arc<Collection>,
+        req: &RequestInfo,
+        p: &ListParams,
+    ) -> Result<ListResult> {
         let rule = rule_for(c, RuleKind::List, req)?;
         check_client_text(&p.filter, req)?;
         check_client_text(&p.sort, req)?;
@@ -217,9 +267,17 @@ impl App {
         // The related rows a filter or sort reached must be listable by the requester. Guards
         // exist only for non-superusers, whose sort terms bind nothing of their own (no
         // `@request.*`): every parameter bound so far then belongs to the WHERE clause.
-        let count_params = if stmt.guards().is_empty() { where_params } else { stmt.param_count() };
+        let count_params = if stmt.guards().is_empty() {
+            where_params
+        } else {
+            stmt.param_count()
+        };
         conds.extend(stmt.guards().conditions().map(str::to_owned));
-        let where_sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+        let where_sql = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        };
 
         let per_page = match p.per_page {
             n if n <= 0 => DEFAULT_PER_PAGE,
@@ -229,7 +287,10 @@ impl App {
         let offset = (page - 1).saturating_mul(per_page);
         let limit = stmt.push(Param::Int(per_page));
         let off = stmt.push(Param::Int(offset));
-        let sql = format!("SELECT {} FROM {}{where_sql}{order} LIMIT {limit} OFFSET {off}", plan.columns, plan.table);
+        let sql = format!(
+            "SELECT {} FROM {}{where_sql}{order} LIMIT {limit} OFFSET {off}",
+            plan.columns, plan.table
+        );
         let params = stmt.params();
         let count_params = params[..count_params].to_vec();
         let count_sql = format!("SELECT COUNT(*) FROM {}{where_sql}", plan.table);
@@ -246,11 +307,23 @@ impl App {
                 let total = conn.query_i64(&count_sql, &count_params)?;
                 (total, (total + per_page - 1) / per_page)
             };
-            Ok(ListResult { items, page, per_page, total_items, total_pages })
+            Ok(ListResult {
+                items,
+                page,
+                per_page,
+                total_items,
+                total_pages,
+            })
         })
     }
 
-    fn order_by<'a>(&self, c: &'a Collection, table: &'a str, sort: &str, stmt: &mut Stmt<'a>) -> Result<String> {
+    fn order_by<'a>(
+        &self,
+        c: &'a Collection,
+        table: &'a str,
+        sort: &str,
+        stmt: &mut Stmt<'a>,
+    ) -> Result<String> {
         let d = self.dialect();
         let mut terms: Vec<String> = Vec::new();
         let mut last_desc = false;
@@ -261,7 +334,9 @@ impl App {
                 return Err(CoreError::BadQuery("empty sort term".into()));
             }
             if terms.len() >= MAX_SORT_FIELDS {
-                return Err(CoreError::BadQuery(format!("at most {MAX_SORT_FIELDS} sort fields are allowed")));
+                return Err(CoreError::BadQuery(format!(
+                    "at most {MAX_SORT_FIELDS} sort fields are allowed"
+                )));
             }
             let (desc, name) = match raw.as_bytes()[0] {
                 b'-' => (true, &raw[1..]),
@@ -281,7 +356,9 @@ impl App {
                     // Anything but a plain NOT NULL column (a relation or JSON path, a JSON
                     // field, a modifier) may be NULL: sort NULL first as SQLite does. NOT NULL
                     // columns keep the direction their indexes serve.
-                    let not_null = !c.is_view() && c.field(name).is_some_and(|f| f.column_kind() != kiln_db::ColumnKind::Json);
+                    let not_null = !c.is_view()
+                        && c.field(name)
+                            .is_some_and(|f| f.column_kind() != kiln_db::ColumnKind::Json);
                     let dir = if not_null { dir } else { d.order_dir(desc) };
                     terms.push(format!("{expr} {dir}"));
                 }

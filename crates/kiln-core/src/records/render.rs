@@ -28,14 +28,23 @@ impl RenderOptions {
             Some(f) => Fields::try_parse(f).map_err(crate::error::CoreError::BadQuery)?,
             None => None,
         };
-        Ok(RenderOptions { expand: expand.map(ExpandTree::parse).filter(|t| !t.is_empty()), fields })
+        Ok(RenderOptions {
+            expand: expand.map(ExpandTree::parse).filter(|t| !t.is_empty()),
+            fields,
+        })
     }
 }
 
 impl App {
     /// Expands `records` for `req` and writes them comma-separated to `out`. Without a `fields`
     /// projection records are written straight to bytes.
-    pub fn write_records(&self, records: &mut [Record], req: &RequestInfo, opts: &RenderOptions, out: &mut Vec<u8>) -> Result<()> {
+    pub fn write_records(
+        &self,
+        records: &mut [Record],
+        req: &RequestInfo,
+        opts: &RenderOptions,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         if let Some(tree) = &opts.expand {
             self.expand_records(records, tree, req)?;
         }

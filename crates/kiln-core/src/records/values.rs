@@ -37,7 +37,13 @@ fn class_pattern_matches(pattern: &str, text: &str) -> Option<bool> {
         }
     }
     let n = text.len();
-    Some(n >= min && n <= max && text.bytes().all(|b| ranges.iter().any(|&(lo, hi)| lo <= b && b <= hi)))
+    Some(
+        n >= min
+            && n <= max
+            && text
+                .bytes()
+                .all(|b| ranges.iter().any(|&(lo, hi)| lo <= b && b <= hi)),
+    )
 }
 
 /// Compiled field patterns, shared: validating a record must not compile a regex per write.
@@ -47,7 +53,8 @@ fn pattern_matches(pattern: &str, text: &str) -> bool {
     }
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<regex_lite::Regex>>>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<regex_lite::Regex>>>>> =
+        OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     let compiled = {
         let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -144,10 +151,12 @@ fn to_bool(v: &Value) -> bool {
 pub(crate) fn to_list(v: &Value) -> Vec<String> {
     let items: Vec<String> = match v {
         Value::Array(a) => a.iter().map(to_text).collect(),
-        Value::String(s) if s.trim_start().starts_with('[') => match serde_json::from_str::<Vec<Value>>(s) {
-            Ok(a) => a.iter().map(to_text).collect(),
-            Err(_) => vec![s.clone()],
-        },
+        Value::String(s) if s.trim_start().starts_with('[') => {
+            match serde_json::from_str::<Vec<Value>>(s) {
+                Ok(a) => a.iter().map(to_text).collect(),
+                Err(_) => vec![s.clone()],
+            }
+        }
         Value::Null => vec![],
         other => vec![to_text(other)],
     };
@@ -174,9 +183,18 @@ pub fn accepts(f: &Field, modifier: Modifier) -> bool {
         Modifier::Set => true,
         Modifier::Autogenerate => matches!(f.kind, FieldKind::Text { .. }),
         Modifier::Append | Modifier::Remove => {
-            matches!(f.kind, FieldKind::Number { .. } | FieldKind::Select { .. } | FieldKind::Relation { .. } | FieldKind::File { .. })
+            matches!(
+                f.kind,
+                FieldKind::Number { .. }
+                    | FieldKind::Select { .. }
+                    | FieldKind::Relation { .. }
+                    | FieldKind::File { .. }
+            )
         }
-        Modifier::Prepend => matches!(f.kind, FieldKind::Select { .. } | FieldKind::Relation { .. } | FieldKind::File { .. }),
+        Modifier::Prepend => matches!(
+            f.kind,
+            FieldKind::Select { .. } | FieldKind::Relation { .. } | FieldKind::File { .. }
+        ),
     }
 }
 
@@ -230,16 +248,19 @@ pub fn prepare(f: &Field, old: &Value, raw: &Value, modifier: Modifier) -> Value
         FieldKind::Date { .. } => {
             Value::String(crate::datetime::normalize(&to_text(raw)).unwrap_or_default())
         }
-        FieldKind::Text { .. } | FieldKind::Email { .. } | FieldKind::Url { .. } | FieldKind::Editor { .. } => {
-            Value::String(to_text(raw))
-        }
+        FieldKind::Text { .. }
+        | FieldKind::Email { .. }
+        | FieldKind::Url { .. }
+        | FieldKind::Editor { .. } => Value::String(to_text(raw)),
         FieldKind::Autodate { .. } | FieldKind::Password { .. } => old.clone(),
     }
 }
 
 /// Whether `s` is an email address as email fields (and the account forms) accept it.
 pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else { return false };
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && local.len() <= 64
         && domain.len() <= 255
@@ -249,31 +270,51 @@ pub fn is_email(s: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '.' || c == '-')
 }
 
 /// The host of an http(s) URL, if it is one.
 fn url_host(s: &str) -> Option<&str> {
-    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")).or_else(|| {
-        let (scheme, rest) = s.split_once("://")?;
-        (!scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))).then_some(rest)
-    })?;
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .or_else(|| {
+            let (scheme, rest) = s.split_once("://")?;
+            (!scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)))
+            .then_some(rest)
+        })?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let host = authority.rsplit_once('@').map(|x| x.1).unwrap_or(authority);
     let host = host.split(':').next()?;
     let ok = !host.is_empty()
         && host.contains('.')
         && !s.chars().any(|c| c.is_whitespace())
-        && host.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        && host
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
     (ok || host == "localhost").then_some(host)
 }
 
-fn domain_check(domain: &str, only: &[String], except: &[String], code: &'static str, what: &str) -> Result<(), FieldError> {
+fn domain_check(
+    domain: &str,
+    only: &[String],
+    except: &[String],
+    code: &'static str,
+    what: &str,
+) -> Result<(), FieldError> {
     let domain = domain.to_ascii_lowercase();
     let listed = |l: &[String]| l.iter().any(|d| d.eq_ignore_ascii_case(&domain));
     if (!only.is_empty() && !listed(only)) || (!except.is_empty() && listed(except)) {
         // PocketBase: "Email domain is not allowed." / "Url domain is not allowed."
-        return Err(FieldError::new(code, format!("{what} domain is not allowed.")));
+        return Err(FieldError::new(
+            code,
+            format!("{what} domain is not allowed."),
+        ));
     }
     Ok(())
 }
@@ -282,13 +323,19 @@ fn domain_check(domain: &str, only: &[String], except: &[String], code: &'static
 fn check_length(s: &str, min: i64, max: i64, default_max: i64) -> Result<(), FieldError> {
     let n = s.chars().count() as i64;
     if min > 0 && n < min {
-        return Err(FieldError::new("validation_min_text_constraint", format!("Must be at least {min} character(s)."))
-            .with_params(json!({"min": min})));
+        return Err(FieldError::new(
+            "validation_min_text_constraint",
+            format!("Must be at least {min} character(s)."),
+        )
+        .with_params(json!({"min": min})));
     }
     let limit = if max > 0 { max } else { default_max };
     if n > limit {
-        return Err(FieldError::new("validation_max_text_constraint", format!("Must be no more than {limit} character(s)."))
-            .with_params(json!({"max": limit})));
+        return Err(FieldError::new(
+            "validation_max_text_constraint",
+            format!("Must be no more than {limit} character(s)."),
+        )
+        .with_params(json!({"max": limit})));
     }
     Ok(())
 }
@@ -301,8 +348,11 @@ fn check_max_select(v: &Value, max_select: i64) -> Result<(), FieldError> {
     };
     let max = max_select.max(1);
     if n > max {
-        return Err(FieldError::new("validation_too_many_values", format!("Select no more than {max}."))
-            .with_params(json!({"maxSelect": max})));
+        return Err(FieldError::new(
+            "validation_too_many_values",
+            format!("Select no more than {max}."),
+        )
+        .with_params(json!({"maxSelect": max})));
     }
     Ok(())
 }
@@ -311,7 +361,10 @@ fn check_max_select(v: &Value, max_select: i64) -> Result<(), FieldError> {
 pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
     // A number field holds null only when the submitted value was not finite (NaN, ±Inf).
     if matches!(f.kind, FieldKind::Number { .. }) && v.is_null() {
-        return Err(FieldError::new("validation_not_a_number", "The submitted number is not properly formatted."));
+        return Err(FieldError::new(
+            "validation_not_a_number",
+            "The submitted number is not properly formatted.",
+        ));
     }
     let blank = match v {
         Value::Null => true,
@@ -320,77 +373,133 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
         Value::Bool(b) => !b,
         Value::Array(a) => a.is_empty(),
         Value::Object(o) => match &f.kind {
-            FieldKind::GeoPoint => o.get("lon").and_then(Value::as_f64) == Some(0.0) && o.get("lat").and_then(Value::as_f64) == Some(0.0),
+            FieldKind::GeoPoint => {
+                o.get("lon").and_then(Value::as_f64) == Some(0.0)
+                    && o.get("lat").and_then(Value::as_f64) == Some(0.0)
+            }
             _ => o.is_empty(),
         },
     };
     if blank {
-        return if f.required { Err(FieldError::required()) } else { Ok(()) };
+        return if f.required {
+            Err(FieldError::required())
+        } else {
+            Ok(())
+        };
     }
     match &f.kind {
-        FieldKind::Text { min, max, pattern, .. } => {
+        FieldKind::Text {
+            min, max, pattern, ..
+        } => {
             let s = v.as_str().unwrap_or("");
             check_length(s, *min, *max, 5000)?;
-            if !pattern.is_empty()
-                && !pattern_matches(pattern, s) {
-                    return Err(FieldError::new("validation_invalid_format", "Invalid value format."));
-                }
+            if !pattern.is_empty() && !pattern_matches(pattern, s) {
+                return Err(FieldError::new(
+                    "validation_invalid_format",
+                    "Invalid value format.",
+                ));
+            }
         }
         FieldKind::Number { min, max, only_int } => {
             let Some(x) = v.as_f64().filter(|x| x.is_finite()) else {
-                return Err(FieldError::new("validation_not_a_number", "The submitted number is not properly formatted."));
+                return Err(FieldError::new(
+                    "validation_not_a_number",
+                    "The submitted number is not properly formatted.",
+                ));
             };
             if *only_int && x.fract() != 0.0 {
-                return Err(FieldError::new("validation_only_int_constraint", "Decimal numbers are not allowed."));
+                return Err(FieldError::new(
+                    "validation_only_int_constraint",
+                    "Decimal numbers are not allowed.",
+                ));
             }
             if let Some(m) = min {
                 if x < *m {
-                    return Err(FieldError::new("validation_min_number_constraint", format!("Must be greater or equal than {}.", num(*m)))
-                        .with_params(json!({"min": num(*m)})));
+                    return Err(FieldError::new(
+                        "validation_min_number_constraint",
+                        format!("Must be greater or equal than {}.", num(*m)),
+                    )
+                    .with_params(json!({"min": num(*m)})));
                 }
             }
             if let Some(m) = max {
                 if x > *m {
-                    return Err(FieldError::new("validation_max_number_constraint", format!("Must be less or equal than {}.", num(*m)))
-                        .with_params(json!({"max": num(*m)})));
+                    return Err(FieldError::new(
+                        "validation_max_number_constraint",
+                        format!("Must be less or equal than {}.", num(*m)),
+                    )
+                    .with_params(json!({"max": num(*m)})));
                 }
             }
         }
         FieldKind::Bool => {}
-        FieldKind::Email { except_domains, only_domains } => {
+        FieldKind::Email {
+            except_domains,
+            only_domains,
+        } => {
             let s = v.as_str().unwrap_or("");
             if !is_email(s) {
-                return Err(FieldError::new("validation_is_email", "Must be a valid email address."));
+                return Err(FieldError::new(
+                    "validation_is_email",
+                    "Must be a valid email address.",
+                ));
             }
             let domain = s.rsplit_once('@').map(|x| x.1).unwrap_or("");
-            domain_check(domain, only_domains, except_domains, "validation_email_domain_not_allowed", "Email")?;
+            domain_check(
+                domain,
+                only_domains,
+                except_domains,
+                "validation_email_domain_not_allowed",
+                "Email",
+            )?;
         }
-        FieldKind::Url { except_domains, only_domains } => {
+        FieldKind::Url {
+            except_domains,
+            only_domains,
+        } => {
             let s = v.as_str().unwrap_or("");
             let Some(host) = url_host(s) else {
-                return Err(FieldError::new("validation_invalid_url", "Must be a valid url."));
+                return Err(FieldError::new(
+                    "validation_invalid_url",
+                    "Must be a valid url.",
+                ));
             };
-            domain_check(host, only_domains, except_domains, "validation_url_domain_not_allowed", "Url")?;
+            domain_check(
+                host,
+                only_domains,
+                except_domains,
+                "validation_url_domain_not_allowed",
+                "Url",
+            )?;
         }
         FieldKind::Editor { max_size, .. } => {
             let limit = if *max_size > 0 { *max_size } else { 5 << 20 };
             if v.as_str().unwrap_or("").len() as i64 > limit {
-                return Err(FieldError::new("validation_content_size_limit", format!("The maximum allowed content size is {limit} bytes."))
-                    .with_params(json!({"maxSize": limit})));
+                return Err(FieldError::new(
+                    "validation_content_size_limit",
+                    format!("The maximum allowed content size is {limit} bytes."),
+                )
+                .with_params(json!({"maxSize": limit})));
             }
         }
         FieldKind::Date { min, max } => {
             let s = v.as_str().unwrap_or("");
             if let Some(m) = crate::datetime::normalize(min) {
                 if s < m.as_str() {
-                    return Err(FieldError::new("validation_min_date_constraint", format!("Must be no earlier than {m}."))
-                        .with_params(json!({"min": m})));
+                    return Err(FieldError::new(
+                        "validation_min_date_constraint",
+                        format!("Must be no earlier than {m}."),
+                    )
+                    .with_params(json!({"min": m})));
                 }
             }
             if let Some(m) = crate::datetime::normalize(max) {
                 if s > m.as_str() {
-                    return Err(FieldError::new("validation_max_date_constraint", format!("Must be no later than {m}."))
-                        .with_params(json!({"max": m})));
+                    return Err(FieldError::new(
+                        "validation_max_date_constraint",
+                        format!("Must be no later than {m}."),
+                    )
+                    .with_params(json!({"max": m})));
                 }
             }
         }
@@ -402,17 +511,27 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
             };
             for item in &items {
                 if !values.iter().any(|x| x == item) {
-                    return Err(FieldError::new("validation_invalid_value", format!("Invalid value {item}."))
-                        .with_params(json!({"value": item})));
+                    return Err(FieldError::new(
+                        "validation_invalid_value",
+                        format!("Invalid value {item}."),
+                    )
+                    .with_params(json!({"value": item})));
                 }
             }
             check_max_select(v, *max_select)?;
         }
-        FieldKind::Relation { min_select, max_select, .. } => {
+        FieldKind::Relation {
+            min_select,
+            max_select,
+            ..
+        } => {
             let n = v.as_array().map(|a| a.len() as i64).unwrap_or(1);
             if *min_select > 0 && n < *min_select {
-                return Err(FieldError::new("validation_not_enough_values", format!("Select at least {min_select}."))
-                    .with_params(json!({"minSelect": min_select})));
+                return Err(FieldError::new(
+                    "validation_not_enough_values",
+                    format!("Select at least {min_select}."),
+                )
+                .with_params(json!({"minSelect": min_select})));
             }
             check_max_select(v, *max_select)?;
         }
@@ -421,18 +540,27 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
             let limit = if *max_size > 0 { *max_size } else { 1 << 20 };
             let size = v.to_string().len() as i64;
             if size > limit {
-                return Err(FieldError::new("validation_json_size_limit", format!("The maximum allowed JSON size is {limit} bytes."))
-                    .with_params(json!({"maxSize": limit})));
+                return Err(FieldError::new(
+                    "validation_json_size_limit",
+                    format!("The maximum allowed JSON size is {limit} bytes."),
+                )
+                .with_params(json!({"maxSize": limit})));
             }
         }
         FieldKind::GeoPoint => {
             let lon = v.get("lon").and_then(Value::as_f64).unwrap_or(0.0);
             let lat = v.get("lat").and_then(Value::as_f64).unwrap_or(0.0);
             if !(-180.0..=180.0).contains(&lon) {
-                return Err(FieldError::new("validation_invalid_longitude", "Longitude must be between -180 and 180 degrees."));
+                return Err(FieldError::new(
+                    "validation_invalid_longitude",
+                    "Longitude must be between -180 and 180 degrees.",
+                ));
             }
             if !(-90.0..=90.0).contains(&lat) {
-                return Err(FieldError::new("validation_invalid_latitude", "Latitude must be between -90 and 90 degrees."));
+                return Err(FieldError::new(
+                    "validation_invalid_latitude",
+                    "Latitude must be between -90 and 90 degrees.",
+                ));
             }
         }
         FieldKind::Autodate { .. } | FieldKind::Password { .. } => {}
@@ -442,9 +570,18 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
 
 /// Validates a plain password against a password field's options.
 pub fn validate_password(f: &Field, plain: &str) -> Result<(), FieldError> {
-    let FieldKind::Password { min, max, pattern, .. } = &f.kind else { return Ok(()) };
+    let FieldKind::Password {
+        min, max, pattern, ..
+    } = &f.kind
+    else {
+        return Ok(());
+    };
     if plain.is_empty() {
-        return if f.required { Err(FieldError::required()) } else { Ok(()) };
+        return if f.required {
+            Err(FieldError::required())
+        } else {
+            Ok(())
+        };
     }
     // argon2 has no input limit, but an unbounded password is a cheap way to burn CPU.
     // PocketBase reports password lengths without params.
@@ -453,7 +590,10 @@ pub fn validate_password(f: &Field, plain: &str) -> Result<(), FieldError> {
         e
     })?;
     if !pattern.is_empty() && !pattern_matches(pattern, plain) {
-        return Err(FieldError::new("validation_invalid_format", "Invalid value format."));
+        return Err(FieldError::new(
+            "validation_invalid_format",
+            "Invalid value format.",
+        ));
     }
     Ok(())
 }
@@ -467,21 +607,64 @@ mod tests {
         assert_eq!(split_key("tags+"), ("tags", Modifier::Append));
         assert_eq!(split_key("+tags"), ("tags", Modifier::Prepend));
         assert_eq!(split_key("tags-"), ("tags", Modifier::Remove));
-        assert_eq!(split_key("code:autogenerate"), ("code", Modifier::Autogenerate));
-        let n = Field::new("n", FieldKind::Number { min: None, max: None, only_int: false });
-        assert_eq!(prepare(&n, &json!(5), &json!(2), Modifier::Append), json!(7));
-        assert_eq!(prepare(&n, &json!(5), &json!("2"), Modifier::Remove), json!(3));
-        let tags = Field::new("tags", FieldKind::Select { values: vec!["a".into(), "b".into()], max_select: 3 });
-        assert_eq!(prepare(&tags, &json!(["a"]), &json!("b"), Modifier::Append), json!(["a", "b"]));
-        assert_eq!(prepare(&tags, &json!(["a", "b"]), &json!(["a"]), Modifier::Remove), json!(["b"]));
-        assert_eq!(prepare(&tags, &json!([]), &json!("[\"a\",\"a\"]"), Modifier::Set), json!(["a"]));
+        assert_eq!(
+            split_key("code:autogenerate"),
+            ("code", Modifier::Autogenerate)
+        );
+        let n = Field::new(
+            "n",
+            FieldKind::Number {
+                min: None,
+                max: None,
+                only_int: false,
+            },
+        );
+        assert_eq!(
+            prepare(&n, &json!(5), &json!(2), Modifier::Append),
+            json!(7)
+        );
+        assert_eq!(
+            prepare(&n, &json!(5), &json!("2"), Modifier::Remove),
+            json!(3)
+        );
+        let tags = Field::new(
+            "tags",
+            FieldKind::Select {
+                values: vec!["a".into(), "b".into()],
+                max_select: 3,
+            },
+        );
+        assert_eq!(
+            prepare(&tags, &json!(["a"]), &json!("b"), Modifier::Append),
+            json!(["a", "b"])
+        );
+        assert_eq!(
+            prepare(&tags, &json!(["a", "b"]), &json!(["a"]), Modifier::Remove),
+            json!(["b"])
+        );
+        assert_eq!(
+            prepare(&tags, &json!([]), &json!("[\"a\",\"a\"]"), Modifier::Set),
+            json!(["a"])
+        );
     }
 
     #[test]
     fn class_patterns_agree_with_the_regex_engine() {
-        for (p, t) in [("^[a-z0-9]+$", "abc123"), ("^[a-z0-9]+$", "ABC"), ("^[a-z0-9]+$", ""), ("^[a-z]*$", ""), ("^[0-9]{3}$", "123"), ("^[0-9]{3}$", "12"), ("^[a-z-]+$", "a-b")] {
+        for (p, t) in [
+            ("^[a-z0-9]+$", "abc123"),
+            ("^[a-z0-9]+$", "ABC"),
+            ("^[a-z0-9]+$", ""),
+            ("^[a-z]*$", ""),
+            ("^[0-9]{3}$", "123"),
+            ("^[0-9]{3}$", "12"),
+            ("^[a-z-]+$", "a-b"),
+        ] {
             let fast = class_pattern_matches(p, t).expect(p);
-            assert_eq!(fast, regex_lite::Regex::new(p).unwrap().is_match(t), "{p} {t:?}");
+            assert_eq!(
+                fast,
+                regex_lite::Regex::new(p).unwrap().is_match(t),
+                "{p} {t:?}"
+            );
         }
         assert!(class_pattern_matches("^(a|b)$", "a").is_none());
         assert!(class_pattern_matches("^[^a]+$", "b").is_none());
@@ -489,17 +672,67 @@ mod tests {
 
     #[test]
     fn validation_codes_match_pocketbase() {
-        let url = Field::new("site", FieldKind::Url { except_domains: vec![], only_domains: vec![] });
-        assert_eq!(validate(&url, &json!("notaurl")).unwrap_err().code, "validation_invalid_url");
+        let url = Field::new(
+            "site",
+            FieldKind::Url {
+                except_domains: vec![],
+                only_domains: vec![],
+            },
+        );
+        assert_eq!(
+            validate(&url, &json!("notaurl")).unwrap_err().code,
+            "validation_invalid_url"
+        );
         assert!(validate(&url, &json!("https://example.com/x?y")).is_ok());
-        let views = Field::new("views", FieldKind::Number { min: Some(0.0), max: None, only_int: true });
-        assert_eq!(validate(&views, &json!(-1.5)).unwrap_err().code, "validation_only_int_constraint");
-        assert_eq!(validate(&views, &json!(-1)).unwrap_err().code, "validation_min_number_constraint");
-        let email = Field::new("e", FieldKind::Email { except_domains: vec![], only_domains: vec!["a.com".into()] });
-        assert_eq!(validate(&email, &json!("x@b.com")).unwrap_err().code, "validation_email_domain_not_allowed");
-        assert_eq!(validate(&email, &json!("nope")).unwrap_err().code, "validation_is_email");
-        let title = Field::new("t", FieldKind::Text { min: 0, max: 3, pattern: String::new(), autogenerate_pattern: String::new(), primary_key: false }).required();
-        assert_eq!(validate(&title, &json!("")).unwrap_err().code, "validation_required");
-        assert_eq!(validate(&title, &json!("abcd")).unwrap_err().code, "validation_max_text_constraint");
+        let views = Field::new(
+            "views",
+            FieldKind::Number {
+                min: Some(0.0),
+                max: None,
+                only_int: true,
+            },
+        );
+        assert_eq!(
+            validate(&views, &json!(-1.5)).unwrap_err().code,
+            "validation_only_int_constraint"
+        );
+        assert_eq!(
+            validate(&views, &json!(-1)).unwrap_err().code,
+            "validation_min_number_constraint"
+        );
+        let email = Field::new(
+            "e",
+            FieldKind::Email {
+                except_domains: vec![],
+                only_domains: vec!["a.com".into()],
+            },
+        );
+        assert_eq!(
+            validate(&email, &json!("x@b.com")).unwrap_err().code,
+            "validation_email_domain_not_allowed"
+        );
+        assert_eq!(
+            validate(&email, &json!("nope")).unwrap_err().code,
+            "validation_is_email"
+        );
+        let title = Field::new(
+            "t",
+            FieldKind::Text {
+                min: 0,
+                max: 3,
+                pattern: String::new(),
+                autogenerate_pattern: String::new(),
+                primary_key: false,
+            },
+        )
+        .required();
+        assert_eq!(
+            validate(&title, &json!("")).unwrap_err().code,
+            "validation_required"
+        );
+        assert_eq!(
+            validate(&title, &json!("abcd")).unwrap_err().code,
+            "validation_max_text_constraint"
+        );
     }
 }

@@ -12,13 +12,12 @@ use super::model::{relation_ids, Record};
 use super::query::{rule_for, RuleKind};
 use super::values::{prepare, split_key, validate, validate_password, Modifier};
 use crate::app::App;
-use crate::files::{self, Upload};
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
+use crate::files::{self, Upload};
 use crate::realtime::{Event, EventAction};
 use crate::request::RequestInfo;
 use crate::rules::Stmt;
 use crate::schema::{Collection, FieldKind, Schema};
-
 
 /// Calls `f` on the body's entries in the order PocketBase applies them: shorter keys first
 /// (stable), so `n` is set before `n+` adds to it whatever order the client wrote them in.
@@ -34,13 +33,23 @@ fn in_apply_order<'b>(body: &'b Map<String, Value>, mut f: impl FnMut(&'b String
 
 /// Applies the body's field values (with modifiers) to `rec`. Hidden fields are set only by
 /// superusers; `privileged` (superusers and auth managers) may also set `verified` and `email`.
-fn apply_body(rec: &mut Record, body: &Map<String, Value>, superuser: bool, privileged: bool, creating: bool) {
+fn apply_body(
+    rec: &mut Record,
+    body: &Map<String, Value>,
+    superuser: bool,
+    privileged: bool,
+    creating: bool,
+) {
     let c = rec.collection.clone();
     in_apply_order(body, |key, raw| {
         let (name, modifier) = split_key(key);
         let Some(i) = c.field_index(name) else { return };
         let f = &c.fields[i];
-        if matches!(f.kind, FieldKind::Autodate { .. } | FieldKind::Password { .. }) || (f.hidden && !superuser) {
+        if matches!(
+            f.kind,
+            FieldKind::Autodate { .. } | FieldKind::Password { .. }
+        ) || (f.hidden && !superuser)
+        {
             return;
         }
         if c.is_auth() {
@@ -55,7 +64,11 @@ fn apply_body(rec: &mut Record, body: &Map<String, Value>, superuser: bool, priv
             return;
         }
         if modifier == Modifier::Autogenerate {
-            if let FieldKind::Text { autogenerate_pattern, .. } = &f.kind {
+            if let FieldKind::Text {
+                autogenerate_pattern,
+                ..
+            } = &f.kind
+            {
                 if let Some(v) = crate::ids::from_pattern(autogenerate_pattern) {
                     rec.values[i] = Value::String(v);
                 }
@@ -72,7 +85,12 @@ fn apply_body(rec: &mut Record, body: &Map<String, Value>, superuser: bool, priv
 /// `@request.body.n:isset` holds), and hidden fields are left out for non-superusers (the
 /// password of an auth collection excepted). `base` is the record before the change;
 /// `applied` after it (it holds the values `:autogenerate` drew).
-fn rule_body(base: &Record, applied: &Record, body: &Map<String, Value>, superuser: bool) -> Map<String, Value> {
+fn rule_body(
+    base: &Record,
+    applied: &Record,
+    body: &Map<String, Value>,
+    superuser: bool,
+) -> Map<String, Value> {
     let c = &base.collection;
     let mut values = base.values.clone();
     let mut out = body.clone();
@@ -91,7 +109,11 @@ fn rule_body(base: &Record, applied: &Record, body: &Map<String, Value>, superus
         out.insert(name.to_owned(), values[i].clone());
     });
     if !superuser {
-        for f in c.fields.iter().filter(|f| f.hidden && !matches!(f.kind, FieldKind::Password { .. })) {
+        for f in c
+            .fields
+            .iter()
+            .filter(|f| f.hidden && !matches!(f.kind, FieldKind::Password { .. }))
+        {
             out.shift_remove(f.name.as_str());
         }
     }
@@ -100,17 +122,30 @@ fn rule_body(base: &Record, applied: &Record, body: &Map<String, Value>, superus
 
 /// Body values a caller without manage access may not change: the id of an existing record, and
 /// `verified` / `email` of auth records (PocketBase requires them equal to the current value).
-fn protected_changes(c: &Collection, body: &Map<String, Value>, original: Option<&Record>, privileged: bool) -> FieldErrors {
+fn protected_changes(
+    c: &Collection,
+    body: &Map<String, Value>,
+    original: Option<&Record>,
+    privileged: bool,
+) -> FieldErrors {
     let mut errors = FieldErrors::new();
     if let (Some(orig), Some(id)) = (original, body.get("id")) {
         if super::values::to_text(id) != orig.id() {
-            errors.insert("id".into(), FieldError::new("validation_pk_change", "The record primary key cannot be changed."));
+            errors.insert(
+                "id".into(),
+                FieldError::new(
+                    "validation_pk_change",
+                    "The record primary key cannot be changed.",
+                ),
+            );
         }
     }
     if c.is_auth() && !privileged {
         let mismatch = || FieldError::new("validation_values_mismatch", "Values don't match.");
         if let Some(v) = body.get("verified") {
-            let current = original.map(|o| o.get("verified").and_then(Value::as_bool).unwrap_or(false)).unwrap_or(false);
+            let current = original
+                .map(|o| o.get("verified").and_then(Value::as_bool).unwrap_or(false))
+                .unwrap_or(false);
             if super::values::to_text(v) != current.to_string() {
                 errors.insert("verified".into(), mismatch());
             }
@@ -129,23 +164,36 @@ fn fill_generated(rec: &mut Record, creating: bool, now: &str) {
     let c = rec.collection.clone();
     for (i, f) in c.fields.iter().enumerate() {
         match &f.kind {
-            FieldKind::Text { autogenerate_pattern, .. } if creating && !autogenerate_pattern.is_empty()
-                && rec.values[i].as_str().map(str::is_empty).unwrap_or(true) => {
-                    if let Some(v) = crate::ids::from_pattern(autogenerate_pattern) {
-                        rec.values[i] = Value::String(v);
-                    }
+            FieldKind::Text {
+                autogenerate_pattern,
+                ..
+            } if creating
+                && !autogenerate_pattern.is_empty()
+                && rec.values[i].as_str().map(str::is_empty).unwrap_or(true) =>
+            {
+                if let Some(v) = crate::ids::from_pattern(autogenerate_pattern) {
+                    rec.values[i] = Value::String(v);
                 }
-            FieldKind::Autodate { on_create, on_update }
-                if ((creating && *on_create) || (!creating && *on_update)) => {
-                    rec.values[i] = Value::String(now.to_owned());
-                }
+            }
+            FieldKind::Autodate {
+                on_create,
+                on_update,
+            } if ((creating && *on_create) || (!creating && *on_update)) => {
+                rec.values[i] = Value::String(now.to_owned());
+            }
             _ => {}
         }
     }
 }
 
 /// Field validation that needs the database: relation targets, uniqueness.
-fn validate_all(conn: &Conn<'_>, schema: &Schema, rec: &Record, original: Option<&Record>, errors: &mut FieldErrors) -> Result<()> {
+fn validate_all(
+    conn: &Conn<'_>,
+    schema: &Schema,
+    rec: &Record,
+    original: Option<&Record>,
+    errors: &mut FieldErrors,
+) -> Result<()> {
     let c = &rec.collection;
     let d = conn.dialect();
     for (i, f) in c.fields.iter().enumerate() {
@@ -171,13 +219,15 @@ fn validate_all(conn: &Conn<'_>, schema: &Schema, rec: &Record, original: Option
             }
             let ok = match schema.by_id(collection_id) {
                 Some(target) => {
-                    let placeholders: Vec<String> = (1..=ids.len()).map(|n| d.placeholder(n)).collect();
+                    let placeholders: Vec<String> =
+                        (1..=ids.len()).map(|n| d.placeholder(n)).collect();
                     let sql = format!(
                         "SELECT COUNT(*) FROM {} WHERE \"id\" IN ({})",
                         d.quote(&target.name),
                         placeholders.join(", ")
                     );
-                    let params: Vec<DbValue> = ids.iter().map(|s| DbValue::Text((*s).to_owned())).collect();
+                    let params: Vec<DbValue> =
+                        ids.iter().map(|s| DbValue::Text((*s).to_owned())).collect();
                     conn.query_i64(&sql, &params)? == ids.len() as i64
                 }
                 None => false,
@@ -185,7 +235,10 @@ fn validate_all(conn: &Conn<'_>, schema: &Schema, rec: &Record, original: Option
             if !ok {
                 errors.insert(
                     f.name.clone(),
-                    FieldError::new("validation_missing_rel_records", "Failed to find all relation records with the provided ids."),
+                    FieldError::new(
+                        "validation_missing_rel_records",
+                        "Failed to find all relation records with the provided ids.",
+                    ),
                 );
             }
         }
@@ -193,9 +246,15 @@ fn validate_all(conn: &Conn<'_>, schema: &Schema, rec: &Record, original: Option
     if c.is_auth() && !errors.contains_key("email") {
         let email = rec.get_str("email");
         if !email.is_empty() {
-            let sql = format!("SELECT COUNT(*) FROM {} WHERE \"email\" = ?1 AND \"id\" != ?2", d.quote(&c.name));
+            let sql = format!(
+                "SELECT COUNT(*) FROM {} WHERE \"email\" = ?1 AND \"id\" != ?2",
+                d.quote(&c.name)
+            );
             if conn.query_i64(&sql, &[email.into(), rec.id().into()])? > 0 {
-                errors.insert("email".into(), FieldError::new("validation_not_unique", "Value must be unique."));
+                errors.insert(
+                    "email".into(),
+                    FieldError::new("validation_not_unique", "Value must be unique."),
+                );
             }
         }
     }
@@ -209,25 +268,41 @@ fn unique_errors(msg: &str, c: &Collection) -> FieldErrors {
     for part in cols.split(',') {
         let name = part.trim().rsplit('.').next().unwrap_or("").trim();
         if c.field(name).is_some() {
-            errors.insert(name.to_owned(), FieldError::new("validation_not_unique", "Value must be unique."));
+            errors.insert(
+                name.to_owned(),
+                FieldError::new("validation_not_unique", "Value must be unique."),
+            );
         }
     }
     if errors.is_empty() {
-        errors.insert("id".into(), FieldError::new("validation_not_unique", "Value must be unique."));
+        errors.insert(
+            "id".into(),
+            FieldError::new("validation_not_unique", "Value must be unique."),
+        );
     }
     errors
 }
 
 fn map_write_err(e: CoreError, c: &Collection, action: Action) -> CoreError {
     match e {
-        CoreError::Db(DbError::UniqueViolation(m)) => CoreError::Validation { action, errors: unique_errors(&m, c) },
+        CoreError::Db(DbError::UniqueViolation(m)) => CoreError::Validation {
+            action,
+            errors: unique_errors(&m, c),
+        },
         other => other,
     }
 }
 
 /// Whether the row `id` of `c` matches `rule`, on any connection (inside a write transaction or
 /// on a reader).
-pub(crate) fn row_matches(conn: &Conn<'_>, schema: &Schema, c: &Collection, id: &str, rule: &str, req: &RequestInfo) -> Result<bool> {
+pub(crate) fn row_matches(
+    conn: &Conn<'_>,
+    schema: &Schema,
+    c: &Collection,
+    id: &str,
+    rule: &str,
+    req: &RequestInfo,
+) -> Result<bool> {
     let d = conn.dialect();
     let table = d.quote(&c.name);
     let mut stmt = Stmt::new(schema, d, req);
@@ -251,7 +326,13 @@ impl App {
         privileged: bool,
         errors: &mut FieldErrors,
     ) -> Result<Option<PasswordChange>> {
-        let Some(field) = c.fields.iter().find(|f| matches!(f.kind, FieldKind::Password { .. })) else { return Ok(None) };
+        let Some(field) = c
+            .fields
+            .iter()
+            .find(|f| matches!(f.kind, FieldKind::Password { .. }))
+        else {
+            return Ok(None);
+        };
         let plain = body.get(&field.name).map(super::values::to_text);
         let creating = existing.is_none();
         let plain = match plain {
@@ -268,18 +349,27 @@ impl App {
             return Ok(None);
         }
         if c.is_auth() {
-            let confirm = body.get("passwordConfirm").map(super::values::to_text).unwrap_or_default();
+            let confirm = body
+                .get("passwordConfirm")
+                .map(super::values::to_text)
+                .unwrap_or_default();
             if confirm.is_empty() {
                 errors.insert("passwordConfirm".into(), FieldError::required());
                 return Ok(None);
             }
             if confirm != plain {
-                errors.insert("passwordConfirm".into(), FieldError::new("validation_values_mismatch", "Values don't match."));
+                errors.insert(
+                    "passwordConfirm".into(),
+                    FieldError::new("validation_values_mismatch", "Values don't match."),
+                );
                 return Ok(None);
             }
             if let Some(old) = existing {
                 if !privileged {
-                    let given = body.get("oldPassword").map(super::values::to_text).unwrap_or_default();
+                    let given = body
+                        .get("oldPassword")
+                        .map(super::values::to_text)
+                        .unwrap_or_default();
                     let stored = old.get_str(&field.name).to_owned();
                     if given.is_empty() {
                         errors.insert("oldPassword".into(), FieldError::required());
@@ -288,51 +378,92 @@ impl App {
                     if !self.hasher().verify(given, stored).await {
                         errors.insert(
                             "oldPassword".into(),
-                            FieldError::new("validation_invalid_old_password", "Missing or invalid old password."),
+                            FieldError::new(
+                                "validation_invalid_old_password",
+                                "Missing or invalid old password.",
+                            ),
                         );
                         return Ok(None);
                     }
                 }
             }
         }
-        Ok(Some(PasswordChange { hash: self.hasher().hash(plain).await? }))
+        Ok(Some(PasswordChange {
+            hash: self.hasher().hash(plain).await?,
+        }))
     }
 
     /// Creates a record as `req`'s requester; `body` is the submitted data (modifiers allowed),
     /// which rules see as `@request.body`.
-    pub async fn create_record(&self, c: &Arc<Collection>, req: &RequestInfo, body: Map<String, Value>) -> Result<Record> {
-        self.create_record_with_files(c, req, body, Vec::new()).await
+    pub async fn create_record(
+        &self,
+        c: &Arc<Collection>,
+        req: &RequestInfo,
+        body: Map<String, Value>,
+    ) -> Result<Record> {
+        self.create_record_with_files(c, req, body, Vec::new())
+            .await
     }
 
     /// [`App::create_record`] with uploaded files for the collection's file fields.
-    pub async fn create_record_with_files(&self, c: &Arc<Collection>, req: &RequestInfo, body: Map<String, Value>, uploads: Vec<Upload>) -> Result<Record> {
+    pub async fn create_record_with_files(
+        &self,
+        c: &Arc<Collection>,
+        req: &RequestInfo,
+        body: Map<String, Value>,
+        uploads: Vec<Upload>,
+    ) -> Result<Record> {
         if c.is_view() {
             return Err(CoreError::Failed(Action::CreateRecord));
         }
         if !req.is_superuser() && c.create_rule.is_none() {
             return Err(CoreError::SuperuserOnly);
         }
-        let rule = c.create_rule.clone().filter(|r| !r.trim().is_empty() && !req.is_superuser());
+        let rule = c
+            .create_rule
+            .clone()
+            .filter(|r| !r.trim().is_empty() && !req.is_superuser());
         let mut rec = Record::new(c.clone());
-        apply_body(&mut rec, &body, req.is_superuser(), req.is_superuser(), true);
+        apply_body(
+            &mut rec,
+            &body,
+            req.is_superuser(),
+            req.is_superuser(),
+            true,
+        );
         let now = crate::datetime::now_string();
         fill_generated(&mut rec, true, &now);
         let mut errors = protected_changes(c, &body, None, req.is_superuser());
-        let pw = self.password_change(c, &body, None, req.is_superuser(), &mut errors).await?;
+        let pw = self
+            .password_change(c, &body, None, req.is_superuser(), &mut errors)
+            .await?;
         if let Some(pw) = &pw {
             rec.set("password", Value::String(pw.hash.clone()));
         }
         let mut plan = files::apply_uploads(&mut rec, None, &body, uploads, &mut errors);
         if !plan.store.is_empty() && !crate::ids::is_valid_id(rec.id()) {
             // The id names the files' directory: refuse a bad one before anything is stored.
-            errors.insert("id".into(), FieldError::new("validation_invalid_format", "Invalid value format."));
+            errors.insert(
+                "id".into(),
+                FieldError::new("validation_invalid_format", "Invalid value format."),
+            );
         }
-        let stored = if errors.is_empty() { self.store_uploads(&mut plan).await? } else { Vec::new() };
+        let stored = if errors.is_empty() {
+            self.store_uploads(&mut plan).await?
+        } else {
+            Vec::new()
+        };
         let schema = self.schema();
         // The request context goes into the transaction only when a rule needs it.
         let rule = rule.map(|r| {
             let body = rule_body(&Record::new(c.clone()), &rec, &body, req.is_superuser());
-            (r, RequestInfo { body, ..req.clone() })
+            (
+                r,
+                RequestInfo {
+                    body,
+                    ..req.clone()
+                },
+            )
         });
         let c2 = c.clone();
         let result = self
@@ -348,8 +479,17 @@ impl App {
                     // `@collection` lookup does not find the record being created.
                     // A rule that does not compile here (a back-relation from the new record)
                     // fails like a miss: no detail for a caller who may not create.
-                    let query = super::query::snapshot_query(&schema, d, &c2, &rec, Some(rule), None, req, true)
-                        .map_err(|_| CoreError::Failed(Action::CreateRecord))?;
+                    let query = super::query::snapshot_query(
+                        &schema,
+                        d,
+                        &c2,
+                        &rec,
+                        Some(rule),
+                        None,
+                        req,
+                        true,
+                    )
+                    .map_err(|_| CoreError::Failed(Action::CreateRecord))?;
                     let matched = match query {
                         Some((sql, params)) => conn.query_i64(&sql, &params)? > 0,
                         None => true,
@@ -359,15 +499,32 @@ impl App {
                     }
                 }
                 if !crate::ids::is_valid_id(&id) {
-                    errors.insert("id".into(), FieldError::new("validation_invalid_format", "Invalid value format."));
-                } else if conn.query_i64(&format!("SELECT COUNT(*) FROM {} WHERE \"id\" = ?1", d.quote(&c2.name)), &[id.clone().into()])? > 0 {
-                    errors.insert("id".into(), FieldError::new("validation_not_unique", "Value must be unique."));
+                    errors.insert(
+                        "id".into(),
+                        FieldError::new("validation_invalid_format", "Invalid value format."),
+                    );
+                } else if conn.query_i64(
+                    &format!(
+                        "SELECT COUNT(*) FROM {} WHERE \"id\" = ?1",
+                        d.quote(&c2.name)
+                    ),
+                    &[id.clone().into()],
+                )? > 0
+                {
+                    errors.insert(
+                        "id".into(),
+                        FieldError::new("validation_not_unique", "Value must be unique."),
+                    );
                 }
                 validate_all(conn, &schema, &rec, None, &mut errors)?;
                 if !errors.is_empty() {
-                    return Err(CoreError::Validation { action: Action::CreateRecord, errors });
+                    return Err(CoreError::Validation {
+                        action: Action::CreateRecord,
+                        errors,
+                    });
                 }
-                conn.execute(insert, &rec.column_values()).map_err(|e| map_write_err(e.into(), &c2, Action::CreateRecord))?;
+                conn.execute(insert, &rec.column_values())
+                    .map_err(|e| map_write_err(e.into(), &c2, Action::CreateRecord))?;
                 Ok(rec)
             })
             .await;
@@ -378,18 +535,35 @@ impl App {
                 return Err(e);
             }
         };
-        self.publish(Event { action: EventAction::Create, record: Arc::new(result.clone()) });
+        self.publish(Event {
+            action: EventAction::Create,
+            record: Arc::new(result.clone()),
+        });
         Ok(result)
     }
 
     /// Updates record `id` as `req`'s requester.
-    pub async fn update_record(&self, c: &Arc<Collection>, id: &str, req: &RequestInfo, body: Map<String, Value>) -> Result<Record> {
-        self.update_record_with_files(c, id, req, body, Vec::new()).await
+    pub async fn update_record(
+        &self,
+        c: &Arc<Collection>,
+        id: &str,
+        req: &RequestInfo,
+        body: Map<String, Value>,
+    ) -> Result<Record> {
+        self.update_record_with_files(c, id, req, body, Vec::new())
+            .await
     }
 
     /// [`App::update_record`] with uploaded files. File names are worked out against the record
     /// as read before the transaction (blobs must be stored before it begins).
-    pub async fn update_record_with_files(&self, c: &Arc<Collection>, id: &str, req: &RequestInfo, body: Map<String, Value>, uploads: Vec<Upload>) -> Result<Record> {
+    pub async fn update_record_with_files(
+        &self,
+        c: &Arc<Collection>,
+        id: &str,
+        req: &RequestInfo,
+        body: Map<String, Value>,
+        uploads: Vec<Upload>,
+    ) -> Result<Record> {
         if c.is_view() {
             return Err(CoreError::Failed(Action::UpdateRecord));
         }
@@ -399,7 +573,9 @@ impl App {
         let superuser = req.is_superuser();
         let privileged = superuser || (c.is_auth() && self.can_manage(c, id, req)?);
         let mut errors = protected_changes(c, &body, Some(&existing), privileged);
-        let pw = self.password_change(c, &body, Some(&existing), privileged, &mut errors).await;
+        let pw = self
+            .password_change(c, &body, Some(&existing), privileged, &mut errors)
+            .await;
         let pw = pw?;
         let mut probe = existing.clone();
         apply_body(&mut probe, &body, superuser, privileged, false);
@@ -410,12 +586,23 @@ impl App {
             .iter()
             .enumerate()
             .filter(|(_, f)| matches!(f.kind, FieldKind::File { .. }))
-            .filter(|(_, f)| body.keys().any(|k| split_key(k).0 == f.name) || uploads.iter().any(|u| split_key(&u.key).0 == f.name))
+            .filter(|(_, f)| {
+                body.keys().any(|k| split_key(k).0 == f.name)
+                    || uploads.iter().any(|u| split_key(&u.key).0 == f.name)
+            })
             .map(|(i, _)| i)
             .collect();
-        let mut plan = files::apply_uploads(&mut probe, Some(&existing), &body, uploads, &mut errors);
-        let file_values: Vec<(usize, Value, Value)> = touched.iter().map(|&i| (i, existing.values[i].clone(), probe.values[i].clone())).collect();
-        let stored = if errors.is_empty() { self.store_uploads(&mut plan).await? } else { Vec::new() };
+        let mut plan =
+            files::apply_uploads(&mut probe, Some(&existing), &body, uploads, &mut errors);
+        let file_values: Vec<(usize, Value, Value)> = touched
+            .iter()
+            .map(|&i| (i, existing.values[i].clone(), probe.values[i].clone()))
+            .collect();
+        let stored = if errors.is_empty() {
+            self.store_uploads(&mut plan).await?
+        } else {
+            Vec::new()
+        };
         let schema = self.schema();
         let rule = rule.map(|r| (r, req.clone()));
         let submitted = body;
@@ -426,19 +613,26 @@ impl App {
             .write(move |conn| -> Result<Record> {
                 let plan = c2.plan(conn.dialect());
                 let original = conn
-                    .query_one(&plan.select_by_id, &[id.clone().into()], |row| Ok(Record::from_row(&c2, row)))?
+                    .query_one(&plan.select_by_id, &[id.clone().into()], |row| {
+                        Ok(Record::from_row(&c2, row))
+                    })?
                     .ok_or(CoreError::NotFound)?;
                 let mut rec = original.clone();
                 apply_body(&mut rec, &submitted, superuser, privileged, false);
                 if let Some((rule, req)) = rule {
-                    let req = RequestInfo { body: rule_body(&original, &rec, &submitted, superuser), ..req };
+                    let req = RequestInfo {
+                        body: rule_body(&original, &rec, &submitted, superuser),
+                        ..req
+                    };
                     if !row_matches(conn, &schema, &c2, &id, &rule, &req)? {
                         return Err(CoreError::NotFound);
                     }
                 }
                 for (i, planned_against, v) in file_values {
                     if original.values[i] != planned_against {
-                        return Err(CoreError::BadRequest("The record's files changed during the request; try again."));
+                        return Err(CoreError::BadRequest(
+                            "The record's files changed during the request; try again.",
+                        ));
                     }
                     rec.values[i] = v;
                 }
@@ -453,13 +647,20 @@ impl App {
                         rec.set("tokenKey", Value::String(crate::ids::new_secret(50)));
                     }
                 } else if let Some(pw) = &pw {
-                    if let Some(f) = c2.fields.iter().find(|f| matches!(f.kind, FieldKind::Password { .. })) {
+                    if let Some(f) = c2
+                        .fields
+                        .iter()
+                        .find(|f| matches!(f.kind, FieldKind::Password { .. }))
+                    {
                         rec.set(&f.name.clone(), Value::String(pw.hash.clone()));
                     }
                 }
                 validate_all(conn, &schema, &rec, Some(&original), &mut errors)?;
                 if !errors.is_empty() {
-                    return Err(CoreError::Validation { action: Action::UpdateRecord, errors });
+                    return Err(CoreError::Validation {
+                        action: Action::UpdateRecord,
+                        errors,
+                    });
                 }
                 let mut params = rec.column_values();
                 params.push(id.clone().into());
@@ -475,14 +676,26 @@ impl App {
                 return Err(e);
             }
         };
-        let removed: Vec<String> = plan.removed.iter().map(|n| files::file_key(&c.id, updated.id(), n)).collect();
+        let removed: Vec<String> = plan
+            .removed
+            .iter()
+            .map(|n| files::file_key(&c.id, updated.id(), n))
+            .collect();
         self.remove_blobs(removed).await;
-        self.publish(Event { action: EventAction::Update, record: Arc::new(updated.clone()) });
+        self.publish(Event {
+            action: EventAction::Update,
+            record: Arc::new(updated.clone()),
+        });
         Ok(updated)
     }
 
     /// Deletes record `id` as `req`'s requester, resolving references to it.
-    pub async fn delete_record(&self, c: &Arc<Collection>, id: &str, req: &RequestInfo) -> Result<()> {
+    pub async fn delete_record(
+        &self,
+        c: &Arc<Collection>,
+        id: &str,
+        req: &RequestInfo,
+    ) -> Result<()> {
         if c.is_view() {
             return Err(CoreError::Failed(Action::DeleteRecord));
         }
@@ -497,7 +710,15 @@ impl App {
                 let d = conn.dialect();
                 let exists = match &rule {
                     Some(rule) => row_matches(conn, &schema, &c2, &id, rule, &req)?,
-                    None => conn.query_i64(&format!("SELECT COUNT(*) FROM {} WHERE \"id\" = ?1", d.quote(&c2.name)), &[id.clone().into()])? > 0,
+                    None => {
+                        conn.query_i64(
+                            &format!(
+                                "SELECT COUNT(*) FROM {} WHERE \"id\" = ?1",
+                                d.quote(&c2.name)
+                            ),
+                            &[id.clone().into()],
+                        )? > 0
+                    }
                 };
                 if !exists {
                     return Err(CoreError::NotFound);
@@ -509,7 +730,10 @@ impl App {
             .await?;
         self.remove_record_blobs(&deleted).await;
         for record in deleted {
-            self.publish(Event { action: EventAction::Delete, record: Arc::new(record) });
+            self.publish(Event {
+                action: EventAction::Delete,
+                record: Arc::new(record),
+            });
         }
         Ok(())
     }
@@ -534,23 +758,37 @@ pub(crate) fn delete_cascade(
             continue;
         }
         for f in &other.fields {
-            let FieldKind::Relation { collection_id, cascade_delete, .. } = &f.kind else { continue };
+            let FieldKind::Relation {
+                collection_id,
+                cascade_delete,
+                ..
+            } = &f.kind
+            else {
+                continue;
+            };
             if collection_id != &c.id {
                 continue;
             }
             let col = d.quote(&f.name);
             let table = d.quote(&other.name);
             let where_sql = if f.is_multi() {
-                format!("EXISTS (SELECT 1 FROM {} WHERE _kj.value = ?1)", d.json_each_from(&format!("{table}.{col}"), "_kj"))
+                format!(
+                    "EXISTS (SELECT 1 FROM {} WHERE _kj.value = ?1)",
+                    d.json_each_from(&format!("{table}.{col}"), "_kj")
+                )
             } else {
                 format!("{table}.{col} = ?1")
             };
             let plan = other.plan(d);
             let mut refs: Vec<Record> = Vec::new();
-            conn.query(&format!("SELECT {} FROM {table} WHERE {where_sql}", plan.columns), &[id.into()], |row| {
-                refs.push(Record::from_row(other, row));
-                Ok(())
-            })?;
+            conn.query(
+                &format!("SELECT {} FROM {table} WHERE {where_sql}", plan.columns),
+                &[id.into()],
+                |row| {
+                    refs.push(Record::from_row(other, row));
+                    Ok(())
+                },
+            )?;
             for r in refs {
                 if r.id() == id && other.id == c.id {
                     continue;
@@ -565,17 +803,33 @@ pub(crate) fn delete_cascade(
                 } else if f.required && remaining.is_empty() {
                     return Err(CoreError::RequiredReference);
                 } else {
-                    let v = if f.is_multi() { Value::from(remaining).to_string() } else { String::new() };
-                    conn.execute(&format!("UPDATE {table} SET {col} = ?1 WHERE \"id\" = ?2"), &[v.into(), r.id().into()])?;
+                    let v = if f.is_multi() {
+                        Value::from(remaining).to_string()
+                    } else {
+                        String::new()
+                    };
+                    conn.execute(
+                        &format!("UPDATE {table} SET {col} = ?1 WHERE \"id\" = ?2"),
+                        &[v.into(), r.id().into()],
+                    )?;
                 }
             }
         }
     }
     if c.is_auth() {
-        for sys in ["_externalAuths", "_mfas", "_otps", "_authOrigins", "_passkeys"] {
+        for sys in [
+            "_externalAuths",
+            "_mfas",
+            "_otps",
+            "_authOrigins",
+            "_passkeys",
+        ] {
             if schema.get(sys).is_some() {
                 conn.execute(
-                    &format!("DELETE FROM {} WHERE \"collectionRef\" = ?1 AND \"recordRef\" = ?2", d.quote(sys)),
+                    &format!(
+                        "DELETE FROM {} WHERE \"collectionRef\" = ?1 AND \"recordRef\" = ?2",
+                        d.quote(sys)
+                    ),
                     &[c.id.clone().into(), id.into()],
                 )?;
             }
@@ -583,10 +837,15 @@ pub(crate) fn delete_cascade(
     }
     if let Some(target) = schema.by_id(&c.id) {
         let plan = target.plan(d);
-        if let Some(r) = conn.query_one(&plan.select_by_id, &[id.into()], |row| Ok(Record::from_row(target, row)))? {
+        if let Some(r) = conn.query_one(&plan.select_by_id, &[id.into()], |row| {
+            Ok(Record::from_row(target, row))
+        })? {
             deleted.push(r);
         }
     }
-    conn.execute(&format!("DELETE FROM {} WHERE \"id\" = ?1", d.quote(&c.name)), &[id.into()])?;
+    conn.execute(
+        &format!("DELETE FROM {} WHERE \"id\" = ?1", d.quote(&c.name)),
+        &[id.into()],
+    )?;
     Ok(())
 }

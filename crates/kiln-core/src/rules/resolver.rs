@@ -11,7 +11,10 @@ use std::cell::Cell;
 use serde_json::Value;
 
 use kiln_db::Dialect;
-use kiln_filter::{compile, parse, CompileOptions, FilterError, Ident, Limits, Multi, Param, Resolved, Resolver, SqlBuilder};
+use kiln_filter::{
+    compile, parse, CompileOptions, FilterError, Ident, Limits, Multi, Param, Resolved, Resolver,
+    SqlBuilder,
+};
 
 use super::FilterDialect;
 use crate::error::CoreError;
@@ -29,7 +32,10 @@ enum Mode {
 }
 
 /// Rules are written by superusers: no length limit, a generous expression count.
-const RULE_LIMITS: Limits = Limits { max_len: usize::MAX, max_exprs: 1000 };
+const RULE_LIMITS: Limits = Limits {
+    max_len: usize::MAX,
+    max_exprs: 1000,
+};
 
 struct RecordResolver<'a, 'g> {
     schema: &'a Schema,
@@ -78,7 +84,10 @@ fn unknown(raw: &str) -> FilterError {
 }
 
 fn is_key(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 100 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !s.is_empty()
+        && s.len() <= 100
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// A JSON value as a bound parameter.
@@ -116,7 +125,11 @@ fn split_modifier(s: &str) -> (&str, Option<&str>) {
 
 /// A relation path's steps without modifiers (`doc.team`): what keys a [`Guards`] entry.
 fn path_key(segments: &[&str]) -> String {
-    segments.iter().map(|s| split_modifier(s).0).collect::<Vec<_>>().join(".")
+    segments
+        .iter()
+        .map(|s| split_modifier(s).0)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 struct PathState {
@@ -136,7 +149,14 @@ struct PathState {
 
 impl PathState {
     fn new(guard_whole_row: bool) -> Self {
-        PathState { from: Vec::new(), wheres: Vec::new(), multi: false, joined: false, also: Vec::new(), guard_whole_row }
+        PathState {
+            from: Vec::new(),
+            wheres: Vec::new(),
+            multi: false,
+            joined: false,
+            also: Vec::new(),
+            guard_whole_row,
+        }
     }
 }
 
@@ -171,7 +191,13 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
     /// `target`'s listRule compiled over its row `alias`, as an API rule (no further list rules
     /// apply inside it). `Ok(None)` when anyone may list; an error when only superusers may, as
     /// PocketBase refuses such a filter.
-    fn list_rule_sql(&self, raw: &str, target: &Collection, alias: &str, b: &mut SqlBuilder<'_>) -> Result<Option<String>, FilterError> {
+    fn list_rule_sql(
+        &self,
+        raw: &str,
+        target: &Collection,
+        alias: &str,
+        b: &mut SqlBuilder<'_>,
+    ) -> Result<Option<String>, FilterError> {
         let rule = match &target.list_rule {
             None => return Err(unknown(raw)),
             Some(r) if r.trim().is_empty() => return Ok(None),
@@ -192,7 +218,14 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             guards: &mut unused,
             new_record: false,
         };
-        let sql = compile(&expr, &mut nested, b, &CompileOptions { now_ms: self.now_ms })?;
+        let sql = compile(
+            &expr,
+            &mut nested,
+            b,
+            &CompileOptions {
+                now_ms: self.now_ms,
+            },
+        )?;
         Ok(Some(nested.wrap_joins(sql)))
     }
 
@@ -221,7 +254,11 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 let key = format!("{}*", path_key(&segments[..=i]));
                 if !self.guards.has(&key) {
                     let from = st.from.join(", ");
-                    let wheres = if st.wheres.is_empty() { "1=1".to_owned() } else { st.wheres.join(" AND ") };
+                    let wheres = if st.wheres.is_empty() {
+                        "1=1".to_owned()
+                    } else {
+                        st.wheres.join(" AND ")
+                    };
                     let sql = format!(
                         "(EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND {}) OR NOT EXISTS (SELECT 1 FROM {from} WHERE {wheres}))",
                         st.also.join(" AND ")
@@ -255,7 +292,10 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         }
         let mut from = String::from("(SELECT 1) _kd");
         for (_, alias, c) in &self.joins {
-            from.push_str(&format!(" LEFT JOIN {} {alias} ON 1=1", self.d.quote(&c.name)));
+            from.push_str(&format!(
+                " LEFT JOIN {} {alias} ON 1=1",
+                self.d.quote(&c.name)
+            ));
         }
         format!("EXISTS (SELECT 1 FROM {from} WHERE {sql})")
     }
@@ -285,7 +325,9 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             if let Some((cname, fname)) = name.split_once("_via_") {
                 let target = self.by_name(cname).ok_or_else(|| unknown(raw))?;
                 let rel = target.field(fname).ok_or_else(|| unknown(raw))?;
-                let FieldKind::Relation { collection_id, .. } = &rel.kind else { return Err(unknown(raw)) };
+                let FieldKind::Relation { collection_id, .. } = &rel.kind else {
+                    return Err(unknown(raw));
+                };
                 // A record being created is not in its collection yet: PocketBase checks its
                 // createRule against a stand-in collection, where no back-relation resolves.
                 let from_new_record = self.new_record && alias == self.base_alias;
@@ -348,7 +390,8 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                         no_coalesce = true;
                     }
                     None | Some("lower") => {
-                        no_coalesce = matches!(field.kind, FieldKind::Number { .. } | FieldKind::Bool);
+                        no_coalesce =
+                            matches!(field.kind, FieldKind::Number { .. } | FieldKind::Bool);
                     }
                     Some(_) => return Err(unknown(raw)),
                 }
@@ -383,11 +426,16 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     i += 1;
                 }
                 FieldKind::Json { .. } | FieldKind::GeoPoint => {
-                    let keys: Vec<&str> = segments[i + 1..].iter().map(|s| split_modifier(s).0).collect();
+                    let keys: Vec<&str> = segments[i + 1..]
+                        .iter()
+                        .map(|s| split_modifier(s).0)
+                        .collect();
                     if keys.iter().any(|k| !is_key(k)) {
                         return Err(unknown(raw));
                     }
-                    if matches!(field.kind, FieldKind::GeoPoint) && (keys.len() != 1 || !matches!(keys[0], "lon" | "lat")) {
+                    if matches!(field.kind, FieldKind::GeoPoint)
+                        && (keys.len() != 1 || !matches!(keys[0], "lon" | "lat"))
+                    {
                         return Err(unknown(raw));
                     }
                     let (_, m) = split_modifier(segments[segments.len() - 1]);
@@ -407,54 +455,131 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         // PocketBase ANDs `emailVisibility = TRUE` of its row to the comparison.
         let visible = email_of.map(|a| format!("{a}.\"emailVisibility\" = TRUE"));
         if st.from.is_empty() {
-            return Ok(Resolved { expr, multi: None, no_coalesce, also: visible });
+            return Ok(Resolved {
+                expr,
+                multi: None,
+                no_coalesce,
+                also: visible,
+            });
         }
-        let wheres = if st.wheres.is_empty() { "1=1".to_owned() } else { st.wheres.join(" AND ") };
+        let wheres = if st.wheres.is_empty() {
+            "1=1".to_owned()
+        } else {
+            st.wheres.join(" AND ")
+        };
         let from = st.from.join(", ");
         if st.multi {
             let empty_fails = visible.is_some();
             st.also.extend(visible);
             let also = (!st.also.is_empty()).then(|| st.also.join(" AND "));
-            Ok(Resolved { expr, multi: Some(Multi { source: format!("FROM {from} WHERE ({wheres})"), empty_fails, joined_rows: st.joined }), no_coalesce: false, also })
+            Ok(Resolved {
+                expr,
+                multi: Some(Multi {
+                    source: format!("FROM {from} WHERE ({wheres})"),
+                    empty_fails,
+                    joined_rows: st.joined,
+                }),
+                no_coalesce: false,
+                also,
+            })
         } else {
-            let also = visible.map(|v| format!("EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND {v})"));
-            Ok(Resolved { expr: format!("(SELECT {expr} FROM {from} WHERE {wheres} LIMIT 1)"), multi: None, no_coalesce: false, also })
+            let also =
+                visible.map(|v| format!("EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND {v})"));
+            Ok(Resolved {
+                expr: format!("(SELECT {expr} FROM {from} WHERE {wheres} LIMIT 1)"),
+                multi: None,
+                no_coalesce: false,
+                also,
+            })
         }
     }
 
     /// A bound value; arrays become a set over the bound JSON.
-    fn bound(&mut self, v: &Value, modifier: Option<&str>, b: &mut SqlBuilder<'_>, raw: &str) -> Result<Resolved, FilterError> {
+    fn bound(
+        &mut self,
+        v: &Value,
+        modifier: Option<&str>,
+        b: &mut SqlBuilder<'_>,
+        raw: &str,
+    ) -> Result<Resolved, FilterError> {
         let d = self.d;
         match (modifier, v) {
-            (Some("length"), Value::Array(a)) => {
-                Ok(Resolved { expr: b.push(Param::Int(a.len() as i64)), multi: None, no_coalesce: true, also: None })
-            }
-            (Some("length"), _) => Ok(Resolved { expr: b.push(Param::Int(0)), multi: None, no_coalesce: true, also: None }),
+            (Some("length"), Value::Array(a)) => Ok(Resolved {
+                expr: b.push(Param::Int(a.len() as i64)),
+                multi: None,
+                no_coalesce: true,
+                also: None,
+            }),
+            (Some("length"), _) => Ok(Resolved {
+                expr: b.push(Param::Int(0)),
+                multi: None,
+                no_coalesce: true,
+                also: None,
+            }),
             (None | Some("each") | Some("lower"), Value::Array(_)) => {
                 let p = b.push(Param::Text(v.to_string()));
                 let j = self.alias("_kj");
-                let item = if modifier == Some("lower") { d.lower(&format!("{j}.value")) } else { format!("{j}.value") };
-                Ok(Resolved { expr: item, multi: Some(Multi { source: format!("FROM {} WHERE 1=1", d.json_each_from(&p, &j)), empty_fails: false, joined_rows: false }), no_coalesce: false, also: None })
+                let item = if modifier == Some("lower") {
+                    d.lower(&format!("{j}.value"))
+                } else {
+                    format!("{j}.value")
+                };
+                Ok(Resolved {
+                    expr: item,
+                    multi: Some(Multi {
+                        source: format!("FROM {} WHERE 1=1", d.json_each_from(&p, &j)),
+                        empty_fails: false,
+                        joined_rows: false,
+                    }),
+                    no_coalesce: false,
+                    also: None,
+                })
             }
-            (Some("lower"), v) => Ok(Resolved { expr: d.lower(&b.push(json_param(v))), multi: None, no_coalesce: false, also: None }),
-            (None | Some("each"), v) => Ok(Resolved { expr: b.push(json_param(v)), multi: None, no_coalesce: false, also: None }),
+            (Some("lower"), v) => Ok(Resolved {
+                expr: d.lower(&b.push(json_param(v))),
+                multi: None,
+                no_coalesce: false,
+                also: None,
+            }),
+            (None | Some("each"), v) => Ok(Resolved {
+                expr: b.push(json_param(v)),
+                multi: None,
+                no_coalesce: false,
+                also: None,
+            }),
             _ => Err(unknown(raw)),
         }
     }
 
-    fn resolve_request(&mut self, raw: &str, rest: &str, b: &mut SqlBuilder<'_>) -> Result<Resolved, FilterError> {
+    fn resolve_request(
+        &mut self,
+        raw: &str,
+        rest: &str,
+        b: &mut SqlBuilder<'_>,
+    ) -> Result<Resolved, FilterError> {
         let segments: Vec<&str> = rest.split('.').collect();
         let (head, head_mod) = split_modifier(segments[0]);
         let single = |s: &str| Value::String(s.to_owned());
         match head {
             "method" | "context" if segments.len() == 1 => {
-                let v = if head == "method" { single(&self.req.method) } else { single(self.req.context) };
+                let v = if head == "method" {
+                    single(&self.req.method)
+                } else {
+                    single(self.req.context)
+                };
                 self.bound(&v, head_mod, b, raw)
             }
             "query" | "headers" if segments.len() == 2 => {
                 let (key, m) = split_modifier(segments[1]);
-                let map = if head == "query" { &self.req.query } else { &self.req.headers };
-                let v = map.get(key).map(|s| single(s)).unwrap_or(Value::String(String::new()));
+                let map = if head == "query" {
+                    &self.req.query
+                } else {
+                    &self.req.headers
+                };
+                let v = map
+                    .get(key)
+                    .map(|s| single(s))
+                    .unwrap_or(Value::String(String::new()));
                 self.bound(&v, m, b, raw)
             }
             "auth" if segments.len() >= 2 => {
@@ -470,7 +595,9 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                         "collectionId" => single(&auth.collection.id),
                         "collectionName" => single(&auth.collection.name),
                         _ => match auth.collection.field(name) {
-                            Some(f) if !matches!(f.kind, FieldKind::Password { .. }) => auth.get(name).cloned().unwrap_or(Value::Null),
+                            Some(f) if !matches!(f.kind, FieldKind::Password { .. }) => {
+                                auth.get(name).cloned().unwrap_or(Value::Null)
+                            }
                             Some(_) => return Err(unknown(raw)),
                             // A field this auth collection does not have (a rule may serve users of
                             // several collections): NULL, as in PocketBase.
@@ -480,10 +607,19 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     return self.bound(&v, m, b, raw);
                 }
                 // A path through the auth record's relations: start from its row.
-                let coll = self.by_id(&auth.collection.id).ok_or_else(|| unknown(raw))?;
+                let coll = self
+                    .by_id(&auth.collection.id)
+                    .ok_or_else(|| unknown(raw))?;
                 let a = self.alias("_ka");
                 let p = b.push(Param::Text(auth.id().to_owned()));
-                let st = PathState { from: vec![format!("{} {a}", self.d.quote(&coll.name))], wheres: vec![format!("{a}.\"id\" = {p}")], multi: false, joined: false, also: Vec::new(), guard_whole_row: false };
+                let st = PathState {
+                    from: vec![format!("{} {a}", self.d.quote(&coll.name))],
+                    wheres: vec![format!("{a}.\"id\" = {p}")],
+                    multi: false,
+                    joined: false,
+                    also: Vec::new(),
+                    guard_whole_row: false,
+                };
                 self.resolve_path(raw, coll, a, &segments[1..], st, b)
             }
             "body" if segments.len() >= 2 => {
@@ -498,24 +634,46 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 }
                 if segments.len() == 2 {
                     return match m {
-                        Some("isset") => Ok(Resolved { expr: b.push(Param::Bool(present)), multi: None, no_coalesce: true, also: None }),
+                        Some("isset") => Ok(Resolved {
+                            expr: b.push(Param::Bool(present)),
+                            multi: None,
+                            no_coalesce: true,
+                            also: None,
+                        }),
                         Some("changed") => {
                             let f = field.ok_or_else(|| unknown(raw))?;
                             if !present {
-                                return Ok(Resolved { expr: b.push(Param::Bool(false)), multi: None, no_coalesce: true, also: None });
+                                return Ok(Resolved {
+                                    expr: b.push(Param::Bool(false)),
+                                    multi: None,
+                                    no_coalesce: true,
+                                    also: None,
+                                });
                             }
                             let p = b.push(db_param(json_to_column(f, &v)));
                             let col = format!("{}.{}", self.base_alias, self.d.quote(&f.name));
-                            Ok(Resolved { expr: format!("(CASE WHEN {} THEN 0 ELSE 1 END)", self.d.is(&col, &p)), multi: None, no_coalesce: true, also: None })
+                            Ok(Resolved {
+                                expr: format!(
+                                    "(CASE WHEN {} THEN 0 ELSE 1 END)",
+                                    self.d.is(&col, &p)
+                                ),
+                                multi: None,
+                                no_coalesce: true,
+                                also: None,
+                            })
                         }
                         _ => {
                             let typed = match field {
-                                Some(f) if !v.is_array() && present => match db_param(json_to_column(f, &v)) {
-                                    Param::Int(i) => Value::from(i),
-                                    Param::Float(x) => serde_json::Number::from_f64(x).map(Value::Number).unwrap_or(Value::Null),
-                                    Param::Text(s) => Value::String(s),
-                                    _ => v.clone(),
-                                },
+                                Some(f) if !v.is_array() && present => {
+                                    match db_param(json_to_column(f, &v)) {
+                                        Param::Int(i) => Value::from(i),
+                                        Param::Float(x) => serde_json::Number::from_f64(x)
+                                            .map(Value::Number)
+                                            .unwrap_or(Value::Null),
+                                        Param::Text(s) => Value::String(s),
+                                        _ => v.clone(),
+                                    }
+                                }
                                 _ => v.clone(),
                             };
                             self.bound(&typed, m, b, raw)
@@ -524,7 +682,9 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 }
                 // `@request.body.rel.field`: a path starting at the submitted related record.
                 let f = field.ok_or_else(|| unknown(raw))?;
-                let FieldKind::Relation { collection_id, .. } = &f.kind else { return Err(unknown(raw)) };
+                let FieldKind::Relation { collection_id, .. } = &f.kind else {
+                    return Err(unknown(raw));
+                };
                 let target = self.by_id(collection_id).ok_or_else(|| unknown(raw))?;
                 let a = self.alias("_kq");
                 let ids = match &v {
@@ -535,7 +695,10 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 let p = b.push(Param::Text(ids));
                 let j = self.alias("_kj");
                 let st = PathState {
-                    from: vec![self.d.json_each_from(&p, &j), format!("{} {a}", self.d.quote(&target.name))],
+                    from: vec![
+                        self.d.json_each_from(&p, &j),
+                        format!("{} {a}", self.d.quote(&target.name)),
+                    ],
                     wheres: vec![format!("{a}.\"id\" = {j}.value")],
                     multi: f.is_multi(),
                     joined: true,
@@ -548,7 +711,12 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         }
     }
 
-    fn resolve_collection(&mut self, raw: &str, rest: &str, b: &mut SqlBuilder<'_>) -> Result<Resolved, FilterError> {
+    fn resolve_collection(
+        &mut self,
+        raw: &str,
+        rest: &str,
+        b: &mut SqlBuilder<'_>,
+    ) -> Result<Resolved, FilterError> {
         let segments: Vec<&str> = rest.split('.').collect();
         if segments.len() < 2 {
             return Err(unknown(raw));
@@ -590,7 +758,14 @@ impl Resolver for RecordResolver<'_, '_> {
         }
         let segments: Vec<&str> = raw.split('.').collect();
         let base = self.base;
-        self.resolve_path(raw, base, self.base_alias.to_owned(), &segments, PathState::new(true), b)
+        self.resolve_path(
+            raw,
+            base,
+            self.base_alias.to_owned(),
+            &segments,
+            PathState::new(true),
+            b,
+        )
     }
 }
 
@@ -612,7 +787,16 @@ pub struct Stmt<'a> {
 impl<'a> Stmt<'a> {
     /// A statement over `schema` for the requester of `req`, in dialect `d`.
     pub fn new(schema: &'a Schema, d: Dialect, req: &'a RequestInfo) -> Self {
-        Stmt { schema, req, d, b: SqlBuilder::new(FilterDialect::of(d)), aliases: Cell::new(0), now_ms: crate::datetime::now_ms(), guards: Guards::default(), new_record: false }
+        Stmt {
+            schema,
+            req,
+            d,
+            b: SqlBuilder::new(FilterDialect::of(d)),
+            aliases: Cell::new(0),
+            now_ms: crate::datetime::now_ms(),
+            guards: Guards::default(),
+            new_record: false,
+        }
     }
 
     /// This statement's base row is a record being created (a createRule): as in PocketBase,
@@ -635,7 +819,12 @@ impl<'a> Stmt<'a> {
 
     /// The bound parameters, as database values, in placeholder order.
     pub fn params(&self) -> Vec<kiln_db::Value> {
-        self.b.params().iter().cloned().map(crate::records::query::to_db).collect()
+        self.b
+            .params()
+            .iter()
+            .cloned()
+            .map(crate::records::query::to_db)
+            .collect()
     }
 
     /// The list-rule guards that client filters and sorts of this statement collected; the
@@ -644,7 +833,12 @@ impl<'a> Stmt<'a> {
         &self.guards
     }
 
-    fn resolver<'s>(&'s mut self, base: &'a Collection, base_alias: &'a str, mode: Mode) -> (RecordResolver<'s, 's>, &'s mut SqlBuilder<'static>)
+    fn resolver<'s>(
+        &'s mut self,
+        base: &'a Collection,
+        base_alias: &'a str,
+        mode: Mode,
+    ) -> (RecordResolver<'s, 's>, &'s mut SqlBuilder<'static>)
     where
         'a: 's,
     {
@@ -664,7 +858,13 @@ impl<'a> Stmt<'a> {
         (r, &mut self.b)
     }
 
-    fn expr(&mut self, base: &'a Collection, base_alias: &'a str, mode: Mode, text: &str) -> Result<String, CoreError> {
+    fn expr(
+        &mut self,
+        base: &'a Collection,
+        base_alias: &'a str,
+        mode: Mode,
+        text: &str,
+    ) -> Result<String, CoreError> {
         let limits = match mode {
             Mode::ClientFilter => Limits::default(),
             Mode::Rule => RULE_LIMITS,
@@ -678,23 +878,45 @@ impl<'a> Stmt<'a> {
 
     /// An API rule over `base` (whose row is `base_alias` in the statement) as a boolean SQL
     /// expression. Rules see every field of every collection they reach.
-    pub fn rule(&mut self, base: &'a Collection, base_alias: &'a str, text: &str) -> Result<String, CoreError> {
+    pub fn rule(
+        &mut self,
+        base: &'a Collection,
+        base_alias: &'a str,
+        text: &str,
+    ) -> Result<String, CoreError> {
         self.expr(base, base_alias, Mode::Rule, text)
     }
 
     /// A client's filter over `base` as a boolean SQL expression. For non-superusers, hidden
     /// fields and `@request`/`@collection` are refused, and the related rows it reaches add
     /// [`Guards`].
-    pub fn filter(&mut self, base: &'a Collection, base_alias: &'a str, text: &str) -> Result<String, CoreError> {
+    pub fn filter(
+        &mut self,
+        base: &'a Collection,
+        base_alias: &'a str,
+        text: &str,
+    ) -> Result<String, CoreError> {
         self.expr(base, base_alias, Mode::ClientFilter, text)
     }
 
     /// One sort term of a client (an identifier) over `base`; fails for multi-valued ones.
-    pub fn sort_term(&mut self, base: &'a Collection, base_alias: &'a str, ident: &str) -> Result<String, CoreError> {
+    pub fn sort_term(
+        &mut self,
+        base: &'a Collection,
+        base_alias: &'a str,
+        ident: &str,
+    ) -> Result<String, CoreError> {
         let (mut r, b) = self.resolver(base, base_alias, Mode::ClientFilter);
-        let resolved = r.resolve(&Ident { raw: ident.to_owned() }, b)?;
+        let resolved = r.resolve(
+            &Ident {
+                raw: ident.to_owned(),
+            },
+            b,
+        )?;
         if resolved.multi.is_some() || !r.joins.is_empty() {
-            return Err(CoreError::BadQuery(format!("cannot sort by the multi-valued {ident:?}")));
+            return Err(CoreError::BadQuery(format!(
+                "cannot sort by the multi-valued {ident:?}"
+            )));
         }
         Ok(resolved.expr)
     }
@@ -704,8 +926,10 @@ impl<'a> Stmt<'a> {
 pub fn check_rule(schema: &Schema, base: &Collection, rule: &str) -> Result<(), String> {
     let req = RequestInfo::default();
     let mut stmt = Stmt::new(schema, Dialect::Sqlite, &req);
-    stmt.rule(base, "_kt", rule).map(|_| ()).map_err(|e| match e {
-        CoreError::BadQuery(m) => m,
-        other => other.to_string(),
-    })
+    stmt.rule(base, "_kt", rule)
+        .map(|_| ())
+        .map_err(|e| match e {
+            CoreError::BadQuery(m) => m,
+            other => other.to_string(),
+        })
 }

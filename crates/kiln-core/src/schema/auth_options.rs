@@ -11,7 +11,10 @@ pub struct EmailTemplate {
 
 impl EmailTemplate {
     fn new(subject: &str, body: &str) -> Self {
-        EmailTemplate { subject: subject.into(), body: body.into() }
+        EmailTemplate {
+            subject: subject.into(),
+            body: body.into(),
+        }
     }
 }
 
@@ -32,7 +35,10 @@ pub struct TokenConfig {
 
 impl TokenConfig {
     fn new(duration: i64) -> Self {
-        TokenConfig { duration, secret: crate::ids::new_secret(50) }
+        TokenConfig {
+            duration,
+            secret: crate::ids::new_secret(50),
+        }
     }
 }
 
@@ -149,13 +155,20 @@ impl Default for AuthAlert {
 
 impl Default for PasswordAuth {
     fn default() -> Self {
-        PasswordAuth { enabled: true, identity_fields: vec!["email".into()] }
+        PasswordAuth {
+            enabled: true,
+            identity_fields: vec!["email".into()],
+        }
     }
 }
 
 impl Default for Mfa {
     fn default() -> Self {
-        Mfa { enabled: false, duration: 600, rule: String::new() }
+        Mfa {
+            enabled: false,
+            duration: 600,
+            rule: String::new(),
+        }
     }
 }
 

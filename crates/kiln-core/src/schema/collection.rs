@@ -91,7 +91,10 @@ impl<T> std::fmt::Debug for Lazy<T> {
 
 /// The id PocketBase gives a new collection: `pbc_` and the CRC-32 of its type and name.
 pub fn default_collection_id(kind: CollectionType, name: &str) -> String {
-    format!("pbc_{}", crc32fast::hash(format!("{}{}", kind.as_str(), name).as_bytes()))
+    format!(
+        "pbc_{}",
+        crc32fast::hash(format!("{}{}", kind.as_str(), name).as_bytes())
+    )
 }
 
 fn rule(o: &Map<String, Value>, k: &str) -> Result<Option<String>, FormatError> {
@@ -123,7 +126,11 @@ impl Collection {
             create_rule: None,
             update_rule: None,
             delete_rule: None,
-            fields: if kind == CollectionType::View { vec![] } else { vec![Field::id_field()] },
+            fields: if kind == CollectionType::View {
+                vec![]
+            } else {
+                vec![Field::id_field()]
+            },
             indexes: vec![],
             created: String::new(),
             updated: String::new(),
@@ -140,24 +147,32 @@ impl Collection {
 
     /// Reads a collection definition. Options of the other collection types are ignored.
     pub fn from_json(v: &Value) -> Result<Collection, FormatError> {
-        let o = v.as_object().ok_or_else(|| FormatError("a collection must be an object".into()))?;
+        let o = v
+            .as_object()
+            .ok_or_else(|| FormatError("a collection must be an object".into()))?;
         let kind = match o.get("type") {
             None | Some(Value::Null) => CollectionType::Base,
-            Some(Value::String(s)) => {
-                CollectionType::parse(s).ok_or_else(|| FormatError(format!("unknown collection type {s:?}")))?
-            }
+            Some(Value::String(s)) => CollectionType::parse(s)
+                .ok_or_else(|| FormatError(format!("unknown collection type {s:?}")))?,
             Some(_) => return Err(FormatError("type must be a string".into())),
         };
         let fields = match o.get("fields") {
             None | Some(Value::Null) => vec![],
-            Some(Value::Array(items)) => items.iter().map(Field::from_json).collect::<Result<_, _>>()?,
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(Field::from_json)
+                .collect::<Result<_, _>>()?,
             Some(_) => return Err(FormatError("fields must be a list".into())),
         };
         let indexes = match o.get("indexes") {
             None | Some(Value::Null) => vec![],
             Some(Value::Array(items)) => items
                 .iter()
-                .map(|i| i.as_str().map(str::to_owned).ok_or_else(|| FormatError("indexes must be strings".into())))
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| FormatError("indexes must be strings".into()))
+                })
                 .collect::<Result<_, _>>()?,
             Some(_) => return Err(FormatError("indexes must be a list".into())),
         };
@@ -183,7 +198,11 @@ impl Collection {
             indexes,
             created: string(o, "created")?,
             updated: string(o, "updated")?,
-            view_query: if kind == CollectionType::View { string(o, "viewQuery")? } else { String::new() },
+            view_query: if kind == CollectionType::View {
+                string(o, "viewQuery")?
+            } else {
+                String::new()
+            },
             auth,
             plan: Lazy::default(),
         })
@@ -200,7 +219,10 @@ impl Collection {
         m.insert("deleteRule".into(), json!(self.delete_rule));
         m.insert("name".into(), json!(self.name));
         m.insert("type".into(), json!(self.kind.as_str()));
-        m.insert("fields".into(), Value::Array(self.fields.iter().map(Field::to_json).collect()));
+        m.insert(
+            "fields".into(),
+            Value::Array(self.fields.iter().map(Field::to_json).collect()),
+        );
         m.insert("indexes".into(), json!(self.indexes));
         m.insert("created".into(), json!(self.created));
         m.insert("updated".into(), json!(self.updated));
@@ -251,10 +273,18 @@ impl Collection {
     pub fn ensure_auth_fields(&mut self) {
         let required: [Field; 6] = [
             Field::id_field(),
-            Field::new("password", FieldKind::Password { min: 8, max: 0, pattern: String::new(), cost: 0 })
-                .system()
-                .hidden()
-                .required(),
+            Field::new(
+                "password",
+                FieldKind::Password {
+                    min: 8,
+                    max: 0,
+                    pattern: String::new(),
+                    cost: 0,
+                },
+            )
+            .system()
+            .hidden()
+            .required(),
             Field::new(
                 "tokenKey",
                 FieldKind::Text {
@@ -268,7 +298,15 @@ impl Collection {
             .system()
             .hidden()
             .required(),
-            Field::new("email", FieldKind::Email { except_domains: vec![], only_domains: vec![] }).system().required(),
+            Field::new(
+                "email",
+                FieldKind::Email {
+                    except_domains: vec![],
+                    only_domains: vec![],
+                },
+            )
+            .system()
+            .required(),
             Field::new("emailVisibility", FieldKind::Bool).system(),
             Field::new("verified", FieldKind::Bool).system(),
         ];
@@ -287,9 +325,14 @@ impl Collection {
 
     /// The indexes every auth collection has on `tokenKey` and `email`.
     pub fn ensure_auth_indexes(&mut self) {
-        let token_idx = format!("CREATE UNIQUE INDEX `idx_tokenKey_{}` ON `{}` (`tokenKey`)", self.id, self.name);
-        let email_idx =
-            format!("CREATE UNIQUE INDEX `idx_email_{}` ON `{}` (`email`) WHERE `email` != ''", self.id, self.name);
+        let token_idx = format!(
+            "CREATE UNIQUE INDEX `idx_tokenKey_{}` ON `{}` (`tokenKey`)",
+            self.id, self.name
+        );
+        let email_idx = format!(
+            "CREATE UNIQUE INDEX `idx_email_{}` ON `{}` (`email`) WHERE `email` != ''",
+            self.id, self.name
+        );
         let has = |indexes: &[String], needle: &str| indexes.iter().any(|i| i.contains(needle));
         if !has(&self.indexes, &format!("idx_tokenKey_{}", self.id)) {
             self.indexes.push(token_idx);

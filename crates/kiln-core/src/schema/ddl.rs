@@ -10,7 +10,11 @@ fn column_defs(d: Dialect, c: &Collection) -> String {
     c.fields
         .iter()
         .map(|f| {
-            let def = if f.is_primary_key() { d.id_column_def() } else { d.column_def(f.column_kind()) };
+            let def = if f.is_primary_key() {
+                d.id_column_def()
+            } else {
+                d.column_def(f.column_kind())
+            };
             format!("{} {def}", d.quote(&f.name))
         })
         .collect::<Vec<_>>()
@@ -21,17 +25,26 @@ fn column_defs(d: Dialect, c: &Collection) -> String {
 pub fn create(conn: &Conn<'_>, c: &Collection) -> Result<()> {
     let d = conn.dialect();
     if c.is_view() {
-        conn.execute_batch(&format!("CREATE VIEW {} AS {}", d.quote(&c.name), c.view_query))?;
+        conn.execute_batch(&format!(
+            "CREATE VIEW {} AS {}",
+            d.quote(&c.name),
+            c.view_query
+        ))?;
         return Ok(());
     }
-    conn.execute_batch(&format!("CREATE TABLE {} ({})", d.quote(&c.name), column_defs(d, c)))?;
+    conn.execute_batch(&format!(
+        "CREATE TABLE {} ({})",
+        d.quote(&c.name),
+        column_defs(d, c)
+    ))?;
     create_indexes(conn, c, &c.indexes)
 }
 
 fn create_indexes(conn: &Conn<'_>, c: &Collection, indexes: &[String]) -> Result<()> {
     let d = conn.dialect();
     for raw in indexes {
-        let idx = IndexDef::parse(raw).ok_or_else(|| CoreError::Internal(format!("unparsable index {raw:?}")))?;
+        let idx = IndexDef::parse(raw)
+            .ok_or_else(|| CoreError::Internal(format!("unparsable index {raw:?}")))?;
         conn.execute_batch(&idx.to_ddl(&c.name, d))?;
     }
     Ok(())
@@ -80,11 +93,17 @@ pub fn migrate(conn: &Conn<'_>, old: &Collection, new: &Collection) -> Result<()
             }
         }
         let tmp = format!("_kiln_new_{}", new.name);
-        conn.execute_batch(&format!("CREATE TABLE {} ({})", d.quote(&tmp), column_defs(d, new)))?;
+        conn.execute_batch(&format!(
+            "CREATE TABLE {} ({})",
+            d.quote(&tmp),
+            column_defs(d, new)
+        ))?;
         let mut targets = Vec::new();
         let mut sources = Vec::new();
         for f in &new.fields {
-            let Some(prev) = old.fields.iter().find(|p| p.id == f.id) else { continue };
+            let Some(prev) = old.fields.iter().find(|p| p.id == f.id) else {
+                continue;
+            };
             let col = d.quote(&prev.name);
             let expr = match (prev.column_kind(), f.column_kind()) {
                 (a, b) if a == b => col,
@@ -112,7 +131,8 @@ pub fn migrate(conn: &Conn<'_>, old: &Collection, new: &Collection) -> Result<()
         for (name, sql) in &views {
             // A view reading a column that is gone stays dropped: its collection then fails to
             // list, as a SQLite view left pointing at a missing column does.
-            let recreated = conn.savepoint(|c| c.execute_batch(&format!("CREATE VIEW {} AS {sql}", d.quote(name))));
+            let recreated = conn
+                .savepoint(|c| c.execute_batch(&format!("CREATE VIEW {} AS {sql}", d.quote(name))));
             if let Err(e) = recreated {
                 tracing::warn!(view = %name, error = %e, "a view no longer matches the table it reads");
             }
@@ -120,7 +140,11 @@ pub fn migrate(conn: &Conn<'_>, old: &Collection, new: &Collection) -> Result<()
         return create_indexes(conn, new, &new.indexes);
     }
     if old.name != new.name {
-        conn.execute_batch(&format!("ALTER TABLE {} RENAME TO {}", d.quote(&old.name), d.quote(&new.name)))?;
+        conn.execute_batch(&format!(
+            "ALTER TABLE {} RENAME TO {}",
+            d.quote(&old.name),
+            d.quote(&new.name)
+        ))?;
     }
     if old.indexes != new.indexes || old.name != new.name {
         drop_indexes(conn, &old.indexes)?;

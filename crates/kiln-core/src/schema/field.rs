@@ -21,20 +21,66 @@ pub struct Field {
 /// The type of a field and its type-specific options.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldKind {
-    Text { min: i64, max: i64, pattern: String, autogenerate_pattern: String, primary_key: bool },
-    Number { min: Option<f64>, max: Option<f64>, only_int: bool },
+    Text {
+        min: i64,
+        max: i64,
+        pattern: String,
+        autogenerate_pattern: String,
+        primary_key: bool,
+    },
+    Number {
+        min: Option<f64>,
+        max: Option<f64>,
+        only_int: bool,
+    },
     Bool,
-    Email { except_domains: Vec<String>, only_domains: Vec<String> },
-    Url { except_domains: Vec<String>, only_domains: Vec<String> },
-    Editor { max_size: i64, convert_urls: bool },
-    Date { min: String, max: String },
-    Autodate { on_create: bool, on_update: bool },
-    Select { values: Vec<String>, max_select: i64 },
-    File { max_select: i64, max_size: i64, mime_types: Vec<String>, thumbs: Vec<String>, protected: bool },
-    Relation { collection_id: String, cascade_delete: bool, min_select: i64, max_select: i64 },
-    Json { max_size: i64 },
+    Email {
+        except_domains: Vec<String>,
+        only_domains: Vec<String>,
+    },
+    Url {
+        except_domains: Vec<String>,
+        only_domains: Vec<String>,
+    },
+    Editor {
+        max_size: i64,
+        convert_urls: bool,
+    },
+    Date {
+        min: String,
+        max: String,
+    },
+    Autodate {
+        on_create: bool,
+        on_update: bool,
+    },
+    Select {
+        values: Vec<String>,
+        max_select: i64,
+    },
+    File {
+        max_select: i64,
+        max_size: i64,
+        mime_types: Vec<String>,
+        thumbs: Vec<String>,
+        protected: bool,
+    },
+    Relation {
+        collection_id: String,
+        cascade_delete: bool,
+        min_select: i64,
+        max_select: i64,
+    },
+    Json {
+        max_size: i64,
+    },
     GeoPoint,
-    Password { min: i64, max: i64, pattern: String, cost: i64 },
+    Password {
+        min: i64,
+        max: i64,
+        pattern: String,
+        cost: i64,
+    },
 }
 
 /// Why a field definition could not be read.
@@ -84,7 +130,11 @@ fn opt_strings(o: &Map<String, Value>, k: &str) -> Result<Vec<String>, FormatErr
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| FormatError(format!("{k} must be a list of strings"))))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| FormatError(format!("{k} must be a list of strings")))
+            })
             .collect(),
         Some(_) => Err(FormatError(format!("{k} must be a list of strings"))),
     }
@@ -95,7 +145,9 @@ pub fn num(f: f64) -> Value {
     if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
         Value::from(f as i64)
     } else {
-        serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
+        serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
     }
 }
 
@@ -148,10 +200,22 @@ impl FieldKind {
                 except_domains: opt_strings(o, "exceptDomains")?,
                 only_domains: opt_strings(o, "onlyDomains")?,
             },
-            "editor" => FieldKind::Editor { max_size: opt_int(o, "maxSize")?, convert_urls: opt_bool(o, "convertURLs")? },
-            "date" => FieldKind::Date { min: opt_str(o, "min")?, max: opt_str(o, "max")? },
-            "autodate" => FieldKind::Autodate { on_create: opt_bool(o, "onCreate")?, on_update: opt_bool(o, "onUpdate")? },
-            "select" => FieldKind::Select { values: opt_strings(o, "values")?, max_select: opt_int(o, "maxSelect")? },
+            "editor" => FieldKind::Editor {
+                max_size: opt_int(o, "maxSize")?,
+                convert_urls: opt_bool(o, "convertURLs")?,
+            },
+            "date" => FieldKind::Date {
+                min: opt_str(o, "min")?,
+                max: opt_str(o, "max")?,
+            },
+            "autodate" => FieldKind::Autodate {
+                on_create: opt_bool(o, "onCreate")?,
+                on_update: opt_bool(o, "onUpdate")?,
+            },
+            "select" => FieldKind::Select {
+                values: opt_strings(o, "values")?,
+                max_select: opt_int(o, "maxSelect")?,
+            },
             "file" => FieldKind::File {
                 max_select: opt_int(o, "maxSelect")?,
                 max_size: opt_int(o, "maxSize")?,
@@ -165,7 +229,9 @@ impl FieldKind {
                 min_select: opt_int(o, "minSelect")?,
                 max_select: opt_int(o, "maxSelect")?,
             },
-            "json" => FieldKind::Json { max_size: opt_int(o, "maxSize")? },
+            "json" => FieldKind::Json {
+                max_size: opt_int(o, "maxSize")?,
+            },
             "geoPoint" => FieldKind::GeoPoint,
             "password" => FieldKind::Password {
                 min: opt_int(o, "min")?,
@@ -179,7 +245,13 @@ impl FieldKind {
 
     fn write_options(&self, m: &mut Map<String, Value>) {
         match self {
-            FieldKind::Text { min, max, pattern, autogenerate_pattern, primary_key } => {
+            FieldKind::Text {
+                min,
+                max,
+                pattern,
+                autogenerate_pattern,
+                primary_key,
+            } => {
                 m.insert("autogeneratePattern".into(), json!(autogenerate_pattern));
                 m.insert("max".into(), json!(max));
                 m.insert("min".into(), json!(min));
@@ -192,11 +264,21 @@ impl FieldKind {
                 m.insert("onlyInt".into(), json!(only_int));
             }
             FieldKind::Bool | FieldKind::GeoPoint => {}
-            FieldKind::Email { except_domains, only_domains } | FieldKind::Url { except_domains, only_domains } => {
+            FieldKind::Email {
+                except_domains,
+                only_domains,
+            }
+            | FieldKind::Url {
+                except_domains,
+                only_domains,
+            } => {
                 m.insert("exceptDomains".into(), json!(except_domains));
                 m.insert("onlyDomains".into(), json!(only_domains));
             }
-            FieldKind::Editor { max_size, convert_urls } => {
+            FieldKind::Editor {
+                max_size,
+                convert_urls,
+            } => {
                 m.insert("convertURLs".into(), json!(convert_urls));
                 m.insert("maxSize".into(), json!(max_size));
             }
@@ -204,7 +286,10 @@ impl FieldKind {
                 m.insert("max".into(), json!(max));
                 m.insert("min".into(), json!(min));
             }
-            FieldKind::Autodate { on_create, on_update } => {
+            FieldKind::Autodate {
+                on_create,
+                on_update,
+            } => {
                 m.insert("onCreate".into(), json!(on_create));
                 m.insert("onUpdate".into(), json!(on_update));
             }
@@ -212,14 +297,25 @@ impl FieldKind {
                 m.insert("maxSelect".into(), json!(max_select));
                 m.insert("values".into(), json!(values));
             }
-            FieldKind::File { max_select, max_size, mime_types, thumbs, protected } => {
+            FieldKind::File {
+                max_select,
+                max_size,
+                mime_types,
+                thumbs,
+                protected,
+            } => {
                 m.insert("maxSelect".into(), json!(max_select));
                 m.insert("maxSize".into(), json!(max_size));
                 m.insert("mimeTypes".into(), json!(mime_types));
                 m.insert("protected".into(), json!(protected));
                 m.insert("thumbs".into(), json!(thumbs));
             }
-            FieldKind::Relation { collection_id, cascade_delete, min_select, max_select } => {
+            FieldKind::Relation {
+                collection_id,
+                cascade_delete,
+                min_select,
+                max_select,
+            } => {
                 m.insert("cascadeDelete".into(), json!(cascade_delete));
                 m.insert("collectionId".into(), json!(collection_id));
                 m.insert("maxSelect".into(), json!(max_select));
@@ -228,7 +324,12 @@ impl FieldKind {
             FieldKind::Json { max_size } => {
                 m.insert("maxSize".into(), json!(max_size));
             }
-            FieldKind::Password { min, max, pattern, cost } => {
+            FieldKind::Password {
+                min,
+                max,
+                pattern,
+                cost,
+            } => {
                 m.insert("cost".into(), json!(cost));
                 m.insert("max".into(), json!(max));
                 m.insert("min".into(), json!(min));
@@ -242,7 +343,9 @@ impl Field {
     /// Reads a field definition. A missing id gets [`default_field_id`]; a missing name is
     /// reported by collection validation, not here.
     pub fn from_json(v: &Value) -> Result<Field, FormatError> {
-        let o = v.as_object().ok_or_else(|| FormatError("a field must be an object".into()))?;
+        let o = v
+            .as_object()
+            .ok_or_else(|| FormatError("a field must be an object".into()))?;
         let type_name = match o.get("type") {
             Some(Value::String(t)) => t.as_str(),
             _ => return Err(FormatError("a field needs a type".into())),
@@ -302,7 +405,9 @@ impl Field {
             FieldKind::Bool => ColumnKind::Bool,
             FieldKind::Json { .. } => ColumnKind::Json,
             FieldKind::GeoPoint => ColumnKind::GeoPoint,
-            FieldKind::Select { .. } | FieldKind::File { .. } | FieldKind::Relation { .. } if self.is_multi() => {
+            FieldKind::Select { .. } | FieldKind::File { .. } | FieldKind::Relation { .. }
+                if self.is_multi() =>
+            {
                 ColumnKind::JsonArray
             }
             _ => ColumnKind::Text,
@@ -311,7 +416,13 @@ impl Field {
 
     /// A text field with the primary key flag: the record id.
     pub fn is_primary_key(&self) -> bool {
-        matches!(self.kind, FieldKind::Text { primary_key: true, .. })
+        matches!(
+            self.kind,
+            FieldKind::Text {
+                primary_key: true,
+                ..
+            }
+        )
     }
 
     /// The record id field every collection starts with.
@@ -377,12 +488,14 @@ mod tests {
 
     #[test]
     fn number_and_autodate_shapes() {
-        let f = Field::from_json(&json!({"name":"views","type":"number","onlyInt":true,"min":0})).unwrap();
+        let f = Field::from_json(&json!({"name":"views","type":"number","onlyInt":true,"min":0}))
+            .unwrap();
         assert_eq!(
             serde_json::to_string(&f.to_json()).unwrap(),
             r#"{"help":"","hidden":false,"id":"number300981383","max":null,"min":0,"name":"views","onlyInt":true,"presentable":false,"required":false,"system":false,"type":"number"}"#
         );
-        let f = Field::from_json(&json!({"name":"created","type":"autodate","onCreate":true})).unwrap();
+        let f =
+            Field::from_json(&json!({"name":"created","type":"autodate","onCreate":true})).unwrap();
         assert_eq!(
             serde_json::to_string(&f.to_json()).unwrap(),
             r#"{"hidden":false,"id":"autodate2990389176","name":"created","onCreate":true,"onUpdate":false,"presentable":false,"system":false,"type":"autodate"}"#

@@ -53,7 +53,9 @@ fn unquote(s: &str) -> &str {
 /// Splits off the next whitespace-delimited word (keeping a quoted identifier whole).
 fn next_word(s: &str) -> (&str, &str) {
     let s = s.trim_start();
-    let end = s.find(|c: char| c.is_whitespace() || c == '(').unwrap_or(s.len());
+    let end = s
+        .find(|c: char| c.is_whitespace() || c == '(')
+        .unwrap_or(s.len());
     (&s[..end], &s[end..])
 }
 
@@ -109,7 +111,11 @@ impl IndexDef {
         for term in r[open + 1..close].split(',') {
             let mut words = term.split_whitespace();
             let col = unquote(words.next()?).to_owned();
-            let mut c = IndexColumn { name: col, collate: String::new(), order: String::new() };
+            let mut c = IndexColumn {
+                name: col,
+                collate: String::new(),
+                order: String::new(),
+            };
             while let Some(w) = words.next() {
                 if w.eq_ignore_ascii_case("COLLATE") {
                     c.collate = words.next()?.to_ascii_uppercase();
@@ -131,7 +137,13 @@ impl IndexDef {
         if !is_ident(&name) || !is_ident(&table) || columns.is_empty() {
             return None;
         }
-        Some(IndexDef { unique, name, table, columns, where_clause })
+        Some(IndexDef {
+            unique,
+            name,
+            table,
+            columns,
+            where_clause,
+        })
     }
 
     /// The statement that creates the index on `table` (the collection's current table name) in
@@ -147,7 +159,12 @@ impl IndexDef {
             "BINARY" => format!("{col} COLLATE \"C\""),
             _ => col,
         };
-        self.render(table, |s| d.quote(s), term, &backquotes_to_double_quotes(&self.where_clause))
+        self.render(
+            table,
+            |s| d.quote(s),
+            term,
+            &backquotes_to_double_quotes(&self.where_clause),
+        )
     }
 
     /// The definition as PocketBase writes it, with `quote` around names, for `table`.
@@ -164,7 +181,13 @@ impl IndexDef {
 
     /// `CREATE [UNIQUE] INDEX name ON table (terms) [WHERE …]`, each term being `term` of the
     /// quoted column, then its order.
-    fn render(&self, table: &str, quote: impl Fn(&str) -> String, term: impl Fn(&IndexColumn, String) -> String, where_clause: &str) -> String {
+    fn render(
+        &self,
+        table: &str,
+        quote: impl Fn(&str) -> String,
+        term: impl Fn(&IndexColumn, String) -> String,
+        where_clause: &str,
+    ) -> String {
         let cols: Vec<String> = self
             .columns
             .iter()
@@ -199,16 +222,34 @@ mod tests {
     #[test]
     fn parses_pocketbase_index_forms() {
         let i = IndexDef::parse("CREATE INDEX idx_posts_status ON posts (status)").unwrap();
-        assert_eq!((i.unique, i.name.as_str(), i.table.as_str()), (false, "idx_posts_status", "posts"));
-        let i = IndexDef::parse("CREATE UNIQUE INDEX `idx_email_x` ON `users` (`email`) WHERE `email` != ''").unwrap();
+        assert_eq!(
+            (i.unique, i.name.as_str(), i.table.as_str()),
+            (false, "idx_posts_status", "posts")
+        );
+        let i = IndexDef::parse(
+            "CREATE UNIQUE INDEX `idx_email_x` ON `users` (`email`) WHERE `email` != ''",
+        )
+        .unwrap();
         assert!(i.unique);
         assert_eq!(i.where_clause, "`email` != ''");
-        let i = IndexDef::parse("create index if not exists i1 on t (a COLLATE NOCASE, b DESC)").unwrap();
+        let i = IndexDef::parse("create index if not exists i1 on t (a COLLATE NOCASE, b DESC)")
+            .unwrap();
         assert_eq!(i.columns.len(), 2);
-        assert_eq!(i.to_sql("t", |s| format!("\"{s}\"")), "CREATE INDEX \"i1\" ON \"t\" (\"a\" COLLATE NOCASE, \"b\" DESC)");
-        assert_eq!(i.to_ddl("t", Dialect::Postgres), "CREATE INDEX \"i1\" ON \"t\" ((lower(\"a\")), \"b\" DESC)");
-        let e = IndexDef::parse("CREATE UNIQUE INDEX `x` ON `users` (`email`) WHERE `email` != '`'").unwrap();
-        assert_eq!(e.to_ddl("users", Dialect::Postgres), "CREATE UNIQUE INDEX \"x\" ON \"users\" (\"email\") WHERE \"email\" != '`'");
+        assert_eq!(
+            i.to_sql("t", |s| format!("\"{s}\"")),
+            "CREATE INDEX \"i1\" ON \"t\" (\"a\" COLLATE NOCASE, \"b\" DESC)"
+        );
+        assert_eq!(
+            i.to_ddl("t", Dialect::Postgres),
+            "CREATE INDEX \"i1\" ON \"t\" ((lower(\"a\")), \"b\" DESC)"
+        );
+        let e =
+            IndexDef::parse("CREATE UNIQUE INDEX `x` ON `users` (`email`) WHERE `email` != '`'")
+                .unwrap();
+        assert_eq!(
+            e.to_ddl("users", Dialect::Postgres),
+            "CREATE UNIQUE INDEX \"x\" ON \"users\" (\"email\") WHERE \"email\" != '`'"
+        );
     }
 
     #[test]

@@ -28,9 +28,21 @@ impl Schema {
     pub fn new(mut collections: Vec<Collection>) -> Schema {
         collections.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.name.cmp(&b.name)));
         let list: Vec<Arc<Collection>> = collections.into_iter().map(Arc::new).collect();
-        let by_name = list.iter().enumerate().map(|(i, c)| (c.name.to_lowercase(), i)).collect();
-        let by_id = list.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
-        Schema { list, by_name, by_id }
+        let by_name = list
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.to_lowercase(), i))
+            .collect();
+        let by_id = list
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        Schema {
+            list,
+            by_name,
+            by_id,
+        }
     }
 
     /// Finds a collection by id, or by name (case-insensitive).
@@ -42,7 +54,9 @@ impl Schema {
             return Some(&self.list[i]);
         }
         // Names are matched case-insensitively; only allocate when the exact form missed.
-        self.by_name.get(&name_or_id.to_lowercase()).map(|&i| &self.list[i])
+        self.by_name
+            .get(&name_or_id.to_lowercase())
+            .map(|&i| &self.list[i])
     }
 
     pub fn by_id(&self, id: &str) -> Option<&Arc<Collection>> {
@@ -55,13 +69,24 @@ impl Schema {
 
     /// A copy of this schema with `c` added or replaced (matched by id).
     pub fn with(&self, c: Collection) -> Schema {
-        let mut all: Vec<Collection> = self.list.iter().filter(|x| x.id != c.id).map(|x| (**x).clone()).collect();
+        let mut all: Vec<Collection> = self
+            .list
+            .iter()
+            .filter(|x| x.id != c.id)
+            .map(|x| (**x).clone())
+            .collect();
         all.push(c);
         Schema::new(all)
     }
 
     /// A copy of this schema without the collection `id`.
     pub fn without(&self, id: &str) -> Schema {
-        Schema::new(self.list.iter().filter(|x| x.id != id).map(|x| (**x).clone()).collect())
+        Schema::new(
+            self.list
+                .iter()
+                .filter(|x| x.id != id)
+                .map(|x| (**x).clone())
+                .collect(),
+        )
     }
 }

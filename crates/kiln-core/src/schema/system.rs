@@ -79,8 +79,19 @@ pub fn save(conn: &Conn<'_>, c: &Collection) -> Result<()> {
     let mut options = Map::new();
     if let Value::Object(m) = &full {
         const BASE_KEYS: [&str; 13] = [
-            "id", "listRule", "viewRule", "createRule", "updateRule", "deleteRule", "name", "type", "fields",
-            "indexes", "created", "updated", "system",
+            "id",
+            "listRule",
+            "viewRule",
+            "createRule",
+            "updateRule",
+            "deleteRule",
+            "name",
+            "type",
+            "fields",
+            "indexes",
+            "created",
+            "updated",
+            "system",
         ];
         for (k, v) in m {
             if !BASE_KEYS.contains(&k.as_str()) {
@@ -126,13 +137,31 @@ pub fn remove(conn: &Conn<'_>, id: &str) -> Result<()> {
 fn text(name: &str) -> Field {
     Field::new(
         name,
-        FieldKind::Text { min: 0, max: 0, pattern: String::new(), autogenerate_pattern: String::new(), primary_key: false },
+        FieldKind::Text {
+            min: 0,
+            max: 0,
+            pattern: String::new(),
+            autogenerate_pattern: String::new(),
+            primary_key: false,
+        },
     )
 }
 
 fn autodates(system: bool) -> [Field; 2] {
-    let mut c = Field::new("created", FieldKind::Autodate { on_create: true, on_update: false });
-    let mut u = Field::new("updated", FieldKind::Autodate { on_create: true, on_update: true });
+    let mut c = Field::new(
+        "created",
+        FieldKind::Autodate {
+            on_create: true,
+            on_update: false,
+        },
+    );
+    let mut u = Field::new(
+        "updated",
+        FieldKind::Autodate {
+            on_create: true,
+            on_update: true,
+        },
+    );
     c.system = system;
     u.system = system;
     [c, u]
@@ -162,19 +191,33 @@ pub fn initial_collections() -> Vec<Collection> {
     let mfas = system_base(
         "_mfas",
         vec![text("method").system().required()],
-        vec!["CREATE INDEX `idx_mfas_collectionRef_recordRef` ON `_mfas` (collectionRef,recordRef)".into()],
+        vec![
+            "CREATE INDEX `idx_mfas_collectionRef_recordRef` ON `_mfas` (collectionRef,recordRef)"
+                .into(),
+        ],
         false,
     );
     let otps = system_base(
         "_otps",
         vec![
-            Field::new("password", FieldKind::Password { min: 0, max: 0, pattern: String::new(), cost: 8 })
-                .system()
-                .hidden()
-                .required(),
+            Field::new(
+                "password",
+                FieldKind::Password {
+                    min: 0,
+                    max: 0,
+                    pattern: String::new(),
+                    cost: 8,
+                },
+            )
+            .system()
+            .hidden()
+            .required(),
             text("sentTo").system().hidden(),
         ],
-        vec!["CREATE INDEX `idx_otps_collectionRef_recordRef` ON `_otps` (collectionRef, recordRef)".into()],
+        vec![
+            "CREATE INDEX `idx_otps_collectionRef_recordRef` ON `_otps` (collectionRef, recordRef)"
+                .into(),
+        ],
         false,
     );
     let external = system_base(
@@ -202,7 +245,18 @@ pub fn initial_collections() -> Vec<Collection> {
             *max = if f.name == "name" { 100 } else { 1400 };
         }
     }
-    let number = |name: &str| Field::new(name, FieldKind::Number { min: None, max: None, only_int: true }).system().hidden();
+    let number = |name: &str| {
+        Field::new(
+            name,
+            FieldKind::Number {
+                min: None,
+                max: None,
+                only_int: true,
+            },
+        )
+        .system()
+        .hidden()
+    };
     let passkeys = system_base(
         PASSKEYS,
         vec![
@@ -249,9 +303,15 @@ pub fn initial_collections() -> Vec<Collection> {
         FieldKind::File {
             max_select: 1,
             max_size: 0,
-            mime_types: ["image/jpeg", "image/png", "image/svg+xml", "image/gif", "image/webp"]
-                .map(String::from)
-                .to_vec(),
+            mime_types: [
+                "image/jpeg",
+                "image/png",
+                "image/svg+xml",
+                "image/gif",
+                "image/webp",
+            ]
+            .map(String::from)
+            .to_vec(),
             thumbs: vec![],
             protected: false,
         },

@@ -24,21 +24,56 @@ pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> Fi
 
     if c.name.is_empty() {
         errors.insert("name".into(), FieldError::required());
-    } else if !is_name(&c.name) || c.name.starts_with("_kiln") || c.name.to_lowercase().starts_with("sqlite_") {
+    } else if !is_name(&c.name)
+        || c.name.starts_with("_kiln")
+        || c.name.to_lowercase().starts_with("sqlite_")
+    {
         errors.insert("name".into(), err("validation_invalid_name", "Invalid collection name - must contain only alphanumeric and underscore characters."));
-    } else if schema.all().iter().any(|x| x.id != c.id && x.name.eq_ignore_ascii_case(&c.name)) || c.name.eq_ignore_ascii_case("_collections") {
-        errors.insert("name".into(), err("validation_collection_name_exists", "Collection name must be unique (case insensitive)."));
+    } else if schema
+        .all()
+        .iter()
+        .any(|x| x.id != c.id && x.name.eq_ignore_ascii_case(&c.name))
+        || c.name.eq_ignore_ascii_case("_collections")
+    {
+        errors.insert(
+            "name".into(),
+            err(
+                "validation_collection_name_exists",
+                "Collection name must be unique (case insensitive).",
+            ),
+        );
     }
     if let Some(old) = old {
         if old.kind != c.kind {
-            errors.insert("type".into(), err("validation_collection_type_change", "Changing the collection type is not allowed."));
+            errors.insert(
+                "type".into(),
+                err(
+                    "validation_collection_type_change",
+                    "Changing the collection type is not allowed.",
+                ),
+            );
         }
         if old.system && old.name != c.name {
-            errors.insert("name".into(), err("validation_collection_system_name_change", "System collection name cannot be changed."));
+            errors.insert(
+                "name".into(),
+                err(
+                    "validation_collection_system_name_change",
+                    "System collection name cannot be changed.",
+                ),
+            );
         }
     }
-    if !c.id.is_empty() && (c.id.len() > 100 || !c.id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')) {
-        errors.insert("id".into(), err("validation_invalid_id", "Invalid collection id."));
+    if !c.id.is_empty()
+        && (c.id.len() > 100
+            || !c
+                .id
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_'))
+    {
+        errors.insert(
+            "id".into(),
+            err("validation_invalid_id", "Invalid collection id."),
+        );
     }
 
     // Fields.
@@ -52,51 +87,109 @@ pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> Fi
             } else if !is_name(&f.name) {
                 errors.insert(key("name"), err("validation_invalid_field_name", "Invalid field name - must contain only alphanumeric and underscore characters."));
             } else if RESERVED_FIELD_NAMES.contains(&f.name.as_str()) {
-                errors.insert(key("name"), err("validation_field_name_reserved", "The field name is reserved."));
+                errors.insert(
+                    key("name"),
+                    err(
+                        "validation_field_name_reserved",
+                        "The field name is reserved.",
+                    ),
+                );
             } else if !names.insert(f.name.to_lowercase()) {
-                errors.insert(key("name"), err("validation_duplicated_field_name", "Duplicated or invalid field name."));
+                errors.insert(
+                    key("name"),
+                    err(
+                        "validation_duplicated_field_name",
+                        "Duplicated or invalid field name.",
+                    ),
+                );
             }
             if !ids.insert(f.id.clone()) {
-                errors.insert(key("id"), err("validation_duplicated_field_id", "Duplicated field id."));
+                errors.insert(
+                    key("id"),
+                    err("validation_duplicated_field_id", "Duplicated field id."),
+                );
             }
             if let Some(prev) = old.and_then(|o| o.fields.iter().find(|p| p.id == f.id)) {
                 if prev.kind.type_name() != f.kind.type_name() {
-                    errors.insert(key("type"), err("validation_field_type_change", "The type of an existing field cannot be changed."));
+                    errors.insert(
+                        key("type"),
+                        err(
+                            "validation_field_type_change",
+                            "The type of an existing field cannot be changed.",
+                        ),
+                    );
                 }
                 if prev.system && (prev.name != f.name) {
-                    errors.insert(key("name"), err("validation_system_field_change", "System fields cannot be renamed."));
+                    errors.insert(
+                        key("name"),
+                        err(
+                            "validation_system_field_change",
+                            "System fields cannot be renamed.",
+                        ),
+                    );
                 }
             }
             match &f.kind {
-                FieldKind::Relation { collection_id, .. } => match schema.by_id(collection_id).or_else(|| schema.get(collection_id)) {
+                FieldKind::Relation { collection_id, .. } => match schema
+                    .by_id(collection_id)
+                    .or_else(|| schema.get(collection_id))
+                {
                     None => {
-                        errors.insert(key("collectionId"), err("validation_field_invalid_relation", "The relation collection doesn't exist."));
+                        errors.insert(
+                            key("collectionId"),
+                            err(
+                                "validation_field_invalid_relation",
+                                "The relation collection doesn't exist.",
+                            ),
+                        );
                     }
                     Some(t) if t.is_view() && !c.is_view() => {
-                        errors.insert(key("collectionId"), err("validation_field_invalid_relation", "Relations to view collections are not allowed."));
+                        errors.insert(
+                            key("collectionId"),
+                            err(
+                                "validation_field_invalid_relation",
+                                "Relations to view collections are not allowed.",
+                            ),
+                        );
                     }
                     _ => {}
                 },
                 FieldKind::Select { values, .. } if values.is_empty() => {
                     errors.insert(key("values"), FieldError::required());
                 }
-                FieldKind::Text { pattern, .. } | FieldKind::Password { pattern, .. } if !pattern.is_empty()
-                    && regex_lite::Regex::new(pattern).is_err() => {
-                        errors.insert(key("pattern"), err("validation_invalid_regex", "Invalid regular expression."));
-                    }
+                FieldKind::Text { pattern, .. } | FieldKind::Password { pattern, .. }
+                    if !pattern.is_empty() && regex_lite::Regex::new(pattern).is_err() =>
+                {
+                    errors.insert(
+                        key("pattern"),
+                        err("validation_invalid_regex", "Invalid regular expression."),
+                    );
+                }
                 _ => {}
             }
         }
         match c.fields.iter().find(|f| f.name == "id") {
             Some(f) if f.is_primary_key() => {}
             _ => {
-                errors.insert("fields".into(), err("validation_missing_primary_key", "Missing or invalid \"id\" primary key field."));
+                errors.insert(
+                    "fields".into(),
+                    err(
+                        "validation_missing_primary_key",
+                        "Missing or invalid \"id\" primary key field.",
+                    ),
+                );
             }
         }
         if let Some(old) = old {
             for prev in old.fields.iter().filter(|p| p.system) {
                 if !c.fields.iter().any(|f| f.id == prev.id) {
-                    errors.insert("fields".into(), err("validation_system_field_remove", "System fields cannot be removed."));
+                    errors.insert(
+                        "fields".into(),
+                        err(
+                            "validation_system_field_remove",
+                            "System fields cannot be removed.",
+                        ),
+                    );
                 }
             }
         }
@@ -112,8 +205,14 @@ pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> Fi
         ("updateRule", &c.update_rule),
         ("deleteRule", &c.delete_rule),
     ];
-    let auth_rules = c.auth.as_ref().map(|a| [("authRule", a.auth_rule.clone()), ("manageRule", a.manage_rule.clone())]);
-    let mut all_rules: Vec<(&str, Option<String>)> = rules.iter().map(|(k, r)| (*k, (*r).clone())).collect();
+    let auth_rules = c.auth.as_ref().map(|a| {
+        [
+            ("authRule", a.auth_rule.clone()),
+            ("manageRule", a.manage_rule.clone()),
+        ]
+    });
+    let mut all_rules: Vec<(&str, Option<String>)> =
+        rules.iter().map(|(k, r)| (*k, (*r).clone())).collect();
     if let Some(extra) = auth_rules {
         all_rules.extend(extra);
     }
@@ -123,11 +222,23 @@ pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> Fi
             continue;
         }
         if c.is_view() && matches!(key, "createRule" | "updateRule" | "deleteRule") {
-            errors.insert(key.into(), err("validation_nil_rule", "View collections cannot have create, update or delete rules."));
+            errors.insert(
+                key.into(),
+                err(
+                    "validation_nil_rule",
+                    "View collections cannot have create, update or delete rules.",
+                ),
+            );
             continue;
         }
         if let Err(e) = crate::rules::check_rule(schema, c, &rule) {
-            errors.insert(key.into(), err("validation_invalid_rule", &format!("Invalid rule. Raw error: {e}.")));
+            errors.insert(
+                key.into(),
+                err(
+                    "validation_invalid_rule",
+                    &format!("Invalid rule. Raw error: {e}."),
+                ),
+            );
         }
     }
 
@@ -136,20 +247,50 @@ pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> Fi
     for (i, raw) in c.indexes.iter().enumerate() {
         let key = format!("indexes.{i}");
         let Some(idx) = IndexDef::parse(raw) else {
-            errors.insert(key, err("validation_invalid_index_expression", "Invalid CREATE INDEX expression."));
+            errors.insert(
+                key,
+                err(
+                    "validation_invalid_index_expression",
+                    "Invalid CREATE INDEX expression.",
+                ),
+            );
             continue;
         };
-        let table_ok = idx.table.eq_ignore_ascii_case(&c.name) || old.map(|o| idx.table.eq_ignore_ascii_case(&o.name)).unwrap_or(false);
+        let table_ok = idx.table.eq_ignore_ascii_case(&c.name)
+            || old
+                .map(|o| idx.table.eq_ignore_ascii_case(&o.name))
+                .unwrap_or(false);
         if !table_ok {
-            errors.insert(key, err("validation_invalid_index_table", "The index must be on the collection's own table."));
+            errors.insert(
+                key,
+                err(
+                    "validation_invalid_index_table",
+                    "The index must be on the collection's own table.",
+                ),
+            );
         } else if !index_names.insert(idx.name.to_lowercase())
             || schema.all().iter().filter(|x| x.id != c.id).any(|x| {
-                x.indexes.iter().filter_map(|r| IndexDef::parse(r)).any(|o| o.name.eq_ignore_ascii_case(&idx.name))
+                x.indexes
+                    .iter()
+                    .filter_map(|r| IndexDef::parse(r))
+                    .any(|o| o.name.eq_ignore_ascii_case(&idx.name))
             })
         {
-            errors.insert(key, err("validation_existing_index_name", "Index name must be unique."));
+            errors.insert(
+                key,
+                err(
+                    "validation_existing_index_name",
+                    "Index name must be unique.",
+                ),
+            );
         } else if let Some(col) = idx.columns.iter().find(|col| c.field(&col.name).is_none()) {
-            errors.insert(key, err("validation_invalid_index_column", &format!("Unknown index column {:?}.", col.name)));
+            errors.insert(
+                key,
+                err(
+                    "validation_invalid_index_column",
+                    &format!("Unknown index column {:?}.", col.name),
+                ),
+            );
         }
     }
     if let Some(a) = &c.auth {
@@ -165,9 +306,21 @@ fn validate_auth_methods(a: &super::auth_options::AuthOptions, errors: &mut Fiel
         for (i, p) in a.oauth2.providers.iter().enumerate() {
             let key = |f: &str| format!("oauth2.providers.{i}.{f}");
             if kiln_oauth2::preset(&p.name).is_none() {
-                errors.insert(key("name"), err("validation_missing_provider", &format!("Invalid or missing provider with name {}.", p.name)));
+                errors.insert(
+                    key("name"),
+                    err(
+                        "validation_missing_provider",
+                        &format!("Invalid or missing provider with name {}.", p.name),
+                    ),
+                );
             } else if a.oauth2.providers[..i].iter().any(|o| o.name == p.name) {
-                errors.insert(key("name"), err("validation_duplicated_provider", &format!("The provider {} is already registered.", p.name)));
+                errors.insert(
+                    key("name"),
+                    err(
+                        "validation_duplicated_provider",
+                        &format!("The provider {} is already registered.", p.name),
+                    ),
+                );
             }
             if p.client_id.is_empty() {
                 errors.insert(key("clientId"), FieldError::required());
@@ -177,8 +330,17 @@ fn validate_auth_methods(a: &super::auth_options::AuthOptions, errors: &mut Fiel
             }
         }
     }
-    let methods = [a.password_auth.enabled, a.oauth2.enabled, a.otp.enabled].iter().filter(|on| **on).count();
+    let methods = [a.password_auth.enabled, a.oauth2.enabled, a.otp.enabled]
+        .iter()
+        .filter(|on| **on)
+        .count();
     if a.mfa.enabled && methods < 2 {
-        errors.insert("mfa.enabled".into(), err("validation_mfa_not_enough_auths", "MFA requires at least 2 auth methods to be enabled."));
+        errors.insert(
+            "mfa.enabled".into(),
+            err(
+                "validation_mfa_not_enough_auths",
+                "MFA requires at least 2 auth methods to be enabled.",
+            ),
+        );
     }
 }

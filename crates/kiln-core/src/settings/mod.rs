@@ -33,7 +33,11 @@ pub(crate) fn ensure_table(conn: &Conn<'_>) -> Result<()> {
 
 /// The stored settings, or the defaults when none were saved yet.
 pub(crate) fn load(conn: &Conn<'_>) -> Result<Settings> {
-    let raw = conn.query_one("SELECT value FROM _params WHERE id = ?1", &[SETTINGS_KEY.into()], |r| Ok(r.text(0)))?;
+    let raw = conn.query_one(
+        "SELECT value FROM _params WHERE id = ?1",
+        &[SETTINGS_KEY.into()],
+        |r| Ok(r.text(0)),
+    )?;
     match raw {
         None => Ok(Settings::default()),
         Some(text) => serde_json::from_str(&text)
@@ -74,19 +78,28 @@ fn merge(base: &mut Value, patch: Value) {
 impl App {
     /// The current settings snapshot.
     pub fn settings(&self) -> Arc<Settings> {
-        self.inner().settings.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner()
+            .settings
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// `PATCH /api/settings`: merges `patch` into the current settings, validates, stores and
     /// publishes the result. Nothing changes when validation fails.
     pub async fn update_settings(&self, patch: Map<String, Value>) -> Result<Arc<Settings>> {
         let _guard = self.inner().settings_change.lock().await;
-        let mut merged = serde_json::to_value(&*self.settings()).map_err(|e| CoreError::Internal(e.to_string()))?;
+        let mut merged = serde_json::to_value(&*self.settings())
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
         merge(&mut merged, Value::Object(patch));
-        let next: Settings = serde_json::from_value(merged).map_err(|e| CoreError::InvalidBody(e.to_string()))?;
+        let next: Settings =
+            serde_json::from_value(merged).map_err(|e| CoreError::InvalidBody(e.to_string()))?;
         let errors = validate::settings(&next);
         if !errors.is_empty() {
-            return Err(CoreError::Validation { action: Action::SaveSettings, errors });
+            return Err(CoreError::Validation {
+                action: Action::SaveSettings,
+                errors,
+            });
         }
         let stored = next.clone();
         self.db().write(move |conn| save(conn, &stored)).await?;
@@ -99,7 +112,11 @@ impl App {
     /// Makes `next` the settings every request sees (after it was stored).
     pub(crate) fn apply_settings(&self, next: Arc<Settings>) {
         let s3_changed = self.settings().s3 != next.s3;
-        *self.inner().settings.write().unwrap_or_else(|p| p.into_inner()) = next;
+        *self
+            .inner()
+            .settings
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = next;
         self.rate_limiter().reset();
         if s3_changed {
             self.reload_storage();
@@ -115,8 +132,14 @@ mod tests {
     #[test]
     fn merge_is_deep_for_objects_and_replaces_arrays() {
         let mut base = json!({"smtp": {"host": "a", "port": 1}, "rateLimits": {"rules": [1, 2], "enabled": false}});
-        merge(&mut base, json!({"smtp": {"host": "b"}, "rateLimits": {"rules": [3]}}));
-        assert_eq!(base, json!({"smtp": {"host": "b", "port": 1}, "rateLimits": {"rules": [3], "enabled": false}}));
+        merge(
+            &mut base,
+            json!({"smtp": {"host": "b"}, "rateLimits": {"rules": [3]}}),
+        );
+        assert_eq!(
+            base,
+            json!({"smtp": {"host": "b", "port": 1}, "rateLimits": {"rules": [3], "enabled": false}})
+        );
     }
 
     #[test]
@@ -126,7 +149,12 @@ mod tests {
         s.s3.secret = "s".into();
         s.backups.s3.secret = "b".into();
         let text = s.to_public_json().to_string();
-        assert!(!text.contains("\"password\"") && !text.contains("\"secret\""), "{text}");
-        assert!(text.contains("\"smtp\":{\"enabled\":false,\"port\":587,\"host\":\"smtp.example.com\""));
+        assert!(
+            !text.contains("\"password\"") && !text.contains("\"secret\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"smtp\":{\"enabled\":false,\"port\":587,\"host\":\"smtp.example.com\"")
+        );
     }
 }

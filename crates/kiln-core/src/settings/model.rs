@@ -58,7 +58,11 @@ pub struct Backups {
 
 impl Default for Backups {
     fn default() -> Self {
-        Backups { cron: String::new(), cron_max_keep: 3, s3: S3::default() }
+        Backups {
+            cron: String::new(),
+            cron_max_keep: 3,
+            s3: S3::default(),
+        }
     }
 }
 
@@ -101,7 +105,12 @@ pub struct RateLimitRule {
 
 impl RateLimitRule {
     fn new(label: &str, duration: i64, max_requests: i64) -> Self {
-        RateLimitRule { label: label.into(), audience: String::new(), duration, max_requests }
+        RateLimitRule {
+            label: label.into(),
+            audience: String::new(),
+            duration,
+            max_requests,
+        }
     }
 }
 
@@ -120,7 +129,11 @@ impl Default for RateLimits {
     /// a password, tight enough to make guessing slow on top of argon2id's cost. Limits on every
     /// request are left for the operator to choose (they depend on the app and on proxies).
     fn default() -> Self {
-        RateLimits { rules: vec![RateLimitRule::new("*:auth", 60, 20)], excluded_ips: vec![], enabled: true }
+        RateLimits {
+            rules: vec![RateLimitRule::new("*:auth", 60, 20)],
+            excluded_ips: vec![],
+            enabled: true,
+        }
     }
 }
 
@@ -143,7 +156,12 @@ pub struct Batch {
 
 impl Default for Batch {
     fn default() -> Self {
-        Batch { enabled: false, max_requests: 50, timeout: 3, max_body_size: 0 }
+        Batch {
+            enabled: false,
+            max_requests: 50,
+            timeout: 3,
+            max_body_size: 0,
+        }
     }
 }
 
@@ -160,7 +178,13 @@ pub struct Logs {
 
 impl Default for Logs {
     fn default() -> Self {
-        Logs { max_data_size: 0, max_days: 5, min_level: 0, log_ip: true, log_auth_id: false }
+        Logs {
+            max_data_size: 0,
+            max_days: 5,
+            min_level: 0,
+            log_ip: true,
+            log_auth_id: false,
+        }
     }
 }
 
@@ -177,7 +201,12 @@ pub struct Passkeys {
 
 impl Default for Passkeys {
     fn default() -> Self {
-        Passkeys { enabled: true, rp_id: String::new(), rp_name: String::new(), origins: vec![] }
+        Passkeys {
+            enabled: true,
+            rp_id: String::new(),
+            rp_name: String::new(),
+            origins: vec![],
+        }
     }
 }
 
@@ -203,7 +232,11 @@ impl Settings {
     /// The settings as the API shows them: secrets (SMTP password, S3 secrets) left out.
     pub fn to_public_json(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).unwrap_or_default();
-        for path in [&["smtp", "password"][..], &["s3", "secret"], &["backups", "s3", "secret"]] {
+        for path in [
+            &["smtp", "password"][..],
+            &["s3", "secret"],
+            &["backups", "s3", "secret"],
+        ] {
             let (last, parents) = path.split_last().expect("non-empty path");
             let mut node = &mut v;
             for p in parents {

@@ -10,37 +10,54 @@ fn required() -> FieldError {
 }
 
 fn too_long(max: usize) -> FieldError {
-    FieldError::new("validation_length_too_long", format!("The length must be no more than {max}."))
+    FieldError::new(
+        "validation_length_too_long",
+        format!("The length must be no more than {max}."),
+    )
 }
 
 fn is_url(s: &str) -> bool {
-    let rest = s.strip_prefix("http://").or_else(|| s.strip_prefix("https://"));
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"));
     matches!(rest, Some(r) if !r.is_empty() && !r.starts_with('/') && !r.chars().any(char::is_whitespace))
 }
 
 fn is_host(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
-        && s.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
         || s.parse::<std::net::IpAddr>().is_ok()
 }
-
-
 
 /// Whether a rate limit label has one of PocketBase's shapes: `/path/`, `METHOD /path`,
 /// `collection:action` or `*:action`.
 pub fn valid_rate_label(label: &str) -> bool {
-    if label.is_empty() || label.len() > 255 || label.chars().any(char::is_whitespace) && !label.contains(" /") {
+    if label.is_empty()
+        || label.len() > 255
+        || label.chars().any(char::is_whitespace) && !label.contains(" /")
+    {
         return false;
     }
     if let Some((method, path)) = label.split_once(' ') {
-        return ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].contains(&method) && path.starts_with('/');
+        return ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].contains(&method)
+            && path.starts_with('/');
     }
     if label.starts_with('/') {
         return true;
     }
     match label.split_once(':') {
-        Some((c, tag)) => !c.is_empty() && !tag.is_empty() && tag.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_'),
+        Some((c, tag)) => {
+            !c.is_empty()
+                && !tag.is_empty()
+                && tag
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        }
         None => false,
     }
 }
@@ -61,7 +78,10 @@ pub fn settings(s: &Settings) -> FieldErrors {
     if m.app_url.is_empty() {
         put("meta.appURL".into(), required());
     } else if !is_url(&m.app_url) {
-        put("meta.appURL".into(), FieldError::new("validation_is_url", "Must be a valid URL."));
+        put(
+            "meta.appURL".into(),
+            FieldError::new("validation_is_url", "Must be a valid URL."),
+        );
     }
     if m.sender_name.trim().is_empty() {
         put("meta.senderName".into(), required());
@@ -71,7 +91,10 @@ pub fn settings(s: &Settings) -> FieldErrors {
     if m.sender_address.is_empty() {
         put("meta.senderAddress".into(), required());
     } else if !is_email(&m.sender_address) {
-        put("meta.senderAddress".into(), FieldError::new("validation_is_email", "Must be a valid email address."));
+        put(
+            "meta.senderAddress".into(),
+            FieldError::new("validation_is_email", "Must be a valid email address."),
+        );
     }
 
     let smtp = &s.smtp;
@@ -79,37 +102,67 @@ pub fn settings(s: &Settings) -> FieldErrors {
         if smtp.host.is_empty() {
             put("smtp.host".into(), required());
         } else if !is_host(&smtp.host) {
-            put("smtp.host".into(), FieldError::new("validation_is_host", "Must be a valid host."));
+            put(
+                "smtp.host".into(),
+                FieldError::new("validation_is_host", "Must be a valid host."),
+            );
         }
         if smtp.port == 0 {
             put("smtp.port".into(), required());
         }
     }
     if !(0..=65535).contains(&smtp.port) {
-        put("smtp.port".into(), FieldError::new("validation_max_less_equal_than_required", "Must be no greater than 65535."));
+        put(
+            "smtp.port".into(),
+            FieldError::new(
+                "validation_max_less_equal_than_required",
+                "Must be no greater than 65535.",
+            ),
+        );
     }
     if !["", "PLAIN", "LOGIN"].contains(&smtp.auth_method.as_str()) {
-        put("smtp.authMethod".into(), FieldError::new("validation_in_invalid", "Must be a valid value."));
+        put(
+            "smtp.authMethod".into(),
+            FieldError::new("validation_in_invalid", "Must be a valid value."),
+        );
     }
     if !smtp.local_name.is_empty() && !is_host(&smtp.local_name) {
-        put("smtp.localName".into(), FieldError::new("validation_is_host", "Must be a valid host."));
+        put(
+            "smtp.localName".into(),
+            FieldError::new("validation_is_host", "Must be a valid host."),
+        );
     }
 
     for (prefix, s3) in [("s3", &s.s3), ("backups.s3", &s.backups.s3)] {
         if !s3.enabled {
             continue;
         }
-        for (k, v) in [("bucket", &s3.bucket), ("region", &s3.region), ("endpoint", &s3.endpoint), ("accessKey", &s3.access_key), ("secret", &s3.secret)] {
+        for (k, v) in [
+            ("bucket", &s3.bucket),
+            ("region", &s3.region),
+            ("endpoint", &s3.endpoint),
+            ("accessKey", &s3.access_key),
+            ("secret", &s3.secret),
+        ] {
             if v.is_empty() {
                 put(format!("{prefix}.{k}"), required());
             }
         }
         if !s3.endpoint.is_empty() && !is_url(&s3.endpoint) {
-            put(format!("{prefix}.endpoint"), FieldError::new("validation_is_url", "Must be a valid URL."));
+            put(
+                format!("{prefix}.endpoint"),
+                FieldError::new("validation_is_url", "Must be a valid URL."),
+            );
         }
     }
     if s.backups.cron_max_keep < 1 && !s.backups.cron.is_empty() {
-        put("backups.cronMaxKeep".into(), FieldError::new("validation_min_greater_equal_than_required", "Must be no less than 1."));
+        put(
+            "backups.cronMaxKeep".into(),
+            FieldError::new(
+                "validation_min_greater_equal_than_required",
+                "Must be no less than 1.",
+            ),
+        );
     }
 
     let rl = &s.rate_limits;
@@ -117,18 +170,48 @@ pub fn settings(s: &Settings) -> FieldErrors {
         if r.label.is_empty() {
             put(format!("rateLimits.rules.{i}.label"), required());
         } else if !valid_rate_label(&r.label) {
-            put(format!("rateLimits.rules.{i}.label"), FieldError::new("validation_invalid_rate_limit_label", "Invalid label format."));
-        } else if rl.rules[..i].iter().any(|o| o.label == r.label && o.audience == r.audience) {
-            put(format!("rateLimits.rules.{i}.label"), FieldError::new("validation_duplicated_rate_limit_tag", "Rate limit tag with label and audience must be unique."));
+            put(
+                format!("rateLimits.rules.{i}.label"),
+                FieldError::new(
+                    "validation_invalid_rate_limit_label",
+                    "Invalid label format.",
+                ),
+            );
+        } else if rl.rules[..i]
+            .iter()
+            .any(|o| o.label == r.label && o.audience == r.audience)
+        {
+            put(
+                format!("rateLimits.rules.{i}.label"),
+                FieldError::new(
+                    "validation_duplicated_rate_limit_tag",
+                    "Rate limit tag with label and audience must be unique.",
+                ),
+            );
         }
         if !["", "@guest", "@auth"].contains(&r.audience.as_str()) {
-            put(format!("rateLimits.rules.{i}.audience"), FieldError::new("validation_in_invalid", "Must be a valid value."));
+            put(
+                format!("rateLimits.rules.{i}.audience"),
+                FieldError::new("validation_in_invalid", "Must be a valid value."),
+            );
         }
         if r.duration < 1 {
-            put(format!("rateLimits.rules.{i}.duration"), FieldError::new("validation_min_greater_equal_than_required", "Must be no less than 1."));
+            put(
+                format!("rateLimits.rules.{i}.duration"),
+                FieldError::new(
+                    "validation_min_greater_equal_than_required",
+                    "Must be no less than 1.",
+                ),
+            );
         }
         if r.max_requests < 1 {
-            put(format!("rateLimits.rules.{i}.maxRequests"), FieldError::new("validation_min_greater_equal_than_required", "Must be no less than 1."));
+            put(
+                format!("rateLimits.rules.{i}.maxRequests"),
+                FieldError::new(
+                    "validation_min_greater_equal_than_required",
+                    "Must be no less than 1.",
+                ),
+            );
         }
     }
     if rl.enabled && rl.rules.is_empty() {
@@ -136,30 +219,72 @@ pub fn settings(s: &Settings) -> FieldErrors {
     }
     for (i, ip) in rl.excluded_ips.iter().enumerate() {
         if crate::ratelimit::parse_ip_or_cidr(ip).is_none() {
-            put(format!("rateLimits.excludedIPs.{i}"), FieldError::new("validation_invalid_ip", "Must be a valid IP address or CIDR."));
+            put(
+                format!("rateLimits.excludedIPs.{i}"),
+                FieldError::new(
+                    "validation_invalid_ip",
+                    "Must be a valid IP address or CIDR.",
+                ),
+            );
         }
     }
     for (i, ip) in s.superuser_ips.iter().enumerate() {
         if crate::ratelimit::parse_ip_or_cidr(ip).is_none() {
-            put(format!("superuserIPs.{i}"), FieldError::new("validation_invalid_ip", "Must be a valid IP address or CIDR."));
+            put(
+                format!("superuserIPs.{i}"),
+                FieldError::new(
+                    "validation_invalid_ip",
+                    "Must be a valid IP address or CIDR.",
+                ),
+            );
         }
     }
 
     let b = &s.batch;
     if b.enabled && b.max_requests < 1 {
-        put("batch.maxRequests".into(), FieldError::new("validation_min_greater_equal_than_required", "Must be no less than 1."));
+        put(
+            "batch.maxRequests".into(),
+            FieldError::new(
+                "validation_min_greater_equal_than_required",
+                "Must be no less than 1.",
+            ),
+        );
     }
     if b.enabled && b.timeout < 1 {
-        put("batch.timeout".into(), FieldError::new("validation_min_greater_equal_than_required", "Must be no less than 1."));
+        put(
+            "batch.timeout".into(),
+            FieldError::new(
+                "validation_min_greater_equal_than_required",
+                "Must be no less than 1.",
+            ),
+        );
     }
     if b.max_body_size < 0 {
-        put("batch.maxBodySize".into(), FieldError::new("validation_min_greater_equal_than_required", "Must be no less than 0."));
+        put(
+            "batch.maxBodySize".into(),
+            FieldError::new(
+                "validation_min_greater_equal_than_required",
+                "Must be no less than 0.",
+            ),
+        );
     }
     if s.logs.max_days < 0 {
-        put("logs.maxDays".into(), FieldError::new("validation_min_greater_equal_than_required", "Must be no less than 0."));
+        put(
+            "logs.maxDays".into(),
+            FieldError::new(
+                "validation_min_greater_equal_than_required",
+                "Must be no less than 0.",
+            ),
+        );
     }
     if s.logs.max_data_size < 0 {
-        put("logs.maxDataSize".into(), FieldError::new("validation_min_greater_equal_than_required", "Must be no less than 0."));
+        put(
+            "logs.maxDataSize".into(),
+            FieldError::new(
+                "validation_min_greater_equal_than_required",
+                "Must be no less than 0.",
+            ),
+        );
     }
     e
 }
@@ -180,7 +305,12 @@ mod tests {
         s.meta.sender_address = "nope".into();
         s.smtp.enabled = true;
         s.smtp.host = String::new();
-        s.rate_limits.rules.push(RateLimitRule { label: "bad label".into(), audience: "@x".into(), duration: 0, max_requests: 0 });
+        s.rate_limits.rules.push(RateLimitRule {
+            label: "bad label".into(),
+            audience: "@x".into(),
+            duration: 0,
+            max_requests: 0,
+        });
         let e = settings(&s);
         let keys: Vec<&str> = e.keys().map(String::as_str).collect();
         assert_eq!(
@@ -199,7 +329,13 @@ mod tests {
 
     #[test]
     fn rate_labels() {
-        for ok in ["*:auth", "users:create", "/api/", "/api/batch", "POST /api/collections/users/records"] {
+        for ok in [
+            "*:auth",
+            "users:create",
+            "/api/",
+            "/api/batch",
+            "POST /api/collections/users/records",
+        ] {
             assert!(valid_rate_label(ok), "{ok}");
         }
         for bad in ["", "auth", "users:", ":auth", "FOO /x", "POST x", "a b:c"] {

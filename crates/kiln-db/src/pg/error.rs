@@ -19,7 +19,9 @@ pub(crate) fn map_err(e: postgres::Error) -> DbError {
             }
             cause = c.source();
         }
-        return if e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) {
+        return if e.is_closed()
+            || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>())
+        {
             DbError::Unavailable(msg)
         } else {
             DbError::Query(msg)
@@ -49,12 +51,20 @@ pub(crate) fn map_err(e: postgres::Error) -> DbError {
 /// The column list of a unique violation's detail, `Key (a, lower(b))=(…) already exists.`;
 /// an expression yields the column it is applied to.
 fn key_columns(detail: &str) -> Vec<String> {
-    let Some(inner) = detail.strip_prefix("Key (").and_then(|d| d.split(")=(").next()) else { return Vec::new() };
+    let Some(inner) = detail
+        .strip_prefix("Key (")
+        .and_then(|d| d.split(")=(").next())
+    else {
+        return Vec::new();
+    };
     inner
         .split(", ")
         .map(|part| {
             let word = part.rsplit('(').next().unwrap_or(part);
-            let word = word.split(|c: char| c == ')' || c == ':' || c == ' ').next().unwrap_or(word);
+            let word = word
+                .split(|c: char| c == ')' || c == ':' || c == ' ')
+                .next()
+                .unwrap_or(word);
             word.trim_matches('"').to_owned()
         })
         .collect()
@@ -66,10 +76,19 @@ mod tests {
 
     #[test]
     fn unique_detail_names_columns() {
-        assert_eq!(key_columns("Key (email)=(a@b.c) already exists."), ["email"]);
+        assert_eq!(
+            key_columns("Key (email)=(a@b.c) already exists."),
+            ["email"]
+        );
         assert_eq!(key_columns("Key (a, b)=(1, 2) already exists."), ["a", "b"]);
-        assert_eq!(key_columns("Key (lower(email::text))=(x) already exists."), ["email"]);
-        assert_eq!(key_columns("Key (\"userName\")=(x) already exists."), ["userName"]);
+        assert_eq!(
+            key_columns("Key (lower(email::text))=(x) already exists."),
+            ["email"]
+        );
+        assert_eq!(
+            key_columns("Key (\"userName\")=(x) already exists."),
+            ["userName"]
+        );
         assert!(key_columns("something else").is_empty());
     }
 }

@@ -17,10 +17,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-pub(crate) use session::PgSession;
-pub(crate) use types::value_at;
 pub use notify::Notice;
+pub(crate) use session::PgSession;
 pub use shared::Shared;
+pub(crate) use types::value_at;
 
 pub(crate) type PgRow = postgres::Row;
 
@@ -43,7 +43,12 @@ pub struct PgOptions {
 
 impl PgOptions {
     pub fn new(url: impl Into<String>) -> PgOptions {
-        PgOptions { url: url.into(), schema: None, max_connections: 16, connect_timeout: Duration::from_secs(5) }
+        PgOptions {
+            url: url.into(),
+            schema: None,
+            max_connections: 16,
+            connect_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -98,15 +103,22 @@ impl PgDb {
     /// Connects, creates the schema if asked, and installs Kiln's SQL functions.
     pub(crate) fn open(opts: &PgOptions) -> Result<PgDb, DbError> {
         let (url, tls) = tls::configure(&opts.url)?;
-        let mut config: postgres::Config =
-            url.parse().map_err(|e: postgres::Error| DbError::Open(format!("invalid PostgreSQL URL: {e}")))?;
+        let mut config: postgres::Config = url
+            .parse()
+            .map_err(|e: postgres::Error| DbError::Open(format!("invalid PostgreSQL URL: {e}")))?;
         config.connect_timeout(opts.connect_timeout);
         if config.get_application_name().is_none() {
             config.application_name("kiln");
         }
         if let Some(schema) = &opts.schema {
-            if schema.is_empty() || !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(DbError::Open(format!("invalid schema name {schema:?}: use letters, digits and _")));
+            if schema.is_empty()
+                || !schema
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(DbError::Open(format!(
+                    "invalid schema name {schema:?}: use letters, digits and _"
+                )));
             }
             config.options(&format!("-c search_path={schema}"));
         }
@@ -114,11 +126,18 @@ impl PgDb {
             inner: Arc::new(Inner {
                 server: Server { config, tls },
                 max: opts.max_connections.max(1),
-                pool: Mutex::new(Pool { idle: Vec::new(), open: 0 }),
+                pool: Mutex::new(Pool {
+                    idle: Vec::new(),
+                    open: 0,
+                }),
                 freed: Condvar::new(),
                 generation: AtomicU64::new(0),
                 sender: std::sync::OnceLock::new(),
-                channel_prefix: opts.schema.as_ref().map(|s| format!("{s}.")).unwrap_or_default(),
+                channel_prefix: opts
+                    .schema
+                    .as_ref()
+                    .map(|s| format!("{s}."))
+                    .unwrap_or_default(),
                 scope: std::sync::OnceLock::new(),
             }),
         };
@@ -148,7 +167,10 @@ impl PgDb {
             DbError::Query(m) => DbError::Unavailable(m),
             other => other,
         })?;
-        Ok(PgSession::new(client, self.inner.generation.load(Ordering::Acquire)))
+        Ok(PgSession::new(
+            client,
+            self.inner.generation.load(Ordering::Acquire),
+        ))
     }
 
     /// Takes an idle connection, opens one while under the limit, or waits for one.
@@ -171,11 +193,19 @@ impl PgDb {
                 pool.open += 1;
                 drop(pool);
                 return self.connect().inspect_err(|_| {
-                    self.inner.pool.lock().unwrap_or_else(|p| p.into_inner()).open -= 1;
+                    self.inner
+                        .pool
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .open -= 1;
                     self.inner.freed.notify_one();
                 });
             }
-            pool = self.inner.freed.wait(pool).unwrap_or_else(|p| p.into_inner());
+            pool = self
+                .inner
+                .freed
+                .wait(pool)
+                .unwrap_or_else(|p| p.into_inner());
         }
     }
 
@@ -194,7 +224,10 @@ impl PgDb {
 
     /// Runs `f` on a pooled connection outside a transaction; each statement sees what was
     /// committed before it started.
-    pub(crate) fn read<R, E: From<DbError>>(&self, f: impl FnOnce(&Conn<'_>) -> Result<R, E>) -> Result<R, E> {
+    pub(crate) fn read<R, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&Conn<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         let s = self.checkout()?;
         let result = f(&Conn::pg(&s));
         if s.in_txn() {
@@ -206,12 +239,16 @@ impl PgDb {
     }
 
     /// Runs `f` inside `BEGIN … COMMIT` on a pooled connection (blocking the calling thread).
-    pub(crate) fn transaction<R, E: From<DbError>>(&self, f: impl FnOnce(&Conn<'_>) -> Result<R, E>) -> Result<R, E> {
+    pub(crate) fn transaction<R, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&Conn<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         let s = self.checkout()?;
         let result = match s.begin() {
             Err(e) => Err(e.into()),
             Ok(()) => {
-                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&Conn::pg(&s))));
+                let outcome =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&Conn::pg(&s))));
                 match outcome {
                     Ok(Ok(r)) => match s.finish(true) {
                         Ok(()) => Ok(r),
@@ -223,7 +260,10 @@ impl PgDb {
                     }
                     Err(_) => {
                         let _ = s.finish(false);
-                        Err(DbError::Query("a write transaction panicked and was rolled back".into()).into())
+                        Err(DbError::Query(
+                            "a write transaction panicked and was rolled back".into(),
+                        )
+                        .into())
                     }
                 }
             }
@@ -246,18 +286,26 @@ impl PgDb {
     /// waiting (in order, on a connection of its own).
     pub(crate) fn notify(&self, channel: &str, payload: &str) {
         let channel = format!("{}{channel}", self.inner.channel_prefix);
-        self.inner.sender.get_or_init(|| notify::Sender::start(self.inner.server.clone())).send(&channel, payload);
+        self.inner
+            .sender
+            .get_or_init(|| notify::Sender::start(self.inner.server.clone()))
+            .send(&channel, payload);
     }
 
     /// Calls `on` for every message sent on `channels`, on a thread of its own. Fails if the
     /// first connection cannot be made.
-    pub(crate) fn listen(&self, channels: &[&str], on: Box<dyn Fn(Notice<'_>) + Send>) -> Result<(), DbError> {
+    pub(crate) fn listen(
+        &self,
+        channels: &[&str],
+        on: Box<dyn Fn(Notice<'_>) + Send>,
+    ) -> Result<(), DbError> {
         let prefix = self.inner.channel_prefix.clone();
         let channels = channels.iter().map(|c| format!("{prefix}{c}")).collect();
         let on = move |n: Notice<'_>| match n {
-            Notice::Message { channel, payload } => {
-                on(Notice::Message { channel: channel.strip_prefix(prefix.as_str()).unwrap_or(channel), payload })
-            }
+            Notice::Message { channel, payload } => on(Notice::Message {
+                channel: channel.strip_prefix(prefix.as_str()).unwrap_or(channel),
+                payload,
+            }),
             other => on(other),
         };
         notify::listen(self.inner.server.clone(), channels, Box::new(on))

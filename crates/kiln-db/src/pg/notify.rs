@@ -27,15 +27,29 @@ pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS _kiln_messages (
 )";
 
 /// Sends `payload` on `channel` through `client`.
-pub(crate) fn send(client: &mut postgres::Client, channel: &str, payload: &str) -> Result<(), DbError> {
+pub(crate) fn send(
+    client: &mut postgres::Client,
+    channel: &str,
+    payload: &str,
+) -> Result<(), DbError> {
     if payload.len() <= INLINE_MAX {
-        client.execute("SELECT pg_notify($1, $2)", &[&channel, &payload]).map_err(map_err)?;
+        client
+            .execute("SELECT pg_notify($1, $2)", &[&channel, &payload])
+            .map_err(map_err)?;
     } else {
         let row = client
-            .query_one("INSERT INTO _kiln_messages (payload) VALUES ($1) RETURNING id", &[&payload])
+            .query_one(
+                "INSERT INTO _kiln_messages (payload) VALUES ($1) RETURNING id",
+                &[&payload],
+            )
             .map_err(map_err)?;
         let id: i64 = row.get(0);
-        client.execute("SELECT pg_notify($1, $2)", &[&channel, &format!("{STORED}{id}")]).map_err(map_err)?;
+        client
+            .execute(
+                "SELECT pg_notify($1, $2)",
+                &[&channel, &format!("{STORED}{id}")],
+            )
+            .map_err(map_err)?;
     }
     Ok(())
 }
@@ -85,7 +99,10 @@ fn serve(
     ready: &mut Option<mpsc::SyncSender<Result<(), DbError>>>,
 ) -> Result<(), DbError> {
     let mut client = server.connect().map_err(map_err)?;
-    let listen: String = channels.iter().map(|c| format!("LISTEN \"{c}\";")).collect();
+    let listen: String = channels
+        .iter()
+        .map(|c| format!("LISTEN \"{c}\";"))
+        .collect();
     client.batch_execute(&listen).map_err(map_err)?;
     match ready.take() {
         Some(tx) => drop(tx.send(Ok(()))),
@@ -98,7 +115,10 @@ fn serve(
         let batch: Vec<(String, String)> = {
             let mut notifications = client.notifications();
             let mut batch = Vec::new();
-            let first = notifications.timeout_iter(Duration::from_secs(30)).next().map_err(map_err)?;
+            let first = notifications
+                .timeout_iter(Duration::from_secs(30))
+                .next()
+                .map_err(map_err)?;
             if let Some(n) = first {
                 batch.push((n.channel().to_owned(), n.payload().to_owned()));
                 let mut more = notifications.iter();
@@ -112,11 +132,19 @@ fn serve(
             batch
         };
         for (channel, payload) in &batch {
-            match payload.strip_prefix(STORED).and_then(|id| id.parse::<i64>().ok()) {
+            match payload
+                .strip_prefix(STORED)
+                .and_then(|id| id.parse::<i64>().ok())
+            {
                 Some(id) => {
-                    let row = client.query_opt("SELECT payload FROM _kiln_messages WHERE id = $1", &[&id]).map_err(map_err)?;
+                    let row = client
+                        .query_opt("SELECT payload FROM _kiln_messages WHERE id = $1", &[&id])
+                        .map_err(map_err)?;
                     if let Some(row) = row {
-                        on(Notice::Message { channel, payload: row.get(0) });
+                        on(Notice::Message {
+                            channel,
+                            payload: row.get(0),
+                        });
                     }
                 }
                 None => on(Notice::Message { channel, payload }),
@@ -128,7 +156,9 @@ fn serve(
         }
         if last_sweep.elapsed() > Duration::from_secs(60) {
             last_sweep = Instant::now();
-            let sql = format!("DELETE FROM _kiln_messages WHERE created < now() - interval '{KEEP_MESSAGES}'");
+            let sql = format!(
+                "DELETE FROM _kiln_messages WHERE created < now() - interval '{KEEP_MESSAGES}'"
+            );
             client.batch_execute(&sql).map_err(map_err)?;
         }
     }
@@ -149,24 +179,29 @@ pub(crate) struct Sender {
 impl Sender {
     pub(crate) fn start(server: Server) -> Sender {
         let (tx, rx) = mpsc::sync_channel::<(String, String)>(MAX_QUEUED);
-        let _ = std::thread::Builder::new().name("kiln-pg-notify".into()).spawn(move || {
-            let mut client: Option<postgres::Client> = None;
-            while let Ok((channel, payload)) = rx.recv() {
-                // one retry on a fresh connection; a message that cannot be sent then is dropped
-                // (the listeners resynchronise when their own connection comes back)
-                for _ in 0..2 {
-                    if client.as_ref().is_none_or(|c| c.is_closed()) {
-                        client = server.connect().ok();
+        let _ = std::thread::Builder::new()
+            .name("kiln-pg-notify".into())
+            .spawn(move || {
+                let mut client: Option<postgres::Client> = None;
+                while let Ok((channel, payload)) = rx.recv() {
+                    // one retry on a fresh connection; a message that cannot be sent then is dropped
+                    // (the listeners resynchronise when their own connection comes back)
+                    for _ in 0..2 {
+                        if client.as_ref().is_none_or(|c| c.is_closed()) {
+                            client = server.connect().ok();
+                        }
+                        let Some(c) = client.as_mut() else { continue };
+                        if send(c, &channel, &payload).is_ok() {
+                            break;
+                        }
+                        client = None;
                     }
-                    let Some(c) = client.as_mut() else { continue };
-                    if send(c, &channel, &payload).is_ok() {
-                        break;
-                    }
-                    client = None;
                 }
-            }
-        });
-        Sender { tx, overflowing: Default::default() }
+            });
+        Sender {
+            tx,
+            overflowing: Default::default(),
+        }
     }
 
     pub(crate) fn send(&self, channel: &str, payload: &str) {

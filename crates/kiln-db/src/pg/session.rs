@@ -61,7 +61,11 @@ impl PgSession {
         if let Some(s) = self.stmts.borrow().get(sql) {
             return Ok(s.clone());
         }
-        let stmt = self.client.borrow_mut().prepare(&dollar_placeholders(sql)).map_err(map_err)?;
+        let stmt = self
+            .client
+            .borrow_mut()
+            .prepare(&dollar_placeholders(sql))
+            .map_err(map_err)?;
         let mut cache = self.stmts.borrow_mut();
         if cache.len() >= MAX_CACHED {
             cache.clear();
@@ -72,8 +76,14 @@ impl PgSession {
 
     /// Runs a statement with the cached plan; outside a transaction, a plan made stale by a
     /// schema change elsewhere is dropped and the statement prepared again once.
-    fn run<T>(&self, sql: &str, params: &[Value], op: impl Fn(&mut Client, &Statement, &[&(dyn ToSql + Sync)]) -> Result<T, postgres::Error>) -> Result<T, DbError> {
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+    fn run<T>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        op: impl Fn(&mut Client, &Statement, &[&(dyn ToSql + Sync)]) -> Result<T, postgres::Error>,
+    ) -> Result<T, DbError> {
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
         let result = self.prepare(sql).and_then(|stmt| {
             match op(&mut self.client.borrow_mut(), &stmt, &refs) {
                 Err(e) if !self.in_txn.get() && is_stale_plan(&e) => {
@@ -92,21 +102,32 @@ impl PgSession {
     }
 
     pub(crate) fn execute(&self, sql: &str, params: &[Value]) -> Result<usize, DbError> {
-        self.run(sql, params, |c, s, p| c.execute(s, p)).map(|n| n as usize)
+        self.run(sql, params, |c, s, p| c.execute(s, p))
+            .map(|n| n as usize)
     }
 
     /// Runs schema statements. Inside a write, the first one takes [`DDL_LOCK`] until commit.
     pub(crate) fn execute_ddl(&self, sql: &str) -> Result<(), DbError> {
         if self.in_txn.get() && !self.changed_schema.get() {
-            self.client.borrow_mut().execute("SELECT pg_advisory_xact_lock($1)", &[&DDL_LOCK]).map_err(map_err)?;
+            self.client
+                .borrow_mut()
+                .execute("SELECT pg_advisory_xact_lock($1)", &[&DDL_LOCK])
+                .map_err(map_err)?;
             self.changed_schema.set(true);
         }
         self.clear_cache();
-        self.client.borrow_mut().batch_execute(sql).map_err(|e| with_statement(map_err(e), sql))
+        self.client
+            .borrow_mut()
+            .batch_execute(sql)
+            .map_err(|e| with_statement(map_err(e), sql))
     }
 
     pub(crate) fn columns_of(&self, sql: &str) -> Result<Vec<String>, DbError> {
-        let stmt = self.client.borrow_mut().prepare(&dollar_placeholders(sql)).map_err(map_err)?;
+        let stmt = self
+            .client
+            .borrow_mut()
+            .prepare(&dollar_placeholders(sql))
+            .map_err(map_err)?;
         Ok(stmt.columns().iter().map(|c| c.name().to_owned()).collect())
     }
 
@@ -137,7 +158,10 @@ impl PgSession {
 
     /// Starts a write transaction.
     pub(super) fn begin(&self) -> Result<(), DbError> {
-        self.client.borrow_mut().batch_execute("BEGIN").map_err(map_err)?;
+        self.client
+            .borrow_mut()
+            .batch_execute("BEGIN")
+            .map_err(map_err)?;
         self.in_txn.set(true);
         self.changed_schema.set(false);
         Ok(())
@@ -159,7 +183,9 @@ impl Drop for PgSession {
         // SAFETY: `client` is taken exactly once, here, and never used after.
         let client = unsafe { ManuallyDrop::take(&mut self.client) };
         if tokio::runtime::Handle::try_current().is_ok() {
-            let _ = std::thread::Builder::new().name("kiln-pg-close".into()).spawn(move || drop(client));
+            let _ = std::thread::Builder::new()
+                .name("kiln-pg-close".into())
+                .spawn(move || drop(client));
         } else {
             drop(client);
         }
@@ -170,7 +196,11 @@ impl Drop for PgSession {
 fn with_statement(e: DbError, sql: &str) -> DbError {
     match e {
         DbError::Query(m) => {
-            let end = sql.char_indices().nth(300).map(|(i, _)| i).unwrap_or(sql.len());
+            let end = sql
+                .char_indices()
+                .nth(300)
+                .map(|(i, _)| i)
+                .unwrap_or(sql.len());
             DbError::Query(format!("{m} (in: {})", &sql[..end]))
         }
         other => other,
@@ -180,7 +210,11 @@ fn with_statement(e: DbError, sql: &str) -> DbError {
 /// Whether a statement failed because its cached plan predates a schema change.
 fn is_stale_plan(e: &postgres::Error) -> bool {
     use postgres::error::SqlState;
-    e.code().is_some_and(|c| *c == SqlState::FEATURE_NOT_SUPPORTED || *c == SqlState::INVALID_SQL_STATEMENT_NAME || *c == SqlState::UNDEFINED_TABLE)
+    e.code().is_some_and(|c| {
+        *c == SqlState::FEATURE_NOT_SUPPORTED
+            || *c == SqlState::INVALID_SQL_STATEMENT_NAME
+            || *c == SqlState::UNDEFINED_TABLE
+    })
 }
 
 /// Rewrites SQLite placeholders (`?1`, or bare `?` numbered in order) to PostgreSQL's `$N`,
@@ -228,9 +262,15 @@ mod tests {
 
     #[test]
     fn placeholders_are_rewritten_outside_literals() {
-        assert_eq!(d("SELECT * FROM t WHERE a = ?1 AND b = ?12"), "SELECT * FROM t WHERE a = $1 AND b = $12");
+        assert_eq!(
+            d("SELECT * FROM t WHERE a = ?1 AND b = ?12"),
+            "SELECT * FROM t WHERE a = $1 AND b = $12"
+        );
         assert_eq!(d("SELECT ? , ?"), "SELECT $1 , $2");
-        assert_eq!(d("SELECT '?1', \"a?\" FROM t WHERE x = ?2"), "SELECT '?1', \"a?\" FROM t WHERE x = $2");
+        assert_eq!(
+            d("SELECT '?1', \"a?\" FROM t WHERE x = ?2"),
+            "SELECT '?1', \"a?\" FROM t WHERE x = $2"
+        );
         assert_eq!(d("SELECT 'it''s ?' || ?1"), "SELECT 'it''s ?' || $1");
         assert_eq!(d("SELECT 1 -- what?\n, ?3"), "SELECT 1 -- what?\n, $3");
     }

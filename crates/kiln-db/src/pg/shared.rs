@@ -31,13 +31,21 @@ pub struct Shared<'a> {
 }
 
 impl Shared<'_> {
-    fn run<R: Send>(&self, f: impl FnOnce(&Conn<'_>) -> Result<R, DbError> + Send) -> Result<R, DbError> {
+    fn run<R: Send>(
+        &self,
+        f: impl FnOnce(&Conn<'_>) -> Result<R, DbError> + Send,
+    ) -> Result<R, DbError> {
         crate::blocking::run(|| self.db.read(f))
     }
 
     /// Counts a hit of `key` in its fixed window of `window_ms`: (window start, hits in it
     /// including this one). One statement, atomic across processes.
-    pub fn window_hit(&self, key: &str, now_ms: i64, window_ms: i64) -> Result<(i64, i64), DbError> {
+    pub fn window_hit(
+        &self,
+        key: &str,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> Result<(i64, i64), DbError> {
         self.run(|conn| {
             let sql = "INSERT INTO _kiln_windows (key, started, hits) VALUES (?1, ?2, 1)
                  ON CONFLICT (key) DO UPDATE SET
@@ -53,14 +61,23 @@ impl Shared<'_> {
     pub fn windows_clear(&self, older_than_ms: Option<i64>) -> Result<(), DbError> {
         self.run(|conn| match older_than_ms {
             None => conn.execute("DELETE FROM _kiln_windows", &[]).map(|_| ()),
-            Some(t) => conn.execute("DELETE FROM _kiln_windows WHERE started < ?1", &[t.into()]).map(|_| ()),
+            Some(t) => conn
+                .execute("DELETE FROM _kiln_windows WHERE started < ?1", &[t.into()])
+                .map(|_| ()),
         })
     }
 
     /// Stores `value` under `key` until `now_ms + ttl_ms`. With `if_absent`, only when `key` is
     /// missing or expired. Returns whether it was stored; of two processes racing for the same
     /// absent key exactly one succeeds.
-    pub fn put(&self, key: &str, value: &str, now_ms: i64, ttl_ms: i64, if_absent: bool) -> Result<bool, DbError> {
+    pub fn put(
+        &self,
+        key: &str,
+        value: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+        if_absent: bool,
+    ) -> Result<bool, DbError> {
         self.run(|conn| {
             let upsert = "INSERT INTO _kiln_onetime (key, value, expires) VALUES (?1, ?2, ?3)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires";
@@ -86,7 +103,12 @@ impl Shared<'_> {
 
     /// Deletes the expired single-use keys.
     pub fn sweep(&self, now_ms: i64) -> Result<usize, DbError> {
-        self.run(|conn| conn.execute("DELETE FROM _kiln_onetime WHERE expires <= ?1", &[now_ms.into()]))
+        self.run(|conn| {
+            conn.execute(
+                "DELETE FROM _kiln_onetime WHERE expires <= ?1",
+                &[now_ms.into()],
+            )
+        })
     }
 
     /// Claims the run of the periodic task `name` due every `period_ms`: true for exactly one

@@ -38,24 +38,30 @@ pub(crate) fn configure(url: &str) -> Result<(String, Option<MakeTls>), DbError>
         _ => Some(value.to_owned()),
     });
     let bad = |m: String| DbError::Open(m);
-    let (driver_mode, check) = match (mode.as_str(), root.is_some()) {
-        ("disable", _) => return Ok((with_mode(&kept, "disable"), None)),
-        ("allow" | "prefer", false) => ("prefer", Check::Nothing),
-        ("allow" | "prefer", true) => ("prefer", Check::Chain),
-        ("require", false) => ("require", Check::Nothing),
-        ("require" | "verify-ca", true) => ("require", Check::Chain),
-        ("verify-full", _) => ("require", Check::Full),
-        ("verify-ca", false) => ("require", Check::Chain),
-        (other, _) => return Err(bad(format!("invalid sslmode {other:?}: use disable, prefer, require, verify-ca or verify-full"))),
-    };
-    let config = kiln_tls::client_config(check, root.as_deref()).map_err(|e| bad(format!("sslrootcert: {e}")))?;
+    let (driver_mode, check) =
+        match (mode.as_str(), root.is_some()) {
+            ("disable", _) => return Ok((with_mode(&kept, "disable"), None)),
+            ("allow" | "prefer", false) => ("prefer", Check::Nothing),
+            ("allow" | "prefer", true) => ("prefer", Check::Chain),
+            ("require", false) => ("require", Check::Nothing),
+            ("require" | "verify-ca", true) => ("require", Check::Chain),
+            ("verify-full", _) => ("require", Check::Full),
+            ("verify-ca", false) => ("require", Check::Chain),
+            (other, _) => return Err(bad(format!(
+                "invalid sslmode {other:?}: use disable, prefer, require, verify-ca or verify-full"
+            ))),
+        };
+    let config = kiln_tls::client_config(check, root.as_deref())
+        .map_err(|e| bad(format!("sslrootcert: {e}")))?;
     Ok((with_mode(&kept, driver_mode), Some(MakeTls { config })))
 }
 
 /// The connection string with each `key=value` option passed through `f` (dropped on `None`).
 fn rewrite(url: &str, mut f: impl FnMut(&str, &str) -> Option<String>) -> String {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let Some((base, query)) = url.split_once('?') else { return url.to_owned() };
+        let Some((base, query)) = url.split_once('?') else {
+            return url.to_owned();
+        };
         let kept: Vec<String> = query
             .split('&')
             .filter(|p| !p.is_empty())
@@ -103,8 +109,12 @@ impl MakeTlsConnect<Socket> for MakeTls {
     type Error = io::Error;
 
     fn make_tls_connect(&mut self, host: &str) -> Result<Connector, io::Error> {
-        let name = ServerName::try_from(host.to_owned()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        Ok(Connector { connector: tokio_rustls::TlsConnector::from(self.config.clone()), name })
+        let name = ServerName::try_from(host.to_owned())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        Ok(Connector {
+            connector: tokio_rustls::TlsConnector::from(self.config.clone()),
+            name,
+        })
     }
 }
 
@@ -120,7 +130,12 @@ impl TlsConnect<Socket> for Connector {
     type Future = Pin<Box<dyn Future<Output = io::Result<TlsStream>> + Send>>;
 
     fn connect(self, socket: Socket) -> Self::Future {
-        Box::pin(async move { self.connector.connect(self.name, socket).await.map(|s| TlsStream(Box::new(s))) })
+        Box::pin(async move {
+            self.connector
+                .connect(self.name, socket)
+                .await
+                .map(|s| TlsStream(Box::new(s)))
+        })
     }
 }
 
@@ -135,13 +150,21 @@ impl postgres::tls::TlsStream for TlsStream {
 }
 
 impl AsyncRead for TlsStream {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut *self.0).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for TlsStream {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut *self.0).poll_write(cx, buf)
     }
 
@@ -160,18 +183,25 @@ mod tests {
 
     #[test]
     fn reads_sslmode_and_sslrootcert() {
-        let (url, tls) = configure("postgres://u@h:5432/db?sslmode=disable&application_name=x").unwrap();
-        assert_eq!(url, "postgres://u@h:5432/db?application_name=x&sslmode=disable");
+        let (url, tls) =
+            configure("postgres://u@h:5432/db?sslmode=disable&application_name=x").unwrap();
+        assert_eq!(
+            url,
+            "postgres://u@h:5432/db?application_name=x&sslmode=disable"
+        );
         assert!(tls.is_none());
         let (url, tls) = configure("postgres://u@h/db").unwrap();
         assert_eq!(url, "postgres://u@h/db?sslmode=prefer");
         assert!(tls.is_some());
-        let (url, _) = configure("postgres://u@h/db?sslmode=verify-full&sslrootcert=system").unwrap();
+        let (url, _) =
+            configure("postgres://u@h/db?sslmode=verify-full&sslrootcert=system").unwrap();
         assert_eq!(url, "postgres://u@h/db?sslmode=require");
         let (url, _) = configure("host=h user=u sslmode=require").unwrap();
         assert_eq!(url, "host=h user=u sslmode=require");
         assert!(configure("postgres://u@h/db?sslmode=sometimes").is_err());
-        let e = configure("postgres://u@h/db?sslmode=verify-ca&sslrootcert=/nonexistent.pem").err().unwrap();
+        let e = configure("postgres://u@h/db?sslmode=verify-ca&sslrootcert=/nonexistent.pem")
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("sslrootcert"), "{e}");
     }
 }

@@ -20,7 +20,9 @@ impl ToSql for Value {
             return Ok(IsNull::Yes);
         }
         match *ty {
-            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN | Type::JSON => write_text(self, out),
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN | Type::JSON => {
+                write_text(self, out)
+            }
             Type::JSONB => {
                 out.put_u8(1);
                 write_text(self, out)
@@ -78,7 +80,10 @@ fn integer(v: &Value) -> Result<i64, BoxError> {
     match v {
         Value::Int(i) => Ok(*i),
         Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Ok(*f as i64),
-        Value::Text(s) => s.trim().parse().map_err(|_| format!("{s:?} is not an integer").into()),
+        Value::Text(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not an integer").into()),
         _ => Err("the value is not an integer".into()),
     }
 }
@@ -99,13 +104,25 @@ struct RawText<'a>(&'a str);
 
 impl<'a> FromSql<'a> for RawText<'a> {
     fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
-        let raw = if *ty == Type::JSONB { raw.get(1..).unwrap_or_default() } else { raw };
+        let raw = if *ty == Type::JSONB {
+            raw.get(1..).unwrap_or_default()
+        } else {
+            raw
+        };
         Ok(RawText(std::str::from_utf8(raw)?))
     }
 
     fn accepts(ty: &Type) -> bool {
-        matches!(*ty, Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN | Type::JSON | Type::JSONB)
-            || ty.name() == "citext"
+        matches!(
+            *ty,
+            Type::TEXT
+                | Type::VARCHAR
+                | Type::BPCHAR
+                | Type::NAME
+                | Type::UNKNOWN
+                | Type::JSON
+                | Type::JSONB
+        ) || ty.name() == "citext"
     }
 }
 
@@ -117,7 +134,9 @@ impl<'a> FromSql<'a> for Numeric {
     fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
         // ndigits, weight, sign, dscale, then base-10000 digits (all big-endian i16/u16)
         let word = |i: usize| -> Result<i16, BoxError> {
-            raw.get(i * 2..i * 2 + 2).map(|b| i16::from_be_bytes([b[0], b[1]])).ok_or_else(|| "short NUMERIC".into())
+            raw.get(i * 2..i * 2 + 2)
+                .map(|b| i16::from_be_bytes([b[0], b[1]]))
+                .ok_or_else(|| "short NUMERIC".into())
         };
         let (ndigits, weight, sign) = (word(0)?, word(1)?, word(2)? as u16);
         if sign == 0xC000 {
@@ -138,18 +157,38 @@ impl<'a> FromSql<'a> for Numeric {
 /// The value of column `idx` of `row`, as SQLite would have returned it: booleans as 0/1,
 /// JSON as its text, types Kiln has no use for as NULL.
 pub(crate) fn value_at(row: &postgres::Row, idx: usize) -> ValueRef<'_> {
-    let Some(col) = row.columns().get(idx) else { return ValueRef::Null };
+    let Some(col) = row.columns().get(idx) else {
+        return ValueRef::Null;
+    };
     let ty = col.type_();
     let got = match *ty {
-        Type::INT8 => row.try_get::<_, Option<i64>>(idx).map(|v| v.map(ValueRef::Int)),
-        Type::INT4 => row.try_get::<_, Option<i32>>(idx).map(|v| v.map(|i| ValueRef::Int(i.into()))),
-        Type::INT2 => row.try_get::<_, Option<i16>>(idx).map(|v| v.map(|i| ValueRef::Int(i.into()))),
-        Type::FLOAT8 => row.try_get::<_, Option<f64>>(idx).map(|v| v.map(ValueRef::Float)),
-        Type::FLOAT4 => row.try_get::<_, Option<f32>>(idx).map(|v| v.map(|f| ValueRef::Float(f.into()))),
-        Type::NUMERIC => row.try_get::<_, Option<Numeric>>(idx).map(|v| v.map(|n| ValueRef::Float(n.0))),
-        Type::BOOL => row.try_get::<_, Option<bool>>(idx).map(|v| v.map(|b| ValueRef::Int(b as i64))),
-        Type::BYTEA => row.try_get::<_, Option<&[u8]>>(idx).map(|v| v.map(ValueRef::Blob)),
-        _ if <RawText as FromSql>::accepts(ty) => row.try_get::<_, Option<RawText>>(idx).map(|v| v.map(|t| ValueRef::Text(t.0))),
+        Type::INT8 => row
+            .try_get::<_, Option<i64>>(idx)
+            .map(|v| v.map(ValueRef::Int)),
+        Type::INT4 => row
+            .try_get::<_, Option<i32>>(idx)
+            .map(|v| v.map(|i| ValueRef::Int(i.into()))),
+        Type::INT2 => row
+            .try_get::<_, Option<i16>>(idx)
+            .map(|v| v.map(|i| ValueRef::Int(i.into()))),
+        Type::FLOAT8 => row
+            .try_get::<_, Option<f64>>(idx)
+            .map(|v| v.map(ValueRef::Float)),
+        Type::FLOAT4 => row
+            .try_get::<_, Option<f32>>(idx)
+            .map(|v| v.map(|f| ValueRef::Float(f.into()))),
+        Type::NUMERIC => row
+            .try_get::<_, Option<Numeric>>(idx)
+            .map(|v| v.map(|n| ValueRef::Float(n.0))),
+        Type::BOOL => row
+            .try_get::<_, Option<bool>>(idx)
+            .map(|v| v.map(|b| ValueRef::Int(b as i64))),
+        Type::BYTEA => row
+            .try_get::<_, Option<&[u8]>>(idx)
+            .map(|v| v.map(ValueRef::Blob)),
+        _ if <RawText as FromSql>::accepts(ty) => row
+            .try_get::<_, Option<RawText>>(idx)
+            .map(|v| v.map(|t| ValueRef::Text(t.0))),
         _ => Ok(None),
     };
     got.ok().flatten().unwrap_or(ValueRef::Null)
@@ -169,12 +208,27 @@ mod tests {
     fn values_convert_to_the_inferred_type_as_sqlite_affinity_would() {
         assert_eq!(bind(Value::Int(5), Type::TEXT).unwrap(), b"5");
         assert_eq!(bind(Value::Float(1.5), Type::TEXT).unwrap(), b"1.5");
-        assert_eq!(bind(Value::Text("5".into()), Type::FLOAT8).unwrap(), 5.0f64.to_be_bytes());
-        assert!(f64::from_be_bytes(bind(Value::Text("abc".into()), Type::FLOAT8).unwrap().try_into().unwrap()).is_nan());
+        assert_eq!(
+            bind(Value::Text("5".into()), Type::FLOAT8).unwrap(),
+            5.0f64.to_be_bytes()
+        );
+        assert!(f64::from_be_bytes(
+            bind(Value::Text("abc".into()), Type::FLOAT8)
+                .unwrap()
+                .try_into()
+                .unwrap()
+        )
+        .is_nan());
         assert_eq!(bind(Value::Int(1), Type::BOOL).unwrap(), [1]);
-        assert_eq!(bind(Value::Text("[1]".into()), Type::JSONB).unwrap(), b"\x01[1]");
+        assert_eq!(
+            bind(Value::Text("[1]".into()), Type::JSONB).unwrap(),
+            b"\x01[1]"
+        );
         let mut out = BytesMut::new();
-        assert!(matches!(Value::Text("true".into()).to_sql(&Type::BOOL, &mut out), Ok(IsNull::Yes)));
+        assert!(matches!(
+            Value::Text("true".into()).to_sql(&Type::BOOL, &mut out),
+            Ok(IsNull::Yes)
+        ));
         assert_eq!(bind(Value::Text("0".into()), Type::BOOL).unwrap(), [0]);
         assert!(bind(Value::Float(1.5), Type::INT8).is_err());
     }
@@ -186,7 +240,9 @@ mod tests {
         for w in [3i16, 1, 0, 3, 1, 2345, 6780] {
             raw.extend_from_slice(&w.to_be_bytes());
         }
-        let n = <Numeric as FromSql>::from_sql(&Type::NUMERIC, &raw).unwrap().0;
+        let n = <Numeric as FromSql>::from_sql(&Type::NUMERIC, &raw)
+            .unwrap()
+            .0;
         assert!((n - 12345.678).abs() < 1e-9, "{n}");
     }
 }

@@ -5,20 +5,35 @@ use kiln_db::{Db, DbError, SqliteOptions, Value};
 fn open() -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open_sqlite(&dir.path().join("t.db"), SqliteOptions::default()).unwrap();
-    db.write_blocking(|c| c.execute_batch("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)")).unwrap();
+    db.write_blocking(|c| c.execute_batch("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)"))
+        .unwrap();
     (dir, db)
 }
 
 fn count(db: &Db) -> i64 {
-    db.read(|c| c.query_i64("SELECT COUNT(*) FROM t", &[])).unwrap()
+    db.read(|c| c.query_i64("SELECT COUNT(*) FROM t", &[]))
+        .unwrap()
 }
 
 #[tokio::test]
 async fn commits_are_visible_to_readers() {
     let (_d, db) = open();
-    db.write(|c| c.execute("INSERT INTO t VALUES (?1, ?2)", &["a".into(), Value::Int(1)])).await.unwrap();
+    db.write(|c| {
+        c.execute(
+            "INSERT INTO t VALUES (?1, ?2)",
+            &["a".into(), Value::Int(1)],
+        )
+    })
+    .await
+    .unwrap();
     assert_eq!(count(&db), 1);
-    let n = db.read(|c| c.query_one("SELECT n FROM t WHERE id = ?1", &["a".into()], |r| Ok(r.int(0)))).unwrap();
+    let n = db
+        .read(|c| {
+            c.query_one("SELECT n FROM t WHERE id = ?1", &["a".into()], |r| {
+                Ok(r.int(0))
+            })
+        })
+        .unwrap();
     assert_eq!(n, Some(1));
 }
 
@@ -47,7 +62,9 @@ async fn a_panic_rolls_back_and_the_writer_survives() {
         .await;
     assert!(r.is_err());
     assert_eq!(count(&db), 0);
-    db.write(|c| c.execute("INSERT INTO t VALUES ('b', 1)", &[]).map(|_| ())).await.unwrap();
+    db.write(|c| c.execute("INSERT INTO t VALUES ('b', 1)", &[]).map(|_| ()))
+        .await
+        .unwrap();
     assert_eq!(count(&db), 1);
 }
 
@@ -93,7 +110,10 @@ fn a_non_database_file_is_reported_as_corrupt() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bad.db");
     std::fs::write(&p, vec![7u8; 4096]).unwrap();
-    assert!(matches!(Db::open_sqlite(&p, SqliteOptions::default()), Err(DbError::Corrupt(_))));
+    assert!(matches!(
+        Db::open_sqlite(&p, SqliteOptions::default()),
+        Err(DbError::Corrupt(_))
+    ));
 }
 
 #[tokio::test]
@@ -103,7 +123,14 @@ async fn concurrent_writers_are_serialized() {
     for i in 0..50 {
         let db = db.clone();
         tasks.push(tokio::spawn(async move {
-            db.write(move |c| c.execute("INSERT INTO t VALUES (?1, ?2)", &[format!("k{i}").into(), Value::Int(i)]).map(|_| ())).await
+            db.write(move |c| {
+                c.execute(
+                    "INSERT INTO t VALUES (?1, ?2)",
+                    &[format!("k{i}").into(), Value::Int(i)],
+                )
+                .map(|_| ())
+            })
+            .await
         }));
     }
     for t in tasks {
@@ -120,7 +147,10 @@ async fn group_commit_isolates_failing_jobs() {
         let db = db.clone();
         tasks.push(tokio::spawn(async move {
             db.write(move |c| {
-                c.execute("INSERT INTO t VALUES (?1, ?2)", &[format!("k{i}").into(), Value::Int(i)])?;
+                c.execute(
+                    "INSERT INTO t VALUES (?1, ?2)",
+                    &[format!("k{i}").into(), Value::Int(i)],
+                )?;
                 if i % 5 == 0 {
                     return Err(DbError::Busy); // undone, alone
                 }
@@ -139,5 +169,9 @@ async fn group_commit_isolates_failing_jobs() {
         }
     }
     assert_eq!(ok, 31);
-    assert_eq!(count(&db), 31, "every acknowledged write is stored, no failed one is");
+    assert_eq!(
+        count(&db),
+        31,
+        "every acknowledged write is stored, no failed one is"
+    );
 }

@@ -91,14 +91,22 @@ fn year_end_rollover() {
 
 #[test]
 fn month_ends_of_every_month() {
-    let ends = ["31", "29", "31", "30", "31", "30", "31", "31", "30", "31", "30", "31"];
+    let ends = [
+        "31", "29", "31", "30", "31", "30", "31", "31", "30", "31", "30", "31",
+    ];
     // the 10th of every month of 2024, noon
     let mut day_start = 1_704_067_200_000_i64; // 2024-01-01
     let days = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     for (m, end) in ends.iter().enumerate() {
         let now = day_start + 9 * 86_400_000 + 43_200_000;
-        assert_eq!(t("monthEnd", now), format!("2024-{:02}-{end} 23:59:59.999Z", m + 1));
-        assert_eq!(t("monthStart", now), format!("2024-{:02}-01 00:00:00.000Z", m + 1));
+        assert_eq!(
+            t("monthEnd", now),
+            format!("2024-{:02}-{end} 23:59:59.999Z", m + 1)
+        );
+        assert_eq!(
+            t("monthStart", now),
+            format!("2024-{:02}-01 00:00:00.000Z", m + 1)
+        );
         day_start += days[m] * 86_400_000;
     }
 }
@@ -106,7 +114,14 @@ fn month_ends_of_every_month() {
 #[test]
 fn macros_never_panic_at_extreme_instants() {
     for now in [i64::MIN, -1, 0, i64::MAX] {
-        for m in ["now", "yesterday", "tomorrow", "monthEnd", "yearEnd", "weekday"] {
+        for m in [
+            "now",
+            "yesterday",
+            "tomorrow",
+            "monthEnd",
+            "yearEnd",
+            "weekday",
+        ] {
             macro_at(m, now);
         }
     }

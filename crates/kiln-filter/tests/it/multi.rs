@@ -21,7 +21,9 @@ fn all_or_empty(src: &str, item: &str) -> String {
 
 /// all-of where the empty value is known not to match.
 fn all_nonempty(src: &str, item: &str) -> String {
-    format!("(EXISTS (SELECT 1 {src}) AND NOT EXISTS (SELECT 1 {src} AND NOT COALESCE({item}, 1=0)))")
+    format!(
+        "(EXISTS (SELECT 1 {src}) AND NOT EXISTS (SELECT 1 {src} AND NOT COALESCE({item}, 1=0)))"
+    )
 }
 
 /// any-of: some item matches, or the set is empty and the empty value matches.
@@ -39,26 +41,78 @@ fn any_nonempty(src: &str, item: &str) -> String {
 
 #[test]
 fn all_of_against_a_literal() {
-    assert_eq!(sql("tags = 'a'"), (all_nonempty(TAGS, "(je.value = ?1)"), vec![text("a")]));
+    assert_eq!(
+        sql("tags = 'a'"),
+        (all_nonempty(TAGS, "(je.value = ?1)"), vec![text("a")])
+    );
     assert_eq!(s("tags:each = 'a'"), all_nonempty(TAGS, "(je.value = ?1)"));
-    assert_eq!(s("tags != 'a'"), all_or_empty(TAGS, "(je.value != ?1 OR je.value IS NULL)"));
-    assert_eq!(s("tags = ''"), all_or_empty(TAGS, "(je.value = '' OR je.value IS NULL)"));
-    assert_eq!(s("tags = null"), all_or_empty(TAGS, "(je.value = '' OR je.value IS NULL)"));
-    assert_eq!(s("tags != null"), all_nonempty(TAGS, "(je.value != '' AND je.value IS NOT NULL)"));
+    assert_eq!(
+        s("tags != 'a'"),
+        all_or_empty(TAGS, "(je.value != ?1 OR je.value IS NULL)")
+    );
+    assert_eq!(
+        s("tags = ''"),
+        all_or_empty(TAGS, "(je.value = '' OR je.value IS NULL)")
+    );
+    assert_eq!(
+        s("tags = null"),
+        all_or_empty(TAGS, "(je.value = '' OR je.value IS NULL)")
+    );
+    assert_eq!(
+        s("tags != null"),
+        all_nonempty(TAGS, "(je.value != '' AND je.value IS NOT NULL)")
+    );
     assert_eq!(s("tags > 5"), all_nonempty(TAGS, "(je.value > ?1)"));
-    assert_eq!(s("tags ~ 'a'"), all(TAGS, "(je.value LIKE ?1 ESCAPE '\\')", "('' LIKE ?1 ESCAPE '\\')"));
-    assert_eq!(s("tags !~ 'a'"), all(TAGS, "(je.value NOT LIKE ?1 ESCAPE '\\')", "('' NOT LIKE ?1 ESCAPE '\\')"));
+    assert_eq!(
+        s("tags ~ 'a'"),
+        all(
+            TAGS,
+            "(je.value LIKE ?1 ESCAPE '\\')",
+            "('' LIKE ?1 ESCAPE '\\')"
+        )
+    );
+    assert_eq!(
+        s("tags !~ 'a'"),
+        all(
+            TAGS,
+            "(je.value NOT LIKE ?1 ESCAPE '\\')",
+            "('' NOT LIKE ?1 ESCAPE '\\')"
+        )
+    );
 }
 
 #[test]
 fn any_of_against_a_literal() {
-    assert_eq!(sql("tags ?= 'a'"), (any_nonempty(TAGS, "(je.value = ?1)"), vec![text("a")]));
-    assert_eq!(s("tags ?!= 'a'"), any_or_empty(TAGS, "(je.value != ?1 OR je.value IS NULL)"));
-    assert_eq!(s("tags ?= ''"), any_or_empty(TAGS, "(je.value = '' OR je.value IS NULL)"));
+    assert_eq!(
+        sql("tags ?= 'a'"),
+        (any_nonempty(TAGS, "(je.value = ?1)"), vec![text("a")])
+    );
+    assert_eq!(
+        s("tags ?!= 'a'"),
+        any_or_empty(TAGS, "(je.value != ?1 OR je.value IS NULL)")
+    );
+    assert_eq!(
+        s("tags ?= ''"),
+        any_or_empty(TAGS, "(je.value = '' OR je.value IS NULL)")
+    );
     assert_eq!(s("tags ?> 5"), any_nonempty(TAGS, "(je.value > ?1)"));
     assert_eq!(s("tags ?<= 5"), any_nonempty(TAGS, "(je.value <= ?1)"));
-    assert_eq!(s("tags ?~ 'a'"), any(TAGS, "(je.value LIKE ?1 ESCAPE '\\')", "('' LIKE ?1 ESCAPE '\\')"));
-    assert_eq!(s("tags ?!~ 'a'"), any(TAGS, "(je.value NOT LIKE ?1 ESCAPE '\\')", "('' NOT LIKE ?1 ESCAPE '\\')"));
+    assert_eq!(
+        s("tags ?~ 'a'"),
+        any(
+            TAGS,
+            "(je.value LIKE ?1 ESCAPE '\\')",
+            "('' LIKE ?1 ESCAPE '\\')"
+        )
+    );
+    assert_eq!(
+        s("tags ?!~ 'a'"),
+        any(
+            TAGS,
+            "(je.value NOT LIKE ?1 ESCAPE '\\')",
+            "('' NOT LIKE ?1 ESCAPE '\\')"
+        )
+    );
 }
 
 #[test]
@@ -70,11 +124,19 @@ fn against_a_column() {
     // the multi-valued operand on the right
     assert_eq!(
         s("title ?= tags"),
-        any(TAGS, "(COALESCE(t.title, '') = COALESCE(je.value, ''))", "(t.title = '' OR t.title IS NULL)")
+        any(
+            TAGS,
+            "(COALESCE(t.title, '') = COALESCE(je.value, ''))",
+            "(t.title = '' OR t.title IS NULL)"
+        )
     );
     assert_eq!(
         s("title ~ tags"),
-        all(TAGS, "(t.title LIKE ('%' || je.value || '%') ESCAPE '\\')", "(t.title LIKE '%%' ESCAPE '\\')")
+        all(
+            TAGS,
+            "(t.title LIKE ('%' || je.value || '%') ESCAPE '\\')",
+            "(t.title LIKE '%%' ESCAPE '\\')"
+        )
     );
     assert_eq!(s("n_x < tags"), all_nonempty(TAGS, "(t.n_x < je.value)"));
 }
@@ -82,22 +144,38 @@ fn against_a_column() {
 #[test]
 fn both_sides_multi_valued_nest() {
     let inner_all = |l_item: &str, l_empty_vs_r: &str| {
-        all(REL, &format!("(COALESCE({l_item}, '') = COALESCE(r.name, ''))"), l_empty_vs_r)
+        all(
+            REL,
+            &format!("(COALESCE({l_item}, '') = COALESCE(r.name, ''))"),
+            l_empty_vs_r,
+        )
     };
     let item_branch = inner_all("je.value", "(je.value = '' OR je.value IS NULL)");
     let empty_branch = all_or_empty(REL, "('' = r.name OR r.name IS NULL)");
     assert_eq!(s("tags = rel.name"), all(TAGS, &item_branch, &empty_branch));
 
-    let item_branch =
-        any(REL, "(COALESCE(je.value, '') = COALESCE(r.name, ''))", "(je.value = '' OR je.value IS NULL)");
+    let item_branch = any(
+        REL,
+        "(COALESCE(je.value, '') = COALESCE(r.name, ''))",
+        "(je.value = '' OR je.value IS NULL)",
+    );
     let empty_branch = any_or_empty(REL, "('' = r.name OR r.name IS NULL)");
-    assert_eq!(s("tags ?= rel.name"), any(TAGS, &item_branch, &empty_branch));
+    assert_eq!(
+        s("tags ?= rel.name"),
+        any(TAGS, &item_branch, &empty_branch)
+    );
 }
 
 #[test]
 fn known_values_fold_in_the_empty_branch_only() {
-    assert_eq!(s("tags = @request.auth.id"), all_nonempty(TAGS, "(je.value = ?1)"));
-    assert_eq!(s("tags ?= @request.body.empty"), any_or_empty(TAGS, "(je.value = ?1 OR je.value IS NULL)"));
+    assert_eq!(
+        s("tags = @request.auth.id"),
+        all_nonempty(TAGS, "(je.value = ?1)")
+    );
+    assert_eq!(
+        s("tags ?= @request.body.empty"),
+        any_or_empty(TAGS, "(je.value = ?1 OR je.value IS NULL)")
+    );
 }
 
 #[test]
@@ -109,23 +187,49 @@ fn a_source_without_where_gets_one() {
 #[test]
 fn geo_distance_over_a_multi_relation_is_any_of_and_zips_one_source() {
     let (q, params) = sql("geoDistance(rel.lon, rel.lat, 1, 2) < 10");
-    assert_eq!(q, any(REL, "(geo(r.lon, r.lat, ?1, ?2) < ?3)", "(geo(NULL, NULL, ?1, ?2) < ?3)"));
+    assert_eq!(
+        q,
+        any(
+            REL,
+            "(geo(r.lon, r.lat, ?1, ?2) < ?3)",
+            "(geo(NULL, NULL, ?1, ?2) < ?3)"
+        )
+    );
     assert_eq!(params, vec![Param::Int(1), Param::Int(2), Param::Int(10)]);
     // two different sources: all pairs, still any-of
-    let inner = any(OTHER, "(geo(r.lon, o.lat, ?1, ?2) < ?3)", "(geo(r.lon, NULL, ?1, ?2) < ?3)");
-    let inner_empty = any(OTHER, "(geo(NULL, o.lat, ?1, ?2) < ?3)", "(geo(NULL, NULL, ?1, ?2) < ?3)");
-    assert_eq!(s("geoDistance(rel.lon, other.lat, 1, 2) < 10"), any(REL, &inner, &inner_empty));
+    let inner = any(
+        OTHER,
+        "(geo(r.lon, o.lat, ?1, ?2) < ?3)",
+        "(geo(r.lon, NULL, ?1, ?2) < ?3)",
+    );
+    let inner_empty = any(
+        OTHER,
+        "(geo(NULL, o.lat, ?1, ?2) < ?3)",
+        "(geo(NULL, NULL, ?1, ?2) < ?3)",
+    );
+    assert_eq!(
+        s("geoDistance(rel.lon, other.lat, 1, 2) < 10"),
+        any(REL, &inner, &inner_empty)
+    );
 }
 
 #[test]
 fn strftime_over_a_multi_relation_follows_the_operator() {
     assert_eq!(
         s("strftime('%Y', rel.created) = '2024'"),
-        all(REL, "(strftime(?1, r.created) = ?2)", "(strftime(?1, NULL) = ?2)")
+        all(
+            REL,
+            "(strftime(?1, r.created) = ?2)",
+            "(strftime(?1, NULL) = ?2)"
+        )
     );
     assert_eq!(
         s("strftime('%Y', rel.created) ?= '2024'"),
-        any(REL, "(strftime(?1, r.created) = ?2)", "(strftime(?1, NULL) = ?2)")
+        any(
+            REL,
+            "(strftime(?1, r.created) = ?2)",
+            "(strftime(?1, NULL) = ?2)"
+        )
     );
 }
 
@@ -133,6 +237,9 @@ fn strftime_over_a_multi_relation_follows_the_operator() {
 fn combined_with_other_conditions() {
     assert_eq!(
         s("title = 'x' && tags ?= 'a'"),
-        format!("((t.title = ?1) AND {})", any_nonempty(TAGS, "(je.value = ?2)"))
+        format!(
+            "((t.title = ?1) AND {})",
+            any_nonempty(TAGS, "(je.value = ?2)")
+        )
     );
 }

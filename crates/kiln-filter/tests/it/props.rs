@@ -1,16 +1,24 @@
 //! Properties: literals never reach the SQL text; the parser never panics.
 
 use kiln_filter::{
-    compile, like_pattern, parse, quote_text, CompileOptions, FilterError, Ident, Limits, Multi, Param, Resolved,
-    Resolver, SqlBuilder,
+    compile, like_pattern, parse, quote_text, CompileOptions, FilterError, Ident, Limits, Multi,
+    Param, Resolved, Resolver, SqlBuilder,
 };
 use proptest::prelude::*;
 
 use crate::support::{assert_params_used, TestDialect, NOW};
 
-const IDENTS: &[&str] = &["title", "author.email", "@request.auth.id", "tags:each", "n_count", "rel.name"];
-const SIGNS: &[&str] =
-    &["=", "!=", ">", ">=", "<", "<=", "~", "!~", "?=", "?!=", "?>", "?>=", "?<", "?<=", "?~", "?!~"];
+const IDENTS: &[&str] = &[
+    "title",
+    "author.email",
+    "@request.auth.id",
+    "tags:each",
+    "n_count",
+    "rel.name",
+];
+const SIGNS: &[&str] = &[
+    "=", "!=", ">", ">=", "<", "<=", "~", "!~", "?=", "?!=", "?>", "?>=", "?<", "?<=", "?~", "?!~",
+];
 
 /// Maps every identifier to a fixed column (or a fixed multi source), whatever its text.
 struct FixedResolver;
@@ -19,12 +27,27 @@ impl Resolver for FixedResolver {
     fn resolve(&mut self, ident: &Ident, _b: &mut SqlBuilder<'_>) -> Result<Resolved, FilterError> {
         let n = ident.raw.len() % 3;
         Ok(match n {
-            0 => Resolved { expr: "t.col_a".into(), multi: None, no_coalesce: false, also: None },
-            1 => Resolved { expr: "t.col_b".into(), multi: None, no_coalesce: true, also: None },
+            0 => Resolved {
+                expr: "t.col_a".into(),
+                multi: None,
+                no_coalesce: false,
+                also: None,
+            },
+            1 => Resolved {
+                expr: "t.col_b".into(),
+                multi: None,
+                no_coalesce: true,
+                also: None,
+            },
             _ => Resolved {
                 expr: "m.v".into(),
-                multi: Some(Multi { source: "FROM json_each(t.col_m) AS m WHERE 1=1".into(), empty_fails: false, joined_rows: false }),
-                no_coalesce: false, also: None,
+                multi: Some(Multi {
+                    source: "FROM json_each(t.col_m) AS m WHERE 1=1".into(),
+                    empty_fails: false,
+                    joined_rows: false,
+                }),
+                no_coalesce: false,
+                also: None,
             },
         })
     }
@@ -36,15 +59,35 @@ struct Permissive;
 impl Resolver for Permissive {
     fn resolve(&mut self, ident: &Ident, b: &mut SqlBuilder<'_>) -> Result<Resolved, FilterError> {
         if ident.raw.starts_with("@request") {
-            return Ok(Resolved { expr: b.push(Param::Text(ident.raw.clone())), multi: None, no_coalesce: false, also: None });
+            return Ok(Resolved {
+                expr: b.push(Param::Text(ident.raw.clone())),
+                multi: None,
+                no_coalesce: false,
+                also: None,
+            });
         }
-        let multi = ident.raw.contains(':').then(|| Multi { source: "FROM j AS j WHERE 1=1".into(), empty_fails: false, joined_rows: false });
-        Ok(Resolved { expr: "t.c".into(), multi, no_coalesce: ident.raw.len() & 1 == 0, also: None })
+        let multi = ident.raw.contains(':').then(|| Multi {
+            source: "FROM j AS j WHERE 1=1".into(),
+            empty_fails: false,
+            joined_rows: false,
+        });
+        Ok(Resolved {
+            expr: "t.c".into(),
+            multi,
+            no_coalesce: ident.raw.len() & 1 == 0,
+            also: None,
+        })
     }
 }
 
 fn compile_with(filter: &str, r: &mut dyn Resolver) -> Result<(String, Vec<Param>), FilterError> {
-    let expr = parse(filter, Limits { max_len: 100_000, max_exprs: 1000 })?;
+    let expr = parse(
+        filter,
+        Limits {
+            max_len: 100_000,
+            max_exprs: 1000,
+        },
+    )?;
     let mut b = SqlBuilder::new(&TestDialect);
     let sql = compile(&expr, r, &mut b, &CompileOptions { now_ms: NOW })?;
     Ok((sql, b.into_params()))
@@ -67,21 +110,32 @@ fn literal() -> impl Strategy<Value = String> {
     ];
     prop::collection::vec(piece, 1..12)
         .prop_map(|v| v.concat())
-        .prop_filter("at least 3 chars, representable", |s| s.chars().count() >= 3 && quote_text(s).is_some())
+        .prop_filter("at least 3 chars, representable", |s| {
+            s.chars().count() >= 3 && quote_text(s).is_some()
+        })
 }
 
 /// One comparison `ident op 'literal'` (or reversed), with the literal correctly quoted.
 fn comparison() -> impl Strategy<Value = (String, String, bool)> {
-    (prop::sample::select(IDENTS), prop::sample::select(SIGNS), literal(), any::<bool>(), any::<bool>()).prop_map(
-        |(ident, sign, lit, reversed, double)| {
+    (
+        prop::sample::select(IDENTS),
+        prop::sample::select(SIGNS),
+        literal(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(ident, sign, lit, reversed, double)| {
             let mut quoted = quote_text(&lit).unwrap_or_default();
             if double && !lit.ends_with('\\') {
                 quoted = format!("\"{}\"", lit.replace('"', "\\\""));
             }
-            let cmp = if reversed { format!("{quoted} {sign} {ident}") } else { format!("{ident} {sign} {quoted}") };
+            let cmp = if reversed {
+                format!("{quoted} {sign} {ident}")
+            } else {
+                format!("{ident} {sign} {quoted}")
+            };
             (cmp, lit, reversed)
-        },
-    )
+        })
 }
 
 proptest! {

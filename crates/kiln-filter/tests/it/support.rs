@@ -1,8 +1,8 @@
 //! A test dialect (`?N` placeholders, SQLite-like snippets) and a test resolver.
 
 use kiln_filter::{
-    compile, parse, CompileOptions, FilterError, Ident, Limits, Multi, Param, Resolved, Resolver, SqlBuilder,
-    SqlDialect,
+    compile, parse, CompileOptions, FilterError, Ident, Limits, Multi, Param, Resolved, Resolver,
+    SqlBuilder, SqlDialect,
 };
 
 /// 2024-05-01 10:00:00.000Z, a Wednesday.
@@ -53,16 +53,33 @@ pub struct TestResolver {
 
 impl Default for TestResolver {
     fn default() -> Self {
-        TestResolver { auth_id: "u123".into(), calls: Vec::new() }
+        TestResolver {
+            auth_id: "u123".into(),
+            calls: Vec::new(),
+        }
     }
 }
 
 pub fn single(expr: impl Into<String>) -> Resolved {
-    Resolved { expr: expr.into(), multi: None, no_coalesce: false, also: None }
+    Resolved {
+        expr: expr.into(),
+        multi: None,
+        no_coalesce: false,
+        also: None,
+    }
 }
 
 pub fn multi(expr: impl Into<String>, source: impl Into<String>) -> Resolved {
-    Resolved { expr: expr.into(), multi: Some(Multi { source: source.into(), empty_fails: false, joined_rows: false }), no_coalesce: false, also: None }
+    Resolved {
+        expr: expr.into(),
+        multi: Some(Multi {
+            source: source.into(),
+            empty_fails: false,
+            joined_rows: false,
+        }),
+        no_coalesce: false,
+        also: None,
+    }
 }
 
 impl Resolver for TestResolver {
@@ -75,14 +92,23 @@ impl Resolver for TestResolver {
             "@request.auth.id" => single(b.push(Param::Text(self.auth_id.clone()))),
             "@request.auth.null" => single(b.push(Param::Null)),
             "@request.body.empty" => single(b.push(Param::Text(String::new()))),
-            "@request.auth.x" => single(format!("upper({})", b.push(Param::Text(self.auth_id.clone())))),
+            "@request.auth.x" => single(format!(
+                "upper({})",
+                b.push(Param::Text(self.auth_id.clone()))
+            )),
             "@request.secret" => return Err(FilterError::Forbidden(raw.into())),
             "lowered" => single("lower(t.title)"),
             _ if raw.starts_with("unknown") => return Err(FilterError::UnknownField(raw.into())),
-            _ if raw.starts_with("n_") => Resolved { expr: format!("t.{raw}"), multi: None, no_coalesce: true, also: None },
-            _ if raw.starts_with("rel.") => {
-                multi(format!("r.{}", &raw[4..]), "FROM rel AS r WHERE r.id IN (SELECT value FROM json_each(t.rel))")
-            }
+            _ if raw.starts_with("n_") => Resolved {
+                expr: format!("t.{raw}"),
+                multi: None,
+                no_coalesce: true,
+                also: None,
+            },
+            _ if raw.starts_with("rel.") => multi(
+                format!("r.{}", &raw[4..]),
+                "FROM rel AS r WHERE r.id IN (SELECT value FROM json_each(t.rel))",
+            ),
             _ if raw.starts_with("other.") => multi(
                 format!("o.{}", &raw[6..]),
                 "FROM other AS o WHERE o.id IN (SELECT value FROM json_each(t.other))",
@@ -97,7 +123,10 @@ pub fn try_sql(filter: &str) -> Result<(String, Vec<Param>), FilterError> {
     try_sql_with(filter, &mut TestResolver::default())
 }
 
-pub fn try_sql_with(filter: &str, r: &mut dyn Resolver) -> Result<(String, Vec<Param>), FilterError> {
+pub fn try_sql_with(
+    filter: &str,
+    r: &mut dyn Resolver,
+) -> Result<(String, Vec<Param>), FilterError> {
     let expr = parse(filter, Limits::default())?;
     let mut b = SqlBuilder::new(&TestDialect);
     let sql = compile(&expr, r, &mut b, &CompileOptions { now_ms: NOW })?;
@@ -135,7 +164,10 @@ pub fn assert_params_used(sql: &str, n: usize) {
             }
             if j > start {
                 let k: usize = sql[start..j].parse().unwrap();
-                assert!(k >= 1 && k <= n, "placeholder ?{k} out of range (n={n}) in {sql}");
+                assert!(
+                    k >= 1 && k <= n,
+                    "placeholder ?{k} out of range (n={n}) in {sql}"
+                );
                 seen[k - 1] = true;
             }
             i = j;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use kiln_core::App;
 
 use crate::error::{api, ApiResult};
-use crate::extract::{PathParams, require_superuser, BodyMap, Ctx};
+use crate::extract::{require_superuser, BodyMap, Ctx, PathParams};
 use crate::json::RawJson;
 
 pub async fn handler(
@@ -18,7 +18,10 @@ pub async fn handler(
 ) -> ApiResult<RawJson> {
     require_superuser(&ctx)?;
     let c = app.auth_collection(&collection).map_err(api)?;
-    let record = app.find_record(&c, &id).map_err(api)?.ok_or_else(|| api(kiln_core::CoreError::NotFound))?;
+    let record = app
+        .find_record(&c, &id)
+        .map_err(api)?
+        .ok_or_else(|| api(kiln_core::CoreError::NotFound))?;
     let duration = duration_secs(body.get("duration"))?;
     let duration = Some(duration).filter(|d| *d > 0);
     let token = app.new_auth_token(&record, duration, false).map_err(api)?;
@@ -41,11 +44,21 @@ fn duration_secs(v: Option<&Value>) -> Result<i64, crate::error::ApiError> {
         Some(_) => return Err(load_error()),
     };
     let invalid = |code: &'static str, msg: String, key: &str, limit: i64| {
-        let e = kiln_core::FieldError::new(code, msg).with_params(serde_json::json!({ key: limit }));
-        api(kiln_core::CoreError::validation(kiln_core::Action::ValidateForm, "duration", e))
+        let e =
+            kiln_core::FieldError::new(code, msg).with_params(serde_json::json!({ key: limit }));
+        api(kiln_core::CoreError::validation(
+            kiln_core::Action::ValidateForm,
+            "duration",
+            e,
+        ))
     };
     if secs < 0 {
-        return Err(invalid("validation_min_greater_equal_than_required", "Must be no less than 0.".into(), "threshold", 0));
+        return Err(invalid(
+            "validation_min_greater_equal_than_required",
+            "Must be no less than 0.".into(),
+            "threshold",
+            0,
+        ));
     }
     if secs > MAX_DURATION_SECS {
         return Err(invalid(

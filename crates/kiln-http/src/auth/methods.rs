@@ -9,7 +9,11 @@ use crate::error::{api, ApiResult};
 use crate::extract::{Ctx, PathParams};
 use crate::json::Json;
 
-pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>, _ctx: Ctx) -> ApiResult<Json<Value>> {
+pub async fn handler(
+    State(app): State<App>,
+    PathParams(collection): PathParams<String>,
+    _ctx: Ctx,
+) -> ApiResult<Json<Value>> {
     let c = crate::records::write_collection(&app, &collection)?;
     Ok(Json(app.auth_methods(&c).await.map_err(api)?))
 }

@@ -32,51 +32,130 @@ use crate::json::RawJson;
 
 pub fn router() -> Router<App> {
     Router::new()
-        .route("/api/collections/{collection}/auth-methods", get(methods::handler))
-        .route("/api/collections/{collection}/auth-with-password", post(with_password::handler))
-        .route("/api/collections/{collection}/auth-refresh", post(refresh::handler))
-        .route("/api/collections/{collection}/impersonate/{id}", post(impersonate::handler))
-        .route("/api/collections/{collection}/request-verification", post(request_verification::handler))
-        .route("/api/collections/{collection}/confirm-verification", post(confirm_verification::handler))
-        .route("/api/collections/{collection}/request-password-reset", post(request_password_reset::handler))
-        .route("/api/collections/{collection}/confirm-password-reset", post(confirm_password_reset::handler))
-        .route("/api/collections/{collection}/request-email-change", post(request_email_change::handler))
-        .route("/api/collections/{collection}/confirm-email-change", post(confirm_email_change::handler))
-        .route("/api/collections/{collection}/request-otp", post(request_otp::handler))
-        .route("/api/collections/{collection}/auth-with-otp", post(with_otp::handler))
-        .route("/api/collections/{collection}/auth-with-oauth2", post(with_oauth2::handler))
-        .route("/api/oauth2-redirect", get(oauth2_redirect::get).post(oauth2_redirect::post))
-        .route("/api/collections/{collection}/passkeys/register-begin", post(passkey_register_begin::handler))
-        .route("/api/collections/{collection}/passkeys/register-finish", post(passkey_register_finish::handler))
-        .route("/api/collections/{collection}/auth-with-passkey-begin", post(passkey_auth_begin::handler))
-        .route("/api/collections/{collection}/auth-with-passkey", post(with_passkey::handler))
+        .route(
+            "/api/collections/{collection}/auth-methods",
+            get(methods::handler),
+        )
+        .route(
+            "/api/collections/{collection}/auth-with-password",
+            post(with_password::handler),
+        )
+        .route(
+            "/api/collections/{collection}/auth-refresh",
+            post(refresh::handler),
+        )
+        .route(
+            "/api/collections/{collection}/impersonate/{id}",
+            post(impersonate::handler),
+        )
+        .route(
+            "/api/collections/{collection}/request-verification",
+            post(request_verification::handler),
+        )
+        .route(
+            "/api/collections/{collection}/confirm-verification",
+            post(confirm_verification::handler),
+        )
+        .route(
+            "/api/collections/{collection}/request-password-reset",
+            post(request_password_reset::handler),
+        )
+        .route(
+            "/api/collections/{collection}/confirm-password-reset",
+            post(confirm_password_reset::handler),
+        )
+        .route(
+            "/api/collections/{collection}/request-email-change",
+            post(request_email_change::handler),
+        )
+        .route(
+            "/api/collections/{collection}/confirm-email-change",
+            post(confirm_email_change::handler),
+        )
+        .route(
+            "/api/collections/{collection}/request-otp",
+            post(request_otp::handler),
+        )
+        .route(
+            "/api/collections/{collection}/auth-with-otp",
+            post(with_otp::handler),
+        )
+        .route(
+            "/api/collections/{collection}/auth-with-oauth2",
+            post(with_oauth2::handler),
+        )
+        .route(
+            "/api/oauth2-redirect",
+            get(oauth2_redirect::get).post(oauth2_redirect::post),
+        )
+        .route(
+            "/api/collections/{collection}/passkeys/register-begin",
+            post(passkey_register_begin::handler),
+        )
+        .route(
+            "/api/collections/{collection}/passkeys/register-finish",
+            post(passkey_register_finish::handler),
+        )
+        .route(
+            "/api/collections/{collection}/auth-with-passkey-begin",
+            post(passkey_auth_begin::handler),
+        )
+        .route(
+            "/api/collections/{collection}/auth-with-passkey",
+            post(with_passkey::handler),
+        )
 }
 
 /// A body value as text (`""` when absent).
 pub(crate) fn text(body: &serde_json::Map<String, serde_json::Value>, key: &str) -> String {
-    body.get(key).map(kiln_core::records::values::to_text).unwrap_or_default()
+    body.get(key)
+        .map(kiln_core::records::values::to_text)
+        .unwrap_or_default()
 }
 
 /// The MFA id a login continues: `?mfaId=` or the body's `mfaId`.
-pub(crate) fn mfa_id(ctx: &Ctx, body: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
-    ctx.query("mfaId").map(str::to_owned).filter(|s| !s.is_empty()).or_else(|| Some(text(body, "mfaId")).filter(|s| !s.is_empty()))
+pub(crate) fn mfa_id(
+    ctx: &Ctx,
+    body: &serde_json::Map<String, serde_json::Value>,
+) -> Option<String> {
+    ctx.query("mfaId")
+        .map(str::to_owned)
+        .filter(|s| !s.is_empty())
+        .or_else(|| Some(text(body, "mfaId")).filter(|s| !s.is_empty()))
 }
 
 /// `{"record": …, "token": …}`, the record shown to itself (its email is visible).
-pub(crate) fn auth_response(app: &App, ctx: &Ctx, record: Record, token: String) -> ApiResult<RawJson> {
+pub(crate) fn auth_response(
+    app: &App,
+    ctx: &Ctx,
+    record: Record,
+    token: String,
+) -> ApiResult<RawJson> {
     auth_response_with_meta(app, ctx, record, token, None)
 }
 
 /// [`auth_response`] with OAuth2's `meta` first: `{"meta": …, "record": …, "token": …}`.
-pub(crate) fn auth_response_with_meta(app: &App, ctx: &Ctx, record: Record, token: String, meta: Option<serde_json::Value>) -> ApiResult<RawJson> {
-    let mut own = Ctx { req: ctx.req.clone() };
+pub(crate) fn auth_response_with_meta(
+    app: &App,
+    ctx: &Ctx,
+    record: Record,
+    token: String,
+    meta: Option<serde_json::Value>,
+) -> ApiResult<RawJson> {
+    let mut own = Ctx {
+        req: ctx.req.clone(),
+    };
     own.req.auth = Some(std::sync::Arc::new(record.clone()));
     // `fields` applies to the whole response here (`fields=token,record.name`), as in PocketBase.
     let fields = match ctx.query("fields") {
-        Some(f) => kiln_core::records::Fields::try_parse(f).map_err(|e| crate::error::api(kiln_core::CoreError::BadQuery(e)))?,
+        Some(f) => kiln_core::records::Fields::try_parse(f)
+            .map_err(|e| crate::error::api(kiln_core::CoreError::BadQuery(e)))?,
         None => None,
     };
-    let opts = RenderOptions { fields: None, ..RenderOptions::from_query(ctx.query("expand"), None).map_err(crate::error::api)? };
+    let opts = RenderOptions {
+        fields: None,
+        ..RenderOptions::from_query(ctx.query("expand"), None).map_err(crate::error::api)?
+    };
     let mut out = Vec::with_capacity(768);
     out.push(b'{');
     if let Some(m) = meta {
@@ -85,7 +164,8 @@ pub(crate) fn auth_response_with_meta(app: &App, ctx: &Ctx, record: Record, toke
         out.push(b',');
     }
     out.extend_from_slice(b"\"record\":");
-    app.write_records(&mut [record], &own.req, &opts, &mut out).map_err(crate::error::api)?;
+    app.write_records(&mut [record], &own.req, &opts, &mut out)
+        .map_err(crate::error::api)?;
     out.extend_from_slice(b",\"token\":");
     let _ = serde_json::to_writer(&mut out, &token);
     out.push(b'}');

@@ -15,8 +15,20 @@ const DONE: &str = "<!doctype html><meta charset=utf-8><title>Signed in</title><
 const FAILED: &str = "<!doctype html><meta charset=utf-8><title>Sign-in failed</title><p>Failed to authenticate. You can close this window and go back to the app to try again.</p>";
 
 fn page(ok: bool) -> Response {
-    let (status, body) = if ok { (StatusCode::OK, DONE) } else { (StatusCode::BAD_REQUEST, FAILED) };
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body).into_response()
+    let (status, body) = if ok {
+        (StatusCode::OK, DONE)
+    } else {
+        (StatusCode::BAD_REQUEST, FAILED)
+    };
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 pub async fn get(State(app): State<App>, ctx: Ctx) -> Response {
@@ -26,5 +38,9 @@ pub async fn get(State(app): State<App>, ctx: Ctx) -> Response {
 
 /// Providers that answer with `response_mode=form_post` (Apple).
 pub async fn post(State(app): State<App>, BodyMap(body): BodyMap) -> Response {
-    page(app.oauth2_redirect(&text(&body, "state"), &text(&body, "code"), &text(&body, "error")))
+    page(app.oauth2_redirect(
+        &text(&body, "state"),
+        &text(&body, "code"),
+        &text(&body, "error"),
+    ))
 }

@@ -18,16 +18,29 @@ pub async fn handler(
     ctx: Ctx,
 ) -> ApiResult<RawJson> {
     let c = app.auth_collection(&collection).map_err(api)?;
-    let Some(auth) = ctx.req.auth.clone() else { return Err(api(CoreError::AuthRequired)) };
+    let Some(auth) = ctx.req.auth.clone() else {
+        return Err(api(CoreError::AuthRequired));
+    };
     if auth.collection.id != c.id {
         // PocketBase names the token's own collection here.
-        return Err(api(CoreError::WrongAuthCollection(auth.collection.name.clone())));
+        return Err(api(CoreError::WrongAuthCollection(
+            auth.collection.name.clone(),
+        )));
     }
     let record = (*auth).clone();
     // A non-refreshable token (impersonation) is returned as it is, never renewed.
-    let sent = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let sent = sent.strip_prefix("Bearer ").unwrap_or(sent).trim();
-    let refreshable = token::claims_unverified(sent).and_then(|c| c.get("refreshable").and_then(Value::as_bool)).unwrap_or(false);
-    let token = if refreshable { app.new_auth_token(&record, None, true).map_err(api)? } else { sent.to_owned() };
+    let refreshable = token::claims_unverified(sent)
+        .and_then(|c| c.get("refreshable").and_then(Value::as_bool))
+        .unwrap_or(false);
+    let token = if refreshable {
+        app.new_auth_token(&record, None, true).map_err(api)?
+    } else {
+        sent.to_owned()
+    };
     super::auth_response(&app, &ctx, record, token)
 }

@@ -10,8 +10,16 @@ use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
 use crate::json::Json;
 
-pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>, _ctx: Ctx, BodyMap(body): BodyMap) -> ApiResult<Json<Value>> {
+pub async fn handler(
+    State(app): State<App>,
+    PathParams(collection): PathParams<String>,
+    _ctx: Ctx,
+    BodyMap(body): BodyMap,
+) -> ApiResult<Json<Value>> {
     let c = app.auth_collection(&collection).map_err(api)?;
-    let id = app.request_otp(&c, &text(&body, "email")).await.map_err(api)?;
+    let id = app
+        .request_otp(&c, &text(&body, "email"))
+        .await
+        .map_err(api)?;
     Ok(Json(json!({ "otpId": id })))
 }

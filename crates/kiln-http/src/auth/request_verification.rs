@@ -9,8 +9,15 @@ use super::text;
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
 
-pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>, _ctx: Ctx, BodyMap(body): BodyMap) -> ApiResult<StatusCode> {
+pub async fn handler(
+    State(app): State<App>,
+    PathParams(collection): PathParams<String>,
+    _ctx: Ctx,
+    BodyMap(body): BodyMap,
+) -> ApiResult<StatusCode> {
     let c = app.auth_collection(&collection).map_err(api)?;
-    app.request_verification(&c, &text(&body, "email")).await.map_err(api)?;
+    app.request_verification(&c, &text(&body, "email"))
+        .await
+        .map_err(api)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,10 +11,17 @@ use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
 use crate::json::RawJson;
 
-pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>, ctx: Ctx, BodyMap(body): BodyMap) -> ApiResult<RawJson> {
+pub async fn handler(
+    State(app): State<App>,
+    PathParams(collection): PathParams<String>,
+    ctx: Ctx,
+    BodyMap(body): BodyMap,
+) -> ApiResult<RawJson> {
     let c = app.auth_collection(&collection).map_err(api)?;
     let mfa = mfa_id(&ctx, &body);
-    let redirect = Some(text(&body, "redirectURL")).filter(|s| !s.is_empty()).unwrap_or_else(|| text(&body, "redirectUrl"));
+    let redirect = Some(text(&body, "redirectURL"))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| text(&body, "redirectUrl"));
     let create_data = match body.get("createData") {
         Some(Value::Object(m)) => m.clone(),
         _ => Map::new(),
@@ -28,5 +35,11 @@ pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<
         mfa_id: mfa.as_deref(),
     };
     let login = app.auth_with_oauth2(&c, r, &ctx.req).await.map_err(api)?;
-    super::auth_response_with_meta(&app, &ctx, login.result.record, login.result.token, Some(login.meta))
+    super::auth_response_with_meta(
+        &app,
+        &ctx,
+        login.result.record,
+        login.result.token,
+        Some(login.meta),
+    )
 }

@@ -9,12 +9,24 @@ use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
 use crate::json::RawJson;
 
-pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>, ctx: Ctx, BodyMap(body): BodyMap) -> ApiResult<RawJson> {
+pub async fn handler(
+    State(app): State<App>,
+    PathParams(collection): PathParams<String>,
+    ctx: Ctx,
+    BodyMap(body): BodyMap,
+) -> ApiResult<RawJson> {
     let c = app.records_collection(&collection).map_err(api)?;
     let identity_field = text(&body, "identityField");
     let mfa = mfa_id(&ctx, &body);
     let result = app
-        .auth_with_password(&c, &text(&body, "identity"), &text(&body, "password"), Some(identity_field.as_str()), mfa.as_deref(), &ctx.req)
+        .auth_with_password(
+            &c,
+            &text(&body, "identity"),
+            &text(&body, "password"),
+            Some(identity_field.as_str()),
+            mfa.as_deref(),
+            &ctx.req,
+        )
         .await
         .map_err(api)?;
     super::auth_response(&app, &ctx, result.record, result.token)

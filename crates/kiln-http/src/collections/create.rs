@@ -9,7 +9,11 @@ use crate::error::{api, ApiResult};
 use crate::extract::{require_superuser, Ctx, JsonBody};
 use crate::json::Json;
 
-pub async fn handler(State(app): State<App>, ctx: Ctx, JsonBody(body): JsonBody) -> ApiResult<Json<Value>> {
+pub async fn handler(
+    State(app): State<App>,
+    ctx: Ctx,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
     require_superuser(&ctx)?;
     let c = app.create_collection(&body).await.map_err(api)?;
     Ok(Json(c.to_json(false)))

@@ -6,9 +6,13 @@ use axum::http::StatusCode;
 use kiln_core::App;
 
 use crate::error::{api, ApiResult};
-use crate::extract::{PathParams, require_superuser, Ctx};
+use crate::extract::{require_superuser, Ctx, PathParams};
 
-pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>, ctx: Ctx) -> ApiResult<StatusCode> {
+pub async fn handler(
+    State(app): State<App>,
+    PathParams(collection): PathParams<String>,
+    ctx: Ctx,
+) -> ApiResult<StatusCode> {
     require_superuser(&ctx)?;
     app.delete_collection(&collection).await.map_err(api)?;
     Ok(StatusCode::NO_CONTENT)

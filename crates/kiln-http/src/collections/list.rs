@@ -13,7 +13,9 @@ pub async fn handler(State(app): State<App>, ctx: Ctx) -> ApiResult<Json<Value>>
     require_superuser(&ctx)?;
     let params = ctx.list_params()?;
     let page = app.list_collections(&params).map_err(api)?;
-    let fields = ctx.query("fields").and_then(kiln_core::records::Fields::parse);
+    let fields = ctx
+        .query("fields")
+        .and_then(kiln_core::records::Fields::parse);
     let items: Vec<Value> = page
         .items
         .iter()

@@ -19,6 +19,14 @@ pub fn router() -> Router<App> {
         .route("/api/collections", get(list::handler).post(create::handler))
         .route("/api/collections/meta/scaffolds", get(scaffolds::handler))
         .route("/api/collections/import", put(import::handler))
-        .route("/api/collections/{collection}", get(view::handler).patch(update::handler).delete(delete::handler))
-        .route("/api/collections/{collection}/truncate", delete_route(truncate::handler))
+        .route(
+            "/api/collections/{collection}",
+            get(view::handler)
+                .patch(update::handler)
+                .delete(delete::handler),
+        )
+        .route(
+            "/api/collections/{collection}/truncate",
+            delete_route(truncate::handler),
+        )
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 use kiln_core::App;
 
 use crate::error::{api, ApiResult};
-use crate::extract::{PathParams, require_superuser, Ctx, JsonBody};
+use crate::extract::{require_superuser, Ctx, JsonBody, PathParams};
 use crate::json::Json;
 
 pub async fn handler(
@@ -16,6 +16,9 @@ pub async fn handler(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
     require_superuser(&ctx)?;
-    let c = app.update_collection(&collection, &body).await.map_err(api)?;
+    let c = app
+        .update_collection(&collection, &body)
+        .await
+        .map_err(api)?;
     Ok(Json(c.to_json(false)))
 }

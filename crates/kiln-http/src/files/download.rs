@@ -19,15 +19,26 @@ const CSP: &str = "default-src 'none'; media-src 'self'; style-src 'unsafe-inlin
 /// Types a browser may render from the API's origin without risk (no script can run in them).
 fn inline_safe(mime: &str) -> bool {
     let base = mime.split(';').next().unwrap_or("").trim();
-    matches!(base, "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "image/bmp" | "image/x-icon" | "image/avif" | "application/pdf")
-        || base.starts_with("video/")
+    matches!(
+        base,
+        "image/png"
+            | "image/jpeg"
+            | "image/gif"
+            | "image/webp"
+            | "image/bmp"
+            | "image/x-icon"
+            | "image/avif"
+            | "application/pdf"
+    ) || base.starts_with("video/")
         || base.starts_with("audio/")
 }
 
 /// A `Range: bytes=…` header against a file of `size` bytes: `Ok(None)` for none or one Kiln
 /// ignores (several ranges), `Err` for an unsatisfiable one.
 fn parse_range(value: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()> {
-    let Some(spec) = value.and_then(|v| v.trim().strip_prefix("bytes=")) else { return Ok(None) };
+    let Some(spec) = value.and_then(|v| v.trim().strip_prefix("bytes=")) else {
+        return Ok(None);
+    };
     if spec.contains(',') {
         return Ok(None);
     }
@@ -41,7 +52,13 @@ fn parse_range(value: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()>
         (size.saturating_sub(n), size - 1)
     } else {
         let start: u64 = a.parse().map_err(|_| ())?;
-        let end = if b.is_empty() { size.saturating_sub(1) } else { b.parse::<u64>().map_err(|_| ())?.min(size.saturating_sub(1)) };
+        let end = if b.is_empty() {
+            size.saturating_sub(1)
+        } else {
+            b.parse::<u64>()
+                .map_err(|_| ())?
+                .min(size.saturating_sub(1))
+        };
         if start >= size || end < start {
             return Err(());
         }
@@ -49,7 +66,6 @@ fn parse_range(value: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()>
     };
     Ok(Some(range))
 }
-
 
 fn storage_err(e: kiln_files::StorageError) -> ApiError {
     match e {
@@ -66,14 +82,30 @@ pub async fn handler(
     ctx: Ctx,
 ) -> ApiResult<Response> {
     let file = app
-        .resolve_file(&collection, &record, &filename, ctx.query("thumb").unwrap_or(""), ctx.query("token").unwrap_or(""), ctx.req.ip)
+        .resolve_file(
+            &collection,
+            &record,
+            &filename,
+            ctx.query("thumb").unwrap_or(""),
+            ctx.query("token").unwrap_or(""),
+            ctx.req.ip,
+        )
         .await
         .map_err(api)?;
-    let download = matches!(ctx.query("download"), Some(v) if !v.is_empty() && v != "0" && v != "false");
+    let download =
+        matches!(ctx.query("download"), Some(v) if !v.is_empty() && v != "0" && v != "false");
     let storage = app.storage();
-    let meta = storage.head(&file.key).await.map_err(storage_err)?.ok_or_else(ApiError::not_found)?;
+    let meta = storage
+        .head(&file.key)
+        .await
+        .map_err(storage_err)?
+        .ok_or_else(ApiError::not_found)?;
     let etag = format!("\"{}\"", meta.etag.trim_matches('"'));
-    let cache = if file.protected { "private, max-age=2592000" } else { "max-age=2592000, stale-while-revalidate=86400" };
+    let cache = if file.protected {
+        "private, max-age=2592000"
+    } else {
+        "max-age=2592000, stale-while-revalidate=86400"
+    };
     let mut res = Response::builder()
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CACHE_CONTROL, cache)
@@ -83,11 +115,20 @@ pub async fn handler(
     if let Some(t) = meta.modified {
         res = res.header(header::LAST_MODIFIED, kiln_files::http_date(t));
     }
-    let not_modified = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     if not_modified {
-        return res.status(StatusCode::NOT_MODIFIED).body(Body::empty()).map_err(|e| api(CoreError::Internal(e.to_string())));
+        return res
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .map_err(|e| api(CoreError::Internal(e.to_string())));
     }
-    let range = match parse_range(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), meta.size) {
+    let range = match parse_range(
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+        meta.size,
+    ) {
         Ok(r) => r,
         Err(()) => {
             return res
@@ -99,29 +140,63 @@ pub async fn handler(
     };
     // The type comes from the content (never from the name the uploader chose): the storage's
     // when it keeps one, else sniffed from the first bytes of the stream.
-    let mut obj = storage.get(&file.key, range.map(|(a, b)| (a, Some(b)))).await.map_err(storage_err)?;
+    let mut obj = storage
+        .get(&file.key, range.map(|(a, b)| (a, Some(b))))
+        .await
+        .map_err(storage_err)?;
     let mut first = None;
     let mime = if !meta.content_type.is_empty() && range.is_none() {
         meta.content_type.clone()
     } else if range.is_none() {
-        let chunk = obj.body.next().await.transpose().map_err(|e| api(CoreError::Storage(e.to_string())))?;
+        let chunk = obj
+            .body
+            .next()
+            .await
+            .transpose()
+            .map_err(|e| api(CoreError::Storage(e.to_string())))?;
         let mime = kiln_media::sniff(chunk.as_deref().unwrap_or(&[]), &file.name);
         first = chunk;
         mime
     } else {
         let last = (kiln_media::READ_LIMIT as u64 - 1).min(meta.size.saturating_sub(1));
-        let mut head = storage.get(&file.key, Some((0, Some(last)))).await.map_err(storage_err)?;
-        let chunk = head.body.next().await.transpose().map_err(|e| api(CoreError::Storage(e.to_string())))?;
+        let mut head = storage
+            .get(&file.key, Some((0, Some(last))))
+            .await
+            .map_err(storage_err)?;
+        let chunk = head
+            .body
+            .next()
+            .await
+            .transpose()
+            .map_err(|e| api(CoreError::Storage(e.to_string())))?;
         kiln_media::sniff(chunk.as_deref().unwrap_or(&[]), &file.name)
     };
-    let disposition = if download || !inline_safe(&mime) { "attachment" } else { "inline" };
-    let safe_name: String = file.name.chars().filter(|c| !matches!(c, '"' | '\\' | '\r' | '\n')).collect();
+    let disposition = if download || !inline_safe(&mime) {
+        "attachment"
+    } else {
+        "inline"
+    };
+    let safe_name: String = file
+        .name
+        .chars()
+        .filter(|c| !matches!(c, '"' | '\\' | '\r' | '\n'))
+        .collect();
     res = res
-        .header(header::CONTENT_TYPE, HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("application/octet-stream")))
-        .header(header::CONTENT_DISPOSITION, format!("{disposition}; filename=\"{safe_name}\""));
+        .header(
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(&mime)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        )
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("{disposition}; filename=\"{safe_name}\""),
+        );
     let (status, length) = match obj.range {
         Some((a, b)) => {
-            res = res.header(header::CONTENT_RANGE, format!("bytes {a}-{b}/{}", meta.size));
+            res = res.header(
+                header::CONTENT_RANGE,
+                format!("bytes {a}-{b}/{}", meta.size),
+            );
             (StatusCode::PARTIAL_CONTENT, b - a + 1)
         }
         None => (StatusCode::OK, meta.size),
@@ -133,7 +208,8 @@ pub async fn handler(
         let rest = obj.body;
         Body::from_stream(futures_util::stream::iter(first.map(Ok)).chain(rest))
     };
-    res.body(body).map_err(|e| api(CoreError::Internal(e.to_string())))
+    res.body(body)
+        .map_err(|e| api(CoreError::Internal(e.to_string())))
 }
 
 #[cfg(test)]
@@ -155,8 +231,19 @@ mod tests {
 
     #[test]
     fn dates_and_inline_types() {
-        assert_eq!(kiln_files::http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_276_965)), "Sat, 21 Nov 2026 16:02:45 GMT");
-        assert!(inline_safe("image/png") && inline_safe("video/mp4") && inline_safe("application/pdf"));
-        assert!(!inline_safe("image/svg+xml") && !inline_safe("text/html; charset=utf-8") && !inline_safe("text/plain"));
+        assert_eq!(
+            kiln_files::http_date(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_276_965)
+            ),
+            "Sat, 21 Nov 2026 16:02:45 GMT"
+        );
+        assert!(
+            inline_safe("image/png") && inline_safe("video/mp4") && inline_safe("application/pdf")
+        );
+        assert!(
+            !inline_safe("image/svg+xml")
+                && !inline_safe("text/html; charset=utf-8")
+                && !inline_safe("text/plain")
+        );
     }
 }

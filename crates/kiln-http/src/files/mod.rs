@@ -11,5 +11,8 @@ use kiln_core::App;
 pub fn router() -> Router<App> {
     Router::new()
         .route("/api/files/token", post(token::handler))
-        .route("/api/files/{collection}/{record}/{filename}", get(download::handler).head(download::handler))
+        .route(
+            "/api/files/{collection}/{record}/{filename}",
+            get(download::handler).head(download::handler),
+        )
 }

@@ -10,5 +10,7 @@ use crate::extract::Ctx;
 use crate::json::Json;
 
 pub async fn handler(State(app): State<App>, ctx: Ctx) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "token": app.file_token(&ctx.req).map_err(api)? })))
+    Ok(Json(
+        json!({ "token": app.file_token(&ctx.req).map_err(api)? }),
+    ))
 }

@@ -6,9 +6,9 @@
 //! otherwise it is a new client and gets `PB_RESET`. The stream ends after five idle minutes (the
 //! SDK reconnects) or when the client stalled and was dropped.
 
-use std::sync::Arc;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -76,7 +76,13 @@ fn batch(client: &str, first: Message, rx: &mut tokio::sync::mpsc::Receiver<Mess
     let mut out = Vec::with_capacity(first.data.len() + client.len() + first.event.len() + 48);
     let mut m = first;
     for _ in 0..MAX_BATCH {
-        push_frame(&mut out, client, (m.seq != 0).then_some(m.seq), &m.event, &m.data);
+        push_frame(
+            &mut out,
+            client,
+            (m.seq != 0).then_some(m.seq),
+            &m.event,
+            &m.data,
+        );
         match rx.try_recv() {
             Ok(next) => m = next,
             Err(_) => break,
@@ -132,13 +138,29 @@ pub async fn handler(State(app): State<App>, headers: HeaderMap, ctx: Ctx) -> Re
         .or_else(|| ctx.query("lastEventId"))
         .map(str::to_owned);
     let opened = app.realtime_open(resume.as_deref(), ctx.req.auth.as_ref());
-    let reg = Registration { app: app.clone(), client: opened.client };
+    let reg = Registration {
+        app: app.clone(),
+        client: opened.client,
+    };
     let id = reg.client.id.clone();
-    let hello = frame(&id, "PB_CONNECT", format!("{{\"clientId\":\"{id}\"}}").as_bytes());
-    let stream = Stream { hello: Some(hello), rx: opened.messages, reg, idle: Box::pin(tokio::time::sleep(IDLE_TIMEOUT)), last: Instant::now() };
+    let hello = frame(
+        &id,
+        "PB_CONNECT",
+        format!("{{\"clientId\":\"{id}\"}}").as_bytes(),
+    );
+    let stream = Stream {
+        hello: Some(hello),
+        rx: opened.messages,
+        reg,
+        idle: Box::pin(tokio::time::sleep(IDLE_TIMEOUT)),
+        last: Instant::now(),
+    };
     let mut r = (StatusCode::OK, Body::from_stream(stream)).into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     r
@@ -149,7 +171,11 @@ mod tests {
     use super::*;
 
     fn msg(event: &str, data: &str, seq: u64) -> Message {
-        Message { event: event.into(), data: data.as_bytes().into(), seq }
+        Message {
+            event: event.into(),
+            data: data.as_bytes().into(),
+            seq,
+        }
     }
 
     #[tokio::test]

@@ -12,6 +12,9 @@ use kiln_core::App;
 
 pub fn router() -> Router<App> {
     Router::new()
-        .route("/api/realtime", get(connect::handler).post(subscribe::handler))
+        .route(
+            "/api/realtime",
+            get(connect::handler).post(subscribe::handler),
+        )
         .route("/api/realtime/ws", get(ws::handler))
 }

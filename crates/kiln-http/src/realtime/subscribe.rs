@@ -23,30 +23,55 @@ pub(crate) fn topics(value: Option<&Value>) -> ApiResult<Vec<String>> {
             for item in items {
                 match item.as_str() {
                     Some(t) if t.len() <= MAX_TOPIC_LEN => out.push(t.to_owned()),
-                    _ => return Err(invalid("subscriptions", FieldError::new("validation_invalid_value", "Invalid subscription value."))),
+                    _ => {
+                        return Err(invalid(
+                            "subscriptions",
+                            FieldError::new(
+                                "validation_invalid_value",
+                                "Invalid subscription value.",
+                            ),
+                        ))
+                    }
                 }
             }
             out
         }
         Some(Value::String(one)) => vec![one.clone()],
-        Some(_) => return Err(invalid("subscriptions", FieldError::new("validation_invalid_value", "Must be a list of strings."))),
+        Some(_) => {
+            return Err(invalid(
+                "subscriptions",
+                FieldError::new("validation_invalid_value", "Must be a list of strings."),
+            ))
+        }
     };
     if topics.len() > MAX_SUBSCRIPTIONS {
         return Err(invalid(
             "subscriptions",
-            FieldError::new("validation_length_too_long", format!("The length must be no more than {MAX_SUBSCRIPTIONS}.")),
+            FieldError::new(
+                "validation_length_too_long",
+                format!("The length must be no more than {MAX_SUBSCRIPTIONS}."),
+            ),
         ));
     }
     Ok(topics)
 }
 
-pub async fn handler(State(app): State<App>, ctx: Ctx, BodyMap(body): BodyMap) -> ApiResult<StatusCode> {
+pub async fn handler(
+    State(app): State<App>,
+    ctx: Ctx,
+    BodyMap(body): BodyMap,
+) -> ApiResult<StatusCode> {
     let client_id = body.get("clientId").and_then(Value::as_str).unwrap_or("");
     if client_id.is_empty() {
         return Err(invalid("clientId", FieldError::required()));
     }
     let topics = topics(body.get("subscriptions"))?;
-    let client = app.realtime().client(client_id).ok_or_else(|| realtime_error(kiln_core::realtime::ClientError::UnknownClient))?;
-    app.realtime().set_subscriptions(&client, ctx.req.auth.clone(), &topics).map_err(realtime_error)?;
+    let client = app
+        .realtime()
+        .client(client_id)
+        .ok_or_else(|| realtime_error(kiln_core::realtime::ClientError::UnknownClient))?;
+    app.realtime()
+        .set_subscriptions(&client, ctx.req.auth.clone(), &topics)
+        .map_err(realtime_error)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,8 +7,8 @@
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::response::IntoResponse;
 use axum::extract::State;
+use axum::response::IntoResponse;
 use axum::response::Response;
 use serde_json::{json, Value};
 
@@ -20,15 +20,24 @@ use super::connect::{message_id, Registration, IDLE_TIMEOUT};
 use crate::error::realtime_error;
 use crate::extract::Ctx;
 
-pub async fn handler(State(app): State<App>, ctx: Ctx, ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> Response {
+pub async fn handler(
+    State(app): State<App>,
+    ctx: Ctx,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
     // Not a WebSocket handshake: refused in the API's envelope, with axum's reason as message.
     let ws = match ws {
         Ok(ws) => ws,
         Err(e) => return crate::error::ApiError::new(e.status(), e.body_text()).into_response(),
     };
-    let auth = ctx.req.auth.clone().or_else(|| ctx.query("token").and_then(|t| app.auth_from_token(t)));
+    let auth = ctx
+        .req
+        .auth
+        .clone()
+        .or_else(|| ctx.query("token").and_then(|t| app.auth_from_token(t)));
     let resume = ctx.query("resume").map(str::to_owned);
-    ws.max_message_size(1 << 20).on_upgrade(move |socket| session(app, socket, auth, resume))
+    ws.max_message_size(1 << 20)
+        .on_upgrade(move |socket| session(app, socket, auth, resume))
 }
 
 fn event_frame(id: &str, event: &str, data: &[u8]) -> WsMessage {
@@ -47,12 +56,28 @@ fn control(event: &str, data: Value) -> WsMessage {
     WsMessage::Text(json!({"event": event, "data": data}).to_string().into())
 }
 
-async fn session(app: App, mut socket: WebSocket, auth: Option<std::sync::Arc<Record>>, resume: Option<String>) {
+async fn session(
+    app: App,
+    mut socket: WebSocket,
+    auth: Option<std::sync::Arc<Record>>,
+    resume: Option<String>,
+) {
     let opened = app.realtime_open(resume.as_deref(), auth.as_ref());
-    let reg = Registration { app: app.clone(), client: opened.client };
+    let reg = Registration {
+        app: app.clone(),
+        client: opened.client,
+    };
     let mut rx = opened.messages;
     let id = reg.client.id.clone();
-    if socket.send(event_frame(&id, "PB_CONNECT", json!({"clientId": id}).to_string().as_bytes())).await.is_err() {
+    if socket
+        .send(event_frame(
+            &id,
+            "PB_CONNECT",
+            json!({"clientId": id}).to_string().as_bytes(),
+        ))
+        .await
+        .is_err()
+    {
         return;
     }
     loop {
@@ -81,19 +106,35 @@ async fn session(app: App, mut socket: WebSocket, auth: Option<std::sync::Arc<Re
 
 fn command(reg: &Registration, auth: &Option<std::sync::Arc<Record>>, text: &str) -> WsMessage {
     let error = |e: crate::error::ApiError| {
-        control("PB_ERROR", json!({"status": e.status.as_u16(), "message": e.message, "data": e.data}))
+        control(
+            "PB_ERROR",
+            json!({"status": e.status.as_u16(), "message": e.message, "data": e.data}),
+        )
     };
     let Ok(cmd) = serde_json::from_str::<Value>(text) else {
-        return error(crate::error::ApiError::bad_request(crate::error::MSG_GENERIC_400));
+        return error(crate::error::ApiError::bad_request(
+            crate::error::MSG_GENERIC_400,
+        ));
     };
     match cmd.get("action").and_then(Value::as_str) {
         Some("subscribe") => match super::subscribe::topics(cmd.get("subscriptions")) {
-            Ok(topics) => match reg.app.realtime().set_subscriptions(&reg.client, auth.clone(), &topics) {
-                Ok(()) => control("PB_SUBSCRIBED", json!({"subscriptions": reg.client.topics()})),
-                Err(e) => error(realtime_error(e)),
-            },
+            Ok(topics) => {
+                match reg
+                    .app
+                    .realtime()
+                    .set_subscriptions(&reg.client, auth.clone(), &topics)
+                {
+                    Ok(()) => control(
+                        "PB_SUBSCRIBED",
+                        json!({"subscriptions": reg.client.topics()}),
+                    ),
+                    Err(e) => error(realtime_error(e)),
+                }
+            }
             Err(e) => error(e),
         },
-        _ => error(crate::error::ApiError::bad_request(crate::error::MSG_GENERIC_400)),
+        _ => error(crate::error::ApiError::bad_request(
+            crate::error::MSG_GENERIC_400,
+        )),
     }
 }

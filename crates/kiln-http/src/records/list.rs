@@ -7,7 +7,11 @@ use crate::error::{api, ApiResult};
 use crate::extract::{Ctx, PathParams};
 use crate::json::RawJson;
 
-pub async fn handler(State(app): State<App>, PathParams(collection): PathParams<String>, ctx: Ctx) -> ApiResult<RawJson> {
+pub async fn handler(
+    State(app): State<App>,
+    PathParams(collection): PathParams<String>,
+    ctx: Ctx,
+) -> ApiResult<RawJson> {
     let c = app.records_collection(&collection).map_err(api)?;
     let params = ctx.list_params()?;
     let mut result = app.list_records(&c, &ctx.req, &params).map_err(api)?;

@@ -21,23 +21,38 @@ pub fn router() -> Router<App> {
         .route(
             "/api/collections/{collection}/records",
             // Record bodies set their own limit from the collection's file fields (RecordBody).
-            get(list::handler).post(create::handler).layer(DefaultBodyLimit::disable()),
+            get(list::handler)
+                .post(create::handler)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route(
             "/api/collections/{collection}/records/{id}",
-            get(view::handler).patch(update::handler).delete(delete::handler).layer(DefaultBodyLimit::disable()),
+            get(view::handler)
+                .patch(update::handler)
+                .delete(delete::handler)
+                .layer(DefaultBodyLimit::disable()),
         )
 }
 
 /// The collection of a write or auth route (PocketBase's message for a missing one differs there).
-pub(crate) fn write_collection(app: &App, name: &str) -> ApiResult<std::sync::Arc<kiln_core::schema::Collection>> {
-    app.records_collection(name).map_err(|_| api(kiln_core::CoreError::InvalidCollectionContext))
+pub(crate) fn write_collection(
+    app: &App,
+    name: &str,
+) -> ApiResult<std::sync::Arc<kiln_core::schema::Collection>> {
+    app.records_collection(name)
+        .map_err(|_| api(kiln_core::CoreError::InvalidCollectionContext))
 }
 
 /// Writes records as the response shows them (`expand`, `fields`), comma-separated.
-pub(crate) fn write_items(app: &App, ctx: &Ctx, records: &mut [Record], out: &mut Vec<u8>) -> ApiResult<()> {
+pub(crate) fn write_items(
+    app: &App,
+    ctx: &Ctx,
+    records: &mut [Record],
+    out: &mut Vec<u8>,
+) -> ApiResult<()> {
     let opts = RenderOptions::from_query(ctx.query("expand"), ctx.query("fields")).map_err(api)?;
-    app.write_records(records, &ctx.req, &opts, out).map_err(api)
+    app.write_records(records, &ctx.req, &opts, out)
+        .map_err(api)
 }
 
 /// One record as a response body.

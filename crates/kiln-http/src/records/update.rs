@@ -15,6 +15,9 @@ pub async fn handler(
 ) -> ApiResult<RawJson> {
     let c = crate::records::write_collection(&app, &collection)?;
     ctx.req.body = body.clone();
-    let record = app.update_record_with_files(&c, &id, &ctx.req, body, uploads).await.map_err(api)?;
+    let record = app
+        .update_record_with_files(&c, &id, &ctx.req, body, uploads)
+        .await
+        .map_err(api)?;
     super::render_one(&app, &ctx, record)
 }

@@ -9,7 +9,11 @@ use kiln_core::App;
 use crate::error::{api, ApiResult};
 use crate::extract::{require_superuser, BodyMap, Ctx};
 
-pub async fn handler(State(app): State<App>, ctx: Ctx, BodyMap(body): BodyMap) -> ApiResult<StatusCode> {
+pub async fn handler(
+    State(app): State<App>,
+    ctx: Ctx,
+    BodyMap(body): BodyMap,
+) -> ApiResult<StatusCode> {
     require_superuser(&ctx)?;
     let filesystem = body.get("filesystem").map(to_text).unwrap_or_default();
     app.test_s3(&filesystem).await.map_err(api)?;

@@ -9,10 +9,16 @@ use crate::error::{api, ApiResult};
 use crate::extract::{require_superuser, Ctx, JsonBody};
 use crate::json::Json;
 
-pub async fn handler(State(app): State<App>, ctx: Ctx, JsonBody(body): JsonBody) -> ApiResult<Json<Value>> {
+pub async fn handler(
+    State(app): State<App>,
+    ctx: Ctx,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
     require_superuser(&ctx)?;
     let Value::Object(patch) = body else {
-        return Err(api(CoreError::InvalidBody("the settings body must be an object".into())));
+        return Err(api(CoreError::InvalidBody(
+            "the settings body must be an object".into(),
+        )));
     };
     let s = app.update_settings(patch).await.map_err(api)?;
     Ok(Json(s.to_public_json()))

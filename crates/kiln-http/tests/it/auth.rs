@@ -13,14 +13,23 @@ const E401: &str = r#"{"data":{},"message":"The request requires valid record au
 const E403: &str = r#"{"data":{},"message":"The authorized record is not allowed to perform this action.","status":403}"#;
 const AUTH_FAILED: &str = r#"{"data":{},"message":"Failed to authenticate.","status":400}"#;
 /// What must never appear in a response.
-const SECRETS: &[&str] = &["tokenKey", r#""password":""#, "argon2", "passwordConfirm", "oldPassword"];
+const SECRETS: &[&str] = &[
+    "tokenKey",
+    r#""password":""#,
+    "argon2",
+    "passwordConfirm",
+    "oldPassword",
+];
 
 fn j(s: &str) -> Value {
     serde_json::from_str(s).unwrap()
 }
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// A token as PocketBase issues it: HS256 header, payload keys in alphabetical order, `exp` about
@@ -33,9 +42,25 @@ fn check_token(token: &Value, collection_id: &str, id: &str, refreshable: bool, 
     let p = jwt_payload(token);
     let keys: Vec<&String> = p.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["collectionId", "exp", "id", "refreshable", "type"]);
-    assert_eq!((p["collectionId"].clone(), p["id"].clone(), p["refreshable"].clone(), p["type"].clone()), (json!(collection_id), json!(id), json!(refreshable), json!("auth")));
+    assert_eq!(
+        (
+            p["collectionId"].clone(),
+            p["id"].clone(),
+            p["refreshable"].clone(),
+            p["type"].clone()
+        ),
+        (
+            json!(collection_id),
+            json!(id),
+            json!(refreshable),
+            json!("auth")
+        )
+    );
     let exp = p["exp"].as_i64().unwrap();
-    assert!((exp - (now() + duration)).abs() <= 5, "exp {exp} vs now+{duration}");
+    assert!(
+        (exp - (now() + duration)).abs() <= 5,
+        "exp {exp} vs now+{duration}"
+    );
 }
 
 fn posts_total(n: i64) -> impl Fn(&Value) {
@@ -53,7 +78,12 @@ async fn login_refresh_impersonate() {
     bob_claims["id"] = json!(t.id("bob"));
     let forged_none = format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);
     let tampered = format!("{}.{}.{}", parts[0], b64(&bob_claims.to_string()), parts[2]);
-    let other_sig = format!("{}.{}.{}", parts[0], parts[1], b64("not the signature at all, 32 by"));
+    let other_sig = format!(
+        "{}.{}.{}",
+        parts[0],
+        parts[1],
+        b64("not the signature at all, 32 by")
+    );
     t.run(vec![
         Scenario::new("01 superuser login", "POST", "/api/collections/_superusers/auth-with-password")
             .json(json!({"identity":SU_EMAIL,"password":SU_PASSWORD}))
@@ -130,13 +160,37 @@ async fn login_refresh_impersonate() {
 
     // The impersonation token authenticates requests.
     let su = t.superuser_token();
-    let (status, v) = t.request("POST", &format!("/api/collections/users/impersonate/{alice}"), Some(json!({"duration":3600})), Some(&su)).await;
+    let (status, v) = t
+        .request(
+            "POST",
+            &format!("/api/collections/users/impersonate/{alice}"),
+            Some(json!({"duration":3600})),
+            Some(&su),
+        )
+        .await;
     assert_eq!(status, 200);
     let imp = v["token"].as_str().unwrap().to_owned();
-    let (status, v) = t.request("GET", "/api/collections/posts/records", None, Some(&imp)).await;
-    assert_eq!((status, v["totalItems"].clone()), (200, json!(3)), "impersonation token authenticates");
-    let (status, v) = t.request("PATCH", &format!("/api/collections/posts/records/{}", t.id("draft")), Some(json!({"views+":1})), Some(&imp)).await;
-    assert_eq!((status, v["views"].clone()), (200, json!(4)), "and acts as Alice");
+    let (status, v) = t
+        .request("GET", "/api/collections/posts/records", None, Some(&imp))
+        .await;
+    assert_eq!(
+        (status, v["totalItems"].clone()),
+        (200, json!(3)),
+        "impersonation token authenticates"
+    );
+    let (status, v) = t
+        .request(
+            "PATCH",
+            &format!("/api/collections/posts/records/{}", t.id("draft")),
+            Some(json!({"views+":1})),
+            Some(&imp),
+        )
+        .await;
+    assert_eq!(
+        (status, v["views"].clone()),
+        (200, json!(4)),
+        "and acts as Alice"
+    );
 }
 
 #[tokio::test]
@@ -194,7 +248,12 @@ async fn password_change_revokes_tokens() {
 #[tokio::test]
 async fn email_visibility_and_secrets() {
     let t = TestApp::with_posts().await;
-    t.su_ok("PATCH", "/api/collections/users", json!({"listRule":"","viewRule":""})).await;
+    t.su_ok(
+        "PATCH",
+        "/api/collections/users",
+        json!({"listRule":"","viewRule":""}),
+    )
+    .await;
     let (alice, bob, bob_post) = (t.id("alice"), t.id("bob"), t.id("bob_post"));
     let bob_url = format!("/api/collections/users/records/{bob}");
     let alice_url = format!("/api/collections/users/records/{alice}");
@@ -204,35 +263,83 @@ async fn email_visibility_and_secrets() {
             .contains(&[r#""emailVisibility":false"#, r#""name":"Bob""#])
             .not_contains(&["bob@example.com", r#""email""#])
             .not_contains(SECRETS),
-        Scenario::new("Bob's email hidden from guests", "GET", &bob_url).not_contains(&["bob@example.com"]),
-        Scenario::new("Bob sees his own email", "GET", &bob_url).user("bob").contains(&[r#""email":"bob@example.com""#]),
-        Scenario::new("superusers see it", "GET", &bob_url).su().contains(&[r#""email":"bob@example.com""#]).not_contains(SECRETS),
-        Scenario::new("public email shown to guests", "GET", &alice_url).contains(&[r#""email":"alice@example.com""#]),
-        Scenario::new("list: only public emails", "GET", "/api/collections/users/records?sort=@rowid")
-            .user("alice")
-            .contains(&["alice@example.com"])
-            .not_contains(&["bob@example.com"])
-            .not_contains(SECRETS),
-        Scenario::new("expand hides the email too", "GET", format!("/api/collections/posts/records/{bob_post}?expand=author"))
-            .user("alice")
-            .check(|v| {
-                assert_eq!(v["expand"]["author"]["name"], json!("Bob"));
-                assert!(v["expand"]["author"].get("email").is_none());
-            }),
-        Scenario::new("superuser list never shows secrets", "GET", "/api/collections/users/records").su().not_contains(SECRETS).total(2),
-        Scenario::new("hidden fields are not filterable by clients", "GET", format!("/api/collections/users/records?filter={}", enc("tokenKey != ''")))
-            .user("alice")
-            .status(400),
-        Scenario::new("hidden fields are filterable by superusers", "GET", format!("/api/collections/users/records?filter={}", enc("tokenKey != ''")))
+        Scenario::new("Bob's email hidden from guests", "GET", &bob_url)
+            .not_contains(&["bob@example.com"]),
+        Scenario::new("Bob sees his own email", "GET", &bob_url)
+            .user("bob")
+            .contains(&[r#""email":"bob@example.com""#]),
+        Scenario::new("superusers see it", "GET", &bob_url)
             .su()
-            .total(2)
+            .contains(&[r#""email":"bob@example.com""#])
             .not_contains(SECRETS),
-        Scenario::new("fields=* still hides secrets", "GET", format!("{alice_url}?fields=*")).su().not_contains(SECRETS),
+        Scenario::new("public email shown to guests", "GET", &alice_url)
+            .contains(&[r#""email":"alice@example.com""#]),
+        Scenario::new(
+            "list: only public emails",
+            "GET",
+            "/api/collections/users/records?sort=@rowid",
+        )
+        .user("alice")
+        .contains(&["alice@example.com"])
+        .not_contains(&["bob@example.com"])
+        .not_contains(SECRETS),
+        Scenario::new(
+            "expand hides the email too",
+            "GET",
+            format!("/api/collections/posts/records/{bob_post}?expand=author"),
+        )
+        .user("alice")
+        .check(|v| {
+            assert_eq!(v["expand"]["author"]["name"], json!("Bob"));
+            assert!(v["expand"]["author"].get("email").is_none());
+        }),
+        Scenario::new(
+            "superuser list never shows secrets",
+            "GET",
+            "/api/collections/users/records",
+        )
+        .su()
+        .not_contains(SECRETS)
+        .total(2),
+        Scenario::new(
+            "hidden fields are not filterable by clients",
+            "GET",
+            format!(
+                "/api/collections/users/records?filter={}",
+                enc("tokenKey != ''")
+            ),
+        )
+        .user("alice")
+        .status(400),
+        Scenario::new(
+            "hidden fields are filterable by superusers",
+            "GET",
+            format!(
+                "/api/collections/users/records?filter={}",
+                enc("tokenKey != ''")
+            ),
+        )
+        .su()
+        .total(2)
+        .not_contains(SECRETS),
+        Scenario::new(
+            "fields=* still hides secrets",
+            "GET",
+            format!("{alice_url}?fields=*"),
+        )
+        .su()
+        .not_contains(SECRETS),
         Scenario::new("a user cannot set tokenKey", "PATCH", &alice_url)
             .user("alice")
             .json(json!({"tokenKey":"x".repeat(50)}))
             .not_contains(SECRETS),
-        Scenario::new("token still valid after the tokenKey attempt", "GET", "/api/collections/posts/records").user("alice").check(posts_total(3)),
+        Scenario::new(
+            "token still valid after the tokenKey attempt",
+            "GET",
+            "/api/collections/posts/records",
+        )
+        .user("alice")
+        .check(posts_total(3)),
     ])
     .await;
 }
@@ -242,15 +349,55 @@ async fn email_visibility_and_secrets() {
 #[tokio::test]
 async fn hidden_emails_not_filterable() {
     let t = TestApp::with_posts().await;
-    t.su_ok("PATCH", "/api/collections/users", json!({"listRule":"","viewRule":""})).await;
+    t.su_ok(
+        "PATCH",
+        "/api/collections/users",
+        json!({"listRule":"","viewRule":""}),
+    )
+    .await;
     let users = |f: &str| format!("/api/collections/users/records?filter={}", enc(f));
     t.run(vec![
         Scenario::new("public email", "GET", users("email = 'alice@example.com'")).total(1),
-        Scenario::new("hidden email (guest)", "GET", users("email = 'bob@example.com'")).total(0),
-        Scenario::new("hidden email (owner)", "GET", users("email = 'bob@example.com'")).user("bob").total(0),
-        Scenario::new("hidden email (superuser)", "GET", users("email = 'bob@example.com'")).su().total(1),
-        Scenario::new("through a relation", "GET", format!("/api/collections/posts/records?filter={}", enc("author.email = 'bob@example.com'"))).user("alice").total(0),
-        Scenario::new("through a relation (superuser)", "GET", format!("/api/collections/posts/records?filter={}", enc("author.email = 'bob@example.com'"))).su().total(1),
+        Scenario::new(
+            "hidden email (guest)",
+            "GET",
+            users("email = 'bob@example.com'"),
+        )
+        .total(0),
+        Scenario::new(
+            "hidden email (owner)",
+            "GET",
+            users("email = 'bob@example.com'"),
+        )
+        .user("bob")
+        .total(0),
+        Scenario::new(
+            "hidden email (superuser)",
+            "GET",
+            users("email = 'bob@example.com'"),
+        )
+        .su()
+        .total(1),
+        Scenario::new(
+            "through a relation",
+            "GET",
+            format!(
+                "/api/collections/posts/records?filter={}",
+                enc("author.email = 'bob@example.com'")
+            ),
+        )
+        .user("alice")
+        .total(0),
+        Scenario::new(
+            "through a relation (superuser)",
+            "GET",
+            format!(
+                "/api/collections/posts/records?filter={}",
+                enc("author.email = 'bob@example.com'")
+            ),
+        )
+        .su()
+        .total(1),
     ])
     .await;
 }
@@ -260,15 +407,29 @@ async fn hidden_emails_not_filterable() {
 #[tokio::test]
 async fn impersonation_token_not_refreshable() {
     let t = TestApp::with_posts().await;
-    let r = t.send("POST", &format!("/api/collections/users/impersonate/{}", t.id("alice")), Some(json!({"duration":3600})), &Token::Superuser).await;
+    let r = t
+        .send(
+            "POST",
+            &format!("/api/collections/users/impersonate/{}", t.id("alice")),
+            Some(json!({"duration":3600})),
+            &Token::Superuser,
+        )
+        .await;
     let imp = r.json["token"].as_str().unwrap().to_owned();
     let same = imp.clone();
-    t.run(vec![Scenario::new("refresh an impersonation token", "POST", "/api/collections/users/auth-refresh")
-        .token(Token::Raw(imp))
-        .check(move |v| {
-            assert_eq!(jwt_payload(v["token"].as_str().unwrap())["refreshable"], json!(false));
-            assert_eq!(v["token"], json!(same), "the same token is returned");
-        })])
+    t.run(vec![Scenario::new(
+        "refresh an impersonation token",
+        "POST",
+        "/api/collections/users/auth-refresh",
+    )
+    .token(Token::Raw(imp))
+    .check(move |v| {
+        assert_eq!(
+            jwt_payload(v["token"].as_str().unwrap())["refreshable"],
+            json!(false)
+        );
+        assert_eq!(v["token"], json!(same), "the same token is returned");
+    })])
     .await;
 }
 
@@ -279,9 +440,19 @@ async fn user_cannot_set_verified_or_email() {
     let t = TestApp::with_posts().await;
     let me = format!("/api/collections/users/records/{}", t.id("alice"));
     t.run(vec![
-        Scenario::new("verified", "PATCH", &me).user("alice").json(json!({"verified":true})).status(400).contains(&[r#""verified":{"code":"validation_values_mismatch""#]),
-        Scenario::new("email", "PATCH", &me).user("alice").json(json!({"email":"new@example.com"})).status(400).contains(&[r#""email":{"code":"validation_values_mismatch""#]),
-        Scenario::new("unchanged", "GET", &me).user("alice").contains(&[r#""verified":false"#, r#""email":"alice@example.com""#]),
+        Scenario::new("verified", "PATCH", &me)
+            .user("alice")
+            .json(json!({"verified":true}))
+            .status(400)
+            .contains(&[r#""verified":{"code":"validation_values_mismatch""#]),
+        Scenario::new("email", "PATCH", &me)
+            .user("alice")
+            .json(json!({"email":"new@example.com"}))
+            .status(400)
+            .contains(&[r#""email":{"code":"validation_values_mismatch""#]),
+        Scenario::new("unchanged", "GET", &me)
+            .user("alice")
+            .contains(&[r#""verified":false"#, r#""email":"alice@example.com""#]),
     ])
     .await;
 }
@@ -291,7 +462,8 @@ async fn user_cannot_set_verified_or_email() {
 #[tokio::test]
 async fn auth_error_messages() {
     let t = TestApp::with_posts().await;
-    let ctx404 = json!({"data":{},"message":"Missing or invalid auth collection context.","status":404});
+    let ctx404 =
+        json!({"data":{},"message":"Missing or invalid auth collection context.","status":404});
     t.run(vec![
         Scenario::new("empty body", "POST", "/api/collections/users/auth-with-password")
             .json(json!({}))

@@ -5,10 +5,10 @@
 mod accounts;
 mod auth;
 mod cluster;
-mod files;
 mod collections;
-mod records_read;
+mod files;
 mod realtime;
+mod records_read;
 mod records_write;
 mod robustness;
 mod security;

@@ -20,11 +20,18 @@ pub(crate) struct Sse {
 
 impl Sse {
     pub(crate) async fn open(t: &TestApp) -> Sse {
-        let req = Request::builder().uri("/api/realtime").body(Body::empty()).unwrap();
+        let req = Request::builder()
+            .uri("/api/realtime")
+            .body(Body::empty())
+            .unwrap();
         let res = t.router().oneshot(req).await.unwrap();
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers()["content-type"], "text/event-stream");
-        let mut s = Sse { body: res.into_body(), buf: String::new(), client_id: String::new() };
+        let mut s = Sse {
+            body: res.into_body(),
+            buf: String::new(),
+            client_id: String::new(),
+        };
         let (id, event, data) = s.next().await.expect("PB_CONNECT");
         assert_eq!(event, "PB_CONNECT");
         assert_eq!(data, json!({"clientId": id}));
@@ -74,7 +81,14 @@ impl Sse {
 }
 
 pub(crate) async fn subscribe(t: &TestApp, s: &Sse, topics: Value, token: Token) -> u16 {
-    t.send("POST", "/api/realtime", Some(json!({"clientId": s.client_id, "subscriptions": topics})), &token).await.status
+    t.send(
+        "POST",
+        "/api/realtime",
+        Some(json!({"clientId": s.client_id, "subscriptions": topics})),
+        &token,
+    )
+    .await
+    .status
 }
 
 #[tokio::test]
@@ -82,12 +96,30 @@ async fn events_follow_rules_per_subscriber() {
     let t = TestApp::with_posts().await;
     let mut guest = Sse::open(&t).await;
     let mut alice = Sse::open(&t).await;
-    assert_eq!(subscribe(&t, &guest, json!(["posts/*"]), Token::None).await, 204);
-    assert_eq!(subscribe(&t, &alice, json!(["posts"]), Token::User("alice")).await, 204);
+    assert_eq!(
+        subscribe(&t, &guest, json!(["posts/*"]), Token::None).await,
+        204
+    );
+    assert_eq!(
+        subscribe(&t, &alice, json!(["posts"]), Token::User("alice")).await,
+        204
+    );
 
     let alice_id = t.id("alice");
-    let draft = t.create_as("alice", "posts", json!({"title":"RT draft","status":"draft","author":alice_id})).await;
-    let published = t.create_as("alice", "posts", json!({"title":"RT pub","status":"published","author":alice_id})).await;
+    let draft = t
+        .create_as(
+            "alice",
+            "posts",
+            json!({"title":"RT draft","status":"draft","author":alice_id}),
+        )
+        .await;
+    let published = t
+        .create_as(
+            "alice",
+            "posts",
+            json!({"title":"RT pub","status":"published","author":alice_id}),
+        )
+        .await;
 
     let g = guest.drain().await;
     assert_eq!(g.len(), 1, "a guest sees only the published post: {g:?}");
@@ -97,7 +129,11 @@ async fn events_follow_rules_per_subscriber() {
 
     let a = alice.drain().await;
     let ids: Vec<&Value> = a.iter().map(|(_, d)| &d["record"]["id"]).collect();
-    assert_eq!(ids, vec![&json!(draft), &json!(published)], "the author sees her draft too");
+    assert_eq!(
+        ids,
+        vec![&json!(draft), &json!(published)],
+        "the author sees her draft too"
+    );
     assert!(a.iter().all(|(e, _)| e == "posts"));
 }
 
@@ -106,36 +142,99 @@ async fn single_record_topics_options_and_delete_snapshots() {
     let t = TestApp::with_posts().await;
     let mut s = Sse::open(&t).await;
     let hello = t.id("hello");
-    let topic = format!(r#"posts/{hello}?options={{"query":{{"expand":"author","fields":"id,views,expand.author.name"}}}}"#);
-    assert_eq!(subscribe(&t, &s, json!([topic.clone()]), Token::User("alice")).await, 204);
-    let r = t.send("PATCH", &format!("/api/collections/posts/records/{hello}"), Some(json!({"views": 11})), &Token::User("alice")).await;
+    let topic = format!(
+        r#"posts/{hello}?options={{"query":{{"expand":"author","fields":"id,views,expand.author.name"}}}}"#
+    );
+    assert_eq!(
+        subscribe(&t, &s, json!([topic.clone()]), Token::User("alice")).await,
+        204
+    );
+    let r = t
+        .send(
+            "PATCH",
+            &format!("/api/collections/posts/records/{hello}"),
+            Some(json!({"views": 11})),
+            &Token::User("alice"),
+        )
+        .await;
     assert_eq!(r.status, 200);
     // Another record of the collection does not reach a single-record subscription.
     let bob_post = t.id("bob_post");
-    t.send("PATCH", &format!("/api/collections/posts/records/{bob_post}"), Some(json!({"views": 1})), &Token::Superuser).await;
-    t.send("DELETE", &format!("/api/collections/posts/records/{hello}"), None, &Token::Superuser).await;
+    t.send(
+        "PATCH",
+        &format!("/api/collections/posts/records/{bob_post}"),
+        Some(json!({"views": 1})),
+        &Token::Superuser,
+    )
+    .await;
+    t.send(
+        "DELETE",
+        &format!("/api/collections/posts/records/{hello}"),
+        None,
+        &Token::Superuser,
+    )
+    .await;
     let events = s.drain().await;
     assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(events[0].0, topic);
-    assert_eq!(events[0].1, json!({"record":{"id":hello,"views":11,"expand":{"author":{"name":"Alice"}}},"action":"update"}));
+    assert_eq!(
+        events[0].1,
+        json!({"record":{"id":hello,"views":11,"expand":{"author":{"name":"Alice"}}},"action":"update"})
+    );
     assert_eq!(events[1].1["action"], "delete");
-    assert_eq!(events[1].1["record"]["id"], json!(hello), "a deleted record is checked and sent as it was");
+    assert_eq!(
+        events[1].1["record"]["id"],
+        json!(hello),
+        "a deleted record is checked and sent as it was"
+    );
 }
 
 #[tokio::test]
 async fn no_event_for_failed_writes_or_hidden_collections() {
     let t = TestApp::with_posts().await;
     let mut s = Sse::open(&t).await;
-    assert_eq!(subscribe(&t, &s, json!(["posts", "users", "_superusers"]), Token::None).await, 204);
+    assert_eq!(
+        subscribe(
+            &t,
+            &s,
+            json!(["posts", "users", "_superusers"]),
+            Token::None
+        )
+        .await,
+        204
+    );
     let alice_id = t.id("alice");
     // Validation failure and rule failure: rolled back, nothing published.
-    let r = t.send("POST", "/api/collections/posts/records", Some(json!({"title":"","author":alice_id})), &Token::User("alice")).await;
+    let r = t
+        .send(
+            "POST",
+            "/api/collections/posts/records",
+            Some(json!({"title":"","author":alice_id})),
+            &Token::User("alice"),
+        )
+        .await;
     assert_eq!(r.status, 400);
-    let r = t.send("POST", "/api/collections/posts/records", Some(json!({"title":"x"})), &Token::None).await;
+    let r = t
+        .send(
+            "POST",
+            "/api/collections/posts/records",
+            Some(json!({"title":"x"})),
+            &Token::None,
+        )
+        .await;
     assert_eq!(r.status, 400);
     // users' listRule is `id = @request.auth.id`: a guest sees no user events; _superusers is null.
-    t.send("PATCH", &format!("/api/collections/users/records/{alice_id}"), Some(json!({"name":"A2"})), &Token::User("alice")).await;
-    t.app.superuser_save("second@example.com", "Passw0rd!2345", true, true).await.unwrap();
+    t.send(
+        "PATCH",
+        &format!("/api/collections/users/records/{alice_id}"),
+        Some(json!({"name":"A2"})),
+        &Token::User("alice"),
+    )
+    .await;
+    t.app
+        .superuser_save("second@example.com", "Passw0rd!2345", true, true)
+        .await
+        .unwrap();
     assert_eq!(s.drain().await, vec![]);
 }
 
@@ -176,9 +275,15 @@ async fn a_stalled_reader_never_blocks_writers() {
     t.add_notes().await;
     // Subscribed, never read: its queue fills, it is dropped, and writes go on.
     let stalled = Sse::open(&t).await;
-    assert_eq!(subscribe(&t, &stalled, json!(["notes"]), Token::None).await, 204);
+    assert_eq!(
+        subscribe(&t, &stalled, json!(["notes"]), Token::None).await,
+        204
+    );
     let mut live = Sse::open(&t).await;
-    assert_eq!(subscribe(&t, &live, json!(["notes"]), Token::None).await, 204);
+    assert_eq!(
+        subscribe(&t, &live, json!(["notes"]), Token::None).await,
+        204
+    );
     let reader = tokio::spawn(async move {
         let mut n = 0;
         while let Some((_, _, d)) = live.next().await {
@@ -191,12 +296,30 @@ async fn a_stalled_reader_never_blocks_writers() {
     let start = std::time::Instant::now();
     let total = kiln_core::realtime::CLIENT_QUEUE + 300;
     for i in 0..total {
-        let r = t.send("POST", "/api/collections/notes/records", Some(json!({"title": format!("n{i}")})), &Token::None).await;
+        let r = t
+            .send(
+                "POST",
+                "/api/collections/notes/records",
+                Some(json!({"title": format!("n{i}")})),
+                &Token::None,
+            )
+            .await;
         assert_eq!(r.status, 200);
     }
-    assert!(start.elapsed() < Duration::from_secs(60), "writes were slowed down: {:?}", start.elapsed());
-    assert_eq!(reader.await.unwrap(), total, "the live reader got every event");
-    assert!(t.app.realtime().client(&stalled.client_id).is_none(), "the stalled client was dropped");
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "writes were slowed down: {:?}",
+        start.elapsed()
+    );
+    assert_eq!(
+        reader.await.unwrap(),
+        total,
+        "the live reader got every event"
+    );
+    assert!(
+        t.app.realtime().client(&stalled.client_id).is_none(),
+        "the stalled client was dropped"
+    );
 }
 
 impl Sse {
@@ -206,14 +329,24 @@ impl Sse {
     }
 
     /// Opens a stream resuming from `last_event_id`, with an Authorization header when given.
-    pub(crate) async fn resume_as(t: &TestApp, last_event_id: &str, authorization: Option<&str>) -> (Sse, String) {
-        let mut b = Request::builder().uri("/api/realtime").header("Last-Event-ID", last_event_id);
+    pub(crate) async fn resume_as(
+        t: &TestApp,
+        last_event_id: &str,
+        authorization: Option<&str>,
+    ) -> (Sse, String) {
+        let mut b = Request::builder()
+            .uri("/api/realtime")
+            .header("Last-Event-ID", last_event_id);
         if let Some(a) = authorization {
             b = b.header("Authorization", a);
         }
         let req = b.body(Body::empty()).unwrap();
         let res = t.router().oneshot(req).await.unwrap();
-        let mut s = Sse { body: res.into_body(), buf: String::new(), client_id: String::new() };
+        let mut s = Sse {
+            body: res.into_body(),
+            buf: String::new(),
+            client_id: String::new(),
+        };
         let (id, event, _) = s.next().await.expect("PB_CONNECT");
         assert_eq!(event, "PB_CONNECT");
         s.client_id = id.clone();
@@ -222,7 +355,14 @@ impl Sse {
 }
 
 async fn create_note(t: &TestApp, title: &str) {
-    let r = t.send("POST", "/api/collections/notes/records", Some(json!({ "title": title })), &Token::None).await;
+    let r = t
+        .send(
+            "POST",
+            "/api/collections/notes/records",
+            Some(json!({ "title": title })),
+            &Token::None,
+        )
+        .await;
     assert_eq!(r.status, 200);
 }
 
@@ -235,18 +375,31 @@ async fn resume_delivers_exactly_the_missed_events_in_order() {
     create_note(&t, "one").await;
     let (last_id, _, d) = s.next().await.expect("first event");
     assert_eq!(d["record"]["title"], "one");
-    assert!(last_id.starts_with(&format!("{}.", s.client_id)), "event ids are <clientId>.<seq>: {last_id}");
+    assert!(
+        last_id.starts_with(&format!("{}.", s.client_id)),
+        "event ids are <clientId>.<seq>: {last_id}"
+    );
     let client_id = s.client_id.clone();
     drop(s); // the connection drops
 
     create_note(&t, "two").await;
     create_note(&t, "three").await;
     let (mut r, id) = Sse::resume(&t, &last_id).await;
-    assert_eq!(id, client_id, "a resumed client keeps its id (and subscriptions)");
+    assert_eq!(
+        id, client_id,
+        "a resumed client keeps its id (and subscriptions)"
+    );
     create_note(&t, "four").await;
     let events = r.drain().await;
-    let titles: Vec<&str> = events.iter().map(|(_, d)| d["record"]["title"].as_str().unwrap()).collect();
-    assert_eq!(titles, vec!["two", "three", "four"], "missed events once, in order, then live ones");
+    let titles: Vec<&str> = events
+        .iter()
+        .map(|(_, d)| d["record"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        vec!["two", "three", "four"],
+        "missed events once, in order, then live ones"
+    );
 }
 
 #[tokio::test]
@@ -273,7 +426,10 @@ async fn websocket_transport() {
     let router = t.router();
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
     let token = t.user_token("alice");
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/realtime/ws?token={token}")).await.expect("ws connect");
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}/api/realtime/ws?token={token}"))
+            .await
+            .expect("ws connect");
     let next = |v: Option<Result<Ws, _>>| -> Value {
         match v {
             Some(Ok(Ws::Text(t))) => serde_json::from_str(t.as_str()).unwrap(),
@@ -285,22 +441,42 @@ async fn websocket_transport() {
     let client_id = hello["data"]["clientId"].as_str().unwrap().to_owned();
     assert_eq!(hello["id"], json!(client_id));
 
-    ws.send(Ws::Text(json!({"action":"subscribe","subscriptions":["notes", "posts"]}).to_string().into())).await.unwrap();
+    ws.send(Ws::Text(
+        json!({"action":"subscribe","subscriptions":["notes", "posts"]})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
     let ack = next(ws.next().await);
-    assert_eq!(ack, json!({"event":"PB_SUBSCRIBED","data":{"subscriptions":["notes","posts"]}}));
+    assert_eq!(
+        ack,
+        json!({"event":"PB_SUBSCRIBED","data":{"subscriptions":["notes","posts"]}})
+    );
     ws.send(Ws::Text("not json".into())).await.unwrap();
     assert_eq!(next(ws.next().await)["event"], "PB_ERROR");
 
     create_note(&t, "over ws").await;
     let alice = t.id("alice");
     // Alice's own draft passes posts' listRule for her (the token's auth applies).
-    t.create_as("alice", "posts", json!({"title":"ws draft","status":"draft","author":alice})).await;
+    t.create_as(
+        "alice",
+        "posts",
+        json!({"title":"ws draft","status":"draft","author":alice}),
+    )
+    .await;
     let e1 = next(ws.next().await);
     assert_eq!(e1["event"], "notes");
     assert_eq!(e1["data"]["record"]["title"], "over ws");
-    assert!(e1["id"].as_str().unwrap().starts_with(&format!("{client_id}.")));
+    assert!(e1["id"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{client_id}.")));
     let e2 = next(ws.next().await);
-    assert_eq!((e2["event"].as_str(), e2["data"]["record"]["title"].as_str()), (Some("posts"), Some("ws draft")));
+    assert_eq!(
+        (e2["event"].as_str(), e2["data"]["record"]["title"].as_str()),
+        (Some("posts"), Some("ws draft"))
+    );
     ws.close(None).await.unwrap();
     server.abort();
 }
@@ -310,24 +486,71 @@ async fn oauth2_redirect_reaches_the_waiting_client_once() {
     let t = TestApp::new().await;
     let mut s = Sse::open(&t).await;
     // Not subscribed yet: nothing is delivered.
-    let r = t.send("GET", &format!("/api/oauth2-redirect?state={}&code=C1", s.client_id), None, &Token::None).await;
+    let r = t
+        .send(
+            "GET",
+            &format!("/api/oauth2-redirect?state={}&code=C1", s.client_id),
+            None,
+            &Token::None,
+        )
+        .await;
     assert_eq!(r.status, 400);
-    assert_eq!(subscribe(&t, &s, json!(["@oauth2"]), Token::None).await, 204);
-    let r = t.send("GET", &format!("/api/oauth2-redirect?state={}&code=C2", s.client_id), None, &Token::None).await;
+    assert_eq!(
+        subscribe(&t, &s, json!(["@oauth2"]), Token::None).await,
+        204
+    );
+    let r = t
+        .send(
+            "GET",
+            &format!("/api/oauth2-redirect?state={}&code=C2", s.client_id),
+            None,
+            &Token::None,
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.text.contains("Auth completed"));
     let (id, event, data) = s.next().await.expect("the @oauth2 message");
-    assert_eq!((id.as_str(), event.as_str()), (s.client_id.as_str(), "@oauth2"));
+    assert_eq!(
+        (id.as_str(), event.as_str()),
+        (s.client_id.as_str(), "@oauth2")
+    );
     assert_eq!(data, json!({"state": s.client_id, "code": "C2"}));
     // The subscription ends with the first message.
-    let r = t.send("GET", &format!("/api/oauth2-redirect?state={}&code=C3", s.client_id), None, &Token::None).await;
+    let r = t
+        .send(
+            "GET",
+            &format!("/api/oauth2-redirect?state={}&code=C3", s.client_id),
+            None,
+            &Token::None,
+        )
+        .await;
     assert_eq!(r.status, 400);
     assert!(s.next().await.is_none());
     // Unknown clients and provider errors fail.
-    let r = t.send("GET", "/api/oauth2-redirect?state=nosuchclient&code=C", None, &Token::None).await;
+    let r = t
+        .send(
+            "GET",
+            "/api/oauth2-redirect?state=nosuchclient&code=C",
+            None,
+            &Token::None,
+        )
+        .await;
     assert_eq!(r.status, 400);
-    assert_eq!(subscribe(&t, &s, json!(["@oauth2"]), Token::None).await, 204);
-    let r = t.send("GET", &format!("/api/oauth2-redirect?state={}&error=access_denied", s.client_id), None, &Token::None).await;
+    assert_eq!(
+        subscribe(&t, &s, json!(["@oauth2"]), Token::None).await,
+        204
+    );
+    let r = t
+        .send(
+            "GET",
+            &format!(
+                "/api/oauth2-redirect?state={}&error=access_denied",
+                s.client_id
+            ),
+            None,
+            &Token::None,
+        )
+        .await;
     assert_eq!(r.status, 400);
     let (_, _, data) = s.next().await.expect("the error still reaches the client");
     assert_eq!(data["error"], json!("access_denied"));

@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 use crate::support::*;
 
 const E404: &str = r#"{"data":{},"message":"The requested resource wasn't found.","status":404}"#;
-const E400: &str = r#"{"data":{},"message":"Something went wrong while processing your request.","status":400}"#;
+const E400: &str =
+    r#"{"data":{},"message":"Something went wrong while processing your request.","status":400}"#;
 
 fn j(s: &str) -> Value {
     serde_json::from_str(s).unwrap()
@@ -25,7 +26,13 @@ async fn transcripts() {
     let t = TestApp::with_posts().await;
     let (alice, bob) = (t.id("alice"), t.id("bob"));
     let (hello, draft, bob_post) = (t.id("hello"), t.id("draft"), t.id("bob_post"));
-    let (a1, a2, a3, b1, b2) = (alice.clone(), alice.clone(), alice.clone(), bob.clone(), bob.clone());
+    let (a1, a2, a3, b1, b2) = (
+        alice.clone(),
+        alice.clone(),
+        alice.clone(),
+        bob.clone(),
+        bob.clone(),
+    );
     t.run(vec![
         Scenario::new("10 filter+sort+expand", "GET", "/api/collections/posts/records?page=1&perPage=2&sort=-views,created&filter=(views%3E%3D3%20%26%26%20title~%27o%27)&expand=author")
             .user("alice")
@@ -130,14 +137,33 @@ async fn transcripts() {
     .await;
 
     // :excerpt strips HTML and cuts on characters.
-    t.su_ok("PATCH", &format!("/api/collections/posts/records/{}", t.id("hello")), json!({"body":"<p>Hello <b>big</b>\n   world</p>"})).await;
+    t.su_ok(
+        "PATCH",
+        &format!("/api/collections/posts/records/{}", t.id("hello")),
+        json!({"body":"<p>Hello <b>big</b>\n   world</p>"}),
+    )
+    .await;
     t.run(vec![
-        Scenario::new("excerpt with ellipsis", "GET", format!("/api/collections/posts/records/{}?fields=body:excerpt(9,true)", t.id("hello")))
-            .su()
-            .body_eq(json!({"body":"Hello big..."})),
-        Scenario::new("excerpt without ellipsis", "GET", format!("/api/collections/posts/records/{}?fields=body:excerpt(100)", t.id("hello")))
-            .su()
-            .body_eq(json!({"body":"Hello big world"})),
+        Scenario::new(
+            "excerpt with ellipsis",
+            "GET",
+            format!(
+                "/api/collections/posts/records/{}?fields=body:excerpt(9,true)",
+                t.id("hello")
+            ),
+        )
+        .su()
+        .body_eq(json!({"body":"Hello big..."})),
+        Scenario::new(
+            "excerpt without ellipsis",
+            "GET",
+            format!(
+                "/api/collections/posts/records/{}?fields=body:excerpt(100)",
+                t.id("hello")
+            ),
+        )
+        .su()
+        .body_eq(json!({"body":"Hello big world"})),
     ])
     .await;
 }
@@ -145,19 +171,39 @@ async fn transcripts() {
 #[tokio::test]
 async fn sorting() {
     let t = TestApp::with_posts().await;
-    let s = |name: &str, sort: &str| Scenario::new(name, "GET", format!("/api/collections/posts/records?sort={}", enc(sort))).su();
+    let s = |name: &str, sort: &str| {
+        Scenario::new(
+            name,
+            "GET",
+            format!("/api/collections/posts/records?sort={}", enc(sort)),
+        )
+        .su()
+    };
     t.run(vec![
         s("default order is insertion", "").titles(&["Hello world", "Draft post", "Bob post"]),
         s("two fields", "status,-views").titles(&["Draft post", "Bob post", "Hello world"]),
-        s("two fields, reversed first", "-status,title").titles(&["Bob post", "Hello world", "Draft post"]),
+        s("two fields, reversed first", "-status,title").titles(&[
+            "Bob post",
+            "Hello world",
+            "Draft post",
+        ]),
         s("explicit +", "+title").titles(&["Bob post", "Draft post", "Hello world"]),
         s("number desc", "-views").titles(&["Bob post", "Hello world", "Draft post"]),
         s("@rowid", "@rowid").titles(&["Hello world", "Draft post", "Bob post"]),
         s("-@rowid", "-@rowid").titles(&["Bob post", "Draft post", "Hello world"]),
         s("relation path", "author.name,-views").titles(&["Hello world", "Draft post", "Bob post"]),
-        s("relation path desc", "-author.name,views").titles(&["Bob post", "Draft post", "Hello world"]),
+        s("relation path desc", "-author.name,views").titles(&[
+            "Bob post",
+            "Draft post",
+            "Hello world",
+        ]),
         s("unknown field", "nosuch").status(400).body_eq(j(E400)),
-        Scenario::new("sort under the list rule (guest)", "GET", "/api/collections/posts/records?sort=-views").titles(&["Bob post", "Hello world"]),
+        Scenario::new(
+            "sort under the list rule (guest)",
+            "GET",
+            "/api/collections/posts/records?sort=-views",
+        )
+        .titles(&["Bob post", "Hello world"]),
     ])
     .await;
 }
@@ -166,9 +212,18 @@ async fn sorting() {
 async fn filter_operators() {
     let mut t = TestApp::with_posts().await;
     t.add_notes().await;
-    let f = |name: &str, filter: &str, titles: &[&str]| Scenario::new(name, "GET", list(filter)).su().titles(titles);
-    let n = |name: &str, filter: &str, titles: &[&str]| Scenario::new(name, "GET", notes(filter)).titles(titles);
-    let bad = |name: &str, filter: &str| Scenario::new(name, "GET", list(filter)).su().status(400).body_eq(j(E400));
+    let f = |name: &str, filter: &str, titles: &[&str]| {
+        Scenario::new(name, "GET", list(filter)).su().titles(titles)
+    };
+    let n = |name: &str, filter: &str, titles: &[&str]| {
+        Scenario::new(name, "GET", notes(filter)).titles(titles)
+    };
+    let bad = |name: &str, filter: &str| {
+        Scenario::new(name, "GET", list(filter))
+            .su()
+            .status(400)
+            .body_eq(j(E400))
+    };
     t.run(vec![
         f("=", "views = 10", &["Hello world"]),
         f("!=", "views != 10", &["Draft post", "Bob post"]),
@@ -176,40 +231,104 @@ async fn filter_operators() {
         f(">=", "views >= 10", &["Hello world", "Bob post"]),
         f("<", "views < 10", &["Draft post"]),
         f("<=", "views <= 10", &["Hello world", "Draft post"]),
-        f("~ wraps in %", "title ~ 'post'", &["Draft post", "Bob post"]),
-        f("~ is case-insensitive", "title ~ 'POST'", &["Draft post", "Bob post"]),
+        f(
+            "~ wraps in %",
+            "title ~ 'post'",
+            &["Draft post", "Bob post"],
+        ),
+        f(
+            "~ is case-insensitive",
+            "title ~ 'POST'",
+            &["Draft post", "Bob post"],
+        ),
         f("!~", "title !~ 'post'", &["Hello world"]),
         f("~ with inner %", "title ~ 'Hel%world'", &["Hello world"]),
-        f("~ with leading %", "title ~ '%post'", &["Draft post", "Bob post"]),
+        f(
+            "~ with leading %",
+            "title ~ '%post'",
+            &["Draft post", "Bob post"],
+        ),
         f("~ with trailing %", "title ~ 'Draft%'", &["Draft post"]),
         f("= ''", "published_at = ''", &["Draft post", "Bob post"]),
         f("!= ''", "published_at != ''", &["Hello world"]),
-        f("= null on text", "published_at = null", &["Draft post", "Bob post"]),
+        f(
+            "= null on text",
+            "published_at = null",
+            &["Draft post", "Bob post"],
+        ),
         f("= null on json", "tags = null", &["Draft post", "Bob post"]),
         f("!= null on json", "tags != null", &["Hello world"]),
-        f("date compare", "published_at > '2024-01-01 00:00:00.000Z'", &["Hello world"]),
+        f(
+            "date compare",
+            "published_at > '2024-01-01 00:00:00.000Z'",
+            &["Hello world"],
+        ),
         f("bool true", "featured = true", &["Hello world"]),
-        f("bool false", "featured = false", &["Draft post", "Bob post"]),
-        f("&& binds tighter than ||", "status = 'draft' || views > 50 && title ~ 'Bob'", &["Draft post", "Bob post"]),
-        f("parentheses", "(views > 1 && views < 50) || title = 'Bob post'", &["Hello world", "Draft post", "Bob post"]),
+        f(
+            "bool false",
+            "featured = false",
+            &["Draft post", "Bob post"],
+        ),
+        f(
+            "&& binds tighter than ||",
+            "status = 'draft' || views > 50 && title ~ 'Bob'",
+            &["Draft post", "Bob post"],
+        ),
+        f(
+            "parentheses",
+            "(views > 1 && views < 50) || title = 'Bob post'",
+            &["Hello world", "Draft post", "Bob post"],
+        ),
         f("double quotes", "title = \"Bob post\"", &["Bob post"]),
         f("geoPoint subfield", "loc.lat > 40", &["Hello world"]),
-        f("geoDistance", "geoDistance(loc.lon, loc.lat, 23.32, 42.70) < 5", &["Hello world"]),
-        f("relation path", "author.name = 'Alice'", &["Hello world", "Draft post"]),
+        f(
+            "geoDistance",
+            "geoDistance(loc.lon, loc.lat, 23.32, 42.70) < 5",
+            &["Hello world"],
+        ),
+        f(
+            "relation path",
+            "author.name = 'Alice'",
+            &["Hello world", "Draft post"],
+        ),
         f("relation path !=", "author.name != 'Alice'", &["Bob post"]),
-        f("relation path to an email", "author.email ~ 'bob'", &["Bob post"]),
-        f("@collection join", "@collection.users.id = author && @collection.users.name = 'Bob'", &["Bob post"]),
-        f("@collection with alias", "@collection.users:u.id = author && @collection.users:u.emailVisibility = true", &["Hello world", "Draft post"]),
+        f(
+            "relation path to an email",
+            "author.email ~ 'bob'",
+            &["Bob post"],
+        ),
+        f(
+            "@collection join",
+            "@collection.users.id = author && @collection.users.name = 'Bob'",
+            &["Bob post"],
+        ),
+        f(
+            "@collection with alias",
+            "@collection.users:u.id = author && @collection.users:u.emailVisibility = true",
+            &["Hello world", "Draft post"],
+        ),
         // A multi-valued field compares as its stored JSON text, as in PocketBase 0.40.6 (items
         // are reached with `:each`).
         n("multi ?= a compares the raw text", "cats ?= 'a'", &[]),
         n("multi ?= b compares the raw text", "cats ?= 'b'", &[]),
         n("multi = compares the raw text", "cats = 'b'", &[]),
-        n("multi != compares the raw text", "cats != 'a'", &["n1", "n2", "n3"]),
-        n("multi ?!= compares the raw text", "cats ?!= 'b'", &["n1", "n2", "n3"]),
+        n(
+            "multi != compares the raw text",
+            "cats != 'a'",
+            &["n1", "n2", "n3"],
+        ),
+        n(
+            "multi ?!= compares the raw text",
+            "cats ?!= 'b'",
+            &["n1", "n2", "n3"],
+        ),
         n("multi = '' is never true ([] is stored)", "cats = ''", &[]),
         n("multi ~ looks into the raw text", "cats ~ 'a'", &["n1"]),
-        n(":each ?= reaches the items", "cats:each ?= 'b'", &["n1", "n2"]),
+        n(
+            ":each ?= reaches the items",
+            "cats:each ?= 'b'",
+            &["n1", "n2"],
+        ),
         n(":length 2", "cats:length = 2", &["n1"]),
         n(":length 0", "cats:length = 0", &["n3"]),
         n(":length >", "cats:length > 0", &["n1", "n2"]),
@@ -223,8 +342,19 @@ async fn filter_operators() {
         bad("unknown path", "author.nosuch = 1"),
         bad("unknown function", "nosuchfn(title) = 1"),
         bad("modifier on a non-multi field", "title:length = 1"),
-        Scenario::new("guests: relation path hits the users listRule", "GET", list("author.name = 'Alice'")).total(0),
-        Scenario::new("owner: relation path to self", "GET", list("author.name = 'Alice'")).user("alice").titles(&["Hello world", "Draft post"]),
+        Scenario::new(
+            "guests: relation path hits the users listRule",
+            "GET",
+            list("author.name = 'Alice'"),
+        )
+        .total(0),
+        Scenario::new(
+            "owner: relation path to self",
+            "GET",
+            list("author.name = 'Alice'"),
+        )
+        .user("alice")
+        .titles(&["Hello world", "Draft post"]),
         Scenario::new("list rule AND filter", "GET", list("views < 50")).titles(&["Hello world"]),
     ])
     .await;
@@ -235,10 +365,16 @@ async fn filter_operators() {
 #[tokio::test]
 async fn superuser_only_fields_loose_check() {
     let t = TestApp::with_posts().await;
-    t.run(vec![Scenario::new("string containing @request.", "GET", list("title = '@request.auth.id'"))
-        .user("alice")
-        .status(403)
-        .body_eq(json!({"data":{},"message":"Only superusers can filter by @request.","status":403}))])
+    t.run(vec![Scenario::new(
+        "string containing @request.",
+        "GET",
+        list("title = '@request.auth.id'"),
+    )
+    .user("alice")
+    .status(403)
+    .body_eq(
+        json!({"data":{},"message":"Only superusers can filter by @request.","status":403}),
+    )])
     .await;
 }
 
@@ -252,7 +388,12 @@ async fn request_headers_and_query_in_rules() {
         json!({"name":"vault","type":"base","listRule":"@request.headers.x_token = 'abc' || @request.query.key = 'k1'","viewRule":null,"fields":[{"name":"title","type":"text"}]}),
     )
     .await;
-    t.su_ok("POST", "/api/collections/vault/records", json!({"title":"gold"})).await;
+    t.su_ok(
+        "POST",
+        "/api/collections/vault/records",
+        json!({"title":"gold"}),
+    )
+    .await;
     t.run(vec![
         Scenario::new("without the header", "GET", "/api/collections/vault/records").total(0),
         Scenario::new("with the header", "GET", "/api/collections/vault/records").header("X-Token", "abc").titles(&["gold"]),

@@ -14,7 +14,9 @@ fn j(s: &str) -> Value {
 }
 
 fn is_code(v: &Value) -> bool {
-    v.as_str().map(|s| s.len() == 6 && s.chars().all(|c| c.is_ascii_uppercase())).unwrap_or(false)
+    v.as_str()
+        .map(|s| s.len() == 6 && s.chars().all(|c| c.is_ascii_uppercase()))
+        .unwrap_or(false)
 }
 
 const POSTS: &str = "/api/collections/posts/records";
@@ -158,80 +160,187 @@ async fn update_and_modifiers() {
     let n1 = format!("{NOTES}/{}", t.id("n1"));
     let cats = |expected: Value| move |v: &Value| assert_eq!(v["cats"], expected);
     t.run(vec![
-        Scenario::new("15 Bob updates Alice's post", "PATCH", &hello).user("bob").json(json!({"title":"hacked"})).status(404).body_eq(j(E404)),
-        Scenario::new("guest update", "PATCH", &hello).json(json!({"title":"hacked"})).status(404),
-        Scenario::new("not changed", "GET", &hello).check(|v| assert_eq!(v["title"], json!("Hello world"))),
-        Scenario::new("owner update", "PATCH", &hello).user("alice").json(json!({"title":"Hello again"})).check(|v| {
-            assert_eq!(v["title"], json!("Hello again"));
-            assert_eq!(v["views"], json!(10), "untouched fields kept");
-            assert_eq!(v["tags"], json!(["a", "b"]));
-            assert!(v["updated"].as_str().unwrap() >= v["created"].as_str().unwrap());
-        }),
-        Scenario::new("views+", "PATCH", &hello).user("alice").json(json!({"views+":5})).check(|v| assert_eq!(v["views"], json!(15))),
-        Scenario::new("views-", "PATCH", &hello).user("alice").json(json!({"views-":3})).check(|v| assert_eq!(v["views"], json!(12))),
+        Scenario::new("15 Bob updates Alice's post", "PATCH", &hello)
+            .user("bob")
+            .json(json!({"title":"hacked"}))
+            .status(404)
+            .body_eq(j(E404)),
+        Scenario::new("guest update", "PATCH", &hello)
+            .json(json!({"title":"hacked"}))
+            .status(404),
+        Scenario::new("not changed", "GET", &hello)
+            .check(|v| assert_eq!(v["title"], json!("Hello world"))),
+        Scenario::new("owner update", "PATCH", &hello)
+            .user("alice")
+            .json(json!({"title":"Hello again"}))
+            .check(|v| {
+                assert_eq!(v["title"], json!("Hello again"));
+                assert_eq!(v["views"], json!(10), "untouched fields kept");
+                assert_eq!(v["tags"], json!(["a", "b"]));
+                assert!(v["updated"].as_str().unwrap() >= v["created"].as_str().unwrap());
+            }),
+        Scenario::new("views+", "PATCH", &hello)
+            .user("alice")
+            .json(json!({"views+":5}))
+            .check(|v| assert_eq!(v["views"], json!(15))),
+        Scenario::new("views-", "PATCH", &hello)
+            .user("alice")
+            .json(json!({"views-":3}))
+            .check(|v| assert_eq!(v["views"], json!(12))),
         Scenario::new("views- below min", "PATCH", &hello)
             .user("alice")
             .json(json!({"views-":100}))
             .status(400)
-            .contains(&[r#""message":"Failed to update record.""#, r#""views":{"code":"validation_min_number_constraint""#]),
-        Scenario::new("value kept after a failed update", "GET", &hello).check(|v| assert_eq!(v["views"], json!(12))),
-        Scenario::new("clear a value", "PATCH", &hello).su().json(json!({"tags":null,"site":"","loc":null})).check(|v| {
-            assert_eq!(v["tags"], Value::Null);
-            assert_eq!(v["site"], json!(""));
-            assert_eq!(v["loc"], json!({"lon":0,"lat":0}));
-        }),
-        Scenario::new("missing record", "PATCH", format!("{POSTS}/doesnotexist123")).su().json(json!({"title":"x"})).status(404).body_eq(j(E404)),
-        Scenario::new("cats+", "PATCH", &n2).json(json!({"cats+":"a"})).check(cats(json!(["b", "a"]))),
-        Scenario::new("+cats", "PATCH", &n2).json(json!({"+cats":"c"})).check(cats(json!(["c", "b", "a"]))),
-        Scenario::new("cats-", "PATCH", &n2).json(json!({"cats-":"b"})).check(cats(json!(["c", "a"]))),
-        Scenario::new("cats- many", "PATCH", &n2).json(json!({"cats-":["c","a"]})).check(cats(json!([]))),
+            .contains(&[
+                r#""message":"Failed to update record.""#,
+                r#""views":{"code":"validation_min_number_constraint""#,
+            ]),
+        Scenario::new("value kept after a failed update", "GET", &hello)
+            .check(|v| assert_eq!(v["views"], json!(12))),
+        Scenario::new("clear a value", "PATCH", &hello)
+            .su()
+            .json(json!({"tags":null,"site":"","loc":null}))
+            .check(|v| {
+                assert_eq!(v["tags"], Value::Null);
+                assert_eq!(v["site"], json!(""));
+                assert_eq!(v["loc"], json!({"lon":0,"lat":0}));
+            }),
+        Scenario::new(
+            "missing record",
+            "PATCH",
+            format!("{POSTS}/doesnotexist123"),
+        )
+        .su()
+        .json(json!({"title":"x"}))
+        .status(404)
+        .body_eq(j(E404)),
+        Scenario::new("cats+", "PATCH", &n2)
+            .json(json!({"cats+":"a"}))
+            .check(cats(json!(["b", "a"]))),
+        Scenario::new("+cats", "PATCH", &n2)
+            .json(json!({"+cats":"c"}))
+            .check(cats(json!(["c", "b", "a"]))),
+        Scenario::new("cats-", "PATCH", &n2)
+            .json(json!({"cats-":"b"}))
+            .check(cats(json!(["c", "a"]))),
+        Scenario::new("cats- many", "PATCH", &n2)
+            .json(json!({"cats-":["c","a"]}))
+            .check(cats(json!([]))),
         Scenario::new("cats+ unknown value", "PATCH", &n2)
             .json(json!({"cats+":"zzz"}))
             .status(400)
             .contains(&[r#""cats":{"code":"validation_invalid_value""#]),
-        Scenario::new("duplicates removed", "PATCH", &n2).json(json!({"cats":["a","b","c","a"]})).check(cats(json!(["a", "b", "c"]))),
-        Scenario::new("too many values", "PATCH", &n2).json(json!({"cats":["a","b","c","d"]})).status(400).contains(&[r#""cats":{"code":"#]),
-        Scenario::new("autogenerate on create", "POST", NOTES).json(json!({"title":"g1"})).count("notes", 1).check(|v| assert!(is_code(&v["code"]), "{}", v["code"])),
+        Scenario::new("duplicates removed", "PATCH", &n2)
+            .json(json!({"cats":["a","b","c","a"]}))
+            .check(cats(json!(["a", "b", "c"]))),
+        Scenario::new("too many values", "PATCH", &n2)
+            .json(json!({"cats":["a","b","c","d"]}))
+            .status(400)
+            .contains(&[r#""cats":{"code":"#]),
+        Scenario::new("autogenerate on create", "POST", NOTES)
+            .json(json!({"title":"g1"}))
+            .count("notes", 1)
+            .check(|v| assert!(is_code(&v["code"]), "{}", v["code"])),
         Scenario::new(":autogenerate on create", "POST", NOTES)
             .json(json!({"title":"g2","code:autogenerate":""}))
             .count("notes", 1)
             .check(|v| assert!(is_code(&v["code"]), "{}", v["code"])),
-        Scenario::new("explicit value wins", "POST", NOTES).json(json!({"title":"g3","code":"custom"})).check(|v| assert_eq!(v["code"], json!("custom"))),
+        Scenario::new("explicit value wins", "POST", NOTES)
+            .json(json!({"title":"g3","code":"custom"}))
+            .check(|v| assert_eq!(v["code"], json!("custom"))),
         Scenario::new("multipart with repeated keys", "POST", NOTES)
-            .raw(multipart_body(&[("title", "mp"), ("cats", "a"), ("cats", "c")]), Some(MULTIPART))
+            .raw(
+                multipart_body(&[("title", "mp"), ("cats", "a"), ("cats", "c")]),
+                Some(MULTIPART),
+            )
             .count("notes", 1)
-            .check(|v| assert_eq!((v["title"].clone(), v["cats"].clone()), (json!("mp"), json!(["a", "c"])))),
+            .check(|v| {
+                assert_eq!(
+                    (v["title"].clone(), v["cats"].clone()),
+                    (json!("mp"), json!(["a", "c"]))
+                )
+            }),
         Scenario::new("multipart with @jsonPayload", "POST", NOTES)
-            .raw(multipart_body(&[("@jsonPayload", r#"{"title":"from json","meta":{"x":1}}"#), ("cats", "b")]), Some(MULTIPART))
+            .raw(
+                multipart_body(&[
+                    ("@jsonPayload", r#"{"title":"from json","meta":{"x":1}}"#),
+                    ("cats", "b"),
+                ]),
+                Some(MULTIPART),
+            )
             .count("notes", 1)
-            .check(|v| assert_eq!((v["title"].clone(), v["meta"].clone(), v["cats"].clone()), (json!("from json"), json!({"x":1}), json!(["b"])))),
+            .check(|v| {
+                assert_eq!(
+                    (v["title"].clone(), v["meta"].clone(), v["cats"].clone()),
+                    (json!("from json"), json!({"x":1}), json!(["b"]))
+                )
+            }),
         Scenario::new("multipart typed values", "POST", POSTS)
             .su()
-            .raw(multipart_body(&[("title", "mp post"), ("views", "7"), ("featured", "true"), ("tags", r#"["x"]"#)]), Some(MULTIPART))
+            .raw(
+                multipart_body(&[
+                    ("title", "mp post"),
+                    ("views", "7"),
+                    ("featured", "true"),
+                    ("tags", r#"["x"]"#),
+                ]),
+                Some(MULTIPART),
+            )
             .count("posts", 1)
-            .check(|v| assert_eq!((v["views"].clone(), v["featured"].clone(), v["tags"].clone()), (json!(7), json!(true), json!(["x"])))),
+            .check(|v| {
+                assert_eq!(
+                    (v["views"].clone(), v["featured"].clone(), v["tags"].clone()),
+                    (json!(7), json!(true), json!(["x"]))
+                )
+            }),
         Scenario::new("multipart invalid @jsonPayload", "POST", NOTES)
-            .raw(multipart_body(&[("@jsonPayload", "{nope")]), Some(MULTIPART))
+            .raw(
+                multipart_body(&[("@jsonPayload", "{nope")]),
+                Some(MULTIPART),
+            )
             .status(400)
             .unchanged("notes"),
         Scenario::new("urlencoded form", "POST", NOTES)
-            .raw("title=form&cats=a&cats=b", Some("application/x-www-form-urlencoded"))
+            .raw(
+                "title=form&cats=a&cats=b",
+                Some("application/x-www-form-urlencoded"),
+            )
             .count("notes", 1)
-            .check(|v| assert_eq!((v["title"].clone(), v["cats"].clone()), (json!("form"), json!(["a", "b"])))),
+            .check(|v| {
+                assert_eq!(
+                    (v["title"].clone(), v["cats"].clone()),
+                    (json!("form"), json!(["a", "b"]))
+                )
+            }),
     ])
     .await;
 
     let before = t.su_ok("GET", &n1, Value::Null).await["code"].clone();
     assert!(is_code(&before), "n1 code {before}");
-    t.run(vec![
-        Scenario::new(":autogenerate on update", "PATCH", &n1)
-            .json(json!({"code:autogenerate":""}))
-            .check(move |v| assert!(is_code(&v["code"]) && v["code"] != before, "{} vs {before}", v["code"])),
-    ])
+    t.run(vec![Scenario::new(":autogenerate on update", "PATCH", &n1)
+        .json(json!({"code:autogenerate":""}))
+        .check(move |v| {
+            assert!(
+                is_code(&v["code"]) && v["code"] != before,
+                "{} vs {before}",
+                v["code"]
+            )
+        })])
     .await;
-    let r = t.multipart("PATCH", &n1, &[("title", "n1 renamed"), ("cats+", "c"), ("cats+", "a")], &Token::None).await;
+    let r = t
+        .multipart(
+            "PATCH",
+            &n1,
+            &[("title", "n1 renamed"), ("cats+", "c"), ("cats+", "a")],
+            &Token::None,
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!((r.json["title"].clone(), r.json["cats"].clone()), (json!("n1 renamed"), json!(["a", "b", "c"])), "multipart update with repeated modifier keys");
+    assert_eq!(
+        (r.json["title"].clone(), r.json["cats"].clone()),
+        (json!("n1 renamed"), json!(["a", "b", "c"])),
+        "multipart update with repeated modifier keys"
+    );
 }
 
 const MULTIPART: &str = "multipart/form-data; boundary=XkilnX";
@@ -239,7 +348,9 @@ const MULTIPART: &str = "multipart/form-data; boundary=XkilnX";
 fn multipart_body(parts: &[(&str, &str)]) -> Vec<u8> {
     let mut body = String::new();
     for (name, value) in parts {
-        body.push_str(&format!("--XkilnX\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"));
+        body.push_str(&format!(
+            "--XkilnX\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
     }
     body.push_str("--XkilnX--\r\n");
     body.into_bytes()
@@ -257,11 +368,23 @@ async fn delete_and_references() {
             {"name":"text","type":"text"}]}),
     )
     .await;
-    let (hello, draft, bob_post, alice, bob) = (t.id("hello"), t.id("draft"), t.id("bob_post"), t.id("alice"), t.id("bob"));
+    let (hello, draft, bob_post, alice, bob) = (
+        t.id("hello"),
+        t.id("draft"),
+        t.id("bob_post"),
+        t.id("alice"),
+        t.id("bob"),
+    );
     for (post, user) in [(&hello, &bob), (&hello, &alice), (&bob_post, &alice)] {
-        t.su_ok("POST", "/api/collections/comments/records", json!({"post":post,"user":user,"text":"hi"})).await;
+        t.su_ok(
+            "POST",
+            "/api/collections/comments/records",
+            json!({"post":post,"user":user,"text":"hi"}),
+        )
+        .await;
     }
-    let only_su = json!({"data":{},"message":"Only superusers can perform this action.","status":403});
+    let only_su =
+        json!({"data":{},"message":"Only superusers can perform this action.","status":403});
     t.run(vec![
         Scenario::new("16 deleteRule null (owner)", "DELETE", format!("{POSTS}/{hello}")).user("alice").status(403).unchanged("posts").body_eq(only_su.clone()),
         Scenario::new("deleteRule null (guest)", "DELETE", format!("{POSTS}/{hello}")).status(403).unchanged("posts").body_eq(only_su),
@@ -316,7 +439,12 @@ async fn text_and_number_messages() {
 #[tokio::test]
 async fn id_error_codes() {
     let t = TestApp::with_posts().await;
-    t.su_ok("POST", POSTS, json!({"id":"abcdefghijklmno","title":"with id"})).await;
+    t.su_ok(
+        "POST",
+        POSTS,
+        json!({"id":"abcdefghijklmno","title":"with id"}),
+    )
+    .await;
     t.run(vec![
         Scenario::new("duplicate id", "POST", POSTS)
             .su()

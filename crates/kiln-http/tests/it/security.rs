@@ -19,7 +19,14 @@ const DOC_RULE: &str = "owner = @request.auth.id || team.members.id ?= @request.
 async fn fixture() -> TestApp {
     let mut t = TestApp::new().await;
     for name in ["alice", "bob", "carol"] {
-        t.create_user(name, &format!("{name}@example.com"), "password123", name, false).await;
+        t.create_user(
+            name,
+            &format!("{name}@example.com"),
+            "password123",
+            name,
+            false,
+        )
+        .await;
     }
     let users = "_pb_users_auth_";
     let teams = t
@@ -58,25 +65,90 @@ async fn fixture() -> TestApp {
         .await;
 
     let (alice, bob, carol) = (t.id("alice"), t.id("bob"), t.id("carol"));
-    let t1 = t.su_ok("POST", "/api/collections/teams/records", json!({"name":"t1","members":[carol]})).await;
-    let t2 = t.su_ok("POST", "/api/collections/teams/records", json!({"name":"t2","members":[bob]})).await;
-    let d1 = t
-        .su_ok("POST", "/api/collections/docs/records", json!({"title":"alice doc","owner":alice,"team":t1["id"],"secret":"s3cret"}))
+    let t1 = t
+        .su_ok(
+            "POST",
+            "/api/collections/teams/records",
+            json!({"name":"t1","members":[carol]}),
+        )
         .await;
-    let d2 = t.su_ok("POST", "/api/collections/docs/records", json!({"title":"bob doc","owner":bob,"team":t2["id"]})).await;
-    let p1 = t.su_ok("POST", "/api/collections/privnotes/records", json!({"p":d1["id"],"text":"alice note"})).await;
-    let b1 = t.su_ok("POST", "/api/collections/board/records", json!({"title":"b1","doc":d1["id"]})).await;
-    let b2 = t.su_ok("POST", "/api/collections/board/records", json!({"title":"b2","doc":d2["id"]})).await;
-    let b3 = t.su_ok("POST", "/api/collections/board/records", json!({"title":"b3"})).await;
-    let c1 = t.su_ok("POST", "/api/collections/counters/records", json!({"n":1,"tags":["a"]})).await;
-    for (name, v) in [("d1", d1), ("d2", d2), ("p1", p1), ("b1", b1), ("b2", b2), ("b3", b3), ("c1", c1)] {
+    let t2 = t
+        .su_ok(
+            "POST",
+            "/api/collections/teams/records",
+            json!({"name":"t2","members":[bob]}),
+        )
+        .await;
+    let d1 = t
+        .su_ok(
+            "POST",
+            "/api/collections/docs/records",
+            json!({"title":"alice doc","owner":alice,"team":t1["id"],"secret":"s3cret"}),
+        )
+        .await;
+    let d2 = t
+        .su_ok(
+            "POST",
+            "/api/collections/docs/records",
+            json!({"title":"bob doc","owner":bob,"team":t2["id"]}),
+        )
+        .await;
+    let p1 = t
+        .su_ok(
+            "POST",
+            "/api/collections/privnotes/records",
+            json!({"p":d1["id"],"text":"alice note"}),
+        )
+        .await;
+    let b1 = t
+        .su_ok(
+            "POST",
+            "/api/collections/board/records",
+            json!({"title":"b1","doc":d1["id"]}),
+        )
+        .await;
+    let b2 = t
+        .su_ok(
+            "POST",
+            "/api/collections/board/records",
+            json!({"title":"b2","doc":d2["id"]}),
+        )
+        .await;
+    let b3 = t
+        .su_ok(
+            "POST",
+            "/api/collections/board/records",
+            json!({"title":"b3"}),
+        )
+        .await;
+    let c1 = t
+        .su_ok(
+            "POST",
+            "/api/collections/counters/records",
+            json!({"n":1,"tags":["a"]}),
+        )
+        .await;
+    for (name, v) in [
+        ("d1", d1),
+        ("d2", d2),
+        ("p1", p1),
+        ("b1", b1),
+        ("b2", b2),
+        ("b3", b3),
+        ("c1", c1),
+    ] {
         t.set_id(name, v["id"].as_str().unwrap());
     }
     t
 }
 
 /// The four actors and whether each may see Alice's doc D1 (owner Alice, team member Carol).
-const ACTORS: [(&str, bool); 4] = [("guest", false), ("alice", true), ("bob", false), ("carol", true)];
+const ACTORS: [(&str, bool); 4] = [
+    ("guest", false),
+    ("alice", true),
+    ("bob", false),
+    ("carol", true),
+];
 
 fn token(actor: &'static str) -> Token {
     if actor == "guest" {
@@ -87,7 +159,12 @@ fn token(actor: &'static str) -> Token {
 }
 
 fn field_set(v: &Value, field: &str) -> BTreeSet<String> {
-    v["items"].as_array().unwrap().iter().map(|i| i[field].as_str().unwrap_or("").to_owned()).collect()
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i[field].as_str().unwrap_or("").to_owned())
+        .collect()
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {
@@ -99,24 +176,67 @@ async fn get(t: &TestApp, url: &str, actor: &'static str) -> Resp {
 }
 
 /// `actor`'s PATCH of `field` and DELETE of record `id` are both 404, and the record keeps `value`.
-async fn assert_writes_refused(t: &TestApp, actor: &'static str, collection: &str, id: &str, field: &str, value: &str) {
+async fn assert_writes_refused(
+    t: &TestApp,
+    actor: &'static str,
+    collection: &str,
+    id: &str,
+    field: &str,
+    value: &str,
+) {
     let url = format!("/api/collections/{collection}/records/{id}");
-    let r = t.send("PATCH", &url, Some(json!({ field: "pwned" })), &token(actor)).await;
-    assert_eq!(r.status, 404, "{actor} updates {collection}/{id}: {}", r.text);
+    let r = t
+        .send(
+            "PATCH",
+            &url,
+            Some(json!({ field: "pwned" })),
+            &token(actor),
+        )
+        .await;
+    assert_eq!(
+        r.status, 404,
+        "{actor} updates {collection}/{id}: {}",
+        r.text
+    );
     let r = t.send("DELETE", &url, None, &token(actor)).await;
-    assert_eq!(r.status, 404, "{actor} deletes {collection}/{id}: {}", r.text);
-    assert_eq!(stored(t, collection, id).await[field], value, "{actor} changed nothing");
+    assert_eq!(
+        r.status, 404,
+        "{actor} deletes {collection}/{id}: {}",
+        r.text
+    );
+    assert_eq!(
+        stored(t, collection, id).await[field],
+        value,
+        "{actor} changed nothing"
+    );
 }
 
 /// Appends a field to a collection (a PATCH replaces the whole field list).
 async fn add_field(t: &TestApp, collection: &str, field: Value) {
-    let mut fields = t.su_ok("GET", &format!("/api/collections/{collection}"), Value::Null).await["fields"].clone();
+    let mut fields = t
+        .su_ok(
+            "GET",
+            &format!("/api/collections/{collection}"),
+            Value::Null,
+        )
+        .await["fields"]
+        .clone();
     fields.as_array_mut().unwrap().push(field);
-    t.su_ok("PATCH", &format!("/api/collections/{collection}"), json!({ "fields": fields })).await;
+    t.su_ok(
+        "PATCH",
+        &format!("/api/collections/{collection}"),
+        json!({ "fields": fields }),
+    )
+    .await;
 }
 
 async fn stored(t: &TestApp, collection: &str, id: &str) -> Value {
-    t.su_ok("GET", &format!("/api/collections/{collection}/records/{id}"), Value::Null).await
+    t.su_ok(
+        "GET",
+        &format!("/api/collections/{collection}/records/{id}"),
+        Value::Null,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -127,17 +247,44 @@ async fn rules_through_relations_protect_list_view_update_and_delete() {
         let list = get(&t, "/api/collections/docs/records", actor).await;
         assert_eq!(list.status, 200, "{actor}: {}", list.text);
         let titles = field_set(&list.json, "title");
-        assert_eq!(titles.contains("alice doc"), sees_d1, "{actor} lists docs: {titles:?}");
-        assert_eq!(titles.contains("bob doc"), actor == "bob", "{actor} lists docs: {titles:?}");
+        assert_eq!(
+            titles.contains("alice doc"),
+            sees_d1,
+            "{actor} lists docs: {titles:?}"
+        );
+        assert_eq!(
+            titles.contains("bob doc"),
+            actor == "bob",
+            "{actor} lists docs: {titles:?}"
+        );
         let view = get(&t, &format!("/api/collections/docs/records/{d1}"), actor).await;
-        assert_eq!(view.status, if sees_d1 { 200 } else { 404 }, "{actor} views D1: {}", view.text);
+        assert_eq!(
+            view.status,
+            if sees_d1 { 200 } else { 404 },
+            "{actor} views D1: {}",
+            view.text
+        );
 
         // Only Alice's own note: her doc's owner is the rule, Carol's team does not count.
         let sees_p1 = actor == "alice";
         let notes = get(&t, "/api/collections/privnotes/records", actor).await;
-        assert_eq!(field_set(&notes.json, "text").contains("alice note"), sees_p1, "{actor} lists privnotes: {}", notes.text);
-        let view = get(&t, &format!("/api/collections/privnotes/records/{p1}"), actor).await;
-        assert_eq!(view.status, if sees_p1 { 200 } else { 404 }, "{actor} views P1");
+        assert_eq!(
+            field_set(&notes.json, "text").contains("alice note"),
+            sees_p1,
+            "{actor} lists privnotes: {}",
+            notes.text
+        );
+        let view = get(
+            &t,
+            &format!("/api/collections/privnotes/records/{p1}"),
+            actor,
+        )
+        .await;
+        assert_eq!(
+            view.status,
+            if sees_p1 { 200 } else { 404 },
+            "{actor} views P1"
+        );
         if !sees_p1 {
             assert_writes_refused(&t, actor, "privnotes", &p1, "text", "alice note").await;
         }
@@ -146,9 +293,23 @@ async fn rules_through_relations_protect_list_view_update_and_delete() {
         }
     }
     // The owner and the team member may write; the note's owner may delete it.
-    let r = t.send("PATCH", &format!("/api/collections/docs/records/{d1}"), Some(json!({"title":"carol edit"})), &Token::User("carol")).await;
+    let r = t
+        .send(
+            "PATCH",
+            &format!("/api/collections/docs/records/{d1}"),
+            Some(json!({"title":"carol edit"})),
+            &Token::User("carol"),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = t.send("DELETE", &format!("/api/collections/privnotes/records/{p1}"), None, &Token::User("alice")).await;
+    let r = t
+        .send(
+            "DELETE",
+            &format!("/api/collections/privnotes/records/{p1}"),
+            None,
+            &Token::User("alice"),
+        )
+        .await;
     assert_eq!(r.status, 204, "{}", r.text);
 }
 
@@ -158,10 +319,30 @@ async fn client_filters_sorts_expand_and_fields_see_only_listable_related_rows()
     for (actor, sees_d1) in ACTORS {
         let sees_d2 = actor == "bob";
         // A filter on a related field: rows whose related row is hidden drop out.
-        let r = get(&t, &format!("/api/collections/board/records?filter={}", enc("doc.title = 'alice doc'")), actor).await;
+        let r = get(
+            &t,
+            &format!(
+                "/api/collections/board/records?filter={}",
+                enc("doc.title = 'alice doc'")
+            ),
+            actor,
+        )
+        .await;
         assert_eq!(r.status, 200, "{actor}: {}", r.text);
-        assert_eq!(r.json["totalItems"], json!(sees_d1 as i64), "{actor} filters on doc.title");
-        let r = get(&t, &format!("/api/collections/board/records?filter={}", enc("doc.title != 'zzz'")), actor).await;
+        assert_eq!(
+            r.json["totalItems"],
+            json!(sees_d1 as i64),
+            "{actor} filters on doc.title"
+        );
+        let r = get(
+            &t,
+            &format!(
+                "/api/collections/board/records?filter={}",
+                enc("doc.title != 'zzz'")
+            ),
+            actor,
+        )
+        .await;
         let mut expected = vec!["b3"];
         if sees_d1 {
             expected.push("b1");
@@ -169,7 +350,11 @@ async fn client_filters_sorts_expand_and_fields_see_only_listable_related_rows()
         if sees_d2 {
             expected.push("b2");
         }
-        assert_eq!(field_set(&r.json, "title"), set(&expected), "{actor}: a hidden related row removes the whole row (PocketBase)");
+        assert_eq!(
+            field_set(&r.json, "title"),
+            set(&expected),
+            "{actor}: a hidden related row removes the whole row (PocketBase)"
+        );
 
         // Sorting by a related field guards the same way, with and without the total.
         for q in ["sort=doc.title", "sort=-doc.title&skipTotal=1"] {
@@ -177,45 +362,122 @@ async fn client_filters_sorts_expand_and_fields_see_only_listable_related_rows()
             assert_eq!(r.status, 200, "{actor} {q}: {}", r.text);
             assert_eq!(field_set(&r.json, "title"), set(&expected), "{actor} {q}");
             if !q.contains("skipTotal") {
-                assert_eq!(r.json["totalItems"], json!(expected.len()), "{actor} {q}: the total counts the same rows");
+                assert_eq!(
+                    r.json["totalItems"],
+                    json!(expected.len()),
+                    "{actor} {q}: the total counts the same rows"
+                );
             }
         }
 
         // Expand and fields show a related record only when its viewRule allows.
-        let r = get(&t, "/api/collections/board/records?expand=doc&fields=title,expand.doc.title&sort=title", actor).await;
+        let r = get(
+            &t,
+            "/api/collections/board/records?expand=doc&fields=title,expand.doc.title&sort=title",
+            actor,
+        )
+        .await;
         assert_eq!(r.status, 200, "{actor}: {}", r.text);
-        assert_eq!(r.text.contains("alice doc"), sees_d1, "{actor} expands doc: {}", r.text);
-        assert_eq!(r.text.contains("bob doc"), sees_d2, "{actor} expands doc: {}", r.text);
+        assert_eq!(
+            r.text.contains("alice doc"),
+            sees_d1,
+            "{actor} expands doc: {}",
+            r.text
+        );
+        assert_eq!(
+            r.text.contains("bob doc"),
+            sees_d2,
+            "{actor} expands doc: {}",
+            r.text
+        );
 
         // Back-relations: Alice's note through her doc, listable only by Alice.
-        let r = get(&t, &format!("/api/collections/board/records?filter={}", enc("doc.privnotes_via_p.text ?= 'alice note'")), actor).await;
+        let r = get(
+            &t,
+            &format!(
+                "/api/collections/board/records?filter={}",
+                enc("doc.privnotes_via_p.text ?= 'alice note'")
+            ),
+            actor,
+        )
+        .await;
         assert_eq!(r.status, 200, "{actor}: {}", r.text);
-        assert_eq!(r.json["totalItems"], json!((actor == "alice") as i64), "{actor} filters through privnotes_via_p");
-        let r = get(&t, &format!("/api/collections/board/records/{}?expand=doc.privnotes_via_p", t.id("b1")), actor).await;
-        assert_eq!(r.text.contains("alice note"), actor == "alice", "{actor} expands privnotes_via_p: {}", r.text);
+        assert_eq!(
+            r.json["totalItems"],
+            json!((actor == "alice") as i64),
+            "{actor} filters through privnotes_via_p"
+        );
+        let r = get(
+            &t,
+            &format!(
+                "/api/collections/board/records/{}?expand=doc.privnotes_via_p",
+                t.id("b1")
+            ),
+            actor,
+        )
+        .await;
+        assert_eq!(
+            r.text.contains("alice note"),
+            actor == "alice",
+            "{actor} expands privnotes_via_p: {}",
+            r.text
+        );
 
         // Hidden fields are not filterable by anyone but superusers, directly or through a relation.
         for f in ["doc.secret = 's3cret'", "doc.secret != ''"] {
-            let r = get(&t, &format!("/api/collections/board/records?filter={}", enc(f)), actor).await;
-            assert_eq!(r.status, 400, "{actor} filters on a hidden field: {}", r.text);
+            let r = get(
+                &t,
+                &format!("/api/collections/board/records?filter={}", enc(f)),
+                actor,
+            )
+            .await;
+            assert_eq!(
+                r.status, 400,
+                "{actor} filters on a hidden field: {}",
+                r.text
+            );
         }
     }
     // Superusers see every related row.
-    let r = t.send("GET", &format!("/api/collections/board/records?filter={}", enc("doc.secret = 's3cret'")), None, &Token::Superuser).await;
+    let r = t
+        .send(
+            "GET",
+            &format!(
+                "/api/collections/board/records?filter={}",
+                enc("doc.secret = 's3cret'")
+            ),
+            None,
+            &Token::Superuser,
+        )
+        .await;
     assert_eq!(r.json["totalItems"], json!(1), "{}", r.text);
 }
 
 #[tokio::test]
 async fn a_filter_into_a_superuser_only_collection_is_refused() {
     let t = fixture().await;
-    t.su_ok("PATCH", "/api/collections/docs", json!({"listRule": null})).await;
+    t.su_ok("PATCH", "/api/collections/docs", json!({"listRule": null}))
+        .await;
     for actor in ["guest", "alice"] {
-        let r = get(&t, &format!("/api/collections/board/records?filter={}", enc("doc.title != 'x'")), actor).await;
+        let r = get(
+            &t,
+            &format!(
+                "/api/collections/board/records?filter={}",
+                enc("doc.title != 'x'")
+            ),
+            actor,
+        )
+        .await;
         assert_eq!(r.status, 400, "{actor}: {}", r.text);
         check_envelope(&r).unwrap();
     }
     // API rules are not client filters: a rule through it still works.
-    let r = get(&t, &format!("/api/collections/privnotes/records/{}", t.id("p1")), "alice").await;
+    let r = get(
+        &t,
+        &format!("/api/collections/privnotes/records/{}", t.id("p1")),
+        "alice",
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
@@ -232,21 +494,54 @@ async fn realtime_events_follow_relation_rules() {
         assert_eq!(subscribe(&t, &s, topics, token(actor)).await, 204);
         streams.push((actor, sees_d1, s));
     }
-    t.su_ok("PATCH", &format!("/api/collections/docs/records/{d1}"), json!({"title":"alice doc v2"})).await;
-    t.su_ok("PATCH", &format!("/api/collections/board/records/{b1}"), json!({"title":"b1 v2"})).await;
-    t.su_ok("PATCH", &format!("/api/collections/privnotes/records/{}", t.id("p1")), json!({"text":"alice note v2"})).await;
+    t.su_ok(
+        "PATCH",
+        &format!("/api/collections/docs/records/{d1}"),
+        json!({"title":"alice doc v2"}),
+    )
+    .await;
+    t.su_ok(
+        "PATCH",
+        &format!("/api/collections/board/records/{b1}"),
+        json!({"title":"b1 v2"}),
+    )
+    .await;
+    t.su_ok(
+        "PATCH",
+        &format!("/api/collections/privnotes/records/{}", t.id("p1")),
+        json!({"text":"alice note v2"}),
+    )
+    .await;
     for (actor, sees_d1, mut s) in streams {
         let events = s.drain().await;
         let topics: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
         let docs_events = topics.iter().filter(|e| e.starts_with("docs")).count();
-        assert_eq!(docs_events, if sees_d1 { 3 } else { 0 }, "{actor}: {topics:?}");
-        let board = events.iter().find(|(e, _)| e.starts_with("board")).unwrap_or_else(|| panic!("{actor} gets the public board event"));
-        assert_eq!(board.1["record"]["expand"].get("doc").is_some(), sees_d1, "{actor}: expand.doc in a board event: {}", board.1);
+        assert_eq!(
+            docs_events,
+            if sees_d1 { 3 } else { 0 },
+            "{actor}: {topics:?}"
+        );
+        let board = events
+            .iter()
+            .find(|(e, _)| e.starts_with("board"))
+            .unwrap_or_else(|| panic!("{actor} gets the public board event"));
+        assert_eq!(
+            board.1["record"]["expand"].get("doc").is_some(),
+            sees_d1,
+            "{actor}: expand.doc in a board event: {}",
+            board.1
+        );
         let notes = topics.iter().filter(|e| e.starts_with("privnotes")).count();
         assert_eq!(notes, (actor == "alice") as usize, "{actor}: {topics:?}");
-        let text = events.iter().map(|(_, d)| d.to_string()).collect::<String>();
+        let text = events
+            .iter()
+            .map(|(_, d)| d.to_string())
+            .collect::<String>();
         if !sees_d1 {
-            assert!(!text.contains("alice doc"), "{actor} received Alice's doc: {text}");
+            assert!(
+                !text.contains("alice doc"),
+                "{actor} received Alice's doc: {text}"
+            );
         }
     }
 }
@@ -256,9 +551,17 @@ async fn realtime_resume_requires_the_auth_of_the_client() {
     let t = fixture().await;
     let d1 = t.id("d1");
     let mut alice = Sse::open(&t).await;
-    assert_eq!(subscribe(&t, &alice, json!(["docs"]), Token::User("alice")).await, 204);
+    assert_eq!(
+        subscribe(&t, &alice, json!(["docs"]), Token::User("alice")).await,
+        204
+    );
     let alice_client = alice.client_id.clone();
-    t.su_ok("PATCH", &format!("/api/collections/docs/records/{d1}"), json!({"title":"one"})).await;
+    t.su_ok(
+        "PATCH",
+        &format!("/api/collections/docs/records/{d1}"),
+        json!({"title":"one"}),
+    )
+    .await;
     let (last, _, _) = alice.next().await.expect("Alice's first event");
     drop(alice);
 
@@ -266,11 +569,34 @@ async fn realtime_resume_requires_the_auth_of_the_client() {
     for header in [alice_client.as_str(), last.as_str()] {
         let (mut guest, id) = Sse::resume_as(&t, header, None).await;
         assert_eq!(id, alice_client);
-        t.su_ok("PATCH", &format!("/api/collections/docs/records/{d1}"), json!({"title":"secret v2"})).await;
-        assert_eq!(guest.drain().await, vec![], "no replay, no live event without Alice's auth");
-        let as_guest = t.send("POST", "/api/realtime", Some(json!({"clientId": alice_client, "subscriptions": ["docs"]})), &Token::None).await;
+        t.su_ok(
+            "PATCH",
+            &format!("/api/collections/docs/records/{d1}"),
+            json!({"title":"secret v2"}),
+        )
+        .await;
+        assert_eq!(
+            guest.drain().await,
+            vec![],
+            "no replay, no live event without Alice's auth"
+        );
+        let as_guest = t
+            .send(
+                "POST",
+                "/api/realtime",
+                Some(json!({"clientId": alice_client, "subscriptions": ["docs"]})),
+                &Token::None,
+            )
+            .await;
         assert_eq!(as_guest.status, 403, "{}", as_guest.text);
-        let as_bob = t.send("POST", "/api/realtime", Some(json!({"clientId": alice_client, "subscriptions": ["docs"]})), &Token::User("bob")).await;
+        let as_bob = t
+            .send(
+                "POST",
+                "/api/realtime",
+                Some(json!({"clientId": alice_client, "subscriptions": ["docs"]})),
+                &Token::User("bob"),
+            )
+            .await;
         assert_eq!(as_bob.status, 403, "{}", as_bob.text);
         assert_eq!(guest.drain().await, vec![]);
     }
@@ -283,17 +609,37 @@ async fn realtime_resume_requires_the_auth_of_the_client() {
     // the SDK's subscription request: every missed event arrives, in order.
     let (mut again, id) = Sse::resume_as(&t, &last, None).await;
     assert_eq!(id, alice_client);
-    assert_eq!(subscribe(&t, &again, json!(["docs"]), Token::User("alice")).await, 204);
-    let titles: Vec<Value> = again.drain().await.into_iter().map(|(_, d)| d["record"]["title"].clone()).collect();
-    assert_eq!(titles, vec![json!("secret v2"), json!("secret v2")], "the two updates missed since `last`");
+    assert_eq!(
+        subscribe(&t, &again, json!(["docs"]), Token::User("alice")).await,
+        204
+    );
+    let titles: Vec<Value> = again
+        .drain()
+        .await
+        .into_iter()
+        .map(|(_, d)| d["record"]["title"].clone())
+        .collect();
+    assert_eq!(
+        titles,
+        vec![json!("secret v2"), json!("secret v2")],
+        "the two updates missed since `last`"
+    );
 
     // With her token on the stream (a Node client), she resumes at once.
     drop(again);
-    t.su_ok("PATCH", &format!("/api/collections/docs/records/{d1}"), json!({"title":"three"})).await;
+    t.su_ok(
+        "PATCH",
+        &format!("/api/collections/docs/records/{d1}"),
+        json!({"title":"three"}),
+    )
+    .await;
     let alice_token = t.user_token("alice");
     let (mut direct, _) = Sse::resume_as(&t, &alice_client, Some(&alice_token)).await;
     let events = direct.drain().await;
-    assert!(events.iter().any(|(_, d)| d["record"]["title"] == "three"), "{events:?}");
+    assert!(
+        events.iter().any(|(_, d)| d["record"]["title"] == "three"),
+        "{events:?}"
+    );
 }
 
 #[tokio::test]
@@ -305,7 +651,14 @@ async fn protected_files_follow_the_view_rule_through_relations() {
         "--{boundary}\r\nContent-Disposition: form-data; name=\"att\"; filename=\"plan.txt\"\r\nContent-Type: text/plain\r\n\r\ntop secret plan\r\n--{boundary}--\r\n"
     );
     let r = t
-        .send_raw("PATCH", &format!("/api/collections/docs/records/{d1}"), body.into_bytes(), Some(&format!("multipart/form-data; boundary={boundary}")), &Token::Superuser, &[])
+        .send_raw(
+            "PATCH",
+            &format!("/api/collections/docs/records/{d1}"),
+            body.into_bytes(),
+            Some(&format!("multipart/form-data; boundary={boundary}")),
+            &Token::Superuser,
+            &[],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let name = r.json["att"].as_str().unwrap().to_owned();
@@ -316,21 +669,61 @@ async fn protected_files_follow_the_view_rule_through_relations() {
         if actor == "guest" {
             continue;
         }
-        let tok = t.send("POST", "/api/files/token", None, &Token::User(actor)).await;
+        let tok = t
+            .send("POST", "/api/files/token", None, &Token::User(actor))
+            .await;
         assert_eq!(tok.status, 200, "{}", tok.text);
         let file_token = tok.json["token"].as_str().unwrap();
-        let r = t.send("GET", &format!("{url}?token={file_token}"), None, &Token::None).await;
-        assert_eq!(r.status == 200, sees_d1, "{actor} downloads D1's protected file: {} {}", r.status, r.text);
+        let r = t
+            .send(
+                "GET",
+                &format!("{url}?token={file_token}"),
+                None,
+                &Token::None,
+            )
+            .await;
+        assert_eq!(
+            r.status == 200,
+            sees_d1,
+            "{actor} downloads D1's protected file: {} {}",
+            r.status,
+            r.text
+        );
         assert_eq!(r.text.contains("top secret plan"), sees_d1);
     }
     // A superuser's file token opens any protected file, but only from `superuserIPs` when set.
-    let tok = t.send("POST", "/api/files/token", None, &Token::Superuser).await;
+    let tok = t
+        .send("POST", "/api/files/token", None, &Token::Superuser)
+        .await;
     let su_file_token = tok.json["token"].as_str().unwrap().to_owned();
-    let r = t.send("GET", &format!("{url}?token={su_file_token}"), None, &Token::None).await;
+    let r = t
+        .send(
+            "GET",
+            &format!("{url}?token={su_file_token}"),
+            None,
+            &Token::None,
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    t.su_ok("PATCH", "/api/settings", json!({"superuserIPs": ["192.0.2.1"]})).await;
-    let r = t.send("GET", &format!("{url}?token={su_file_token}"), None, &Token::None).await;
-    assert_eq!(r.status, 404, "a superuser's file token from another address: {}", r.text);
+    t.su_ok(
+        "PATCH",
+        "/api/settings",
+        json!({"superuserIPs": ["192.0.2.1"]}),
+    )
+    .await;
+    let r = t
+        .send(
+            "GET",
+            &format!("{url}?token={su_file_token}"),
+            None,
+            &Token::None,
+        )
+        .await;
+    assert_eq!(
+        r.status, 404,
+        "a superuser's file token from another address: {}",
+        r.text
+    );
 }
 
 /// `@request.body.n:isset = false` must hold whatever spelling of `n` the body uses: PocketBase
@@ -340,24 +733,51 @@ async fn modifier_keys_cannot_get_past_body_rules() {
     let t = fixture().await;
     let c1 = t.id("c1");
     let url = format!("/api/collections/counters/records/{c1}");
-    for body in [json!({"n+": 99}), json!({"n-": 1}), json!({"tags+": "b"}), json!({"+tags": "b"}), json!({"tags-": "a"}), json!({"n": 3})] {
+    for body in [
+        json!({"n+": 99}),
+        json!({"n-": 1}),
+        json!({"tags+": "b"}),
+        json!({"+tags": "b"}),
+        json!({"tags-": "a"}),
+        json!({"n": 3}),
+    ] {
         for actor in ["guest", "alice"] {
-            let r = t.send("PATCH", &url, Some(body.clone()), &token(actor)).await;
+            let r = t
+                .send("PATCH", &url, Some(body.clone()), &token(actor))
+                .await;
             assert_eq!(r.status, 404, "{actor} PATCH {body}: {}", r.text);
         }
     }
     for key in ["n%2B", "n-", "%2Btags", "tags%2B", "tags-"] {
         let form = format!("{key}=b");
-        let r = t.send_raw("PATCH", &url, form.into_bytes(), Some("application/x-www-form-urlencoded"), &Token::None, &[]).await;
+        let r = t
+            .send_raw(
+                "PATCH",
+                &url,
+                form.into_bytes(),
+                Some("application/x-www-form-urlencoded"),
+                &Token::None,
+                &[],
+            )
+            .await;
         assert_eq!(r.status, 404, "urlencoded {key}: {}", r.text);
     }
     for key in ["n+", "n-", "+tags", "tags+", "tags-"] {
-        let r = t.multipart("PATCH", &url, &[(key, "5")], &Token::None).await;
+        let r = t
+            .multipart("PATCH", &url, &[(key, "5")], &Token::None)
+            .await;
         assert_eq!(r.status, 404, "multipart {key}: {}", r.text);
     }
-    assert_eq!(stored(&t, "counters", &c1).await, stored(&t, "counters", &c1).await);
+    assert_eq!(
+        stored(&t, "counters", &c1).await,
+        stored(&t, "counters", &c1).await
+    );
     let now = stored(&t, "counters", &c1).await;
-    assert_eq!((now["n"].clone(), now["tags"].clone()), (json!(1), json!(["a"])), "nothing changed");
+    assert_eq!(
+        (now["n"].clone(), now["tags"].clone()),
+        (json!(1), json!(["a"])),
+        "nothing changed"
+    );
     // A body without them passes the rule.
     let r = t.send("PATCH", &url, Some(json!({})), &Token::None).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -365,13 +785,34 @@ async fn modifier_keys_cannot_get_past_body_rules() {
     // Creates too.
     let before = t.count("counters");
     for body in [json!({"n+": 5}), json!({"n-": 5}), json!({"n": 5})] {
-        let r = t.send("POST", "/api/collections/counters/records", Some(body.clone()), &Token::None).await;
+        let r = t
+            .send(
+                "POST",
+                "/api/collections/counters/records",
+                Some(body.clone()),
+                &Token::None,
+            )
+            .await;
         assert_eq!(r.status, 400, "create {body}: {}", r.text);
     }
-    let r = t.multipart("POST", "/api/collections/counters/records", &[("n+", "5")], &Token::None).await;
+    let r = t
+        .multipart(
+            "POST",
+            "/api/collections/counters/records",
+            &[("n+", "5")],
+            &Token::None,
+        )
+        .await;
     assert_eq!(r.status, 400, "{}", r.text);
     assert_eq!(t.count("counters"), before);
-    let r = t.send("POST", "/api/collections/counters/records", Some(json!({"tags": ["c"]})), &Token::None).await;
+    let r = t
+        .send(
+            "POST",
+            "/api/collections/counters/records",
+            Some(json!({"tags": ["c"]})),
+            &Token::None,
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
@@ -379,24 +820,65 @@ async fn modifier_keys_cannot_get_past_body_rules() {
 #[tokio::test]
 async fn body_rules_see_the_value_a_modifier_produces() {
     let t = fixture().await;
-    t.su_ok("PATCH", "/api/collections/counters", json!({"updateRule": "@request.body.n != 6"})).await;
+    t.su_ok(
+        "PATCH",
+        "/api/collections/counters",
+        json!({"updateRule": "@request.body.n != 6"}),
+    )
+    .await;
     let url = format!("/api/collections/counters/records/{}", t.id("c1"));
-    let r = t.send("PATCH", &url, Some(json!({"n+": 5})), &Token::None).await;
+    let r = t
+        .send("PATCH", &url, Some(json!({"n+": 5})), &Token::None)
+        .await;
     assert_eq!(r.status, 404, "1 + 5 = 6: {}", r.text);
-    let r = t.send("PATCH", &url, Some(json!({"n+": 4})), &Token::None).await;
-    assert_eq!((r.status, r.json["n"].clone()), (200, json!(5)), "1 + 4 = 5: {}", r.text);
-    let r = t.send("PATCH", &url, Some(json!({"n-": -1})), &Token::None).await;
+    let r = t
+        .send("PATCH", &url, Some(json!({"n+": 4})), &Token::None)
+        .await;
+    assert_eq!(
+        (r.status, r.json["n"].clone()),
+        (200, json!(5)),
+        "1 + 4 = 5: {}",
+        r.text
+    );
+    let r = t
+        .send("PATCH", &url, Some(json!({"n-": -1})), &Token::None)
+        .await;
     assert_eq!(r.status, 404, "5 - -1 = 6: {}", r.text);
     // Ordering: two bound numbers compare as numbers on both engines (6 <= 10, not "6" > "10").
-    t.su_ok("PATCH", "/api/collections/counters", json!({"updateRule": "@request.body.n <= 10"})).await;
-    let r = t.send("PATCH", &url, Some(json!({"n+": 1})), &Token::None).await;
-    assert_eq!((r.status, r.json["n"].clone()), (200, json!(6)), "5 + 1 <= 10: {}", r.text);
-    let r = t.send("PATCH", &url, Some(json!({"n+": 5})), &Token::None).await;
+    t.su_ok(
+        "PATCH",
+        "/api/collections/counters",
+        json!({"updateRule": "@request.body.n <= 10"}),
+    )
+    .await;
+    let r = t
+        .send("PATCH", &url, Some(json!({"n+": 1})), &Token::None)
+        .await;
+    assert_eq!(
+        (r.status, r.json["n"].clone()),
+        (200, json!(6)),
+        "5 + 1 <= 10: {}",
+        r.text
+    );
+    let r = t
+        .send("PATCH", &url, Some(json!({"n+": 5})), &Token::None)
+        .await;
     assert_eq!(r.status, 404, "6 + 5 > 10: {}", r.text);
-    let r = t.send("PATCH", &url, Some(json!({"n": 9.5})), &Token::None).await;
+    let r = t
+        .send("PATCH", &url, Some(json!({"n": 9.5})), &Token::None)
+        .await;
     assert_eq!(r.status, 200, "9.5 <= 10: {}", r.text);
     // `n` is set before `n+` adds to it, whatever the order of the keys.
-    let r = t.send_raw("PATCH", &url, br#"{"n+": 2, "n": 1}"#.to_vec(), Some("application/json"), &Token::Superuser, &[]).await;
+    let r = t
+        .send_raw(
+            "PATCH",
+            &url,
+            br#"{"n+": 2, "n": 1}"#.to_vec(),
+            Some("application/json"),
+            &Token::Superuser,
+            &[],
+        )
+        .await;
     assert_eq!(r.json["n"], json!(3), "{}", r.text);
 }
 
@@ -404,21 +886,69 @@ async fn body_rules_see_the_value_a_modifier_produces() {
 async fn numbers_that_are_not_finite_are_refused() {
     let t = fixture().await;
     let before = t.count("counters");
-    t.su_ok("PATCH", "/api/collections/counters", json!({"createRule": ""})).await;
-    for body in [json!({"n": "NaN"}), json!({"n": "Infinity"}), json!({"n": "-inf"})] {
-        let r = t.send("POST", "/api/collections/counters/records", Some(body.clone()), &Token::None).await;
+    t.su_ok(
+        "PATCH",
+        "/api/collections/counters",
+        json!({"createRule": ""}),
+    )
+    .await;
+    for body in [
+        json!({"n": "NaN"}),
+        json!({"n": "Infinity"}),
+        json!({"n": "-inf"}),
+    ] {
+        let r = t
+            .send(
+                "POST",
+                "/api/collections/counters/records",
+                Some(body.clone()),
+                &Token::None,
+            )
+            .await;
         assert_eq!(r.status, 400, "{body}: {}", r.text);
-        assert_eq!(r.json["data"]["n"]["code"], "validation_not_a_number", "{}", r.text);
+        assert_eq!(
+            r.json["data"]["n"]["code"], "validation_not_a_number",
+            "{}",
+            r.text
+        );
     }
-    let r = t.send_raw("POST", "/api/collections/counters/records", br#"{"n": 1e309}"#.to_vec(), Some("application/json"), &Token::None, &[]).await;
+    let r = t
+        .send_raw(
+            "POST",
+            "/api/collections/counters/records",
+            br#"{"n": 1e309}"#.to_vec(),
+            Some("application/json"),
+            &Token::None,
+            &[],
+        )
+        .await;
     assert_eq!(r.status, 400, "{}", r.text);
     check_envelope(&r).unwrap();
-    let r = t.multipart("POST", "/api/collections/counters/records", &[("n", "NaN")], &Token::None).await;
+    let r = t
+        .multipart(
+            "POST",
+            "/api/collections/counters/records",
+            &[("n", "NaN")],
+            &Token::None,
+        )
+        .await;
     assert_eq!(r.status, 400, "{}", r.text);
     // `n+` overflowing to infinity is refused too.
     let c1 = t.id("c1");
-    t.su_ok("PATCH", &format!("/api/collections/counters/records/{c1}"), json!({"n": 1.7e308})).await;
-    let r = t.send("PATCH", &format!("/api/collections/counters/records/{c1}"), Some(json!({"n+": 1.7e308})), &Token::Superuser).await;
+    t.su_ok(
+        "PATCH",
+        &format!("/api/collections/counters/records/{c1}"),
+        json!({"n": 1.7e308}),
+    )
+    .await;
+    let r = t
+        .send(
+            "PATCH",
+            &format!("/api/collections/counters/records/{c1}"),
+            Some(json!({"n+": 1.7e308})),
+            &Token::Superuser,
+        )
+        .await;
     assert_eq!(r.status, 400, "{}", r.text);
     assert_eq!(t.count("counters"), before);
 }
@@ -427,19 +957,76 @@ async fn numbers_that_are_not_finite_are_refused() {
 async fn impersonate_duration_is_range_checked() {
     let t = fixture().await;
     let url = format!("/api/collections/users/impersonate/{}", t.id("alice"));
-    for raw in [r#"{"duration": 1e300}"#, r#"{"duration": "abc"}"#, r#"{"duration": 1.5}"#, r#"{"duration": [1]}"#] {
-        let r = t.send_raw("POST", &url, raw.as_bytes().to_vec(), Some("application/json"), &Token::Superuser, &[]).await;
+    for raw in [
+        r#"{"duration": 1e300}"#,
+        r#"{"duration": "abc"}"#,
+        r#"{"duration": 1.5}"#,
+        r#"{"duration": [1]}"#,
+    ] {
+        let r = t
+            .send_raw(
+                "POST",
+                &url,
+                raw.as_bytes().to_vec(),
+                Some("application/json"),
+                &Token::Superuser,
+                &[],
+            )
+            .await;
         assert_eq!(r.status, 400, "{raw}: {}", r.text);
-        assert_eq!(r.json["message"], "An error occurred while loading the submitted data.", "{raw}");
+        assert_eq!(
+            r.json["message"], "An error occurred while loading the submitted data.",
+            "{raw}"
+        );
     }
-    for (raw, code) in [(r#"{"duration": -5}"#, "validation_min_greater_equal_than_required"), (r#"{"duration": 9000000000000}"#, "validation_max_less_equal_than_required")] {
-        let r = t.send_raw("POST", &url, raw.as_bytes().to_vec(), Some("application/json"), &Token::Superuser, &[]).await;
+    for (raw, code) in [
+        (
+            r#"{"duration": -5}"#,
+            "validation_min_greater_equal_than_required",
+        ),
+        (
+            r#"{"duration": 9000000000000}"#,
+            "validation_max_less_equal_than_required",
+        ),
+    ] {
+        let r = t
+            .send_raw(
+                "POST",
+                &url,
+                raw.as_bytes().to_vec(),
+                Some("application/json"),
+                &Token::Superuser,
+                &[],
+            )
+            .await;
         assert_eq!(r.status, 400, "{raw}: {}", r.text);
-        assert_eq!(r.json["data"]["duration"]["code"], code, "{raw}: {}", r.text);
+        assert_eq!(
+            r.json["data"]["duration"]["code"], code,
+            "{raw}: {}",
+            r.text
+        );
     }
-    let r = t.send_raw("POST", &url, br#"{"duration": 60}"#.to_vec(), Some("application/json"), &Token::Superuser, &[]).await;
+    let r = t
+        .send_raw(
+            "POST",
+            &url,
+            br#"{"duration": 60}"#.to_vec(),
+            Some("application/json"),
+            &Token::Superuser,
+            &[],
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = t.send_raw("POST", &url, b"duration=60".to_vec(), Some("application/x-www-form-urlencoded"), &Token::Superuser, &[]).await;
+    let r = t
+        .send_raw(
+            "POST",
+            &url,
+            b"duration=60".to_vec(),
+            Some("application/x-www-form-urlencoded"),
+            &Token::Superuser,
+            &[],
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
@@ -449,10 +1036,25 @@ async fn a_body_declared_over_the_limit_is_refused_at_once() {
     let huge = ("content-length".to_owned(), "99999999999".to_owned());
     for (url, ct) in [
         ("/api/collections/counters/records", "application/json"),
-        ("/api/collections/counters/records", "multipart/form-data; boundary=x"),
-        ("/api/collections/users/auth-with-password", "application/json"),
+        (
+            "/api/collections/counters/records",
+            "multipart/form-data; boundary=x",
+        ),
+        (
+            "/api/collections/users/auth-with-password",
+            "application/json",
+        ),
     ] {
-        let r = t.send_raw("POST", url, b"{}".to_vec(), Some(ct), &Token::None, std::slice::from_ref(&huge)).await;
+        let r = t
+            .send_raw(
+                "POST",
+                url,
+                b"{}".to_vec(),
+                Some(ct),
+                &Token::None,
+                std::slice::from_ref(&huge),
+            )
+            .await;
         assert_eq!(r.status, 413, "{url} {ct}: {}", r.text);
         check_envelope(&r).unwrap();
     }
@@ -462,11 +1064,30 @@ async fn a_body_declared_over_the_limit_is_refused_at_once() {
 async fn superusers_update_hidden_fields() {
     let t = fixture().await;
     let d1 = t.id("d1");
-    let r = t.send("PATCH", &format!("/api/collections/docs/records/{d1}"), Some(json!({"secret":"new"})), &Token::Superuser).await;
-    assert_eq!((r.status, r.json["secret"].clone()), (200, json!("new")), "{}", r.text);
+    let r = t
+        .send(
+            "PATCH",
+            &format!("/api/collections/docs/records/{d1}"),
+            Some(json!({"secret":"new"})),
+            &Token::Superuser,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json["secret"].clone()),
+        (200, json!("new")),
+        "{}",
+        r.text
+    );
     assert_eq!(stored(&t, "docs", &d1).await["secret"], "new");
     // A user's hidden field write is ignored, as PocketBase ignores it.
-    let r = t.send("PATCH", &format!("/api/collections/docs/records/{d1}"), Some(json!({"secret":"user"})), &Token::User("alice")).await;
+    let r = t
+        .send(
+            "PATCH",
+            &format!("/api/collections/docs/records/{d1}"),
+            Some(json!({"secret":"user"})),
+            &Token::User("alice"),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(stored(&t, "docs", &d1).await["secret"], "new");
 }
@@ -479,12 +1100,27 @@ async fn superusers_update_hidden_fields() {
 #[tokio::test]
 async fn a_missing_relation_compares_as_empty_as_in_pocketbase() {
     let t = fixture().await;
-    t.su_ok("POST", "/api/collections/docs/records", json!({"title":"orphan doc"})).await;
+    t.su_ok(
+        "POST",
+        "/api/collections/docs/records",
+        json!({"title":"orphan doc"}),
+    )
+    .await;
     let r = get(&t, "/api/collections/docs/records", "guest").await;
-    assert_eq!(field_set(&r.json, "title"), set(&["orphan doc"]), "{}", r.text);
+    assert_eq!(
+        field_set(&r.json, "title"),
+        set(&["orphan doc"]),
+        "{}",
+        r.text
+    );
     let r = get(&t, "/api/collections/docs/records", "bob").await;
     assert_eq!(field_set(&r.json, "title"), set(&["bob doc"]), "{}", r.text);
-    t.su_ok("PATCH", "/api/collections/docs", json!({"listRule": format!("@request.auth.id != \"\" && ({DOC_RULE})")})).await;
+    t.su_ok(
+        "PATCH",
+        "/api/collections/docs",
+        json!({"listRule": format!("@request.auth.id != \"\" && ({DOC_RULE})")}),
+    )
+    .await;
     let r = get(&t, "/api/collections/docs/records", "guest").await;
     assert_eq!(r.json["totalItems"], json!(0), "{}", r.text);
 }
@@ -506,22 +1142,54 @@ async fn realtime_filters_follow_the_rules_of_client_filters() {
         assert_eq!(subscribe(&t, &s, topics, token(actor)).await, 204);
         streams.push((actor, sees_d1, s));
     }
-    t.su_ok("PATCH", &format!("/api/collections/board/records/{b1}"), json!({"title":"b1 v2"})).await;
-    t.su_ok("PATCH", &format!("/api/collections/board/records/{}", t.id("b3")), json!({"title":"b3 v2"})).await;
+    t.su_ok(
+        "PATCH",
+        &format!("/api/collections/board/records/{b1}"),
+        json!({"title":"b1 v2"}),
+    )
+    .await;
+    t.su_ok(
+        "PATCH",
+        &format!("/api/collections/board/records/{}", t.id("b3")),
+        json!({"title":"b3 v2"}),
+    )
+    .await;
     for (actor, sees_d1, mut s) in streams {
         let events = s.drain().await;
-        let titles: BTreeSet<String> = events.iter().map(|(_, d)| d["record"]["title"].as_str().unwrap().to_owned()).collect();
-        let expected = if sees_d1 { set(&["b1 v2", "b3 v2"]) } else { set(&["b3 v2"]) };
+        let titles: BTreeSet<String> = events
+            .iter()
+            .map(|(_, d)| d["record"]["title"].as_str().unwrap().to_owned())
+            .collect();
+        let expected = if sees_d1 {
+            set(&["b1 v2", "b3 v2"])
+        } else {
+            set(&["b3 v2"])
+        };
         assert_eq!(titles, expected, "{actor}: {events:?}");
-        assert!(events.iter().all(|(e, _)| e.starts_with("board?")), "{actor}: only the first topic's filter matches: {events:?}");
+        assert!(
+            events.iter().all(|(e, _)| e.starts_with("board?")),
+            "{actor}: only the first topic's filter matches: {events:?}"
+        );
     }
 }
 
 #[tokio::test]
 async fn a_websocket_route_without_a_handshake_answers_in_the_envelope() {
     let t = TestApp::new().await;
-    for headers in [vec![], vec![("connection".to_owned(), "upgrade".to_owned())]] {
-        let r = t.send_raw("GET", "/api/realtime/ws", Vec::new(), None, &Token::None, &headers).await;
+    for headers in [
+        vec![],
+        vec![("connection".to_owned(), "upgrade".to_owned())],
+    ] {
+        let r = t
+            .send_raw(
+                "GET",
+                "/api/realtime/ws",
+                Vec::new(),
+                None,
+                &Token::None,
+                &headers,
+            )
+            .await;
         assert!((400..500).contains(&r.status), "{} {}", r.status, r.text);
         check_envelope(&r).unwrap();
     }
@@ -533,19 +1201,75 @@ async fn a_websocket_route_without_a_handshake_answers_in_the_envelope() {
 async fn hidden_emails_never_match_a_users_filter() {
     let t = fixture().await;
     // Only Carol shows her email.
-    t.su_ok("PATCH", &format!("/api/collections/users/records/{}", t.id("carol")), json!({"emailVisibility": true})).await;
-    t.su_ok("PATCH", "/api/collections/users", json!({"listRule": ""})).await;
-    let r = get(&t, &format!("/api/collections/users/records?filter={}", enc("email != 'nobody@example.com'")), "alice").await;
+    t.su_ok(
+        "PATCH",
+        &format!("/api/collections/users/records/{}", t.id("carol")),
+        json!({"emailVisibility": true}),
+    )
+    .await;
+    t.su_ok("PATCH", "/api/collections/users", json!({"listRule": ""}))
+        .await;
+    let r = get(
+        &t,
+        &format!(
+            "/api/collections/users/records?filter={}",
+            enc("email != 'nobody@example.com'")
+        ),
+        "alice",
+    )
+    .await;
     assert_eq!(field_set(&r.json, "name"), set(&["carol"]), "{}", r.text);
-    let r = get(&t, &format!("/api/collections/users/records?filter={}", enc("email = 'alice@example.com'")), "alice").await;
-    assert_eq!(r.json["totalItems"], json!(0), "her own hidden email is not filterable either: {}", r.text);
+    let r = get(
+        &t,
+        &format!(
+            "/api/collections/users/records?filter={}",
+            enc("email = 'alice@example.com'")
+        ),
+        "alice",
+    )
+    .await;
+    assert_eq!(
+        r.json["totalItems"],
+        json!(0),
+        "her own hidden email is not filterable either: {}",
+        r.text
+    );
     // Through teams.members: T1 = [carol] (visible), T2 = [bob] (hidden); a team with no member.
-    t.su_ok("PATCH", "/api/collections/teams", json!({"listRule": ""})).await;
-    t.su_ok("POST", "/api/collections/teams/records", json!({"name":"empty"})).await;
-    let r = get(&t, &format!("/api/collections/teams/records?filter={}", enc("members.email != 'x@example.com'")), "guest").await;
+    t.su_ok("PATCH", "/api/collections/teams", json!({"listRule": ""}))
+        .await;
+    t.su_ok(
+        "POST",
+        "/api/collections/teams/records",
+        json!({"name":"empty"}),
+    )
+    .await;
+    let r = get(
+        &t,
+        &format!(
+            "/api/collections/teams/records?filter={}",
+            enc("members.email != 'x@example.com'")
+        ),
+        "guest",
+    )
+    .await;
     assert_eq!(field_set(&r.json, "name"), set(&["t1"]), "{}", r.text);
-    let r = t.send("GET", &format!("/api/collections/teams/records?filter={}", enc("members.email != 'x@example.com'")), None, &Token::Superuser).await;
-    assert_eq!(field_set(&r.json, "name"), set(&["t1", "t2", "empty"]), "superusers compare every email (no member: NULL != 'x'): {}", r.text);
+    let r = t
+        .send(
+            "GET",
+            &format!(
+                "/api/collections/teams/records?filter={}",
+                enc("members.email != 'x@example.com'")
+            ),
+            None,
+            &Token::Superuser,
+        )
+        .await;
+    assert_eq!(
+        field_set(&r.json, "name"),
+        set(&["t1", "t2", "empty"]),
+        "superusers compare every email (no member: NULL != 'x'): {}",
+        r.text
+    );
 }
 
 /// Found by tools/rulefuzz: a guest's `@request.auth.<field>` is NULL, so ordering and `~`
@@ -554,15 +1278,30 @@ async fn hidden_emails_never_match_a_users_filter() {
 async fn a_guests_auth_fields_are_null_in_rules() {
     let t = fixture().await;
     add_field(&t, "users", json!({"name": "age", "type": "number"})).await;
-    t.su_ok("PATCH", "/api/collections/counters", json!({"updateRule": "n <= @request.auth.age", "viewRule": "@request.auth.name ~ ''"})).await;
+    t.su_ok(
+        "PATCH",
+        "/api/collections/counters",
+        json!({"updateRule": "n <= @request.auth.age", "viewRule": "@request.auth.name ~ ''"}),
+    )
+    .await;
     let url = format!("/api/collections/counters/records/{}", t.id("c1"));
-    let r = t.send("PATCH", &url, Some(json!({"tags": ["b"]})), &Token::None).await;
+    let r = t
+        .send("PATCH", &url, Some(json!({"tags": ["b"]})), &Token::None)
+        .await;
     assert_eq!(r.status, 404, "{}", r.text);
-    assert_eq!(stored(&t, "counters", &t.id("c1")).await["tags"], json!(["a"]));
+    assert_eq!(
+        stored(&t, "counters", &t.id("c1")).await["tags"],
+        json!(["a"])
+    );
     let r = t.send("GET", &url, None, &Token::None).await;
     assert_eq!(r.status, 404, "{}", r.text);
     // `=` still reads a guest's NULL as "" (PocketBase).
-    t.su_ok("PATCH", "/api/collections/counters", json!({"viewRule": "@request.auth.id = ''"})).await;
+    t.su_ok(
+        "PATCH",
+        "/api/collections/counters",
+        json!({"viewRule": "@request.auth.id = ''"}),
+    )
+    .await;
     assert_eq!(t.send("GET", &url, None, &Token::None).await.status, 200);
 }
 
@@ -572,16 +1311,47 @@ async fn a_guests_auth_fields_are_null_in_rules() {
 #[tokio::test]
 async fn create_rules_do_not_see_the_record_being_created() {
     let t = fixture().await;
-    t.su_ok("PATCH", "/api/collections/docs", json!({"createRule": "board_via_doc.title ?= '' || title = 'x'"})).await;
+    t.su_ok(
+        "PATCH",
+        "/api/collections/docs",
+        json!({"createRule": "board_via_doc.title ?= '' || title = 'x'"}),
+    )
+    .await;
     let before = t.count("docs");
-    let r = t.send("POST", "/api/collections/docs/records", Some(json!({"title": "x"})), &Token::User("alice")).await;
+    let r = t
+        .send(
+            "POST",
+            "/api/collections/docs/records",
+            Some(json!({"title": "x"})),
+            &Token::User("alice"),
+        )
+        .await;
     assert_eq!(r.status, 400, "{}", r.text);
     assert_eq!(t.count("docs"), before);
     // Through a relation to another collection, a back-relation works as usual.
-    t.su_ok("PATCH", "/api/collections/board", json!({"createRule": "doc.board_via_doc.title ?= 'b1'"})).await;
-    let ok = t.send("POST", "/api/collections/board/records", Some(json!({"title": "new", "doc": t.id("d1")})), &Token::None).await;
+    t.su_ok(
+        "PATCH",
+        "/api/collections/board",
+        json!({"createRule": "doc.board_via_doc.title ?= 'b1'"}),
+    )
+    .await;
+    let ok = t
+        .send(
+            "POST",
+            "/api/collections/board/records",
+            Some(json!({"title": "new", "doc": t.id("d1")})),
+            &Token::None,
+        )
+        .await;
     assert_eq!(ok.status, 200, "{}", ok.text);
-    let no = t.send("POST", "/api/collections/board/records", Some(json!({"title": "new", "doc": t.id("d2")})), &Token::None).await;
+    let no = t
+        .send(
+            "POST",
+            "/api/collections/board/records",
+            Some(json!({"title": "new", "doc": t.id("d2")})),
+            &Token::None,
+        )
+        .await;
     assert_eq!(no.status, 400, "{}", no.text);
 }
 
@@ -592,16 +1362,35 @@ async fn create_rules_do_not_see_the_record_being_created() {
 async fn an_empty_multi_valued_field_is_not_a_guests_empty_id() {
     let t = fixture().await;
     t.su_ok("PATCH", "/api/collections/teams", json!({"listRule": "members ?= @request.auth.id", "viewRule": "members ?= @request.auth.id"})).await;
-    let empty = t.su_ok("POST", "/api/collections/teams/records", json!({"name":"empty"})).await;
+    let empty = t
+        .su_ok(
+            "POST",
+            "/api/collections/teams/records",
+            json!({"name":"empty"}),
+        )
+        .await;
     let r = get(&t, "/api/collections/teams/records", "guest").await;
     assert_eq!(r.json["totalItems"], json!(0), "{}", r.text);
-    let r = get(&t, &format!("/api/collections/teams/records/{}", empty["id"].as_str().unwrap()), "guest").await;
+    let r = get(
+        &t,
+        &format!(
+            "/api/collections/teams/records/{}",
+            empty["id"].as_str().unwrap()
+        ),
+        "guest",
+    )
+    .await;
     assert_eq!(r.status, 404, "{}", r.text);
     // PocketBase compares the field's stored text: a member does not match either; the rule
     // for membership is `members.id ?= @request.auth.id` (or `members:each ?= …`).
     let r = get(&t, "/api/collections/teams/records", "carol").await;
     assert_eq!(r.json["totalItems"], json!(0), "{}", r.text);
-    t.su_ok("PATCH", "/api/collections/teams", json!({"listRule": "members.id ?= @request.auth.id"})).await;
+    t.su_ok(
+        "PATCH",
+        "/api/collections/teams",
+        json!({"listRule": "members.id ?= @request.auth.id"}),
+    )
+    .await;
     let r = get(&t, "/api/collections/teams/records", "carol").await;
     assert_eq!(field_set(&r.json, "name"), set(&["t1"]), "{}", r.text);
     // …where, as in PocketBase, no related row compares as "" — a guest's id (see
@@ -616,13 +1405,42 @@ async fn an_empty_multi_valued_field_is_not_a_guests_empty_id() {
 async fn all_hidden_related_rows_drop_the_record_from_a_filter() {
     let t = fixture().await;
     let docs_id = t.app.collection("docs").unwrap().id.clone();
-    add_field(&t, "board", json!({"name":"docs","type":"relation","collectionId":docs_id,"maxSelect":5})).await;
-    t.su_ok("PATCH", &format!("/api/collections/board/records/{}", t.id("b1")), json!({"docs": [t.id("d1")]})).await;
-    t.su_ok("PATCH", &format!("/api/collections/board/records/{}", t.id("b2")), json!({"docs": [t.id("d1"), t.id("d2")]})).await;
+    add_field(
+        &t,
+        "board",
+        json!({"name":"docs","type":"relation","collectionId":docs_id,"maxSelect":5}),
+    )
+    .await;
+    t.su_ok(
+        "PATCH",
+        &format!("/api/collections/board/records/{}", t.id("b1")),
+        json!({"docs": [t.id("d1")]}),
+    )
+    .await;
+    t.su_ok(
+        "PATCH",
+        &format!("/api/collections/board/records/{}", t.id("b2")),
+        json!({"docs": [t.id("d1"), t.id("d2")]}),
+    )
+    .await;
     let filter = enc("docs.title ?!= 'zzz' || title != ''");
-    for (actor, expected) in [("guest", vec!["b3"]), ("bob", vec!["b2", "b3"]), ("alice", vec!["b1", "b2", "b3"])] {
-        let r = get(&t, &format!("/api/collections/board/records?filter={filter}"), actor).await;
-        assert_eq!(field_set(&r.json, "title"), set(&expected), "{actor}: {}", r.text);
+    for (actor, expected) in [
+        ("guest", vec!["b3"]),
+        ("bob", vec!["b2", "b3"]),
+        ("alice", vec!["b1", "b2", "b3"]),
+    ] {
+        let r = get(
+            &t,
+            &format!("/api/collections/board/records?filter={filter}"),
+            actor,
+        )
+        .await;
+        assert_eq!(
+            field_set(&r.json, "title"),
+            set(&expected),
+            "{actor}: {}",
+            r.text
+        );
     }
 }
 
@@ -631,13 +1449,16 @@ async fn all_hidden_related_rows_drop_the_record_from_a_filter() {
 #[tokio::test]
 async fn an_expand_into_a_superuser_only_collection_adds_no_expand_key() {
     let t = fixture().await;
-    t.su_ok("PATCH", "/api/collections/docs", json!({"viewRule": null})).await;
+    t.su_ok("PATCH", "/api/collections/docs", json!({"viewRule": null}))
+        .await;
     let url = format!("/api/collections/board/records/{}", t.id("b1"));
     let r = get(&t, &format!("{url}?expand=doc"), "alice").await;
     assert!(r.json.get("expand").is_none(), "{}", r.text);
     let r = get(&t, &format!("{url}?expand=doc.team"), "alice").await;
     assert!(r.json.get("expand").is_none(), "{}", r.text);
-    let r = t.send("GET", &format!("{url}?expand=doc"), None, &Token::Superuser).await;
+    let r = t
+        .send("GET", &format!("{url}?expand=doc"), None, &Token::Superuser)
+        .await;
     assert_eq!(r.json["expand"]["doc"]["title"], "alice doc", "{}", r.text);
 }
 
@@ -646,11 +1467,35 @@ async fn an_expand_into_a_superuser_only_collection_adds_no_expand_key() {
 #[tokio::test]
 async fn a_sort_by_a_missing_relation_orders_alike_on_both_databases() {
     let t = fixture().await;
-    let r = t.send("GET", "/api/collections/board/records?sort=doc.title,title&fields=title", None, &Token::Superuser).await;
-    let titles: Vec<&str> = r.json["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+    let r = t
+        .send(
+            "GET",
+            "/api/collections/board/records?sort=doc.title,title&fields=title",
+            None,
+            &Token::Superuser,
+        )
+        .await;
+    let titles: Vec<&str> = r.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
     assert_eq!(titles, vec!["b3", "b1", "b2"], "{}", r.text);
-    let r = t.send("GET", "/api/collections/board/records?sort=-doc.title,title&fields=title", None, &Token::Superuser).await;
-    let titles: Vec<&str> = r.json["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+    let r = t
+        .send(
+            "GET",
+            "/api/collections/board/records?sort=-doc.title,title&fields=title",
+            None,
+            &Token::Superuser,
+        )
+        .await;
+    let titles: Vec<&str> = r.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
     assert_eq!(titles, vec!["b2", "b1", "b3"], "{}", r.text);
 }
 
@@ -659,12 +1504,22 @@ async fn a_sort_by_a_missing_relation_orders_alike_on_both_databases() {
 #[tokio::test]
 async fn an_auth_field_of_another_collection_is_null() {
     let t = fixture().await;
-    t.su_ok("PATCH", "/api/collections/counters", json!({"viewRule": "@request.auth.plan = 'pro' || n = 1"})).await;
+    t.su_ok(
+        "PATCH",
+        "/api/collections/counters",
+        json!({"viewRule": "@request.auth.plan = 'pro' || n = 1"}),
+    )
+    .await;
     let url = format!("/api/collections/counters/records/{}", t.id("c1"));
     for actor in ["guest", "alice"] {
         let r = get(&t, &url, actor).await;
         assert_eq!(r.status, 200, "{actor}: {}", r.text);
     }
-    t.su_ok("PATCH", "/api/collections/counters", json!({"viewRule": "@request.auth.plan = 'pro'"})).await;
+    t.su_ok(
+        "PATCH",
+        "/api/collections/counters",
+        json!({"viewRule": "@request.auth.plan = 'pro'"}),
+    )
+    .await;
     assert_eq!(get(&t, &url, "alice").await.status, 404);
 }

@@ -75,12 +75,24 @@ impl Drop for TestApp {
 /// — a fresh schema of that PostgreSQL database (returned, to be dropped with the app).
 pub fn test_config(dir: &std::path::Path) -> (AppConfig, Option<String>) {
     let mut cfg = AppConfig::new(dir);
-    let Some(url) = std::env::var("KILN_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else { return (cfg, None) };
+    let Some(url) = std::env::var("KILN_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        return (cfg, None);
+    };
     static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
     let schema = format!("kiln_test_{}_{n}_{nanos}", std::process::id());
-    cfg.postgres = Some(kiln_core::PgOptions { schema: Some(schema.clone()), max_connections: 4, ..kiln_core::PgOptions::new(url) });
+    cfg.postgres = Some(kiln_core::PgOptions {
+        schema: Some(schema.clone()),
+        max_connections: 4,
+        ..kiln_core::PgOptions::new(url)
+    });
     (cfg, Some(schema))
 }
 
@@ -90,10 +102,23 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let (cfg, pg_schema) = test_config(dir.path());
         let app = App::open(&cfg).expect("open app");
-        let su = app.superuser_save(SU_EMAIL, SU_PASSWORD, true, true).await.expect("create superuser");
-        let token = app.new_auth_token(&su, None, true).expect("superuser token");
+        let su = app
+            .superuser_save(SU_EMAIL, SU_PASSWORD, true, true)
+            .await
+            .expect("create superuser");
+        let token = app
+            .new_auth_token(&su, None, true)
+            .expect("superuser token");
         let router = kiln_http::router(app.clone());
-        let mut t = TestApp { app, router, tokens: HashMap::new(), ids: HashMap::new(), _dir: dir, pg_schema, cfg };
+        let mut t = TestApp {
+            app,
+            router,
+            tokens: HashMap::new(),
+            ids: HashMap::new(),
+            _dir: dir,
+            pg_schema,
+            cfg,
+        };
         t.tokens.insert("su".into(), token);
         t.ids.insert("su".into(), su.id().to_owned());
         t
@@ -110,15 +135,32 @@ impl TestApp {
     /// ("hello" 07, "draft" 08, "bob_post" 09).
     pub async fn with_posts() -> TestApp {
         let mut t = TestApp::new().await;
-        t.su_ok("POST", "/api/collections", serde_json::from_str(POSTS_SCHEMA).unwrap()).await;
-        let (alice, _) = t.create_user("alice", "alice@example.com", ALICE_PASSWORD, "Alice", true).await;
-        let (bob, _) = t.create_user("bob", "bob@example.com", BOB_PASSWORD, "Bob", false).await;
+        t.su_ok(
+            "POST",
+            "/api/collections",
+            serde_json::from_str(POSTS_SCHEMA).unwrap(),
+        )
+        .await;
+        let (alice, _) = t
+            .create_user("alice", "alice@example.com", ALICE_PASSWORD, "Alice", true)
+            .await;
+        let (bob, _) = t
+            .create_user("bob", "bob@example.com", BOB_PASSWORD, "Bob", false)
+            .await;
         let hello = t.create_as("alice", "posts", post_07(&alice)).await;
         let draft = t
-            .create_as("alice", "posts", json!({"title":"Draft post","status":"draft","views":3,"author":alice}))
+            .create_as(
+                "alice",
+                "posts",
+                json!({"title":"Draft post","status":"draft","views":3,"author":alice}),
+            )
             .await;
         let bob_post = t
-            .create_as("bob", "posts", json!({"title":"Bob post","status":"published","views":99,"author":bob}))
+            .create_as(
+                "bob",
+                "posts",
+                json!({"title":"Bob post","status":"published","views":99,"author":bob}),
+            )
             .await;
         t.ids.insert("hello".into(), hello);
         t.ids.insert("draft".into(), draft);
@@ -128,20 +170,34 @@ impl TestApp {
 
     /// Creates the notes collection with three records: n1 cats [a,b], n2 [b], n3 [].
     pub async fn add_notes(&mut self) {
-        self.su_ok("POST", "/api/collections", serde_json::from_str(NOTES_SCHEMA).unwrap()).await;
+        self.su_ok(
+            "POST",
+            "/api/collections",
+            serde_json::from_str(NOTES_SCHEMA).unwrap(),
+        )
+        .await;
         for (name, body) in [
-            ("n1", json!({"title":"n1","cats":["a","b"],"meta":{"k":"x","list":[1,2,3]}})),
+            (
+                "n1",
+                json!({"title":"n1","cats":["a","b"],"meta":{"k":"x","list":[1,2,3]}}),
+            ),
             ("n2", json!({"title":"n2","cats":["b"],"meta":[1,2]})),
             ("n3", json!({"title":"n3"})),
         ] {
-            let v = self.su_ok("POST", "/api/collections/notes/records", body).await;
-            self.ids.insert(name.into(), v["id"].as_str().unwrap().to_owned());
+            let v = self
+                .su_ok("POST", "/api/collections/notes/records", body)
+                .await;
+            self.ids
+                .insert(name.into(), v["id"].as_str().unwrap().to_owned());
         }
     }
 
     /// A fixture id by name ("alice", "bob", "hello", "draft", "bob_post", "n1", …).
     pub fn id(&self, name: &str) -> String {
-        self.ids.get(name).unwrap_or_else(|| panic!("no fixture id {name:?}")).clone()
+        self.ids
+            .get(name)
+            .unwrap_or_else(|| panic!("no fixture id {name:?}"))
+            .clone()
     }
 
     /// Names a record id for [`TestApp::id`].
@@ -154,7 +210,10 @@ impl TestApp {
     }
 
     pub fn user_token(&self, name: &str) -> String {
-        self.tokens.get(name).unwrap_or_else(|| panic!("no token for {name:?}")).clone()
+        self.tokens
+            .get(name)
+            .unwrap_or_else(|| panic!("no token for {name:?}"))
+            .clone()
     }
 
     fn auth_header(&self, token: &Token) -> Option<String> {
@@ -168,9 +227,23 @@ impl TestApp {
 
     /// Creates a user through the API (as a guest, like transcripts 04/05) and issues its token
     /// directly (one argon2 hash per user, no login).
-    pub async fn create_user(&mut self, name: &str, email: &str, pw: &str, display: &str, visible: bool) -> (String, String) {
+    pub async fn create_user(
+        &mut self,
+        name: &str,
+        email: &str,
+        pw: &str,
+        display: &str,
+        visible: bool,
+    ) -> (String, String) {
         let body = json!({"email":email,"password":pw,"passwordConfirm":pw,"name":display,"emailVisibility":visible});
-        let r = self.send("POST", "/api/collections/users/records", Some(body), &Token::None).await;
+        let r = self
+            .send(
+                "POST",
+                "/api/collections/users/records",
+                Some(body),
+                &Token::None,
+            )
+            .await;
         assert_eq!(r.status, 200, "create user {email}: {}", r.text);
         let id = r.json["id"].as_str().unwrap().to_owned();
         let token = self.issue_token("users", &id);
@@ -182,14 +255,29 @@ impl TestApp {
     /// A fresh refreshable auth token of a record (as auth-with-password would issue).
     pub fn issue_token(&self, collection: &str, id: &str) -> String {
         let c = self.app.collection(collection).expect("auth collection");
-        let rec = self.app.find_record(&c, id).expect("read").expect("record exists");
+        let rec = self
+            .app
+            .find_record(&c, id)
+            .expect("read")
+            .expect("record exists");
         self.app.new_auth_token(&rec, None, true).expect("token")
     }
 
     /// Creates a record as a fixture user and returns its id.
     pub async fn create_as(&self, user: &'static str, collection: &str, body: Value) -> String {
-        let r = self.send("POST", &format!("/api/collections/{collection}/records"), Some(body), &Token::User(user)).await;
-        assert_eq!(r.status, 200, "create in {collection} as {user}: {}", r.text);
+        let r = self
+            .send(
+                "POST",
+                &format!("/api/collections/{collection}/records"),
+                Some(body),
+                &Token::User(user),
+            )
+            .await;
+        assert_eq!(
+            r.status, 200,
+            "create in {collection} as {user}: {}",
+            r.text
+        );
         r.json["id"].as_str().unwrap().to_owned()
     }
 
@@ -197,26 +285,58 @@ impl TestApp {
     pub async fn su_ok(&self, method: &str, url: &str, body: Value) -> Value {
         let body = if body.is_null() { None } else { Some(body) };
         let r = self.send(method, url, body, &Token::Superuser).await;
-        assert!((200..300).contains(&r.status), "{method} {url} as superuser: {} {}", r.status, r.text);
+        assert!(
+            (200..300).contains(&r.status),
+            "{method} {url} as superuser: {} {}",
+            r.status,
+            r.text
+        );
         r.json
     }
 
     /// `(status, json)` of a JSON request.
-    pub async fn request(&self, method: &str, url: &str, body: Option<Value>, token: Option<&str>) -> (u16, Value) {
-        let t = token.map(|s| Token::Raw(s.to_owned())).unwrap_or(Token::None);
+    pub async fn request(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> (u16, Value) {
+        let t = token
+            .map(|s| Token::Raw(s.to_owned()))
+            .unwrap_or(Token::None);
         let r = self.send(method, url, body, &t).await;
         (r.status, r.json)
     }
 
     pub async fn send(&self, method: &str, url: &str, body: Option<Value>, token: &Token) -> Resp {
         match body {
-            Some(v) => self.send_raw(method, url, v.to_string().into_bytes(), Some("application/json"), token, &[]).await,
-            None => self.send_raw(method, url, Vec::new(), None, token, &[]).await,
+            Some(v) => {
+                self.send_raw(
+                    method,
+                    url,
+                    v.to_string().into_bytes(),
+                    Some("application/json"),
+                    token,
+                    &[],
+                )
+                .await
+            }
+            None => {
+                self.send_raw(method, url, Vec::new(), None, token, &[])
+                    .await
+            }
         }
     }
 
     /// A multipart/form-data request of text parts (repeated names allowed).
-    pub async fn multipart(&self, method: &str, url: &str, parts: &[(&str, &str)], token: &Token) -> Resp {
+    pub async fn multipart(
+        &self,
+        method: &str,
+        url: &str,
+        parts: &[(&str, &str)],
+        token: &Token,
+    ) -> Resp {
         let boundary = "----kilnTestBoundary7MA4YWxkTrZu0gW";
         let mut body = String::new();
         for (name, value) in parts {
@@ -224,7 +344,8 @@ impl TestApp {
         }
         body.push_str(&format!("--{boundary}--\r\n"));
         let ct = format!("multipart/form-data; boundary={boundary}");
-        self.send_raw(method, url, body.into_bytes(), Some(&ct), token, &[]).await
+        self.send_raw(method, url, body.into_bytes(), Some(&ct), token, &[])
+            .await
     }
 
     pub async fn send_raw(
@@ -247,13 +368,23 @@ impl TestApp {
             b = b.header(k.as_str(), v.as_str());
         }
         let req = b.body(Body::from(body)).expect("request");
-        let res = self.router.clone().oneshot(req).await.expect("router is infallible");
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router is infallible");
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Resp { status, headers, text, json }
+        Resp {
+            status,
+            headers,
+            text,
+            json,
+        }
     }
 
     /// The router, for requests that need the raw response (streams).
@@ -263,7 +394,10 @@ impl TestApp {
 
     /// Records stored in a collection (bypassing rules).
     pub fn count(&self, collection: &str) -> i64 {
-        let c = self.app.collection(collection).unwrap_or_else(|_| panic!("no collection {collection}"));
+        let c = self
+            .app
+            .collection(collection)
+            .unwrap_or_else(|_| panic!("no collection {collection}"));
         self.app.count_records(&c).expect("count")
     }
 
@@ -273,11 +407,22 @@ impl TestApp {
         let total = scenarios.len();
         for s in scenarios {
             if let Err(e) = self.run_one(&s).await {
-                failures.push(format!("[{}] {} {}\n    {}", s.name, s.method, s.url, e.replace('\n', "\n    ")));
+                failures.push(format!(
+                    "[{}] {} {}\n    {}",
+                    s.name,
+                    s.method,
+                    s.url,
+                    e.replace('\n', "\n    ")
+                ));
             }
         }
         if !failures.is_empty() {
-            panic!("{} of {} scenarios failed:\n{}", failures.len(), total, failures.join("\n"));
+            panic!(
+                "{} of {} scenarios failed:\n{}",
+                failures.len(),
+                total,
+                failures.join("\n")
+            );
         }
     }
 
@@ -285,10 +430,15 @@ impl TestApp {
         let before = s.count.as_ref().map(|(c, _)| self.count(c));
         let (bytes, ct) = match &s.body {
             Payload::None => (Vec::new(), None),
-            Payload::Json(v) => (v.to_string().into_bytes(), Some("application/json".to_owned())),
+            Payload::Json(v) => (
+                v.to_string().into_bytes(),
+                Some("application/json".to_owned()),
+            ),
             Payload::Raw(b, ct) => (b.clone(), ct.clone()),
         };
-        let r = self.send_raw(s.method, &s.url, bytes, ct.as_deref(), &s.token, &s.headers).await;
+        let r = self
+            .send_raw(s.method, &s.url, bytes, ct.as_deref(), &s.token, &s.headers)
+            .await;
         let mut errs = Vec::new();
         let status_ok = match s.status {
             ANY_4XX => (400..500).contains(&r.status),
@@ -337,7 +487,10 @@ impl TestApp {
         if let (Some((c, delta)), Some(b)) = (&s.count, before) {
             let after = self.count(c);
             if after - b != *delta {
-                errs.push(format!("{c} count changed by {} (expected {delta})", after - b));
+                errs.push(format!(
+                    "{c} count changed by {} (expected {delta})",
+                    after - b
+                ));
             }
         }
         if errs.is_empty() {
@@ -352,11 +505,17 @@ impl TestApp {
 /// An error response must be PocketBase's envelope: exactly `data` (object), `message` (string)
 /// and `status` (the HTTP status), with JSON content type.
 pub fn check_envelope(r: &Resp) -> Result<(), String> {
-    let ct = r.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = r
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !ct.starts_with("application/json") {
         return Err(format!("error response content-type {ct:?}"));
     }
-    let Some(o) = r.json.as_object() else { return Err("error response is not a JSON object".into()) };
+    let Some(o) = r.json.as_object() else {
+        return Err("error response is not a JSON object".into());
+    };
     let mut keys: Vec<&str> = o.keys().map(String::as_str).collect();
     keys.sort_unstable();
     if keys != ["data", "message", "status"] {
@@ -451,7 +610,8 @@ impl Scenario {
         self
     }
     pub fn not_contains(mut self, items: &[&str]) -> Self {
-        self.not_contains.extend(items.iter().map(|s| s.to_string()));
+        self.not_contains
+            .extend(items.iter().map(|s| s.to_string()));
         self
     }
     /// An assertion on the parsed response body.
@@ -552,9 +712,17 @@ pub fn alice_shape() -> Value {
 /// Asserts a record equals `shape` apart from `id`, `created`, `updated` (and `expand`), and that
 /// the autodates look like PocketBase's (`2026-11-21 16:01:56.060Z`).
 pub fn assert_shape(record: &Value, shape: &Value) {
-    assert_eq!(&without(record, &["id", "created", "updated", "expand"]), shape);
+    assert_eq!(
+        &without(record, &["id", "created", "updated", "expand"]),
+        shape
+    );
     for k in ["created", "updated"] {
-        let s = record[k].as_str().unwrap_or_else(|| panic!("{k} missing in {record}"));
-        assert!(s.len() == 24 && s.ends_with('Z') && &s[10..11] == " ", "{k} = {s:?}");
+        let s = record[k]
+            .as_str()
+            .unwrap_or_else(|| panic!("{k} missing in {record}"));
+        assert!(
+            s.len() == 24 && s.ends_with('Z') && &s[10..11] == " ",
+            "{k} = {s:?}"
+        );
     }
 }

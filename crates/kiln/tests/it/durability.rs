@@ -6,7 +6,16 @@ use crate::support::{json_str, run, Server};
 fn acknowledged_writes_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    assert!(run(&["superuser", "upsert", "admin@example.com", "Passw0rd!2345", "--dir", d]).status.success());
+    assert!(run(&[
+        "superuser",
+        "upsert",
+        "admin@example.com",
+        "Passw0rd!2345",
+        "--dir",
+        d
+    ])
+    .status
+    .success());
     let server = Server::start(dir.path());
     let (status, body) = server.request(
         "POST",
@@ -25,18 +34,33 @@ fn acknowledged_writes_survive_kill_9() {
     assert_eq!(status, 200, "{body}");
     let mut ids = Vec::new();
     for i in 0..200 {
-        let (status, body) = server.request("POST", "/api/collections/notes/records", Some(&format!(r#"{{"text":"n{i}"}}"#)), None);
+        let (status, body) = server.request(
+            "POST",
+            "/api/collections/notes/records",
+            Some(&format!(r#"{{"text":"n{i}"}}"#)),
+            None,
+        );
         assert_eq!(status, 200, "{body}");
         ids.push(json_str(&body, "id"));
     }
     server.kill9();
 
     let server = Server::start(dir.path());
-    let (status, body) = server.request("GET", "/api/collections/notes/records?perPage=1&fields=id", None, None);
+    let (status, body) = server.request(
+        "GET",
+        "/api/collections/notes/records?perPage=1&fields=id",
+        None,
+        None,
+    );
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["totalItems"], 200, "{body}");
     let last = ids.last().unwrap();
-    let (status, _) = server.request("GET", &format!("/api/collections/notes/records/{last}"), None, None);
+    let (status, _) = server.request(
+        "GET",
+        &format!("/api/collections/notes/records/{last}"),
+        None,
+        None,
+    );
     assert_eq!(status, 200);
 }

@@ -11,11 +11,20 @@ pub fn bin() -> Command {
 }
 
 pub fn run(args: &[&str]) -> Output {
-    bin().args(args).env_remove("KILN_DIR").env_remove("KILN_HTTP").output().expect("run kiln")
+    bin()
+        .args(args)
+        .env_remove("KILN_DIR")
+        .env_remove("KILN_HTTP")
+        .output()
+        .expect("run kiln")
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A `kiln serve` child process, killed when dropped.
@@ -45,11 +54,19 @@ impl Server {
         panic!("kiln serve did not become healthy");
     }
 
-    fn try_request(&self, method: &str, path: &str, body: Option<&str>, token: Option<&str>) -> std::io::Result<(u16, String)> {
+    fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        token: Option<&str>,
+    ) -> std::io::Result<(u16, String)> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
         let body = body.unwrap_or("");
-        let auth = token.map(|t| format!("Authorization: {t}\r\n")).unwrap_or_default();
+        let auth = token
+            .map(|t| format!("Authorization: {t}\r\n"))
+            .unwrap_or_default();
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -57,13 +74,27 @@ impl Server {
         )?;
         let mut raw = String::new();
         stream.read_to_string(&mut raw)?;
-        let status = raw.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let body = raw.split_once("\r\n\r\n").map(|x| x.1.to_owned()).unwrap_or_default();
+        let status = raw
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = raw
+            .split_once("\r\n\r\n")
+            .map(|x| x.1.to_owned())
+            .unwrap_or_default();
         Ok((status, body))
     }
 
-    pub fn request(&self, method: &str, path: &str, body: Option<&str>, token: Option<&str>) -> (u16, String) {
-        self.try_request(method, path, body, token).expect("http request")
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        token: Option<&str>,
+    ) -> (u16, String) {
+        self.try_request(method, path, body, token)
+            .expect("http request")
     }
 
     /// SIGKILL: no shutdown, no checkpoint.
@@ -82,6 +113,7 @@ impl Drop for Server {
 
 /// A string field of a JSON body.
 pub fn json_str(body: &str, key: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
+    let v: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
     v[key].as_str().unwrap_or_default().to_owned()
 }
