@@ -125,6 +125,9 @@ pub struct Multi {
     /// and ordering comparisons see NULL and never match, as PocketBase's LEFT JOIN of no row.
     /// Items of a record's own multi-valued field read as one `''` when there are none.
     pub joined_rows: bool,
+    /// The source always has at least one item (a LEFT JOIN chain from the base row, where a
+    /// missing related row is one item of NULL values): no empty-set stand-in is generated.
+    pub never_empty: bool,
 }
 
 /// Maps identifiers to SQL. Implemented by kiln-core, which knows collections, relations and the
@@ -385,6 +388,7 @@ impl Compiler<'_, '_> {
                         also: r.also,
                         empty_fails: multi.empty_fails,
                         joined_rows: multi.joined_rows,
+                        never_empty: multi.never_empty,
                     });
                     srcs.len() - 1
                 }

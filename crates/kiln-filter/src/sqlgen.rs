@@ -131,6 +131,8 @@ pub(crate) struct Src {
     pub empty_fails: bool,
     /// The items are related rows (see `Multi::joined_rows`).
     pub joined_rows: bool,
+    /// There is always an item (see `Multi::never_empty`).
+    pub never_empty: bool,
 }
 
 impl COp {
@@ -211,16 +213,29 @@ impl Comparison {
         };
         empty[i] = false;
         let (item_sql, _) = self.quantify(d, i + 1, empty);
-        empty[i] = true;
-        let (empty_sql, konst) = self.quantify(d, i + 1, empty);
-        let konst = if src.empty_fails { Some(false) } else { konst };
-        empty[i] = false;
         let from = &src.from;
         // an item matches: it compares true (and satisfies the source's `also`)
         let some = match &src.also {
             Some(also) => format!("EXISTS (SELECT 1 {from} AND {also} AND {item_sql})"),
             None => format!("EXISTS (SELECT 1 {from} AND {item_sql})"),
         };
+        // no item fails (an unknown/NULL result fails)
+        let none_fails = format!("NOT EXISTS (SELECT 1 {from} AND NOT COALESCE({item_sql}, 1=0))");
+        if src.never_empty {
+            // PocketBase: some join combination matches (and passes the listRules); for an
+            // all-of operator, also no combination compares false (one that compares NULL, as
+            // a missing row in `<`, `~` or `= 'x'`, neither fails nor matches).
+            let sql = if self.op.any || src.any_only {
+                format!("({some})")
+            } else {
+                format!("({some} AND NOT EXISTS (SELECT 1 {from} AND NOT {item_sql}))")
+            };
+            return (sql, None);
+        }
+        empty[i] = true;
+        let (empty_sql, konst) = self.quantify(d, i + 1, empty);
+        let konst = if src.empty_fails { Some(false) } else { konst };
+        empty[i] = false;
         let sql = if self.op.any || src.any_only {
             // some item matches; or there is no item and the empty value matches
             match konst {
@@ -229,11 +244,9 @@ impl Comparison {
                 None => format!("({some} OR (NOT EXISTS (SELECT 1 {from}) AND {empty_sql}))"),
             }
         } else {
-            // no item fails (an unknown/NULL result fails); and if there is no item, the empty
-            // value matches. With `also`, one item must also match (PocketBase: a joined row that
-            // passes, and every item compared).
-            let none_fails =
-                format!("NOT EXISTS (SELECT 1 {from} AND NOT COALESCE({item_sql}, 1=0))");
+            // no item fails; and if there is no item, the empty value matches. With `also`, one
+            // item must also match (PocketBase: a joined row that passes, and every item
+            // compared).
             match (konst, src.also.is_some()) {
                 (Some(true), false) => format!("({none_fails})"),
                 (Some(true), true) => {

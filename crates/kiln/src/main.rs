@@ -184,15 +184,16 @@ fn init_tracing(filter: &str) {
 }
 
 async fn serve(app: App, cfg: &config::Config) -> ExitCode {
-    let listener =
-        match tokio::net::TcpListener::bind(&cfg.http).await {
-            Ok(l) => l,
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => return fail(&format!(
+    let listener = match tokio::net::TcpListener::bind(&cfg.http).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            return fail(&format!(
                 "cannot listen on {}: the address is already in use (is another server running?)",
                 cfg.http
-            )),
-            Err(e) => return fail(&format!("cannot listen on {}: {e}", cfg.http)),
-        };
+            ))
+        }
+        Err(e) => return fail(&format!("cannot listen on {}: {e}", cfg.http)),
+    };
     let addr = listener
         .local_addr()
         .map(|a| a.to_string())

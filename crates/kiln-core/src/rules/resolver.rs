@@ -132,9 +132,21 @@ fn path_key(segments: &[&str]) -> String {
         .join(".")
 }
 
+/// The rows a field path walks through, kept in two renderings: inner joins (`from` +
+/// `wheres`), used while the path is single-valued (a correlated scalar subquery, at most one
+/// row) and for a record's own multi-valued field; and `chain`, every relation step LEFT JOINed
+/// as PocketBase joins it, used for the set of a path that went through a multi-valued relation
+/// step: a record without related rows, or a related row without rows at a later step, is one
+/// item whose values are NULL, never a missing item.
 struct PathState {
     from: Vec<String>,
     wheres: Vec<String>,
+    /// The steps as `LEFT JOIN item ON cond`, after `from[0]` when `anchored`, otherwise after
+    /// a one-row stand-in for the base row.
+    chain: String,
+    /// The path starts at a row of its own (`from[0]` where `wheres[0]`: the auth record, the
+    /// submitted relation ids) instead of at the statement's base row.
+    anchored: bool,
     multi: bool,
     /// The path went through a relation or back-relation (its items are related rows).
     joined: bool,
@@ -152,10 +164,53 @@ impl PathState {
         PathState {
             from: Vec::new(),
             wheres: Vec::new(),
+            chain: String::new(),
+            anchored: false,
             multi: false,
             joined: false,
             also: Vec::new(),
             guard_whole_row,
+        }
+    }
+
+    /// A path that starts at the rows of `item` where `cond` holds.
+    fn anchored(item: String, cond: String, multi: bool, joined: bool) -> Self {
+        PathState {
+            from: vec![item],
+            wheres: vec![cond],
+            anchored: true,
+            multi,
+            joined,
+            ..PathState::new(false)
+        }
+    }
+
+    /// Adds the rows of `item` (a table or a `json_each`) where `on` holds, to both renderings.
+    fn join(&mut self, item: String, on: Option<String>) {
+        let cond = on.as_deref().unwrap_or("1=1");
+        self.chain.push_str(&format!(" LEFT JOIN {item} ON {cond}"));
+        self.from.push(item);
+        self.wheres.extend(on);
+    }
+
+    /// The inner-join rendering: `FROM ... WHERE ...` text pieces.
+    fn inner(&self) -> (String, String) {
+        let wheres = if self.wheres.is_empty() {
+            "1=1".to_owned()
+        } else {
+            self.wheres.join(" AND ")
+        };
+        (self.from.join(", "), wheres)
+    }
+
+    /// The LEFT JOIN rendering: `FROM ... WHERE ...` text pieces; `unit` is a fresh alias for
+    /// the one-row stand-in. Never empty unless the path is anchored.
+    fn left(&self, unit: &str) -> (String, String) {
+        if self.anchored {
+            let (root, cond) = (&self.from[0], &self.wheres[0]);
+            (format!("{root}{}", self.chain), cond.clone())
+        } else {
+            (format!("(SELECT 1) {unit}{}", self.chain), "1=1".to_owned())
         }
     }
 }
@@ -247,20 +302,16 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         }
         if !st.guard_whole_row {
             if let Some(cond) = self.list_rule_sql(raw, target, alias, b)? {
-                st.also.push(format!("({cond})"));
-                // The whole row, too: a record whose related items at this step are all hidden
-                // drops out, as every PocketBase join combination of it fails this listRule
-                // (unless it has no item here: the LEFT JOIN's NULL row passes).
+                // A LEFT JOINed step's missing row passes (PocketBase: `id = '' || (listRule)`).
+                st.also
+                    .push(format!("({alias}.\"id\" IS NULL OR ({cond}))"));
+                // The whole row, too: a record drops out when none of its join combinations
+                // so far passes the listRules (a missing row, LEFT JOINed, passes).
                 let key = format!("{}*", path_key(&segments[..=i]));
                 if !self.guards.has(&key) {
-                    let from = st.from.join(", ");
-                    let wheres = if st.wheres.is_empty() {
-                        "1=1".to_owned()
-                    } else {
-                        st.wheres.join(" AND ")
-                    };
+                    let (from, wheres) = st.left(&self.alias("_kd"));
                     let sql = format!(
-                        "(EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND {}) OR NOT EXISTS (SELECT 1 FROM {from} WHERE {wheres}))",
+                        "EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND {})",
                         st.also.join(" AND ")
                     );
                     self.guards.items.push((key, sql));
@@ -275,10 +326,9 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         if let Some(cond) = self.list_rule_sql(raw, target, alias, b)? {
             // The row passes when the related row is missing or the requester may list it; a
             // NULL rule result fails, as in a WHERE clause.
+            let (from, wheres) = st.inner();
             let sql = format!(
-                "NOT EXISTS (SELECT 1 FROM {} WHERE {} AND NOT COALESCE(({cond}), FALSE))",
-                st.from.join(", "),
-                st.wheres.join(" AND ")
+                "NOT EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND NOT COALESCE(({cond}), FALSE))"
             );
             self.guards.items.push((key, sql));
         }
@@ -314,6 +364,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         let mut i = 0;
         let expr: String;
         let mut no_coalesce = false;
+        let mut length = false;
         // The row alias of an auth collection's email being compared by a non-superuser.
         let mut email_of: Option<String> = None;
         loop {
@@ -339,16 +390,16 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 }
                 let a = self.alias("_kb");
                 let col = format!("{a}.{}", d.quote(&rel.name));
-                st.from.push(format!("{} {a}", d.quote(&target.name)));
-                if rel.is_multi() {
+                let on = if rel.is_multi() {
                     let j = self.alias("_kj");
-                    st.wheres.push(format!(
+                    format!(
                         "EXISTS (SELECT 1 FROM {} WHERE {j}.value = {alias}.\"id\")",
                         d.json_each_from(&col, &j)
-                    ));
+                    )
                 } else {
-                    st.wheres.push(format!("{col} = {alias}.\"id\""));
-                }
+                    format!("{col} = {alias}.\"id\"")
+                };
+                st.join(format!("{} {a}", d.quote(&target.name)), Some(on));
                 st.multi = true;
                 st.joined = true;
                 st.guard_whole_row = false;
@@ -378,7 +429,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                             return Err(unknown(raw));
                         }
                         let j = self.alias("_kj");
-                        st.from.push(d.json_each_from(&col, &j));
+                        st.join(d.json_each_from(&col, &j), None);
                         st.multi = true;
                         e = format!("{j}.value");
                     }
@@ -388,6 +439,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                         }
                         e = d.json_array_length(&col);
                         no_coalesce = true;
+                        length = true;
                     }
                     None | Some("lower") => {
                         no_coalesce =
@@ -404,21 +456,30 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 expr = e;
                 break;
             }
+            // `rel.id` of a single relation is the relation field itself: no join, so no
+            // listRule of the related collection either (PocketBase's "id" shortcut).
+            if !field.is_multi()
+                && matches!(field.kind, FieldKind::Relation { .. })
+                && i + 2 == segments.len()
+                && segments[i + 1] == "id"
+            {
+                expr = col;
+                break;
+            }
             match &field.kind {
                 FieldKind::Relation { collection_id, .. } => {
                     let target = self.by_id(collection_id).ok_or_else(|| unknown(raw))?;
                     let a = self.alias("_kr");
                     st.joined = true;
+                    let table = format!("{} {a}", d.quote(&target.name));
                     if field.is_multi() {
                         let j = self.alias("_kj");
-                        st.from.push(d.json_each_from(&col, &j));
-                        st.from.push(format!("{} {a}", d.quote(&target.name)));
-                        st.wheres.push(format!("{a}.\"id\" = {j}.value"));
+                        st.join(d.json_each_from(&col, &j), None);
                         st.multi = true;
+                        st.join(table, Some(format!("{a}.\"id\" = {j}.value")));
                         st.guard_whole_row = false;
                     } else {
-                        st.from.push(format!("{} {a}", d.quote(&target.name)));
-                        st.wheres.push(format!("{a}.\"id\" = {col}"));
+                        st.join(table, Some(format!("{a}.\"id\" = {col}")));
                     }
                     self.restrict_joined(raw, segments, i, target, &a, &mut st, b)?;
                     coll = target;
@@ -462,13 +523,12 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 also: visible,
             });
         }
-        let wheres = if st.wheres.is_empty() {
-            "1=1".to_owned()
-        } else {
-            st.wheres.join(" AND ")
-        };
-        let from = st.from.join(", ");
         if st.multi {
+            let (from, wheres) = if st.joined {
+                st.left(&self.alias("_kd"))
+            } else {
+                st.inner()
+            };
             let empty_fails = visible.is_some();
             st.also.extend(visible);
             let also = (!st.also.is_empty()).then(|| st.also.join(" AND "));
@@ -478,17 +538,26 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     source: format!("FROM {from} WHERE ({wheres})"),
                     empty_fails,
                     joined_rows: st.joined,
+                    never_empty: st.joined && !st.anchored,
                 }),
                 no_coalesce: false,
                 also,
             })
         } else {
+            let (from, wheres) = st.inner();
             let also =
                 visible.map(|v| format!("EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND {v})"));
+            let value = format!("(SELECT {expr} FROM {from} WHERE {wheres} LIMIT 1)");
+            // the length of a missing row's field is 0 (PocketBase's LEFT JOIN of no row)
+            let value = if length {
+                format!("COALESCE({value}, 0)")
+            } else {
+                value
+            };
             Ok(Resolved {
-                expr: format!("(SELECT {expr} FROM {from} WHERE {wheres} LIMIT 1)"),
+                expr: value,
                 multi: None,
-                no_coalesce: false,
+                no_coalesce: length,
                 also,
             })
         }
@@ -530,6 +599,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                         source: format!("FROM {} WHERE 1=1", d.json_each_from(&p, &j)),
                         empty_fails: false,
                         joined_rows: false,
+                        never_empty: false,
                     }),
                     no_coalesce: false,
                     also: None,
@@ -612,14 +682,12 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     .ok_or_else(|| unknown(raw))?;
                 let a = self.alias("_ka");
                 let p = b.push(Param::Text(auth.id().to_owned()));
-                let st = PathState {
-                    from: vec![format!("{} {a}", self.d.quote(&coll.name))],
-                    wheres: vec![format!("{a}.\"id\" = {p}")],
-                    multi: false,
-                    joined: false,
-                    also: Vec::new(),
-                    guard_whole_row: false,
-                };
+                let st = PathState::anchored(
+                    format!("{} {a}", self.d.quote(&coll.name)),
+                    format!("{a}.\"id\" = {p}"),
+                    false,
+                    false,
+                );
                 self.resolve_path(raw, coll, a, &segments[1..], st, b)
             }
             "body" if segments.len() >= 2 => {
@@ -694,17 +762,16 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 };
                 let p = b.push(Param::Text(ids));
                 let j = self.alias("_kj");
-                let st = PathState {
-                    from: vec![
+                let st = PathState::anchored(
+                    format!(
+                        "{} JOIN {} {a} ON {a}.\"id\" = {j}.value",
                         self.d.json_each_from(&p, &j),
-                        format!("{} {a}", self.d.quote(&target.name)),
-                    ],
-                    wheres: vec![format!("{a}.\"id\" = {j}.value")],
-                    multi: f.is_multi(),
-                    joined: true,
-                    also: Vec::new(),
-                    guard_whole_row: false,
-                };
+                        self.d.quote(&target.name)
+                    ),
+                    "1=1".to_owned(),
+                    f.is_multi(),
+                    true,
+                );
                 self.resolve_path(raw, target, a, &segments[2..], st, b)
             }
             _ => Err(unknown(raw)),

@@ -38,19 +38,20 @@ pub(crate) fn configure(url: &str) -> Result<(String, Option<MakeTls>), DbError>
         _ => Some(value.to_owned()),
     });
     let bad = |m: String| DbError::Open(m);
-    let (driver_mode, check) =
-        match (mode.as_str(), root.is_some()) {
-            ("disable", _) => return Ok((with_mode(&kept, "disable"), None)),
-            ("allow" | "prefer", false) => ("prefer", Check::Nothing),
-            ("allow" | "prefer", true) => ("prefer", Check::Chain),
-            ("require", false) => ("require", Check::Nothing),
-            ("require" | "verify-ca", true) => ("require", Check::Chain),
-            ("verify-full", _) => ("require", Check::Full),
-            ("verify-ca", false) => ("require", Check::Chain),
-            (other, _) => return Err(bad(format!(
+    let (driver_mode, check) = match (mode.as_str(), root.is_some()) {
+        ("disable", _) => return Ok((with_mode(&kept, "disable"), None)),
+        ("allow" | "prefer", false) => ("prefer", Check::Nothing),
+        ("allow" | "prefer", true) => ("prefer", Check::Chain),
+        ("require", false) => ("require", Check::Nothing),
+        ("require" | "verify-ca", true) => ("require", Check::Chain),
+        ("verify-full", _) => ("require", Check::Full),
+        ("verify-ca", false) => ("require", Check::Chain),
+        (other, _) => {
+            return Err(bad(format!(
                 "invalid sslmode {other:?}: use disable, prefer, require, verify-ca or verify-full"
-            ))),
-        };
+            )))
+        }
+    };
     let config = kiln_tls::client_config(check, root.as_deref())
         .map_err(|e| bad(format!("sslrootcert: {e}")))?;
     Ok((with_mode(&kept, driver_mode), Some(MakeTls { config })))
