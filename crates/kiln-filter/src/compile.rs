@@ -125,9 +125,14 @@ pub struct Multi {
     /// and ordering comparisons see NULL and never match, as PocketBase's LEFT JOIN of no row.
     /// Items of a record's own multi-valued field read as one `''` when there are none.
     pub joined_rows: bool,
-    /// The source always has at least one item (a LEFT JOIN chain from the base row, where a
-    /// missing related row is one item of NULL values): no empty-set stand-in is generated.
-    pub never_empty: bool,
+    /// Set when the identifier is a value of the statement's shared join rows, as PocketBase
+    /// joins every relation a statement reaches once and tests each *combination* of joined rows
+    /// (so `tags.name ?= "a" && tags.color ?= "red"` needs one tag that is both). Then
+    /// [`Resolved::expr`] is the value in the combination being tested (no quantifier is
+    /// generated for "any" operators), and this is the same value over `source`'s own rows:
+    /// an all-of operator also requires that no item of `source` compares false. `source`
+    /// then always has an item (a missing related row is one item of NULL values).
+    pub shared_item: Option<String>,
 }
 
 /// Maps identifiers to SQL. Implemented by kiln-core, which knows collections, relations and the
@@ -362,7 +367,8 @@ impl Compiler<'_, '_> {
         let before = self.b.params.len();
         let r = self.resolver.resolve(ident, self.b)?;
         let nullable = !r.no_coalesce;
-        if r.multi.is_none() {
+        let shared = r.multi.as_ref().is_some_and(|m| m.shared_item.is_some());
+        if r.multi.is_none() || shared {
             if let Some(also) = &r.also {
                 self.also.push(also.clone());
             }
@@ -382,13 +388,16 @@ impl Compiler<'_, '_> {
             let src = match existing {
                 Some(i) => i,
                 None => {
+                    let shared_item = multi
+                        .shared_item
+                        .map(|e| Val::new(atom(&e), Kind::Unknown { nullable }));
                     srcs.push(Src {
                         from,
                         any_only: geo.is_some(),
-                        also: r.also,
+                        also: if shared { None } else { r.also },
                         empty_fails: multi.empty_fails,
                         joined_rows: multi.joined_rows,
-                        never_empty: multi.never_empty,
+                        shared_item,
                     });
                     srcs.len() - 1
                 }

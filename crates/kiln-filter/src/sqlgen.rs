@@ -131,27 +131,23 @@ pub(crate) struct Src {
     pub empty_fails: bool,
     /// The items are related rows (see `Multi::joined_rows`).
     pub joined_rows: bool,
-    /// There is always an item (see `Multi::never_empty`).
-    pub never_empty: bool,
+    /// A value of the shared join rows: `COp::Item` renders the value in the combination being
+    /// tested, this the same value over `from` (see `Multi::shared_item`).
+    pub shared_item: Option<Val>,
 }
 
 impl COp {
-    fn render(&self, d: &dyn SqlDialect, empty: &[bool], no_row: &[bool]) -> Val {
+    /// Renders the operand; `picks[i]`, when set, replaces the items of source `i` (the
+    /// empty-set stand-in, or a shared source's own item).
+    fn render(&self, d: &dyn SqlDialect, picks: &[Option<Val>]) -> Val {
         match self {
             COp::Val(v) => v.clone(),
-            COp::Item { src, item } => {
-                if empty.get(*src).copied().unwrap_or(false) {
-                    if no_row.get(*src).copied().unwrap_or(false) {
-                        Val::no_row()
-                    } else {
-                        Val::empty_set()
-                    }
-                } else {
-                    item.clone()
-                }
-            }
+            COp::Item { src, item } => match picks.get(*src) {
+                Some(Some(v)) => v.clone(),
+                _ => item.clone(),
+            },
             COp::Geo(args) => {
-                let a: Vec<Val> = args.iter().map(|a| a.render(d, empty, no_row)).collect();
+                let a: Vec<Val> = args.iter().map(|a| a.render(d, picks)).collect();
                 let s = |i: usize| {
                     a.get(i)
                         .map(|v| v.arg_sql().to_string())
@@ -168,7 +164,7 @@ impl COp {
                 mods,
             } => {
                 let v = match value {
-                    Some(v) => v.render(d, empty, no_row).arg_sql().to_string(),
+                    Some(v) => v.render(d, picks).arg_sql().to_string(),
                     None => "'now'".to_string(),
                 };
                 Val::new(
@@ -190,9 +186,33 @@ pub(crate) struct Comparison {
 
 impl Comparison {
     /// The boolean SQL of the comparison, parenthesised.
+    ///
+    /// Values of the shared join rows are compared as they are in the combination being
+    /// tested; for an all-of operator, no item of theirs may compare false either (PocketBase's
+    /// multi-match subquery: `NOT EXISTS (... WHERE NOT (item op other))`, where an item that
+    /// compares NULL does not count).
     pub(crate) fn sql(&self, d: &dyn SqlDialect) -> String {
-        let mut empty = vec![false; self.srcs.len()];
-        self.quantify(d, 0, &mut empty).0
+        let mut picks = vec![None; self.srcs.len()];
+        let main = self.quantify(d, 0, &mut picks).0;
+        let all_of: Vec<usize> = if self.op.any {
+            Vec::new()
+        } else {
+            (0..self.srcs.len())
+                .filter(|&i| self.srcs[i].shared_item.is_some() && !self.srcs[i].any_only)
+                .collect()
+        };
+        if all_of.is_empty() {
+            return main;
+        }
+        for &i in &all_of {
+            picks[i] = self.srcs[i].shared_item.clone();
+        }
+        let items = self.quantify(d, 0, &mut picks).0;
+        let mut fails = format!("NOT {items}");
+        for &i in all_of.iter().rev() {
+            fails = format!("EXISTS (SELECT 1 {} AND {fails})", self.srcs[i].from);
+        }
+        format!("({main} AND NOT {fails})")
     }
 
     /// Quantifies sources `i..` (outermost first). Returns the SQL and, when it is a constant
@@ -203,39 +223,33 @@ impl Comparison {
         &self,
         d: &dyn SqlDialect,
         i: usize,
-        empty: &mut Vec<bool>,
+        picks: &mut Vec<Option<Val>>,
     ) -> (String, Option<bool>) {
         let Some(src) = self.srcs.get(i) else {
-            let no_row: Vec<bool> = self.srcs.iter().map(|s| s.joined_rows).collect();
-            let l = self.left.render(d, empty, &no_row);
-            let r = self.right.render(d, empty, &no_row);
+            let l = self.left.render(d, picks);
+            let r = self.right.render(d, picks);
             return leaf(d, &l, self.op, &r);
         };
-        empty[i] = false;
-        let (item_sql, _) = self.quantify(d, i + 1, empty);
+        if src.shared_item.is_some() {
+            // compared in the combination being tested (or as `picks` says): no quantifier
+            return self.quantify(d, i + 1, picks);
+        }
+        picks[i] = None;
+        let (item_sql, _) = self.quantify(d, i + 1, picks);
+        picks[i] = Some(if src.joined_rows {
+            Val::no_row()
+        } else {
+            Val::empty_set()
+        });
+        let (empty_sql, konst) = self.quantify(d, i + 1, picks);
+        let konst = if src.empty_fails { Some(false) } else { konst };
+        picks[i] = None;
         let from = &src.from;
         // an item matches: it compares true (and satisfies the source's `also`)
         let some = match &src.also {
             Some(also) => format!("EXISTS (SELECT 1 {from} AND {also} AND {item_sql})"),
             None => format!("EXISTS (SELECT 1 {from} AND {item_sql})"),
         };
-        // no item fails (an unknown/NULL result fails)
-        let none_fails = format!("NOT EXISTS (SELECT 1 {from} AND NOT COALESCE({item_sql}, 1=0))");
-        if src.never_empty {
-            // PocketBase: some join combination matches (and passes the listRules); for an
-            // all-of operator, also no combination compares false (one that compares NULL, as
-            // a missing row in `<`, `~` or `= 'x'`, neither fails nor matches).
-            let sql = if self.op.any || src.any_only {
-                format!("({some})")
-            } else {
-                format!("({some} AND NOT EXISTS (SELECT 1 {from} AND NOT {item_sql}))")
-            };
-            return (sql, None);
-        }
-        empty[i] = true;
-        let (empty_sql, konst) = self.quantify(d, i + 1, empty);
-        let konst = if src.empty_fails { Some(false) } else { konst };
-        empty[i] = false;
         let sql = if self.op.any || src.any_only {
             // some item matches; or there is no item and the empty value matches
             match konst {
@@ -244,9 +258,11 @@ impl Comparison {
                 None => format!("({some} OR (NOT EXISTS (SELECT 1 {from}) AND {empty_sql}))"),
             }
         } else {
-            // no item fails; and if there is no item, the empty value matches. With `also`, one
-            // item must also match (PocketBase: a joined row that passes, and every item
-            // compared).
+            // no item fails (an unknown/NULL result fails); and if there is no item, the empty
+            // value matches. With `also`, one item must also match (PocketBase: a joined row that
+            // passes, and every item compared).
+            let none_fails =
+                format!("NOT EXISTS (SELECT 1 {from} AND NOT COALESCE({item_sql}, 1=0))");
             match (konst, src.also.is_some()) {
                 (Some(true), false) => format!("({none_fails})"),
                 (Some(true), true) => {

@@ -243,7 +243,7 @@ impl App {
         if let Some(rule) = rule {
             let r = stmt.rule(target, &plan.table, rule)?;
             sql.push_str(" AND ");
-            sql.push_str(&r);
+            sql.push_str(&stmt.condition(vec![r]).unwrap_or_default());
         }
         if column != "id" {
             sql.push_str(&format!(

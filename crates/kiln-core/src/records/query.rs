@@ -117,11 +117,10 @@ pub(crate) fn snapshot_query(
     if let Some(filter) = filter {
         conds.push(stmt.filter(c, "\"_ksnap\"", filter)?);
     }
-    conds.extend(stmt.guards().conditions().map(str::to_owned));
+    let cond = stmt.condition(conds).unwrap_or_else(|| "1=1".to_owned());
     let sql = format!(
-        "WITH \"_ksnap\" AS (SELECT {}) SELECT COUNT(*) FROM \"_ksnap\" WHERE {}",
+        "WITH \"_ksnap\" AS (SELECT {}) SELECT COUNT(*) FROM \"_ksnap\" WHERE {cond}",
         cols.join(", "),
-        conds.join(" AND ")
     );
     Ok(Some((sql, stmt.params())))
 }
@@ -193,7 +192,8 @@ impl App {
         let plan = c.plan(self.dialect());
         let mut stmt = Stmt::new(&schema, self.dialect(), req);
         let idp = stmt.push(Param::Text(id.to_owned()));
-        let cond = stmt.rule(c, &plan.table, rule)?;
+        let rule = stmt.rule(c, &plan.table, rule)?;
+        let cond = stmt.condition(vec![rule]).unwrap_or_default();
         let sql = format!(
             "SELECT {} FROM {} WHERE {}.\"id\" = {idp} AND {cond}",
             plan.columns, plan.table, plan.table
@@ -272,11 +272,9 @@ impl App {
         } else {
             stmt.param_count()
         };
-        conds.extend(stmt.guards().conditions().map(str::to_owned));
-        let where_sql = if conds.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conds.join(" AND "))
+        let where_sql = match stmt.condition(conds) {
+            Some(cond) => format!(" WHERE {cond}"),
+            None => String::new(),
         };
 
         let per_page = match p.per_page {

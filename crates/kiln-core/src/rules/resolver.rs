@@ -1,11 +1,10 @@
 //! Maps the identifiers of filters and rules to SQL over collection tables.
 //!
-//! A field path becomes a column of the base row, a correlated scalar subquery (single relations)
-//! or a correlated set (multi relations, back-relations, multi-valued fields, `:each`), which the
-//! filter compiler turns into EXISTS subqueries. `@collection.*` references become rows of an
-//! outer LEFT JOIN, shared by every reference to the same name or alias, and the whole expression
-//! is wrapped in an EXISTS over those joins — PocketBase's semantics without DISTINCT.
-
+//! A field path becomes a column of the base row, a correlated scalar subquery (single
+//! relations), or, once it goes through a multi-valued step (multiple relation, back-relation,
+//! `:each`, `@collection`), a value of the statement's shared LEFT JOINs ([`Joins`]) together
+//! with the same value over the path's own rows, which the filter compiler uses for all-of
+//! operators — PocketBase's joins and multi-match subqueries, without DISTINCT.
 use std::cell::Cell;
 
 use serde_json::Value;
@@ -16,6 +15,7 @@ use kiln_filter::{
     SqlBuilder,
 };
 
+use super::joins::{Guards, Joins};
 use super::FilterDialect;
 use crate::error::CoreError;
 use crate::records::model::json_to_column;
@@ -46,37 +46,12 @@ struct RecordResolver<'a, 'g> {
     base_alias: &'a str,
     aliases: &'a Cell<usize>,
     now_ms: i64,
-    /// `@collection` joins: (name or alias as written, SQL alias, collection).
-    joins: Vec<(String, String, &'a Collection)>,
+    /// The statement's shared joins.
+    joins: &'g mut Joins,
     /// The statement's list-rule guards, shared by every client filter and sort term in it.
     guards: &'g mut Guards,
     /// The base row is a record being created (see [`Stmt::for_new_record`]).
     new_record: bool,
-}
-
-/// Conditions a statement's WHERE must also hold because a client filter or sort reached into
-/// related collections: PocketBase applies each joined collection's listRule to the *whole row*
-/// (`rel.id = '' || (listRule)`), so a record whose related row the requester may not list
-/// drops out of the result instead of comparing as if the relation were empty. Keyed by the
-/// relation path, so `doc.a = 1 || doc.b = 2` adds one guard.
-#[derive(Debug, Default)]
-pub struct Guards {
-    items: Vec<(String, String)>,
-}
-
-impl Guards {
-    /// The guard conditions, each a self-contained boolean SQL expression.
-    pub fn conditions(&self) -> impl Iterator<Item = &str> {
-        self.items.iter().map(|(_, sql)| sql.as_str())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    fn has(&self, key: &str) -> bool {
-        self.items.iter().any(|(k, _)| k == key)
-    }
 }
 
 fn unknown(raw: &str) -> FilterError {
@@ -132,56 +107,108 @@ fn path_key(segments: &[&str]) -> String {
         .join(".")
 }
 
-/// The rows a field path walks through, kept in two renderings: inner joins (`from` +
-/// `wheres`), used while the path is single-valued (a correlated scalar subquery, at most one
-/// row) and for a record's own multi-valued field; and `chain`, every relation step LEFT JOINed
-/// as PocketBase joins it, used for the set of a path that went through a multi-valued relation
-/// step: a record without related rows, or a related row without rows at a later step, is one
-/// item whose values are NULL, never a missing item.
-struct PathState {
+/// One join step of a field path, rendered for any pair of row aliases: once for the
+/// statement's shared joins and once for the path's own rows (see [`PathState`]). Table and
+/// column names are quoted; `id`/`ids` are placeholders.
+#[derive(Clone, Copy)]
+enum Step<'s> {
+    /// The first row of an `@request.auth.*` path: the auth record.
+    Auth { table: &'s str, id: &'s str },
+    /// The first rows of an `@request.body.rel.*` path: the submitted related records (`ids`
+    /// holds their JSON array).
+    Body { table: &'s str, ids: &'s str },
+    /// Every row of a collection (`@collection.name`).
+    Every { table: &'s str },
+    /// The rows a relation field of the row points at.
+    Forward {
+        column: &'s str,
+        multi: bool,
+        table: &'s str,
+    },
+    /// The rows of `table` whose relation field `column` points at the row.
+    Back {
+        table: &'s str,
+        column: &'s str,
+        multi: bool,
+    },
+    /// The items of a multi-valued field of the row (`:each`), as `{alias}.value`.
+    Each { column: &'s str },
+}
+
+/// What a field path ends with, rendered over the alias of its last row.
+enum Leaf<'f> {
+    /// The row's id (a path ending in a back-relation).
+    Id,
+    /// A column: as it is, lowercased, or the length of its JSON array.
+    Column {
+        column: String,
+        lower: bool,
+        length: bool,
+    },
+    /// A key path inside a JSON (or geo point) column.
+    Json {
+        column: String,
+        keys: Vec<&'f str>,
+        lower: bool,
+    },
+    /// The value of a `:each` item.
+    Item,
+}
+
+/// A shared join a path needs that its statement does not have yet (see [`PathState`]).
+struct Pending {
+    key: String,
+    alias: String,
+    text: String,
+}
+
+/// The rows a field path walks through.
+///
+/// The path's own rows are kept in two renderings: inner joins (`from` + `wheres`), for a
+/// path that stays single-valued (a correlated scalar subquery, at most one row), and `chain`,
+/// every step LEFT JOINed after a one-row start as PocketBase joins it, for the items of a
+/// multi-valued path (a missing related row is one item of NULL values, never a missing item).
+/// A multi-valued path is also resolved over the statement's shared joins ([`Joins`]): `key`
+/// and `shared` follow it there, and `pending` holds the joins to add when it turns out
+/// multi-valued.
+struct PathState<'a> {
     from: Vec<String>,
     wheres: Vec<String>,
-    /// The steps as `LEFT JOIN item ON cond`, after `from[0]` when `anchored`, otherwise after
-    /// a one-row stand-in for the base row.
     chain: String,
-    /// The path starts at a row of its own (`from[0]` where `wheres[0]`: the auth record, the
-    /// submitted relation ids) instead of at the statement's base row.
-    anchored: bool,
+    /// Alias of the current row among the path's own rows.
+    alias: String,
     multi: bool,
     /// The path went through a relation or back-relation (its items are related rows).
     joined: bool,
-    /// Conditions an item of a multi-valued path must meet to match (see `Resolved::also`): the
-    /// listRules of the rows joined after a multi-valued step.
-    also: Vec<String>,
+    /// Path key and alias of the current row among the statement's shared joins.
+    key: String,
+    shared: String,
+    pending: Vec<Pending>,
+    /// Shared rows of this path whose collection's listRule every combination must pass
+    /// (client filters of non-superusers), whether this path or another joined them first.
+    ruled: Vec<(String, &'a Collection)>,
     /// The path so far starts at the statement's base row and went only through single
     /// relations: a related row's listRule guards the whole row (see [`Guards`]). After a
-    /// multi-valued step it filters that step's items instead.
+    /// multi-valued step it is a condition on the join combinations instead.
     guard_whole_row: bool,
 }
 
-impl PathState {
-    fn new(guard_whole_row: bool) -> Self {
+impl<'a> PathState<'a> {
+    /// A path starting at the row `alias` (empty for a path whose first step needs no row),
+    /// known as `key` among the shared joins.
+    fn new(alias: &str, key: &str, guard_whole_row: bool) -> Self {
         PathState {
             from: Vec::new(),
             wheres: Vec::new(),
             chain: String::new(),
-            anchored: false,
+            alias: alias.to_owned(),
             multi: false,
             joined: false,
-            also: Vec::new(),
+            key: key.to_owned(),
+            shared: alias.to_owned(),
+            pending: Vec::new(),
+            ruled: Vec::new(),
             guard_whole_row,
-        }
-    }
-
-    /// A path that starts at the rows of `item` where `cond` holds.
-    fn anchored(item: String, cond: String, multi: bool, joined: bool) -> Self {
-        PathState {
-            from: vec![item],
-            wheres: vec![cond],
-            anchored: true,
-            multi,
-            joined,
-            ..PathState::new(false)
         }
     }
 
@@ -201,17 +228,6 @@ impl PathState {
             self.wheres.join(" AND ")
         };
         (self.from.join(", "), wheres)
-    }
-
-    /// The LEFT JOIN rendering: `FROM ... WHERE ...` text pieces; `unit` is a fresh alias for
-    /// the one-row stand-in. Never empty unless the path is anchored.
-    fn left(&self, unit: &str) -> (String, String) {
-        if self.anchored {
-            let (root, cond) = (&self.from[0], &self.wheres[0]);
-            (format!("{root}{}", self.chain), cond.clone())
-        } else {
-            (format!("(SELECT 1) {unit}{}", self.chain), "1=1".to_owned())
-        }
     }
 }
 
@@ -244,8 +260,8 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
     }
 
     /// `target`'s listRule compiled over its row `alias`, as an API rule (no further list rules
-    /// apply inside it). `Ok(None)` when anyone may list; an error when only superusers may, as
-    /// PocketBase refuses such a filter.
+    /// apply inside it), self-contained (its own joins inside). `Ok(None)` when anyone may list;
+    /// an error when only superusers may, as PocketBase refuses such a filter.
     fn list_rule_sql(
         &self,
         raw: &str,
@@ -259,6 +275,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             Some(r) => r,
         };
         let expr = parse(rule, RULE_LIMITS)?;
+        let mut joins = Joins::default();
         let mut unused = Guards::default();
         let mut nested = RecordResolver {
             schema: self.schema,
@@ -269,7 +286,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             base_alias: alias,
             aliases: self.aliases,
             now_ms: self.now_ms,
-            joins: Vec::new(),
+            joins: &mut joins,
             guards: &mut unused,
             new_record: false,
         };
@@ -281,92 +298,192 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 now_ms: self.now_ms,
             },
         )?;
-        Ok(Some(nested.wrap_joins(sql)))
+        Ok(Some(joins.wrap(&sql, &self.alias("_kd"))))
     }
 
-    /// Applies `target`'s listRule to the row `alias` just joined into `st` by the path step
-    /// `segments[..=i]`: as a guard on the whole row while the path is single-valued, as a
-    /// condition on the step's items once it is not.
-    fn restrict_joined(
+    /// Guards the whole row with `target`'s listRule, for the row just joined into `st` by the
+    /// single-relation step `segments[..=i]` of a client filter (see [`Guards`]).
+    fn guard_row(
         &mut self,
         raw: &str,
         segments: &[&str],
         i: usize,
         target: &Collection,
-        alias: &str,
-        st: &mut PathState,
+        st: &PathState<'a>,
         b: &mut SqlBuilder<'_>,
     ) -> Result<(), FilterError> {
-        if !self.applies_list_rules() {
-            return Ok(());
-        }
-        if !st.guard_whole_row {
-            if let Some(cond) = self.list_rule_sql(raw, target, alias, b)? {
-                // A LEFT JOINed step's missing row passes (PocketBase: `id = '' || (listRule)`).
-                st.also
-                    .push(format!("({alias}.\"id\" IS NULL OR ({cond}))"));
-                // The whole row, too: a record drops out when none of its join combinations
-                // so far passes the listRules (a missing row, LEFT JOINed, passes).
-                let key = format!("{}*", path_key(&segments[..=i]));
-                if !self.guards.has(&key) {
-                    let (from, wheres) = st.left(&self.alias("_kd"));
-                    let sql = format!(
-                        "EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND {})",
-                        st.also.join(" AND ")
-                    );
-                    self.guards.items.push((key, sql));
-                }
-            }
-            return Ok(());
-        }
         let key = path_key(&segments[..=i]);
         if self.guards.has(&key) {
             return Ok(());
         }
-        if let Some(cond) = self.list_rule_sql(raw, target, alias, b)? {
+        if let Some(cond) = self.list_rule_sql(raw, target, &st.alias, b)? {
             // The row passes when the related row is missing or the requester may list it; a
             // NULL rule result fails, as in a WHERE clause.
             let (from, wheres) = st.inner();
             let sql = format!(
                 "NOT EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND NOT COALESCE(({cond}), FALSE))"
             );
-            self.guards.items.push((key, sql));
+            self.guards.add(key, sql);
         }
         Ok(())
     }
 
-    /// Wraps an expression in an EXISTS over the `@collection` joins it referenced.
-    fn wrap_joins(&self, sql: String) -> String {
-        if self.joins.is_empty() {
-            return sql;
+    /// The joins of `step` from the row `from` to the new row `to`: (item, ON condition).
+    fn step_joins(&self, step: Step<'_>, from: &str, to: &str) -> Vec<(String, Option<String>)> {
+        let d = self.d;
+        match step {
+            Step::Auth { table, id } => {
+                vec![(format!("{table} {to}"), Some(format!("{to}.\"id\" = {id}")))]
+            }
+            Step::Body { table, ids } => {
+                let j = self.alias("_kj");
+                let on = format!(
+                    "{to}.\"id\" IN (SELECT {j}.value FROM {})",
+                    d.json_each_from(ids, &j)
+                );
+                vec![(format!("{table} {to}"), Some(on))]
+            }
+            Step::Every { table } => vec![(format!("{table} {to}"), None)],
+            Step::Forward {
+                column,
+                multi: true,
+                table,
+            } => {
+                let j = self.alias("_kj");
+                vec![
+                    (d.json_each_from(&format!("{from}.{column}"), &j), None),
+                    (
+                        format!("{table} {to}"),
+                        Some(format!("{to}.\"id\" = {j}.value")),
+                    ),
+                ]
+            }
+            Step::Forward {
+                column,
+                multi: false,
+                table,
+            } => vec![(
+                format!("{table} {to}"),
+                Some(format!("{to}.\"id\" = {from}.{column}")),
+            )],
+            Step::Back {
+                table,
+                column,
+                multi: true,
+            } => {
+                let j = self.alias("_kj");
+                let on = format!(
+                    "EXISTS (SELECT 1 FROM {} WHERE {j}.value = {from}.\"id\")",
+                    d.json_each_from(&format!("{to}.{column}"), &j)
+                );
+                vec![(format!("{table} {to}"), Some(on))]
+            }
+            Step::Back {
+                table,
+                column,
+                multi: false,
+            } => vec![(
+                format!("{table} {to}"),
+                Some(format!("{to}.{column} = {from}.\"id\"")),
+            )],
+            Step::Each { column } => {
+                vec![(d.json_each_from(&format!("{from}.{column}"), to), None)]
+            }
         }
-        let mut from = String::from("(SELECT 1) _kd");
-        for (_, alias, c) in &self.joins {
-            from.push_str(&format!(
-                " LEFT JOIN {} {alias} ON 1=1",
-                self.d.quote(&c.name)
-            ));
-        }
-        format!("EXISTS (SELECT 1 FROM {from} WHERE {sql})")
     }
 
-    /// Resolves `segments` starting at collection `coll` whose row is `alias` in scope.
+    /// Takes `step` (path segment `seg`) on the path's own rows and on the shared joins.
+    /// `rule_of`: the collection whose listRule the shared row must pass.
+    fn step(
+        &mut self,
+        st: &mut PathState<'a>,
+        seg: &str,
+        step: Step<'_>,
+        rule_of: Option<&'a Collection>,
+        prefix: &str,
+    ) {
+        let to = self.alias(prefix);
+        for (item, on) in self.step_joins(step, &st.alias, &to) {
+            st.join(item, on);
+        }
+        st.alias = to;
+        let key = format!("{}.{seg}", st.key);
+        let shared = match self.joins.alias_of(&key) {
+            Some(a) => a.to_owned(),
+            None => {
+                let sa = self.alias("_ks");
+                let text: String = self
+                    .step_joins(step, &st.shared, &sa)
+                    .into_iter()
+                    .map(|(item, on)| {
+                        format!(" LEFT JOIN {item} ON {}", on.as_deref().unwrap_or("1=1"))
+                    })
+                    .collect();
+                st.pending.push(Pending {
+                    key: key.clone(),
+                    alias: sa.clone(),
+                    text,
+                });
+                sa
+            }
+        };
+        if let Some(c) = rule_of {
+            st.ruled.push((shared.clone(), c));
+        }
+        st.key = key;
+        st.shared = shared;
+    }
+
+    /// The SQL of `leaf` over the row `alias`.
+    fn leaf_sql(&self, leaf: &Leaf<'_>, alias: &str) -> String {
+        let d = self.d;
+        match leaf {
+            Leaf::Id => format!("{alias}.\"id\""),
+            Leaf::Column {
+                column,
+                lower,
+                length,
+            } => {
+                let c = format!("{alias}.{column}");
+                if *length {
+                    d.json_array_length(&c)
+                } else if *lower {
+                    d.lower(&c)
+                } else {
+                    c
+                }
+            }
+            Leaf::Json {
+                column,
+                keys,
+                lower,
+            } => {
+                let e = d.json_extract(&format!("{alias}.{column}"), keys);
+                if *lower {
+                    d.lower(&e)
+                } else {
+                    e
+                }
+            }
+            Leaf::Item => format!("{alias}.value"),
+        }
+    }
+
+    /// Resolves `segments` starting at collection `coll`, whose row is `st.alias`.
     fn resolve_path(
         &mut self,
         raw: &str,
         mut coll: &'a Collection,
-        mut alias: String,
         segments: &[&str],
-        mut st: PathState,
+        mut st: PathState<'a>,
         b: &mut SqlBuilder<'_>,
     ) -> Result<Resolved, FilterError> {
         let d = self.d;
         let mut i = 0;
-        let expr: String;
+        let leaf: Leaf<'_>;
         let mut no_coalesce = false;
-        let mut length = false;
-        // The row alias of an auth collection's email being compared by a non-superuser.
-        let mut email_of: Option<String> = None;
+        // An auth record's email compared by a non-superuser counts only where it is visible.
+        let mut email = false;
         loop {
             let last = i + 1 == segments.len();
             let (name, modifier) = split_modifier(segments[i]);
@@ -381,33 +498,28 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 };
                 // A record being created is not in its collection yet: PocketBase checks its
                 // createRule against a stand-in collection, where no back-relation resolves.
-                let from_new_record = self.new_record && alias == self.base_alias;
+                let from_new_record = self.new_record && st.alias == self.base_alias;
                 if collection_id != &coll.id || target.is_view() || from_new_record {
                     return Err(unknown(raw));
                 }
                 if rel.hidden && self.applies_list_rules() {
                     return Err(unknown(raw));
                 }
-                let a = self.alias("_kb");
-                let col = format!("{a}.{}", d.quote(&rel.name));
-                let on = if rel.is_multi() {
-                    let j = self.alias("_kj");
-                    format!(
-                        "EXISTS (SELECT 1 FROM {} WHERE {j}.value = {alias}.\"id\")",
-                        d.json_each_from(&col, &j)
-                    )
-                } else {
-                    format!("{col} = {alias}.\"id\"")
-                };
-                st.join(format!("{} {a}", d.quote(&target.name)), Some(on));
+                let table = d.quote(&target.name);
+                let column = d.quote(&rel.name);
                 st.multi = true;
                 st.joined = true;
                 st.guard_whole_row = false;
-                self.restrict_joined(raw, segments, i, target, &a, &mut st, b)?;
+                let rule_of = self.applies_list_rules().then_some(target);
+                let step = Step::Back {
+                    table: &table,
+                    column: &column,
+                    multi: rel.is_multi(),
+                };
+                self.step(&mut st, name, step, rule_of, "_kb");
                 coll = target;
-                alias = a;
                 if last {
-                    expr = format!("{alias}.\"id\"");
+                    leaf = Leaf::Id;
                     break;
                 }
                 i += 1;
@@ -420,70 +532,80 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             if matches!(field.kind, FieldKind::Password { .. }) {
                 return Err(unknown(raw));
             }
-            let col = format!("{alias}.{}", d.quote(&field.name));
+            let column = d.quote(&field.name);
+            let multi_valued = field.is_multi() || matches!(field.kind, FieldKind::Json { .. });
             if last {
-                let mut e = col.clone();
-                match modifier {
+                leaf = match modifier {
                     Some("each") => {
-                        if !(field.is_multi() || matches!(field.kind, FieldKind::Json { .. })) {
+                        if !multi_valued {
                             return Err(unknown(raw));
                         }
-                        let j = self.alias("_kj");
-                        st.join(d.json_each_from(&col, &j), None);
+                        self.step(
+                            &mut st,
+                            segments[i],
+                            Step::Each { column: &column },
+                            None,
+                            "_kj",
+                        );
                         st.multi = true;
-                        e = format!("{j}.value");
+                        Leaf::Item
                     }
                     Some("length") => {
-                        if !(field.is_multi() || matches!(field.kind, FieldKind::Json { .. })) {
+                        if !multi_valued {
                             return Err(unknown(raw));
                         }
-                        e = d.json_array_length(&col);
                         no_coalesce = true;
-                        length = true;
+                        Leaf::Column {
+                            column,
+                            lower: false,
+                            length: true,
+                        }
                     }
                     None | Some("lower") => {
                         no_coalesce =
                             matches!(field.kind, FieldKind::Number { .. } | FieldKind::Bool);
+                        Leaf::Column {
+                            column,
+                            lower: modifier.is_some(),
+                            length: false,
+                        }
                     }
                     Some(_) => return Err(unknown(raw)),
-                }
-                if field.name == "email" && coll.is_auth() && self.applies_list_rules() {
-                    email_of = Some(alias.clone());
-                }
-                if modifier == Some("lower") {
-                    e = d.lower(&e);
-                }
-                expr = e;
-                break;
-            }
-            // `rel.id` of a single relation is the relation field itself: no join, so no
-            // listRule of the related collection either (PocketBase's "id" shortcut).
-            if !field.is_multi()
-                && matches!(field.kind, FieldKind::Relation { .. })
-                && i + 2 == segments.len()
-                && segments[i + 1] == "id"
-            {
-                expr = col;
+                };
+                email = field.name == "email" && coll.is_auth() && self.applies_list_rules();
                 break;
             }
             match &field.kind {
                 FieldKind::Relation { collection_id, .. } => {
-                    let target = self.by_id(collection_id).ok_or_else(|| unknown(raw))?;
-                    let a = self.alias("_kr");
-                    st.joined = true;
-                    let table = format!("{} {a}", d.quote(&target.name));
-                    if field.is_multi() {
-                        let j = self.alias("_kj");
-                        st.join(d.json_each_from(&col, &j), None);
-                        st.multi = true;
-                        st.join(table, Some(format!("{a}.\"id\" = {j}.value")));
-                        st.guard_whole_row = false;
-                    } else {
-                        st.join(table, Some(format!("{a}.\"id\" = {col}")));
+                    // `rel.id` of a single relation is the relation field itself: no join, so
+                    // no listRule of the related collection either (PocketBase's shortcut).
+                    if !field.is_multi() && i + 2 == segments.len() && segments[i + 1] == "id" {
+                        leaf = Leaf::Column {
+                            column,
+                            lower: false,
+                            length: false,
+                        };
+                        break;
                     }
-                    self.restrict_joined(raw, segments, i, target, &a, &mut st, b)?;
+                    let target = self.by_id(collection_id).ok_or_else(|| unknown(raw))?;
+                    let table = d.quote(&target.name);
+                    st.joined = true;
+                    if field.is_multi() {
+                        st.multi = true;
+                        st.guard_whole_row = false;
+                    }
+                    let rule_of =
+                        (self.applies_list_rules() && !st.guard_whole_row).then_some(target);
+                    let step = Step::Forward {
+                        column: &column,
+                        multi: field.is_multi(),
+                        table: &table,
+                    };
+                    self.step(&mut st, name, step, rule_of, "_kr");
+                    if st.guard_whole_row && self.applies_list_rules() {
+                        self.guard_row(raw, segments, i, target, &st, b)?;
+                    }
                     coll = target;
-                    alias = a;
                     i += 1;
                 }
                 FieldKind::Json { .. } | FieldKind::GeoPoint => {
@@ -499,68 +621,79 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     {
                         return Err(unknown(raw));
                     }
-                    let (_, m) = split_modifier(segments[segments.len() - 1]);
-                    let mut e = d.json_extract(&col, &keys);
-                    match m {
-                        None => {}
-                        Some("lower") => e = d.lower(&e),
+                    let lower = match split_modifier(segments[segments.len() - 1]).1 {
+                        None => false,
+                        Some("lower") => true,
                         Some(_) => return Err(unknown(raw)),
-                    }
-                    expr = e;
+                    };
+                    leaf = Leaf::Json {
+                        column,
+                        keys,
+                        lower,
+                    };
                     break;
                 }
                 _ => return Err(unknown(raw)),
             }
         }
-        // An auth record's email counts in a non-superuser's filter only where it is visible:
-        // PocketBase ANDs `emailVisibility = TRUE` of its row to the comparison.
-        let visible = email_of.map(|a| format!("{a}.\"emailVisibility\" = TRUE"));
+        // PocketBase ANDs `emailVisibility = TRUE` of the email's row to the comparison.
+        let visible = |alias: &str| email.then(|| format!("{alias}.\"emailVisibility\" = TRUE"));
+        if st.multi {
+            for p in std::mem::take(&mut st.pending) {
+                self.joins.add(p.key, p.alias, p.text);
+            }
+            for (alias, target) in std::mem::take(&mut st.ruled) {
+                if target.list_rule.is_none() {
+                    // only superusers may list it, whoever joined the row first
+                    return Err(unknown(raw));
+                }
+                if !self.joins.rule_once(&alias) {
+                    continue;
+                }
+                if let Some(cond) = self.list_rule_sql(raw, target, &alias, b)? {
+                    // a missing row passes (PocketBase: `id = '' || (listRule)`)
+                    self.joins
+                        .require(format!("({alias}.\"id\" IS NULL OR ({cond}))"));
+                }
+            }
+            let unit = self.alias("_kd");
+            return Ok(Resolved {
+                expr: self.leaf_sql(&leaf, &st.shared),
+                multi: Some(Multi {
+                    source: format!("FROM (SELECT 1) {unit}{} WHERE 1=1", st.chain),
+                    empty_fails: false,
+                    joined_rows: st.joined,
+                    shared_item: Some(self.leaf_sql(&leaf, &st.alias)),
+                }),
+                no_coalesce: false,
+                also: visible(&st.shared),
+            });
+        }
+        let expr = self.leaf_sql(&leaf, &st.alias);
         if st.from.is_empty() {
             return Ok(Resolved {
                 expr,
                 multi: None,
                 no_coalesce,
-                also: visible,
+                also: visible(&st.alias),
             });
         }
-        if st.multi {
-            let (from, wheres) = if st.joined {
-                st.left(&self.alias("_kd"))
-            } else {
-                st.inner()
-            };
-            let empty_fails = visible.is_some();
-            st.also.extend(visible);
-            let also = (!st.also.is_empty()).then(|| st.also.join(" AND "));
-            Ok(Resolved {
-                expr,
-                multi: Some(Multi {
-                    source: format!("FROM {from} WHERE ({wheres})"),
-                    empty_fails,
-                    joined_rows: st.joined,
-                    never_empty: st.joined && !st.anchored,
-                }),
-                no_coalesce: false,
-                also,
-            })
-        } else {
-            let (from, wheres) = st.inner();
-            let also =
-                visible.map(|v| format!("EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND {v})"));
-            let value = format!("(SELECT {expr} FROM {from} WHERE {wheres} LIMIT 1)");
-            // the length of a missing row's field is 0 (PocketBase's LEFT JOIN of no row)
-            let value = if length {
+        let (from, wheres) = st.inner();
+        let also = visible(&st.alias)
+            .map(|v| format!("EXISTS (SELECT 1 FROM {from} WHERE {wheres} AND {v})"));
+        let value = format!("(SELECT {expr} FROM {from} WHERE {wheres} LIMIT 1)");
+        // the length of a missing row's field is 0 (PocketBase's LEFT JOIN of no row)
+        let length = matches!(leaf, Leaf::Column { length: true, .. });
+        Ok(Resolved {
+            expr: if length {
                 format!("COALESCE({value}, 0)")
             } else {
                 value
-            };
-            Ok(Resolved {
-                expr: value,
-                multi: None,
-                no_coalesce: length,
-                also,
-            })
-        }
+            },
+            multi: None,
+            no_coalesce: length,
+            also,
+        })
     }
 
     /// A bound value; arrays become a set over the bound JSON.
@@ -599,7 +732,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                         source: format!("FROM {} WHERE 1=1", d.json_each_from(&p, &j)),
                         empty_fails: false,
                         joined_rows: false,
-                        never_empty: false,
+                        shared_item: None,
                     }),
                     no_coalesce: false,
                     also: None,
@@ -680,15 +813,22 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 let coll = self
                     .by_id(&auth.collection.id)
                     .ok_or_else(|| unknown(raw))?;
-                let a = self.alias("_ka");
-                let p = b.push(Param::Text(auth.id().to_owned()));
-                let st = PathState::anchored(
-                    format!("{} {a}", self.d.quote(&coll.name)),
-                    format!("{a}.\"id\" = {p}"),
-                    false,
-                    false,
-                );
-                self.resolve_path(raw, coll, a, &segments[1..], st, b)
+                if coll.field(name).is_none() && !name.contains("_via_") {
+                    // a field this auth collection does not have: NULL (see above)
+                    let (_, m) = split_modifier(segments[segments.len() - 1]);
+                    return self.bound(&Value::Null, m, b, raw);
+                }
+                let id = self.joins.param("@request.auth", || {
+                    b.push(Param::Text(auth.id().to_owned()))
+                });
+                let table = self.d.quote(&coll.name);
+                let mut st = PathState::new("", "@request.auth", false);
+                let step = Step::Auth {
+                    table: &table,
+                    id: &id,
+                };
+                self.step(&mut st, "", step, None, "_ka");
+                self.resolve_path(raw, coll, &segments[1..], st, b)
             }
             "body" if segments.len() >= 2 => {
                 let (name, m) = split_modifier(segments[1]);
@@ -754,25 +894,23 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     return Err(unknown(raw));
                 };
                 let target = self.by_id(collection_id).ok_or_else(|| unknown(raw))?;
-                let a = self.alias("_kq");
                 let ids = match &v {
                     Value::Array(_) => v.to_string(),
                     Value::String(s) => Value::Array(vec![Value::String(s.clone())]).to_string(),
                     _ => "[]".into(),
                 };
-                let p = b.push(Param::Text(ids));
-                let j = self.alias("_kj");
-                let st = PathState::anchored(
-                    format!(
-                        "{} JOIN {} {a} ON {a}.\"id\" = {j}.value",
-                        self.d.json_each_from(&p, &j),
-                        self.d.quote(&target.name)
-                    ),
-                    "1=1".to_owned(),
-                    f.is_multi(),
-                    true,
-                );
-                self.resolve_path(raw, target, a, &segments[2..], st, b)
+                let key = format!("@request.body.{name}");
+                let ids = self.joins.param(&key, || b.push(Param::Text(ids)));
+                let table = self.d.quote(&target.name);
+                let mut st = PathState::new("", &key, false);
+                st.joined = true;
+                st.multi = f.is_multi();
+                let step = Step::Body {
+                    table: &table,
+                    ids: &ids,
+                };
+                self.step(&mut st, "", step, None, "_kq");
+                self.resolve_path(raw, target, &segments[2..], st, b)
             }
             _ => Err(unknown(raw)),
         }
@@ -788,19 +926,21 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         if segments.len() < 2 {
             return Err(unknown(raw));
         }
-        let (cname, alias_name) = split_modifier(segments[0]);
-        let key = segments[0].to_owned();
+        // `name` or `name:alias`: each alias is its own row of the collection
+        let (cname, _) = split_modifier(segments[0]);
         let coll = self.by_name(cname).ok_or_else(|| unknown(raw))?;
-        let _ = alias_name;
-        let alias = match self.joins.iter().find(|(k, _, _)| *k == key) {
-            Some((_, a, _)) => a.clone(),
-            None => {
-                let a = self.alias("_kc");
-                self.joins.push((key, a.clone(), coll));
-                a
-            }
-        };
-        self.resolve_path(raw, coll, alias, &segments[1..], PathState::new(false), b)
+        let table = self.d.quote(&coll.name);
+        let mut st = PathState::new("", "@collection", false);
+        st.multi = true;
+        st.joined = true;
+        self.step(
+            &mut st,
+            segments[0],
+            Step::Every { table: &table },
+            None,
+            "_kc",
+        );
+        self.resolve_path(raw, coll, &segments[1..], st, b)
     }
 }
 
@@ -825,21 +965,16 @@ impl Resolver for RecordResolver<'_, '_> {
         }
         let segments: Vec<&str> = raw.split('.').collect();
         let base = self.base;
-        self.resolve_path(
-            raw,
-            base,
-            self.base_alias.to_owned(),
-            &segments,
-            PathState::new(true),
-            b,
-        )
+        let st = PathState::new(self.base_alias, self.base_alias, true);
+        self.resolve_path(raw, base, &segments, st, b)
     }
 }
 
 /// One SQL statement being built from rules, client filters and sort terms: its bound
-/// parameters (numbered in push order), its subquery alias counter and the list-rule guards its
-/// client filters and sorts collected. Every place that turns PocketBase expressions into SQL
-/// goes through it, so they share one numbering and one set of guards.
+/// parameters (numbered in push order), its subquery alias counter, the related rows its
+/// expressions join and the list-rule guards its client filters and sorts collected. Every
+/// place that turns PocketBase expressions into SQL goes through it, so they share one
+/// numbering, one set of joins and one set of guards; [`Stmt::condition`] puts them together.
 pub struct Stmt<'a> {
     schema: &'a Schema,
     req: &'a RequestInfo,
@@ -847,6 +982,7 @@ pub struct Stmt<'a> {
     b: SqlBuilder<'static>,
     aliases: Cell<usize>,
     now_ms: i64,
+    joins: Joins,
     guards: Guards,
     new_record: bool,
 }
@@ -861,6 +997,7 @@ impl<'a> Stmt<'a> {
             b: SqlBuilder::new(FilterDialect::of(d)),
             aliases: Cell::new(0),
             now_ms: crate::datetime::now_ms(),
+            joins: Joins::default(),
             guards: Guards::default(),
             new_record: false,
         }
@@ -895,9 +1032,20 @@ impl<'a> Stmt<'a> {
     }
 
     /// The list-rule guards that client filters and sorts of this statement collected; the
-    /// statement's WHERE must hold each of them.
+    /// statement's WHERE must hold each of them ([`Stmt::condition`] adds them).
     pub fn guards(&self) -> &Guards {
         &self.guards
+    }
+
+    /// The statement's whole condition on its base row: `conds` (the rules and filters compiled
+    /// by it) and its guards, all held by one combination of its joined rows. `None` when there
+    /// is nothing to hold.
+    pub fn condition(&self, mut conds: Vec<String>) -> Option<String> {
+        conds.extend(self.guards.conditions().map(str::to_owned));
+        if conds.is_empty() {
+            return None;
+        }
+        Some(self.joins.wrap(&conds.join(" AND "), "_ku"))
     }
 
     fn resolver<'s>(
@@ -918,7 +1066,7 @@ impl<'a> Stmt<'a> {
             base_alias,
             aliases: &self.aliases,
             now_ms: self.now_ms,
-            joins: Vec::new(),
+            joins: &mut self.joins,
             guards: &mut self.guards,
             new_record: self.new_record,
         };
@@ -939,8 +1087,7 @@ impl<'a> Stmt<'a> {
         let expr = parse(text, limits)?;
         let now_ms = self.now_ms;
         let (mut r, b) = self.resolver(base, base_alias, mode);
-        let sql = compile(&expr, &mut r, b, &CompileOptions { now_ms })?;
-        Ok(r.wrap_joins(sql))
+        Ok(compile(&expr, &mut r, b, &CompileOptions { now_ms })?)
     }
 
     /// An API rule over `base` (whose row is `base_alias` in the statement) as a boolean SQL
@@ -980,7 +1127,7 @@ impl<'a> Stmt<'a> {
             },
             b,
         )?;
-        if resolved.multi.is_some() || !r.joins.is_empty() {
+        if resolved.multi.is_some() {
             return Err(CoreError::BadQuery(format!(
                 "cannot sort by the multi-valued {ident:?}"
             )));

@@ -45,7 +45,7 @@ impl Resolver for FixedResolver {
                     source: "FROM json_each(t.col_m) AS m WHERE 1=1".into(),
                     empty_fails: false,
                     joined_rows: false,
-                    never_empty: false,
+                    shared_item: None,
                 }),
                 no_coalesce: false,
                 also: None,
@@ -71,7 +71,7 @@ impl Resolver for Permissive {
             source: "FROM j AS j WHERE 1=1".into(),
             empty_fails: false,
             joined_rows: false,
-            never_empty: false,
+            shared_item: None,
         });
         Ok(Resolved {
             expr: "t.c".into(),

@@ -76,7 +76,7 @@ pub fn multi(expr: impl Into<String>, source: impl Into<String>) -> Resolved {
             source: source.into(),
             empty_fails: false,
             joined_rows: false,
-            never_empty: false,
+            shared_item: None,
         }),
         no_coalesce: false,
         also: None,

@@ -297,15 +297,22 @@ async fn filter_operators() {
             "author.email ~ 'bob'",
             &["Bob post"],
         ),
+        // `@collection` references of one name are one row of it, shared by the whole
+        // expression; `?=` needs some row, `=` every row (PocketBase 0.40.6).
         f(
             "@collection join",
-            "@collection.users.id = author && @collection.users.name = 'Bob'",
+            "@collection.users.id ?= author && @collection.users.name ?= 'Bob'",
             &["Bob post"],
         ),
         f(
             "@collection with alias",
-            "@collection.users:u.id = author && @collection.users:u.emailVisibility = true",
+            "@collection.users:u.id ?= author && @collection.users:u.emailVisibility ?= true",
             &["Hello world", "Draft post"],
+        ),
+        f(
+            "@collection all-of needs every row",
+            "@collection.users.id = author && @collection.users.name = 'Bob'",
+            &[],
         ),
         // A multi-valued field compares as its stored JSON text, as in PocketBase 0.40.6 (items
         // are reached with `:each`).
