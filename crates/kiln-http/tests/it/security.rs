@@ -1523,3 +1523,87 @@ async fn an_auth_field_of_another_collection_is_null() {
     .await;
     assert_eq!(get(&t, &url, "alice").await.status, 404);
 }
+
+/// Found by tools/rulefuzz: PocketBase joins each relation path once per statement and tests
+/// one combination of joined rows against the whole rule and filter, so two conditions on the
+/// same path are about the same related row. Testing them separately let a user who is an
+/// admin of one team and a member of another act as an admin of the second.
+#[tokio::test]
+async fn conditions_on_one_relation_path_are_about_the_same_row() {
+    let t = fixture().await;
+    let groups = t
+        .su_ok(
+            "POST",
+            "/api/collections",
+            json!({"name":"groups","type":"base",
+            "listRule":"","viewRule":"",
+            "fields":[{"name":"name","type":"text"},{"name":"role","type":"text"}]}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    add_field(
+        &t,
+        "users",
+        json!({"name":"groups","type":"relation","collectionId":groups,"maxSelect":5}),
+    )
+    .await;
+    let admin_of_team = "@request.auth.groups.role ?= 'admin' && @request.auth.groups.id ?= group";
+    t.su_ok("POST", "/api/collections", json!({"name":"projects","type":"base",
+        "listRule":"","viewRule":admin_of_team,"updateRule":admin_of_team,"deleteRule":admin_of_team,
+        "fields":[{"name":"title","type":"text"},
+            {"name":"group","type":"relation","collectionId":groups,"maxSelect":1}]}))
+        .await;
+    let mut ids = Vec::new();
+    for (name, role) in [("g1", "admin"), ("g2", "member")] {
+        let g = t
+            .su_ok(
+                "POST",
+                "/api/collections/groups/records",
+                json!({"name": name, "role": role}),
+            )
+            .await;
+        ids.push(g["id"].as_str().unwrap().to_owned());
+    }
+    t.su_ok(
+        "PATCH",
+        &format!("/api/collections/users/records/{}", t.id("alice")),
+        json!({ "groups": ids }),
+    )
+    .await;
+    let mut projects = Vec::new();
+    for (title, g) in [("admin's", &ids[0]), ("member's", &ids[1])] {
+        let p = t
+            .su_ok(
+                "POST",
+                "/api/collections/projects/records",
+                json!({"title": title, "group": g}),
+            )
+            .await;
+        projects.push(p["id"].as_str().unwrap().to_owned());
+    }
+    let url = |id: &str| format!("/api/collections/projects/records/{id}");
+    assert_eq!(get(&t, &url(&projects[0]), "alice").await.status, 200);
+    assert_eq!(get(&t, &url(&projects[1]), "alice").await.status, 404);
+    assert_writes_refused(&t, "alice", "projects", &projects[1], "title", "member's").await;
+
+    // The same in a client filter: one group must be both.
+    let filter = |f: &str| format!("/api/collections/users/records?filter={}", enc(f));
+    let r = t
+        .su_ok(
+            "GET",
+            &filter("groups.role ?= 'admin' && groups.name ?= 'g2'"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(r["totalItems"], 0, "{r}");
+    let r = t
+        .su_ok(
+            "GET",
+            &filter("groups.role ?= 'admin' && groups.name ?= 'g1'"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(field_set(&r, "id"), set(&[&t.id("alice")]));
+}
