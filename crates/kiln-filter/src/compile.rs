@@ -79,11 +79,8 @@ pub struct Resolved {
     /// `IS NULL` test is generated for it. Compared with `null`/`''` it is compared with `''`
     /// directly (`x = ''`).
     pub no_coalesce: bool,
-    /// A condition the comparison needs besides the value (PocketBase's conditions on joined
-    /// rows: a related collection's listRule in a client filter, an email's visibility). For a
-    /// multi-valued identifier it is on the item's row, in `multi.source`'s scope: an item that
-    /// fails it never matches but still counts as present (a set of hidden items is not an
-    /// empty set); otherwise it is ANDed to the whole comparison.
+    /// A condition the comparison needs besides the value (PocketBase's condition on the
+    /// value's row, such as an email's visibility), ANDed to the whole comparison.
     pub also: Option<String>,
 }
 
@@ -118,13 +115,6 @@ impl Resolved {
 pub struct Multi {
     /// `FROM ... WHERE ...` clause; `Resolved::expr` is valid in its scope.
     pub source: String,
-    /// An empty set matches nothing (instead of behaving as one empty value): for a value that
-    /// counts only where a joined row says so (an email's visibility), no row means no match.
-    pub empty_fails: bool,
-    /// The items are rows of related collections (relations, back-relations): with none, `~`
-    /// and ordering comparisons see NULL and never match, as PocketBase's LEFT JOIN of no row.
-    /// Items of a record's own multi-valued field read as one `''` when there are none.
-    pub joined_rows: bool,
     /// Set when the identifier is a value of the statement's shared join rows, as PocketBase
     /// joins every relation a statement reaches once and tests each *combination* of joined rows
     /// (so `tags.name ?= "a" && tags.color ?= "red"` needs one tag that is both). Then
@@ -367,11 +357,8 @@ impl Compiler<'_, '_> {
         let before = self.b.params.len();
         let r = self.resolver.resolve(ident, self.b)?;
         let nullable = !r.no_coalesce;
-        let shared = r.multi.as_ref().is_some_and(|m| m.shared_item.is_some());
-        if r.multi.is_none() || shared {
-            if let Some(also) = &r.also {
-                self.also.push(also.clone());
-            }
+        if let Some(also) = &r.also {
+            self.also.push(also.clone());
         }
         if let Some(multi) = r.multi {
             let mut from = multi.source;
@@ -394,9 +381,6 @@ impl Compiler<'_, '_> {
                     srcs.push(Src {
                         from,
                         any_only: geo.is_some(),
-                        also: if shared { None } else { r.also },
-                        empty_fails: multi.empty_fails,
-                        joined_rows: multi.joined_rows,
                         shared_item,
                     });
                     srcs.len() - 1

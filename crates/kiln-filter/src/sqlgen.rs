@@ -15,9 +15,6 @@ pub(crate) enum Kind {
     /// The stand-in for an empty multi-valued set: `''` in `=`/`!=` and `~`, `NULL` in ordering
     /// comparisons and function arguments.
     EmptySet,
-    /// The stand-in for a multi-valued relation path with no related row (PocketBase's LEFT
-    /// JOIN of nothing): `''` in `=`/`!=`, `NULL` (no match) in `~` and ordering comparisons.
-    NoRow,
     /// Known to be the empty text; `sql` is `''` or the placeholder of a bound `''`.
     EmptyText,
     /// Known to be non-NULL and non-empty (bound literal, macro, known parameter).
@@ -70,21 +67,14 @@ impl Val {
         Val::new("NULL", Kind::EmptySet)
     }
 
-    fn no_row() -> Val {
-        Val::new("NULL", Kind::NoRow)
-    }
-
     fn is_empty(&self) -> bool {
-        matches!(
-            self.kind,
-            Kind::Null | Kind::EmptySet | Kind::NoRow | Kind::EmptyText
-        )
+        matches!(self.kind, Kind::Null | Kind::EmptySet | Kind::EmptyText)
     }
 
     /// The SQL of the value in `=`/`!=`: null-ish stand-ins read as `''`.
     fn eq_sql(&self) -> &str {
         match self.kind {
-            Kind::Null | Kind::EmptySet | Kind::NoRow => "''",
+            Kind::Null | Kind::EmptySet => "''",
             _ => &self.sql,
         }
     }
@@ -92,7 +82,7 @@ impl Val {
     /// The SQL of the value as a function argument or in `<`, `>`...: null-ish reads as `NULL`.
     pub(crate) fn arg_sql(&self) -> &str {
         match self.kind {
-            Kind::Null | Kind::EmptySet | Kind::NoRow => "NULL",
+            Kind::Null | Kind::EmptySet => "NULL",
             _ => &self.sql,
         }
     }
@@ -125,12 +115,6 @@ pub(crate) struct Src {
     pub from: String,
     /// Always quantified with "any" (geoDistance arguments, as PocketBase).
     pub any_only: bool,
-    /// What an item's row must satisfy to match (see `Resolved::also`).
-    pub also: Option<String>,
-    /// The empty set matches nothing (see `Multi::empty_fails`).
-    pub empty_fails: bool,
-    /// The items are related rows (see `Multi::joined_rows`).
-    pub joined_rows: bool,
     /// A value of the shared join rows: `COp::Item` renders the value in the combination being
     /// tested, this the same value over `from` (see `Multi::shared_item`).
     pub shared_item: Option<Val>,
@@ -236,20 +220,11 @@ impl Comparison {
         }
         picks[i] = None;
         let (item_sql, _) = self.quantify(d, i + 1, picks);
-        picks[i] = Some(if src.joined_rows {
-            Val::no_row()
-        } else {
-            Val::empty_set()
-        });
+        picks[i] = Some(Val::empty_set());
         let (empty_sql, konst) = self.quantify(d, i + 1, picks);
-        let konst = if src.empty_fails { Some(false) } else { konst };
         picks[i] = None;
         let from = &src.from;
-        // an item matches: it compares true (and satisfies the source's `also`)
-        let some = match &src.also {
-            Some(also) => format!("EXISTS (SELECT 1 {from} AND {also} AND {item_sql})"),
-            None => format!("EXISTS (SELECT 1 {from} AND {item_sql})"),
-        };
+        let some = format!("EXISTS (SELECT 1 {from} AND {item_sql})");
         let sql = if self.op.any || src.any_only {
             // some item matches; or there is no item and the empty value matches
             match konst {
@@ -259,23 +234,15 @@ impl Comparison {
             }
         } else {
             // no item fails (an unknown/NULL result fails); and if there is no item, the empty
-            // value matches. With `also`, one item must also match (PocketBase: a joined row that
-            // passes, and every item compared).
+            // value matches
             let none_fails =
                 format!("NOT EXISTS (SELECT 1 {from} AND NOT COALESCE({item_sql}, 1=0))");
-            match (konst, src.also.is_some()) {
-                (Some(true), false) => format!("({none_fails})"),
-                (Some(true), true) => {
-                    format!("({none_fails} AND ({some} OR NOT EXISTS (SELECT 1 {from})))")
-                }
-                (Some(false), false) => format!("(EXISTS (SELECT 1 {from}) AND {none_fails})"),
-                (Some(false), true) => format!("({some} AND {none_fails})"),
-                (None, false) => {
+            match konst {
+                Some(true) => format!("({none_fails})"),
+                Some(false) => format!("(EXISTS (SELECT 1 {from}) AND {none_fails})"),
+                None => {
                     format!("({none_fails} AND (EXISTS (SELECT 1 {from}) OR {empty_sql}))")
                 }
-                (None, true) => format!(
-                    "({none_fails} AND ({some} OR (NOT EXISTS (SELECT 1 {from}) AND {empty_sql})))"
-                ),
             }
         };
         (sql, None)
@@ -287,7 +254,7 @@ impl Comparison {
 /// The constant is reported where SQL yields a known result: `=`/`!=` between known values, and
 /// NULL (reported as `false`) for an ordering comparison or LIKE with a `NULL` operand.
 fn leaf(d: &dyn SqlDialect, l: &Val, op: Op, r: &Val) -> (String, Option<bool>) {
-    let is_null = |v: &Val| matches!(v.kind, Kind::Null | Kind::EmptySet | Kind::NoRow);
+    let is_null = |v: &Val| matches!(v.kind, Kind::Null | Kind::EmptySet);
     let ord = |sym: &str| {
         let konst = if is_null(l) || is_null(r) {
             Some(false)
@@ -307,9 +274,8 @@ fn leaf(d: &dyn SqlDialect, l: &Val, op: Op, r: &Val) -> (String, Option<bool>) 
         }
         (format!("({} {sym} {})", l.arg_sql(), r.arg_sql()), konst)
     };
-    // in LIKE `null` and no related row read as NULL (no match); a record's own empty
-    // multi-valued field as '' (PocketBase compares its raw text)
-    let like_null = |v: &Val| matches!(v.kind, Kind::Null | Kind::NoRow);
+    // in LIKE `null` reads as NULL (no match); an empty set as ''
+    let like_null = |v: &Val| v.kind == Kind::Null;
     let like_konst = if like_null(l) || (like_null(r) && !r.like_ready) {
         Some(false)
     } else {

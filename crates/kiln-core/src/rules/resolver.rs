@@ -178,8 +178,6 @@ struct PathState<'a> {
     /// Alias of the current row among the path's own rows.
     alias: String,
     multi: bool,
-    /// The path went through a relation or back-relation (its items are related rows).
-    joined: bool,
     /// Path key and alias of the current row among the statement's shared joins.
     key: String,
     shared: String,
@@ -203,7 +201,6 @@ impl<'a> PathState<'a> {
             chain: String::new(),
             alias: alias.to_owned(),
             multi: false,
-            joined: false,
             key: key.to_owned(),
             shared: alias.to_owned(),
             pending: Vec::new(),
@@ -508,7 +505,6 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 let table = d.quote(&target.name);
                 let column = d.quote(&rel.name);
                 st.multi = true;
-                st.joined = true;
                 st.guard_whole_row = false;
                 let rule_of = self.applies_list_rules().then_some(target);
                 let step = Step::Back {
@@ -589,7 +585,6 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     }
                     let target = self.by_id(collection_id).ok_or_else(|| unknown(raw))?;
                     let table = d.quote(&target.name);
-                    st.joined = true;
                     if field.is_multi() {
                         st.multi = true;
                         st.guard_whole_row = false;
@@ -661,8 +656,6 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 expr: self.leaf_sql(&leaf, &st.shared),
                 multi: Some(Multi {
                     source: format!("FROM (SELECT 1) {unit}{} WHERE 1=1", st.chain),
-                    empty_fails: false,
-                    joined_rows: st.joined,
                     shared_item: Some(self.leaf_sql(&leaf, &st.alias)),
                 }),
                 no_coalesce: false,
@@ -730,8 +723,6 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     expr: item,
                     multi: Some(Multi {
                         source: format!("FROM {} WHERE 1=1", d.json_each_from(&p, &j)),
-                        empty_fails: false,
-                        joined_rows: false,
                         shared_item: None,
                     }),
                     no_coalesce: false,
@@ -903,7 +894,6 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 let ids = self.joins.param(&key, || b.push(Param::Text(ids)));
                 let table = self.d.quote(&target.name);
                 let mut st = PathState::new("", &key, false);
-                st.joined = true;
                 st.multi = f.is_multi();
                 let step = Step::Body {
                     table: &table,
@@ -932,7 +922,6 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         let table = self.d.quote(&coll.name);
         let mut st = PathState::new("", "@collection", false);
         st.multi = true;
-        st.joined = true;
         self.step(
             &mut st,
             segments[0],

@@ -243,3 +243,48 @@ fn combined_with_other_conditions() {
         )
     );
 }
+
+/// A value of the statement's shared join rows: compared as it is in the combination being
+/// tested; an all-of operator also needs that none of the record's own items compares false
+/// (PocketBase's multi-match subquery, where an item that compares NULL does not count).
+#[test]
+fn shared_join_values() {
+    use kiln_filter::{FilterError, Ident, Multi, Resolved, Resolver, SqlBuilder};
+
+    const OWN: &str = "FROM (SELECT 1) u LEFT JOIN tags m ON 1=1 WHERE 1=1";
+    struct Shared;
+    impl Resolver for Shared {
+        fn resolve(
+            &mut self,
+            ident: &Ident,
+            _: &mut SqlBuilder<'_>,
+        ) -> Result<Resolved, FilterError> {
+            let col = ident.raw.trim_start_matches("tags.");
+            Ok(Resolved {
+                expr: format!("s.{col}"),
+                multi: Some(Multi {
+                    source: OWN.into(),
+                    shared_item: Some(format!("m.{col}")),
+                }),
+                no_coalesce: false,
+                also: None,
+            })
+        }
+    }
+    let sql = |f: &str| crate::support::try_sql_with(f, &mut Shared).unwrap().0;
+    assert_eq!(sql("tags.name ?= 'a'"), "(s.name = ?1)");
+    assert_eq!(
+        sql("tags.name ?= 'a' && tags.color ?= 'b'"),
+        "((s.name = ?1) AND (s.color = ?2))"
+    );
+    assert_eq!(
+        sql("tags.name = 'a'"),
+        format!("((s.name = ?1) AND NOT EXISTS (SELECT 1 {OWN} AND NOT (m.name = ?1)))")
+    );
+    assert_eq!(
+        sql("tags.n > tags.m"),
+        format!(
+            "((s.n > s.m) AND NOT EXISTS (SELECT 1 {OWN} AND EXISTS (SELECT 1 {OWN} AND NOT (m.n > m.m))))"
+        )
+    );
+}

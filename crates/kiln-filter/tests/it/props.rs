@@ -43,8 +43,6 @@ impl Resolver for FixedResolver {
                 expr: "m.v".into(),
                 multi: Some(Multi {
                     source: "FROM json_each(t.col_m) AS m WHERE 1=1".into(),
-                    empty_fails: false,
-                    joined_rows: false,
                     shared_item: None,
                 }),
                 no_coalesce: false,
@@ -69,8 +67,6 @@ impl Resolver for Permissive {
         }
         let multi = ident.raw.contains(':').then(|| Multi {
             source: "FROM j AS j WHERE 1=1".into(),
-            empty_fails: false,
-            joined_rows: false,
             shared_item: None,
         });
         Ok(Resolved {

@@ -74,8 +74,6 @@ pub fn multi(expr: impl Into<String>, source: impl Into<String>) -> Resolved {
         expr: expr.into(),
         multi: Some(Multi {
             source: source.into(),
-            empty_fails: false,
-            joined_rows: false,
             shared_item: None,
         }),
         no_coalesce: false,
