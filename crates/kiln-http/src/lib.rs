@@ -6,6 +6,7 @@ pub mod collections;
 pub mod error;
 pub mod extract;
 pub mod files;
+pub mod headers;
 mod health;
 pub mod json;
 pub mod ratelimit;
@@ -45,5 +46,6 @@ pub fn router(app: App) -> Router {
             }
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(headers::security_headers))
         .with_state(app)
 }

@@ -108,11 +108,13 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
             .or_else(|| env("KILN_DATABASE_SCHEMA"))
             .or(file.db_schema)
             .filter(|s| !s.is_empty()),
-        http: flags
-            .http
-            .or_else(|| env("KILN_HTTP"))
-            .or(file.http)
-            .unwrap_or_else(|| DEFAULT_HTTP.to_owned()),
+        http: listen_address(
+            flags
+                .http
+                .or_else(|| env("KILN_HTTP"))
+                .or(file.http)
+                .unwrap_or_else(|| DEFAULT_HTTP.to_owned()),
+        ),
         dir: flags
             .dir
             .or_else(|| env("KILN_DIR").map(PathBuf::from))
@@ -127,6 +129,15 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
             }
         }),
     })
+}
+
+/// `:8090` (PocketBase's and Go's form, no host) listens on every interface.
+fn listen_address(http: String) -> String {
+    if http.starts_with(':') {
+        format!("0.0.0.0{http}")
+    } else {
+        http
+    }
 }
 
 #[cfg(test)]
@@ -174,6 +185,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(cfg.http, DEFAULT_HTTP);
+        let port_only = |k: &str| (k == "KILN_HTTP").then(|| ":8090".to_owned());
+        let cfg = resolve(Flags::default(), port_only).unwrap();
+        assert_eq!(cfg.http, "0.0.0.0:8090");
         assert!(resolve(
             Flags {
                 config: Some("/nonexistent/k.toml".into()),

@@ -41,7 +41,7 @@ struct Cli {
 enum Command {
     /// Starts the web server.
     Serve {
-        /// Address to listen on. Env: KILN_HTTP. Default: 127.0.0.1:8090
+        /// Address to listen on: host:port, or :port for every interface. Env: KILN_HTTP. Default: 127.0.0.1:8090
         #[arg(long, value_name = "ADDR")]
         http: Option<String>,
     },
@@ -119,6 +119,15 @@ fn main() -> ExitCode {
         redis,
         ..AppConfig::new(&cfg.dir)
     };
+    // One server per SQLite data dir: a second one would keep its own copy of the schema and
+    // settings in memory and the two would drift apart. Released when the process ends.
+    let _lock = match (&cli.command, &cfg.db) {
+        (Command::Serve { .. }, None) => match lock_data_dir(&cfg.dir) {
+            Ok(lock) => Some(lock),
+            Err(e) => return fail(&e),
+        },
+        _ => None,
+    };
     let app = match App::open(&app_cfg) {
         Ok(app) => app,
         Err(e) => return fail(&e.to_string()),
@@ -169,6 +178,27 @@ fn copy(app: &App, cfg: &config::Config, to: String, to_schema: Option<String>) 
     }
 }
 
+/// Takes the lock file `kiln.lock` of the data dir `dir` (created if missing).
+fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, String> {
+    let cannot = |e: std::io::Error| format!("cannot lock the data dir {}: {e}", dir.display());
+    std::fs::create_dir_all(dir).map_err(cannot)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("kiln.lock"))
+        .map_err(cannot)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another kiln server is serving the data dir {} (one server per SQLite data dir; \
+             several nodes share a PostgreSQL database instead, see docs/CLUSTER.md)",
+            dir.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(cannot(e)),
+    }
+}
+
 fn fail(msg: &str) -> ExitCode {
     eprintln!("Error: {msg}");
     ExitCode::FAILURE
@@ -177,9 +207,12 @@ fn fail(msg: &str) -> ExitCode {
 fn init_tracing(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // colours only for a person at a terminal, never into a file or a log collector
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .init();
 }
 

@@ -111,7 +111,8 @@ pub async fn handler(
         .header(header::CACHE_CONTROL, cache)
         .header(header::CONTENT_SECURITY_POLICY, CSP)
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .header(header::ETAG, &etag);
+        .header(header::ETAG, &etag)
+        .extension(crate::headers::Embeddable);
     if let Some(t) = meta.modified {
         res = res.header(header::LAST_MODIFIED, kiln_files::http_date(t));
     }

@@ -322,3 +322,46 @@ async fn a_chosen_id_that_is_not_a_record_id_is_refused_before_files_are_stored(
         Vec::<std::path::PathBuf>::new()
     );
 }
+
+/// PocketBase's default security headers on every answer; a stored file may be framed by
+/// another page (no `X-Frame-Options`), as PocketBase serves it.
+#[tokio::test]
+async fn security_headers_as_pocketbase_sends_them() {
+    let t = app_with_docs().await;
+    let r = upload(&t, &[("title", "ok")], &[("files", "a.txt", b"hello")]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let h = |r: &Resp, k: &str| r.headers.get(k).map(|v| v.to_str().unwrap().to_owned());
+    for (k, v) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "SAMEORIGIN"),
+        ("x-xss-protection", "1; mode=block"),
+        ("cross-origin-opener-policy", "same-origin"),
+    ] {
+        assert_eq!(h(&r, k).as_deref(), Some(v), "{k} on a JSON answer");
+    }
+    let missing = t.send("GET", "/api/nothing", None, &Token::None).await;
+    assert_eq!(
+        h(&missing, "x-frame-options").as_deref(),
+        Some("SAMEORIGIN")
+    );
+    let id = r.json["id"].as_str().unwrap();
+    let name = r.json["files"][0].as_str().unwrap();
+    let file = t
+        .send(
+            "GET",
+            &format!("/api/files/docs/{id}/{name}"),
+            None,
+            &Token::None,
+        )
+        .await;
+    assert_eq!(file.status, 200);
+    assert_eq!(h(&file, "x-frame-options"), None);
+    assert_eq!(
+        h(&file, "x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    assert_eq!(
+        h(&file, "cross-origin-opener-policy").as_deref(),
+        Some("same-origin")
+    );
+}
