@@ -79,6 +79,10 @@ pub struct Resolved {
     /// `IS NULL` test is generated for it. Compared with `null`/`''` it is compared with `''`
     /// directly (`x = ''`).
     pub no_coalesce: bool,
+    /// The value is a number or a boolean (a typed column on PostgreSQL, never text): compared
+    /// with the empty text it is only ever NULL-or-not (`x = ''` → `x IS NULL`), and with another
+    /// such value NULL-safely, so no `''` meets a number column.
+    pub typed: bool,
     /// A condition the comparison needs besides the value (PocketBase's condition on the
     /// value's row, such as an email's visibility), ANDed to the whole comparison.
     pub also: Option<String>,
@@ -91,6 +95,7 @@ impl Resolved {
             expr: expr.into(),
             multi: None,
             no_coalesce,
+            typed: false,
             also: None,
         }
     }
@@ -375,9 +380,15 @@ impl Compiler<'_, '_> {
             let src = match existing {
                 Some(i) => i,
                 None => {
-                    let shared_item = multi
-                        .shared_item
-                        .map(|e| Val::new(atom(&e), Kind::Unknown { nullable }));
+                    let shared_item = multi.shared_item.map(|e| {
+                        Val::new(
+                            atom(&e),
+                            Kind::Unknown {
+                                nullable,
+                                typed: r.typed,
+                            },
+                        )
+                    });
                     srcs.push(Src {
                         from,
                         any_only: geo.is_some(),
@@ -388,7 +399,13 @@ impl Compiler<'_, '_> {
             };
             return Ok(COp::Item {
                 src,
-                item: Val::new(atom(&r.expr), Kind::Unknown { nullable }),
+                item: Val::new(
+                    atom(&r.expr),
+                    Kind::Unknown {
+                        nullable,
+                        typed: r.typed,
+                    },
+                ),
             });
         }
         // a single parameter bound by the resolver and used as the whole expression is a known
@@ -421,7 +438,10 @@ impl Compiler<'_, '_> {
         }
         Ok(COp::Val(Val::new(
             atom(&r.expr),
-            Kind::Unknown { nullable },
+            Kind::Unknown {
+                nullable,
+                typed: r.typed,
+            },
         )))
     }
 

@@ -19,8 +19,9 @@ pub(crate) enum Kind {
     EmptyText,
     /// Known to be non-NULL and non-empty (bound literal, macro, known parameter).
     NonEmpty,
-    /// A column or expression; `nullable` unless the resolver said `no_coalesce`.
-    Unknown { nullable: bool },
+    /// A column or expression; `nullable` unless the resolver said `no_coalesce`; `typed`: a
+    /// number or boolean, never text (see `Resolved::typed`).
+    Unknown { nullable: bool, typed: bool },
 }
 
 /// One rendered operand.
@@ -139,7 +140,10 @@ impl COp {
                 };
                 Val::new(
                     d.geo_distance(&s(0), &s(1), &s(2), &s(3)),
-                    Kind::Unknown { nullable: true },
+                    Kind::Unknown {
+                        nullable: true,
+                        typed: true,
+                    },
                 )
             }
             COp::Strftime {
@@ -153,7 +157,10 @@ impl COp {
                 };
                 Val::new(
                     d.strftime(format, &v, mods),
-                    Kind::Unknown { nullable: true },
+                    Kind::Unknown {
+                        nullable: true,
+                        typed: false,
+                    },
                 )
             }
         }
@@ -323,8 +330,33 @@ fn equality(l: &Val, r: &Val, neq: bool) -> (String, Option<bool>) {
         }
         format!("({} {op} {})", l.eq_sql(), r.eq_sql())
     };
-    let nullable = |v: &Val| matches!(v.kind, Kind::Unknown { nullable: true });
+    let nullable = |v: &Val| matches!(v.kind, Kind::Unknown { nullable: true, .. });
+    let typed = |v: &Val| matches!(v.kind, Kind::Unknown { typed: true, .. });
     let known = |v: &Val| v.is_empty() || v.kind == Kind::NonEmpty;
+
+    // A number or boolean is never the empty text: it equals `''` only as NULL. Written without
+    // `''` (PostgreSQL cannot read `''` as a number), with SQLite's answer.
+    if typed(l) && r.is_empty() || typed(r) && l.is_empty() {
+        let x = if typed(l) { l } else { r };
+        if !nullable(x) {
+            return (if neq { "(1=1)" } else { "(1=0)" }.to_owned(), Some(neq));
+        }
+        let sql = if neq {
+            format!("({} IS NOT NULL)", x.sql)
+        } else {
+            format!("({} IS NULL)", x.sql)
+        };
+        return (sql, None);
+    }
+    // Two numbers or booleans, one NULL-able: NULL equals NULL (PocketBase's COALESCE to '').
+    if typed(l) && typed(r) && (nullable(l) || nullable(r)) {
+        let op = if neq {
+            "IS DISTINCT FROM"
+        } else {
+            "IS NOT DISTINCT FROM"
+        };
+        return (format!("({} {op} {})", l.sql, r.sql), None);
+    }
 
     // both known: the engine computes a constant, and so do we
     if known(l) && known(r) {
@@ -419,10 +451,22 @@ mod tests {
     use super::*;
 
     fn u(sql: &str) -> Val {
-        Val::new(sql, Kind::Unknown { nullable: true })
+        Val::new(
+            sql,
+            Kind::Unknown {
+                nullable: true,
+                typed: false,
+            },
+        )
     }
     fn nn(sql: &str) -> Val {
-        Val::new(sql, Kind::Unknown { nullable: false })
+        Val::new(
+            sql,
+            Kind::Unknown {
+                nullable: false,
+                typed: false,
+            },
+        )
     }
     fn k(sql: &str) -> Val {
         Val::new(sql, Kind::NonEmpty)

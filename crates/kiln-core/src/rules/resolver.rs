@@ -479,6 +479,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         let mut i = 0;
         let leaf: Leaf<'_>;
         let mut no_coalesce = false;
+        let mut typed = false;
         // An auth record's email compared by a non-superuser counts only where it is visible.
         let mut email = false;
         loop {
@@ -551,6 +552,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                             return Err(unknown(raw));
                         }
                         no_coalesce = true;
+                        typed = true;
                         Leaf::Column {
                             column,
                             lower: false,
@@ -560,6 +562,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     None | Some("lower") => {
                         no_coalesce =
                             matches!(field.kind, FieldKind::Number { .. } | FieldKind::Bool);
+                        typed = no_coalesce && modifier.is_none();
                         Leaf::Column {
                             column,
                             lower: modifier.is_some(),
@@ -659,6 +662,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     shared_item: Some(self.leaf_sql(&leaf, &st.alias)),
                 }),
                 no_coalesce: false,
+                typed,
                 also: visible(&st.shared),
             });
         }
@@ -668,6 +672,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 expr,
                 multi: None,
                 no_coalesce,
+                typed,
                 also: visible(&st.alias),
             });
         }
@@ -685,6 +690,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             },
             multi: None,
             no_coalesce: length,
+            typed,
             also,
         })
     }
@@ -703,12 +709,14 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 expr: b.push(Param::Int(a.len() as i64)),
                 multi: None,
                 no_coalesce: true,
+                typed: false,
                 also: None,
             }),
             (Some("length"), _) => Ok(Resolved {
                 expr: b.push(Param::Int(0)),
                 multi: None,
                 no_coalesce: true,
+                typed: false,
                 also: None,
             }),
             (None | Some("each") | Some("lower"), Value::Array(_)) => {
@@ -726,6 +734,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                         shared_item: None,
                     }),
                     no_coalesce: false,
+                    typed: false,
                     also: None,
                 })
             }
@@ -733,12 +742,14 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 expr: d.lower(&b.push(json_param(v))),
                 multi: None,
                 no_coalesce: false,
+                typed: false,
                 also: None,
             }),
             (None | Some("each"), v) => Ok(Resolved {
                 expr: b.push(json_param(v)),
                 multi: None,
                 no_coalesce: false,
+                typed: false,
                 also: None,
             }),
             _ => Err(unknown(raw)),
@@ -837,6 +848,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                             expr: b.push(Param::Bool(present)),
                             multi: None,
                             no_coalesce: true,
+                            typed: false,
                             also: None,
                         }),
                         Some("changed") => {
@@ -846,6 +858,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                                     expr: b.push(Param::Bool(false)),
                                     multi: None,
                                     no_coalesce: true,
+                                    typed: false,
                                     also: None,
                                 });
                             }
@@ -858,6 +871,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                                 ),
                                 multi: None,
                                 no_coalesce: true,
+                                typed: false,
                                 also: None,
                             })
                         }

@@ -385,3 +385,35 @@ fn builder_is_shared_with_the_caller() {
     assert_eq!(q, "(t.a = ?2)");
     assert_eq!(b.params(), &[Param::Int(7), text("x")]);
 }
+
+/// Numbers and booleans (`Resolved::typed`) never meet `''`: PostgreSQL cannot read it as a
+/// number, and SQLite gives the same answers this way.
+#[test]
+fn typed_values_never_meet_the_empty_text() {
+    use kiln_filter::{FilterError, Ident, Resolved, Resolver, SqlBuilder};
+    struct Typed;
+    impl Resolver for Typed {
+        fn resolve(
+            &mut self,
+            ident: &Ident,
+            _: &mut SqlBuilder<'_>,
+        ) -> Result<Resolved, FilterError> {
+            let nullable = ident.raw.starts_with("rel.");
+            Ok(Resolved {
+                expr: format!("t.{}", ident.raw.replace('.', "_")),
+                multi: None,
+                no_coalesce: !nullable,
+                typed: true,
+                also: None,
+            })
+        }
+    }
+    let sql = |f: &str| crate::support::try_sql_with(f, &mut Typed).unwrap().0;
+    assert_eq!(sql("n = null"), "(1=0)");
+    assert_eq!(sql("n != ''"), "(1=1)");
+    assert_eq!(sql("rel.n = ''"), "(t.rel_n IS NULL)");
+    assert_eq!(sql("rel.n != null"), "(t.rel_n IS NOT NULL)");
+    assert_eq!(sql("rel.n = n"), "(t.rel_n IS NOT DISTINCT FROM t.n)");
+    assert_eq!(sql("rel.n != n"), "(t.rel_n IS DISTINCT FROM t.n)");
+    assert_eq!(sql("n = m"), "(t.n = t.m)");
+}

@@ -267,6 +267,7 @@ fn shared_join_values() {
                     shared_item: Some(format!("m.{col}")),
                 }),
                 no_coalesce: false,
+                typed: false,
                 also: None,
             })
         }

@@ -31,12 +31,14 @@ impl Resolver for FixedResolver {
                 expr: "t.col_a".into(),
                 multi: None,
                 no_coalesce: false,
+                typed: false,
                 also: None,
             },
             1 => Resolved {
                 expr: "t.col_b".into(),
                 multi: None,
                 no_coalesce: true,
+                typed: false,
                 also: None,
             },
             _ => Resolved {
@@ -46,6 +48,7 @@ impl Resolver for FixedResolver {
                     shared_item: None,
                 }),
                 no_coalesce: false,
+                typed: false,
                 also: None,
             },
         })
@@ -62,6 +65,7 @@ impl Resolver for Permissive {
                 expr: b.push(Param::Text(ident.raw.clone())),
                 multi: None,
                 no_coalesce: false,
+                typed: false,
                 also: None,
             });
         }
@@ -73,6 +77,7 @@ impl Resolver for Permissive {
             expr: "t.c".into(),
             multi,
             no_coalesce: ident.raw.len() & 1 == 0,
+            typed: false,
             also: None,
         })
     }

@@ -65,6 +65,7 @@ pub fn single(expr: impl Into<String>) -> Resolved {
         expr: expr.into(),
         multi: None,
         no_coalesce: false,
+        typed: false,
         also: None,
     }
 }
@@ -77,6 +78,7 @@ pub fn multi(expr: impl Into<String>, source: impl Into<String>) -> Resolved {
             shared_item: None,
         }),
         no_coalesce: false,
+        typed: false,
         also: None,
     }
 }
@@ -102,6 +104,7 @@ impl Resolver for TestResolver {
                 expr: format!("t.{raw}"),
                 multi: None,
                 no_coalesce: true,
+                typed: false,
                 also: None,
             },
             _ if raw.starts_with("rel.") => multi(

@@ -280,6 +280,19 @@ async fn filter_operators() {
             &["Hello world", "Draft post", "Bob post"],
         ),
         f("double quotes", "title = \"Bob post\"", &["Bob post"]),
+        // a number is never empty (and PostgreSQL must not read '' as a number)
+        f("number = null", "views = null", &[]),
+        f("number = ''", "views = ''", &[]),
+        f(
+            "number != ''",
+            "views != ''",
+            &["Hello world", "Draft post", "Bob post"],
+        ),
+        f(
+            "or with a number = null",
+            "author.name = 'x' || views = null",
+            &[],
+        ),
         f("geoPoint subfield", "loc.lat > 40", &["Hello world"]),
         f(
             "geoDistance",
