@@ -89,6 +89,12 @@ pub struct Resolved {
 }
 
 impl Resolved {
+    /// The null value, as PocketBase's resolver gives it for a missing `@request.*` value:
+    /// `''` in `=`/`!=`, SQL `NULL` elsewhere (like the `null` literal).
+    pub fn null() -> Resolved {
+        Resolved::value(NULL_VALUE, false)
+    }
+
     /// A single value, nothing else to hold.
     pub fn value(expr: impl Into<String>, no_coalesce: bool) -> Resolved {
         Resolved {
@@ -100,6 +106,9 @@ impl Resolved {
         }
     }
 }
+
+/// [`Resolved::expr`] of [`Resolved::null`].
+const NULL_VALUE: &str = "NULL";
 
 /// A correlated subquery that enumerates the items of a multi-valued identifier.
 ///
@@ -407,6 +416,9 @@ impl Compiler<'_, '_> {
                     },
                 ),
             });
+        }
+        if r.expr == NULL_VALUE {
+            return Ok(COp::Val(Val::new(NULL_VALUE, Kind::Null)));
         }
         // a single parameter bound by the resolver and used as the whole expression is a known
         // value, handled like a literal (as PocketBase does with resolver params)

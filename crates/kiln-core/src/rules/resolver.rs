@@ -738,6 +738,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     also: None,
                 })
             }
+            (None | Some("each") | Some("lower"), Value::Null) => Ok(Resolved::null()),
             (Some("lower"), v) => Ok(Resolved {
                 expr: d.lower(&b.push(json_param(v))),
                 multi: None,
