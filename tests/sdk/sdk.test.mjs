@@ -431,3 +431,29 @@ it('i. realtime: subscribe, rules per subscriber, record topics, unsubscribe', a
   owner.pb.realtime.unsubscribe();
   other.pb.realtime.unsubscribe();
 });
+
+it('j. pb.filter() parameters: quotes, braces, backslashes and dates match as written', async () => {
+  const pb = await superuser();
+  await pb.collections.create({
+    name: 'quoted',
+    type: 'base',
+    fields: [
+      { name: 'title', type: 'text' },
+      { name: 'created', type: 'autodate', onCreate: true },
+    ],
+  });
+  const odd = 'say "hi" {:x} \\ it\'s 50% \\"done\\"\\';
+  const before = new Date(Date.now() - 60_000);
+  const rec = await pb.collection('quoted').create({ title: odd });
+  await pb.collection('quoted').create({ title: 'plain' });
+  const byTitle = await pb.collection('quoted').getFullList({ filter: pb.filter('title = {:t}', { t: odd }) });
+  assert.deepEqual(byTitle.map((r) => r.id), [rec.id]);
+  const contains = await pb.collection('quoted').getFullList({ filter: pb.filter('title ~ {:t}', { t: '\\ it\'s' }) });
+  assert.deepEqual(contains.map((r) => r.id), [rec.id]);
+  const since = await pb.collection('quoted').getFullList({ filter: pb.filter('created >= {:d}', { d: before }) });
+  assert.equal(since.length, 2);
+  const later = await pb.collection('quoted').getFullList({
+    filter: pb.filter('created >= {:d}', { d: new Date(Date.now() + 60_000) }),
+  });
+  assert.equal(later.length, 0);
+});

@@ -8,8 +8,9 @@
 //!   digits, `_`, `.` and `:`; they may not end with `.`/`:` nor be a lone `@`, `_` or `#`;
 //! - an identifier immediately followed by `(` is a function call;
 //! - numbers: optional leading `-`, digits, at most one `.`, not ending with `.`;
-//! - text: `'...'` or `"..."`, where the quote character is escaped with a backslash (`\'`); a quote
-//!   preceded by a backslash never ends the text, and other backslashes are kept as they are;
+//! - text: `'...'` or `"..."`, where `\` + the quote character stands for the quote and `\\` for
+//!   one backslash (as PocketBase reads them, and as its SDK's `pb.filter()` writes them); other
+//!   backslashes are kept as they are;
 //! - signs are maximal runs of `= ? ! > < ~`, joins maximal runs of `& |`, both validated.
 
 use crate::error::FilterError;
@@ -242,63 +243,49 @@ impl<'a> Lexer<'a> {
         Ok(Token::new(TokKind::Number, lit))
     }
 
+    /// A quoted text: `\\` stands for a backslash and `\` + the quote for the quote, as in
+    /// PocketBase (and as its SDK's `pb.filter()` writes them); any other backslash is itself.
     fn text(&mut self) -> Result<Token, FilterError> {
         let start = self.pos;
         let Some(quote) = self.bump() else {
             return Err(syntax("invalid quoted text \"\"".into()));
         };
-        let body_start = self.pos;
-        let mut prev = '\0';
+        let mut out = String::new();
         loop {
-            let here = self.pos;
             match self.bump() {
                 None => {
                     let lit = self.src.get(start..).unwrap_or("");
                     return Err(syntax(format!("invalid quoted text {lit:?}")));
                 }
-                Some(c) if c == quote && prev != '\\' => {
-                    let body = self.src.get(body_start..here).unwrap_or("");
-                    return Ok(Token::new(TokKind::Text, unescape(body, quote)));
-                }
-                Some(c) => prev = c,
+                Some(c) if c == quote => return Ok(Token::new(TokKind::Text, out)),
+                Some('\\') => match self.peek_char() {
+                    Some(n) if n == quote || n == '\\' => {
+                        out.push(n);
+                        self.bump();
+                    }
+                    _ => out.push('\\'),
+                },
+                Some(c) => out.push(c),
             }
         }
     }
 }
 
-/// Replaces every `\` + `quote` pair by `quote`; other backslashes are kept.
-fn unescape(body: &str, quote: char) -> String {
-    let mut out = String::with_capacity(body.len());
-    let mut chars = body.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\\' && chars.peek() == Some(&quote) {
-            out.push(quote);
-            chars.next();
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Writes `text` as a quoted literal of the filter language that parses back to exactly `text`,
-/// or `None` when the language cannot express it (a text ending with a backslash).
+/// Writes `text` as a quoted literal of the filter language that parses back to exactly `text`
+/// (backslashes and quotes escaped).
 ///
 /// Useful to build filters programmatically (e.g. PocketBase's `{:param}` replacements).
-pub fn quote_text(text: &str) -> Option<String> {
-    if text.ends_with('\\') {
-        return None;
-    }
+pub fn quote_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('\'');
     for c in text.chars() {
-        if c == '\'' {
+        if c == '\'' || c == '\\' {
             out.push('\\');
         }
         out.push(c);
     }
     out.push('\'');
-    Some(out)
+    out
 }
 
 #[cfg(test)]
@@ -377,8 +364,13 @@ mod tests {
         assert_eq!(all("'ünï😀'").unwrap()[0].1, "ünï😀");
         assert_eq!(all("''").unwrap()[0].1, "");
         assert_eq!(err(r#"'demo""#), r#"invalid quoted text "'demo\"""#);
-        // a backslash before the closing quote escapes it
+        // a backslash before the closing quote escapes it, unless it is escaped itself
         assert!(all(r"'abc\'").is_err());
+        assert_eq!(all(r"'abc\\'").unwrap()[0].1, r"abc\");
+        assert_eq!(all(r#""a\\d""#).unwrap()[0].1, r"a\d");
+        assert_eq!(all(r#""a\d""#).unwrap()[0].1, r"a\d");
+        assert_eq!(all(r#""a\\\"b""#).unwrap()[0].1, r#"a\"b"#);
+        assert_eq!(all(r#""a\\\\d""#).unwrap()[0].1, r"a\\d");
     }
 
     #[test]
@@ -411,14 +403,15 @@ mod tests {
 
     #[test]
     fn quote_text_round_trips() {
-        for s in ["", "a", "it's", r"a\'b", "\"", r"\\x", "😀'"] {
-            let q = quote_text(s).unwrap();
+        for s in [
+            "", "a", "it's", r"a\'b", "\"", r"\\x", "😀'", "ends\\", "\\'\\\\",
+        ] {
+            let q = quote_text(s);
             assert_eq!(
                 all(&q).unwrap(),
                 vec![(TokKind::Text, s.to_string())],
                 "{q}"
             );
         }
-        assert_eq!(quote_text(r"ends\"), None);
     }
 }

@@ -113,9 +113,12 @@ fn literal() -> impl Strategy<Value = String> {
     ];
     prop::collection::vec(piece, 1..12)
         .prop_map(|v| v.concat())
-        .prop_filter("at least 3 chars, representable", |s| {
-            s.chars().count() >= 3 && quote_text(s).is_some()
-        })
+        .prop_filter("at least 3 chars", |s| s.chars().count() >= 3)
+}
+
+/// `text` as a double-quoted literal (backslashes and double quotes escaped).
+fn double_quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// One comparison `ident op 'literal'` (or reversed), with the literal correctly quoted.
@@ -128,9 +131,9 @@ fn comparison() -> impl Strategy<Value = (String, String, bool)> {
         any::<bool>(),
     )
         .prop_map(|(ident, sign, lit, reversed, double)| {
-            let mut quoted = quote_text(&lit).unwrap_or_default();
-            if double && !lit.ends_with('\\') {
-                quoted = format!("\"{}\"", lit.replace('"', "\\\""));
+            let mut quoted = quote_text(&lit);
+            if double {
+                quoted = double_quoted(&lit);
             }
             let cmp = if reversed {
                 format!("{quoted} {sign} {ident}")
@@ -158,8 +161,8 @@ proptest! {
             }
             filter.push_str(&format!("({cmp})"));
             // the same filter with a harmless literal in place of the arbitrary one
-            let neutral = cmp.replacen(&quote_text(lit).unwrap_or_default(), "'zzz'", 1);
-            let neutral = neutral.replacen(&format!("\"{}\"", lit.replace('"', "\\\"")), "'zzz'", 1);
+            let neutral = cmp.replacen(&quote_text(lit), "'zzz'", 1);
+            let neutral = neutral.replacen(&double_quoted(lit), "'zzz'", 1);
             skeleton.push_str(&format!("({neutral})"));
         }
         // a double-quoted literal parses to the same text as a single-quoted one
