@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod collections;
+pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod files;
@@ -26,8 +27,13 @@ use crate::error::ApiError;
 /// Largest request body accepted (PocketBase's default).
 pub const MAX_BODY_BYTES: usize = 32 << 20;
 
-/// The whole API as a router, testable without a socket.
+/// The whole API as a router, testable without a socket; every origin may call it.
 pub fn router(app: App) -> Router {
+    router_with(app, cors::Cors::default())
+}
+
+/// The whole API, with `cors` deciding which browser origins may call it.
+pub fn router_with(app: App, cors: cors::Cors) -> Router {
     Router::new()
         .route("/api/health", get(health::handler).head(health::handler))
         .merge(collections::router())
@@ -47,5 +53,10 @@ pub fn router(app: App) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(headers::security_headers))
+        // outermost: a preflight is answered before anything else, as PocketBase does
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(cors),
+            cors::middleware,
+        ))
         .with_state(app)
 }

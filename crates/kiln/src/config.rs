@@ -15,6 +15,7 @@ pub struct FileConfig {
     pub db: Option<String>,
     pub db_schema: Option<String>,
     pub redis: Option<String>,
+    pub origins: Option<String>,
 }
 
 /// The effective settings.
@@ -30,6 +31,8 @@ pub struct Config {
     pub db_schema: Option<String>,
     /// Redis carrying messages between the nodes (`None`: LISTEN/NOTIFY on PostgreSQL).
     pub redis: Option<String>,
+    /// Browser origins allowed to call the API (CORS); `*` is every origin.
+    pub origins: Vec<String>,
 }
 
 pub const DEFAULT_HTTP: &str = "127.0.0.1:8090";
@@ -45,6 +48,7 @@ pub struct Flags {
     pub db: Option<String>,
     pub db_schema: Option<String>,
     pub redis: Option<String>,
+    pub origins: Option<String>,
 }
 
 fn read_file(path: &Path, required: bool) -> Result<FileConfig, String> {
@@ -120,6 +124,15 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
             .or_else(|| env("KILN_DIR").map(PathBuf::from))
             .or(file.dir)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR)),
+        origins: flags
+            .origins
+            .or_else(|| env("KILN_ORIGINS"))
+            .or(file.origins)
+            .unwrap_or_else(|| "*".to_owned())
+            .split(',')
+            .map(|o| o.trim().to_owned())
+            .filter(|o| !o.is_empty())
+            .collect(),
         dev,
         log: env("KILN_LOG").or(file.log).unwrap_or_else(|| {
             if dev {
@@ -188,6 +201,13 @@ mod tests {
         let port_only = |k: &str| (k == "KILN_HTTP").then(|| ":8090".to_owned());
         let cfg = resolve(Flags::default(), port_only).unwrap();
         assert_eq!(cfg.http, "0.0.0.0:8090");
+        assert_eq!(cfg.origins, vec!["*".to_owned()]);
+        let two = |k: &str| (k == "KILN_ORIGINS").then(|| "https://a.io, https://b.io".to_owned());
+        let cfg = resolve(Flags::default(), two).unwrap();
+        assert_eq!(
+            cfg.origins,
+            vec!["https://a.io".to_owned(), "https://b.io".to_owned()]
+        );
         assert!(resolve(
             Flags {
                 config: Some("/nonexistent/k.toml".into()),

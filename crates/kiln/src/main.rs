@@ -44,6 +44,9 @@ enum Command {
         /// Address to listen on: host:port, or :port for every interface. Env: KILN_HTTP. Default: 127.0.0.1:8090
         #[arg(long, value_name = "ADDR")]
         http: Option<String>,
+        /// Browser origins allowed to call the API (CORS), comma-separated: https://app.example.com, https://*.example.com, http://localhost:* or * for every origin. Env: KILN_ORIGINS. Default: *
+        #[arg(long, value_name = "LIST")]
+        origins: Option<String>,
     },
     /// Copies the SQLite data dir (--dir) into an empty PostgreSQL database and verifies the copy:
     /// collections, records, users and settings (uploaded files stay where they are).
@@ -76,9 +79,9 @@ enum SuperuserAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let http_flag = match &cli.command {
-        Command::Serve { http } => http.clone(),
-        _ => None,
+    let (http_flag, origins_flag) = match &cli.command {
+        Command::Serve { http, origins } => (http.clone(), origins.clone()),
+        _ => (None, None),
     };
     let flags = config::Flags {
         config: cli.config.clone(),
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         db: cli.db.clone(),
         db_schema: cli.db_schema.clone(),
         redis: cli.redis.clone(),
+        origins: origins_flag,
     };
     let cfg = match config::resolve(flags, |k| std::env::var(k).ok()) {
         Ok(c) => c,
@@ -249,7 +253,7 @@ async fn serve(app: App, cfg: &config::Config) -> ExitCode {
         );
     }
     app.start_maintenance();
-    let router = kiln_http::router(app);
+    let router = kiln_http::router_with(app, kiln_http::cors::Cors::new(cfg.origins.clone()));
     if let Err(e) = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -6,6 +6,7 @@ mod accounts;
 mod auth;
 mod cluster;
 mod collections;
+mod cors;
 mod files;
 mod realtime;
 mod records_read;
