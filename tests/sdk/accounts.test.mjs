@@ -232,6 +232,8 @@ it('5. OTP: enable, request, code from mail, auth, wrong code, unknown email', a
   assert.equal(col.otp.enabled, true);
   const methods = await client().collection('users').listAuthMethods();
   assert.equal(methods.otp.enabled, true);
+  // the SDK asks for these keys only (fields=mfa,otp,password,oauth2), as PocketBase answers
+  assert.deepEqual(Object.keys(methods).sort(), ['mfa', 'oauth2', 'otp', 'password']);
 
   const { otpId } = await client().collection('users').requestOTP('otto@example.com');
   assert.equal(typeof otpId, 'string');

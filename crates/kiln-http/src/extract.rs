@@ -44,6 +44,16 @@ impl Ctx {
         }
     }
 
+    /// The `fields` parameter: which keys of the response to keep (`None`: all). An unknown or
+    /// malformed modifier is a 400, as in PocketBase.
+    pub fn fields(&self) -> Result<Option<kiln_core::records::Fields>, ApiError> {
+        match self.query("fields") {
+            Some(f) => kiln_core::records::Fields::try_parse(f)
+                .map_err(|e| crate::error::api(kiln_core::CoreError::BadQuery(e))),
+            None => Ok(None),
+        }
+    }
+
     /// The paging, sort and filter parameters of a list request.
     pub fn list_params(&self) -> Result<kiln_core::records::ListParams, ApiError> {
         Ok(kiln_core::records::ListParams {

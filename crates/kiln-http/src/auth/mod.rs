@@ -147,11 +147,7 @@ pub(crate) fn auth_response_with_meta(
     };
     own.req.auth = Some(std::sync::Arc::new(record.clone()));
     // `fields` applies to the whole response here (`fields=token,record.name`), as in PocketBase.
-    let fields = match ctx.query("fields") {
-        Some(f) => kiln_core::records::Fields::try_parse(f)
-            .map_err(|e| crate::error::api(kiln_core::CoreError::BadQuery(e)))?,
-        None => None,
-    };
+    let fields = ctx.fields()?;
     let opts = RenderOptions {
         fields: None,
         ..RenderOptions::from_query(ctx.query("expand"), None).map_err(crate::error::api)?

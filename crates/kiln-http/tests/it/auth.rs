@@ -122,6 +122,9 @@ async fn login_refresh_impersonate() {
         Scenario::new("login on a missing collection", "POST", "/api/collections/nope/auth-with-password").json(json!({})).status(404),
         Scenario::new("60 auth-methods", "GET", "/api/collections/users/auth-methods")
             .body_eq(j(r#"{"password":{"identityFields":["email"],"enabled":true},"oauth2":{"providers":[],"enabled":false},"mfa":{"enabled":false,"duration":0},"otp":{"enabled":false,"duration":0},"authProviders":[],"usernamePassword":false,"emailPassword":true}"#)),
+        Scenario::new("auth-methods with the SDK's fields", "GET", "/api/collections/users/auth-methods?fields=mfa,otp,password,oauth2")
+            .body_eq(j(r#"{"password":{"identityFields":["email"],"enabled":true},"oauth2":{"providers":[],"enabled":false},"mfa":{"enabled":false,"duration":0},"otp":{"enabled":false,"duration":0}}"#)),
+        Scenario::new("auth-methods with a bad fields modifier", "GET", "/api/collections/users/auth-methods?fields=mfa:nope").status(400),
         Scenario::new("auth-methods of a base collection", "GET", "/api/collections/posts/auth-methods").status(404),
         Scenario::new("61 refresh", "POST", "/api/collections/users/auth-refresh")
             .user("alice")

@@ -408,9 +408,16 @@ async fn unknown_routes() {
         .body_eq(wasnt),
         Scenario::new("health", "GET", "/api/health")
             .body_eq(json!({"message":"API is healthy.","code":200,"data":{}})),
+        // (no connection in these tests, so no IP)
         Scenario::new("health as superuser", "GET", "/api/health")
             .su()
-            .body_eq(json!({"message":"API is healthy.","code":200,"data":{"canBackup":false}})),
+            .body_eq(json!({"message":"API is healthy.","code":200,
+                "data":{"canBackup":false,"realIP":"","possibleProxyHeader":""}})),
+        Scenario::new("health as superuser behind a proxy", "GET", "/api/health")
+            .su()
+            .header("fly-client-ip", "10.1.2.3")
+            .body_eq(json!({"message":"API is healthy.","code":200,
+                "data":{"canBackup":false,"realIP":"","possibleProxyHeader":"Fly-Client-IP"}})),
     ])
     .await;
 }
