@@ -398,6 +398,12 @@ impl App {
 
     /// Creates a collection from its JSON definition.
     pub async fn create_collection(&self, body: &Value) -> Result<Arc<Collection>> {
+        if let Some(Value::String(t)) = body.get("type") {
+            if CollectionType::parse(t).is_none() {
+                let e = FieldError::new("validation_in_invalid", "Must be a valid value.");
+                return Err(CoreError::validation(Action::CreateCollection, "type", e));
+            }
+        }
         let _guard = self.lock_schema().await;
         let c = self.new_collection(body)?;
         let current = self.schema();

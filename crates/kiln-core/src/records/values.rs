@@ -340,6 +340,28 @@ fn check_length(s: &str, min: i64, max: i64, default_max: i64) -> Result<(), Fie
     Ok(())
 }
 
+/// A normalized datetime (`2020-01-01 00:00:00.000Z`) as PocketBase's validation messages show
+/// it: Go's `time.Time` text (`2020-01-01 00:00:00 +0000 UTC`) and its JSON (RFC 3339,
+/// `2020-01-01T00:00:00Z`), the fraction without trailing zeros.
+fn go_time(normalized: &str) -> (String, String) {
+    let date = normalized.get(..10).unwrap_or("");
+    let time = normalized.get(11..19).unwrap_or("");
+    let frac = normalized
+        .get(20..)
+        .unwrap_or("")
+        .trim_end_matches('Z')
+        .trim_end_matches('0');
+    let frac = if frac.is_empty() {
+        String::new()
+    } else {
+        format!(".{frac}")
+    };
+    (
+        format!("{date} {time}{frac} +0000 UTC"),
+        format!("{date}T{time}{frac}Z"),
+    )
+}
+
 /// At most `max_select` (at least 1) values.
 fn check_max_select(v: &Value, max_select: i64) -> Result<(), FieldError> {
     let n = match v {
@@ -486,20 +508,22 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
             let s = v.as_str().unwrap_or("");
             if let Some(m) = crate::datetime::normalize(min) {
                 if s < m.as_str() {
+                    let (shown, threshold) = go_time(&m);
                     return Err(FieldError::new(
-                        "validation_min_date_constraint",
-                        format!("Must be no earlier than {m}."),
+                        "validation_min_greater_equal_than_required",
+                        format!("Must be no less than {shown}."),
                     )
-                    .with_params(json!({"min": m})));
+                    .with_params(json!({ "threshold": threshold })));
                 }
             }
             if let Some(m) = crate::datetime::normalize(max) {
                 if s > m.as_str() {
+                    let (shown, threshold) = go_time(&m);
                     return Err(FieldError::new(
-                        "validation_max_date_constraint",
-                        format!("Must be no later than {m}."),
+                        "validation_max_less_equal_than_required",
+                        format!("Must be no greater than {shown}."),
                     )
-                    .with_params(json!({"max": m})));
+                    .with_params(json!({ "threshold": threshold })));
                 }
             }
         }
@@ -535,7 +559,17 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
             }
             check_max_select(v, *max_select)?;
         }
-        FieldKind::File { max_select, .. } => check_max_select(v, *max_select)?,
+        FieldKind::File { max_select, .. } => {
+            let n = v.as_array().map_or(1, Vec::len) as i64;
+            let max = (*max_select).max(1);
+            if n > max {
+                return Err(FieldError::new(
+                    "validation_too_many_files",
+                    format!("The maximum allowed files is {max}."),
+                )
+                .with_params(json!({ "maxSelect": max })));
+            }
+        }
         FieldKind::Json { max_size } => {
             let limit = if *max_size > 0 { *max_size } else { 1 << 20 };
             let size = v.to_string().len() as i64;

@@ -24,10 +24,12 @@ pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> Fi
 
     if c.name.is_empty() {
         errors.insert("name".into(), FieldError::required());
-    } else if !is_name(&c.name)
-        || c.name.starts_with("_kiln")
-        || c.name.to_lowercase().starts_with("sqlite_")
-    {
+    } else if !is_name(&c.name) {
+        errors.insert(
+            "name".into(),
+            err("validation_match_invalid", "Must be in a valid format."),
+        );
+    } else if c.name.starts_with("_kiln") || c.name.to_lowercase().starts_with("sqlite_") {
         errors.insert("name".into(), err("validation_invalid_name", "Invalid collection name - must contain only alphanumeric and underscore characters."));
     } else if schema
         .all()

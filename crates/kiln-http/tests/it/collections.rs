@@ -199,6 +199,11 @@ async fn view_list_and_create() {
             .json(json!({"name":"posts","type":"base","fields":[{"name":"x","type":"nosuchtype"}]}))
             .status(400)
             .body_eq(json!({"data":{},"message":"Failed to load the submitted data due to invalid formatting.","status":400})),
+        Scenario::new("unknown type", "POST", "/api/collections")
+            .su()
+            .json(json!({"name":"weirdtype","type":"weird"}))
+            .status(400)
+            .body_eq(json!({"data":{"type":{"code":"validation_in_invalid","message":"Must be a valid value."}},"message":"Failed to create collection.","status":400})),
         Scenario::new("missing name", "POST", "/api/collections")
             .su()
             .json(json!({"type":"base","fields":[{"name":"x","type":"text"}]}))

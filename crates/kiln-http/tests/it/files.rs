@@ -121,6 +121,10 @@ async fn failed_writes_leave_no_blob_and_no_temporary_file() {
     )
     .await;
     assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.json["data"]["files"],
+        json!({"code":"validation_too_many_files","message":"The maximum allowed files is 3.","params":{"maxSelect":3}})
+    );
     assert_eq!(t.count("docs"), 0);
     assert_eq!(
         files_under(&storage),
