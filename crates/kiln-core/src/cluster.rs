@@ -204,7 +204,7 @@ impl App {
         });
     }
 
-    fn reload_schema(&self) {
+    pub(crate) fn reload_schema(&self) {
         self.db().schema_changed_elsewhere();
         match self.db().read(system::load_all) {
             Ok(collections) => self.set_schema(Schema::new(collections)),

@@ -90,6 +90,8 @@ pub enum CoreError {
     InvalidFormat(String),
     /// A filter, sort, expand or fields parameter is invalid.
     BadQuery(String),
+    /// A superuser's SQL failed (`POST /api/sql`); the database's message is for them.
+    SqlFailed(String),
     /// Deleting a record referenced by a required relation.
     RequiredReference,
     /// System collections cannot be deleted.

@@ -22,6 +22,7 @@ pub mod request;
 pub mod rules;
 pub mod schema;
 pub mod settings;
+pub mod sql;
 pub mod ttl;
 
 pub use app::{App, AppConfig, OpenError};

@@ -170,6 +170,65 @@ impl<'a> Conn<'a> {
         }
     }
 
+    /// Runs one statement written by a superuser (`POST /api/sql`; not cached, no parameters)
+    /// and returns its columns and first `max_rows` rows, every value as text.
+    pub fn raw_query(&self, sql: &str, max_rows: usize) -> Result<RawRows, DbError> {
+        let mut out = RawRows::default();
+        match self.inner {
+            Driver::Sqlite(c) => {
+                let mut stmt = c.prepare(sql)?;
+                out.columns = stmt
+                    .columns()
+                    .iter()
+                    .map(|col| {
+                        (
+                            col.name().to_owned(),
+                            col.decl_type().unwrap_or("").to_owned(),
+                        )
+                    })
+                    .collect();
+                let mut rows = stmt.query([])?;
+                while let Some(row) = rows.next()? {
+                    if out.rows.len() >= max_rows {
+                        break;
+                    }
+                    out.rows.push(raw_row(&Row {
+                        inner: RowDriver::Sqlite(row),
+                    }));
+                }
+            }
+            Driver::Pg(s) => {
+                let (columns, rows) = s.raw_query(sql)?;
+                out.columns = columns;
+                out.rows = rows
+                    .iter()
+                    .take(max_rows)
+                    .map(|r| raw_row(&Row::pg(r)))
+                    .collect();
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs `;`-separated statements written by a superuser inside the caller's transaction
+    /// (`POST /api/sql`); returns the rows changed by the last one. Statements that would end
+    /// or nest the transaction (`BEGIN`, `COMMIT`, `ROLLBACK`, `SAVEPOINT`, `RELEASE`, `END`)
+    /// are refused before anything runs.
+    pub fn raw_execute(&self, sql: &str) -> Result<u64, DbError> {
+        if let Some(word) = transaction_control(sql) {
+            return Err(DbError::Query(format!(
+                "{word} is not allowed: the query runs in a transaction of its own"
+            )));
+        }
+        match self.inner {
+            Driver::Sqlite(c) => {
+                c.execute_batch(sql)?;
+                Ok(c.changes())
+            }
+            Driver::Pg(s) => s.raw_execute(sql),
+        }
+    }
+
     /// Column names a query yields, without running it.
     pub fn columns_of(&self, sql: &str) -> Result<Vec<String>, DbError> {
         match self.inner {
@@ -220,5 +279,122 @@ impl<'a> Conn<'a> {
         self.control("ROLLBACK TO kiln_trial")?;
         self.control("RELEASE kiln_trial")?;
         result
+    }
+}
+
+/// What [`Conn::raw_query`] returns.
+#[derive(Debug, Default)]
+pub struct RawRows {
+    /// Name and declared type of each column (`""` when the engine knows none, as for an
+    /// expression on SQLite).
+    pub columns: Vec<(String, String)>,
+    /// The rows, each value as text (`None`: NULL).
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+fn raw_row(row: &Row<'_, '_>) -> Vec<Option<String>> {
+    (0..row.len())
+        .map(|i| match row.get(i) {
+            ValueRef::Null => None,
+            ValueRef::Int(n) => Some(n.to_string()),
+            ValueRef::Float(x) => Some(x.to_string()),
+            ValueRef::Text(t) => Some(t.to_owned()),
+            ValueRef::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        })
+        .collect()
+}
+
+/// The first statement of `sql` that controls transactions, by its leading keyword. Statements
+/// are split on `;` outside quotes, identifiers in quotes and comments.
+fn transaction_control(sql: &str) -> Option<&'static str> {
+    const WORDS: [&str; 7] = [
+        "BEGIN",
+        "COMMIT",
+        "END",
+        "ROLLBACK",
+        "SAVEPOINT",
+        "RELEASE",
+        "ABORT",
+    ];
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    let mut at_start = true;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+                continue;
+            }
+            b'\'' | b'"' | b'`' | b'[' => {
+                let close = if c == b'[' { b']' } else { c };
+                i += 1;
+                while i < bytes.len() && bytes[i] != close {
+                    i += 1;
+                }
+                at_start = false;
+            }
+            b';' => at_start = true,
+            c if c.is_ascii_whitespace() => {}
+            c if at_start && c.is_ascii_alphabetic() => {
+                let end = bytes[i..]
+                    .iter()
+                    .position(|b| !b.is_ascii_alphabetic())
+                    .map_or(bytes.len(), |n| i + n);
+                let word = &sql[i..end];
+                if let Some(w) = WORDS.iter().find(|w| w.eq_ignore_ascii_case(word)) {
+                    return Some(w);
+                }
+                at_start = false;
+                i = end;
+                continue;
+            }
+            _ => at_start = false,
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transaction_control;
+
+    #[test]
+    fn transaction_control_is_found_in_any_statement() {
+        assert_eq!(transaction_control("DELETE FROM t"), None);
+        assert_eq!(transaction_control("DELETE FROM t; COMMIT"), Some("COMMIT"));
+        assert_eq!(
+            transaction_control("  -- x\n/* y */ begin; select 1"),
+            Some("BEGIN")
+        );
+        assert_eq!(transaction_control("UPDATE t SET a = 'COMMIT; x'"), None);
+        assert_eq!(transaction_control("UPDATE t SET \"end\" = 1"), None);
+        assert_eq!(
+            transaction_control("DELETE FROM t;savepoint a"),
+            Some("SAVEPOINT")
+        );
+        assert_eq!(
+            transaction_control("DROP TABLE x; ReLeAsE a"),
+            Some("RELEASE")
+        );
+        assert_eq!(
+            transaction_control("INSERT INTO t VALUES (1) -- ; COMMIT"),
+            None
+        );
+        assert_eq!(
+            transaction_control("UPDATE t SET a = CASE WHEN 1 THEN 2 END"),
+            None
+        );
     }
 }

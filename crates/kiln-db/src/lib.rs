@@ -16,7 +16,7 @@ mod pg;
 mod sqlite;
 mod value;
 
-pub use conn::{Conn, Row};
+pub use conn::{Conn, RawRows, Row};
 pub use db::Db;
 pub use dialect::{ColumnKind, Dialect};
 pub use error::DbError;

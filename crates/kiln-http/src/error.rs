@@ -131,6 +131,7 @@ pub fn api(e: CoreError) -> ApiError {
             tracing::debug!(error = %m, "invalid query");
             ApiError::bad_request(MSG_GENERIC_400)
         }
+        CoreError::SqlFailed(m) => ApiError::new(S::BAD_REQUEST, format!("Failed to execute query. Raw error:\n{m}")),
         CoreError::RequiredReference => ApiError::bad_request(
             "Failed to delete record. Make sure that the record is not part of a required relation reference.",
         ),

@@ -14,6 +14,7 @@ pub mod ratelimit;
 pub mod realtime;
 pub mod records;
 pub mod settings;
+mod sql;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -36,6 +37,7 @@ pub fn router(app: App) -> Router {
 pub fn router_with(app: App, cors: cors::Cors) -> Router {
     Router::new()
         .route("/api/health", get(health::handler).head(health::handler))
+        .route("/api/sql", axum::routing::post(sql::handler))
         .merge(collections::router())
         .merge(records::router())
         .merge(auth::router())

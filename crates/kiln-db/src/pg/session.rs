@@ -108,6 +108,15 @@ impl PgSession {
 
     /// Runs schema statements. Inside a write, the first one takes [`DDL_LOCK`] until commit.
     pub(crate) fn execute_ddl(&self, sql: &str) -> Result<(), DbError> {
+        self.before_ddl()?;
+        self.client
+            .borrow_mut()
+            .batch_execute(sql)
+            .map_err(|e| with_statement(map_err(e), sql))
+    }
+
+    /// Inside a write, takes [`DDL_LOCK`] (once); clears the statement cache.
+    fn before_ddl(&self) -> Result<(), DbError> {
         if self.in_txn.get() && !self.changed_schema.get() {
             self.client
                 .borrow_mut()
@@ -116,10 +125,47 @@ impl PgSession {
             self.changed_schema.set(true);
         }
         self.clear_cache();
-        self.client
+        Ok(())
+    }
+
+    /// Runs one statement written by a superuser (no parameters, not cached): its columns
+    /// (name, type name) and rows.
+    pub(crate) fn raw_query(
+        &self,
+        sql: &str,
+    ) -> Result<(Vec<(String, String)>, Vec<Row>), DbError> {
+        let mut client = self.client.borrow_mut();
+        let stmt = client
+            .prepare(sql)
+            .map_err(|e| with_statement(map_err(e), sql))?;
+        let columns = stmt
+            .columns()
+            .iter()
+            .map(|c| (c.name().to_owned(), c.type_().name().to_uppercase()))
+            .collect();
+        let rows = client
+            .query(&stmt, &[])
+            .map_err(|e| with_statement(map_err(e), sql))?;
+        Ok((columns, rows))
+    }
+
+    /// Runs `;`-separated statements written by a superuser, as schema statements (the DDL
+    /// lock, the statement cache cleared); returns the rows changed by the last one.
+    pub(crate) fn raw_execute(&self, sql: &str) -> Result<u64, DbError> {
+        self.before_ddl()?;
+        let messages = self
+            .client
             .borrow_mut()
-            .batch_execute(sql)
-            .map_err(|e| with_statement(map_err(e), sql))
+            .simple_query(sql)
+            .map_err(|e| with_statement(map_err(e), sql))?;
+        Ok(messages
+            .iter()
+            .filter_map(|m| match m {
+                postgres::SimpleQueryMessage::CommandComplete(n) => Some(*n),
+                _ => None,
+            })
+            .next_back()
+            .unwrap_or(0))
     }
 
     pub(crate) fn columns_of(&self, sql: &str) -> Result<Vec<String>, DbError> {

@@ -13,4 +13,5 @@ mod records_read;
 mod records_write;
 mod robustness;
 mod security;
+mod sql;
 mod support;
