@@ -241,9 +241,9 @@ impl App {
         };
         let mut sql = format!("SELECT {} FROM {} WHERE {cond}", plan.columns, plan.table);
         if let Some(rule) = rule {
-            let r = stmt.rule(target, &plan.table, rule)?;
+            let cond = stmt.rule_condition(target, &plan.table, rule)?;
             sql.push_str(" AND ");
-            sql.push_str(&stmt.condition(vec![r]).unwrap_or_default());
+            sql.push_str(&cond);
         }
         if column != "id" {
             sql.push_str(&format!(

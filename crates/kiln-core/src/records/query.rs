@@ -192,8 +192,7 @@ impl App {
         let plan = c.plan(self.dialect());
         let mut stmt = Stmt::new(&schema, self.dialect(), req);
         let idp = stmt.push(Param::Text(id.to_owned()));
-        let rule = stmt.rule(c, &plan.table, rule)?;
-        let cond = stmt.condition(vec![rule]).unwrap_or_default();
+        let cond = stmt.rule_condition(c, &plan.table, rule)?;
         let sql = format!(
             "SELECT {} FROM {} WHERE {}.\"id\" = {idp} AND {cond}",
             plan.columns, plan.table, plan.table

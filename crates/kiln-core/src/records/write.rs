@@ -307,8 +307,7 @@ pub(crate) fn row_matches(
     let table = d.quote(&c.name);
     let mut stmt = Stmt::new(schema, d, req);
     let idp = stmt.push(Param::Text(id.to_owned()));
-    let rule = stmt.rule(c, &table, rule)?;
-    let cond = stmt.condition(vec![rule]).unwrap_or_default();
+    let cond = stmt.rule_condition(c, &table, rule)?;
     let sql = format!("SELECT COUNT(*) FROM {table} WHERE {table}.\"id\" = {idp} AND {cond}");
     Ok(conn.query_i64(&sql, &stmt.params())? > 0)
 }

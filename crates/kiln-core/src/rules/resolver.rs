@@ -1095,7 +1095,8 @@ impl<'a> Stmt<'a> {
     }
 
     /// An API rule over `base` (whose row is `base_alias` in the statement) as a boolean SQL
-    /// expression. Rules see every field of every collection they reach.
+    /// expression over the statement's joins: use it only inside [`Stmt::condition`] (or take
+    /// [`Stmt::rule_condition`]). Rules see every field of every collection they reach.
     pub fn rule(
         &mut self,
         base: &'a Collection,
@@ -1105,7 +1106,20 @@ impl<'a> Stmt<'a> {
         self.expr(base, base_alias, Mode::Rule, text)
     }
 
-    /// A client's filter over `base` as a boolean SQL expression. For non-superusers, hidden
+    /// An API rule that is all the statement holds, as its whole condition (the rule over the
+    /// statement's joins, see [`Stmt::condition`]).
+    pub fn rule_condition(
+        &mut self,
+        base: &'a Collection,
+        base_alias: &'a str,
+        text: &str,
+    ) -> Result<String, CoreError> {
+        let rule = self.rule(base, base_alias, text)?;
+        Ok(self.condition(vec![rule]).unwrap_or_default())
+    }
+
+    /// A client's filter over `base` as a boolean SQL expression over the statement's joins (use
+    /// it inside [`Stmt::condition`]). For non-superusers, hidden
     /// fields and `@request`/`@collection` are refused, and the related rows it reaches add
     /// [`Guards`].
     pub fn filter(
