@@ -61,10 +61,7 @@ fn key_columns(detail: &str) -> Vec<String> {
         .split(", ")
         .map(|part| {
             let word = part.rsplit('(').next().unwrap_or(part);
-            let word = word
-                .split(|c: char| c == ')' || c == ':' || c == ' ')
-                .next()
-                .unwrap_or(word);
+            let word = word.split([')', ':', ' ']).next().unwrap_or(word);
             word.trim_matches('"').to_owned()
         })
         .collect()

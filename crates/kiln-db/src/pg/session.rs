@@ -11,6 +11,9 @@ use super::error::map_err;
 use crate::{DbError, Value};
 
 /// Statements kept prepared per connection; the cache is emptied when it fills.
+/// (name, type name) of each column of a result.
+pub(crate) type NamedTypes = Vec<(String, String)>;
+
 const MAX_CACHED: usize = 256;
 
 /// Advisory lock key taken by every transaction that changes the schema, so that nodes sharing
@@ -130,10 +133,7 @@ impl PgSession {
 
     /// Runs one statement written by a superuser (no parameters, not cached): its columns
     /// (name, type name) and rows.
-    pub(crate) fn raw_query(
-        &self,
-        sql: &str,
-    ) -> Result<(Vec<(String, String)>, Vec<Row>), DbError> {
+    pub(crate) fn raw_query(&self, sql: &str) -> Result<(NamedTypes, Vec<Row>), DbError> {
         let mut client = self.client.borrow_mut();
         let stmt = client
             .prepare(sql)
