@@ -35,9 +35,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Creates a temp data dir, upserts the superuser, spawns the server and waits for /api/health.
  * Returns { url, root, dir, bin, logs(), stop({ keep }), kill() }; `dir` is the data dir inside the temp dir
  * `root`; `kill()` sends SIGKILL. `env` adds environment variables (e.g. a shared KILN_DATABASE_SCHEMA).
+ * `bin` runs another binary with the same command line (PocketBase); `dir` serves an existing data dir
+ * (kept by `stop()`, which removes only `root`).
  */
-export async function startServer({ serveArgs = [], env: extraEnv = {} } = {}) {
-  const bin = process.env.KILN_BIN ? resolve(process.env.KILN_BIN) : join(REPO, 'target', 'release', 'kiln');
+export async function startServer({ serveArgs = [], env: extraEnv = {}, bin: givenBin, dir: givenDir } = {}) {
+  const bin = givenBin ?? (process.env.KILN_BIN ? resolve(process.env.KILN_BIN) : join(REPO, 'target', 'release', 'kiln'));
   if (!existsSync(bin)) {
     throw new Error(`server binary not found: ${bin} (run \`cargo build --release -p kiln\` or set KILN_BIN)`);
   }
@@ -45,7 +47,7 @@ export async function startServer({ serveArgs = [], env: extraEnv = {} } = {}) {
   // so nothing leaks out of the per-run temp dir.
   const port = await freePort();
   const root = mkdtempSync(join(tmpdir(), 'kiln-sdk-'));
-  const dir = join(root, 'data');
+  const dir = givenDir ?? join(root, 'data');
   const stderrPath = join(root, 'server.stderr.log');
   const stdoutPath = join(root, 'server.stdout.log');
 

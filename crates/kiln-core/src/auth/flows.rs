@@ -154,8 +154,8 @@ impl App {
         self.finish_auth(c, record, "password", mfa_id, req).await
     }
 
-    /// Replaces an imported hash (PocketBase's bcrypt) by Kiln's argon2id once the password
-    /// is known to be right. The token key stays: sessions are not ended by an upgrade.
+    /// Replaces an argon2 hash with other parameters by Kiln's argon2id once the password is
+    /// known to be right. The token key stays: sessions are not ended by an upgrade.
     async fn rehash_password(&self, c: &Arc<Collection>, record: Record, password: &str) -> Record {
         let hash = match self.hasher().hash(password.to_owned()).await {
             Ok(h) => h,

@@ -90,9 +90,12 @@ pub fn is_bcrypt(stored: &str) -> bool {
 }
 
 /// Whether a stored hash should be replaced by an argon2id hash with Kiln's parameters after
-/// a successful login (imported PocketBase bcrypt hashes, other argon2 parameters).
+/// a successful login: argon2 hashes with other parameters. PocketBase's bcrypt hashes are
+/// kept as they are, so that PocketBase can still sign these users in when it opens a data dir
+/// Kiln has served (no lock-in); passwords set in Kiln are argon2id.
 pub fn needs_rehash(stored: &str) -> bool {
-    !stored.starts_with(&format!("$argon2id$v=19$m={M_COST},t={T_COST},p={P_COST}$"))
+    !is_bcrypt(stored)
+        && !stored.starts_with(&format!("$argon2id$v=19$m={M_COST},t={T_COST},p={P_COST}$"))
 }
 
 /// Verifies synchronously; an unparsable stored hash never matches. Hashes with Kiln's own
@@ -218,7 +221,7 @@ mod tests {
         let pb = bcrypt::hash_with_salt("alicepass123", 10, *b"0123456789abcdef")
             .unwrap()
             .format_for_version(bcrypt::Version::TwoA);
-        assert!(super::is_bcrypt(&pb) && super::needs_rehash(&pb));
+        assert!(super::is_bcrypt(&pb) && !super::needs_rehash(&pb));
         assert!(super::verify_blocking("alicepass123", &pb));
         assert!(!super::verify_blocking("alicepass124", &pb));
         assert!(!super::verify_blocking(&"a".repeat(80), &pb));

@@ -33,14 +33,20 @@ pub(crate) fn ensure_table(conn: &Conn<'_>) -> Result<()> {
 
 /// The stored settings, or the defaults when none were saved yet.
 pub(crate) fn load(conn: &Conn<'_>) -> Result<Settings> {
+    // PocketBase stores the JSON as a BLOB, Kiln as text: both read the same.
     let raw = conn.query_one(
         "SELECT value FROM _params WHERE id = ?1",
         &[SETTINGS_KEY.into()],
-        |r| Ok(r.text(0)),
+        |r| {
+            Ok(match r.get(0) {
+                kiln_db::ValueRef::Blob(b) => b.to_vec(),
+                other => other.as_str().as_bytes().to_vec(),
+            })
+        },
     )?;
     match raw {
         None => Ok(Settings::default()),
-        Some(text) => serde_json::from_str(&text)
+        Some(json) => serde_json::from_slice(&json)
             .map_err(|e| CoreError::Db(kiln_db::DbError::Corrupt(format!("stored settings: {e}")))),
     }
 }

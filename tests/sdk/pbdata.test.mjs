@@ -1,0 +1,92 @@
+// A PocketBase app moves to Kiln by pointing Kiln at its data dir, and can move back: the real
+// PocketBase 0.40.6 binary writes a pb_data (an auth user with a bcrypt password, a collection with a
+// relation, a record), Kiln serves it (sign-in, lists with expand, a new record), and PocketBase opens
+// it again and sees Kiln's record. SQLite only (the data dir is the database).
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from './server.mjs';
+import { newClient, newSuperuser, suite } from './helpers.mjs';
+
+const { it, failed } = suite(60_000);
+
+/** The PocketBase binary: POCKETBASE_BIN, or `pocketbase` on PATH. */
+function pocketbaseBin() {
+  if (process.env.POCKETBASE_BIN) return process.env.POCKETBASE_BIN;
+  for (const d of (process.env.PATH ?? '').split(delimiter)) {
+    if (d && existsSync(join(d, 'pocketbase'))) return join(d, 'pocketbase');
+  }
+  return null;
+}
+
+const pbBin = pocketbaseBin();
+const skip = process.env.KILN_TEST_DATABASE_URL ? 'the data dir is SQLite' : pbBin ? false : 'pocketbase 0.40.6 not on PATH';
+const root = mkdtempSync(join(tmpdir(), 'kiln-pbdata-'));
+const dir = join(root, 'pb_data');
+const running = [];
+
+after(async () => {
+  for (const s of running) {
+    if (failed()) console.error(s.logs());
+    await s.stop();
+  }
+  if (!failed()) rmSync(root, { recursive: true, force: true });
+  else console.error(`(data dir kept at ${dir})`);
+});
+
+async function serve(bin) {
+  const server = await startServer({ bin, dir });
+  running.push(server);
+  return server;
+}
+
+async function stop(server) {
+  running.splice(running.indexOf(server), 1);
+  await server.stop();
+}
+
+it('PocketBase writes, Kiln serves, PocketBase opens the data dir again', { skip }, async () => {
+  // 1. PocketBase writes the app
+  const pb1 = await serve(pbBin);
+  let su = await newSuperuser(pb1.url);
+  await su.collections.create({
+    name: 'posts',
+    type: 'base',
+    listRule: '',
+    viewRule: '',
+    createRule: '@request.auth.id != ""',
+    fields: [
+      { name: 'title', type: 'text' },
+      { name: 'author', type: 'relation', collectionId: '_pb_users_auth_', maxSelect: 1 },
+      { name: 'created', type: 'autodate', onCreate: true },
+    ],
+  });
+  const alice = await su.collection('users').create({
+    email: 'alice@example.com',
+    password: 'Passw0rd!123',
+    passwordConfirm: 'Passw0rd!123',
+    name: 'Alice',
+  });
+  await su.collection('posts').create({ title: 'written by PocketBase', author: alice.id });
+  await stop(pb1);
+
+  // 2. Kiln serves it: the bcrypt password signs in, rules and relations work, writes land
+  const kiln = await serve(undefined);
+  const user = newClient(kiln.url);
+  await user.collection('users').authWithPassword('alice@example.com', 'Passw0rd!123');
+  const list = await user.collection('posts').getFullList({ expand: 'author', sort: 'created' });
+  assert.deepEqual(list.map((p) => [p.title, p.expand?.author?.name]), [['written by PocketBase', 'Alice']]);
+  await user.collection('posts').create({ title: 'written by Kiln', author: alice.id });
+  su = await newSuperuser(kiln.url);
+  assert.ok((await su.collections.getOne('posts')).fields.some((f) => f.name === 'author'));
+  await stop(kiln);
+
+  // 3. PocketBase opens it again and sees both records; Alice still signs in
+  const pb2 = await serve(pbBin);
+  const back = newClient(pb2.url);
+  await back.collection('users').authWithPassword('alice@example.com', 'Passw0rd!123');
+  const titles = (await back.collection('posts').getFullList({ sort: 'created' })).map((p) => p.title);
+  assert.deepEqual(titles, ['written by PocketBase', 'written by Kiln']);
+});
