@@ -1,7 +1,7 @@
 // A PocketBase app moves to Kiln by pointing Kiln at its data dir, and can move back: the real
 // PocketBase 0.40.6 binary writes a pb_data (an auth user with a bcrypt password, a collection with a
-// relation, a record), Kiln serves it (sign-in, lists with expand, a new record), and PocketBase opens
-// it again and sees Kiln's record. SQLite only (the data dir is the database).
+// relation, a record with a file), Kiln serves it (sign-in, lists with expand, the file, a new record),
+// and PocketBase opens it again and sees Kiln's record. SQLite only (the data dir is the database).
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -61,6 +61,7 @@ it('PocketBase writes, Kiln serves, PocketBase opens the data dir again', { skip
       { name: 'title', type: 'text' },
       { name: 'author', type: 'relation', collectionId: '_pb_users_auth_', maxSelect: 1 },
       { name: 'created', type: 'autodate', onCreate: true },
+      { name: 'attachment', type: 'file', maxSelect: 1 },
     ],
   });
   const alice = await su.collection('users').create({
@@ -69,7 +70,11 @@ it('PocketBase writes, Kiln serves, PocketBase opens the data dir again', { skip
     passwordConfirm: 'Passw0rd!123',
     name: 'Alice',
   });
-  await su.collection('posts').create({ title: 'written by PocketBase', author: alice.id });
+  const form = new FormData();
+  form.append('title', 'written by PocketBase');
+  form.append('author', alice.id);
+  form.append('attachment', new Blob(['stored by PocketBase'], { type: 'text/plain' }), 'note.txt');
+  await su.collection('posts').create(form);
   await stop(pb1);
 
   // 2. Kiln serves it: the bcrypt password signs in, rules and relations work, writes land
@@ -78,6 +83,10 @@ it('PocketBase writes, Kiln serves, PocketBase opens the data dir again', { skip
   await user.collection('users').authWithPassword('alice@example.com', 'Passw0rd!123');
   const list = await user.collection('posts').getFullList({ expand: 'author', sort: 'created' });
   assert.deepEqual(list.map((p) => [p.title, p.expand?.author?.name]), [['written by PocketBase', 'Alice']]);
+  // its stored file, in PocketBase's storage layout
+  const file = await fetch(user.files.getURL(list[0], list[0].attachment));
+  assert.equal(file.status, 200);
+  assert.equal(await file.text(), 'stored by PocketBase');
   await user.collection('posts').create({ title: 'written by Kiln', author: alice.id });
   su = await newSuperuser(kiln.url);
   assert.ok((await su.collections.getOne('posts')).fields.some((f) => f.name === 'author'));
