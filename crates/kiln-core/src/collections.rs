@@ -396,6 +396,69 @@ impl App {
         Ok(fields)
     }
 
+    /// The fields a view collection with `query` would have, and its first 10 records
+    /// (PocketBase's `POST /api/collections/meta/dry-run-view`, for superusers).
+    pub fn dry_run_view(&self, query: &str) -> Result<Value> {
+        crate::sql::check_query(query)?;
+        // every failure is the query's, told in its own words
+        let invalid = |e: CoreError| {
+            CoreError::InvalidViewQuery(match e {
+                CoreError::Validation { errors, .. } => errors
+                    .into_values()
+                    .next()
+                    .map(|e| e.message)
+                    .unwrap_or_default(),
+                CoreError::Db(kiln_db::DbError::Query(m)) => m,
+                other => other.to_string(),
+            })
+        };
+        let name = format!("temp_view_{}", crate::ids::new_secret(5));
+        let mut c =
+            Collection::from_json(&json!({"name": name, "type": "view", "viewQuery": query}))
+                .map_err(|e| CoreError::InvalidViewQuery(e.0))?;
+        c.fields = self.view_fields(&c).map_err(invalid)?;
+        let c = Arc::new(c);
+        let d = self.dialect();
+        let columns: Vec<String> = c.fields.iter().map(|f| d.quote(&f.name)).collect();
+        let q = c.view_query.trim().trim_end_matches(';');
+        // wrapped in a second SELECT, as PocketBase does, against inline extra statements
+        let sql = format!(
+            "SELECT {} FROM (SELECT * FROM ({q}) AS {}) AS {} LIMIT 10",
+            columns.join(", "),
+            d.quote("_kq"),
+            d.quote(&name)
+        );
+        let mut sample = Vec::new();
+        self.db()
+            .read(|conn| {
+                conn.query(&sql, &[], |row| {
+                    sample.push(crate::records::Record::from_row(&c, row));
+                    Ok(())
+                })
+            })
+            .map_err(|e| invalid(CoreError::Db(e)))?;
+        let mut ids = std::collections::HashSet::new();
+        for r in &sample {
+            if r.id().is_empty() {
+                return Err(CoreError::InvalidViewQuery(
+                    "the query could return records with empty or invalid ids".into(),
+                ));
+            }
+            if !ids.insert(r.id().to_owned()) {
+                return Err(CoreError::InvalidViewQuery(
+                    "the query could return records with non-unique ids".into(),
+                ));
+            }
+        }
+        let viewer = crate::records::Viewer {
+            superuser: true,
+            auth: None,
+        };
+        let fields: Vec<Value> = c.fields.iter().map(Field::to_json).collect();
+        let sample: Vec<Value> = sample.iter().map(|r| r.to_json(d, &viewer)).collect();
+        Ok(json!({ "fields": fields, "sample": sample }))
+    }
+
     /// Creates a collection from its JSON definition.
     pub async fn create_collection(&self, body: &Value) -> Result<Arc<Collection>> {
         if let Some(Value::String(t)) = body.get("type") {

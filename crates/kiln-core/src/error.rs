@@ -92,6 +92,8 @@ pub enum CoreError {
     BadQuery(String),
     /// A superuser's SQL failed (`POST /api/sql`); the database's message is for them.
     SqlFailed(String),
+    /// A superuser's view query cannot make a view collection (`dry-run-view`); the reason is for them.
+    InvalidViewQuery(String),
     /// Deleting a record referenced by a required relation.
     RequiredReference,
     /// System collections cannot be deleted.

@@ -47,26 +47,29 @@ fn is_write(query: &str) -> bool {
     !head.starts_with("SELECT") && WRITE_PREFIXES.iter().any(|p| head.starts_with(p))
 }
 
+/// A superuser's query as PocketBase's forms check it: required, at most [`MAX_QUERY_CHARS`].
+pub(crate) fn check_query(query: &str) -> Result<()> {
+    if query.trim().is_empty() {
+        let e = FieldError::required();
+        return Err(CoreError::validation(Action::ValidateForm, "query", e));
+    }
+    if query.chars().count() > MAX_QUERY_CHARS {
+        let e = FieldError::new(
+            "validation_length_too_long",
+            format!("The length must be no more than {MAX_QUERY_CHARS}."),
+        )
+        .with_params(serde_json::json!({ "max": MAX_QUERY_CHARS, "min": 0 }));
+        return Err(CoreError::validation(Action::ValidateForm, "query", e));
+    }
+    Ok(())
+}
+
 impl App {
     /// Runs a superuser's SQL (see the module docs). After a write the collections are read
     /// again, and the other nodes told, since the query may have changed them.
     pub async fn run_sql(&self, query: &str) -> Result<SqlResult> {
+        check_query(query)?;
         let query = query.trim();
-        if query.is_empty() {
-            return Err(CoreError::validation(
-                Action::ValidateForm,
-                "query",
-                FieldError::required(),
-            ));
-        }
-        if query.chars().count() > MAX_QUERY_CHARS {
-            let e = FieldError::new(
-                "validation_length_too_long",
-                format!("The length must be no more than {MAX_QUERY_CHARS}."),
-            )
-            .with_params(serde_json::json!({ "max": MAX_QUERY_CHARS, "min": 0 }));
-            return Err(CoreError::validation(Action::ValidateForm, "query", e));
-        }
         // the database's own words, without Kiln's "database error" prefix
         let failed = |e: kiln_db::DbError| {
             CoreError::SqlFailed(match e {

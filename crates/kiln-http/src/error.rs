@@ -99,6 +99,14 @@ fn nest(errors: FieldErrors) -> Map<String, Value> {
     root
 }
 
+/// A message ending in a full stop, as PocketBase ends every error message it builds.
+fn sentence(mut m: String) -> String {
+    if !m.ends_with('.') {
+        m.push('.');
+    }
+    m
+}
+
 /// The one mapping from core errors to API errors.
 pub fn api(e: CoreError) -> ApiError {
     use StatusCode as S;
@@ -131,7 +139,8 @@ pub fn api(e: CoreError) -> ApiError {
             tracing::debug!(error = %m, "invalid query");
             ApiError::bad_request(MSG_GENERIC_400)
         }
-        CoreError::SqlFailed(m) => ApiError::new(S::BAD_REQUEST, format!("Failed to execute query. Raw error:\n{m}")),
+        CoreError::InvalidViewQuery(m) => ApiError::new(S::BAD_REQUEST, sentence(format!("Invalid view query. Raw error: \n{m}"))),
+        CoreError::SqlFailed(m) => ApiError::new(S::BAD_REQUEST, sentence(format!("Failed to execute query. Raw error:\n{m}"))),
         CoreError::RequiredReference => ApiError::bad_request(
             "Failed to delete record. Make sure that the record is not part of a required relation reference.",
         ),

@@ -2,6 +2,7 @@
 
 mod create;
 mod delete;
+mod dry_run_view;
 mod import;
 mod list;
 mod scaffolds;
@@ -18,6 +19,10 @@ pub fn router() -> Router<App> {
     Router::new()
         .route("/api/collections", get(list::handler).post(create::handler))
         .route("/api/collections/meta/scaffolds", get(scaffolds::handler))
+        .route(
+            "/api/collections/meta/dry-run-view",
+            axum::routing::post(dry_run_view::handler),
+        )
         .route("/api/collections/import", put(import::handler))
         .route(
             "/api/collections/{collection}",

@@ -109,3 +109,78 @@ async fn bad_queries_and_callers_are_refused() {
         .await;
     assert_eq!(user.status, 403);
 }
+
+/// `POST /api/collections/meta/dry-run-view`: the fields a view query would make and its first
+/// records, or why it cannot be a view.
+#[tokio::test]
+async fn dry_run_view_shows_fields_and_a_sample() {
+    let t = TestApp::with_posts().await;
+    let dry = |q: &str| {
+        t.send(
+            "POST",
+            "/api/collections/meta/dry-run-view",
+            Some(json!({ "query": q })),
+            &Token::Superuser,
+        )
+    };
+    let r = dry("select id, title, views from posts order by title").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let fields: Vec<(&str, &str)> = r.json["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["name"].as_str().unwrap(), f["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        fields,
+        [("id", "text"), ("title", "text"), ("views", "number")]
+    );
+    let sample = r.json["sample"].as_array().unwrap();
+    assert_eq!(sample.len(), 3);
+    assert_eq!(sample[0]["title"], "Bob post");
+    assert!(sample[0]["views"].is_number());
+    assert!(sample[0]["collectionName"]
+        .as_str()
+        .unwrap()
+        .starts_with("temp_view_"));
+    // nothing was created
+    assert_eq!(
+        t.su_ok("GET", "/api/collections?perPage=500", Value::Null)
+            .await["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["name"].as_str().unwrap().starts_with("temp_view"))
+            .count(),
+        0
+    );
+
+    for (q, why) in [
+        ("select 'x' as id, title from posts", "non-unique ids"),
+        ("select title from posts", "\"id\""),
+        ("select nope", "nope"),
+        ("delete from posts", "SELECT"),
+    ] {
+        let r = dry(q).await;
+        assert_eq!(r.status, 400, "{q}");
+        let m = r.json["message"].as_str().unwrap();
+        assert!(
+            m.starts_with("Invalid view query. Raw error: \n")
+                && m.contains(why)
+                && m.ends_with('.'),
+            "{q}: {m}"
+        );
+    }
+    assert_eq!(t.count("posts"), 3);
+    let r = dry("").await;
+    assert_eq!(r.json["data"]["query"]["code"], "validation_required");
+    let user = t
+        .send(
+            "POST",
+            "/api/collections/meta/dry-run-view",
+            Some(json!({"query":"select 1"})),
+            &Token::User("alice"),
+        )
+        .await;
+    assert_eq!(user.status, 403);
+}
