@@ -58,6 +58,8 @@ pub enum Action {
     TestS3,
     /// Saving the new password of a password reset failed.
     SetNewPassword,
+    /// The form of `POST /api/settings/apple/generate-client-secret` is invalid.
+    AppleClientSecret,
 }
 
 #[derive(Debug)]
@@ -92,6 +94,8 @@ pub enum CoreError {
     BadQuery(String),
     /// A superuser's SQL failed (`POST /api/sql`); the database's message is for them.
     SqlFailed(String),
+    /// The Apple key could not sign a client secret; the reason is for the superuser.
+    ClientSecretFailed(String),
     /// A superuser's view query cannot make a view collection (`dry-run-view`); the reason is for them.
     InvalidViewQuery(String),
     /// Deleting a record referenced by a required relation.

@@ -70,6 +70,7 @@ fn action_message(a: Action) -> &'static str {
         Action::TestEmail => "Failed to send the test email.",
         Action::TestS3 => "Failed to test the S3 filesystem.",
         Action::SetNewPassword => "Failed to set new password.",
+        Action::AppleClientSecret => "Invalid client secret data.",
     }
 }
 
@@ -139,6 +140,10 @@ pub fn api(e: CoreError) -> ApiError {
             tracing::debug!(error = %m, "invalid query");
             ApiError::bad_request(MSG_GENERIC_400)
         }
+        CoreError::ClientSecretFailed(m) => ApiError::new(
+            S::BAD_REQUEST,
+            sentence(format!("Failed to generate client secret. Raw error: \n{m}")),
+        ),
         CoreError::InvalidViewQuery(m) => ApiError::new(S::BAD_REQUEST, sentence(format!("Invalid view query. Raw error: \n{m}"))),
         CoreError::SqlFailed(m) => ApiError::new(S::BAD_REQUEST, sentence(format!("Failed to execute query. Raw error:\n{m}"))),
         CoreError::RequiredReference => ApiError::bad_request(

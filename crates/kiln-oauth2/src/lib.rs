@@ -3,6 +3,7 @@
 //! (client secret by HTTP Basic, then in the body if the provider refuses Basic) and the
 //! provider's user mapped to id, name, username, email (only a verified one) and avatar.
 
+pub mod apple;
 mod providers;
 
 use std::time::Duration;

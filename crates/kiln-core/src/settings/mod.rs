@@ -1,6 +1,7 @@
 //! App settings: stored as one JSON document in `_params`, held in memory as an immutable
 //! snapshot that every request reads without a lock held across work.
 
+mod apple;
 mod model;
 mod validate;
 
@@ -10,6 +11,7 @@ use serde_json::{Map, Value};
 
 use kiln_db::Conn;
 
+pub use apple::apple_client_secret;
 pub use model::*;
 
 use crate::app::App;

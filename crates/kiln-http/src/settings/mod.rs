@@ -1,5 +1,6 @@
 //! `/api/settings`: the app settings (superusers only).
 
+mod apple_client_secret;
 mod get;
 mod test_email;
 mod test_s3;
@@ -15,4 +16,8 @@ pub fn router() -> Router<App> {
         .route("/api/settings", get(get::handler).patch(update::handler))
         .route("/api/settings/test/email", post(test_email::handler))
         .route("/api/settings/test/s3", post(test_s3::handler))
+        .route(
+            "/api/settings/apple/generate-client-secret",
+            post(apple_client_secret::handler),
+        )
 }

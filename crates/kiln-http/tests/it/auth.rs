@@ -485,3 +485,73 @@ async fn auth_error_messages() {
     ])
     .await;
 }
+
+/// A P-256 key in Apple's .p8 form (PKCS#8 PEM), made for this test only.
+const APPLE_TEST_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgbXwhya2y/9VyXjZd\nLG6kBmuj5Guf1hG69eD8ngNb6/uhRANCAAQHMMVT9Yrxtn+j6wEbkHRm4h4LFDdJ\nIUK+W3rnPMJCw1dI1YkADqWwU69krGcrCseBiUymPwX0C9YDcjSZ+O2n\n-----END PRIVATE KEY-----";
+
+/// `POST /api/settings/apple/generate-client-secret` as PocketBase 0.40.6 answers it.
+#[tokio::test]
+async fn apple_client_secret_is_an_es256_jwt() {
+    let t = TestApp::with_posts().await;
+    let url = "/api/settings/apple/generate-client-secret";
+    let r = t
+        .send("POST", url, Some(json!({"clientId":"com.example.app","teamId":"TEAM123456","keyId":"KEY1234567","privateKey":APPLE_TEST_KEY,"duration":3600})), &Token::Superuser)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let parts: Vec<&str> = r.json["secret"].as_str().unwrap().split('.').collect();
+    assert_eq!(parts.len(), 3);
+    use base64::Engine;
+    let dec = |s: &str| -> Value {
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(s)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        dec(parts[0]),
+        json!({"alg":"ES256","kid":"KEY1234567","typ":"JWT"})
+    );
+    let claims = dec(parts[1]);
+    assert_eq!(
+        (
+            claims["iss"].clone(),
+            claims["sub"].clone(),
+            claims["aud"].clone()
+        ),
+        (
+            json!("TEAM123456"),
+            json!("com.example.app"),
+            json!(["https://appleid.apple.com"])
+        )
+    );
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        3600
+    );
+
+    let r = t
+        .send("POST", url, Some(json!({"clientId":"com.x","teamId":"short","keyId":"KEY1234567","privateKey":"nope","duration":99999999})), &Token::Superuser)
+        .await;
+    assert_eq!(
+        r.json,
+        json!({"data":{
+        "duration":{"code":"validation_max_less_equal_than_required","message":"Must be no greater than 15777000.","params":{"threshold":15777000}},
+        "privateKey":{"code":"validation_match_invalid","message":"Must be in a valid format."},
+        "teamId":{"code":"validation_length_invalid","message":"The length must be exactly 10.","params":{"max":10,"min":10}}},
+        "message":"Invalid client secret data.","status":400})
+    );
+    let r = t
+        .send("POST", url, Some(json!({"clientId":"com.x","teamId":"TEAM123456","keyId":"KEY1234567","privateKey":"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----","duration":5})), &Token::Superuser)
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.json["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Failed to generate client secret. Raw error: \n"));
+    let r = t
+        .send("POST", url, Some(json!({})), &Token::User("alice"))
+        .await;
+    assert_eq!(r.status, 403);
+}
