@@ -49,7 +49,8 @@ fn is_write(query: &str) -> bool {
 
 /// A superuser's query as PocketBase's forms check it: required, at most [`MAX_QUERY_CHARS`].
 pub(crate) fn check_query(query: &str) -> Result<()> {
-    if query.trim().is_empty() {
+    // blank only when empty: spaces pass the form and fail as an empty query (as PocketBase)
+    if query.is_empty() {
         let e = FieldError::required();
         return Err(CoreError::validation(Action::ValidateForm, "query", e));
     }
@@ -70,6 +71,9 @@ impl App {
     pub async fn run_sql(&self, query: &str) -> Result<SqlResult> {
         check_query(query)?;
         let query = query.trim();
+        if query.is_empty() {
+            return Err(CoreError::SqlFailed("empty query".into()));
+        }
         // the database's own words, without Kiln's "database error" prefix
         let failed = |e: kiln_db::DbError| {
             CoreError::SqlFailed(match e {
