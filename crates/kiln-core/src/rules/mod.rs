@@ -2,8 +2,11 @@
 
 mod dialect;
 mod joins;
-pub mod resolver;
+mod path;
+mod resolver;
+mod stmt;
 
 pub use dialect::FilterDialect;
 pub use joins::Guards;
-pub use resolver::{check_rule, db_param, Stmt};
+pub use resolver::db_param;
+pub use stmt::{check_rule, Stmt};

@@ -16,15 +16,14 @@ use kiln_filter::{
 };
 
 use super::joins::{Guards, Joins};
-use super::FilterDialect;
-use crate::error::CoreError;
+use super::path::{Leaf, PathState, Pending, Step};
 use crate::records::model::json_to_column;
 use crate::request::RequestInfo;
 use crate::schema::{Collection, Field, FieldKind, Schema};
 
 /// Where an expression comes from, which decides what it may reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(super) enum Mode {
     /// An API rule written by a superuser: `@request.*` and `@collection.*` allowed.
     Rule,
     /// A client's `filter` parameter: `@request.*` and `@collection.*` only for superusers.
@@ -32,26 +31,26 @@ enum Mode {
 }
 
 /// Rules are written by superusers: no length limit, a generous expression count.
-const RULE_LIMITS: Limits = Limits {
+pub(super) const RULE_LIMITS: Limits = Limits {
     max_len: usize::MAX,
     max_exprs: 1000,
 };
 
-struct RecordResolver<'a, 'g> {
-    schema: &'a Schema,
-    req: &'a RequestInfo,
-    mode: Mode,
-    d: Dialect,
-    base: &'a Collection,
-    base_alias: &'a str,
-    aliases: &'a Cell<usize>,
-    now_ms: i64,
+pub(super) struct RecordResolver<'a, 'g> {
+    pub(super) schema: &'a Schema,
+    pub(super) req: &'a RequestInfo,
+    pub(super) mode: Mode,
+    pub(super) d: Dialect,
+    pub(super) base: &'a Collection,
+    pub(super) base_alias: &'a str,
+    pub(super) aliases: &'a Cell<usize>,
+    pub(super) now_ms: i64,
     /// The statement's shared joins.
-    joins: &'g mut Joins,
+    pub(super) joins: &'g mut Joins,
     /// The statement's list-rule guards, shared by every client filter and sort term in it.
-    guards: &'g mut Guards,
+    pub(super) guards: &'g mut Guards,
     /// The base row is a record being created (see [`Stmt::for_new_record`]).
-    new_record: bool,
+    pub(super) new_record: bool,
 }
 
 fn unknown(raw: &str) -> FilterError {
@@ -105,127 +104,6 @@ fn path_key(segments: &[&str]) -> String {
         .map(|s| split_modifier(s).0)
         .collect::<Vec<_>>()
         .join(".")
-}
-
-/// One join step of a field path, rendered for any pair of row aliases: once for the
-/// statement's shared joins and once for the path's own rows (see [`PathState`]). Table and
-/// column names are quoted; `id`/`ids` are placeholders.
-#[derive(Clone, Copy)]
-enum Step<'s> {
-    /// The first row of an `@request.auth.*` path: the auth record.
-    Auth { table: &'s str, id: &'s str },
-    /// The first rows of an `@request.body.rel.*` path: the submitted related records (`ids`
-    /// holds their JSON array).
-    Body { table: &'s str, ids: &'s str },
-    /// Every row of a collection (`@collection.name`).
-    Every { table: &'s str },
-    /// The rows a relation field of the row points at.
-    Forward {
-        column: &'s str,
-        multi: bool,
-        table: &'s str,
-    },
-    /// The rows of `table` whose relation field `column` points at the row.
-    Back {
-        table: &'s str,
-        column: &'s str,
-        multi: bool,
-    },
-    /// The items of a multi-valued field of the row (`:each`), as `{alias}.value`.
-    Each { column: &'s str },
-}
-
-/// What a field path ends with, rendered over the alias of its last row.
-enum Leaf<'f> {
-    /// The row's id (a path ending in a back-relation).
-    Id,
-    /// A column: as it is, lowercased, or the length of its JSON array.
-    Column {
-        column: String,
-        lower: bool,
-        length: bool,
-    },
-    /// A key path inside a JSON (or geo point) column.
-    Json {
-        column: String,
-        keys: Vec<&'f str>,
-        lower: bool,
-    },
-    /// The value of a `:each` item.
-    Item,
-}
-
-/// A shared join a path needs that its statement does not have yet (see [`PathState`]).
-struct Pending {
-    key: String,
-    alias: String,
-    text: String,
-}
-
-/// The rows a field path walks through.
-///
-/// The path's own rows are kept in two renderings: inner joins (`from` + `wheres`), for a
-/// path that stays single-valued (a correlated scalar subquery, at most one row), and `chain`,
-/// every step LEFT JOINed after a one-row start as PocketBase joins it, for the items of a
-/// multi-valued path (a missing related row is one item of NULL values, never a missing item).
-/// A multi-valued path is also resolved over the statement's shared joins ([`Joins`]): `key`
-/// and `shared` follow it there, and `pending` holds the joins to add when it turns out
-/// multi-valued.
-struct PathState<'a> {
-    from: Vec<String>,
-    wheres: Vec<String>,
-    chain: String,
-    /// Alias of the current row among the path's own rows.
-    alias: String,
-    multi: bool,
-    /// Path key and alias of the current row among the statement's shared joins.
-    key: String,
-    shared: String,
-    pending: Vec<Pending>,
-    /// Shared rows of this path whose collection's listRule every combination must pass
-    /// (client filters of non-superusers), whether this path or another joined them first.
-    ruled: Vec<(String, &'a Collection)>,
-    /// The path so far starts at the statement's base row and went only through single
-    /// relations: a related row's listRule guards the whole row (see [`Guards`]). After a
-    /// multi-valued step it is a condition on the join combinations instead.
-    guard_whole_row: bool,
-}
-
-impl<'a> PathState<'a> {
-    /// A path starting at the row `alias` (empty for a path whose first step needs no row),
-    /// known as `key` among the shared joins.
-    fn new(alias: &str, key: &str, guard_whole_row: bool) -> Self {
-        PathState {
-            from: Vec::new(),
-            wheres: Vec::new(),
-            chain: String::new(),
-            alias: alias.to_owned(),
-            multi: false,
-            key: key.to_owned(),
-            shared: alias.to_owned(),
-            pending: Vec::new(),
-            ruled: Vec::new(),
-            guard_whole_row,
-        }
-    }
-
-    /// Adds the rows of `item` (a table or a `json_each`) where `on` holds, to both renderings.
-    fn join(&mut self, item: String, on: Option<String>) {
-        let cond = on.as_deref().unwrap_or("1=1");
-        self.chain.push_str(&format!(" LEFT JOIN {item} ON {cond}"));
-        self.from.push(item);
-        self.wheres.extend(on);
-    }
-
-    /// The inner-join rendering: `FROM ... WHERE ...` text pieces.
-    fn inner(&self) -> (String, String) {
-        let wheres = if self.wheres.is_empty() {
-            "1=1".to_owned()
-        } else {
-            self.wheres.join(" AND ")
-        };
-        (self.from.join(", "), wheres)
-    }
 }
 
 impl<'a, 'g> RecordResolver<'a, 'g> {
@@ -972,196 +850,4 @@ impl Resolver for RecordResolver<'_, '_> {
         let st = PathState::new(self.base_alias, self.base_alias, true);
         self.resolve_path(raw, base, &segments, st, b)
     }
-}
-
-/// One SQL statement being built from rules, client filters and sort terms: its bound
-/// parameters (numbered in push order), its subquery alias counter, the related rows its
-/// expressions join and the list-rule guards its client filters and sorts collected. Every
-/// place that turns PocketBase expressions into SQL goes through it, so they share one
-/// numbering, one set of joins and one set of guards; [`Stmt::condition`] puts them together.
-pub struct Stmt<'a> {
-    schema: &'a Schema,
-    req: &'a RequestInfo,
-    d: Dialect,
-    b: SqlBuilder<'static>,
-    aliases: Cell<usize>,
-    now_ms: i64,
-    joins: Joins,
-    guards: Guards,
-    new_record: bool,
-}
-
-impl<'a> Stmt<'a> {
-    /// A statement over `schema` for the requester of `req`, in dialect `d`.
-    pub fn new(schema: &'a Schema, d: Dialect, req: &'a RequestInfo) -> Self {
-        Stmt {
-            schema,
-            req,
-            d,
-            b: SqlBuilder::new(FilterDialect::of(d)),
-            aliases: Cell::new(0),
-            now_ms: crate::datetime::now_ms(),
-            joins: Joins::default(),
-            guards: Guards::default(),
-            new_record: false,
-        }
-    }
-
-    /// This statement's base row is a record being created (a createRule): as in PocketBase,
-    /// which checks the rule against a stand-in collection, a back-relation from it fails the
-    /// rule instead of finding other records (or the record itself).
-    pub fn for_new_record(mut self) -> Self {
-        self.new_record = true;
-        self
-    }
-
-    /// Binds `p`; returns its placeholder.
-    pub fn push(&mut self, p: Param) -> String {
-        self.b.push(p)
-    }
-
-    /// How many parameters are bound so far.
-    pub fn param_count(&self) -> usize {
-        self.b.params().len()
-    }
-
-    /// The bound parameters, as database values, in placeholder order.
-    pub fn params(&self) -> Vec<kiln_db::Value> {
-        self.b
-            .params()
-            .iter()
-            .cloned()
-            .map(crate::records::query::to_db)
-            .collect()
-    }
-
-    /// The list-rule guards that client filters and sorts of this statement collected; the
-    /// statement's WHERE must hold each of them ([`Stmt::condition`] adds them).
-    pub fn guards(&self) -> &Guards {
-        &self.guards
-    }
-
-    /// The statement's whole condition on its base row: `conds` (the rules and filters compiled
-    /// by it) and its guards, all held by one combination of its joined rows. `None` when there
-    /// is nothing to hold.
-    pub fn condition(&self, mut conds: Vec<String>) -> Option<String> {
-        conds.extend(self.guards.conditions().map(str::to_owned));
-        if conds.is_empty() {
-            return None;
-        }
-        Some(self.joins.wrap(&conds.join(" AND "), "_ku"))
-    }
-
-    fn resolver<'s>(
-        &'s mut self,
-        base: &'a Collection,
-        base_alias: &'a str,
-        mode: Mode,
-    ) -> (RecordResolver<'s, 's>, &'s mut SqlBuilder<'static>)
-    where
-        'a: 's,
-    {
-        let r = RecordResolver {
-            schema: self.schema,
-            req: self.req,
-            mode,
-            d: self.d,
-            base,
-            base_alias,
-            aliases: &self.aliases,
-            now_ms: self.now_ms,
-            joins: &mut self.joins,
-            guards: &mut self.guards,
-            new_record: self.new_record,
-        };
-        (r, &mut self.b)
-    }
-
-    fn expr(
-        &mut self,
-        base: &'a Collection,
-        base_alias: &'a str,
-        mode: Mode,
-        text: &str,
-    ) -> Result<String, CoreError> {
-        let limits = match mode {
-            Mode::ClientFilter => Limits::default(),
-            Mode::Rule => RULE_LIMITS,
-        };
-        let expr = parse(text, limits)?;
-        let now_ms = self.now_ms;
-        let (mut r, b) = self.resolver(base, base_alias, mode);
-        Ok(compile(&expr, &mut r, b, &CompileOptions { now_ms })?)
-    }
-
-    /// An API rule over `base` (whose row is `base_alias` in the statement) as a boolean SQL
-    /// expression over the statement's joins: use it only inside [`Stmt::condition`] (or take
-    /// [`Stmt::rule_condition`]). Rules see every field of every collection they reach.
-    pub fn rule(
-        &mut self,
-        base: &'a Collection,
-        base_alias: &'a str,
-        text: &str,
-    ) -> Result<String, CoreError> {
-        self.expr(base, base_alias, Mode::Rule, text)
-    }
-
-    /// An API rule that is all the statement holds, as its whole condition (the rule over the
-    /// statement's joins, see [`Stmt::condition`]).
-    pub fn rule_condition(
-        &mut self,
-        base: &'a Collection,
-        base_alias: &'a str,
-        text: &str,
-    ) -> Result<String, CoreError> {
-        let rule = self.rule(base, base_alias, text)?;
-        Ok(self.condition(vec![rule]).unwrap_or_default())
-    }
-
-    /// A client's filter over `base` as a boolean SQL expression over the statement's joins (use
-    /// it inside [`Stmt::condition`]). For non-superusers, hidden
-    /// fields and `@request`/`@collection` are refused, and the related rows it reaches add
-    /// [`Guards`].
-    pub fn filter(
-        &mut self,
-        base: &'a Collection,
-        base_alias: &'a str,
-        text: &str,
-    ) -> Result<String, CoreError> {
-        self.expr(base, base_alias, Mode::ClientFilter, text)
-    }
-
-    /// One sort term of a client (an identifier) over `base`; fails for multi-valued ones.
-    pub fn sort_term(
-        &mut self,
-        base: &'a Collection,
-        base_alias: &'a str,
-        ident: &str,
-    ) -> Result<String, CoreError> {
-        let (mut r, b) = self.resolver(base, base_alias, Mode::ClientFilter);
-        let resolved = r.resolve(
-            &Ident {
-                raw: ident.to_owned(),
-            },
-            b,
-        )?;
-        if resolved.multi.is_some() {
-            return Err(CoreError::BadQuery(format!(
-                "cannot sort by the multi-valued {ident:?}"
-            )));
-        }
-        Ok(resolved.expr)
-    }
-}
-
-/// Checks that `rule` compiles against `base` within `schema` (collection validation).
-pub fn check_rule(schema: &Schema, base: &Collection, rule: &str) -> Result<(), String> {
-    let req = RequestInfo::default();
-    let mut stmt = Stmt::new(schema, Dialect::Sqlite, &req);
-    stmt.rule(base, "_kt", rule)
-        .map(|_| ())
-        .map_err(|e| match e {
-            CoreError::BadQuery(m) => m,
-            other => other.to_string(),
-        })
 }
