@@ -10,6 +10,7 @@ pub mod files;
 pub mod headers;
 mod health;
 pub mod json;
+pub mod public;
 pub mod ratelimit;
 pub mod realtime;
 pub mod records;
@@ -18,6 +19,7 @@ mod sql;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
@@ -28,13 +30,23 @@ use crate::error::ApiError;
 /// Largest request body accepted (PocketBase's default).
 pub const MAX_BODY_BYTES: usize = 32 << 20;
 
-/// The whole API as a router, testable without a socket; every origin may call it.
-pub fn router(app: App) -> Router {
-    router_with(app, cors::Cors::default())
+/// What the binary may set around the API.
+#[derive(Clone, Default)]
+pub struct HttpOptions {
+    /// Which browser origins may call the API (every one by default).
+    pub cors: cors::Cors,
+    /// Static files served under every path the API does not use (`pb_public`).
+    pub public: Option<public::PublicDir>,
 }
 
-/// The whole API, with `cors` deciding which browser origins may call it.
-pub fn router_with(app: App, cors: cors::Cors) -> Router {
+/// The whole API as a router, testable without a socket; every origin may call it.
+pub fn router(app: App) -> Router {
+    router_with(app, HttpOptions::default())
+}
+
+/// The whole API with `options`.
+pub fn router_with(app: App, options: HttpOptions) -> Router {
+    let public = options.public.map(std::sync::Arc::new);
     Router::new()
         .route("/api/health", get(health::handler).head(health::handler))
         .route("/api/sql", axum::routing::post(sql::handler))
@@ -45,19 +57,23 @@ pub fn router_with(app: App, cors: cors::Cors) -> Router {
         .merge(settings::router())
         .merge(files::router())
         .method_not_allowed_fallback(|| async { ApiError::not_found() })
-        .fallback(|method: axum::http::Method| async move {
-            // PocketBase serves static files for GET/HEAD under every other path.
-            if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
-                ApiError::new(StatusCode::NOT_FOUND, "File not found.")
-            } else {
-                ApiError::not_found()
-            }
-        })
+        .fallback(
+            |method: axum::http::Method, uri: axum::http::Uri| async move {
+                // PocketBase serves static files for GET/HEAD under every other path.
+                if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
+                    return ApiError::not_found().into_response();
+                }
+                match public.as_deref() {
+                    Some(dir) => dir.serve(&method, &uri).await,
+                    None => ApiError::new(StatusCode::NOT_FOUND, "File not found.").into_response(),
+                }
+            },
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(headers::security_headers))
         // outermost: a preflight is answered before anything else, as PocketBase does
         .layer(axum::middleware::from_fn_with_state(
-            std::sync::Arc::new(cors),
+            std::sync::Arc::new(options.cors),
             cors::middleware,
         ))
         .with_state(app)

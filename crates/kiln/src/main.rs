@@ -47,6 +47,12 @@ enum Command {
         /// Browser origins allowed to call the API (CORS), comma-separated: https://app.example.com, https://*.example.com, http://localhost:* or * for every origin. Env: KILN_ORIGINS. Default: *
         #[arg(long, value_name = "LIST")]
         origins: Option<String>,
+        /// Folder of static files served under every path the API does not use. Default: pb_public beside the data dir (served if it exists)
+        #[arg(long = "publicDir", value_name = "DIR")]
+        public_dir: Option<PathBuf>,
+        /// A missing static path answers with the root index.html (single-page apps)
+        #[arg(long = "indexFallback", value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+        index_fallback: bool,
     },
     /// Copies the SQLite data dir (--dir) into an empty PostgreSQL database and verifies the copy:
     /// collections, records, users and settings (uploaded files stay where they are).
@@ -80,7 +86,7 @@ enum SuperuserAction {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (http_flag, origins_flag) = match &cli.command {
-        Command::Serve { http, origins } => (http.clone(), origins.clone()),
+        Command::Serve { http, origins, .. } => (http.clone(), origins.clone()),
         _ => (None, None),
     };
     let flags = config::Flags {
@@ -138,7 +144,23 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Copy { to, to_schema } => copy(&app, &cfg, to, to_schema),
-        Command::Serve { .. } => runtime.block_on(serve(app.clone(), &cfg)),
+        Command::Serve {
+            public_dir,
+            index_fallback,
+            ..
+        } => {
+            // PocketBase's place for it: beside the data dir
+            let dir = public_dir.unwrap_or_else(|| {
+                let parent = cfg.dir.parent().filter(|p| !p.as_os_str().is_empty());
+                parent
+                    .unwrap_or(std::path::Path::new("."))
+                    .join("pb_public")
+            });
+            let public = dir
+                .is_dir()
+                .then(|| kiln_http::public::PublicDir::new(dir, index_fallback));
+            runtime.block_on(serve(app.clone(), &cfg, public))
+        }
         Command::Superuser { action } => runtime.block_on(superuser(&app, action)),
     };
     app.close();
@@ -220,7 +242,11 @@ fn init_tracing(filter: &str) {
         .init();
 }
 
-async fn serve(app: App, cfg: &config::Config) -> ExitCode {
+async fn serve(
+    app: App,
+    cfg: &config::Config,
+    public: Option<kiln_http::public::PublicDir>,
+) -> ExitCode {
     let listener = match tokio::net::TcpListener::bind(&cfg.http).await {
         Ok(l) => l,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
@@ -253,7 +279,11 @@ async fn serve(app: App, cfg: &config::Config) -> ExitCode {
         );
     }
     app.start_maintenance();
-    let router = kiln_http::router_with(app, kiln_http::cors::Cors::new(cfg.origins.clone()));
+    let options = kiln_http::HttpOptions {
+        cors: kiln_http::cors::Cors::new(cfg.origins.clone()),
+        public,
+    };
+    let router = kiln_http::router_with(app, options);
     if let Err(e) = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -16,10 +16,11 @@ async fn call(
     path: &str,
     headers: &[(&str, &str)],
 ) -> (u16, HeaderMap) {
-    let router = kiln_http::router_with(
-        t.app.clone(),
-        Cors::new(cors.iter().map(|s| s.to_string()).collect()),
-    );
+    let options = kiln_http::HttpOptions {
+        cors: Cors::new(cors.iter().map(|s| s.to_string()).collect()),
+        public: None,
+    };
+    let router = kiln_http::router_with(t.app.clone(), options);
     let mut req = Request::builder().method(method).uri(path);
     for (k, v) in headers {
         req = req.header(*k, *v);

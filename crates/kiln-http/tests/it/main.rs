@@ -8,6 +8,7 @@ mod cluster;
 mod collections;
 mod cors;
 mod files;
+mod public;
 mod realtime;
 mod records_read;
 mod records_write;
