@@ -246,7 +246,7 @@ pub async fn run(args: &Args) -> Result<(), String> {
     let constant = specs
         .iter()
         .map(|s| {
-            (s.path.is_constant() && s.body.as_ref().map_or(true, |b| b.is_constant())).then(|| {
+            (s.path.is_constant() && s.body.as_ref().is_none_or(|b| b.is_constant())).then(|| {
                 let mut empty = Rng::new(0);
                 let mut vars = Vars {
                     seq: 0,

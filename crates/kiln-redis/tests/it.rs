@@ -145,9 +145,8 @@ fn messages_arrive_in_order_and_whole() {
 fn a_password_is_required_when_set() {
     let server = Server::start(&["--requirepass", "s3cret"]);
     let wrong = Config::parse(&format!("redis://:nope@127.0.0.1:{}", server.port)).unwrap();
-    let e = subscribe(wrong, vec!["a".into()], Box::new(|_| {}))
-        .err()
-        .expect("a wrong password fails");
+    let e =
+        subscribe(wrong, vec!["a".into()], Box::new(|_| {})).expect_err("a wrong password fails");
     assert!(e.to_string().contains("Redis refused"), "{e}");
     let none = subscribe(
         Config::parse(&server.url()).unwrap(),
@@ -196,8 +195,7 @@ fn an_unreachable_server_is_an_error_at_start() {
         vec!["a".into()],
         Box::new(|_| {}),
     )
-    .err()
-    .expect("nothing listens there");
+    .expect_err("nothing listens there");
     assert!(e.to_string().contains("connection failed"), "{e}");
 }
 
