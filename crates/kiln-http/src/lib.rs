@@ -58,13 +58,13 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         .merge(files::router())
         .method_not_allowed_fallback(|| async { ApiError::not_found() })
         .fallback(
-            |method: axum::http::Method, uri: axum::http::Uri| async move {
+            |method: axum::http::Method, uri: axum::http::Uri, headers: axum::http::HeaderMap| async move {
                 // PocketBase serves static files for GET/HEAD under every other path.
                 if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
                     return ApiError::not_found().into_response();
                 }
                 match public.as_deref() {
-                    Some(dir) => dir.serve(&method, &uri).await,
+                    Some(dir) => dir.serve(&method, &uri, &headers).await,
                     None => ApiError::new(StatusCode::NOT_FOUND, "File not found.").into_response(),
                 }
             },

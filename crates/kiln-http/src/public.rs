@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use axum::body::Body;
-use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 use kiln_files::{Storage, StorageError};
@@ -36,7 +36,7 @@ impl PublicDir {
     }
 
     /// The answer to a GET or HEAD of `uri` that no API route took.
-    pub async fn serve(&self, method: &Method, uri: &Uri) -> Response {
+    pub async fn serve(&self, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
         let url_path = uri.path();
         let decoded = percent_decode(url_path);
         let key: String = decoded
@@ -45,7 +45,7 @@ impl PublicDir {
             .collect::<Vec<_>>()
             .join("/");
         if decoded.split('/').any(|s| s == "..") {
-            return self.fallback(method, &key).await;
+            return self.fallback(method, &key, headers).await;
         }
         let is_dir = !key.is_empty()
             && kiln_files::validate_key(&key).is_ok()
@@ -61,9 +61,9 @@ impl PublicDir {
             } else {
                 format!("{key}/{INDEX}")
             };
-            return match self.file(method, &index).await {
+            return match self.file(method, &index, headers).await {
                 Some(r) => r,
-                None => self.fallback(method, &index).await,
+                None => self.fallback(method, &index, headers).await,
             };
         }
         if let Some(stripped) = url_path.strip_suffix('/') {
@@ -75,9 +75,9 @@ impl PublicDir {
                 return moved(folder);
             }
         }
-        match self.file(method, &key).await {
+        match self.file(method, &key, headers).await {
             Some(r) => r,
-            None => self.fallback(method, &key).await,
+            None => self.fallback(method, &key, headers).await,
         }
     }
 
@@ -86,34 +86,66 @@ impl PublicDir {
     }
 
     /// The root `index.html` for a missing `key` when the fallback is on, else 404.
-    async fn fallback(&self, method: &Method, key: &str) -> Response {
+    async fn fallback(&self, method: &Method, key: &str, headers: &HeaderMap) -> Response {
         if self.index_fallback && key != INDEX {
-            if let Some(r) = self.file(method, INDEX).await {
+            if let Some(r) = self.file(method, INDEX, headers).await {
                 return r;
             }
         }
         not_found()
     }
 
-    /// The file `key`, streamed, or `None` if there is no such file.
-    async fn file(&self, method: &Method, key: &str) -> Option<Response> {
-        let obj = match self.store.get(key, None).await {
-            Ok(obj) => obj,
-            Err(StorageError::NotFound | StorageError::InvalidKey(_)) => return None,
+    /// The file `key`, streamed (a byte range of it when asked), or `None` if there is no such
+    /// file. An unchanged file (`If-None-Match`) is a 304.
+    async fn file(&self, method: &Method, key: &str, headers: &HeaderMap) -> Option<Response> {
+        let meta = match self.store.head(key).await {
+            Ok(Some(meta)) => meta,
+            Ok(None) | Err(StorageError::NotFound | StorageError::InvalidKey(_)) => return None,
             Err(e) => {
                 tracing::warn!(error = %e, key, "cannot read a public file");
                 return None;
             }
         };
-        let mime = content_type(key);
         let mut res = Response::builder()
-            .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, mime)
-            .header(header::CONTENT_LENGTH, obj.content_length())
-            .header(header::ETAG, &obj.meta.etag);
-        if let Some(t) = obj.meta.modified {
+            .header(header::CONTENT_TYPE, content_type(key))
+            .header(header::ACCEPT_RANGES, "bytes")
+            .header(header::ETAG, &meta.etag);
+        if let Some(t) = meta.modified {
             res = res.header(header::LAST_MODIFIED, kiln_files::http_date(t));
         }
+        let unchanged = headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',')
+                    .any(|t| t.trim() == meta.etag || t.trim() == "*")
+            });
+        if unchanged {
+            return res
+                .status(StatusCode::NOT_MODIFIED)
+                .body(Body::empty())
+                .ok();
+        }
+        let asked = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+        let Ok(range) = crate::files::download::parse_range(asked, meta.size) else {
+            return res
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(header::CONTENT_RANGE, format!("bytes */{}", meta.size))
+                .body(Body::empty())
+                .ok();
+        };
+        let obj = match self.store.get(key, range.map(|(a, b)| (a, Some(b)))).await {
+            Ok(obj) => obj,
+            Err(_) => return None,
+        };
+        res = res.header(header::CONTENT_LENGTH, obj.content_length());
+        res = match obj.range {
+            Some((a, b)) => res.status(StatusCode::PARTIAL_CONTENT).header(
+                header::CONTENT_RANGE,
+                format!("bytes {a}-{b}/{}", meta.size),
+            ),
+            None => res.status(StatusCode::OK),
+        };
         let body = if method == Method::HEAD {
             Body::empty()
         } else {

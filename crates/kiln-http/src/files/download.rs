@@ -35,7 +35,7 @@ fn inline_safe(mime: &str) -> bool {
 
 /// A `Range: bytes=…` header against a file of `size` bytes: `Ok(None)` for none or one Kiln
 /// ignores (several ranges), `Err` for an unsatisfiable one.
-fn parse_range(value: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()> {
+pub(crate) fn parse_range(value: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()> {
     let Some(spec) = value.and_then(|v| v.trim().strip_prefix("bytes=")) else {
         return Ok(None);
     };

@@ -1,6 +1,6 @@
 //! `/api/files`: file downloads (with thumbnails and ranges) and file tokens.
 
-mod download;
+pub(crate) mod download;
 mod token;
 
 use axum::routing::{get, post};

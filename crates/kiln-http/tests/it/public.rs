@@ -13,12 +13,26 @@ async fn get(
     fallback: bool,
     path: &str,
 ) -> (u16, HeaderMap, String) {
+    get_with(t, dir, fallback, path, &[]).await
+}
+
+async fn get_with(
+    t: &TestApp,
+    dir: &std::path::Path,
+    fallback: bool,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, HeaderMap, String) {
     let options = kiln_http::HttpOptions {
         public: Some(PublicDir::new(dir, fallback)),
         ..Default::default()
     };
     let router = kiln_http::router_with(t.app.clone(), options);
-    let req = Request::builder().uri(path).body(Body::empty()).unwrap();
+    let mut req = Request::builder().uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Body::empty()).unwrap();
     let res = router.oneshot(req).await.unwrap();
     let (status, headers) = (res.status().as_u16(), res.headers().clone());
     let body = http_body_util::BodyExt::collect(res.into_body())
@@ -85,6 +99,21 @@ async fn files_folders_redirects_and_the_index_fallback() {
         let (s, _, b) = get(&t, p, false, path).await;
         assert!(s == 404 || !b.contains("data dir"), "{path}: {s} {b}");
     }
+    // byte ranges and unchanged files, as http.ServeContent answers them
+    let (s, h, b) = get_with(&t, p, true, "/app.js", &[("range", "bytes=0-6")]).await;
+    assert_eq!((s, b.as_str()), (206, "console"));
+    assert_eq!(h["content-range"], "bytes 0-6/14");
+    let (s, h, _) = get_with(&t, p, true, "/app.js", &[("range", "bytes=99-")]).await;
+    assert_eq!(
+        (s, h["content-range"].to_str().unwrap()),
+        (416, "bytes */14")
+    );
+    let etag = get(&t, p, true, "/app.js").await.1["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (s, _, b) = get_with(&t, p, true, "/app.js", &[("if-none-match", &etag)]).await;
+    assert_eq!((s, b.as_str()), (304, ""));
     // the API is untouched
     let (s, _, b) = get(&t, p, true, "/api/health").await;
     assert_eq!(s, 200);
