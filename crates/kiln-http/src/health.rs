@@ -19,8 +19,10 @@ const COMMON_PROXY_HEADERS: [&str; 3] = ["CF-Connecting-IP", "Fly-Client-IP", "X
 pub async fn handler(State(app): State<App>, ctx: Ctx, headers: HeaderMap) -> Json<Value> {
     let mut data = serde_json::Map::new();
     if ctx.req.is_superuser() {
-        let trusted = app.settings().trusted_proxy.headers.clone();
-        let proxy_header = trusted
+        let settings = app.settings();
+        let proxy_header = settings
+            .trusted_proxy
+            .headers
             .iter()
             .map(String::as_str)
             .chain(COMMON_PROXY_HEADERS)

@@ -113,27 +113,11 @@ impl PublicDir {
         if let Some(t) = meta.modified {
             res = res.header(header::LAST_MODIFIED, kiln_files::http_date(t));
         }
-        let unchanged = headers
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.split(',')
-                    .any(|t| t.trim() == meta.etag || t.trim() == "*")
-            });
-        if unchanged {
-            return res
-                .status(StatusCode::NOT_MODIFIED)
-                .body(Body::empty())
-                .ok();
-        }
-        let asked = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
-        let Ok(range) = crate::files::download::parse_range(asked, meta.size) else {
-            return res
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .header(header::CONTENT_RANGE, format!("bytes */{}", meta.size))
-                .body(Body::empty())
-                .ok();
-        };
+        let (mut res, range) =
+            match crate::files::download::preconditions(res, headers, &meta.etag, meta.size) {
+                Ok(go_on) => go_on,
+                Err(answered) => return Some(answered),
+            };
         let obj = match self.store.get(key, range.map(|(a, b)| (a, Some(b)))).await {
             Ok(obj) => obj,
             Err(_) => return None,

@@ -35,6 +35,40 @@ fn inline_safe(mime: &str) -> bool {
 
 /// A `Range: bytes=…` header against a file of `size` bytes: `Ok(None)` for none or one Kiln
 /// ignores (several ranges), `Err` for an unsatisfiable one.
+/// The request's preconditions on an object with entity tag `etag` and `size` bytes, as Go's
+/// `ServeContent` weighs them: `Err` is the whole answer (304 when `If-None-Match` holds, 416 for
+/// an unsatisfiable `Range`, with the headers `res` already has); `Ok` gives `res` back with the
+/// byte range to serve (`None`: all of it).
+pub(crate) fn preconditions(
+    res: axum::http::response::Builder,
+    headers: &HeaderMap,
+    etag: &str,
+    size: u64,
+) -> Result<(axum::http::response::Builder, Option<(u64, u64)>), Response> {
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let answer = |res: axum::http::response::Builder| {
+        res.body(Body::empty()).unwrap_or_else(|e| {
+            axum::response::IntoResponse::into_response(api(CoreError::Internal(e.to_string())))
+        })
+    };
+    if unchanged {
+        return Err(answer(res.status(StatusCode::NOT_MODIFIED)));
+    }
+    match parse_range(
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+        size,
+    ) {
+        Ok(range) => Ok((res, range)),
+        Err(()) => Err(answer(
+            res.status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(header::CONTENT_RANGE, format!("bytes */{size}")),
+        )),
+    }
+}
+
 pub(crate) fn parse_range(value: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()> {
     let Some(spec) = value.and_then(|v| v.trim().strip_prefix("bytes=")) else {
         return Ok(None);
@@ -116,28 +150,9 @@ pub async fn handler(
     if let Some(t) = meta.modified {
         res = res.header(header::LAST_MODIFIED, kiln_files::http_date(t));
     }
-    let not_modified = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if not_modified {
-        return res
-            .status(StatusCode::NOT_MODIFIED)
-            .body(Body::empty())
-            .map_err(|e| api(CoreError::Internal(e.to_string())));
-    }
-    let range = match parse_range(
-        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
-        meta.size,
-    ) {
-        Ok(r) => r,
-        Err(()) => {
-            return res
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .header(header::CONTENT_RANGE, format!("bytes */{}", meta.size))
-                .body(Body::empty())
-                .map_err(|e| api(CoreError::Internal(e.to_string())));
-        }
+    let (mut res, range) = match preconditions(res, &headers, &etag, meta.size) {
+        Ok(go_on) => go_on,
+        Err(answered) => return Ok(answered),
     };
     // The type comes from the content (never from the name the uploader chose): the storage's
     // when it keeps one, else sniffed from the first bytes of the stream.
