@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use kiln_files::{Storage, StorageError};
 
 use crate::error::ApiError;
+use crate::files::download::Preconditions;
 
 const INDEX: &str = "index.html";
 
@@ -115,8 +116,8 @@ impl PublicDir {
         }
         let (mut res, range) =
             match crate::files::download::preconditions(res, headers, &meta.etag, meta.size) {
-                Ok(go_on) => go_on,
-                Err(answered) => return Some(answered),
+                Preconditions::Serve(res, range) => (res, range),
+                Preconditions::Answered(answer) => return Some(*answer),
             };
         let obj = match self.store.get(key, range.map(|(a, b)| (a, Some(b)))).await {
             Ok(obj) => obj,

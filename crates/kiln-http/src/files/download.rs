@@ -35,37 +35,44 @@ fn inline_safe(mime: &str) -> bool {
 
 /// A `Range: bytes=…` header against a file of `size` bytes: `Ok(None)` for none or one Kiln
 /// ignores (several ranges), `Err` for an unsatisfiable one.
+/// What the request's preconditions leave to do for an object (see [`preconditions`]).
+pub(crate) enum Preconditions {
+    /// Serve it: the response so far, and the byte range (`None`: all of it).
+    Serve(axum::http::response::Builder, Option<(u64, u64)>),
+    /// Already answered without a body: 304 or 416.
+    Answered(Box<Response>),
+}
+
 /// The request's preconditions on an object with entity tag `etag` and `size` bytes, as Go's
-/// `ServeContent` weighs them: `Err` is the whole answer (304 when `If-None-Match` holds, 416 for
-/// an unsatisfiable `Range`, with the headers `res` already has); `Ok` gives `res` back with the
-/// byte range to serve (`None`: all of it).
+/// `ServeContent` weighs them: 304 when `If-None-Match` holds, 416 for an unsatisfiable `Range`
+/// (with the headers `res` already has), else the range to serve.
 pub(crate) fn preconditions(
     res: axum::http::response::Builder,
     headers: &HeaderMap,
     etag: &str,
     size: u64,
-) -> Result<(axum::http::response::Builder, Option<(u64, u64)>), Response> {
+) -> Preconditions {
     let unchanged = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let answer = |res: axum::http::response::Builder| {
-        res.body(Body::empty()).unwrap_or_else(|e| {
+        Preconditions::Answered(Box::new(res.body(Body::empty()).unwrap_or_else(|e| {
             axum::response::IntoResponse::into_response(api(CoreError::Internal(e.to_string())))
-        })
+        })))
     };
     if unchanged {
-        return Err(answer(res.status(StatusCode::NOT_MODIFIED)));
+        return answer(res.status(StatusCode::NOT_MODIFIED));
     }
     match parse_range(
         headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
         size,
     ) {
-        Ok(range) => Ok((res, range)),
-        Err(()) => Err(answer(
+        Ok(range) => Preconditions::Serve(res, range),
+        Err(()) => answer(
             res.status(StatusCode::RANGE_NOT_SATISFIABLE)
                 .header(header::CONTENT_RANGE, format!("bytes */{size}")),
-        )),
+        ),
     }
 }
 
@@ -151,8 +158,8 @@ pub async fn handler(
         res = res.header(header::LAST_MODIFIED, kiln_files::http_date(t));
     }
     let (mut res, range) = match preconditions(res, &headers, &etag, meta.size) {
-        Ok(go_on) => go_on,
-        Err(answered) => return Ok(answered),
+        Preconditions::Serve(res, range) => (res, range),
+        Preconditions::Answered(answer) => return Ok(*answer),
     };
     // The type comes from the content (never from the name the uploader chose): the storage's
     // when it keeps one, else sniffed from the first bytes of the stream.
