@@ -92,23 +92,11 @@ impl FromRequestParts<App> for Ctx {
                 "You are not allowed to perform this request.",
             )));
         }
-        let query: HashMap<String, String> = match parts.uri.query() {
-            Some(q) => {
-                let mut map = HashMap::new();
-                // The first value of a repeated parameter wins, as in PocketBase (Go's url.Values.Get).
-                for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(q)
-                    .map_err(|_| ApiError::bad_request(MSG_GENERIC_400))?
-                {
-                    map.entry(k).or_insert(v);
-                }
-                map
-            }
-            None => HashMap::new(),
-        };
+        let query = parse_query(parts.uri.query())?;
         let headers = parts
             .headers
             .iter()
-            .filter_map(|(k, v)| Some((k.as_str().replace('-', "_"), v.to_str().ok()?.to_owned())))
+            .filter_map(|(k, v)| Some((header_key(k.as_str()), v.to_str().ok()?.to_owned())))
             .collect();
         Ok(Ctx {
             req: RequestInfo {
@@ -122,6 +110,33 @@ impl FromRequestParts<App> for Ctx {
             },
         })
     }
+}
+
+/// A query string's parameters; the first value of a repeated one wins, as in PocketBase (Go's
+/// `url.Values.Get`).
+pub(crate) fn parse_query(q: Option<&str>) -> Result<HashMap<String, String>, ApiError> {
+    let mut map = HashMap::new();
+    if let Some(q) = q {
+        for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+            .map_err(|_| ApiError::bad_request(MSG_GENERIC_400))?
+        {
+            map.entry(k).or_insert(v);
+        }
+    }
+    Ok(map)
+}
+
+/// A header name as rules read it (`@request.headers.x_token`): lowercase, `-` as `_`.
+pub(crate) fn header_key(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c == '-' {
+                '_'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
 }
 
 /// The client's IP: the first configured trusted-proxy header present (its leftmost or
@@ -233,7 +248,7 @@ const SNIFF_BYTES: usize = kiln_media::READ_LIMIT;
 /// `limit` caps the whole body; everything that is not a file part (held in memory) is capped at
 /// [`crate::MAX_BODY_BYTES`] whatever the limit; a file larger than `file_cap` is counted but not
 /// kept, so the core reports it against its field's `maxSize`.
-async fn read_body(
+pub(crate) async fn read_body(
     req: Request,
     app: &App,
     limit: usize,

@@ -2,6 +2,7 @@
 //! endpoint, and the error envelope in [`error`].
 
 pub mod auth;
+mod batch;
 pub mod collections;
 pub mod cors;
 pub mod error;
@@ -50,6 +51,7 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
     Router::new()
         .route("/api/health", get(health::handler).head(health::handler))
         .route("/api/sql", axum::routing::post(sql::handler))
+        .merge(batch::router())
         .merge(collections::router())
         .merge(records::router())
         .merge(auth::router())

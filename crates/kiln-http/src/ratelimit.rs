@@ -77,6 +77,79 @@ pub(crate) fn check(
     auth: Option<&Arc<Record>>,
     ip: Option<std::net::IpAddr>,
 ) -> Result<(), ApiError> {
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|m| m.as_str())
+        .unwrap_or("");
+    let path = parts.uri.path();
+    let tags = tags(&parts.method, route);
+    // `/api/collections/{collection}/…`: the collection as named in the URL.
+    let collection = if tags.is_empty() {
+        ""
+    } else {
+        path.split('/').nth(3).unwrap_or("")
+    };
+    check_labels(
+        app,
+        auth,
+        ip,
+        Labels {
+            method: parts.method.as_str(),
+            path,
+            collection,
+            tags,
+            route,
+        },
+    )
+}
+
+/// What a request is counted as.
+struct Labels<'a> {
+    method: &'a str,
+    path: &'a str,
+    /// The collection as the URL names it (`""` outside collection routes).
+    collection: &'a str,
+    tags: &'a [&'a str],
+    route: &'a str,
+}
+
+/// Counts one write of a batch as PocketBase does: by its collection and action (`create`,
+/// `update`, `delete`) and its own method and path.
+pub(crate) fn check_batch_write(
+    app: &App,
+    auth: Option<&Arc<Record>>,
+    ip: Option<std::net::IpAddr>,
+    method: &str,
+    path: &str,
+    collection: &str,
+    tag: &'static str,
+) -> Result<(), ApiError> {
+    let tags = match tag {
+        "create" => &["create"],
+        "update" => &["update"],
+        _ => &["delete"],
+    };
+    check_labels(
+        app,
+        auth,
+        ip,
+        Labels {
+            method,
+            path,
+            collection,
+            tags,
+            route: "/api/batch",
+        },
+    )
+}
+
+fn check_labels(
+    app: &App,
+    auth: Option<&Arc<Record>>,
+    ip: Option<std::net::IpAddr>,
+    l: Labels<'_>,
+) -> Result<(), ApiError> {
     let settings = app.settings();
     let limits = &settings.rate_limits;
     if !limits.enabled || limits.rules.is_empty() {
@@ -85,22 +158,16 @@ pub(crate) fn check(
     if auth.is_some_and(|r| r.collection.name == kiln_core::schema::system::SUPERUSERS) {
         return Ok(());
     }
-    let route = parts
-        .extensions
-        .get::<MatchedPath>()
-        .map(|m| m.as_str())
-        .unwrap_or("");
-    let (method, path) = (parts.method.as_str(), parts.uri.path());
-    let tags = tags(&parts.method, route);
+    let Labels {
+        method,
+        path,
+        collection,
+        tags,
+        route,
+    } = l;
     if !any_rule_may_apply(&limits.rules, tags, method, path) {
         return Ok(());
     }
-    // `/api/collections/{collection}/…`: the collection as named in the URL.
-    let collection = if tags.is_empty() {
-        ""
-    } else {
-        path.split('/').nth(3).unwrap_or("")
-    };
     let mut labels: Vec<String> = Vec::with_capacity(2 * tags.len() + 1);
     labels.extend(tags.iter().map(|t| format!("{collection}:{t}")));
     labels.extend(tags.iter().map(|t| format!("*:{t}")));

@@ -18,22 +18,33 @@ struct Node {
 pub struct Fields(Node);
 
 /// Splits on commas outside parentheses.
-fn split_top(s: &str) -> Vec<&str> {
+fn split_top(s: &str) -> Result<Vec<&str>, String> {
+    // PocketBase's tokenizer: commas inside parentheses or quotes do not split, a `\\` escapes
+    // the next character, and a token left inside either is an error.
     let mut out = Vec::new();
-    let (mut depth, mut start) = (0i32, 0);
+    let (mut depth, mut start, mut quote, mut prev) = (0u32, 0, None::<char>, '\0');
+    let unbalanced = |t: &str| format!("unbalanced parenthesis or quoted expression: {t:?}");
     for (i, ch) in s.char_indices() {
-        match ch {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + 1;
+        if prev != '\\' {
+            match ch {
+                '(' if quote.is_none() => depth += 1,
+                ')' if quote.is_none() && depth > 0 => depth -= 1,
+                '"' | '\'' | '`' if quote == Some(ch) => quote = None,
+                '"' | '\'' | '`' if quote.is_none() => quote = Some(ch),
+                _ => {}
             }
-            _ => {}
         }
+        if ch == ',' && depth == 0 && quote.is_none() {
+            out.push(&s[start..i]);
+            start = i + 1;
+        }
+        prev = ch;
+    }
+    if depth > 0 || quote.is_some() {
+        return Err(unbalanced(&s[start..]));
     }
     out.push(&s[start..]);
-    out
+    Ok(out)
 }
 
 fn parse_excerpt(m: &str) -> Option<(usize, bool)> {
@@ -54,7 +65,7 @@ impl Fields {
     /// modifier (PocketBase answers 400).
     pub fn try_parse(s: &str) -> Result<Option<Fields>, String> {
         let mut root = Node::default();
-        for item in split_top(s)
+        for item in split_top(s)?
             .into_iter()
             .map(str::trim)
             .filter(|x| !x.is_empty())

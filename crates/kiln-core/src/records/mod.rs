@@ -1,5 +1,6 @@
 //! Records: the rows of collections, read and written under API rules.
 
+pub mod batch;
 pub mod expand;
 pub mod fields;
 pub mod model;
@@ -9,6 +10,7 @@ pub mod render;
 pub mod values;
 pub mod write;
 
+pub use batch::{BatchAction, BatchError, BatchWrite};
 pub use expand::ExpandTree;
 pub use fields::Fields;
 pub use model::{Record, Viewer};

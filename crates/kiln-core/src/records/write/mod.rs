@@ -1,5 +1,12 @@
-//! Creating, updating and deleting records, with rules, validation and relation integrity, each
-//! in one write transaction.
+//! Creating, updating and deleting records, with rules, validation and relation integrity.
+//!
+//! Every write runs in three steps, so that one request or a whole batch shares one transaction:
+//! [`Prepared`] is made outside it (passwords hashed, uploads stored), [`Prepared::apply`] runs
+//! inside it, and [`App::finish_write`] follows the commit (old blobs removed, realtime events).
+
+mod create;
+mod delete;
+mod update;
 
 use std::sync::Arc;
 
@@ -9,11 +16,10 @@ use kiln_db::{Conn, DbError, Value as DbValue};
 use kiln_filter::Param;
 
 use super::model::{relation_ids, Record};
-use super::query::{rule_for, RuleKind};
 use super::values::{prepare, split_key, validate, validate_password, Modifier};
 use crate::app::App;
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
-use crate::files::{self, Upload};
+
 use crate::realtime::{Event, EventAction};
 use crate::request::RequestInfo;
 use crate::rules::Stmt;
@@ -312,6 +318,106 @@ pub(crate) fn row_matches(
     Ok(conn.query_i64(&sql, &stmt.params())? > 0)
 }
 
+/// A write made ready outside the transaction.
+pub(crate) struct Prepared {
+    op: Op,
+    /// Blobs stored for it, removed again if the transaction fails.
+    pub(crate) stored: Vec<String>,
+}
+
+enum Op {
+    Create(Box<create::CreatePlan>),
+    Update(Box<update::UpdatePlan>),
+    Delete(delete::DeletePlan),
+}
+
+/// What a write did, for the steps after its commit.
+pub(crate) struct Applied {
+    pub(crate) action: EventAction,
+    /// The record written, or every record a delete removed (cascades included, the target last).
+    pub(crate) records: Vec<Record>,
+    /// Blobs the write replaced or removed, deleted once it is committed.
+    garbage: Vec<String>,
+}
+
+impl Prepared {
+    /// The collection and id the write will touch (an upsert's or a create's own id).
+    pub(crate) fn target(&self) -> (&str, &str) {
+        match &self.op {
+            Op::Create(p) => (&p.rec.collection.id, p.rec.id()),
+            Op::Update(p) => (&p.c.id, &p.id),
+            Op::Delete(p) => (&p.c.id, &p.id),
+        }
+    }
+
+    /// The record as it will be written, as far as it is known before the transaction (for
+    /// later writes of one batch that read it before theirs begins); `None` for a delete.
+    pub(crate) fn planned(&self) -> Option<&Record> {
+        match &self.op {
+            Op::Create(p) => Some(&p.rec),
+            Op::Update(p) => Some(&p.probe),
+            Op::Delete(_) => None,
+        }
+    }
+
+    /// Runs the write inside the caller's transaction.
+    pub(crate) fn apply(self, conn: &Conn<'_>, schema: &Schema) -> Result<Applied> {
+        match self.op {
+            Op::Create(p) => p.apply(conn, schema).map(|r| Applied {
+                action: EventAction::Create,
+                records: vec![r],
+                garbage: Vec::new(),
+            }),
+            Op::Update(p) => p.apply(conn, schema).map(|(r, garbage)| Applied {
+                action: EventAction::Update,
+                records: vec![r],
+                garbage,
+            }),
+            Op::Delete(p) => p.apply(conn, schema).map(|records| Applied {
+                action: EventAction::Delete,
+                records,
+                garbage: Vec::new(),
+            }),
+        }
+    }
+}
+
+impl App {
+    /// Runs one prepared write in a transaction of its own and finishes it.
+    async fn write_one(&self, mut prepared: Prepared) -> Result<Applied> {
+        let stored = std::mem::take(&mut prepared.stored);
+        let schema = self.schema();
+        match self
+            .db()
+            .write(move |conn| prepared.apply(conn, &schema))
+            .await
+        {
+            Ok(applied) => {
+                self.finish_write(&applied).await;
+                Ok(applied)
+            }
+            Err(e) => {
+                self.remove_blobs(stored).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// After the commit: removes the blobs the write let go and publishes its realtime events.
+    pub(crate) async fn finish_write(&self, applied: &Applied) {
+        self.remove_blobs(applied.garbage.clone()).await;
+        if applied.action == EventAction::Delete {
+            self.remove_record_blobs(&applied.records).await;
+        }
+        for record in &applied.records {
+            self.publish(Event {
+                action: applied.action,
+                record: Arc::new(record.clone()),
+            });
+        }
+    }
+}
+
 /// Passwords submitted in a body, checked and hashed before the transaction.
 struct PasswordChange {
     hash: String,
@@ -391,351 +497,6 @@ impl App {
         Ok(Some(PasswordChange {
             hash: self.hasher().hash(plain).await?,
         }))
-    }
-
-    /// Creates a record as `req`'s requester; `body` is the submitted data (modifiers allowed),
-    /// which rules see as `@request.body`.
-    pub async fn create_record(
-        &self,
-        c: &Arc<Collection>,
-        req: &RequestInfo,
-        body: Map<String, Value>,
-    ) -> Result<Record> {
-        self.create_record_with_files(c, req, body, Vec::new())
-            .await
-    }
-
-    /// [`App::create_record`] with uploaded files for the collection's file fields.
-    pub async fn create_record_with_files(
-        &self,
-        c: &Arc<Collection>,
-        req: &RequestInfo,
-        body: Map<String, Value>,
-        uploads: Vec<Upload>,
-    ) -> Result<Record> {
-        if c.is_view() {
-            return Err(CoreError::Failed(Action::CreateRecord));
-        }
-        if !req.is_superuser() && c.create_rule.is_none() {
-            return Err(CoreError::SuperuserOnly);
-        }
-        let rule = c
-            .create_rule
-            .clone()
-            .filter(|r| !r.trim().is_empty() && !req.is_superuser());
-        let mut rec = Record::new(c.clone());
-        apply_body(
-            &mut rec,
-            &body,
-            req.is_superuser(),
-            req.is_superuser(),
-            true,
-        );
-        let now = crate::datetime::now_string();
-        fill_generated(&mut rec, true, &now);
-        let mut errors = protected_changes(c, &body, None, req.is_superuser());
-        let pw = self
-            .password_change(c, &body, None, req.is_superuser(), &mut errors)
-            .await?;
-        if let Some(pw) = &pw {
-            rec.set("password", Value::String(pw.hash.clone()));
-        }
-        let mut plan = files::apply_uploads(&mut rec, None, &body, uploads, &mut errors);
-        if !plan.store.is_empty() && !crate::ids::is_valid_id(rec.id()) {
-            // The id names the files' directory: refuse a bad one before anything is stored.
-            errors.insert(
-                "id".into(),
-                FieldError::new("validation_invalid_format", "Invalid value format."),
-            );
-        }
-        let stored = if errors.is_empty() {
-            self.store_uploads(&mut plan).await?
-        } else {
-            Vec::new()
-        };
-        let schema = self.schema();
-        // The request context goes into the transaction only when a rule needs it.
-        let rule = rule.map(|r| {
-            let body = rule_body(&Record::new(c.clone()), &rec, &body, req.is_superuser());
-            (
-                r,
-                RequestInfo {
-                    body,
-                    ..req.clone()
-                },
-            )
-        });
-        let c2 = c.clone();
-        let result = self
-            .db()
-            .write(move |conn| -> Result<Record> {
-                let d = conn.dialect();
-                let plan = c2.plan(d).clone();
-                let insert = &plan.insert;
-                let id = rec.id().to_owned();
-                if let Some((rule, req)) = &rule {
-                    // The rule sees the new record as a one-row table of its own, not in the
-                    // collection's table (PocketBase's dummy collection): a back-relation or
-                    // `@collection` lookup does not find the record being created.
-                    // A rule that does not compile here (a back-relation from the new record)
-                    // fails like a miss: no detail for a caller who may not create.
-                    let query = super::query::snapshot_query(
-                        &schema,
-                        d,
-                        &c2,
-                        &rec,
-                        Some(rule),
-                        None,
-                        req,
-                        true,
-                    )
-                    .map_err(|_| CoreError::Failed(Action::CreateRecord))?;
-                    let matched = match query {
-                        Some((sql, params)) => conn.query_i64(&sql, &params)? > 0,
-                        None => true,
-                    };
-                    if !matched {
-                        return Err(CoreError::Failed(Action::CreateRecord));
-                    }
-                }
-                if !crate::ids::is_valid_id(&id) {
-                    errors.insert(
-                        "id".into(),
-                        FieldError::new("validation_invalid_format", "Invalid value format."),
-                    );
-                } else if conn.query_i64(
-                    &format!(
-                        "SELECT COUNT(*) FROM {} WHERE \"id\" = ?1",
-                        d.quote(&c2.name)
-                    ),
-                    &[id.clone().into()],
-                )? > 0
-                {
-                    errors.insert(
-                        "id".into(),
-                        FieldError::new("validation_not_unique", "Value must be unique."),
-                    );
-                }
-                validate_all(conn, &schema, &rec, None, &mut errors)?;
-                if !errors.is_empty() {
-                    return Err(CoreError::Validation {
-                        action: Action::CreateRecord,
-                        errors,
-                    });
-                }
-                conn.execute(insert, &rec.column_values())
-                    .map_err(|e| map_write_err(e.into(), &c2, Action::CreateRecord))?;
-                Ok(rec)
-            })
-            .await;
-        let result = match result {
-            Ok(r) => r,
-            Err(e) => {
-                self.remove_blobs(stored).await;
-                return Err(e);
-            }
-        };
-        self.publish(Event {
-            action: EventAction::Create,
-            record: Arc::new(result.clone()),
-        });
-        Ok(result)
-    }
-
-    /// Updates record `id` as `req`'s requester.
-    pub async fn update_record(
-        &self,
-        c: &Arc<Collection>,
-        id: &str,
-        req: &RequestInfo,
-        body: Map<String, Value>,
-    ) -> Result<Record> {
-        self.update_record_with_files(c, id, req, body, Vec::new())
-            .await
-    }
-
-    /// [`App::update_record`] with uploaded files. File names are worked out against the record
-    /// as read before the transaction (blobs must be stored before it begins).
-    pub async fn update_record_with_files(
-        &self,
-        c: &Arc<Collection>,
-        id: &str,
-        req: &RequestInfo,
-        body: Map<String, Value>,
-        uploads: Vec<Upload>,
-    ) -> Result<Record> {
-        if c.is_view() {
-            return Err(CoreError::Failed(Action::UpdateRecord));
-        }
-        let rule = rule_for(c, RuleKind::Update, req)?.map(str::to_owned);
-        // Read first (for password checks); the rule is re-checked inside the transaction.
-        let existing = self.find_record(c, id)?.ok_or(CoreError::NotFound)?;
-        let superuser = req.is_superuser();
-        let privileged = superuser || (c.is_auth() && self.can_manage(c, id, req)?);
-        let mut errors = protected_changes(c, &body, Some(&existing), privileged);
-        let pw = self
-            .password_change(c, &body, Some(&existing), privileged, &mut errors)
-            .await;
-        let pw = pw?;
-        let mut probe = existing.clone();
-        apply_body(&mut probe, &body, superuser, privileged, false);
-        // Only the file fields this request touches are written; the transaction checks that
-        // they still hold what the plan was made against.
-        let touched: Vec<usize> = c
-            .fields
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| matches!(f.kind, FieldKind::File { .. }))
-            .filter(|(_, f)| {
-                body.keys().any(|k| split_key(k).0 == f.name)
-                    || uploads.iter().any(|u| split_key(&u.key).0 == f.name)
-            })
-            .map(|(i, _)| i)
-            .collect();
-        let mut plan =
-            files::apply_uploads(&mut probe, Some(&existing), &body, uploads, &mut errors);
-        let file_values: Vec<(usize, Value, Value)> = touched
-            .iter()
-            .map(|&i| (i, existing.values[i].clone(), probe.values[i].clone()))
-            .collect();
-        let stored = if errors.is_empty() {
-            self.store_uploads(&mut plan).await?
-        } else {
-            Vec::new()
-        };
-        let schema = self.schema();
-        let rule = rule.map(|r| (r, req.clone()));
-        let submitted = body;
-        let c2 = c.clone();
-        let id = id.to_owned();
-        let updated = self
-            .db()
-            .write(move |conn| -> Result<Record> {
-                let plan = c2.plan(conn.dialect());
-                let original = conn
-                    .query_one(&plan.select_by_id, &[id.clone().into()], |row| {
-                        Ok(Record::from_row(&c2, row))
-                    })?
-                    .ok_or(CoreError::NotFound)?;
-                let mut rec = original.clone();
-                apply_body(&mut rec, &submitted, superuser, privileged, false);
-                if let Some((rule, req)) = rule {
-                    let req = RequestInfo {
-                        body: rule_body(&original, &rec, &submitted, superuser),
-                        ..req
-                    };
-                    if !row_matches(conn, &schema, &c2, &id, &rule, &req)? {
-                        return Err(CoreError::NotFound);
-                    }
-                }
-                for (i, planned_against, v) in file_values {
-                    if original.values[i] != planned_against {
-                        return Err(CoreError::BadRequest(
-                            "The record's files changed during the request; try again.",
-                        ));
-                    }
-                    rec.values[i] = v;
-                }
-                let now = crate::datetime::now_string();
-                fill_generated(&mut rec, false, &now);
-                if c2.is_auth() {
-                    let email_changed = rec.get_str("email") != original.get_str("email");
-                    if let Some(pw) = &pw {
-                        rec.set("password", Value::String(pw.hash.clone()));
-                    }
-                    if pw.is_some() || email_changed {
-                        rec.set("tokenKey", Value::String(crate::ids::new_secret(50)));
-                    }
-                } else if let Some(pw) = &pw {
-                    if let Some(f) = c2
-                        .fields
-                        .iter()
-                        .find(|f| matches!(f.kind, FieldKind::Password { .. }))
-                    {
-                        rec.set(&f.name.clone(), Value::String(pw.hash.clone()));
-                    }
-                }
-                validate_all(conn, &schema, &rec, Some(&original), &mut errors)?;
-                if !errors.is_empty() {
-                    return Err(CoreError::Validation {
-                        action: Action::UpdateRecord,
-                        errors,
-                    });
-                }
-                let mut params = rec.column_values();
-                params.push(id.clone().into());
-                conn.execute(&c2.plan(conn.dialect()).update, &params)
-                    .map_err(|e| map_write_err(e.into(), &c2, Action::UpdateRecord))?;
-                Ok(rec)
-            })
-            .await;
-        let updated = match updated {
-            Ok(r) => r,
-            Err(e) => {
-                self.remove_blobs(stored).await;
-                return Err(e);
-            }
-        };
-        let removed: Vec<String> = plan
-            .removed
-            .iter()
-            .map(|n| files::file_key(&c.id, updated.id(), n))
-            .collect();
-        self.remove_blobs(removed).await;
-        self.publish(Event {
-            action: EventAction::Update,
-            record: Arc::new(updated.clone()),
-        });
-        Ok(updated)
-    }
-
-    /// Deletes record `id` as `req`'s requester, resolving references to it.
-    pub async fn delete_record(
-        &self,
-        c: &Arc<Collection>,
-        id: &str,
-        req: &RequestInfo,
-    ) -> Result<()> {
-        if c.is_view() {
-            return Err(CoreError::Failed(Action::DeleteRecord));
-        }
-        let rule = rule_for(c, RuleKind::Delete, req)?.map(str::to_owned);
-        let schema = self.schema();
-        let req = req.clone();
-        let c2 = c.clone();
-        let id = id.to_owned();
-        let deleted = self
-            .db()
-            .write(move |conn| -> Result<Vec<Record>> {
-                let d = conn.dialect();
-                let exists = match &rule {
-                    Some(rule) => row_matches(conn, &schema, &c2, &id, rule, &req)?,
-                    None => {
-                        conn.query_i64(
-                            &format!(
-                                "SELECT COUNT(*) FROM {} WHERE \"id\" = ?1",
-                                d.quote(&c2.name)
-                            ),
-                            &[id.clone().into()],
-                        )? > 0
-                    }
-                };
-                if !exists {
-                    return Err(CoreError::NotFound);
-                }
-                let mut deleted = Vec::new();
-                delete_cascade(conn, &schema, &c2, &id, 0, &mut deleted)?;
-                Ok(deleted)
-            })
-            .await?;
-        self.remove_record_blobs(&deleted).await;
-        for record in deleted {
-            self.publish(Event {
-                action: EventAction::Delete,
-                record: Arc::new(record),
-            });
-        }
-        Ok(())
     }
 }
 

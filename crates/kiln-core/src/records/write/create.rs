@@ -1,0 +1,184 @@
+//! Creating a record.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use kiln_db::Conn;
+
+use super::{apply_body, fill_generated, map_write_err, protected_changes, rule_body};
+use super::{validate_all, Op, Prepared};
+use crate::app::App;
+use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
+use crate::files::{self, Upload};
+use crate::records::Record;
+use crate::request::RequestInfo;
+use crate::schema::{Collection, Schema};
+
+/// A create made ready: the record as it will be inserted.
+pub(super) struct CreatePlan {
+    pub(super) rec: Record,
+    /// The create rule and the request it sees (with the body as rules read it), unless the
+    /// requester is a superuser or the rule is empty.
+    rule: Option<(String, RequestInfo)>,
+    errors: FieldErrors,
+}
+
+impl App {
+    /// Creates a record as `req`'s requester; `body` is the submitted data (modifiers allowed),
+    /// which rules see as `@request.body`.
+    pub async fn create_record(
+        &self,
+        c: &Arc<Collection>,
+        req: &RequestInfo,
+        body: Map<String, Value>,
+    ) -> Result<Record> {
+        self.create_record_with_files(c, req, body, Vec::new())
+            .await
+    }
+
+    /// [`App::create_record`] with uploaded files for the collection's file fields.
+    pub async fn create_record_with_files(
+        &self,
+        c: &Arc<Collection>,
+        req: &RequestInfo,
+        body: Map<String, Value>,
+        uploads: Vec<Upload>,
+    ) -> Result<Record> {
+        let prepared = self.prepare_create(c, req, body, uploads).await?;
+        let mut applied = self.write_one(prepared).await?;
+        Ok(applied.records.swap_remove(0))
+    }
+
+    /// Checks what can be checked before the transaction, hashes the password and stores the
+    /// uploads.
+    pub(crate) async fn prepare_create(
+        &self,
+        c: &Arc<Collection>,
+        req: &RequestInfo,
+        body: Map<String, Value>,
+        uploads: Vec<Upload>,
+    ) -> Result<Prepared> {
+        if c.is_view() {
+            return Err(CoreError::Failed(Action::CreateRecord));
+        }
+        if !req.is_superuser() && c.create_rule.is_none() {
+            return Err(CoreError::SuperuserOnly);
+        }
+        let rule = c
+            .create_rule
+            .clone()
+            .filter(|r| !r.trim().is_empty() && !req.is_superuser());
+        let mut rec = Record::new(c.clone());
+        apply_body(
+            &mut rec,
+            &body,
+            req.is_superuser(),
+            req.is_superuser(),
+            true,
+        );
+        let now = crate::datetime::now_string();
+        fill_generated(&mut rec, true, &now);
+        let mut errors = protected_changes(c, &body, None, req.is_superuser());
+        let pw = self
+            .password_change(c, &body, None, req.is_superuser(), &mut errors)
+            .await?;
+        if let Some(pw) = &pw {
+            rec.set("password", Value::String(pw.hash.clone()));
+        }
+        let mut plan = files::apply_uploads(&mut rec, None, &body, uploads, &mut errors);
+        if !plan.store.is_empty() && !crate::ids::is_valid_id(rec.id()) {
+            // The id names the files' directory: refuse a bad one before anything is stored.
+            errors.insert(
+                "id".into(),
+                FieldError::new("validation_invalid_format", "Invalid value format."),
+            );
+        }
+        let stored = if errors.is_empty() {
+            self.store_uploads(&mut plan).await?
+        } else {
+            Vec::new()
+        };
+        // The request context goes into the transaction only when a rule needs it.
+        let rule = rule.map(|r| {
+            let body = rule_body(&Record::new(c.clone()), &rec, &body, req.is_superuser());
+            (
+                r,
+                RequestInfo {
+                    body,
+                    ..req.clone()
+                },
+            )
+        });
+        Ok(Prepared {
+            op: Op::Create(Box::new(CreatePlan { rec, rule, errors })),
+            stored,
+        })
+    }
+}
+
+impl CreatePlan {
+    pub(super) fn apply(self, conn: &Conn<'_>, schema: &Schema) -> Result<Record> {
+        let CreatePlan {
+            rec,
+            rule,
+            mut errors,
+        } = self;
+        let c = rec.collection.clone();
+        let d = conn.dialect();
+        let id = rec.id().to_owned();
+        if let Some((rule, req)) = &rule {
+            // The rule sees the new record as a one-row table of its own, not in the
+            // collection's table (PocketBase's dummy collection): a back-relation or
+            // `@collection` lookup does not find the record being created.
+            // A rule that does not compile here (a back-relation from the new record)
+            // fails like a miss: no detail for a caller who may not create.
+            let query = crate::records::query::snapshot_query(
+                schema,
+                d,
+                &c,
+                &rec,
+                Some(rule),
+                None,
+                req,
+                true,
+            )
+            .map_err(|_| CoreError::Failed(Action::CreateRecord))?;
+            let matched = match query {
+                Some((sql, params)) => conn.query_i64(&sql, &params)? > 0,
+                None => true,
+            };
+            if !matched {
+                return Err(CoreError::Failed(Action::CreateRecord));
+            }
+        }
+        if !crate::ids::is_valid_id(&id) {
+            errors.insert(
+                "id".into(),
+                FieldError::new("validation_invalid_format", "Invalid value format."),
+            );
+        } else if conn.query_i64(
+            &format!(
+                "SELECT COUNT(*) FROM {} WHERE \"id\" = ?1",
+                d.quote(&c.name)
+            ),
+            &[id.into()],
+        )? > 0
+        {
+            errors.insert(
+                "id".into(),
+                FieldError::new("validation_not_unique", "Value must be unique."),
+            );
+        }
+        validate_all(conn, schema, &rec, None, &mut errors)?;
+        if !errors.is_empty() {
+            return Err(CoreError::Validation {
+                action: Action::CreateRecord,
+                errors,
+            });
+        }
+        conn.execute(&c.plan(d).insert, &rec.column_values())
+            .map_err(|e| map_write_err(e.into(), &c, Action::CreateRecord))?;
+        Ok(rec)
+    }
+}

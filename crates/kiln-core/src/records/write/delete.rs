@@ -1,0 +1,86 @@
+//! Deleting a record.
+
+use std::sync::Arc;
+
+use kiln_db::Conn;
+
+use super::{delete_cascade, row_matches, Op, Prepared};
+use crate::app::App;
+use crate::error::{Action, CoreError, Result};
+use crate::records::query::{rule_for, RuleKind};
+use crate::records::Record;
+use crate::request::RequestInfo;
+use crate::schema::{Collection, Schema};
+
+/// A delete made ready: the rule to check inside the transaction.
+pub(super) struct DeletePlan {
+    pub(super) c: Arc<Collection>,
+    pub(super) id: String,
+    rule: Option<String>,
+    req: RequestInfo,
+}
+
+impl App {
+    /// Deletes record `id` as `req`'s requester, resolving references to it.
+    pub async fn delete_record(
+        &self,
+        c: &Arc<Collection>,
+        id: &str,
+        req: &RequestInfo,
+    ) -> Result<()> {
+        let prepared = self.prepare_delete(c, id, req)?;
+        self.write_one(prepared).await.map(drop)
+    }
+
+    pub(crate) fn prepare_delete(
+        &self,
+        c: &Arc<Collection>,
+        id: &str,
+        req: &RequestInfo,
+    ) -> Result<Prepared> {
+        if c.is_view() {
+            return Err(CoreError::Failed(Action::DeleteRecord));
+        }
+        let rule = rule_for(c, RuleKind::Delete, req)?.map(str::to_owned);
+        let req = if rule.is_some() {
+            req.clone()
+        } else {
+            RequestInfo::default()
+        };
+        Ok(Prepared {
+            op: Op::Delete(DeletePlan {
+                c: c.clone(),
+                id: id.to_owned(),
+                rule,
+                req,
+            }),
+            stored: Vec::new(),
+        })
+    }
+}
+
+impl DeletePlan {
+    /// Every record removed: those the cascade reached, then the target.
+    pub(super) fn apply(self, conn: &Conn<'_>, schema: &Schema) -> Result<Vec<Record>> {
+        let DeletePlan { c, id, rule, req } = self;
+        let d = conn.dialect();
+        let exists = match &rule {
+            Some(rule) => row_matches(conn, schema, &c, &id, rule, &req)?,
+            None => {
+                conn.query_i64(
+                    &format!(
+                        "SELECT COUNT(*) FROM {} WHERE \"id\" = ?1",
+                        d.quote(&c.name)
+                    ),
+                    &[id.clone().into()],
+                )? > 0
+            }
+        };
+        if !exists {
+            return Err(CoreError::NotFound);
+        }
+        let mut deleted = Vec::new();
+        delete_cascade(conn, schema, &c, &id, 0, &mut deleted)?;
+        Ok(deleted)
+    }
+}
