@@ -17,6 +17,17 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A JSON response with the `fields` parameter applied, as PocketBase applies it to every
+    /// successful JSON response.
+    pub fn json(&self, value: impl serde::Serialize) -> Result<crate::json::Json<Value>, ApiError> {
+        let mut v = serde_json::to_value(value)
+            .map_err(|e| crate::error::api(kiln_core::CoreError::Internal(e.to_string())))?;
+        if let Some(fields) = self.fields()? {
+            fields.apply(&mut v);
+        }
+        Ok(crate::json::Json(v))
+    }
+
     /// A query parameter (the first value of a repeated one).
     pub fn query(&self, key: &str) -> Option<&str> {
         self.req.query.get(key).map(String::as_str)

@@ -3,8 +3,8 @@
 use axum::extract::State;
 
 use kiln_core::records::values::to_text;
-use kiln_core::sql::SqlResult;
 use kiln_core::App;
+use serde_json::Value;
 
 use crate::error::{api, ApiResult};
 use crate::extract::{require_superuser, BodyMap, Ctx};
@@ -14,8 +14,8 @@ pub async fn handler(
     State(app): State<App>,
     ctx: Ctx,
     BodyMap(body): BodyMap,
-) -> ApiResult<Json<SqlResult>> {
+) -> ApiResult<Json<Value>> {
     require_superuser(&ctx)?;
     let query = body.get("query").map(to_text).unwrap_or_default();
-    Ok(Json(app.run_sql(&query).await.map_err(api)?))
+    ctx.json(app.run_sql(&query).await.map_err(api)?)
 }

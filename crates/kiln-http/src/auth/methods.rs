@@ -22,5 +22,5 @@ pub async fn handler(
     if let Some(f) = fields {
         f.apply(&mut methods);
     }
-    Ok(Json(methods))
+    ctx.json(methods)
 }

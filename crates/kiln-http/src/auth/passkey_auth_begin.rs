@@ -13,8 +13,8 @@ use crate::json::Json;
 pub async fn handler(
     State(app): State<App>,
     PathParams(collection): PathParams<String>,
-    _ctx: Ctx,
+    ctx: Ctx,
 ) -> ApiResult<Json<Value>> {
     let c = app.auth_collection(&collection).map_err(api)?;
-    Ok(Json(app.passkey_auth_begin(&c).map_err(api)?))
+    ctx.json(app.passkey_auth_begin(&c).map_err(api)?)
 }

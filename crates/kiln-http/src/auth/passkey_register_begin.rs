@@ -16,5 +16,5 @@ pub async fn handler(
     ctx: Ctx,
 ) -> ApiResult<Json<Value>> {
     let c = app.auth_collection(&collection).map_err(api)?;
-    Ok(Json(app.passkey_register_begin(&c, &ctx.req).map_err(api)?))
+    ctx.json(app.passkey_register_begin(&c, &ctx.req).map_err(api)?)
 }

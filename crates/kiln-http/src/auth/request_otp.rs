@@ -13,7 +13,7 @@ use crate::json::Json;
 pub async fn handler(
     State(app): State<App>,
     PathParams(collection): PathParams<String>,
-    _ctx: Ctx,
+    ctx: Ctx,
     BodyMap(body): BodyMap,
 ) -> ApiResult<Json<Value>> {
     let c = app.auth_collection(&collection).map_err(api)?;
@@ -21,5 +21,5 @@ pub async fn handler(
         .request_otp(&c, &text(&body, "email"))
         .await
         .map_err(api)?;
-    Ok(Json(json!({ "otpId": id })))
+    ctx.json(json!({ "otpId": id }))
 }

@@ -25,5 +25,5 @@ pub async fn handler(
                 "dry-run-view panicked".into(),
             ))
         })?;
-    Ok(Json(result.map_err(api)?))
+    ctx.json(result.map_err(api)?)
 }

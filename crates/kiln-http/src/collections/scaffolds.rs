@@ -11,5 +11,5 @@ use crate::json::Json;
 
 pub async fn handler(State(app): State<App>, ctx: Ctx) -> ApiResult<Json<Value>> {
     require_superuser(&ctx)?;
-    Ok(Json(app.scaffolds()))
+    ctx.json(app.scaffolds())
 }

@@ -20,5 +20,5 @@ pub async fn handler(
         .update_collection(&collection, &body)
         .await
         .map_err(api)?;
-    Ok(Json(c.to_json(false)))
+    ctx.json(c.to_json(false))
 }

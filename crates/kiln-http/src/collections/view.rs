@@ -16,5 +16,5 @@ pub async fn handler(
 ) -> ApiResult<Json<Value>> {
     require_superuser(&ctx)?;
     let c = app.collection(&collection).map_err(api)?;
-    Ok(Json(c.to_json(false)))
+    ctx.json(c.to_json(false))
 }

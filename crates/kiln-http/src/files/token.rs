@@ -10,7 +10,5 @@ use crate::extract::Ctx;
 use crate::json::Json;
 
 pub async fn handler(State(app): State<App>, ctx: Ctx) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        json!({ "token": app.file_token(&ctx.req).map_err(api)? }),
-    ))
+    ctx.json(json!({ "token": app.file_token(&ctx.req).map_err(api)? }))
 }

@@ -16,5 +16,5 @@ pub async fn handler(
 ) -> ApiResult<Json<Value>> {
     require_superuser(&ctx)?;
     let secret = kiln_core::settings::apple_client_secret(&body).map_err(api)?;
-    Ok(Json(json!({ "secret": secret })))
+    ctx.json(json!({ "secret": secret }))
 }

@@ -21,5 +21,5 @@ pub async fn handler(
         )));
     };
     let s = app.update_settings(patch).await.map_err(api)?;
-    Ok(Json(s.to_public_json()))
+    ctx.json(s.to_public_json())
 }
