@@ -42,6 +42,10 @@ impl AppConfig {
 
 pub(crate) struct Inner {
     db: Db,
+    /// Where the log lives (`auxiliary.db` on SQLite, `db` itself on PostgreSQL).
+    aux: Db,
+    logs: crate::logs::Writer,
+    pub(crate) crons: crate::cron::Crons,
     pub(crate) settings: RwLock<Arc<Settings>>,
     /// Where file blobs go (rebuilt when the S3 settings change).
     pub(crate) storage: RwLock<Arc<kiln_files::Storage>>,
@@ -158,6 +162,13 @@ impl App {
                 Ok((existing, settings::load(conn)?))
             })
             .map_err(OpenError::Database)?;
+        let aux = crate::logs::open_store(&cfg.data_dir, &db)
+            .map_err(|e| OpenError::Database(CoreError::Db(e)))?;
+        let logs = crate::logs::Writer::start(aux.clone()).map_err(|e| {
+            OpenError::Database(CoreError::Internal(format!(
+                "cannot start the log writer: {e}"
+            )))
+        })?;
         let hub = Arc::new(Hub::new());
         let node: Arc<str> = crate::ids::new_id().into();
         let carrier = match (&cfg.redis, db.is_shared()) {
@@ -188,6 +199,9 @@ impl App {
                 carrier,
                 hub,
                 db,
+                aux,
+                logs,
+                crons: Default::default(),
                 storage: RwLock::new(Arc::new(
                     crate::files::build_storage(&cfg.data_dir, &stored_settings.s3).unwrap_or_else(
                         |_| kiln_files::Storage::local(cfg.data_dir.join("storage")),
@@ -210,6 +224,7 @@ impl App {
             app.rate_limiter().share(app.db().clone());
         }
         app.follow_cluster().map_err(OpenError::Cluster)?;
+        app.register_system_crons();
         Ok(app)
     }
 
@@ -232,6 +247,15 @@ impl App {
 
     pub fn dialect(&self) -> Dialect {
         self.inner.db.dialect()
+    }
+
+    /// The log's database.
+    pub(crate) fn aux_db(&self) -> &Db {
+        &self.inner.aux
+    }
+
+    pub(crate) fn logs(&self) -> &crate::logs::Writer {
+        &self.inner.logs
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -297,8 +321,12 @@ impl App {
         self.inner.broker.publish(event);
     }
 
-    /// Stops the writer after pending writes.
+    /// Writes the pending log lines and stops the writers after pending writes.
     pub fn close(&self) {
+        self.flush_logs();
+        if self.inner.db.dialect() == Dialect::Sqlite {
+            self.inner.aux.close();
+        }
         self.inner.db.close();
     }
 }

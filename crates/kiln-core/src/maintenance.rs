@@ -13,8 +13,10 @@ const EVERY: Duration = Duration::from_secs(600);
 const OLD_WINDOWS_MS: i64 = 86_400_000;
 
 impl App {
-    /// Starts the periodic clean-up on the current tokio runtime (the server calls it once).
+    /// Starts the cron jobs and the periodic clean-up on the current tokio runtime (the server
+    /// calls it once).
     pub fn start_maintenance(&self) {
+        self.start_crons();
         let app = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(EVERY);
@@ -40,11 +42,6 @@ impl App {
             if let Err(e) = shared.sweep(now) {
                 tracing::warn!(error = %e, "cannot delete expired single-use keys");
             }
-        }
-        match self.delete_expired_auth_state().await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(rows = n, "expired OTPs and MFA sessions deleted"),
-            Err(e) => tracing::warn!(error = %e, "cannot delete expired OTPs and MFA sessions"),
         }
     }
 }

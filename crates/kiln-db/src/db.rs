@@ -105,6 +105,36 @@ impl Db {
         }
     }
 
+    /// SQLite: rebuilds the file to give the space of deleted rows back (blocking; call it off
+    /// the async threads). PostgreSQL: nothing (its autovacuum does this).
+    pub fn vacuum(&self) -> Result<(), DbError> {
+        match &self.engine {
+            Engine::Sqlite(db) => db.vacuum(),
+            Engine::Postgres(_) => Ok(()),
+        }
+    }
+
+    /// SQLite: checkpoints the write-ahead log and refreshes the planner's statistics
+    /// (blocking). PostgreSQL: nothing (autovacuum and autoanalyze do this).
+    pub fn optimize(&self) -> Result<(), DbError> {
+        match &self.engine {
+            Engine::Sqlite(db) => db.optimize(),
+            Engine::Postgres(_) => Ok(()),
+        }
+    }
+
+    /// SQLite: writes a consistent copy of the database as of one instant to the new file
+    /// `target` while reads and writes go on (blocking). PostgreSQL has no file to copy:
+    /// [`DbError::Query`].
+    pub fn snapshot_to(&self, target: &Path) -> Result<(), DbError> {
+        match &self.engine {
+            Engine::Sqlite(db) => db.snapshot_to(target),
+            Engine::Postgres(_) => Err(DbError::Query(
+                "a PostgreSQL database has no file to snapshot".into(),
+            )),
+        }
+    }
+
     /// Whether other processes may share this database (PostgreSQL): then caches must follow
     /// their changes, and cluster-wide work must be coordinated.
     pub fn is_shared(&self) -> bool {

@@ -131,6 +131,45 @@ impl SqliteDb {
         &self.inner.path
     }
 
+    /// A read-write connection of its own, outside the writer's transactions: for statements
+    /// that cannot run inside one (VACUUM).
+    fn open_maintenance(&self) -> Result<Connection, DbError> {
+        let c = Connection::open_with_flags(
+            &self.inner.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        c.busy_timeout(std::time::Duration::from_millis(
+            self.inner.opts.busy_timeout_ms as u64,
+        ))?;
+        Ok(c)
+    }
+
+    /// Rebuilds the file, giving the space of deleted rows back to the system.
+    pub(crate) fn vacuum(&self) -> Result<(), DbError> {
+        self.open_maintenance()?.execute_batch("VACUUM")?;
+        Ok(())
+    }
+
+    /// Checkpoints the write-ahead log into the database file (truncating it) and lets SQLite
+    /// refresh its query planner statistics (PocketBase's nightly `__pbDBOptimize__`).
+    pub(crate) fn optimize(&self) -> Result<(), DbError> {
+        let c = self.open_maintenance()?;
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        c.execute_batch("PRAGMA optimize")?;
+        Ok(())
+    }
+
+    /// Writes a consistent copy of the database, as of one instant, to the new file `target`
+    /// while writes go on (`VACUUM INTO`).
+    pub(crate) fn snapshot_to(&self, target: &Path) -> Result<(), DbError> {
+        let target = target
+            .to_str()
+            .ok_or_else(|| DbError::Query("the snapshot path is not UTF-8".into()))?;
+        self.open_maintenance()?
+            .execute("VACUUM INTO ?1", [target])?;
+        Ok(())
+    }
+
     fn open_reader(&self) -> Result<Connection, DbError> {
         let c = Connection::open_with_flags(
             &self.inner.path,

@@ -221,6 +221,10 @@ pub fn realtime_error(e: kiln_core::realtime::ClientError) -> ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let extra = self.extra.map(|b| *b).unwrap_or_default();
+        let logged = crate::request_log::LoggedError(std::sync::Arc::new((
+            self.message.to_string(),
+            self.data.clone(),
+        )));
         let body = match extra.raw_body {
             Some(b) => b,
             None => {
@@ -228,6 +232,7 @@ impl IntoResponse for ApiError {
             }
         };
         let mut res = (self.status, crate::json::Json(body)).into_response();
+        res.extensions_mut().insert(logged);
         if let Some(secs) = extra.retry_after {
             res.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,

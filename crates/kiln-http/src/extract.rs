@@ -81,16 +81,18 @@ impl FromRequestParts<App> for Ctx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let auth = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|t| app.auth_from_token(t));
-        let remote = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip());
-        let ip = client_ip(&app.settings().trusted_proxy, &parts.headers, remote);
+        // The request log layer resolved the caller already (a router without it: here).
+        let crate::request_log::Caller { auth, ip } =
+            match parts.extensions.get::<crate::request_log::Caller>() {
+                Some(c) => c.clone(),
+                None => {
+                    let remote = parts
+                        .extensions
+                        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                        .map(|c| c.0.ip());
+                    crate::request_log::Caller::resolve(app, &parts.headers, remote)
+                }
+            };
         // Every API handler takes a Ctx, so this is where rate limits apply: after routing (the
         // route's tags are known) and before the body is read.
         crate::ratelimit::check(app, parts, auth.as_ref(), ip)?;

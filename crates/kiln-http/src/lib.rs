@@ -5,16 +5,19 @@ pub mod auth;
 mod batch;
 pub mod collections;
 pub mod cors;
+mod crons;
 pub mod error;
 pub mod extract;
 pub mod files;
 pub mod headers;
 mod health;
 pub mod json;
+mod logs;
 pub mod public;
 pub mod ratelimit;
 pub mod realtime;
 pub mod records;
+mod request_log;
 pub mod settings;
 mod sql;
 
@@ -52,6 +55,8 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         .route("/api/health", get(health::handler).head(health::handler))
         .route("/api/sql", axum::routing::post(sql::handler))
         .merge(batch::router())
+        .merge(logs::router())
+        .merge(crons::router())
         .merge(collections::router())
         .merge(records::router())
         .merge(auth::router())
@@ -73,6 +78,7 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(headers::security_headers))
+        .layer(request_log::RequestLogLayer::new(app.clone()))
         // outermost: a preflight is answered before anything else, as PocketBase does
         .layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::new(options.cors),

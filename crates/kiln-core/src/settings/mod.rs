@@ -112,8 +112,18 @@ impl App {
         let stored = next.clone();
         self.db().write(move |conn| save(conn, &stored)).await?;
         let next = Arc::new(next);
+        let logs_changed = self.settings().logs != next.logs;
         self.apply_settings(next.clone());
         self.announce_settings_change();
+        if logs_changed {
+            // As PocketBase does: lines the new settings would not keep go now.
+            let app = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = app.delete_old_logs().await {
+                    tracing::warn!(error = %e, "cannot delete old logs");
+                }
+            });
+        }
         Ok(next)
     }
 

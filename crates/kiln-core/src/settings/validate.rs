@@ -155,7 +155,23 @@ pub fn settings(s: &Settings) -> FieldErrors {
             );
         }
     }
-    if s.backups.cron_max_keep < 1 && !s.backups.cron.is_empty() {
+    if !s.backups.cron.is_empty() {
+        if let Err(e) = crate::cron::Schedule::parse(&s.backups.cron) {
+            // Shown as PocketBase shows Go's error text: capitalised, with a full stop.
+            let mut chars = e.chars();
+            let message = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect::<String>() + ".")
+                .unwrap_or_default();
+            put(
+                "backups.cron".into(),
+                FieldError::new("validation_invalid_cron", message),
+            );
+        }
+    }
+    if s.backups.cron_max_keep == 0 && !s.backups.cron.is_empty() {
+        put("backups.cronMaxKeep".into(), required());
+    } else if s.backups.cron_max_keep < 0 {
         put(
             "backups.cronMaxKeep".into(),
             FieldError::new(

@@ -1,0 +1,191 @@
+//! The request log: every API request's method, URL, status, duration, caller and error,
+//! handed to the core's log (PocketBase's activity logger) once the response is ready.
+//!
+//! A tower layer written by hand rather than `axum::middleware::from_fn` (which boxes a future
+//! per request). It also resolves the caller once — the auth token and the client IP — for the
+//! [`crate::extract::Ctx`] extractor to reuse.
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Request};
+use axum::http::header;
+use axum::response::Response;
+use serde_json::{Map, Value};
+use tower::{Layer, Service};
+
+use kiln_core::logs::RequestLog;
+use kiln_core::records::Record;
+use kiln_core::App;
+
+/// Who is calling, resolved once per request by the log layer.
+#[derive(Clone)]
+pub(crate) struct Caller {
+    pub auth: Option<Arc<Record>>,
+    pub ip: Option<IpAddr>,
+}
+
+impl Caller {
+    /// Resolves the caller of a request: the auth token's record and the client's address.
+    pub(crate) fn resolve(
+        app: &App,
+        headers: &axum::http::HeaderMap,
+        remote: Option<IpAddr>,
+    ) -> Caller {
+        let auth = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| app.auth_from_token(t));
+        let ip = crate::extract::client_ip(&app.settings().trusted_proxy, headers, remote);
+        Caller { auth, ip }
+    }
+}
+
+/// The error an [`crate::error::ApiError`] response carries for the log: message and data.
+#[derive(Clone)]
+pub(crate) struct LoggedError(pub Arc<(String, Map<String, Value>)>);
+
+/// Logs every request it wraps.
+#[derive(Clone)]
+pub struct RequestLogLayer {
+    app: App,
+}
+
+impl RequestLogLayer {
+    pub fn new(app: App) -> Self {
+        RequestLogLayer { app }
+    }
+}
+
+impl<S> Layer<S> for RequestLogLayer {
+    type Service = RequestLogService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequestLogService {
+            inner,
+            app: self.app.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct RequestLogService<S> {
+    inner: S,
+    app: App,
+}
+
+/// What is known of a request before its response.
+struct Started {
+    at: Instant,
+    method: String,
+    url: String,
+    auth: Option<Arc<Record>>,
+    user_ip: String,
+    remote_ip: String,
+    referer: String,
+    user_agent: String,
+}
+
+impl<S> Service<Request> for RequestLogService<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = LogFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let at = Instant::now();
+        let remote = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let caller = Caller::resolve(&self.app, req.headers(), remote);
+        let started = (self.app.settings().logs.max_days > 0).then(|| {
+            let header = |name| {
+                req.headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            Started {
+                at,
+                method: req.method().as_str().to_owned(),
+                url: req
+                    .uri()
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/")
+                    .to_owned(),
+                auth: caller.auth.clone(),
+                user_ip: caller.ip.map(|ip| ip.to_string()).unwrap_or_default(),
+                remote_ip: remote.map(|ip| ip.to_string()).unwrap_or_default(),
+                referer: header(header::REFERER),
+                user_agent: header(header::USER_AGENT),
+            }
+        });
+        req.extensions_mut().insert(caller);
+        LogFuture {
+            inner: self.inner.call(req),
+            started,
+            app: self.app.clone(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The wrapped response future; logs the request when it resolves.
+    pub struct LogFuture<F> {
+        #[pin]
+        inner: F,
+        started: Option<Started>,
+        app: App,
+    }
+}
+
+impl<F, E> Future for LogFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut res = match this.inner.poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Ready(Ok(res)) => res,
+        };
+        let error = res.extensions_mut().remove::<LoggedError>();
+        if let Some(s) = this.started.take() {
+            let status = res.status().as_u16();
+            // The log's own pages do not log their successes (PocketBase's
+            // SkipSuccessActivityLog), so reading the log does not grow it.
+            let quiet = error.is_none() && s.url.starts_with("/api/logs");
+            if !quiet {
+                this.app.log_request(RequestLog {
+                    exec_ms: s.at.elapsed().as_secs_f64() * 1000.0,
+                    method: s.method,
+                    url: s.url,
+                    status,
+                    auth: s.auth,
+                    user_ip: s.user_ip,
+                    remote_ip: s.remote_ip,
+                    referer: s.referer,
+                    user_agent: s.user_agent,
+                    error: error.map(|e| Arc::try_unwrap(e.0).unwrap_or_else(|a| (*a).clone())),
+                });
+            }
+        }
+        Poll::Ready(Ok(res))
+    }
+}
