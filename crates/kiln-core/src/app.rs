@@ -46,6 +46,7 @@ pub(crate) struct Inner {
     aux: Db,
     logs: crate::logs::Writer,
     pub(crate) crons: crate::cron::Crons,
+    pub(crate) backups: crate::backups::Backups,
     pub(crate) settings: RwLock<Arc<Settings>>,
     /// Where file blobs go (rebuilt when the S3 settings change).
     pub(crate) storage: RwLock<Arc<kiln_files::Storage>>,
@@ -126,6 +127,15 @@ impl App {
             ))
         })?;
         let _ = std::fs::remove_file(&probe);
+        if cfg.postgres.is_none() {
+            // A restore committed before a crash or a reload is applied before the data opens.
+            crate::backups::recover(&cfg.data_dir).map_err(|e| {
+                OpenError::DataDir(format!(
+                    "cannot finish restoring a backup into {}: {e}",
+                    cfg.data_dir.display()
+                ))
+            })?;
+        }
         let db = match &cfg.postgres {
             Some(pg) => Db::open_postgres(pg),
             None => Db::open_sqlite(&cfg.data_dir.join("data.db"), SqliteOptions::default()),
@@ -202,6 +212,7 @@ impl App {
                 aux,
                 logs,
                 crons: Default::default(),
+                backups: Default::default(),
                 storage: RwLock::new(Arc::new(
                     crate::files::build_storage(&cfg.data_dir, &stored_settings.s3).unwrap_or_else(
                         |_| kiln_files::Storage::local(cfg.data_dir.join("storage")),
@@ -225,6 +236,7 @@ impl App {
         }
         app.follow_cluster().map_err(OpenError::Cluster)?;
         app.register_system_crons();
+        app.schedule_auto_backup();
         Ok(app)
     }
 

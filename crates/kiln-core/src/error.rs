@@ -92,6 +92,8 @@ pub enum CoreError {
     InvalidFormat(String),
     /// A filter, sort, expand or fields parameter is invalid.
     BadQuery(String),
+    /// A backup could not be made, found, deleted or restored.
+    Backup(crate::backups::BackupError),
     /// A superuser's SQL failed (`POST /api/sql`); the database's message is for them.
     SqlFailed(String),
     /// The Apple key could not sign a client secret; the reason is for the superuser.

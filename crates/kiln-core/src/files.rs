@@ -287,10 +287,27 @@ impl App {
         Ok(stored)
     }
 
-    /// Removes blobs (and, for record files, their thumbnails); failures are logged.
+    /// Removes blobs (and, for record files, their thumbnails); failures are logged. While a
+    /// backup copies the stored files, the removal waits for it.
     pub(crate) async fn remove_blobs(&self, keys: Vec<String>) {
+        let keys: Vec<String> = keys
+            .into_iter()
+            .filter(|k| !self.inner().backups.hold_deletion(k))
+            .collect();
+        self.remove_blobs_now(keys).await;
+    }
+
+    /// [`App::remove_blobs`] without waiting for a backup; a key ending in `/` removes
+    /// everything under it.
+    pub(crate) async fn remove_blobs_now(&self, keys: Vec<String>) {
         let storage = self.storage();
         for key in keys {
+            if key.ends_with('/') {
+                if let Err(e) = storage.delete_prefix(&key).await {
+                    tracing::warn!(error = %e, key, "cannot delete files");
+                }
+                continue;
+            }
             if let Err(e) = storage.delete(&key).await {
                 tracing::warn!(error = %e, key, "cannot delete a file");
             }
@@ -314,6 +331,10 @@ impl App {
                 .iter()
                 .any(|f| matches!(f.kind, FieldKind::File { .. }))
         }) {
+            let prefix = format!("{}/{}/", r.collection.id, r.id());
+            if self.inner().backups.hold_deletion(&prefix) {
+                continue;
+            }
             if let Err(e) = storage
                 .delete_prefix(&format!("{}/{}/", r.collection.id, r.id()))
                 .await

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod backups;
 mod cluster;
 pub mod collections;
 pub mod copy;

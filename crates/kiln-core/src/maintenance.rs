@@ -17,11 +17,13 @@ impl App {
     /// calls it once).
     pub fn start_maintenance(&self) {
         self.start_crons();
-        let app = self.clone();
+        // A weak handle: the loop ends with the app (closed, or reloaded after a restore).
+        let weak = self.downgrade();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(EVERY);
             loop {
                 tick.tick().await;
+                let Some(app) = weak.upgrade() else { break };
                 app.maintain().await;
             }
         });

@@ -21,5 +21,5 @@ pub use db::Db;
 pub use dialect::{ColumnKind, Dialect};
 pub use error::DbError;
 pub use pg::{Notice, PgOptions, Shared};
-pub use sqlite::SqliteOptions;
+pub use sqlite::{sqlite_tables, SqliteOptions};
 pub use value::{Value, ValueRef};

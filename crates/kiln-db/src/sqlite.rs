@@ -48,6 +48,25 @@ pub(crate) struct SqliteDb {
     inner: Arc<Inner>,
 }
 
+/// The tables of the SQLite database file at `path`, after SQLite's quick integrity check; an
+/// error for a file that is not a sound database. Opens it read-only (a backup being checked).
+pub fn sqlite_tables(path: &Path) -> Result<Vec<String>, DbError> {
+    let c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| DbError::Open(format!("{}: {e}", path.display())))?;
+    let check: String = c.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+    if check != "ok" {
+        return Err(DbError::Corrupt(check));
+    }
+    let mut stmt = c.prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?;
+    let names = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(names)
+}
+
 impl SqliteDb {
     /// Opens (creating if needed) the SQLite database at `path` in WAL mode and starts its writer
     /// thread. Fails with [`DbError::Open`] for an unwritable location and [`DbError::Corrupt`]

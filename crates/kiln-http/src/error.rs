@@ -136,6 +136,7 @@ pub fn api(e: CoreError) -> ApiError {
             tracing::debug!(error = %m, "invalid definition format");
             ApiError::bad_request(MSG_INVALID_FORMAT)
         }
+        CoreError::Backup(b) => backup_error(b),
         CoreError::BadQuery(m) => {
             tracing::debug!(error = %m, "invalid query");
             ApiError::bad_request(MSG_GENERIC_400)
@@ -201,6 +202,31 @@ pub fn api(e: CoreError) -> ApiError {
             tracing::error!(error = %m, "internal error");
             ApiError::new(S::INTERNAL_SERVER_ERROR, MSG_GENERIC_400)
         }
+    }
+}
+
+/// Backup errors, with PocketBase's messages.
+fn backup_error(e: kiln_core::backups::BackupError) -> ApiError {
+    use kiln_core::backups::BackupError as B;
+    match e {
+        B::Busy => ApiError::bad_request(
+            "Try again later - another backup/restore process has already been started.",
+        ),
+        B::Unsupported => ApiError::bad_request(
+            "Backups are made of a SQLite data dir; back up a PostgreSQL database with its own tools (pg_dump and pg_restore, or continuous archiving).",
+        ),
+        B::Missing => ApiError::bad_request("Missing or invalid backup file."),
+        B::InUse => {
+            ApiError::bad_request("The backup is currently being used and cannot be deleted.")
+        }
+        B::Create(m) => {
+            tracing::error!(error = %m, "cannot create a backup");
+            ApiError::bad_request("Failed to create backup.")
+        }
+        B::Delete(m) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            sentence(format!("Invalid or already deleted backup file. Raw error: \n{m}")),
+        ),
     }
 }
 

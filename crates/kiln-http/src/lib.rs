@@ -2,6 +2,7 @@
 //! endpoint, and the error envelope in [`error`].
 
 pub mod auth;
+mod backups;
 mod batch;
 pub mod collections;
 pub mod cors;
@@ -57,6 +58,7 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         .merge(batch::router())
         .merge(logs::router())
         .merge(crons::router())
+        .merge(backups::router())
         .merge(collections::router())
         .merge(records::router())
         .merge(auth::router())

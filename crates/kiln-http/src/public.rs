@@ -98,6 +98,17 @@ impl PublicDir {
 
     /// The file `key`, streamed (a byte range of it when asked), or `None` if there is no such
     /// file. An unchanged file (`If-None-Match`) is a 304.
+    /// The file `key` (a plain name under the root) as a response, ranges and revalidation
+    /// included; `None` when it does not exist.
+    pub(crate) async fn serve_key(
+        &self,
+        method: &Method,
+        key: &str,
+        headers: &HeaderMap,
+    ) -> Option<Response> {
+        self.file(method, key, headers).await
+    }
+
     async fn file(&self, method: &Method, key: &str, headers: &HeaderMap) -> Option<Response> {
         let meta = match self.store.head(key).await {
             Ok(Some(meta)) => meta,

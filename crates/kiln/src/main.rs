@@ -159,7 +159,9 @@ fn main() -> ExitCode {
             let public = dir
                 .is_dir()
                 .then(|| kiln_http::public::PublicDir::new(dir, index_fallback));
-            runtime.block_on(serve(app.clone(), &cfg, public))
+            let (code, last) = runtime.block_on(serve(app, &app_cfg, &cfg, public));
+            last.close();
+            return code;
         }
         Command::Superuser { action } => runtime.block_on(superuser(&app, action)),
     };
@@ -242,20 +244,19 @@ fn init_tracing(filter: &str) {
         .init();
 }
 
+/// Serves until a shutdown signal. A restored backup reloads the app in this process: the
+/// server stops taking requests on the old app (its realtime connections end, in-flight requests
+/// finish within [`RELOAD_GRACE`]), closes it, opens the data dir again (which applies the
+/// restore) and serves on the same socket. Returns the last app, for the caller to close.
 async fn serve(
-    app: App,
+    mut app: App,
+    app_cfg: &AppConfig,
     cfg: &config::Config,
     public: Option<kiln_http::public::PublicDir>,
-) -> ExitCode {
-    let listener = match tokio::net::TcpListener::bind(&cfg.http).await {
+) -> (ExitCode, App) {
+    let listener = match bind(&cfg.http).await {
         Ok(l) => l,
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            return fail(&format!(
-                "cannot listen on {}: the address is already in use (is another server running?)",
-                cfg.http
-            ))
-        }
-        Err(e) => return fail(&format!("cannot listen on {}: {e}", cfg.http)),
+        Err(e) => return (fail(&e), app),
     };
     let addr = listener
         .local_addr()
@@ -278,22 +279,96 @@ async fn serve(
             cfg.dir.join("storage").display()
         );
     }
-    app.start_maintenance();
     let options = kiln_http::HttpOptions {
         cors: kiln_http::cors::Cors::new(cfg.origins.clone()),
         public,
     };
-    let router = kiln_http::router_with(app, options);
-    if let Err(e) = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    {
-        return fail(&format!("server error: {e}"));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    loop {
+        app.start_maintenance();
+        let socket = match listener
+            .try_clone()
+            .and_then(tokio::net::TcpListener::from_std)
+        {
+            Ok(s) => s,
+            Err(e) => return (fail(&format!("cannot listen on {addr}: {e}")), app),
+        };
+        let router = kiln_http::router_with(app.clone(), options.clone());
+        let reload = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = {
+            let (app, reload) = (app.clone(), reload.clone());
+            let mut stop_rx = stop_rx.clone();
+            async move {
+                tokio::select! {
+                    _ = stop_rx.wait_for(|stop| *stop) => app.realtime().close_all(),
+                    _ = app.reload_requested() => {
+                        reload.store(true, std::sync::atomic::Ordering::Release);
+                        // Realtime streams never end on their own: end them now (the clients
+                        // reconnect, to the reloaded app).
+                        app.realtime().close_all();
+                    }
+                }
+            }
+        };
+        let served = axum::serve(
+            socket,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop);
+        let reloading = reload.clone();
+        let result = tokio::select! {
+            r = served => r,
+            // A connection that outlives the grace period is cut off with the old app.
+            _ = async {
+                while !reloading.load(std::sync::atomic::Ordering::Acquire) {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                tokio::time::sleep(RELOAD_GRACE).await;
+            } => Ok(()),
+        };
+        if let Err(e) = result {
+            return (fail(&format!("server error: {e}")), app);
+        }
+        if !reload.load(std::sync::atomic::Ordering::Acquire) {
+            return (ExitCode::SUCCESS, app);
+        }
+        app.close();
+        drop(app);
+        let cfg = app_cfg.clone();
+        app = match tokio::task::spawn_blocking(move || App::open(&cfg)).await {
+            Ok(Ok(app)) => app,
+            Ok(Err(e)) => {
+                eprintln!("Error: cannot reopen the data after restoring a backup: {e}");
+                std::process::exit(1);
+            }
+            Err(e) => {
+                eprintln!("Error: cannot reopen the data after restoring a backup: {e}");
+                std::process::exit(1);
+            }
+        };
+        tracing::info!("the app reloaded with the restored backup");
     }
-    ExitCode::SUCCESS
+}
+
+/// How long requests in flight may take to finish when the app reloads.
+const RELOAD_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Binds the listening socket (kept across reloads, so that no connection is refused then).
+async fn bind(http: &str) -> Result<std::net::TcpListener, String> {
+    let listener = match tokio::net::TcpListener::bind(http).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => return Err(format!(
+            "cannot listen on {http}: the address is already in use (is another server running?)"
+        )),
+        Err(e) => return Err(format!("cannot listen on {http}: {e}")),
+    };
+    listener
+        .into_std()
+        .map_err(|e| format!("cannot listen on {http}: {e}"))
 }
 
 async fn shutdown_signal() {

@@ -98,6 +98,9 @@ pub enum ClientError {
     AuthMismatch,
 }
 
+/// The event name of [`Hub::close_all`]'s message: the connection ends, no event is sent.
+pub const CLOSE_EVENT: &str = "";
+
 /// A control message telling a client that its subscriptions are gone and events may be missing.
 pub(crate) fn reset_message(reason: &str) -> Message {
     let data = serde_json::json!({ "reason": reason }).to_string();
@@ -320,6 +323,26 @@ impl Hub {
             let _ = self
                 .detached
                 .insert(client.id.clone(), client.clone(), RETENTION);
+        }
+    }
+
+    /// Ends every connection (the app is closing or reloading): each stream gets a message
+    /// with the [`CLOSE_EVENT`] name and ends there; the clients reconnect, to the next app.
+    pub fn close_all(&self) {
+        let clients: Vec<Arc<Client>> = self
+            .clients
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .map(|(_, c)| c)
+            .collect();
+        for c in clients {
+            let _ = c.tx.try_send(Message {
+                event: CLOSE_EVENT.into(),
+                data: Arc::from(&[][..]),
+                seq: 0,
+            });
+            c.closed.store(true, Ordering::Relaxed);
         }
     }
 

@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 pub(crate) use dispatch::Dispatcher;
 pub use hub::{
-    Client, ClientError, Hub, Message, Opened, CLIENT_QUEUE, MAX_SUBSCRIPTIONS, MAX_TOPIC_LEN,
-    RETAINED_EVENTS, RETENTION,
+    Client, ClientError, Hub, Message, Opened, CLIENT_QUEUE, CLOSE_EVENT, MAX_SUBSCRIPTIONS,
+    MAX_TOPIC_LEN, RETAINED_EVENTS, RETENTION,
 };
 pub use topic::Subscription;
 

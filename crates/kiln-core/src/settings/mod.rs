@@ -113,8 +113,12 @@ impl App {
         self.db().write(move |conn| save(conn, &stored)).await?;
         let next = Arc::new(next);
         let logs_changed = self.settings().logs != next.logs;
+        let backups_changed = self.settings().backups != next.backups;
         self.apply_settings(next.clone());
         self.announce_settings_change();
+        if backups_changed {
+            self.schedule_auto_backup();
+        }
         if logs_changed {
             // As PocketBase does: lines the new settings would not keep go now.
             let app = self.clone();

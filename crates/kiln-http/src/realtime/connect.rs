@@ -84,6 +84,11 @@ fn batch(client: &str, first: Message, rx: &mut tokio::sync::mpsc::Receiver<Mess
             &m.data,
         );
         match rx.try_recv() {
+            // The end of the connection: the frames before it go out, then the stream ends.
+            Ok(next) if &*next.event == kiln_core::realtime::CLOSE_EVENT => {
+                rx.close();
+                break;
+            }
             Ok(next) => m = next,
             Err(_) => break,
         }
@@ -113,6 +118,9 @@ impl futures_util::Stream for Stream {
             return Poll::Ready(Some(Ok(h)));
         }
         match this.rx.poll_recv(cx) {
+            Poll::Ready(Some(m)) if &*m.event == kiln_core::realtime::CLOSE_EVENT => {
+                return Poll::Ready(None)
+            }
             Poll::Ready(Some(m)) => {
                 this.last = Instant::now();
                 return Poll::Ready(Some(Ok(batch(&this.reg.client.id, m, &mut this.rx))));

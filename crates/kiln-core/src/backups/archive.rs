@@ -1,0 +1,130 @@
+//! PocketBase's backup archive: a zip of the data dir — `data.db` and `auxiliary.db` as
+//! consistent snapshots, then every other file (the stored files under `storage/`) — without
+//! the backups themselves, temporary files, the lock and the databases' journals.
+
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
+
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipArchive, ZipWriter};
+
+/// Entries of the data dir that never go into an archive, nor are replaced by a restore.
+pub(crate) const EXCLUDED: &[&str] = &[
+    super::BACKUPS_DIR,
+    super::RESTORE_DIR,
+    ".tmp",
+    "kiln.lock",
+    ".kiln_write_test",
+    ".pb_temp_to_delete",
+    ".autocert_cache",
+    "lost+found",
+];
+
+/// The databases and their journals: archived as snapshots, never copied as they are.
+pub(crate) const DATABASES: &[&str] = &[
+    "data.db",
+    "data.db-wal",
+    "data.db-shm",
+    "auxiliary.db",
+    "auxiliary.db-wal",
+    "auxiliary.db-shm",
+];
+
+/// Limits of an archive being extracted: it comes from an upload.
+const MAX_ENTRIES: usize = 10_000_000;
+
+fn options() -> SimpleFileOptions {
+    // PocketBase's: deflate at its fastest level.
+    SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .large_file(true)
+}
+
+fn zip_err(e: zip::result::ZipError) -> io::Error {
+    io::Error::other(e)
+}
+
+/// Writes an archive at `target` of the database snapshots `snapshots` ((name in the archive,
+/// file)) and every other file of `data_dir`.
+pub(crate) fn create(
+    target: &Path,
+    snapshots: &[(&str, PathBuf)],
+    data_dir: &Path,
+) -> io::Result<()> {
+    let mut zip = ZipWriter::new(BufWriter::new(File::create(target)?));
+    for (name, path) in snapshots {
+        zip.start_file(*name, options()).map_err(zip_err)?;
+        io::copy(&mut File::open(path)?, &mut zip)?;
+    }
+    add_dir(&mut zip, data_dir, "")?;
+    let mut out = zip.finish().map_err(zip_err)?;
+    io::Write::flush(&mut out)?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()
+}
+
+fn add_dir(zip: &mut ZipWriter<BufWriter<File>>, dir: &Path, prefix: &str) -> io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<io::Result<_>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        if prefix.is_empty()
+            && (EXCLUDED.contains(&name.as_str()) || DATABASES.contains(&name.as_str()))
+        {
+            continue;
+        }
+        let path = format!("{prefix}{name}");
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            add_dir(zip, &entry.path(), &format!("{path}/"))?;
+        } else if kind.is_file() {
+            // A file removed since the listing (a temporary one) is simply not archived.
+            let Ok(mut f) = File::open(entry.path()) else {
+                continue;
+            };
+            zip.start_file(path, options()).map_err(zip_err)?;
+            io::copy(&mut f, zip)?;
+        }
+    }
+    Ok(())
+}
+
+/// Extracts the archive `zip` into the new directory `into`. Entries that would land outside
+/// it (`../`, absolute paths) and links are refused.
+pub(crate) fn extract(zip: &Path, into: &Path) -> io::Result<()> {
+    let mut archive = ZipArchive::new(File::open(zip)?).map_err(zip_err)?;
+    if archive.len() > MAX_ENTRIES {
+        return Err(io::Error::other("the archive has too many entries"));
+    }
+    std::fs::create_dir_all(into)?;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(zip_err)?;
+        let Some(rel) = entry.enclosed_name() else {
+            return Err(io::Error::other(format!(
+                "the archive entry {:?} points outside the data dir",
+                entry.name()
+            )));
+        };
+        if entry.is_symlink() {
+            return Err(io::Error::other(format!(
+                "the archive entry {:?} is a link",
+                entry.name()
+            )));
+        }
+        let path = into.join(rel);
+        if entry.is_dir() {
+            std::fs::create_dir_all(&path)?;
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut out = File::create(&path)?;
+        io::copy(&mut entry, &mut out)?;
+        out.sync_all()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,498 @@
+//! Backups of a SQLite data dir, in PocketBase's archive layout (a PocketBase backup restores
+//! into Kiln and the other way round): created online from consistent snapshots, listed,
+//! uploaded, downloaded, deleted, restored, and made by the `__pbAutoBackup__` cron job when
+//! `backups.cron` is set, keeping the newest `backups.cronMaxKeep`.
+//!
+//! A restore replaces the data dir's contents through a crash-safe journal ([`recover`]) and
+//! reloads the app in the same process: the server closes the app and opens it again when
+//! [`App::reload_requested`] fires. A PostgreSQL database is backed up with its own tools.
+
+mod archive;
+mod recover;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::app::App;
+use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
+use crate::files::Upload;
+
+pub(crate) use recover::recover;
+
+/// Where backups are kept, in the data dir.
+pub const BACKUPS_DIR: &str = "backups";
+/// Where a restore is prepared, in the data dir.
+pub(crate) const RESTORE_DIR: &str = ".restore";
+/// The auto backup's cron job.
+const AUTO_JOB: &str = "__pbAutoBackup__";
+const AUTO_PREFIX: &str = "@auto_pb_backup_";
+
+/// Why a backup operation failed.
+#[derive(Debug)]
+pub enum BackupError {
+    /// Another backup or restore is running.
+    Busy,
+    /// The data is in PostgreSQL.
+    Unsupported,
+    /// No backup of that name.
+    Missing,
+    /// The backup is being created or restored.
+    InUse,
+    /// Creating the archive failed (the reason is for the superuser).
+    Create(String),
+    /// Deleting failed.
+    Delete(String),
+}
+
+/// A backup as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupInfo {
+    pub key: String,
+    pub size: u64,
+    pub modified: String,
+}
+
+/// The running backup or restore, and the blob deletions held back while one copies files.
+#[derive(Default)]
+pub(crate) struct Backups {
+    active: Mutex<Option<String>>,
+    copying: AtomicBool,
+    held: Mutex<Vec<String>>,
+    reload: tokio::sync::Notify,
+}
+
+/// Marks a backup or restore as running until dropped.
+struct Active<'a>(&'a Backups);
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        *self.0.active.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+impl Backups {
+    fn start(&self, name: &str) -> Result<Active<'_>> {
+        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        if active.is_some() {
+            return Err(CoreError::Backup(BackupError::Busy));
+        }
+        *active = Some(name.to_owned());
+        Ok(Active(self))
+    }
+
+    /// Holds a blob deletion back while a backup copies the stored files (the snapshot it took
+    /// may still name the file); true when held.
+    pub(crate) fn hold_deletion(&self, key_or_prefix: &str) -> bool {
+        if !self.copying.load(Ordering::Acquire) {
+            return false;
+        }
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(key_or_prefix.to_owned());
+        true
+    }
+}
+
+/// PocketBase's rule for a backup's name.
+fn valid_name(name: &str) -> bool {
+    (1..=150).contains(&name.len())
+        && name.ends_with(".zip")
+        && name[..name.len() - 4]
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        && name.len() > 4
+}
+
+impl App {
+    fn backups_dir(&self) -> PathBuf {
+        self.data_dir().join(BACKUPS_DIR)
+    }
+
+    fn require_sqlite(&self) -> Result<()> {
+        match self.dialect() {
+            kiln_db::Dialect::Sqlite => Ok(()),
+            kiln_db::Dialect::Postgres => Err(CoreError::Backup(BackupError::Unsupported)),
+        }
+    }
+
+    /// The stored backup `key`'s file (a plain name: no path may reach outside the directory).
+    pub fn backup_file(&self, key: &str) -> Result<PathBuf> {
+        self.require_sqlite()?;
+        let path = self.backups_dir().join(key);
+        if key.is_empty() || key.contains(['/', '\\']) || key.starts_with('.') || !path.is_file() {
+            return Err(CoreError::Backup(BackupError::Missing));
+        }
+        Ok(path)
+    }
+
+    /// The directory of stored backups and the backup `key` in it, for a download with a
+    /// superuser's file `token` (from an allowed IP, when `superuserIPs` is set).
+    pub fn backup_for_download(
+        &self,
+        key: &str,
+        token: &str,
+        ip: Option<std::net::IpAddr>,
+    ) -> Result<PathBuf> {
+        let forbidden = || CoreError::Forbidden("Insufficient permissions to access the resource.");
+        let auth = self
+            .verify_record_token(token, crate::auth::TokenKind::File)
+            .ok_or_else(forbidden)?;
+        if auth.record.collection.name != crate::schema::system::SUPERUSERS
+            || !self.superuser_ip_allowed(ip)
+        {
+            return Err(forbidden());
+        }
+        self.backup_file(key)?;
+        Ok(self.backups_dir())
+    }
+
+    /// The backups, by name.
+    pub async fn list_backups(&self) -> Result<Vec<BackupInfo>> {
+        self.require_sqlite()?;
+        let dir = self.backups_dir();
+        let list = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<BackupInfo>> {
+            let mut out = Vec::new();
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+                Err(e) => return Err(e),
+            };
+            for entry in entries {
+                let entry = entry?;
+                let meta = entry.metadata()?;
+                let Ok(key) = entry.file_name().into_string() else {
+                    continue;
+                };
+                if !meta.is_file() || key.starts_with('.') {
+                    continue;
+                }
+                let modified = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| crate::datetime::format_ms(d.as_millis() as i64))
+                    .unwrap_or_default();
+                out.push(BackupInfo {
+                    key,
+                    size: meta.len(),
+                    modified,
+                });
+            }
+            out.sort_by(|a, b| a.key.cmp(&b.key));
+            Ok(out)
+        })
+        .await
+        .map_err(|e| CoreError::Internal(e.to_string()))?;
+        list.map_err(|e| CoreError::Storage(e.to_string()))
+    }
+
+    /// Checks a new backup's name: PocketBase's pattern, and not taken.
+    fn check_new_name(&self, name: &str, taken_message: &'static str) -> Result<()> {
+        let error = if !valid_name(name) {
+            Some(FieldError::new(
+                "validation_match_invalid",
+                "Must be in a valid format.",
+            ))
+        } else if self.backups_dir().join(name).exists() {
+            Some(FieldError::new(
+                "validation_backup_name_exists",
+                taken_message,
+            ))
+        } else {
+            None
+        };
+        match error {
+            None => Ok(()),
+            Some(e) => {
+                let mut errors = FieldErrors::new();
+                errors.insert("name".into(), e);
+                Err(CoreError::Validation {
+                    action: Action::ValidateForm,
+                    errors,
+                })
+            }
+        }
+    }
+
+    /// Creates a backup named `name` (or `pb_backup_<app>_<time>.zip`); returns its name.
+    pub async fn create_backup(&self, name: Option<String>) -> Result<String> {
+        self.require_sqlite()?;
+        let name = match name.filter(|n| !n.is_empty()) {
+            Some(n) => {
+                self.check_new_name(&n, "The backup file name is invalid or already exists.")?;
+                n
+            }
+            None => self.backup_name("pb_backup_"),
+        };
+        self.create_backup_named(name).await
+    }
+
+    /// `<prefix><app name>_<UTC time>.zip`, as PocketBase names backups.
+    fn backup_name(&self, prefix: &str) -> String {
+        let app_name: String = self
+            .settings()
+            .meta
+            .app_name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .take(50)
+            .collect();
+        let now = crate::datetime::now_string();
+        let stamp: String = now.chars().filter(char::is_ascii_digit).take(14).collect();
+        format!("{prefix}{app_name}_{stamp}.zip")
+    }
+
+    /// Writes the archive (blocking): snapshots of both databases, then the files, into a
+    /// temporary file renamed into place when complete.
+    fn write_backup(&self, name: &str) -> std::result::Result<(), String> {
+        let tmp = self.data_dir().join(".tmp");
+        std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(self.backups_dir()).map_err(|e| e.to_string())?;
+        let id = crate::ids::new_secret(12);
+        let data = tmp.join(format!("backup_{id}_data.db"));
+        let aux = tmp.join(format!("backup_{id}_auxiliary.db"));
+        let zip = tmp.join(format!("backup_{id}.zip"));
+        let result = (|| {
+            // From the data snapshot on, stored files stay until they are copied.
+            self.inner().backups.copying.store(true, Ordering::Release);
+            self.db().snapshot_to(&data).map_err(|e| e.to_string())?;
+            self.flush_logs();
+            self.aux_db().snapshot_to(&aux).map_err(|e| e.to_string())?;
+            let snapshots = [("data.db", data.clone()), ("auxiliary.db", aux.clone())];
+            archive::create(&zip, &snapshots, self.data_dir()).map_err(|e| e.to_string())?;
+            std::fs::rename(&zip, self.backups_dir().join(name)).map_err(|e| e.to_string())
+        })();
+        self.inner().backups.copying.store(false, Ordering::Release);
+        for f in [&data, &aux, &zip] {
+            let _ = std::fs::remove_file(f);
+        }
+        result
+    }
+
+    /// Stores an uploaded archive as a backup under its own name.
+    pub async fn save_uploaded_backup(&self, upload: Option<Upload>) -> Result<()> {
+        self.require_sqlite()?;
+        let mut errors = FieldErrors::new();
+        let Some(upload) = upload else {
+            errors.insert("file".into(), FieldError::required());
+            return Err(CoreError::Validation {
+                action: Action::ValidateForm,
+                errors,
+            });
+        };
+        let name = upload.original_name.clone();
+        if upload.mime != "application/zip" {
+            errors.insert(
+                "file".into(),
+                FieldError::new(
+                    "validation_invalid_mime_type",
+                    format!("\"{name}\" mime type must be one of: application/zip."),
+                ),
+            );
+        } else if self.backups_dir().join(&name).exists() || !valid_name(&name) {
+            errors.insert(
+                "file".into(),
+                FieldError::new(
+                    "validation_backup_name_exists",
+                    "Backup file with the specified name already exists.",
+                ),
+            );
+        }
+        if !errors.is_empty() {
+            return Err(CoreError::Validation {
+                action: Action::ValidateForm,
+                errors,
+            });
+        }
+        let dir = self.backups_dir();
+        let from = upload.path.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            std::fs::create_dir_all(&dir)?;
+            let part = dir.join(format!(".upload_{name}"));
+            std::fs::copy(&from, &part)?;
+            std::fs::File::open(&part)?.sync_all()?;
+            std::fs::rename(&part, dir.join(&name))
+        })
+        .await
+        .map_err(|e| CoreError::Internal(e.to_string()))?
+        .map_err(|e| CoreError::Storage(e.to_string()))?;
+        drop(upload);
+        Ok(())
+    }
+
+    /// Deletes backup `key`, unless a backup or restore is using it.
+    pub async fn delete_backup(&self, key: &str) -> Result<()> {
+        self.require_sqlite()?;
+        let active = self
+            .inner()
+            .backups
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if active.as_deref() == Some(key) {
+            return Err(CoreError::Backup(BackupError::InUse));
+        }
+        let path = self
+            .backup_file(key)
+            .map_err(|_| CoreError::Backup(BackupError::Delete(format!("{key}: not found"))))?;
+        tokio::fs::remove_file(path)
+            .await
+            .map_err(|e| CoreError::Backup(BackupError::Delete(e.to_string())))
+    }
+
+    /// Starts restoring backup `key` and returns: the archive is extracted and checked in the
+    /// background, committed, and the app is reloaded ([`App::reload_requested`]). A backup
+    /// that does not extract or holds no database changes nothing.
+    pub fn restore_backup(&self, key: &str) -> Result<()> {
+        let zip = self.backup_file(key)?;
+        if self
+            .inner()
+            .backups
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+        {
+            return Err(CoreError::Backup(BackupError::Busy));
+        }
+        let app = self.clone();
+        let key = key.to_owned();
+        tokio::spawn(async move {
+            let backups = &app.inner().backups;
+            let Ok(_active) = backups.start(&key) else {
+                return;
+            };
+            let dir = app.data_dir().to_path_buf();
+            let prepared = tokio::task::spawn_blocking(move || prepare_restore(&dir, &zip)).await;
+            match prepared {
+                Ok(Ok(())) => {
+                    tracing::info!(backup = key, "restoring a backup: the app reloads");
+                    backups.reload.notify_one();
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(backup = key, error = %e, "cannot restore the backup")
+                }
+                Err(e) => tracing::error!(backup = key, error = %e, "cannot restore the backup"),
+            }
+        });
+        Ok(())
+    }
+
+    /// Resolves when a restore is committed: the server then closes this app and opens the data
+    /// dir again, which applies it.
+    pub async fn reload_requested(&self) {
+        self.inner().backups.reload.notified().await;
+    }
+
+    /// Registers or removes the auto backup job after the settings changed.
+    pub(crate) fn schedule_auto_backup(&self) {
+        let (cron, keep) = {
+            let s = self.settings();
+            (s.backups.cron.clone(), s.backups.cron_max_keep)
+        };
+        let crons = &self.inner().crons;
+        if cron.is_empty() || self.dialect() != kiln_db::Dialect::Sqlite {
+            crons.remove(AUTO_JOB);
+            return;
+        }
+        let job = crate::cron::run(move |app: App| async move {
+            let name = app.backup_name(AUTO_PREFIX);
+            if let Err(e) = app.create_backup_named(name.clone()).await {
+                tracing::error!(backup = name, error = %e, "the auto backup failed");
+                return;
+            }
+            app.prune_auto_backups(keep).await;
+        });
+        if let Err(e) = crons.add(AUTO_JOB, &cron, job) {
+            tracing::warn!(error = %e, "the backups cron does not parse");
+        }
+    }
+
+    /// Creates a backup under a name chosen by Kiln (no validation: auto names start with `@`).
+    async fn create_backup_named(&self, name: String) -> Result<String> {
+        let backups = &self.inner().backups;
+        let _active = backups.start(&name)?;
+        let app = self.clone();
+        let n = name.clone();
+        let made = tokio::task::spawn_blocking(move || app.write_backup(&n))
+            .await
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        let held = std::mem::take(&mut *backups.held.lock().unwrap_or_else(|p| p.into_inner()));
+        self.remove_blobs_now(held).await;
+        made.map_err(|e| CoreError::Backup(BackupError::Create(e)))?;
+        Ok(name)
+    }
+
+    /// Keeps the newest `keep` auto backups.
+    async fn prune_auto_backups(&self, keep: i64) {
+        let Ok(list) = self.list_backups().await else {
+            return;
+        };
+        let mut auto: Vec<BackupInfo> = list
+            .into_iter()
+            .filter(|b| b.key.starts_with(AUTO_PREFIX))
+            .collect();
+        auto.sort_by(|a, b| b.modified.cmp(&a.modified).then(b.key.cmp(&a.key)));
+        for old in auto.into_iter().skip(keep.max(1) as usize) {
+            if let Err(e) = self.delete_backup(&old.key).await {
+                tracing::warn!(backup = old.key, error = %e, "cannot delete an old auto backup");
+            }
+        }
+    }
+}
+
+/// Extracts `zip` into `<data dir>/.restore/new`, checks that it holds a database, and commits
+/// the restore (blocking).
+fn prepare_restore(data_dir: &Path, zip: &Path) -> std::result::Result<(), String> {
+    let root = data_dir.join(RESTORE_DIR);
+    let _ = std::fs::remove_dir_all(&root);
+    let new = root.join("new");
+    let result = (|| {
+        archive::extract(zip, &new).map_err(|e| format!("cannot extract the backup: {e}"))?;
+        let db = new.join("data.db");
+        let tables = kiln_db::sqlite_tables(&db)
+            .map_err(|e| format!("the backup's data.db is not a database: {e}"))?;
+        if !tables.iter().any(|t| t == "_collections") {
+            return Err("the backup's data.db holds no collections".to_owned());
+        }
+        recover::commit(data_dir).map_err(|e| format!("cannot commit the restore: {e}"))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&root);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_name;
+
+    #[test]
+    fn backup_names_follow_pocketbase() {
+        assert!(valid_name("pb_backup_acme_20261206101500.zip"));
+        assert!(valid_name("a-b_c.zip"));
+        for bad in [
+            "",
+            ".zip",
+            "A.zip",
+            "a.tar",
+            "a b.zip",
+            "../a.zip",
+            "@auto.zip",
+            "a.zip.zip/",
+        ] {
+            assert!(!valid_name(bad), "{bad:?}");
+        }
+    }
+}
