@@ -48,12 +48,12 @@ impl App {
             RequestInfo::default()
         };
         Ok(Prepared {
-            op: Op::Delete(DeletePlan {
+            op: Op::Delete(Box::new(DeletePlan {
                 c: c.clone(),
                 id: id.to_owned(),
                 rule,
                 req,
-            }),
+            })),
             stored: Vec::new(),
         })
     }

@@ -328,7 +328,7 @@ pub(crate) struct Prepared {
 enum Op {
     Create(Box<create::CreatePlan>),
     Update(Box<update::UpdatePlan>),
-    Delete(delete::DeletePlan),
+    Delete(Box<delete::DeletePlan>),
 }
 
 /// What a write did, for the steps after its commit.
