@@ -429,7 +429,8 @@ def q(s):
 
 
 def scenarios(rows, large_rows, secs):
-    """(key, title, connections, seconds, [--req …], auth) — auth: None, 'user', or 'superuser'."""
+    """(key, title, connections, seconds, [--req …], auth, settings) — auth: None, 'user', or 'superuser';
+    settings: a PATCH /api/settings body applied to both servers for the scenario alone (or None)."""
     get_path = f"/api/collections/items/records/b${{rand:{rows}:14}}"
 
     def lst(col, n, total):
@@ -438,13 +439,18 @@ def scenarios(rows, large_rows, secs):
                 f"&page=${{rand:1..6}}" + ("" if total else "&skipTotal=1"))
         return path, f"{n // 20} of {n} rows match"
 
-    out = [("get", "get record by id", 8, secs, [f"GET {get_path}"], None)]
+    out = [("get", "get record by id", 8, secs, [f"GET {get_path}"], None),
+           # the cost of the request log: the same requests with it off
+           ("get_nolog", "get record by id, request log off", 8, secs, [f"GET {get_path}"], None,
+            {"logs": {"maxDays": 0}})]
     for col, n in [("items", rows)] + ([("items_large", large_rows)] if large_rows else []):
         for total in (True, False):
             path, note = lst(col, n, total)
             key = f"list_{n // 1000}k" + ("" if total else "_skiptotal")
             title = f"list {n // 1000}k rows, filter+sort+page, {'with total' if total else 'skipTotal'}"
             out.append((key, title, 8, secs, [f"GET {path}"], None))
+    batch = json.dumps({"requests": [{"method": "POST", "url": "/api/collections/writes/records",
+                                      "body": {"title": "batch ${seq}", "n": i}} for i in range(10)]})
     out += [
         ("create", "create (createRule \"\")", 8, secs,
          ['POST /api/collections/writes/records {"title":"bench ${seq}","n":${rand:1000}}'], None),
@@ -458,8 +464,18 @@ def scenarios(rows, large_rows, secs):
         ("auth_password", "auth-with-password (user)", 2, secs,
          ['POST /api/collections/users/auth-with-password {"identity":"user${rand:%d:3}@example.com","password":"%s"}'
           % (USERS, USER_PASSWORD)], None),
+        ("batch10", "batch of 10 creates (one transaction)", 8, secs, [f"POST /api/batch {batch}"], None,
+         {"batch": {"enabled": True, "maxRequests": 50}}),
     ]
-    return out
+    return [t if len(t) == 7 else t + (None,) for t in out]
+
+
+def apply_settings(srv, patch):
+    """PATCHes `patch` into the server's settings; returns the patch that puts the previous values back."""
+    current = http("GET", srv.base + "/api/settings", token=srv.token)
+    back = {k: {kk: current.get(k, {}).get(kk) for kk in v} for k, v in patch.items()}
+    http("PATCH", srv.base + "/api/settings", patch, srv.token)
+    return back
 
 
 def seed(lg, srv, col, rows):
@@ -659,7 +675,9 @@ def run_stage(lg, nodes, front, scen, rounds, warmup, pg_pid):
     if pg_pid:
         samplers["postgres"] = lambda: tree_sample(pg_pid)
     out = {}
-    for key, title, conns, dur, reqs, auth in scen:
+    for key, title, conns, dur, reqs, auth, settings in scen:
+        if settings:
+            continue  # scenarios that change the settings run against one server only
         out[key] = []
         for _ in range(rounds):
             a = ["--url", front.base, "--connections", str(conns), "--duration", str(dur), "--warmup", str(warmup),
@@ -726,7 +744,8 @@ def run_nodes(lg, first, counts, scen, rounds, warmup, pg_pid, keep, results):
           f"{'nginx':>8} {'pg':>8} {'total':>8} {'errors':>6} {'gen µs/req':>10}")
     for key, title, *_ in scen:
         for i, (label, _, _) in enumerate(stages):
-            print_node_row(i == 0, title, label, per[label][key])
+            if key in per[label]:
+                print_node_row(i == 0, title, label, per[label][key])
     results["nodes"] = {label: {"nodes": n, "nginx": proxied, "runs": per[label]} for label, n, proxied in stages}
     sys.stdout.flush()
 
@@ -975,8 +994,9 @@ def main():
             print(f"{'scenario':<52} {'server':<10} {'req/s':>7} {'p50 µs':>7} {'p99 µs':>7} {'CPU µs/req (usr+sys)':>22} "
                   f"{'peak RSS MB':>11} {'errors':>6} {'gen µs/req':>10}" + (f" {'pg µs/req':>9}" if pg_pid else ""))
         pg_sampler = {"postgres": lambda: tree_sample(pg_pid)} if pg_pid else None
-        for key, title, conns, dur, reqs, auth in scen:
+        for key, title, conns, dur, reqs, auth, settings in scen:
             per = {"kiln": [], "pocketbase": []}
+            restore = {name: apply_settings(srv, settings) for name, srv in servers.items()} if settings else {}
             for _ in range(rounds):
                 for name, srv in servers.items():
                     a = ["--url", srv.base, "--connections", str(conns), "--duration", str(dur), "--warmup", str(warmup),
@@ -988,6 +1008,8 @@ def main():
                     reset_peak_rss(srv.pid)
                     per[name].append(lg.run("http", a, timeout=dur + warmup + 120,
                                             samplers=pg_sampler if name == "kiln" else None, after=warmup))
+            for name, back in restore.items():
+                http("PATCH", servers[name].base + "/api/settings", back, servers[name].token)
             results["http"][key] = per
             for i, name in enumerate(servers):
                 runs = per[name]

@@ -13,12 +13,12 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request};
-use axum::http::header;
+use axum::http::{header, HeaderValue, Method, Uri};
 use axum::response::Response;
 use serde_json::{Map, Value};
 use tower::{Layer, Service};
 
-use kiln_core::logs::RequestLog;
+use kiln_core::logs::RequestFacts;
 use kiln_core::records::Record;
 use kiln_core::App;
 
@@ -78,16 +78,57 @@ pub struct RequestLogService<S> {
     app: App,
 }
 
-/// What is known of a request before its response.
-struct Started {
+/// What the log keeps of a request: its own values, cheap to keep (shared buffers), turned into
+/// text by the log's writer thread.
+struct Facts {
     at: Instant,
-    method: String,
-    url: String,
+    method: Method,
+    uri: Uri,
     auth: Option<Arc<Record>>,
-    user_ip: String,
-    remote_ip: String,
-    referer: String,
-    user_agent: String,
+    user_ip: Option<IpAddr>,
+    remote_ip: Option<IpAddr>,
+    referer: Option<HeaderValue>,
+    user_agent: Option<HeaderValue>,
+    status: u16,
+    exec_ms: f64,
+    error: Option<LoggedError>,
+}
+
+impl RequestFacts for Facts {
+    fn method(&self) -> &str {
+        self.method.as_str()
+    }
+    fn url(&self) -> &str {
+        self.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+    }
+    fn status(&self) -> u16 {
+        self.status
+    }
+    fn exec_ms(&self) -> f64 {
+        self.exec_ms
+    }
+    fn auth(&self) -> Option<&Record> {
+        self.auth.as_deref()
+    }
+    fn user_ip(&self) -> Option<IpAddr> {
+        self.user_ip
+    }
+    fn remote_ip(&self) -> Option<IpAddr> {
+        self.remote_ip
+    }
+    fn referer(&self) -> &str {
+        header_text(&self.referer)
+    }
+    fn user_agent(&self) -> &str {
+        header_text(&self.user_agent)
+    }
+    fn error(&self) -> Option<(&str, &Map<String, Value>)> {
+        self.error.as_ref().map(|e| (e.0 .0.as_str(), &e.0 .1))
+    }
+}
+
+fn header_text(v: &Option<HeaderValue>) -> &str {
+    v.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
 impl<S> Service<Request> for RequestLogService<S>
@@ -109,29 +150,18 @@ where
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
         let caller = Caller::resolve(&self.app, req.headers(), remote);
-        let started = (self.app.settings().logs.max_days > 0).then(|| {
-            let header = |name| {
-                req.headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned()
-            };
-            Started {
-                at,
-                method: req.method().as_str().to_owned(),
-                url: req
-                    .uri()
-                    .path_and_query()
-                    .map(|p| p.as_str())
-                    .unwrap_or("/")
-                    .to_owned(),
-                auth: caller.auth.clone(),
-                user_ip: caller.ip.map(|ip| ip.to_string()).unwrap_or_default(),
-                remote_ip: remote.map(|ip| ip.to_string()).unwrap_or_default(),
-                referer: header(header::REFERER),
-                user_agent: header(header::USER_AGENT),
-            }
+        let started = (self.app.settings().logs.max_days > 0).then(|| Facts {
+            at,
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            auth: caller.auth.clone(),
+            user_ip: caller.ip,
+            remote_ip: remote,
+            referer: req.headers().get(header::REFERER).cloned(),
+            user_agent: req.headers().get(header::USER_AGENT).cloned(),
+            status: 0,
+            exec_ms: 0.0,
+            error: None,
         });
         req.extensions_mut().insert(caller);
         LogFuture {
@@ -147,7 +177,7 @@ pin_project_lite::pin_project! {
     pub struct LogFuture<F> {
         #[pin]
         inner: F,
-        started: Option<Started>,
+        started: Option<Facts>,
         app: App,
     }
 }
@@ -166,24 +196,15 @@ where
             Poll::Ready(Ok(res)) => res,
         };
         let error = res.extensions_mut().remove::<LoggedError>();
-        if let Some(s) = this.started.take() {
-            let status = res.status().as_u16();
+        if let Some(mut facts) = this.started.take() {
             // The log's own pages do not log their successes (PocketBase's
             // SkipSuccessActivityLog), so reading the log does not grow it.
-            let quiet = error.is_none() && s.url.starts_with("/api/logs");
+            let quiet = error.is_none() && facts.uri.path().starts_with("/api/logs");
             if !quiet {
-                this.app.log_request(RequestLog {
-                    exec_ms: s.at.elapsed().as_secs_f64() * 1000.0,
-                    method: s.method,
-                    url: s.url,
-                    status,
-                    auth: s.auth,
-                    user_ip: s.user_ip,
-                    remote_ip: s.remote_ip,
-                    referer: s.referer,
-                    user_agent: s.user_agent,
-                    error: error.map(|e| Arc::try_unwrap(e.0).unwrap_or_else(|a| (*a).clone())),
-                });
+                facts.status = res.status().as_u16();
+                facts.exec_ms = facts.at.elapsed().as_secs_f64() * 1000.0;
+                facts.error = error;
+                this.app.log_request(Box::new(facts));
             }
         }
         Poll::Ready(Ok(res))

@@ -10,7 +10,7 @@ pub mod query;
 mod store;
 mod writer;
 
-use std::sync::Arc;
+use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 
@@ -26,31 +26,31 @@ pub const INFO: i64 = 0;
 pub const WARN: i64 = 4;
 pub const ERROR: i64 = 8;
 
-/// One API request as the HTTP layer saw it.
-#[derive(Debug)]
-pub struct RequestLog {
-    pub method: String,
+/// One API request as the HTTP layer saw it. The writer thread reads it to build the line, so
+/// the HTTP layer keeps its own values (no text is made on the request path) and the core sees
+/// no HTTP type.
+pub trait RequestFacts: Send {
+    fn method(&self) -> &str;
     /// The request URI (path and query), as sent.
-    pub url: String,
-    pub status: u16,
+    fn url(&self) -> &str;
+    fn status(&self) -> u16;
     /// Milliseconds from the request's arrival to its response.
-    pub exec_ms: f64,
-    pub auth: Option<Arc<Record>>,
+    fn exec_ms(&self) -> f64;
+    fn auth(&self) -> Option<&Record>;
     /// The client's address (a trusted proxy's header, else the peer).
-    pub user_ip: String,
+    fn user_ip(&self) -> Option<IpAddr>;
     /// The peer's address.
-    pub remote_ip: String,
-    pub referer: String,
-    pub user_agent: String,
+    fn remote_ip(&self) -> Option<IpAddr>;
+    fn referer(&self) -> &str;
+    fn user_agent(&self) -> &str;
     /// The API error answered: its message and data.
-    pub error: Option<(String, Map<String, Value>)>,
+    fn error(&self) -> Option<(&str, &Map<String, Value>)>;
 }
 
 /// What the writer turns into a row.
-#[derive(Debug)]
 pub(crate) enum Line {
     Request {
-        log: Box<RequestLog>,
+        log: Box<dyn RequestFacts>,
         log_ip: bool,
         log_auth_id: bool,
     },
@@ -64,14 +64,14 @@ pub(crate) enum Line {
 
 impl App {
     /// Logs a finished request, if the settings keep request logs at its level.
-    pub fn log_request(&self, log: RequestLog) {
-        let level = if log.error.is_some() { ERROR } else { INFO };
+    pub fn log_request(&self, log: Box<dyn RequestFacts>) {
+        let level = if log.error().is_some() { ERROR } else { INFO };
         let s = self.settings();
         if s.logs.max_days <= 0 || level < s.logs.min_level {
             return;
         }
         let line = Line::Request {
-            log: Box::new(log),
+            log,
             log_ip: s.logs.log_ip,
             log_auth_id: s.logs.log_auth_id,
         };

@@ -1,18 +1,18 @@
 //! The writer thread: log lines become `_logs` rows, written in batches.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
 use kiln_db::Db;
 
-use super::{Line, ERROR, INFO};
+use super::{Line, RequestFacts, ERROR, INFO};
 
 /// A line waits at most this long for the rest of its batch.
 pub(crate) const FLUSH_EVERY: Duration = Duration::from_secs(1);
-/// Lines written in one transaction at most.
+/// Lines written in one transaction at most; a full batch wakes the writer early.
 pub(crate) const BATCH: usize = 200;
 /// Lines waiting for the writer at most; more are dropped.
 const QUEUE: usize = 16_384;
@@ -21,13 +21,10 @@ const QUEUE: usize = 16_384;
 const MAX_MESSAGE: usize = 8000;
 const DEFAULT_MAX_DATA: usize = 16 << 10;
 
-enum Msg {
-    Line {
-        line: Line,
-        at_ms: i64,
-        max_data: i64,
-    },
-    Flush(SyncSender<()>),
+struct Queued {
+    line: Line,
+    at_ms: i64,
+    max_data: i64,
 }
 
 /// A row of `_logs`.
@@ -39,83 +36,132 @@ struct Row {
     data: String,
 }
 
-/// The sending side, held by the app.
+#[derive(Default)]
+struct State {
+    queue: Vec<Queued>,
+    /// Flushes asked for, and done (a flush waits until `done` reaches its number).
+    asked: u64,
+    done: u64,
+    closed: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    /// Wakes the writer: a full batch, a flush, the end.
+    wake: Condvar,
+    /// Wakes the flushers: a batch was written.
+    written: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The sending side, held by the app. Appending a line takes an uncontended lock and wakes no
+/// thread (a wake-up per request cost more than the rest of the logging): the writer wakes once
+/// a second, or when a batch is full.
 pub(crate) struct Writer {
-    tx: SyncSender<Msg>,
+    shared: Arc<Shared>,
     dropped: AtomicU64,
 }
 
 impl Writer {
     /// Starts the writer thread on `db` (the log's store).
     pub(crate) fn start(db: Db) -> std::io::Result<Writer> {
-        let (tx, rx) = mpsc::sync_channel::<Msg>(QUEUE);
+        let shared = Arc::new(Shared::default());
+        let theirs = shared.clone();
         std::thread::Builder::new()
             .name("kiln-logs".into())
-            .spawn(move || {
-                let mut pending: Vec<Row> = Vec::new();
-                let mut due: Option<Instant> = None;
-                loop {
-                    let wait = due
-                        .map(|d| d.saturating_duration_since(Instant::now()))
-                        .unwrap_or(Duration::from_secs(3600));
-                    match rx.recv_timeout(wait) {
-                        Ok(Msg::Line {
-                            line,
-                            at_ms,
-                            max_data,
-                        }) => {
-                            pending.push(row(line, at_ms, max_data));
-                            due.get_or_insert_with(|| Instant::now() + FLUSH_EVERY);
-                            if pending.len() >= BATCH {
-                                write(&db, &mut pending);
-                                due = None;
-                            }
-                        }
-                        Ok(Msg::Flush(done)) => {
-                            write(&db, &mut pending);
-                            due = None;
-                            let _ = done.send(());
-                        }
-                        Err(RecvTimeoutError::Timeout) => {
-                            write(&db, &mut pending);
-                            due = None;
-                        }
-                        Err(RecvTimeoutError::Disconnected) => {
-                            write(&db, &mut pending);
-                            break;
-                        }
-                    }
-                }
-            })?;
+            .spawn(move || run(&theirs, &db))?;
         Ok(Writer {
-            tx,
+            shared,
             dropped: AtomicU64::new(0),
         })
     }
 
-    /// Queues a line; never blocks (a full queue drops it and counts it).
+    /// Queues a line; never blocks on the database (a full queue drops it and counts it).
     pub(crate) fn push(&self, line: Line, max_data: i64) {
-        let msg = Msg::Line {
+        let queued = Queued {
             line,
             at_ms: crate::datetime::now_ms(),
             max_data,
         };
-        if let Err(TrySendError::Full(_)) = self.tx.try_send(msg) {
+        let mut st = self.shared.lock();
+        if st.queue.len() >= QUEUE {
+            drop(st);
             let n = self.dropped.fetch_add(1, Ordering::Relaxed);
             if n.is_power_of_two() {
-                tracing::warn!(
-                    dropped = n + 1,
-                    "the log writer falls behind: lines dropped"
-                );
+                tracing::warn!(dropped = n + 1, "the log writer falls behind: lines dropped");
             }
+            return;
+        }
+        st.queue.push(queued);
+        if st.queue.len() == BATCH {
+            self.shared.wake.notify_one();
         }
     }
 
     /// Returns once every line queued before the call is written.
     pub(crate) fn flush(&self) {
-        let (done, wait) = mpsc::sync_channel(1);
-        if self.tx.send(Msg::Flush(done)).is_ok() {
-            let _ = wait.recv_timeout(Duration::from_secs(30));
+        let mut st = self.shared.lock();
+        st.asked += 1;
+        let mine = st.asked;
+        self.shared.wake.notify_one();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while st.done < mine && !st.closed {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            st = self
+                .shared
+                .written
+                .wait_timeout(st, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.wake.notify_one();
+    }
+}
+
+/// The writer thread: waits for a full batch, a flush or a second, then writes what is queued.
+fn run(shared: &Shared, db: &Db) {
+    loop {
+        let mut st = shared.lock();
+        let due = Instant::now() + FLUSH_EVERY;
+        while st.queue.len() < BATCH && st.asked == st.done && !st.closed {
+            let left = due.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            st = shared
+                .wake
+                .wait_timeout(st, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        let batch = std::mem::take(&mut st.queue);
+        let (asked, closed) = (st.asked, st.closed);
+        drop(st);
+        let mut rows: Vec<Row> = batch
+            .into_iter()
+            .map(|q| row(q.line, q.at_ms, q.max_data))
+            .collect();
+        write(db, &mut rows);
+        let mut st = shared.lock();
+        st.done = asked;
+        shared.written.notify_all();
+        if closed && st.queue.is_empty() {
+            return;
         }
     }
 }
@@ -155,57 +201,38 @@ fn write(db: &Db, pending: &mut Vec<Row>) {
 }
 
 fn row(line: Line, at_ms: i64, max_data: i64) -> Row {
-    let (level, message, data) = match line {
+    let max = usize::try_from(max_data)
+        .ok()
+        .filter(|&n| n > 0)
+        .unwrap_or(DEFAULT_MAX_DATA);
+    let (level, mut message, data) = match line {
         Line::Message {
             level,
             message,
             data,
-        } => (level, message, data),
+        } => (level, message, data_json(data, max)),
         Line::Request {
             log,
             log_ip,
             log_auth_id,
         } => {
-            let mut data = Map::new();
-            data.insert("type".into(), "request".into());
-            data.insert("execTime".into(), log.exec_ms.into());
-            let level = match log.error {
-                Some((message, details)) => {
-                    data.insert("error".into(), message.into());
-                    let details = if details.is_empty() {
-                        Value::Null
-                    } else {
-                        Value::Object(details.into_iter().map(go_error).collect())
-                    };
-                    data.insert("details".into(), details);
-                    ERROR
-                }
-                None => INFO,
+            let level = if log.error().is_some() { ERROR } else { INFO };
+            let mut data = request_data(&*log, log_ip, log_auth_id);
+            if data.len() > max {
+                data = match serde_json::from_str::<Value>(&data) {
+                    Ok(Value::Object(m)) => data_json(m, max),
+                    _ => "{}".into(),
+                };
+            }
+            let url = log.url();
+            let message = if url.contains('%') {
+                format!("{} {}", log.method(), crate::request::percent_decode(url, false))
+            } else {
+                format!("{} {url}", log.method())
             };
-            data.insert("url".into(), log.url.clone().into());
-            data.insert("method".into(), log.method.clone().into());
-            data.insert("status".into(), log.status.into());
-            data.insert("referer".into(), log.referer.into());
-            data.insert("userAgent".into(), log.user_agent.into());
-            let auth = log.auth.as_ref();
-            let collection = auth.map(|a| a.collection.name.clone()).unwrap_or_default();
-            data.insert("auth".into(), collection.into());
-            if let (true, Some(a)) = (log_auth_id, auth) {
-                data.insert("authId".into(), a.id().into());
-            }
-            if log_ip {
-                data.insert("userIP".into(), log.user_ip.into());
-                data.insert("remoteIP".into(), log.remote_ip.into());
-            }
-            let message = format!(
-                "{} {}",
-                log.method,
-                crate::request::percent_decode(&log.url, false)
-            );
             (level, message, data)
         }
     };
-    let mut message = message;
     if message.len() > MAX_MESSAGE {
         let mut end = MAX_MESSAGE;
         while !message.is_char_boundary(end) {
@@ -213,16 +240,94 @@ fn row(line: Line, at_ms: i64, max_data: i64) -> Row {
         }
         message.truncate(end);
     }
-    let max = usize::try_from(max_data)
-        .ok()
-        .filter(|&n| n > 0)
-        .unwrap_or(DEFAULT_MAX_DATA);
     Row {
-        id: crate::ids::new_id(),
+        id: line_id(at_ms),
         created: crate::datetime::format_ms(at_ms),
         level,
         message,
-        data: data_json(data, max),
+        data,
+    }
+}
+
+/// A line's id: 15 characters of `[a-z0-9]` like any PocketBase id, the first 8 the time in base
+/// 36 (digits `0-9a-z`, which sort as text): ids grow with time, so new rows land at the end of
+/// the primary key's index rather than on random pages of a log that keeps growing.
+fn line_id(at_ms: i64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut id = String::with_capacity(15);
+    let mut t = at_ms.max(0) as u64;
+    let mut head = [b'0'; 8];
+    for c in head.iter_mut().rev() {
+        *c = DIGITS[(t % 36) as usize];
+        t /= 36;
+    }
+    id.extend(head.iter().map(|&c| c as char));
+    id.push_str(&crate::ids::new_id()[..7]);
+    id
+}
+
+/// A request's attributes as JSON, written straight to text in PocketBase's (alphabetical) key
+/// order: no map is built for the common line.
+fn request_data(log: &dyn RequestFacts, log_ip: bool, log_auth_id: bool) -> String {
+    use std::io::Write;
+    let mut out: Vec<u8> = Vec::with_capacity(320);
+    let put = |out: &mut Vec<u8>, key: &str, v: &dyn erased::Json| {
+        out.push(if out.is_empty() { b'{' } else { b',' });
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        v.write(out);
+    };
+    let auth = log.auth();
+    put(&mut out, "auth", &auth.map_or("", |a| a.collection.name.as_str()));
+    if let (true, Some(a)) = (log_auth_id, auth) {
+        put(&mut out, "authId", &a.id());
+    }
+    if let Some((message, details)) = log.error() {
+        let details = if details.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(details.clone().into_iter().map(go_error).collect())
+        };
+        put(&mut out, "details", &details);
+        put(&mut out, "error", &message);
+    }
+    put(&mut out, "execTime", &log.exec_ms());
+    put(&mut out, "method", &log.method());
+    put(&mut out, "referer", &log.referer());
+    // An address has nothing to escape: written as it prints.
+    let ip = |out: &mut Vec<u8>, key: &str, ip: Option<std::net::IpAddr>| {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":\"");
+        if let Some(ip) = ip {
+            let _ = write!(out, "{ip}");
+        }
+        out.push(b'"');
+    };
+    if log_ip {
+        ip(&mut out, "remoteIP", log.remote_ip());
+    }
+    put(&mut out, "status", &log.status());
+    put(&mut out, "type", &"request");
+    put(&mut out, "url", &log.url());
+    put(&mut out, "userAgent", &log.user_agent());
+    if log_ip {
+        ip(&mut out, "userIP", log.user_ip());
+    }
+    let _ = out.write_all(b"}");
+    String::from_utf8(out).unwrap_or_else(|_| "{}".into())
+}
+
+/// JSON values written by serde into a byte buffer.
+mod erased {
+    pub(super) trait Json {
+        fn write(&self, out: &mut Vec<u8>);
+    }
+    impl<T: serde::Serialize + ?Sized> Json for T {
+        fn write(&self, out: &mut Vec<u8>) {
+            let _ = serde_json::to_writer(out, self);
+        }
     }
 }
 
@@ -278,6 +383,79 @@ mod tests {
         assert!(out.get("b").is_none());
         assert_eq!(out["c"], 1);
         assert_eq!(out["__pb_truncated__"], true);
+    }
+
+    struct Facts;
+
+    impl RequestFacts for Facts {
+        fn method(&self) -> &str {
+            "POST"
+        }
+        fn url(&self) -> &str {
+            "/api/x?q=%22a%22"
+        }
+        fn status(&self) -> u16 {
+            400
+        }
+        fn exec_ms(&self) -> f64 {
+            1.5
+        }
+        fn auth(&self) -> Option<&crate::records::Record> {
+            None
+        }
+        fn user_ip(&self) -> Option<std::net::IpAddr> {
+            "10.0.0.1".parse().ok()
+        }
+        fn remote_ip(&self) -> Option<std::net::IpAddr> {
+            None
+        }
+        fn referer(&self) -> &str {
+            ""
+        }
+        fn user_agent(&self) -> &str {
+            "a \"quoted\" agent"
+        }
+        fn error(&self) -> Option<(&str, &Map<String, Value>)> {
+            static DETAILS: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+            let d = DETAILS.get_or_init(|| {
+                let mut m = Map::new();
+                m.insert("title".into(), serde_json::json!({"code": "validation_required", "message": "Cannot be blank."}));
+                m
+            });
+            Some(("Failed.", d))
+        }
+    }
+
+    #[test]
+    fn line_ids_are_ids_that_grow_with_time() {
+        let (a, b) = (line_id(1_700_000_000_000), line_id(1_700_000_000_001));
+        assert_eq!(a.len(), 15);
+        assert!(a.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(a < b);
+        assert!(line_id(1_800_000_000_000) > b);
+    }
+
+    #[test]
+    fn request_lines_are_pocketbases() {
+        let r = row(
+            Line::Request {
+                log: Box::new(Facts),
+                log_ip: true,
+                log_auth_id: true,
+            },
+            0,
+            0,
+        );
+        assert_eq!(r.level, ERROR);
+        assert_eq!(r.message, "POST /api/x?q=\"a\"");
+        let data: Value = serde_json::from_str(&r.data).unwrap();
+        assert_eq!(
+            data,
+            serde_json::json!({"auth": "", "details": {"title": "cannot be blank"}, "error": "Failed.",
+                "execTime": 1.5, "method": "POST", "referer": "", "remoteIP": "", "status": 400,
+                "type": "request", "url": "/api/x?q=%22a%22", "userAgent": "a \"quoted\" agent",
+                "userIP": "10.0.0.1"})
+        );
     }
 
     #[test]
