@@ -4,7 +4,8 @@
 // and PocketBase opens it again and sees Kiln's record. SQLite only (the data dir is the database).
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './server.mjs';
@@ -98,4 +99,36 @@ it('PocketBase writes, Kiln serves, PocketBase opens the data dir again', { skip
   await back.collection('users').authWithPassword('alice@example.com', 'Passw0rd!123');
   const titles = (await back.collection('posts').getFullList({ sort: 'created' })).map((p) => p.title);
   assert.deepEqual(titles, ['written by PocketBase', 'written by Kiln']);
+});
+
+it('settings PocketBase sealed with --encryptionEnv open in Kiln with the same flag, and the other way', { skip }, async () => {
+  const sealedDir = join(root, 'sealed_data');
+  const key = { PB_SETTINGS_KEY: 'an-aes-256-key-of-32-bytes-long!' };
+  const start = async (bin) => {
+    const s = await startServer({ bin, dir: sealedDir, commonArgs: ['--encryptionEnv', 'PB_SETTINGS_KEY'], env: key });
+    running.push(s);
+    return s;
+  };
+  const pb1 = await start(pbBin);
+  await (await newSuperuser(pb1.url)).settings.update({ meta: { appName: 'Sealed by PocketBase' } });
+  await stop(pb1);
+  const { readFileSync } = await import('node:fs');
+  assert.ok(!readFileSync(join(sealedDir, 'data.db')).includes('Sealed by PocketBase'), 'PocketBase sealed the settings');
+
+  // without the key Kiln refuses to start, and says why
+  const { spawnSync } = await import('node:child_process');
+  const kilnBin = process.env.KILN_BIN ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'release', 'kiln');
+  const refused = spawnSync(kilnBin, ['serve', '--http', '127.0.0.1:0', '--dir', sealedDir], { encoding: 'utf8', timeout: 20_000 });
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /--encryptionEnv/);
+
+  const kiln = await start(undefined);
+  const su = await newSuperuser(kiln.url);
+  assert.equal((await su.settings.getAll()).meta.appName, 'Sealed by PocketBase');
+  await su.settings.update({ meta: { appName: 'Sealed by Kiln' } });
+  await stop(kiln);
+  assert.ok(!readFileSync(join(sealedDir, 'data.db')).includes('Sealed by Kiln'), 'Kiln sealed the settings');
+
+  const pb2 = await start(pbBin);
+  assert.equal((await (await newSuperuser(pb2.url)).settings.getAll()).meta.appName, 'Sealed by Kiln');
 });

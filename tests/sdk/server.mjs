@@ -35,10 +35,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Creates a temp data dir, upserts the superuser, spawns the server and waits for /api/health.
  * Returns { url, root, dir, bin, logs(), stop({ keep }), kill() }; `dir` is the data dir inside the temp dir
  * `root`; `kill()` sends SIGKILL. `env` adds environment variables (e.g. a shared KILN_DATABASE_SCHEMA).
- * `bin` runs another binary with the same command line (PocketBase); `dir` serves an existing data dir
+ * `commonArgs` go to both commands (`--encryptionEnv NAME`). `bin` runs another binary with the same command line (PocketBase); `dir` serves an existing data dir
  * (kept by `stop()`, which removes only `root`).
  */
-export async function startServer({ serveArgs = [], env: extraEnv = {}, bin: givenBin, dir: givenDir } = {}) {
+export async function startServer({ serveArgs = [], commonArgs = [], env: extraEnv = {}, bin: givenBin, dir: givenDir } = {}) {
   const bin = givenBin ?? (process.env.KILN_BIN ? resolve(process.env.KILN_BIN) : join(REPO, 'target', 'release', 'kiln'));
   if (!existsSync(bin)) {
     throw new Error(`server binary not found: ${bin} (run \`cargo build --release -p kiln\` or set KILN_BIN)`);
@@ -58,7 +58,7 @@ export async function startServer({ serveArgs = [], env: extraEnv = {}, bin: giv
     env.KILN_DATABASE_SCHEMA = `kiln_sdk_${process.pid}_${port}`;
   }
   Object.assign(env, extraEnv);
-  const up = spawnSync(bin, ['superuser', 'upsert', SUPERUSER.email, SUPERUSER.password, '--dir', dir], {
+  const up = spawnSync(bin, ['superuser', 'upsert', SUPERUSER.email, SUPERUSER.password, '--dir', dir, ...commonArgs], {
     env,
     encoding: 'utf8',
     timeout: START_TIMEOUT_MS,
@@ -68,7 +68,7 @@ export async function startServer({ serveArgs = [], env: extraEnv = {}, bin: giv
   }
 
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, ['serve', '--http', `127.0.0.1:${port}`, '--dir', dir, ...serveArgs], {
+  const child = spawn(bin, ['serve', '--http', `127.0.0.1:${port}`, '--dir', dir, ...commonArgs, ...serveArgs], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -26,6 +26,9 @@ pub struct AppConfig {
     /// `redis://…`: the nodes sharing the PostgreSQL database exchange events through this
     /// Redis instead of LISTEN/NOTIFY. Needs `postgres`.
     pub redis: Option<String>,
+    /// The key that seals the stored settings (PocketBase's `--encryptionEnv`: the text of that
+    /// environment variable, 16, 24 or 32 bytes).
+    pub settings_key: Option<String>,
 }
 
 impl AppConfig {
@@ -36,6 +39,7 @@ impl AppConfig {
             allow_private_fetch: false,
             postgres: None,
             redis: None,
+            settings_key: None,
         }
     }
 }
@@ -46,6 +50,7 @@ pub(crate) struct Inner {
     aux: Db,
     logs: crate::logs::Writer,
     pub(crate) crons: crate::cron::Crons,
+    pub(crate) settings_key: Option<String>,
     pub(crate) backups: crate::backups::Backups,
     pub(crate) settings: RwLock<Arc<Settings>>,
     /// Where file blobs go (rebuilt when the S3 settings change).
@@ -103,6 +108,11 @@ impl std::fmt::Display for OpenError {
         match self {
             OpenError::DataDir(m) => write!(f, "{m}"),
             OpenError::Database(CoreError::Db(e)) => write!(f, "{e}"),
+            OpenError::Database(CoreError::SealedSettings) => write!(
+                f,
+                "the stored settings are sealed with a key (PocketBase's --encryptionEnv): start with \
+                 --encryptionEnv NAME, NAME being the environment variable that holds it"
+            ),
             OpenError::Database(e) => write!(f, "{e}"),
             OpenError::Cluster(m) => write!(f, "{m}"),
         }
@@ -141,8 +151,17 @@ impl App {
             None => Db::open_sqlite(&cfg.data_dir.join("data.db"), SqliteOptions::default()),
         }
         .map_err(|e| OpenError::Database(CoreError::Db(e)))?;
+        if let Some(k) = &cfg.settings_key {
+            if ![16, 24, 32].contains(&k.len()) {
+                return Err(OpenError::DataDir(format!(
+                    "the settings key must be 16, 24 or 32 bytes long (it is {})",
+                    k.len()
+                )));
+            }
+        }
+        let key = cfg.settings_key.clone();
         let (collections, stored_settings) = db
-            .write_blocking(|conn| -> Result<_> {
+            .write_blocking(move |conn| -> Result<_> {
                 system::ensure_collections_table(conn)?;
                 settings::ensure_table(conn)?;
                 let mut existing = system::load_all(conn)?;
@@ -169,7 +188,7 @@ impl App {
                         existing.push(c);
                     }
                 }
-                Ok((existing, settings::load(conn)?))
+                Ok((existing, settings::load(conn, key.as_deref())?))
             })
             .map_err(OpenError::Database)?;
         let aux = crate::logs::open_store(&cfg.data_dir, &db)
@@ -212,6 +231,7 @@ impl App {
                 aux,
                 logs,
                 crons: Default::default(),
+                settings_key: cfg.settings_key.clone(),
                 backups: Default::default(),
                 storage: RwLock::new(Arc::new(
                     crate::files::build_storage(&cfg.data_dir, &stored_settings.s3).unwrap_or_else(

@@ -215,7 +215,8 @@ impl App {
     }
 
     fn reload_settings(&self) {
-        match self.db().read(crate::settings::load) {
+        let key = self.inner().settings_key.as_deref();
+        match self.db().read(|conn| crate::settings::load(conn, key)) {
             Ok(s) => self.apply_settings(Arc::new(s)),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot reload the settings changed by another node")

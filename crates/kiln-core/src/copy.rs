@@ -53,6 +53,8 @@ impl App {
             .collect();
         let settings = self.settings();
         let source = self.clone();
+        // The copy keeps the settings sealed when the target seals them.
+        let key = target.inner().settings_key.clone();
         let (report, schema) =
             target
                 .db()
@@ -72,7 +74,7 @@ impl App {
                         };
                         report.collections.push((c.name.clone(), n));
                     }
-                    crate::settings::save(conn, &settings)?;
+                    crate::settings::save(conn, &settings, key.as_deref())?;
                     Ok((
                         report,
                         Schema::new(order.iter().map(|c| (**c).clone()).collect()),

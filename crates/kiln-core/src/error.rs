@@ -92,6 +92,8 @@ pub enum CoreError {
     InvalidFormat(String),
     /// A filter, sort, expand or fields parameter is invalid.
     BadQuery(String),
+    /// The stored settings are sealed and the key to open them is missing or another one.
+    SealedSettings,
     /// A backup could not be made, found, deleted or restored.
     Backup(crate::backups::BackupError),
     /// A superuser's SQL failed (`POST /api/sql`); the database's message is for them.

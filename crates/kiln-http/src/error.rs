@@ -137,6 +137,10 @@ pub fn api(e: CoreError) -> ApiError {
             ApiError::bad_request(MSG_INVALID_FORMAT)
         }
         CoreError::Backup(b) => backup_error(b),
+        CoreError::SealedSettings => {
+            tracing::error!("the stored settings do not open with the settings key");
+            ApiError::new(S::INTERNAL_SERVER_ERROR, MSG_GENERIC_400)
+        }
         CoreError::BadQuery(m) => {
             tracing::debug!(error = %m, "invalid query");
             ApiError::bad_request(MSG_GENERIC_400)

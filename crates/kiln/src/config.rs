@@ -16,6 +16,7 @@ pub struct FileConfig {
     pub db_schema: Option<String>,
     pub redis: Option<String>,
     pub origins: Option<String>,
+    pub encryption_env: Option<String>,
 }
 
 /// The effective settings.
@@ -33,6 +34,8 @@ pub struct Config {
     pub redis: Option<String>,
     /// Browser origins allowed to call the API (CORS); `*` is every origin.
     pub origins: Vec<String>,
+    /// The environment variable holding the key that seals the stored settings.
+    pub encryption_env: Option<String>,
 }
 
 pub const DEFAULT_HTTP: &str = "127.0.0.1:8090";
@@ -49,6 +52,7 @@ pub struct Flags {
     pub db_schema: Option<String>,
     pub redis: Option<String>,
     pub origins: Option<String>,
+    pub encryption_env: Option<String>,
 }
 
 fn read_file(path: &Path, required: bool) -> Result<FileConfig, String> {
@@ -104,9 +108,15 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
     if redis.is_some() && db.is_none() {
         return Err("--redis (KILN_REDIS_URL) carries messages between nodes sharing a PostgreSQL database: give --db too".into());
     }
+    let encryption_env = flags
+        .encryption_env
+        .or_else(|| env("KILN_ENCRYPTION_ENV"))
+        .or(file.encryption_env)
+        .filter(|s| !s.is_empty());
     Ok(Config {
         db,
         redis,
+        encryption_env,
         db_schema: flags
             .db_schema
             .or_else(|| env("KILN_DATABASE_SCHEMA"))

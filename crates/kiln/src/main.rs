@@ -33,6 +33,9 @@ struct Cli {
     /// Nodes on one PostgreSQL database exchange realtime events, collection and settings changes through this Redis (redis://[:password@]host:port, or rediss:// for TLS) instead of LISTEN/NOTIFY. Env: KILN_REDIS_URL
     #[arg(long, global = true, value_name = "URL")]
     redis: Option<String>,
+    /// The environment variable holding the key (16, 24 or 32 bytes) that seals the stored settings, as PocketBase's flag of that name. Env: KILN_ENCRYPTION_ENV
+    #[arg(long = "encryptionEnv", global = true, value_name = "NAME")]
+    encryption_env: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -97,6 +100,7 @@ fn main() -> ExitCode {
         db: cli.db.clone(),
         db_schema: cli.db_schema.clone(),
         redis: cli.redis.clone(),
+        encryption_env: cli.encryption_env.clone(),
         origins: origins_flag,
     };
     let cfg = match config::resolve(flags, |k| std::env::var(k).ok()) {
@@ -123,7 +127,14 @@ fn main() -> ExitCode {
     } else {
         None
     };
+    // As PocketBase: the flag names the variable; an empty or missing one seals nothing.
+    let settings_key = cfg
+        .encryption_env
+        .as_deref()
+        .and_then(|name| std::env::var(name).ok())
+        .filter(|k| !k.is_empty());
     let app_cfg = AppConfig {
+        settings_key,
         allow_private_fetch: cfg.dev,
         postgres,
         redis,
@@ -361,9 +372,11 @@ const RELOAD_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 async fn bind(http: &str) -> Result<std::net::TcpListener, String> {
     let listener = match tokio::net::TcpListener::bind(http).await {
         Ok(l) => l,
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => return Err(format!(
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            return Err(format!(
             "cannot listen on {http}: the address is already in use (is another server running?)"
-        )),
+        ))
+        }
         Err(e) => return Err(format!("cannot listen on {http}: {e}")),
     };
     listener

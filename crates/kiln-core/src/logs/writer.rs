@@ -94,7 +94,10 @@ impl Writer {
             drop(st);
             let n = self.dropped.fetch_add(1, Ordering::Relaxed);
             if n.is_power_of_two() {
-                tracing::warn!(dropped = n + 1, "the log writer falls behind: lines dropped");
+                tracing::warn!(
+                    dropped = n + 1,
+                    "the log writer falls behind: lines dropped"
+                );
             }
             return;
         }
@@ -226,7 +229,11 @@ fn row(line: Line, at_ms: i64, max_data: i64) -> Row {
             }
             let url = log.url();
             let message = if url.contains('%') {
-                format!("{} {}", log.method(), crate::request::percent_decode(url, false))
+                format!(
+                    "{} {}",
+                    log.method(),
+                    crate::request::percent_decode(url, false)
+                )
             } else {
                 format!("{} {url}", log.method())
             };
@@ -279,7 +286,11 @@ fn request_data(log: &dyn RequestFacts, log_ip: bool, log_auth_id: bool) -> Stri
         v.write(out);
     };
     let auth = log.auth();
-    put(&mut out, "auth", &auth.map_or("", |a| a.collection.name.as_str()));
+    put(
+        &mut out,
+        "auth",
+        &auth.map_or("", |a| a.collection.name.as_str()),
+    );
     if let (true, Some(a)) = (log_auth_id, auth) {
         put(&mut out, "authId", &a.id());
     }
@@ -430,7 +441,9 @@ mod tests {
     fn line_ids_are_ids_that_grow_with_time() {
         let (a, b) = (line_id(1_700_000_000_000), line_id(1_700_000_000_001));
         assert_eq!(a.len(), 15);
-        assert!(a.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
         assert!(a < b);
         assert!(line_id(1_800_000_000_000) > b);
     }

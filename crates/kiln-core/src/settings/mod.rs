@@ -3,6 +3,7 @@
 
 mod apple;
 mod model;
+mod sealed;
 mod validate;
 
 use std::sync::Arc;
@@ -33,8 +34,9 @@ pub(crate) fn ensure_table(conn: &Conn<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The stored settings, or the defaults when none were saved yet.
-pub(crate) fn load(conn: &Conn<'_>) -> Result<Settings> {
+/// The stored settings, or the defaults when none were saved yet. Settings PocketBase sealed
+/// (`--encryptionEnv`) open with `key`.
+pub(crate) fn load(conn: &Conn<'_>, key: Option<&str>) -> Result<Settings> {
     // PocketBase stores the JSON as a BLOB, Kiln as text: both read the same.
     let raw = conn.query_one(
         "SELECT value FROM _params WHERE id = ?1",
@@ -46,17 +48,38 @@ pub(crate) fn load(conn: &Conn<'_>) -> Result<Settings> {
             })
         },
     )?;
-    match raw {
-        None => Ok(Settings::default()),
-        Some(json) => serde_json::from_slice(&json)
-            .map_err(|e| CoreError::Db(kiln_db::DbError::Corrupt(format!("stored settings: {e}")))),
+    let Some(raw) = raw else {
+        return Ok(Settings::default());
+    };
+    let corrupt = |e: serde_json::Error| {
+        CoreError::Db(kiln_db::DbError::Corrupt(format!("stored settings: {e}")))
+    };
+    match serde_json::from_slice(&raw) {
+        Ok(s) => Ok(s),
+        // Not JSON: sealed, as PocketBase tries it.
+        Err(e) if !raw.trim_ascii_start().starts_with(b"{") => match key {
+            None => Err(CoreError::SealedSettings),
+            Some(k) => match sealed::open(k, &raw) {
+                Some(json) => serde_json::from_slice(&json).map_err(corrupt),
+                None => {
+                    tracing::debug!(error = %e, "the stored settings do not open with the key");
+                    Err(CoreError::SealedSettings)
+                }
+            },
+        },
+        Err(e) => Err(corrupt(e)),
     }
 }
 
-/// Stores `s` as the settings.
-pub(crate) fn save(conn: &Conn<'_>, s: &Settings) -> Result<()> {
+/// Stores `s` as the settings, sealed with `key` when there is one (as PocketBase does).
+pub(crate) fn save(conn: &Conn<'_>, s: &Settings, key: Option<&str>) -> Result<()> {
     let now = crate::datetime::now_string();
-    let json = serde_json::to_string(s).map_err(|e| CoreError::Internal(e.to_string()))?;
+    let mut json = serde_json::to_string(s).map_err(|e| CoreError::Internal(e.to_string()))?;
+    if let Some(k) = key {
+        json = sealed::seal(k, json.as_bytes()).ok_or_else(|| {
+            CoreError::Internal("the settings key must be 16, 24 or 32 bytes long".into())
+        })?;
+    }
     conn.execute(
         "INSERT INTO _params (id, value, created, updated) VALUES (?1, ?2, ?3, ?3)
          ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated = excluded.updated",
@@ -110,7 +133,10 @@ impl App {
             });
         }
         let stored = next.clone();
-        self.db().write(move |conn| save(conn, &stored)).await?;
+        let key = self.inner().settings_key.clone();
+        self.db()
+            .write(move |conn| save(conn, &stored, key.as_deref()))
+            .await?;
         let next = Arc::new(next);
         let logs_changed = self.settings().logs != next.logs;
         let backups_changed = self.settings().backups != next.backups;
