@@ -39,7 +39,7 @@ DATETIME_RE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(\.\d{1,3})?Z$")
 JWT_RE = re.compile(r"^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 STEP_KEYS = {"method", "path", "auth", "status", "body", "multipart", "form", "raw", "contentType", "query", "headers",
              "save", "ignore", "unordered", "note"}
-SEQ_KEYS = {"name", "description", "steps"}
+SEQ_KEYS = {"name", "description", "steps", "engines"}
 PLACEHOLDER_RE = re.compile(r"\{\{([A-Za-z0-9_.-]+)\}\}")
 CLONE_ID_RE = re.compile(r"^_clone_[A-Za-z0-9]{4}$")  # PocketBase's random ids of view fields copied from a table
 
@@ -436,8 +436,16 @@ def load_corpus(only=None, corpus=CORPUS):
                 raise CorpusError(f"{fn}: step {i} has unknown keys {sorted(set(st) - STEP_KEYS)}")
         if only and not any(o in seq["name"] for o in only):
             continue
+        # "engines": the databases Kiln serves the sequence's feature on (backups: SQLite only)
+        if current_engine() not in seq.get("engines", ["sqlite", "postgres"]):
+            continue
         seqs.append(seq)
     return seqs
+
+
+def current_engine():
+    """The database Kiln runs on in this run."""
+    return "postgres" if os.environ.get("KILN_TEST_DATABASE_URL") else "sqlite"
 
 
 def load_known():
@@ -445,7 +453,7 @@ def load_known():
         entries = json.load(f)
     known = {}
     # An entry with "engine" applies only when Kiln runs on that database.
-    engine = "postgres" if os.environ.get("KILN_TEST_DATABASE_URL") else "sqlite"
+    engine = current_engine()
     for e in entries:
         if not e.get("reason"):
             raise CorpusError(f"known_differences.json: entry {e} has no reason")
