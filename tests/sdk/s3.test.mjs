@@ -59,3 +59,37 @@ it('s3: blobs live in the bucket, and a deleted record leaves none behind', asyn
   }
   assert.deepEqual(left, []);
 });
+
+it('s3: backups kept in the backups.s3 bucket — create, list, download, restore', { skip: !!process.env.KILN_TEST_DATABASE_URL }, async () => {
+  const su = await newSuperuser(server.url);
+  const bucket = await startS3('kiln-backups');
+  try {
+    await su.settings.update({
+      backups: { s3: { enabled: true, bucket: bucket.bucket, region: 'us-east-1', endpoint: bucket.endpoint, accessKey: 'kiln-key', secret: 'kiln-secret', forcePathStyle: true } },
+    });
+    await su.collections.create({ name: 'bk_s3', type: 'base', listRule: '', viewRule: '', fields: [{ name: 'v', type: 'text' }] });
+    await su.collection('bk_s3').create({ id: 'bks300000000001', v: 'in the backup' });
+    await su.backups.create('on_s3.zip');
+    assert.deepEqual(await bucket.keys(), ['on_s3.zip']);
+    const listed = await su.backups.getFullList();
+    assert.ok(listed.some((b) => b.key === 'on_s3.zip' && b.size > 0 && b.modified), JSON.stringify(listed));
+    const token = await su.files.getToken();
+    const res = await fetch(su.backups.getDownloadURL(token, 'on_s3.zip'));
+    assert.equal(res.status, 200);
+    assert.deepEqual([...new Uint8Array(await res.arrayBuffer()).slice(0, 2)], [0x50, 0x4b]);
+
+    await su.collection('bk_s3').update('bks300000000001', { v: 'changed' });
+    await su.backups.restore('on_s3.zip');
+    let v;
+    for (let i = 0; i < 100 && v !== 'in the backup'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      v = await newClient(server.url).collection('bk_s3').getOne('bks300000000001').then((r) => r.v, () => undefined);
+    }
+    assert.equal(v, 'in the backup');
+    const again = await newSuperuser(server.url);
+    await again.backups.delete('on_s3.zip');
+    assert.deepEqual(await bucket.keys(), []);
+  } finally {
+    await bucket.stop();
+  }
+});

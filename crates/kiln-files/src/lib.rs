@@ -72,6 +72,17 @@ pub struct ObjectMeta {
     pub etag: String,
 }
 
+/// An object as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// The object's key.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Last modification time, when the store tells it.
+    pub modified: Option<SystemTime>,
+}
+
 /// An object being read: its metadata and its streamed body.
 pub struct Object {
     /// Metadata; `meta.size` is the whole object's size even when a range is served.
@@ -119,6 +130,15 @@ impl fmt::Debug for Object {
 }
 
 impl Storage {
+    /// Every object whose key starts with `prefix` (all of them for `""`), with its size and time;
+    /// in key order for local storage, S3's order otherwise.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StorageError> {
+        match self {
+            Storage::Local(s) => s.list(prefix).await,
+            Storage::S3(s) => s.list(prefix).await,
+        }
+    }
+
     /// Local storage under `root` (created on first write). Nothing is checked or touched yet.
     pub fn local(root: impl Into<PathBuf>) -> Storage {
         Storage::Local(LocalStore::new(root.into()))

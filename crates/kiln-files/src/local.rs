@@ -58,6 +58,45 @@ impl LocalStore {
         }
     }
 
+    /// Every file whose key starts with `prefix`, in key order.
+    pub(crate) async fn list(&self, prefix: &str) -> Result<Vec<crate::Listed>, StorageError> {
+        let root = self.root().to_path_buf();
+        let prefix = prefix.to_owned();
+        blocking(move || {
+            let mut out = Vec::new();
+            let mut dirs = vec![(root.clone(), String::new())];
+            while let Some((dir, rel)) = dirs.pop() {
+                let entries = match std::fs::read_dir(&dir) {
+                    Ok(e) => e,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(io_err("list", &dir, &e)),
+                };
+                for entry in entries {
+                    let entry = entry.map_err(|e| io_err("list", &dir, &e))?;
+                    let Ok(name) = entry.file_name().into_string() else {
+                        continue;
+                    };
+                    let key = format!("{rel}{name}");
+                    let meta = entry
+                        .metadata()
+                        .map_err(|e| io_err("stat", &entry.path(), &e))?;
+                    if meta.is_dir() {
+                        dirs.push((entry.path(), format!("{key}/")));
+                    } else if meta.is_file() && key.starts_with(&prefix) {
+                        out.push(crate::Listed {
+                            key,
+                            size: meta.len(),
+                            modified: meta.modified().ok(),
+                        });
+                    }
+                }
+            }
+            out.sort_by(|a, b| a.key.cmp(&b.key));
+            Ok(out)
+        })
+        .await
+    }
+
     pub(crate) async fn put_bytes(&self, key: &str, data: Bytes) -> Result<(), StorageError> {
         let path = self.path_of(key)?;
         blocking(move || {

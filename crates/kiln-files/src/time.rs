@@ -164,3 +164,46 @@ mod tests {
         assert_eq!(parse_http_date(&http_date(t)), Some(t));
     }
 }
+
+/// Parses S3's `LastModified` (`2026-12-06T10:00:00.000Z`, fraction optional; UTC).
+pub(crate) fn parse_iso8601(s: &str) -> Option<SystemTime> {
+    let b = s.trim().as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let part = b.get(from..from + len)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| std::str::from_utf8(part).ok()?.parse().ok())?
+    };
+    let (y, mo, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (h, mi, sec) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    if b.get(4) != Some(&b'-') || b.get(10) != Some(&b'T') || !(1..=12).contains(&mo) {
+        return None;
+    }
+    // days from the civil date (Howard Hinnant's algorithm)
+    let y = if mo <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h * 3600 + mi * 60 + sec;
+    let secs = u64::try_from(secs).ok()?;
+    Some(UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod iso_tests {
+    use super::*;
+
+    #[test]
+    fn s3_times_parse() {
+        let t = parse_iso8601("2026-12-06T10:00:00.000Z").unwrap();
+        assert_eq!(
+            t.duration_since(UNIX_EPOCH).unwrap().as_secs(),
+            1_796_551_200
+        );
+        assert_eq!(parse_iso8601("1970-01-01T00:00:00Z"), Some(UNIX_EPOCH));
+        assert!(parse_iso8601("2026-13-01T00:00:00Z").is_none());
+        assert!(parse_iso8601("yesterday").is_none());
+    }
+}

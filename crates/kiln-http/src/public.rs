@@ -36,6 +36,15 @@ impl PublicDir {
         }
     }
 
+    /// Files served from any store (backups, on disk or S3), without an index fallback.
+    pub(crate) fn from_store(store: Storage) -> PublicDir {
+        PublicDir {
+            root: PathBuf::new(),
+            store,
+            index_fallback: false,
+        }
+    }
+
     /// The answer to a GET or HEAD of `uri` that no API route took.
     pub async fn serve(&self, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
         let url_path = uri.path();

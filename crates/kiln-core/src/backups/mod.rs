@@ -107,36 +107,51 @@ fn valid_name(name: &str) -> bool {
         && name.len() > 4
 }
 
+/// A backup's key: a plain file name (no path may reach outside the backups' place).
+fn plain_key(key: &str) -> bool {
+    !key.is_empty() && !key.contains(['/', '\\']) && !key.starts_with('.')
+}
+
+fn storage_err(e: kiln_files::StorageError) -> CoreError {
+    CoreError::Storage(e.to_string())
+}
+
 impl App {
     fn backups_dir(&self) -> PathBuf {
         self.data_dir().join(BACKUPS_DIR)
     }
 
-    fn require_sqlite(&self) -> Result<()> {
-        match self.dialect() {
-            kiln_db::Dialect::Sqlite => Ok(()),
-            kiln_db::Dialect::Postgres => Err(CoreError::Backup(BackupError::Unsupported)),
+    /// Where backups are kept: the `backups.s3` bucket when enabled, else `<data dir>/backups`.
+    /// A PostgreSQL database has no data dir to archive.
+    fn backups_store(&self) -> Result<kiln_files::Storage> {
+        if self.dialect() != kiln_db::Dialect::Sqlite {
+            return Err(CoreError::Backup(BackupError::Unsupported));
+        }
+        let s3 = self.settings().backups.s3.clone();
+        if s3.enabled {
+            crate::files::build_storage(self.data_dir(), &s3).map_err(storage_err)
+        } else {
+            Ok(kiln_files::Storage::local(self.backups_dir()))
         }
     }
 
-    /// The stored backup `key`'s file (a plain name: no path may reach outside the directory).
-    pub fn backup_file(&self, key: &str) -> Result<PathBuf> {
-        self.require_sqlite()?;
-        let path = self.backups_dir().join(key);
-        if key.is_empty() || key.contains(['/', '\\']) || key.starts_with('.') || !path.is_file() {
+    /// The store holding backup `key`; [`BackupError::Missing`] when there is no such backup.
+    async fn store_with(&self, key: &str) -> Result<kiln_files::Storage> {
+        let store = self.backups_store()?;
+        if !plain_key(key) || store.head(key).await.map_err(storage_err)?.is_none() {
             return Err(CoreError::Backup(BackupError::Missing));
         }
-        Ok(path)
+        Ok(store)
     }
 
-    /// The directory of stored backups and the backup `key` in it, for a download with a
-    /// superuser's file `token` (from an allowed IP, when `superuserIPs` is set).
-    pub fn backup_for_download(
+    /// The store holding backup `key`, for a download with a superuser's file `token` (from an
+    /// allowed IP, when `superuserIPs` is set).
+    pub async fn backup_for_download(
         &self,
         key: &str,
         token: &str,
         ip: Option<std::net::IpAddr>,
-    ) -> Result<PathBuf> {
+    ) -> Result<kiln_files::Storage> {
         let forbidden = || CoreError::Forbidden("Insufficient permissions to access the resource.");
         let auth = self
             .verify_record_token(token, crate::auth::TokenKind::File)
@@ -146,58 +161,46 @@ impl App {
         {
             return Err(forbidden());
         }
-        self.backup_file(key)?;
-        Ok(self.backups_dir())
+        self.store_with(key).await
     }
 
     /// The backups, by name.
     pub async fn list_backups(&self) -> Result<Vec<BackupInfo>> {
-        self.require_sqlite()?;
-        let dir = self.backups_dir();
-        let list = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<BackupInfo>> {
-            let mut out = Vec::new();
-            let entries = match std::fs::read_dir(&dir) {
-                Ok(e) => e,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-                Err(e) => return Err(e),
-            };
-            for entry in entries {
-                let entry = entry?;
-                let meta = entry.metadata()?;
-                let Ok(key) = entry.file_name().into_string() else {
-                    continue;
-                };
-                if !meta.is_file() || key.starts_with('.') {
-                    continue;
-                }
-                let modified = meta
-                    .modified()
-                    .ok()
+        let store = self.backups_store()?;
+        let mut out: Vec<BackupInfo> = store
+            .list("")
+            .await
+            .map_err(storage_err)?
+            .into_iter()
+            .filter(|o| plain_key(&o.key))
+            .map(|o| BackupInfo {
+                modified: o
+                    .modified
                     .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                     .map(|d| crate::datetime::format_ms(d.as_millis() as i64))
-                    .unwrap_or_default();
-                out.push(BackupInfo {
-                    key,
-                    size: meta.len(),
-                    modified,
-                });
-            }
-            out.sort_by(|a, b| a.key.cmp(&b.key));
-            Ok(out)
-        })
-        .await
-        .map_err(|e| CoreError::Internal(e.to_string()))?;
-        list.map_err(|e| CoreError::Storage(e.to_string()))
+                    .unwrap_or_default(),
+                key: o.key,
+                size: o.size,
+            })
+            .collect();
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
     }
 
     /// Checks a new backup's name: PocketBase's pattern, and not taken.
-    fn check_new_name(&self, name: &str, taken_message: &'static str) -> Result<()> {
+    async fn check_new_name(
+        &self,
+        store: &kiln_files::Storage,
+        field: &str,
+        name: &str,
+        taken_message: &'static str,
+    ) -> Result<()> {
         let error = if !valid_name(name) {
             Some(FieldError::new(
                 "validation_match_invalid",
                 "Must be in a valid format.",
             ))
-        } else if self.backups_dir().join(name).exists() {
+        } else if store.head(name).await.map_err(storage_err)?.is_some() {
             Some(FieldError::new(
                 "validation_backup_name_exists",
                 taken_message,
@@ -209,7 +212,7 @@ impl App {
             None => Ok(()),
             Some(e) => {
                 let mut errors = FieldErrors::new();
-                errors.insert("name".into(), e);
+                errors.insert(field.to_owned(), e);
                 Err(CoreError::Validation {
                     action: Action::ValidateForm,
                     errors,
@@ -220,10 +223,11 @@ impl App {
 
     /// Creates a backup named `name` (or `pb_backup_<app>_<time>.zip`); returns its name.
     pub async fn create_backup(&self, name: Option<String>) -> Result<String> {
-        self.require_sqlite()?;
+        let store = self.backups_store()?;
         let name = match name.filter(|n| !n.is_empty()) {
             Some(n) => {
-                self.check_new_name(&n, "The backup file name is invalid or already exists.")?;
+                let taken = "The backup file name is invalid or already exists.";
+                self.check_new_name(&store, "name", &n, taken).await?;
                 n
             }
             None => self.backup_name("pb_backup_"),
@@ -252,12 +256,32 @@ impl App {
         format!("{prefix}{app_name}_{stamp}.zip")
     }
 
-    /// Writes the archive (blocking): snapshots of both databases, then the files, into a
-    /// temporary file renamed into place when complete.
-    fn write_backup(&self, name: &str) -> std::result::Result<(), String> {
+    /// Creates a backup under a name already checked (or chosen by Kiln: auto names start with
+    /// `@`, which no client may use).
+    async fn create_backup_named(&self, name: String) -> Result<String> {
+        let store = self.backups_store()?;
+        let backups = &self.inner().backups;
+        let _active = backups.start(&name)?;
+        let app = self.clone();
+        let made = tokio::task::spawn_blocking(move || app.write_backup())
+            .await
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        // The deletions held back during the copy happen now.
+        let held = std::mem::take(&mut *backups.held.lock().unwrap_or_else(|p| p.into_inner()));
+        self.remove_blobs_now(held).await;
+        let zip = made.map_err(|e| CoreError::Backup(BackupError::Create(e)))?;
+        // Local: moved into place in one rename; S3: uploaded, then the temporary file goes.
+        let stored = store.put_file(&name, &zip, "application/zip").await;
+        let _ = tokio::fs::remove_file(&zip).await;
+        stored.map_err(|e| CoreError::Backup(BackupError::Create(e.to_string())))?;
+        Ok(name)
+    }
+
+    /// Writes the archive into a temporary file (blocking) and returns its path: snapshots of
+    /// both databases, then the files.
+    fn write_backup(&self) -> std::result::Result<PathBuf, String> {
         let tmp = self.data_dir().join(".tmp");
         std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
-        std::fs::create_dir_all(self.backups_dir()).map_err(|e| e.to_string())?;
         let id = crate::ids::new_secret(12);
         let data = tmp.join(format!("backup_{id}_data.db"));
         let aux = tmp.join(format!("backup_{id}_auxiliary.db"));
@@ -269,19 +293,24 @@ impl App {
             self.flush_logs();
             self.aux_db().snapshot_to(&aux).map_err(|e| e.to_string())?;
             let snapshots = [("data.db", data.clone()), ("auxiliary.db", aux.clone())];
-            archive::create(&zip, &snapshots, self.data_dir()).map_err(|e| e.to_string())?;
-            std::fs::rename(&zip, self.backups_dir().join(name)).map_err(|e| e.to_string())
+            archive::create(&zip, &snapshots, self.data_dir()).map_err(|e| e.to_string())
         })();
         self.inner().backups.copying.store(false, Ordering::Release);
-        for f in [&data, &aux, &zip] {
+        for f in [&data, &aux] {
             let _ = std::fs::remove_file(f);
         }
-        result
+        match result {
+            Ok(()) => Ok(zip),
+            Err(e) => {
+                let _ = std::fs::remove_file(&zip);
+                Err(e)
+            }
+        }
     }
 
     /// Stores an uploaded archive as a backup under its own name.
     pub async fn save_uploaded_backup(&self, upload: Option<Upload>) -> Result<()> {
-        self.require_sqlite()?;
+        let store = self.backups_store()?;
         let mut errors = FieldErrors::new();
         let Some(upload) = upload else {
             errors.insert("file".into(), FieldError::required());
@@ -299,40 +328,33 @@ impl App {
                     format!("\"{name}\" mime type must be one of: application/zip."),
                 ),
             );
-        } else if self.backups_dir().join(&name).exists() || !valid_name(&name) {
-            errors.insert(
-                "file".into(),
-                FieldError::new(
-                    "validation_backup_name_exists",
-                    "Backup file with the specified name already exists.",
-                ),
-            );
-        }
-        if !errors.is_empty() {
             return Err(CoreError::Validation {
                 action: Action::ValidateForm,
                 errors,
             });
         }
-        let dir = self.backups_dir();
-        let from = upload.path.clone();
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            std::fs::create_dir_all(&dir)?;
-            let part = dir.join(format!(".upload_{name}"));
-            std::fs::copy(&from, &part)?;
-            std::fs::File::open(&part)?.sync_all()?;
-            std::fs::rename(&part, dir.join(&name))
-        })
-        .await
-        .map_err(|e| CoreError::Internal(e.to_string()))?
-        .map_err(|e| CoreError::Storage(e.to_string()))?;
-        drop(upload);
-        Ok(())
+        let taken = "Backup file with the specified name already exists.";
+        if !valid_name(&name) {
+            // PocketBase stores any name; Kiln keeps to the names it can serve back safely.
+            errors.insert(
+                "file".into(),
+                FieldError::new("validation_backup_name_exists", taken),
+            );
+            return Err(CoreError::Validation {
+                action: Action::ValidateForm,
+                errors,
+            });
+        }
+        self.check_new_name(&store, "file", &name, taken).await?;
+        store
+            .put_file(&name, &upload.path, "application/zip")
+            .await
+            .map_err(storage_err)
     }
 
     /// Deletes backup `key`, unless a backup or restore is using it.
     pub async fn delete_backup(&self, key: &str) -> Result<()> {
-        self.require_sqlite()?;
+        let store = self.backups_store()?;
         let active = self
             .inner()
             .backups
@@ -343,19 +365,23 @@ impl App {
         if active.as_deref() == Some(key) {
             return Err(CoreError::Backup(BackupError::InUse));
         }
-        let path = self
-            .backup_file(key)
-            .map_err(|_| CoreError::Backup(BackupError::Delete(format!("{key}: not found"))))?;
-        tokio::fs::remove_file(path)
+        if !plain_key(key) || store.head(key).await.map_err(storage_err)?.is_none() {
+            return Err(CoreError::Backup(BackupError::Delete(format!(
+                "{key}: not found"
+            ))));
+        }
+        store
+            .delete(key)
             .await
             .map_err(|e| CoreError::Backup(BackupError::Delete(e.to_string())))
     }
 
-    /// Starts restoring backup `key` and returns: the archive is extracted and checked in the
-    /// background, committed, and the app is reloaded ([`App::reload_requested`]). A backup
-    /// that does not extract or holds no database changes nothing.
-    pub fn restore_backup(&self, key: &str) -> Result<()> {
-        let zip = self.backup_file(key)?;
+    /// Starts restoring backup `key` and returns: the archive is fetched (from S3), extracted
+    /// and checked in the background, committed, and the app is reloaded
+    /// ([`App::reload_requested`]). A backup that does not extract or holds no database changes
+    /// nothing.
+    pub async fn restore_backup(&self, key: &str) -> Result<()> {
+        let store = self.store_with(key).await?;
         if self
             .inner()
             .backups
@@ -373,20 +399,61 @@ impl App {
             let Ok(_active) = backups.start(&key) else {
                 return;
             };
-            let dir = app.data_dir().to_path_buf();
-            let prepared = tokio::task::spawn_blocking(move || prepare_restore(&dir, &zip)).await;
+            let prepared = match app.fetch_backup(&store, &key).await {
+                Ok((zip, temporary)) => {
+                    let dir = app.data_dir().to_path_buf();
+                    let z = zip.clone();
+                    let r = tokio::task::spawn_blocking(move || prepare_restore(&dir, &z))
+                        .await
+                        .unwrap_or_else(|e| Err(e.to_string()));
+                    if temporary {
+                        let _ = tokio::fs::remove_file(&zip).await;
+                    }
+                    r
+                }
+                Err(e) => Err(e.to_string()),
+            };
             match prepared {
-                Ok(Ok(())) => {
+                Ok(()) => {
                     tracing::info!(backup = key, "restoring a backup: the app reloads");
                     backups.reload.notify_one();
-                }
-                Ok(Err(e)) => {
-                    tracing::error!(backup = key, error = %e, "cannot restore the backup")
                 }
                 Err(e) => tracing::error!(backup = key, error = %e, "cannot restore the backup"),
             }
         });
         Ok(())
+    }
+
+    /// A local file of backup `key`, and whether it is a temporary copy (from S3).
+    async fn fetch_backup(
+        &self,
+        store: &kiln_files::Storage,
+        key: &str,
+    ) -> Result<(PathBuf, bool)> {
+        if let kiln_files::Storage::Local(local) = store {
+            return Ok((local.root().join(key), false));
+        }
+        use futures_util::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let tmp = self.data_dir().join(".tmp");
+        tokio::fs::create_dir_all(&tmp)
+            .await
+            .map_err(|e| CoreError::Storage(e.to_string()))?;
+        let path = tmp.join(format!("restore_{}.zip", crate::ids::new_secret(12)));
+        let mut obj = store.get(key, None).await.map_err(storage_err)?;
+        let mut file = tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| CoreError::Storage(e.to_string()))?;
+        while let Some(chunk) = obj.body.next().await {
+            let chunk = chunk.map_err(|e| CoreError::Storage(e.to_string()))?;
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| CoreError::Storage(e.to_string()))?;
+        }
+        file.flush()
+            .await
+            .map_err(|e| CoreError::Storage(e.to_string()))?;
+        Ok((path, true))
     }
 
     /// Resolves when a restore is committed: the server then closes this app and opens the data
@@ -417,21 +484,6 @@ impl App {
         if let Err(e) = crons.add(AUTO_JOB, &cron, job) {
             tracing::warn!(error = %e, "the backups cron does not parse");
         }
-    }
-
-    /// Creates a backup under a name chosen by Kiln (no validation: auto names start with `@`).
-    async fn create_backup_named(&self, name: String) -> Result<String> {
-        let backups = &self.inner().backups;
-        let _active = backups.start(&name)?;
-        let app = self.clone();
-        let n = name.clone();
-        let made = tokio::task::spawn_blocking(move || app.write_backup(&n))
-            .await
-            .map_err(|e| CoreError::Internal(e.to_string()))?;
-        let held = std::mem::take(&mut *backups.held.lock().unwrap_or_else(|p| p.into_inner()));
-        self.remove_blobs_now(held).await;
-        made.map_err(|e| CoreError::Backup(BackupError::Create(e)))?;
-        Ok(name)
     }
 
     /// Keeps the newest `keep` auto backups.

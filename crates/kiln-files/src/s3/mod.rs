@@ -482,9 +482,19 @@ impl S3Store {
         Ok(())
     }
 
-    /// Every key starting with `prefix` (all of them for `""`), in S3's order, following
-    /// ListObjectsV2 continuation tokens ([`S3Tuning::list_page_size`] keys per request).
+    /// Every key starting with `prefix` (all of them for `""`), in S3's order.
     pub async fn list_keys(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        Ok(self
+            .list(prefix)
+            .await?
+            .into_iter()
+            .map(|l| l.key)
+            .collect())
+    }
+
+    /// Every object whose key starts with `prefix`, in S3's order, following ListObjectsV2
+    /// continuation tokens ([`S3Tuning::list_page_size`] keys per request).
+    pub async fn list(&self, prefix: &str) -> Result<Vec<crate::Listed>, StorageError> {
         let page_size = self.tuning.list_page_size.to_string();
         let mut keys = Vec::new();
         let mut token: Option<String> = None;
@@ -504,7 +514,14 @@ impl S3Store {
             for contents in xml::blocks(&text, "Contents") {
                 if let Some(key) = xml::text(contents, "Key") {
                     if key.starts_with(prefix) {
-                        keys.push(key);
+                        keys.push(crate::Listed {
+                            key,
+                            size: xml::text(contents, "Size")
+                                .and_then(|s| s.trim().parse().ok())
+                                .unwrap_or(0),
+                            modified: xml::text(contents, "LastModified")
+                                .and_then(|t| crate::time::parse_iso8601(&t)),
+                        });
                     }
                 }
             }

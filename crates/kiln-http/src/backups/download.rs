@@ -17,15 +17,15 @@ pub async fn handler(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let token = ctx.query("token").unwrap_or("");
-    let dir = match app.backup_for_download(&key, token, ctx.req.ip) {
-        Ok(dir) => dir,
+    let store = match app.backup_for_download(&key, token, ctx.req.ip).await {
+        Ok(store) => store,
         Err(kiln_core::CoreError::Backup(kiln_core::backups::BackupError::Missing)) => {
             return Err(crate::error::ApiError::not_found())
         }
         Err(e) => return Err(api(e)),
     };
-    let store = crate::public::PublicDir::new(dir, false);
-    let mut res = match store.serve_key(&method, &key, &headers).await {
+    let files = crate::public::PublicDir::from_store(store);
+    let mut res = match files.serve_key(&method, &key, &headers).await {
         Some(res) => res,
         None => return Err(crate::error::ApiError::not_found()),
     };

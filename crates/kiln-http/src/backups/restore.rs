@@ -15,6 +15,6 @@ pub async fn handler(
     ctx: Ctx,
 ) -> ApiResult<StatusCode> {
     require_superuser(&ctx)?;
-    app.restore_backup(&key).map_err(api)?;
+    app.restore_backup(&key).await.map_err(api)?;
     Ok(StatusCode::NO_CONTENT)
 }
