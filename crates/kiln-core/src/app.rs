@@ -51,6 +51,9 @@ pub(crate) struct Inner {
     logs: crate::logs::Writer,
     pub(crate) crons: crate::cron::Crons,
     pub(crate) settings_key: Option<String>,
+    /// Set by [`App::close`]: background work of a closed app (after a reload, its last
+    /// handles may linger in connections cut off) stops.
+    closed: std::sync::atomic::AtomicBool,
     pub(crate) backups: crate::backups::Backups,
     pub(crate) settings: RwLock<Arc<Settings>>,
     /// Where file blobs go (rebuilt when the S3 settings change).
@@ -232,6 +235,7 @@ impl App {
                 logs,
                 crons: Default::default(),
                 settings_key: cfg.settings_key.clone(),
+                closed: Default::default(),
                 backups: Default::default(),
                 storage: RwLock::new(Arc::new(
                     crate::files::build_storage(&cfg.data_dir, &stored_settings.s3).unwrap_or_else(
@@ -353,8 +357,16 @@ impl App {
         self.inner.broker.publish(event);
     }
 
+    /// Whether [`App::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Writes the pending log lines and stops the writers after pending writes.
     pub fn close(&self) {
+        self.inner
+            .closed
+            .store(true, std::sync::atomic::Ordering::Release);
         self.flush_logs();
         if self.inner.db.dialect() == Dialect::Sqlite {
             self.inner.aux.close();

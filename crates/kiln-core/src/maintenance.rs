@@ -23,7 +23,9 @@ impl App {
             let mut tick = tokio::time::interval(EVERY);
             loop {
                 tick.tick().await;
-                let Some(app) = weak.upgrade() else { break };
+                let Some(app) = weak.upgrade().filter(|a| !a.is_closed()) else {
+                    break;
+                };
                 app.maintain().await;
             }
         });

@@ -474,6 +474,9 @@ impl App {
             return;
         }
         let job = crate::cron::run(move |app: App| async move {
+            if app.is_closed() {
+                return;
+            }
             let name = app.backup_name(AUTO_PREFIX);
             if let Err(e) = app.create_backup_named(name.clone()).await {
                 tracing::error!(backup = name, error = %e, "the auto backup failed");

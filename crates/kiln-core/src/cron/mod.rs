@@ -180,7 +180,9 @@ impl App {
                 let now = crate::datetime::now_ms();
                 let minute = (now / 60_000 + 1) * 60_000;
                 tokio::time::sleep(Duration::from_millis((minute - now) as u64)).await;
-                let Some(app) = weak.upgrade() else { break };
+                let Some(app) = weak.upgrade().filter(|a| !a.is_closed()) else {
+                    break;
+                };
                 for job in app.inner().crons.snapshot() {
                     if job.schedule.is_due(minute) && app.claim_cron_run(&job.id, minute).await {
                         tokio::spawn((job.run)(app.clone()));
