@@ -1,6 +1,7 @@
 // The operations endpoints through the official SDK: the request log (`pb.logs`), its settings
-// (`logs.logIP`, `logs.logAuthId`, `logs.maxDays`), and the cron jobs (`pb.crons`). Passes
-// against PocketBase 0.40.6 too (which writes its log every 3 s, hence the polling):
+// (`logs.logIP`, `logs.logAuthId`, `logs.maxDays`), the cron jobs (`pb.crons`), and the OAuth2
+// providers' list. Passes against PocketBase 0.40.6 too (which writes its log every 3 s, hence the
+// polling):
 //   cd tests/sdk && KILN_BIN=$(which pocketbase) node --test ops.test.mjs
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -134,4 +135,18 @@ it('cron jobs are listed and run on demand', async () => {
   await su.crons.run('__pbOTPCleanup__');
   await rejects(() => su.crons.run('nope'), 404, 'Missing or invalid cron job.');
   await rejects(() => newClient(server.url).crons.getFullList(), 401);
+});
+
+it('the OAuth2 providers are listed for the dashboard: name, display name, an SVG logo', async () => {
+  const res = await fetch(`${server.url}/api/collections/meta/oauth2-providers`, { headers: { authorization: su.authStore.token } });
+  assert.equal(res.status, 200);
+  const list = await res.json();
+  for (const name of ['google', 'github', 'apple', 'oidc']) {
+    const p = list.find((x) => x.name === name);
+    assert.ok(p, `${name} listed`);
+    assert.ok(p.displayName.length > 0);
+    assert.match(p.logo, /^<svg/);
+  }
+  assert.ok(list.findIndex((x) => x.name === 'apple') < list.findIndex((x) => x.name === 'oidc'));
+  assert.equal((await fetch(`${server.url}/api/collections/meta/oauth2-providers`)).status, 401);
 });

@@ -16,6 +16,52 @@ use crate::schema::system::SUPERUSERS;
 use crate::schema::Collection;
 
 impl App {
+    /// The OAuth2 providers an auth collection may use: (name, display name), in the order
+    /// PocketBase lists its own (the generic OpenID Connect ones last).
+    pub fn oauth2_presets(&self) -> Vec<(&'static str, &'static str)> {
+        const ORDER: &[&str] = &[
+            "apple",
+            "google",
+            "microsoft",
+            "yandex",
+            "facebook",
+            "instagram2",
+            "github",
+            "gitlab",
+            "bitbucket",
+            "gitee",
+            "gitea",
+            "discord",
+            "twitter",
+            "kakao",
+            "vk",
+            "linear",
+            "notion",
+            "monday",
+            "lark",
+            "box",
+            "spotify",
+            "trakt",
+            "twitch",
+            "patreon",
+            "strava",
+            "wakatime",
+            "livechat",
+            "mailcow",
+            "planningcenter",
+            "oidc",
+            "oidc2",
+            "oidc3",
+        ];
+        let rank = |name: &str| ORDER.iter().position(|n| *n == name).unwrap_or(ORDER.len());
+        let mut list: Vec<(&'static str, &'static str)> = kiln_oauth2::PRESETS
+            .iter()
+            .map(|p| (p.name, p.display_name))
+            .collect();
+        list.sort_by_key(|(name, _)| (rank(name), *name));
+        list
+    }
+
     /// Downloads an avatar into a temporary upload for `field` (at most the field's size).
     async fn fetch_avatar(
         &self,

@@ -5,6 +5,7 @@ mod delete;
 mod dry_run_view;
 mod import;
 mod list;
+mod oauth2_providers;
 mod scaffolds;
 mod truncate;
 mod update;
@@ -22,6 +23,10 @@ pub fn router() -> Router<App> {
         .route(
             "/api/collections/meta/dry-run-view",
             axum::routing::post(dry_run_view::handler),
+        )
+        .route(
+            "/api/collections/meta/oauth2-providers",
+            axum::routing::get(oauth2_providers::handler),
         )
         .route("/api/collections/import", put(import::handler))
         .route(
