@@ -1,6 +1,7 @@
 //! The `kiln` binary: command line, configuration, logging and wiring. The only place that reads
 //! arguments, environment variables and configuration files.
 
+mod applog;
 mod config;
 
 use std::path::PathBuf;
@@ -107,7 +108,8 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    init_tracing(&cfg.log);
+    let app_slot = applog::AppSlot::default();
+    init_tracing(&cfg.log, app_slot.clone());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -170,7 +172,9 @@ fn main() -> ExitCode {
             let public = dir
                 .is_dir()
                 .then(|| kiln_http::public::PublicDir::new(dir, index_fallback));
-            let (code, last) = runtime.block_on(serve(app, &app_cfg, &cfg, public));
+            app_slot.set(Some(app.clone()));
+            let (code, last) = runtime.block_on(serve(app, &app_cfg, &cfg, public, &app_slot));
+            app_slot.set(None);
             last.close();
             return code;
         }
@@ -243,15 +247,22 @@ fn fail(msg: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn init_tracing(filter: &str) {
+/// Log lines go to stderr (filtered by `filter`) and, from the moment the app is in `slot`, to
+/// the app's log too ([`applog`]).
+fn init_tracing(filter: &str, slot: applog::AppSlot) {
+    use tracing_subscriber::layer::{Layer, SubscriberExt};
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // colours only for a person at a terminal, never into a file or a log collector
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(ansi)
+        .with_filter(filter);
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(applog::AppLogLayer::new(slot).with_filter(applog::interest()))
         .init();
 }
 
@@ -264,6 +275,7 @@ async fn serve(
     app_cfg: &AppConfig,
     cfg: &config::Config,
     public: Option<kiln_http::public::PublicDir>,
+    app_slot: &applog::AppSlot,
 ) -> (ExitCode, App) {
     let listener = match bind(&cfg.http).await {
         Ok(l) => l,
@@ -347,6 +359,7 @@ async fn serve(
         if !reload.load(std::sync::atomic::Ordering::Acquire) {
             return (ExitCode::SUCCESS, app);
         }
+        app_slot.set(None);
         app.close();
         drop(app);
         let cfg = app_cfg.clone();
@@ -361,6 +374,7 @@ async fn serve(
                 std::process::exit(1);
             }
         };
+        app_slot.set(Some(app.clone()));
         tracing::info!("the app reloaded with the restored backup");
     }
 }
