@@ -172,9 +172,60 @@ impl From<FilterError> for CoreError {
     }
 }
 
+/// What happened, for logs and for callers outside HTTP (the CLI, tests). The API's wording is
+/// kiln-http's (`error.rs`), not this.
 impl fmt::Display for CoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self:?}")
+        use CoreError as E;
+        match self {
+            E::MissingCollection => write!(f, "no such collection"),
+            E::InvalidCollectionContext => write!(f, "no such collection (write or auth route)"),
+            E::PasswordAuthDisabled | E::PasswordAuthDisabledBadRequest => {
+                write!(f, "password authentication is off for the collection")
+            }
+            E::AuthRuleFailed => write!(f, "the collection's authRule rejects the record"),
+            E::NotFound => write!(f, "not found (or not visible to the caller)"),
+            E::SuperuserOnly => write!(f, "only superusers may do this (the rule is null)"),
+            E::AuthRequired => write!(f, "a valid auth token is required"),
+            E::NotAllowed => write!(f, "the authenticated record may not do this"),
+            E::FilterForbidden(what) => write!(f, "a client filter may not use {what}"),
+            E::Validation { action, errors } => {
+                let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+                write!(f, "{action:?}: invalid fields {}", fields.join(", "))
+            }
+            E::Failed(action) => write!(f, "{action:?} failed"),
+            E::InvalidBody(m) => write!(f, "invalid body: {m}"),
+            E::InvalidFormat(m) => write!(f, "invalid collection definition: {m}"),
+            E::BadQuery(m) => write!(f, "invalid query parameter: {m}"),
+            E::SealedSettings => write!(
+                f,
+                "the stored settings are sealed and the key is missing or wrong"
+            ),
+            E::Backup(b) => write!(f, "backup: {b:?}"),
+            E::SqlFailed(m) => write!(f, "SQL failed: {m}"),
+            E::ClientSecretFailed(m) => write!(f, "cannot sign the Apple client secret: {m}"),
+            E::InvalidViewQuery(m) => write!(f, "invalid view query: {m}"),
+            E::RequiredReference => write!(f, "the record is referenced by a required relation"),
+            E::SystemCollection => write!(f, "system collections cannot be deleted"),
+            E::CollectionReferenced(by) => write!(f, "the collection is referenced by {by}"),
+            E::TruncateBlocked => write!(f, "a required relation references the records"),
+            E::MissingAuthCollection => write!(f, "not an auth collection"),
+            E::WrongAuthCollection(c) => write!(f, "the auth record belongs to {c}"),
+            E::BadRequest(m) => write!(f, "bad request: {m}"),
+            E::MfaRequired(id) => write!(f, "a second factor is required (MFA {id})"),
+            E::TestEmailFailed(m) => write!(f, "the test email failed: {m}"),
+            E::TestS3Failed(m) => write!(f, "the S3 test failed: {m}"),
+            E::MailNotConfigured => write!(f, "SMTP is off in the settings"),
+            E::Mail(m) => write!(f, "mail: {m}"),
+            E::RateLimited { retry_after, .. } => {
+                write!(f, "rate limited (retry after {retry_after} s)")
+            }
+            E::Forbidden(m) => write!(f, "forbidden: {m}"),
+            E::Storage(m) => write!(f, "storage: {m}"),
+            E::Db(e) => write!(f, "{e}"),
+            E::Copy(m) => write!(f, "copy: {m}"),
+            E::Internal(m) => write!(f, "internal: {m}"),
+        }
     }
 }
 
