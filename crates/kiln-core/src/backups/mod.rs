@@ -11,7 +11,6 @@ mod archive;
 mod recover;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use serde::Serialize;
@@ -59,8 +58,9 @@ pub struct BackupInfo {
 #[derive(Default)]
 pub(crate) struct Backups {
     active: Mutex<Option<String>>,
-    copying: AtomicBool,
-    held: Mutex<Vec<String>>,
+    /// While a backup copies files: the deletions held back (`None` otherwise). One lock for
+    /// both, so that no deletion slips in as the copy ends.
+    held: Mutex<Option<Vec<String>>>,
     reload: tokio::sync::Notify,
 }
 
@@ -86,14 +86,27 @@ impl Backups {
     /// Holds a blob deletion back while a backup copies the stored files (the snapshot it took
     /// may still name the file); true when held.
     pub(crate) fn hold_deletion(&self, key_or_prefix: &str) -> bool {
-        if !self.copying.load(Ordering::Acquire) {
-            return false;
+        match self.held.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            Some(held) => {
+                held.push(key_or_prefix.to_owned());
+                true
+            }
+            None => false,
         }
+    }
+
+    /// From now on deletions wait ([`Backups::hold_deletion`]).
+    fn start_copying(&self) {
+        *self.held.lock().unwrap_or_else(|p| p.into_inner()) = Some(Vec::new());
+    }
+
+    /// Deletions go ahead again; returns those held back.
+    fn end_copying(&self) -> Vec<String> {
         self.held
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(key_or_prefix.to_owned());
-        true
+            .take()
+            .unwrap_or_default()
     }
 }
 
@@ -267,7 +280,7 @@ impl App {
             .await
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         // The deletions held back during the copy happen now.
-        let held = std::mem::take(&mut *backups.held.lock().unwrap_or_else(|p| p.into_inner()));
+        let held = backups.end_copying();
         self.remove_blobs_now(held).await;
         let zip = made.map_err(|e| CoreError::Backup(BackupError::Create(e)))?;
         // Local: moved into place in one rename; S3: uploaded, then the temporary file goes.
@@ -288,14 +301,13 @@ impl App {
         let zip = tmp.join(format!("backup_{id}.zip"));
         let result = (|| {
             // From the data snapshot on, stored files stay until they are copied.
-            self.inner().backups.copying.store(true, Ordering::Release);
+            self.inner().backups.start_copying();
             self.db().snapshot_to(&data).map_err(|e| e.to_string())?;
             self.flush_logs();
             self.aux_db().snapshot_to(&aux).map_err(|e| e.to_string())?;
             let snapshots = [("data.db", data.clone()), ("auxiliary.db", aux.clone())];
             archive::create(&zip, &snapshots, self.data_dir()).map_err(|e| e.to_string())
         })();
-        self.inner().backups.copying.store(false, Ordering::Release);
         for f in [&data, &aux] {
             let _ = std::fs::remove_file(f);
         }
