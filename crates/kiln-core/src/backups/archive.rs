@@ -128,3 +128,82 @@ pub(crate) fn extract(zip: &Path, into: &Path) -> io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An archive holding `entries` ((name, content)), as an uploaded backup could.
+    fn archive(dir: &Path, entries: &[(&str, &str)]) -> PathBuf {
+        let path = dir.join("upload.zip");
+        let mut zip = ZipWriter::new(File::create(&path).unwrap());
+        for (name, content) in entries {
+            zip.start_file(*name, options()).unwrap();
+            io::Write::write_all(&mut zip, content.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+        path
+    }
+
+    #[test]
+    fn entries_outside_the_target_are_refused() {
+        for evil in ["../escaped.txt", "storage/../../escaped.txt"] {
+            let dir = tempfile::tempdir().unwrap();
+            let zip = archive(dir.path(), &[("data.db", "x"), (evil, "gotcha")]);
+            let into = dir.path().join("out");
+            assert!(extract(&zip, &into).is_err(), "{evil} was extracted");
+            assert!(!dir.path().join("escaped.txt").exists());
+        }
+    }
+
+    #[test]
+    fn absolute_entries_land_inside_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside.txt");
+        let name = outside.to_str().unwrap().to_owned();
+        let zip = archive(dir.path(), &[("data.db", "x"), (name.as_str(), "gotcha")]);
+        let into = dir.path().join("out");
+        extract(&zip, &into).unwrap();
+        assert!(
+            !outside.exists(),
+            "an absolute entry was written where it points"
+        );
+        let inside = into.join(name.trim_start_matches('/'));
+        assert_eq!(std::fs::read_to_string(inside).unwrap(), "gotcha");
+    }
+
+    #[test]
+    fn an_archive_round_trips_without_the_excluded_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        for (p, c) in [
+            ("data.db", "live db"),
+            ("data.db-wal", "journal"),
+            ("storage/c1/r1/a.txt", "a file"),
+            ("backups/old.zip", "an older backup"),
+            ("kiln.lock", ""),
+            (".tmp/upload_x", "temporary"),
+        ] {
+            let path = data.join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, c).unwrap();
+        }
+        let snapshot = dir.path().join("snap.db");
+        std::fs::write(&snapshot, "snapshot db").unwrap();
+        let zip = dir.path().join("b.zip");
+        create(&zip, &[("data.db", snapshot)], &data).unwrap();
+        let out = dir.path().join("out");
+        extract(&zip, &out).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("data.db")).unwrap(),
+            "snapshot db"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("storage/c1/r1/a.txt")).unwrap(),
+            "a file"
+        );
+        for gone in ["data.db-wal", "backups", "kiln.lock", ".tmp"] {
+            assert!(!out.join(gone).exists(), "{gone} was archived");
+        }
+    }
+}
