@@ -82,17 +82,19 @@ impl FromRequestParts<App> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         // The request log layer resolved the caller already (a router without it: here).
-        let crate::request_log::Caller { auth, ip } =
-            match parts.extensions.get::<crate::request_log::Caller>() {
-                Some(c) => c.clone(),
-                None => {
-                    let remote = parts
-                        .extensions
-                        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                        .map(|c| c.0.ip());
-                    crate::request_log::Caller::resolve(app, &parts.headers, remote)
-                }
-            };
+        let crate::request_log::Caller { auth, ip } = match parts
+            .extensions
+            .get::<crate::request_log::Caller>()
+        {
+            Some(c) => c.clone(),
+            None => {
+                let remote = parts
+                    .extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| c.0.ip());
+                crate::request_log::Caller::resolve(app, &app.settings(), &parts.headers, remote)
+            }
+        };
         // Every API handler takes a Ctx, so this is where rate limits apply: after routing (the
         // route's tags are known) and before the body is read.
         crate::ratelimit::check(app, parts, auth.as_ref(), ip)?;

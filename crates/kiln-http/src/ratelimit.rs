@@ -77,6 +77,10 @@ pub(crate) fn check(
     auth: Option<&Arc<Record>>,
     ip: Option<std::net::IpAddr>,
 ) -> Result<(), ApiError> {
+    let settings = app.settings();
+    let Some(limits) = limits_for(&settings, auth) else {
+        return Ok(());
+    };
     let route = parts
         .extensions
         .get::<MatchedPath>()
@@ -90,8 +94,9 @@ pub(crate) fn check(
     } else {
         path.split('/').nth(3).unwrap_or("")
     };
-    check_labels(
+    count(
         app,
+        limits,
         auth,
         ip,
         Labels {
@@ -102,6 +107,18 @@ pub(crate) fn check(
             route,
         },
     )
+}
+
+/// The rate limits to count a request against: none when they are off or the caller is a
+/// superuser (decided before any label is worked out: most requests stop here).
+fn limits_for<'s>(
+    settings: &'s kiln_core::settings::Settings,
+    auth: Option<&Arc<Record>>,
+) -> Option<&'s kiln_core::settings::RateLimits> {
+    let limits = &settings.rate_limits;
+    let superuser =
+        auth.is_some_and(|r| r.collection.name == kiln_core::schema::system::SUPERUSERS);
+    (limits.enabled && !limits.rules.is_empty() && !superuser).then_some(limits)
 }
 
 /// What a request is counted as.
@@ -125,13 +142,18 @@ pub(crate) fn check_batch_write(
     collection: &str,
     tag: &'static str,
 ) -> Result<(), ApiError> {
+    let settings = app.settings();
+    let Some(limits) = limits_for(&settings, auth) else {
+        return Ok(());
+    };
     let tags = match tag {
         "create" => &["create"],
         "update" => &["update"],
         _ => &["delete"],
     };
-    check_labels(
+    count(
         app,
+        limits,
         auth,
         ip,
         Labels {
@@ -144,20 +166,13 @@ pub(crate) fn check_batch_write(
     )
 }
 
-fn check_labels(
+fn count(
     app: &App,
+    limits: &kiln_core::settings::RateLimits,
     auth: Option<&Arc<Record>>,
     ip: Option<std::net::IpAddr>,
     l: Labels<'_>,
 ) -> Result<(), ApiError> {
-    let settings = app.settings();
-    let limits = &settings.rate_limits;
-    if !limits.enabled || limits.rules.is_empty() {
-        return Ok(());
-    }
-    if auth.is_some_and(|r| r.collection.name == kiln_core::schema::system::SUPERUSERS) {
-        return Ok(());
-    }
     let Labels {
         method,
         path,

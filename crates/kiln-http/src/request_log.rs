@@ -30,9 +30,11 @@ pub(crate) struct Caller {
 }
 
 impl Caller {
-    /// Resolves the caller of a request: the auth token's record and the client's address.
+    /// Resolves the caller of a request: the auth token's record and the client's address
+    /// (`settings`: the app's current ones, read once per request by the caller).
     pub(crate) fn resolve(
         app: &App,
+        settings: &kiln_core::settings::Settings,
         headers: &axum::http::HeaderMap,
         remote: Option<IpAddr>,
     ) -> Caller {
@@ -40,7 +42,7 @@ impl Caller {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|t| app.auth_from_token(t));
-        let ip = crate::extract::client_ip(&app.settings().trusted_proxy, headers, remote);
+        let ip = crate::extract::client_ip(&settings.trusted_proxy, headers, remote);
         Caller { auth, ip }
     }
 }
@@ -149,8 +151,9 @@ where
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
-        let caller = Caller::resolve(&self.app, req.headers(), remote);
-        let started = (self.app.settings().logs.max_days > 0).then(|| Facts {
+        let settings = self.app.settings();
+        let caller = Caller::resolve(&self.app, &settings, req.headers(), remote);
+        let started = (settings.logs.max_days > 0).then(|| Facts {
             at,
             method: req.method().clone(),
             uri: req.uri().clone(),

@@ -321,15 +321,15 @@ async fn serve(
             Err(e) => return (fail(&format!("cannot listen on {addr}: {e}")), app),
         };
         let router = kiln_http::router_with(app.clone(), options.clone());
-        let reload = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (reload_tx, mut reload_rx) = tokio::sync::watch::channel(false);
         let stop = {
-            let (app, reload) = (app.clone(), reload.clone());
+            let app = app.clone();
             let mut stop_rx = stop_rx.clone();
             async move {
                 tokio::select! {
                     _ = stop_rx.wait_for(|stop| *stop) => app.realtime().close_all(),
                     _ = app.reload_requested() => {
-                        reload.store(true, std::sync::atomic::Ordering::Release);
+                        let _ = reload_tx.send(true);
                         // Realtime streams never end on their own: end them now (the clients
                         // reconnect, to the reloaded app).
                         app.realtime().close_all();
@@ -342,21 +342,22 @@ async fn serve(
             router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .with_graceful_shutdown(stop);
-        let reloading = reload.clone();
+        let mut reloading = reload_rx.clone();
         let result = tokio::select! {
             r = served => r,
             // A connection that outlives the grace period is cut off with the old app.
             _ = async {
-                while !reloading.load(std::sync::atomic::Ordering::Acquire) {
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                if reloading.wait_for(|r| *r).await.is_ok() {
+                    tokio::time::sleep(RELOAD_GRACE).await;
+                } else {
+                    std::future::pending::<()>().await;
                 }
-                tokio::time::sleep(RELOAD_GRACE).await;
             } => Ok(()),
         };
         if let Err(e) = result {
             return (fail(&format!("server error: {e}")), app);
         }
-        if !reload.load(std::sync::atomic::Ordering::Acquire) {
+        if !*reload_rx.borrow_and_update() {
             return (ExitCode::SUCCESS, app);
         }
         app_slot.set(None);
