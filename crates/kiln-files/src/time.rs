@@ -165,30 +165,11 @@ mod tests {
     }
 }
 
-/// Parses S3's `LastModified` (`2026-12-06T10:00:00.000Z`, fraction optional; UTC).
+/// Parses S3's `LastModified` (RFC 3339, `2026-12-06T10:00:00.000Z`).
 pub(crate) fn parse_iso8601(s: &str) -> Option<SystemTime> {
-    let b = s.trim().as_bytes();
-    let num = |from: usize, len: usize| -> Option<i64> {
-        let part = b.get(from..from + len)?;
-        part.iter()
-            .all(u8::is_ascii_digit)
-            .then(|| std::str::from_utf8(part).ok()?.parse().ok())?
-    };
-    let (y, mo, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    let (h, mi, sec) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-    if b.get(4) != Some(&b'-') || b.get(10) != Some(&b'T') || !(1..=12).contains(&mo) {
-        return None;
-    }
-    // days from the civil date (Howard Hinnant's algorithm)
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + mi * 60 + sec;
-    let secs = u64::try_from(secs).ok()?;
-    Some(UNIX_EPOCH + Duration::from_secs(secs))
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .ok()
+        .map(SystemTime::from)
 }
 
 #[cfg(test)]

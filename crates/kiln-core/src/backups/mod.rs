@@ -112,12 +112,11 @@ impl Backups {
 
 /// PocketBase's rule for a backup's name.
 fn valid_name(name: &str) -> bool {
-    (1..=150).contains(&name.len())
-        && name.ends_with(".zip")
-        && name[..name.len() - 4]
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-        && name.len() > 4
+    (5..=150).contains(&name.len())
+        && name.strip_suffix(".zip").is_some_and(|stem| {
+            stem.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        })
 }
 
 /// A backup's key: a plain file name (no path may reach outside the backups' place).
