@@ -12,7 +12,7 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startServer, SUPERUSER } from './server.mjs';
-import { newClient, newSuperuser, rejects, suite } from './helpers.mjs';
+import { newClient, newSuperuser, rejects, suite, stopServer } from './helpers.mjs';
 
 const { it, failed } = suite(120_000);
 const pg = !!process.env.KILN_TEST_DATABASE_URL;
@@ -37,14 +37,7 @@ before(async () => {
   });
 });
 
-after(async () => {
-  if (!server) return;
-  if (failed()) {
-    console.error(server.logs());
-    console.error(`(server temp dir kept at ${server.root})`);
-  }
-  await server.stop({ keep: failed() });
-});
+after(() => stopServer(server, failed()));
 
 /** Every item as [id, title, n, doc], by id. */
 async function items(pb) {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventSource } from 'eventsource';
 import { startServer } from './server.mjs';
-import { newClient, newSuperuser, rejects, suite } from './helpers.mjs';
+import { newClient, newSuperuser, rejects, suite, stopServer } from './helpers.mjs';
 
 globalThis.EventSource ??= EventSource; // the SDK's realtime client needs it under Node
 
@@ -65,14 +65,7 @@ before(async () => {
   });
 });
 
-after(async () => {
-  if (!server) return;
-  if (failed()) {
-    console.error(server.logs());
-    console.error(`(server temp dir kept at ${server.root})`);
-  }
-  await server.stop({ keep: failed() });
-});
+after(() => stopServer(server, failed()));
 
 it('batches are refused until the settings enable them', async () => {
   const batch = su.createBatch();

@@ -6,7 +6,7 @@
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './server.mjs';
-import { newClient, newSuperuser, suite } from './helpers.mjs';
+import { newClient, newSuperuser, suite, stopServer } from './helpers.mjs';
 import { fileFlows } from './services/file_flows.mjs';
 
 let server;
@@ -16,14 +16,7 @@ before(async () => {
   server = await startServer();
 });
 
-after(async () => {
-  if (!server) return;
-  if (failed()) {
-    console.error(server.logs());
-    console.error(`(server temp dir kept at ${server.root})`);
-  }
-  await server.stop({ keep: failed() });
-});
+after(() => stopServer(server, failed()));
 
 for (const [name, fn] of fileFlows(() => ({ url: server.url, client: () => newClient(server.url), superuser: () => newSuperuser(server.url) }))) {
   it(name, fn);

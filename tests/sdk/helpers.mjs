@@ -24,6 +24,19 @@ export function suite(timeout) {
   return { it, failed: () => anyFailed };
 }
 
+/**
+ * Stops a file's server after its tests; when one failed, prints the server's log and keeps its temp
+ * dir for a look.
+ */
+export async function stopServer(server, failed) {
+  if (!server) return;
+  if (failed) {
+    console.error(server.logs());
+    console.error(`(server temp dir kept at ${server.root})`);
+  }
+  await server.stop({ keep: failed });
+}
+
 /** An SDK client without auto-cancellation (tests issue parallel requests on purpose). */
 export function newClient(url) {
   const pb = new PocketBase(url);

@@ -7,7 +7,7 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer } from './server.mjs';
-import { newClient, newSuperuser, rejects, suite } from './helpers.mjs';
+import { newClient, newSuperuser, rejects, suite, stopServer } from './helpers.mjs';
 
 let server;
 let su;
@@ -25,14 +25,7 @@ before(async () => {
   });
 });
 
-after(async () => {
-  if (!server) return;
-  if (failed()) {
-    console.error(server.logs());
-    console.error(`(server temp dir kept at ${server.root})`);
-  }
-  await server.stop({ keep: failed() });
-});
+after(() => stopServer(server, failed()));
 
 /** Polls the log until `filter` matches `count` lines (the log is written in batches). */
 async function logged(filter, count = 1) {

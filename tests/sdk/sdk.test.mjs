@@ -7,7 +7,7 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventSource } from 'eventsource';
 import { startServer, SUPERUSER } from './server.mjs';
-import { newClient, newSuperuser, rejects as expectError, suite } from './helpers.mjs';
+import { newClient, newSuperuser, rejects as expectError, suite, stopServer } from './helpers.mjs';
 
 globalThis.EventSource ??= EventSource; // the SDK's realtime client needs it under Node
 
@@ -20,14 +20,7 @@ before(async () => {
   server = await startServer();
 });
 
-after(async () => {
-  if (!server) return;
-  if (failed()) {
-    console.error(server.logs());
-    console.error(`(server temp dir kept at ${server.root})`);
-  }
-  await server.stop({ keep: failed() });
-});
+after(() => stopServer(server, failed()));
 
 
 
