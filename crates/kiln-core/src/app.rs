@@ -7,9 +7,11 @@ use kiln_db::{Db, Dialect, PgOptions, SqliteOptions};
 
 use crate::auth::password::Hasher;
 use crate::error::{CoreError, Result};
-use crate::realtime::{Broker, Dispatcher, Event, Hub, LocalBroker, Opened};
+use crate::realtime::broker::{Broker, LocalBroker};
+use crate::realtime::event::Event;
+use crate::realtime::hub::Hub;
 use crate::schema::{ddl, system, Schema};
-use crate::settings::{self, Settings};
+use crate::settings::model::Settings;
 
 /// Typed configuration handed down by the binary.
 #[derive(Debug, Clone)]
@@ -48,13 +50,13 @@ pub(crate) struct Inner {
     db: Db,
     /// Where the log lives (`auxiliary.db` on SQLite, `db` itself on PostgreSQL).
     aux: Db,
-    logs: crate::logs::Writer,
-    pub(crate) crons: crate::cron::Crons,
+    logs: crate::logs::writer::Writer,
+    pub(crate) crons: crate::cron::jobs::Crons<App>,
     pub(crate) settings_key: Option<String>,
     /// Set by [`App::close`]: background work of a closed app (after a reload, its last
     /// handles may linger in connections cut off) stops.
     closed: std::sync::atomic::AtomicBool,
-    pub(crate) backups: crate::backups::Backups,
+    pub(crate) backups: crate::backups::state::Backups,
     pub(crate) settings: RwLock<Arc<Settings>>,
     /// Where file blobs go (rebuilt when the S3 settings change).
     pub(crate) storage: RwLock<Arc<kiln_files::Storage>>,
@@ -63,8 +65,9 @@ pub(crate) struct Inner {
     /// Serializes settings changes (read, merge, validate, store, publish).
     pub(crate) settings_change: tokio::sync::Mutex<()>,
     rate_limiter: crate::ratelimit::RateLimiter,
-    /// Resend throttles and pending passkey challenges (when the database is not shared).
-    pub(crate) onetime: crate::onetime::OneTime,
+    /// Resend throttles and pending passkey challenges (when the database is not shared; see
+    /// `onetime.rs`).
+    pub(crate) onetime: crate::ttl::TtlMap<String>,
     oidc_discovery: crate::ttl::TtlMap<kiln_oauth2::Discovery>,
     schema: RwLock<Arc<Schema>>,
     /// Serializes schema changes: validate, migrate and publish as one step.
@@ -77,7 +80,7 @@ pub(crate) struct Inner {
     /// This process's name among the nodes sharing the database.
     node: Arc<str>,
     /// How this node reaches the others (`None`: alone on SQLite).
-    pub(crate) carrier: Option<Arc<crate::cluster::Carrier>>,
+    pub(crate) carrier: Option<Arc<crate::cluster::carrier::Carrier>>,
 }
 
 /// The Kiln application. Cheap to clone; every handler holds one.
@@ -166,7 +169,7 @@ impl App {
         let (collections, stored_settings) = db
             .write_blocking(move |conn| -> Result<_> {
                 system::ensure_collections_table(conn)?;
-                settings::ensure_table(conn)?;
+                crate::settings::store::ensure_table(conn)?;
                 let mut existing = system::load_all(conn)?;
                 if existing.is_empty() {
                     let base = crate::datetime::now_ms();
@@ -191,12 +194,15 @@ impl App {
                         existing.push(c);
                     }
                 }
-                Ok((existing, settings::load(conn, key.as_deref())?))
+                Ok((
+                    existing,
+                    crate::settings::store::load(conn, key.as_deref())?,
+                ))
             })
             .map_err(OpenError::Database)?;
-        let aux = crate::logs::open_store(&cfg.data_dir, &db)
+        let aux = crate::logs::store::open(&cfg.data_dir, &db)
             .map_err(|e| OpenError::Database(CoreError::Db(e)))?;
-        let logs = crate::logs::Writer::start(aux.clone()).map_err(|e| {
+        let logs = crate::logs::writer::Writer::start(aux.clone()).map_err(|e| {
             OpenError::Database(CoreError::Internal(format!(
                 "cannot start the log writer: {e}"
             )))
@@ -209,15 +215,15 @@ impl App {
                     .into(),
             )),
             (Some(url), true) => Some(
-                crate::cluster::Carrier::redis(url, &db)
+                crate::cluster::carrier::Carrier::redis(url, &db)
                     .map_err(|e| OpenError::Cluster(e.to_string()))?,
             ),
-            (None, true) => Some(crate::cluster::Carrier::Database(db.clone())),
+            (None, true) => Some(crate::cluster::carrier::Carrier::Database(db.clone())),
             (None, false) => None,
         }
         .map(Arc::new);
         let broker: Arc<dyn Broker> = match &carrier {
-            Some(c) => Arc::new(crate::cluster::ClusterBroker::new(
+            Some(c) => Arc::new(crate::cluster::carrier::ClusterBroker::new(
                 hub.clone(),
                 c.clone(),
                 node.clone(),
@@ -238,9 +244,10 @@ impl App {
                 closed: Default::default(),
                 backups: Default::default(),
                 storage: RwLock::new(Arc::new(
-                    crate::files::build_storage(&cfg.data_dir, &stored_settings.s3).unwrap_or_else(
-                        |_| kiln_files::Storage::local(cfg.data_dir.join("storage")),
-                    ),
+                    crate::files::storage::build_storage(&cfg.data_dir, &stored_settings.s3)
+                        .unwrap_or_else(|_| {
+                            kiln_files::Storage::local(cfg.data_dir.join("storage"))
+                        }),
                 )),
                 thumb_jobs: tokio::sync::Semaphore::new(2),
                 settings: RwLock::new(Arc::new(stored_settings)),
@@ -290,7 +297,7 @@ impl App {
         &self.inner.aux
     }
 
-    pub(crate) fn logs(&self) -> &crate::logs::Writer {
+    pub(crate) fn logs(&self) -> &crate::logs::writer::Writer {
         &self.inner.logs
     }
 
@@ -332,24 +339,6 @@ impl App {
     /// This node's realtime clients.
     pub fn realtime(&self) -> &Arc<Hub> {
         &self.inner.hub
-    }
-
-    /// Opens a realtime connection (resuming `resume`, the last event id a client saw, when
-    /// possible), starting the dispatcher on first use.
-    pub fn realtime_open(
-        &self,
-        resume: Option<&str>,
-        auth: Option<&Arc<crate::records::Record>>,
-    ) -> Opened {
-        let weak = WeakApp(Arc::downgrade(&self.inner));
-        self.inner.hub.start(move |jobs| {
-            let mut dispatcher = Dispatcher::default();
-            while let Ok(job) = jobs.recv() {
-                let Some(app) = weak.upgrade() else { break };
-                dispatcher.handle(&app, job);
-            }
-        });
-        self.inner.hub.open(resume, auth)
     }
 
     /// Publishes a committed change to realtime subscribers.

@@ -10,12 +10,13 @@ use kiln_filter::{FilterError, Ident, Resolved, Resolver, SqlBuilder};
 
 use crate::app::App;
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
-use crate::records::query::{to_db_params, ListParams, DEFAULT_PER_PAGE, MAX_PER_PAGE};
-use crate::rules::FilterDialect;
+use crate::records::query::{ListParams, DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use crate::rules::dialect::FilterDialect;
+use crate::rules::resolver::to_db_params;
+use crate::schema::collection::{default_collection_id, Collection, CollectionType};
+use crate::schema::field::Field;
 use crate::schema::index::IndexDef;
-use crate::schema::{
-    ddl, default_collection_id, system, validate, Collection, CollectionType, Field, Schema,
-};
+use crate::schema::{ddl, system, validate, Schema};
 
 /// One page of collections.
 pub struct CollectionPage {
@@ -376,7 +377,7 @@ impl App {
         for (i, col) in cols.into_iter().enumerate() {
             if col == "id" {
                 let mut f = Field::id_field();
-                if let crate::schema::FieldKind::Text {
+                if let crate::schema::field::FieldKind::Text {
                     min,
                     max,
                     autogenerate_pattern,
@@ -432,7 +433,7 @@ impl App {
         self.db()
             .read(|conn| {
                 conn.query(&sql, &[], |row| {
-                    sample.push(crate::records::Record::from_row(&c, row));
+                    sample.push(crate::records::model::Record::from_row(&c, row));
                     Ok(())
                 })
             })
@@ -563,7 +564,7 @@ impl App {
         let prefix = format!("{}/", c.id);
         let deleted = self
             .db()
-            .write(move |conn| -> Result<Vec<crate::records::Record>> {
+            .write(move |conn| -> Result<Vec<crate::records::model::Record>> {
                 let table = conn.dialect().quote(&c.name);
                 if !referenced {
                     conn.execute(&format!("DELETE FROM {table}"), &[])?;
@@ -576,11 +577,18 @@ impl App {
                 })?;
                 let mut deleted = Vec::new();
                 for id in ids {
-                    crate::records::write::delete_cascade(conn, &schema, &c, &id, 0, &mut deleted)
-                        .map_err(|e| match e {
-                            CoreError::RequiredReference => CoreError::TruncateBlocked,
-                            other => other,
-                        })?;
+                    crate::records::write::steps::delete_cascade(
+                        conn,
+                        &schema,
+                        &c,
+                        &id,
+                        0,
+                        &mut deleted,
+                    )
+                    .map_err(|e| match e {
+                        CoreError::RequiredReference => CoreError::TruncateBlocked,
+                        other => other,
+                    })?;
                 }
                 Ok(deleted)
             })
@@ -654,7 +662,7 @@ impl App {
             }
             for c in schema.all() {
                 if let Some((i, _)) = c.fields.iter().enumerate().find(|(_, f)| match &f.kind {
-                    crate::schema::FieldKind::Relation { collection_id, .. } => {
+                    crate::schema::field::FieldKind::Relation { collection_id, .. } => {
                         schema.by_id(collection_id).is_none()
                     }
                     _ => false,
@@ -792,7 +800,7 @@ fn from_tables(q: &str) -> Vec<String> {
 /// The field of a view column: a clone of the source field for a plain column, an integer
 /// number for `count(…)`, JSON otherwise (PocketBase's inference).
 fn view_field(name: &str, expr: &str, sources: &[Arc<Collection>]) -> Field {
-    use crate::schema::FieldKind;
+    use crate::schema::field::FieldKind;
     let bare = expr
         .rsplit('.')
         .next()
@@ -872,7 +880,7 @@ fn referencing(schema: &Schema, c: &Collection) -> Option<String> {
     schema.all().iter().filter(|o| o.id != c.id).find_map(|o| {
         o.fields
             .iter()
-            .any(|f| matches!(&f.kind, crate::schema::FieldKind::Relation { collection_id, .. } if collection_id == &c.id))
+            .any(|f| matches!(&f.kind, crate::schema::field::FieldKind::Relation { collection_id, .. } if collection_id == &c.id))
             .then(|| o.name.clone())
     })
 }

@@ -9,7 +9,8 @@ use serde_json::Value;
 use crate::app::App;
 use crate::error::{CoreError, Result};
 use crate::records::model::column_to_json;
-use crate::schema::{ddl, system, Collection, Schema};
+use crate::schema::collection::Collection;
+use crate::schema::{ddl, system, Schema};
 
 /// Rows read from the source per query.
 const BATCH: i64 = 500;
@@ -74,7 +75,7 @@ impl App {
                         };
                         report.collections.push((c.name.clone(), n));
                     }
-                    crate::settings::save(conn, &settings, key.as_deref())?;
+                    crate::settings::store::save(conn, &settings, key.as_deref())?;
                     Ok((
                         report,
                         Schema::new(order.iter().map(|c| (**c).clone()).collect()),

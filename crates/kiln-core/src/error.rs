@@ -35,6 +35,23 @@ impl FieldError {
 /// Validation failures keyed by field (or body key); nested errors use a JSON value.
 pub type FieldErrors = BTreeMap<String, FieldError>;
 
+/// Why a backup operation failed.
+#[derive(Debug)]
+pub enum BackupError {
+    /// Another backup or restore is running.
+    Busy,
+    /// The data is in PostgreSQL.
+    Unsupported,
+    /// No backup of that name.
+    Missing,
+    /// The backup is being created or restored.
+    InUse,
+    /// Creating the archive failed (the reason is for the superuser).
+    Create(String),
+    /// Deleting failed.
+    Delete(String),
+}
+
 /// Which operation failed, for the envelope's message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -95,7 +112,7 @@ pub enum CoreError {
     /// The stored settings are sealed and the key to open them is missing or another one.
     SealedSettings,
     /// A backup could not be made, found, deleted or restored.
-    Backup(crate::backups::BackupError),
+    Backup(BackupError),
     /// A superuser's SQL failed (`POST /api/sql`); the database's message is for them.
     SqlFailed(String),
     /// The Apple key could not sign a client secret; the reason is for the superuser.

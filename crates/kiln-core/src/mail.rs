@@ -3,8 +3,8 @@
 
 use crate::app::App;
 use crate::error::{CoreError, Result};
+use crate::records::model::Record;
 use crate::records::values::to_text;
-use crate::records::Record;
 use crate::schema::auth_options::EmailTemplate;
 
 /// Escapes text for an HTML body.

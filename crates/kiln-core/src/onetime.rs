@@ -7,13 +7,6 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::error::Result;
-use crate::ttl::TtlMap;
-
-/// This process's copy, used when the database is not shared.
-#[derive(Default)]
-pub(crate) struct OneTime {
-    local: TtlMap<String>,
-}
 
 impl App {
     /// Stores `value` under `key` for `ttl`; with `if_absent` only when `key` is missing or
@@ -33,18 +26,11 @@ impl App {
                 ttl.as_millis() as i64,
                 if_absent,
             )?),
-            None if if_absent => {
-                Ok(self
-                    .inner()
-                    .onetime
-                    .local
-                    .insert_absent(key.to_owned(), value, ttl))
-            }
-            None => Ok(self
+            None if if_absent => Ok(self
                 .inner()
                 .onetime
-                .local
-                .insert(key.to_owned(), value, ttl)),
+                .insert_absent(key.to_owned(), value, ttl)),
+            None => Ok(self.inner().onetime.insert(key.to_owned(), value, ttl)),
         }
     }
 
@@ -53,7 +39,7 @@ impl App {
     pub fn onetime_take(&self, key: &str) -> Result<Option<String>> {
         match self.db().shared() {
             Some(shared) => Ok(shared.take(key, crate::datetime::now_ms())?),
-            None => Ok(self.inner().onetime.local.take(key)),
+            None => Ok(self.inner().onetime.take(key)),
         }
     }
 }

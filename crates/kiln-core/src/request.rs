@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::records::Record;
+use crate::records::model::Record;
 use crate::schema::system::SUPERUSERS;
 
 /// The request as API rules see it.
@@ -50,8 +50,8 @@ impl RequestInfo {
     }
 
     /// The viewer for record output.
-    pub fn viewer(&self) -> crate::records::Viewer<'_> {
-        crate::records::Viewer {
+    pub fn viewer(&self) -> crate::records::model::Viewer<'_> {
+        crate::records::model::Viewer {
             superuser: self.is_superuser(),
             auth: self.auth_ids(),
         }

@@ -11,11 +11,11 @@ use super::record_token::TokenKind;
 use crate::app::App;
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
 use crate::mail::Rendered;
+use crate::records::model::Record;
 use crate::records::values::is_email;
-use crate::records::Record;
 use crate::request::RequestInfo;
+use crate::schema::collection::Collection;
 use crate::schema::system::SUPERUSERS;
-use crate::schema::Collection;
 
 /// How long a verification or reset email blocks another one to the same account.
 const RESEND_BLOCK: Duration = Duration::from_secs(120);

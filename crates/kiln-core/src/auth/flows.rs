@@ -8,10 +8,10 @@ use serde_json::{json, Map, Value};
 use super::record_token::TokenKind;
 use crate::app::App;
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
-use crate::records::Record;
+use crate::records::model::Record;
 use crate::request::RequestInfo;
+use crate::schema::collection::Collection;
 use crate::schema::system::SUPERUSERS;
-use crate::schema::Collection;
 
 /// A fixed argon2id hash of a random string, verified when an identity is unknown so that a
 /// miss costs as long as a wrong password (no account enumeration by timing).
@@ -231,7 +231,7 @@ impl App {
     /// from a listed address or range (checked at login and on every superuser request).
     pub fn superuser_ip_allowed(&self, ip: Option<std::net::IpAddr>) -> bool {
         let allowed = &self.settings().superuser_ips;
-        allowed.is_empty() || crate::ratelimit::ip_in(allowed, ip)
+        allowed.is_empty() || crate::net::ip_in(allowed, ip)
     }
 
     /// The collection's authRule must match the record about to be authenticated (null: nobody

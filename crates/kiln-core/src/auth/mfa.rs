@@ -8,9 +8,9 @@ use serde_json::{json, Map};
 
 use crate::app::App;
 use crate::error::{CoreError, Result};
-use crate::records::Record;
+use crate::records::model::Record;
 use crate::request::RequestInfo;
-use crate::schema::Collection;
+use crate::schema::collection::Collection;
 
 /// The system collection holding pending MFA sessions.
 pub const MFAS: &str = "_mfas";

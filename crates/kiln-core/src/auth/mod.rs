@@ -10,7 +10,7 @@ pub mod otp;
 pub mod passkeys;
 pub mod password;
 pub mod record_token;
-mod system_writes;
+pub(crate) mod system_writes;
 pub mod token;
 
 pub use record_token::TokenKind;

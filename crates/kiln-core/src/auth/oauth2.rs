@@ -9,11 +9,11 @@ use serde_json::{json, Map, Value};
 use super::flows::AuthResult;
 use crate::app::App;
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
-use crate::records::Record;
+use crate::records::model::Record;
 use crate::request::RequestInfo;
 use crate::schema::auth_options::OAuth2Provider;
+use crate::schema::collection::Collection;
 use crate::schema::system::SUPERUSERS;
-use crate::schema::Collection;
 
 impl App {
     /// The OAuth2 providers an auth collection may use: (name, display name), in the order
@@ -68,11 +68,11 @@ impl App {
         field: &str,
         url: &str,
         max_size: i64,
-    ) -> std::result::Result<crate::files::Upload, String> {
+    ) -> std::result::Result<crate::files::uploads::Upload, String> {
         let max = if max_size > 0 {
             max_size as usize
         } else {
-            crate::files::DEFAULT_MAX_SIZE as usize
+            crate::files::uploads::DEFAULT_MAX_SIZE as usize
         };
         let bytes = kiln_oauth2::fetch_public(url, max, self.inner().allow_private_fetch)
             .await

@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde_json::{json, Map};
 
 use crate::app::App;
-use crate::records::Record;
+use crate::records::model::Record;
 use crate::request::RequestInfo;
-use crate::schema::Collection;
+use crate::schema::collection::Collection;
 
 /// The system collection of known login origins.
 pub const AUTH_ORIGINS: &str = "_authOrigins";

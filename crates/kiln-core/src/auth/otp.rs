@@ -11,7 +11,7 @@ use super::mfa::expired;
 use crate::app::App;
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
 use crate::request::RequestInfo;
-use crate::schema::Collection;
+use crate::schema::collection::Collection;
 
 /// The system collection holding sent codes.
 pub const OTPS: &str = "_otps";

@@ -12,10 +12,10 @@ use serde_json::{json, Map, Value};
 use super::flows::AuthResult;
 use crate::app::App;
 use crate::error::{Action, CoreError, Result};
-use crate::records::Record;
+use crate::records::model::Record;
 use crate::request::RequestInfo;
+use crate::schema::collection::Collection;
 use crate::schema::system::PASSKEYS;
-use crate::schema::Collection;
 
 /// How long a challenge may be answered, and the timeout the browser is given.
 const CHALLENGE_TTL: Duration = Duration::from_secs(300);

@@ -9,9 +9,9 @@ use serde_json::{json, Map, Value};
 use super::token;
 use crate::app::App;
 use crate::error::{CoreError, Result};
-use crate::records::Record;
+use crate::records::model::Record;
 use crate::schema::auth_options::{AuthOptions, TokenConfig};
-use crate::schema::Collection;
+use crate::schema::collection::Collection;
 
 /// The token types of PocketBase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

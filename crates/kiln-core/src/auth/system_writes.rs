@@ -9,10 +9,10 @@ use serde_json::{json, Map, Value};
 
 use crate::app::App;
 use crate::error::{CoreError, Result};
-use crate::records::Record;
+use crate::records::model::Record;
 use crate::request::RequestInfo;
+use crate::schema::collection::Collection;
 use crate::schema::system::SUPERUSERS;
-use crate::schema::Collection;
 
 impl App {
     /// A request context acting as the system (a synthetic superuser), for CLI operations and

@@ -11,8 +11,8 @@ use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 /// Entries of the data dir that never go into an archive, nor are replaced by a restore.
 pub(crate) const EXCLUDED: &[&str] = &[
-    super::BACKUPS_DIR,
-    super::RESTORE_DIR,
+    super::state::BACKUPS_DIR,
+    super::state::RESTORE_DIR,
     ".tmp",
     "kiln.lock",
     ".kiln_write_test",

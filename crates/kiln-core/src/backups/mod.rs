@@ -7,44 +7,26 @@
 //! reloads the app in the same process: the server closes the app and opens it again when
 //! [`App::reload_requested`] fires. A PostgreSQL database is backed up with its own tools.
 
-mod archive;
-mod recover;
+pub(crate) mod archive;
+pub(crate) mod recover;
+pub(crate) mod state;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use serde::Serialize;
 
 use crate::app::App;
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
-use crate::files::Upload;
+use crate::files::uploads::Upload;
 
+pub use crate::error::BackupError;
 pub(crate) use recover::recover;
+pub use state::BACKUPS_DIR;
+pub(crate) use state::RESTORE_DIR;
 
-/// Where backups are kept, in the data dir.
-pub const BACKUPS_DIR: &str = "backups";
-/// Where a restore is prepared, in the data dir.
-pub(crate) const RESTORE_DIR: &str = ".restore";
 /// The auto backup's cron job.
 const AUTO_JOB: &str = "__pbAutoBackup__";
 const AUTO_PREFIX: &str = "@auto_pb_backup_";
-
-/// Why a backup operation failed.
-#[derive(Debug)]
-pub enum BackupError {
-    /// Another backup or restore is running.
-    Busy,
-    /// The data is in PostgreSQL.
-    Unsupported,
-    /// No backup of that name.
-    Missing,
-    /// The backup is being created or restored.
-    InUse,
-    /// Creating the archive failed (the reason is for the superuser).
-    Create(String),
-    /// Deleting failed.
-    Delete(String),
-}
 
 /// A backup as listed.
 #[derive(Debug, Clone, Serialize)]
@@ -52,62 +34,6 @@ pub struct BackupInfo {
     pub key: String,
     pub size: u64,
     pub modified: String,
-}
-
-/// The running backup or restore, and the blob deletions held back while one copies files.
-#[derive(Default)]
-pub(crate) struct Backups {
-    active: Mutex<Option<String>>,
-    /// While a backup copies files: the deletions held back (`None` otherwise). One lock for
-    /// both, so that no deletion slips in as the copy ends.
-    held: Mutex<Option<Vec<String>>>,
-    reload: tokio::sync::Notify,
-}
-
-/// Marks a backup or restore as running until dropped.
-struct Active<'a>(&'a Backups);
-
-impl Drop for Active<'_> {
-    fn drop(&mut self) {
-        *self.0.active.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    }
-}
-
-impl Backups {
-    fn start(&self, name: &str) -> Result<Active<'_>> {
-        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
-        if active.is_some() {
-            return Err(CoreError::Backup(BackupError::Busy));
-        }
-        *active = Some(name.to_owned());
-        Ok(Active(self))
-    }
-
-    /// Holds a blob deletion back while a backup copies the stored files (the snapshot it took
-    /// may still name the file); true when held.
-    pub(crate) fn hold_deletion(&self, key_or_prefix: &str) -> bool {
-        match self.held.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
-            Some(held) => {
-                held.push(key_or_prefix.to_owned());
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// From now on deletions wait ([`Backups::hold_deletion`]).
-    fn start_copying(&self) {
-        *self.held.lock().unwrap_or_else(|p| p.into_inner()) = Some(Vec::new());
-    }
-
-    /// Deletions go ahead again; returns those held back.
-    fn end_copying(&self) -> Vec<String> {
-        self.held
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-            .unwrap_or_default()
-    }
 }
 
 /// PocketBase's rule for a backup's name.
@@ -141,7 +67,7 @@ impl App {
         }
         let s3 = self.settings().backups.s3.clone();
         if s3.enabled {
-            crate::files::build_storage(self.data_dir(), &s3).map_err(storage_err)
+            crate::files::storage::build_storage(self.data_dir(), &s3).map_err(storage_err)
         } else {
             Ok(kiln_files::Storage::local(self.backups_dir()))
         }
@@ -166,7 +92,7 @@ impl App {
     ) -> Result<kiln_files::Storage> {
         let forbidden = || CoreError::Forbidden("Insufficient permissions to access the resource.");
         let auth = self
-            .verify_record_token(token, crate::auth::TokenKind::File)
+            .verify_record_token(token, crate::auth::record_token::TokenKind::File)
             .ok_or_else(forbidden)?;
         if auth.record.collection.name != crate::schema::system::SUPERUSERS
             || !self.superuser_ip_allowed(ip)
@@ -484,7 +410,7 @@ impl App {
             crons.remove(AUTO_JOB);
             return;
         }
-        let job = crate::cron::run(move |app: App| async move {
+        let job = crate::cron::jobs::run(move |app: App| async move {
             if app.is_closed() {
                 return;
             }

@@ -12,7 +12,7 @@ use std::io;
 use std::path::Path;
 
 use super::archive::EXCLUDED;
-use super::RESTORE_DIR;
+use crate::backups::state::RESTORE_DIR;
 
 const MARKER: &str = "APPLY";
 

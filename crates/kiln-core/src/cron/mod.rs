@@ -4,82 +4,17 @@
 //! jobs due; on a shared database the nodes claim each run (`_kiln_runs`), so it happens once for
 //! the cluster.
 
-mod schedule;
+pub(crate) mod jobs;
+pub(crate) mod schedule;
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
-
-use serde::Serialize;
 
 use crate::app::App;
 use crate::auth::cleanup::OneTime;
 
+pub(crate) use jobs::run;
+pub use jobs::CronJob;
 pub use schedule::Schedule;
-
-/// A job's work.
-pub(crate) type Run = Arc<dyn Fn(App) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
-
-#[derive(Clone)]
-struct Job {
-    id: String,
-    expression: String,
-    schedule: Schedule,
-    run: Run,
-}
-
-/// The registered jobs.
-#[derive(Default)]
-pub(crate) struct Crons {
-    jobs: RwLock<Vec<Job>>,
-}
-
-/// A job as the API lists it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct CronJob {
-    pub id: String,
-    pub expression: String,
-}
-
-impl Crons {
-    /// Adds the job `id` (replacing one of that id) run at `expression`.
-    pub(crate) fn add(&self, id: &str, expression: &str, run: Run) -> Result<(), String> {
-        let schedule = Schedule::parse(expression)?;
-        let job = Job {
-            id: id.to_owned(),
-            expression: expression.to_owned(),
-            schedule,
-            run,
-        };
-        let mut jobs = self.jobs.write().unwrap_or_else(|p| p.into_inner());
-        match jobs.iter_mut().find(|j| j.id == id) {
-            Some(j) => *j = job,
-            None => jobs.push(job),
-        }
-        Ok(())
-    }
-
-    pub(crate) fn remove(&self, id: &str) {
-        self.jobs
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|j| j.id != id);
-    }
-
-    fn snapshot(&self) -> Vec<Job> {
-        self.jobs.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
-
-/// Wraps an async job body as a [`Run`].
-pub(crate) fn run<F, Fut>(f: F) -> Run
-where
-    F: Fn(App) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    Arc::new(move |app| Box::pin(f(app)))
-}
 
 impl App {
     /// The jobs, as PocketBase lists them: the app's own by id, then the system jobs.
@@ -123,7 +58,7 @@ impl App {
     /// Registers PocketBase's system jobs (at open).
     pub(crate) fn register_system_crons(&self) {
         let crons = &self.inner().crons;
-        let jobs: [(&str, &str, Run); 4] = [
+        let jobs: [(&str, &str, jobs::Run<App>); 4] = [
             (
                 "__pbDBOptimize__",
                 "0 0 * * *",

@@ -6,61 +6,17 @@
 //! them in batches (every [`writer::FLUSH_EVERY`] or [`writer::BATCH`] lines), off the request
 //! path. A full channel drops lines rather than slow requests down.
 
+pub(crate) mod line;
 pub mod query;
-mod store;
-mod writer;
-
-use std::net::IpAddr;
+pub(crate) mod store;
+pub(crate) mod writer;
 
 use serde_json::{Map, Value};
 
 use crate::app::App;
-use crate::records::Record;
 
-pub(crate) use store::open as open_store;
-pub(crate) use writer::Writer;
-
-/// Go's `slog` levels, which PocketBase stores.
-pub const DEBUG: i64 = -4;
-pub const INFO: i64 = 0;
-pub const WARN: i64 = 4;
-pub const ERROR: i64 = 8;
-
-/// One API request as the HTTP layer saw it. The writer thread reads it to build the line, so
-/// the HTTP layer keeps its own values (no text is made on the request path) and the core sees
-/// no HTTP type.
-pub trait RequestFacts: Send {
-    fn method(&self) -> &str;
-    /// The request URI (path and query), as sent.
-    fn url(&self) -> &str;
-    fn status(&self) -> u16;
-    /// Milliseconds from the request's arrival to its response.
-    fn exec_ms(&self) -> f64;
-    fn auth(&self) -> Option<&Record>;
-    /// The client's address (a trusted proxy's header, else the peer).
-    fn user_ip(&self) -> Option<IpAddr>;
-    /// The peer's address.
-    fn remote_ip(&self) -> Option<IpAddr>;
-    fn referer(&self) -> &str;
-    fn user_agent(&self) -> &str;
-    /// The API error answered: its message and data.
-    fn error(&self) -> Option<(&str, &Map<String, Value>)>;
-}
-
-/// What the writer turns into a row.
-pub(crate) enum Line {
-    Request {
-        log: Box<dyn RequestFacts>,
-        log_ip: bool,
-        log_auth_id: bool,
-    },
-    /// A line of the app's own (a warning, a failed job), with its attributes.
-    Message {
-        level: i64,
-        message: String,
-        data: Map<String, Value>,
-    },
-}
+pub(crate) use line::Line;
+pub use line::{RequestFacts, DEBUG, ERROR, INFO, WARN};
 
 impl App {
     /// Logs a finished request, if the settings keep request logs at its level.

@@ -10,9 +10,10 @@ use kiln_filter::{
 
 use crate::app::App;
 use crate::error::{CoreError, Result};
-use crate::records::query::{to_db_params, DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_SORT_FIELDS};
-use crate::records::ListParams;
-use crate::rules::FilterDialect;
+use crate::records::query::ListParams;
+use crate::records::query::{DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_SORT_FIELDS};
+use crate::rules::dialect::FilterDialect;
+use crate::rules::resolver::to_db_params;
 
 const TABLE: &str = "\"_logs\"";
 const COLUMNS: &str = "\"id\", \"created\", \"data\", \"message\", \"level\"";

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use kiln_db::Db;
 
-use super::{Line, RequestFacts, ERROR, INFO};
+use super::line::{Line, RequestFacts, ERROR, INFO};
 
 /// A line waits at most this long for the rest of its batch.
 pub(crate) const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -411,7 +411,7 @@ mod tests {
         fn exec_ms(&self) -> f64 {
             1.5
         }
-        fn auth(&self) -> Option<&crate::records::Record> {
+        fn auth(&self) -> Option<&crate::records::model::Record> {
             None
         }
         fn user_ip(&self) -> Option<std::net::IpAddr> {

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::hub::{reset_message, Client, Job, Message, RETAINED_EVENTS, RETENTION};
-use super::Event;
 use crate::app::App;
 use crate::error::CoreError;
+use crate::realtime::event::Event;
 use crate::records::query::{rule_for, RuleKind};
-use crate::records::RenderOptions;
+use crate::records::render::RenderOptions;
 use crate::request::RequestInfo;
 
 /// (subscriber auth key, single-record topic, options key) → whether the rules allow the event.
@@ -182,4 +182,24 @@ fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut 
         }
     }
     true
+}
+
+impl App {
+    /// Opens a realtime connection (resuming `resume`, the last event id a client saw, when
+    /// possible), starting the dispatcher on first use.
+    pub fn realtime_open(
+        &self,
+        resume: Option<&str>,
+        auth: Option<&Arc<crate::records::model::Record>>,
+    ) -> super::Opened {
+        let weak = self.downgrade();
+        self.realtime().start(move |jobs| {
+            let mut dispatcher = Dispatcher::default();
+            while let Ok(job) = jobs.recv() {
+                let Some(app) = weak.upgrade() else { break };
+                dispatcher.handle(&app, job);
+            }
+        });
+        self.realtime().open(resume, auth)
+    }
 }

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::event::Event;
 use super::topic::Subscription;
-use super::Event;
-use crate::records::Record;
+use crate::records::model::Record;
 
 /// Messages a client may have queued before it counts as stalled and is disconnected.
 pub const CLIENT_QUEUE: usize = 512;

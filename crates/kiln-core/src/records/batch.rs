@@ -14,13 +14,13 @@ use kiln_db::DbError;
 
 use super::values::to_text;
 use super::write::{Applied, Prepared};
-use super::Record;
 use crate::app::App;
 use crate::error::CoreError;
-use crate::files::Upload;
-use crate::realtime::EventAction;
+use crate::files::uploads::Upload;
+use crate::realtime::event::EventAction;
+use crate::records::model::Record;
 use crate::request::RequestInfo;
-use crate::schema::Collection;
+use crate::schema::collection::Collection;
 
 /// What one write of a batch does.
 #[derive(Debug, Clone, PartialEq, Eq)]

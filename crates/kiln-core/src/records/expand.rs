@@ -13,8 +13,9 @@ use super::query::{rule_for, RuleKind};
 use crate::app::App;
 use crate::error::{CoreError, Result};
 use crate::request::RequestInfo;
-use crate::rules::Stmt;
-use crate::schema::{Collection, FieldKind};
+use crate::rules::stmt::Stmt;
+use crate::schema::collection::Collection;
+use crate::schema::field::FieldKind;
 
 /// Maximum nesting of an expand path.
 pub const MAX_EXPAND_DEPTH: usize = 6;

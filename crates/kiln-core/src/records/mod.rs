@@ -4,7 +4,6 @@ pub mod batch;
 pub mod expand;
 pub mod fields;
 pub mod model;
-pub mod plan;
 pub mod query;
 pub mod render;
 pub mod values;

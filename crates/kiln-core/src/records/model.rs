@@ -6,9 +6,10 @@ use serde_json::{Map, Value};
 
 use kiln_db::{Dialect, Row, Value as DbValue, ValueRef};
 
-use super::plan::OutSource;
+use crate::schema::collection::Collection;
 use crate::schema::field::num;
-use crate::schema::{Collection, Field, FieldKind};
+use crate::schema::field::{Field, FieldKind};
+use crate::schema::plan::OutSource;
 use kiln_db::ColumnKind;
 
 /// One record: `values[i]` belongs to `collection.fields[i]`.
@@ -314,7 +315,7 @@ pub fn is_relation(f: &Field) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{Collection, CollectionType};
+    use crate::schema::collection::{Collection, CollectionType};
 
     #[test]
     fn byte_writer_matches_the_json_tree() {

@@ -9,8 +9,8 @@ use super::model::Record;
 use crate::app::App;
 use crate::error::{CoreError, Result};
 use crate::request::RequestInfo;
-use crate::rules::Stmt;
-use crate::schema::Collection;
+use crate::rules::stmt::Stmt;
+use crate::schema::collection::Collection;
 
 /// PocketBase's paging defaults and limits.
 pub const DEFAULT_PER_PAGE: i64 = 30;
@@ -37,20 +37,6 @@ pub struct ListResult {
     /// -1 when the total was skipped.
     pub total_items: i64,
     pub total_pages: i64,
-}
-
-pub(crate) fn to_db(p: Param) -> DbValue {
-    match p {
-        Param::Null => DbValue::Null,
-        Param::Bool(b) => DbValue::Int(b as i64),
-        Param::Int(i) => DbValue::Int(i),
-        Param::Float(f) => DbValue::Float(f),
-        Param::Text(s) => DbValue::Text(s),
-    }
-}
-
-pub(crate) fn to_db_params(ps: Vec<Param>) -> Vec<DbValue> {
-    ps.into_iter().map(to_db).collect()
 }
 
 /// A non-superuser's filter or sort may not mention `@request.*` or `@collection.*`: PocketBase
@@ -80,7 +66,7 @@ pub(crate) fn snapshot_query(
     schema: &crate::schema::Schema,
     d: kiln_db::Dialect,
     c: &Collection,
-    record: &super::Record,
+    record: &Record,
     rule: Option<&str>,
     filter: Option<&str>,
     req: &RequestInfo,
@@ -105,7 +91,10 @@ pub(crate) fn snapshot_query(
         .map(|(f, v)| {
             format!(
                 "{} AS {}",
-                d.typed(&stmt.push(crate::rules::db_param(v)), f.column_kind()),
+                d.typed(
+                    &stmt.push(crate::rules::resolver::db_param(v)),
+                    f.column_kind()
+                ),
                 d.quote(&f.name)
             )
         })
@@ -220,7 +209,7 @@ impl App {
         }
         let schema = self.schema();
         self.db()
-            .read(|conn| super::write::row_matches(conn, &schema, c, id, rule, req))
+            .read(|conn| crate::rules::stmt::row_matches(conn, &schema, c, id, rule, req))
     }
 
     /// Whether `rule` and the client's `filter` (either may be absent) hold for `record` as it is
@@ -228,7 +217,7 @@ impl App {
     pub fn snapshot_matches(
         &self,
         c: &Arc<Collection>,
-        record: &super::Record,
+        record: &Record,
         rule: Option<&str>,
         filter: Option<&str>,
         req: &RequestInfo,

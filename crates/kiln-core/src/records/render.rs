@@ -1,9 +1,13 @@
 //! Records as API responses show them: expanded, projected and written as JSON bytes. Shared by
 //! the HTTP handlers and realtime messages.
 
-use super::{ExpandTree, Fields, Record};
+use crate::records::expand::ExpandTree;
+
+use crate::records::fields::Fields;
+
 use crate::app::App;
 use crate::error::Result;
+use crate::records::model::Record;
 use crate::request::RequestInfo;
 
 /// What a response asks of its records (`expand` and `fields` query parameters).

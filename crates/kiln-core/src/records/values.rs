@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use super::model::geo_point;
 use crate::error::FieldError;
 use crate::schema::field::num;
-use crate::schema::{Field, FieldKind};
+use crate::schema::field::{Field, FieldKind};
 
 /// `^[class]+$`, `^[class]*$` or `^[class]{n}$` over ASCII ranges: checked byte by byte, far
 /// cheaper than the regex engine for the id field's `^[a-z0-9]+$` on every write. `None` for any

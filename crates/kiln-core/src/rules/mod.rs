@@ -1,10 +1,10 @@
 //! API rules and client filters: compiling PocketBase expressions against a collection.
 
-mod dialect;
-mod joins;
-mod path;
-mod resolver;
-mod stmt;
+pub(crate) mod dialect;
+pub(crate) mod joins;
+pub(crate) mod path;
+pub(crate) mod resolver;
+pub(crate) mod stmt;
 
 pub use dialect::FilterDialect;
 pub use joins::Guards;

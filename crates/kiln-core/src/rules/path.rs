@@ -1,7 +1,7 @@
 //! The pieces a field path is built from: its join steps, what it ends with, and the rows it
 //! walks through (see `resolver`).
 
-use crate::schema::Collection;
+use crate::schema::collection::Collection;
 
 /// One join step of a field path, rendered for any pair of row aliases: once for the
 /// statement's shared joins and once for the path's own rows (see [`PathState`]). Table and

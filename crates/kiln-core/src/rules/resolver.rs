@@ -19,7 +19,9 @@ use super::joins::{Guards, Joins};
 use super::path::{Leaf, PathState, Pending, Step};
 use crate::records::model::json_to_column;
 use crate::request::RequestInfo;
-use crate::schema::{Collection, Field, FieldKind, Schema};
+use crate::schema::collection::Collection;
+use crate::schema::field::{Field, FieldKind};
+use crate::schema::Schema;
 
 /// Where an expression comes from, which decides what it may reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +89,22 @@ pub fn db_param(v: kiln_db::Value) -> Param {
         kiln_db::Value::Text(s) => Param::Text(s),
         kiln_db::Value::Blob(_) => Param::Null,
     }
+}
+
+/// A bound filter parameter as a database value.
+pub(crate) fn to_db(p: Param) -> kiln_db::Value {
+    match p {
+        Param::Null => kiln_db::Value::Null,
+        Param::Bool(b) => kiln_db::Value::Int(b as i64),
+        Param::Int(i) => kiln_db::Value::Int(i),
+        Param::Float(f) => kiln_db::Value::Float(f),
+        Param::Text(s) => kiln_db::Value::Text(s),
+    }
+}
+
+/// [`to_db`] of each parameter.
+pub(crate) fn to_db_params(ps: Vec<Param>) -> Vec<kiln_db::Value> {
+    ps.into_iter().map(to_db).collect()
 }
 
 /// A path segment and its modifier: `title:lower` → ("title", Some("lower")).

@@ -2,15 +2,16 @@
 
 use std::cell::Cell;
 
-use kiln_db::Dialect;
+use kiln_db::{Conn, Dialect};
 use kiln_filter::{compile, parse, CompileOptions, Ident, Limits, Param, Resolver, SqlBuilder};
 
 use super::joins::{Guards, Joins};
 use super::resolver::{Mode, RecordResolver, RULE_LIMITS};
-use super::FilterDialect;
 use crate::error::CoreError;
 use crate::request::RequestInfo;
-use crate::schema::{Collection, Schema};
+use crate::rules::dialect::FilterDialect;
+use crate::schema::collection::Collection;
+use crate::schema::Schema;
 
 /// One SQL statement being built from rules, client filters and sort terms: its bound
 /// parameters (numbered in push order), its subquery alias counter, the related rows its
@@ -69,7 +70,7 @@ impl<'a> Stmt<'a> {
             .params()
             .iter()
             .cloned()
-            .map(crate::records::query::to_db)
+            .map(super::resolver::to_db)
             .collect()
     }
 
@@ -202,4 +203,23 @@ pub fn check_rule(schema: &Schema, base: &Collection, rule: &str) -> Result<(), 
             CoreError::BadQuery(m) => m,
             other => other.to_string(),
         })
+}
+
+/// Whether the row `id` of `c` matches `rule`, on any connection (inside a write transaction or
+/// on a reader).
+pub(crate) fn row_matches(
+    conn: &Conn<'_>,
+    schema: &Schema,
+    c: &Collection,
+    id: &str,
+    rule: &str,
+    req: &RequestInfo,
+) -> crate::error::Result<bool> {
+    let d = conn.dialect();
+    let table = d.quote(&c.name);
+    let mut stmt = Stmt::new(schema, d, req);
+    let idp = stmt.push(Param::Text(id.to_owned()));
+    let cond = stmt.rule_condition(c, &table, rule)?;
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE {table}.\"id\" = {idp} AND {cond}");
+    Ok(conn.query_i64(&sql, &stmt.params())? > 0)
 }

@@ -52,7 +52,7 @@ pub struct Collection {
     /// Present exactly for auth collections.
     pub auth: Option<AuthOptions>,
     /// Derived SQL and output order, computed on first use.
-    pub plan: Lazy<crate::records::plan::Plan>,
+    pub plan: Lazy<super::plan::Plan>,
 }
 
 /// A value computed once from an immutable definition; ignored by equality and debug output.
@@ -340,5 +340,13 @@ impl Collection {
         if !has(&self.indexes, &format!("idx_email_{}", self.id)) {
             self.indexes.push(email_idx);
         }
+    }
+}
+
+impl Collection {
+    /// The derived plan of this collection for dialect `d`.
+    pub fn plan(&self, d: kiln_db::Dialect) -> &std::sync::Arc<super::plan::Plan> {
+        self.plan
+            .get_or_init(|| super::plan::Plan::new(&self.name, &self.fields, d))
     }
 }

@@ -233,7 +233,7 @@ pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> Fi
             );
             continue;
         }
-        if let Err(e) = crate::rules::check_rule(schema, c, &rule) {
+        if let Err(e) = crate::rules::stmt::check_rule(schema, c, &rule) {
             errors.insert(
                 key.into(),
                 err(

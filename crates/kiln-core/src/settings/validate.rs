@@ -156,7 +156,7 @@ pub fn settings(s: &Settings) -> FieldErrors {
         }
     }
     if !s.backups.cron.is_empty() {
-        if let Err(e) = crate::cron::Schedule::parse(&s.backups.cron) {
+        if let Err(e) = crate::cron::schedule::Schedule::parse(&s.backups.cron) {
             // Shown as PocketBase shows Go's error text: capitalised, with a full stop.
             let mut chars = e.chars();
             let message = chars
@@ -234,7 +234,7 @@ pub fn settings(s: &Settings) -> FieldErrors {
         put("rateLimits.rules".into(), required());
     }
     for (i, ip) in rl.excluded_ips.iter().enumerate() {
-        if crate::ratelimit::parse_ip_or_cidr(ip).is_none() {
+        if crate::net::parse_ip_or_cidr(ip).is_none() {
             put(
                 format!("rateLimits.excludedIPs.{i}"),
                 FieldError::new(
@@ -245,7 +245,7 @@ pub fn settings(s: &Settings) -> FieldErrors {
         }
     }
     for (i, ip) in s.superuser_ips.iter().enumerate() {
-        if crate::ratelimit::parse_ip_or_cidr(ip).is_none() {
+        if crate::net::parse_ip_or_cidr(ip).is_none() {
             put(
                 format!("superuserIPs.{i}"),
                 FieldError::new(

@@ -6,14 +6,16 @@ use serde_json::{Map, Value};
 
 use kiln_db::Conn;
 
-use super::{apply_body, fill_generated, map_write_err, protected_changes, rule_body};
-use super::{validate_all, Op, Prepared};
+use super::steps::validate_all;
+use super::steps::{apply_body, fill_generated, map_write_err, protected_changes, rule_body};
 use crate::app::App;
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
-use crate::files::{self, Upload};
-use crate::records::Record;
+use crate::files;
+use crate::files::uploads::Upload;
+use crate::records::model::Record;
 use crate::request::RequestInfo;
-use crate::schema::{Collection, Schema};
+use crate::schema::collection::Collection;
+use crate::schema::Schema;
 
 /// A create made ready: the record as it will be inserted.
 pub(super) struct CreatePlan {
@@ -25,40 +27,15 @@ pub(super) struct CreatePlan {
 }
 
 impl App {
-    /// Creates a record as `req`'s requester; `body` is the submitted data (modifiers allowed),
-    /// which rules see as `@request.body`.
-    pub async fn create_record(
-        &self,
-        c: &Arc<Collection>,
-        req: &RequestInfo,
-        body: Map<String, Value>,
-    ) -> Result<Record> {
-        self.create_record_with_files(c, req, body, Vec::new())
-            .await
-    }
-
-    /// [`App::create_record`] with uploaded files for the collection's file fields.
-    pub async fn create_record_with_files(
-        &self,
-        c: &Arc<Collection>,
-        req: &RequestInfo,
-        body: Map<String, Value>,
-        uploads: Vec<Upload>,
-    ) -> Result<Record> {
-        let prepared = self.prepare_create(c, req, body, uploads).await?;
-        let mut applied = self.write_one(prepared).await?;
-        Ok(applied.records.swap_remove(0))
-    }
-
     /// Checks what can be checked before the transaction, hashes the password and stores the
     /// uploads.
-    pub(crate) async fn prepare_create(
+    pub(super) async fn plan_create(
         &self,
         c: &Arc<Collection>,
         req: &RequestInfo,
         body: Map<String, Value>,
         uploads: Vec<Upload>,
-    ) -> Result<Prepared> {
+    ) -> Result<(CreatePlan, Vec<String>)> {
         if c.is_view() {
             return Err(CoreError::Failed(Action::CreateRecord));
         }
@@ -110,10 +87,7 @@ impl App {
                 },
             )
         });
-        Ok(Prepared {
-            op: Op::Create(Box::new(CreatePlan { rec, rule, errors })),
-            stored,
-        })
+        Ok((CreatePlan { rec, rule, errors }, stored))
     }
 }
 

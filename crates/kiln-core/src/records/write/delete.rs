@@ -4,13 +4,15 @@ use std::sync::Arc;
 
 use kiln_db::Conn;
 
-use super::{delete_cascade, row_matches, Op, Prepared};
+use super::steps::delete_cascade;
 use crate::app::App;
 use crate::error::{Action, CoreError, Result};
+use crate::records::model::Record;
 use crate::records::query::{rule_for, RuleKind};
-use crate::records::Record;
 use crate::request::RequestInfo;
-use crate::schema::{Collection, Schema};
+use crate::rules::stmt::row_matches;
+use crate::schema::collection::Collection;
+use crate::schema::Schema;
 
 /// A delete made ready: the rule to check inside the transaction.
 pub(super) struct DeletePlan {
@@ -21,23 +23,12 @@ pub(super) struct DeletePlan {
 }
 
 impl App {
-    /// Deletes record `id` as `req`'s requester, resolving references to it.
-    pub async fn delete_record(
+    pub(super) fn plan_delete(
         &self,
         c: &Arc<Collection>,
         id: &str,
         req: &RequestInfo,
-    ) -> Result<()> {
-        let prepared = self.prepare_delete(c, id, req)?;
-        self.write_one(prepared).await.map(drop)
-    }
-
-    pub(crate) fn prepare_delete(
-        &self,
-        c: &Arc<Collection>,
-        id: &str,
-        req: &RequestInfo,
-    ) -> Result<Prepared> {
+    ) -> Result<DeletePlan> {
         if c.is_view() {
             return Err(CoreError::Failed(Action::DeleteRecord));
         }
@@ -47,14 +38,11 @@ impl App {
         } else {
             RequestInfo::default()
         };
-        Ok(Prepared {
-            op: Op::Delete(Box::new(DeletePlan {
-                c: c.clone(),
-                id: id.to_owned(),
-                rule,
-                req,
-            })),
-            stored: Vec::new(),
+        Ok(DeletePlan {
+            c: c.clone(),
+            id: id.to_owned(),
+            rule,
+            req,
         })
     }
 }

@@ -6,16 +6,20 @@ use serde_json::{Map, Value};
 
 use kiln_db::Conn;
 
-use super::{apply_body, fill_generated, map_write_err, protected_changes, row_matches};
-use super::{rule_body, validate_all, Op, PasswordChange, Prepared};
+use super::steps::{apply_body, fill_generated, map_write_err, protected_changes};
+use super::steps::{rule_body, validate_all, PasswordChange};
 use crate::app::App;
 use crate::error::{Action, CoreError, FieldErrors, Result};
-use crate::files::{self, Upload};
+use crate::files;
+use crate::files::uploads::Upload;
+use crate::records::model::Record;
 use crate::records::query::{rule_for, RuleKind};
 use crate::records::values::split_key;
-use crate::records::Record;
 use crate::request::RequestInfo;
-use crate::schema::{Collection, FieldKind, Schema};
+use crate::rules::stmt::row_matches;
+use crate::schema::collection::Collection;
+use crate::schema::field::FieldKind;
+use crate::schema::Schema;
 
 /// An update made ready: the body, the checked password, the file fields' new values.
 pub(super) struct UpdatePlan {
@@ -36,38 +40,9 @@ pub(super) struct UpdatePlan {
 }
 
 impl App {
-    /// Updates record `id` as `req`'s requester.
-    pub async fn update_record(
-        &self,
-        c: &Arc<Collection>,
-        id: &str,
-        req: &RequestInfo,
-        body: Map<String, Value>,
-    ) -> Result<Record> {
-        self.update_record_with_files(c, id, req, body, Vec::new())
-            .await
-    }
-
-    /// [`App::update_record`] with uploaded files. File names are worked out against the record
-    /// as read before the transaction (blobs must be stored before it begins).
-    pub async fn update_record_with_files(
-        &self,
-        c: &Arc<Collection>,
-        id: &str,
-        req: &RequestInfo,
-        body: Map<String, Value>,
-        uploads: Vec<Upload>,
-    ) -> Result<Record> {
-        let prepared = self
-            .prepare_update(c, id, req, body, uploads, |app| app.find_record(c, id))
-            .await?;
-        let mut applied = self.write_one(prepared).await?;
-        Ok(applied.records.swap_remove(0))
-    }
-
     /// Checks the password (against the record `existing` finds: read first for that, the rule
     /// is checked again inside the transaction), plans the file fields and stores the uploads.
-    pub(crate) async fn prepare_update(
+    pub(super) async fn plan_update(
         &self,
         c: &Arc<Collection>,
         id: &str,
@@ -75,7 +50,7 @@ impl App {
         body: Map<String, Value>,
         uploads: Vec<Upload>,
         existing: impl FnOnce(&App) -> Result<Option<Record>>,
-    ) -> Result<Prepared> {
+    ) -> Result<(UpdatePlan, Vec<String>)> {
         if c.is_view() {
             return Err(CoreError::Failed(Action::UpdateRecord));
         }
@@ -113,8 +88,8 @@ impl App {
         } else {
             Vec::new()
         };
-        Ok(Prepared {
-            op: Op::Update(Box::new(UpdatePlan {
+        Ok((
+            UpdatePlan {
                 c: c.clone(),
                 id: id.to_owned(),
                 probe,
@@ -126,9 +101,9 @@ impl App {
                 file_values,
                 removed: plan.removed,
                 errors,
-            })),
+            },
             stored,
-        })
+        ))
     }
 }
 

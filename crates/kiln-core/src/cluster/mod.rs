@@ -8,112 +8,20 @@
 //! a node reloads both (events sent meanwhile are lost to its subscribers, as they are to a
 //! client that reconnects too late to resume).
 
+pub(crate) mod carrier;
+
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use kiln_db::{Db, Notice};
+use kiln_db::Notice;
 
 use crate::app::App;
-use crate::realtime::{Broker, Event, EventAction, Hub};
-use crate::records::Record;
+use crate::realtime::event::{Event, EventAction};
+use crate::records::model::Record;
 use crate::schema::{system, Schema};
 
-/// Channel of record change events.
-const EVENTS: &str = "kiln_events";
-/// Channel of schema changes (payload: the sending node).
-const SCHEMA: &str = "kiln_schema";
-/// Channel of settings changes (payload: the sending node).
-const SETTINGS: &str = "kiln_settings";
-
-/// How messages travel between the nodes.
-pub(crate) enum Carrier {
-    /// LISTEN/NOTIFY on the shared database.
-    Database(Db),
-    /// Redis publish/subscribe, on channels named `kiln:<database>.<schema>:<channel>`.
-    Redis {
-        publisher: kiln_redis::Publisher,
-        config: kiln_redis::Config,
-        prefix: String,
-    },
-}
-
-impl Carrier {
-    /// Redis at `url` for the nodes sharing `db`. Fails for a bad URL; the server is first
-    /// reached when the app starts listening.
-    pub(crate) fn redis(url: &str, db: &Db) -> Result<Carrier, kiln_redis::Error> {
-        let config = kiln_redis::Config::parse(url)?;
-        let publisher = kiln_redis::Publisher::start(config.clone())?;
-        let prefix = format!("kiln:{}:", db.scope().unwrap_or_default());
-        Ok(Carrier::Redis {
-            publisher,
-            config,
-            prefix,
-        })
-    }
-
-    /// Sends `payload` on `channel` to every node, this one included, without waiting.
-    fn send(&self, channel: &str, payload: &str) {
-        match self {
-            Carrier::Database(db) => db.notify(channel, payload),
-            Carrier::Redis {
-                publisher, prefix, ..
-            } => publisher.publish(&format!("{prefix}{channel}"), payload),
-        }
-    }
-
-    /// Calls `on`, on a thread of its own, for every message on `channels`, and after a lost
-    /// connection came back. Fails if the carrier cannot be reached.
-    fn listen(
-        &self,
-        channels: &[&str],
-        on: impl Fn(Notice<'_>) + Send + 'static,
-    ) -> Result<(), String> {
-        match self {
-            Carrier::Database(db) => db.listen(channels, on).map_err(|e| e.to_string()),
-            Carrier::Redis { config, prefix, .. } => {
-                let names = channels.iter().map(|c| format!("{prefix}{c}")).collect();
-                let prefix = prefix.clone();
-                let on = move |n: kiln_redis::Notice<'_>| match n {
-                    kiln_redis::Notice::Message { channel, payload } => on(Notice::Message {
-                        channel: channel.strip_prefix(prefix.as_str()).unwrap_or(channel),
-                        payload,
-                    }),
-                    kiln_redis::Notice::Reconnected => on(Notice::Reconnected),
-                };
-                kiln_redis::subscribe(config.clone(), names, Box::new(on))
-                    .map_err(|e| e.to_string())
-            }
-        }
-    }
-}
-
-/// The broker of a node sharing its database: local delivery, and a message for the others.
-pub(crate) struct ClusterBroker {
-    hub: Arc<Hub>,
-    carrier: Arc<Carrier>,
-    node: Arc<str>,
-}
-
-impl ClusterBroker {
-    pub(crate) fn new(hub: Arc<Hub>, carrier: Arc<Carrier>, node: Arc<str>) -> Self {
-        ClusterBroker { hub, carrier, node }
-    }
-}
-
-impl Broker for ClusterBroker {
-    fn publish(&self, event: Event) {
-        let payload = json!({
-            "n": &*self.node,
-            "a": event.action.as_str(),
-            "c": &event.record.collection.id,
-            "v": &event.record.values,
-        })
-        .to_string();
-        self.hub.deliver(event);
-        self.carrier.send(EVENTS, &payload);
-    }
-}
+use carrier::{EVENTS, SCHEMA, SETTINGS};
 
 impl App {
     /// Starts following the other nodes (nothing on SQLite). Fails when the carrier cannot be
@@ -216,7 +124,10 @@ impl App {
 
     fn reload_settings(&self) {
         let key = self.inner().settings_key.as_deref();
-        match self.db().read(|conn| crate::settings::load(conn, key)) {
+        match self
+            .db()
+            .read(|conn| crate::settings::store::load(conn, key))
+        {
             Ok(s) => self.apply_settings(Arc::new(s)),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot reload the settings changed by another node")

@@ -3,7 +3,7 @@
 
 use kiln_db::Dialect;
 
-use crate::schema::{Collection, FieldKind};
+use super::field::{Field, FieldKind};
 
 /// Where an output key's value comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,17 +35,16 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(c: &Collection, d: Dialect) -> Plan {
-        let table = d.quote(&c.name);
-        let columns = c
-            .fields
+    /// The plan of a collection named `name` with `fields`.
+    pub fn new(name: &str, fields: &[Field], d: Dialect) -> Plan {
+        let table = d.quote(name);
+        let columns = fields
             .iter()
             .map(|f| format!("{table}.{}", d.quote(&f.name)))
             .collect::<Vec<_>>()
             .join(", ");
         let select_by_id = format!("SELECT {columns} FROM {table} WHERE {table}.\"id\" = ?1");
-        let mut output: Vec<(String, OutSource, bool)> = c
-            .fields
+        let mut output: Vec<(String, OutSource, bool)> = fields
             .iter()
             .enumerate()
             .filter(|(_, f)| {
@@ -57,7 +56,7 @@ impl Plan {
         output.push(("collectionName".into(), OutSource::CollectionName, false));
         output.push(("expand".into(), OutSource::Expand, false));
         output.sort_by(|a, b| a.0.cmp(&b.0));
-        let names: Vec<String> = c.fields.iter().map(|f| d.quote(&f.name)).collect();
+        let names: Vec<String> = fields.iter().map(|f| d.quote(&f.name)).collect();
         let placeholders: Vec<String> = (1..=names.len()).map(|n| d.placeholder(n)).collect();
         let insert = format!(
             "INSERT INTO {table} ({}) VALUES ({})",
@@ -79,16 +78,9 @@ impl Plan {
             columns,
             select_by_id,
             output,
-            id_index: c.field_index("id").unwrap_or(0),
+            id_index: fields.iter().position(|f| f.name == "id").unwrap_or(0),
             insert,
             update,
         }
-    }
-}
-
-impl Collection {
-    /// The derived plan of this collection for dialect `d`.
-    pub fn plan(&self, d: Dialect) -> &std::sync::Arc<Plan> {
-        self.plan.get_or_init(|| Plan::new(self, d))
     }
 }

@@ -1,0 +1,110 @@
+//! How the nodes reach each other: database notifications or Redis ([`Carrier`]), and the
+//! realtime broker that sends this node's events to the others ([`ClusterBroker`]).
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use kiln_db::{Db, Notice};
+
+use crate::realtime::broker::Broker;
+
+use crate::realtime::event::Event;
+
+use crate::realtime::hub::Hub;
+
+/// Channel of record change events.
+pub(super) const EVENTS: &str = "kiln_events";
+/// Channel of schema changes (payload: the sending node).
+pub(super) const SCHEMA: &str = "kiln_schema";
+/// Channel of settings changes (payload: the sending node).
+pub(super) const SETTINGS: &str = "kiln_settings";
+
+/// How messages travel between the nodes.
+pub(crate) enum Carrier {
+    /// LISTEN/NOTIFY on the shared database.
+    Database(Db),
+    /// Redis publish/subscribe, on channels named `kiln:<database>.<schema>:<channel>`.
+    Redis {
+        publisher: kiln_redis::Publisher,
+        config: kiln_redis::Config,
+        prefix: String,
+    },
+}
+
+impl Carrier {
+    /// Redis at `url` for the nodes sharing `db`. Fails for a bad URL; the server is first
+    /// reached when the app starts listening.
+    pub(crate) fn redis(url: &str, db: &Db) -> Result<Carrier, kiln_redis::Error> {
+        let config = kiln_redis::Config::parse(url)?;
+        let publisher = kiln_redis::Publisher::start(config.clone())?;
+        let prefix = format!("kiln:{}:", db.scope().unwrap_or_default());
+        Ok(Carrier::Redis {
+            publisher,
+            config,
+            prefix,
+        })
+    }
+
+    /// Sends `payload` on `channel` to every node, this one included, without waiting.
+    pub(super) fn send(&self, channel: &str, payload: &str) {
+        match self {
+            Carrier::Database(db) => db.notify(channel, payload),
+            Carrier::Redis {
+                publisher, prefix, ..
+            } => publisher.publish(&format!("{prefix}{channel}"), payload),
+        }
+    }
+
+    /// Calls `on`, on a thread of its own, for every message on `channels`, and after a lost
+    /// connection came back. Fails if the carrier cannot be reached.
+    pub(super) fn listen(
+        &self,
+        channels: &[&str],
+        on: impl Fn(Notice<'_>) + Send + 'static,
+    ) -> Result<(), String> {
+        match self {
+            Carrier::Database(db) => db.listen(channels, on).map_err(|e| e.to_string()),
+            Carrier::Redis { config, prefix, .. } => {
+                let names = channels.iter().map(|c| format!("{prefix}{c}")).collect();
+                let prefix = prefix.clone();
+                let on = move |n: kiln_redis::Notice<'_>| match n {
+                    kiln_redis::Notice::Message { channel, payload } => on(Notice::Message {
+                        channel: channel.strip_prefix(prefix.as_str()).unwrap_or(channel),
+                        payload,
+                    }),
+                    kiln_redis::Notice::Reconnected => on(Notice::Reconnected),
+                };
+                kiln_redis::subscribe(config.clone(), names, Box::new(on))
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+/// The broker of a node sharing its database: local delivery, and a message for the others.
+pub(crate) struct ClusterBroker {
+    hub: Arc<Hub>,
+    carrier: Arc<Carrier>,
+    node: Arc<str>,
+}
+
+impl ClusterBroker {
+    pub(crate) fn new(hub: Arc<Hub>, carrier: Arc<Carrier>, node: Arc<str>) -> Self {
+        ClusterBroker { hub, carrier, node }
+    }
+}
+
+impl Broker for ClusterBroker {
+    fn publish(&self, event: Event) {
+        let payload = json!({
+            "n": &*self.node,
+            "a": event.action.as_str(),
+            "c": &event.record.collection.id,
+            "v": &event.record.values,
+        })
+        .to_string();
+        self.hub.deliver(event);
+        self.carrier.send(EVENTS, &payload);
+    }
+}
