@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use crate::pg::{Notice, PgDb, PgOptions, Shared};
+use crate::pg::shared::Shared;
+use crate::pg::{Notice, PgDb, PgOptions};
 use crate::sqlite::{SqliteDb, SqliteOptions};
 use crate::{Conn, DbError, Dialect};
 

@@ -20,6 +20,7 @@ pub use conn::{Conn, RawRows, Row};
 pub use db::Db;
 pub use dialect::{ColumnKind, Dialect};
 pub use error::DbError;
-pub use pg::{Notice, PgOptions, Shared};
+pub use pg::shared::Shared;
+pub use pg::{Notice, PgOptions};
 pub use sqlite::{sqlite_tables, SqliteOptions};
 pub use value::{Value, ValueRef};

@@ -8,6 +8,7 @@
 pub mod ast;
 mod compile;
 pub mod datetime;
+mod dialect;
 pub mod error;
 mod lexer;
 mod parser;
@@ -15,8 +16,9 @@ mod sqlgen;
 
 pub use ast::{Expr, Ident, Literal, Op, OpKind, Operand};
 pub use compile::{
-    compile, compile_text, CompileOptions, Multi, Resolved, Resolver, Sql, SqlBuilder, SqlDialect,
+    compile, compile_text, CompileOptions, Multi, Resolved, Resolver, Sql, SqlBuilder,
 };
+pub use dialect::SqlDialect;
 pub use error::FilterError;
 pub use lexer::quote_text;
 pub use parser::{parse, Limits, MAX_DEPTH, MAX_FUNC_DEPTH};

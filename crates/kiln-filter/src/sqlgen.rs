@@ -5,7 +5,7 @@
 //! placeholders; the only SQL constants written here are fixed (`''`, `NULL`, `'%'`, `1=0`, ...).
 
 use crate::ast::{Op, OpKind};
-use crate::compile::SqlDialect;
+use crate::dialect::SqlDialect;
 
 /// What is known about an operand's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,12 +2,17 @@
 //! Every core error maps here explicitly to PocketBase's status and message.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
 use kiln_core::{Action, CoreError, FieldErrors};
+
+/// The error an [`ApiError`] response carries for the log: message and data.
+#[derive(Clone)]
+pub(crate) struct LoggedError(pub Arc<(String, Map<String, Value>)>);
 
 /// An API error response.
 #[derive(Debug)]
@@ -251,10 +256,7 @@ pub fn realtime_error(e: kiln_core::realtime::ClientError) -> ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let extra = self.extra.map(|b| *b).unwrap_or_default();
-        let logged = crate::request_log::LoggedError(std::sync::Arc::new((
-            self.message.to_string(),
-            self.data.clone(),
-        )));
+        let logged = LoggedError(Arc::new((self.message.to_string(), self.data.clone())));
         let body = match extra.raw_body {
             Some(b) => b,
             None => {

@@ -82,19 +82,17 @@ impl FromRequestParts<App> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         // The request log layer resolved the caller already (a router without it: here).
-        let crate::request_log::Caller { auth, ip } = match parts
-            .extensions
-            .get::<crate::request_log::Caller>()
-        {
-            Some(c) => c.clone(),
-            None => {
-                let remote = parts
-                    .extensions
-                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                    .map(|c| c.0.ip());
-                crate::request_log::Caller::resolve(app, &app.settings(), &parts.headers, remote)
-            }
-        };
+        let crate::caller::Caller { auth, ip } =
+            match parts.extensions.get::<crate::caller::Caller>() {
+                Some(c) => c.clone(),
+                None => {
+                    let remote = parts
+                        .extensions
+                        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                        .map(|c| c.0.ip());
+                    crate::caller::Caller::resolve(app, &app.settings(), &parts.headers, remote)
+                }
+            };
         // Every API handler takes a Ctx, so this is where rate limits apply: after routing (the
         // route's tags are known) and before the body is read.
         crate::ratelimit::check(app, parts, auth.as_ref(), ip)?;
@@ -152,30 +150,6 @@ pub(crate) fn header_key(name: &str) -> String {
             }
         })
         .collect()
-}
-
-/// The client's IP: the first configured trusted-proxy header present (its leftmost or
-/// rightmost address, per the settings), else the connection's peer address.
-pub fn client_ip(
-    proxy: &kiln_core::settings::TrustedProxy,
-    headers: &axum::http::HeaderMap,
-    remote: Option<std::net::IpAddr>,
-) -> Option<std::net::IpAddr> {
-    for name in &proxy.headers {
-        let Some(v) = headers.get(name.as_str()).and_then(|v| v.to_str().ok()) else {
-            continue;
-        };
-        let mut parts = v.split(',').map(str::trim).filter(|p| !p.is_empty());
-        let pick = if proxy.use_leftmost_ip {
-            parts.next()
-        } else {
-            parts.next_back()
-        };
-        if let Some(ip) = pick.and_then(|p| p.parse::<std::net::IpAddr>().ok()) {
-            return Some(ip);
-        }
-    }
-    remote
 }
 
 fn too_large_or(status: StatusCode, other: ApiError) -> ApiError {

@@ -4,6 +4,7 @@
 pub mod auth;
 mod backups;
 mod batch;
+mod caller;
 pub mod collections;
 pub mod cors;
 mod crons;

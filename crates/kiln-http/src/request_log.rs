@@ -22,34 +22,8 @@ use kiln_core::logs::RequestFacts;
 use kiln_core::records::Record;
 use kiln_core::App;
 
-/// Who is calling, resolved once per request by the log layer.
-#[derive(Clone)]
-pub(crate) struct Caller {
-    pub auth: Option<Arc<Record>>,
-    pub ip: Option<IpAddr>,
-}
-
-impl Caller {
-    /// Resolves the caller of a request: the auth token's record and the client's address
-    /// (`settings`: the app's current ones, read once per request by the caller).
-    pub(crate) fn resolve(
-        app: &App,
-        settings: &kiln_core::settings::Settings,
-        headers: &axum::http::HeaderMap,
-        remote: Option<IpAddr>,
-    ) -> Caller {
-        let auth = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|t| app.auth_from_token(t));
-        let ip = crate::extract::client_ip(&settings.trusted_proxy, headers, remote);
-        Caller { auth, ip }
-    }
-}
-
-/// The error an [`crate::error::ApiError`] response carries for the log: message and data.
-#[derive(Clone)]
-pub(crate) struct LoggedError(pub Arc<(String, Map<String, Value>)>);
+use crate::caller::Caller;
+use crate::error::LoggedError;
 
 /// Logs every request it wraps.
 #[derive(Clone)]

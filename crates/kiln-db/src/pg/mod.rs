@@ -8,8 +8,10 @@
 
 mod error;
 mod notify;
+pub(crate) mod server;
 mod session;
-mod shared;
+pub(crate) mod shared;
+mod shared_schema;
 mod tls;
 mod types;
 
@@ -19,13 +21,13 @@ use std::time::Duration;
 
 pub use notify::Notice;
 pub(crate) use session::PgSession;
-pub use shared::Shared;
 pub(crate) use types::value_at;
 
 pub(crate) type PgRow = postgres::Row;
 
 use crate::{Conn, DbError};
 use error::map_err;
+use server::Server;
 
 /// Where and how to connect to PostgreSQL.
 #[derive(Debug, Clone)]
@@ -58,22 +60,6 @@ const FUNCTIONS: &str = include_str!("../pg_functions.sql");
 struct Pool {
     idle: Vec<PgSession>,
     open: usize,
-}
-
-/// How to reach the server: the driver's configuration and the TLS connector (`None`: plain).
-#[derive(Clone)]
-pub(crate) struct Server {
-    config: postgres::Config,
-    tls: Option<tls::MakeTls>,
-}
-
-impl Server {
-    pub(crate) fn connect(&self) -> Result<postgres::Client, postgres::Error> {
-        match &self.tls {
-            Some(tls) => self.config.connect(tls.clone()),
-            None => self.config.connect(postgres::NoTls),
-        }
-    }
 }
 
 struct Inner {
@@ -149,7 +135,7 @@ impl PgDb {
                 }
                 conn.execute_batch(FUNCTIONS)?;
                 conn.execute_batch(notify::SCHEMA)?;
-                conn.execute_batch(shared::SCHEMA)
+                conn.execute_batch(shared_schema::SCHEMA)
             })
         })?;
         let scope = crate::blocking::run(|| {

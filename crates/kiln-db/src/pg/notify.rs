@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use postgres::fallible_iterator::FallibleIterator;
 
 use super::error::map_err;
-use super::Server;
+use super::server::Server;
 use crate::DbError;
 
 /// Payloads up to this size travel in the notification itself.

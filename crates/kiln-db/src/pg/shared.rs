@@ -7,23 +7,6 @@
 use super::PgDb;
 use crate::{Conn, DbError};
 
-/// Created at open, with the rest of Kiln's own tables.
-pub(crate) const SCHEMA: &str = "
-CREATE UNLOGGED TABLE IF NOT EXISTS _kiln_windows (
-    key TEXT PRIMARY KEY,
-    started BIGINT NOT NULL,
-    hits BIGINT NOT NULL
-);
-CREATE UNLOGGED TABLE IF NOT EXISTS _kiln_onetime (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL,
-    expires BIGINT NOT NULL
-);
-CREATE UNLOGGED TABLE IF NOT EXISTS _kiln_runs (
-    name TEXT PRIMARY KEY,
-    next BIGINT NOT NULL
-)";
-
 /// The state shared by every process on one PostgreSQL database ([`crate::Db::shared`]). All
 /// times are milliseconds since the epoch, given by the caller.
 pub struct Shared<'a> {

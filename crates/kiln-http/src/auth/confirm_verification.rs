@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 
 use kiln_core::App;
 
-use super::text;
+use super::common::text;
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
 

@@ -25,7 +25,7 @@ pub async fn handler(
     let duration = duration_secs(body.get("duration"))?;
     let duration = Some(duration).filter(|d| *d > 0);
     let token = app.new_auth_token(&record, duration, false).map_err(api)?;
-    super::auth_response(&app, &ctx, record, token)
+    super::common::auth_response(&app, &ctx, record, token)
 }
 
 /// The longest token an impersonation may ask for: 100 years, far past any use and far from

@@ -16,7 +16,7 @@ pub async fn handler(
     PathParams(collection): PathParams<String>,
     ctx: Ctx,
 ) -> ApiResult<Json<Value>> {
-    let c = crate::records::write_collection(&app, &collection)?;
+    let c = crate::records::common::write_collection(&app, &collection)?;
     let fields = ctx.fields()?;
     let mut methods = app.auth_methods(&c).await.map_err(api)?;
     if let Some(f) = fields {

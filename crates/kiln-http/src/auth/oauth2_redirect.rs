@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use kiln_core::App;
 
-use super::text;
+use super::common::text;
 use crate::extract::{BodyMap, Ctx};
 
 const DONE: &str = "<!doctype html><meta charset=utf-8><title>Signed in</title><p>Auth completed. You can close this window and go back to the app.</p><script>window.close()</script>";

@@ -42,5 +42,5 @@ pub async fn handler(
     } else {
         sent.to_owned()
     };
-    super::auth_response(&app, &ctx, record, token)
+    super::common::auth_response(&app, &ctx, record, token)
 }

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use kiln_core::App;
 
-use super::text;
+use super::common::text;
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
 use crate::json::Json;

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use kiln_core::auth::oauth2::OAuth2Request;
 use kiln_core::App;
 
-use super::{mfa_id, text};
+use super::common::{mfa_id, text};
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
 use crate::json::RawJson;
@@ -35,7 +35,7 @@ pub async fn handler(
         mfa_id: mfa.as_deref(),
     };
     let login = app.auth_with_oauth2(&c, r, &ctx.req).await.map_err(api)?;
-    super::auth_response_with_meta(
+    super::common::auth_response_with_meta(
         &app,
         &ctx,
         login.result.record,

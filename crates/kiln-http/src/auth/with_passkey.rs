@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use kiln_core::App;
 
-use super::{mfa_id, text};
+use super::common::{mfa_id, text};
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
 use crate::json::RawJson;
@@ -29,5 +29,5 @@ pub async fn handler(
         )
         .await
         .map_err(api)?;
-    super::auth_response(&app, &ctx, result.record, result.token)
+    super::common::auth_response(&app, &ctx, result.record, result.token)
 }

@@ -17,7 +17,7 @@ pub async fn handler(
     let mut result = app.list_records(&c, &ctx.req, &params).map_err(api)?;
     let mut out = Vec::with_capacity(256 + 512 * result.items.len());
     out.extend_from_slice(b"{\"items\":[");
-    super::write_items(&app, &ctx, &mut result.items, &mut out)?;
+    super::common::write_items(&app, &ctx, &mut result.items, &mut out)?;
     out.extend_from_slice(
         format!(
             "],\"page\":{},\"perPage\":{},\"totalItems\":{},\"totalPages\":{}}}",

@@ -13,11 +13,11 @@ pub async fn handler(
     mut ctx: Ctx,
     RecordBody { body, uploads }: RecordBody,
 ) -> ApiResult<RawJson> {
-    let c = crate::records::write_collection(&app, &collection)?;
+    let c = crate::records::common::write_collection(&app, &collection)?;
     ctx.req.body = body.clone();
     let record = app
         .update_record_with_files(&c, &id, &ctx.req, body, uploads)
         .await
         .map_err(api)?;
-    super::render_one(&app, &ctx, record)
+    super::common::render_one(&app, &ctx, record)
 }

@@ -17,5 +17,5 @@ pub async fn handler(
     let record = app
         .find_record_with_rule(&c, &id, &ctx.req, RuleKind::View)
         .map_err(api)?;
-    super::render_one(&app, &ctx, record)
+    super::common::render_one(&app, &ctx, record)
 }

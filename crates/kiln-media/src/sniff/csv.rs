@@ -1,7 +1,7 @@
 //! CSV/TSV recognition: a field-counting reader with the semantics of mimetype's
 //! `internal/csv` (itself modelled on Go's encoding/csv) and its `sv` check.
 
-use super::READ_LIMIT;
+use super::scan::READ_LIMIT;
 
 struct Parser<'a> {
     comma: u8,

@@ -1,25 +1,7 @@
 //! Signatures of binary formats, ported from mimetype 1.4.15's `internal/magic` (the detector
 //! PocketBase 0.40.6 uses). Every function receives at most the first 4096 bytes of a file.
 
-use super::scan;
-
-pub(crate) fn be16(b: &[u8]) -> u16 {
-    u16::from_be_bytes([b[0], b[1]])
-}
-pub(crate) fn le16(b: &[u8]) -> u16 {
-    u16::from_le_bytes([b[0], b[1]])
-}
-pub(crate) fn be32(b: &[u8]) -> u32 {
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
-}
-pub(crate) fn le32(b: &[u8]) -> u32 {
-    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-}
-
-/// `sig` found at `off` (the input must be longer than `off`).
-pub(crate) fn offset(raw: &[u8], sig: &[u8], off: usize) -> bool {
-    raw.len() > off && raw[off..].starts_with(sig)
-}
+use super::scan::{self, be16, be32, le16, le32, offset};
 
 // --- archives -------------------------------------------------------------------------------
 

@@ -19,9 +19,7 @@ use magic as m;
 use office as o;
 use text as t;
 
-/// How many leading bytes the detection looks at (mimetype's default read limit). Callers
-/// should pass at least this much of a file when they have it.
-pub const READ_LIMIT: usize = 4096;
+pub use scan::READ_LIMIT;
 
 /// One format in the detection tree: its children refine it and are tried in order once it
 /// matched.

@@ -2,8 +2,7 @@
 //! documents (Office Open XML, OpenDocument, EPUB, JAR, APK) and OLE compound files (legacy
 //! Office, Outlook, Windows Installer).
 
-use super::magic::{le16, le32, offset};
-use super::scan;
+use super::scan::{self, le16, le32, offset};
 
 // --- zip containers ---------------------------------------------------------------------------
 

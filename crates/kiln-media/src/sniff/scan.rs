@@ -4,6 +4,10 @@
 //! A cursor is a `&[u8]` that shrinks from the front. `peek`/`pop` return 0 at the end of input,
 //! so, as in the original, a NUL byte and the end of input look the same.
 
+/// How many leading bytes the detection looks at (mimetype's default read limit). Callers
+/// should pass at least this much of a file when they have it.
+pub const READ_LIMIT: usize = 4096;
+
 /// Whitespace as HTML/XML see it: tab, LF, FF, CR and space.
 pub(crate) fn is_ws(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ')
@@ -254,6 +258,25 @@ fn get_a_value<'a>(s: &mut &'a [u8]) -> (&'a [u8], bool) {
         }
         end += 1;
     }
+}
+
+/// Big- and little-endian integers at the start of `b` (which must be long enough).
+pub(crate) fn be16(b: &[u8]) -> u16 {
+    u16::from_be_bytes([b[0], b[1]])
+}
+pub(crate) fn le16(b: &[u8]) -> u16 {
+    u16::from_le_bytes([b[0], b[1]])
+}
+pub(crate) fn be32(b: &[u8]) -> u32 {
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+pub(crate) fn le32(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// `sig` found at `off` (the input must be longer than `off`).
+pub(crate) fn offset(raw: &[u8], sig: &[u8], off: usize) -> bool {
+    raw.len() > off && raw[off..].starts_with(sig)
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //! and the markup, script, data and subtitle formats recognised inside it.
 
 use super::json::{self, Outcome};
+use super::scan::READ_LIMIT;
 use super::scan::{self, Flags};
-use super::{charset, csv, READ_LIMIT};
+use super::{charset, csv};
 
 /// Text: a byte order mark, or no binary byte (WHATWG mime sniffing's definition) in the
 /// first 4 KiB.

@@ -1,0 +1,75 @@
+//! What the auth endpoints share: reading the body, the MFA id a login continues, the answer
+//! with the token and the record.
+
+use crate::error::ApiResult;
+use crate::extract::Ctx;
+use crate::json::RawJson;
+use kiln_core::records::{Record, RenderOptions};
+use kiln_core::App;
+
+/// A body value as text (`""` when absent).
+pub(crate) fn text(body: &serde_json::Map<String, serde_json::Value>, key: &str) -> String {
+    body.get(key)
+        .map(kiln_core::records::values::to_text)
+        .unwrap_or_default()
+}
+
+/// The MFA id a login continues: `?mfaId=` or the body's `mfaId`.
+pub(crate) fn mfa_id(
+    ctx: &Ctx,
+    body: &serde_json::Map<String, serde_json::Value>,
+) -> Option<String> {
+    ctx.query("mfaId")
+        .map(str::to_owned)
+        .filter(|s| !s.is_empty())
+        .or_else(|| Some(text(body, "mfaId")).filter(|s| !s.is_empty()))
+}
+
+/// `{"record": …, "token": …}`, the record shown to itself (its email is visible).
+pub(crate) fn auth_response(
+    app: &App,
+    ctx: &Ctx,
+    record: Record,
+    token: String,
+) -> ApiResult<RawJson> {
+    auth_response_with_meta(app, ctx, record, token, None)
+}
+
+/// [`auth_response`] with OAuth2's `meta` first: `{"meta": …, "record": …, "token": …}`.
+pub(crate) fn auth_response_with_meta(
+    app: &App,
+    ctx: &Ctx,
+    record: Record,
+    token: String,
+    meta: Option<serde_json::Value>,
+) -> ApiResult<RawJson> {
+    let mut own = Ctx {
+        req: ctx.req.clone(),
+    };
+    own.req.auth = Some(std::sync::Arc::new(record.clone()));
+    // `fields` applies to the whole response here (`fields=token,record.name`), as in PocketBase.
+    let fields = ctx.fields()?;
+    let opts = RenderOptions {
+        fields: None,
+        ..RenderOptions::from_query(ctx.query("expand"), None).map_err(crate::error::api)?
+    };
+    let mut out = Vec::with_capacity(768);
+    out.push(b'{');
+    if let Some(m) = meta {
+        out.extend_from_slice(b"\"meta\":");
+        let _ = serde_json::to_writer(&mut out, &m);
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"record\":");
+    app.write_records(&mut [record], &own.req, &opts, &mut out)
+        .map_err(crate::error::api)?;
+    out.extend_from_slice(b",\"token\":");
+    let _ = serde_json::to_writer(&mut out, &token);
+    out.push(b'}');
+    if let Some(f) = fields {
+        let mut v: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
+        f.apply(&mut v);
+        out = serde_json::to_vec(&v).unwrap_or_default();
+    }
+    Ok(RawJson(out))
+}
