@@ -79,6 +79,45 @@ pub enum Action {
     AppleClientSecret,
 }
 
+/// Why the core refused a request that was well formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A superuser asked for or confirmed a verification: superusers are always verified.
+    SuperuserAlwaysVerified,
+    /// A superuser asked for an email change by mail: superusers change their email directly.
+    SuperuserChangesEmailDirectly,
+    /// The email change's confirmation mail could not be sent.
+    EmailChangeNotSent,
+    /// The new email of a confirmed change is taken or invalid by now.
+    EmailChangeRejected,
+    /// The MFA session is unknown or expired.
+    MfaSessionExpired,
+    /// The MFA session belongs to another record or collection.
+    MfaSessionMismatch,
+    /// The second factor used the first factor's method.
+    MfaSameMethod,
+    /// The OTP is unknown, expired or wrong.
+    OtpInvalid,
+    /// A passkey assertion or registration did not verify.
+    PasskeyInvalid,
+    /// The account has as many passkeys as it may.
+    TooManyPasskeys,
+    /// The OAuth2 provider refused the code exchange.
+    OAuth2TokenFailed,
+    /// The OAuth2 provider did not give the user.
+    OAuth2UserFailed,
+    /// The record's files changed between an update's plan and its transaction.
+    FilesChanged,
+}
+
+/// A feature that can be switched off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feature {
+    OAuth2,
+    Otp,
+    Passkeys,
+}
+
 #[derive(Debug)]
 pub enum CoreError {
     /// The collection named in a records route does not exist.
@@ -131,10 +170,10 @@ pub enum CoreError {
     MissingAuthCollection,
     /// The authenticated record belongs to another auth collection than the route's (named).
     WrongAuthCollection(String),
-    /// A request PocketBase refuses with a fixed message (400).
-    BadRequest(&'static str),
-    /// Password authentication is off (PocketBase answers 400 rather than 403 on reset routes).
-    PasswordAuthDisabledBadRequest,
+    /// The core refuses the request for the given reason.
+    Refused(Refusal),
+    /// A password reset was asked on a collection without password authentication.
+    PasswordResetDisabled,
     /// The second factor is required: the client continues with this MFA id (401 `{mfaId}`).
     MfaRequired(String),
     /// The test email could not be sent (the mailer's error is shown to the superuser).
@@ -146,12 +185,15 @@ pub enum CoreError {
     /// The SMTP server refused or could not be reached.
     Mail(String),
     /// Too many requests: retry after the given seconds.
-    RateLimited {
-        retry_after: u64,
-        message: &'static str,
-    },
-    /// A 403 with a fixed message (a feature switched off for the collection).
-    Forbidden(&'static str),
+    RateLimited { retry_after: u64 },
+    /// An OTP was tried too many times: retry after the given seconds, with a new OTP.
+    OtpAttemptsExhausted { retry_after: u64 },
+    /// The feature is switched off (for the collection, or in the settings).
+    Disabled(Feature),
+    /// A superuser signs in from an address outside `superuserIPs`.
+    IpNotAllowed,
+    /// The file token is missing, invalid or not a superuser's where one is needed.
+    FileTokenRejected,
     /// A file could not be stored, read or removed.
     Storage(String),
     /// Storage failed.
@@ -197,7 +239,7 @@ impl fmt::Display for CoreError {
         match self {
             E::MissingCollection => write!(f, "no such collection"),
             E::InvalidCollectionContext => write!(f, "no such collection (write or auth route)"),
-            E::PasswordAuthDisabled | E::PasswordAuthDisabledBadRequest => {
+            E::PasswordAuthDisabled | E::PasswordResetDisabled => {
                 write!(f, "password authentication is off for the collection")
             }
             E::AuthRuleFailed => write!(f, "the collection's authRule rejects the record"),
@@ -228,16 +270,18 @@ impl fmt::Display for CoreError {
             E::TruncateBlocked => write!(f, "a required relation references the records"),
             E::MissingAuthCollection => write!(f, "not an auth collection"),
             E::WrongAuthCollection(c) => write!(f, "the auth record belongs to {c}"),
-            E::BadRequest(m) => write!(f, "bad request: {m}"),
+            E::Refused(r) => write!(f, "refused: {r:?}"),
             E::MfaRequired(id) => write!(f, "a second factor is required (MFA {id})"),
             E::TestEmailFailed(m) => write!(f, "the test email failed: {m}"),
             E::TestS3Failed(m) => write!(f, "the S3 test failed: {m}"),
             E::MailNotConfigured => write!(f, "SMTP is off in the settings"),
             E::Mail(m) => write!(f, "mail: {m}"),
-            E::RateLimited { retry_after, .. } => {
+            E::RateLimited { retry_after } | E::OtpAttemptsExhausted { retry_after } => {
                 write!(f, "rate limited (retry after {retry_after} s)")
             }
-            E::Forbidden(m) => write!(f, "forbidden: {m}"),
+            E::Disabled(feature) => write!(f, "{feature:?} is switched off"),
+            E::IpNotAllowed => write!(f, "the address is not among superuserIPs"),
+            E::FileTokenRejected => write!(f, "the file token is missing or not allowed"),
             E::Storage(m) => write!(f, "storage: {m}"),
             E::Db(e) => write!(f, "{e}"),
             E::Copy(m) => write!(f, "copy: {m}"),

@@ -30,6 +30,6 @@ pub mod sql;
 pub mod ttl;
 
 pub use app::{App, AppConfig, OpenError};
-pub use error::{Action, CoreError, FieldError, FieldErrors};
+pub use error::{Action, CoreError, Feature, FieldError, FieldErrors, Refusal};
 pub use kiln_db::{DbError, PgOptions};
 pub use request::RequestInfo;

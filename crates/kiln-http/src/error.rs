@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
-use kiln_core::{Action, CoreError, FieldErrors};
+use kiln_core::{Action, CoreError, Feature, FieldErrors, Refusal};
 
 /// The error an [`ApiError`] response carries for the log: message and data.
 #[derive(Clone)]
@@ -178,8 +178,8 @@ pub fn api(e: CoreError) -> ApiError {
             tracing::error!(error = %kiln_db_error, "database error");
             ApiError::bad_request(MSG_GENERIC_400)
         }
-        CoreError::BadRequest(m) => ApiError::bad_request(m),
-        CoreError::PasswordAuthDisabledBadRequest => {
+        CoreError::Refused(r) => ApiError::bad_request(refusal_message(r)),
+        CoreError::PasswordResetDisabled => {
             ApiError::bad_request("The collection is not configured to allow password authentication.")
         }
         CoreError::MfaRequired(id) => {
@@ -197,12 +197,19 @@ pub fn api(e: CoreError) -> ApiError {
             tracing::warn!(error = %m, "failed to send an email");
             ApiError::bad_request("Failed to send email.")
         }
-        CoreError::RateLimited { retry_after, message } => {
-            let mut e = ApiError::new(S::TOO_MANY_REQUESTS, message);
-            e.extra = Some(Box::new(ErrorExtra { retry_after: Some(retry_after), ..Default::default() }));
-            e
+        CoreError::RateLimited { retry_after } => too_many(retry_after, "Too Many Requests."),
+        CoreError::OtpAttemptsExhausted { retry_after } => {
+            too_many(retry_after, "Too many attempts, please try again later with a new OTP.")
         }
-        CoreError::Forbidden(m) => ApiError::new(S::FORBIDDEN, m),
+        CoreError::Disabled(Feature::OAuth2) => {
+            ApiError::new(S::FORBIDDEN, "The collection is not configured to allow OAuth2 authentication.")
+        }
+        CoreError::Disabled(Feature::Otp) => {
+            ApiError::new(S::FORBIDDEN, "The collection is not configured to allow OTP authentication.")
+        }
+        CoreError::Disabled(Feature::Passkeys) => ApiError::new(S::FORBIDDEN, "Passkeys are not enabled."),
+        CoreError::IpNotAllowed => ApiError::new(S::FORBIDDEN, "You are not allowed to perform this request."),
+        CoreError::FileTokenRejected => ApiError::new(S::FORBIDDEN, "Insufficient permissions to access the resource."),
         CoreError::Storage(m) => {
             tracing::error!(error = %m, "file storage error");
             ApiError::bad_request(MSG_GENERIC_400)
@@ -211,6 +218,37 @@ pub fn api(e: CoreError) -> ApiError {
             tracing::error!(error = %m, "internal error");
             ApiError::new(S::INTERNAL_SERVER_ERROR, MSG_GENERIC_400)
         }
+    }
+}
+
+/// A 429 asking to retry after `retry_after` seconds.
+fn too_many(retry_after: u64, message: &'static str) -> ApiError {
+    let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, message);
+    e.extra = Some(Box::new(ErrorExtra {
+        retry_after: Some(retry_after),
+        ..Default::default()
+    }));
+    e
+}
+
+/// PocketBase's message for each refusal (all 400).
+fn refusal_message(r: Refusal) -> &'static str {
+    match r {
+        Refusal::SuperuserAlwaysVerified => "All superusers are verified by default.",
+        Refusal::SuperuserChangesEmailDirectly => {
+            "All superusers can change their emails directly."
+        }
+        Refusal::EmailChangeNotSent => "Failed to request email change.",
+        Refusal::EmailChangeRejected => "Failed to confirm email change.",
+        Refusal::MfaSessionExpired => "Invalid or expired MFA session.",
+        Refusal::MfaSessionMismatch => "Invalid MFA session.",
+        Refusal::MfaSameMethod => "A different authentication method is required.",
+        Refusal::OtpInvalid => "Invalid or expired OTP.",
+        Refusal::PasskeyInvalid => "Failed to verify the passkey.",
+        Refusal::TooManyPasskeys => "Too many passkeys on this account.",
+        Refusal::OAuth2TokenFailed => "Failed to fetch OAuth2 token.",
+        Refusal::OAuth2UserFailed => "Failed to fetch OAuth2 user.",
+        Refusal::FilesChanged => "The record's files changed during the request; try again.",
     }
 }
 

@@ -101,9 +101,7 @@ impl FromRequestParts<App> for Ctx {
             .is_some_and(|r| r.collection.name == kiln_core::schema::system::SUPERUSERS)
             && !app.superuser_ip_allowed(ip)
         {
-            return Err(crate::error::api(kiln_core::CoreError::Forbidden(
-                "You are not allowed to perform this request.",
-            )));
+            return Err(crate::error::api(kiln_core::CoreError::IpNotAllowed));
         }
         let query = parse_query(parts.uri.query())?;
         let headers = parts

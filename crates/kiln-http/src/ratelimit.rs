@@ -199,7 +199,6 @@ fn count(
         .map_err(|l| {
             api(CoreError::RateLimited {
                 retry_after: l.retry_after_secs,
-                message: "Too Many Requests.",
             })
         })
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::record_token::TokenKind;
 use crate::app::App;
-use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
+use crate::error::{Action, CoreError, FieldError, FieldErrors, Refusal, Result};
 use crate::mail::Rendered;
 use crate::records::model::Record;
 use crate::records::values::is_email;
@@ -238,9 +238,7 @@ impl App {
     /// already verified, or was sent one in the last two minutes. Always `Ok` for a valid email.
     pub async fn request_verification(&self, c: &Arc<Collection>, email: &str) -> Result<()> {
         if c.name == SUPERUSERS {
-            return Err(CoreError::BadRequest(
-                "All superusers are verified by default.",
-            ));
+            return Err(CoreError::Refused(Refusal::SuperuserAlwaysVerified));
         }
         if let Some(e) = email_error(email) {
             return Err(invalid("email", e));
@@ -273,9 +271,7 @@ impl App {
     /// `confirm-verification`: marks the token's record verified (repeating it is harmless).
     pub async fn confirm_verification(&self, c: &Arc<Collection>, token: &str) -> Result<()> {
         if c.name == SUPERUSERS {
-            return Err(CoreError::BadRequest(
-                "All superusers are verified by default.",
-            ));
+            return Err(CoreError::Refused(Refusal::SuperuserAlwaysVerified));
         }
         if token.is_empty() {
             return Err(invalid("token", FieldError::required()));
@@ -326,7 +322,7 @@ impl App {
     /// minutes). Always `Ok` for a valid email.
     pub async fn request_password_reset(&self, c: &Arc<Collection>, email: &str) -> Result<()> {
         if !c.auth.as_ref().is_some_and(|a| a.password_auth.enabled) {
-            return Err(CoreError::PasswordAuthDisabledBadRequest);
+            return Err(CoreError::PasswordResetDisabled);
         }
         if let Some(e) = email_error(email) {
             return Err(invalid("email", e));
@@ -443,9 +439,7 @@ impl App {
             return Err(CoreError::WrongAuthCollection(c.name.clone()));
         }
         if c.name == SUPERUSERS {
-            return Err(CoreError::BadRequest(
-                "All superusers can change their emails directly.",
-            ));
+            return Err(CoreError::Refused(Refusal::SuperuserChangesEmailDirectly));
         }
         let record = self
             .find_record(c, auth.id())?
@@ -477,7 +471,7 @@ impl App {
         let mail = self.account_mail(c, TokenKind::EmailChange, &record, &token)?;
         self.send_mail(new_email, &mail).await.map_err(|e| {
             tracing::warn!(error = %e, "failed to send an email change confirmation");
-            CoreError::BadRequest("Failed to request email change.")
+            CoreError::Refused(Refusal::EmailChangeNotSent)
         })
     }
 
@@ -490,9 +484,7 @@ impl App {
         password: &str,
     ) -> Result<()> {
         if c.name == SUPERUSERS {
-            return Err(CoreError::BadRequest(
-                "All superusers can change their emails directly.",
-            ));
+            return Err(CoreError::Refused(Refusal::SuperuserChangesEmailDirectly));
         }
         let mut errors = FieldErrors::new();
         let new_email = super::token::claims_unverified(token)
@@ -558,9 +550,7 @@ impl App {
         self.system_update(c, v.record.id(), body)
             .await
             .map_err(|e| match e {
-                CoreError::Validation { .. } => {
-                    CoreError::BadRequest("Failed to confirm email change.")
-                }
+                CoreError::Validation { .. } => CoreError::Refused(Refusal::EmailChangeRejected),
                 other => other,
             })?;
         Ok(())

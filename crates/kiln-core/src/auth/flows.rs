@@ -220,9 +220,7 @@ impl App {
         req: &RequestInfo,
     ) -> Result<()> {
         if c.name == SUPERUSERS && !self.superuser_ip_allowed(req.ip) {
-            return Err(CoreError::Forbidden(
-                "You are not allowed to perform this request.",
-            ));
+            return Err(CoreError::IpNotAllowed);
         }
         self.check_auth_rule(c, record, req)
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::{json, Map};
 
 use crate::app::App;
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Refusal, Result};
 use crate::records::model::Record;
 use crate::request::RequestInfo;
 use crate::schema::collection::Collection;
@@ -64,19 +64,17 @@ impl App {
             .into_iter()
             .next();
         let Some(session) = session else {
-            return Err(CoreError::BadRequest("Invalid or expired MFA session."));
+            return Err(CoreError::Refused(Refusal::MfaSessionExpired));
         };
         if expired(session.get_str("created"), mfa.duration) {
             self.system_delete(MFAS, session.id()).await?;
-            return Err(CoreError::BadRequest("Invalid or expired MFA session."));
+            return Err(CoreError::Refused(Refusal::MfaSessionExpired));
         }
         if session.get_str("recordRef") != record.id() || session.get_str("collectionRef") != c.id {
-            return Err(CoreError::BadRequest("Invalid MFA session."));
+            return Err(CoreError::Refused(Refusal::MfaSessionMismatch));
         }
         if session.get_str("method") == method {
-            return Err(CoreError::BadRequest(
-                "A different authentication method is required.",
-            ));
+            return Err(CoreError::Refused(Refusal::MfaSameMethod));
         }
         self.system_delete(MFAS, session.id()).await
     }

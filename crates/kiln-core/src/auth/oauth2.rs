@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::flows::AuthResult;
 use crate::app::App;
-use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
+use crate::error::{Action, CoreError, Feature, FieldError, FieldErrors, Refusal, Result};
 use crate::records::model::Record;
 use crate::request::RequestInfo;
 use crate::schema::auth_options::OAuth2Provider;
@@ -221,9 +221,7 @@ impl App {
         req: &RequestInfo,
     ) -> Result<OAuth2Login> {
         if !c.auth.as_ref().is_some_and(|a| a.oauth2.enabled) {
-            return Err(CoreError::Forbidden(
-                "The collection is not configured to allow OAuth2 authentication.",
-            ));
+            return Err(CoreError::Disabled(Feature::OAuth2));
         }
         let mut errors = FieldErrors::new();
         let provider = self
@@ -261,12 +259,12 @@ impl App {
             .await
             .map_err(|e| {
                 tracing::debug!(error = %e, "OAuth2 code exchange failed");
-                CoreError::BadRequest("Failed to fetch OAuth2 token.")
+                CoreError::Refused(Refusal::OAuth2TokenFailed)
             })?;
         let now = crate::datetime::now_ms() / 1000;
         let user = provider.user(&http, &token, now).await.map_err(|e| {
             tracing::debug!(error = %e, "OAuth2 user fetch failed");
-            CoreError::BadRequest("Failed to fetch OAuth2 user.")
+            CoreError::Refused(Refusal::OAuth2UserFailed)
         })?;
 
         let link = self

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use super::flows::AuthResult;
 use super::mfa::expired;
 use crate::app::App;
-use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
+use crate::error::{Action, CoreError, Feature, FieldError, FieldErrors, Refusal, Result};
 use crate::request::RequestInfo;
 use crate::schema::collection::Collection;
 
@@ -24,16 +24,14 @@ fn random_digits(n: usize) -> String {
 }
 
 fn invalid_otp() -> CoreError {
-    CoreError::BadRequest("Invalid or expired OTP.")
+    CoreError::Refused(Refusal::OtpInvalid)
 }
 
 impl App {
     fn otp_options<'a>(&self, c: &'a Collection) -> Result<&'a crate::schema::auth_options::Otp> {
         match c.auth.as_ref().map(|a| &a.otp) {
             Some(o) if o.enabled => Ok(o),
-            _ => Err(CoreError::Forbidden(
-                "The collection is not configured to allow OTP authentication.",
-            )),
+            _ => Err(CoreError::Disabled(Feature::Otp)),
         }
     }
 
@@ -138,10 +136,7 @@ impl App {
             .consume(&bucket, &req.ip_text(), 180, 5)
             .is_err()
         {
-            return Err(CoreError::RateLimited {
-                retry_after: 180,
-                message: "Too many attempts, please try again later with a new OTP.",
-            });
+            return Err(CoreError::OtpAttemptsExhausted { retry_after: 180 });
         }
         if expired(otp.get_str("created"), opts.duration) {
             return Err(invalid_otp());

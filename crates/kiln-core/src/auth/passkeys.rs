@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::flows::AuthResult;
 use crate::app::App;
-use crate::error::{Action, CoreError, Result};
+use crate::error::{Action, CoreError, Feature, Refusal, Result};
 use crate::records::model::Record;
 use crate::request::RequestInfo;
 use crate::schema::collection::Collection;
@@ -102,7 +102,7 @@ fn failed() -> CoreError {
 
 fn bad(reason: &str) -> CoreError {
     tracing::debug!(reason, "passkey request refused");
-    CoreError::BadRequest("Failed to verify the passkey.")
+    CoreError::Refused(Refusal::PasskeyInvalid)
 }
 
 impl App {
@@ -110,7 +110,7 @@ impl App {
     fn relying_party(&self) -> Result<(kiln_webauthn::RelyingParty, String)> {
         let s = self.settings();
         if !s.passkeys.enabled {
-            return Err(CoreError::Forbidden("Passkeys are not enabled."));
+            return Err(CoreError::Disabled(Feature::Passkeys));
         }
         let url = s.meta.app_url.trim_end_matches('/');
         let origin = match url.find("://") {
@@ -150,10 +150,7 @@ impl App {
         let challenge = crate::ids::random_bytes::<32>();
         let pending = Pending { challenge, purpose }.encode();
         if !self.onetime_put(&Pending::key(&id), pending, CHALLENGE_TTL, false)? {
-            return Err(CoreError::RateLimited {
-                retry_after: 60,
-                message: "Too Many Requests.",
-            });
+            return Err(CoreError::RateLimited { retry_after: 60 });
         }
         Ok((id, challenge))
     }
@@ -255,7 +252,7 @@ impl App {
             return Err(bad("rawId differs from the attested credential id"));
         }
         if self.passkeys_of(c, record.id())?.len() >= MAX_PER_ACCOUNT {
-            return Err(CoreError::BadRequest("Too many passkeys on this account."));
+            return Err(CoreError::Refused(Refusal::TooManyPasskeys));
         }
         let credential_id = b64(&new.credential_id);
         if !self

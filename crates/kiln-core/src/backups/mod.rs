@@ -90,7 +90,7 @@ impl App {
         token: &str,
         ip: Option<std::net::IpAddr>,
     ) -> Result<kiln_files::Storage> {
-        let forbidden = || CoreError::Forbidden("Insufficient permissions to access the resource.");
+        let forbidden = || CoreError::FileTokenRejected;
         let auth = self
             .verify_record_token(token, crate::auth::record_token::TokenKind::File)
             .ok_or_else(forbidden)?;

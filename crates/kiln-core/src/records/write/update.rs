@@ -9,7 +9,7 @@ use kiln_db::Conn;
 use super::steps::{apply_body, fill_generated, map_write_err, protected_changes};
 use super::steps::{rule_body, validate_all, PasswordChange};
 use crate::app::App;
-use crate::error::{Action, CoreError, FieldErrors, Result};
+use crate::error::{Action, CoreError, FieldErrors, Refusal, Result};
 use crate::files;
 use crate::files::uploads::Upload;
 use crate::records::model::Record;
@@ -142,9 +142,7 @@ impl UpdatePlan {
         }
         for (i, planned_against, v) in file_values {
             if original.values[i] != planned_against {
-                return Err(CoreError::BadRequest(
-                    "The record's files changed during the request; try again.",
-                ));
+                return Err(CoreError::Refused(Refusal::FilesChanged));
             }
             rec.values[i] = v;
         }
