@@ -39,8 +39,8 @@ impl Caller {
 pub fn client_ip(
     proxy: &kiln_core::settings::TrustedProxy,
     headers: &axum::http::HeaderMap,
-    remote: Option<std::net::IpAddr>,
-) -> Option<std::net::IpAddr> {
+    remote: Option<IpAddr>,
+) -> Option<IpAddr> {
     for name in &proxy.headers {
         let Some(v) = headers.get(name.as_str()).and_then(|v| v.to_str().ok()) else {
             continue;
@@ -51,7 +51,7 @@ pub fn client_ip(
         } else {
             parts.next_back()
         };
-        if let Some(ip) = pick.and_then(|p| p.parse::<std::net::IpAddr>().ok()) {
+        if let Some(ip) = pick.and_then(|p| p.parse::<IpAddr>().ok()) {
             return Some(ip);
         }
     }

@@ -1,5 +1,7 @@
 //! The `kiln` binary: command line, configuration, logging and wiring. The only place that reads
 //! arguments, environment variables and configuration files.
+// The binary prints (the command line: its answers go to stdout and stderr).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod applog;
 mod config;

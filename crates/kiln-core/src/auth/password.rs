@@ -62,6 +62,7 @@ fn release_idle_memory() {
             fn malloc_trim(pad: usize) -> std::os::raw::c_int;
         }
         // SAFETY: malloc_trim only returns unused heap pages to the kernel; it is thread-safe.
+        #[allow(unsafe_code)]
         unsafe {
             malloc_trim(0);
         }

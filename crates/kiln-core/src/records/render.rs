@@ -27,7 +27,7 @@ impl RenderOptions {
     }
 
     /// Options from a request's query parameters; a malformed `fields` is an error.
-    pub fn from_query(expand: Option<&str>, fields: Option<&str>) -> crate::error::Result<Self> {
+    pub fn from_query(expand: Option<&str>, fields: Option<&str>) -> Result<Self> {
         let fields = match fields {
             Some(f) => Fields::try_parse(f).map_err(crate::error::CoreError::BadQuery)?,
             None => None,

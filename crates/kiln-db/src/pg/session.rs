@@ -227,6 +227,7 @@ impl Drop for PgSession {
     /// drives async tasks: there it is closed on a thread of its own.
     fn drop(&mut self) {
         // SAFETY: `client` is taken exactly once, here, and never used after.
+        #[allow(unsafe_code)]
         let client = unsafe { ManuallyDrop::take(&mut self.client) };
         if tokio::runtime::Handle::try_current().is_ok() {
             let _ = std::thread::Builder::new()

@@ -186,8 +186,8 @@ pub(crate) fn value_at(row: &postgres::Row, idx: usize) -> ValueRef<'_> {
         Type::BYTEA => row
             .try_get::<_, Option<&[u8]>>(idx)
             .map(|v| v.map(ValueRef::Blob)),
-        _ if <RawText as FromSql>::accepts(ty) => row
-            .try_get::<_, Option<RawText>>(idx)
+        _ if <RawText<'_> as FromSql<'_>>::accepts(ty) => row
+            .try_get::<_, Option<RawText<'_>>>(idx)
             .map(|v| v.map(|t| ValueRef::Text(t.0))),
         _ => Ok(None),
     };

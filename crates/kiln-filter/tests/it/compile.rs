@@ -408,7 +408,7 @@ fn typed_values_never_meet_the_empty_text() {
             })
         }
     }
-    let sql = |f: &str| crate::support::try_sql_with(f, &mut Typed).unwrap().0;
+    let sql = |f: &str| try_sql_with(f, &mut Typed).unwrap().0;
     assert_eq!(sql("n = null"), "(1=0)");
     assert_eq!(sql("n != ''"), "(1=1)");
     assert_eq!(sql("rel.n = ''"), "(t.rel_n IS NULL)");

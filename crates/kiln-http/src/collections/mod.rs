@@ -26,7 +26,7 @@ pub fn router() -> Router<App> {
         )
         .route(
             "/api/collections/meta/oauth2-providers",
-            axum::routing::get(oauth2_providers::handler),
+            get(oauth2_providers::handler),
         )
         .route("/api/collections/import", put(import::handler))
         .route(
