@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::{MAX_SINGLE_PUT, MIB};
+use super::limits::{MAX_SINGLE_PUT, MIB};
 
 /// Where and how to reach a bucket (PocketBase's S3 settings).
 #[derive(Clone, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 //! one, so a large body may take as long as it needs while it moves.
 
 mod config;
+mod limits;
 mod multipart;
 mod response;
 mod sigv4;
@@ -26,6 +27,7 @@ use reqwest::header::CONTENT_LENGTH;
 use reqwest::{Body, Method, Response, StatusCode, Url};
 
 pub use self::config::{S3Config, S3Tuning};
+use self::limits::{DELETE_BATCH, MAX_OBJECT, MAX_SINGLE_PUT, MIN_PART};
 use self::response::{
     content_length, describe, error_of, expect_ok, header, meta_of, network, not_found_or,
     parse_content_range, with_idle_timeout,
@@ -33,21 +35,6 @@ use self::response::{
 use self::sigv4::{canonical_query, sha256_hex, uri_encode, EMPTY_SHA256, UNSIGNED_PAYLOAD};
 use crate::key::{validate_key, validate_prefix};
 use crate::{file_stream, resolve_range, Object, ObjectMeta, StorageError};
-
-const MIB: u64 = 1024 * 1024;
-const GIB: u64 = 1024 * MIB;
-/// S3's largest single PUT.
-const MAX_SINGLE_PUT: u64 = 5 * GIB;
-/// S3's smallest part (all but the last).
-const MIN_PART: u64 = 5 * MIB;
-/// S3's largest object.
-const MAX_OBJECT: u64 = 5 * 1024 * GIB;
-/// S3's most parts in one upload.
-const MAX_PARTS: u64 = 10_000;
-/// S3's most keys in one DeleteObjects request.
-const DELETE_BATCH: usize = 1000;
-/// Error and XML documents are read up to this size.
-const MAX_XML: usize = 16 * 1024 * 1024;
 
 /// A bucket on an S3-compatible server. Cheap to clone (the HTTP client is shared).
 #[derive(Clone)]

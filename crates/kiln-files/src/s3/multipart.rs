@@ -8,9 +8,10 @@ use reqwest::header::ETAG;
 use reqwest::{Body, Method};
 use tokio::io::AsyncSeekExt;
 
+use super::limits::{MAX_PARTS, MAX_SINGLE_PUT};
 use super::response::{expect_ok, header, s3_error_from_xml};
 use super::sigv4::{sha256_hex, EMPTY_SHA256, UNSIGNED_PAYLOAD};
-use super::{content_type_or_default, track, xml, Progress, S3Store, MAX_PARTS, MAX_SINGLE_PUT};
+use super::{content_type_or_default, track, xml, Progress, S3Store};
 use crate::{file_stream, StorageError};
 
 impl S3Store {

@@ -9,7 +9,8 @@ use futures_util::{Stream, StreamExt};
 use reqwest::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LAST_MODIFIED};
 use reqwest::Response;
 
-use super::{xml, MAX_XML};
+use super::limits::MAX_XML;
+use super::xml;
 use crate::{ObjectMeta, StorageError};
 
 /// Reads a 2xx response's body as text, or turns another status into an error.

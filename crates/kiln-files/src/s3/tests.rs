@@ -2,6 +2,7 @@
 //! parsing, and the bytes on the wire (a plain TCP listener records what the client sends).
 //! The behaviour against a real S3 implementation is tested in `tests/s3.rs` (moto).
 
+use super::limits::{GIB, MIB};
 use super::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
