@@ -5,9 +5,11 @@ Starts `kiln serve` and `pocketbase serve` side by side on loopback ports (fresh
 superuser), sends the same request sequences (tools/difftest/corpus/*.json) to both, normalises what is
 legitimately different (record ids, timestamps, tokens) and lists every mismatch.
 
-    python3 tools/difftest/run.py [--kiln BIN] [--pocketbase BIN] [--only SUBSTR] [-v] [--keep]
+    python3 tools/difftest/run.py [--kiln BIN] [--pocketbase BIN] [--only SUBSTR] [-v | -vv] [--keep]
 
-Exit code 0 iff every mismatch is listed in tools/difftest/known_differences.json. Standard library only.
+Prints one line per sequence and the totals; in full only what is news: unexpected differences (FAIL), known
+differences that now match (STALE, a warning) and corpus errors. Exit code 0 iff every mismatch is listed in
+tools/difftest/known_differences.json and the corpus is right. Standard library only.
 See docs/DIFFTEST.md.
 """
 import argparse
@@ -40,6 +42,7 @@ JWT_RE = re.compile(r"^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 STEP_KEYS = {"method", "path", "auth", "status", "body", "multipart", "form", "raw", "contentType", "query", "headers",
              "save", "ignore", "unordered", "note"}
 SEQ_KEYS = {"name", "description", "steps", "engines"}
+KNOWN_KEYS = {"sequence", "step", "reason", "engine", "nondeterministic"}
 PLACEHOLDER_RE = re.compile(r"\{\{([A-Za-z0-9_.-]+)\}\}")
 CLONE_ID_RE = re.compile(r"^_clone_[A-Za-z0-9]{4}$")  # PocketBase's random ids of view fields copied from a table
 
@@ -457,6 +460,10 @@ def load_known():
     for e in entries:
         if not e.get("reason"):
             raise CorpusError(f"known_differences.json: entry {e} has no reason")
+        if set(e) - KNOWN_KEYS:
+            raise CorpusError(f"known_differences.json: entry {e} has unknown keys {sorted(set(e) - KNOWN_KEYS)}")
+        if not isinstance(e.get("nondeterministic", False), bool):
+            raise CorpusError(f"known_differences.json: entry {e}: \"nondeterministic\" must be true or false")
         if e.get("engine", engine) != engine:
             continue
         known[(e["sequence"], int(e["step"]))] = e
@@ -491,7 +498,8 @@ def markdown_known(known):
     lines = ["| sequence | step | reason |", "|---|---|---|"]
     for (seq, st), e in sorted(known.items()):
         reason = e["reason"].replace("|", "\\|")
-        lines.append(f"| `{seq}` | {st} | {reason} |")
+        flaky = " (nondeterministic)" if e.get("nondeterministic") else ""
+        lines.append(f"| `{seq}` | {st}{flaky} | {reason} |")
     return "\n".join(lines)
 
 
@@ -501,7 +509,8 @@ def main():
     ap.add_argument("--pocketbase", default=os.environ.get("POCKETBASE_BIN", "pocketbase"))
     ap.add_argument("--corpus", default=CORPUS, help="folder of sequence files (default tools/difftest/corpus)")
     ap.add_argument("--only", action="append", help="run only sequences whose name contains this (repeatable)")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print every step, and every difference of a step")
+    ap.add_argument("-v", "--verbose", action="count", default=0,
+                    help="also print the known differences, every line of each difference; -vv also every matching step")
     ap.add_argument("--keep", action="store_true", help="keep the servers' temp dirs (paths are printed)")
     ap.add_argument("--dev", action="store_true", help="run both servers with --dev (PocketBase then logs its SQL)")
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
@@ -545,8 +554,12 @@ def main():
                 print(f"{s.label}: http://127.0.0.1:{s.port} dir {s.root}")
         return pair
 
+    # Quiet by default: one line per sequence and the totals. In full: unexpected differences (FAIL),
+    # stale known differences (STALE) and corpus errors (CORPUS); -v adds the known differences, -vv every step.
+    verbose = args.verbose
     passed = failed = 0
-    unexpected, known_hit, corpus_errors, fixed = [], set(), [], []
+    unexpected, known_hit, corpus_errors, stale, nondet_matched = [], set(), [], [], []
+    width = max((len(s["name"]) for s in seqs), default=0)
     try:
         for seq in seqs:
             if time.monotonic() - started > args.deadline:
@@ -554,6 +567,7 @@ def main():
             # Each sequence gets its own fresh pair of servers: a difference cannot leak into the next one.
             pair = start_pair()
             k_state, p_state = SeqState(pair[0]), SeqState(pair[1])
+            row = {"match": 0, "known": 0, "unexpected": 0, "stale": 0, "nondeterministic matched": 0, "corpus errors": 0}
             for i, step in enumerate(seq["steps"]):
                 if time.monotonic() - started > args.deadline:
                     raise TimeoutError(f"run exceeded its deadline of {args.deadline}s")
@@ -566,11 +580,13 @@ def main():
                 except (OSError, http.client.HTTPException) as e:
                     d, pb_resp, pb_norm, k_norm = [("$", f"<request failed: {e}>", "<?>")], None, None, None
                 want = step.get("status")
+                errors_before = len(corpus_errors)
                 if want is not None and pb_resp is not None and pb_resp[0] != want:
                     corpus_errors.append(f"{label}: PocketBase answered {pb_resp[0]}, the step expects {want}: "
                                          f"{short(pb_resp[2], 300)}")
                 if pb_resp is not None and pb_resp[3]:
                     corpus_errors.append(f"{label}: nothing to save from PocketBase's answer: {', '.join(pb_resp[3])}")
+                row["corpus errors"] += len(corpus_errors) - errors_before
                 key = (seq["name"], i)
                 if args.dump and pb_norm:
                     print(f"dump  {label}")
@@ -580,28 +596,44 @@ def main():
                         print(f"        {name}: {n['status']} {json.dumps(n['body'], sort_keys=True)[:args.dump]}")
                 if not d:
                     passed += 1
-                    if args.verbose:
+                    row["match"] += 1
+                    if verbose >= 2:
                         print(f"ok    {label}")
-                    # A "nondeterministic" entry matches in some runs by design: no news when it does.
-                    if key in known and not known[key].get("nondeterministic"):
-                        fixed.append(key)
-                        print(f"known difference fixed: remove it: {seq['name']} step {i} ({known[key]['reason']})")
+                    if key in known:
+                        # A "nondeterministic" entry matches in some runs by design: no news when it does.
+                        if known[key].get("nondeterministic"):
+                            nondet_matched.append(key)
+                            row["nondeterministic matched"] += 1
+                            if verbose:
+                                print(f"known {label}: matches this run (nondeterministic entry)")
+                        else:
+                            stale.append(key)
+                            row["stale"] += 1
+                            print(f"STALE {label}: matches PocketBase now; remove its entry from known_differences.json "
+                                  f"({known[key]['reason']})")
                     continue
                 failed += 1
                 if key in known:
                     known_hit.add(key)
+                    row["known"] += 1
+                    if not verbose:
+                        continue
                     tag = "known"
                 else:
                     unexpected.append(key)
+                    row["unexpected"] += 1
                     tag = "FAIL "
                 print(f"{tag} {label}")
-                limit = len(d) if args.verbose else 3 if tag == "known" else 12
+                limit = len(d) if verbose else 12
                 for path, kv, pv in d[:limit]:
                     print(f"        {path}: kiln {short(kv)} vs pocketbase {short(pv)}")
                 if len(d) > limit:
                     print(f"        ... {len(d) - limit} more (-v shows all)")
             for s in pair:
                 s.stop()
+            names = {"unexpected": "UNEXPECTED", "corpus errors": "corpus error" if row["corpus errors"] == 1 else "corpus errors"}
+            extra = "".join(f", {n} {names.get(k, k)}" for k, n in row.items() if n and k not in ("match", "known"))
+            print(f"{seq['name']:<{width}}  {len(seq['steps']):>3} steps: {row['match']:>3} match, {row['known']:>2} known{extra}")
     finally:
         for s in servers:
             s.stop()
@@ -609,14 +641,17 @@ def main():
     if not args.only and args.corpus == CORPUS:
         steps = {(s["name"], i) for s in seqs for i in range(len(s["steps"]))}
         for key in sorted(set(known) - steps):
-            print(f"known difference refers to a missing step: {key[0]} step {key[1]}")
+            stale.append(key)
+            print(f"STALE known difference refers to a missing step: {key[0]} step {key[1]}; remove or renumber its entry")
     for e in corpus_errors:
         print(f"CORPUS {e}")
     # Not "N passed, N failed": known differences are recorded Kiln bugs, not failures of this run,
     # and CI tooling reads that wording as a test count.
     print(f"difftest: {passed} steps match PocketBase; {failed} differ, of which {len(unexpected)} unexpected")
-    print(f"{len(known_hit)} known differences, {len(fixed)} fixed, {len(unexpected)} unexpected, {len(corpus_errors)} corpus errors, "
+    print(f"{len(known_hit)} known differences ({len(nondet_matched)} nondeterministic matched, {len(stale)} stale), "
+          f"{len(unexpected)} unexpected, {len(corpus_errors)} corpus errors, "
           f"{sum(len(s['steps']) for s in seqs)} requests per server in {time.monotonic() - started:.1f}s")
+    # Stale entries warn and do not fail: a fix must not turn the run red until its entry is deleted.
     return 1 if unexpected or corpus_errors else 0
 
 

@@ -99,7 +99,8 @@ def primary_class(lines):
 
 
 class Known:
-    """known_differences.json: [{"pattern": regex searched in a difference's signature, "reason": "..."}]."""
+    """known_differences.json: [{"pattern": regex searched in a difference's signature, "reason": "...",
+    "nondeterministic": true (optional: the difference may not occur in a run; never reported as stale)}]."""
 
     def __init__(self, path):
         with open(path) as f:
@@ -107,6 +108,8 @@ class Known:
         for e in self.entries:
             if not e.get("pattern") or not e.get("reason"):
                 raise ValueError(f"{path}: every entry needs a pattern and a reason: {e}")
+            if set(e) - {"pattern", "reason", "nondeterministic"} or not isinstance(e.get("nondeterministic", False), bool):
+                raise ValueError(f"{path}: unknown keys or a non-boolean \"nondeterministic\" in {e}")
             e["_re"] = re.compile(e["pattern"], re.S)
             e["_hits"] = 0
 
