@@ -116,7 +116,7 @@ fn pick(node: &Node, v: &mut Value) {
                         if let Some(x) = map.get_mut(&k) {
                             if let Some((max, ellipsis)) = c.excerpt {
                                 if let Value::String(s) = x {
-                                    *s = excerpt(s, max, ellipsis);
+                                    *s = super::excerpt::excerpt(s, max, ellipsis);
                                 }
                             } else if !c.children.is_empty() {
                                 pick(c, x);
@@ -128,91 +128,6 @@ fn pick(node: &Node, v: &mut Value) {
         }
         _ => {}
     }
-}
-
-/// Decodes the common named and numeric HTML entities.
-fn decode_entities(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_owned();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        let end = tail.find(';').filter(|&e| e <= 10);
-        let decoded = end.and_then(|e| {
-            let name = &tail[1..e];
-            let ch = match name {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "nbsp" => Some(' '),
-                _ => name
-                    .strip_prefix("#x")
-                    .or_else(|| name.strip_prefix("#X"))
-                    .and_then(|h| u32::from_str_radix(h, 16).ok())
-                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse::<u32>().ok()))
-                    .and_then(char::from_u32),
-            }?;
-            Some((ch, e + 1))
-        });
-        match decoded {
-            Some((ch, len)) => {
-                out.push(ch);
-                rest = &tail[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Plain text of HTML, whitespace collapsed, cut to `max` characters.
-pub fn excerpt(html: &str, max: usize, ellipsis: bool) -> String {
-    let mut text = String::with_capacity(html.len().min(max * 4 + 8));
-    let mut in_tag = false;
-    let mut last_space = true;
-    for ch in html.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                if !last_space {
-                    text.push(' ');
-                    last_space = true;
-                }
-            }
-            _ if in_tag => {}
-            c if c.is_whitespace() => {
-                if !last_space {
-                    text.push(' ');
-                    last_space = true;
-                }
-            }
-            c => {
-                text.push(c);
-                last_space = false;
-            }
-        }
-    }
-    let decoded = decode_entities(text.trim());
-    let text = decoded.as_str();
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(max).collect();
-    out = out.trim_end().to_owned();
-    if ellipsis {
-        out.push_str("...");
-    }
-    out
 }
 
 #[cfg(test)]
@@ -240,9 +155,5 @@ mod tests {
         assert!(Fields::parse(" , ").is_none());
         assert!(Fields::try_parse("name:excerpt").is_err());
         assert!(Fields::try_parse("name:excerpt(abc)").is_err());
-        assert_eq!(
-            excerpt("<p>a &amp; b &#39;c&#x27;</p>", 100, false),
-            "a & b 'c'"
-        );
     }
 }

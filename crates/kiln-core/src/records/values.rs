@@ -53,8 +53,7 @@ fn pattern_matches(pattern: &str, text: &str) -> bool {
     }
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<regex_lite::Regex>>>>> =
-        OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<regex::Regex>>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     let compiled = {
         let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -64,7 +63,7 @@ fn pattern_matches(pattern: &str, text: &str) -> bool {
             if map.len() >= 1024 {
                 map.clear();
             }
-            let r = regex_lite::Regex::new(pattern).ok().map(Arc::new);
+            let r = crate::schema::pattern::compile(pattern).ok().map(Arc::new);
             map.insert(pattern.to_owned(), r.clone());
             r
         }
@@ -696,7 +695,7 @@ mod tests {
             let fast = class_pattern_matches(p, t).expect(p);
             assert_eq!(
                 fast,
-                regex_lite::Regex::new(p).unwrap().is_match(t),
+                crate::schema::pattern::compile(p).unwrap().is_match(t),
                 "{p} {t:?}"
             );
         }

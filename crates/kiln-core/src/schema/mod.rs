@@ -5,6 +5,7 @@ pub mod collection;
 pub mod ddl;
 pub mod field;
 pub mod index;
+pub mod pattern;
 pub mod plan;
 pub mod system;
 pub mod validate;

@@ -160,7 +160,7 @@ pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> Fi
                     errors.insert(key("values"), FieldError::required());
                 }
                 FieldKind::Text { pattern, .. } | FieldKind::Password { pattern, .. }
-                    if !pattern.is_empty() && regex_lite::Regex::new(pattern).is_err() =>
+                    if !pattern.is_empty() && super::pattern::compile(pattern).is_err() =>
                 {
                     errors.insert(
                         key("pattern"),
