@@ -17,7 +17,7 @@ mod types;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use notify::Notice;
 pub(crate) use session::PgSession;
@@ -41,6 +41,12 @@ pub struct PgOptions {
     pub max_connections: usize,
     /// How long to wait for a new connection before failing with [`DbError::Unavailable`].
     pub connect_timeout: Duration,
+    /// How long a request waits for a busy pool to free a connection before failing with
+    /// [`DbError::Unavailable`] (instead of queueing forever behind a stuck one).
+    pub checkout_timeout: Duration,
+    /// A connection idle this long is checked with a round trip before it is handed out (the
+    /// server, a proxy or a firewall may have dropped it meanwhile).
+    pub check_after_idle: Duration,
 }
 
 impl PgOptions {
@@ -50,6 +56,8 @@ impl PgOptions {
             schema: None,
             max_connections: 16,
             connect_timeout: Duration::from_secs(5),
+            checkout_timeout: Duration::from_secs(30),
+            check_after_idle: Duration::from_secs(30),
         }
     }
 }
@@ -58,13 +66,16 @@ impl PgOptions {
 const FUNCTIONS: &str = include_str!("../pg_functions.sql");
 
 struct Pool {
-    idle: Vec<PgSession>,
+    /// Idle connections and when each was returned.
+    idle: Vec<(PgSession, Instant)>,
     open: usize,
 }
 
 struct Inner {
     server: Server,
     max: usize,
+    checkout_timeout: Duration,
+    check_after_idle: Duration,
     pool: Mutex<Pool>,
     freed: Condvar,
     /// Bumped after every committed schema change: connections whose statements were prepared
@@ -112,6 +123,8 @@ impl PgDb {
             inner: Arc::new(Inner {
                 server: Server { config, tls },
                 max: opts.max_connections.max(1),
+                checkout_timeout: opts.checkout_timeout,
+                check_after_idle: opts.check_after_idle,
                 pool: Mutex::new(Pool {
                     idle: Vec::new(),
                     open: 0,
@@ -159,14 +172,26 @@ impl PgDb {
         ))
     }
 
-    /// Takes an idle connection, opens one while under the limit, or waits for one.
+    /// Takes an idle connection, opens one while under the limit, or waits for one (at most
+    /// the checkout timeout).
     fn checkout(&self) -> Result<PgSession, DbError> {
+        let deadline = Instant::now() + self.inner.checkout_timeout;
         let mut pool = self.inner.pool.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if let Some(s) = pool.idle.pop() {
+            if let Some((s, since)) = pool.idle.pop() {
                 if s.is_closed() {
                     pool.open -= 1;
                     continue;
+                }
+                if since.elapsed() >= self.inner.check_after_idle {
+                    // The round trip runs without the pool's lock.
+                    drop(pool);
+                    let alive = s.is_valid(self.inner.server.connect_timeout());
+                    pool = self.inner.pool.lock().unwrap_or_else(|p| p.into_inner());
+                    if !alive {
+                        pool.open -= 1;
+                        continue;
+                    }
                 }
                 let current = self.inner.generation.load(Ordering::Acquire);
                 if s.generation.get() != current {
@@ -187,11 +212,20 @@ impl PgDb {
                     self.inner.freed.notify_one();
                 });
             }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(DbError::Unavailable(format!(
+                    "no database connection came free within {} s (all {} are busy)",
+                    self.inner.checkout_timeout.as_secs(),
+                    self.inner.max
+                )));
+            }
             pool = self
                 .inner
                 .freed
-                .wait(pool)
-                .unwrap_or_else(|p| p.into_inner());
+                .wait_timeout(pool, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
         }
     }
 
@@ -202,7 +236,7 @@ impl PgDb {
         if s.is_closed() || s.in_txn() {
             pool.open -= 1;
         } else {
-            pool.idle.push(s);
+            pool.idle.push((s, Instant::now()));
         }
         drop(pool);
         self.inner.freed.notify_one();

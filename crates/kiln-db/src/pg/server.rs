@@ -10,6 +10,14 @@ pub(crate) struct Server {
 }
 
 impl Server {
+    /// How long opening a connection may take (also the bound of a liveness check).
+    pub(crate) fn connect_timeout(&self) -> std::time::Duration {
+        self.config
+            .get_connect_timeout()
+            .copied()
+            .unwrap_or(std::time::Duration::from_secs(5))
+    }
+
     pub(crate) fn connect(&self) -> Result<postgres::Client, postgres::Error> {
         match &self.tls {
             Some(tls) => self.config.connect(tls.clone()),

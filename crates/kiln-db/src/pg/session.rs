@@ -51,6 +51,11 @@ impl PgSession {
         self.client.borrow().is_closed()
     }
 
+    /// Whether the server still answers (an empty query), within `timeout`.
+    pub(super) fn is_valid(&self, timeout: std::time::Duration) -> bool {
+        self.client.borrow_mut().is_valid(timeout).is_ok()
+    }
+
     pub(super) fn in_txn(&self) -> bool {
         self.in_txn.get()
     }

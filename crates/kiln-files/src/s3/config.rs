@@ -57,6 +57,11 @@ pub struct S3Tuning {
     /// Fixed addresses for host names, bypassing DNS (like `curl --resolve`); for example a
     /// virtual-host bucket name on a server reached through a private address.
     pub resolve: Vec<(String, SocketAddr)>,
+    /// How often a request that failed transiently (connection refused or reset, 429, 500,
+    /// 502, 503, 504) is sent again, after `retry_delay`, then 4× it, and so on. Default 2.
+    pub retries: u32,
+    /// The first wait before a retry. Default 200 ms.
+    pub retry_delay: Duration,
 }
 
 impl Default for S3Tuning {
@@ -67,6 +72,8 @@ impl Default for S3Tuning {
             part_size: 64 * MIB,
             idle_timeout: Duration::from_secs(30),
             resolve: Vec::new(),
+            retries: 2,
+            retry_delay: Duration::from_millis(200),
         }
     }
 }

@@ -25,6 +25,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use reqwest::header::CONTENT_LENGTH;
 use reqwest::{Body, Method, Response, StatusCode, Url};
+use tokio::io::AsyncSeekExt;
 
 pub use self::config::{S3Config, S3Tuning};
 use self::limits::{DELETE_BATCH, MAX_OBJECT, MAX_SINGLE_PUT, MIN_PART};
@@ -35,6 +36,27 @@ use self::response::{
 use self::sigv4::{canonical_query, sha256_hex, uri_encode, EMPTY_SHA256, UNSIGNED_PAYLOAD};
 use crate::key::{validate_key, validate_prefix};
 use crate::{file_stream, resolve_range, Object, ObjectMeta, StorageError};
+
+/// Statuses S3 answers when the request may well succeed a moment later.
+const TRANSIENT: [StatusCode; 5] = [
+    StatusCode::TOO_MANY_REQUESTS,
+    StatusCode::INTERNAL_SERVER_ERROR,
+    StatusCode::BAD_GATEWAY,
+    StatusCode::SERVICE_UNAVAILABLE,
+    StatusCode::GATEWAY_TIMEOUT,
+];
+
+/// What a request sends; made anew for each attempt.
+pub(super) enum Payload<'a> {
+    Empty,
+    Bytes(Bytes),
+    /// `len` bytes of the file at `path` from `offset`, streamed (opened again for a retry).
+    File {
+        path: &'a Path,
+        offset: u64,
+        len: u64,
+    },
+}
 
 /// A bucket on an S3-compatible server. Cheap to clone (the HTTP client is shared).
 #[derive(Clone)]
@@ -235,10 +257,10 @@ impl S3Store {
         Ok(Target { url, host })
     }
 
-    /// Signs and sends one request. `signed` headers are signed and sent; the response is
-    /// returned whatever its status. Waiting is bounded by the idle timeout, measured from the
-    /// last upload progress when `progress` is given.
-    #[allow(clippy::too_many_arguments)]
+    /// Signs and sends one request, again after a transient failure (see
+    /// [`S3Tuning::retries`]). `signed` headers are signed and sent; the response is returned
+    /// whatever its status. Waiting is bounded by the idle timeout, measured from the last
+    /// upload progress for a file.
     async fn send(
         &self,
         method: Method,
@@ -246,8 +268,57 @@ impl S3Store {
         query: &[(&str, &str)],
         signed: &[(&str, String)],
         payload_hash: &str,
+        payload: Payload<'_>,
+    ) -> Result<Response, StorageError> {
+        let mut delay = self.tuning.retry_delay;
+        let mut attempt = 0;
+        loop {
+            let progress = Progress::new();
+            let body = match &payload {
+                Payload::Empty => None,
+                Payload::Bytes(b) => Some((Body::from(b.clone()), b.len() as u64)),
+                Payload::File { path, offset, len } => {
+                    let mut file = tokio::fs::File::open(path)
+                        .await
+                        .map_err(|e| crate::error::io("open source", path, &e))?;
+                    if *offset > 0 {
+                        file.seek(io::SeekFrom::Start(*offset))
+                            .await
+                            .map_err(|e| crate::error::io("seek", path, &e))?;
+                    }
+                    let stream = track(file_stream(file, *len), progress.clone());
+                    Some((Body::wrap_stream(stream), *len))
+                }
+            };
+            let result = self
+                .send_once(&method, key, query, signed, payload_hash, body, &progress)
+                .await;
+            let transient = match &result {
+                Ok(r) => TRANSIENT.contains(&r.status()),
+                Err(StorageError::Network(_)) => true,
+                Err(_) => false,
+            };
+            if !transient || attempt >= self.tuning.retries {
+                return result;
+            }
+            attempt += 1;
+            tracing::debug!(%method, attempt, "S3 request failed transiently; retrying");
+            tokio::time::sleep(delay).await;
+            delay *= 4;
+        }
+    }
+
+    /// One signed request (see [`S3Store::send`]).
+    #[allow(clippy::too_many_arguments)]
+    async fn send_once(
+        &self,
+        method: &Method,
+        key: Option<&str>,
+        query: &[(&str, &str)],
+        signed: &[(&str, String)],
+        payload_hash: &str,
         body: Option<(Body, u64)>,
-        progress: Option<Progress>,
+        progress: &Progress,
     ) -> Result<Response, StorageError> {
         let target = self.target(key, query)?;
         let amz_date = crate::time::amz_date(SystemTime::now());
@@ -272,7 +343,7 @@ impl S3Store {
             amz_date: &amz_date,
         });
         let what = format!("{method} {}", target.url);
-        let mut request = self.client.request(method, target.url);
+        let mut request = self.client.request(method.clone(), target.url);
         for (name, value) in &headers {
             request = request.header(*name, *value);
         }
@@ -282,7 +353,6 @@ impl S3Store {
         }
 
         let idle = self.tuning.idle_timeout;
-        let progress = progress.unwrap_or_else(Progress::new);
         let pending = request.send();
         tokio::pin!(pending);
         loop {
@@ -309,7 +379,6 @@ impl S3Store {
     ) -> Result<(), StorageError> {
         validate_key(key)?;
         let hash = sha256_hex(&data);
-        let len = data.len() as u64;
         let response = self
             .send(
                 Method::PUT,
@@ -317,8 +386,7 @@ impl S3Store {
                 &[],
                 &[("content-type", content_type_or_default(content_type))],
                 &hash,
-                Some((Body::from(data), len)),
-                None,
+                Payload::Bytes(data),
             )
             .await?;
         expect_ok(response).await.map(drop)
@@ -331,11 +399,7 @@ impl S3Store {
         content_type: &str,
     ) -> Result<(), StorageError> {
         validate_key(key)?;
-        let file = tokio::fs::File::open(src)
-            .await
-            .map_err(|e| crate::error::io("open source", src, &e))?;
-        let meta = file
-            .metadata()
+        let meta = tokio::fs::metadata(src)
             .await
             .map_err(|e| crate::error::io("stat source", src, &e))?;
         if !meta.is_file() {
@@ -352,11 +416,8 @@ impl S3Store {
             });
         }
         if len > self.tuning.multipart_threshold {
-            drop(file);
             return self.put_multipart(key, src, len, content_type).await;
         }
-        let progress = Progress::new();
-        let body = Body::wrap_stream(track(file_stream(file, len), progress.clone()));
         let response = self
             .send(
                 Method::PUT,
@@ -364,8 +425,11 @@ impl S3Store {
                 &[],
                 &[("content-type", content_type_or_default(content_type))],
                 UNSIGNED_PAYLOAD,
-                Some((body, len)),
-                Some(progress),
+                Payload::File {
+                    path: src,
+                    offset: 0,
+                    len,
+                },
             )
             .await?;
         expect_ok(response).await.map(drop)
@@ -394,8 +458,7 @@ impl S3Store {
                 &[],
                 &signed,
                 EMPTY_SHA256,
-                None,
-                None,
+                Payload::Empty,
             )
             .await?;
         let status = response.status();
@@ -436,7 +499,14 @@ impl S3Store {
     pub(crate) async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, StorageError> {
         validate_key(key)?;
         let response = self
-            .send(Method::HEAD, Some(key), &[], &[], EMPTY_SHA256, None, None)
+            .send(
+                Method::HEAD,
+                Some(key),
+                &[],
+                &[],
+                EMPTY_SHA256,
+                Payload::Empty,
+            )
             .await?;
         match response.status() {
             StatusCode::OK => {
@@ -495,7 +565,7 @@ impl S3Store {
                 query.push(("continuation-token", token));
             }
             let response = self
-                .send(Method::GET, None, &query, &[], EMPTY_SHA256, None, None)
+                .send(Method::GET, None, &query, &[], EMPTY_SHA256, Payload::Empty)
                 .await?;
             let text = expect_ok(response).await?;
             for contents in xml::blocks(&text, "Contents") {
@@ -549,7 +619,6 @@ impl S3Store {
             base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(doc.as_bytes()))
         };
         let hash = sha256_hex(doc.as_bytes());
-        let len = doc.len() as u64;
         let response = self
             .send(
                 Method::POST,
@@ -560,8 +629,7 @@ impl S3Store {
                     ("content-type", "application/xml".to_owned()),
                 ],
                 &hash,
-                Some((Body::from(doc), len)),
-                None,
+                Payload::Bytes(doc.into()),
             )
             .await?;
         if response.status() == StatusCode::NOT_IMPLEMENTED {
@@ -596,8 +664,7 @@ impl S3Store {
                 &[],
                 &[],
                 EMPTY_SHA256,
-                None,
-                None,
+                Payload::Empty,
             )
             .await?;
         if response.status().is_success() {

@@ -1,18 +1,16 @@
 //! Multipart uploads, for files above [`super::S3Tuning::multipart_threshold`].
 
-use std::io;
 use std::path::Path;
 
 use bytes::Bytes;
 use reqwest::header::ETAG;
-use reqwest::{Body, Method};
-use tokio::io::AsyncSeekExt;
+use reqwest::Method;
 
 use super::limits::{MAX_PARTS, MAX_SINGLE_PUT};
 use super::response::{expect_ok, header, s3_error_from_xml};
 use super::sigv4::{sha256_hex, EMPTY_SHA256, UNSIGNED_PAYLOAD};
-use super::{content_type_or_default, track, xml, Progress, S3Store};
-use crate::{file_stream, StorageError};
+use super::{content_type_or_default, xml, Payload, S3Store};
+use crate::StorageError;
 
 impl S3Store {
     pub(super) async fn put_multipart(
@@ -36,8 +34,7 @@ impl S3Store {
                 &[("uploads", "")],
                 &[("content-type", content_type_or_default(content_type))],
                 EMPTY_SHA256,
-                Some((Body::from(Bytes::new()), 0)),
-                None,
+                Payload::Bytes(Bytes::new()),
             )
             .await?;
         let text = expect_ok(response).await?;
@@ -64,8 +61,7 @@ impl S3Store {
                     &[("uploadId", &upload_id)],
                     &[],
                     EMPTY_SHA256,
-                    None,
-                    None,
+                    Payload::Empty,
                 )
                 .await;
         }
@@ -85,14 +81,6 @@ impl S3Store {
         let mut number = 1u32;
         while offset < len {
             let part_len = part_size.min(len - offset);
-            let mut file = tokio::fs::File::open(src)
-                .await
-                .map_err(|e| crate::error::io("open source", src, &e))?;
-            file.seek(io::SeekFrom::Start(offset))
-                .await
-                .map_err(|e| crate::error::io("seek", src, &e))?;
-            let progress = Progress::new();
-            let body = Body::wrap_stream(track(file_stream(file, part_len), progress.clone()));
             let number_text = number.to_string();
             let response = self
                 .send(
@@ -101,8 +89,11 @@ impl S3Store {
                     &[("partNumber", &number_text), ("uploadId", upload_id)],
                     &[],
                     UNSIGNED_PAYLOAD,
-                    Some((body, part_len)),
-                    Some(progress),
+                    Payload::File {
+                        path: src,
+                        offset,
+                        len: part_len,
+                    },
                 )
                 .await?;
             let etag = header(response.headers(), &ETAG);
@@ -139,7 +130,6 @@ impl S3Store {
         }
         doc.push_str("</CompleteMultipartUpload>");
         let hash = sha256_hex(doc.as_bytes());
-        let len = doc.len() as u64;
         let response = self
             .send(
                 Method::POST,
@@ -147,8 +137,7 @@ impl S3Store {
                 &[("uploadId", upload_id)],
                 &[("content-type", "application/xml".to_owned())],
                 &hash,
-                Some((Body::from(doc), len)),
-                None,
+                Payload::Bytes(doc.into()),
             )
             .await?;
         // CompleteMultipartUpload may answer 200 and still fail, with an <Error> document.

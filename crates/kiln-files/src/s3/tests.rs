@@ -358,6 +358,8 @@ async fn a_silent_server_times_out() {
     });
     let tuning = S3Tuning {
         idle_timeout: Duration::from_millis(300),
+        // One attempt: this server answers one connection only.
+        retries: 0,
         ..S3Tuning::default()
     };
     let s = S3Store::new(config(&format!("http://127.0.0.1:{port}"), true), tuning).unwrap();
@@ -439,4 +441,103 @@ async fn s3_error_documents_become_s3_errors() {
         }
     );
     server.await.unwrap();
+}
+
+/// A server answering each connection with the next of `statuses`, keeping each request.
+fn flaky_server(
+    listener: TcpListener,
+    statuses: Vec<&'static str>,
+) -> tokio::task::JoinHandle<Vec<Received>> {
+    tokio::spawn(async move {
+        let mut seen = Vec::new();
+        for status in statuses {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            seen.push(read_request(&mut socket).await);
+            let body = if status.starts_with("200") {
+                String::new()
+            } else {
+                "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>".into()
+            };
+            let response = format!(
+                "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(response.as_bytes()).await.unwrap();
+        }
+        seen
+    })
+}
+
+fn quick_retries(port: u16) -> S3Store {
+    let tuning = S3Tuning {
+        retry_delay: Duration::from_millis(10),
+        ..S3Tuning::default()
+    };
+    S3Store::new(config(&format!("http://127.0.0.1:{port}"), true), tuning).unwrap()
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_with_the_whole_body() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = flaky_server(
+        listener,
+        vec![
+            "503 Service Unavailable",
+            "500 Internal Server Error",
+            "200 OK",
+            "429 Too Many Requests",
+            "200 OK",
+        ],
+    );
+    let s = quick_retries(port);
+    s.put_bytes("a.txt", Bytes::from_static(b"hello"), "text/plain")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("f.bin");
+    std::fs::write(&src, b"file body").unwrap();
+    s.put_file("f.bin", &src, "application/octet-stream")
+        .await
+        .unwrap();
+    let seen = server.await.unwrap();
+    let bodies: Vec<&[u8]> = seen.iter().map(|r| r.body.as_slice()).collect();
+    assert_eq!(
+        bodies,
+        [
+            &b"hello"[..],
+            b"hello",
+            b"hello",
+            b"file body",
+            b"file body"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn retries_end_and_other_errors_are_not_retried() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Two retries after the first attempt, then the error; a 403 is answered at once.
+    let server = flaky_server(
+        listener,
+        vec![
+            "503 Service Unavailable",
+            "503 Service Unavailable",
+            "503 Service Unavailable",
+            "403 Forbidden",
+        ],
+    );
+    let s = quick_retries(port);
+    let err = s.head("k").await.unwrap_err();
+    assert!(
+        matches!(err, StorageError::S3 { status: 503, .. }),
+        "{err:?}"
+    );
+    let err = s.delete("k").await.unwrap_err();
+    assert!(
+        matches!(err, StorageError::S3 { status: 403, .. }),
+        "{err:?}"
+    );
+    assert_eq!(server.await.unwrap().len(), 4);
 }
