@@ -63,38 +63,11 @@ pub struct TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(schema) = &self.pg_schema {
-            let sql = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
-            let _ = self.app.db().write_blocking(move |c| c.execute_batch(&sql));
-        }
-        self.app.close();
+        kiln_test::close(&self.app, self.pg_schema.as_deref());
     }
 }
 
-/// The app configuration of a test: SQLite in `dir`, or — when `KILN_TEST_DATABASE_URL` is set
-/// — a fresh schema of that PostgreSQL database (returned, to be dropped with the app).
-pub fn test_config(dir: &std::path::Path) -> (AppConfig, Option<String>) {
-    let mut cfg = AppConfig::new(dir);
-    let Some(url) = std::env::var("KILN_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        return (cfg, None);
-    };
-    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let schema = format!("kiln_test_{}_{n}_{nanos}", std::process::id());
-    cfg.postgres = Some(kiln_core::PgOptions {
-        schema: Some(schema.clone()),
-        max_connections: 4,
-        ..kiln_core::PgOptions::new(url)
-    });
-    (cfg, Some(schema))
-}
+use kiln_test::test_config;
 
 impl TestApp {
     /// A fresh app with its default collections and one superuser.
