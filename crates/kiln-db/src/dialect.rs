@@ -149,14 +149,22 @@ impl Dialect {
         }
     }
 
-    /// Reads a JSON path (keys only, already validated as identifiers) from a JSON column.
+    /// Reads a JSON path (keys already validated as identifiers; a numeric one is an array index,
+    /// as in PocketBase) from a JSON column.
     pub fn json_extract(self, column: &str, keys: &[&str]) -> String {
         match self {
             Dialect::Sqlite => {
+                // A numeric key is an array index (`[0]`), as PocketBase writes the path.
                 let mut path = String::from("$");
                 for k in keys {
-                    path.push('.');
-                    path.push_str(k);
+                    if !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()) {
+                        path.push('[');
+                        path.push_str(k);
+                        path.push(']');
+                    } else {
+                        path.push('.');
+                        path.push_str(k);
+                    }
                 }
                 format!("json_extract({column}, '{path}')")
             }

@@ -55,22 +55,7 @@ impl LogResolver {
                     return None;
                 }
                 let column = format!("{TABLE}.\"data\"");
-                let expr = match self.d {
-                    Dialect::Sqlite => {
-                        let mut p = String::from("$");
-                        for k in &keys {
-                            if k.bytes().all(|b| b.is_ascii_digit()) {
-                                p.push_str(&format!("[{k}]"));
-                            } else {
-                                p.push('.');
-                                p.push_str(k);
-                            }
-                        }
-                        format!("json_extract({column}, '{p}')")
-                    }
-                    Dialect::Postgres => self.d.json_extract(&column, &keys),
-                };
-                Some(Resolved::value(expr, false))
+                Some(Resolved::value(self.d.json_extract(&column, &keys), false))
             }
         }
     }
