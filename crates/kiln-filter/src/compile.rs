@@ -72,6 +72,10 @@ pub struct Resolved {
     /// A condition the comparison needs besides the value (PocketBase's condition on the
     /// value's row, such as an email's visibility), ANDed to the whole comparison.
     pub also: Option<String>,
+    /// Compared as it is, without PocketBase's NULL fallback (its `NullFallbackDisabled`, for
+    /// JSON paths): in `=`/`!=` NULL-safely, so a missing value is neither `''` nor anything
+    /// else but `null`.
+    pub strict: bool,
 }
 
 impl Resolved {
@@ -89,6 +93,7 @@ impl Resolved {
             no_coalesce,
             typed: false,
             also: None,
+            strict: false,
         }
     }
 }
@@ -357,6 +362,13 @@ impl Compiler<'_, '_> {
         let before = self.b.params.len();
         let r = self.resolver.resolve(ident, self.b)?;
         let nullable = !r.no_coalesce;
+        let unknown = |typed| {
+            if r.strict {
+                Kind::Strict
+            } else {
+                Kind::Unknown { nullable, typed }
+            }
+        };
         if let Some(also) = &r.also {
             self.also.push(also.clone());
         }
@@ -375,15 +387,9 @@ impl Compiler<'_, '_> {
             let src = match existing {
                 Some(i) => i,
                 None => {
-                    let shared_item = multi.shared_item.map(|e| {
-                        Val::new(
-                            atom(&e),
-                            Kind::Unknown {
-                                nullable,
-                                typed: r.typed,
-                            },
-                        )
-                    });
+                    let shared_item = multi
+                        .shared_item
+                        .map(|e| Val::new(atom(&e), unknown(r.typed)));
                     srcs.push(Src {
                         from,
                         any_only: geo.is_some(),
@@ -394,13 +400,7 @@ impl Compiler<'_, '_> {
             };
             return Ok(COp::Item {
                 src,
-                item: Val::new(
-                    atom(&r.expr),
-                    Kind::Unknown {
-                        nullable,
-                        typed: r.typed,
-                    },
-                ),
+                item: Val::new(atom(&r.expr), unknown(r.typed)),
             });
         }
         if r.expr == NULL_VALUE {
@@ -434,13 +434,7 @@ impl Compiler<'_, '_> {
                 return Ok(COp::Val(Val::new(ph, kind)));
             }
         }
-        Ok(COp::Val(Val::new(
-            atom(&r.expr),
-            Kind::Unknown {
-                nullable,
-                typed: r.typed,
-            },
-        )))
+        Ok(COp::Val(Val::new(atom(&r.expr), unknown(r.typed))))
     }
 
     fn func(

@@ -22,6 +22,9 @@ pub(crate) enum Kind {
     /// A column or expression; `nullable` unless the resolver said `no_coalesce`; `typed`: a
     /// number or boolean, never text (see `Resolved::typed`).
     Unknown { nullable: bool, typed: bool },
+    /// A column or expression compared as it is (see `Resolved::strict`): NULL-safe equality,
+    /// no `''` stand-in.
+    Strict,
 }
 
 /// One rendered operand.
@@ -319,6 +322,15 @@ fn like(d: &dyn SqlDialect, l: &Val, r: &Val, negate: bool) -> String {
 /// `=` / `!=` with PocketBase's rules: NULL and `''` are the same value, and comparisons are
 /// written so that they never yield NULL.
 fn equality(l: &Val, r: &Val, neq: bool) -> (String, Option<bool>) {
+    // PocketBase's `a IS b` / `a IS NOT b` for a value without NULL fallback.
+    if l.kind == Kind::Strict || r.kind == Kind::Strict {
+        let op = if neq {
+            "IS DISTINCT FROM"
+        } else {
+            "IS NOT DISTINCT FROM"
+        };
+        return (format!("({} {op} {})", l.arg_sql(), r.arg_sql()), None);
+    }
     let op = if neq { "!=" } else { "=" };
     let plain = || {
         if l.bound_number && r.bound_number {

@@ -32,7 +32,7 @@ pub(super) enum Step<'s> {
 }
 
 /// What a field path ends with, rendered over the alias of its last row.
-pub(super) enum Leaf<'f> {
+pub(super) enum Leaf {
     /// The row's id (a path ending in a back-relation).
     Id,
     /// A column: as it is, lowercased, or the length of its JSON array.
@@ -42,11 +42,7 @@ pub(super) enum Leaf<'f> {
         length: bool,
     },
     /// A key path inside a JSON (or geo point) column.
-    Json {
-        column: String,
-        keys: Vec<&'f str>,
-        lower: bool,
-    },
+    Json { column: String, keys: Vec<String> },
     /// The value of a `:each` item.
     Item,
 }

@@ -63,7 +63,15 @@ fn is_key(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 100
         && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            .all(|b| b.is_ascii_alphanumeric() || b"_-*@#".contains(&b))
+}
+
+/// PocketBase's `inflector.Columnify`: the characters a column or JSON key may hold (ASCII word
+/// characters, `-`, `*`, `@`, `#`; never a quote), the others dropped.
+fn columnify(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "_-*@#".contains(*c))
+        .collect()
 }
 
 /// A JSON value as a bound parameter.
@@ -328,7 +336,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
     }
 
     /// The SQL of `leaf` over the row `alias`.
-    fn leaf_sql(&self, leaf: &Leaf<'_>, alias: &str) -> String {
+    fn leaf_sql(&self, leaf: &Leaf, alias: &str) -> String {
         let d = self.d;
         match leaf {
             Leaf::Id => format!("{alias}.\"id\""),
@@ -346,17 +354,9 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     c
                 }
             }
-            Leaf::Json {
-                column,
-                keys,
-                lower,
-            } => {
-                let e = d.json_extract(&format!("{alias}.{column}"), keys);
-                if *lower {
-                    d.lower(&e)
-                } else {
-                    e
-                }
+            Leaf::Json { column, keys } => {
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                d.json_extract(&format!("{alias}.{column}"), &keys)
             }
             Leaf::Item => format!("{alias}.value"),
         }
@@ -373,7 +373,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
     ) -> Result<Resolved, FilterError> {
         let d = self.d;
         let mut i = 0;
-        let leaf: Leaf<'_>;
+        let leaf: Leaf;
         let mut no_coalesce = false;
         let mut typed = false;
         // An auth record's email compared by a non-superuser counts only where it is visible.
@@ -503,33 +503,26 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     i += 1;
                 }
                 FieldKind::Json { .. } | FieldKind::GeoPoint => {
-                    let keys: Vec<&str> = segments[i + 1..]
-                        .iter()
-                        .map(|s| split_modifier(s).0)
-                        .collect();
+                    // The rest is a JSON path, each segment reduced as PocketBase's Columnify
+                    // reduces it (no modifiers: `x:lower` is the key `xlower`).
+                    let keys: Vec<String> =
+                        segments[i + 1..].iter().map(|s| columnify(s)).collect();
                     if keys.iter().any(|k| !is_key(k)) {
                         return Err(unknown(raw));
                     }
                     if matches!(field.kind, FieldKind::GeoPoint)
-                        && (keys.len() != 1 || !matches!(keys[0], "lon" | "lat"))
+                        && (keys.len() != 1 || !matches!(keys[0].as_str(), "lon" | "lat"))
                     {
                         return Err(unknown(raw));
                     }
-                    let lower = match split_modifier(segments[segments.len() - 1]).1 {
-                        None => false,
-                        Some("lower") => true,
-                        Some(_) => return Err(unknown(raw)),
-                    };
-                    leaf = Leaf::Json {
-                        column,
-                        keys,
-                        lower,
-                    };
+                    leaf = Leaf::Json { column, keys };
                     break;
                 }
                 _ => return Err(unknown(raw)),
             }
         }
+        // PocketBase compares a JSON path as it is, without its NULL fallback.
+        let strict = matches!(leaf, Leaf::Json { .. });
         // PocketBase ANDs `emailVisibility = TRUE` of the email's row to the comparison.
         let visible = |alias: &str| email.then(|| format!("{alias}.\"emailVisibility\" = TRUE"));
         if st.multi {
@@ -560,6 +553,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 no_coalesce: false,
                 typed,
                 also: visible(&st.shared),
+                strict,
             });
         }
         let expr = self.leaf_sql(&leaf, &st.alias);
@@ -570,6 +564,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 no_coalesce,
                 typed,
                 also: visible(&st.alias),
+                strict,
             });
         }
         let (from, wheres) = st.inner();
@@ -588,6 +583,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             no_coalesce: length,
             typed,
             also,
+            strict,
         })
     }
 
@@ -607,6 +603,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 no_coalesce: true,
                 typed: false,
                 also: None,
+                strict: false,
             }),
             (Some("length"), _) => Ok(Resolved {
                 expr: b.push(Param::Int(0)),
@@ -614,6 +611,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 no_coalesce: true,
                 typed: false,
                 also: None,
+                strict: false,
             }),
             (None | Some("each") | Some("lower"), Value::Array(_)) => {
                 let p = b.push(Param::Text(v.to_string()));
@@ -632,6 +630,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     no_coalesce: false,
                     typed: false,
                     also: None,
+                    strict: false,
                 })
             }
             (None | Some("each") | Some("lower"), Value::Null) => Ok(Resolved::null()),
@@ -641,6 +640,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 no_coalesce: false,
                 typed: false,
                 also: None,
+                strict: false,
             }),
             (None | Some("each"), v) => Ok(Resolved {
                 expr: b.push(json_param(v)),
@@ -648,6 +648,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 no_coalesce: false,
                 typed: false,
                 also: None,
+                strict: false,
             }),
             _ => Err(unknown(raw)),
         }
@@ -747,6 +748,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                             no_coalesce: true,
                             typed: false,
                             also: None,
+                            strict: false,
                         }),
                         Some("changed") => {
                             let f = field.ok_or_else(|| unknown(raw))?;
@@ -757,6 +759,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                                     no_coalesce: true,
                                     typed: false,
                                     also: None,
+                                    strict: false,
                                 });
                             }
                             let p = b.push(db_param(json_to_column(f, &v)));
@@ -770,6 +773,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                                 no_coalesce: true,
                                 typed: false,
                                 also: None,
+                                strict: false,
                             })
                         }
                         _ => {

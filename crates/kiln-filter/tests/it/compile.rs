@@ -405,6 +405,7 @@ fn typed_values_never_meet_the_empty_text() {
                 no_coalesce: !nullable,
                 typed: true,
                 also: None,
+                strict: false,
             })
         }
     }

@@ -269,6 +269,7 @@ fn shared_join_values() {
                 no_coalesce: false,
                 typed: false,
                 also: None,
+                strict: false,
             })
         }
     }

@@ -33,6 +33,7 @@ impl Resolver for FixedResolver {
                 no_coalesce: false,
                 typed: false,
                 also: None,
+                strict: false,
             },
             1 => Resolved {
                 expr: "t.col_b".into(),
@@ -40,6 +41,7 @@ impl Resolver for FixedResolver {
                 no_coalesce: true,
                 typed: false,
                 also: None,
+                strict: false,
             },
             _ => Resolved {
                 expr: "m.v".into(),
@@ -50,6 +52,7 @@ impl Resolver for FixedResolver {
                 no_coalesce: false,
                 typed: false,
                 also: None,
+                strict: false,
             },
         })
     }
@@ -67,6 +70,7 @@ impl Resolver for Permissive {
                 no_coalesce: false,
                 typed: false,
                 also: None,
+                strict: false,
             });
         }
         let multi = ident.raw.contains(':').then(|| Multi {
@@ -79,6 +83,7 @@ impl Resolver for Permissive {
             no_coalesce: ident.raw.len() & 1 == 0,
             typed: false,
             also: None,
+            strict: false,
         })
     }
 }

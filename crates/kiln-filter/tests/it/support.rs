@@ -67,6 +67,7 @@ pub fn single(expr: impl Into<String>) -> Resolved {
         no_coalesce: false,
         typed: false,
         also: None,
+        strict: false,
     }
 }
 
@@ -80,6 +81,7 @@ pub fn multi(expr: impl Into<String>, source: impl Into<String>) -> Resolved {
         no_coalesce: false,
         typed: false,
         also: None,
+        strict: false,
     }
 }
 
@@ -106,6 +108,7 @@ impl Resolver for TestResolver {
                 no_coalesce: true,
                 typed: false,
                 also: None,
+                strict: false,
             },
             _ if raw.starts_with("rel.") => multi(
                 format!("r.{}", &raw[4..]),
