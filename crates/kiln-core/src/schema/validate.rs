@@ -3,13 +3,17 @@
 use std::collections::HashSet;
 
 use super::collection::{Collection, CollectionType};
-use super::field::FieldKind;
+use super::field::{Field, FieldKind};
 use super::index::IndexDef;
 use super::Schema;
 use crate::error::{FieldError, FieldErrors};
 
 /// Names a field may not take: they are record keys of their own.
 const RESERVED_FIELD_NAMES: [&str; 3] = ["expand", "collectionId", "collectionName"];
+
+fn err(code: &'static str, message: &str) -> FieldError {
+    FieldError::new(code, message)
+}
 
 fn is_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 100 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -20,8 +24,23 @@ fn is_name(s: &str) -> bool {
 /// (`fields.2.name`) which the HTTP layer nests.
 pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> FieldErrors {
     let mut errors = FieldErrors::new();
-    let err = |code: &'static str, msg: &str| FieldError::new(code, msg);
+    check_identity(schema, old, c, &mut errors);
+    check_fields(schema, old, c, &mut errors);
+    check_rules(schema, c, &mut errors);
+    check_indexes(schema, old, c, &mut errors);
+    if let Some(a) = &c.auth {
+        validate_auth_methods(a, &mut errors);
+    }
+    errors
+}
 
+/// The collection's name, type and id (against the other collections, and its old state).
+fn check_identity(
+    schema: &Schema,
+    old: Option<&Collection>,
+    c: &Collection,
+    errors: &mut FieldErrors,
+) {
     if c.name.is_empty() {
         errors.insert("name".into(), FieldError::required());
     } else if !is_name(&c.name) {
@@ -77,129 +96,161 @@ pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> Fi
             err("validation_invalid_id", "Invalid collection id."),
         );
     }
+}
 
-    // Fields.
-    if c.kind != CollectionType::View {
-        let mut names = HashSet::new();
-        let mut ids = HashSet::new();
-        for (i, f) in c.fields.iter().enumerate() {
-            let key = |k: &str| format!("fields.{i}.{k}");
-            if f.name.is_empty() {
-                errors.insert(key("name"), FieldError::required());
-            } else if !is_name(&f.name) {
-                errors.insert(key("name"), err("validation_invalid_field_name", "Invalid field name - must contain only alphanumeric and underscore characters."));
-            } else if RESERVED_FIELD_NAMES.contains(&f.name.as_str()) {
-                errors.insert(
-                    key("name"),
-                    err(
-                        "validation_field_name_reserved",
-                        "The field name is reserved.",
-                    ),
-                );
-            } else if !names.insert(f.name.to_lowercase()) {
-                errors.insert(
-                    key("name"),
-                    err(
-                        "validation_duplicated_field_name",
-                        "Duplicated or invalid field name.",
-                    ),
-                );
-            }
-            if !ids.insert(f.id.clone()) {
-                errors.insert(
-                    key("id"),
-                    err("validation_duplicated_field_id", "Duplicated field id."),
-                );
-            }
-            if let Some(prev) = old.and_then(|o| o.fields.iter().find(|p| p.id == f.id)) {
-                if prev.kind.type_name() != f.kind.type_name() {
-                    errors.insert(
-                        key("type"),
-                        err(
-                            "validation_field_type_change",
-                            "The type of an existing field cannot be changed.",
-                        ),
-                    );
-                }
-                if prev.system && (prev.name != f.name) {
-                    errors.insert(
-                        key("name"),
-                        err(
-                            "validation_system_field_change",
-                            "System fields cannot be renamed.",
-                        ),
-                    );
-                }
-            }
-            match &f.kind {
-                FieldKind::Relation { collection_id, .. } => match schema
-                    .by_id(collection_id)
-                    .or_else(|| schema.get(collection_id))
-                {
-                    None => {
-                        errors.insert(
-                            key("collectionId"),
-                            err(
-                                "validation_field_invalid_relation",
-                                "The relation collection doesn't exist.",
-                            ),
-                        );
-                    }
-                    Some(t) if t.is_view() && !c.is_view() => {
-                        errors.insert(
-                            key("collectionId"),
-                            err(
-                                "validation_field_invalid_relation",
-                                "Relations to view collections are not allowed.",
-                            ),
-                        );
-                    }
-                    _ => {}
-                },
-                FieldKind::Select { values, .. } if values.is_empty() => {
-                    errors.insert(key("values"), FieldError::required());
-                }
-                FieldKind::Text { pattern, .. } | FieldKind::Password { pattern, .. }
-                    if !pattern.is_empty() && super::pattern::compile(pattern).is_err() =>
-                {
-                    errors.insert(
-                        key("pattern"),
-                        err("validation_invalid_regex", "Invalid regular expression."),
-                    );
-                }
-                _ => {}
-            }
+/// The fields of a table collection (a view's are derived from its query, which must be set).
+fn check_fields(
+    schema: &Schema,
+    old: Option<&Collection>,
+    c: &Collection,
+    errors: &mut FieldErrors,
+) {
+    if c.kind == CollectionType::View {
+        if c.view_query.trim().is_empty() {
+            errors.insert("viewQuery".into(), FieldError::required());
         }
-        match c.fields.iter().find(|f| f.name == "id") {
-            Some(f) if f.is_primary_key() => {}
-            _ => {
+        return;
+    }
+    let mut names = HashSet::new();
+    let mut ids = HashSet::new();
+    for (i, f) in c.fields.iter().enumerate() {
+        check_field(schema, old, c, i, f, &mut names, &mut ids, errors);
+    }
+    match c.fields.iter().find(|f| f.name == "id") {
+        Some(f) if f.is_primary_key() => {}
+        _ => {
+            errors.insert(
+                "fields".into(),
+                err(
+                    "validation_missing_primary_key",
+                    "Missing or invalid \"id\" primary key field.",
+                ),
+            );
+        }
+    }
+    if let Some(old) = old {
+        for prev in old.fields.iter().filter(|p| p.system) {
+            if !c.fields.iter().any(|f| f.id == prev.id) {
                 errors.insert(
                     "fields".into(),
                     err(
-                        "validation_missing_primary_key",
-                        "Missing or invalid \"id\" primary key field.",
+                        "validation_system_field_remove",
+                        "System fields cannot be removed.",
                     ),
                 );
             }
         }
-        if let Some(old) = old {
-            for prev in old.fields.iter().filter(|p| p.system) {
-                if !c.fields.iter().any(|f| f.id == prev.id) {
-                    errors.insert(
-                        "fields".into(),
-                        err(
-                            "validation_system_field_remove",
-                            "System fields cannot be removed.",
-                        ),
-                    );
-                }
-            }
-        }
-    } else if c.view_query.trim().is_empty() {
-        errors.insert("viewQuery".into(), FieldError::required());
     }
+}
 
-    // Rules.
+/// One field: its name and id among the others, what may not change, its type's options.
+#[allow(clippy::too_many_arguments)]
+fn check_field(
+    schema: &Schema,
+    old: Option<&Collection>,
+    c: &Collection,
+    i: usize,
+    f: &Field,
+    names: &mut HashSet<String>,
+    ids: &mut HashSet<String>,
+    errors: &mut FieldErrors,
+) {
+    let key = |k: &str| format!("fields.{i}.{k}");
+    if f.name.is_empty() {
+        errors.insert(key("name"), FieldError::required());
+    } else if !is_name(&f.name) {
+        errors.insert(
+            key("name"),
+            err(
+                "validation_invalid_field_name",
+                "Invalid field name - must contain only alphanumeric and underscore characters.",
+            ),
+        );
+    } else if RESERVED_FIELD_NAMES.contains(&f.name.as_str()) {
+        errors.insert(
+            key("name"),
+            err(
+                "validation_field_name_reserved",
+                "The field name is reserved.",
+            ),
+        );
+    } else if !names.insert(f.name.to_lowercase()) {
+        errors.insert(
+            key("name"),
+            err(
+                "validation_duplicated_field_name",
+                "Duplicated or invalid field name.",
+            ),
+        );
+    }
+    if !ids.insert(f.id.clone()) {
+        errors.insert(
+            key("id"),
+            err("validation_duplicated_field_id", "Duplicated field id."),
+        );
+    }
+    if let Some(prev) = old.and_then(|o| o.fields.iter().find(|p| p.id == f.id)) {
+        if prev.kind.type_name() != f.kind.type_name() {
+            errors.insert(
+                key("type"),
+                err(
+                    "validation_field_type_change",
+                    "The type of an existing field cannot be changed.",
+                ),
+            );
+        }
+        if prev.system && (prev.name != f.name) {
+            errors.insert(
+                key("name"),
+                err(
+                    "validation_system_field_change",
+                    "System fields cannot be renamed.",
+                ),
+            );
+        }
+    }
+    match &f.kind {
+        FieldKind::Relation { collection_id, .. } => match schema
+            .by_id(collection_id)
+            .or_else(|| schema.get(collection_id))
+        {
+            None => {
+                errors.insert(
+                    key("collectionId"),
+                    err(
+                        "validation_field_invalid_relation",
+                        "The relation collection doesn't exist.",
+                    ),
+                );
+            }
+            Some(t) if t.is_view() && !c.is_view() => {
+                errors.insert(
+                    key("collectionId"),
+                    err(
+                        "validation_field_invalid_relation",
+                        "Relations to view collections are not allowed.",
+                    ),
+                );
+            }
+            _ => {}
+        },
+        FieldKind::Select { values, .. } if values.is_empty() => {
+            errors.insert(key("values"), FieldError::required());
+        }
+        FieldKind::Text { pattern, .. } | FieldKind::Password { pattern, .. }
+            if !pattern.is_empty() && super::pattern::compile(pattern).is_err() =>
+        {
+            errors.insert(
+                key("pattern"),
+                err("validation_invalid_regex", "Invalid regular expression."),
+            );
+        }
+        _ => {}
+    }
+}
+
+/// Every rule compiles (and a view has no write rules).
+fn check_rules(schema: &Schema, c: &Collection, errors: &mut FieldErrors) {
     let rules = [
         ("listRule", &c.list_rule),
         ("viewRule", &c.view_rule),
@@ -243,8 +294,15 @@ pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> Fi
             );
         }
     }
+}
 
-    // Indexes.
+/// Every index parses, is on the collection's table and columns, and has a name of its own.
+fn check_indexes(
+    schema: &Schema,
+    old: Option<&Collection>,
+    c: &Collection,
+    errors: &mut FieldErrors,
+) {
     let mut index_names = HashSet::new();
     for (i, raw) in c.indexes.iter().enumerate() {
         let key = format!("indexes.{i}");
@@ -295,15 +353,10 @@ pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> Fi
             );
         }
     }
-    if let Some(a) = &c.auth {
-        validate_auth_methods(a, &mut errors);
-    }
-    errors
 }
 
 /// OAuth2 providers (known names, credentials, no duplicates) and MFA (needs two methods).
 fn validate_auth_methods(a: &super::auth_options::AuthOptions, errors: &mut FieldErrors) {
-    let err = |code: &'static str, msg: &str| FieldError::new(code, msg);
     if a.oauth2.enabled {
         for (i, p) in a.oauth2.providers.iter().enumerate() {
             let key = |f: &str| format!("oauth2.providers.{i}.{f}");
