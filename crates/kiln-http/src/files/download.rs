@@ -252,6 +252,19 @@ mod tests {
         assert_eq!(parse_range(Some("bytes=x-"), 10), Err(()));
     }
 
+    proptest::proptest! {
+        /// Any header on any size: no panic, and a range is always inside the file.
+        #[test]
+        fn any_range_header_stays_inside_the_file(
+            value in "(bytes=)?[0-9 ,-]{0,24}|\\PC{0,40}",
+            size in proptest::prop_oneof![0u64..4, 0u64..u64::MAX],
+        ) {
+            if let Ok(Some((start, end))) = parse_range(Some(&value), size) {
+                proptest::prop_assert!(start <= end && end < size, "{value:?} {size}");
+            }
+        }
+    }
+
     #[test]
     fn dates_and_inline_types() {
         assert_eq!(
