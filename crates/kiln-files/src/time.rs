@@ -2,7 +2,7 @@
 //! (`Fri, 24 May 2013 00:00:00 GMT`, for `Last-Modified`) in and out, S3's RFC 3339 listing
 //! times in. httpdate and chrono are already in the tree (hyper, the cron parser).
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// `YYYYMMDDTHHMMSSZ` in UTC, as SigV4 wants it.
 pub(crate) fn amz_date(t: SystemTime) -> String {
@@ -11,9 +11,12 @@ pub(crate) fn amz_date(t: SystemTime) -> String {
         .to_string()
 }
 
-/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) for `Last-Modified` headers.
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) for `Last-Modified` headers. A time before
+/// 1970 or after 9999 (a file's modification time can be anything) gives the nearest date that is.
 pub fn http_date(t: SystemTime) -> String {
-    httpdate::fmt_http_date(t)
+    // httpdate panics outside 1970-01-01T00:00:00Z ..= 9999-12-31T23:59:59Z.
+    let last = UNIX_EPOCH + Duration::from_secs(253_402_300_799);
+    httpdate::fmt_http_date(t.clamp(UNIX_EPOCH, last))
 }
 
 /// Parses an HTTP date (S3 sends IMF-fixdates; the obsolete forms are read too).
@@ -49,6 +52,20 @@ mod tests {
         assert_eq!(parse_http_date(&http_date(t)), Some(t));
         assert_eq!(parse_http_date("Fri, 24 May 2013 25:00:00 GMT"), None);
         assert_eq!(parse_http_date("yesterday"), None);
+    }
+
+    #[test]
+    fn http_dates_of_times_outside_1970_to_9999_do_not_panic() {
+        // fuzz/fuzz_targets/files_time.rs with the input `1970-01-`: seconds past 9999.
+        let secs = u64::from_le_bytes(*b"1970-01-");
+        assert_eq!(
+            http_date(UNIX_EPOCH + Duration::from_secs(secs)),
+            "Fri, 31 Dec 9999 23:59:59 GMT"
+        );
+        assert_eq!(
+            http_date(UNIX_EPOCH - Duration::from_secs(1)),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
     }
 
     #[test]

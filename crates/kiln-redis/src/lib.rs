@@ -3,7 +3,9 @@
 //! (`rediss://`, rustls), RESP2, blocking sockets on threads of their own; nothing about HTTP or
 //! databases.
 
-mod resp;
+/// RESP2 reading and writing, public only for the fuzz targets in `fuzz/` (not a stable API).
+#[doc(hidden)]
+pub mod resp;
 mod stream;
 mod url;
 

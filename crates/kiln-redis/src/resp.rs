@@ -9,6 +9,9 @@ use crate::Error;
 const MAX_BULK: usize = 64 << 20;
 /// Most elements of an array reply.
 const MAX_ARRAY: usize = 1 << 16;
+/// Deepest nesting of array replies (publish/subscribe replies nest one level): deeper ones are
+/// refused before they overflow the stack.
+const MAX_DEPTH: usize = 32;
 
 /// A reply from the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +46,11 @@ pub fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
 
 /// Reads one reply.
 pub fn read(r: &mut impl BufRead) -> Result<Reply, Error> {
+    read_nested(r, 0)
+}
+
+/// Reads one reply inside `depth` arrays.
+fn read_nested(r: &mut impl BufRead, depth: usize) -> Result<Reply, Error> {
     let line = read_line(r)?;
     let (kind, rest) = line.split_first().ok_or_else(|| protocol("empty line"))?;
     let text = || String::from_utf8_lossy(rest).into_owned();
@@ -76,7 +84,12 @@ pub fn read(r: &mut impl BufRead) -> Result<Reply, Error> {
                 .ok()
                 .filter(|&n| n <= MAX_ARRAY)
                 .ok_or_else(|| protocol("array too long"))?;
-            let items = (0..n).map(|_| read(r)).collect::<Result<Vec<_>, _>>()?;
+            if n > 0 && depth >= MAX_DEPTH {
+                return Err(protocol("arrays nested too deeply"));
+            }
+            let items = (0..n)
+                .map(|_| read_nested(r, depth + 1))
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(Reply::Array(Some(items)))
         }
         _ => Err(protocol("unknown reply type")),
@@ -166,5 +179,19 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn refuses_arrays_nested_too_deeply() {
+        // fuzz/fuzz_targets/redis_resp.rs: 16000 nested one-item arrays overflowed the stack.
+        let nested = |levels: usize| {
+            let mut bytes = b"*1\r\n".repeat(levels);
+            bytes.extend_from_slice(b":1\r\n");
+            bytes
+        };
+        assert!(parse(&nested(16_000)).is_err());
+        assert!(parse(&nested(MAX_DEPTH + 1)).is_err());
+        assert!(parse(&nested(MAX_DEPTH)).is_ok());
+        assert_eq!(parse(b"*0\r\n").unwrap(), Reply::Array(Some(Vec::new())));
     }
 }

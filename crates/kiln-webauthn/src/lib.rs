@@ -83,6 +83,12 @@ use sha2::{Digest, Sha256};
 pub use cose::{ALG_EDDSA, ALG_ES256, ALG_RS256};
 pub use error::{CborError, WebauthnError};
 
+/// For the fuzz targets only (not a stable API): one CBOR item from `input`: `Debug` text, length.
+#[doc(hidden)]
+pub fn fuzz_cbor_decode_prefix(input: &[u8]) -> Result<(String, usize), CborError> {
+    cbor::decode_prefix(input).map(|(value, used)| (format!("{value:?}"), used))
+}
+
 /// The largest `clientDataJSON` accepted, in bytes.
 pub const MAX_CLIENT_DATA_JSON: usize = 4 * 1024;
 /// The largest `attestationObject` accepted, in bytes.
