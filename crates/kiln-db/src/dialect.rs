@@ -157,7 +157,7 @@ impl Dialect {
                 // A numeric key is an array index (`[0]`), as PocketBase writes the path.
                 let mut path = String::from("$");
                 for k in keys {
-                    if !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()) {
+                    if is_index(k) {
                         path.push('[');
                         path.push_str(k);
                         path.push(']');
@@ -167,6 +167,25 @@ impl Dialect {
                     }
                 }
                 format!("json_extract({column}, '{path}')")
+            }
+            // `#>>` would read a numeric key of an object too: a path with an index is a strict
+            // SQL/JSON path instead, whose `[n]` matches arrays only (NULL otherwise).
+            Dialect::Postgres if keys.iter().any(|k| is_index(k)) => {
+                let mut path = String::from("strict $");
+                for k in keys {
+                    if is_index(k) {
+                        path.push('[');
+                        path.push_str(k);
+                        path.push(']');
+                    } else {
+                        path.push_str(".\"");
+                        path.push_str(k);
+                        path.push('"');
+                    }
+                }
+                format!(
+                    "(jsonb_path_query_first({column}::jsonb, '{path}', '{{}}', true) #>> '{{}}')"
+                )
             }
             Dialect::Postgres => format!("({column}::jsonb #>> '{{{}}}')", keys.join(",")),
         }
@@ -302,5 +321,32 @@ impl Dialect {
             Dialect::Sqlite => "_rowid_",
             Dialect::Postgres => "ctid",
         }
+    }
+}
+
+/// A JSON path segment that is an array index (all digits), as PocketBase reads it.
+fn is_index(key: &str) -> bool {
+    !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Dialect;
+
+    #[test]
+    fn json_paths_index_arrays_only() {
+        let keys = ["items", "0", "name"];
+        assert_eq!(
+            Dialect::Sqlite.json_extract("t.m", &keys),
+            "json_extract(t.m, '$.items[0].name')"
+        );
+        assert_eq!(
+            Dialect::Postgres.json_extract("t.m", &keys),
+            "(jsonb_path_query_first(t.m::jsonb, 'strict $.\"items\"[0].\"name\"', '{}', true) #>> '{}')"
+        );
+        assert_eq!(
+            Dialect::Postgres.json_extract("t.m", &["a", "b"]),
+            "(t.m::jsonb #>> '{a,b}')"
+        );
     }
 }
