@@ -68,7 +68,18 @@ pub fn settings(s: &Settings) -> FieldErrors {
     let mut put = |k: String, err: FieldError| {
         e.entry(k).or_insert(err);
     };
+    check_meta(s, &mut put);
+    check_smtp(s, &mut put);
+    check_storage(s, &mut put);
+    check_backups(s, &mut put);
+    check_rate_limits(s, &mut put);
+    check_batch(s, &mut put);
+    check_logs(s, &mut put);
+    e
+}
 
+/// The app's name, URL and sender.
+fn check_meta(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
     let m = &s.meta;
     if m.app_name.trim().is_empty() {
         put("meta.appName".into(), required());
@@ -96,7 +107,10 @@ pub fn settings(s: &Settings) -> FieldErrors {
             FieldError::new("validation_is_email", "Must be a valid email address."),
         );
     }
+}
 
+/// SMTP, when it is on.
+fn check_smtp(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
     let smtp = &s.smtp;
     if smtp.enabled {
         if smtp.host.is_empty() {
@@ -132,7 +146,10 @@ pub fn settings(s: &Settings) -> FieldErrors {
             FieldError::new("validation_is_host", "Must be a valid host."),
         );
     }
+}
 
+/// The two S3 configurations (files and backups).
+fn check_storage(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
     for (prefix, s3) in [("s3", &s.s3), ("backups.s3", &s.backups.s3)] {
         if !s3.enabled {
             continue;
@@ -155,6 +172,10 @@ pub fn settings(s: &Settings) -> FieldErrors {
             );
         }
     }
+}
+
+/// The backups' schedule.
+fn check_backups(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
     if !s.backups.cron.is_empty() {
         if let Err(e) = crate::cron::schedule::Schedule::parse(&s.backups.cron) {
             // Shown as PocketBase shows Go's error text: capitalised, with a full stop.
@@ -180,7 +201,10 @@ pub fn settings(s: &Settings) -> FieldErrors {
             ),
         );
     }
+}
 
+/// Rate limit rules and excluded addresses, and the superusers' addresses.
+fn check_rate_limits(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
     let rl = &s.rate_limits;
     for (i, r) in rl.rules.iter().enumerate() {
         if r.label.is_empty() {
@@ -255,7 +279,10 @@ pub fn settings(s: &Settings) -> FieldErrors {
             );
         }
     }
+}
 
+/// Batch requests.
+fn check_batch(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
     let b = &s.batch;
     if b.enabled && b.max_requests < 1 {
         put(
@@ -284,6 +311,10 @@ pub fn settings(s: &Settings) -> FieldErrors {
             ),
         );
     }
+}
+
+/// The log's retention.
+fn check_logs(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
     if s.logs.max_days < 0 {
         put(
             "logs.maxDays".into(),
@@ -302,7 +333,6 @@ pub fn settings(s: &Settings) -> FieldErrors {
             ),
         );
     }
-    e
 }
 
 #[cfg(test)]
