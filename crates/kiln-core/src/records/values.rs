@@ -421,182 +421,231 @@ pub fn validate(f: &Field, v: &Value) -> Result<(), FieldError> {
                 ));
             }
         }
-        FieldKind::Number { min, max, only_int } => {
-            let Some(x) = v.as_f64().filter(|x| x.is_finite()) else {
-                return Err(FieldError::new(
-                    "validation_not_a_number",
-                    "The submitted number is not properly formatted.",
-                ));
-            };
-            if *only_int && x.fract() != 0.0 {
-                return Err(FieldError::new(
-                    "validation_only_int_constraint",
-                    "Decimal numbers are not allowed.",
-                ));
-            }
-            if let Some(m) = min {
-                if x < *m {
-                    return Err(FieldError::new(
-                        "validation_min_number_constraint",
-                        format!("Must be greater or equal than {}.", num(*m)),
-                    )
-                    .with_params(json!({"min": num(*m)})));
-                }
-            }
-            if let Some(m) = max {
-                if x > *m {
-                    return Err(FieldError::new(
-                        "validation_max_number_constraint",
-                        format!("Must be less or equal than {}.", num(*m)),
-                    )
-                    .with_params(json!({"max": num(*m)})));
-                }
-            }
-        }
+        FieldKind::Number { min, max, only_int } => check_number(v, *min, *max, *only_int)?,
         FieldKind::Bool => {}
         FieldKind::Email {
             except_domains,
             only_domains,
-        } => {
-            let s = v.as_str().unwrap_or("");
-            if !is_email(s) {
-                return Err(FieldError::new(
-                    "validation_is_email",
-                    "Must be a valid email address.",
-                ));
-            }
-            let domain = s.rsplit_once('@').map(|x| x.1).unwrap_or("");
-            domain_check(
-                domain,
-                only_domains,
-                except_domains,
-                "validation_email_domain_not_allowed",
-                "Email",
-            )?;
-        }
+        } => check_email(v, only_domains, except_domains)?,
         FieldKind::Url {
             except_domains,
             only_domains,
-        } => {
-            let s = v.as_str().unwrap_or("");
-            let Some(host) = url_host(s) else {
-                return Err(FieldError::new(
-                    "validation_invalid_url",
-                    "Must be a valid url.",
-                ));
-            };
-            domain_check(
-                host,
-                only_domains,
-                except_domains,
-                "validation_url_domain_not_allowed",
-                "Url",
-            )?;
-        }
-        FieldKind::Editor { max_size, .. } => {
-            let limit = if *max_size > 0 { *max_size } else { 5 << 20 };
-            if v.as_str().unwrap_or("").len() as i64 > limit {
-                return Err(FieldError::new(
-                    "validation_content_size_limit",
-                    format!("The maximum allowed content size is {limit} bytes."),
-                )
-                .with_params(json!({"maxSize": limit})));
-            }
-        }
-        FieldKind::Date { min, max } => {
-            let s = v.as_str().unwrap_or("");
-            if let Some(m) = crate::datetime::normalize(min) {
-                if s < m.as_str() {
-                    let (shown, threshold) = go_time(&m);
-                    return Err(FieldError::new(
-                        "validation_min_greater_equal_than_required",
-                        format!("Must be no less than {shown}."),
-                    )
-                    .with_params(json!({ "threshold": threshold })));
-                }
-            }
-            if let Some(m) = crate::datetime::normalize(max) {
-                if s > m.as_str() {
-                    let (shown, threshold) = go_time(&m);
-                    return Err(FieldError::new(
-                        "validation_max_less_equal_than_required",
-                        format!("Must be no greater than {shown}."),
-                    )
-                    .with_params(json!({ "threshold": threshold })));
-                }
-            }
-        }
-        FieldKind::Select { values, max_select } => {
-            let items: Vec<&str> = match v {
-                Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-                Value::String(s) => vec![s.as_str()],
-                _ => vec![],
-            };
-            for item in &items {
-                if !values.iter().any(|x| x == item) {
-                    return Err(FieldError::new(
-                        "validation_invalid_value",
-                        format!("Invalid value {item}."),
-                    )
-                    .with_params(json!({"value": item})));
-                }
-            }
-            check_max_select(v, *max_select)?;
-        }
+        } => check_url(v, only_domains, except_domains)?,
+        FieldKind::Editor { max_size, .. } => check_editor(v, *max_size)?,
+        FieldKind::Date { min, max } => check_date(v, min, max)?,
+        FieldKind::Select { values, max_select } => check_select(v, values, *max_select)?,
         FieldKind::Relation {
             min_select,
             max_select,
             ..
-        } => {
-            let n = v.as_array().map(|a| a.len() as i64).unwrap_or(1);
-            if *min_select > 0 && n < *min_select {
-                return Err(FieldError::new(
-                    "validation_not_enough_values",
-                    format!("Select at least {min_select}."),
-                )
-                .with_params(json!({"minSelect": min_select})));
-            }
-            check_max_select(v, *max_select)?;
-        }
-        FieldKind::File { max_select, .. } => {
-            let n = v.as_array().map_or(1, Vec::len) as i64;
-            let max = (*max_select).max(1);
-            if n > max {
-                return Err(FieldError::new(
-                    "validation_too_many_files",
-                    format!("The maximum allowed files is {max}."),
-                )
-                .with_params(json!({ "maxSelect": max })));
-            }
-        }
-        FieldKind::Json { max_size } => {
-            let limit = if *max_size > 0 { *max_size } else { 1 << 20 };
-            let size = v.to_string().len() as i64;
-            if size > limit {
-                return Err(FieldError::new(
-                    "validation_json_size_limit",
-                    format!("The maximum allowed JSON size is {limit} bytes."),
-                )
-                .with_params(json!({"maxSize": limit})));
-            }
-        }
-        FieldKind::GeoPoint => {
-            let lon = v.get("lon").and_then(Value::as_f64).unwrap_or(0.0);
-            let lat = v.get("lat").and_then(Value::as_f64).unwrap_or(0.0);
-            if !(-180.0..=180.0).contains(&lon) {
-                return Err(FieldError::new(
-                    "validation_invalid_longitude",
-                    "Longitude must be between -180 and 180 degrees.",
-                ));
-            }
-            if !(-90.0..=90.0).contains(&lat) {
-                return Err(FieldError::new(
-                    "validation_invalid_latitude",
-                    "Latitude must be between -90 and 90 degrees.",
-                ));
-            }
-        }
+        } => check_relation(v, *min_select, *max_select)?,
+        FieldKind::File { max_select, .. } => check_file(v, *max_select)?,
+        FieldKind::Json { max_size } => check_json(v, *max_size)?,
+        FieldKind::GeoPoint => check_geo_point(v)?,
         FieldKind::Autodate { .. } | FieldKind::Password { .. } => {}
+    }
+    Ok(())
+}
+
+/// A number field's value: a finite number, an integer when asked, within min and max.
+fn check_number(
+    v: &Value,
+    min: Option<f64>,
+    max: Option<f64>,
+    only_int: bool,
+) -> Result<(), FieldError> {
+    let Some(x) = v.as_f64().filter(|x| x.is_finite()) else {
+        return Err(FieldError::new(
+            "validation_not_a_number",
+            "The submitted number is not properly formatted.",
+        ));
+    };
+    if only_int && x.fract() != 0.0 {
+        return Err(FieldError::new(
+            "validation_only_int_constraint",
+            "Decimal numbers are not allowed.",
+        ));
+    }
+    if let Some(m) = min {
+        if x < m {
+            return Err(FieldError::new(
+                "validation_min_number_constraint",
+                format!("Must be greater or equal than {}.", num(m)),
+            )
+            .with_params(json!({"min": num(m)})));
+        }
+    }
+    if let Some(m) = max {
+        if x > m {
+            return Err(FieldError::new(
+                "validation_max_number_constraint",
+                format!("Must be less or equal than {}.", num(m)),
+            )
+            .with_params(json!({"max": num(m)})));
+        }
+    }
+    Ok(())
+}
+
+/// An email field's value: an address, its domain allowed.
+fn check_email(
+    v: &Value,
+    only_domains: &[String],
+    except_domains: &[String],
+) -> Result<(), FieldError> {
+    let s = v.as_str().unwrap_or("");
+    if !is_email(s) {
+        return Err(FieldError::new(
+            "validation_is_email",
+            "Must be a valid email address.",
+        ));
+    }
+    let domain = s.rsplit_once('@').map(|x| x.1).unwrap_or("");
+    domain_check(
+        domain,
+        only_domains,
+        except_domains,
+        "validation_email_domain_not_allowed",
+        "Email",
+    )
+}
+
+/// A URL field's value: a URL, its host allowed.
+fn check_url(
+    v: &Value,
+    only_domains: &[String],
+    except_domains: &[String],
+) -> Result<(), FieldError> {
+    let s = v.as_str().unwrap_or("");
+    let Some(host) = url_host(s) else {
+        return Err(FieldError::new(
+            "validation_invalid_url",
+            "Must be a valid url.",
+        ));
+    };
+    domain_check(
+        host,
+        only_domains,
+        except_domains,
+        "validation_url_domain_not_allowed",
+        "Url",
+    )
+}
+
+/// An editor field's value: within its size limit (5 MiB by default).
+fn check_editor(v: &Value, max_size: i64) -> Result<(), FieldError> {
+    let limit = if max_size > 0 { max_size } else { 5 << 20 };
+    if v.as_str().unwrap_or("").len() as i64 > limit {
+        return Err(FieldError::new(
+            "validation_content_size_limit",
+            format!("The maximum allowed content size is {limit} bytes."),
+        )
+        .with_params(json!({"maxSize": limit})));
+    }
+    Ok(())
+}
+
+/// A date field's value: within min and max.
+fn check_date(v: &Value, min: &str, max: &str) -> Result<(), FieldError> {
+    let s = v.as_str().unwrap_or("");
+    if let Some(m) = crate::datetime::normalize(min) {
+        if s < m.as_str() {
+            let (shown, threshold) = go_time(&m);
+            return Err(FieldError::new(
+                "validation_min_greater_equal_than_required",
+                format!("Must be no less than {shown}."),
+            )
+            .with_params(json!({ "threshold": threshold })));
+        }
+    }
+    if let Some(m) = crate::datetime::normalize(max) {
+        if s > m.as_str() {
+            let (shown, threshold) = go_time(&m);
+            return Err(FieldError::new(
+                "validation_max_less_equal_than_required",
+                format!("Must be no greater than {shown}."),
+            )
+            .with_params(json!({ "threshold": threshold })));
+        }
+    }
+    Ok(())
+}
+
+/// A select field's value: known values, at most max_select.
+fn check_select(v: &Value, values: &[String], max_select: i64) -> Result<(), FieldError> {
+    let items: Vec<&str> = match v {
+        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+        Value::String(s) => vec![s.as_str()],
+        _ => vec![],
+    };
+    for item in &items {
+        if !values.iter().any(|x| x == item) {
+            return Err(FieldError::new(
+                "validation_invalid_value",
+                format!("Invalid value {item}."),
+            )
+            .with_params(json!({"value": item})));
+        }
+    }
+    check_max_select(v, max_select)
+}
+
+/// A relation field's value: between min_select and max_select ids.
+fn check_relation(v: &Value, min_select: i64, max_select: i64) -> Result<(), FieldError> {
+    let n = v.as_array().map(|a| a.len() as i64).unwrap_or(1);
+    if min_select > 0 && n < min_select {
+        return Err(FieldError::new(
+            "validation_not_enough_values",
+            format!("Select at least {min_select}."),
+        )
+        .with_params(json!({"minSelect": min_select})));
+    }
+    check_max_select(v, max_select)
+}
+
+/// A file field's value: at most max_select names.
+fn check_file(v: &Value, max_select: i64) -> Result<(), FieldError> {
+    let n = v.as_array().map_or(1, Vec::len) as i64;
+    let max = max_select.max(1);
+    if n > max {
+        return Err(FieldError::new(
+            "validation_too_many_files",
+            format!("The maximum allowed files is {max}."),
+        )
+        .with_params(json!({ "maxSelect": max })));
+    }
+    Ok(())
+}
+
+/// A JSON field's value: within its size limit (1 MiB by default).
+fn check_json(v: &Value, max_size: i64) -> Result<(), FieldError> {
+    let limit = if max_size > 0 { max_size } else { 1 << 20 };
+    let size = v.to_string().len() as i64;
+    if size > limit {
+        return Err(FieldError::new(
+            "validation_json_size_limit",
+            format!("The maximum allowed JSON size is {limit} bytes."),
+        )
+        .with_params(json!({"maxSize": limit})));
+    }
+    Ok(())
+}
+
+/// A geo point's value: a longitude and a latitude in range.
+fn check_geo_point(v: &Value) -> Result<(), FieldError> {
+    let lon = v.get("lon").and_then(Value::as_f64).unwrap_or(0.0);
+    let lat = v.get("lat").and_then(Value::as_f64).unwrap_or(0.0);
+    if !(-180.0..=180.0).contains(&lon) {
+        return Err(FieldError::new(
+            "validation_invalid_longitude",
+            "Longitude must be between -180 and 180 degrees.",
+        ));
+    }
+    if !(-90.0..=90.0).contains(&lat) {
+        return Err(FieldError::new(
+            "validation_invalid_latitude",
+            "Latitude must be between -90 and 90 degrees.",
+        ));
     }
     Ok(())
 }
