@@ -126,8 +126,10 @@ fn decode(s: &str) -> Result<String, Error> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
+            // Two hex digits (from_str_radix alone would take a sign: `%+1`).
             let hex = s
                 .get(i + 1..i + 3)
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
                 .and_then(|h| u8::from_str_radix(h, 16).ok());
             out.push(hex.ok_or_else(|| Error::Url("bad percent-encoding".into()))?);
             i += 3;
@@ -185,6 +187,7 @@ mod tests {
             "redis://h:port",
             "redis://h/x",
             "redis://u:%zz@h",
+            "redis://u:%+1@h",
             "redis://[::1",
             "redis://h?ssl_cert_reqs=none",
             "rediss://h?x=1",
