@@ -154,35 +154,20 @@ impl Dialect {
     pub fn json_extract(self, column: &str, keys: &[&str]) -> String {
         match self {
             Dialect::Sqlite => {
-                // A numeric key is an array index (`[0]`), as PocketBase writes the path.
-                let mut path = String::from("$");
-                for k in keys {
-                    if is_index(k) {
-                        path.push('[');
-                        path.push_str(k);
-                        path.push(']');
-                    } else {
-                        path.push('.');
-                        path.push_str(k);
-                    }
-                }
+                let path = json_path("$", keys, |p, k| {
+                    p.push('.');
+                    p.push_str(k);
+                });
                 format!("json_extract({column}, '{path}')")
             }
             // `#>>` would read a numeric key of an object too: a path with an index is a strict
             // SQL/JSON path instead, whose `[n]` matches arrays only (NULL otherwise).
             Dialect::Postgres if keys.iter().any(|k| is_index(k)) => {
-                let mut path = String::from("strict $");
-                for k in keys {
-                    if is_index(k) {
-                        path.push('[');
-                        path.push_str(k);
-                        path.push(']');
-                    } else {
-                        path.push_str(".\"");
-                        path.push_str(k);
-                        path.push('"');
-                    }
-                }
+                let path = json_path("strict $", keys, |p, k| {
+                    p.push_str(".\"");
+                    p.push_str(k);
+                    p.push('"');
+                });
                 format!(
                     "(jsonb_path_query_first({column}::jsonb, '{path}', '{{}}', true) #>> '{{}}')"
                 )
@@ -322,6 +307,21 @@ impl Dialect {
             Dialect::Postgres => "ctid",
         }
     }
+}
+
+/// A JSON path from `root`: an index segment as `[n]`, any other as `key` writes it.
+fn json_path(root: &str, keys: &[&str], key: impl Fn(&mut String, &str)) -> String {
+    let mut path = String::from(root);
+    for k in keys {
+        if is_index(k) {
+            path.push('[');
+            path.push_str(k);
+            path.push(']');
+        } else {
+            key(&mut path, k);
+        }
+    }
+    path
 }
 
 /// A JSON path segment that is an array index (all digits), as PocketBase reads it.
