@@ -8,6 +8,7 @@ mod caller;
 pub mod collections;
 pub mod cors;
 mod crons;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod files;
@@ -43,6 +44,8 @@ pub struct HttpOptions {
     pub cors: cors::Cors,
     /// Static files served under every path the API does not use (`pb_public`).
     pub public: Option<public::PublicDir>,
+    /// The dashboard at `/_/` (the embedded copy by default).
+    pub dashboard: dashboard::DashboardSource,
 }
 
 /// The whole API as a router, testable without a socket; every origin may call it.
@@ -66,6 +69,7 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         .merge(realtime::router())
         .merge(settings::router())
         .merge(files::router())
+        .merge(dashboard::router(options.dashboard))
         .method_not_allowed_fallback(|| async { ApiError::not_found() })
         .fallback(
             |method: axum::http::Method, uri: axum::http::Uri, headers: axum::http::HeaderMap| async move {

@@ -59,6 +59,12 @@ enum Command {
         /// A missing static path answers with the root index.html (single-page apps)
         #[arg(long = "indexFallback", value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
         index_fallback: bool,
+        /// Serve the dashboard (/_/) from this folder instead of the copy built into the binary: for work on the dashboard itself (crates/kiln-dashboard/dist, rebuilt by `npm run watch` in crates/kiln-dashboard/ui)
+        #[arg(long = "dashboardDir", value_name = "DIR")]
+        dashboard_dir: Option<PathBuf>,
+        /// Turn the dashboard (/_/) off
+        #[arg(long = "noDashboard")]
+        no_dashboard: bool,
     },
     /// Copies the SQLite data dir (--dir) into an empty PostgreSQL database and verifies the copy:
     /// collections, records, users and settings (uploaded files stay where they are).
@@ -162,6 +168,8 @@ fn main() -> ExitCode {
         Command::Serve {
             public_dir,
             index_fallback,
+            dashboard_dir,
+            no_dashboard,
             ..
         } => {
             // PocketBase's place for it: beside the data dir
@@ -174,8 +182,14 @@ fn main() -> ExitCode {
             let public = dir
                 .is_dir()
                 .then(|| kiln_http::public::PublicDir::new(dir, index_fallback));
+            let dashboard = match (no_dashboard, dashboard_dir) {
+                (true, _) => kiln_http::dashboard::DashboardSource::Off,
+                (false, Some(dir)) => kiln_http::dashboard::DashboardSource::Dir(dir),
+                (false, None) => kiln_http::dashboard::DashboardSource::Embedded,
+            };
             app_slot.set(Some(app.clone()));
-            let (code, last) = runtime.block_on(serve(app, &app_cfg, &cfg, public, &app_slot));
+            let (code, last) =
+                runtime.block_on(serve(app, &app_cfg, &cfg, public, dashboard, &app_slot));
             app_slot.set(None);
             last.close();
             return code;
@@ -277,6 +291,7 @@ async fn serve(
     app_cfg: &AppConfig,
     cfg: &config::Config,
     public: Option<kiln_http::public::PublicDir>,
+    dashboard: kiln_http::dashboard::DashboardSource,
     app_slot: &applog::AppSlot,
 ) -> (ExitCode, App) {
     let listener = match bind(&cfg.http).await {
@@ -292,11 +307,16 @@ async fn serve(
         (Some(_), None) => "PostgreSQL".to_owned(),
         (Some(_), Some(schema)) => format!("PostgreSQL, schema {schema}"),
     };
+    let dashboard_on = !matches!(dashboard, kiln_http::dashboard::DashboardSource::Off);
     eprintln!(
-        "Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n└─ Data:      {} ({database}){}",
+        "Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n{}└─ Data:      {} ({database}){}",
+        if dashboard_on { format!("├─ Dashboard: http://{addr}/_/\n") } else { String::new() },
         cfg.dir.display(),
         if cfg.dev { " (dev mode)" } else { "" }
     );
+    if dashboard_on {
+        print_installer_link(&app, &listener).await;
+    }
     if app.db().is_shared() && !app.settings().s3.enabled {
         eprintln!(
             "Warning: files are stored on this node's disk ({}): when several nodes share the database, \
@@ -307,6 +327,7 @@ async fn serve(
     let options = kiln_http::HttpOptions {
         cors: kiln_http::cors::Cors::new(cfg.origins.clone()),
         public,
+        dashboard,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -380,6 +401,30 @@ async fn serve(
         app_slot.set(Some(app.clone()));
         tracing::info!("the app reloaded with the restored backup");
     }
+}
+
+/// While no superuser exists: the one-time link to the dashboard's first-superuser page
+/// (PocketBase's installer), valid for [`kiln_core::auth::installer::INSTALLER_TOKEN_SECS`].
+async fn print_installer_link(app: &App, listener: &std::net::TcpListener) {
+    let token = match app.installer_token().await {
+        Ok(Some(token)) => token,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot prepare the first-superuser link");
+            return;
+        }
+    };
+    // a wildcard address is reached on loopback from this machine
+    let base = match listener.local_addr() {
+        Ok(a) if a.ip().is_unspecified() => format!("http://127.0.0.1:{}", a.port()),
+        Ok(a) => format!("http://{a}"),
+        Err(_) => return,
+    };
+    let exe = std::env::args().next().unwrap_or_else(|| "kiln".into());
+    eprintln!(
+        "\n(!) Open this link in a browser to create your first superuser (it works for {} minutes):\n{base}/_/#/pbinstall/{token}\n(or create one with: {exe} superuser upsert EMAIL PASSWORD)\n",
+        kiln_core::auth::installer::INSTALLER_TOKEN_SECS / 60
+    );
 }
 
 /// How long requests in flight may take to finish when the app reloads.

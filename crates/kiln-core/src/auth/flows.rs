@@ -324,7 +324,7 @@ impl App {
         self.delete_record(&c, r.id(), &req).await
     }
 
-    fn find_superuser(&self, email: &str) -> Result<Option<Record>> {
+    pub(crate) fn find_superuser(&self, email: &str) -> Result<Option<Record>> {
         let c = self.collection(SUPERUSERS)?;
         let plan = c.plan(self.dialect());
         let sql = format!(

@@ -226,8 +226,10 @@ impl App {
     /// After the commit: removes the blobs the write let go and publishes its realtime events.
     pub(crate) async fn finish_write(&self, applied: &Applied) {
         self.remove_blobs(applied.garbage.clone()).await;
-        if applied.action == EventAction::Delete {
-            self.remove_record_blobs(&applied.records).await;
+        match applied.action {
+            EventAction::Delete => self.remove_record_blobs(&applied.records).await,
+            EventAction::Create => self.retire_installer(&applied.records).await,
+            EventAction::Update => {}
         }
         for record in &applied.records {
             self.publish(Event {

@@ -1,0 +1,4 @@
+// PLACEHOLDER: replaced by the area's real screen.
+export function CollectionEditorPage() {
+  return <p class="pad">PLACEHOLDER CollectionEditorPage</p>;
+}
