@@ -64,10 +64,12 @@ async fn serve(State(source): State<Arc<Source>>, req: Request) -> Response {
     let path = req.uri().path().strip_prefix("/_/").unwrap_or("");
     let mut res = match &*source {
         Source::Off => return ApiError::not_found().into_response(),
-        Source::Embedded => match kiln_dashboard::asset(if path.is_empty() { "index.html" } else { path }) {
-            Some(asset) => embedded(asset, req.method(), req.headers()),
-            None => return ApiError::not_found().into_response(),
-        },
+        Source::Embedded => {
+            match kiln_dashboard::asset(if path.is_empty() { "index.html" } else { path }) {
+                Some(asset) => embedded(asset, req.method(), req.headers()),
+                None => return ApiError::not_found().into_response(),
+            }
+        }
         Source::Dir(dir) => {
             let Ok(uri) = format!("/{path}").parse::<Uri>() else {
                 return ApiError::not_found().into_response();
@@ -80,9 +82,15 @@ async fn serve(State(source): State<Arc<Source>>, req: Request) -> Response {
         }
     };
     let h = res.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     if matches!(&*source, Source::Dir(_)) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
@@ -91,7 +99,11 @@ async fn serve(State(source): State<Arc<Source>>, req: Request) -> Response {
 
 /// An embedded file: its brotli or gzip form when the client takes it, `304` when the client's
 /// copy is current; hashed names are cached for good, the index is revalidated every time.
-fn embedded(asset: &'static kiln_dashboard::Asset, method: &Method, headers: &HeaderMap) -> Response {
+fn embedded(
+    asset: &'static kiln_dashboard::Asset,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Response {
     let cache = if asset.immutable {
         "public, max-age=31536000, immutable"
     } else {
@@ -102,11 +114,17 @@ fn embedded(asset: &'static kiln_dashboard::Asset, method: &Method, headers: &He
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     h.insert(header::ETAG, HeaderValue::from_static(asset.etag));
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == asset.etag || t.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == asset.etag || t.trim() == "*")
+        });
     if fresh {
         *res.status_mut() = StatusCode::NOT_MODIFIED;
         return res;

@@ -50,9 +50,10 @@ impl App {
 
     /// After superusers were created: the installer has done its work once any other exists.
     pub(crate) async fn retire_installer(&self, created: &[Record]) {
-        if !created.iter().any(|r| {
-            r.collection.name == SUPERUSERS && r.get_str("email") != INSTALLER_EMAIL
-        }) {
+        if !created
+            .iter()
+            .any(|r| r.collection.name == SUPERUSERS && r.get_str("email") != INSTALLER_EMAIL)
+        {
             return;
         }
         match self.find_superuser(INSTALLER_EMAIL) {

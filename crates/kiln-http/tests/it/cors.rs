@@ -18,7 +18,7 @@ async fn call(
 ) -> (u16, HeaderMap) {
     let options = kiln_http::HttpOptions {
         cors: Cors::new(cors.iter().map(|s| s.to_string()).collect()),
-        public: None,
+        ..Default::default()
     };
     let router = kiln_http::router_with(t.app.clone(), options);
     let mut req = Request::builder().method(method).uri(path);

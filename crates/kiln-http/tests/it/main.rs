@@ -7,6 +7,7 @@ mod auth;
 mod cluster;
 mod collections;
 mod cors;
+mod dashboard;
 mod files;
 mod public;
 mod realtime;
