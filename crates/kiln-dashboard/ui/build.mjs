@@ -6,17 +6,23 @@
 //   node build.mjs                 build into ../dist
 //   node build.mjs --out DIR       build into DIR
 //   node build.mjs --watch         rebuild on change (serve with `kiln serve --dashboardDir ../dist`)
+//   node build.mjs --check         rebuild into a temporary folder and fail unless ../dist holds the
+//                                  same files (the compressed forms must decompress to the same bytes:
+//                                  zlib builds may compress differently)
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const outArg = args.indexOf('--out');
-const out = outArg >= 0 ? args[outArg + 1] : join(here, '..', 'dist');
+const dist = join(here, '..', 'dist');
+const check = args.includes('--check');
+const out = check ? join(tmpdir(), `kiln-dashboard-check-${process.pid}`) : outArg >= 0 ? args[outArg + 1] : dist;
 const watch = args.includes('--watch');
 
 const TYPES = {
@@ -67,7 +73,7 @@ function emit(result) {
   built.set('index.html', Buffer.from(index));
 
   const rows = [];
-  for (const [path, body] of [...built].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [path, body] of [...built].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const ext = path.slice(path.lastIndexOf('.'));
     const type = TYPES[ext];
     if (!type) throw new Error(`no content type for ${path}`);
@@ -90,7 +96,32 @@ function emit(result) {
     `// Written by ui/build.mjs: do not edit.\nstatic ASSETS: &[Asset] = &[\n${rows.join('\n')}\n];\n`,
   );
   const sizes = [...built].map(([p, b]) => `${p} ${b.length} B, gzip ${gzipSync(b, { level: 9 }).length} B`);
-  console.log(`dashboard built into ${out}:\n  ${sizes.join('\n  ')}`);
+  if (!check) console.log(`dashboard built into ${out}:\n  ${sizes.join('\n  ')}`);
+}
+
+/** The differences between the fresh build in `out` and the checked-in `dist`. */
+function compare() {
+  const rel = (root) => new Set(files(root).map((f) => relative(root, f)));
+  const fresh = rel(out);
+  const kept = rel(dist);
+  const problems = [];
+  for (const f of fresh) if (!kept.has(f)) problems.push(`missing from dist/: ${f}`);
+  for (const f of kept) if (!fresh.has(f)) problems.push(`in dist/ but not built from the sources: ${f}`);
+  for (const f of fresh) {
+    if (!kept.has(f)) continue;
+    const a = readFileSync(join(out, f));
+    const b = readFileSync(join(dist, f));
+    if (f.endsWith('.gz') || f.endsWith('.br')) {
+      const unpack = f.endsWith('.gz') ? gunzipSync : brotliDecompressSync;
+      const body = readFileSync(join(dist, f.slice(0, -3)));
+      let ok = false;
+      try {
+        ok = unpack(b).equals(body);
+      } catch {}
+      if (!ok) problems.push(`dist/${f} does not decompress to dist/${f.slice(0, -3)}`);
+    } else if (!a.equals(b)) problems.push(`differs from a rebuild: dist/${f}`);
+  }
+  return problems;
 }
 
 if (watch) {
@@ -103,4 +134,13 @@ if (watch) {
   console.log('watching src/ …');
 } else {
   emit(await esbuild.build({ ...options, outdir: out }));
+  if (check) {
+    const problems = compare();
+    rmSync(out, { recursive: true, force: true });
+    if (problems.length) {
+      console.error(`crates/kiln-dashboard/dist does not match its sources:\n  ${problems.join('\n  ')}\nRun \`npm run build\` in crates/kiln-dashboard/ui and commit dist/.`);
+      process.exit(1);
+    }
+    console.log('crates/kiln-dashboard/dist matches its sources');
+  }
 }
