@@ -1,7 +1,7 @@
 // The app shell: sign-in gate, the main navigation, and the screen for the current address.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { pb, signedIn, SUPERUSERS } from './api.js';
-import { match, navigate, useLocation } from './router.js';
+import { match, navigate, Redirect, useLocation } from './router.js';
 import { t, useLocale } from './i18n/index.js';
 import { clearCollections, findCollection, useCollections } from './store/collections.js';
 import { Icon } from './ui/icon.jsx';
@@ -62,10 +62,7 @@ export function App() {
   for (const [pattern, render] of PUBLIC) {
     const params = match(pattern, loc.path);
     if (!params) continue;
-    if (pattern === '/login' && authed) {
-      navigate('/collections', {}, { replace: true });
-      return null;
-    }
+    if (pattern === '/login' && authed) return <Redirect to="/collections" />;
     const page = pattern === '/login' ? <LoginPage onSignedIn={afterSignIn} /> : render(params, afterSignIn);
     return <Frame>{page}</Frame>;
   }
@@ -156,10 +153,7 @@ function Screen({ loc }) {
   const { path, query } = loc;
   const cols = useCollections();
   let p;
-  if (path === '/' || path === '') {
-    navigate('/collections', {}, { replace: true });
-    return null;
-  }
+  if (path === '/' || path === '') return <Redirect to="/collections" />;
   if ((p = match('/logs', path))) return <LogsPage query={query} />;
   if ((p = match('/settings', path))) return <SettingsPage section="application" query={query} />;
   if ((p = match('/settings/import-collections', path))) return <ImportCollectionsPage />;
@@ -172,10 +166,8 @@ function Screen({ loc }) {
       </CollectionsLayout>
     );
   if ((p = match('/collections', path))) {
-    if (cols.loaded) {
-      const first = cols.list.find((c) => !c.system) ?? cols.list.find((c) => c.name === SUPERUSERS);
-      if (first) navigate(`/collections/${encodeURIComponent(first.name)}`, {}, { replace: true });
-    }
+    const first = cols.loaded && (cols.list.find((c) => !c.system) ?? cols.list.find((c) => c.name === SUPERUSERS));
+    if (first) return <Redirect to={`/collections/${encodeURIComponent(first.name)}`} />;
     return <CollectionsLayout active={null}>{cols.loaded ? null : <p class="pad muted">{t('core.loading')}</p>}</CollectionsLayout>;
   }
   const edit = match('/collections/:name/edit', path);

@@ -44,6 +44,8 @@ export function useLocation() {
     const on = () => setLoc(current());
     window.addEventListener('hashchange', on);
     window.addEventListener('popstate', on);
+    // a child's effect (a Redirect) may have navigated before this listener was added
+    on();
     return () => {
       window.removeEventListener('hashchange', on);
       window.removeEventListener('popstate', on);
@@ -70,4 +72,10 @@ export function match(pattern, path) {
     else if (p[i] !== s[i]) return null;
   }
   return p.length === s.length ? params : null;
+}
+
+/** Renders nothing and goes to `to` (replacing the history entry): a redirect from a render. */
+export function Redirect({ to, query }) {
+  useEffect(() => navigate(to, query, { replace: true }), [to, JSON.stringify(query ?? {})]);
+  return null;
 }
