@@ -29,8 +29,7 @@ pub async fn handler(State(app): State<App>, ctx: Ctx, headers: HeaderMap) -> Js
             .find(|h| headers.get(*h).is_some_and(|v| !v.is_empty()))
             .unwrap_or_default()
             .to_owned();
-        // Kiln makes no backups yet, so none can start
-        data.insert("canBackup".into(), json!(false));
+        data.insert("canBackup".into(), json!(app.can_backup()));
         data.insert("realIP".into(), json!(ctx.req.ip_text()));
         data.insert("possibleProxyHeader".into(), json!(proxy_header));
     }

@@ -55,6 +55,12 @@ fn storage_err(e: kiln_files::StorageError) -> CoreError {
 }
 
 impl App {
+    /// Whether a backup could start now (`canBackup` of `/api/health`): not on PostgreSQL, and
+    /// not while a backup or restore runs.
+    pub fn can_backup(&self) -> bool {
+        self.dialect() == kiln_db::Dialect::Sqlite && !self.inner().backups.is_busy()
+    }
+
     fn backups_dir(&self) -> PathBuf {
         self.data_dir().join(BACKUPS_DIR)
     }

@@ -39,6 +39,14 @@ impl Backups {
         Ok(Active(self))
     }
 
+    /// Whether a backup or restore runs.
+    pub(crate) fn is_busy(&self) -> bool {
+        self.active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
     /// Holds a blob deletion back while a backup copies the stored files (the snapshot it took
     /// may still name the file); true when held.
     pub(crate) fn hold_deletion(&self, key_or_prefix: &str) -> bool {

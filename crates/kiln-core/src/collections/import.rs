@@ -8,11 +8,14 @@ use super::{clashes, ddl_error, prefix_errors, Op};
 use crate::app::App;
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
 use crate::schema::collection::{Collection, CollectionType};
+use crate::schema::field::default_field_id;
 use crate::schema::validate;
 
 impl App {
-    /// Imports collection definitions: existing ones (by id or name) are replaced, new ones
-    /// created, and with `delete_missing` the others (except system ones) deleted — all at once.
+    /// Imports collection definitions: existing ones (by id or name) take the imported values on
+    /// top of their own (the fields an import leaves out are kept unless `delete_missing`), new
+    /// ones are created, and with `delete_missing` the others (except system ones) deleted — all
+    /// at once.
     pub async fn import_collections(&self, list: &[Value], delete_missing: bool) -> Result<()> {
         if list.is_empty() {
             return Err(CoreError::validation(
@@ -37,7 +40,9 @@ impl App {
                         .and_then(|n| schema.get(n).cloned())
                 });
             let step = match &existing {
-                Some(old) => self.changed_collection(old, item, true),
+                Some(old) => {
+                    self.changed_collection(old, &with_kept_fields(old, item, delete_missing))
+                }
                 None => self.new_collection(item),
             };
             let c = match step {
@@ -123,4 +128,52 @@ impl App {
         }
         Value::Object(out)
     }
+}
+
+/// `item` with the fields of `old` it leaves out added back, as PocketBase imports: every one
+/// unless `delete_missing`, then only system fields. An imported field is a stored one when its
+/// id is the stored one's — given, or, without one, the default id of its type and name. One with
+/// another id but the name and type of a stored field is taken to be that field too (so its
+/// column is kept, not dropped and created anew) and stays as stored.
+fn with_kept_fields(old: &Collection, item: &Value, delete_missing: bool) -> Value {
+    let mut item = item.clone();
+    let Some(obj) = item.as_object_mut() else {
+        return item;
+    };
+    let Some(fields) = (match obj.get_mut("fields") {
+        Some(Value::Array(fields)) => Some(fields),
+        None if delete_missing => {
+            obj.insert("fields".into(), Value::Array(Vec::new()));
+            obj.get_mut("fields").and_then(Value::as_array_mut)
+        }
+        _ => None,
+    }) else {
+        return item;
+    };
+    let stored = old.to_json(true);
+    let stored_fields = stored["fields"].as_array().cloned().unwrap_or_default();
+    for (f, json) in old.fields.iter().zip(stored_fields) {
+        if delete_missing && !f.system {
+            continue;
+        }
+        let id_of = |x: &Value| match x.get("id").and_then(Value::as_str) {
+            Some(id) if !id.is_empty() => id.to_owned(),
+            _ => default_field_id(
+                x.get("type").and_then(Value::as_str).unwrap_or_default(),
+                x.get("name").and_then(Value::as_str).unwrap_or_default(),
+            ),
+        };
+        if fields.iter().any(|x| id_of(x) == f.id) {
+            continue;
+        }
+        let same = fields.iter().position(|x| {
+            x.get("name").and_then(Value::as_str) == Some(f.name.as_str())
+                && x.get("type") == json.get("type")
+        });
+        match same {
+            Some(i) => fields[i] = json,
+            None => fields.push(json),
+        }
+    }
+    item
 }

@@ -58,8 +58,17 @@ fn complete(c: &mut Collection) {
         }
         CollectionType::Auth => {
             c.ensure_auth_fields();
+            let superusers = c.name == system::SUPERUSERS;
             if let Some(a) = c.auth.as_mut() {
                 a.ensure_secrets();
+                if superusers {
+                    // As PocketBase: no OAuth2 sign-in (it could create a superuser), always a
+                    // password, and an OTP only as the second factor of MFA.
+                    a.oauth2.enabled = false;
+                    a.oauth2.providers.clear();
+                    a.password_auth.enabled = true;
+                    a.mfa.enabled |= a.otp.enabled;
+                }
             }
             c.ensure_auth_indexes();
         }
@@ -132,26 +141,16 @@ impl App {
         Ok(c)
     }
 
-    /// The next state of `old` after `patch` (merged) or `replacement` (import).
-    fn changed_collection(
-        &self,
-        old: &Collection,
-        patch: &Value,
-        replace: bool,
-    ) -> Result<Collection> {
+    /// The next state of `old` after `patch`, merged onto it as PocketBase unmarshals a body onto
+    /// the stored collection: objects merge key by key, anything else (fields, indexes) replaces.
+    fn changed_collection(&self, old: &Collection, patch: &Value) -> Result<Collection> {
         if !patch.is_object() {
             return Err(CoreError::InvalidFormat(
                 "a collection must be an object".into(),
             ));
         }
-        let mut merged = if replace {
-            patch.clone()
-        } else {
-            old.to_json(true)
-        };
-        if !replace {
-            merge(&mut merged, patch);
-        }
+        let mut merged = old.to_json(true);
+        merge(&mut merged, patch);
         merged["id"] = json!(old.id);
         let mut c = Collection::from_json(&merged).map_err(|e| CoreError::InvalidFormat(e.0))?;
         c.created = old.created.clone();
@@ -244,7 +243,7 @@ impl App {
             .cloned()
             .ok_or(CoreError::NotFound)?;
         let c = self
-            .changed_collection(&old, patch, false)
+            .changed_collection(&old, patch)
             .map_err(|e| relabel(e, Action::UpdateCollection))?;
         let next = current.with(c.clone());
         let errors = validate::validate(&next, Some(&old), &c);

@@ -29,7 +29,12 @@ pub fn validate(schema: &Schema, old: Option<&Collection>, c: &Collection) -> Fi
     check_rules(schema, c, &mut errors);
     check_indexes(schema, old, c, &mut errors);
     if let Some(a) = &c.auth {
-        validate_auth_methods(a, &mut errors);
+        let before = errors.len();
+        check_auth_options(a, &mut errors);
+        // as PocketBase: the checks across options only once each option is valid
+        if errors.len() == before {
+            validate_auth_methods(c, a, &mut errors);
+        }
     }
     errors
 }
@@ -355,8 +360,124 @@ fn check_indexes(
     }
 }
 
-/// OAuth2 providers (known names, credentials, no duplicates) and MFA (needs two methods).
-fn validate_auth_methods(a: &super::auth_options::AuthOptions, errors: &mut FieldErrors) {
+/// `Must be no less than {min}.` / `Must be no greater than {max}.`, or blank, for a required
+/// number (ozzo-validation's wording, as PocketBase sends it).
+fn check_range(key: &str, n: i64, min: i64, max: Option<i64>, errors: &mut FieldErrors) {
+    let e = if n == 0 {
+        FieldError::required()
+    } else if n < min {
+        err(
+            "validation_min_greater_equal_than_required",
+            &format!("Must be no less than {min}."),
+        )
+        .with_params(serde_json::json!({ "threshold": min }))
+    } else if let Some(max) = max.filter(|m| n > *m) {
+        err(
+            "validation_max_less_equal_than_required",
+            &format!("Must be no greater than {max}."),
+        )
+        .with_params(serde_json::json!({ "threshold": max }))
+    } else {
+        return;
+    };
+    errors.insert(key.into(), e);
+}
+
+/// Each auth option on its own, as PocketBase's option validators: token secrets and
+/// durations, the email templates, OTP and MFA durations, password identity fields.
+fn check_auth_options(a: &super::auth_options::AuthOptions, errors: &mut FieldErrors) {
+    for (key, t) in [
+        ("authToken", &a.auth_token),
+        ("passwordResetToken", &a.password_reset_token),
+        ("emailChangeToken", &a.email_change_token),
+        ("verificationToken", &a.verification_token),
+        ("fileToken", &a.file_token),
+    ] {
+        let len = t.secret.chars().count();
+        if len == 0 {
+            errors.insert(format!("{key}.secret"), FieldError::required());
+        } else if !(30..=255).contains(&len) {
+            errors.insert(
+                format!("{key}.secret"),
+                err(
+                    "validation_length_out_of_range",
+                    "The length must be between 30 and 255.",
+                )
+                .with_params(serde_json::json!({ "min": 30, "max": 255 })),
+            );
+        }
+        check_range(
+            &format!("{key}.duration"),
+            t.duration,
+            10,
+            Some(94_670_856),
+            errors,
+        );
+    }
+    for (key, t) in [
+        ("verificationTemplate", &a.verification_template),
+        ("resetPasswordTemplate", &a.reset_password_template),
+        (
+            "confirmEmailChangeTemplate",
+            &a.confirm_email_change_template,
+        ),
+        ("otp.emailTemplate", &a.otp.email_template),
+        ("authAlert.emailTemplate", &a.auth_alert.email_template),
+    ] {
+        if t.subject.is_empty() {
+            errors.insert(format!("{key}.subject"), FieldError::required());
+        }
+        if t.body.is_empty() {
+            errors.insert(format!("{key}.body"), FieldError::required());
+        }
+    }
+    if a.otp.enabled {
+        check_range("otp.duration", a.otp.duration, 10, Some(86_400), errors);
+        check_range("otp.length", a.otp.length, 4, None, errors);
+    }
+    if a.mfa.enabled {
+        check_range("mfa.duration", a.mfa.duration, 10, Some(86_400), errors);
+    }
+    if a.password_auth.enabled && a.password_auth.identity_fields.is_empty() {
+        errors.insert("passwordAuth.identityFields".into(), FieldError::required());
+    }
+}
+
+/// OAuth2 providers (known names, credentials, no duplicates), MFA (needs two methods) and the
+/// password identity fields (each a field with a one-column UNIQUE index).
+fn validate_auth_methods(
+    c: &Collection,
+    a: &super::auth_options::AuthOptions,
+    errors: &mut FieldErrors,
+) {
+    if a.password_auth.enabled {
+        for name in &a.password_auth.identity_fields {
+            let e = if c.field(name).is_none() {
+                err(
+                    "validation_missing_field",
+                    &format!("Invalid or missing field {name}."),
+                )
+                .with_params(serde_json::json!({ "fieldName": name }))
+            } else if !c
+                .indexes
+                .iter()
+                .filter_map(|r| IndexDef::parse(r))
+                .any(|i| {
+                    i.unique && i.columns.len() == 1 && i.columns[0].name.eq_ignore_ascii_case(name)
+                })
+            {
+                err(
+                    "validation_missing_unique_constraint",
+                    &format!("The field {name} doesn't have a UNIQUE constraint."),
+                )
+                .with_params(serde_json::json!({ "fieldName": name }))
+            } else {
+                continue;
+            };
+            errors.insert("passwordAuth.identityFields".into(), e);
+            break;
+        }
+    }
     if a.oauth2.enabled {
         for (i, p) in a.oauth2.providers.iter().enumerate() {
             let key = |f: &str| format!("oauth2.providers.{i}.{f}");
