@@ -123,10 +123,16 @@ export async function openDashboard(browser, server, { signedIn = true, locale =
     const client = await server.pb();
     const auth = JSON.stringify({ token: client.authStore.token, record: client.authStore.record });
     await context.addInitScript((value) => {
-      if (!localStorage.getItem('kiln_superuser_auth')) localStorage.setItem('kiln_superuser_auth', value);
+      try {
+        if (!localStorage.getItem('kiln_superuser_auth')) localStorage.setItem('kiln_superuser_auth', value);
+      } catch {} // a sandboxed frame (the HTML preview) has no storage
     }, auth);
   }
-  await context.addInitScript((l) => localStorage.getItem('kiln_locale') || localStorage.setItem('kiln_locale', l), locale.split('-')[0]);
+  await context.addInitScript((l) => {
+    try {
+      localStorage.getItem('kiln_locale') || localStorage.setItem('kiln_locale', l);
+    } catch {} // a sandboxed frame
+  }, locale.split('-')[0]);
   await page.goto(`${server.url}/_/#${path}`);
   return page;
 }
