@@ -59,6 +59,18 @@ test('sign in, see the shell, switch the language', async () => {
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'de');
     await page.reload();
     await page.getByRole('navigation', { name: 'Hauptmenü' }).waitFor();
+    // dates and numbers in the chosen locale: a record created at a known time, listed in German
+    const pb = await server.pb();
+    await pb.collections.create({ name: 'notes', type: 'base', fields: [{ name: 'text', type: 'text' }, { name: 'n', type: 'number' }, { name: 'at', type: 'date' }] });
+    await pb.collection('notes').create({ text: 'hallo', n: 1234567.5, at: '2026-03-04 05:06:07.000Z' });
+    await page.goto(`${server.url}/_/#/collections/notes`);
+    const row = page.getByRole('row').filter({ hasText: 'hallo' });
+    await row.waitFor();
+    const text = await row.innerText();
+    assert.match(text, /1\.234\.567,5/, `a German number in: ${text}`);
+    assert.match(text, /4\.3\.2026|04\.03\.2026/, `a German date in: ${text}`);
+    await checkA11y(page, 'records in German');
+    await screenshot(page, 'records-de');
     assertNoProblems(page, [/400/]);
   } finally {
     await server.stop();

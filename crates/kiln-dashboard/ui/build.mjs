@@ -39,6 +39,9 @@ const options = {
   bundle: true,
   minify: true,
   format: 'esm',
+  // languages other than English are chunks of their own, fetched when chosen
+  splitting: true,
+  chunkNames: 'assets/[name]-[hash]',
   target: ['es2022', 'chrome110', 'firefox115', 'safari16'],
   jsx: 'automatic',
   jsxImportSource: 'preact',
@@ -64,7 +67,7 @@ function emit(result) {
   mkdirSync(join(out, 'assets'), { recursive: true });
   const built = new Map(); // path under /_/ -> bytes
   for (const f of result.outputFiles) built.set(relative(out, f.path).replaceAll('\\', '/'), Buffer.from(f.contents));
-  const js = [...built.keys()].find((p) => p.endsWith('.js'));
+  const js = [...built.keys()].find((p) => /^assets\/app-[^/]+\.js$/.test(p));
   const css = [...built.keys()].find((p) => p.endsWith('.css'));
   for (const f of files(join(here, 'public'))) built.set(relative(join(here, 'public'), f), readFileSync(f));
   const index = readFileSync(join(here, 'src/index.html'), 'utf8')

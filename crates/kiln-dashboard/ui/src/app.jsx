@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { pb, signedIn, SUPERUSERS } from './api.js';
 import { match, navigate, Redirect, useLocation } from './router.js';
 import { t, useLocale } from './i18n/index.js';
-import { clearCollections, findCollection, useCollections } from './store/collections.js';
+import { clearCollections, findCollection, reloadCollections, useCollections } from './store/collections.js';
 import { Icon } from './ui/icon.jsx';
 import { Toasts, toast } from './ui/toast.jsx';
 import { ConfirmHost } from './ui/confirm.jsx';
@@ -178,7 +178,7 @@ function Screen({ loc }) {
     if (!c) {
       return (
         <CollectionsLayout active={name}>
-          {cols.loaded ? <NotFound /> : <p class="pad muted">{t('core.loading')}</p>}
+          <MissingCollection key={name} loaded={cols.loaded} />
         </CollectionsLayout>
       );
     }
@@ -189,6 +189,16 @@ function Screen({ loc }) {
     );
   }
   return <NotFound />;
+}
+
+/** A collection not in the loaded list: perhaps made elsewhere since, so the list is fetched
+ * once more before the address is declared wrong. */
+function MissingCollection({ loaded }) {
+  const [checked, setChecked] = useState(false);
+  useEffect(() => {
+    if (loaded && !checked) reloadCollections().finally(() => setChecked(true));
+  }, [loaded, checked]);
+  return checked ? <NotFound /> : <p class="pad muted">{t('core.loading')}</p>;
 }
 
 function NotFound() {

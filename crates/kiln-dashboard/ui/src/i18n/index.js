@@ -4,13 +4,18 @@
 // tests/dashboard/i18n.test.mjs: every language has every key of English, and the same {names}.
 import { useEffect, useState } from 'preact/hooks';
 import en from './en/index.js';
-import de from './de/index.js';
 
-/** The languages offered, by BCP 47 tag, with their own names. */
+/**
+ * The languages offered, by BCP 47 tag, with their own names. English is in the bundle (it is
+ * also every other language's fallback); the others are separate files, fetched when chosen.
+ */
 export const LOCALES = {
-  en: { name: 'English', messages: en },
-  de: { name: 'Deutsch', messages: de },
+  en: { name: 'English', load: async () => en },
+  de: { name: 'Deutsch', load: async () => (await import('./de/index.js')).default },
 };
+
+/** The loaded catalogs by tag. */
+const loaded = { en };
 
 const STORE_KEY = 'kiln_locale';
 
@@ -24,7 +29,7 @@ function initial() {
   return 'en';
 }
 
-let locale = initial();
+let locale = 'en';
 let plural = new Intl.PluralRules(locale);
 const listeners = new Set();
 document.documentElement.lang = locale;
@@ -33,9 +38,20 @@ export function getLocale() {
   return locale;
 }
 
+/** Loads the language chosen before (or the browser's): awaited once before the first render. */
+export async function initLocale() {
+  const tag = initial();
+  if (tag !== 'en') await setLocale(tag);
+}
+
 /** Switches the language (kept in localStorage) and re-renders every user of `useLocale`. */
-export function setLocale(next) {
+export async function setLocale(next) {
   if (!LOCALES[next] || next === locale) return;
+  try {
+    loaded[next] ??= await LOCALES[next].load();
+  } catch {
+    return; // the file could not be fetched (offline, or the server was updated): stay as we are
+  }
   locale = next;
   plural = new Intl.PluralRules(locale);
   localStorage.setItem(STORE_KEY, next);
@@ -59,7 +75,7 @@ export function useLocale() {
  * first, and `{count}` is formatted as a number.
  */
 export function t(key, vars) {
-  const msgs = LOCALES[locale].messages;
+  const msgs = loaded[locale] ?? en;
   let text;
   if (vars && typeof vars.count === 'number') {
     const form = `${key}.${plural.select(vars.count)}`;

@@ -10,10 +10,10 @@ export function LocaleSelect({ compact = false }) {
       <label for={id} class={compact ? 'sr-only' : ''}>
         {t('core.language')}
       </label>
-      <select id={id} class="input input-sm" value={locale} onChange={(e) => setLocale(e.currentTarget.value)}>
+      <select id={id} class="input input-sm" value={locale} title={LOCALES[locale].name} onChange={(e) => setLocale(e.currentTarget.value)}>
         {Object.entries(LOCALES).map(([tag, l]) => (
-          <option key={tag} value={tag} lang={tag}>
-            {l.name}
+          <option key={tag} value={tag} lang={tag} title={l.name}>
+            {compact ? tag.toUpperCase() : l.name}
           </option>
         ))}
       </select>

@@ -17,6 +17,14 @@ export function Modal({ open, title, onClose, children, footer, size = 'md', cla
     if (open && !d.open) d.showModal();
     if (!open && d.open) d.close();
   }, [open]);
+  // Unmounted while open (its owner went away, e.g. on a change of address): close it first, so
+  // the focus goes back where it was instead of being lost with the dialog.
+  useEffect(
+    () => () => {
+      if (ref.current?.open) ref.current.close();
+    },
+    [],
+  );
   useEffect(() => {
     const d = ref.current;
     const cancel = (e) => {

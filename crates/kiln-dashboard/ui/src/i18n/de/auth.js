@@ -1,4 +1,4 @@
-// Die Optionen von Auth-Sammlungen (Anmeldemethoden, Tokens, E-Mail-Vorlagen) und das Imitieren.
+// Die Optionen von Auth-Collections (Anmeldemethoden, Tokens, E-Mail-Vorlagen) und das Imitieren.
 export default {
   'auth.sections': 'Auth-Optionen',
   'auth.section.password': 'Passwort',
@@ -18,7 +18,7 @@ export default {
   'auth.password.identityFields': 'Identitätsfelder',
   'auth.password.identityHint': 'Die Felder, mit denen sich ein Konto neben dem Passwort anmelden kann. Nur Text- und E-Mail-Felder mit eindeutigem Index kommen infrage.',
   'auth.password.notUnique': 'kein eindeutiger Index',
-  'auth.password.noCandidates': 'Kein Text- oder E-Mail-Feld dieser Sammlung hat einen eindeutigen Index.',
+  'auth.password.noCandidates': 'Kein Text- oder E-Mail-Feld dieser Collection hat einen eindeutigen Index.',
 
   'auth.oauth2.enable': 'Anmeldung mit OAuth2',
   'auth.oauth2.enableHint': 'Konten melden sich mit den unten genannten Anbietern an (und registrieren sich damit).',
@@ -72,7 +72,7 @@ export default {
   'auth.mfa.rule': 'MFA-Regel',
   'auth.mfa.ruleHint': 'Nur Konten, die diese Regel erfüllen, brauchen MFA; leer lassen, um sie von jedem Konto zu verlangen.',
 
-  'auth.passkeys.global': 'Passkeys (WebAuthn) sind eine Erweiterung von Kiln. Ihre Einstellungen gelten für alle Auth-Sammlungen und werden getrennt von dieser Sammlung gespeichert.',
+  'auth.passkeys.global': 'Passkeys (WebAuthn) sind eine Erweiterung von Kiln. Ihre Einstellungen gelten für alle Auth-Collections und werden getrennt von dieser Collection gespeichert.',
   'auth.passkeys.form': 'Passkey-Einstellungen',
   'auth.passkeys.count.one': 'Konten von {name} haben {count} Passkey registriert.',
   'auth.passkeys.count.other': 'Konten von {name} haben {count} Passkeys registriert.',
@@ -101,7 +101,7 @@ export default {
   'auth.emails.intro': 'Die E-Mails, die diese Sammlung versendet. Der Inhalt ist HTML; die Platzhalter werden beim Versand ersetzt.',
   'auth.emails.alert': 'Bei Anmeldung von einem neuen Ort per E-Mail warnen',
   'auth.emails.alertHint': 'Verwendet unten die Vorlage „Anmeldewarnung“.',
-  'auth.emails.saveFirst': 'Speichern Sie zuerst die Sammlung.',
+  'auth.emails.saveFirst': 'Speichern Sie zuerst die Collection.',
 
   'auth.tpl.verification': 'Bestätigung',
   'auth.tpl.password-reset': 'Passwort zurücksetzen',
@@ -122,7 +122,7 @@ export default {
 
   'auth.test.open': 'Test-E-Mail senden',
   'auth.test.title': 'Eine Test-E-Mail senden',
-  'auth.test.intro': 'Sendet die gespeicherte Vorlage dieser Sammlung mit Beispielwerten über den SMTP-Server der Einstellungen.',
+  'auth.test.intro': 'Sendet die gespeicherte Vorlage dieser Collection mit Beispielwerten über den SMTP-Server der Einstellungen.',
   'auth.test.to': 'An',
   'auth.test.template': 'Vorlage',
   'auth.test.send': 'Senden',
@@ -131,7 +131,7 @@ export default {
   'auth.imp.title': '{who} imitieren',
   'auth.imp.intro': 'Erstellt ein Auth-Token dieses Kontos von {collection}, um die API so zu nutzen, wie es das Konto täte. Es lässt sich nicht erneuern; wer es besitzt, handelt bis zum Ablauf als dieses Konto.',
   'auth.imp.duration': 'Gültigkeit des Tokens (Sekunden)',
-  'auth.imp.durationHint': '0 verwendet die Dauer des Auth-Tokens der Sammlung.',
+  'auth.imp.durationHint': '0 verwendet die Dauer des Auth-Tokens der Collection.',
   'auth.imp.generate': 'Token erstellen',
   'auth.imp.again': 'Weiteres Token erstellen',
   'auth.imp.ready': 'Das Token ist bereit.',

@@ -13,6 +13,7 @@ export default {
   'rules.serverRejected': 'Der Server kann diese Regel nicht ausführen: {message}',
   'rules.filterLabel': 'Filter',
   'rules.filterPlaceholder': 'Suchen oder filtern, etwa title ~ "Wort" && created > @todayStart',
+  'rules.shortcut': 'Tastenkürzel: {key}',
   'rules.suggestionsLabel': 'Vorschläge',
   'rules.suggestions.one': '{count} Vorschlag, mit den Pfeiltasten wählen, mit Enter übernehmen',
   'rules.suggestions.other': '{count} Vorschläge, mit den Pfeiltasten wählen, mit Enter übernehmen',

@@ -13,6 +13,7 @@ export default {
   'rules.serverRejected': 'The server cannot run this rule: {message}',
   'rules.filterLabel': 'Filter',
   'rules.filterPlaceholder': 'Search, or filter like title ~ "word" && created > @todayStart',
+  'rules.shortcut': 'Shortcut: {key}',
   'rules.suggestionsLabel': 'Suggestions',
   'rules.suggestions.one': '{count} suggestion, arrow keys to choose, Enter to accept',
   'rules.suggestions.other': '{count} suggestions, arrow keys to choose, Enter to accept',

@@ -41,6 +41,22 @@ export function FieldsTab({ draft, setDraft, fieldErrs }) {
   const [menu, setMenu] = useState(false);
   const [focusKey, setFocusKey] = useState(null);
   const menuRef = useRef(null);
+  const listRef = useRef(null);
+  const addRef = useRef(null);
+  // After a move, a removal or a restore, the button pressed has moved or is gone: the focus goes
+  // to `[field key, selector…]`, the first of the card's controls found enabled ('add': the
+  // "New field" button).
+  const refocus = useRef(null);
+  useEffect(() => {
+    if (!refocus.current) return;
+    const [key, ...targets] = refocus.current;
+    refocus.current = null;
+    const card = listRef.current?.querySelector(`[data-key="${CSS.escape(String(key))}"]`);
+    for (const sel of targets) {
+      const el = sel === 'add' ? addRef.current : card?.querySelector(sel);
+      if (el && !el.disabled) return el.focus();
+    }
+  });
   const types = FIELD_TYPES.filter((ty) => ty !== 'password' || draft.type === 'auth');
 
   const fields = draft.fields;
@@ -59,7 +75,9 @@ export function FieldsTab({ draft, setDraft, fieldErrs }) {
       const fs = d.fields.map((f) => (f._key === key ? { ...f, ...patch, ...extra } : f));
       return { ...d, fields: fs, indexes };
     });
-  const move = (i, by) =>
+  const move = (i, by) => {
+    const [to, back] = by < 0 ? ['up', 'down'] : ['down', 'up'];
+    refocus.current = [fields[i]._key, `[data-act=${to}]`, `[data-act=${back}]`];
     setDraft((d) => {
       const fs = [...d.fields];
       const j = i + by;
@@ -67,13 +85,20 @@ export function FieldsTab({ draft, setDraft, fieldErrs }) {
       [fs[i], fs[j]] = [fs[j], fs[i]];
       return { ...d, fields: fs };
     });
-  const remove = (key) =>
+  };
+  const remove = (key) => {
+    refocus.current = [key, '[data-act=restore]', 'add'];
     setDraft((d) => {
       const f = d.fields.find((x) => x._key === key);
       // fields never saved simply go; saved ones are marked and can be restored until saving
       if (f?._new) return { ...d, fields: d.fields.filter((x) => x._key !== key) };
       return { ...d, fields: d.fields.map((x) => (x._key === key ? { ...x, _deleted: true } : x)) };
     });
+  };
+  const restore = (key) => {
+    refocus.current = [key, '[data-act=remove]'];
+    patchField(key, { _deleted: false });
+  };
   const add = (type) => {
     const f = newField(type, draft.fields);
     setDraft((d) => ({ ...d, fields: [...d.fields, f] }));
@@ -104,7 +129,7 @@ export function FieldsTab({ draft, setDraft, fieldErrs }) {
 
   return (
     <section aria-label={t('collections.tab.fields')}>
-      <ul class="cf-list">
+      <ul class="cf-list" ref={listRef}>
         {fields.map((f, i) => (
           <FieldCard
             key={f._key}
@@ -117,14 +142,14 @@ export function FieldsTab({ draft, setDraft, fieldErrs }) {
             onPatch={(p) => patchField(f._key, p)}
             onMove={(by) => move(i, by)}
             onRemove={() => remove(f._key)}
-            onRestore={() => patchField(f._key, { _deleted: false })}
+            onRestore={() => restore(f._key)}
             onDragStart={() => setDragKey(f._key)}
             onDrop={() => onDrop(f._key)}
           />
         ))}
       </ul>
       <div class="cf-add">
-        <button type="button" class="btn btn-block cf-add-btn" aria-expanded={menu ? 'true' : 'false'} onClick={() => setMenu(!menu)}>
+        <button type="button" class="btn btn-block cf-add-btn" ref={addRef} aria-expanded={menu ? 'true' : 'false'} onClick={() => setMenu(!menu)}>
           <Icon name="plus" size={16} />
           {t('collections.field.add')}
         </button>
@@ -173,13 +198,13 @@ function FieldCard({ draft, field: f, index, count, errors = {}, autoFocus, onPa
 
   if (f._deleted) {
     return (
-      <li class="cf-item cf-deleted">
+      <li class="cf-item cf-deleted" data-key={f._key}>
         <div class="cf-head">
           <Icon name={TYPE_ICONS[f.type] ?? 'edit'} size={16} />
           <s class="cf-del-name">{f.name}</s>
           <span class="badge badge-danger">{t('collections.field.removed')}</span>
           <div class="grow" />
-          <button type="button" class="btn btn-sm" onClick={onRestore}>
+          <button type="button" class="btn btn-sm" data-act="restore" onClick={onRestore}>
             <Icon name="refresh" size={14} />
             {t('collections.field.restore', { name: f.name })}
           </button>
@@ -191,6 +216,7 @@ function FieldCard({ draft, field: f, index, count, errors = {}, autoFocus, onPa
   return (
     <li
       class={`cf-item ${hasErrors ? 'cf-error' : ''}`}
+      data-key={f._key}
       onDragOver={(ev) => ev.preventDefault()}
       onDrop={(ev) => {
         ev.preventDefault();
@@ -241,10 +267,10 @@ function FieldCard({ draft, field: f, index, count, errors = {}, autoFocus, onPa
           {f.hidden ? <span class="badge badge-danger">{t('collections.field.hiddenBadge')}</span> : f.presentable ? <span class="badge badge-info">{t('collections.field.presentableBadge')}</span> : null}
           {f.system && <span class="badge">{t('collections.field.systemBadge')}</span>}
         </span>
-        <button type="button" class="btn btn-icon btn-sm" disabled={index === 0} onClick={() => onMove(-1)} aria-label={t('collections.field.moveUp', { name: label })} title={t('collections.field.moveUp', { name: label })}>
+        <button type="button" class="btn btn-icon btn-sm" data-act="up" disabled={index === 0} onClick={() => onMove(-1)} aria-label={t('collections.field.moveUp', { name: label })} title={t('collections.field.moveUp', { name: label })}>
           <Icon name="up" size={16} />
         </button>
-        <button type="button" class="btn btn-icon btn-sm" disabled={index === count - 1} onClick={() => onMove(1)} aria-label={t('collections.field.moveDown', { name: label })} title={t('collections.field.moveDown', { name: label })}>
+        <button type="button" class="btn btn-icon btn-sm" data-act="down" disabled={index === count - 1} onClick={() => onMove(1)} aria-label={t('collections.field.moveDown', { name: label })} title={t('collections.field.moveDown', { name: label })}>
           <Icon name="down" size={16} />
         </button>
         <button
@@ -259,7 +285,7 @@ function FieldCard({ draft, field: f, index, count, errors = {}, autoFocus, onPa
           <Icon name="settings" size={16} />
         </button>
         {!f.system && (
-          <button type="button" class="btn btn-icon btn-sm" onClick={onRemove} aria-label={t('collections.field.remove', { name: label })} title={t('collections.field.remove', { name: label })}>
+          <button type="button" class="btn btn-icon btn-sm" data-act="remove" onClick={onRemove} aria-label={t('collections.field.remove', { name: label })} title={t('collections.field.remove', { name: label })}>
             <Icon name="trash" size={16} />
           </button>
         )}

@@ -1,12 +1,12 @@
 // The logs: requests and application messages, searchable with the filter language, an hourly
 // chart of the same selection, the detail of one entry (?log=ID), the logs settings and clearing.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorMessage, pb } from '../../api.js';
 import { href, setQuery } from '../../router.js';
 import { formatDate, t } from '../../i18n/index.js';
 import { confirm } from '../../ui/confirm.jsx';
 import { FormErrors } from '../../ui/field.jsx';
-import { useRequest } from '../../ui/hooks.js';
+import { useHotkey, useRequest } from '../../ui/hooks.js';
 import { Icon } from '../../ui/icon.jsx';
 import { Pager } from '../../ui/pager.jsx';
 import { toast } from '../../ui/toast.jsx';
@@ -43,6 +43,9 @@ export function LogsPage({ query }) {
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [tick, setTick] = useState(0);
   useEffect(() => setText(filter), [filter]);
+  const searchRef = useRef(null);
+  // '/' anywhere (but in an input or an open dialog) goes to the search
+  useHotkey('/', () => document.querySelector('dialog[open]') || searchRef.current?.focus());
 
   const parts = [withSuperusers ? '' : NO_SUPERUSERS, normalizeSearch(filter)].filter(Boolean);
   const full = parts.map((p) => `(${p})`).join(' && ');
@@ -97,7 +100,7 @@ export function LogsPage({ query }) {
           }}
         >
           <div class="grow">
-            <FilterInput value={text} onChange={setText} onSubmit={search} collection={LOGS_COLLECTION} label={t('logs.search')} placeholder={t('logs.searchPlaceholder')} />
+            <FilterInput value={text} onChange={setText} onSubmit={search} collection={LOGS_COLLECTION} label={t('logs.search')} placeholder={t('logs.searchPlaceholder')} inputRef={searchRef} shortcut="/" />
           </div>
           <button type="submit" class="btn">
             <Icon name="search" /> {t('core.search')}

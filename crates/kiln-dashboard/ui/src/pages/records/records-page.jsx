@@ -6,6 +6,7 @@ import { errorMessage, pb } from '../../api.js';
 import { formatNumber, t } from '../../i18n/index.js';
 import { href, setQuery } from '../../router.js';
 import { confirm } from '../../ui/confirm.jsx';
+import { useHotkey } from '../../ui/hooks.js';
 import { Icon } from '../../ui/icon.jsx';
 import { Pager } from '../../ui/pager.jsx';
 import { FilterInput } from '../../ui/rule-editor/index.jsx';
@@ -69,6 +70,9 @@ export function RecordsPage({ collection, query }) {
   const [hidden, toggleColumn] = useHiddenColumns(collection);
   const [busy, setBusy] = useState(false);
   const seq = useRef(0);
+  const searchRef = useRef(null);
+  // '/' anywhere (but in an input or an open dialog) goes to the search
+  useHotkey('/', () => document.querySelector('dialog[open]') || searchRef.current?.focus());
 
   const load = useCallback(async () => {
     const mine = ++seq.current;
@@ -268,7 +272,7 @@ export function RecordsPage({ collection, query }) {
             }}
           >
             <div class="grow">
-              <FilterInput value={draft} onChange={setDraft} onSubmit={submitFilter} collection={collection} label={t('records.search')} placeholder={t('records.searchPlaceholder')} />
+              <FilterInput value={draft} onChange={setDraft} onSubmit={submitFilter} collection={collection} label={t('records.search')} placeholder={t('records.searchPlaceholder')} inputRef={searchRef} shortcut="/" />
             </div>
             <button type="submit" class="btn">
               <Icon name="search" size={16} />

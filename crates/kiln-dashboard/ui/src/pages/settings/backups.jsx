@@ -21,17 +21,19 @@ const PRESETS = [
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function BackupsSettings() {
+  // saved options may move the backups (local disk or S3): the list then loads again
+  const [saves, setSaves] = useState(0);
   return (
     <div class="stack settings-form">
-      <BackupsList />
+      <BackupsList saves={saves} />
       <hr />
-      <BackupOptions />
+      <BackupOptions onSaved={() => setSaves((n) => n + 1)} />
     </div>
   );
 }
 
-function BackupsList() {
-  const list = useRequest(() => pb.backups.getFullList().then((l) => [...l].sort((a, b) => String(b.modified).localeCompare(String(a.modified)))), []);
+function BackupsList({ saves }) {
+  const list = useRequest(() => pb.backups.getFullList().then((l) => [...l].sort((a, b) => String(b.modified).localeCompare(String(a.modified)))), [saves]);
   const [creating, setCreating] = useState(false);
   const [restoring, setRestoring] = useState(null);
   const [busyKey, setBusyKey] = useState('');
@@ -298,10 +300,13 @@ function RestoreModal({ name, onClose }) {
   );
 }
 
-function BackupOptions() {
-  const f = useSettingsForm((s) => ({
-    backups: { cron: s.backups?.cron ?? '', cronMaxKeep: s.backups?.cronMaxKeep ?? 3, s3: pickS3(s.backups?.s3) },
-  }));
+function BackupOptions({ onSaved }) {
+  const f = useSettingsForm(
+    (s) => ({
+      backups: { cron: s.backups?.cron ?? '', cronMaxKeep: s.backups?.cronMaxKeep ?? 3, s3: pickS3(s.backups?.s3) },
+    }),
+    { onSaved },
+  );
   const [auto, setAuto] = useState(null);
   if (!f.form) return <Loading f={f} />;
   const { form, errors, set } = f;
@@ -342,7 +347,7 @@ function BackupOptions() {
         </div>
       )}
       <S3Fields f={f} prefix="backups.s3" toggleLabel={t('settings.backups.useS3')} />
-      <SaveBar f={{ ...f, reset }} extra={<S3Test filesystem="backups" enabled={f.orig.backups.s3.enabled} dirty={f.dirty} />} />
+      <SaveBar f={{ ...f, reset }} extra={<S3Test saved={f.orig} filesystem="backups" enabled={f.orig.backups.s3.enabled} dirty={f.dirty} />} />
     </form>
   );
 }

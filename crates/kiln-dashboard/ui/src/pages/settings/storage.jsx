@@ -1,6 +1,6 @@
 // File storage: the local disk or an S3-compatible bucket, with a connection test. The same S3
 // fields serve the backups' storage (`prefix` 'backups.s3', test filesystem 'backups').
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { errorMessage, pb } from '../../api.js';
 import { t } from '../../i18n/index.js';
 import { Field } from '../../ui/field.jsx';
@@ -50,10 +50,14 @@ export function S3Fields({ f, prefix, toggleLabel }) {
   );
 }
 
-/** "Test connection" of the saved S3 settings of `filesystem` ('storage' or 'backups'). */
-export function S3Test({ filesystem, enabled, dirty }) {
+/**
+ * "Test connection" of the saved S3 settings of `filesystem` ('storage' or 'backups'). `saved` (the
+ * form's saved settings, a new object on every save) clears an outcome once it is out of date.
+ */
+export function S3Test({ filesystem, enabled, dirty, saved }) {
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState(null);
+  useEffect(() => setResult(null), [saved]);
   if (!enabled) return null;
   const run = async () => {
     setBusy(true);
@@ -89,7 +93,7 @@ export function StorageSettings() {
       <SettingsErrors f={f} shown={['s3']} />
       <S3Fields f={f} prefix="s3" toggleLabel={t('settings.storage.useS3')} />
       {f.orig.s3.enabled !== f.form.s3.enabled && <p class="alert alert-warn">{t('settings.storage.switchWarn')}</p>}
-      <SaveBar f={f} extra={<S3Test filesystem="storage" enabled={f.orig.s3.enabled} dirty={f.dirty} />} />
+      <SaveBar f={f} extra={<S3Test saved={f.orig} filesystem="storage" enabled={f.orig.s3.enabled} dirty={f.dirty} />} />
     </form>
   );
 }

@@ -31,7 +31,7 @@ function Highlight({ value, mark, problem }) {
 /**
  * Props: { id, value, onChange(next), multiline, rule (API rule completions), collection,
  * placeholder, ariaLabel, describedBy, invalid, problem ({start,end} to underline), onBlur,
- * onSubmit (one line: Enter) }.
+ * onSubmit (one line: Enter), keyShortcuts (aria-keyshortcuts), title }.
  */
 export function CodeBox({
   id,
@@ -48,6 +48,8 @@ export function CodeBox({
   onBlur,
   onSubmit,
   inputRef,
+  keyShortcuts,
+  title,
 }) {
   const cols = useCollections();
   const listId = useId();
@@ -195,6 +197,8 @@ export function CodeBox({
     'aria-label': ariaLabel,
     'aria-describedby': describedBy || undefined,
     'aria-invalid': invalid ? 'true' : undefined,
+    'aria-keyshortcuts': keyShortcuts,
+    title,
     placeholder,
     spellcheck: false,
     autocomplete: 'off',

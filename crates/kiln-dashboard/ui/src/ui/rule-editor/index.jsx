@@ -162,18 +162,22 @@ export function RuleEditor({ label, value, onChange, collection, error, hint, al
 
 /**
  * The records search: one line of the filter language. Props: { value, onChange(next),
- * onSubmit(value), collection, label, placeholder }.
+ * onSubmit(value), collection, label, placeholder, inputRef, shortcut (the key of a global
+ * shortcut that focuses it, e.g. '/': announced and shown while the input is empty) }.
  */
-export function FilterInput({ value, onChange, onSubmit, collection, label, placeholder }) {
+export function FilterInput({ value, onChange, onSubmit, collection, label, placeholder, inputRef, shortcut }) {
   const id = useId();
   const text = value ?? '';
   const settled = useDebounced(text, 350);
   const problem = settled === text && looksLikeFilter(text) ? localProblem(text, collection) : null;
   const probId = `${id}-problem`;
   return (
-    <div class="filter-input">
+    <div class={`filter-input ${shortcut ? 'filter-input-key' : ''}`}>
       <CodeBox
         id={id}
+        inputRef={inputRef}
+        keyShortcuts={shortcut}
+        title={shortcut ? t('rules.shortcut', { key: shortcut }) : undefined}
         value={text}
         onChange={(v) => onChange(v)}
         onSubmit={(v) => onSubmit?.(v)}
@@ -183,6 +187,11 @@ export function FilterInput({ value, onChange, onSubmit, collection, label, plac
         describedBy={problem ? probId : undefined}
         problem={problem}
       />
+      {shortcut && !text && (
+        <kbd class="filter-key" aria-hidden="true">
+          {shortcut}
+        </kbd>
+      )}
       {problem && (
         <p class="filter-problem" id={probId}>
           <Icon name="alert" size={14} />
