@@ -16,6 +16,7 @@ use kiln_core::App;
 
 use crate::error::ApiError;
 use crate::public::PublicDir;
+use crate::request_log::SkipSuccessLog;
 
 /// Where the dashboard's files come from.
 #[derive(Clone, Debug, Default)]
@@ -94,6 +95,8 @@ async fn serve(State(source): State<Arc<Source>>, req: Request) -> Response {
     if matches!(&*source, Source::Dir(_)) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
+    // as PocketBase's static files: only failures are logged
+    res.extensions_mut().insert(SkipSuccessLog);
     res
 }
 

@@ -78,7 +78,11 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
                     return ApiError::not_found().into_response();
                 }
                 match public.as_deref() {
-                    Some(dir) => dir.serve(&method, &uri, &headers).await,
+                    Some(dir) => {
+                        let mut res = dir.serve(&method, &uri, &headers).await;
+                        res.extensions_mut().insert(request_log::SkipSuccessLog);
+                        res
+                    }
                     None => ApiError::new(StatusCode::NOT_FOUND, "File not found.").into_response(),
                 }
             },

@@ -26,6 +26,12 @@ use crate::caller::Caller;
 use crate::error::LoggedError;
 
 /// Logs every request it wraps.
+/// A response extension: log this request only if it failed (PocketBase's
+/// `SkipSuccessActivityLog`, which its static file handler sets: the dashboard's and
+/// `pb_public`'s files do not fill the log).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SkipSuccessLog;
+
 #[derive(Clone)]
 pub struct RequestLogLayer {
     app: App,
@@ -173,10 +179,12 @@ where
             Poll::Ready(Ok(res)) => res,
         };
         let error = res.extensions_mut().remove::<LoggedError>();
+        let skip_success = res.extensions_mut().remove::<SkipSuccessLog>().is_some();
         if let Some(mut facts) = this.started.take() {
-            // The log's own pages do not log their successes (PocketBase's
-            // SkipSuccessActivityLog), so reading the log does not grow it.
-            let quiet = error.is_none() && facts.uri.path().starts_with("/api/logs");
+            // The log's own pages do not log their successes either, so reading the log does
+            // not grow it.
+            let quiet =
+                error.is_none() && (skip_success || facts.uri.path().starts_with("/api/logs"));
             if !quiet {
                 facts.status = res.status().as_u16();
                 facts.exec_ms = facts.at.elapsed().as_secs_f64() * 1000.0;

@@ -148,3 +148,34 @@ async fn a_folder_instead_of_the_embedded_copy_and_no_dashboard() {
     let (s, _, _) = get(&t, DashboardSource::Off, "GET", "/api/health", &[]).await;
     assert_eq!(s, 200);
 }
+
+#[tokio::test]
+async fn only_failed_requests_for_the_dashboard_and_public_files_are_logged() {
+    let t = TestApp::new().await;
+    assert_eq!(t.send("GET", "/_/", None, &Token::None).await.status, 200);
+    assert_eq!(
+        t.send("GET", "/_/missing.js", None, &Token::None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        t.send("GET", "/api/health", None, &Token::None)
+            .await
+            .status,
+        200
+    );
+    t.app.flush_logs();
+    let logs = t
+        .su_ok("GET", "/api/logs?perPage=100", serde_json::Value::Null)
+        .await;
+    let urls: Vec<&str> = logs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["data"]["url"].as_str())
+        .collect();
+    assert!(urls.contains(&"/_/missing.js"), "{urls:?}");
+    assert!(urls.contains(&"/api/health"), "{urls:?}");
+    assert!(!urls.contains(&"/_/"), "{urls:?}");
+}
