@@ -71,6 +71,7 @@ export function RecordsPage({ collection, query }) {
   const [busy, setBusy] = useState(false);
   const seq = useRef(0);
   const searchRef = useRef(null);
+  const newButton = useRef(null);
   // '/' anywhere (but in an input or an open dialog) goes to the search
   useHotkey('/', () => document.querySelector('dialog[open]') || searchRef.current?.focus());
 
@@ -251,6 +252,7 @@ export function RecordsPage({ collection, query }) {
           <button
             type="button"
             class="btn btn-primary"
+            ref={newButton}
             onClick={() => {
               setPrefill(null);
               openRecord('new');
@@ -402,6 +404,8 @@ export function RecordsPage({ collection, query }) {
           onDeleted={() => {
             closeEditor();
             load();
+            // the deleted record's link, which opened the editor, is gone: keep the focus on the page
+            setTimeout(() => (newButton.current ?? searchRef.current)?.focus(), 0);
           }}
           onDuplicate={(values) => {
             setPrefill(values);
