@@ -2,10 +2,8 @@
 //! `Vary: Origin` on every answer, the allowed origin echoed (`*` by default), and every
 //! `OPTIONS` request a 204 preflight, before routing and without the security headers.
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Request};
+use axum::http::HeaderMap;
 use kiln_http::cors::Cors;
-use tower::ServiceExt;
 
 use crate::support::*;
 
@@ -20,16 +18,8 @@ async fn call(
         cors: Cors::new(cors.iter().map(|s| s.to_string()).collect()),
         ..Default::default()
     };
-    let router = kiln_http::router_with(t.app.clone(), options);
-    let mut req = Request::builder().method(method).uri(path);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = router
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.headers().clone())
+    let (status, headers, _) = t.call_with(options, method, path, headers).await;
+    (status, headers)
 }
 
 fn all(h: &HeaderMap, k: &str) -> Vec<String> {

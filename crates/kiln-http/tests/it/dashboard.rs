@@ -1,10 +1,8 @@
 //! The dashboard at `/_/`: the embedded files, their encodings and caching, the strict
 //! Content-Security-Policy, a folder instead of them (`--dashboardDir`), and turning it off.
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Request};
+use axum::http::HeaderMap;
 use kiln_http::dashboard::DashboardSource;
-use tower::ServiceExt;
 
 use crate::support::*;
 
@@ -19,21 +17,7 @@ async fn get(
         dashboard: source,
         ..Default::default()
     };
-    let router = kiln_http::router_with(t.app.clone(), options);
-    let mut req = Request::builder().method(method).uri(path);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = router
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let (status, headers) = (res.status().as_u16(), res.headers().clone());
-    let body = http_body_util::BodyExt::collect(res.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
-    (status, headers, body.to_vec())
+    t.call_with(options, method, path, headers).await
 }
 
 fn h<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {

@@ -1,9 +1,7 @@
 //! Static files from `pb_public` (`--publicDir`, `--indexFallback`) as PocketBase serves them.
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Request};
+use axum::http::HeaderMap;
 use kiln_http::public::PublicDir;
-use tower::ServiceExt;
 
 use crate::support::*;
 
@@ -27,18 +25,7 @@ async fn get_with(
         public: Some(PublicDir::new(dir, fallback)),
         ..Default::default()
     };
-    let router = kiln_http::router_with(t.app.clone(), options);
-    let mut req = Request::builder().uri(path);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let req = req.body(Body::empty()).unwrap();
-    let res = router.oneshot(req).await.unwrap();
-    let (status, headers) = (res.status().as_u16(), res.headers().clone());
-    let body = http_body_util::BodyExt::collect(res.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
+    let (status, headers, body) = t.call_with(options, "GET", path, headers).await;
     (status, headers, String::from_utf8_lossy(&body).into_owned())
 }
 

@@ -70,6 +70,29 @@ impl Drop for TestApp {
 use kiln_test::test_config;
 
 impl TestApp {
+    /// One request through the whole API built with `options` (CORS, static files, dashboard),
+    /// as the binary wires it: status, headers and body.
+    pub async fn call_with(
+        &self,
+        options: kiln_http::HttpOptions,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, HeaderMap, Vec<u8>) {
+        let router = kiln_http::router_with(self.app.clone(), options);
+        let mut req = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = router
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let (status, headers) = (res.status().as_u16(), res.headers().clone());
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, body.to_vec())
+    }
+
     /// A fresh app with its default collections and one superuser.
     pub async fn new() -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
