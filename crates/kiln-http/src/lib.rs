@@ -14,6 +14,7 @@ pub mod extract;
 pub mod files;
 pub mod headers;
 mod health;
+mod hooks;
 pub mod json;
 mod logs;
 pub mod public;
@@ -46,6 +47,8 @@ pub struct HttpOptions {
     pub public: Option<public::PublicDir>,
     /// The dashboard at `/_/` (the embedded copy by default).
     pub dashboard: dashboard::DashboardSource,
+    /// The app's `pb_hooks`, whose routes are served before Kiln's own.
+    pub hooks: Option<std::sync::Arc<kiln_hooks::Hooks>>,
 }
 
 /// The whole API as a router, testable without a socket; every origin may call it.
@@ -56,37 +59,48 @@ pub fn router(app: App) -> Router {
 /// The whole API with `options`.
 pub fn router_with(app: App, options: HttpOptions) -> Router {
     let public = options.public.map(std::sync::Arc::new);
-    Router::new()
-        .route("/api/health", get(health::handler).head(health::handler))
-        .route("/api/sql", axum::routing::post(sql::handler))
-        .merge(batch::router())
-        .merge(logs::router())
-        .merge(crons::router())
-        .merge(backups::router())
-        .merge(collections::router())
-        .merge(records::router())
-        .merge(auth::router())
-        .merge(realtime::router())
-        .merge(settings::router())
-        .merge(files::router())
-        .merge(dashboard::router(options.dashboard))
-        .method_not_allowed_fallback(|| async { ApiError::not_found() })
-        .fallback(
-            |method: axum::http::Method, uri: axum::http::Uri, headers: axum::http::HeaderMap| async move {
-                // PocketBase serves static files for GET/HEAD under every other path.
-                if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
-                    return ApiError::not_found().into_response();
-                }
-                match public.as_deref() {
-                    Some(dir) => {
-                        let mut res = dir.serve(&method, &uri, &headers).await;
-                        res.extensions_mut().insert(request_log::SkipSuccessLog);
-                        res
+    let router =
+        Router::new()
+            .route("/api/health", get(health::handler).head(health::handler))
+            .route("/api/sql", axum::routing::post(sql::handler))
+            .merge(batch::router())
+            .merge(logs::router())
+            .merge(crons::router())
+            .merge(backups::router())
+            .merge(collections::router())
+            .merge(records::router())
+            .merge(auth::router())
+            .merge(realtime::router())
+            .merge(settings::router())
+            .merge(files::router())
+            .merge(dashboard::router(options.dashboard))
+            .method_not_allowed_fallback(|| async { ApiError::not_found() })
+            .fallback(
+                |method: axum::http::Method,
+                 uri: axum::http::Uri,
+                 headers: axum::http::HeaderMap| async move {
+                    // PocketBase serves static files for GET/HEAD under every other path.
+                    if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
+                        return ApiError::not_found().into_response();
                     }
-                    None => ApiError::new(StatusCode::NOT_FOUND, "File not found.").into_response(),
-                }
-            },
-        )
+                    match public.as_deref() {
+                        Some(dir) => {
+                            let mut res = dir.serve(&method, &uri, &headers).await;
+                            res.extensions_mut().insert(request_log::SkipSuccessLog);
+                            res
+                        }
+                        None => {
+                            ApiError::new(StatusCode::NOT_FOUND, "File not found.").into_response()
+                        }
+                    }
+                },
+            );
+    // the hooks' routes, only when there are some (no cost otherwise)
+    let router = match options.hooks.filter(|h| !h.routes().is_empty()) {
+        Some(h) => router.layer(axum::middleware::from_fn_with_state(h, hooks::middleware)),
+        None => router,
+    };
+    router
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(headers::security_headers))
         .layer(request_log::RequestLogLayer::new(app.clone()))

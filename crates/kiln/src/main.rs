@@ -65,6 +65,18 @@ enum Command {
         /// Turn the dashboard (/_/) off
         #[arg(long = "noDashboard")]
         no_dashboard: bool,
+        /// Folder of the app's JavaScript hooks (*.pb.js, PocketBase's pb_hooks). Default: pb_hooks beside the data dir (loaded if it exists)
+        #[arg(long = "hooksDir", value_name = "DIR")]
+        hooks_dir: Option<PathBuf>,
+        /// How many JavaScript runtimes run the hooks at once
+        #[arg(long = "hooksPool", value_name = "N", default_value_t = 15)]
+        hooks_pool: usize,
+        /// How long one request's hooks may run before the request ends with an error (seconds)
+        #[arg(long = "hooksTimeout", value_name = "SECONDS", default_value_t = 30.0)]
+        hooks_timeout: f64,
+        /// The heap one JavaScript runtime may use (MiB); a hook that needs more ends its request with an error
+        #[arg(long = "hooksMemory", value_name = "MIB", default_value_t = 128)]
+        hooks_memory: usize,
     },
     /// Copies the SQLite data dir (--dir) into an empty PostgreSQL database and verifies the copy:
     /// collections, records, users and settings (uploaded files stay where they are).
@@ -170,15 +182,32 @@ fn main() -> ExitCode {
             index_fallback,
             dashboard_dir,
             no_dashboard,
+            hooks_dir,
+            hooks_pool,
+            hooks_timeout,
+            hooks_memory,
             ..
         } => {
-            // PocketBase's place for it: beside the data dir
-            let dir = public_dir.unwrap_or_else(|| {
+            // PocketBase's places for them: beside the data dir
+            let beside_data = |name: &str| {
                 let parent = cfg.dir.parent().filter(|p| !p.as_os_str().is_empty());
-                parent
-                    .unwrap_or(std::path::Path::new("."))
-                    .join("pb_public")
-            });
+                parent.unwrap_or(std::path::Path::new(".")).join(name)
+            };
+            let hooks_dir = hooks_dir.unwrap_or_else(|| beside_data("pb_hooks"));
+            let hooks = if hooks_dir.is_dir() {
+                let limits = kiln_hooks::Limits {
+                    call_timeout: std::time::Duration::from_secs_f64(hooks_timeout.max(0.001)),
+                    memory_bytes: hooks_memory.max(1) << 20,
+                    ..kiln_hooks::Limits::default()
+                };
+                match kiln_hooks::Hooks::load(&hooks_dir, hooks_pool, limits) {
+                    Ok(h) => Some(std::sync::Arc::new(h)),
+                    Err(e) => return fail(&e.to_string()),
+                }
+            } else {
+                None
+            };
+            let dir = public_dir.unwrap_or_else(|| beside_data("pb_public"));
             let public = dir
                 .is_dir()
                 .then(|| kiln_http::public::PublicDir::new(dir, index_fallback));
@@ -188,8 +217,9 @@ fn main() -> ExitCode {
                 (false, None) => kiln_http::dashboard::DashboardSource::Embedded,
             };
             app_slot.set(Some(app.clone()));
-            let (code, last) =
-                runtime.block_on(serve(app, &app_cfg, &cfg, public, dashboard, &app_slot));
+            let (code, last) = runtime.block_on(serve(
+                app, &app_cfg, &cfg, public, dashboard, hooks, &app_slot,
+            ));
             app_slot.set(None);
             last.close();
             return code;
@@ -292,6 +322,7 @@ async fn serve(
     cfg: &config::Config,
     public: Option<kiln_http::public::PublicDir>,
     dashboard: kiln_http::dashboard::DashboardSource,
+    hooks: Option<std::sync::Arc<kiln_hooks::Hooks>>,
     app_slot: &applog::AppSlot,
 ) -> (ExitCode, App) {
     let listener = match bind(&cfg.http).await {
@@ -314,6 +345,9 @@ async fn serve(
         cfg.dir.display(),
         if cfg.dev { " (dev mode)" } else { "" }
     );
+    if let Some(h) = &hooks {
+        eprintln!("Hooks: {} files, {} routes", h.files(), h.routes().len());
+    }
     if dashboard_on {
         print_installer_link(&app, &listener).await;
     }
@@ -328,6 +362,7 @@ async fn serve(
         cors: kiln_http::cors::Cors::new(cfg.origins.clone()),
         public,
         dashboard,
+        hooks,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {

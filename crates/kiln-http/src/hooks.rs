@@ -1,0 +1,120 @@
+//! The routes of the app's `pb_hooks` (`routerAdd`): a request whose method and path one of them
+//! takes goes to the hooks' runtimes instead of Kiln's own routes (the hooks run first, so an app
+//! can also replace a route). Without hook routes this layer is not installed at all.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use kiln_hooks::{HookRequest, Hooks};
+
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::MAX_BODY_BYTES;
+
+/// Fields of the authenticated record that hooks are not given.
+const SECRET_FIELDS: [&str; 2] = ["password", "tokenKey"];
+
+pub(crate) async fn middleware(
+    State(hooks): State<Arc<Hooks>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some((index, params)) = hooks.find_route(req.method().as_str(), req.uri().path()) else {
+        return next.run(req).await;
+    };
+    let caller = req.extensions().get::<Caller>().cloned();
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large.")
+            .into_response();
+    };
+    let mut headers = Map::new();
+    for (name, value) in &parts.headers {
+        let list = headers
+            .entry(name.as_str().to_owned())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let (Value::Array(list), Ok(v)) = (list, value.to_str()) {
+            list.push(Value::String(v.to_owned()));
+        }
+    }
+    let raw_query = parts.uri.query().unwrap_or_default().to_owned();
+    let mut query = Map::new();
+    for (k, v) in
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&raw_query).unwrap_or_default()
+    {
+        if let Value::Array(list) = query.entry(k).or_insert_with(|| Value::Array(Vec::new())) {
+            list.push(Value::String(v));
+        }
+    }
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let body = if content_type.starts_with("application/json") {
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        Value::Object(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        )
+    } else {
+        Value::Null
+    };
+    let auth = caller
+        .as_ref()
+        .and_then(|c| c.auth.as_ref())
+        .map(|r| {
+            let mut m = r.to_full_map();
+            for f in SECRET_FIELDS {
+                m.remove(f);
+            }
+            Value::Object(m)
+        })
+        .unwrap_or(Value::Null);
+    let ip = caller
+        .as_ref()
+        .and_then(|c| c.ip)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+    let out = hooks
+        .call_route(
+            index,
+            params,
+            HookRequest {
+                method: parts.method.as_str().to_owned(),
+                path: parts.uri.path().to_owned(),
+                raw_query,
+                query,
+                headers,
+                body,
+                auth,
+                ip,
+            },
+        )
+        .await;
+    let mut res = Response::new(Body::from(out.body));
+    *res.status_mut() =
+        StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let content_type = match out.content_type.as_str() {
+        "json" => Some(HeaderValue::from_static("application/json")),
+        "" => None,
+        other => HeaderValue::from_str(other).ok(),
+    };
+    if let Some(ct) = content_type {
+        res.headers_mut().insert(header::CONTENT_TYPE, ct);
+    }
+    if let Some(location) = out.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        res.headers_mut().insert(header::LOCATION, location);
+    }
+    res
+}
