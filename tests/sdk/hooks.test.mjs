@@ -50,6 +50,12 @@ routerAdd("GET", "/api/chain", (e) => e.string(200, e.request.header.get("X-Trai
   return e.next();
 });
 routerAdd("GET", "/api/collections/posts/records", (e) => e.json(200, { replaced: true }));
+routerAdd("GET", "/api/post/{id}", (e) => e.json(200, $app.findRecordById("posts", e.request.pathValue("id"))));
+routerAdd("GET", "/api/post/{id}/fields", (e) => {
+  const r = $app.findRecordById("posts", e.request.pathValue("id"));
+  return e.json(200, { title: r.get("title"), secret: r.get("secret"), views: r.getInt("views"), id: r.id });
+});
+routerAdd("GET", "/api/nowhere", (e) => e.json(200, $app.findRecordById("nowhere", "x")));
 `;
 
 /** The requests both servers answer; `as`: '' (guest), 'su' or 'user'. */
@@ -76,6 +82,10 @@ const CASES = [
   ['GET', '/api/owner/someone', 'user'],
   ['GET', '/api/owner/someone', 'su'],
   ['GET', '/api/collections/posts/records', ''],
+  ['GET', '/api/post/p00000000000001', ''],
+  ['GET', '/api/post/p00000000000001/fields', ''],
+  ['GET', '/api/post/nope', ''],
+  ['GET', '/api/nowhere', ''],
 ];
 
 async function serve(bin) {
@@ -85,6 +95,12 @@ async function serve(bin) {
   const pb = new PocketBase(server.url);
   await pb.collection('_superusers').authWithPassword(SUPERUSER.email, SUPERUSER.password);
   await pb.collection('users').create({ email: 'u@example.com', password: 'a-long-password', passwordConfirm: 'a-long-password' });
+  await pb.collections.create({
+    name: 'posts',
+    type: 'base',
+    fields: [{ name: 'title', type: 'text' }, { name: 'secret', type: 'text', hidden: true }, { name: 'views', type: 'number' }],
+  });
+  await pb.collection('posts').create({ id: 'p00000000000001', title: 'Hello', secret: 's3cret', views: 7 });
   const user = new PocketBase(server.url);
   await user.collection('users').authWithPassword('u@example.com', 'a-long-password');
   const tokens = { '': '', su: pb.authStore.token, user: user.authStore.token };

@@ -1,8 +1,8 @@
 //! Server-side JavaScript, as PocketBase's `pb_hooks`: the `*.pb.js` files of a folder run in a pool
 //! of QuickJS runtimes (QuickJS builds from crates.io with a C compiler and nothing else), each call
 //! within a time and a memory budget. What the files may use so far: `routerAdd` with `$apis`
-//! middlewares, the request event, PocketBase's error types, `console`, `sleep`, `$os.getenv` and
-//! `toString` (`prelude.js`). Nothing here knows HTTP types: kiln-http turns a request into a
+//! middlewares, the request event, PocketBase's error types, `$app.findRecordById`, `console`,
+//! `sleep`, `$os.getenv` and `toString` (`prelude.js`). Nothing here knows HTTP types: kiln-http turns a request into a
 //! [`HookRequest`] and a [`HookResponse`] back.
 
 mod pool;
@@ -10,6 +10,7 @@ mod route;
 mod runtime;
 
 use std::path::Path;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -87,11 +88,15 @@ pub struct HookResponse {
     pub location: Option<String>,
 }
 
+/// The app the hooks' `$app` reaches: set by the server, replaced when it reloads (a restore).
+pub(crate) type AppSlot = Arc<RwLock<Option<kiln_core::App>>>;
+
 /// The loaded hooks: their routes, and the pool that runs them.
 pub struct Hooks {
     routes: Vec<Route>,
     pool: pool::Pool,
     files: usize,
+    app: AppSlot,
 }
 
 impl Hooks {
@@ -99,7 +104,8 @@ impl Hooks {
     pub fn load(dir: &Path, size: usize, limits: Limits) -> Result<Hooks, HooksError> {
         let scripts = runtime::read_dir(dir)?;
         let files = scripts.len();
-        let first = runtime::Loaded::new(&scripts, limits)?;
+        let app = AppSlot::default();
+        let first = runtime::Loaded::new(&scripts, limits, &app)?;
         let raw = first.routes_json()?;
         let list: Vec<Value> =
             serde_json::from_str(&raw).map_err(|e| HooksError::Engine(e.to_string()))?;
@@ -112,12 +118,18 @@ impl Hooks {
                 )
             })
             .collect();
-        let pool = pool::Pool::start(first, scripts, size.max(1), limits)?;
+        let pool = pool::Pool::start(first, scripts, size.max(1), limits, app.clone())?;
         Ok(Hooks {
             routes,
             pool,
             files,
+            app,
         })
+    }
+
+    /// The app `$app` works on (again after the server reopened it).
+    pub fn set_app(&self, app: kiln_core::App) {
+        *self.app.write().unwrap_or_else(|p| p.into_inner()) = Some(app);
     }
 
     /// How many files were loaded.

@@ -60,13 +60,22 @@
   const TooManyRequestsError = apiError('TooManyRequestsError', 429, 'Too Many Requests.');
   const InternalServerError = apiError('InternalServerError', 500, 'Something went wrong while processing your request.');
 
+  // What Go's database/sql says when a lookup finds nothing (PocketBase's router answers it 404).
+  class NoRowsError extends Error {
+    constructor() {
+      super('sql: no rows in result set');
+    }
+  }
+
   const toError = (err) => {
     if (err instanceof ApiError) return err;
+    if (err instanceof NoRowsError) return new NotFoundError();
     return new BadRequestError('', {}); // PocketBase's router: any other error is a 400
   };
 
-  // A record as hooks see it (read-only here): id, collection, get().
-  const record = (data) => {
+  // A record as hooks see it (read-only here): id, collection, get(); as JSON it is what the API
+  // would show a guest (`view`, PocketBase's public export: no hidden fields).
+  const record = (data, view) => {
     if (!data) return null;
     return Object.freeze({
       id: data.id,
@@ -79,8 +88,8 @@
       verified: () => !!data.verified,
       isSuperuser: () => data.collectionName === '_superusers',
       collection: () => ({ id: data.collectionId, name: data.collectionName }),
-      publicExport: () => ({ ...data }),
-      toJSON: () => ({ ...data }),
+      publicExport: () => ({ ...(view ?? data) }),
+      toJSON: () => ({ ...(view ?? data) }),
     });
   };
 
@@ -149,6 +158,16 @@
     requireGuestOnly: () => (e) => {
       if (e.auth) throw new BadRequestError('The request can be accessed only by guests.');
       return e.next();
+    },
+  });
+
+  globalThis.$app = Object.freeze({
+    findRecordById: (collection, id) => {
+      const name = typeof collection === 'string' ? collection : collection?.name ?? collection?.id;
+      const raw = native.findRecordById(String(name), String(id));
+      if (raw == null) throw new NoRowsError();
+      const { full, public: view } = JSON.parse(raw);
+      return record(full, view);
     },
   });
 

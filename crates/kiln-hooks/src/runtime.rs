@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rquickjs::{CatchResultExt, CaughtError, Context, Function, Object, Runtime};
+use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Exception, Function, Object, Runtime};
 
-use crate::{HooksError, Limits};
+use crate::{AppSlot, HooksError, Limits};
 
 const PRELUDE: &str = include_str!("prelude.js");
 
@@ -41,7 +41,11 @@ pub(crate) enum CallError {
 
 impl Loaded {
     /// A fresh runtime with `scripts` evaluated in order.
-    pub(crate) fn new(scripts: &[Script], limits: Limits) -> Result<Loaded, HooksError> {
+    pub(crate) fn new(
+        scripts: &[Script],
+        limits: Limits,
+        app: &AppSlot,
+    ) -> Result<Loaded, HooksError> {
         let runtime = Runtime::new().map_err(|e| HooksError::Engine(e.to_string()))?;
         runtime.set_memory_limit(limits.memory_bytes);
         runtime.set_max_stack_size(1 << 20);
@@ -61,7 +65,7 @@ impl Loaded {
             epoch,
             limits,
         };
-        loaded.install_natives()?;
+        loaded.install_natives(app.clone())?;
         // loading has a budget of its own: a file that never ends is an error, not a hang
         loaded.arm(limits.load_timeout);
         let result = loaded.eval("kiln:prelude.js", PRELUDE).and_then(|()| {
@@ -83,7 +87,7 @@ impl Loaded {
         self.deadline.store(u64::MAX, Ordering::Relaxed);
     }
 
-    fn install_natives(&self) -> Result<(), HooksError> {
+    fn install_natives(&self, app: AppSlot) -> Result<(), HooksError> {
         let deadline = self.deadline.clone();
         let epoch = self.epoch;
         self.context
@@ -114,6 +118,40 @@ impl Loaded {
                         std::thread::sleep(Duration::from_millis(wanted.min(left)));
                         wanted > left // true: the budget ran out while sleeping
                     })?,
+                )?;
+                // `{full, public}` of a record (every field for get(), the API's view for
+                // toJSON), null when there is none
+                native.set(
+                    "findRecordById",
+                    Function::new(
+                        ctx.clone(),
+                        move |ctx: Ctx<'_>, collection: String, id: String| {
+                            let Some(app) = app.read().unwrap_or_else(|p| p.into_inner()).clone()
+                            else {
+                                return Err(Exception::throw_message(&ctx, "the app is not ready"));
+                            };
+                            // an unknown collection is "no rows" too, as PocketBase's lookup of it
+                            let Ok(c) = app.collection(&collection) else {
+                                return Ok(None);
+                            };
+                            match app.find_record(&c, &id) {
+                                Ok(Some(r)) => {
+                                    let viewer = kiln_core::records::model::Viewer {
+                                        superuser: false,
+                                        auth: None,
+                                    };
+                                    let public = r.to_json(app.dialect(), &viewer);
+                                    let full = serde_json::Value::Object(r.to_full_map());
+                                    Ok(Some(
+                                        serde_json::json!({"full": full, "public": public})
+                                            .to_string(),
+                                    ))
+                                }
+                                Ok(None) => Ok(None),
+                                Err(e) => Err(Exception::throw_message(&ctx, &e.to_string())),
+                            }
+                        },
+                    )?,
                 )?;
                 ctx.globals().set("__kiln", native)
             })

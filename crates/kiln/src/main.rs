@@ -371,6 +371,10 @@ async fn serve(
     });
     loop {
         app.start_maintenance();
+        // `$app` of the hooks is this app (again after a restore reopened it)
+        if let Some(h) = &options.hooks {
+            h.set_app(app.clone());
+        }
         let socket = match listener
             .try_clone()
             .and_then(tokio::net::TcpListener::from_std)
