@@ -7,11 +7,11 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, startServer, SUPERUSER } from './server.mjs';
+import { freePort, startServer, SUPERUSER, pocketbaseBin } from './server.mjs';
 import { newClient, newSuperuser, rejects, suite, stopServer } from './helpers.mjs';
 
 const { it, failed } = suite(120_000);
@@ -201,14 +201,6 @@ it('kill -9 during a backup or a restore: the data dir starts with the old data 
   }
 });
 
-/** The PocketBase binary: POCKETBASE_BIN, or `pocketbase` on PATH. */
-function pocketbaseBin() {
-  if (process.env.POCKETBASE_BIN) return process.env.POCKETBASE_BIN;
-  for (const d of (process.env.PATH ?? '').split(delimiter)) {
-    if (d && existsSync(join(d, 'pocketbase'))) return join(d, 'pocketbase');
-  }
-  return null;
-}
 
 it('a backup made by PocketBase 0.40.6 restores into Kiln', { skip: pg || pocketbase || !pocketbaseBin() }, async () => {
   const pbServer = await startServer({ bin: pocketbaseBin() });

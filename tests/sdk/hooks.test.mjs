@@ -5,21 +5,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import PocketBase from 'pocketbase';
-import { startServer, SUPERUSER } from './server.mjs';
+import { startServer, SUPERUSER, pocketbaseBin } from './server.mjs';
 
 const pg = !!process.env.KILN_TEST_DATABASE_URL;
 
-function pocketbaseBin() {
-  if (process.env.POCKETBASE_BIN) return process.env.POCKETBASE_BIN;
-  for (const d of (process.env.PATH ?? '').split(delimiter)) {
-    if (d && existsSync(join(d, 'pocketbase'))) return join(d, 'pocketbase');
-  }
-  return null;
-}
 
 const HOOKS = String.raw`
 routerAdd("GET", "/api/hello/{name}", (e) => {

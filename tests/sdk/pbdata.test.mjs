@@ -2,25 +2,17 @@
 // PocketBase 0.40.6 binary writes a pb_data (an auth user with a bcrypt password, a collection with a
 // relation, a record with a file), Kiln serves it (sign-in, lists with expand, the file, a new record),
 // and PocketBase opens it again and sees Kiln's record. SQLite only (the data dir is the database).
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from './server.mjs';
+import { startServer, pocketbaseBin } from './server.mjs';
 import { newClient, newSuperuser, suite } from './helpers.mjs';
 
 const { it, failed } = suite(60_000);
 
-/** The PocketBase binary: POCKETBASE_BIN, or `pocketbase` on PATH. */
-function pocketbaseBin() {
-  if (process.env.POCKETBASE_BIN) return process.env.POCKETBASE_BIN;
-  for (const d of (process.env.PATH ?? '').split(delimiter)) {
-    if (d && existsSync(join(d, 'pocketbase'))) return join(d, 'pocketbase');
-  }
-  return null;
-}
 
 const pbBin = pocketbaseBin();
 const skip = process.env.KILN_TEST_DATABASE_URL ? 'the data dir is SQLite' : pbBin ? false : 'pocketbase 0.40.6 not on PATH';

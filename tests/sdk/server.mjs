@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -128,4 +128,13 @@ export async function startServer({ serveArgs = [], commonArgs = [], env: extraE
     }
   };
   return { url, root, dir, bin, logs, stop, kill };
+}
+
+/** The PocketBase binary for the tests that compare with it: POCKETBASE_BIN, or `pocketbase` on PATH. */
+export function pocketbaseBin() {
+  if (process.env.POCKETBASE_BIN) return process.env.POCKETBASE_BIN;
+  for (const d of (process.env.PATH ?? '').split(delimiter)) {
+    if (d && existsSync(join(d, 'pocketbase'))) return join(d, 'pocketbase');
+  }
+  return null;
 }
