@@ -88,24 +88,41 @@ pub struct HookResponse {
     pub location: Option<String>,
 }
 
-/// The app the hooks' `$app` reaches: set by the server, replaced when it reloads (a restore).
-pub(crate) type AppSlot = Arc<RwLock<Option<kiln_core::App>>>;
+/// What every runtime of the pool shares: the app `$app` reaches (set by the server, replaced when
+/// it reloads after a restore) and the environment variables hooks may not read.
+#[derive(Default)]
+pub(crate) struct State {
+    pub(crate) app: RwLock<Option<kiln_core::App>>,
+    pub(crate) hidden_env: Vec<String>,
+}
+
+pub(crate) type Shared = Arc<State>;
 
 /// The loaded hooks: their routes, and the pool that runs them.
 pub struct Hooks {
     routes: Vec<Route>,
     pool: pool::Pool,
     files: usize,
-    app: AppSlot,
+    state: Shared,
 }
 
 impl Hooks {
     /// Loads the `*.pb.js` files of `dir` (none if it does not exist) into `size` runtimes.
-    pub fn load(dir: &Path, size: usize, limits: Limits) -> Result<Hooks, HooksError> {
+    /// `hidden_env` names environment variables `$os.getenv` answers empty for: Kiln's own secrets
+    /// (the database URL, the settings key), which the hooks were not given.
+    pub fn load(
+        dir: &Path,
+        size: usize,
+        limits: Limits,
+        hidden_env: Vec<String>,
+    ) -> Result<Hooks, HooksError> {
         let scripts = runtime::read_dir(dir)?;
         let files = scripts.len();
-        let app = AppSlot::default();
-        let first = runtime::Loaded::new(&scripts, limits, &app)?;
+        let state: Shared = Arc::new(State {
+            app: RwLock::default(),
+            hidden_env,
+        });
+        let first = runtime::Loaded::new(&scripts, limits, &state)?;
         let raw = first.routes_json()?;
         let list: Vec<Value> =
             serde_json::from_str(&raw).map_err(|e| HooksError::Engine(e.to_string()))?;
@@ -118,18 +135,18 @@ impl Hooks {
                 )
             })
             .collect();
-        let pool = pool::Pool::start(first, scripts, size.max(1), limits, app.clone())?;
+        let pool = pool::Pool::start(first, scripts, size.max(1), limits, state.clone())?;
         Ok(Hooks {
             routes,
             pool,
             files,
-            app,
+            state,
         })
     }
 
     /// The app `$app` works on (again after the server reopened it).
     pub fn set_app(&self, app: kiln_core::App) {
-        *self.app.write().unwrap_or_else(|p| p.into_inner()) = Some(app);
+        *self.state.app.write().unwrap_or_else(|p| p.into_inner()) = Some(app);
     }
 
     /// How many files were loaded.

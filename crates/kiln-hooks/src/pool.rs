@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 use crate::runtime::{CallError, Loaded, Script};
-use crate::{AppSlot, HooksError, Limits};
+use crate::{HooksError, Limits, Shared};
 
 struct Job {
     route: usize,
@@ -26,7 +26,7 @@ impl Pool {
         scripts: Vec<Script>,
         size: usize,
         limits: Limits,
-        app: AppSlot,
+        state: Shared,
     ) -> Result<Pool, HooksError> {
         let (tx, rx) = channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
@@ -36,10 +36,10 @@ impl Pool {
         for n in 0..size {
             let rx = rx.clone();
             let scripts = scripts.clone();
-            let app = app.clone();
+            let state = state.clone();
             std::thread::Builder::new()
                 .name(format!("kiln-hooks-{n}"))
-                .spawn(move || worker(&rx, &scripts, limits, &app))
+                .spawn(move || worker(&rx, &scripts, limits, &state))
                 .map_err(|e| HooksError::Engine(e.to_string()))?;
         }
         Ok(Pool {
@@ -67,16 +67,16 @@ impl Pool {
     }
 }
 
-fn worker(rx: &Mutex<Receiver<Job>>, scripts: &[Script], limits: Limits, app: &AppSlot) {
+fn worker(rx: &Mutex<Receiver<Job>>, scripts: &[Script], limits: Limits, state: &Shared) {
     // loaded before the first call (the files were checked once already)
-    let mut runtime: Option<Loaded> = Loaded::new(scripts, limits, app).ok();
+    let mut runtime: Option<Loaded> = Loaded::new(scripts, limits, state).ok();
     loop {
         let job = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
             Ok(job) => job,
             Err(_) => return, // the pool is gone
         };
         if runtime.is_none() {
-            match Loaded::new(scripts, limits, app) {
+            match Loaded::new(scripts, limits, state) {
                 Ok(r) => runtime = Some(r),
                 Err(e) => {
                     let _ = job.reply.send(Err(e.to_string()));

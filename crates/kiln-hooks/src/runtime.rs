@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Exception, Function, Object, Runtime};
 
-use crate::{AppSlot, HooksError, Limits};
+use crate::{HooksError, Limits, Shared};
 
 const PRELUDE: &str = include_str!("prelude.js");
 
@@ -44,7 +44,7 @@ impl Loaded {
     pub(crate) fn new(
         scripts: &[Script],
         limits: Limits,
-        app: &AppSlot,
+        state: &Shared,
     ) -> Result<Loaded, HooksError> {
         let runtime = Runtime::new().map_err(|e| HooksError::Engine(e.to_string()))?;
         runtime.set_memory_limit(limits.memory_bytes);
@@ -65,7 +65,7 @@ impl Loaded {
             epoch,
             limits,
         };
-        loaded.install_natives(app.clone())?;
+        loaded.install_natives(state.clone())?;
         // loading has a budget of its own: a file that never ends is an error, not a hang
         loaded.arm(limits.load_timeout);
         let result = loaded.eval("kiln:prelude.js", PRELUDE).and_then(|()| {
@@ -87,7 +87,7 @@ impl Loaded {
         self.deadline.store(u64::MAX, Ordering::Relaxed);
     }
 
-    fn install_natives(&self, app: AppSlot) -> Result<(), HooksError> {
+    fn install_natives(&self, state: Shared) -> Result<(), HooksError> {
         let deadline = self.deadline.clone();
         let epoch = self.epoch;
         self.context
@@ -102,9 +102,13 @@ impl Loaded {
                         _ => tracing::info!(target: "kiln_hooks", "{msg}"),
                     })?,
                 )?;
+                let env_state = state.clone();
                 native.set(
                     "getenv",
-                    Function::new(ctx.clone(), |name: String| {
+                    Function::new(ctx.clone(), move |name: String| {
+                        if env_state.hidden_env.iter().any(|h| h == &name) {
+                            return String::new();
+                        }
                         std::env::var(name).unwrap_or_default()
                     })?,
                 )?;
@@ -126,7 +130,8 @@ impl Loaded {
                     Function::new(
                         ctx.clone(),
                         move |ctx: Ctx<'_>, collection: String, id: String| {
-                            let Some(app) = app.read().unwrap_or_else(|p| p.into_inner()).clone()
+                            let Some(app) =
+                                state.app.read().unwrap_or_else(|p| p.into_inner()).clone()
                             else {
                                 return Err(Exception::throw_message(&ctx, "the app is not ready"));
                             };

@@ -11,7 +11,7 @@ fn load(files: &[(&str, &str)], limits: Limits) -> Result<(Hooks, tempfile::Temp
     for (name, src) in files {
         std::fs::write(dir.path().join(name), src).unwrap();
     }
-    Hooks::load(dir.path(), 2, limits).map(|h| (h, dir))
+    Hooks::load(dir.path(), 2, limits, vec!["KILN_TEST_HIDDEN".into()]).map(|h| (h, dir))
 }
 
 async fn call(h: &Hooks, method: &str, path: &str, auth: Value, body: Value) -> HookResponse {
@@ -43,14 +43,16 @@ routerAdd("GET", "/bad", () => { throw new BadRequestError("wrong input", { titl
 routerAdd("GET", "/boom", () => { null.x; });
 routerAdd("GET", "/mine", (e) => e.json(200, { id: e.auth.id, email: e.auth.email() }), $apis.requireAuth("users"));
 routerAdd("GET", "/admin", (e) => e.noContent(204), $apis.requireSuperuserAuth());
+routerAdd("GET", "/env", (e) => e.json(200, { hidden: $os.getenv("KILN_TEST_HIDDEN"), path: $os.getenv("PATH") !== "" }));
 routerAdd("GET", "/chain", (e) => e.string(200, e.trail.join(">")), (e) => { e.trail = ["a"]; return e.next(); }, { func: (e) => { e.trail.push("b"); return e.next(); } });
 "#;
 
 #[tokio::test]
 async fn routes_answer_as_pocketbase() {
+    std::env::set_var("KILN_TEST_HIDDEN", "a secret of Kiln's");
     let (h, _dir) = load(&[("main.pb.js", APP)], Limits::default()).unwrap();
     assert_eq!(h.files(), 1);
-    assert_eq!(h.routes().len(), 10);
+    assert_eq!(h.routes().len(), 11);
 
     let r = call(&h, "GET", "/hello/w%C3%B6rld", Value::Null, Value::Null).await;
     assert_eq!((r.status, r.content_type.as_str()), (200, "json"));
@@ -65,6 +67,9 @@ async fn routes_answer_as_pocketbase() {
     assert_eq!((r.status, r.location.as_deref()), (307, Some("/elsewhere")));
     let r = call(&h, "GET", "/chain", Value::Null, Value::Null).await;
     assert_eq!(r.body, "a>b");
+    // Kiln's own secrets are not the hooks' (the variable is set by the test runner below)
+    let r = call(&h, "GET", "/env", Value::Null, Value::Null).await;
+    assert_eq!(body(&r), json!({"hidden": "", "path": true}));
     assert!(h.find_route("GET", "/nothing").is_none());
 }
 

@@ -200,7 +200,13 @@ fn main() -> ExitCode {
                     memory_bytes: hooks_memory.max(1) << 20,
                     ..kiln_hooks::Limits::default()
                 };
-                match kiln_hooks::Hooks::load(&hooks_dir, hooks_pool, limits) {
+                // Kiln's own secrets stay Kiln's: the database and Redis URLs, the settings key
+                let mut hidden: Vec<String> = ["KILN_DATABASE_URL", "KILN_REDIS_URL"]
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
+                hidden.extend(cfg.encryption_env.clone());
+                match kiln_hooks::Hooks::load(&hooks_dir, hooks_pool, limits, hidden) {
                     Ok(h) => Some(std::sync::Arc::new(h)),
                     Err(e) => return fail(&e.to_string()),
                 }
