@@ -30,6 +30,22 @@ impl FieldError {
     pub fn required() -> Self {
         FieldError::new("validation_required", "Cannot be blank.")
     }
+    /// ozzo-validation's `Min(threshold)` failure, with its parameter.
+    pub fn min(threshold: i64) -> Self {
+        FieldError::new(
+            "validation_min_greater_equal_than_required",
+            format!("Must be no less than {threshold}."),
+        )
+        .with_params(serde_json::json!({ "threshold": threshold }))
+    }
+    /// ozzo-validation's `Max(threshold)` failure, with its parameter.
+    pub fn max(threshold: i64) -> Self {
+        FieldError::new(
+            "validation_max_less_equal_than_required",
+            format!("Must be no greater than {threshold}."),
+        )
+        .with_params(serde_json::json!({ "threshold": threshold }))
+    }
 }
 
 /// Validation failures keyed by field (or body key); nested errors use a JSON value.

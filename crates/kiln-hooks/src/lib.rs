@@ -135,7 +135,9 @@ impl Hooks {
                 )
             })
             .collect();
-        let pool = pool::Pool::start(first, scripts, size.max(1), limits, state.clone())?;
+        // the runtime that checked the files and listed the routes stays on this thread
+        drop(first);
+        let pool = pool::Pool::start(scripts, size.max(1), limits, state.clone())?;
         Ok(Hooks {
             routes,
             pool,

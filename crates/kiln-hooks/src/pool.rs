@@ -20,9 +20,8 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    /// Starts the threads; `first` is a runtime already loaded (it serves the first thread).
+    /// Starts the threads; each loads its own runtime (QuickJS runtimes stay on their thread).
     pub(crate) fn start(
-        first: Loaded,
         scripts: Vec<Script>,
         size: usize,
         limits: Limits,
@@ -31,8 +30,6 @@ impl Pool {
         let (tx, rx) = channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let scripts = Arc::new(scripts);
-        // the first runtime was built on this thread; each worker builds its own
-        drop(first);
         for n in 0..size {
             let rx = rx.clone();
             let scripts = scripts.clone();

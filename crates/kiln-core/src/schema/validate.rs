@@ -366,17 +366,9 @@ fn check_range(key: &str, n: i64, min: i64, max: Option<i64>, errors: &mut Field
     let e = if n == 0 {
         FieldError::required()
     } else if n < min {
-        err(
-            "validation_min_greater_equal_than_required",
-            &format!("Must be no less than {min}."),
-        )
-        .with_params(serde_json::json!({ "threshold": min }))
+        FieldError::min(min)
     } else if let Some(max) = max.filter(|m| n > *m) {
-        err(
-            "validation_max_less_equal_than_required",
-            &format!("Must be no greater than {max}."),
-        )
-        .with_params(serde_json::json!({ "threshold": max }))
+        FieldError::max(max)
     } else {
         return;
     };
