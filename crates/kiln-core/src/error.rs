@@ -217,6 +217,13 @@ pub enum CoreError {
     /// A copy into another database was refused (the target holds data) or does not match the
     /// source (`kiln copy`; no request leads here).
     Copy(String),
+    /// Server-side JavaScript threw an API error (PocketBase's `BadRequestError` and kin, or a
+    /// `ValidationError` map): its status, message and data are the hook author's.
+    Hook {
+        status: u16,
+        message: String,
+        data: serde_json::Value,
+    },
     /// A failure with no better home; logged, never shown.
     Internal(String),
 }
@@ -288,6 +295,9 @@ impl fmt::Display for CoreError {
             E::WrongAuthCollection(c) => write!(f, "the auth record belongs to {c}"),
             E::Refused(r) => write!(f, "refused: {r:?}"),
             E::MfaRequired(id) => write!(f, "a second factor is required (MFA {id})"),
+            E::Hook {
+                status, message, ..
+            } => write!(f, "a hook failed ({status}): {message}"),
             E::TestEmailFailed(m) => write!(f, "the test email failed: {m}"),
             E::TestS3Failed(m) => write!(f, "the S3 test failed: {m}"),
             E::MailNotConfigured => write!(f, "SMTP is off in the settings"),

@@ -214,6 +214,19 @@ pub fn api(e: CoreError) -> ApiError {
             tracing::error!(error = %m, "file storage error");
             ApiError::bad_request(MSG_GENERIC_400)
         }
+        CoreError::Hook {
+            status,
+            message,
+            data,
+        } => ApiError {
+            status: S::from_u16(status).unwrap_or(S::BAD_REQUEST),
+            message: Cow::Owned(message),
+            data: match data {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            },
+            extra: None,
+        },
         CoreError::Copy(m) | CoreError::Internal(m) => {
             tracing::error!(error = %m, "internal error");
             ApiError::new(S::INTERNAL_SERVER_ERROR, MSG_GENERIC_400)

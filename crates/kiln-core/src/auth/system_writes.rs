@@ -17,7 +17,7 @@ use crate::schema::system::SUPERUSERS;
 impl App {
     /// A request context acting as the system (a synthetic superuser), for CLI operations and
     /// the account flows' own writes.
-    pub(crate) fn system_request(&self) -> Result<RequestInfo> {
+    pub fn system_request(&self) -> Result<RequestInfo> {
         let c = self.collection(SUPERUSERS)?;
         let mut system = Record::new(c);
         system.set("id", json!("__kiln_system__"));

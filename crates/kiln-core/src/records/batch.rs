@@ -113,7 +113,7 @@ impl App {
                         return Err(BatchError::Timeout);
                     }
                     let a = p
-                        .apply(conn, &schema)
+                        .apply(conn, &schema, None)
                         .map_err(|error| BatchError::Failed { index, error })?;
                     applied.push(a);
                 }

@@ -157,13 +157,62 @@ impl App {
 
     /// Reads a record by id without any rule.
     pub fn find_record(&self, c: &Arc<Collection>, id: &str) -> Result<Option<Record>> {
-        let plan = c.plan(self.dialect());
-        self.db().read(|conn| {
-            conn.query_one(&plan.select_by_id, &[DbValue::Text(id.to_owned())], |row| {
-                Ok(Record::from_row(c, row))
-            })
-            .map_err(CoreError::from)
+        self.db().read(|conn| self.find_record_on(conn, c, id))
+    }
+
+    /// Records of `c` matching `filter` (the filter language, any field and `@collection`
+    /// allowed: the app's own code asks), ordered by `sort`, `limit` of them (0: all) from
+    /// `offset`, read on `conn` (a transaction the caller holds, or a read connection).
+    pub fn records_where(
+        &self,
+        conn: &kiln_db::Conn<'_>,
+        c: &Arc<Collection>,
+        filter: &str,
+        sort: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Record>> {
+        let schema = self.schema();
+        let d = conn.dialect();
+        let plan = c.plan(d);
+        let req = self.system_request()?;
+        let mut stmt = Stmt::new(&schema, d, &req);
+        let mut conds = Vec::new();
+        if !filter.trim().is_empty() {
+            conds.push(stmt.filter(c, &plan.table, filter)?);
+        }
+        let order = self.order_by(c, &plan.table, sort, &mut stmt)?;
+        let where_sql = match stmt.condition(conds) {
+            Some(cond) => format!(" WHERE {cond}"),
+            None => String::new(),
+        };
+        let mut sql = format!("SELECT {} FROM {}{where_sql}{order}", plan.columns, plan.table);
+        if limit > 0 || offset > 0 {
+            let l = stmt.push(Param::Int(if limit > 0 { limit } else { i64::MAX }));
+            let o = stmt.push(Param::Int(offset.max(0)));
+            sql.push_str(&format!(" LIMIT {l} OFFSET {o}"));
+        }
+        let params = stmt.params();
+        let mut out = Vec::new();
+        conn.query(&sql, &params, |row| {
+            out.push(Record::from_row(c, row));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Reads a record by id without any rule, on `conn`.
+    pub fn find_record_on(
+        &self,
+        conn: &kiln_db::Conn<'_>,
+        c: &Arc<Collection>,
+        id: &str,
+    ) -> Result<Option<Record>> {
+        let plan = c.plan(conn.dialect());
+        conn.query_one(&plan.select_by_id, &[DbValue::Text(id.to_owned())], |row| {
+            Ok(Record::from_row(c, row))
         })
+        .map_err(CoreError::from)
     }
 
     /// Reads a record by id if `kind`'s rule lets the requester see it; `NotFound` otherwise.

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use kiln_db::Conn;
 
+use super::hooks::{wrapped, WriteEvent, WriteHooks};
 use super::steps::validate_all;
 use super::steps::{apply_body, fill_generated, map_write_err, protected_changes, rule_body};
 use crate::app::App;
@@ -92,15 +93,20 @@ impl App {
 }
 
 impl CreatePlan {
-    pub(super) fn apply(self, conn: &Conn<'_>, schema: &Schema) -> Result<Record> {
+    pub(super) fn apply(
+        self,
+        conn: &Conn<'_>,
+        schema: &Schema,
+        hooks: Option<&dyn WriteHooks>,
+        overrides: &Map<String, Value>,
+    ) -> Result<Record> {
         let CreatePlan {
-            rec,
+            mut rec,
             rule,
-            mut errors,
+            errors,
         } = self;
         let c = rec.collection.clone();
         let d = conn.dialect();
-        let id = rec.id().to_owned();
         if let Some((rule, req)) = &rule {
             // The rule sees the new record as a one-row table of its own, not in the
             // collection's table (PocketBase's dummy collection): a back-relation or
@@ -126,33 +132,47 @@ impl CreatePlan {
                 return Err(CoreError::Failed(Action::CreateRecord));
             }
         }
-        if !crate::ids::is_valid_id(&id) {
-            errors.insert(
-                "id".into(),
-                FieldError::new("validation_invalid_format", "Invalid value format."),
-            );
-        } else if conn.query_i64(
-            &format!(
-                "SELECT COUNT(*) FROM {} WHERE \"id\" = ?1",
-                d.quote(&c.name)
-            ),
-            &[id.into()],
-        )? > 0
-        {
-            errors.insert(
-                "id".into(),
-                FieldError::new("validation_not_unique", "Value must be unique."),
-            );
-        }
-        validate_all(conn, schema, &rec, None, &mut errors)?;
-        if !errors.is_empty() {
-            return Err(CoreError::Validation {
-                action: Action::CreateRecord,
-                errors,
-            });
-        }
-        conn.execute(&c.plan(d).insert, &rec.column_values())
-            .map_err(|e| map_write_err(e.into(), &c, Action::CreateRecord))?;
+        rec.assign(overrides);
+        // the errors found before the transaction go with the first (normally only) run
+        let mut errors = Some(errors);
+        wrapped(hooks, WriteEvent::Create, &mut rec, conn, &mut |rec, conn| {
+            insert(conn, schema, rec, errors.take().unwrap_or_default())
+        })?;
         Ok(rec)
     }
+}
+
+/// Checks the id and every field of `rec`, then inserts it.
+fn insert(conn: &Conn<'_>, schema: &Schema, rec: &Record, mut errors: FieldErrors) -> Result<()> {
+    let c = &rec.collection;
+    let d = conn.dialect();
+    let id = rec.id();
+    if !crate::ids::is_valid_id(id) {
+        errors.insert(
+            "id".into(),
+            FieldError::new("validation_invalid_format", "Invalid value format."),
+        );
+    } else if conn.query_i64(
+        &format!(
+            "SELECT COUNT(*) FROM {} WHERE \"id\" = ?1",
+            d.quote(&c.name)
+        ),
+        &[id.to_owned().into()],
+    )? > 0
+    {
+        errors.insert(
+            "id".into(),
+            FieldError::new("validation_not_unique", "Value must be unique."),
+        );
+    }
+    validate_all(conn, schema, rec, None, &mut errors)?;
+    if !errors.is_empty() {
+        return Err(CoreError::Validation {
+            action: Action::CreateRecord,
+            errors,
+        });
+    }
+    conn.execute(&c.plan(d).insert, &rec.column_values())
+        .map_err(|e| map_write_err(e.into(), c, Action::CreateRecord))?;
+    Ok(())
 }

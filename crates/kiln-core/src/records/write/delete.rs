@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use kiln_db::Conn;
 
+use super::hooks::{wrapped, WriteEvent, WriteHooks};
 use super::steps::delete_cascade;
 use crate::app::App;
 use crate::error::{Action, CoreError, Result};
@@ -49,7 +50,12 @@ impl App {
 
 impl DeletePlan {
     /// Every record removed: those the cascade reached, then the target.
-    pub(super) fn apply(self, conn: &Conn<'_>, schema: &Schema) -> Result<Vec<Record>> {
+    pub(super) fn apply(
+        self,
+        conn: &Conn<'_>,
+        schema: &Schema,
+        hooks: Option<&dyn WriteHooks>,
+    ) -> Result<Vec<Record>> {
         let DeletePlan { c, id, rule, req } = self;
         let d = conn.dialect();
         let exists = match &rule {
@@ -68,7 +74,21 @@ impl DeletePlan {
             return Err(CoreError::NotFound);
         }
         let mut deleted = Vec::new();
-        delete_cascade(conn, schema, &c, &id, 0, &mut deleted)?;
+        match hooks.filter(|h| h.wraps(WriteEvent::Delete, &c)) {
+            None => delete_cascade(conn, schema, &c, &id, 0, &mut deleted)?,
+            Some(h) => {
+                // the hooks are handed the record being deleted
+                let plan = c.plan(d);
+                let mut target = conn
+                    .query_one(&plan.select_by_id, &[id.clone().into()], |row| {
+                        Ok(Record::from_row(&c, row))
+                    })?
+                    .ok_or(CoreError::NotFound)?;
+                wrapped(Some(h), WriteEvent::Delete, &mut target, conn, &mut |rec, conn| {
+                    delete_cascade(conn, schema, &c, rec.id(), 0, &mut deleted)
+                })?;
+            }
+        }
         Ok(deleted)
     }
 }

@@ -6,6 +6,7 @@
 
 pub(crate) mod create;
 pub(crate) mod delete;
+pub mod hooks;
 pub(crate) mod steps;
 pub(crate) mod update;
 
@@ -23,6 +24,7 @@ use crate::realtime::event::{Event, EventAction};
 use crate::request::RequestInfo;
 use crate::schema::collection::Collection;
 use crate::schema::Schema;
+use hooks::WriteHooks;
 
 impl App {
     /// Creates a record as `req`'s requester; `body` is the submitted data (modifiers allowed),
@@ -90,8 +92,8 @@ impl App {
         Ok(applied.records.swap_remove(0))
     }
 
-    /// Makes a create ready (see [`App::create_record`]) for [`App::write_one`] or a batch.
-    pub(crate) async fn prepare_create(
+    /// Makes a create ready (see [`App::create_record`]) for [`App::write_prepared`] or a batch.
+    pub async fn prepare_create(
         &self,
         c: &Arc<Collection>,
         req: &RequestInfo,
@@ -102,7 +104,21 @@ impl App {
         Ok(Prepared {
             op: Op::Create(Box::new(plan)),
             stored,
+            overrides: Map::new(),
         })
+    }
+
+    /// Makes an update of record `id` ready, planned against the record as stored now.
+    pub async fn prepare_update_of(
+        &self,
+        c: &Arc<Collection>,
+        id: &str,
+        req: &RequestInfo,
+        body: Map<String, Value>,
+        uploads: Vec<Upload>,
+    ) -> Result<Prepared> {
+        self.prepare_update(c, id, req, body, uploads, |app| app.find_record(c, id))
+            .await
     }
 
     /// Makes an update ready; `existing` reads the record the plan is made against.
@@ -121,11 +137,12 @@ impl App {
         Ok(Prepared {
             op: Op::Update(Box::new(plan)),
             stored,
+            overrides: Map::new(),
         })
     }
 
     /// Makes a delete ready.
-    pub(crate) fn prepare_delete(
+    pub fn prepare_delete(
         &self,
         c: &Arc<Collection>,
         id: &str,
@@ -134,15 +151,18 @@ impl App {
         Ok(Prepared {
             op: Op::Delete(Box::new(self.plan_delete(c, id, req)?)),
             stored: Vec::new(),
+            overrides: Map::new(),
         })
     }
 }
 
 /// A write made ready outside the transaction.
-pub(crate) struct Prepared {
+pub struct Prepared {
     op: Op,
     /// Blobs stored for it, removed again if the transaction fails.
     pub(crate) stored: Vec<String>,
+    /// Values server-side hooks set (see [`Prepared::set_overrides`]).
+    overrides: Map<String, Value>,
 }
 
 enum Op {
@@ -152,7 +172,7 @@ enum Op {
 }
 
 /// What a write did, for the steps after its commit.
-pub(crate) struct Applied {
+pub struct Applied {
     pub(crate) action: EventAction,
     /// The record written, or every record a delete removed (cascades included, the target last).
     pub(crate) records: Vec<Record>,
@@ -160,7 +180,26 @@ pub(crate) struct Applied {
     garbage: Vec<String>,
 }
 
+impl Applied {
+    /// The record written, or every record a delete removed (cascades included, the target last).
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// Takes the record written (a delete's target).
+    pub fn into_record(mut self) -> Option<Record> {
+        self.records.pop()
+    }
+}
+
 impl Prepared {
+    /// Values a server-side hook set on the record before the write (PocketBase's
+    /// `e.record.set` in a request hook): applied after the body and the rule check, before
+    /// validation, with no permission check.
+    pub fn set_overrides(&mut self, overrides: Map<String, Value>) {
+        self.overrides = overrides;
+    }
+
     /// The collection and id the write will touch (an upsert's or a create's own id).
     pub(crate) fn target(&self) -> (&str, &str) {
         match &self.op {
@@ -172,7 +211,7 @@ impl Prepared {
 
     /// The record as it will be written, as far as it is known before the transaction (for
     /// later writes of one batch that read it before theirs begins); `None` for a delete.
-    pub(crate) fn planned(&self) -> Option<&Record> {
+    pub fn planned(&self) -> Option<&Record> {
         match &self.op {
             Op::Create(p) => Some(&p.rec),
             Op::Update(p) => Some(&p.probe),
@@ -180,20 +219,26 @@ impl Prepared {
         }
     }
 
-    /// Runs the write inside the caller's transaction.
-    pub(crate) fn apply(self, conn: &Conn<'_>, schema: &Schema) -> Result<Applied> {
+    /// Runs the write inside the caller's transaction; `hooks` run around its statement.
+    pub(crate) fn apply(
+        self,
+        conn: &Conn<'_>,
+        schema: &Schema,
+        hooks: Option<&dyn WriteHooks>,
+    ) -> Result<Applied> {
+        let overrides = &self.overrides;
         match self.op {
-            Op::Create(p) => p.apply(conn, schema).map(|r| Applied {
+            Op::Create(p) => p.apply(conn, schema, hooks, overrides).map(|r| Applied {
                 action: EventAction::Create,
                 records: vec![r],
                 garbage: Vec::new(),
             }),
-            Op::Update(p) => p.apply(conn, schema).map(|(r, garbage)| Applied {
+            Op::Update(p) => p.apply(conn, schema, hooks, overrides).map(|(r, garbage)| Applied {
                 action: EventAction::Update,
                 records: vec![r],
                 garbage,
             }),
-            Op::Delete(p) => p.apply(conn, schema).map(|records| Applied {
+            Op::Delete(p) => p.apply(conn, schema, hooks).map(|records| Applied {
                 action: EventAction::Delete,
                 records,
                 garbage: Vec::new(),
@@ -204,12 +249,22 @@ impl Prepared {
 
 impl App {
     /// Runs one prepared write in a transaction of its own and finishes it.
-    async fn write_one(&self, mut prepared: Prepared) -> Result<Applied> {
+    async fn write_one(&self, prepared: Prepared) -> Result<Applied> {
+        self.write_prepared(prepared, None).await
+    }
+
+    /// Runs one prepared write in a transaction of its own, `hooks` around its statement, and
+    /// finishes it (blobs, realtime) once committed.
+    pub async fn write_prepared(
+        &self,
+        mut prepared: Prepared,
+        hooks: Option<Arc<dyn WriteHooks>>,
+    ) -> Result<Applied> {
         let stored = std::mem::take(&mut prepared.stored);
         let schema = self.schema();
         match self
             .db()
-            .write(move |conn| prepared.apply(conn, &schema))
+            .write(move |conn| prepared.apply(conn, &schema, hooks.as_deref()))
             .await
         {
             Ok(applied) => {
@@ -223,8 +278,20 @@ impl App {
         }
     }
 
+    /// Runs a prepared write inside a transaction the caller holds (a hook's own write while
+    /// another one's transaction is open); [`App::finish_write`] follows once it commits. Blobs
+    /// it stored stay if the transaction fails.
+    pub fn apply_prepared(
+        &self,
+        prepared: Prepared,
+        conn: &Conn<'_>,
+        hooks: Option<&dyn WriteHooks>,
+    ) -> Result<Applied> {
+        prepared.apply(conn, &self.schema(), hooks)
+    }
+
     /// After the commit: removes the blobs the write let go and publishes its realtime events.
-    pub(crate) async fn finish_write(&self, applied: &Applied) {
+    pub async fn finish_write(&self, applied: &Applied) {
         self.remove_blobs(applied.garbage.clone()).await;
         match applied.action {
             EventAction::Delete => self.remove_record_blobs(&applied.records).await,

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use kiln_db::Conn;
 
+use super::hooks::{wrapped, WriteEvent, WriteHooks};
 use super::steps::{apply_body, fill_generated, map_write_err, protected_changes};
 use super::steps::{rule_body, validate_all, PasswordChange};
 use crate::app::App;
@@ -109,7 +110,13 @@ impl App {
 
 impl UpdatePlan {
     /// The updated record, and the keys of the blobs it no longer holds.
-    pub(super) fn apply(self, conn: &Conn<'_>, schema: &Schema) -> Result<(Record, Vec<String>)> {
+    pub(super) fn apply(
+        self,
+        conn: &Conn<'_>,
+        schema: &Schema,
+        hooks: Option<&dyn WriteHooks>,
+        overrides: &Map<String, Value>,
+    ) -> Result<(Record, Vec<String>)> {
         let UpdatePlan {
             c,
             id,
@@ -120,7 +127,7 @@ impl UpdatePlan {
             pw,
             file_values,
             removed,
-            mut errors,
+            errors,
             ..
         } = self;
         let plan = c.plan(conn.dialect());
@@ -146,6 +153,7 @@ impl UpdatePlan {
             }
             rec.values[i] = v;
         }
+        rec.assign(overrides);
         let now = crate::datetime::now_string();
         fill_generated(&mut rec, false, &now);
         if c.is_auth() {
@@ -165,17 +173,22 @@ impl UpdatePlan {
                 rec.set(&f.name.clone(), Value::String(pw.hash.clone()));
             }
         }
-        validate_all(conn, schema, &rec, Some(&original), &mut errors)?;
-        if !errors.is_empty() {
-            return Err(CoreError::Validation {
-                action: Action::UpdateRecord,
-                errors,
-            });
-        }
-        let mut params = rec.column_values();
-        params.push(id.clone().into());
-        conn.execute(&plan.update, &params)
-            .map_err(|e| map_write_err(e.into(), &c, Action::UpdateRecord))?;
+        let mut errors = Some(errors);
+        wrapped(hooks, WriteEvent::Update, &mut rec, conn, &mut |rec, conn| {
+            let mut errors = errors.take().unwrap_or_default();
+            validate_all(conn, schema, rec, Some(&original), &mut errors)?;
+            if !errors.is_empty() {
+                return Err(CoreError::Validation {
+                    action: Action::UpdateRecord,
+                    errors,
+                });
+            }
+            let mut params = rec.column_values();
+            params.push(id.clone().into());
+            conn.execute(&plan.update, &params)
+                .map(drop)
+                .map_err(|e| map_write_err(e.into(), &c, Action::UpdateRecord))
+        })?;
         let garbage = removed
             .iter()
             .map(|n| files::file_key(&c.id, &id, n))
