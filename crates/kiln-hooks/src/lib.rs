@@ -1,13 +1,19 @@
 //! Server-side JavaScript, as PocketBase's `pb_hooks`: the `*.pb.js` files of a folder run in a pool
 //! of QuickJS runtimes (QuickJS builds from crates.io with a C compiler and nothing else), each call
 //! within a time and a memory budget. What the files may use so far: `routerAdd` with `$apis`
-//! middlewares, the request event, PocketBase's error types, `$app.findRecordById`, `console`,
-//! `sleep`, `$os.getenv` and `toString` (`prelude.js`). Nothing here knows HTTP types: kiln-http turns a request into a
-//! [`HookRequest`] and a [`HookResponse`] back.
+//! middlewares, the request event, the record hooks (request, model and after-success ones, the
+//! model hooks inside the write's transaction), `Record`, `$app` (finding, saving and deleting
+//! records), PocketBase's error types, `console`, `sleep`, `$os.getenv` and `toString` (`js/`).
+//! Nothing here knows HTTP types: kiln-http turns a request into a [`HookRequest`] and a
+//! [`HookResponse`] back, and hands record writes to [`Hooks::create_record`] and its kin.
 
+mod link;
+mod natives;
 mod pool;
+mod records;
 mod route;
 mod runtime;
+mod worker;
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -15,6 +21,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+pub use records::{RecordOutcome, SECRET_FIELDS};
 pub use route::Route;
 
 /// What a hook call may use.
@@ -88,12 +95,15 @@ pub struct HookResponse {
     pub location: Option<String>,
 }
 
-/// What every runtime of the pool shares: the app `$app` reaches (set by the server, replaced when
-/// it reloads after a restore) and the environment variables hooks may not read.
+/// What every runtime of the pool shares: the app `$app` reaches and the server's async runtime
+/// (both set by the server, the app replaced when it reloads after a restore), the environment
+/// variables hooks may not read, and which hooks the files registered.
 #[derive(Default)]
 pub(crate) struct State {
     pub(crate) app: RwLock<Option<kiln_core::App>>,
+    pub(crate) handle: RwLock<Option<tokio::runtime::Handle>>,
     pub(crate) hidden_env: Vec<String>,
+    pub(crate) watch: std::sync::OnceLock<Arc<link::Watch>>,
 }
 
 pub(crate) type Shared = Arc<State>;
@@ -104,6 +114,7 @@ pub struct Hooks {
     pool: pool::Pool,
     files: usize,
     state: Shared,
+    watch: Arc<link::Watch>,
 }
 
 impl Hooks {
@@ -119,14 +130,32 @@ impl Hooks {
         let scripts = runtime::read_dir(dir)?;
         let files = scripts.len();
         let state: Shared = Arc::new(State {
-            app: RwLock::default(),
             hidden_env,
+            ..State::default()
         });
         let first = runtime::Loaded::new(&scripts, limits, &state)?;
-        let raw = first.routes_json()?;
-        let list: Vec<Value> =
+        let raw = first.registry_json()?;
+        let registry: Value =
             serde_json::from_str(&raw).map_err(|e| HooksError::Engine(e.to_string()))?;
-        let routes = list
+        let empty = Vec::new();
+        let watch = Arc::new(link::Watch {
+            entries: registry["hooks"]
+                .as_array()
+                .unwrap_or(&empty)
+                .iter()
+                .map(|h| {
+                    let tags = h["tags"].as_array().unwrap_or(&empty);
+                    (
+                        h["name"].as_str().unwrap_or_default().to_owned(),
+                        tags.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
+                    )
+                })
+                .collect(),
+        });
+        let _ = state.watch.set(watch.clone());
+        let routes = registry["routes"]
+            .as_array()
+            .unwrap_or(&empty)
             .iter()
             .map(|r| {
                 Route::new(
@@ -143,12 +172,22 @@ impl Hooks {
             pool,
             files,
             state,
+            watch,
         })
     }
 
-    /// The app `$app` works on (again after the server reopened it).
+    /// The app `$app` works on (again after the server reopened it). Called on the server's
+    /// async runtime, which the hooks' own writes then run on.
     pub fn set_app(&self, app: kiln_core::App) {
         *self.state.app.write().unwrap_or_else(|p| p.into_inner()) = Some(app);
+        if let Ok(h) = tokio::runtime::Handle::try_current() {
+            *self.state.handle.write().unwrap_or_else(|p| p.into_inner()) = Some(h);
+        }
+    }
+
+    /// How many hooks (not routes) the files registered.
+    pub fn hook_count(&self) -> usize {
+        self.watch.entries.len()
     }
 
     /// How many files were loaded.
@@ -169,13 +208,14 @@ impl Hooks {
             .find_map(|(i, r)| r.matches(method, path).map(|v| (i, v)))
     }
 
-    /// Runs route `index` for `req` with `params` (its path values).
+    /// Runs route `index` for `req` with `params` (its path values). `Err` is an error of Kiln's
+    /// (a failed `$app.save`, …) the route let through, for the API to answer.
     pub async fn call_route(
         &self,
         index: usize,
         params: Vec<(String, String)>,
         req: HookRequest,
-    ) -> HookResponse {
+    ) -> Result<HookResponse, kiln_core::CoreError> {
         let mut json = serde_json::json!({
             "method": req.method, "path": req.path, "rawQuery": req.raw_query, "query": req.query,
             "headers": req.headers, "body": req.body, "auth": req.auth, "ip": req.ip,
@@ -186,22 +226,40 @@ impl Hooks {
                 .map(|(k, v)| (k, Value::String(v)))
                 .collect(),
         );
-        match self.pool.dispatch(index, json.to_string()).await {
-            Ok(raw) => parse_response(&raw),
-            Err(message) => {
+        let request = json.to_string();
+        let out = self
+            .pool
+            .run(move |rt| {
+                rt.run(|ctx, w| {
+                    let raw = worker::call_js(ctx, w, "dispatch", (index as u32, request))?;
+                    // a write or query of Kiln's failed and the route let it through
+                    match raw.contains(r#""kiln":true"#) {
+                        true => Err(w.js_error(&raw)),
+                        false => Ok(raw),
+                    }
+                })
+            })
+            .await
+            .map_err(kiln_core::CoreError::Internal)
+            .and_then(|r| r);
+        match out {
+            Ok(raw) => Ok(parse_response(&raw)),
+            Err(e @ kiln_core::CoreError::Internal(_)) => {
+                let message = e.to_string();
                 tracing::error!(target: "kiln_hooks", route = %self.routes[index].path, "{message}");
-                HookResponse {
+                Ok(HookResponse {
                     status: 500,
                     content_type: "json".into(),
                     body: serde_json::json!({"data": {}, "message": "Something went wrong while processing your request.", "status": 500}).to_string(),
                     location: None,
-                }
+                })
             }
+            Err(e) => Err(e),
         }
     }
 }
 
-fn parse_response(raw: &str) -> HookResponse {
+pub(crate) fn parse_response(raw: &str) -> HookResponse {
     let v: Value = serde_json::from_str(raw).unwrap_or(Value::Null);
     let status = v["status"]
         .as_u64()

@@ -1,19 +1,17 @@
 //! The pool: `size` threads, each owning a loaded runtime (QuickJS runtimes are not `Send`), taking
-//! calls from one queue. A runtime that ran out of time or memory is rebuilt before its next call.
+//! jobs from one queue. A runtime that ran out of time or memory is rebuilt before its next job.
 
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use crate::runtime::{CallError, Loaded, Script};
+use crate::runtime::{Loaded, Script};
 use crate::{HooksError, Limits, Shared};
 
-struct Job {
-    route: usize,
-    request: String,
-    reply: oneshot::Sender<Result<String, String>>,
-}
+/// A job: runs on a worker's runtime and says whether it spent it (ran out of time or memory,
+/// or left it in an unknown state), so that it is rebuilt.
+type Job = Box<dyn FnOnce(&Loaded) -> bool + Send>;
 
 pub(crate) struct Pool {
     queue: Mutex<Sender<Job>>,
@@ -44,23 +42,29 @@ impl Pool {
         })
     }
 
-    pub(crate) async fn dispatch(&self, route: usize, request: String) -> Result<String, String> {
+    /// Runs `job` on the first free runtime; `Err` when the runtimes are gone or could not be
+    /// rebuilt. The job answers `(result, spent)`.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Loaded) -> (T, bool) + Send + 'static,
+    ) -> Result<T, String> {
         let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |rt| {
+            let (out, spent) = job(rt);
+            let _ = reply.send(out);
+            spent
+        });
         let sent = self
             .queue
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .send(Job {
-                route,
-                request,
-                reply,
-            });
+            .send(job);
         if sent.is_err() {
             return Err("the hooks' runtimes have stopped".into());
         }
         answer
             .await
-            .unwrap_or_else(|_| Err("a hooks runtime stopped during the call".into()))
+            .map_err(|_| "a hooks runtime could not run the call".into())
     }
 }
 
@@ -76,27 +80,15 @@ fn worker(rx: &Mutex<Receiver<Job>>, scripts: &[Script], limits: Limits, state: 
             match Loaded::new(scripts, limits, state) {
                 Ok(r) => runtime = Some(r),
                 Err(e) => {
-                    let _ = job.reply.send(Err(e.to_string()));
+                    tracing::error!(target: "kiln_hooks", "cannot rebuild a runtime: {e}");
+                    drop(job); // its caller hears that it could not run
                     continue;
                 }
             }
         }
         let Some(rt) = runtime.as_ref() else { continue };
-        let result = match rt.dispatch(job.route, &job.request) {
-            Ok(out) => Ok(out),
-            Err(CallError::Budget(m)) => {
-                runtime = None; // rebuilt for the next call
-                Err(format!(
-                    "the hook ran out of its time or memory budget: {m}"
-                ))
-            }
-            Err(CallError::Failed(m)) => {
-                // the prelude answers every error a hook throws; what escapes it left the
-                // runtime in an unknown state (an allocation failing inside an error handler)
-                runtime = None;
-                Err(m)
-            }
-        };
-        let _ = job.reply.send(result);
+        if job(rt) {
+            runtime = None; // rebuilt for the next job
+        }
     }
 }

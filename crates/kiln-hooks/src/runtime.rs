@@ -2,15 +2,23 @@
 //! memory budget of each call, and the files evaluated in order.
 
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Exception, Function, Object, Runtime};
+use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Runtime};
 
+use crate::worker::Worker;
 use crate::{HooksError, Limits, Shared};
 
-const PRELUDE: &str = include_str!("prelude.js");
+/// PocketBase's JSVM API in JavaScript, evaluated before the app's files (in this order).
+const PRELUDE: [(&str, &str); 4] = [
+    ("kiln:base.js", include_str!("js/base.js")),
+    ("kiln:router.js", include_str!("js/router.js")),
+    ("kiln:records.js", include_str!("js/records.js")),
+    ("kiln:app.js", include_str!("js/app.js")),
+];
 
 /// A hook file: its name (for messages) and source.
 #[derive(Clone)]
@@ -28,15 +36,7 @@ pub(crate) struct Loaded {
     deadline: Arc<AtomicU64>,
     epoch: Instant,
     limits: Limits,
-}
-
-/// Why a call did not give an answer.
-#[derive(Debug)]
-pub(crate) enum CallError {
-    /// It ran out of time or memory (the runtime is rebuilt before the next call).
-    Budget(String),
-    /// Anything else (a broken prelude contract).
-    Failed(String),
+    worker: Rc<Worker>,
 }
 
 impl Loaded {
@@ -64,15 +64,19 @@ impl Loaded {
             deadline,
             epoch,
             limits,
+            worker: Rc::new(Worker::new(state.clone())),
         };
-        loaded.install_natives(state.clone())?;
+        loaded.install_natives()?;
         // loading has a budget of its own: a file that never ends is an error, not a hang
         loaded.arm(limits.load_timeout);
-        let result = loaded.eval("kiln:prelude.js", PRELUDE).and_then(|()| {
-            scripts
-                .iter()
-                .try_for_each(|s| loaded.eval(&s.name, &s.source))
-        });
+        let result = PRELUDE
+            .iter()
+            .try_for_each(|(name, src)| loaded.eval(name, src))
+            .and_then(|()| {
+                scripts
+                    .iter()
+                    .try_for_each(|s| loaded.eval(&s.name, &s.source))
+            });
         loaded.disarm();
         result.map(|()| loaded)
     }
@@ -87,79 +91,12 @@ impl Loaded {
         self.deadline.store(u64::MAX, Ordering::Relaxed);
     }
 
-    fn install_natives(&self, state: Shared) -> Result<(), HooksError> {
+    fn install_natives(&self) -> Result<(), HooksError> {
         let deadline = self.deadline.clone();
         let epoch = self.epoch;
+        let worker = self.worker.clone();
         self.context
-            .with(|ctx| -> rquickjs::Result<()> {
-                let native = Object::new(ctx.clone())?;
-                native.set(
-                    "log",
-                    Function::new(ctx.clone(), |level: i32, msg: String| match level {
-                        l if l >= 8 => tracing::error!(target: "kiln_hooks", "{msg}"),
-                        l if l >= 4 => tracing::warn!(target: "kiln_hooks", "{msg}"),
-                        l if l < 0 => tracing::debug!(target: "kiln_hooks", "{msg}"),
-                        _ => tracing::info!(target: "kiln_hooks", "{msg}"),
-                    })?,
-                )?;
-                let env_state = state.clone();
-                native.set(
-                    "getenv",
-                    Function::new(ctx.clone(), move |name: String| {
-                        if env_state.hidden_env.iter().any(|h| h == &name) {
-                            return String::new();
-                        }
-                        std::env::var(name).unwrap_or_default()
-                    })?,
-                )?;
-                // sleep counts against the call's time budget: it never sleeps past the deadline
-                native.set(
-                    "sleep",
-                    Function::new(ctx.clone(), move |ms: f64| -> bool {
-                        let now = epoch.elapsed().as_millis() as u64;
-                        let left = deadline.load(Ordering::Relaxed).saturating_sub(now);
-                        let wanted = ms.max(0.0) as u64;
-                        std::thread::sleep(Duration::from_millis(wanted.min(left)));
-                        wanted > left // true: the budget ran out while sleeping
-                    })?,
-                )?;
-                // `{full, public}` of a record (every field for get(), the API's view for
-                // toJSON), null when there is none
-                native.set(
-                    "findRecordById",
-                    Function::new(
-                        ctx.clone(),
-                        move |ctx: Ctx<'_>, collection: String, id: String| {
-                            let Some(app) =
-                                state.app.read().unwrap_or_else(|p| p.into_inner()).clone()
-                            else {
-                                return Err(Exception::throw_message(&ctx, "the app is not ready"));
-                            };
-                            // an unknown collection is "no rows" too, as PocketBase's lookup of it
-                            let Ok(c) = app.collection(&collection) else {
-                                return Ok(None);
-                            };
-                            match app.find_record(&c, &id) {
-                                Ok(Some(r)) => {
-                                    let viewer = kiln_core::records::model::Viewer {
-                                        superuser: false,
-                                        auth: None,
-                                    };
-                                    let public = r.to_json(app.dialect(), &viewer);
-                                    let full = serde_json::Value::Object(r.to_full_map());
-                                    Ok(Some(
-                                        serde_json::json!({"full": full, "public": public})
-                                            .to_string(),
-                                    ))
-                                }
-                                Ok(None) => Ok(None),
-                                Err(e) => Err(Exception::throw_message(&ctx, &e.to_string())),
-                            }
-                        },
-                    )?,
-                )?;
-                ctx.globals().set("__kiln", native)
-            })
+            .with(|ctx| crate::natives::install(&ctx, worker, deadline, epoch))
             .map_err(|e| HooksError::Engine(e.to_string()))
     }
 
@@ -177,54 +114,28 @@ impl Loaded {
         })
     }
 
-    /// The routes the scripts registered, as JSON (`[{method, path}]`).
-    pub(crate) fn routes_json(&self) -> Result<String, HooksError> {
-        self.context.with(|ctx| {
-            let native: Object<'_> = ctx
-                .globals()
-                .get("__kiln")
-                .map_err(|e| HooksError::Engine(e.to_string()))?;
-            let f: Function<'_> = native
-                .get("routes")
-                .map_err(|e| HooksError::Engine(e.to_string()))?;
-            f.call::<_, String>(())
-                .catch(&ctx)
-                .map_err(|e| HooksError::Engine(describe(e)))
-        })
+    /// What the scripts registered, as JSON: `{routes: [{method, path}], hooks: [{name, tags}]}`.
+    pub(crate) fn registry_json(&self) -> Result<String, HooksError> {
+        self.run(|ctx, w| crate::worker::call_js(ctx, w, "registry", ()))
+            .0
+            .map_err(|e| HooksError::Engine(e.to_string()))
     }
 
-    /// Runs route `index` for the request `request` (JSON), within the time budget.
-    pub(crate) fn dispatch(&self, index: usize, request: &str) -> Result<String, CallError> {
+    /// Runs `f` within the call budget, with the worker's state (errors of one call do not
+    /// reach the next).
+    /// Whether the runtime is spent is answered beside: an exception escaped the prelude's
+    /// entry points (the budget ran out, or an allocation failed inside an error handler).
+    pub(crate) fn run<T>(&self, f: impl FnOnce(&Ctx<'_>, &Worker) -> T) -> (T, bool) {
         self.arm(self.limits.call_timeout);
-        let out = self.context.with(|ctx| {
-            let native: Object<'_> = ctx
-                .globals()
-                .get("__kiln")
-                .map_err(|e| CallError::Failed(e.to_string()))?;
-            let f: Function<'_> = native
-                .get("dispatch")
-                .map_err(|e| CallError::Failed(e.to_string()))?;
-            f.call::<_, String>((index as u32, request))
-                .catch(&ctx)
-                .map_err(|e| {
-                    let text = describe(e);
-                    if text.contains("interrupted")
-                        || text.contains("out of memory")
-                        || text.contains("stack overflow")
-                    {
-                        CallError::Budget(text)
-                    } else {
-                        CallError::Failed(text)
-                    }
-                })
-        });
+        let out = self.context.with(|ctx| f(&ctx, &self.worker));
         self.disarm();
-        out
+        self.worker.error.borrow_mut().take();
+        (out, self.worker.spent.take())
     }
 }
 
 /// A thrown value as text: the message and where it happened.
-fn describe(e: CaughtError<'_>) -> String {
+pub(crate) fn describe(e: CaughtError<'_>) -> String {
     match e {
         CaughtError::Exception(ex) => {
             let message = ex.message().unwrap_or_default();

@@ -23,7 +23,7 @@ async fn call(h: &Hooks, method: &str, path: &str, auth: Value, body: Value) -> 
         body,
         ..HookRequest::default()
     };
-    h.call_route(i, params, req).await
+    h.call_route(i, params, req).await.expect("an answer")
 }
 
 fn body(r: &HookResponse) -> Value {

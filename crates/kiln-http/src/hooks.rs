@@ -1,6 +1,8 @@
-//! The routes of the app's `pb_hooks` (`routerAdd`): a request whose method and path one of them
-//! takes goes to the hooks' runtimes instead of Kiln's own routes (the hooks run first, so an app
-//! can also replace a route). Without hook routes this layer is not installed at all.
+//! The app's `pb_hooks` in the API. Their routes (`routerAdd`): a request whose method and path
+//! one of them takes goes to the hooks' runtimes instead of Kiln's own routes (the hooks run
+//! first, so an app can also replace a route); without hook routes this layer is not installed
+//! at all. And the records writes of collections record hooks listen on, which the records
+//! handlers hand to the hooks (`for_records`, `outcome`).
 
 use std::sync::Arc;
 
@@ -11,14 +13,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use kiln_hooks::{HookRequest, Hooks};
+use kiln_core::records::model::Record;
+use kiln_core::schema::collection::Collection;
+use kiln_core::CoreError;
+use kiln_hooks::{HookRequest, HookResponse, Hooks, RecordOutcome, SECRET_FIELDS};
 
 use crate::caller::Caller;
-use crate::error::ApiError;
+use crate::error::{api, ApiError};
 use crate::MAX_BODY_BYTES;
-
-/// Fields of the authenticated record that hooks are not given.
-const SECRET_FIELDS: [&str; 2] = ["password", "tokenKey"];
 
 pub(crate) async fn middleware(
     State(hooks): State<Arc<Hooks>>,
@@ -102,6 +104,21 @@ pub(crate) async fn middleware(
             },
         )
         .await;
+    match out {
+        Ok(out) => answer(out),
+        // a failed write's field errors under PocketBase's generic message, as its router
+        // answers an error that is no API error
+        Err(CoreError::Validation { errors, .. }) => {
+            ApiError::bad_request(crate::error::MSG_GENERIC_400)
+                .with_errors(errors)
+                .into_response()
+        }
+        Err(e) => api(e).into_response(),
+    }
+}
+
+/// A hook's own answer as a response.
+pub(crate) fn answer(out: HookResponse) -> Response {
     let mut res = Response::new(Body::from(out.body));
     *res.status_mut() =
         StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -117,4 +134,25 @@ pub(crate) async fn middleware(
         res.headers_mut().insert(header::LOCATION, location);
     }
     res
+}
+
+/// The hooks, when record hooks listen on `c` (its writes then run through them).
+pub(crate) fn for_records<'a>(
+    hooks: &'a Option<axum::Extension<Arc<Hooks>>>,
+    c: &Collection,
+) -> Option<&'a Arc<Hooks>> {
+    hooks.as_ref().map(|h| &h.0).filter(|h| h.watches(c))
+}
+
+/// How a records write that hooks ran ended, as the API answers it (`written` renders the
+/// record the write made).
+pub(crate) fn outcome(
+    out: RecordOutcome,
+    written: impl FnOnce(Record) -> Result<Response, ApiError>,
+) -> Result<Response, ApiError> {
+    match out {
+        RecordOutcome::Written(r) => written(r),
+        RecordOutcome::Answered(res) => Ok(answer(res)),
+        RecordOutcome::Failed(e) => Err(api(e)),
+    }
 }

@@ -95,7 +95,11 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
                     }
                 },
             );
-    // the hooks' routes, only when there are some (no cost otherwise)
+    // the hooks' record hooks and routes, only when there are some (no cost otherwise)
+    let router = match options.hooks.clone().filter(|h| h.hook_count() > 0) {
+        Some(h) => router.layer(axum::Extension(h)),
+        None => router,
+    };
     let router = match options.hooks.filter(|h| !h.routes().is_empty()) {
         Some(h) => router.layer(axum::middleware::from_fn_with_state(h, hooks::middleware)),
         None => router,

@@ -1,23 +1,34 @@
 //! `POST /api/collections/{collection}/records`
 
+use std::sync::Arc;
+
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use kiln_core::App;
+use kiln_hooks::Hooks;
 
 use crate::error::{api, ApiResult};
 use crate::extract::{Ctx, PathParams, RecordBody};
-use crate::json::RawJson;
 
 pub async fn handler(
     State(app): State<App>,
     PathParams(collection): PathParams<String>,
+    hooks: Option<Extension<Arc<Hooks>>>,
     mut ctx: Ctx,
     RecordBody { body, uploads }: RecordBody,
-) -> ApiResult<RawJson> {
+) -> ApiResult<Response> {
     let c = crate::records::common::write_collection(&app, &collection)?;
     ctx.req.body = body.clone();
+    if let Some(h) = crate::hooks::for_records(&hooks, &c) {
+        let out = h.create_record(c, ctx.req.clone(), body, uploads).await;
+        return crate::hooks::outcome(out, |r| {
+            super::common::render_one(&app, &ctx, r).map(IntoResponse::into_response)
+        });
+    }
     let record = app
         .create_record_with_files(&c, &ctx.req, body, uploads)
         .await
         .map_err(api)?;
-    super::common::render_one(&app, &ctx, record)
+    super::common::render_one(&app, &ctx, record).map(IntoResponse::into_response)
 }

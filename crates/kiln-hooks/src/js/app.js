@@ -1,0 +1,74 @@
+// `$app`: finding, saving and deleting records. Inside a write's transaction (a model hook) every
+// call runs in that transaction, as PocketBase's `e.app` does; elsewhere on the app.
+(() => {
+  'use strict';
+  const native = globalThis.__kiln;
+  const js = native.js;
+
+  const nameOf = (c) => (typeof c === 'string' ? c : c?.name ?? c?.id ?? '');
+
+  // PocketBase's `{:name}` placeholders, replaced by literals of the filter language (the filter
+  // is compiled with every literal bound, so this is as safe as dbx's binding).
+  const quote = (v) => {
+    if (v === null || v === undefined) return 'null';
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    const s = typeof v === 'string' ? v : JSON.stringify(v);
+    return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  };
+  const bind = (filter, params) =>
+    String(filter ?? '').replace(/\{:(\w+)\}/g, (m, name) => (params && name in params ? quote(params[name]) : m));
+
+  const found = (list) => list.map(js.fromPayload);
+
+  const findRecordById = (collection, id) => {
+    const p = js.call(native.findRecordById(nameOf(collection), String(id)));
+    if (p == null) throw new js.NoRowsError();
+    return js.fromPayload(p);
+  };
+
+  const findRecordsByFilter = (collection, filter, sort = '', limit = 0, offset = 0, params) =>
+    found(js.call(native.findRecords(nameOf(collection), bind(filter, params), String(sort ?? ''), Number(limit) || 0, Number(offset) || 0)));
+
+  const findFirstRecordByFilter = (collection, filter, params) => {
+    const list = findRecordsByFilter(collection, filter, '', 1, 0, params);
+    if (!list.length) throw new js.NoRowsError();
+    return list[0];
+  };
+
+  globalThis.$app = Object.freeze({
+    findCollectionByNameOrId: (nameOrId) => {
+      const c = js.collection(nameOrId);
+      if (!c) throw new js.NoRowsError();
+      return c;
+    },
+    findRecordById,
+    findRecordsByIds: (collection, ids) => (ids ?? []).map((id) => {
+      try {
+        return findRecordById(collection, id);
+      } catch (err) {
+        if (err instanceof js.NoRowsError) return null;
+        throw err;
+      }
+    }).filter(Boolean),
+    findRecordsByFilter,
+    findFirstRecordByFilter,
+    findAllRecords: (collection) => findRecordsByFilter(collection, ''),
+    findFirstRecordByData: (collection, key, value) => findFirstRecordByFilter(collection, `${key} = {:v}`, { v: value }),
+    findAuthRecordByEmail: (collection, email) => findFirstRecordByFilter(collection, 'email = {:v}', { v: email }),
+    countRecords: (collection, filter = '', params) => findRecordsByFilter(collection, filter, '', 0, 0, params).length,
+    // Validates and writes the record (a create if it is new), with the model hooks; no rules.
+    save: (record) => {
+      if (!(record instanceof Record)) throw new TypeError('$app.save(record): a Record');
+      const values = record.isNew() ? { ...record._d } : record._changes();
+      delete values.collectionId;
+      delete values.collectionName;
+      if (record.isNew()) for (const k of Object.keys(values)) if (values[k] === null && !record._changed.has(k)) delete values[k];
+      const saved = js.call(native.save(record.collection().id, record.id, record.isNew(), JSON.stringify(values)));
+      if (saved) record._reset(saved.full);
+    },
+    delete: (record) => {
+      if (!(record instanceof Record)) throw new TypeError('$app.delete(record): a Record');
+      js.call(native.deleteRecord(record.collection().id, record.id));
+    },
+  });
+})();

@@ -1,0 +1,111 @@
+// PocketBase's JSVM globals every other part uses: the error types, console, sleep, $os and
+// toString. Evaluated first in every runtime; the natives are on `__kiln` (kiln-hooks/src/natives.rs),
+// and what the prelude's files share among themselves on `__kiln.js`.
+(() => {
+  'use strict';
+  const native = globalThis.__kiln;
+  const js = (native.js = {});
+
+  // PocketBase's inflector.Sentenize: a capital first letter and a closing full stop.
+  const sentenize = (s) => {
+    s = String(s ?? '').trim();
+    if (!s) return s;
+    s = s[0].toUpperCase() + s.slice(1);
+    return /[.!?]$/.test(s) ? s : `${s}.`;
+  };
+
+  class ValidationError extends Error {
+    constructor(code = 'validation_invalid_value', message = 'Invalid value.') {
+      super(message);
+      this.code = code;
+    }
+  }
+
+  // An error's data as PocketBase makes it safe to send: nested objects kept, a ValidationError
+  // as its code and message, anything else as a generic invalid value.
+  const safeData = (data) => {
+    if (!data || typeof data !== 'object' || Array.isArray(data)) return {};
+    const out = {};
+    for (const [k, v] of Object.entries(data)) {
+      if (v instanceof ValidationError) out[k] = { code: v.code, message: sentenize(v.message) };
+      else if (v && typeof v === 'object' && !Array.isArray(v)) out[k] = safeData(v);
+      else out[k] = { code: 'validation_invalid_value', message: 'Invalid value.' };
+    }
+    return out;
+  };
+
+  const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Request Entity Too Large', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+  const GENERIC = 'Something went wrong while processing your request.';
+
+  class ApiError extends Error {
+    constructor(status = 400, message = '', data = {}) {
+      status = Number(status) || 400;
+      super(sentenize(message || STATUS_TEXT[status] || ''));
+      this.status = status;
+      this.data = safeData(data);
+    }
+  }
+  const apiError = (name, status, fallback) => {
+    const C = class extends ApiError {
+      constructor(message = '', data = {}) {
+        super(status, message || fallback, data);
+      }
+    };
+    Object.defineProperty(C, 'name', { value: name });
+    return C;
+  };
+  const BadRequestError = apiError('BadRequestError', 400, GENERIC);
+  const NotFoundError = apiError('NotFoundError', 404, "The requested resource wasn't found.");
+  const ForbiddenError = apiError('ForbiddenError', 403, 'You are not allowed to perform this request.');
+  const UnauthorizedError = apiError('UnauthorizedError', 401, 'Missing or invalid authentication.');
+  const TooManyRequestsError = apiError('TooManyRequestsError', 429, 'Too Many Requests.');
+  const InternalServerError = apiError('InternalServerError', 500, GENERIC);
+
+  // What Go's database/sql says when a lookup finds nothing (PocketBase's router answers it 404).
+  class NoRowsError extends Error {
+    constructor() {
+      super('sql: no rows in result set');
+    }
+  }
+
+  // A write or query of Kiln's failed; the error itself stays with Kiln, which answers it as the
+  // API would if it comes out of the hook uncaught.
+  class WriteError extends Error {}
+
+  // A native's `{ok}` / `{err}` answer: the value, or a thrown WriteError.
+  js.call = (raw) => {
+    const a = JSON.parse(raw);
+    if ('err' in a) throw new WriteError(a.err);
+    return a.ok;
+  };
+
+  // An error a hook threw, as the JSON Kiln answers with. Running out of time, memory or stack
+  // (QuickJS throws null when it cannot even make the error) escapes: the runtime is spent.
+  js.errorJSON = (err) => {
+    if (err == null || err instanceof InternalError) throw err ?? new InternalError('out of memory');
+    if (err instanceof ApiError) return { status: err.status, message: err.message, data: err.data };
+    if (err instanceof WriteError) return { kiln: true };
+    if (err instanceof NoRowsError) return { status: 404, message: "The requested resource wasn't found.", data: {} };
+    native.log(8, `${err?.stack ?? err}`);
+    return { status: 400, message: GENERIC, data: {} }; // PocketBase's router: any other error is a 400
+  };
+
+  js.NoRowsError = NoRowsError;
+
+  Object.assign(globalThis, {
+    ApiError, BadRequestError, NotFoundError, ForbiddenError, UnauthorizedError, TooManyRequestsError, InternalServerError, ValidationError,
+    sleep: (ms) => {
+      // the sleep stops at the call's deadline, and the call ends there
+      if (native.sleep(Number(ms) || 0)) throw new InternalError('interrupted');
+    },
+    toString: (v) => (typeof v === 'string' ? v : Array.isArray(v) || v instanceof Uint8Array ? String.fromCharCode(...v) : JSON.stringify(v)),
+    $os: Object.freeze({ getenv: (name) => native.getenv(String(name)) }),
+    console: Object.freeze({
+      log: (...a) => native.log(0, a.map(String).join(' ')),
+      info: (...a) => native.log(0, a.map(String).join(' ')),
+      debug: (...a) => native.log(-4, a.map(String).join(' ')),
+      warn: (...a) => native.log(4, a.map(String).join(' ')),
+      error: (...a) => native.log(8, a.map(String).join(' ')),
+    }),
+  });
+})();

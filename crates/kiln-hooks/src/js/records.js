@@ -1,0 +1,173 @@
+// Records as hooks see them (`Record`), and the record hooks: the request hooks around a records
+// API write, the model hooks Kiln calls inside the write's transaction, the after-success ones.
+(() => {
+  'use strict';
+  const native = globalThis.__kiln;
+  const js = native.js;
+
+  // Collections by id, kept while their version (`updated`) holds.
+  const collections = new Map();
+  const byKey = (id, key) => {
+    const hit = collections.get(id);
+    if (hit && hit.updated === key) return hit;
+    return js.collection(id);
+  };
+  js.collection = (nameOrId) => {
+    const raw = native.collection(String(nameOrId));
+    if (raw == null) return null;
+    const c = Object.freeze(JSON.parse(raw));
+    collections.set(c.id, c);
+    return c;
+  };
+
+  const SECRET = new Set(['password', 'tokenKey']);
+
+  class Record {
+    // `new Record(collection, data)`, as PocketBase's: a new record of the collection.
+    constructor(collection, data) {
+      const c = typeof collection === 'string' ? js.collection(collection) : collection;
+      if (!c || !c.id) throw new Error('new Record(collection): a collection (from $app.findCollectionByNameOrId)');
+      this._c = c;
+      this._d = { collectionId: c.id, collectionName: c.name };
+      for (const f of c.fields ?? []) this._d[f.name] = null;
+      this._changed = new Set();
+      this._new = true;
+      this._orig = null;
+      if (data) this.load(data);
+    }
+    get id() { return this._d.id ?? ''; }
+    set id(v) { this.set('id', v); }
+    collection() { return this._c; }
+    tableName() { return this._c.name; }
+    isNew() { return this._new; }
+    markAsNew() { this._new = true; }
+    markAsNotNew() { this._new = false; }
+    get(name) { return this._d[name] ?? null; }
+    getRaw(name) { return this._d[name] ?? null; }
+    set(name, value) {
+      this._d[name] = value;
+      this._changed.add(name);
+    }
+    load(data) {
+      for (const [k, v] of Object.entries(data ?? {})) this.set(k, v);
+    }
+    getString(name) { const v = this._d[name]; return v == null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v); }
+    getInt(name) { return Math.trunc(Number(this._d[name]) || 0); }
+    getFloat(name) { return Number(this._d[name]) || 0; }
+    getBool(name) { const v = this._d[name]; return v === true || v === 1 || v === 'true' || v === '1'; }
+    getStringSlice(name) { const v = this._d[name]; return v == null || v === '' ? [] : Array.isArray(v) ? v.map(String) : [String(v)]; }
+    getDateTime(name) { return this.getString(name); }
+    email() { return this.getString('email'); }
+    setEmail(v) { this.set('email', v); }
+    verified() { return this.getBool('verified'); }
+    setVerified(v) { this.set('verified', !!v); }
+    emailVisibility() { return this.getBool('emailVisibility'); }
+    setEmailVisibility(v) { this.set('emailVisibility', !!v); }
+    setPassword(v) { this.set('password', String(v)); }
+    isSuperuser() { return this._c.name === '_superusers'; }
+    original() { return this._orig ? js.recordOf(this._orig, this._c) : new Record(this._c); }
+    clone() { const r = js.recordOf({ ...this._d }, this._c); r._new = this._new; return r; }
+    fresh() { return this.clone(); }
+    // What the API shows a guest: every field but hidden ones, the email only when visible.
+    publicExport() {
+      const out = {};
+      const hidden = new Set((this._c.fields ?? []).filter((f) => f.hidden).map((f) => f.name));
+      const hideEmail = this._c.type === 'auth' && !this.getBool('emailVisibility');
+      for (const k of Object.keys(this._d).sort()) {
+        if (hidden.has(k) || SECRET.has(k) || (hideEmail && k === 'email')) continue;
+        out[k] = this._d[k];
+      }
+      return out;
+    }
+    toJSON() { return this.publicExport(); }
+    // the values hooks set, for Kiln to write
+    _changes() { return Object.fromEntries([...this._changed].map((k) => [k, this._d[k]])); }
+    // the record as Kiln stored it
+    _reset(data) {
+      this._orig = { ...data };
+      this._d = { ...data };
+      this._changed = new Set();
+      this._new = false;
+    }
+  }
+  globalThis.Record = Record;
+
+  // A stored record (`data`: every field) as a Record.
+  js.recordOf = (data, collection) => {
+    const c = collection ?? byKey(data.collectionId, undefined) ?? { id: data.collectionId, name: data.collectionName, fields: [] };
+    const r = Object.create(Record.prototype);
+    r._c = c;
+    r._d = { ...data };
+    r._changed = new Set();
+    r._new = false;
+    r._orig = { ...data };
+    return r;
+  };
+  // A record Kiln handed over (`{full, collection: {id, key}}`).
+  js.fromPayload = (p) => js.recordOf(p.full, byKey(p.collection.id, p.collection.key));
+
+  // onRecordCreate((e) => …, "posts", …) and the rest: the handler and the collections it is for
+  // (names or ids; none: all).
+  const NAMES = [
+    'onRecordCreateRequest', 'onRecordUpdateRequest', 'onRecordDeleteRequest',
+    'onRecordCreate', 'onRecordUpdate', 'onRecordDelete',
+    'onRecordAfterCreateSuccess', 'onRecordAfterUpdateSuccess', 'onRecordAfterDeleteSuccess',
+  ];
+  for (const name of NAMES) {
+    globalThis[name] = (fn, ...tags) => {
+      if (typeof fn !== 'function') throw new TypeError(`${name}(handler, ...collections): handler is a function`);
+      js.hooks.push({ name, tags: tags.flat().map(String), fn });
+    };
+  }
+  const handlers = (name, c) =>
+    js.hooks.filter((h) => h.name === name && (h.tags.length === 0 || h.tags.includes(c.name) || h.tags.includes(c.id))).map((h) => h.fn);
+
+  // "" when the chain ended well, else the error as JSON.
+  const settle = (run) => {
+    try {
+      run();
+      return '';
+    } catch (err) {
+      return JSON.stringify(js.errorJSON(err));
+    }
+  };
+
+  // Called by Kiln inside a write's transaction: the model hooks around it. Their last e.next()
+  // has Kiln validate and write the record.
+  native.recordHook = (name, raw) => {
+    const record = js.fromPayload(JSON.parse(raw));
+    if (name === 'onRecordCreate') record._new = true;
+    const e = { app: globalThis.$app, record, collection: record.collection(), type: name };
+    return settle(() =>
+      js.chain(e, handlers(name, e.collection), () => {
+        e.record._reset(js.call(native.writeNext(JSON.stringify(e.record._changes()))).full);
+      }),
+    );
+  };
+
+  // Called by Kiln once a write committed.
+  native.afterHook = (name, raw) => {
+    const record = js.fromPayload(JSON.parse(raw));
+    const e = { app: globalThis.$app, record, collection: record.collection(), type: name };
+    return settle(() => js.chain(e, handlers(name, e.collection), () => {}));
+  };
+
+  // Called by Kiln for a records API write: the request hooks; their last e.next() is the write.
+  // Answers {response} when a hook answered, {error} when the chain failed, else "".
+  native.recordRequest = (name, payload, rawReq) => {
+    const record = js.fromPayload(JSON.parse(payload));
+    if (name === 'onRecordCreateRequest') record._new = true;
+    const { e, result } = js.event(JSON.parse(rawReq));
+    e.record = record;
+    e.collection = record.collection();
+    const failed = settle(() =>
+      js.chain(e, handlers(name, e.collection), () => {
+        const saved = js.call(native.requestNext(JSON.stringify(e.record._changes())));
+        if (saved) e.record._reset(saved.full);
+      }),
+    );
+    if (failed) return JSON.stringify({ error: JSON.parse(failed) });
+    const res = result();
+    return res ? JSON.stringify({ response: res }) : '';
+  };
+})();

@@ -1,0 +1,114 @@
+// Routes (`routerAdd`), the request event and the `$apis` middlewares.
+(() => {
+  'use strict';
+  const native = globalThis.__kiln;
+  const js = native.js;
+  const routes = [];
+  js.hooks = []; // [{name, tags, fn}] in registration order (records.js adds to it)
+
+  // The request event (PocketBase's core.RequestEvent) for a request Kiln hands over as JSON;
+  // `result()` is the answer a handler wrote, if any.
+  js.event = (req) => {
+    let response = null;
+    const headers = req.headers;
+    // Kiln's records requests carry header names as rules read them (`x_token`)
+    const header = (name) => {
+      const n = String(name).toLowerCase();
+      return (headers[n] ?? headers[n.replace(/-/g, '_')] ?? [''])[0];
+    };
+    const e = {
+      app: globalThis.$app,
+      request: {
+        method: req.method,
+        url: { path: req.path, rawQuery: req.rawQuery, query: () => ({ get: (k) => (req.query[k] ?? [''])[0] }) },
+        header: { get: header },
+        pathValue: (name) => req.params[name] ?? '',
+        remoteAddr: req.ip,
+      },
+      auth: req.auth ? js.recordOf(req.auth) : null,
+      realIP: () => req.ip,
+      requestInfo: () => ({
+        method: req.method,
+        query: Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, v[0]])),
+        headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.replace(/-/g, '_'), v[0]])),
+        body: req.body ?? {},
+        auth: e.auth,
+        context: 'default',
+      }),
+      hasSuperuserAuth: () => req.auth?.collectionName === '_superusers',
+      isTLS: () => false,
+      json: (status, data) => void (response = { status, type: 'json', body: JSON.stringify(data === undefined ? null : data) }),
+      string: (status, text) => void (response = { status, type: 'text/plain; charset=utf-8', body: String(text) }),
+      html: (status, html) => void (response = { status, type: 'text/html; charset=utf-8', body: String(html) }),
+      noContent: (status = 204) => void (response = { status, type: '', body: '' }),
+      redirect: (status, url) => void (response = { status, type: '', body: '', location: String(url) }),
+    };
+    return { e, result: () => response };
+  };
+
+  // Runs `handlers` as PocketBase's hook chain: each calls e.next() for the next; after the last,
+  // `last()` (the action itself).
+  js.chain = (e, handlers, last) => {
+    let at = -1;
+    e.next = () => {
+      at += 1;
+      if (at < handlers.length) return handlers[at](e);
+      if (at === handlers.length) return last(e);
+    };
+    return e.next();
+  };
+
+  globalThis.routerAdd = (method, path, handler, ...middlewares) => {
+    if (typeof method !== 'string' || typeof path !== 'string' || typeof handler !== 'function') {
+      throw new TypeError('routerAdd(method, path, handler, ...middlewares): method and path are strings, handler a function');
+    }
+    const chain = [];
+    for (const m of middlewares) {
+      const fn = typeof m === 'function' ? m : m?.func;
+      if (typeof fn !== 'function') throw new TypeError('routerAdd: a middleware is a function or {func}');
+      chain.push(fn);
+    }
+    routes.push({ method: method.toUpperCase(), path, chain: [...chain, handler] });
+  };
+
+  // PocketBase's apis.RequireAuth and friends (apis/middlewares.go), with their messages.
+  const requireAuth = (...collections) => (e) => {
+    if (!e.auth) throw new UnauthorizedError('The request requires valid record authorization token.');
+    if (collections.length && !collections.includes(e.auth.collection().name)) {
+      throw new ForbiddenError('The authorized record is not allowed to perform this action.');
+    }
+    return e.next();
+  };
+  globalThis.$apis = Object.freeze({
+    requireAuth,
+    requireSuperuserAuth: () => requireAuth('_superusers'),
+    requireSuperuserOrOwnerAuth: (param = 'id') => (e) => {
+      if (!e.auth) throw new UnauthorizedError('The request requires superuser or record authorization token.');
+      if (e.auth.isSuperuser()) return e.next();
+      if (e.auth.id !== e.request.pathValue(param || 'id')) throw new ForbiddenError('You are not allowed to perform this request.');
+      return e.next();
+    },
+    requireGuestOnly: () => (e) => {
+      if (e.auth) throw new BadRequestError('The request can be accessed only by guests.');
+      return e.next();
+    },
+  });
+
+  // Called by Kiln: what the files registered, and one request for route `i`.
+  native.registry = () =>
+    JSON.stringify({
+      routes: routes.map((r) => ({ method: r.method, path: r.path })),
+      hooks: js.hooks.map((h) => ({ name: h.name, tags: h.tags })),
+    });
+  native.dispatch = (i, raw) => {
+    const { e, result } = js.event(JSON.parse(raw));
+    try {
+      js.chain(e, routes[i].chain, () => {});
+      return JSON.stringify(result() ?? { status: 204, type: '', body: '' });
+    } catch (err) {
+      const out = js.errorJSON(err);
+      if (out.kiln) return JSON.stringify({ kiln: true });
+      return JSON.stringify({ status: out.status, type: 'json', body: JSON.stringify({ data: out.data, message: out.message, status: out.status }) });
+    }
+  };
+})();

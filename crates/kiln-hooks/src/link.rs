@@ -1,0 +1,130 @@
+//! How a hooks worker and the thread holding a write's transaction talk. A write that hooks may
+//! wrap always starts on a worker (a request's hooks, `$app.save`), and the worker, while it
+//! waits for the write, answers the writer's calls: "run the hooks around this record" (the
+//! writer then waits, answering the worker's "run the inner step" and "run this in the
+//! transaction"). Both sides block, so the calls nest strictly and one queue each way suffices;
+//! and the writer only ever waits for the worker that waits for it, so the pool cannot deadlock
+//! however few workers it has.
+
+use std::any::Any;
+use std::sync::mpsc::{channel, Sender};
+use std::sync::Arc;
+
+use kiln_core::records::model::Record;
+use kiln_core::records::write::hooks::{InnerWrite, WriteEvent, WriteHooks};
+use kiln_core::schema::collection::Collection;
+use kiln_core::CoreError;
+use kiln_db::Conn;
+use serde_json::{Map, Value};
+
+/// A result of any type, for the one who asked (who knows the type).
+pub(crate) type Answer = Result<Box<dyn Any + Send>, CoreError>;
+
+/// Work for the transaction's thread, run there on the transaction.
+pub(crate) type TxWork = Box<dyn FnOnce(&Conn<'_>) -> Answer + Send>;
+
+/// To a worker.
+pub(crate) enum ToWorker {
+    /// Run the hooks of `event` around `record` (the writer waits on `writer`).
+    Hook {
+        event: WriteEvent,
+        record: Record,
+        writer: Sender<ToWriter>,
+    },
+    /// What the worker asked for (the inner step, work in the transaction, a whole write).
+    Answer(Answer),
+}
+
+/// To the thread holding the transaction.
+pub(crate) enum ToWriter {
+    /// Run the inner step with these values set first; answer the record after it.
+    Next(Map<String, Value>),
+    /// Run this on the transaction.
+    Run(TxWork),
+    /// The hooks are done (an error rolls the write back).
+    Done(Result<(), CoreError>),
+}
+
+/// Which hooks the files registered, by event and collection (names or ids; none: every one).
+#[derive(Debug, Default)]
+pub(crate) struct Watch {
+    pub(crate) entries: Vec<(String, Vec<String>)>,
+}
+
+impl Watch {
+    /// Whether a hook named `name` listens on `c`.
+    pub(crate) fn has(&self, name: &str, c: &Collection) -> bool {
+        self.entries.iter().any(|(n, tags)| {
+            n == name && (tags.is_empty() || tags.iter().any(|t| *t == c.name || *t == c.id))
+        })
+    }
+
+    /// Whether any record hook (request, model or after a write) listens on `c`.
+    pub(crate) fn any_record(&self, c: &Collection) -> bool {
+        self.entries.iter().any(|(n, tags)| {
+            n.starts_with("onRecord")
+                && (tags.is_empty() || tags.iter().any(|t| *t == c.name || *t == c.id))
+        })
+    }
+}
+
+/// The names of the model hook and the after-success hook of `event`.
+pub(crate) fn hook_names(event: WriteEvent) -> (&'static str, &'static str) {
+    match event {
+        WriteEvent::Create => ("onRecordCreate", "onRecordAfterCreateSuccess"),
+        WriteEvent::Update => ("onRecordUpdate", "onRecordAfterUpdateSuccess"),
+        WriteEvent::Delete => ("onRecordDelete", "onRecordAfterDeleteSuccess"),
+    }
+}
+
+/// The writer's end: [`WriteHooks`] for the core, talking to one worker.
+pub(crate) struct TxLink {
+    pub(crate) worker: Sender<ToWorker>,
+    pub(crate) watch: Arc<Watch>,
+}
+
+fn gone() -> CoreError {
+    CoreError::Internal("a hooks worker stopped during a write".into())
+}
+
+impl WriteHooks for TxLink {
+    fn wraps(&self, event: WriteEvent, c: &Collection) -> bool {
+        // the worker also notes a write its after-success hooks wait for
+        let (model, after) = hook_names(event);
+        self.watch.has(model, c) || self.watch.has(after, c)
+    }
+
+    fn around(
+        &self,
+        event: WriteEvent,
+        rec: &mut Record,
+        conn: &Conn<'_>,
+        inner: &mut InnerWrite<'_>,
+    ) -> kiln_core::error::Result<()> {
+        let (writer, calls) = channel();
+        self.worker
+            .send(ToWorker::Hook {
+                event,
+                record: rec.clone(),
+                writer,
+            })
+            .map_err(|_| gone())?;
+        loop {
+            match calls.recv().map_err(|_| gone())? {
+                ToWriter::Next(values) => {
+                    rec.assign(&values);
+                    let out = inner(rec, conn).map(|()| Box::new(rec.clone()) as Box<dyn Any + Send>);
+                    self.worker
+                        .send(ToWorker::Answer(out))
+                        .map_err(|_| gone())?;
+                }
+                ToWriter::Run(work) => {
+                    self.worker
+                        .send(ToWorker::Answer(work(conn)))
+                        .map_err(|_| gone())?;
+                }
+                ToWriter::Done(result) => return result,
+            }
+        }
+    }
+}

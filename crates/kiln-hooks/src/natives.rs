@@ -1,0 +1,192 @@
+//! The functions the prelude calls on `__kiln`. Each answers a string: plain text, or for the
+//! app's data a JSON `{"ok": …}` / `{"err": "…"}` (the prelude throws the latter, keeping the
+//! error itself here for when it comes out of the hook uncaught).
+
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rquickjs::{Ctx, Function, Object};
+use serde_json::{json, Map, Value};
+
+use kiln_core::CoreError;
+
+use crate::worker::{record_value, Worker};
+
+/// `{"ok": v}`, or `{"err": message}` with the error kept for [`Worker::js_error`].
+fn answer(worker: &Worker, r: Result<Value, CoreError>) -> String {
+    match r {
+        Ok(v) => json!({ "ok": v }).to_string(),
+        Err(e) => {
+            let text = json!({ "err": e.to_string() }).to_string();
+            *worker.error.borrow_mut() = Some(e);
+            text
+        }
+    }
+}
+
+fn values(raw: &str) -> Map<String, Value> {
+    serde_json::from_str(raw).unwrap_or_default()
+}
+
+/// Installs `__kiln` with the natives.
+pub(crate) fn install(
+    ctx: &Ctx<'_>,
+    worker: Rc<Worker>,
+    deadline: Arc<AtomicU64>,
+    epoch: Instant,
+) -> rquickjs::Result<()> {
+    let native = Object::new(ctx.clone())?;
+    native.set(
+        "log",
+        Function::new(ctx.clone(), |level: i32, msg: String| match level {
+            l if l >= 8 => tracing::error!(target: "kiln_hooks", "{msg}"),
+            l if l >= 4 => tracing::warn!(target: "kiln_hooks", "{msg}"),
+            l if l < 0 => tracing::debug!(target: "kiln_hooks", "{msg}"),
+            _ => tracing::info!(target: "kiln_hooks", "{msg}"),
+        })?,
+    )?;
+    let w = worker.clone();
+    native.set(
+        "getenv",
+        Function::new(ctx.clone(), move |name: String| {
+            if w.state.hidden_env.iter().any(|h| h == &name) {
+                return String::new();
+            }
+            std::env::var(name).unwrap_or_default()
+        })?,
+    )?;
+    // sleep counts against the call's time budget: it never sleeps past the deadline
+    native.set(
+        "sleep",
+        Function::new(ctx.clone(), move |ms: f64| -> bool {
+            let now = epoch.elapsed().as_millis() as u64;
+            let left = deadline.load(Ordering::Relaxed).saturating_sub(now);
+            let wanted = ms.max(0.0) as u64;
+            std::thread::sleep(Duration::from_millis(wanted.min(left)));
+            wanted > left // true: the budget ran out while sleeping
+        })?,
+    )?;
+    // a collection as the API shows it to a superuser, with `key` (its version); null if none
+    let w = worker.clone();
+    native.set(
+        "collection",
+        Function::new(ctx.clone(), move |name: String| -> Option<String> {
+            let c = w.app().ok()?.collection(&name).ok()?;
+            let mut v = c.to_json(false);
+            v["key"] = json!(c.updated);
+            Some(v.to_string())
+        })?,
+    )?;
+    let w = worker.clone();
+    native.set(
+        "findRecordById",
+        Function::new(ctx.clone(), move |ctx: Ctx<'_>, collection: String, id: String| {
+            let r = w.app().and_then(|app| {
+                // an unknown collection is "no rows" too, as PocketBase's lookup of it
+                let Ok(c) = app.collection(&collection) else {
+                    return Ok(Value::Null);
+                };
+                let found = w.on_conn(&ctx, move |app, conn| app.find_record_on(conn, &c, &id))?;
+                Ok(found.map(|r| record_value(&r)).unwrap_or(Value::Null))
+            });
+            answer(&w, r)
+        })?,
+    )?;
+    let w = worker.clone();
+    native.set(
+        "findRecords",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'_>, collection: String, filter: String, sort: String, limit: f64, offset: f64| {
+                let r = w.app().and_then(|app| {
+                    let c = app.collection(&collection)?;
+                    let found = w.on_conn(&ctx, move |app, conn| {
+                        app.records_where(conn, &c, &filter, &sort, limit as i64, offset as i64)
+                    })?;
+                    Ok(Value::Array(found.iter().map(record_value).collect()))
+                });
+                answer(&w, r)
+            },
+        )?,
+    )?;
+    // `$app.save`: a new record is created with every value it holds, an existing one updated
+    // with those that changed; validation and the model hooks apply, the rules do not
+    let w = worker.clone();
+    native.set(
+        "save",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'_>, collection: String, id: String, is_new: bool, raw: String| {
+                let r = save(&ctx, &w, &collection, &id, is_new, values(&raw));
+                answer(&w, r)
+            },
+        )?,
+    )?;
+    let w = worker.clone();
+    native.set(
+        "deleteRecord",
+        Function::new(ctx.clone(), move |ctx: Ctx<'_>, collection: String, id: String| {
+            let r = (|| {
+                let app = w.app()?;
+                let c = app.collection(&collection)?;
+                let req = app.system_request()?;
+                let prepared = app.prepare_delete(&c, &id, &req)?;
+                w.write(&ctx, prepared).map(|_| Value::Null)
+            })();
+            answer(&w, r)
+        })?,
+    )?;
+    // a model hook's last `e.next()`: the writer validates and writes the record
+    let w = worker.clone();
+    native.set(
+        "writeNext",
+        Function::new(ctx.clone(), move |ctx: Ctx<'_>, raw: String| {
+            let r = w.write_next(&ctx, values(&raw)).map(|r| record_value(&r));
+            answer(&w, r)
+        })?,
+    )?;
+    // a record request hook's last `e.next()`: the write the request asked for
+    let w = worker;
+    native.set(
+        "requestNext",
+        Function::new(ctx.clone(), move |ctx: Ctx<'_>, raw: String| {
+            let r = crate::records::request_next(&ctx, &w, values(&raw))
+                .map(|r| r.map(|r| record_value(&r)).unwrap_or(Value::Null));
+            answer(&w, r)
+        })?,
+    )?;
+    ctx.globals().set("__kiln", native)
+}
+
+
+fn save(
+    ctx: &Ctx<'_>,
+    w: &Worker,
+    collection: &str,
+    id: &str,
+    is_new: bool,
+    mut body: Map<String, Value>,
+) -> Result<Value, CoreError> {
+    let app = w.app()?;
+    let c = app.collection(collection)?;
+    let req = app.system_request()?;
+    // a plain password set by the hook is confirmed by itself
+    if let Some(pw) = body.get("password").cloned() {
+        body.insert("passwordConfirm".into(), pw);
+    }
+    let prepared = if is_new {
+        if !id.is_empty() {
+            body.insert("id".into(), Value::String(id.to_owned()));
+        }
+        w.block_on(app.prepare_create(&c, &req, body, Vec::new()))??
+    } else {
+        w.block_on(app.prepare_update_of(&c, id, &req, body, Vec::new()))??
+    };
+    let written = w.write(ctx, prepared)?;
+    Ok(written
+        .last()
+        .map(|r| record_value(r))
+        .unwrap_or(Value::Null))
+}

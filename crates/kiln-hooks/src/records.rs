@@ -1,0 +1,201 @@
+//! The records API's writes when hooks listen on the collection: the whole request runs on a
+//! worker, so the request hooks (`onRecordCreateRequest`, …) wrap it and the model hooks the
+//! writer calls find the worker waiting (see `link.rs`).
+
+use std::sync::Arc;
+
+use rquickjs::Ctx;
+use serde_json::{json, Map, Value};
+
+use kiln_core::files::Upload;
+use kiln_core::records::model::Record;
+use kiln_core::records::write::Prepared;
+use kiln_core::records::RuleKind;
+use kiln_core::schema::collection::Collection;
+use kiln_core::{App, CoreError, RequestInfo};
+
+use crate::worker::{call_js, RequestWrite, Worker};
+use crate::{parse_response, HookResponse, Hooks};
+
+/// Fields of an authenticated record hooks are not given.
+pub const SECRET_FIELDS: [&str; 2] = ["password", "tokenKey"];
+
+/// How a records request ended when hooks ran it.
+#[derive(Debug)]
+pub enum RecordOutcome {
+    /// The record was written (for a delete: removed); the API answers as without hooks.
+    Written(Record),
+    /// A hook answered the request itself (`e.json(…)`) without the write, or after it.
+    Answered(HookResponse),
+    Failed(CoreError),
+}
+
+/// Which request.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Kind {
+    fn hook(self) -> &'static str {
+        match self {
+            Kind::Create => "onRecordCreateRequest",
+            Kind::Update => "onRecordUpdateRequest",
+            Kind::Delete => "onRecordDeleteRequest",
+        }
+    }
+}
+
+impl Hooks {
+    /// Whether a record hook listens on `c` (its writes then go through [`Hooks::create_record`]
+    /// and the others).
+    pub fn watches(&self, c: &Collection) -> bool {
+        self.watch.any_record(c)
+    }
+
+    /// `POST /api/collections/{c}/records` with the hooks.
+    pub async fn create_record(
+        &self,
+        c: Arc<Collection>,
+        req: RequestInfo,
+        body: Map<String, Value>,
+        uploads: Vec<Upload>,
+    ) -> RecordOutcome {
+        self.request(Kind::Create, req, move |w, app, req| {
+            let p = w.block_on(app.prepare_create(&c, req, body, uploads))??;
+            let rec = p.planned().cloned().ok_or(CoreError::NotFound)?;
+            Ok((p, rec))
+        })
+        .await
+    }
+
+    /// `PATCH /api/collections/{c}/records/{id}` with the hooks.
+    pub async fn update_record(
+        &self,
+        c: Arc<Collection>,
+        id: String,
+        req: RequestInfo,
+        body: Map<String, Value>,
+        uploads: Vec<Upload>,
+    ) -> RecordOutcome {
+        self.request(Kind::Update, req, move |w, app, req| {
+            let p = w.block_on(app.prepare_update_of(&c, &id, req, body, uploads))??;
+            let rec = p.planned().cloned().ok_or(CoreError::NotFound)?;
+            Ok((p, rec))
+        })
+        .await
+    }
+
+    /// `DELETE /api/collections/{c}/records/{id}` with the hooks.
+    pub async fn delete_record(&self, c: Arc<Collection>, id: String, req: RequestInfo) -> RecordOutcome {
+        self.request(Kind::Delete, req, move |_, app, req| {
+            // as PocketBase: a record the delete rule hides is not found before any hook runs
+            let rec = app.find_record_with_rule(&c, &id, req, RuleKind::Delete)?;
+            Ok((app.prepare_delete(&c, &id, req)?, rec))
+        })
+        .await
+    }
+
+    async fn request(
+        &self,
+        kind: Kind,
+        req: RequestInfo,
+        prepare: impl FnOnce(&Worker, &App, &RequestInfo) -> Result<(Prepared, Record), CoreError> + Send + 'static,
+    ) -> RecordOutcome {
+        let out = self
+            .pool
+            .run(move |rt| rt.run(|ctx, w| run_request(ctx, w, kind, &req, prepare)))
+            .await;
+        match out {
+            Ok(o) => o,
+            Err(m) => RecordOutcome::Failed(CoreError::Internal(m)),
+        }
+    }
+}
+
+fn run_request(
+    ctx: &Ctx<'_>,
+    w: &Worker,
+    kind: Kind,
+    req: &RequestInfo,
+    prepare: impl FnOnce(&Worker, &App, &RequestInfo) -> Result<(Prepared, Record), CoreError>,
+) -> RecordOutcome {
+    let outcome = (|| {
+        let app = w.app()?;
+        let (prepared, rec) = prepare(w, &app, req)?;
+        *w.request.borrow_mut() = Some(RequestWrite {
+            prepared: Some(prepared),
+            saved: None,
+        });
+        let out = call_js(
+            ctx,
+            w,
+            "recordRequest",
+            (kind.hook(), w.payload(&rec), request_json(req).to_string()),
+        )?;
+        let v: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
+        if let Some(err) = v.get("error") {
+            return Err(w.js_error(&err.to_string()));
+        }
+        if let Some(res) = v.get("response").filter(|r| !r.is_null()) {
+            return Ok(RecordOutcome::Answered(parse_response(&res.to_string())));
+        }
+        let saved = w.request.borrow_mut().take().and_then(|r| r.saved);
+        Ok(match saved {
+            Some(rec) => RecordOutcome::Written(rec),
+            // the hooks neither wrote nor answered: an empty answer, as PocketBase's router
+            None => RecordOutcome::Answered(HookResponse {
+                status: 200,
+                content_type: String::new(),
+                body: String::new(),
+                location: None,
+            }),
+        })
+    })();
+    w.request.borrow_mut().take();
+    outcome.unwrap_or_else(RecordOutcome::Failed)
+}
+
+/// A request hook's last `e.next()`: the write, with the values the hooks set.
+pub(crate) fn request_next(
+    ctx: &Ctx<'_>,
+    w: &Worker,
+    values: Map<String, Value>,
+) -> Result<Option<Record>, CoreError> {
+    let prepared = w.request.borrow_mut().as_mut().and_then(|r| r.prepared.take());
+    let Some(mut prepared) = prepared else {
+        // called twice: the write happened once
+        return Ok(w.request.borrow().as_ref().and_then(|r| r.saved.clone()));
+    };
+    prepared.set_overrides(values);
+    let saved = w.write(ctx, prepared)?.pop();
+    if let Some(r) = w.request.borrow_mut().as_mut() {
+        r.saved = saved.clone();
+    }
+    Ok(saved)
+}
+
+/// The request as the hooks' event shows it.
+pub(crate) fn request_json(req: &RequestInfo) -> Value {
+    let auth = req
+        .auth
+        .as_ref()
+        .map(|r| {
+            let mut m = r.to_full_map();
+            for f in SECRET_FIELDS {
+                m.remove(f);
+            }
+            Value::Object(m)
+        })
+        .unwrap_or(Value::Null);
+    let list = |m: &std::collections::HashMap<String, String>| -> Value {
+        m.iter().map(|(k, v)| (k.clone(), json!([v]))).collect::<Map<_, _>>().into()
+    };
+    json!({
+        "method": req.method, "path": "", "rawQuery": "", "query": list(&req.query),
+        "headers": list(&req.headers), "body": req.body, "auth": auth, "ip": req.ip_text(),
+        "params": {},
+    })
+}
