@@ -29,6 +29,7 @@ pub(crate) enum ToWorker {
     Hook {
         event: WriteEvent,
         record: Record,
+        original: Option<Record>,
         writer: Sender<ToWriter>,
     },
     /// What the worker asked for (the inner step, work in the transaction, a whole write).
@@ -98,6 +99,7 @@ impl WriteHooks for TxLink {
         &self,
         event: WriteEvent,
         rec: &mut Record,
+        original: Option<&Record>,
         conn: &Conn<'_>,
         inner: &mut InnerWrite<'_>,
     ) -> kiln_core::error::Result<()> {
@@ -106,6 +108,7 @@ impl WriteHooks for TxLink {
             .send(ToWorker::Hook {
                 event,
                 record: rec.clone(),
+                original: original.cloned(),
                 writer,
             })
             .map_err(|_| gone())?;

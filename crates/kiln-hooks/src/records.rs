@@ -14,7 +14,7 @@ use kiln_core::records::RuleKind;
 use kiln_core::schema::collection::Collection;
 use kiln_core::{App, CoreError, RequestInfo};
 
-use crate::worker::{call_js, RequestWrite, Worker};
+use crate::worker::{call_js, record_payload, RequestWrite, Worker};
 use crate::{parse_response, HookResponse, Hooks};
 
 /// Fields of an authenticated record hooks are not given.
@@ -66,7 +66,7 @@ impl Hooks {
         self.request(Kind::Create, req, move |w, app, req| {
             let p = w.block_on(app.prepare_create(&c, req, body, uploads))??;
             let rec = p.planned().cloned().ok_or(CoreError::NotFound)?;
-            Ok((p, rec))
+            Ok((p, rec, None))
         })
         .await
     }
@@ -81,9 +81,10 @@ impl Hooks {
         uploads: Vec<Upload>,
     ) -> RecordOutcome {
         self.request(Kind::Update, req, move |w, app, req| {
+            let original = app.find_record(&c, &id)?;
             let p = w.block_on(app.prepare_update_of(&c, &id, req, body, uploads))??;
             let rec = p.planned().cloned().ok_or(CoreError::NotFound)?;
-            Ok((p, rec))
+            Ok((p, rec, original))
         })
         .await
     }
@@ -93,7 +94,7 @@ impl Hooks {
         self.request(Kind::Delete, req, move |_, app, req| {
             // as PocketBase: a record the delete rule hides is not found before any hook runs
             let rec = app.find_record_with_rule(&c, &id, req, RuleKind::Delete)?;
-            Ok((app.prepare_delete(&c, &id, req)?, rec))
+            Ok((app.prepare_delete(&c, &id, req)?, rec, None))
         })
         .await
     }
@@ -102,7 +103,7 @@ impl Hooks {
         &self,
         kind: Kind,
         req: RequestInfo,
-        prepare: impl FnOnce(&Worker, &App, &RequestInfo) -> Result<(Prepared, Record), CoreError> + Send + 'static,
+        prepare: impl FnOnce(&Worker, &App, &RequestInfo) -> Result<(Prepared, Record, Option<Record>), CoreError> + Send + 'static,
     ) -> RecordOutcome {
         let out = self
             .pool
@@ -120,11 +121,11 @@ fn run_request(
     w: &Worker,
     kind: Kind,
     req: &RequestInfo,
-    prepare: impl FnOnce(&Worker, &App, &RequestInfo) -> Result<(Prepared, Record), CoreError>,
+    prepare: impl FnOnce(&Worker, &App, &RequestInfo) -> Result<(Prepared, Record, Option<Record>), CoreError>,
 ) -> RecordOutcome {
     let outcome = (|| {
         let app = w.app()?;
-        let (prepared, rec) = prepare(w, &app, req)?;
+        let (prepared, rec, original) = prepare(w, &app, req)?;
         *w.request.borrow_mut() = Some(RequestWrite {
             prepared: Some(prepared),
             saved: None,
@@ -133,7 +134,11 @@ fn run_request(
             ctx,
             w,
             "recordRequest",
-            (kind.hook(), w.payload(&rec), request_json(req).to_string()),
+            (
+                kind.hook(),
+                record_payload(&rec, original.as_ref()),
+                request_json(req).to_string(),
+            ),
         )?;
         let v: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
         if let Some(err) = v.get("error") {

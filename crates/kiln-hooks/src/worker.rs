@@ -43,7 +43,7 @@ pub(crate) struct Worker {
     sender: Sender<ToWorker>,
     frames: RefCell<Vec<Frame>>,
     /// After-success hooks waiting for the outermost write to commit.
-    after: RefCell<Vec<(WriteEvent, Record)>>,
+    after: RefCell<Vec<(WriteEvent, Record, Option<Record>)>>,
     /// Writes made inside another's transaction, finished (realtime, blobs) once it commits.
     finishes: RefCell<Vec<Applied>>,
     /// The error a failed write threw into JavaScript, taken back if it comes out uncaught.
@@ -117,25 +117,33 @@ impl Worker {
                 Ok(ToWorker::Hook {
                     event,
                     record,
+                    original,
                     writer,
-                }) => self.run_hook(ctx, event, record, writer),
+                }) => self.run_hook(ctx, event, &record, original.as_ref(), writer),
                 Err(_) => return Err(CoreError::Internal("the hooks' channel closed".into())),
             }
         }
     }
 
     /// Runs the model hooks of `event` around `record` for the writer waiting on `writer`.
-    fn run_hook(&self, ctx: &Ctx<'_>, event: WriteEvent, record: Record, writer: Sender<ToWriter>) {
+    fn run_hook(
+        &self,
+        ctx: &Ctx<'_>,
+        event: WriteEvent,
+        record: &Record,
+        original: Option<&Record>,
+        writer: Sender<ToWriter>,
+    ) {
         let (model, _) = hook_names(event);
         self.frames.borrow_mut().push(Frame {
             writer: writer.clone(),
             saved: None,
         });
-        let result = call_js(ctx, self, "recordHook", (model, self.payload(&record)))
+        let result = call_js(ctx, self, "recordHook", (model, record_payload(record, original)))
             .and_then(|out| self.outcome(&out));
         let frame = self.frames.borrow_mut().pop();
         if let (Ok(()), Some(saved)) = (&result, frame.and_then(|f| f.saved)) {
-            self.after.borrow_mut().push((event, saved));
+            self.after.borrow_mut().push((event, saved, original.cloned()));
         }
         let _ = writer.send(ToWriter::Done(result));
     }
@@ -210,17 +218,12 @@ impl Worker {
                 app.finish_write(f).await;
             }
         })?;
-        for (event, rec) in after {
+        for (event, rec, original) in after {
             let (_, name) = hook_names(event);
-            let out = call_js(ctx, self, "afterHook", (name, self.payload(&rec)))?;
+            let out = call_js(ctx, self, "afterHook", (name, record_payload(&rec, original.as_ref())))?;
             self.outcome(&out)?;
         }
         Ok(applied.records().to_vec())
-    }
-
-    /// `rec` for JavaScript (see [`record_payload`]).
-    pub(crate) fn payload(&self, rec: &Record) -> String {
-        record_payload(rec)
     }
 
     /// What a JavaScript call answered: "" for success, else the error it ended with.
@@ -278,13 +281,18 @@ pub(crate) fn call_js<'js, A: rquickjs::function::IntoArgs<'js>>(
     })
 }
 
-/// A record as JavaScript is handed it: every field (`full`), and its collection's id and
-/// version (the runtime keeps collections by both).
-pub(crate) fn record_payload(r: &Record) -> String {
-    record_value(r).to_string()
+/// A record as JavaScript is handed it (see [`record_value`]), with the record as stored before
+/// the change (`original`) for an update.
+pub(crate) fn record_payload(r: &Record, original: Option<&Record>) -> String {
+    let mut v = record_value(r);
+    if let Some(o) = original {
+        v["original"] = Value::Object(o.to_full_map());
+    }
+    v.to_string()
 }
 
-/// [`record_payload`] as a value.
+/// A record for JavaScript: every field (`full`), and its collection's id and version (the
+/// runtime keeps collections by both).
 pub(crate) fn record_value(r: &Record) -> Value {
     json!({
         "full": Value::Object(r.to_full_map()),

@@ -104,7 +104,11 @@
     return r;
   };
   // A record Kiln handed over (`{full, collection: {id, key}}`).
-  js.fromPayload = (p) => js.recordOf(p.full, byKey(p.collection.id, p.collection.key));
+  js.fromPayload = (p) => {
+    const r = js.recordOf(p.full, byKey(p.collection.id, p.collection.key));
+    if (p.original) r._orig = p.original;
+    return r;
+  };
 
   // onRecordCreate((e) => …, "posts", …) and the rest: the handler and the collections it is for
   // (names or ids; none: all).

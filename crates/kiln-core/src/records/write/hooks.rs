@@ -27,11 +27,13 @@ pub trait WriteHooks: Send + Sync {
 
     /// Runs the hooks of `event` around `inner`: they may change `rec` before it runs, skip it
     /// (nothing is written), or fail (the whole transaction rolls back). `conn` is the
-    /// transaction, for the hooks' own reads and writes.
+    /// transaction, for the hooks' own reads and writes; `original` is an update's record as
+    /// stored before it.
     fn around(
         &self,
         event: WriteEvent,
         rec: &mut Record,
+        original: Option<&Record>,
         conn: &Conn<'_>,
         inner: &mut InnerWrite<'_>,
     ) -> Result<()>;
@@ -42,11 +44,12 @@ pub(super) fn wrapped(
     hooks: Option<&dyn WriteHooks>,
     event: WriteEvent,
     rec: &mut Record,
+    original: Option<&Record>,
     conn: &Conn<'_>,
     inner: &mut InnerWrite<'_>,
 ) -> Result<()> {
     match hooks {
-        Some(h) if h.wraps(event, &rec.collection) => h.around(event, rec, conn, inner),
+        Some(h) if h.wraps(event, &rec.collection) => h.around(event, rec, original, conn, inner),
         _ => inner(rec, conn),
     }
 }

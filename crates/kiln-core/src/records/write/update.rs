@@ -174,7 +174,7 @@ impl UpdatePlan {
             }
         }
         let mut errors = Some(errors);
-        wrapped(hooks, WriteEvent::Update, &mut rec, conn, &mut |rec, conn| {
+        wrapped(hooks, WriteEvent::Update, &mut rec, Some(&original), conn, &mut |rec, conn| {
             let mut errors = errors.take().unwrap_or_default();
             validate_all(conn, schema, rec, Some(&original), &mut errors)?;
             if !errors.is_empty() {

