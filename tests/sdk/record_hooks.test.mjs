@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import PocketBase from 'pocketbase';
 import { startServer, SUPERUSER, pocketbaseBin } from './server.mjs';
 
-const pg = !!process.env.KILN_TEST_DATABASE_URL;
 
 const HOOKS = String.raw`
 // validation and normalisation before the write
@@ -171,7 +170,7 @@ async function serve(bin) {
   };
 }
 
-describe('pb_hooks record hooks', { skip: pg }, () => {
+describe('pb_hooks record hooks', () => {
   let kiln;
   let ours;
   before(async () => {
@@ -204,5 +203,76 @@ describe('pb_hooks record hooks', { skip: pg }, () => {
     } finally {
       await pbs.stop();
     }
+  });
+});
+
+const ONLY_KILN = String.raw`
+onRecordCreate((e) => {
+  const a = new Record($app.findCollectionByNameOrId("audit"));
+  a.set("msg", "before " + e.record.getString("sku"));
+  $app.save(a); // inside the order's transaction
+  e.next();
+  if (e.record.getString("sku") === "undo") throw new BadRequestError("Undone.");
+  if (e.record.getString("sku") === "loop") while (true) {}
+  if (e.record.getString("sku") === "hog") { const a = []; while (true) a.push("x".repeat(4096)); }
+}, "orders");
+onRecordCreate((e) => {
+  // a hooked write inside a hooked write inside a route: one worker serves them all
+  e.next();
+  if (e.record.getString("msg").startsWith("before nest")) {
+    const n = new Record($app.findCollectionByNameOrId("audit"));
+    n.set("msg", "nested in " + e.record.getString("msg"));
+    $app.save(n);
+  }
+}, "audit");
+routerAdd("POST", "/api/orders-via-route", (e) => {
+  const o = new Record($app.findCollectionByNameOrId("orders"));
+  o.load(e.requestInfo().body);
+  $app.save(o);
+  return e.json(200, { id: o.id });
+});
+routerAdd("GET", "/api/audit", (e) => e.json(200, $app.findRecordsByFilter("audit", "", "msg").map((r) => r.getString("msg"))));
+`;
+
+describe('pb_hooks record hooks in Kiln', () => {
+  let server;
+  let hooks;
+  before(async () => {
+    hooks = mkdtempSync(join(tmpdir(), 'kiln-hooks-'));
+    writeFileSync(join(hooks, 'only.pb.js'), ONLY_KILN);
+    server = await startServer({ serveArgs: ['--hooksDir', hooks, '--hooksPool', '1', '--hooksTimeout', '1', '--hooksMemory', '32'] });
+    const pb = new PocketBase(server.url);
+    await pb.collection('_superusers').authWithPassword(SUPERUSER.email, SUPERUSER.password);
+    await pb.collections.create({ name: 'orders', type: 'base', createRule: '', fields: [{ name: 'sku', type: 'text' }] });
+    await pb.collections.create({ name: 'audit', type: 'base', fields: [{ name: 'msg', type: 'text' }] });
+  });
+  after(async () => {
+    await server?.stop();
+    rmSync(hooks, { recursive: true, force: true });
+  });
+  const post = (path, body) => fetch(server.url + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const audit = async () => (await fetch(server.url + '/api/audit')).json();
+
+  it('a hook that throws after its write rolls back the write and every write of its hooks', async () => {
+    const res = await post('/api/collections/orders/records', { sku: 'undo' });
+    assert.deepEqual([res.status, await res.json()], [400, { data: {}, message: 'Undone.', status: 400 }]);
+    assert.deepEqual(await audit(), []);
+    assert.equal((await post('/api/collections/orders/records', { sku: 'kept' })).status, 200);
+    assert.deepEqual(await audit(), ['before kept']);
+  });
+
+  it('writes nested three deep on a pool of one runtime do not deadlock', async () => {
+    const res = await post('/api/orders-via-route', { sku: 'nest' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await audit(), ['before kept', 'before nest', 'nested in before nest']);
+  });
+
+  it('a hook out of time or memory inside a write ends that request, rolls back, and frees the writer', async () => {
+    for (const sku of ['loop', 'hog']) {
+      const res = await post('/api/collections/orders/records', { sku });
+      assert.equal(res.status, 500, sku);
+      assert.equal((await post('/api/collections/orders/records', { sku: `after-${sku}` })).status, 200, `a write after ${sku}`);
+    }
+    assert.deepEqual(await audit(), ['before after-hog', 'before after-loop', 'before kept', 'before nest', 'nested in before nest']);
   });
 });
