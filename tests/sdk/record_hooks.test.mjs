@@ -117,6 +117,23 @@ const CASES = [
   ['DELETE', '/api/collections/orders/records/o00000000000003', ''],
   ['POST', '/api/shop/restock', '', { id: 'o00000000000004', sku: 'JAM', qty: 4 }],
   ['POST', '/api/shop/restock', '', { id: 'o00000000000004', sku: 'JAM', qty: 4 }],
+  ['POST', '/api/batch', '', { requests: [
+    { method: 'POST', url: '/api/collections/orders/records', body: { id: 'o00000000000005', sku: 'pie', qty: 2, price: 3 } },
+    { method: 'PATCH', url: '/api/collections/orders/records/o00000000000004', body: { qty: 1 } },
+  ] }],
+  ['POST', '/api/batch', '', { requests: [
+    { method: 'POST', url: '/api/collections/orders/records', body: { id: 'o00000000000006', sku: 'bun', qty: 1, price: 1 } },
+    { method: 'POST', url: '/api/collections/orders/records', body: { id: 'o00000000000007', sku: 'bad', qty: 0, price: 1 } },
+  ] }],
+  ['POST', '/api/batch', '', { requests: [
+    { method: 'PATCH', url: '/api/collections/orders/records/o00000000000005', body: { status: 'paid' } },
+  ] }],
+  ['POST', '/api/batch', '', { requests: [
+    { method: 'DELETE', url: '/api/collections/orders/records/o00000000000001' },
+  ] }],
+  ['POST', '/api/batch', '', { requests: [
+    { method: 'DELETE', url: '/api/collections/orders/records/o00000000000005' },
+  ] }],
   ['GET', '/api/collections/orders/records?sort=id', ''],
   ['GET', '/api/shop/audit', ''],
 ];
@@ -144,6 +161,7 @@ async function serve(bin) {
     ],
   });
   await pb.collections.create({ name: 'audit', type: 'base', fields: [{ name: 'msg', type: 'text' }] });
+  await pb.settings.update({ batch: { enabled: true, maxRequests: 50, timeout: 3, maxBodySize: 0 } });
   const tokens = { '': '', su: pb.authStore.token };
   return {
     server,
@@ -189,7 +207,15 @@ describe('pb_hooks record hooks', () => {
     assert.deepEqual(by(8).body, { status: 'paid', total: 10 });
     assert.equal(by(11).status, 400, 'a paid order stays');
     assert.equal(by(12).status, 204);
-    assert.deepEqual(by(17).body, ['created o00000000000001 TEA 6', 'created o00000000000003 CAKE 8.5', 'created o00000000000004 JAM 6', 'deleted o00000000000003', 'updated o00000000000001 new>new', 'updated o00000000000001 new>paid']);
+    assert.deepEqual(by(16).body[0].body.total, 6, 'a batch runs the request and model hooks of each write');
+    assert.equal(by(17).status, 400, 'a request hook fails its batch');
+    assert.equal(by(18).status, 400, 'a guest may not set the status inside a batch either');
+    assert.deepEqual([by(19).status, by(20).status], [400, 200]);
+    assert.deepEqual(by(CASES.length - 1).body, [
+      'created o00000000000001 TEA 6', 'created o00000000000003 CAKE 8.5', 'created o00000000000004 JAM 6', 'created o00000000000005 PIE 6',
+      'deleted o00000000000003', 'deleted o00000000000005',
+      'updated o00000000000001 new>new', 'updated o00000000000001 new>paid', 'updated o00000000000004 >',
+    ]);
   });
 
   it('match PocketBase 0.40.6 running the same files', { skip: !pocketbaseBin() }, async () => {

@@ -11,9 +11,9 @@ use std::sync::mpsc::{channel, Sender};
 use std::sync::Arc;
 
 use kiln_core::records::model::Record;
-use kiln_core::records::write::hooks::{InnerWrite, WriteEvent, WriteHooks};
+use kiln_core::records::write::hooks::{InnerRequest, InnerWrite, WriteEvent, WriteHooks};
 use kiln_core::schema::collection::Collection;
-use kiln_core::CoreError;
+use kiln_core::{CoreError, RequestInfo};
 use kiln_db::Conn;
 use serde_json::{Map, Value};
 
@@ -30,6 +30,8 @@ pub(crate) enum ToWorker {
         event: WriteEvent,
         record: Record,
         original: Option<Record>,
+        /// For a batch's request hooks: the request (as their event shows it).
+        request: Option<String>,
         writer: Sender<ToWriter>,
     },
     /// What the worker asked for (the inner step, work in the transaction, a whole write).
@@ -78,6 +80,15 @@ pub(crate) fn hook_names(event: WriteEvent) -> (&'static str, &'static str) {
     }
 }
 
+/// The name of the request hook of `event`.
+pub(crate) fn request_hook(event: WriteEvent) -> &'static str {
+    match event {
+        WriteEvent::Create => "onRecordCreateRequest",
+        WriteEvent::Update => "onRecordUpdateRequest",
+        WriteEvent::Delete => "onRecordDeleteRequest",
+    }
+}
+
 /// The writer's end: [`WriteHooks`] for the core, talking to one worker.
 pub(crate) struct TxLink {
     pub(crate) worker: Sender<ToWorker>,
@@ -103,31 +114,65 @@ impl WriteHooks for TxLink {
         conn: &Conn<'_>,
         inner: &mut InnerWrite<'_>,
     ) -> kiln_core::error::Result<()> {
+        let record = rec.clone();
+        self.converse(event, record, original, None, conn, &mut |values| {
+            rec.assign(&values);
+            inner(rec, conn)?;
+            Ok(Some(rec.clone()))
+        })
+    }
+
+    fn wraps_request(&self, event: WriteEvent, c: &Collection) -> bool {
+        self.watch.has(request_hook(event), c)
+    }
+
+    fn around_request(
+        &self,
+        event: WriteEvent,
+        rec: &Record,
+        original: Option<&Record>,
+        req: &RequestInfo,
+        conn: &Conn<'_>,
+        inner: &mut InnerRequest<'_>,
+    ) -> kiln_core::error::Result<()> {
+        let request = crate::records::request_json(req).to_string();
+        self.converse(event, rec.clone(), original, Some(request), conn, inner)
+    }
+}
+
+impl TxLink {
+    /// Asks the worker to run the hooks, then answers its calls until it is done: `inner`
+    /// for the last `e.next()`, work on the transaction for its `$app`.
+    fn converse(
+        &self,
+        event: WriteEvent,
+        record: Record,
+        original: Option<&Record>,
+        request: Option<String>,
+        conn: &Conn<'_>,
+        inner: &mut InnerRequest<'_>,
+    ) -> kiln_core::error::Result<()> {
         let (writer, calls) = channel();
         self.worker
             .send(ToWorker::Hook {
                 event,
-                record: rec.clone(),
+                record,
                 original: original.cloned(),
+                request,
                 writer,
             })
             .map_err(|_| gone())?;
         loop {
-            match calls.recv().map_err(|_| gone())? {
+            let answer = match calls.recv().map_err(|_| gone())? {
                 ToWriter::Next(values) => {
-                    rec.assign(&values);
-                    let out = inner(rec, conn).map(|()| Box::new(rec.clone()) as Box<dyn Any + Send>);
-                    self.worker
-                        .send(ToWorker::Answer(out))
-                        .map_err(|_| gone())?;
+                    inner(values).map(|r| Box::new(r) as Box<dyn Any + Send>)
                 }
-                ToWriter::Run(work) => {
-                    self.worker
-                        .send(ToWorker::Answer(work(conn)))
-                        .map_err(|_| gone())?;
-                }
+                ToWriter::Run(work) => work(conn),
                 ToWriter::Done(result) => return result,
-            }
+            };
+            self.worker
+                .send(ToWorker::Answer(answer))
+                .map_err(|_| gone())?;
         }
     }
 }

@@ -143,7 +143,9 @@ pub(crate) fn install(
     native.set(
         "writeNext",
         Function::new(ctx.clone(), move |ctx: Ctx<'_>, raw: String| {
-            let r = w.write_next(&ctx, values(&raw)).map(|r| record_value(&r));
+            let r = w
+                .write_next(&ctx, values(&raw))
+                .map(|r| r.as_ref().map(record_value).unwrap_or(Value::Null));
             answer(&w, r)
         })?,
     )?;

@@ -3,6 +3,7 @@
 //! writer calls find the worker waiting (see `link.rs`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rquickjs::Ctx;
 use serde_json::{json, Map, Value};
@@ -10,7 +11,7 @@ use serde_json::{json, Map, Value};
 use kiln_core::files::Upload;
 use kiln_core::records::model::Record;
 use kiln_core::records::write::Prepared;
-use kiln_core::records::RuleKind;
+use kiln_core::records::{BatchError, BatchWrite, RuleKind};
 use kiln_core::schema::collection::Collection;
 use kiln_core::{App, CoreError, RequestInfo};
 
@@ -99,6 +100,35 @@ impl Hooks {
         .await
     }
 
+    /// Whether a record hook listens on a collection of `writes` (the batch then runs through
+    /// [`Hooks::run_batch`]).
+    pub fn watches_batch(&self, app: &App, writes: &[BatchWrite]) -> bool {
+        writes
+            .iter()
+            .any(|w| app.collection(&w.collection).is_ok_and(|c| self.watches(&c)))
+    }
+
+    /// `POST /api/batch` with the hooks: each write's request hooks, then its model hooks,
+    /// inside the batch's transaction; the after-success hooks once it commits.
+    pub async fn run_batch(
+        &self,
+        writes: Vec<BatchWrite>,
+        refused: bool,
+        timeout: Duration,
+    ) -> Result<Vec<Option<Record>>, BatchError> {
+        self.pool
+            .run(move |rt| {
+                rt.run(|ctx, w| {
+                    let app = w.app()?;
+                    w.outermost(ctx, move |hooks| async move {
+                        app.run_batch(writes, refused, timeout, Some(hooks)).await
+                    })
+                })
+            })
+            .await
+            .map_err(|m| BatchError::Store(CoreError::Internal(m)))?
+    }
+
     async fn request(
         &self,
         kind: Kind,
@@ -169,6 +199,10 @@ pub(crate) fn request_next(
     w: &Worker,
     values: Map<String, Value>,
 ) -> Result<Option<Record>, CoreError> {
+    if w.request.borrow().is_none() {
+        // a batch's write: the transaction's thread runs it
+        return w.write_next(ctx, values);
+    }
     let prepared = w.request.borrow_mut().as_mut().and_then(|r| r.prepared.take());
     let Some(mut prepared) = prepared else {
         // called twice: the write happened once

@@ -16,7 +16,7 @@ use kiln_core::records::write::hooks::{WriteEvent, WriteHooks};
 use kiln_core::records::write::{Applied, Prepared};
 use kiln_core::{App, CoreError};
 
-use crate::link::{hook_names, Answer, ToWorker, ToWriter, TxLink, TxWork, Watch};
+use crate::link::{hook_names, request_hook, Answer, ToWorker, ToWriter, TxLink, TxWork, Watch};
 use crate::Shared;
 
 /// PocketBase's words for an error a hook threw that is not an API error.
@@ -25,6 +25,8 @@ pub(crate) const GENERIC_400: &str = "Something went wrong while processing your
 /// A hook call the writer is waiting on.
 struct Frame {
     writer: Sender<ToWriter>,
+    /// A batch's request hooks (not model hooks: no after-success hooks follow them).
+    request: bool,
     /// The record as the inner step left it, once it ran.
     saved: Option<Record>,
 }
@@ -118,8 +120,9 @@ impl Worker {
                     event,
                     record,
                     original,
+                    request,
                     writer,
-                }) => self.run_hook(ctx, event, &record, original.as_ref(), writer),
+                }) => self.run_hook(ctx, event, &record, original.as_ref(), request, writer),
                 Err(_) => return Err(CoreError::Internal("the hooks' channel closed".into())),
             }
         }
@@ -132,16 +135,26 @@ impl Worker {
         event: WriteEvent,
         record: &Record,
         original: Option<&Record>,
+        request: Option<String>,
         writer: Sender<ToWriter>,
     ) {
         let (model, _) = hook_names(event);
         self.frames.borrow_mut().push(Frame {
             writer: writer.clone(),
+            request: request.is_some(),
             saved: None,
         });
-        let result = call_js(ctx, self, "recordHook", (model, record_payload(record, original)))
-            .and_then(|out| self.outcome(&out));
-        let frame = self.frames.borrow_mut().pop();
+        let payload = record_payload(record, original);
+        let result = match request {
+            // a hook's own answer has no place in a batch's: it is dropped
+            Some(req) => call_js(ctx, self, "recordRequest", (request_hook(event), payload, req))
+                .and_then(|out| match serde_json::from_str::<Value>(&out) {
+                    Ok(v) if v.get("error").is_some() => Err(self.js_error(&v["error"].to_string())),
+                    _ => Ok(()),
+                }),
+            None => call_js(ctx, self, "recordHook", (model, payload)).and_then(|out| self.outcome(&out)),
+        };
+        let frame = self.frames.borrow_mut().pop().filter(|f| !f.request);
         if let (Ok(()), Some(saved)) = (&result, frame.and_then(|f| f.saved)) {
             self.after.borrow_mut().push((event, saved, original.cloned()));
         }
@@ -149,7 +162,11 @@ impl Worker {
     }
 
     /// A model hook's last `e.next()`: the writer validates and writes `values` onto the record.
-    pub(crate) fn write_next(&self, ctx: &Ctx<'_>, values: Map<String, Value>) -> Result<Record, CoreError> {
+    pub(crate) fn write_next(
+        &self,
+        ctx: &Ctx<'_>,
+        values: Map<String, Value>,
+    ) -> Result<Option<Record>, CoreError> {
         let writer = self
             .frames
             .borrow()
@@ -159,9 +176,9 @@ impl Worker {
         writer
             .send(ToWriter::Next(values))
             .map_err(|_| CoreError::Internal("the write ended".into()))?;
-        let rec = take::<Record>(self.pump(ctx))?;
+        let rec = take::<Option<Record>>(self.pump(ctx))?;
         if let Some(f) = self.frames.borrow_mut().last_mut() {
-            f.saved = Some(rec.clone());
+            f.saved = rec.clone();
         }
         Ok(rec)
     }
@@ -193,8 +210,8 @@ impl Worker {
     /// hooks of everything it wrote run. The records written.
     pub(crate) fn write(&self, ctx: &Ctx<'_>, prepared: Prepared) -> Result<Vec<Record>, CoreError> {
         let app = self.app()?;
-        let link = self.link();
         if self.in_tx() {
+            let link = self.link();
             let applied = self.on_conn(ctx, move |app, conn| {
                 app.apply_prepared(prepared, conn, Some(&*link as &dyn WriteHooks))
             })?;
@@ -202,17 +219,35 @@ impl Worker {
             self.finishes.borrow_mut().push(applied);
             return Ok(records);
         }
+        let applied = self.outermost(ctx, move |hooks| async move {
+            app.write_prepared(prepared, Some(hooks)).await
+        })?;
+        Ok(applied.records().to_vec())
+    }
+
+    /// Runs the write `start` makes, with the hooks, in a transaction of its own; once it
+    /// committed, finishes the writes made inside it and runs the after-success hooks of all.
+    pub(crate) fn outermost<T, E, F>(
+        &self,
+        ctx: &Ctx<'_>,
+        start: impl FnOnce(Arc<dyn WriteHooks>) -> F,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<CoreError> + Send + 'static,
+        F: std::future::Future<Output = Result<T, E>> + Send + 'static,
+    {
+        let app = self.app()?;
         let sender = self.sender.clone();
-        let hooks: Arc<dyn WriteHooks> = link;
-        let task_app = app.clone();
+        let fut = start(self.link());
         self.handle()?.spawn(async move {
-            let out = task_app.write_prepared(prepared, Some(hooks)).await;
-            let _ = sender.send(ToWorker::Answer(out.map(|a| Box::new(a) as Box<dyn Any + Send>)));
+            let out = fut.await;
+            let _ = sender.send(ToWorker::Answer(Ok(Box::new(out))));
         });
-        let result = take::<Applied>(self.pump(ctx));
+        let result = take::<Result<T, E>>(self.pump(ctx));
         let finishes = std::mem::take(&mut *self.finishes.borrow_mut());
         let after = std::mem::take(&mut *self.after.borrow_mut());
-        let applied = result?;
+        let done = result??;
         self.block_on(async {
             for f in &finishes {
                 app.finish_write(f).await;
@@ -223,7 +258,7 @@ impl Worker {
             let out = call_js(ctx, self, "afterHook", (name, record_payload(&rec, original.as_ref())))?;
             self.outcome(&out)?;
         }
-        Ok(applied.records().to_vec())
+        Ok(done)
     }
 
     /// What a JavaScript call answered: "" for success, else the error it ended with.

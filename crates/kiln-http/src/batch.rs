@@ -307,7 +307,12 @@ fn failed_at(index: usize, e: ApiError) -> ApiError {
     out
 }
 
-async fn handler(State(app): State<App>, ctx: Ctx, batch: BatchBody) -> ApiResult<RawJson> {
+async fn handler(
+    State(app): State<App>,
+    hooks: Option<axum::Extension<std::sync::Arc<kiln_hooks::Hooks>>>,
+    ctx: Ctx,
+    batch: BatchBody,
+) -> ApiResult<RawJson> {
     let BatchBody { items, uploads } = batch;
     let timeout = u64::try_from(app.settings().batch.timeout)
         .ok()
@@ -335,10 +340,14 @@ async fn handler(State(app): State<App>, ctx: Ctx, batch: BatchBody) -> ApiResul
             (p.write, (p.render, shown))
         })
         .unzip();
-    let results = match app
-        .run_batch(writes, refused.is_some(), Duration::from_secs(timeout))
-        .await
-    {
+    let timeout = Duration::from_secs(timeout);
+    let results = match hooks.as_ref().map(|h| &h.0) {
+        Some(h) if h.watches_batch(&app, &writes) => {
+            h.run_batch(writes, refused.is_some(), timeout).await
+        }
+        _ => app.run_batch(writes, refused.is_some(), timeout, None).await,
+    };
+    let results = match results {
         Ok(r) => r,
         Err(BatchError::Failed { index, error }) => return Err(failed_at(index, api(error))),
         Err(BatchError::Refused { .. }) => {

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use kiln_db::DbError;
 
 use super::values::to_text;
+use super::write::hooks::WriteHooks;
 use super::write::{Applied, Prepared};
 use crate::app::App;
 use crate::error::CoreError;
@@ -56,6 +57,12 @@ pub enum BatchError {
     Store(CoreError),
 }
 
+impl From<CoreError> for BatchError {
+    fn from(e: CoreError) -> Self {
+        BatchError::Store(e)
+    }
+}
+
 impl From<DbError> for BatchError {
     fn from(e: DbError) -> Self {
         BatchError::Store(e.into())
@@ -71,15 +78,20 @@ impl App {
     /// delete). `refused`: the caller refuses the write after these (an unknown action, a rate
     /// limit); it fails the batch once the writes before it have run, so that the first failure
     /// in order is the one reported, as when each write runs in turn.
+    ///
+    /// `hooks` (server-side JavaScript) run around each write inside the transaction: the
+    /// request hooks, then the model hooks. A write whose request hooks did not let it happen
+    /// answers `None`.
     pub async fn run_batch(
         &self,
         writes: Vec<BatchWrite>,
         refused: bool,
         timeout: Duration,
+        hooks: Option<Arc<dyn WriteHooks>>,
     ) -> Result<Vec<Option<Record>>, BatchError> {
         let refused_at = refused.then_some(writes.len());
         let deadline = Instant::now() + timeout;
-        let mut prepared: Vec<Prepared> = Vec::with_capacity(writes.len());
+        let mut prepared: Vec<(Prepared, RequestInfo)> = Vec::with_capacity(writes.len());
         let mut stored: Vec<String> = Vec::new();
         let mut overlay = Overlay::new();
         // A write that fails before the transaction fails the batch only after the writes
@@ -90,12 +102,17 @@ impl App {
                 self.remove_blobs(stored).await;
                 return Err(BatchError::Timeout);
             }
+            // the request hooks see the request (a write's own is kept only for them)
+            let req = match &hooks {
+                Some(_) => write.req.clone(),
+                None => RequestInfo::default(),
+            };
             match self.prepare_batch_write(write, &overlay).await {
                 Ok(mut p) => {
                     stored.append(&mut p.stored);
                     let (c, id) = p.target();
                     overlay.insert((c.to_owned(), id.to_owned()), p.planned().cloned());
-                    prepared.push(p);
+                    prepared.push((p, req));
                 }
                 Err(error) => {
                     failed = Some(BatchError::Failed { index, error });
@@ -106,14 +123,14 @@ impl App {
         let schema = self.schema();
         let result = self
             .db()
-            .write(move |conn| -> Result<Vec<Applied>, BatchError> {
+            .write(move |conn| -> Result<Vec<Option<Applied>>, BatchError> {
                 let mut applied = Vec::with_capacity(prepared.len());
-                for (index, p) in prepared.into_iter().enumerate() {
+                for (index, (p, req)) in prepared.into_iter().enumerate() {
                     if Instant::now() > deadline {
                         return Err(BatchError::Timeout);
                     }
                     let a = p
-                        .apply(conn, &schema, None)
+                        .apply_requested(conn, &schema, hooks.as_deref(), &req)
                         .map_err(|error| BatchError::Failed { index, error })?;
                     applied.push(a);
                 }
@@ -131,7 +148,11 @@ impl App {
             }
         };
         let mut out = Vec::with_capacity(applied.len());
-        for mut a in applied {
+        for a in applied {
+            let Some(mut a) = a else {
+                out.push(None);
+                continue;
+            };
             self.finish_write(&a).await;
             out.push(match a.action {
                 EventAction::Delete => None,

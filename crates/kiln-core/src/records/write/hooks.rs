@@ -3,9 +3,11 @@
 //! `onRecordDelete`. The core only says where; the hooks decide what runs.
 
 use kiln_db::Conn;
+use serde_json::{Map, Value};
 
 use crate::error::Result;
 use crate::records::model::Record;
+use crate::request::RequestInfo;
 use crate::schema::collection::Collection;
 
 /// Which write a hook wraps.
@@ -37,7 +39,28 @@ pub trait WriteHooks: Send + Sync {
         conn: &Conn<'_>,
         inner: &mut InnerWrite<'_>,
     ) -> Result<()>;
+
+    /// Whether a request hook wraps `event` on `c` (inside a batch, whose writes share one
+    /// transaction, they run inside it too).
+    fn wraps_request(&self, event: WriteEvent, c: &Collection) -> bool;
+
+    /// Runs the request hooks of `event` around a batch's write of `rec` (as planned; a
+    /// delete's target), requested by `req`.
+    #[allow(clippy::too_many_arguments)]
+    fn around_request(
+        &self,
+        event: WriteEvent,
+        rec: &Record,
+        original: Option<&Record>,
+        req: &RequestInfo,
+        conn: &Conn<'_>,
+        inner: &mut InnerRequest<'_>,
+    ) -> Result<()>;
 }
+
+/// The write a batch's request hooks wrap: applies the prepared write with the values they set,
+/// answering the record written (a delete's target).
+pub type InnerRequest<'a> = dyn FnMut(Map<String, Value>) -> Result<Option<Record>> + 'a;
 
 /// Runs `inner` on `rec`, wrapped by `hooks` when one wraps `event` on the record's collection.
 pub(super) fn wrapped(

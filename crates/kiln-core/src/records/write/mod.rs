@@ -200,6 +200,65 @@ impl Prepared {
         self.overrides = overrides;
     }
 
+    /// Which write this is.
+    pub fn event(&self) -> hooks::WriteEvent {
+        match &self.op {
+            Op::Create(_) => hooks::WriteEvent::Create,
+            Op::Update(_) => hooks::WriteEvent::Update,
+            Op::Delete(_) => hooks::WriteEvent::Delete,
+        }
+    }
+
+    /// The collection written to.
+    pub fn collection(&self) -> &Arc<Collection> {
+        match &self.op {
+            Op::Create(p) => &p.rec.collection,
+            Op::Update(p) => &p.c,
+            Op::Delete(p) => &p.c,
+        }
+    }
+
+    /// Runs the write inside the caller's transaction with the request hooks of a batch around
+    /// it, when one wraps it (see [`WriteHooks::around_request`]).
+    pub(crate) fn apply_requested(
+        self,
+        conn: &Conn<'_>,
+        schema: &Schema,
+        hooks: Option<&dyn WriteHooks>,
+        req: &RequestInfo,
+    ) -> Result<Option<Applied>> {
+        let event = self.event();
+        let Some(h) = hooks.filter(|h| h.wraps_request(event, self.collection())) else {
+            return self.apply(conn, schema, hooks).map(Some);
+        };
+        let c = self.collection().clone();
+        let (_, id) = self.target();
+        let stored = match event {
+            hooks::WriteEvent::Create => None,
+            _ => conn.query_one(&c.plan(conn.dialect()).select_by_id, &[id.to_owned().into()], |row| {
+                Ok(Record::from_row(&c, row))
+            })?,
+        };
+        let rec = match (self.planned(), &stored) {
+            (Some(r), _) | (None, Some(r)) => r.clone(),
+            (None, None) => return Err(crate::error::CoreError::NotFound),
+        };
+        let original = stored.as_ref().filter(|_| event == hooks::WriteEvent::Update);
+        let mut this = Some(self);
+        let mut applied = None;
+        h.around_request(event, &rec, original, req, conn, &mut |overrides| {
+            let Some(mut p) = this.take() else {
+                return Ok(applied.as_ref().and_then(|a: &Applied| a.records.last().cloned()));
+            };
+            p.set_overrides(overrides);
+            let a = p.apply(conn, schema, Some(h))?;
+            let written = a.records.last().cloned();
+            applied = Some(a);
+            Ok(written)
+        })?;
+        Ok(applied)
+    }
+
     /// The collection and id the write will touch (an upsert's or a create's own id).
     pub(crate) fn target(&self) -> (&str, &str) {
         match &self.op {
