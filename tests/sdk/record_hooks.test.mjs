@@ -73,6 +73,19 @@ onRecordDelete((e) => {
   $app.save(a);
 }, "orders");
 
+// a job, run every five minutes (and on demand through the crons API)
+cronAdd("shopTick", "*/5 * * * *", () => {
+  const a = new Record($app.findCollectionByNameOrId("audit"));
+  a.set("msg", "tick " + $app.countRecords("orders"));
+  $app.save(a);
+});
+cronAdd("dropped", "0 0 * * *", () => {});
+cronRemove("dropped");
+routerAdd("POST", "/api/shop/schedule", (e) => {
+  cronAdd("nightly", "0 3 * * *", () => {});
+  return e.noContent(204);
+}, $apis.requireSuperuserAuth());
+
 routerAdd("GET", "/api/shop/audit", (e) => {
   const rows = $app.findRecordsByFilter("audit", "msg != ''", "msg", 0, 0);
   return e.json(200, rows.map((r) => r.getString("msg")));
@@ -134,6 +147,10 @@ const CASES = [
   ['POST', '/api/batch', '', { requests: [
     { method: 'DELETE', url: '/api/collections/orders/records/o00000000000005' },
   ] }],
+  ['GET', '/api/crons', 'su'],
+  ['POST', '/api/shop/schedule', 'su'],
+  ['GET', '/api/crons', 'su'],
+  ['POST', '/api/crons/shopTick', 'su'],
   ['GET', '/api/collections/orders/records?sort=id', ''],
   ['GET', '/api/shop/audit', ''],
 ];
@@ -172,6 +189,7 @@ async function serve(bin) {
         if (tokens[as]) headers.Authorization = tokens[as];
         if (body) headers['Content-Type'] = 'application/json';
         const res = await fetch(server.url + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+        if (path.startsWith('/api/crons/')) await new Promise((r) => setTimeout(r, 500)); // the job runs in the background
         const text = await res.text();
         let parsed = text;
         try {
@@ -214,8 +232,9 @@ describe('pb_hooks record hooks', () => {
     assert.deepEqual(by(CASES.length - 1).body, [
       'created o00000000000001 TEA 6', 'created o00000000000003 CAKE 8.5', 'created o00000000000004 JAM 6', 'created o00000000000005 PIE 6',
       'deleted o00000000000003', 'deleted o00000000000005',
-      'updated o00000000000001 new>new', 'updated o00000000000001 new>paid', 'updated o00000000000004 >',
+      'tick 2', 'updated o00000000000001 new>new', 'updated o00000000000001 new>paid', 'updated o00000000000004 >',
     ]);
+    assert.deepEqual(by(23).body.filter((j) => !j.id.startsWith('__')), [{ id: 'nightly', expression: '0 3 * * *' }, { id: 'shopTick', expression: '*/5 * * * *' }]);
   });
 
   it('match PocketBase 0.40.6 running the same files', { skip: !pocketbaseBin() }, async () => {

@@ -7,6 +7,7 @@
 //! Nothing here knows HTTP types: kiln-http turns a request into a [`HookRequest`] and a
 //! [`HookResponse`] back, and hands record writes to [`Hooks::create_record`] and its kin.
 
+mod cron;
 mod link;
 mod natives;
 mod pool;
@@ -104,6 +105,8 @@ pub(crate) struct State {
     pub(crate) handle: RwLock<Option<tokio::runtime::Handle>>,
     pub(crate) hidden_env: Vec<String>,
     pub(crate) watch: std::sync::OnceLock<Arc<link::Watch>>,
+    /// The pool, for the jobs `cronAdd` registers while the server runs.
+    pub(crate) pool: std::sync::OnceLock<std::sync::Weak<pool::Pool>>,
 }
 
 pub(crate) type Shared = Arc<State>;
@@ -111,10 +114,11 @@ pub(crate) type Shared = Arc<State>;
 /// The loaded hooks: their routes, and the pool that runs them.
 pub struct Hooks {
     routes: Vec<Route>,
-    pool: pool::Pool,
+    pool: Arc<pool::Pool>,
     files: usize,
     state: Shared,
     watch: Arc<link::Watch>,
+    crons: Vec<cron::Cron>,
 }
 
 impl Hooks {
@@ -166,19 +170,36 @@ impl Hooks {
             .collect();
         // the runtime that checked the files and listed the routes stays on this thread
         drop(first);
-        let pool = pool::Pool::start(scripts, size.max(1), limits, state.clone())?;
+        let crons = registry["crons"]
+            .as_array()
+            .unwrap_or(&empty)
+            .iter()
+            .map(|c| cron::Cron {
+                name: c["name"].as_str().unwrap_or_default().to_owned(),
+                expression: c["expression"].as_str().unwrap_or_default().to_owned(),
+                source: c["source"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect();
+        let pool = Arc::new(pool::Pool::start(scripts, size.max(1), limits, state.clone())?);
+        let _ = state.pool.set(Arc::downgrade(&pool));
         Ok(Hooks {
             routes,
             pool,
             files,
             state,
             watch,
+            crons,
         })
     }
 
     /// The app `$app` works on (again after the server reopened it). Called on the server's
     /// async runtime, which the hooks' own writes then run on.
     pub fn set_app(&self, app: kiln_core::App) {
+        for c in &self.crons {
+            if let Err(e) = cron::register(&app, &self.pool, c.clone()) {
+                tracing::error!(target: "kiln_hooks", job = %c.name, "cannot add the cron job: {e}");
+            }
+        }
         *self.state.app.write().unwrap_or_else(|p| p.into_inner()) = Some(app);
         if let Ok(h) = tokio::runtime::Handle::try_current() {
             *self.state.handle.write().unwrap_or_else(|p| p.into_inner()) = Some(h);
@@ -188,6 +209,11 @@ impl Hooks {
     /// How many hooks (not routes) the files registered.
     pub fn hook_count(&self) -> usize {
         self.watch.entries.len()
+    }
+
+    /// How many cron jobs the files registered.
+    pub fn cron_count(&self) -> usize {
+        self.crons.len()
     }
 
     /// How many files were loaded.

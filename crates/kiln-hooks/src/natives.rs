@@ -138,6 +138,36 @@ pub(crate) fn install(
             answer(&w, r)
         })?,
     )?;
+    // why a cron expression does not parse ("" when it does)
+    native.set(
+        "cronCheck",
+        Function::new(ctx.clone(), |expr: String| {
+            kiln_core::cron::Schedule::parse(&expr).err().unwrap_or_default()
+        })?,
+    )?;
+    // cronAdd / cronRemove while the server runs (at load the files' jobs are listed instead)
+    let w = worker.clone();
+    native.set(
+        "cronAdd",
+        Function::new(ctx.clone(), move |name: String, expression: String, source: String| {
+            let pool = w.state.pool.get().and_then(std::sync::Weak::upgrade);
+            match (w.app(), pool) {
+                (Ok(app), Some(pool)) => crate::cron::register(&app, &pool, crate::cron::Cron { name, expression, source })
+                    .err()
+                    .unwrap_or_default(),
+                _ => "the app is not ready".to_owned(),
+            }
+        })?,
+    )?;
+    let w = worker.clone();
+    native.set(
+        "cronRemove",
+        Function::new(ctx.clone(), move |name: String| {
+            if let Ok(app) = w.app() {
+                app.remove_cron_job(&name);
+            }
+        })?,
+    )?;
     // a model hook's last `e.next()`: the writer validates and writes the record
     let w = worker.clone();
     native.set(

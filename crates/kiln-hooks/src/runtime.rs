@@ -77,6 +77,13 @@ impl Loaded {
                     .iter()
                     .try_for_each(|s| loaded.eval(&s.name, &s.source))
             });
+        let result = result.and_then(|()| {
+            loaded
+                .run(|ctx, w| crate::worker::call_js(ctx, w, "loaded", ()))
+                .0
+                .map(drop)
+                .map_err(|e| HooksError::Engine(e.to_string()))
+        });
         loaded.disarm();
         result.map(|()| loaded)
     }

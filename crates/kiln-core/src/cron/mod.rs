@@ -55,6 +55,22 @@ impl App {
         }
     }
 
+    /// Adds the app's own job `id` (replacing one of that id), run at `expression` (PocketBase's
+    /// cron syntax, UTC) once per due minute for the cluster; `Err` says why the expression
+    /// does not parse.
+    pub fn add_cron_job<F, Fut>(&self, id: &str, expression: &str, f: F) -> Result<(), String>
+    where
+        F: Fn(App) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.inner().crons.add(id, expression, run(f))
+    }
+
+    /// Removes job `id` (the app's own or a system one).
+    pub fn remove_cron_job(&self, id: &str) {
+        self.inner().crons.remove(id);
+    }
+
     /// Registers PocketBase's system jobs (at open).
     pub(crate) fn register_system_crons(&self) {
         let crons = &self.inner().crons;

@@ -35,6 +35,40 @@
     return list[0];
   };
 
+  // cronAdd(name, expression, fn): while the files load, the job is listed for Kiln to add; later
+  // (from a route or a hook) it is added at once. As PocketBase, a job runs its function's source.
+  js.crons = new Map();
+  let loading = true;
+  globalThis.cronAdd = (name, expression, fn) => {
+    if (typeof fn !== 'function') throw new TypeError('cronAdd(name, expression, handler): handler is a function');
+    const problem = native.cronCheck(String(expression));
+    if (problem) throw new Error(`cronAdd: ${problem}`);
+    const job = { expression: String(expression), source: fn.toString() };
+    if (loading) js.crons.set(String(name), job);
+    else {
+      const err = native.cronAdd(String(name), job.expression, job.source);
+      if (err) throw new Error(`cronAdd: ${err}`);
+    }
+  };
+  globalThis.cronRemove = (name) => {
+    if (loading) js.crons.delete(String(name));
+    else native.cronRemove(String(name));
+  };
+  // Kiln calls it once the files are evaluated
+  native.loaded = () => {
+    loading = false;
+    return '';
+  };
+  native.cronRun = (source) => {
+    try {
+      (0, eval)(`(${source})`)();
+      return '';
+    } catch (err) {
+      js.errorJSON(err); // out of time or memory: the runtime is spent
+      return String(err?.message ?? err);
+    }
+  };
+
   globalThis.$app = Object.freeze({
     findCollectionByNameOrId: (nameOrId) => {
       const c = js.collection(nameOrId);

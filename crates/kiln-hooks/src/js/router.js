@@ -99,6 +99,7 @@
     JSON.stringify({
       routes: routes.map((r) => ({ method: r.method, path: r.path })),
       hooks: js.hooks.map((h) => ({ name: h.name, tags: h.tags })),
+      crons: [...js.crons.entries()].map(([name, c]) => ({ name, expression: c.expression, source: c.source })),
     });
   native.dispatch = (i, raw) => {
     const { e, result } = js.event(JSON.parse(raw));
