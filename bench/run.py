@@ -160,6 +160,10 @@ class Server:
                            check=True, capture_output=True, timeout=120, env=env)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        # pb_hooks beside the data dir, as both servers look for it: the hook scenarios' hooks
+        os.makedirs(os.path.join(self.root, "pb_hooks"))
+        with open(os.path.join(self.root, "pb_hooks", "bench.pb.js"), "w") as f:
+            f.write(HOOKS)
         self.log = open(os.path.join(self.root, "server.log"), "wb")
         self.proc = subprocess.Popen(["taskset", "-c", "0", binary, "serve", "--http", f"127.0.0.1:{self.port}",
                                       "--dir", self.data], stdout=self.log, stderr=subprocess.STDOUT, env=env)
@@ -275,12 +279,21 @@ AUTODATES = [{"name": "created", "type": "autodate", "onCreate": True, "onUpdate
              {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True}]
 
 
+# The hook scenarios' pb_hooks: a no-op request hook on one collection (the price of having a hook),
+# and a custom route that reads one record.
+HOOKS = """
+onRecordCreateRequest((e) => e.next(), "hooked");
+routerAdd("GET", "/api/bench/item/{id}", (e) => e.json(200, $app.findRecordById("items", e.request.pathValue("id"))));
+"""
+
+
 def setup_schema(srv, large):
     public = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": ""}
     cols = [("items", public, [text("title"), number("n")], True)]
     if large:
         cols.append(("items_large", public, [text("title"), number("n")], True))
     cols += [("writes", public, [text("title"), number("n")], False),
+             ("hooked", public, [text("title"), number("n")], False),
              ("writes_rule", dict(public, createRule=CREATE_RULE), [text("title"), number("n")], False),
              ("rt", public, [text("sent_ns")], False)]
     for name, rules, fields, indexed in cols:
@@ -466,6 +479,12 @@ def scenarios(rows, large_rows, secs):
           % (USERS, USER_PASSWORD)], None),
         ("batch10", "batch of 10 creates (one transaction)", 8, secs, [f"POST /api/batch {batch}"], None,
          {"batch": {"enabled": True, "maxRequests": 50}}),
+        # pb_hooks: the same create as "create" with a no-op onRecordCreateRequest hook (the difference is
+        # what a hook costs), and a JavaScript route reading one record
+        ("hook_create", "create, no-op onRecordCreateRequest hook", 8, secs,
+         ['POST /api/collections/hooked/records {"title":"bench ${seq}","n":${rand:1000}}'], None),
+        ("hook_route", "JS route: $app.findRecordById", 8, secs,
+         [f"GET /api/bench/item/b${{rand:{rows}:14}}"], None),
     ]
     return [t if len(t) == 7 else t + (None,) for t in out]
 

@@ -33,7 +33,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Creates a temp data dir, upserts the superuser, spawns the server and waits for /api/health.
- * Returns { url, root, dir, bin, logs(), stop({ keep }), kill() }; `dir` is the data dir inside the temp dir
+ * Returns { url, root, dir, bin, env, logs(), stop({ keep }), kill() } (`env`: the server's environment, for CLI runs on its data); `dir` is the data dir inside the temp dir
  * `root`; `kill()` sends SIGKILL. `env` adds environment variables (e.g. a shared KILN_DATABASE_SCHEMA).
  * `commonArgs` go to both commands (`--encryptionEnv NAME`). `bin` runs another binary with the same command line (PocketBase); `dir` serves an existing data dir
  * (kept by `stop()`, which removes only `root`).
@@ -127,7 +127,7 @@ export async function startServer({ serveArgs = [], commonArgs = [], env: extraE
       await exitPromise;
     }
   };
-  return { url, root, dir, bin, logs, stop, kill };
+  return { url, root, dir, bin, env, logs, stop, kill };
 }
 
 /** The PocketBase binary for the tests that compare with it: POCKETBASE_BIN, or `pocketbase` on PATH. */

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod logs;
 pub mod mail;
 pub(crate) mod maintenance;
+pub mod migrations;
 pub mod net;
 pub(crate) mod onetime;
 pub mod ratelimit;

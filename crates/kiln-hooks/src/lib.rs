@@ -9,11 +9,13 @@
 
 mod cron;
 mod link;
+pub mod migrate;
 mod natives;
 mod pool;
 mod records;
 mod route;
 mod runtime;
+mod schema;
 mod worker;
 
 use std::path::Path;
@@ -131,7 +133,7 @@ impl Hooks {
         limits: Limits,
         hidden_env: Vec<String>,
     ) -> Result<Hooks, HooksError> {
-        let scripts = runtime::read_dir(dir)?;
+        let scripts = runtime::read_dir(dir, ".pb.js")?;
         let files = scripts.len();
         let state: Shared = Arc::new(State {
             hidden_env,
@@ -151,7 +153,9 @@ impl Hooks {
                     let tags = h["tags"].as_array().unwrap_or(&empty);
                     (
                         h["name"].as_str().unwrap_or_default().to_owned(),
-                        tags.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
+                        tags.iter()
+                            .filter_map(|t| t.as_str().map(str::to_owned))
+                            .collect(),
                     )
                 })
                 .collect(),
@@ -180,7 +184,12 @@ impl Hooks {
                 source: c["source"].as_str().unwrap_or_default().to_owned(),
             })
             .collect();
-        let pool = Arc::new(pool::Pool::start(scripts, size.max(1), limits, state.clone())?);
+        let pool = Arc::new(pool::Pool::start(
+            scripts,
+            size.max(1),
+            limits,
+            state.clone(),
+        )?);
         let _ = state.pool.set(Arc::downgrade(&pool));
         Ok(Hooks {
             routes,

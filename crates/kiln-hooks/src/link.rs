@@ -34,6 +34,12 @@ pub(crate) enum ToWorker {
         request: Option<String>,
         writer: Sender<ToWriter>,
     },
+    /// Run the migration `file` (`up` or `down`) inside the transaction the writer holds.
+    Migration {
+        file: String,
+        direction: &'static str,
+        writer: Sender<ToWriter>,
+    },
     /// What the worker asked for (the inner step, work in the transaction, a whole write).
     Answer(Answer),
 }
@@ -141,6 +147,26 @@ impl WriteHooks for TxLink {
 }
 
 impl TxLink {
+    /// Runs migration `file` in `direction` on `conn`, answering the worker's calls meanwhile.
+    pub(crate) fn migration(
+        &self,
+        conn: &Conn<'_>,
+        file: String,
+        direction: &'static str,
+    ) -> kiln_core::error::Result<()> {
+        let (writer, calls) = channel();
+        self.worker
+            .send(ToWorker::Migration {
+                file,
+                direction,
+                writer,
+            })
+            .map_err(|_| gone())?;
+        self.serve(conn, &calls, &mut |_| {
+            Err(CoreError::Internal("e.next() outside a hook".into()))
+        })
+    }
+
     /// Asks the worker to run the hooks, then answers its calls until it is done: `inner`
     /// for the last `e.next()`, work on the transaction for its `$app`.
     fn converse(
@@ -162,11 +188,19 @@ impl TxLink {
                 writer,
             })
             .map_err(|_| gone())?;
+        self.serve(conn, &calls, inner)
+    }
+
+    /// Answers the worker's calls until it is done.
+    fn serve(
+        &self,
+        conn: &Conn<'_>,
+        calls: &std::sync::mpsc::Receiver<ToWriter>,
+        inner: &mut InnerRequest<'_>,
+    ) -> kiln_core::error::Result<()> {
         loop {
             let answer = match calls.recv().map_err(|_| gone())? {
-                ToWriter::Next(values) => {
-                    inner(values).map(|r| Box::new(r) as Box<dyn Any + Send>)
-                }
+                ToWriter::Next(values) => inner(values).map(|r| Box::new(r) as Box<dyn Any + Send>),
                 ToWriter::Run(work) => work(conn),
                 ToWriter::Done(result) => return result,
             };

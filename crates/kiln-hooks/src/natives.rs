@@ -82,24 +82,33 @@ pub(crate) fn install(
     let w = worker.clone();
     native.set(
         "findRecordById",
-        Function::new(ctx.clone(), move |ctx: Ctx<'_>, collection: String, id: String| {
-            let r = w.app().and_then(|app| {
-                // an unknown collection is "no rows" too, as PocketBase's lookup of it
-                let Ok(c) = app.collection(&collection) else {
-                    return Ok(Value::Null);
-                };
-                let found = w.on_conn(&ctx, move |app, conn| app.find_record_on(conn, &c, &id))?;
-                Ok(found.map(|r| record_value(&r)).unwrap_or(Value::Null))
-            });
-            answer(&w, r)
-        })?,
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'_>, collection: String, id: String| {
+                let r = w.app().and_then(|app| {
+                    // an unknown collection is "no rows" too, as PocketBase's lookup of it
+                    let Ok(c) = app.collection(&collection) else {
+                        return Ok(Value::Null);
+                    };
+                    let found =
+                        w.on_conn(&ctx, move |app, conn| app.find_record_on(conn, &c, &id))?;
+                    Ok(found.map(|r| record_value(&r)).unwrap_or(Value::Null))
+                });
+                answer(&w, r)
+            },
+        )?,
     )?;
     let w = worker.clone();
     native.set(
         "findRecords",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'_>, collection: String, filter: String, sort: String, limit: f64, offset: f64| {
+            move |ctx: Ctx<'_>,
+                  collection: String,
+                  filter: String,
+                  sort: String,
+                  limit: f64,
+                  offset: f64| {
                 let r = w.app().and_then(|app| {
                     let c = app.collection(&collection)?;
                     let found = w.on_conn(&ctx, move |app, conn| {
@@ -127,37 +136,95 @@ pub(crate) fn install(
     let w = worker.clone();
     native.set(
         "deleteRecord",
-        Function::new(ctx.clone(), move |ctx: Ctx<'_>, collection: String, id: String| {
-            let r = (|| {
-                let app = w.app()?;
-                let c = app.collection(&collection)?;
-                let req = app.system_request()?;
-                let prepared = app.prepare_delete(&c, &id, &req)?;
-                w.write(&ctx, prepared).map(|_| Value::Null)
-            })();
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'_>, collection: String, id: String| {
+                let r = (|| {
+                    let app = w.app()?;
+                    let c = app.collection(&collection)?;
+                    let req = app.system_request()?;
+                    let prepared = app.prepare_delete(&c, &id, &req)?;
+                    w.write(&ctx, prepared).map(|_| Value::Null)
+                })();
+                answer(&w, r)
+            },
+        )?,
+    )?;
+    // collections: saved (created or updated), deleted, imported; raw SQL
+    let w = worker.clone();
+    native.set(
+        "saveCollection",
+        Function::new(ctx.clone(), move |ctx: Ctx<'_>, raw: String| {
+            let body: Value = serde_json::from_str(&raw).unwrap_or_default();
+            let r = crate::schema::save_collection(&ctx, &w, body).map(|c| c.to_json(false));
             answer(&w, r)
         })?,
+    )?;
+    let w = worker.clone();
+    native.set(
+        "deleteCollection",
+        Function::new(ctx.clone(), move |ctx: Ctx<'_>, id: String| {
+            let r = crate::schema::delete_collection(&ctx, &w, id).map(|()| Value::Null);
+            answer(&w, r)
+        })?,
+    )?;
+    let w = worker.clone();
+    native.set(
+        "importCollections",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'_>, raw: String, delete_missing: bool| {
+                let list: Vec<Value> = serde_json::from_str(&raw).unwrap_or_default();
+                let r = crate::schema::import_collections(&ctx, &w, list, delete_missing)
+                    .map(|()| Value::Null);
+                answer(&w, r)
+            },
+        )?,
+    )?;
+    let w = worker.clone();
+    native.set(
+        "sqlExec",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'_>, sql: String, raw: String| {
+                let r = crate::schema::execute(&ctx, &w, &sql, values(&raw)).map(Value::from);
+                answer(&w, r)
+            },
+        )?,
     )?;
     // why a cron expression does not parse ("" when it does)
     native.set(
         "cronCheck",
         Function::new(ctx.clone(), |expr: String| {
-            kiln_core::cron::Schedule::parse(&expr).err().unwrap_or_default()
+            kiln_core::cron::Schedule::parse(&expr)
+                .err()
+                .unwrap_or_default()
         })?,
     )?;
     // cronAdd / cronRemove while the server runs (at load the files' jobs are listed instead)
     let w = worker.clone();
     native.set(
         "cronAdd",
-        Function::new(ctx.clone(), move |name: String, expression: String, source: String| {
-            let pool = w.state.pool.get().and_then(std::sync::Weak::upgrade);
-            match (w.app(), pool) {
-                (Ok(app), Some(pool)) => crate::cron::register(&app, &pool, crate::cron::Cron { name, expression, source })
+        Function::new(
+            ctx.clone(),
+            move |name: String, expression: String, source: String| {
+                let pool = w.state.pool.get().and_then(std::sync::Weak::upgrade);
+                match (w.app(), pool) {
+                    (Ok(app), Some(pool)) => crate::cron::register(
+                        &app,
+                        &pool,
+                        crate::cron::Cron {
+                            name,
+                            expression,
+                            source,
+                        },
+                    )
                     .err()
                     .unwrap_or_default(),
-                _ => "the app is not ready".to_owned(),
-            }
-        })?,
+                    _ => "the app is not ready".to_owned(),
+                }
+            },
+        )?,
     )?;
     let w = worker.clone();
     native.set(
@@ -192,7 +259,6 @@ pub(crate) fn install(
     ctx.globals().set("__kiln", native)
 }
 
-
 fn save(
     ctx: &Ctx<'_>,
     w: &Worker,
@@ -217,8 +283,5 @@ fn save(
         w.block_on(app.prepare_update_of(&c, id, &req, body, Vec::new()))??
     };
     let written = w.write(ctx, prepared)?;
-    Ok(written
-        .last()
-        .map(|r| record_value(r))
-        .unwrap_or(Value::Null))
+    Ok(written.last().map(record_value).unwrap_or(Value::Null))
 }

@@ -91,7 +91,12 @@ impl Hooks {
     }
 
     /// `DELETE /api/collections/{c}/records/{id}` with the hooks.
-    pub async fn delete_record(&self, c: Arc<Collection>, id: String, req: RequestInfo) -> RecordOutcome {
+    pub async fn delete_record(
+        &self,
+        c: Arc<Collection>,
+        id: String,
+        req: RequestInfo,
+    ) -> RecordOutcome {
         self.request(Kind::Delete, req, move |_, app, req| {
             // as PocketBase: a record the delete rule hides is not found before any hook runs
             let rec = app.find_record_with_rule(&c, &id, req, RuleKind::Delete)?;
@@ -103,9 +108,10 @@ impl Hooks {
     /// Whether a record hook listens on a collection of `writes` (the batch then runs through
     /// [`Hooks::run_batch`]).
     pub fn watches_batch(&self, app: &App, writes: &[BatchWrite]) -> bool {
-        writes
-            .iter()
-            .any(|w| app.collection(&w.collection).is_ok_and(|c| self.watches(&c)))
+        writes.iter().any(|w| {
+            app.collection(&w.collection)
+                .is_ok_and(|c| self.watches(&c))
+        })
     }
 
     /// `POST /api/batch` with the hooks: each write's request hooks, then its model hooks,
@@ -120,7 +126,8 @@ impl Hooks {
             .run(move |rt| {
                 rt.run(|ctx, w| {
                     let app = w.app()?;
-                    w.outermost(ctx, move |hooks| async move {
+                    w.outermost(ctx, move |link| async move {
+                        let hooks: Arc<dyn kiln_core::records::write::hooks::WriteHooks> = link;
                         app.run_batch(writes, refused, timeout, Some(hooks)).await
                     })
                 })
@@ -133,7 +140,13 @@ impl Hooks {
         &self,
         kind: Kind,
         req: RequestInfo,
-        prepare: impl FnOnce(&Worker, &App, &RequestInfo) -> Result<(Prepared, Record, Option<Record>), CoreError> + Send + 'static,
+        prepare: impl FnOnce(
+                &Worker,
+                &App,
+                &RequestInfo,
+            ) -> Result<(Prepared, Record, Option<Record>), CoreError>
+            + Send
+            + 'static,
     ) -> RecordOutcome {
         let out = self
             .pool
@@ -151,7 +164,11 @@ fn run_request(
     w: &Worker,
     kind: Kind,
     req: &RequestInfo,
-    prepare: impl FnOnce(&Worker, &App, &RequestInfo) -> Result<(Prepared, Record, Option<Record>), CoreError>,
+    prepare: impl FnOnce(
+        &Worker,
+        &App,
+        &RequestInfo,
+    ) -> Result<(Prepared, Record, Option<Record>), CoreError>,
 ) -> RecordOutcome {
     let outcome = (|| {
         let app = w.app()?;
@@ -203,7 +220,11 @@ pub(crate) fn request_next(
         // a batch's write: the transaction's thread runs it
         return w.write_next(ctx, values);
     }
-    let prepared = w.request.borrow_mut().as_mut().and_then(|r| r.prepared.take());
+    let prepared = w
+        .request
+        .borrow_mut()
+        .as_mut()
+        .and_then(|r| r.prepared.take());
     let Some(mut prepared) = prepared else {
         // called twice: the write happened once
         return Ok(w.request.borrow().as_ref().and_then(|r| r.saved.clone()));
@@ -230,7 +251,10 @@ pub(crate) fn request_json(req: &RequestInfo) -> Value {
         })
         .unwrap_or(Value::Null);
     let list = |m: &std::collections::HashMap<String, String>| -> Value {
-        m.iter().map(|(k, v)| (k.clone(), json!([v]))).collect::<Map<_, _>>().into()
+        m.iter()
+            .map(|(k, v)| (k.clone(), json!([v])))
+            .collect::<Map<_, _>>()
+            .into()
     };
     json!({
         "method": req.method, "path": "", "rawQuery": "", "query": list(&req.query),

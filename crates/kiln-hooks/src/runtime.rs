@@ -13,10 +13,11 @@ use crate::worker::Worker;
 use crate::{HooksError, Limits, Shared};
 
 /// PocketBase's JSVM API in JavaScript, evaluated before the app's files (in this order).
-const PRELUDE: [(&str, &str); 4] = [
+const PRELUDE: [(&str, &str); 5] = [
     ("kiln:base.js", include_str!("js/base.js")),
     ("kiln:router.js", include_str!("js/router.js")),
     ("kiln:records.js", include_str!("js/records.js")),
+    ("kiln:collections.js", include_str!("js/collections.js")),
     ("kiln:app.js", include_str!("js/app.js")),
 ];
 
@@ -73,9 +74,14 @@ impl Loaded {
             .iter()
             .try_for_each(|(name, src)| loaded.eval(name, src))
             .and_then(|()| {
-                scripts
-                    .iter()
-                    .try_for_each(|s| loaded.eval(&s.name, &s.source))
+                scripts.iter().try_for_each(|s| {
+                    // `migrate()` notes the file it is called from
+                    loaded
+                        .context
+                        .with(|ctx| ctx.globals().set("__kiln_file", s.name.as_str()))
+                        .map_err(|e| HooksError::Engine(e.to_string()))?;
+                    loaded.eval(&s.name, &s.source)
+                })
             });
         let result = result.and_then(|()| {
             loaded
@@ -158,8 +164,9 @@ pub(crate) fn describe(e: CaughtError<'_>) -> String {
     }
 }
 
-/// `*.pb.js` files of `dir`, in name order (PocketBase's order).
-pub(crate) fn read_dir(dir: &std::path::Path) -> Result<Vec<Script>, HooksError> {
+/// The files of `dir` whose names end with `suffix`, in name order (PocketBase's order); none
+/// when `dir` does not exist.
+pub(crate) fn read_dir(dir: &std::path::Path, suffix: &str) -> Result<Vec<Script>, HooksError> {
     let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -167,7 +174,7 @@ pub(crate) fn read_dir(dir: &std::path::Path) -> Result<Vec<Script>, HooksError>
                 p.is_file()
                     && p.file_name()
                         .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.ends_with(".pb.js"))
+                        .is_some_and(|n| n.ends_with(suffix))
             })
             .collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

@@ -53,6 +53,9 @@ pub(crate) struct Worker {
     pub(crate) request: RefCell<Option<RequestWrite>>,
     /// An exception escaped an entry point: the runtime is rebuilt after this job.
     pub(crate) spent: std::cell::Cell<bool>,
+    /// Collections changed inside the open transaction: the schema is announced once it
+    /// commits, read again if it does not.
+    pub(crate) schema_touched: std::cell::Cell<bool>,
 }
 
 impl Worker {
@@ -68,6 +71,7 @@ impl Worker {
             error: RefCell::default(),
             request: RefCell::default(),
             spent: std::cell::Cell::new(false),
+            schema_touched: std::cell::Cell::new(false),
         }
     }
 
@@ -90,11 +94,14 @@ impl Worker {
     }
 
     /// Runs `fut` to its end on the server's runtime (this thread is none of its own).
-    pub(crate) fn block_on<T>(&self, fut: impl std::future::Future<Output = T>) -> Result<T, CoreError> {
+    pub(crate) fn block_on<T>(
+        &self,
+        fut: impl std::future::Future<Output = T>,
+    ) -> Result<T, CoreError> {
         Ok(self.handle()?.block_on(fut))
     }
 
-    fn link(&self) -> Arc<TxLink> {
+    pub(crate) fn link(&self) -> Arc<TxLink> {
         Arc::new(TxLink {
             worker: self.sender.clone(),
             watch: self.watch(),
@@ -123,6 +130,11 @@ impl Worker {
                     request,
                     writer,
                 }) => self.run_hook(ctx, event, &record, original.as_ref(), request, writer),
+                Ok(ToWorker::Migration {
+                    file,
+                    direction,
+                    writer,
+                }) => self.run_migration(ctx, &file, direction, writer),
                 Err(_) => return Err(CoreError::Internal("the hooks' channel closed".into())),
             }
         }
@@ -147,17 +159,38 @@ impl Worker {
         let payload = record_payload(record, original);
         let result = match request {
             // a hook's own answer has no place in a batch's: it is dropped
-            Some(req) => call_js(ctx, self, "recordRequest", (request_hook(event), payload, req))
-                .and_then(|out| match serde_json::from_str::<Value>(&out) {
-                    Ok(v) if v.get("error").is_some() => Err(self.js_error(&v["error"].to_string())),
-                    _ => Ok(()),
-                }),
-            None => call_js(ctx, self, "recordHook", (model, payload)).and_then(|out| self.outcome(&out)),
+            Some(req) => call_js(
+                ctx,
+                self,
+                "recordRequest",
+                (request_hook(event), payload, req),
+            )
+            .and_then(|out| match serde_json::from_str::<Value>(&out) {
+                Ok(v) if v.get("error").is_some() => Err(self.js_error(&v["error"].to_string())),
+                _ => Ok(()),
+            }),
+            None => call_js(ctx, self, "recordHook", (model, payload))
+                .and_then(|out| self.outcome(&out)),
         };
         let frame = self.frames.borrow_mut().pop().filter(|f| !f.request);
         if let (Ok(()), Some(saved)) = (&result, frame.and_then(|f| f.saved)) {
-            self.after.borrow_mut().push((event, saved, original.cloned()));
+            self.after
+                .borrow_mut()
+                .push((event, saved, original.cloned()));
         }
+        let _ = writer.send(ToWriter::Done(result));
+    }
+
+    /// Runs migration `file` for the writer waiting on `writer`.
+    fn run_migration(&self, ctx: &Ctx<'_>, file: &str, direction: &str, writer: Sender<ToWriter>) {
+        self.frames.borrow_mut().push(Frame {
+            writer: writer.clone(),
+            request: true,
+            saved: None,
+        });
+        let result = call_js(ctx, self, "migrationRun", (file, direction))
+            .and_then(|out| self.outcome(&out));
+        self.frames.borrow_mut().pop();
         let _ = writer.send(ToWriter::Done(result));
     }
 
@@ -208,7 +241,11 @@ impl Worker {
     /// Runs a prepared write with the hooks around it: inside the open transaction if there is
     /// one (finished when it commits), else in one of its own, after which the after-success
     /// hooks of everything it wrote run. The records written.
-    pub(crate) fn write(&self, ctx: &Ctx<'_>, prepared: Prepared) -> Result<Vec<Record>, CoreError> {
+    pub(crate) fn write(
+        &self,
+        ctx: &Ctx<'_>,
+        prepared: Prepared,
+    ) -> Result<Vec<Record>, CoreError> {
         let app = self.app()?;
         if self.in_tx() {
             let link = self.link();
@@ -219,8 +256,9 @@ impl Worker {
             self.finishes.borrow_mut().push(applied);
             return Ok(records);
         }
-        let applied = self.outermost(ctx, move |hooks| async move {
-            app.write_prepared(prepared, Some(hooks)).await
+        let applied = self.outermost(ctx, move |link| async move {
+            app.write_prepared(prepared, Some(link as Arc<dyn WriteHooks>))
+                .await
         })?;
         Ok(applied.records().to_vec())
     }
@@ -230,7 +268,7 @@ impl Worker {
     pub(crate) fn outermost<T, E, F>(
         &self,
         ctx: &Ctx<'_>,
-        start: impl FnOnce(Arc<dyn WriteHooks>) -> F,
+        start: impl FnOnce(Arc<TxLink>) -> F,
     ) -> Result<T, E>
     where
         T: Send + 'static,
@@ -247,6 +285,12 @@ impl Worker {
         let result = take::<Result<T, E>>(self.pump(ctx));
         let finishes = std::mem::take(&mut *self.finishes.borrow_mut());
         let after = std::mem::take(&mut *self.after.borrow_mut());
+        if self.schema_touched.replace(false) {
+            match &result {
+                Ok(Ok(_)) => app.schema_committed(),
+                _ => app.schema_rolled_back(),
+            }
+        }
         let done = result??;
         self.block_on(async {
             for f in &finishes {
@@ -255,7 +299,12 @@ impl Worker {
         })?;
         for (event, rec, original) in after {
             let (_, name) = hook_names(event);
-            let out = call_js(ctx, self, "afterHook", (name, record_payload(&rec, original.as_ref())))?;
+            let out = call_js(
+                ctx,
+                self,
+                "afterHook",
+                (name, record_payload(&rec, original.as_ref())),
+            )?;
             self.outcome(&out)?;
         }
         Ok(done)
@@ -278,7 +327,10 @@ impl Worker {
             }
         }
         CoreError::Hook {
-            status: v["status"].as_u64().filter(|s| (400..600).contains(s)).unwrap_or(400) as u16,
+            status: v["status"]
+                .as_u64()
+                .filter(|s| (400..600).contains(s))
+                .unwrap_or(400) as u16,
             message: v["message"].as_str().unwrap_or(GENERIC_400).to_owned(),
             data: v.get("data").cloned().unwrap_or_else(|| json!({})),
         }

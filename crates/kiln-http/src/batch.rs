@@ -345,7 +345,10 @@ async fn handler(
         Some(h) if h.watches_batch(&app, &writes) => {
             h.run_batch(writes, refused.is_some(), timeout).await
         }
-        _ => app.run_batch(writes, refused.is_some(), timeout, None).await,
+        _ => {
+            app.run_batch(writes, refused.is_some(), timeout, None)
+                .await
+        }
     };
     let results = match results {
         Ok(r) => r,

@@ -49,6 +49,9 @@ pub struct HttpOptions {
     pub dashboard: dashboard::DashboardSource,
     /// The app's `pb_hooks`, whose routes are served before Kiln's own.
     pub hooks: Option<std::sync::Arc<kiln_hooks::Hooks>>,
+    /// With automigrate on: where collection changes made through the API write their
+    /// migration files.
+    pub automigrate: Option<std::sync::Arc<kiln_hooks::migrate::Automigrate>>,
 }
 
 /// The whole API as a router, testable without a socket; every origin may call it.
@@ -95,6 +98,10 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
                     }
                 },
             );
+    let router = match options.automigrate {
+        Some(a) => router.layer(axum::Extension(a)),
+        None => router,
+    };
     // the hooks' record hooks and routes, only when there are some (no cost otherwise)
     let router = match options.hooks.clone().filter(|h| h.hook_count() > 0) {
         Some(h) => router.layer(axum::Extension(h)),

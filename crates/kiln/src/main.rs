@@ -5,6 +5,7 @@
 
 mod applog;
 mod config;
+mod migrate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +40,9 @@ struct Cli {
     /// The environment variable holding the key (16, 24 or 32 bytes) that seals the stored settings, as PocketBase's flag of that name. Env: KILN_ENCRYPTION_ENV
     #[arg(long = "encryptionEnv", global = true, value_name = "NAME")]
     encryption_env: Option<String>,
+    /// Folder of the app's JavaScript migrations (PocketBase's pb_migrations), applied at start. Default: pb_migrations beside the data dir
+    #[arg(long = "migrationsDir", global = true, value_name = "DIR")]
+    migrations_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -77,6 +81,9 @@ enum Command {
         /// The heap one JavaScript runtime may use (MiB); a hook that needs more ends its request with an error
         #[arg(long = "hooksMemory", value_name = "MIB", default_value_t = 128)]
         hooks_memory: usize,
+        /// A collection created, changed or deleted through the API writes its migration file into the migrations folder (PocketBase's automigrate). Default: on with --dev
+        #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+        automigrate: Option<bool>,
     },
     /// Copies the SQLite data dir (--dir) into an empty PostgreSQL database and verifies the copy:
     /// collections, records, users and settings (uploaded files stay where they are).
@@ -87,6 +94,11 @@ enum Command {
         /// Schema in that database, created if missing. Default: the server's search path (public)
         #[arg(long, value_name = "NAME")]
         to_schema: Option<String>,
+    },
+    /// Applies, reverts and writes JavaScript migrations (pb_migrations), as PocketBase's command.
+    Migrate {
+        #[command(subcommand)]
+        action: migrate::MigrateAction,
     },
     /// Manages superusers.
     Superuser {
@@ -175,8 +187,20 @@ fn main() -> ExitCode {
         Ok(app) => app,
         Err(e) => return fail(&e.to_string()),
     };
+    // PocketBase's places for them: beside the data dir
+    let beside_data = |name: &str| {
+        let parent = cfg.dir.parent().filter(|p| !p.as_os_str().is_empty());
+        parent.unwrap_or(std::path::Path::new(".")).join(name)
+    };
+    let migrations_dir = cli
+        .migrations_dir
+        .clone()
+        .unwrap_or_else(|| beside_data("pb_migrations"));
     let code = match cli.command {
         Command::Copy { to, to_schema } => copy(&app, &cfg, to, to_schema),
+        Command::Migrate { action } => {
+            runtime.block_on(migrate::run(&app, &migrations_dir, action))
+        }
         Command::Serve {
             public_dir,
             index_fallback,
@@ -186,13 +210,13 @@ fn main() -> ExitCode {
             hooks_pool,
             hooks_timeout,
             hooks_memory,
+            automigrate,
             ..
         } => {
-            // PocketBase's places for them: beside the data dir
-            let beside_data = |name: &str| {
-                let parent = cfg.dir.parent().filter(|p| !p.as_os_str().is_empty());
-                parent.unwrap_or(std::path::Path::new(".")).join(name)
-            };
+            if let Err(code) = runtime.block_on(migrate::apply_pending(&app, &migrations_dir)) {
+                app.close();
+                return code;
+            }
             let hooks_dir = hooks_dir.unwrap_or_else(|| beside_data("pb_hooks"));
             let hooks = if hooks_dir.is_dir() {
                 let limits = kiln_hooks::Limits {
@@ -222,10 +246,18 @@ fn main() -> ExitCode {
                 (false, Some(dir)) => kiln_http::dashboard::DashboardSource::Dir(dir),
                 (false, None) => kiln_http::dashboard::DashboardSource::Embedded,
             };
+            let automigrate = automigrate.unwrap_or(cfg.dev).then(|| {
+                std::sync::Arc::new(kiln_hooks::migrate::Automigrate::new(migrations_dir))
+            });
+            let options = kiln_http::HttpOptions {
+                cors: kiln_http::cors::Cors::new(cfg.origins.clone()),
+                public,
+                dashboard,
+                hooks,
+                automigrate,
+            };
             app_slot.set(Some(app.clone()));
-            let (code, last) = runtime.block_on(serve(
-                app, &app_cfg, &cfg, public, dashboard, hooks, &app_slot,
-            ));
+            let (code, last) = runtime.block_on(serve(app, &app_cfg, &cfg, options, &app_slot));
             app_slot.set(None);
             last.close();
             return code;
@@ -326,9 +358,7 @@ async fn serve(
     mut app: App,
     app_cfg: &AppConfig,
     cfg: &config::Config,
-    public: Option<kiln_http::public::PublicDir>,
-    dashboard: kiln_http::dashboard::DashboardSource,
-    hooks: Option<std::sync::Arc<kiln_hooks::Hooks>>,
+    options: kiln_http::HttpOptions,
     app_slot: &applog::AppSlot,
 ) -> (ExitCode, App) {
     let listener = match bind(&cfg.http).await {
@@ -344,15 +374,24 @@ async fn serve(
         (Some(_), None) => "PostgreSQL".to_owned(),
         (Some(_), Some(schema)) => format!("PostgreSQL, schema {schema}"),
     };
-    let dashboard_on = !matches!(dashboard, kiln_http::dashboard::DashboardSource::Off);
+    let dashboard_on = !matches!(
+        options.dashboard,
+        kiln_http::dashboard::DashboardSource::Off
+    );
     eprintln!(
         "Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n{}└─ Data:      {} ({database}){}",
         if dashboard_on { format!("├─ Dashboard: http://{addr}/_/\n") } else { String::new() },
         cfg.dir.display(),
         if cfg.dev { " (dev mode)" } else { "" }
     );
-    if let Some(h) = &hooks {
-        eprintln!("Hooks: {} files, {} routes", h.files(), h.routes().len());
+    if let Some(h) = &options.hooks {
+        eprintln!(
+            "Hooks: {} files, {} routes, {} hooks, {} cron jobs",
+            h.files(),
+            h.routes().len(),
+            h.hook_count(),
+            h.cron_count()
+        );
     }
     if dashboard_on {
         print_installer_link(&app, &listener).await;
@@ -364,12 +403,6 @@ async fn serve(
             cfg.dir.join("storage").display()
         );
     }
-    let options = kiln_http::HttpOptions {
-        cors: kiln_http::cors::Cors::new(cfg.origins.clone()),
-        public,
-        dashboard,
-        hooks,
-    };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;

@@ -10,6 +10,7 @@ use crate::error::{Action, CoreError, FieldError, FieldErrors, Result};
 use crate::schema::collection::{Collection, CollectionType};
 use crate::schema::field::default_field_id;
 use crate::schema::validate;
+use crate::schema::Schema;
 
 impl App {
     /// Imports collection definitions: existing ones (by id or name) take the imported values on
@@ -17,6 +18,20 @@ impl App {
     /// ones are created, and with `delete_missing` the others (except system ones) deleted — all
     /// at once.
     pub async fn import_collections(&self, list: &[Value], delete_missing: bool) -> Result<()> {
+        let _guard = self.lock_schema().await;
+        let (ops, schema) = self.plan_import(&self.schema(), list, delete_missing)?;
+        self.apply_ops(ops, schema)
+            .await
+            .map_err(|e| ddl_error(e, Action::ImportCollections))
+    }
+
+    /// The operations of an import onto `current`, in the order they apply, and the schema after.
+    pub(super) fn plan_import(
+        &self,
+        current: &Schema,
+        list: &[Value],
+        delete_missing: bool,
+    ) -> Result<(Vec<Op>, Schema)> {
         if list.is_empty() {
             return Err(CoreError::validation(
                 Action::ValidateForm,
@@ -24,8 +39,7 @@ impl App {
                 FieldError::required(),
             ));
         }
-        let _guard = self.lock_schema().await;
-        let mut schema = (*self.schema()).clone_schema();
+        let mut schema = current.clone_schema();
         let mut ops = Vec::new();
         let mut errors = FieldErrors::new();
         let mut seen = Vec::new();
@@ -103,9 +117,7 @@ impl App {
         }
         // Drops go last so that migrated collections no longer point at what is dropped.
         ops.sort_by_key(|op| matches!(op, Op::Drop(_)));
-        self.apply_ops(ops, schema)
-            .await
-            .map_err(|e| ddl_error(e, Action::ImportCollections))
+        Ok((ops, schema))
     }
 
     /// PocketBase's empty collection templates per type.

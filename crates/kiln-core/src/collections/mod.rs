@@ -3,6 +3,7 @@
 //! in one write transaction and then published as a new schema snapshot.
 
 pub(crate) mod import;
+pub(crate) mod in_tx;
 pub mod list;
 pub(crate) mod view;
 
@@ -22,6 +23,37 @@ enum Op {
     Create(Collection),
     Migrate(Arc<Collection>, Collection),
     Drop(Arc<Collection>),
+}
+
+impl Op {
+    /// The collection's id.
+    fn id(&self) -> &str {
+        match self {
+            Op::Create(c) | Op::Migrate(_, c) => &c.id,
+            Op::Drop(c) => &c.id,
+        }
+    }
+}
+
+/// Applies `ops` on `conn` (a transaction): the tables and the stored definitions.
+fn apply_ops_on(conn: &kiln_db::Conn<'_>, ops: &[Op]) -> Result<()> {
+    for op in ops {
+        match op {
+            Op::Create(c) => {
+                ddl::create(conn, c)?;
+                system::save(conn, c)?;
+            }
+            Op::Migrate(old, new) => {
+                ddl::migrate(conn, old, new)?;
+                system::save(conn, new)?;
+            }
+            Op::Drop(c) => {
+                ddl::drop(conn, c)?;
+                system::remove(conn, &c.id)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Object keys merge recursively; anything else replaces.
@@ -95,29 +127,81 @@ impl App {
     /// Applies a set of operations in one transaction and publishes the resulting schema.
     async fn apply_ops(&self, ops: Vec<Op>, next: Schema) -> Result<()> {
         self.db()
-            .write(move |conn| -> Result<()> {
-                for op in &ops {
-                    match op {
-                        Op::Create(c) => {
-                            ddl::create(conn, c)?;
-                            system::save(conn, c)?;
-                        }
-                        Op::Migrate(old, new) => {
-                            ddl::migrate(conn, old, new)?;
-                            system::save(conn, new)?;
-                        }
-                        Op::Drop(c) => {
-                            ddl::drop(conn, c)?;
-                            system::remove(conn, &c.id)?;
-                        }
-                    }
-                }
-                Ok(())
-            })
+            .write(move |conn| apply_ops_on(conn, &ops))
             .await?;
         self.set_schema(next);
         self.announce_schema_change();
         Ok(())
+    }
+
+    /// A new collection from `body` checked against `current`: the operation and the schema
+    /// after it.
+    fn plan_collection_create(&self, current: &Schema, body: &Value) -> Result<(Op, Schema)> {
+        if let Some(Value::String(t)) = body.get("type") {
+            if CollectionType::parse(t).is_none() {
+                let e = FieldError::new("validation_in_invalid", "Must be a valid value.");
+                return Err(CoreError::validation(Action::CreateCollection, "type", e));
+            }
+        }
+        let c = self.new_collection(body)?;
+        let next = current.with(c.clone());
+        let mut errors = validate::validate(&next, None, &c);
+        errors.extend(clashes(current, &c));
+        if !errors.is_empty() {
+            return Err(CoreError::Validation {
+                action: Action::CreateCollection,
+                errors,
+            });
+        }
+        Ok((Op::Create(c), next))
+    }
+
+    /// Collection `id_or_name` of `current` changed by `patch`, checked.
+    fn plan_collection_update(
+        &self,
+        current: &Schema,
+        id_or_name: &str,
+        patch: &Value,
+    ) -> Result<(Op, Schema)> {
+        let old = current
+            .get(id_or_name)
+            .cloned()
+            .ok_or(CoreError::NotFound)?;
+        let c = self
+            .changed_collection(&old, patch)
+            .map_err(|e| relabel(e, Action::UpdateCollection))?;
+        let next = current.with(c.clone());
+        let errors = validate::validate(&next, Some(&old), &c);
+        if !errors.is_empty() {
+            return Err(CoreError::Validation {
+                action: Action::UpdateCollection,
+                errors,
+            });
+        }
+        Ok((Op::Migrate(old, c), next))
+    }
+
+    /// Collection `id_or_name` of `current` dropped, if nothing keeps it.
+    fn plan_collection_delete(&self, current: &Schema, id_or_name: &str) -> Result<(Op, Schema)> {
+        let c = current
+            .get(id_or_name)
+            .cloned()
+            .ok_or(CoreError::NotFound)?;
+        if c.system {
+            return Err(CoreError::SystemCollection);
+        }
+        let views = reading_views(current, &c);
+        match referencing(current, &c) {
+            Some(other) => {
+                let mut names = vec![other];
+                names.extend(views);
+                return Err(CoreError::CollectionReferenced(names.join(", ")));
+            }
+            None if !views.is_empty() => return Err(CoreError::Failed(Action::DeleteCollection)),
+            None => {}
+        }
+        let next = current.without(&c.id);
+        Ok((Op::Drop(c), next))
     }
 
     /// Prepares a new collection from its JSON definition.
@@ -205,26 +289,10 @@ impl App {
 
     /// Creates a collection from its JSON definition.
     pub async fn create_collection(&self, body: &Value) -> Result<Arc<Collection>> {
-        if let Some(Value::String(t)) = body.get("type") {
-            if CollectionType::parse(t).is_none() {
-                let e = FieldError::new("validation_in_invalid", "Must be a valid value.");
-                return Err(CoreError::validation(Action::CreateCollection, "type", e));
-            }
-        }
         let _guard = self.lock_schema().await;
-        let c = self.new_collection(body)?;
-        let current = self.schema();
-        let next = current.with(c.clone());
-        let mut errors = validate::validate(&next, None, &c);
-        errors.extend(clashes(&current, &c));
-        if !errors.is_empty() {
-            return Err(CoreError::Validation {
-                action: Action::CreateCollection,
-                errors,
-            });
-        }
-        let id = c.id.clone();
-        self.apply_ops(vec![Op::Create(c)], next)
+        let (op, next) = self.plan_collection_create(&self.schema(), body)?;
+        let id = op.id().to_owned();
+        self.apply_ops(vec![op], next)
             .await
             .map_err(|e| ddl_error(e, Action::CreateCollection))?;
         self.collection(&id)
@@ -237,24 +305,9 @@ impl App {
         patch: &Value,
     ) -> Result<Arc<Collection>> {
         let _guard = self.lock_schema().await;
-        let current = self.schema();
-        let old = current
-            .get(id_or_name)
-            .cloned()
-            .ok_or(CoreError::NotFound)?;
-        let c = self
-            .changed_collection(&old, patch)
-            .map_err(|e| relabel(e, Action::UpdateCollection))?;
-        let next = current.with(c.clone());
-        let errors = validate::validate(&next, Some(&old), &c);
-        if !errors.is_empty() {
-            return Err(CoreError::Validation {
-                action: Action::UpdateCollection,
-                errors,
-            });
-        }
-        let id = c.id.clone();
-        self.apply_ops(vec![Op::Migrate(old, c)], next)
+        let (op, next) = self.plan_collection_update(&self.schema(), id_or_name, patch)?;
+        let id = op.id().to_owned();
+        self.apply_ops(vec![op], next)
             .await
             .map_err(|e| ddl_error(e, Action::UpdateCollection))?;
         self.collection(&id)
@@ -264,27 +317,9 @@ impl App {
     /// relate to cannot be deleted.
     pub async fn delete_collection(&self, id_or_name: &str) -> Result<()> {
         let _guard = self.lock_schema().await;
-        let current = self.schema();
-        let c = current
-            .get(id_or_name)
-            .cloned()
-            .ok_or(CoreError::NotFound)?;
-        if c.system {
-            return Err(CoreError::SystemCollection);
-        }
-        let views = reading_views(&current, &c);
-        match referencing(&current, &c) {
-            Some(other) => {
-                let mut names = vec![other];
-                names.extend(views);
-                return Err(CoreError::CollectionReferenced(names.join(", ")));
-            }
-            None if !views.is_empty() => return Err(CoreError::Failed(Action::DeleteCollection)),
-            None => {}
-        }
-        let next = current.without(&c.id);
-        let prefix = format!("{}/", c.id);
-        self.apply_ops(vec![Op::Drop(c)], next).await?;
+        let (op, next) = self.plan_collection_delete(&self.schema(), id_or_name)?;
+        let prefix = format!("{}/", op.id());
+        self.apply_ops(vec![op], next).await?;
         self.remove_blob_prefix(&prefix).await;
         Ok(())
     }

@@ -186,7 +186,10 @@ impl App {
             Some(cond) => format!(" WHERE {cond}"),
             None => String::new(),
         };
-        let mut sql = format!("SELECT {} FROM {}{where_sql}{order}", plan.columns, plan.table);
+        let mut sql = format!(
+            "SELECT {} FROM {}{where_sql}{order}",
+            plan.columns, plan.table
+        );
         if limit > 0 || offset > 0 {
             let l = stmt.push(Param::Int(if limit > 0 { limit } else { i64::MAX }));
             let o = stmt.push(Param::Int(offset.max(0)));

@@ -69,12 +69,31 @@
     }
   };
 
+  // `{:name}` placeholders of raw SQL stay for Kiln to bind
+  const query = (sql) => {
+    let params = {};
+    const q = {
+      bind: (p) => {
+        params = { ...params, ...(p ?? {}) };
+        return q;
+      },
+      execute: () => {
+        js.call(native.sqlExec(String(sql), JSON.stringify(params)));
+      },
+    };
+    return q;
+  };
+
   globalThis.$app = Object.freeze({
     findCollectionByNameOrId: (nameOrId) => {
       const c = js.collection(nameOrId);
       if (!c) throw new js.NoRowsError();
-      return c;
+      return new js.Collection(c);
     },
+    importCollections: (list, deleteMissing = false) => {
+      js.call(native.importCollections(JSON.stringify(list ?? []), !!deleteMissing));
+    },
+    db: () => ({ newQuery: query }),
     findRecordById,
     findRecordsByIds: (collection, ids) => (ids ?? []).map((id) => {
       try {
@@ -92,7 +111,11 @@
     countRecords: (collection, filter = '', params) => findRecordsByFilter(collection, filter, '', 0, 0, params).length,
     // Validates and writes the record (a create if it is new), with the model hooks; no rules.
     save: (record) => {
-      if (!(record instanceof Record)) throw new TypeError('$app.save(record): a Record');
+      if (record instanceof js.Collection) {
+        unmarshal(js.call(native.saveCollection(JSON.stringify(record))), record);
+        return;
+      }
+      if (!(record instanceof Record)) throw new TypeError('$app.save(model): a Record or a Collection');
       const values = record.isNew() ? { ...record._d } : record._changes();
       delete values.collectionId;
       delete values.collectionName;
@@ -101,7 +124,11 @@
       if (saved) record._reset(saved.full);
     },
     delete: (record) => {
-      if (!(record instanceof Record)) throw new TypeError('$app.delete(record): a Record');
+      if (record instanceof js.Collection) {
+        js.call(native.deleteCollection(String(record.id || record.name)));
+        return;
+      }
+      if (!(record instanceof Record)) throw new TypeError('$app.delete(model): a Record or a Collection');
       js.call(native.deleteRecord(record.collection().id, record.id));
     },
   });

@@ -135,9 +135,14 @@ impl CreatePlan {
         rec.assign(overrides);
         // the errors found before the transaction go with the first (normally only) run
         let mut errors = Some(errors);
-        wrapped(hooks, WriteEvent::Create, &mut rec, None, conn, &mut |rec, conn| {
-            insert(conn, schema, rec, errors.take().unwrap_or_default())
-        })?;
+        wrapped(
+            hooks,
+            WriteEvent::Create,
+            &mut rec,
+            None,
+            conn,
+            &mut |rec, conn| insert(conn, schema, rec, errors.take().unwrap_or_default()),
+        )?;
         Ok(rec)
     }
 }

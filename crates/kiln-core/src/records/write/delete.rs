@@ -84,9 +84,14 @@ impl DeletePlan {
                         Ok(Record::from_row(&c, row))
                     })?
                     .ok_or(CoreError::NotFound)?;
-                wrapped(Some(h), WriteEvent::Delete, &mut target, None, conn, &mut |rec, conn| {
-                    delete_cascade(conn, schema, &c, rec.id(), 0, &mut deleted)
-                })?;
+                wrapped(
+                    Some(h),
+                    WriteEvent::Delete,
+                    &mut target,
+                    None,
+                    conn,
+                    &mut |rec, conn| delete_cascade(conn, schema, &c, rec.id(), 0, &mut deleted),
+                )?;
             }
         }
         Ok(deleted)

@@ -235,20 +235,26 @@ impl Prepared {
         let (_, id) = self.target();
         let stored = match event {
             hooks::WriteEvent::Create => None,
-            _ => conn.query_one(&c.plan(conn.dialect()).select_by_id, &[id.to_owned().into()], |row| {
-                Ok(Record::from_row(&c, row))
-            })?,
+            _ => conn.query_one(
+                &c.plan(conn.dialect()).select_by_id,
+                &[id.to_owned().into()],
+                |row| Ok(Record::from_row(&c, row)),
+            )?,
         };
         let rec = match (self.planned(), &stored) {
             (Some(r), _) | (None, Some(r)) => r.clone(),
             (None, None) => return Err(crate::error::CoreError::NotFound),
         };
-        let original = stored.as_ref().filter(|_| event == hooks::WriteEvent::Update);
+        let original = stored
+            .as_ref()
+            .filter(|_| event == hooks::WriteEvent::Update);
         let mut this = Some(self);
         let mut applied = None;
         h.around_request(event, &rec, original, req, conn, &mut |overrides| {
             let Some(mut p) = this.take() else {
-                return Ok(applied.as_ref().and_then(|a: &Applied| a.records.last().cloned()));
+                return Ok(applied
+                    .as_ref()
+                    .and_then(|a: &Applied| a.records.last().cloned()));
             };
             p.set_overrides(overrides);
             let a = p.apply(conn, schema, Some(h))?;
@@ -292,11 +298,13 @@ impl Prepared {
                 records: vec![r],
                 garbage: Vec::new(),
             }),
-            Op::Update(p) => p.apply(conn, schema, hooks, overrides).map(|(r, garbage)| Applied {
-                action: EventAction::Update,
-                records: vec![r],
-                garbage,
-            }),
+            Op::Update(p) => p
+                .apply(conn, schema, hooks, overrides)
+                .map(|(r, garbage)| Applied {
+                    action: EventAction::Update,
+                    records: vec![r],
+                    garbage,
+                }),
             Op::Delete(p) => p.apply(conn, schema, hooks).map(|records| Applied {
                 action: EventAction::Delete,
                 records,

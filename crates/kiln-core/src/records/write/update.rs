@@ -174,21 +174,28 @@ impl UpdatePlan {
             }
         }
         let mut errors = Some(errors);
-        wrapped(hooks, WriteEvent::Update, &mut rec, Some(&original), conn, &mut |rec, conn| {
-            let mut errors = errors.take().unwrap_or_default();
-            validate_all(conn, schema, rec, Some(&original), &mut errors)?;
-            if !errors.is_empty() {
-                return Err(CoreError::Validation {
-                    action: Action::UpdateRecord,
-                    errors,
-                });
-            }
-            let mut params = rec.column_values();
-            params.push(id.clone().into());
-            conn.execute(&plan.update, &params)
-                .map(drop)
-                .map_err(|e| map_write_err(e.into(), &c, Action::UpdateRecord))
-        })?;
+        wrapped(
+            hooks,
+            WriteEvent::Update,
+            &mut rec,
+            Some(&original),
+            conn,
+            &mut |rec, conn| {
+                let mut errors = errors.take().unwrap_or_default();
+                validate_all(conn, schema, rec, Some(&original), &mut errors)?;
+                if !errors.is_empty() {
+                    return Err(CoreError::Validation {
+                        action: Action::UpdateRecord,
+                        errors,
+                    });
+                }
+                let mut params = rec.column_values();
+                params.push(id.clone().into());
+                conn.execute(&plan.update, &params)
+                    .map(drop)
+                    .map_err(|e| map_write_err(e.into(), &c, Action::UpdateRecord))
+            },
+        )?;
         let garbage = removed
             .iter()
             .map(|n| files::file_key(&c.id, &id, n))

@@ -1,0 +1,137 @@
+//! Collections and raw SQL from JavaScript (`$app.save(collection)`, `$app.delete(collection)`,
+//! `$app.importCollections`, `$app.db().newQuery(sql).execute()`): inside an open transaction
+//! (a migration, a hook) on it, else each in a transaction of its own.
+
+use std::sync::Arc;
+
+use rquickjs::Ctx;
+use serde_json::{Map, Value};
+
+use kiln_core::schema::collection::Collection;
+use kiln_core::CoreError;
+use kiln_db::Value as DbValue;
+
+use crate::worker::Worker;
+
+pub(crate) fn save_collection(
+    ctx: &Ctx<'_>,
+    w: &Worker,
+    body: Value,
+) -> Result<Arc<Collection>, CoreError> {
+    if w.in_tx() {
+        w.schema_touched.set(true);
+        return w.on_conn(ctx, move |app, conn| app.save_collection_on(conn, &body));
+    }
+    let app = w.app()?;
+    let existing = body
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .or_else(|| body.get("name").and_then(Value::as_str))
+        .and_then(|key| app.collection(key).ok());
+    match existing {
+        Some(c) => w.block_on(app.update_collection(&c.id, &body))?,
+        None => w.block_on(app.create_collection(&body))?,
+    }
+}
+
+pub(crate) fn delete_collection(ctx: &Ctx<'_>, w: &Worker, id: String) -> Result<(), CoreError> {
+    if w.in_tx() {
+        w.schema_touched.set(true);
+        return w.on_conn(ctx, move |app, conn| app.delete_collection_on(conn, &id));
+    }
+    let app = w.app()?;
+    w.block_on(app.delete_collection(&id))?
+}
+
+pub(crate) fn import_collections(
+    ctx: &Ctx<'_>,
+    w: &Worker,
+    list: Vec<Value>,
+    delete_missing: bool,
+) -> Result<(), CoreError> {
+    if w.in_tx() {
+        w.schema_touched.set(true);
+        return w.on_conn(ctx, move |app, conn| {
+            app.import_collections_on(conn, &list, delete_missing)
+        });
+    }
+    let app = w.app()?;
+    w.block_on(app.import_collections(&list, delete_missing))?
+}
+
+/// Runs `sql` with its `{:name}` placeholders bound to `params`; the rows it changed.
+pub(crate) fn execute(
+    ctx: &Ctx<'_>,
+    w: &Worker,
+    sql: &str,
+    params: Map<String, Value>,
+) -> Result<i64, CoreError> {
+    let (sql, bound) = bind(sql, &params)?;
+    if w.in_tx() {
+        return w.on_conn(ctx, move |_, conn| {
+            conn.execute(&sql, &bound)
+                .map(|n| n as i64)
+                .map_err(CoreError::from)
+        });
+    }
+    let app = w.app()?;
+    w.block_on(app.db().write(move |conn| {
+        conn.execute(&sql, &bound)
+            .map(|n| n as i64)
+            .map_err(CoreError::from)
+    }))?
+}
+
+/// dbx's `{:name}` placeholders as numbered ones, with their values.
+fn bind(sql: &str, params: &Map<String, Value>) -> Result<(String, Vec<DbValue>), CoreError> {
+    let mut out = String::with_capacity(sql.len());
+    let mut values = Vec::new();
+    let mut rest = sql;
+    while let Some(at) = rest.find("{:") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[at..]);
+            rest = "";
+            break;
+        };
+        let name = &after[..end];
+        let v = params.get(name).ok_or_else(|| {
+            CoreError::InvalidBody(format!("no value is bound to the placeholder {{:{name}}}"))
+        })?;
+        values.push(match v {
+            Value::Null => DbValue::Null,
+            Value::Bool(b) => DbValue::Int(i64::from(*b)),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => DbValue::Int(i),
+                None => DbValue::Float(n.as_f64().unwrap_or_default()),
+            },
+            Value::String(s) => DbValue::Text(s.clone()),
+            other => DbValue::Text(other.to_string()),
+        });
+        out.push_str(&format!("?{}", values.len()));
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok((out, values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_numbered_parameters() {
+        let params: Map<String, Value> =
+            serde_json::from_str(r#"{"a": "x", "b": 2, "c": true}"#).unwrap();
+        let (sql, values) = bind(
+            "UPDATE t SET a = {:a}, b = {:b} WHERE c = {:c} OR a = {:a}",
+            &params,
+        )
+        .unwrap();
+        assert_eq!(sql, "UPDATE t SET a = ?1, b = ?2 WHERE c = ?3 OR a = ?4");
+        assert_eq!(values.len(), 4);
+        assert!(bind("SELECT {:missing}", &params).is_err());
+    }
+}
