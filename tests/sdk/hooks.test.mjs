@@ -49,6 +49,25 @@ routerAdd("GET", "/api/post/{id}/fields", (e) => {
   return e.json(200, { title: r.get("title"), secret: r.get("secret"), views: r.getInt("views"), id: r.id });
 });
 routerAdd("GET", "/api/nowhere", (e) => e.json(200, $app.findRecordById("nowhere", "x")));
+routerAdd("GET", "/api/security", (e) => {
+  const key = "0123456789abcdef0123456789abcdef";
+  const refused = (f) => { try { f(); return "accepted"; } catch (err) { return "refused"; } };
+  return e.json(200, {
+    md5: $security.md5("test"), sha256: $security.sha256("test"), sha512: $security.sha512("test"),
+    hs256: $security.hs256("hello", "secret"), hs512: $security.hs512("hello", "secret"),
+    equal: [$security.equal("abc", "abc"), $security.equal("abc", "abd")],
+    random: [$security.randomString(12).length, /^[xy]{20}$/.test($security.randomStringWithAlphabet(20, "xy"))],
+    jwt: $security.parseJWT($security.createJWT({ id: "u1" }, "key", 60), "key").id,
+    unverified: $security.parseUnverifiedJWT($security.createJWT({ n: 5 }, "key", 60)).n,
+    expired: refused(() => $security.parseUnverifiedJWT($security.createJWT({ n: 5 }, "key", 0))),
+    wrongKey: refused(() => $security.parseJWT($security.createJWT({}, "key", 60), "other")),
+    sealed: $security.decrypt($security.encrypt("secret text", key), key),
+  });
+});
+routerAdd("GET", "/api/fetch", (e) => {
+  const res = $http.send({ url: "http://" + e.request.host + "/api/health?x=1", headers: { "X-Probe": "1" }, timeout: 5 });
+  return e.json(200, { status: res.statusCode, code: res.json.code, type: res.headers["Content-Type"], raw: typeof res.raw });
+});
 `;
 
 /** The requests both servers answer; `as`: '' (guest), 'su' or 'user'. */
@@ -79,12 +98,13 @@ const CASES = [
   ['GET', '/api/post/p00000000000001/fields', ''],
   ['GET', '/api/post/nope', ''],
   ['GET', '/api/nowhere', ''],
+  ['GET', '/api/security', ''],
 ];
 
-async function serve(bin) {
+async function serve(bin, extra = []) {
   const hooks = mkdtempSync(join(tmpdir(), 'kiln-hooks-'));
   writeFileSync(join(hooks, 'main.pb.js'), HOOKS);
-  const server = await startServer({ bin, serveArgs: ['--hooksDir', hooks] });
+  const server = await startServer({ bin, serveArgs: ['--hooksDir', hooks, ...extra] });
   const pb = new PocketBase(server.url);
   await pb.collection('_superusers').authWithPassword(SUPERUSER.email, SUPERUSER.password);
   await pb.collection('users').create({ email: 'u@example.com', password: 'a-long-password', passwordConfirm: 'a-long-password' });
@@ -154,6 +174,33 @@ describe('pb_hooks routes', { skip: pg }, () => {
       for (let i = 0; i < CASES.length; i++) assert.deepEqual(ours[i], theirs[i], ours[i].request);
     } finally {
       await pbs.stop();
+    }
+  });
+});
+
+describe('pb_hooks $http.send', { skip: pg }, () => {
+  const fetchIt = async (s) => {
+    const res = await fetch(s.server.url + '/api/fetch');
+    return { status: res.status, body: await res.json() };
+  };
+  it('reaches the server itself in dev mode, as PocketBase 0.40.6 does', { skip: !pocketbaseBin() }, async () => {
+    const kiln = await serve(undefined, ['--dev']);
+    const pbs = await serve(pocketbaseBin());
+    try {
+      const ours = await fetchIt(kiln);
+      assert.deepEqual(ours, { status: 200, body: { status: 200, code: 200, type: ['application/json'], raw: 'string' } });
+      assert.deepEqual(ours, await fetchIt(pbs));
+    } finally {
+      await kiln.stop();
+      await pbs.stop();
+    }
+  });
+  it('refuses private addresses outside dev mode', async () => {
+    const kiln = await serve();
+    try {
+      assert.deepEqual(await fetchIt(kiln), { status: 400, body: { data: {}, message: 'Something went wrong while processing your request.', status: 400 } });
+    } finally {
+      await kiln.stop();
     }
   });
 });

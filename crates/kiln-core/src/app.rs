@@ -322,6 +322,12 @@ impl App {
         self.inner.schema_change.lock().await
     }
 
+    /// Whether server-side fetches (avatars, hooks' `$http.send`) may reach loopback and private
+    /// addresses (dev mode), rather than public ones only.
+    pub fn allows_private_fetch(&self) -> bool {
+        self.inner.allow_private_fetch
+    }
+
     /// This node's rate limiter.
     pub fn rate_limiter(&self) -> &crate::ratelimit::RateLimiter {
         &self.inner.rate_limiter

@@ -1,6 +1,10 @@
 //! IP addresses and CIDR ranges, as the settings list them (`superuserIPs`, the rate limiter's
 //! `excludedIPs`).
 
+/// Whether an address is on the public internet: what server-side fetches may reach outside
+/// dev mode (see [`crate::App::allows_private_fetch`]).
+pub use kiln_oauth2::is_public;
+
 /// An IP address or a CIDR range (`10.0.0.0/8`, `::1`) as (network, prefix length).
 pub fn parse_ip_or_cidr(s: &str) -> Option<(std::net::IpAddr, u32)> {
     let (ip, bits) = match s.split_once('/') {

@@ -8,6 +8,7 @@
 //! [`HookResponse`] back, and hands record writes to [`Hooks::create_record`] and its kin.
 
 mod cron;
+mod http;
 mod link;
 pub mod migrate;
 mod natives;
@@ -16,6 +17,7 @@ mod records;
 mod route;
 mod runtime;
 mod schema;
+mod security;
 mod worker;
 
 use std::path::Path;

@@ -58,6 +58,7 @@ pub(crate) fn install(
         })?,
     )?;
     // sleep counts against the call's time budget: it never sleeps past the deadline
+    let http_deadline = deadline.clone();
     native.set(
         "sleep",
         Function::new(ctx.clone(), move |ms: f64| -> bool {
@@ -189,6 +190,72 @@ pub(crate) fn install(
             move |ctx: Ctx<'_>, sql: String, raw: String| {
                 let r = crate::schema::execute(&ctx, &w, &sql, values(&raw)).map(Value::from);
                 answer(&w, r)
+            },
+        )?,
+    )?;
+    // $http.send, bounded by the call's time budget as well as its own timeout
+    let w = worker.clone();
+    native.set(
+        "httpSend",
+        Function::new(ctx.clone(), move |raw: String| {
+            let v: Value = serde_json::from_str(&raw).unwrap_or_default();
+            let now = epoch.elapsed().as_millis() as u64;
+            let left = http_deadline.load(Ordering::Relaxed).saturating_sub(now);
+            let asked = v["timeout"].as_f64().filter(|t| *t > 0.0).unwrap_or(120.0);
+            let req = crate::http::Request {
+                method: v["method"].as_str().unwrap_or("GET").to_owned(),
+                url: v["url"].as_str().unwrap_or_default().to_owned(),
+                body: v["body"].as_str().unwrap_or_default().to_owned(),
+                headers: v["headers"]
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                timeout: Duration::from_millis(((asked * 1000.0) as u64).min(left).max(1)),
+            };
+            let r = w.app().and_then(|app| {
+                let allow = app.allows_private_fetch();
+                w.block_on(crate::http::send(req, allow))?
+                    .map_err(CoreError::InvalidBody)
+            });
+            match r {
+                Ok(v) => json!({ "ok": v }).to_string(),
+                Err(e) => json!({ "err": match e { CoreError::InvalidBody(m) => m, other => other.to_string() } }).to_string(),
+            }
+        })?,
+    )?;
+    // $security: one entry, the operation by name
+    native.set(
+        "security",
+        Function::new(
+            ctx.clone(),
+            |op: String, a: String, b: String, n: f64| -> String {
+                use crate::security as sec;
+                let r: Result<Value, String> = match op.as_str() {
+                    "randomString" => sec::random_string(n.max(0.0) as usize, &a).map(Value::from),
+                    "md5" => Ok(sec::md5(&a).into()),
+                    "sha256" => Ok(sec::sha256(&a).into()),
+                    "sha512" => Ok(sec::sha512(&a).into()),
+                    "hs256" => Ok(sec::hs256(&a, &b).into()),
+                    "hs512" => Ok(sec::hs512(&a, &b).into()),
+                    "equal" => Ok(sec::equal(&a, &b).into()),
+                    "encrypt" => sec::encrypt(&a, &b).map(Value::from),
+                    "decrypt" => sec::decrypt(&a, &b).map(Value::from),
+                    "createJWT" => serde_json::from_str(&a)
+                        .map_err(|e| e.to_string())
+                        .and_then(|p| sec::create_jwt(&p, &b, n))
+                        .map(Value::from),
+                    "parseJWT" => sec::parse_jwt(&a, &b),
+                    "parseUnverifiedJWT" => sec::parse_unverified(&a),
+                    other => Err(format!("$security.{other} is not available")),
+                };
+                match r {
+                    Ok(v) => json!({ "ok": v }).to_string(),
+                    Err(e) => json!({ "err": e }).to_string(),
+                }
             },
         )?,
     )?;

@@ -3,7 +3,7 @@
 
 pub(crate) mod apple;
 pub(crate) mod model;
-pub(crate) mod sealed;
+pub mod sealed;
 pub(crate) mod store;
 pub(crate) mod validate;
 

@@ -26,7 +26,7 @@ fn open_with<C: KeyInit + Aead>(key: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Seals `plain` with `key`; `None` for a key of another length.
-pub(crate) fn seal(key: &str, plain: &[u8]) -> Option<String> {
+pub fn seal(key: &str, plain: &[u8]) -> Option<String> {
     let k = key.as_bytes();
     let sealed = match k.len() {
         16 => seal_with::<Aes128Gcm>(k, plain),
@@ -38,7 +38,7 @@ pub(crate) fn seal(key: &str, plain: &[u8]) -> Option<String> {
 }
 
 /// Opens what [`seal`] (or PocketBase) sealed; `None` when the key does not open it.
-pub(crate) fn open(key: &str, sealed: &[u8]) -> Option<Vec<u8>> {
+pub fn open(key: &str, sealed: &[u8]) -> Option<Vec<u8>> {
     let raw = base64::engine::general_purpose::STANDARD
         .decode(sealed.trim_ascii())
         .ok()?;

@@ -92,6 +92,13 @@
 
   js.NoRowsError = NoRowsError;
 
+  // $security's natives answer {ok} or {err}; an error throws, as PocketBase's Go error would
+  const sec = (op, a = '', b = '', n = 0) => {
+    const r = JSON.parse(native.security(op, String(a ?? ''), String(b ?? ''), Number(n) || 0));
+    if ('err' in r) throw new Error(r.err);
+    return r.ok;
+  };
+
   Object.assign(globalThis, {
     ApiError, BadRequestError, NotFoundError, ForbiddenError, UnauthorizedError, TooManyRequestsError, InternalServerError, ValidationError,
     sleep: (ms) => {
@@ -100,6 +107,32 @@
     },
     toString: (v) => (typeof v === 'string' ? v : Array.isArray(v) || v instanceof Uint8Array ? String.fromCharCode(...v) : JSON.stringify(v)),
     $os: Object.freeze({ getenv: (name) => native.getenv(String(name)) }),
+    // $http.send({url, method, body, headers, timeout}): throws when the request cannot be made
+    $http: Object.freeze({
+      send: (config = {}) => {
+        const body = typeof config.body === 'string' ? config.body : config.body == null ? '' : JSON.stringify(config.body);
+        const r = JSON.parse(native.httpSend(JSON.stringify({ ...config, body })));
+        if ('err' in r) throw new Error(r.err);
+        return r.ok;
+      },
+    }),
+    $security: Object.freeze(Object.fromEntries([
+      ['randomString', (n) => sec('randomString', '', '', n)],
+      ['randomStringWithAlphabet', (n, alphabet) => sec('randomString', alphabet, '', n)],
+      ['pseudorandomString', (n) => sec('randomString', '', '', n)],
+      ['pseudorandomStringWithAlphabet', (n, alphabet) => sec('randomString', alphabet, '', n)],
+      ['md5', (t) => sec('md5', t)],
+      ['sha256', (t) => sec('sha256', t)],
+      ['sha512', (t) => sec('sha512', t)],
+      ['hs256', (t, secret) => sec('hs256', t, secret)],
+      ['hs512', (t, secret) => sec('hs512', t, secret)],
+      ['equal', (a, b) => sec('equal', a, b)],
+      ['encrypt', (data, key) => sec('encrypt', data, key)],
+      ['decrypt', (cipher, key) => sec('decrypt', cipher, key)],
+      ['createJWT', (payload, key, secs) => sec('createJWT', JSON.stringify(payload ?? {}), key, secs)],
+      ['parseJWT', (token, key) => sec('parseJWT', token, key)],
+      ['parseUnverifiedJWT', (token) => sec('parseUnverifiedJWT', token)],
+    ])),
     console: Object.freeze({
       log: (...a) => native.log(0, a.map(String).join(' ')),
       info: (...a) => native.log(0, a.map(String).join(' ')),

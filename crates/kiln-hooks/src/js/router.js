@@ -24,6 +24,7 @@
         header: { get: header },
         pathValue: (name) => req.params[name] ?? '',
         remoteAddr: req.ip,
+        host: header('host'),
       },
       auth: req.auth ? js.recordOf(req.auth) : null,
       realIP: () => req.ip,
