@@ -49,6 +49,16 @@ routerAdd("GET", "/api/post/{id}/fields", (e) => {
   return e.json(200, { title: r.get("title"), secret: r.get("secret"), views: r.getInt("views"), id: r.id });
 });
 routerAdd("GET", "/api/nowhere", (e) => e.json(200, $app.findRecordById("nowhere", "x")));
+routerUse((e) => {
+  if (e.request.url.query().get("block") === "1") throw new ForbiddenError("Blocked by a middleware.");
+  if (e.request.url.path === "/api/short") return e.json(200, { short: true });
+  return e.next();
+});
+routerAdd("POST", "/api/bind", (e) => {
+  const data = new DynamicModel({ title: "", n: 0 });
+  e.bindBody(data);
+  return e.json(200, data);
+});
 routerAdd("GET", "/api/security", (e) => {
   const key = "0123456789abcdef0123456789abcdef";
   const refused = (f) => { try { f(); return "accepted"; } catch (err) { return "refused"; } };
@@ -99,6 +109,12 @@ const CASES = [
   ['GET', '/api/post/nope', ''],
   ['GET', '/api/nowhere', ''],
   ['GET', '/api/security', ''],
+  ['GET', '/api/health?block=1', ''],
+  ['GET', '/api/collections/posts/records?block=1', 'su'],
+  ['GET', '/api/hello/x?block=1', ''],
+  ['GET', '/api/short', ''],
+  ['GET', '/api/collections/posts/records/p00000000000001?fields=id,title', ''],
+  ['POST', '/api/bind', '', { title: 'x', n: 5, extra: true }],
 ];
 
 async function serve(bin, extra = []) {

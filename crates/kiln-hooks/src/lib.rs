@@ -90,6 +90,10 @@ pub struct HookRequest {
     pub ip: String,
 }
 
+/// The rest of a request's handling, run by a middleware's last `e.next()` (`routerUse`).
+pub type Next =
+    Box<dyn FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send>;
+
 /// A hook's answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HookResponse {
@@ -123,6 +127,7 @@ pub struct Hooks {
     state: Shared,
     watch: Arc<link::Watch>,
     crons: Vec<cron::Cron>,
+    middlewares: usize,
 }
 
 impl Hooks {
@@ -200,6 +205,7 @@ impl Hooks {
             state,
             watch,
             crons,
+            middlewares: registry["middlewares"].as_u64().unwrap_or(0) as usize,
         })
     }
 
@@ -220,6 +226,40 @@ impl Hooks {
     /// How many hooks (not routes) the files registered.
     pub fn hook_count(&self) -> usize {
         self.watch.entries.len()
+    }
+
+    /// How many middlewares `routerUse` registered.
+    pub fn middleware_count(&self) -> usize {
+        self.middlewares
+    }
+
+    /// Runs `routerUse`'s middlewares for `req`; their last `e.next()` runs `next`. The answer
+    /// a middleware gave instead (`None`: none, or the request went on), or an error of Kiln's
+    /// it let through.
+    pub async fn call_middlewares(
+        &self,
+        req: HookRequest,
+        next: Next,
+    ) -> Result<Option<HookResponse>, kiln_core::CoreError> {
+        let json = request_value(&req, Vec::new()).to_string();
+        self.pool
+            .run(move |rt| {
+                rt.run(|ctx, w| {
+                    *w.middleware_next.borrow_mut() = Some(next);
+                    let raw = worker::call_js(ctx, w, "middleware", (json,));
+                    w.middleware_next.borrow_mut().take();
+                    let raw = raw?;
+                    if raw.is_empty() {
+                        return Ok(None);
+                    }
+                    match raw.contains(r#""kiln":true"#) {
+                        true => Err(w.js_error(&raw)),
+                        false => Ok(Some(parse_response(&raw))),
+                    }
+                })
+            })
+            .await
+            .map_err(kiln_core::CoreError::Internal)?
     }
 
     /// How many cron jobs the files registered.
@@ -253,17 +293,7 @@ impl Hooks {
         params: Vec<(String, String)>,
         req: HookRequest,
     ) -> Result<HookResponse, kiln_core::CoreError> {
-        let mut json = serde_json::json!({
-            "method": req.method, "path": req.path, "rawQuery": req.raw_query, "query": req.query,
-            "headers": req.headers, "body": req.body, "auth": req.auth, "ip": req.ip,
-        });
-        json["params"] = Value::Object(
-            params
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        );
-        let request = json.to_string();
+        let request = request_value(&req, params).to_string();
         let out = self
             .pool
             .run(move |rt| {
@@ -294,6 +324,15 @@ impl Hooks {
             Err(e) => Err(e),
         }
     }
+}
+
+/// A request as the prelude's event reads it.
+fn request_value(req: &HookRequest, params: Vec<(String, String)>) -> Value {
+    serde_json::json!({
+        "method": req.method, "path": req.path, "rawQuery": req.raw_query, "query": req.query,
+        "headers": req.headers, "body": req.body, "auth": req.auth, "ip": req.ip,
+        "params": params.into_iter().map(|(k, v)| (k, Value::String(v))).collect::<Map<String, Value>>(),
+    })
 }
 
 pub(crate) fn parse_response(raw: &str) -> HookResponse {

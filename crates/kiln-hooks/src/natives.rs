@@ -193,6 +193,19 @@ pub(crate) fn install(
             },
         )?,
     )?;
+    // a `routerUse` chain's last `e.next()`: the rest of the request
+    let w = worker.clone();
+    native.set(
+        "middlewareNext",
+        Function::new(ctx.clone(), move || {
+            let next = w.middleware_next.borrow_mut().take();
+            let r = match next {
+                Some(go) => w.block_on(go()).map(|()| Value::Null),
+                None => Ok(Value::Null), // already on its way
+            };
+            answer(&w, r)
+        })?,
+    )?;
     // $http.send, bounded by the call's time budget as well as its own timeout
     let w = worker.clone();
     native.set(

@@ -56,6 +56,8 @@ pub(crate) struct Worker {
     /// Collections changed inside the open transaction: the schema is announced once it
     /// commits, read again if it does not.
     pub(crate) schema_touched: std::cell::Cell<bool>,
+    /// The rest of the request a `routerUse` middleware chain runs around.
+    pub(crate) middleware_next: RefCell<Option<crate::Next>>,
 }
 
 impl Worker {
@@ -72,6 +74,7 @@ impl Worker {
             request: RefCell::default(),
             spent: std::cell::Cell::new(false),
             schema_touched: std::cell::Cell::new(false),
+            middleware_next: RefCell::default(),
         }
     }
 

@@ -30,12 +30,75 @@ pub(crate) async fn middleware(
     let Some((index, params)) = hooks.find_route(req.method().as_str(), req.uri().path()) else {
         return next.run(req).await;
     };
-    let caller = req.extensions().get::<Caller>().cloned();
-    let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large.")
-            .into_response();
+    let (parts, bytes) = match read(req).await {
+        Ok(r) => r,
+        Err(res) => return res,
     };
+    match hooks
+        .call_route(index, params, hook_request(&parts, &bytes))
+        .await
+    {
+        Ok(out) => answer(out),
+        Err(e) => route_error(e),
+    }
+}
+
+/// `routerUse`'s middlewares around every request (Kiln's own routes and the hooks' alike):
+/// the request goes on where their last `e.next()` is called.
+pub(crate) async fn global(State(hooks): State<Arc<Hooks>>, req: Request, next: Next) -> Response {
+    let (parts, bytes) = match read(req).await {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
+    let info = hook_request(&parts, &bytes);
+    let req = Request::from_parts(parts, Body::from(bytes));
+    let downstream: Arc<std::sync::Mutex<Option<Response>>> = Arc::default();
+    let slot = downstream.clone();
+    let go: kiln_hooks::Next = Box::new(move || {
+        Box::pin(async move {
+            let res = next.run(req).await;
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(res);
+        })
+    });
+    let out = hooks.call_middlewares(info, go).await;
+    let passed = downstream.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match (out, passed) {
+        // the request went on: its answer stands (a hook cannot answer twice)
+        (Ok(_), Some(res)) => res,
+        (Ok(Some(out)), None) => answer(out),
+        (Ok(None), None) => StatusCode::OK.into_response(),
+        (Err(e), _) => route_error(e),
+    }
+}
+
+/// The request's head and its body, read whole (413 past the API's limit).
+async fn read(req: Request) -> Result<(axum::http::request::Parts, axum::body::Bytes), Response> {
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => Ok((parts, bytes)),
+        Err(_) => Err(
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large.")
+                .into_response(),
+        ),
+    }
+}
+
+/// An error of Kiln's a hook let through: a failed write's field errors under PocketBase's
+/// generic message, as its router answers an error that is no API error.
+fn route_error(e: CoreError) -> Response {
+    match e {
+        CoreError::Validation { errors, .. } => {
+            ApiError::bad_request(crate::error::MSG_GENERIC_400)
+                .with_errors(errors)
+                .into_response()
+        }
+        e => api(e).into_response(),
+    }
+}
+
+/// The request as the hooks' event shows it.
+fn hook_request(parts: &axum::http::request::Parts, bytes: &[u8]) -> HookRequest {
+    let caller = parts.extensions.get::<Caller>();
     let mut headers = Map::new();
     for (name, value) in &parts.headers {
         let list = headers
@@ -60,9 +123,9 @@ pub(crate) async fn middleware(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let body = if content_type.starts_with("application/json") {
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        serde_json::from_slice(bytes).unwrap_or(Value::Null)
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes).unwrap_or_default();
         Value::Object(
             pairs
                 .into_iter()
@@ -73,7 +136,6 @@ pub(crate) async fn middleware(
         Value::Null
     };
     let auth = caller
-        .as_ref()
         .and_then(|c| c.auth.as_ref())
         .map(|r| {
             let mut m = r.to_full_map();
@@ -84,36 +146,18 @@ pub(crate) async fn middleware(
         })
         .unwrap_or(Value::Null);
     let ip = caller
-        .as_ref()
         .and_then(|c| c.ip)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
-    let out = hooks
-        .call_route(
-            index,
-            params,
-            HookRequest {
-                method: parts.method.as_str().to_owned(),
-                path: parts.uri.path().to_owned(),
-                raw_query,
-                query,
-                headers,
-                body,
-                auth,
-                ip,
-            },
-        )
-        .await;
-    match out {
-        Ok(out) => answer(out),
-        // a failed write's field errors under PocketBase's generic message, as its router
-        // answers an error that is no API error
-        Err(CoreError::Validation { errors, .. }) => {
-            ApiError::bad_request(crate::error::MSG_GENERIC_400)
-                .with_errors(errors)
-                .into_response()
-        }
-        Err(e) => api(e).into_response(),
+    HookRequest {
+        method: parts.method.as_str().to_owned(),
+        path: parts.uri.path().to_owned(),
+        raw_query,
+        query,
+        headers,
+        body,
+        auth,
+        ip,
     }
 }
 

@@ -107,8 +107,13 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         Some(h) => router.layer(axum::Extension(h)),
         None => router,
     };
-    let router = match options.hooks.filter(|h| !h.routes().is_empty()) {
+    let router = match options.hooks.clone().filter(|h| !h.routes().is_empty()) {
         Some(h) => router.layer(axum::middleware::from_fn_with_state(h, hooks::middleware)),
+        None => router,
+    };
+    // routerUse: around every request, the hooks' routes included
+    let router = match options.hooks.filter(|h| h.middleware_count() > 0) {
+        Some(h) => router.layer(axum::middleware::from_fn_with_state(h, hooks::global)),
         None => router,
     };
     router

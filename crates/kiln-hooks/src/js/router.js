@@ -36,6 +36,12 @@
         auth: e.auth,
         context: 'default',
       }),
+      // the body's values for the keys `target` has (a DynamicModel's shape)
+      bindBody: (target) => {
+        const body = req.body ?? {};
+        for (const k of Object.keys(target ?? {})) if (k in body) target[k] = body[k];
+        return target;
+      },
       hasSuperuserAuth: () => req.auth?.collectionName === '_superusers',
       isTLS: () => false,
       json: (status, data) => void (response = { status, type: 'json', body: JSON.stringify(data === undefined ? null : data) }),
@@ -59,6 +65,13 @@
     return e.next();
   };
 
+  // new DynamicModel({title: "", n: 0}): a value of that shape, for e.bindBody
+  globalThis.DynamicModel = class DynamicModel {
+    constructor(shape) {
+      Object.assign(this, shape ?? {});
+    }
+  };
+
   globalThis.routerAdd = (method, path, handler, ...middlewares) => {
     if (typeof method !== 'string' || typeof path !== 'string' || typeof handler !== 'function') {
       throw new TypeError('routerAdd(method, path, handler, ...middlewares): method and path are strings, handler a function');
@@ -70,6 +83,16 @@
       chain.push(fn);
     }
     routes.push({ method: method.toUpperCase(), path, chain: [...chain, handler] });
+  };
+
+  // routerUse(...middlewares): around every request, Kiln's routes and the hooks' alike
+  const middlewares = [];
+  globalThis.routerUse = (...list) => {
+    for (const m of list) {
+      const fn = typeof m === 'function' ? m : m?.func;
+      if (typeof fn !== 'function') throw new TypeError('routerUse: a middleware is a function or {func}');
+      middlewares.push(fn);
+    }
   };
 
   // PocketBase's apis.RequireAuth and friends (apis/middlewares.go), with their messages.
@@ -99,18 +122,38 @@
   native.registry = () =>
     JSON.stringify({
       routes: routes.map((r) => ({ method: r.method, path: r.path })),
+      middlewares: middlewares.length,
       hooks: js.hooks.map((h) => ({ name: h.name, tags: h.tags })),
       crons: [...js.crons.entries()].map(([name, c]) => ({ name, expression: c.expression, source: c.source })),
     });
+  const failed = (err) => {
+    const out = js.errorJSON(err);
+    if (out.kiln) return JSON.stringify({ kiln: true });
+    return JSON.stringify({ status: out.status, type: 'json', body: JSON.stringify({ data: out.data, message: out.message, status: out.status }) });
+  };
   native.dispatch = (i, raw) => {
     const { e, result } = js.event(JSON.parse(raw));
     try {
       js.chain(e, routes[i].chain, () => {});
       return JSON.stringify(result() ?? { status: 204, type: '', body: '' });
     } catch (err) {
-      const out = js.errorJSON(err);
-      if (out.kiln) return JSON.stringify({ kiln: true });
-      return JSON.stringify({ status: out.status, type: 'json', body: JSON.stringify({ data: out.data, message: out.message, status: out.status }) });
+      return failed(err);
+    }
+  };
+  // The middlewares of one request: "" when the last e.next() let it go on (or no one
+  // answered), else the answer.
+  native.middleware = (raw) => {
+    const { e, result } = js.event(JSON.parse(raw));
+    let passed = false;
+    try {
+      js.chain(e, middlewares, () => {
+        passed = true;
+        js.call(native.middlewareNext());
+      });
+      const res = result();
+      return res && !passed ? JSON.stringify(res) : '';
+    } catch (err) {
+      return passed ? '' : failed(err);
     }
   };
 })();
