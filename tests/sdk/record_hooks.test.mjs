@@ -73,6 +73,25 @@ onRecordDelete((e) => {
   $app.save(a);
 }, "orders");
 
+// what the API shows: a label computed for every answer, the price hidden from guests, paid
+// orders for staff only, and a summary instead of the list on request
+onRecordEnrich((e) => {
+  if (!e.requestInfo.auth) e.record.hide("price");
+  e.record.withCustomData(true);
+  e.record.set("label", e.record.getString("sku") + " x" + e.record.getInt("qty"));
+  e.next();
+}, "orders");
+onRecordViewRequest((e) => {
+  if (e.record.getString("status") === "paid" && !e.hasSuperuserAuth()) throw new NotFoundError();
+  e.next();
+}, "orders");
+onRecordsListRequest((e) => {
+  if (e.requestInfo().query.summary === "1") {
+    return e.json(200, { count: e.records.length, total: e.result.totalItems, first: e.records[0]?.id ?? null });
+  }
+  e.next();
+}, "orders");
+
 // a job, run every five minutes (and on demand through the crons API)
 cronAdd("shopTick", "*/5 * * * *", () => {
   const a = new Record($app.findCollectionByNameOrId("audit"));
@@ -119,10 +138,15 @@ const CASES = [
   ['POST', '/api/collections/orders/records', '', { id: 'o00000000000002', sku: 'custom', qty: 1, price: 2 }],
   ['POST', '/api/collections/orders/records', '', { id: 'o00000000000003', sku: 'cake', qty: 2, price: 4.25 }],
   ['GET', '/api/collections/orders/records?sort=id', ''],
+  ['GET', '/api/collections/orders/records?sort=id', 'su'],
+  ['GET', '/api/collections/orders/records?sort=-id&summary=1', ''],
+  ['GET', '/api/collections/orders/records/o00000000000001?fields=id,label,total', ''],
   ['PATCH', '/api/collections/orders/records/o00000000000001', '', { qty: 5 }],
   ['PATCH', '/api/collections/orders/records/o00000000000001', '', { status: 'paid' }],
   ['POST', '/api/shop/pay/o00000000000001', ''],
   ['POST', '/api/shop/pay/o00000000000001', 'su'],
+  ['GET', '/api/collections/orders/records/o00000000000001', ''],
+  ['GET', '/api/collections/orders/records/o00000000000001', 'su'],
   ['GET', '/api/shop/order/TEA', ''],
   ['GET', '/api/shop/order/nope', ''],
   ['DELETE', '/api/collections/orders/records/o00000000000001', ''],
@@ -218,23 +242,27 @@ describe('pb_hooks record hooks', () => {
   it('run around the records API and in $app', () => {
     const by = (i) => ours[i];
     assert.deepEqual(by(0).body.data, { qty: { code: 'order_qty', message: 'Order at least one.' } });
-    assert.deepEqual(by(1).body, { collectionId: by(1).body.collectionId, collectionName: 'orders', id: 'o00000000000001', sku: 'TEA', qty: 3, price: 2, total: 6, status: 'new' });
+    assert.deepEqual(by(1).body, { collectionId: by(1).body.collectionId, collectionName: 'orders', id: 'o00000000000001', sku: 'TEA', qty: 3, total: 6, status: 'new', label: 'TEA x3' }, 'enriched: a label, no price for a guest');
     assert.deepEqual([by(2).status, by(2).body], [202, { queued: true, sku: 'custom' }]);
-    assert.equal(by(5).body.total, 10, 'onRecordUpdate recomputes the total');
-    assert.equal(by(6).status, 403);
-    assert.deepEqual(by(8).body, { status: 'paid', total: 10 });
-    assert.equal(by(11).status, 400, 'a paid order stays');
-    assert.equal(by(12).status, 204);
-    assert.deepEqual(by(16).body[0].body.total, 6, 'a batch runs the request and model hooks of each write');
-    assert.equal(by(17).status, 400, 'a request hook fails its batch');
-    assert.equal(by(18).status, 400, 'a guest may not set the status inside a batch either');
-    assert.deepEqual([by(19).status, by(20).status], [400, 200]);
+    assert.equal(by(5).body.items[0].price, 2, 'a superuser sees the price');
+    assert.deepEqual(by(6).body, { count: 2, total: 2, first: 'o00000000000003' });
+    assert.deepEqual(by(7).body, { id: 'o00000000000001', label: 'TEA x3', total: 6 });
+    assert.equal(by(8).body.total, 10, 'onRecordUpdate recomputes the total');
+    assert.equal(by(9).status, 403);
+    assert.deepEqual(by(11).body, { status: 'paid', total: 10 });
+    assert.deepEqual([by(12).status, by(13).status], [404, 200], 'a paid order is for staff only');
+    assert.equal(by(16).status, 400, 'a paid order stays');
+    assert.equal(by(17).status, 204);
+    assert.deepEqual(by(21).body[0].body.total, 6, 'a batch runs the request and model hooks of each write');
+    assert.equal(by(22).status, 400, 'a request hook fails its batch');
+    assert.equal(by(23).status, 400, 'a guest may not set the status inside a batch either');
+    assert.deepEqual([by(24).status, by(25).status], [400, 200]);
     assert.deepEqual(by(CASES.length - 1).body, [
       'created o00000000000001 TEA 6', 'created o00000000000003 CAKE 8.5', 'created o00000000000004 JAM 6', 'created o00000000000005 PIE 6',
       'deleted o00000000000003', 'deleted o00000000000005',
       'tick 2', 'updated o00000000000001 new>new', 'updated o00000000000001 new>paid', 'updated o00000000000004 >',
     ]);
-    assert.deepEqual(by(23).body.filter((j) => !j.id.startsWith('__')), [{ id: 'nightly', expression: '0 3 * * *' }, { id: 'shopTick', expression: '*/5 * * * *' }]);
+    assert.deepEqual(by(28).body.filter((j) => !j.id.startsWith('__')), [{ id: 'nightly', expression: '0 3 * * *' }, { id: 'shopTick', expression: '*/5 * * * *' }]);
   });
 
   it('match PocketBase 0.40.6 running the same files', { skip: !pocketbaseBin() }, async () => {

@@ -13,6 +13,7 @@ mod link;
 pub mod migrate;
 mod natives;
 mod pool;
+mod read;
 mod records;
 mod route;
 mod runtime;
@@ -26,6 +27,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+pub use read::{Page, Patch, ReadOutcome};
 pub use records::{RecordOutcome, SECRET_FIELDS};
 pub use route::Route;
 

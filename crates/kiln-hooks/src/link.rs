@@ -129,7 +129,8 @@ impl WriteHooks for TxLink {
     }
 
     fn wraps_request(&self, event: WriteEvent, c: &Collection) -> bool {
-        self.watch.has(request_hook(event), c)
+        // onRecordEnrich too: the batch's answer shows the record enriched
+        self.watch.has(request_hook(event), c) || self.watch.has("onRecordEnrich", c)
     }
 
     fn around_request(

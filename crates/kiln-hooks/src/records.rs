@@ -24,8 +24,9 @@ pub const SECRET_FIELDS: [&str; 2] = ["password", "tokenKey"];
 /// How a records request ended when hooks ran it.
 #[derive(Debug)]
 pub enum RecordOutcome {
-    /// The record was written (for a delete: removed); the API answers as without hooks.
-    Written(Record),
+    /// The record was written (for a delete: removed); the API answers as without hooks, with
+    /// what `onRecordEnrich` changed of the answer.
+    Written(Record, crate::Patch),
     /// A hook answered the request itself (`e.json(…)`) without the write, or after it.
     Answered(HookResponse),
     Failed(CoreError),
@@ -115,21 +116,24 @@ impl Hooks {
     }
 
     /// `POST /api/batch` with the hooks: each write's request hooks, then its model hooks,
-    /// inside the batch's transaction; the after-success hooks once it commits.
+    /// inside the batch's transaction; the after-success hooks once it commits. Each write's
+    /// record, and what `onRecordEnrich` changed of the answers (by record id).
     pub async fn run_batch(
         &self,
         writes: Vec<BatchWrite>,
         refused: bool,
         timeout: Duration,
-    ) -> Result<Vec<Option<Record>>, BatchError> {
+    ) -> Result<(Vec<Option<Record>>, Vec<(String, crate::Patch)>), BatchError> {
         self.pool
             .run(move |rt| {
                 rt.run(|ctx, w| {
                     let app = w.app()?;
-                    w.outermost(ctx, move |link| async move {
+                    w.patches.borrow_mut().clear();
+                    let records = w.outermost(ctx, move |link| async move {
                         let hooks: Arc<dyn kiln_core::records::write::hooks::WriteHooks> = link;
                         app.run_batch(writes, refused, timeout, Some(hooks)).await
-                    })
+                    })?;
+                    Ok((records, std::mem::take(&mut *w.patches.borrow_mut())))
                 })
             })
             .await
@@ -195,8 +199,12 @@ fn run_request(
             return Ok(RecordOutcome::Answered(parse_response(&res.to_string())));
         }
         let saved = w.request.borrow_mut().take().and_then(|r| r.saved);
+        let patch = v
+            .get("patch")
+            .map(|p| crate::read::patch_of(p).1)
+            .unwrap_or_default();
         Ok(match saved {
-            Some(rec) => RecordOutcome::Written(rec),
+            Some(rec) => RecordOutcome::Written(rec, patch),
             // the hooks neither wrote nor answered: an empty answer, as PocketBase's router
             None => RecordOutcome::Answered(HookResponse {
                 status: 200,

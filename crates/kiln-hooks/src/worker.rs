@@ -56,6 +56,8 @@ pub(crate) struct Worker {
     /// Collections changed inside the open transaction: the schema is announced once it
     /// commits, read again if it does not.
     pub(crate) schema_touched: std::cell::Cell<bool>,
+    /// What `onRecordEnrich` changed of a batch's answers, by record id.
+    pub(crate) patches: RefCell<Vec<(String, crate::Patch)>>,
     /// The rest of the request a `routerUse` middleware chain runs around.
     pub(crate) middleware_next: RefCell<Option<crate::Next>>,
 }
@@ -75,6 +77,7 @@ impl Worker {
             spent: std::cell::Cell::new(false),
             schema_touched: std::cell::Cell::new(false),
             middleware_next: RefCell::default(),
+            patches: RefCell::default(),
         }
     }
 
@@ -170,7 +173,14 @@ impl Worker {
             )
             .and_then(|out| match serde_json::from_str::<Value>(&out) {
                 Ok(v) if v.get("error").is_some() => Err(self.js_error(&v["error"].to_string())),
-                _ => Ok(()),
+                Ok(v) => {
+                    // what onRecordEnrich changed of the batch's answer for it
+                    if let Some(p) = v.get("patch").filter(|p| !p.is_null()) {
+                        self.patches.borrow_mut().push(crate::read::patch_of(p));
+                    }
+                    Ok(())
+                }
+                Err(_) => Ok(()),
             }),
             None => call_js(ctx, self, "recordHook", (model, payload))
                 .and_then(|out| self.outcome(&out)),

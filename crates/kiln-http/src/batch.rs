@@ -341,10 +341,15 @@ async fn handler(
         })
         .unzip();
     let timeout = Duration::from_secs(timeout);
+    let mut patches = Vec::new();
     let results = match hooks.as_ref().map(|h| &h.0) {
-        Some(h) if h.watches_batch(&app, &writes) => {
-            h.run_batch(writes, refused.is_some(), timeout).await
-        }
+        Some(h) if h.watches_batch(&app, &writes) => h
+            .run_batch(writes, refused.is_some(), timeout)
+            .await
+            .map(|(records, p)| {
+                patches = p;
+                records
+            }),
         _ => {
             app.run_batch(writes, refused.is_some(), timeout, None)
                 .await
@@ -368,8 +373,19 @@ async fn handler(
         match record {
             Some(r) => {
                 out.extend_from_slice(b"{\"body\":");
-                app.write_records(&mut [r], &req, &render, &mut out)
-                    .map_err(api)?;
+                match patches.iter().position(|(id, _)| id == r.id()) {
+                    // what onRecordEnrich changed of it
+                    Some(at) => {
+                        let mut body = Vec::with_capacity(512);
+                        app.write_records(&mut [r], &req, &render, &mut body)
+                            .map_err(api)?;
+                        let patch = patches.swap_remove(at);
+                        out.extend(crate::hooks::patched(body, vec![patch], false).0);
+                    }
+                    None => app
+                        .write_records(&mut [r], &req, &render, &mut out)
+                        .map_err(api)?,
+                }
                 out.extend_from_slice(b",\"status\":200}");
             }
             None => out.extend_from_slice(b"{\"body\":null,\"status\":204}"),

@@ -16,10 +16,13 @@ use serde_json::{Map, Value};
 use kiln_core::records::model::Record;
 use kiln_core::schema::collection::Collection;
 use kiln_core::CoreError;
-use kiln_hooks::{HookRequest, HookResponse, Hooks, RecordOutcome, SECRET_FIELDS};
+use kiln_hooks::{
+    HookRequest, HookResponse, Hooks, Patch, ReadOutcome, RecordOutcome, SECRET_FIELDS,
+};
 
 use crate::caller::Caller;
 use crate::error::{api, ApiError};
+use crate::json::RawJson;
 use crate::MAX_BODY_BYTES;
 
 pub(crate) async fn middleware(
@@ -188,14 +191,57 @@ pub(crate) fn for_records<'a>(
     hooks.as_ref().map(|h| &h.0).filter(|h| h.watches(c))
 }
 
-/// How a records write that hooks ran ended, as the API answers it (`written` renders the
-/// record the write made).
-pub(crate) fn outcome(
-    out: RecordOutcome,
-    written: impl FnOnce(Record) -> Result<Response, ApiError>,
+/// How a records read that hooks ran ended, as the API answers it (`render` answers as Kiln
+/// would, with the hooks' patches).
+pub(crate) fn read_outcome(
+    out: ReadOutcome,
+    render: impl FnOnce(Vec<(String, Patch)>) -> Result<Response, ApiError>,
 ) -> Result<Response, ApiError> {
     match out {
-        RecordOutcome::Written(r) => written(r),
+        ReadOutcome::Render(patches) => render(patches),
+        ReadOutcome::Answered(res) => Ok(answer(res)),
+        ReadOutcome::Failed(e) => Err(api(e)),
+    }
+}
+
+/// A rendered record (`list`: a page, its records under `items`) with the hooks' patches applied
+/// to the records of the same id.
+pub(crate) fn patched(body: Vec<u8>, patches: Vec<(String, Patch)>, list: bool) -> RawJson {
+    if patches.iter().all(|(_, p)| p.is_empty()) {
+        return RawJson(body);
+    }
+    let Ok(mut v) = serde_json::from_slice::<Value>(&body) else {
+        return RawJson(body);
+    };
+    let records: Vec<&mut Value> = match list {
+        true => match v.get_mut("items") {
+            Some(Value::Array(items)) => items.iter_mut().collect(),
+            _ => Vec::new(),
+        },
+        false => vec![&mut v],
+    };
+    for record in records {
+        let Value::Object(m) = record else { continue };
+        let id = m
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if let Some((_, p)) = patches.iter().find(|(pid, _)| *pid == id) {
+            p.apply(m);
+        }
+    }
+    RawJson(serde_json::to_vec(&v).unwrap_or(body))
+}
+
+/// How a records write that hooks ran ended, as the API answers it (`written` renders the
+/// record the write made, with what `onRecordEnrich` changed of it).
+pub(crate) fn outcome(
+    out: RecordOutcome,
+    written: impl FnOnce(Record, Patch) -> Result<Response, ApiError>,
+) -> Result<Response, ApiError> {
+    match out {
+        RecordOutcome::Written(r, patch) => written(r, patch),
         RecordOutcome::Answered(res) => Ok(answer(res)),
         RecordOutcome::Failed(e) => Err(api(e)),
     }

@@ -64,6 +64,11 @@
     emailVisibility() { return this.getBool('emailVisibility'); }
     setEmailVisibility(v) { this.set('emailVisibility', !!v); }
     setPassword(v) { this.set('password', String(v)); }
+    // what the API shows of it (onRecordEnrich): fields hidden or shown, custom keys allowed
+    hide(...names) { for (const n of names.flat()) { (this._hidden ??= new Set()).add(n); this._unhidden?.delete(n); } return this; }
+    unhide(...names) { for (const n of names.flat()) { (this._unhidden ??= new Set()).add(n); this._hidden?.delete(n); } return this; }
+    withCustomData(on) { this._custom = !!on; return this; }
+    ignoreEmailVisibility(on) { this._anyEmail = !!on; return this; }
     isSuperuser() { return this._c.name === '_superusers'; }
     original() { return this._orig ? js.recordOf(this._orig, this._c) : new Record(this._c); }
     clone() { const r = js.recordOf({ ...this._d }, this._c); r._new = this._new; return r; }
@@ -80,6 +85,15 @@
       return out;
     }
     toJSON() { return this.publicExport(); }
+    // the changes of an answer's record (see kiln-hooks/src/read.rs)
+    _patch() {
+      const fields = new Set((this._c.fields ?? []).map((f) => f.name));
+      const set = {};
+      for (const k of this._changed) if (!this._hidden?.has(k) && (fields.has(k) || this._custom)) set[k] = this._d[k] ?? null;
+      for (const k of this._unhidden ?? []) set[k] = this._d[k] ?? null;
+      if (this._anyEmail && 'email' in this._d) set.email = this._d.email;
+      return { id: this.id, hide: [...(this._hidden ?? [])], set };
+    }
     // the values hooks set, for Kiln to write
     _changes() { return Object.fromEntries([...this._changed].map((k) => [k, this._d[k]])); }
     // the record as Kiln stored it
@@ -113,6 +127,7 @@
   // onRecordCreate((e) => …, "posts", …) and the rest: the handler and the collections it is for
   // (names or ids; none: all).
   const NAMES = [
+    'onRecordViewRequest', 'onRecordsListRequest', 'onRecordEnrich',
     'onRecordCreateRequest', 'onRecordUpdateRequest', 'onRecordDeleteRequest',
     'onRecordCreate', 'onRecordUpdate', 'onRecordDelete',
     'onRecordAfterCreateSuccess', 'onRecordAfterUpdateSuccess', 'onRecordAfterDeleteSuccess',
@@ -156,6 +171,42 @@
     return settle(() => js.chain(e, handlers(name, e.collection), () => {}));
   };
 
+  // onRecordEnrich for one record of an answer to request event `e` (PocketBase's event holds
+  // the request info itself, not a function)
+  const enrich = (record, e) =>
+    js.chain({ app: globalThis.$app, record, requestInfo: e.requestInfo(), collection: record.collection() }, handlers('onRecordEnrich', record.collection()), () => {});
+
+  // Called by Kiln for a records API read: the request hooks, then onRecordEnrich for each record
+  // shown. Answers {response} when a hook answered, {error} when one failed, else {patches}.
+  native.readRequest = (name, payloads, rawReq) => {
+    const req = JSON.parse(rawReq);
+    const collection = byKey(req.collection.id, req.collection.key);
+    const records = JSON.parse(payloads).map((p) => {
+      const r = js.recordOf(p.full, collection);
+      r._changed = new Set();
+      return r;
+    });
+    const { e, result } = js.event(req);
+    e.collection = collection;
+    if (name === 'onRecordViewRequest') e.record = records[0];
+    else {
+      e.records = records;
+      e.result = { ...req.result, items: records };
+    }
+    let shown = false;
+    const failed = settle(() =>
+      js.chain(e, handlers(name, collection), () => {
+        shown = true;
+        for (const record of e.record ? [e.record] : e.records) enrich(record, e);
+      }),
+    );
+    if (failed) return JSON.stringify({ error: JSON.parse(failed) });
+    const res = result();
+    // a hook that neither answered nor let the request go on: an empty answer, as PocketBase's
+    if (!shown) return JSON.stringify({ response: res ?? { status: 200, type: '', body: '' } });
+    return JSON.stringify({ patches: (e.record ? [e.record] : e.records).map((r) => r._patch()) });
+  };
+
   // Called by Kiln for a records API write: the request hooks; their last e.next() is the write.
   // Answers {response} when a hook answered, {error} when the chain failed, else "".
   native.recordRequest = (name, payload, rawReq) => {
@@ -164,14 +215,20 @@
     const { e, result } = js.event(JSON.parse(rawReq));
     e.record = record;
     e.collection = record.collection();
+    let patch = null;
     const failed = settle(() =>
       js.chain(e, handlers(name, e.collection), () => {
         const saved = js.call(native.requestNext(JSON.stringify(e.record._changes())));
         if (saved) e.record._reset(saved.full);
+        // the answer shows the record written as enriched (not a deleted one)
+        if (saved && name !== 'onRecordDeleteRequest') {
+          enrich(e.record, e);
+          patch = e.record._patch();
+        }
       }),
     );
     if (failed) return JSON.stringify({ error: JSON.parse(failed) });
     const res = result();
-    return res ? JSON.stringify({ response: res }) : '';
+    return res ? JSON.stringify({ response: res }) : JSON.stringify({ patch });
   };
 })();

@@ -22,8 +22,10 @@ pub async fn handler(
     ctx.req.body = body.clone();
     if let Some(h) = crate::hooks::for_records(&hooks, &c) {
         let out = h.create_record(c, ctx.req.clone(), body, uploads).await;
-        return crate::hooks::outcome(out, |r| {
-            super::common::render_one(&app, &ctx, r).map(IntoResponse::into_response)
+        return crate::hooks::outcome(out, |r, patch| {
+            let id = r.id().to_owned();
+            let body = super::common::render_one(&app, &ctx, r)?;
+            Ok(crate::hooks::patched(body.0, vec![(id, patch)], false).into_response())
         });
     }
     let record = app

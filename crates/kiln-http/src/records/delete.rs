@@ -22,7 +22,7 @@ pub async fn handler(
     let c = app.records_collection(&collection).map_err(api)?;
     if let Some(h) = crate::hooks::for_records(&hooks, &c) {
         let out = h.delete_record(c, id, ctx.req).await;
-        return crate::hooks::outcome(out, |_| Ok(StatusCode::NO_CONTENT.into_response()));
+        return crate::hooks::outcome(out, |_, _| Ok(StatusCode::NO_CONTENT.into_response()));
     }
     app.delete_record(&c, &id, &ctx.req).await.map_err(api)?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -1,0 +1,165 @@
+//! The records API's reads when hooks listen on the collection: `onRecordViewRequest` and
+//! `onRecordsListRequest` around the answer, `onRecordEnrich` on each record it shows. Kiln still
+//! renders the records (rules, `expand`, `fields`, who may see the email); the hooks' changes —
+//! fields hidden, unhidden or set, custom data — come back as a patch per record, applied to
+//! what Kiln rendered.
+
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+
+use kiln_core::records::model::Record;
+use kiln_core::schema::collection::Collection;
+use kiln_core::{CoreError, RequestInfo};
+
+use crate::records::request_json;
+use crate::worker::{call_js, record_value};
+use crate::{parse_response, HookResponse, Hooks};
+
+/// What the hooks changed of one record's answer.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Patch {
+    /// Keys to leave out.
+    pub hide: Vec<String>,
+    /// Keys to show with these values (fields set or unhidden, custom data).
+    pub set: Map<String, Value>,
+}
+
+impl Patch {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.hide.is_empty() && self.set.is_empty()
+    }
+
+    /// Applies the patch to a record as rendered (keys stay in alphabetical order, as the API
+    /// writes them).
+    pub fn apply(&self, rendered: &mut Map<String, Value>) {
+        for k in &self.hide {
+            rendered.remove(k);
+        }
+        if self.set.is_empty() {
+            return;
+        }
+        for (k, v) in &self.set {
+            rendered.insert(k.clone(), v.clone());
+        }
+        let mut all: Vec<(String, Value)> = std::mem::take(rendered).into_iter().collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        rendered.extend(all);
+    }
+}
+
+/// How a read that hooks ran ended.
+#[derive(Debug)]
+pub enum ReadOutcome {
+    /// Answer as Kiln would, with each record's patch (by id).
+    Render(Vec<(String, Patch)>),
+    /// A hook answered itself.
+    Answered(HookResponse),
+    Failed(CoreError),
+}
+
+/// The paging of a list, as `e.result` shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub page: i64,
+    pub per_page: i64,
+    pub total_items: i64,
+    pub total_pages: i64,
+}
+
+impl Hooks {
+    /// Whether a read hook (view, list or enrich) listens on `c`.
+    pub fn watches_reads(&self, c: &Collection) -> bool {
+        [
+            "onRecordViewRequest",
+            "onRecordsListRequest",
+            "onRecordEnrich",
+        ]
+        .iter()
+        .any(|n| self.watch.has(n, c))
+    }
+
+    /// `GET /api/collections/{c}/records/{id}` with the hooks, for `record` as the rule let
+    /// the requester see it.
+    pub async fn view_record(&self, record: &Record, req: &RequestInfo) -> ReadOutcome {
+        let payloads = json!([record_value(record)]).to_string();
+        let c = record.collection.clone();
+        self.read("onRecordViewRequest", c, payloads, req, None)
+            .await
+    }
+
+    /// `GET /api/collections/{c}/records` with the hooks, for the page of records found.
+    pub async fn list_records(
+        &self,
+        c: Arc<Collection>,
+        records: &[Record],
+        req: &RequestInfo,
+        page: Page,
+    ) -> ReadOutcome {
+        let payloads = Value::Array(records.iter().map(record_value).collect()).to_string();
+        self.read("onRecordsListRequest", c, payloads, req, Some(page))
+            .await
+    }
+
+    async fn read(
+        &self,
+        hook: &'static str,
+        c: Arc<Collection>,
+        payloads: String,
+        req: &RequestInfo,
+        page: Option<Page>,
+    ) -> ReadOutcome {
+        let mut request = request_json(req);
+        request["collection"] = json!({ "id": c.id, "key": c.updated });
+        if let Some(p) = page {
+            request["result"] = json!({
+                "page": p.page, "perPage": p.per_page, "totalItems": p.total_items, "totalPages": p.total_pages,
+            });
+        }
+        let request = request.to_string();
+        let out = self
+            .pool
+            .run(move |rt| {
+                rt.run(|ctx, w| {
+                    let raw = call_js(ctx, w, "readRequest", (hook, payloads, request))?;
+                    let v: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
+                    if let Some(err) = v.get("error") {
+                        return Err(w.js_error(&err.to_string()));
+                    }
+                    Ok(v)
+                })
+            })
+            .await
+            .map_err(CoreError::Internal)
+            .and_then(|r| r);
+        let v = match out {
+            Ok(v) => v,
+            Err(e) => return ReadOutcome::Failed(e),
+        };
+        if let Some(res) = v.get("response").filter(|r| !r.is_null()) {
+            return ReadOutcome::Answered(parse_response(&res.to_string()));
+        }
+        let patches = v["patches"]
+            .as_array()
+            .map(|list| list.iter().map(patch_of).collect())
+            .unwrap_or_default();
+        ReadOutcome::Render(patches)
+    }
+}
+
+pub(crate) fn patch_of(v: &Value) -> (String, Patch) {
+    let hide = v["hide"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|k| k.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let set = v["set"].as_object().cloned().unwrap_or_default();
+    (
+        v["id"].as_str().unwrap_or_default().to_owned(),
+        Patch { hide, set },
+    )
+}
