@@ -12,6 +12,7 @@ mod http;
 mod link;
 pub mod migrate;
 mod natives;
+mod payload;
 mod pool;
 mod read;
 mod records;
@@ -27,8 +28,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-pub use read::{Page, Patch, ReadOutcome};
-pub use records::{RecordOutcome, SECRET_FIELDS};
+pub use payload::{Next, Patch, SECRET_FIELDS};
+pub use read::{Page, ReadOutcome};
+pub use records::RecordOutcome;
 pub use route::Route;
 
 /// What a hook call may use.
@@ -92,10 +94,6 @@ pub struct HookRequest {
     pub ip: String,
 }
 
-/// The rest of a request's handling, run by a middleware's last `e.next()` (`routerUse`).
-pub type Next =
-    Box<dyn FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send>;
-
 /// A hook's answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HookResponse {
@@ -115,11 +113,16 @@ pub(crate) struct State {
     pub(crate) handle: RwLock<Option<tokio::runtime::Handle>>,
     pub(crate) hidden_env: Vec<String>,
     pub(crate) watch: std::sync::OnceLock<Arc<link::Watch>>,
-    /// The pool, for the jobs `cronAdd` registers while the server runs.
-    pub(crate) pool: std::sync::OnceLock<std::sync::Weak<pool::Pool>>,
+    /// Adds a `cronAdd` job (name, expression, source) while the server runs.
+    pub(crate) cron_add: std::sync::OnceLock<CronAdd>,
 }
 
 pub(crate) type Shared = Arc<State>;
+
+/// What `cronAdd` calls while the server runs: the job (name, expression, source) into the app's
+/// table, run on the pool.
+pub(crate) type CronAdd =
+    Box<dyn Fn(&kiln_core::App, String, String, String) -> Result<(), String> + Send + Sync>;
 
 /// The loaded hooks: their routes, and the pool that runs them.
 pub struct Hooks {
@@ -199,7 +202,21 @@ impl Hooks {
             limits,
             state.clone(),
         )?);
-        let _ = state.pool.set(Arc::downgrade(&pool));
+        let weak = Arc::downgrade(&pool);
+        let _ = state
+            .cron_add
+            .set(Box::new(move |app, name, expression, source| {
+                let pool = weak.upgrade().ok_or("the hooks' runtimes have stopped")?;
+                cron::register(
+                    app,
+                    &pool,
+                    cron::Cron {
+                        name,
+                        expression,
+                        source,
+                    },
+                )
+            }));
         Ok(Hooks {
             routes,
             pool,

@@ -142,7 +142,7 @@ impl WriteHooks for TxLink {
         conn: &Conn<'_>,
         inner: &mut InnerRequest<'_>,
     ) -> kiln_core::error::Result<()> {
-        let request = crate::records::request_json(req).to_string();
+        let request = crate::payload::request_json(req).to_string();
         self.converse(event, rec.clone(), original, Some(request), conn, inner)
     }
 }

@@ -12,7 +12,8 @@ use serde_json::{json, Map, Value};
 
 use kiln_core::CoreError;
 
-use crate::worker::{record_value, Worker};
+use crate::payload::record_value;
+use crate::worker::Worker;
 
 /// `{"ok": v}`, or `{"err": message}` with the error kept for [`Worker::js_error`].
 fn answer(worker: &Worker, r: Result<Value, CoreError>) -> String {
@@ -288,20 +289,14 @@ pub(crate) fn install(
         Function::new(
             ctx.clone(),
             move |name: String, expression: String, source: String| {
-                let pool = w.state.pool.get().and_then(std::sync::Weak::upgrade);
-                match (w.app(), pool) {
-                    (Ok(app), Some(pool)) => crate::cron::register(
-                        &app,
-                        &pool,
-                        crate::cron::Cron {
-                            name,
-                            expression,
-                            source,
-                        },
-                    )
-                    .err()
-                    .unwrap_or_default(),
-                    _ => "the app is not ready".to_owned(),
+                let Some(add) = w.state.cron_add.get() else {
+                    return "the app is not ready".to_owned();
+                };
+                match w.app() {
+                    Ok(app) => add(&app, name, expression, source)
+                        .err()
+                        .unwrap_or_default(),
+                    Err(e) => e.to_string(),
                 }
             },
         )?,

@@ -6,48 +6,15 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use kiln_core::records::model::Record;
 use kiln_core::schema::collection::Collection;
 use kiln_core::{CoreError, RequestInfo};
 
-use crate::records::request_json;
-use crate::worker::{call_js, record_value};
+use crate::payload::{patch_of, record_value, request_json, Patch};
+use crate::worker::call_js;
 use crate::{parse_response, HookResponse, Hooks};
-
-/// What the hooks changed of one record's answer.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Patch {
-    /// Keys to leave out.
-    pub hide: Vec<String>,
-    /// Keys to show with these values (fields set or unhidden, custom data).
-    pub set: Map<String, Value>,
-}
-
-impl Patch {
-    /// Whether it changes nothing.
-    pub fn is_empty(&self) -> bool {
-        self.hide.is_empty() && self.set.is_empty()
-    }
-
-    /// Applies the patch to a record as rendered (keys stay in alphabetical order, as the API
-    /// writes them).
-    pub fn apply(&self, rendered: &mut Map<String, Value>) {
-        for k in &self.hide {
-            rendered.remove(k);
-        }
-        if self.set.is_empty() {
-            return;
-        }
-        for (k, v) in &self.set {
-            rendered.insert(k.clone(), v.clone());
-        }
-        let mut all: Vec<(String, Value)> = std::mem::take(rendered).into_iter().collect();
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        rendered.extend(all);
-    }
-}
 
 /// How a read that hooks ran ended.
 #[derive(Debug)]
@@ -146,20 +113,4 @@ impl Hooks {
             .unwrap_or_default();
         ReadOutcome::Render(patches)
     }
-}
-
-pub(crate) fn patch_of(v: &Value) -> (String, Patch) {
-    let hide = v["hide"]
-        .as_array()
-        .map(|l| {
-            l.iter()
-                .filter_map(|k| k.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    let set = v["set"].as_object().cloned().unwrap_or_default();
-    (
-        v["id"].as_str().unwrap_or_default().to_owned(),
-        Patch { hide, set },
-    )
 }

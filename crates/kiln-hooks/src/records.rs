@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rquickjs::Ctx;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use kiln_core::files::Upload;
 use kiln_core::records::model::Record;
@@ -15,18 +15,16 @@ use kiln_core::records::{BatchError, BatchWrite, RuleKind};
 use kiln_core::schema::collection::Collection;
 use kiln_core::{App, CoreError, RequestInfo};
 
-use crate::worker::{call_js, record_payload, RequestWrite, Worker};
+use crate::payload::{record_payload, request_json};
+use crate::worker::{call_js, RequestWrite, Worker};
 use crate::{parse_response, HookResponse, Hooks};
-
-/// Fields of an authenticated record hooks are not given.
-pub const SECRET_FIELDS: [&str; 2] = ["password", "tokenKey"];
 
 /// How a records request ended when hooks ran it.
 #[derive(Debug)]
 pub enum RecordOutcome {
     /// The record was written (for a delete: removed); the API answers as without hooks, with
     /// what `onRecordEnrich` changed of the answer.
-    Written(Record, crate::Patch),
+    Written(Record, crate::payload::Patch),
     /// A hook answered the request itself (`e.json(…)`) without the write, or after it.
     Answered(HookResponse),
     Failed(CoreError),
@@ -123,7 +121,7 @@ impl Hooks {
         writes: Vec<BatchWrite>,
         refused: bool,
         timeout: Duration,
-    ) -> Result<(Vec<Option<Record>>, Vec<(String, crate::Patch)>), BatchError> {
+    ) -> Result<(Vec<Option<Record>>, Vec<(String, crate::payload::Patch)>), BatchError> {
         self.pool
             .run(move |rt| {
                 rt.run(|ctx, w| {
@@ -201,7 +199,7 @@ fn run_request(
         let saved = w.request.borrow_mut().take().and_then(|r| r.saved);
         let patch = v
             .get("patch")
-            .map(|p| crate::read::patch_of(p).1)
+            .map(|p| crate::payload::patch_of(p).1)
             .unwrap_or_default();
         Ok(match saved {
             Some(rec) => RecordOutcome::Written(rec, patch),
@@ -243,30 +241,4 @@ pub(crate) fn request_next(
         r.saved = saved.clone();
     }
     Ok(saved)
-}
-
-/// The request as the hooks' event shows it.
-pub(crate) fn request_json(req: &RequestInfo) -> Value {
-    let auth = req
-        .auth
-        .as_ref()
-        .map(|r| {
-            let mut m = r.to_full_map();
-            for f in SECRET_FIELDS {
-                m.remove(f);
-            }
-            Value::Object(m)
-        })
-        .unwrap_or(Value::Null);
-    let list = |m: &std::collections::HashMap<String, String>| -> Value {
-        m.iter()
-            .map(|(k, v)| (k.clone(), json!([v])))
-            .collect::<Map<_, _>>()
-            .into()
-    };
-    json!({
-        "method": req.method, "path": "", "rawQuery": "", "query": list(&req.query),
-        "headers": list(&req.headers), "body": req.body, "auth": auth, "ip": req.ip_text(),
-        "params": {},
-    })
 }

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Runtime};
+use rquickjs::{CatchResultExt, Context, Ctx, Runtime};
 
-use crate::worker::Worker;
+use crate::worker::{describe, Worker};
 use crate::{HooksError, Limits, Shared};
 
 /// PocketBase's JSVM API in JavaScript, evaluated before the app's files (in this order).
@@ -144,23 +144,6 @@ impl Loaded {
         self.disarm();
         self.worker.error.borrow_mut().take();
         (out, self.worker.spent.take())
-    }
-}
-
-/// A thrown value as text: the message and where it happened.
-pub(crate) fn describe(e: CaughtError<'_>) -> String {
-    match e {
-        CaughtError::Exception(ex) => {
-            let message = ex.message().unwrap_or_default();
-            match ex.stack() {
-                Some(stack) if !stack.trim().is_empty() => {
-                    format!("{message}\n{}", stack.trim_end())
-                }
-                _ => message,
-            }
-        }
-        CaughtError::Value(v) => format!("{v:?}"),
-        CaughtError::Error(e) => e.to_string(),
     }
 }
 

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 
-use rquickjs::{CatchResultExt, Ctx, Function, Object};
+use rquickjs::{CatchResultExt, CaughtError, Ctx, Function, Object};
 use serde_json::{json, Map, Value};
 
 use kiln_core::records::model::Record;
@@ -17,6 +17,7 @@ use kiln_core::records::write::{Applied, Prepared};
 use kiln_core::{App, CoreError};
 
 use crate::link::{hook_names, request_hook, Answer, ToWorker, ToWriter, TxLink, TxWork, Watch};
+use crate::payload::record_payload;
 use crate::Shared;
 
 /// PocketBase's words for an error a hook threw that is not an API error.
@@ -57,9 +58,9 @@ pub(crate) struct Worker {
     /// commits, read again if it does not.
     pub(crate) schema_touched: std::cell::Cell<bool>,
     /// What `onRecordEnrich` changed of a batch's answers, by record id.
-    pub(crate) patches: RefCell<Vec<(String, crate::Patch)>>,
+    pub(crate) patches: RefCell<Vec<(String, crate::payload::Patch)>>,
     /// The rest of the request a `routerUse` middleware chain runs around.
-    pub(crate) middleware_next: RefCell<Option<crate::Next>>,
+    pub(crate) middleware_next: RefCell<Option<crate::payload::Next>>,
 }
 
 impl Worker {
@@ -176,7 +177,7 @@ impl Worker {
                 Ok(v) => {
                     // what onRecordEnrich changed of the batch's answer for it
                     if let Some(p) = v.get("patch").filter(|p| !p.is_null()) {
-                        self.patches.borrow_mut().push(crate::read::patch_of(p));
+                        self.patches.borrow_mut().push(crate::payload::patch_of(p));
                     }
                     Ok(())
                 }
@@ -376,26 +377,24 @@ pub(crate) fn call_js<'js, A: rquickjs::function::IntoArgs<'js>>(
         worker.spent.set(true);
         CoreError::Internal(format!(
             "the hook ran out of its time or memory budget: {}",
-            crate::runtime::describe(e)
+            describe(e)
         ))
     })
 }
 
-/// A record as JavaScript is handed it (see [`record_value`]), with the record as stored before
-/// the change (`original`) for an update.
-pub(crate) fn record_payload(r: &Record, original: Option<&Record>) -> String {
-    let mut v = record_value(r);
-    if let Some(o) = original {
-        v["original"] = Value::Object(o.to_full_map());
+/// A thrown value as text: the message and where it happened.
+pub(crate) fn describe(e: CaughtError<'_>) -> String {
+    match e {
+        CaughtError::Exception(ex) => {
+            let message = ex.message().unwrap_or_default();
+            match ex.stack() {
+                Some(stack) if !stack.trim().is_empty() => {
+                    format!("{message}\n{}", stack.trim_end())
+                }
+                _ => message,
+            }
+        }
+        CaughtError::Value(v) => format!("{v:?}"),
+        CaughtError::Error(e) => e.to_string(),
     }
-    v.to_string()
-}
-
-/// A record for JavaScript: every field (`full`), and its collection's id and version (the
-/// runtime keeps collections by both).
-pub(crate) fn record_value(r: &Record) -> Value {
-    json!({
-        "full": Value::Object(r.to_full_map()),
-        "collection": { "id": r.collection.id, "key": r.collection.updated },
-    })
 }

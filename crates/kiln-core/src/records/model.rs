@@ -169,28 +169,6 @@ impl Record {
         }
     }
 
-    /// Sets the values server-side code gave fields (PocketBase's `record.set`), normalised as a
-    /// submitted value would be (`"5"` for a number is 5, one id for a multiple relation a
-    /// list). Names that are no field, and password fields (whose plain value is hashed before
-    /// a write, never here), are left alone.
-    pub fn assign(&mut self, values: &Map<String, Value>) {
-        for (name, raw) in values {
-            let Some(i) = self.collection.field_index(name) else {
-                continue;
-            };
-            let f = &self.collection.fields[i];
-            if matches!(f.kind, FieldKind::Password { .. }) {
-                continue;
-            }
-            self.values[i] = crate::records::values::prepare(
-                f,
-                &self.values[i],
-                raw,
-                crate::records::values::Modifier::Set,
-            );
-        }
-    }
-
     /// Column values for an INSERT or UPDATE, in field order.
     pub fn column_values(&self) -> Vec<DbValue> {
         self.collection

@@ -1,8 +1,8 @@
 //! Turning submitted values into field values (PocketBase's casting rules) and validating them.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-use super::model::geo_point;
+use super::model::{geo_point, Record};
 use crate::error::FieldError;
 use crate::schema::field::num;
 use crate::schema::field::{Field, FieldKind};
@@ -678,6 +678,25 @@ pub fn validate_password(f: &Field, plain: &str) -> Result<(), FieldError> {
         ));
     }
     Ok(())
+}
+
+impl Record {
+    /// Sets the values server-side code gave fields (PocketBase's `record.set`), normalised as a
+    /// submitted value would be (`"5"` for a number is 5, one id for a multiple relation a
+    /// list). Names that are no field, and password fields (whose plain value is hashed before
+    /// a write, never here), are left alone.
+    pub fn assign(&mut self, values: &Map<String, Value>) {
+        for (name, raw) in values {
+            let Some(i) = self.collection.field_index(name) else {
+                continue;
+            };
+            let f = &self.collection.fields[i];
+            if matches!(f.kind, FieldKind::Password { .. }) {
+                continue;
+            }
+            self.values[i] = prepare(f, &self.values[i], raw, Modifier::Set);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,6 @@ pub async fn handler(
 ) -> ApiResult<Json<Value>> {
     require_superuser(&ctx)?;
     let c = app.create_collection(&body).await.map_err(api)?;
-    super::automigrate(&app, auto, None, Some(&c)).await;
+    super::automigrate::changed(&app, auto, None, Some(&c)).await;
     ctx.json(c.to_json(false))
 }

@@ -21,6 +21,6 @@ pub async fn handler(
     require_superuser(&ctx)?;
     let old = app.collection(&collection).ok();
     app.delete_collection(&collection).await.map_err(api)?;
-    super::automigrate(&app, auto, old.as_deref(), None).await;
+    super::automigrate::changed(&app, auto, old.as_deref(), None).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,5 +1,6 @@
 //! `/api/collections`: the collections API (superusers only).
 
+mod automigrate;
 mod create;
 mod delete;
 mod dry_run_view;
@@ -39,19 +40,4 @@ pub fn router() -> Router<App> {
             "/api/collections/{collection}/truncate",
             delete_route(truncate::handler),
         )
-}
-
-/// With automigrate on, writes the migration file of a change made through the API (a failure
-/// is logged: the change itself is made).
-async fn automigrate(
-    app: &App,
-    auto: Option<axum::Extension<std::sync::Arc<kiln_hooks::migrate::Automigrate>>>,
-    old: Option<&kiln_core::schema::collection::Collection>,
-    new: Option<&kiln_core::schema::collection::Collection>,
-) {
-    if let Some(axum::Extension(a)) = auto {
-        if let Err(e) = a.changed(app, old, new).await {
-            tracing::error!(error = %e, "automigrate: cannot write the migration file");
-        }
-    }
 }

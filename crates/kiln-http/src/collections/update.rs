@@ -26,6 +26,6 @@ pub async fn handler(
         .update_collection(&collection, &body)
         .await
         .map_err(api)?;
-    super::automigrate(&app, auto, old.as_deref(), Some(&c)).await;
+    super::automigrate::changed(&app, auto, old.as_deref(), Some(&c)).await;
     ctx.json(c.to_json(false))
 }
