@@ -238,6 +238,26 @@ describe('pb_hooks safety', { skip: pg }, () => {
     }
   });
 
+  it('--hooksWatch restarts the server with the changed files', async () => {
+    const hooks = mkdtempSync(join(tmpdir(), 'kiln-hooks-'));
+    const file = join(hooks, 'main.pb.js');
+    writeFileSync(file, 'routerAdd("GET", "/api/version", (e) => e.string(200, "one"));\n');
+    const server = await startServer({ serveArgs: ['--hooksDir', hooks, '--hooksWatch'] });
+    try {
+      assert.equal(await (await fetch(server.url + '/api/version')).text(), 'one');
+      writeFileSync(file, 'routerAdd("GET", "/api/version", (e) => e.string(200, "two, longer"));\n');
+      let seen = '';
+      for (let i = 0; i < 100 && seen !== 'two, longer'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        seen = await fetch(server.url + '/api/version').then((r) => r.text(), () => '');
+      }
+      assert.equal(seen, 'two, longer');
+    } finally {
+      await server.stop();
+      rmSync(hooks, { recursive: true, force: true });
+    }
+  });
+
   it('an endless loop or a runaway allocation ends its request; the server lives on', async () => {
     const hooks = mkdtempSync(join(tmpdir(), 'kiln-hooks-'));
     writeFileSync(join(hooks, 'bad.pb.js'), [

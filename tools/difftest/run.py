@@ -41,7 +41,7 @@ DATETIME_RE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(\.\d{1,3})?Z$")
 JWT_RE = re.compile(r"^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 STEP_KEYS = {"method", "path", "auth", "status", "body", "multipart", "form", "raw", "contentType", "query", "headers",
              "save", "ignore", "unordered", "note"}
-SEQ_KEYS = {"name", "description", "steps", "engines"}
+SEQ_KEYS = {"name", "description", "steps", "engines", "hooks", "migrations"}
 KNOWN_KEYS = {"sequence", "step", "reason", "engine", "nondeterministic"}
 PLACEHOLDER_RE = re.compile(r"\{\{([A-Za-z0-9_.-]+)\}\}")
 CLONE_ID_RE = re.compile(r"^_clone_[A-Za-z0-9]{4}$")  # PocketBase's random ids of view fields copied from a table
@@ -63,7 +63,7 @@ def free_port():
 class Server:
     """One server binary (kiln or pocketbase) in its own temp dir, with the superuser upserted."""
 
-    def __init__(self, label, binary, keep=False, dev=False):
+    def __init__(self, label, binary, keep=False, dev=False, files=None):
         self.label, self.binary, self.keep, self.dev = label, binary, keep, dev
         self.proc = None
         self.root = tempfile.mkdtemp(prefix=f"difftest-{label}-")
@@ -71,6 +71,12 @@ class Server:
         self.dir = os.path.join(self.root, "data")
         self.port = None
         self.token = None
+        # a sequence's pb_hooks and pb_migrations files, where both servers look for them: beside the data dir
+        for folder, named in (files or {}).items():
+            os.makedirs(os.path.join(self.root, folder), exist_ok=True)
+            for name, source in named.items():
+                with open(os.path.join(self.root, folder, name), "w") as f:
+                    f.write(source if isinstance(source, str) else "\n".join(source) + "\n")
 
     def start(self):
         self.port = free_port()
@@ -545,8 +551,9 @@ def main():
     started = time.monotonic()
     servers = []
 
-    def start_pair():
-        pair = [Server("kiln", kiln_bin, args.keep, args.dev), Server("pocketbase", pb_bin, args.keep, args.dev)]
+    def start_pair(seq):
+        files = {"pb_hooks": seq.get("hooks", {}), "pb_migrations": seq.get("migrations", {})}
+        pair = [Server("kiln", kiln_bin, args.keep, args.dev, files), Server("pocketbase", pb_bin, args.keep, args.dev, files)]
         servers.extend(pair)
         for s in pair:
             s.start()
@@ -565,7 +572,7 @@ def main():
             if time.monotonic() - started > args.deadline:
                 raise TimeoutError(f"run exceeded its deadline of {args.deadline}s")
             # Each sequence gets its own fresh pair of servers: a difference cannot leak into the next one.
-            pair = start_pair()
+            pair = start_pair(seq)
             k_state, p_state = SeqState(pair[0]), SeqState(pair[1])
             row = {"match": 0, "known": 0, "unexpected": 0, "stale": 0, "nondeterministic matched": 0, "corpus errors": 0}
             for i, step in enumerate(seq["steps"]):

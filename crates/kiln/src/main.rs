@@ -6,6 +6,7 @@
 mod applog;
 mod config;
 mod migrate;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +73,9 @@ enum Command {
         /// Folder of the app's JavaScript hooks (*.pb.js, PocketBase's pb_hooks). Default: pb_hooks beside the data dir (loaded if it exists)
         #[arg(long = "hooksDir", value_name = "DIR")]
         hooks_dir: Option<PathBuf>,
+        /// Restart the server when a file of pb_hooks changes (for development)
+        #[arg(long = "hooksWatch")]
+        hooks_watch: bool,
         /// How many JavaScript runtimes run the hooks at once
         #[arg(long = "hooksPool", value_name = "N", default_value_t = 15)]
         hooks_pool: usize,
@@ -211,6 +215,7 @@ fn main() -> ExitCode {
             hooks_timeout,
             hooks_memory,
             automigrate,
+            hooks_watch,
             ..
         } => {
             if let Err(code) = runtime.block_on(migrate::apply_pending(&app, &migrations_dir)) {
@@ -218,6 +223,7 @@ fn main() -> ExitCode {
                 return code;
             }
             let hooks_dir = hooks_dir.unwrap_or_else(|| beside_data("pb_hooks"));
+            let watched = hooks_watch.then(|| hooks_dir.clone());
             let hooks = if hooks_dir.is_dir() {
                 let limits = kiln_hooks::Limits {
                     call_timeout: std::time::Duration::from_secs_f64(hooks_timeout.max(0.001)),
@@ -257,9 +263,18 @@ fn main() -> ExitCode {
                 automigrate,
             };
             app_slot.set(Some(app.clone()));
-            let (code, last) = runtime.block_on(serve(app, &app_cfg, &cfg, options, &app_slot));
+            // set when --hooksWatch saw a change: the command runs again
+            let restart = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let watch = watched.map(|dir| (dir, restart.clone()));
+            let (code, last) =
+                runtime.block_on(serve(app, &app_cfg, &cfg, options, watch, &app_slot));
             app_slot.set(None);
             last.close();
+            if restart.load(std::sync::atomic::Ordering::SeqCst) {
+                drop(runtime);
+                drop(_lock);
+                return fail(&watch::restart());
+            }
             return code;
         }
         Command::Superuser { action } => runtime.block_on(superuser(&app, action)),
@@ -359,6 +374,7 @@ async fn serve(
     app_cfg: &AppConfig,
     cfg: &config::Config,
     options: kiln_http::HttpOptions,
+    watch: Option<(PathBuf, std::sync::Arc<std::sync::atomic::AtomicBool>)>,
     app_slot: &applog::AppSlot,
 ) -> (ExitCode, App) {
     let listener = match bind(&cfg.http).await {
@@ -404,10 +420,21 @@ async fn serve(
         );
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = stop_tx.send(true);
-    });
+    {
+        tokio::spawn(async move {
+            match watch {
+                Some((dir, restart)) => tokio::select! {
+                    _ = shutdown_signal() => {}
+                    _ = watch::changed(dir) => {
+                        eprintln!("pb_hooks changed: restarting");
+                        restart.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                },
+                None => shutdown_signal().await,
+            }
+            let _ = stop_tx.send(true);
+        });
+    }
     loop {
         app.start_maintenance();
         // `$app` of the hooks is this app (again after a restore reopened it)

@@ -171,10 +171,25 @@
     return settle(() => js.chain(e, handlers(name, e.collection), () => {}));
   };
 
-  // onRecordEnrich for one record of an answer to request event `e` (PocketBase's event holds
-  // the request info itself, not a function)
-  const enrich = (record, e) =>
-    js.chain({ app: globalThis.$app, record, requestInfo: e.requestInfo(), collection: record.collection() }, handlers('onRecordEnrich', record.collection()), () => {});
+  // onRecordEnrich for the records of an answer to request event `e`, as PocketBase chains them:
+  // the last handler's e.next() of one record goes on to the next record, and once all are done
+  // a superuser sees every field again (whatever a hook hid). The event holds the request info
+  // itself, not a function.
+  const enrich = (records, e) => {
+    const requestInfo = e.requestInfo();
+    let i = 0;
+    const step = () => {
+      if (i < records.length) {
+        const record = records[i++];
+        const c = record.collection();
+        return js.chain({ app: globalThis.$app, record, requestInfo, collection: c }, handlers('onRecordEnrich', c), step);
+      }
+      if (requestInfo.auth?.isSuperuser()) {
+        for (const r of records) for (const f of r.collection().fields ?? []) r._hidden?.delete(f.name);
+      }
+    };
+    step();
+  };
 
   // Called by Kiln for a records API read: the request hooks, then onRecordEnrich for each record
   // shown. Answers {response} when a hook answered, {error} when one failed, else {patches}.
@@ -197,7 +212,7 @@
     const failed = settle(() =>
       js.chain(e, handlers(name, collection), () => {
         shown = true;
-        for (const record of e.record ? [e.record] : e.records) enrich(record, e);
+        enrich(e.record ? [e.record] : e.records, e);
       }),
     );
     if (failed) return JSON.stringify({ error: JSON.parse(failed) });
@@ -222,7 +237,7 @@
         if (saved) e.record._reset(saved.full);
         // the answer shows the record written as enriched (not a deleted one)
         if (saved && name !== 'onRecordDeleteRequest') {
-          enrich(e.record, e);
+          enrich([e.record], e);
           patch = e.record._patch();
         }
       }),
