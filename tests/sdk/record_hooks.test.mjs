@@ -105,6 +105,27 @@ routerAdd("POST", "/api/shop/schedule", (e) => {
   return e.noContent(204);
 }, $apis.requireSuperuserAuth());
 
+// a pair of orders in one transaction: both or neither
+routerAdd("POST", "/api/shop/pair", (e) => {
+  const body = e.requestInfo().body;
+  try {
+    $app.runInTransaction((txApp) => {
+      for (const sku of body.skus) {
+        const o = new Record(txApp.findCollectionByNameOrId("orders"));
+        o.set("id", ("pair" + sku.toLowerCase() + "000000000000000").slice(0, 15));
+        o.set("sku", sku);
+        o.set("qty", 1);
+        o.set("price", 1);
+        txApp.save(o);
+      }
+      if (body.fail) throw new BadRequestError("No pair today.");
+    });
+  } catch (err) {
+    return e.json(409, { failed: true });
+  }
+  return e.json(200, { count: $app.findRecordsByFilter("orders", "sku ~ 'P'").length });
+});
+
 routerAdd("GET", "/api/shop/audit", (e) => {
   const rows = $app.findRecordsByFilter("audit", "msg != ''", "msg", 0, 0);
   return e.json(200, rows.map((r) => r.getString("msg")));
@@ -175,6 +196,8 @@ const CASES = [
   ['POST', '/api/shop/schedule', 'su'],
   ['GET', '/api/crons', 'su'],
   ['POST', '/api/crons/shopTick', 'su'],
+  ['POST', '/api/shop/pair', '', { skus: ['F1', 'F2'], fail: true }],
+  ['POST', '/api/shop/pair', '', { skus: ['P1', 'P2'] }],
   ['GET', '/api/collections/orders/records?sort=id', ''],
   ['GET', '/api/shop/audit', ''],
 ];
@@ -257,8 +280,9 @@ describe('pb_hooks record hooks', () => {
     assert.equal(by(22).status, 400, 'a request hook fails its batch');
     assert.equal(by(23).status, 400, 'a guest may not set the status inside a batch either');
     assert.deepEqual([by(24).status, by(25).status], [400, 200]);
+    assert.deepEqual([by(30).status, by(31).body], [409, { count: 2 }], 'runInTransaction: both or neither');
     assert.deepEqual(by(CASES.length - 1).body, [
-      'created o00000000000001 TEA 6', 'created o00000000000003 CAKE 8.5', 'created o00000000000004 JAM 6', 'created o00000000000005 PIE 6',
+      'created o00000000000001 TEA 6', 'created o00000000000003 CAKE 8.5', 'created o00000000000004 JAM 6', 'created o00000000000005 PIE 6', 'created pairp1000000000 P1 1', 'created pairp2000000000 P2 1',
       'deleted o00000000000003', 'deleted o00000000000005',
       'tick 2', 'updated o00000000000001 new>new', 'updated o00000000000001 new>paid', 'updated o00000000000004 >',
     ]);

@@ -34,10 +34,11 @@ pub(crate) enum ToWorker {
         request: Option<String>,
         writer: Sender<ToWriter>,
     },
-    /// Run the migration `file` (`up` or `down`) inside the transaction the writer holds.
-    Migration {
-        file: String,
-        direction: &'static str,
+    /// Call `__kiln[name](arg)` inside the transaction the writer holds (a migration, a
+    /// `runInTransaction` callback); it answers "" or the error as JSON.
+    Call {
+        name: &'static str,
+        arg: String,
         writer: Sender<ToWriter>,
     },
     /// What the worker asked for (the inner step, work in the transaction, a whole write).
@@ -148,20 +149,17 @@ impl WriteHooks for TxLink {
 }
 
 impl TxLink {
-    /// Runs migration `file` in `direction` on `conn`, answering the worker's calls meanwhile.
-    pub(crate) fn migration(
+    /// Has the worker call `__kiln[name](arg)` inside the transaction `conn` belongs to,
+    /// answering its calls meanwhile.
+    pub(crate) fn call(
         &self,
         conn: &Conn<'_>,
-        file: String,
-        direction: &'static str,
+        name: &'static str,
+        arg: String,
     ) -> kiln_core::error::Result<()> {
         let (writer, calls) = channel();
         self.worker
-            .send(ToWorker::Migration {
-                file,
-                direction,
-                writer,
-            })
+            .send(ToWorker::Call { name, arg, writer })
             .map_err(|_| gone())?;
         self.serve(conn, &calls, &mut |_| {
             Err(CoreError::Internal("e.next() outside a hook".into()))

@@ -20,7 +20,11 @@ fn answer(worker: &Worker, r: Result<Value, CoreError>) -> String {
     match r {
         Ok(v) => json!({ "ok": v }).to_string(),
         Err(e) => {
-            let text = json!({ "err": e.to_string() }).to_string();
+            let message = match &e {
+                CoreError::Hook { message, .. } => message.clone(),
+                other => other.to_string(),
+            };
+            let text = json!({ "err": message }).to_string();
             *worker.error.borrow_mut() = Some(e);
             text
         }
@@ -193,6 +197,26 @@ pub(crate) fn install(
                 answer(&w, r)
             },
         )?,
+    )?;
+    // $app.runInTransaction: the callback (by its number) inside a transaction of its own
+    let w = worker.clone();
+    native.set(
+        "inTransaction",
+        Function::new(ctx.clone(), move || w.in_tx())?,
+    )?;
+    let w = worker.clone();
+    native.set(
+        "runInTransaction",
+        Function::new(ctx.clone(), move |ctx: Ctx<'_>, id: String| {
+            let r = w.app().and_then(|app| {
+                w.outermost(&ctx, move |link| async move {
+                    app.db()
+                        .write(move |conn| link.call(conn, "txRun", id))
+                        .await
+                })
+            });
+            answer(&w, r.map(|()| Value::Null))
+        })?,
     )?;
     // a `routerUse` chain's last `e.next()`: the rest of the request
     let w = worker.clone();

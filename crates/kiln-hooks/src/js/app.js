@@ -84,7 +84,38 @@
     return q;
   };
 
+  // runInTransaction(fn): fn($app) inside one transaction (inside the open one, if any); what
+  // fn throws rolls it back and is thrown again as it was
+  const txs = new Map();
+  let txSeq = 0;
+  const runInTransaction = (fn) => {
+    if (typeof fn !== 'function') throw new TypeError('runInTransaction(fn): fn is a function');
+    if (native.inTransaction()) return void fn(globalThis.$app);
+    const id = String(++txSeq);
+    const tx = { fn, error: undefined };
+    txs.set(id, tx);
+    try {
+      const r = JSON.parse(native.runInTransaction(id));
+      if (tx.error !== undefined) throw tx.error;
+      if ('err' in r) js.call(JSON.stringify(r));
+    } finally {
+      txs.delete(id);
+    }
+  };
+  native.txRun = (id) => {
+    const tx = txs.get(id);
+    try {
+      tx.fn(globalThis.$app);
+      return '';
+    } catch (err) {
+      tx.error = err;
+      const out = js.errorJSON(err);
+      return JSON.stringify(out.kiln ? out : { ...out, message: String(err?.message ?? err) });
+    }
+  };
+
   globalThis.$app = Object.freeze({
+    runInTransaction,
     findCollectionByNameOrId: (nameOrId) => {
       const c = js.collection(nameOrId);
       if (!c) throw new js.NoRowsError();
@@ -108,7 +139,11 @@
     findAllRecords: (collection) => findRecordsByFilter(collection, ''),
     findFirstRecordByData: (collection, key, value) => findFirstRecordByFilter(collection, `${key} = {:v}`, { v: value }),
     findAuthRecordByEmail: (collection, email) => findFirstRecordByFilter(collection, 'email = {:v}', { v: email }),
-    countRecords: (collection, filter = '', params) => findRecordsByFilter(collection, filter, '', 0, 0, params).length,
+    // PocketBase's form: the collection, then $dbx expressions (which Kiln does not have yet)
+    countRecords: (collection, ...exprs) => {
+      if (exprs.length) throw new Error('countRecords: $dbx expressions are not available; use findRecordsByFilter');
+      return findRecordsByFilter(collection, '').length;
+    },
     // Validates and writes the record (a create if it is new), with the model hooks; no rules.
     save: (record) => {
       if (record instanceof js.Collection) {

@@ -120,7 +120,8 @@
   };
   native.migrationFiles = () => JSON.stringify([...js.migrations.keys()]);
   // Called by Kiln inside the migration's transaction.
-  native.migrationRun = (file, direction) => {
+  native.migrationRun = (raw) => {
+    const { file, direction } = JSON.parse(raw);
     try {
       const m = js.migrations.get(file);
       if (!m) throw new Error(`${file} calls no migrate()`);

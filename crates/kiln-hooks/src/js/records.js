@@ -98,7 +98,7 @@
     _changes() { return Object.fromEntries([...this._changed].map((k) => [k, this._d[k]])); }
     // the record as Kiln stored it
     _reset(data) {
-      this._orig = { ...data };
+      this._orig = data;
       this._d = { ...data };
       this._changed = new Set();
       this._new = false;
@@ -114,7 +114,7 @@
     r._d = { ...data };
     r._changed = new Set();
     r._new = false;
-    r._orig = { ...data };
+    r._orig = data; // never changed: `original()` copies it
     return r;
   };
   // A record Kiln handed over (`{full, collection: {id, key}}`).
@@ -176,6 +176,7 @@
   // a superuser sees every field again (whatever a hook hid). The event holds the request info
   // itself, not a function.
   const enrich = (records, e) => {
+    if (!records.some((r) => handlers('onRecordEnrich', r.collection()).length)) return;
     const requestInfo = e.requestInfo();
     let i = 0;
     const step = () => {
@@ -236,7 +237,7 @@
         const saved = js.call(native.requestNext(JSON.stringify(e.record._changes())));
         if (saved) e.record._reset(saved.full);
         // the answer shows the record written as enriched (not a deleted one)
-        if (saved && name !== 'onRecordDeleteRequest') {
+        if (saved && name !== 'onRecordDeleteRequest' && handlers('onRecordEnrich', e.collection).length) {
           enrich([e.record], e);
           patch = e.record._patch();
         }

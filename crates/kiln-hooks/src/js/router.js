@@ -8,49 +8,65 @@
 
   // The request event (PocketBase's core.RequestEvent) for a request Kiln hands over as JSON;
   // `result()` is the answer a handler wrote, if any.
-  js.event = (req) => {
-    let response = null;
-    const headers = req.headers;
+  // The request event (PocketBase's core.RequestEvent) for a request Kiln hands over as JSON; its
+  // methods live on the prototypes, so an event costs two small objects. `result()` is the answer
+  // a handler wrote, if any.
+  const header = (headers, name) => {
     // Kiln's records requests carry header names as rules read them (`x_token`)
-    const header = (name) => {
-      const n = String(name).toLowerCase();
-      return (headers[n] ?? headers[n.replace(/-/g, '_')] ?? [''])[0];
-    };
-    const e = {
-      app: globalThis.$app,
-      request: {
-        method: req.method,
-        url: { path: req.path, rawQuery: req.rawQuery, query: () => ({ get: (k) => (req.query[k] ?? [''])[0] }) },
-        header: { get: header },
-        pathValue: (name) => req.params[name] ?? '',
-        remoteAddr: req.ip,
-        host: header('host'),
-      },
-      auth: req.auth ? js.recordOf(req.auth) : null,
-      realIP: () => req.ip,
-      requestInfo: () => ({
+    const n = String(name).toLowerCase();
+    return (headers[n] ?? headers[n.replace(/-/g, '_')] ?? [''])[0];
+  };
+  class Request {
+    constructor(req) {
+      this._req = req;
+      this.method = req.method;
+      this.remoteAddr = req.ip;
+      this.header = { get: (name) => header(req.headers, name) };
+    }
+    get url() {
+      const req = this._req;
+      return { path: req.path, rawQuery: req.rawQuery, query: () => ({ get: (k) => (req.query[k] ?? [''])[0] }) };
+    }
+    get host() { return header(this._req.headers, 'host'); }
+    pathValue(name) { return this._req.params[name] ?? ''; }
+  }
+  class RequestEvent {
+    constructor(req) {
+      this._req = req;
+      this._response = null;
+      this.app = globalThis.$app;
+      this.request = new Request(req);
+      this.auth = req.auth ? js.recordOf(req.auth) : null;
+    }
+    realIP() { return this._req.ip; }
+    requestInfo() {
+      const req = this._req;
+      return {
         method: req.method,
         query: Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, v[0]])),
-        headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.replace(/-/g, '_'), v[0]])),
+        headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.replace(/-/g, '_'), v[0]])),
         body: req.body ?? {},
-        auth: e.auth,
+        auth: this.auth,
         context: 'default',
-      }),
-      // the body's values for the keys `target` has (a DynamicModel's shape)
-      bindBody: (target) => {
-        const body = req.body ?? {};
-        for (const k of Object.keys(target ?? {})) if (k in body) target[k] = body[k];
-        return target;
-      },
-      hasSuperuserAuth: () => req.auth?.collectionName === '_superusers',
-      isTLS: () => false,
-      json: (status, data) => void (response = { status, type: 'json', body: JSON.stringify(data === undefined ? null : data) }),
-      string: (status, text) => void (response = { status, type: 'text/plain; charset=utf-8', body: String(text) }),
-      html: (status, html) => void (response = { status, type: 'text/html; charset=utf-8', body: String(html) }),
-      noContent: (status = 204) => void (response = { status, type: '', body: '' }),
-      redirect: (status, url) => void (response = { status, type: '', body: '', location: String(url) }),
-    };
-    return { e, result: () => response };
+      };
+    }
+    // the body's values for the keys `target` has (a DynamicModel's shape)
+    bindBody(target) {
+      const body = this._req.body ?? {};
+      for (const k of Object.keys(target ?? {})) if (k in body) target[k] = body[k];
+      return target;
+    }
+    hasSuperuserAuth() { return this._req.auth?.collectionName === '_superusers'; }
+    isTLS() { return false; }
+    json(status, data) { this._response = { status, type: 'json', body: JSON.stringify(data === undefined ? null : data) }; }
+    string(status, text) { this._response = { status, type: 'text/plain; charset=utf-8', body: String(text) }; }
+    html(status, html) { this._response = { status, type: 'text/html; charset=utf-8', body: String(html) }; }
+    noContent(status = 204) { this._response = { status, type: '', body: '' }; }
+    redirect(status, url) { this._response = { status, type: '', body: '', location: String(url) }; }
+  }
+  js.event = (req) => {
+    const e = new RequestEvent(req);
+    return { e, result: () => e._response };
   };
 
   // Runs `handlers` as PocketBase's hook chain: each calls e.next() for the next; after the last,

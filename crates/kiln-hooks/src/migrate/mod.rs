@@ -130,7 +130,9 @@ impl Migrations {
                     w.outermost(ctx, move |link| async move {
                         app.db()
                             .write(move |conn| {
-                                link.migration(conn, name.clone(), direction)?;
+                                let arg =
+                                    serde_json::json!({ "file": name, "direction": direction });
+                                link.call(conn, "migrationRun", arg.to_string())?;
                                 match direction {
                                     "up" => kiln_core::migrations::record(conn, &name),
                                     _ => kiln_core::migrations::forget(conn, &name),
