@@ -3,7 +3,7 @@
 
 /// Whether an address is on the public internet: what server-side fetches may reach outside
 /// dev mode (see [`crate::App::allows_private_fetch`]).
-pub use kiln_oauth2::is_public;
+pub use kiln_oauth2::{checked_address, is_public};
 
 /// An IP address or a CIDR range (`10.0.0.0/8`, `::1`) as (network, prefix length).
 pub fn parse_ip_or_cidr(s: &str) -> Option<(std::net::IpAddr, u32)> {

@@ -70,25 +70,8 @@ async fn client_for(
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("{url}: not an http(s) URL"));
     }
-    let host = url
-        .host_str()
-        .ok_or_else(|| format!("{url}: no host"))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .collect();
-    let addr = *addrs
-        .first()
-        .ok_or_else(|| format!("{host} has no address"))?;
-    if !allow_private && !addrs.iter().all(|a| kiln_core::net::is_public(a.ip())) {
-        return Err(format!(
-            "{host} resolves to a private address, which hooks may reach in dev mode only"
-        ));
-    }
+    // outside dev mode, public addresses only
+    let (host, addr) = kiln_core::net::checked_address(url, allow_private).await?;
     reqwest::Client::builder()
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-pub use payload::{Next, Patch, SECRET_FIELDS};
+pub use payload::{auth_value, Next, Patch};
 pub use read::{Page, ReadOutcome};
 pub use records::RecordOutcome;
 pub use route::Route;

@@ -9,25 +9,24 @@ use kiln_core::records::model::Record;
 use kiln_core::RequestInfo;
 
 /// Fields of an authenticated record hooks are not given.
-pub const SECRET_FIELDS: [&str; 2] = ["password", "tokenKey"];
+const SECRET_FIELDS: [&str; 2] = ["password", "tokenKey"];
 
 /// The rest of a request's handling, run by a middleware's last `e.next()` (`routerUse`).
 pub type Next =
     Box<dyn FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send>;
 
+/// An authenticated record as hooks see it: every field but its password hash and token key.
+pub fn auth_value(r: &Record) -> Value {
+    let mut m = r.to_full_map();
+    for f in SECRET_FIELDS {
+        m.remove(f);
+    }
+    Value::Object(m)
+}
+
 /// The request as the hooks' event shows it.
 pub(crate) fn request_json(req: &RequestInfo) -> Value {
-    let auth = req
-        .auth
-        .as_ref()
-        .map(|r| {
-            let mut m = r.to_full_map();
-            for f in SECRET_FIELDS {
-                m.remove(f);
-            }
-            Value::Object(m)
-        })
-        .unwrap_or(Value::Null);
+    let auth = req.auth.as_deref().map(auth_value).unwrap_or(Value::Null);
     let list = |m: &HashMap<String, String>| -> Value {
         m.iter()
             .map(|(k, v)| (k.clone(), json!([v])))

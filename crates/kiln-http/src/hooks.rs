@@ -16,9 +16,7 @@ use serde_json::{Map, Value};
 use kiln_core::records::model::Record;
 use kiln_core::schema::collection::Collection;
 use kiln_core::CoreError;
-use kiln_hooks::{
-    HookRequest, HookResponse, Hooks, Patch, ReadOutcome, RecordOutcome, SECRET_FIELDS,
-};
+use kiln_hooks::{HookRequest, HookResponse, Hooks, Patch, ReadOutcome, RecordOutcome};
 
 use crate::caller::Caller;
 use crate::error::{api, ApiError};
@@ -139,14 +137,8 @@ fn hook_request(parts: &axum::http::request::Parts, bytes: &[u8]) -> HookRequest
         Value::Null
     };
     let auth = caller
-        .and_then(|c| c.auth.as_ref())
-        .map(|r| {
-            let mut m = r.to_full_map();
-            for f in SECRET_FIELDS {
-                m.remove(f);
-            }
-            Value::Object(m)
-        })
+        .and_then(|c| c.auth.as_deref())
+        .map(kiln_hooks::auth_value)
         .unwrap_or(Value::Null);
     let ip = caller
         .and_then(|c| c.ip)

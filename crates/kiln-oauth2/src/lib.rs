@@ -148,6 +148,33 @@ pub fn is_public(ip: std::net::IpAddr) -> bool {
     }
 }
 
+/// Where to connect for `url`: its host and one of its addresses, every address the host
+/// resolves to being public unless `allow_private`. Connecting to exactly that address (reqwest's
+/// `resolve`) leaves no room for a second DNS answer to point elsewhere.
+pub async fn checked_address(
+    url: &reqwest::Url,
+    allow_private: bool,
+) -> Result<(String, std::net::SocketAddr), String> {
+    let host = url
+        .host_str()
+        .ok_or("no host")?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|_| format!("cannot resolve {host}"))?
+        .collect();
+    let addr = *addrs
+        .first()
+        .ok_or_else(|| format!("{host} has no address"))?;
+    if !allow_private && !addrs.iter().all(|a| is_public(a.ip())) {
+        return Err(format!("{host} resolves to a non-public address"));
+    }
+    Ok((host, addr))
+}
+
 /// Downloads a file a provider points at (the user's avatar): http(s) only, every address the
 /// host resolves to must be public unless `allow_private`, the connection goes to the address
 /// that was checked (no second DNS answer), no redirects, 10 s, at most `max` bytes.
@@ -161,23 +188,9 @@ pub async fn fetch_public(
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(err("not an http(s) URL"));
     }
-    let host = parsed
-        .host_str()
-        .ok_or_else(|| err("no host"))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+    let (host, addr) = checked_address(&parsed, allow_private)
         .await
-        .map_err(|_| err("cannot resolve the host"))?
-        .collect();
-    let Some(addr) = addrs.first().copied() else {
-        return Err(err("the host has no address"));
-    };
-    if !allow_private && !addrs.iter().all(|a| is_public(a.ip())) {
-        return Err(err("the host resolves to a non-public address"));
-    }
+        .map_err(|m| err(&m))?;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
