@@ -29,7 +29,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 pub use payload::{auth_value, Next, Patch};
-pub use read::{Page, ReadOutcome};
+pub use read::{AuthOutcome, Page, ReadOutcome};
 pub use records::RecordOutcome;
 pub use route::Route;
 

@@ -114,3 +114,70 @@ impl Hooks {
         ReadOutcome::Render(patches)
     }
 }
+
+/// How an authentication's answer ended when `onRecordAuthRequest` ran.
+#[derive(Debug)]
+pub enum AuthOutcome {
+    /// Answer as Kiln would with this token and meta (a hook may have changed them) and what
+    /// `onRecordEnrich` changed of the record.
+    Render {
+        token: String,
+        meta: Option<Value>,
+        patch: Patch,
+    },
+    /// A hook answered itself.
+    Answered(HookResponse),
+    Failed(CoreError),
+}
+
+impl Hooks {
+    /// Whether `onRecordAuthRequest` listens on `c`.
+    pub fn watches_auth(&self, c: &Collection) -> bool {
+        self.watch.has("onRecordAuthRequest", c)
+    }
+
+    /// `onRecordAuthRequest` for `record` signed in with `method` (`password`, `oauth2`, `otp`,
+    /// `passkey`; empty for a refresh), before Kiln answers with `token` and `meta`.
+    pub async fn auth_request(
+        &self,
+        record: &Record,
+        token: String,
+        meta: Option<Value>,
+        method: &'static str,
+        req: &RequestInfo,
+    ) -> AuthOutcome {
+        let payload = record_value(record).to_string();
+        let mut request = request_json(req);
+        request["token"] = Value::String(token);
+        request["meta"] = meta.unwrap_or(Value::Null);
+        request["authMethod"] = Value::String(method.to_owned());
+        let request = request.to_string();
+        let out = self
+            .pool
+            .run(move |rt| {
+                rt.run(|ctx, w| {
+                    let raw = call_js(ctx, w, "authRequest", (payload, request))?;
+                    let v: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
+                    match v.get("error") {
+                        Some(err) => Err(w.js_error(&err.to_string())),
+                        None => Ok(v),
+                    }
+                })
+            })
+            .await
+            .map_err(CoreError::Internal)
+            .and_then(|r| r);
+        let v = match out {
+            Ok(v) => v,
+            Err(e) => return AuthOutcome::Failed(e),
+        };
+        if let Some(res) = v.get("response").filter(|r| !r.is_null()) {
+            return AuthOutcome::Answered(parse_response(&res.to_string()));
+        }
+        AuthOutcome::Render {
+            token: v["token"].as_str().unwrap_or_default().to_owned(),
+            meta: v.get("meta").cloned().filter(|m| !m.is_null()),
+            patch: v.get("patch").map(|p| patch_of(p).1).unwrap_or_default(),
+        }
+    }
+}

@@ -127,7 +127,7 @@
   // onRecordCreate((e) => …, "posts", …) and the rest: the handler and the collections it is for
   // (names or ids; none: all).
   const NAMES = [
-    'onRecordViewRequest', 'onRecordsListRequest', 'onRecordEnrich',
+    'onRecordAuthRequest', 'onRecordViewRequest', 'onRecordsListRequest', 'onRecordEnrich',
     'onRecordCreateRequest', 'onRecordUpdateRequest', 'onRecordDeleteRequest',
     'onRecordCreate', 'onRecordUpdate', 'onRecordDelete',
     'onRecordAfterCreateSuccess', 'onRecordAfterUpdateSuccess', 'onRecordAfterDeleteSuccess',
@@ -221,6 +221,34 @@
     // a hook that neither answered nor let the request go on: an empty answer, as PocketBase's
     if (!shown) return JSON.stringify({ response: res ?? { status: 200, type: '', body: '' } });
     return JSON.stringify({ patches: (e.record ? [e.record] : e.records).map((r) => r._patch()) });
+  };
+
+  // Called by Kiln before it answers a sign-in: onRecordAuthRequest, whose last e.next() lets Kiln
+  // answer (with e.token and e.meta as the hooks left them, the record enriched).
+  native.authRequest = (payload, rawReq) => {
+    const req = JSON.parse(rawReq);
+    const record = js.fromPayload(JSON.parse(payload));
+    const { e, result } = js.event(req);
+    e.record = record;
+    e.collection = record.collection();
+    e.token = req.token;
+    e.meta = req.meta;
+    e.authMethod = req.authMethod;
+    let shown = false;
+    let patch = null;
+    const failed = settle(() =>
+      js.chain(e, handlers('onRecordAuthRequest', e.collection), () => {
+        shown = true;
+        if (handlers('onRecordEnrich', e.collection).length) {
+          // the record is enriched as seen by itself
+          enrich([e.record], { requestInfo: () => ({ ...e.requestInfo(), auth: e.record }) });
+          patch = e.record._patch();
+        }
+      }),
+    );
+    if (failed) return JSON.stringify({ error: JSON.parse(failed) });
+    if (!shown) return JSON.stringify({ response: result() ?? { status: 200, type: '', body: '' } });
+    return JSON.stringify({ token: String(e.token ?? ''), meta: e.meta ?? null, patch });
   };
 
   // Called by Kiln for a records API write: the request hooks; their last e.next() is the write.

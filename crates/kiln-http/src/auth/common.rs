@@ -25,6 +25,43 @@ pub(crate) fn mfa_id(
         .or_else(|| Some(text(body, "mfaId")).filter(|s| !s.is_empty()))
 }
 
+/// The answer of a sign-in (`method`: `password`, `oauth2`, `otp`, `passkey`; empty for a
+/// refresh), through `onRecordAuthRequest` when a hook listens on the collection: it may refuse,
+/// answer itself, or change the token, the meta and (by `onRecordEnrich`) the record shown.
+pub(crate) async fn hooked_auth_response(
+    app: &App,
+    ctx: &Ctx,
+    hooks: Option<axum::Extension<std::sync::Arc<kiln_hooks::Hooks>>>,
+    record: Record,
+    token: String,
+    meta: Option<serde_json::Value>,
+    method: &'static str,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let Some(h) = hooks
+        .map(|h| h.0)
+        .filter(|h| h.watches_auth(&record.collection))
+    else {
+        return auth_response_with_meta(app, ctx, record, token, meta)
+            .map(IntoResponse::into_response);
+    };
+    match h.auth_request(&record, token, meta, method, &ctx.req).await {
+        kiln_hooks::AuthOutcome::Render { token, meta, patch } => {
+            let body = auth_response_with_meta(app, ctx, record, token, meta)?;
+            if patch.is_empty() {
+                return Ok(body.into_response());
+            }
+            let mut v: serde_json::Value = serde_json::from_slice(&body.0).unwrap_or_default();
+            if let Some(serde_json::Value::Object(m)) = v.get_mut("record") {
+                patch.apply(m);
+            }
+            Ok(RawJson(serde_json::to_vec(&v).unwrap_or(body.0)).into_response())
+        }
+        kiln_hooks::AuthOutcome::Answered(res) => Ok(crate::hooks::answer(res)),
+        kiln_hooks::AuthOutcome::Failed(e) => Err(crate::error::api(e)),
+    }
+}
+
 /// `{"record": …, "token": …}`, the record shown to itself (its email is visible).
 pub(crate) fn auth_response(
     app: &App,

@@ -9,14 +9,14 @@ use kiln_core::{App, CoreError};
 
 use crate::error::{api, ApiResult};
 use crate::extract::{Ctx, PathParams};
-use crate::json::RawJson;
 
 pub async fn handler(
     State(app): State<App>,
     PathParams(collection): PathParams<String>,
     headers: HeaderMap,
+    hooks: Option<axum::Extension<std::sync::Arc<kiln_hooks::Hooks>>>,
     ctx: Ctx,
-) -> ApiResult<RawJson> {
+) -> ApiResult<axum::response::Response> {
     let c = app.auth_collection(&collection).map_err(api)?;
     let Some(auth) = ctx.req.auth.clone() else {
         return Err(api(CoreError::AuthRequired));
@@ -42,5 +42,5 @@ pub async fn handler(
     } else {
         sent.to_owned()
     };
-    super::common::auth_response(&app, &ctx, record, token)
+    super::common::hooked_auth_response(&app, &ctx, hooks, record, token, None, "").await
 }

@@ -9,14 +9,14 @@ use kiln_core::App;
 use super::common::{mfa_id, text};
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
-use crate::json::RawJson;
 
 pub async fn handler(
     State(app): State<App>,
     PathParams(collection): PathParams<String>,
+    hooks: Option<axum::Extension<std::sync::Arc<kiln_hooks::Hooks>>>,
     ctx: Ctx,
     BodyMap(body): BodyMap,
-) -> ApiResult<RawJson> {
+) -> ApiResult<axum::response::Response> {
     let c = app.auth_collection(&collection).map_err(api)?;
     let mfa = mfa_id(&ctx, &body);
     let redirect = Some(text(&body, "redirectURL"))
@@ -35,11 +35,14 @@ pub async fn handler(
         mfa_id: mfa.as_deref(),
     };
     let login = app.auth_with_oauth2(&c, r, &ctx.req).await.map_err(api)?;
-    super::common::auth_response_with_meta(
+    super::common::hooked_auth_response(
         &app,
         &ctx,
+        hooks,
         login.result.record,
         login.result.token,
         Some(login.meta),
+        "oauth2",
     )
+    .await
 }

@@ -7,14 +7,14 @@ use kiln_core::App;
 use super::common::{mfa_id, text};
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
-use crate::json::RawJson;
 
 pub async fn handler(
     State(app): State<App>,
     PathParams(collection): PathParams<String>,
+    hooks: Option<axum::Extension<std::sync::Arc<kiln_hooks::Hooks>>>,
     ctx: Ctx,
     BodyMap(body): BodyMap,
-) -> ApiResult<RawJson> {
+) -> ApiResult<axum::response::Response> {
     let c = app.auth_collection(&collection).map_err(api)?;
     let mfa = mfa_id(&ctx, &body);
     let result = app
@@ -27,5 +27,6 @@ pub async fn handler(
         )
         .await
         .map_err(api)?;
-    super::common::auth_response(&app, &ctx, result.record, result.token)
+    super::common::hooked_auth_response(&app, &ctx, hooks, result.record, result.token, None, "otp")
+        .await
 }
