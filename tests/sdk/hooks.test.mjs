@@ -63,6 +63,19 @@ onRecordEnrich((e) => {
   e.record.set("seenBy", e.requestInfo.auth ? e.requestInfo.auth.collection().name : "guest");
   e.next();
 }, "users");
+routerAdd("GET", "/api/report", (e) => {
+  const rows = arrayOf(new DynamicModel({ title: "", views: 0 }));
+  $app.db().newQuery("SELECT title, views FROM posts WHERE views >= {:min} ORDER BY title").bind({ min: 1 }).all(rows);
+  const one = new DynamicModel({ total: 0 });
+  $app.db().newQuery("SELECT COUNT(*) AS total FROM posts").one(one);
+  let missing = "found";
+  try {
+    $app.db().newQuery("SELECT title FROM posts WHERE id = 'nope'").one(new DynamicModel({ title: "" }));
+  } catch (err) {
+    missing = "none";
+  }
+  return e.json(200, { rows, total: one.total, missing });
+});
 routerAdd("POST", "/api/bind", (e) => {
   const data = new DynamicModel({ title: "", n: 0 });
   e.bindBody(data);
@@ -124,6 +137,7 @@ const CASES = [
   ['GET', '/api/short', ''],
   ['GET', '/api/collections/posts/records/p00000000000001?fields=id,title', ''],
   ['POST', '/api/bind', '', { title: 'x', n: 5, extra: true }],
+  ['GET', '/api/report', ''],
   ['POST', '/api/collections/users/auth-with-password', '', { identity: 'u@example.com', password: 'a-long-password' }],
   ['POST', '/api/collections/users/auth-with-password', '', { identity: 'banned@example.com', password: 'a-long-password' }],
 ];
@@ -192,6 +206,7 @@ describe('pb_hooks routes', { skip: pg }, () => {
     });
     assert.equal(by('GET /api/me as user').body.email, 'u@example.com');
     assert.equal(by('GET /api/collections/posts/records as guest').body.replaced, true, 'a hook route goes before Kiln\'s own');
+    assert.deepEqual(by('GET /api/report as guest').body, { rows: [{ title: 'Hello', views: 7 }], total: 1, missing: 'none' });
   });
 
   it('match PocketBase 0.40.6 running the same files', { skip: !pocketbaseBin() }, async () => {

@@ -297,6 +297,18 @@ pub(crate) fn install(
             },
         )?,
     )?;
+    let w = worker.clone();
+    native.set(
+        "sqlQuery",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'_>, sql: String, raw: String, limit: f64| {
+                let r = crate::schema::query(&ctx, &w, &sql, values(&raw), limit.max(1.0) as usize)
+                    .map(Value::Array);
+                answer(&w, r)
+            },
+        )?,
+    )?;
     // why a cron expression does not parse ("" when it does)
     native.set(
         "cronCheck",

@@ -83,6 +83,39 @@ pub(crate) fn execute(
     }))?
 }
 
+/// The rows of `sql` (a query) with its `{:name}` placeholders bound to `params`, each row an
+/// object of its columns; at most `limit` rows.
+pub(crate) fn query(
+    ctx: &Ctx<'_>,
+    w: &Worker,
+    sql: &str,
+    params: Map<String, Value>,
+    limit: usize,
+) -> Result<Vec<Value>, CoreError> {
+    let (sql, bound) = bind(sql, &params)?;
+    w.on_conn(ctx, move |_, conn| {
+        let mut rows = Vec::new();
+        conn.query(&sql, &bound, |row| {
+            if rows.len() < limit {
+                let mut m = Map::new();
+                for i in 0..row.len() {
+                    let v = match row.get(i) {
+                        kiln_db::ValueRef::Null => Value::Null,
+                        kiln_db::ValueRef::Int(n) => Value::from(n),
+                        kiln_db::ValueRef::Float(f) => Value::from(f),
+                        kiln_db::ValueRef::Text(t) => Value::from(t),
+                        kiln_db::ValueRef::Blob(b) => Value::from(String::from_utf8_lossy(b)),
+                    };
+                    m.insert(row.column_name(i).to_owned(), v);
+                }
+                rows.push(Value::Object(m));
+            }
+            Ok(())
+        })?;
+        Ok(rows)
+    })
+}
+
 /// dbx's `{:name}` placeholders as numbered ones, with their values.
 fn bind(sql: &str, params: &Map<String, Value>) -> Result<(String, Vec<DbValue>), CoreError> {
     let mut out = String::with_capacity(sql.len());

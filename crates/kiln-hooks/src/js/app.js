@@ -80,8 +80,44 @@
       execute: () => {
         js.call(native.sqlExec(String(sql), JSON.stringify(params)));
       },
+      // every row into `target` (arrayOf(model)): one copy of the model per row, its keys filled
+      all: (target) => {
+        const rows = js.call(native.sqlQuery(String(sql), JSON.stringify(params), 1e6));
+        target.length = 0;
+        for (const row of rows) target.push(fill(target._model, row));
+      },
+      // the first row into `target` (a DynamicModel, or any object); no row: sql.ErrNoRows
+      one: (target) => {
+        const rows = js.call(native.sqlQuery(String(sql), JSON.stringify(params), 1));
+        if (!rows.length) throw new js.NoRowsError();
+        Object.assign(target, fill(target, rows[0]));
+      },
     };
     return q;
+  };
+  // a row's columns as the model's keys, converted to the model's value types (a model without
+  // keys takes every column)
+  const fill = (model, row) => {
+    const keys = model && Object.keys(model).length ? Object.keys(model) : Object.keys(row);
+    const out = {};
+    for (const k of keys) {
+      const v = row[k];
+      const like = model?.[k];
+      if (v === undefined) out[k] = like ?? null;
+      else if (typeof like === 'number') out[k] = Number(v) || 0;
+      else if (typeof like === 'boolean') out[k] = v === true || v === 1 || v === '1' || v === 'true';
+      else if (typeof like === 'string') out[k] = v == null ? '' : String(v);
+      else if (like && typeof like === 'object' && typeof v === 'string') {
+        try { out[k] = JSON.parse(v); } catch { out[k] = v; }
+      } else out[k] = v;
+    }
+    return out;
+  };
+  // arrayOf(model): an array that .all() fills with rows shaped like the model
+  globalThis.arrayOf = (model) => {
+    const list = [];
+    Object.defineProperty(list, '_model', { value: model, enumerable: false });
+    return list;
   };
 
   // runInTransaction(fn): fn($app) inside one transaction (inside the open one, if any); what
