@@ -76,6 +76,10 @@ routerAdd("GET", "/api/report", (e) => {
   }
   return e.json(200, { rows, total: one.total, missing });
 });
+routerAdd("GET", "/api/settings-peek", (e) => {
+  const s = $app.settings();
+  return e.json(200, { name: s.meta.appName, batch: s.batch.enabled, smtp: s.smtp.enabled, maxDays: s.logs.maxDays });
+});
 routerAdd("POST", "/api/bind", (e) => {
   const data = new DynamicModel({ title: "", n: 0 });
   e.bindBody(data);
@@ -138,6 +142,7 @@ const CASES = [
   ['GET', '/api/collections/posts/records/p00000000000001?fields=id,title', ''],
   ['POST', '/api/bind', '', { title: 'x', n: 5, extra: true }],
   ['GET', '/api/report', ''],
+  ['GET', '/api/settings-peek', ''],
   ['POST', '/api/collections/users/auth-with-password', '', { identity: 'u@example.com', password: 'a-long-password' }],
   ['POST', '/api/collections/users/auth-with-password', '', { identity: 'banned@example.com', password: 'a-long-password' }],
 ];
@@ -207,6 +212,7 @@ describe('pb_hooks routes', { skip: pg }, () => {
     assert.equal(by('GET /api/me as user').body.email, 'u@example.com');
     assert.equal(by('GET /api/collections/posts/records as guest').body.replaced, true, 'a hook route goes before Kiln\'s own');
     assert.deepEqual(by('GET /api/report as guest').body, { rows: [{ title: 'Hello', views: 7 }], total: 1, missing: 'none' });
+    assert.deepEqual(by('GET /api/settings-peek as guest').body, { name: 'Acme', batch: false, smtp: false, maxDays: 5 });
   });
 
   it('match PocketBase 0.40.6 running the same files', { skip: !pocketbaseBin() }, async () => {

@@ -309,6 +309,18 @@ pub(crate) fn install(
             },
         )?,
     )?;
+    // the settings as stored (secrets included: the app's own code reads them, as PocketBase's)
+    let w = worker.clone();
+    native.set(
+        "settings",
+        Function::new(ctx.clone(), move || {
+            let r = w.app().and_then(|app| {
+                serde_json::to_value(&*app.settings())
+                    .map_err(|e| CoreError::Internal(e.to_string()))
+            });
+            answer(&w, r)
+        })?,
+    )?;
     // why a cron expression does not parse ("" when it does)
     native.set(
         "cronCheck",

@@ -152,6 +152,8 @@
 
   globalThis.$app = Object.freeze({
     runInTransaction,
+    // a copy of the settings (changing it changes nothing)
+    settings: () => js.call(native.settings()),
     findCollectionByNameOrId: (nameOrId) => {
       const c = js.collection(nameOrId);
       if (!c) throw new js.NoRowsError();
