@@ -84,22 +84,9 @@ impl Hooks {
                 "page": p.page, "perPage": p.per_page, "totalItems": p.total_items, "totalPages": p.total_pages,
             });
         }
-        let request = request.to_string();
         let out = self
-            .pool
-            .run(move |rt| {
-                rt.run(|ctx, w| {
-                    let raw = call_js(ctx, w, "readRequest", (hook, payloads, request))?;
-                    let v: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
-                    if let Some(err) = v.get("error") {
-                        return Err(w.js_error(&err.to_string()));
-                    }
-                    Ok(v)
-                })
-            })
-            .await
-            .map_err(CoreError::Internal)
-            .and_then(|r| r);
+            .call_json("readRequest", (hook, payloads, request.to_string()))
+            .await;
         let v = match out {
             Ok(v) => v,
             Err(e) => return ReadOutcome::Failed(e),
@@ -151,22 +138,9 @@ impl Hooks {
         request["token"] = Value::String(token);
         request["meta"] = meta.unwrap_or(Value::Null);
         request["authMethod"] = Value::String(method.to_owned());
-        let request = request.to_string();
         let out = self
-            .pool
-            .run(move |rt| {
-                rt.run(|ctx, w| {
-                    let raw = call_js(ctx, w, "authRequest", (payload, request))?;
-                    let v: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
-                    match v.get("error") {
-                        Some(err) => Err(w.js_error(&err.to_string())),
-                        None => Ok(v),
-                    }
-                })
-            })
-            .await
-            .map_err(CoreError::Internal)
-            .and_then(|r| r);
+            .call_json("authRequest", (payload, request.to_string()))
+            .await;
         let v = match out {
             Ok(v) => v,
             Err(e) => return AuthOutcome::Failed(e),
@@ -179,5 +153,29 @@ impl Hooks {
             meta: v.get("meta").cloned().filter(|m| !m.is_null()),
             patch: v.get("patch").map(|p| patch_of(p).1).unwrap_or_default(),
         }
+    }
+}
+
+impl Hooks {
+    /// Calls `__kiln[name](args)` on a runtime of the pool; its JSON answer, or the error it
+    /// reports (`{"error": …}`).
+    async fn call_json<A>(&self, name: &'static str, args: A) -> Result<Value, CoreError>
+    where
+        A: for<'js> rquickjs::function::IntoArgs<'js> + Send + 'static,
+    {
+        self.pool
+            .run(move |rt| {
+                rt.run(|ctx, w| {
+                    let raw = call_js(ctx, w, name, args)?;
+                    let v: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
+                    match v.get("error") {
+                        Some(err) => Err(w.js_error(&err.to_string())),
+                        None => Ok(v),
+                    }
+                })
+            })
+            .await
+            .map_err(CoreError::Internal)
+            .and_then(|r| r)
     }
 }

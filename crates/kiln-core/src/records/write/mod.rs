@@ -48,7 +48,7 @@ impl App {
         uploads: Vec<Upload>,
     ) -> Result<Record> {
         let prepared = self.prepare_create(c, req, body, uploads).await?;
-        let mut applied = self.write_one(prepared).await?;
+        let mut applied = self.write_prepared(prepared, None).await?;
         Ok(applied.records.swap_remove(0))
     }
 
@@ -60,7 +60,7 @@ impl App {
         req: &RequestInfo,
     ) -> Result<()> {
         let prepared = self.prepare_delete(c, id, req)?;
-        self.write_one(prepared).await.map(drop)
+        self.write_prepared(prepared, None).await.map(drop)
     }
 
     /// Updates record `id` as `req`'s requester.
@@ -85,10 +85,8 @@ impl App {
         body: Map<String, Value>,
         uploads: Vec<Upload>,
     ) -> Result<Record> {
-        let prepared = self
-            .prepare_update(c, id, req, body, uploads, |app| app.find_record(c, id))
-            .await?;
-        let mut applied = self.write_one(prepared).await?;
+        let prepared = self.prepare_update_of(c, id, req, body, uploads).await?;
+        let mut applied = self.write_prepared(prepared, None).await?;
         Ok(applied.records.swap_remove(0))
     }
 
@@ -315,11 +313,6 @@ impl Prepared {
 }
 
 impl App {
-    /// Runs one prepared write in a transaction of its own and finishes it.
-    async fn write_one(&self, prepared: Prepared) -> Result<Applied> {
-        self.write_prepared(prepared, None).await
-    }
-
     /// Runs one prepared write in a transaction of its own, `hooks` around its statement, and
     /// finishes it (blobs, realtime) once committed.
     pub async fn write_prepared(
