@@ -81,6 +81,8 @@ pub(crate) struct Inner {
     node: Arc<str>,
     /// How this node reaches the others (`None`: alone on SQLite).
     pub(crate) carrier: Option<Arc<crate::cluster::carrier::Carrier>>,
+    /// The mailer hooks of the server, if it has any (set once).
+    pub(crate) mail_hooks: std::sync::OnceLock<Arc<dyn crate::mail::MailHooks>>,
 }
 
 /// The Kiln application. Cheap to clone; every handler holds one.
@@ -260,6 +262,7 @@ impl App {
                 hasher: Hasher::new(cfg.max_concurrent_hashes.max(1)),
                 data_dir: cfg.data_dir.clone(),
                 allow_private_fetch: cfg.allow_private_fetch,
+                mail_hooks: Default::default(),
             }),
         };
         if app.db().is_shared() {

@@ -69,6 +69,42 @@ pub fn render(
     }
 }
 
+/// Which email is going out: the account emails, or any other (a test email, one a hook sends).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    Verification,
+    PasswordReset,
+    EmailChange,
+    Otp,
+    AuthAlert,
+    Other,
+}
+
+/// An email about to go out: the message and, for an account email, the record it is for and
+/// what it carries (`token`, `newEmail`, `otpId`/`password`, `info`), as PocketBase's mailer
+/// events show them.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub kind: MailKind,
+    pub record: Option<Record>,
+    pub meta: serde_json::Map<String, serde_json::Value>,
+    pub message: kiln_mail::Message,
+}
+
+/// What may change or stop an email before it goes out (the hooks' mailer events). The core
+/// calls it for every email it sends when [`MailHooks::watches`] says so.
+pub trait MailHooks: Send + Sync {
+    /// Whether anything listens for `mail`.
+    fn watches(&self, mail: &Mail) -> bool;
+    /// The message to send, as changed; `None`: not sent (and no error).
+    fn around(
+        &self,
+        mail: Mail,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Option<kiln_mail::Message>>> + Send + '_>,
+    >;
+}
+
 impl App {
     /// Renders `tpl` with the app's name and URL from the settings.
     pub fn render_mail(
@@ -81,9 +117,43 @@ impl App {
         render(tpl, &s.meta.app_name, &s.meta.app_url, vars, record)
     }
 
-    /// Sends one email from the settings' sender to `to`. Fails with [`CoreError::MailNotConfigured`]
-    /// when SMTP is off.
-    pub async fn send_mail(&self, to: &str, mail: &Rendered) -> Result<()> {
+    /// `rendered` as a message from the settings' sender to `to`.
+    pub fn message_to(&self, to: &str, rendered: Rendered) -> kiln_mail::Message {
+        let s = self.settings();
+        kiln_mail::Message::html(
+            kiln_mail::Address {
+                name: s.meta.sender_name.clone(),
+                email: s.meta.sender_address.clone(),
+            },
+            kiln_mail::Address {
+                name: String::new(),
+                email: to.to_owned(),
+            },
+            rendered.subject,
+            rendered.html,
+        )
+    }
+
+    /// Sets what may change or stop the emails this app sends (once; the hooks of the server).
+    pub fn set_mail_hooks(&self, hooks: std::sync::Arc<dyn MailHooks>) {
+        let _ = self.inner().mail_hooks.set(hooks);
+    }
+
+    /// Sends `mail` through the mail hooks, if any listen: they may change it, or stop it.
+    pub async fn send_mail(&self, mail: Mail) -> Result<()> {
+        let message = match self.inner().mail_hooks.get() {
+            Some(h) if h.watches(&mail) => match h.around(mail).await? {
+                Some(m) => m,
+                None => return Ok(()),
+            },
+            _ => mail.message,
+        };
+        self.deliver(&message).await
+    }
+
+    /// Sends `message` as it is over the SMTP server of the settings. Fails with
+    /// [`CoreError::MailNotConfigured`] when SMTP is off.
+    pub async fn deliver(&self, message: &kiln_mail::Message) -> Result<()> {
         let s = self.settings();
         if !s.smtp.enabled {
             return Err(CoreError::MailNotConfigured);
@@ -97,30 +167,19 @@ impl App {
             tls: s.smtp.tls,
             local_name: s.smtp.local_name.clone(),
         };
-        let msg = kiln_mail::Message {
-            from: kiln_mail::Address {
-                name: s.meta.sender_name.clone(),
-                email: s.meta.sender_address.clone(),
-            },
-            to: vec![kiln_mail::Address {
-                name: String::new(),
-                email: to.to_owned(),
-            }],
-            subject: mail.subject.clone(),
-            html: mail.html.clone(),
-        };
-        kiln_mail::send(&cfg, &msg)
+        kiln_mail::send(&cfg, message)
             .await
             .map_err(|e| CoreError::Mail(e.to_string()))
     }
 
     /// Sends in the background, logging a failure: for flows whose response must not reveal
     /// whether an email went out (or how long sending took).
-    pub fn send_mail_detached(&self, to: String, mail: Rendered) {
+    pub fn send_mail_detached(&self, mail: Mail) {
         let app = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = app.send_mail(&to, &mail).await {
-                tracing::warn!(error = %e, subject = %mail.subject, "failed to send an email");
+            let subject = mail.message.subject.clone();
+            if let Err(e) = app.send_mail(mail).await {
+                tracing::warn!(error = %e, %subject, "failed to send an email");
             }
         });
     }

@@ -10,6 +10,8 @@
 mod cron;
 mod http;
 mod link;
+mod mail;
+mod modules;
 pub mod migrate;
 mod natives;
 mod payload;
@@ -112,6 +114,8 @@ pub(crate) struct State {
     pub(crate) app: RwLock<Option<kiln_core::App>>,
     pub(crate) handle: RwLock<Option<tokio::runtime::Handle>>,
     pub(crate) hidden_env: Vec<String>,
+    /// The hooks folder, absolute (`__hooks`).
+    pub(crate) hooks_dir: std::path::PathBuf,
     pub(crate) watch: std::sync::OnceLock<Arc<link::Watch>>,
     /// Adds a `cronAdd` job (name, expression, source) while the server runs.
     pub(crate) cron_add: std::sync::OnceLock<CronAdd>,
@@ -149,6 +153,7 @@ impl Hooks {
         let files = scripts.len();
         let state: Shared = Arc::new(State {
             hidden_env,
+            hooks_dir: std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned()),
             ..State::default()
         });
         let first = runtime::Loaded::new(&scripts, limits, &state)?;
@@ -236,10 +241,46 @@ impl Hooks {
                 tracing::error!(target: "kiln_hooks", job = %c.name, "cannot add the cron job: {e}");
             }
         }
+        if mail::MailBridge::wanted(&self.watch) {
+            app.set_mail_hooks(Arc::new(mail::MailBridge {
+                pool: self.pool.clone(),
+                watch: self.watch.clone(),
+            }));
+        }
         *self.state.app.write().unwrap_or_else(|p| p.into_inner()) = Some(app);
         if let Ok(h) = tokio::runtime::Handle::try_current() {
             *self.state.handle.write().unwrap_or_else(|p| p.into_inner()) = Some(h);
         }
+    }
+
+    /// Runs `onBootstrap` (the app is open) and then `onServe` (the server listens): an error
+    /// of either stops the start, as in PocketBase.
+    pub async fn started(&self) -> Result<(), kiln_core::CoreError> {
+        self.app_hook("onBootstrap", serde_json::json!({})).await?;
+        self.app_hook("onServe", serde_json::json!({})).await
+    }
+
+    /// Runs `onTerminate` (`e.isRestart`: the server starts again, after a restore or a change
+    /// of the hooks).
+    pub async fn terminated(&self, restart: bool) -> Result<(), kiln_core::CoreError> {
+        self.app_hook("onTerminate", serde_json::json!({ "isRestart": restart }))
+            .await
+    }
+
+    async fn app_hook(&self, name: &'static str, event: Value) -> Result<(), kiln_core::CoreError> {
+        if !self.watch.has_name(name) {
+            return Ok(());
+        }
+        let raw = event.to_string();
+        self.pool
+            .run(move |rt| {
+                rt.run(|ctx, w| {
+                    let out = worker::call_js(ctx, w, "appHook", (name, raw))?;
+                    w.outcome(&out)
+                })
+            })
+            .await
+            .map_err(kiln_core::CoreError::Internal)?
     }
 
     /// How many hooks (not routes) the files registered.

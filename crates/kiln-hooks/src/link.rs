@@ -69,6 +69,21 @@ impl Watch {
         })
     }
 
+    /// Whether a hook must run inside a write of `event` on `c` (a model hook or a validation
+    /// one), or wait for it (an after-success hook).
+    pub(crate) fn wraps_write(&self, event: WriteEvent, c: &Collection) -> bool {
+        let (model, after) = hook_names(event);
+        self.has(model, c)
+            || self.has(after, c)
+            || (event != WriteEvent::Delete && self.has("onRecordValidate", c))
+    }
+
+    /// Whether a hook named `name` is registered at all (the app, mailer and realtime hooks
+    /// have no collection).
+    pub(crate) fn has_name(&self, name: &str) -> bool {
+        self.entries.iter().any(|(n, _)| n == name)
+    }
+
     /// Whether any record hook (request, model or after a write) listens on `c`.
     pub(crate) fn any_record(&self, c: &Collection) -> bool {
         self.entries.iter().any(|(n, tags)| {
@@ -109,8 +124,7 @@ fn gone() -> CoreError {
 impl WriteHooks for TxLink {
     fn wraps(&self, event: WriteEvent, c: &Collection) -> bool {
         // the worker also notes a write its after-success hooks wait for
-        let (model, after) = hook_names(event);
-        self.watch.has(model, c) || self.watch.has(after, c)
+        self.watch.wraps_write(event, c)
     }
 
     fn around(

@@ -16,7 +16,7 @@ use crate::payload::record_value;
 use crate::worker::Worker;
 
 /// `{"ok": v}`, or `{"err": message}` with the error kept for [`Worker::js_error`].
-fn answer(worker: &Worker, r: Result<Value, CoreError>) -> String {
+pub(crate) fn answer(worker: &Worker, r: Result<Value, CoreError>) -> String {
     match r {
         Ok(v) => json!({ "ok": v }).to_string(),
         Err(e) => {
@@ -42,6 +42,8 @@ pub(crate) fn install(
     deadline: Arc<AtomicU64>,
     epoch: Instant,
 ) -> rquickjs::Result<()> {
+    ctx.globals()
+        .set("__hooks", worker.state.hooks_dir.to_string_lossy().as_ref())?;
     let native = Object::new(ctx.clone())?;
     native.set(
         "log",
@@ -370,7 +372,7 @@ pub(crate) fn install(
         })?,
     )?;
     // a record request hook's last `e.next()`: the write the request asked for
-    let w = worker;
+    let w = worker.clone();
     native.set(
         "requestNext",
         Function::new(ctx.clone(), move |ctx: Ctx<'_>, raw: String| {
@@ -379,6 +381,8 @@ pub(crate) fn install(
             answer(&w, r)
         })?,
     )?;
+    crate::modules::install(ctx, &native)?;
+    crate::mail::install(ctx, &native, &worker)?;
     ctx.globals().set("__kiln", native)
 }
 

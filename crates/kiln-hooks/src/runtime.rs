@@ -13,11 +13,12 @@ use crate::worker::{describe, Worker};
 use crate::{HooksError, Limits, Shared};
 
 /// PocketBase's JSVM API in JavaScript, evaluated before the app's files (in this order).
-const PRELUDE: [(&str, &str); 5] = [
+const PRELUDE: [(&str, &str); 6] = [
     ("kiln:base.js", include_str!("js/base.js")),
     ("kiln:router.js", include_str!("js/router.js")),
     ("kiln:records.js", include_str!("js/records.js")),
     ("kiln:collections.js", include_str!("js/collections.js")),
+    ("kiln:events.js", include_str!("js/events.js")),
     ("kiln:app.js", include_str!("js/app.js")),
 ];
 

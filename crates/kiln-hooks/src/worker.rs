@@ -265,9 +265,10 @@ impl Worker {
             self.finishes.borrow_mut().push(applied);
             return Ok(records);
         }
-        let (model, after) = hook_names(prepared.event());
-        let watch = self.watch();
-        if !watch.has(model, prepared.collection()) && !watch.has(after, prepared.collection()) {
+        if !self
+            .watch()
+            .wraps_write(prepared.event(), prepared.collection())
+        {
             // no hook can be called inside it: the write runs right here, one thread hop fewer
             let applied = self.block_on(app.write_prepared(prepared, None))??;
             return Ok(applied.records().to_vec());

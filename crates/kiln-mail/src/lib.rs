@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
@@ -37,8 +38,30 @@ pub struct Address {
 pub struct Message {
     pub from: Address,
     pub to: Vec<Address>,
+    pub cc: Vec<Address>,
+    pub bcc: Vec<Address>,
     pub subject: String,
     pub html: String,
+    /// The plain-text part; empty: made from `html`.
+    pub text: String,
+    /// Extra headers (name, value); line breaks in a value become spaces.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Message {
+    /// A message from `from` to `to` with an HTML body (its text part made from it).
+    pub fn html(from: Address, to: Address, subject: String, html: String) -> Message {
+        Message {
+            from,
+            to: vec![to],
+            cc: Vec::new(),
+            bcc: Vec::new(),
+            subject,
+            html,
+            text: String::new(),
+            headers: Vec::new(),
+        }
+    }
 }
 
 /// Why a message could not be sent.
@@ -164,20 +187,35 @@ pub fn build(msg: &Message) -> Result<lettre::Message, MailError> {
     for to in &msg.to {
         b = b.to(mailbox(to)?);
     }
-    b.multipart(
-        MultiPart::alternative()
-            .singlepart(
-                SinglePart::builder()
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(html_to_text(&msg.html)),
-            )
-            .singlepart(
+    for cc in &msg.cc {
+        b = b.cc(mailbox(cc)?);
+    }
+    for bcc in &msg.bcc {
+        b = b.bcc(mailbox(bcc)?);
+    }
+    for (name, value) in &msg.headers {
+        let name = HeaderName::new_from_ascii(name.trim().to_owned())
+            .map_err(|e| MailError::Build(format!("header {name:?}: {e}")))?;
+        b = b.raw_header(HeaderValue::new(name, value.replace(['\r', '\n'], " ")));
+    }
+    let text = match msg.text.is_empty() {
+        true => html_to_text(&msg.html),
+        false => msg.text.clone(),
+    };
+    let plain = SinglePart::builder()
+        .header(ContentType::TEXT_PLAIN)
+        .body(text);
+    let built = match msg.html.is_empty() {
+        true => b.singlepart(plain),
+        false => b.multipart(
+            MultiPart::alternative().singlepart(plain).singlepart(
                 SinglePart::builder()
                     .header(ContentType::TEXT_HTML)
                     .body(msg.html.clone()),
             ),
-    )
-    .map_err(|e| MailError::Build(e.to_string()))
+        ),
+    };
+    built.map_err(|e| MailError::Build(e.to_string()))
 }
 
 /// Sends `msg` through the SMTP server of `cfg` (one connection per message, 30 s timeout).
@@ -239,8 +277,12 @@ mod tests {
                 name: String::new(),
                 email: "u@example.com".into(),
             }],
+            cc: Vec::new(),
+            bcc: Vec::new(),
             subject: "Hi\r\nBcc: evil@example.com".into(),
             html: "<p>x</p>".into(),
+            text: String::new(),
+            headers: vec![("X-Kind".into(), "a\r\nBcc: evil@example.com".into())],
         };
         let raw = String::from_utf8(build(&m).unwrap().formatted()).unwrap();
         assert!(raw.contains("From: Support <support@example.com>"), "{raw}");

@@ -420,6 +420,10 @@ async fn serve(
         );
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let watch_restart = match &watch {
+        Some((_, restart)) => restart.clone(),
+        None => Default::default(),
+    };
     {
         tokio::spawn(async move {
             match watch {
@@ -440,6 +444,9 @@ async fn serve(
         // `$app` of the hooks is this app (again after a restore reopened it)
         if let Some(h) = &options.hooks {
             h.set_app(app.clone());
+            if let Err(e) = h.started().await {
+                return (fail(&format!("a start hook failed: {e}")), app);
+            }
         }
         let socket = match listener
             .try_clone()
@@ -485,7 +492,14 @@ async fn serve(
         if let Err(e) = result {
             return (fail(&format!("server error: {e}")), app);
         }
-        if !*reload_rx.borrow_and_update() {
+        let reloading = *reload_rx.borrow_and_update();
+        if let Some(h) = &options.hooks {
+            let restart = reloading || watch_restart.load(std::sync::atomic::Ordering::SeqCst);
+            if let Err(e) = h.terminated(restart).await {
+                eprintln!("Error: onTerminate: {e}");
+            }
+        }
+        if !reloading {
             return (ExitCode::SUCCESS, app);
         }
         app_slot.set(None);

@@ -10,7 +10,6 @@ use serde_json::{json, Map, Value};
 use super::record_token::TokenKind;
 use crate::app::App;
 use crate::error::{Action, CoreError, FieldError, FieldErrors, Refusal, Result};
-use crate::mail::Rendered;
 use crate::records::model::Record;
 use crate::records::values::is_email;
 use crate::request::RequestInfo;
@@ -102,28 +101,6 @@ impl App {
         })
     }
 
-    /// Renders one of the collection's templates for `record`.
-    fn account_mail(
-        &self,
-        c: &Collection,
-        kind: TokenKind,
-        record: &Record,
-        token: &str,
-    ) -> Result<Rendered> {
-        let opts = c.auth.as_ref().ok_or(CoreError::MissingAuthCollection)?;
-        let tpl = match kind {
-            TokenKind::Verification => &opts.verification_template,
-            TokenKind::PasswordReset => &opts.reset_password_template,
-            TokenKind::EmailChange => &opts.confirm_email_change_template,
-            _ => {
-                return Err(CoreError::Internal(
-                    "no template for this token type".into(),
-                ))
-            }
-        };
-        Ok(self.render_mail(tpl, &[("TOKEN", token)], Some(record)))
-    }
-
     /// `POST /api/settings/test/email`: sends `template` of `collection` (default `_superusers`)
     /// to `to`, rendered for a dummy record.
     pub async fn send_test_email(&self, collection: &str, template: &str, to: &str) -> Result<()> {
@@ -175,57 +152,17 @@ impl App {
         }
         dummy.set("email", json!(to));
         dummy.set("tokenKey", json!(crate::ids::new_secret(50)));
-        let opts = c.auth.as_ref().ok_or(CoreError::MissingAuthCollection)?;
         let mail = match template {
-            "verification" => self.account_mail(
-                &c,
-                TokenKind::Verification,
+            "verification" => self.verification_mail(&dummy)?,
+            "password-reset" => self.password_reset_mail(&dummy)?,
+            "email-change" => self.email_change_mail(&dummy, to)?,
+            "otp" => self.otp_mail(&dummy, "_PB_TEST_OTP_ID_", "123456")?,
+            _ => self.auth_alert_mail(
                 &dummy,
-                &self.new_record_token(
-                    &dummy,
-                    TokenKind::Verification,
-                    &[("email", json!(to))],
-                    None,
-                )?,
+                &format!("{} - TEST_IP TEST_USER_AGENT", crate::datetime::now_string()),
             )?,
-            "password-reset" => self.account_mail(
-                &c,
-                TokenKind::PasswordReset,
-                &dummy,
-                &self.new_record_token(
-                    &dummy,
-                    TokenKind::PasswordReset,
-                    &[("email", json!(to))],
-                    None,
-                )?,
-            )?,
-            "email-change" => {
-                let t = self.new_record_token(
-                    &dummy,
-                    TokenKind::EmailChange,
-                    &[("email", json!(to)), ("newEmail", json!(to))],
-                    None,
-                )?;
-                self.account_mail(&c, TokenKind::EmailChange, &dummy, &t)?
-            }
-            "otp" => self.render_mail(
-                &opts.otp.email_template,
-                &[("OTP", "123456"), ("OTP_ID", "_PB_TEST_OTP_ID_")],
-                Some(&dummy),
-            ),
-            _ => {
-                let info = crate::mail::html_escape(&format!(
-                    "{} - TEST_IP TEST_USER_AGENT",
-                    crate::datetime::now_string()
-                ));
-                self.render_mail(
-                    &opts.auth_alert.email_template,
-                    &[("ALERT_INFO", &info)],
-                    Some(&dummy),
-                )
-            }
         };
-        self.send_mail(to, &mail).await.map_err(|e| match e {
+        self.send_mail(mail).await.map_err(|e| match e {
             CoreError::Mail(m) => CoreError::TestEmailFailed(m),
             CoreError::MailNotConfigured => {
                 CoreError::TestEmailFailed("SMTP is not enabled in the settings".into())
@@ -257,14 +194,8 @@ impl App {
         if !self.onetime_put(&key, String::new(), RESEND_BLOCK, true)? {
             return Ok(());
         }
-        let token = self.new_record_token(
-            &record,
-            TokenKind::Verification,
-            &[("email", json!(record.get_str("email")))],
-            None,
-        )?;
-        let mail = self.account_mail(c, TokenKind::Verification, &record, &token)?;
-        self.send_mail_detached(record.get_str("email").to_owned(), mail);
+        let mail = self.verification_mail(&record)?;
+        self.send_mail_detached(mail);
         Ok(())
     }
 
@@ -334,17 +265,10 @@ impl App {
         if !self.onetime_put(&key, String::new(), RESEND_BLOCK, true)? {
             return Ok(());
         }
-        let token = self.new_record_token(
-            &record,
-            TokenKind::PasswordReset,
-            &[("email", json!(record.get_str("email")))],
-            None,
-        )?;
-        let mail = self.account_mail(c, TokenKind::PasswordReset, &record, &token)?;
+        let mail = self.password_reset_mail(&record)?;
         let app = self.clone();
-        let to = record.get_str("email").to_owned();
         tokio::spawn(async move {
-            if let Err(e) = app.send_mail(&to, &mail).await {
+            if let Err(e) = app.send_mail(mail).await {
                 // A failed send does not block a retry.
                 let _ = app.onetime_take(&key);
                 tracing::warn!(error = %e, "failed to send a password reset email");
@@ -459,17 +383,8 @@ impl App {
                 FieldError::new("validation_invalid_new_email", "Invalid new email address."),
             ));
         }
-        let token = self.new_record_token(
-            &record,
-            TokenKind::EmailChange,
-            &[
-                ("email", json!(record.get_str("email"))),
-                ("newEmail", json!(new_email)),
-            ],
-            None,
-        )?;
-        let mail = self.account_mail(c, TokenKind::EmailChange, &record, &token)?;
-        self.send_mail(new_email, &mail).await.map_err(|e| {
+        let mail = self.email_change_mail(&record, new_email)?;
+        self.send_mail(mail).await.map_err(|e| {
             tracing::warn!(error = %e, "failed to send an email change confirmation");
             CoreError::Refused(Refusal::EmailChangeNotSent)
         })

@@ -4,6 +4,7 @@ pub mod account;
 pub mod cleanup;
 pub mod flows;
 pub mod installer;
+pub mod mails;
 pub mod mfa;
 pub mod oauth2;
 pub mod origins;

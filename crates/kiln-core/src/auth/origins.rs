@@ -47,9 +47,9 @@ impl App {
         record: &Record,
         req: &RequestInfo,
     ) {
-        let Some(alert) = c.auth.as_ref().map(|a| &a.auth_alert).filter(|a| a.enabled) else {
+        if !c.auth.as_ref().is_some_and(|a| a.auth_alert.enabled) {
             return;
-        };
+        }
         if record.get_str("email").is_empty() {
             return;
         }
@@ -77,20 +77,14 @@ impl App {
             return;
         }
         if !origins.is_empty() {
-            let info = crate::mail::html_escape(&format!(
-                "{} - {} {}",
-                crate::datetime::now_string(),
-                ip,
-                ua
-            ));
-            let mail = self.render_mail(
-                &alert.email_template,
-                &[("ALERT_INFO", &info)],
-                Some(record),
-            );
+            let info = format!("{} - {} {}", crate::datetime::now_string(), ip, ua);
+            let mail = match self.auth_alert_mail(record, &info) {
+                Ok(m) => m,
+                Err(e) => return tracing::warn!(error = %e, "cannot render a login alert"),
+            };
             match tokio::time::timeout(
                 Duration::from_secs(15),
-                self.send_mail(record.get_str("email"), &mail),
+                self.send_mail(mail),
             )
             .await
             {

@@ -71,16 +71,11 @@ impl App {
         body.insert("sentTo".into(), json!(record.get_str("email")));
         let otp = self.system_create(OTPS, body).await?;
         let otp_id = otp.id().to_owned();
-        let mail = self.render_mail(
-            &opts.email_template,
-            &[("OTP", &code), ("OTP_ID", &otp_id)],
-            Some(&record),
-        );
+        let mail = self.otp_mail(&record, &otp_id, &code)?;
         let app = self.clone();
-        let to = record.get_str("email").to_owned();
         let id = otp_id.clone();
         tokio::spawn(async move {
-            if let Err(e) = app.send_mail(&to, &mail).await {
+            if let Err(e) = app.send_mail(mail).await {
                 tracing::warn!(error = %e, "failed to send a one-time password");
                 if let Err(e) = app.system_delete(OTPS, &id).await {
                     tracing::warn!(error = %e, "cannot delete an unsent one-time password");

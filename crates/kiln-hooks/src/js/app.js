@@ -152,6 +152,7 @@
 
   globalThis.$app = Object.freeze({
     runInTransaction,
+    newMailClient: () => js.mailClient(),
     // a copy of the settings (changing it changes nothing)
     settings: () => js.call(native.settings()),
     findCollectionByNameOrId: (nameOrId) => {

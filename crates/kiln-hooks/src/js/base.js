@@ -99,7 +99,38 @@
     return r.ok;
   };
 
+  // require(id): CommonJS modules, each evaluated once per runtime (kiln-hooks/src/modules.rs
+  // resolves and reads them); a module's own require resolves from its folder.
+  const modules = new Map();
+  const found = (raw) => {
+    const a = JSON.parse(raw);
+    if ('err' in a) throw new Error(a.err);
+    return a.ok;
+  };
+  const requireFrom = (dir) => (id) => {
+    const path = found(native.resolveModule(dir, String(id)));
+    const cached = modules.get(path);
+    if (cached) return cached.exports;
+    const source = found(native.readModule(path));
+    const module = { id: path, filename: path, loaded: false, exports: {} };
+    modules.set(path, module);
+    try {
+      if (path.endsWith('.json')) module.exports = JSON.parse(source);
+      else {
+        const folder = path.slice(0, path.lastIndexOf('/')) || '/';
+        module.require = requireFrom(folder);
+        native.evalModule(path, source).call(module.exports, module.exports, module.require, module, path, folder);
+      }
+    } catch (err) {
+      modules.delete(path);
+      throw err;
+    }
+    module.loaded = true;
+    return module.exports;
+  };
+
   Object.assign(globalThis, {
+    require: requireFrom('.'),
     ApiError, BadRequestError, NotFoundError, ForbiddenError, UnauthorizedError, TooManyRequestsError, InternalServerError, ValidationError,
     sleep: (ms) => {
       // the sleep stops at the call's deadline, and the call ends there

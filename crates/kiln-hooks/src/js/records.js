@@ -129,27 +129,32 @@
   const NAMES = [
     'onRecordAuthRequest', 'onRecordViewRequest', 'onRecordsListRequest', 'onRecordEnrich',
     'onRecordCreateRequest', 'onRecordUpdateRequest', 'onRecordDeleteRequest',
-    'onRecordCreate', 'onRecordUpdate', 'onRecordDelete',
+    'onRecordCreate', 'onRecordUpdate', 'onRecordDelete', 'onRecordValidate',
     'onRecordAfterCreateSuccess', 'onRecordAfterUpdateSuccess', 'onRecordAfterDeleteSuccess',
   ];
-  for (const name of NAMES) {
-    globalThis[name] = (fn, ...tags) => {
-      if (typeof fn !== 'function') throw new TypeError(`${name}(handler, ...collections): handler is a function`);
-      js.hooks.push({ name, tags: tags.flat().map(String), fn });
-    };
-  }
-  const handlers = (name, c) =>
-    js.hooks.filter((h) => h.name === name && (h.tags.length === 0 || h.tags.includes(c.name) || h.tags.includes(c.id))).map((h) => h.fn);
+  // hook(handler, ...tags) for each of `names` (the tags: collection names or ids)
+  js.register = (names) => {
+    for (const name of names) {
+      globalThis[name] = (fn, ...tags) => {
+        if (typeof fn !== 'function') throw new TypeError(`${name}(handler, ...tags): handler is a function`);
+        js.hooks.push({ name, tags: tags.flat().map(String), fn });
+      };
+    }
+  };
+  js.register(NAMES);
+  // the handlers of hook `name` for collection `c` (none: the untagged ones)
+  const handlers = (js.handlers = (name, c) =>
+    js.hooks.filter((h) => h.name === name && (h.tags.length === 0 || (c && (h.tags.includes(c.name) || h.tags.includes(c.id))))).map((h) => h.fn));
 
   // "" when the chain ended well, else the error as JSON.
-  const settle = (run) => {
+  const settle = (js.settle = (run) => {
     try {
       run();
       return '';
     } catch (err) {
       return JSON.stringify(js.errorJSON(err));
     }
-  };
+  });
 
   // Called by Kiln inside a write's transaction: the model hooks around it. Their last e.next()
   // has Kiln validate and write the record.
@@ -159,6 +164,11 @@
     const e = { app: globalThis.$app, record, collection: record.collection(), type: name };
     return settle(() =>
       js.chain(e, handlers(name, e.collection), () => {
+        // onRecordValidate before Kiln validates the record (its last e.next() goes on to that)
+        if (name !== 'onRecordDelete') {
+          const v = { app: e.app, record: e.record, collection: e.collection, type: 'onRecordValidate' };
+          js.chain(v, handlers('onRecordValidate', e.collection), () => {});
+        }
         e.record._reset(js.call(native.writeNext(JSON.stringify(e.record._changes()))).full);
       }),
     );

@@ -66,7 +66,12 @@ impl Migrations {
     pub fn load(dir: &Path, app: App) -> Result<Migrations, MigrateError> {
         let scripts = crate::runtime::read_dir(dir, ".js").map_err(MigrateError::Load)?;
         let files = scripts.iter().map(|s| s.name.clone()).collect();
-        let state = Arc::new(State::default());
+        // PocketBase gives migrations its hooks folder too: here the default one, beside them
+        let hooks_dir = dir.parent().unwrap_or(Path::new(".")).join("pb_hooks");
+        let state = Arc::new(State {
+            hooks_dir: std::path::absolute(&hooks_dir).unwrap_or(hooks_dir),
+            ..State::default()
+        });
         *state.app.write().unwrap_or_else(|p| p.into_inner()) = Some(app.clone());
         *state.handle.write().unwrap_or_else(|p| p.into_inner()) =
             tokio::runtime::Handle::try_current().ok();

@@ -1,0 +1,91 @@
+// The app hooks (onBootstrap, onServe, onTerminate) and the mailer: its hooks, MailerMessage,
+// `$app.newMailClient()` and `$mails`. Kiln's own emails reach the hooks through
+// `native.mailHook` (kiln-hooks/src/mail.rs); a hook's send runs the same chain right here.
+(() => {
+  'use strict';
+  const native = globalThis.__kiln;
+  const js = native.js;
+
+  const MAILER = ['onMailerSend', 'onMailerRecordVerificationSend', 'onMailerRecordPasswordResetSend', 'onMailerRecordEmailChangeSend', 'onMailerRecordOTPSend', 'onMailerRecordAuthAlertSend'];
+  js.register(['onBootstrap', 'onServe', 'onTerminate', ...MAILER]);
+
+  // Called by Kiln at start (onBootstrap, then onServe once it listens) and at the end.
+  native.appHook = (name, raw) => {
+    const e = { app: globalThis.$app, ...JSON.parse(raw) };
+    if (name === 'onServe') {
+      // Kiln's router is not JavaScript's to change: routes come from routerAdd and routerUse
+      const refuse = () => { throw new Error('e.router in onServe is not available in Kiln: use routerAdd() and routerUse()'); };
+      e.router = new Proxy({}, { get: () => refuse });
+    }
+    return js.settle(() => js.chain(e, js.handlers(name), () => {}));
+  };
+
+  // PocketBase's mail.Address: {address, name}; a plain string is the address.
+  const address = (a) => (typeof a === 'string' ? { address: a, name: '' } : { address: String(a?.address ?? ''), name: String(a?.name ?? '') });
+  const addresses = (list) => (Array.isArray(list) ? list.map(address) : list ? [address(list)] : []);
+
+  class MailerMessage {
+    constructor(data = {}) {
+      this.from = address(data.from ?? {});
+      this.to = addresses(data.to);
+      this.bcc = addresses(data.bcc);
+      this.cc = addresses(data.cc);
+      this.subject = String(data.subject ?? '');
+      this.html = String(data.html ?? '');
+      this.text = String(data.text ?? '');
+      this.headers = { ...(data.headers ?? {}) };
+      this.attachments = data.attachments ?? {};
+    }
+  }
+  globalThis.MailerMessage = MailerMessage;
+
+  // The message as Kiln sends it (attachments are not sent).
+  const wire = (m) => {
+    if (m && Object.keys(m.attachments ?? {}).length) throw new Error('mail attachments are not supported by Kiln');
+    return JSON.stringify({
+      from: address(m.from), to: addresses(m.to), cc: addresses(m.cc), bcc: addresses(m.bcc),
+      subject: String(m.subject ?? ''), html: String(m.html ?? ''), text: String(m.text ?? ''),
+      headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])),
+    });
+  };
+
+  // onMailerSend around `message`; its last e.next() hands the message as it is then to `send`.
+  const mailerSend = (message, send) => {
+    const e = { app: globalThis.$app, mailer: client, message };
+    return js.chain(e, js.handlers('onMailerSend'), () => send(e.message));
+  };
+  // a record's mail hook `name`, then onMailerSend; the message as the last hook left it
+  const recordSend = (name, e, send) => js.chain(e, js.handlers(name, e.record.collection()), () => mailerSend(e.message, send));
+
+  const deliver = (m) => js.call(native.mailDeliver(wire(m)));
+  const client = Object.freeze({ send: (m) => mailerSend(new MailerMessage(m), deliver) });
+  js.mailClient = () => client;
+
+  // Called by Kiln for an email it sends: {message} to send (null: a hook stopped it) or {error}.
+  native.mailHook = (name, raw) => {
+    const p = JSON.parse(raw);
+    let out = null;
+    const keep = (m) => { out = JSON.parse(wire(m)); };
+    const failed = js.settle(() => {
+      const message = new MailerMessage(p.message);
+      if (!p.record) return mailerSend(message, keep);
+      recordSend(name, { app: globalThis.$app, mailer: client, message, record: js.fromPayload(p.record), meta: p.meta ?? {} }, keep);
+    });
+    return JSON.stringify(failed ? { error: JSON.parse(failed) } : { message: out });
+  };
+
+  // $mails.sendRecord…(app, record, …): the account email of the record, through the hooks.
+  const recordMail = (name, kind, record, extra = {}) => {
+    if (!(record instanceof Record)) throw new TypeError('$mails: the record is a Record');
+    const m = js.call(native.recordMail(kind, record.collection().id, record.id, JSON.stringify(extra)));
+    const e = { app: globalThis.$app, mailer: client, message: new MailerMessage(m.message), record, meta: m.meta };
+    recordSend(name, e, deliver);
+  };
+  globalThis.$mails = Object.freeze({
+    sendRecordVerification: (app, record) => recordMail('onMailerRecordVerificationSend', 'verification', record),
+    sendRecordPasswordReset: (app, record) => recordMail('onMailerRecordPasswordResetSend', 'password-reset', record),
+    sendRecordChangeEmail: (app, record, newEmail) => recordMail('onMailerRecordEmailChangeSend', 'email-change', record, { newEmail: String(newEmail ?? '') }),
+    sendRecordOTP: (app, record, otpId, pass) => recordMail('onMailerRecordOTPSend', 'otp', record, { otpId: String(otpId ?? ''), password: String(pass ?? '') }),
+    sendRecordAuthAlert: (app, record, info) => recordMail('onMailerRecordAuthAlertSend', 'auth-alert', record, { info: String(info ?? '') }),
+  });
+})();
