@@ -24,7 +24,6 @@ import { startServer, SUPERUSER, pocketbaseBin } from './server.mjs';
 import { startSmtp } from './services/smtp.mjs';
 import { startOidc } from './services/oidc.mjs';
 
-const pg = !!process.env.KILN_TEST_DATABASE_URL;
 const PB_ONLY = !!process.env.KILN_APP_HOOKS_PB_ONLY;
 const APP_URL = 'https://app.example.test';
 const PASSWORD = 'First-pass-123';
@@ -310,11 +309,12 @@ async function scenario(bin) {
   const out = {};
   const sse = [];
   const codes = []; // OTP codes, different on each run
-  // what differs between any two runs: the hooks dir, tokens, OTP codes, dates, ids
+  // what differs between any two runs: the hooks dir, tokens, OTP codes, collection ids, dates, ids
   const norm = (v) => {
     let text = JSON.stringify(v ?? null).replaceAll(hooks, '<hooks>').replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, '<jwt>');
     for (const code of codes) text = text.replaceAll(code, '<code>');
     return JSON.parse(text
+      .replace(/"collectionId":"\w+"/g, '"collectionId":"<collection>"')
       .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?Z/g, '<date>')
       .replace(/(?<![\w-])[a-z0-9]{15}(?![\w-])/g, '<id>'));
   };
@@ -337,7 +337,7 @@ async function scenario(bin) {
         return { status: res.status, body: text };
       }
     };
-    const suCall = (method, path, body) => call(method, path, body, { token: su.authStore.token });
+    const auth = (action, body, opts) => call('POST', `/api/collections/users/${action}`, body, opts); // the auth API
     const mailFor = (to, subject) => smtp.waitFor((m) => m.to.includes(to) && (!subject || m.subject.includes(subject)));
 
     await su.settings.update({
@@ -384,8 +384,7 @@ async function scenario(bin) {
     record('contactMail', mailView(await mailFor('ann@example.com'), true));
 
     // password sign-in: the event's fields, a suspended account, a hook answering itself
-    const signIn = (identity, password = PASSWORD, extra = {}, headers = {}) =>
-      call('POST', '/api/collections/users/auth-with-password', { identity, password, ...extra }, { headers });
+    const signIn = (identity, password = PASSWORD, extra = {}, headers = {}) => auth('auth-with-password', { identity, password, ...extra }, { headers });
     const alice = await signIn('alice@example.com');
     const bob = await signIn('bob@example.com');
     await su.collection('users').update(users.Bob.id, { suspended: true });
@@ -397,63 +396,50 @@ async function scenario(bin) {
       await signIn('ghost@example.com'),
       await signIn('legacy@example.com'),
     ]);
-    record('refresh', [
-      await call('POST', '/api/collections/users/auth-refresh', null, { token: alice.body.token }),
-      await call('POST', '/api/collections/users/auth-refresh', null, { token: bob.body.token }),
-    ]);
+    record('refresh', [await auth('auth-refresh', null, { token: alice.body.token }), await auth('auth-refresh', null, { token: bob.body.token })]);
     // a sign-in from a new device: the alert mail, altered
     const fresh = await signIn('alice@example.com', PASSWORD, {}, { 'User-Agent': 'HookBrowser/1.0' });
     record('alert', [fresh.status, mailView(await mailFor('alice@example.com', 'New sign-in'))]);
 
-    // verification: a custom welcome mail whose link confirms; a quiet one; a hook answering
-    record('requestVerification', [
-      await call('POST', '/api/collections/users/request-verification', { email: 'carol@example.com' }),
-      await call('POST', '/api/collections/users/request-verification', { email: 'quiet@example.com' }),
-      await call('POST', '/api/collections/users/request-verification', { email: 'dana@disposable.test' }),
-    ]);
+    // verification: a custom welcome mail whose link confirms; a quiet one; a hook answering; an
+    // unknown address (PocketBase answers 204 before the hook)
+    const verify = (email) => auth('request-verification', { email });
+    record('requestVerification', [await verify('carol@example.com'), await verify('quiet@example.com'), await verify('dana@disposable.test'), await verify('ghost@example.com')]);
     const welcome = await mailFor('carol@example.com', 'Welcome');
     const verifyToken = welcome.html.match(/\/verify\/([\w.-]+)/)?.[1];
-    record('confirmVerification', [mailView(welcome, true), await call('POST', '/api/collections/users/confirm-verification', { token: verifyToken })]);
+    record('confirmVerification', [mailView(welcome, true), await auth('confirm-verification', { token: verifyToken })]);
 
     // password reset: the subject altered, the default link confirms; a suspended account refused
-    record('requestReset', [
-      await call('POST', '/api/collections/users/request-password-reset', { email: 'alice@example.com' }),
-      await call('POST', '/api/collections/users/request-password-reset', { email: 'bob@example.com' }),
-    ]);
+    record('requestReset', [await auth('request-password-reset', { email: 'alice@example.com' }), await auth('request-password-reset', { email: 'bob@example.com' })]);
     const reset = await mailFor('alice@example.com', 'Reset for');
     record('confirmReset', [
       mailView(reset),
-      await call('POST', '/api/collections/users/confirm-password-reset', { token: linkToken(reset, 'confirm-password-reset'), password: NEW_PASSWORD, passwordConfirm: NEW_PASSWORD }),
+      await auth('confirm-password-reset', { token: linkToken(reset, 'confirm-password-reset'), password: NEW_PASSWORD, passwordConfirm: NEW_PASSWORD }),
       (await signIn('alice@example.com', NEW_PASSWORD)).status,
     ]);
 
     // email change: refused by the request hook, by the mail hook, then done
     const token = (await signIn('alice@example.com', NEW_PASSWORD)).body.token;
-    const changeTo = (newEmail) => call('POST', '/api/collections/users/request-email-change', { newEmail }, { token });
+    const changeTo = (newEmail) => auth('request-email-change', { newEmail }, { token });
     record('requestEmailChange', [await changeTo('alice@competitor.test'), await changeTo('alice@bounce.test'), await changeTo('alice.new@example.com')]);
     const change = await mailFor('alice.new@example.com');
     record('confirmEmailChange', [
       mailView(change),
-      await call('POST', '/api/collections/users/confirm-email-change', { token: linkToken(change, 'confirm-email-change'), password: NEW_PASSWORD }),
+      await auth('confirm-email-change', { token: linkToken(change, 'confirm-email-change'), password: NEW_PASSWORD }),
       (await su.collection('users').getOne(users.Alice.id)).email,
     ]);
 
     // OTP: the code in the hook's own mail signs in; a suspended account and an unknown address
-    const otp = await call('POST', '/api/collections/users/request-otp', { email: 'dave@example.com' });
+    const requestOtp = (email) => auth('request-otp', { email });
+    const otp = await requestOtp('dave@example.com');
     const otpMail = await mailFor('dave@example.com', 'Your code is');
     const code = otpMail.subject.match(/\d+$/)[0];
     codes.push(code);
-    const authOtp = await call('POST', '/api/collections/users/auth-with-otp', { otpId: otp.body.otpId, password: code });
-    record('otp', [
-      otp,
-      mailView(otpMail, true),
-      authOtp.status,
-      await call('POST', '/api/collections/users/request-otp', { email: 'bob@example.com' }),
-      await call('POST', '/api/collections/users/request-otp', { email: 'ghost@example.com' }),
-    ]);
+    const authOtp = await auth('auth-with-otp', { otpId: otp.body.otpId, password: code });
+    record('otp', [otp, mailView(otpMail, true), authOtp.status, await requestOtp('bob@example.com'), await requestOtp('ghost@example.com')]);
 
     // $mails from a route: the same hooks alter them, a hook's error fails the route
-    const remind = (body) => suCall('POST', `/api/app/remind/${users.Erin.id}`, body);
+    const remind = (body) => call('POST', `/api/app/remind/${users.Erin.id}`, body, { token: su.authStore.token });
     record('mails', [
       await remind({ kind: 'verify' }),
       await remind({ kind: 'reset' }),
@@ -471,7 +457,7 @@ async function scenario(bin) {
       const methods = await call('GET', '/api/collections/users/auth-methods');
       const p = methods.body.oauth2.providers[0];
       const { code: oauthCode } = await oidc.authorize(p.authURL + encodeURIComponent(`${server.url}/api/oauth2-redirect`));
-      const res = await call('POST', '/api/collections/users/auth-with-oauth2', { provider: 'oidc', code: oauthCode, codeVerifier: p.codeVerifier, redirectURL: `${server.url}/api/oauth2-redirect`, createData });
+      const res = await auth('auth-with-oauth2', { provider: 'oidc', code: oauthCode, codeVerifier: p.codeVerifier, redirectURL: `${server.url}/api/oauth2-redirect`, createData });
       return { status: res.status, body: res.body.record ? { name: res.body.record.name, email: res.body.record.email, isNew: res.body.meta.isNew } : res.body };
     };
     record('oauth2', [await oauth2(), await oauth2({ invite: 'let-me-in' }), await oauth2()]);
@@ -550,7 +536,7 @@ function check(r) {
     cc: 'Security <security@example.test>', subject: '[Hooked App] New sign-in for Alice [info]', hooked: 'yes', ticket: null,
   }]);
 
-  assert.deepEqual(r.requestVerification.map((x) => [x.status, x.body]), [[204, null], [204, null], [200, { disposable: true }]]);
+  assert.deepEqual(r.requestVerification.map((x) => [x.status, x.body]), [[204, null], [204, null], [200, { disposable: true }], [204, null]]);
   assert.equal(r.confirmVerification[0].html, '<p>Hi Carol,</p><p><a href="https://app.example.test/verify/<jwt>">Confirm</a></p>');
   assert.equal(r.confirmVerification[1].status, 204);
   assert.deepEqual(r.requestReset.map((x) => [x.status, x.body?.message]), [[204, undefined], [400, 'Ask an admin to reset a suspended account.']]);
@@ -560,7 +546,7 @@ function check(r) {
   assert.deepEqual([r.confirmEmailChange[0].subject, r.confirmEmailChange[1].status, r.confirmEmailChange[2]],
     ['[Hooked App] Confirm alice@example.com -> alice.new@example.com', 204, 'alice.new@example.com']);
 
-  assert.deepEqual(r.otp.map((x) => x.status ?? x), [200, r.otp[1], 200, 403, 200]);
+  assert.deepEqual([r.otp[0].status, r.otp[2], r.otp[3].status, r.otp[4].status], [200, 200, 403, 200]);
   assert.deepEqual([r.otp[1].subject, r.otp[1].html], ['[Hooked App] Your code is <code>', '<p>Code <b><code></b> for dave@example.com</p>']);
   assert.deepEqual(r.mails.slice(0, 5).map((x) => [x.status, x.body.kind ?? x.body.message]), [[200, 'verify'], [200, 'reset'], [200, 'email'], [400, 'That mailbox bounces.'], [200, 'otp']]);
   assert.deepEqual(r.mails.slice(5, 8), ['[Hooked App] Welcome aboard, Erin', '[Hooked App] Reset for erin@example.com [token]', '[Hooked App] Confirm erin@example.com -> erin.new@example.com']);
@@ -638,12 +624,22 @@ describe('pb_hooks app hooks', () => {
     check(ours);
   });
 
-  it('an onBootstrap hook that throws stops the start with its message', { timeout: 60_000 }, async () => {
+  it('an onBootstrap hook that throws stops the start with its message', { skip: PB_ONLY && !pocketbaseBin(), timeout: 60_000 }, async () => {
     const hooks = writeHooks({ 'main.pb.js': BAD_BOOT });
     try {
       const bins = [...(pocketbaseBin() ? [pocketbaseBin()] : []), ...(PB_ONLY ? [] : [undefined])]; // undefined: Kiln
       for (const bin of bins) {
-        await assert.rejects(startServer({ bin, serveArgs: ['--hooksDir', hooks] }), /exited early[^]*missing payment keys/, bin ?? 'kiln');
+        let started;
+        let err;
+        try {
+          started = await startServer({ bin, serveArgs: ['--hooksDir', hooks] });
+        } catch (e) {
+          err = e;
+        }
+        await started?.stop();
+        const root = err?.message.match(/\((\S+)\/server\.stderr\.log\)/)?.[1]; // kept by startServer
+        if (root) rmSync(root, { recursive: true, force: true });
+        assert.match(String(err?.message), /exited early[^]*missing payment keys/, bin ?? 'kiln');
       }
     } finally {
       rmSync(hooks, { recursive: true, force: true });

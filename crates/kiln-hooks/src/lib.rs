@@ -253,11 +253,9 @@ impl Hooks {
         }
     }
 
-    /// Runs `onBootstrap` (the app is open) and then `onServe` (the server listens): an error
-    /// of either stops the start, as in PocketBase.
+    /// Runs `onBootstrap` (the app is open): an error stops the start, as in PocketBase.
     pub async fn started(&self) -> Result<(), kiln_core::CoreError> {
-        self.app_hook("onBootstrap", serde_json::json!({})).await?;
-        self.app_hook("onServe", serde_json::json!({})).await
+        self.app_hook("onBootstrap", serde_json::json!({})).await
     }
 
     /// Runs `onTerminate` (`e.isRestart`: the server starts again, after a restore or a change
@@ -276,7 +274,10 @@ impl Hooks {
             .run(move |rt| {
                 rt.run(|ctx, w| {
                     let out = worker::call_js(ctx, w, "appHook", (name, raw))?;
-                    w.outcome(&out)
+                    match out.is_empty() {
+                        true => Ok(()),
+                        false => Err(kiln_core::CoreError::Internal(format!("{name}: {out}"))),
+                    }
                 })
             })
             .await

@@ -224,10 +224,11 @@ pub(crate) fn install(
     let w = worker.clone();
     native.set(
         "middlewareNext",
-        Function::new(ctx.clone(), move || {
+        Function::new(ctx.clone(), move |fields: String| {
             let next = w.middleware_next.borrow_mut().take();
+            let fields = serde_json::from_str(&fields).unwrap_or(Value::Null);
             let r = match next {
-                Some(go) => w.block_on(go()).map(|()| Value::Null),
+                Some(go) => w.block_on(go(fields)),
                 None => Ok(Value::Null), // already on its way
             };
             answer(&w, r)

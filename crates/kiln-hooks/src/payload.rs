@@ -11,9 +11,13 @@ use kiln_core::RequestInfo;
 /// Fields of an authenticated record hooks are not given.
 const SECRET_FIELDS: [&str; 2] = ["password", "tokenKey"];
 
-/// The rest of a request's handling, run by a middleware's last `e.next()` (`routerUse`).
-pub type Next =
-    Box<dyn FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send>;
+/// The rest of a request's handling, run by a middleware's last `e.next()` (`routerUse`, an
+/// account flow's request hook). It is handed the event's fields as the hooks left them
+/// (`subscriptions`, …; an empty object for a middleware), and answers what the event shows
+/// after it: `{"record": …}` as the flow left the record, or null.
+pub type Next = Box<
+    dyn FnOnce(Value) -> std::pin::Pin<Box<dyn std::future::Future<Output = Value> + Send>> + Send,
+>;
 
 /// An authenticated record as hooks see it: every field but its password hash and token key.
 pub fn auth_value(r: &Record) -> Value {

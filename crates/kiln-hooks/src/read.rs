@@ -157,6 +157,63 @@ impl Hooks {
 }
 
 impl Hooks {
+    /// Whether a hook named `name` listens on `c`.
+    pub fn watches_named(&self, name: &str, c: &Collection) -> bool {
+        self.watch.has(name, c)
+    }
+
+    /// Request hook `name` of `c` (an account flow's: `onRecordAuthWithPasswordRequest`, …; or
+    /// of no collection: `onRealtimeSubscribeRequest`) around the flow: `e.collection`,
+    /// `e.record` (if any) and `fields` on the event; its last `e.next()` runs `next` with the
+    /// fields as the hooks left them. The answer a hook gave instead, if it did not go on.
+    pub async fn around_request(
+        &self,
+        name: &'static str,
+        c: Option<&Collection>,
+        req: &RequestInfo,
+        record: Option<&Record>,
+        fields: Value,
+        next: crate::Next,
+    ) -> Result<Option<HookResponse>, CoreError> {
+        let event = json!({
+            "collection": c.map(|c| json!({ "id": c.id, "key": c.updated })),
+            "record": record.map(record_value),
+            "fields": fields,
+        })
+        .to_string();
+        let request = request_json(req).to_string();
+        // after the flow, `e.record` shows the record as the flow left it
+        let app = self.state.app.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let stored = record.map(|r| (r.collection.clone(), r.id().to_owned()));
+        let next: crate::Next = Box::new(move |fields| {
+            Box::pin(async move {
+                next(fields).await;
+                let fresh = match (app, stored) {
+                    (Some(app), Some((c, id))) => app.find_record(&c, &id).ok().flatten(),
+                    _ => None,
+                };
+                fresh.map_or(Value::Null, |r| json!({ "record": r.to_full_map() }))
+            })
+        });
+        self.pool
+            .run(move |rt| {
+                rt.run(|ctx, w| {
+                    *w.middleware_next.borrow_mut() = Some(next);
+                    let raw = call_js(ctx, w, "aroundRequest", (name, request, event));
+                    w.middleware_next.borrow_mut().take();
+                    let v: Value = serde_json::from_str(&raw?).unwrap_or(Value::Null);
+                    if let Some(err) = v.get("error") {
+                        return Err(w.js_error(&err.to_string()));
+                    }
+                    Ok(v.get("response")
+                        .filter(|r| !r.is_null())
+                        .map(|r| parse_response(&r.to_string())))
+                })
+            })
+            .await
+            .map_err(CoreError::Internal)?
+    }
+
     /// Calls `__kiln[name](args)` on a runtime of the pool; its JSON answer, or the error it
     /// reports (`{"error": …}`).
     async fn call_json<A>(&self, name: &'static str, args: A) -> Result<Value, CoreError>

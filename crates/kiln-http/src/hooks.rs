@@ -55,10 +55,11 @@ pub(crate) async fn global(State(hooks): State<Arc<Hooks>>, req: Request, next: 
     let req = Request::from_parts(parts, Body::from(bytes));
     let downstream: Arc<std::sync::Mutex<Option<Response>>> = Arc::default();
     let slot = downstream.clone();
-    let go: kiln_hooks::Next = Box::new(move || {
+    let go: kiln_hooks::Next = Box::new(move |_| {
         Box::pin(async move {
             let res = next.run(req).await;
             *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(res);
+            Value::Null
         })
     });
     let out = hooks.call_middlewares(info, go).await;
@@ -69,6 +70,68 @@ pub(crate) async fn global(State(hooks): State<Arc<Hooks>>, req: Request, next: 
         (Ok(Some(out)), None) => answer(out),
         (Ok(None), None) => StatusCode::OK.into_response(),
         (Err(e), _) => route_error(e),
+    }
+}
+
+/// Request hook `name` (an account flow's, `onRecordRequestPasswordResetRequest`, …, or
+/// `onRealtimeSubscribeRequest`) around `flow`, where PocketBase triggers it: the event carries
+/// the collection, `record` and `fields`; the last `e.next()` runs the flow with the fields as
+/// the hooks left them, and its answer stands. A hook may also refuse (its error is the
+/// answer) or answer itself.
+pub(crate) async fn around<F, Fut>(
+    hooks: Arc<Hooks>,
+    name: &'static str,
+    c: Option<&Collection>,
+    ctx: &crate::extract::Ctx,
+    record: Option<&Record>,
+    fields: Value,
+    flow: F,
+) -> crate::error::ApiResult<Response>
+where
+    F: FnOnce(Value) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = crate::error::ApiResult<Response>> + Send + 'static,
+{
+    let done: Arc<std::sync::Mutex<Option<crate::error::ApiResult<Response>>>> =
+        Default::default();
+    let slot = done.clone();
+    let next: kiln_hooks::Next = Box::new(move |fields| {
+        Box::pin(async move {
+            let out = flow(fields).await;
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(out);
+            Value::Null
+        })
+    });
+    let out = hooks
+        .around_request(name, c, &ctx.req, record, fields, next)
+        .await;
+    let ran = done.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match (out, ran) {
+        // the flow ran: its answer stands (a hook cannot answer twice)
+        (Ok(_), Some(res)) => res,
+        (Ok(Some(res)), None) => Ok(answer(res)),
+        (Ok(None), None) => Ok(StatusCode::OK.into_response()),
+        (Err(e), _) => Err(api(e)),
+    }
+}
+
+/// [`around`] when `hooks` is set (the hook listens and PocketBase would trigger it for this
+/// request), else just `flow`.
+pub(crate) async fn hooked<F, Fut>(
+    hooks: Option<Arc<Hooks>>,
+    name: &'static str,
+    c: Option<&Collection>,
+    ctx: &crate::extract::Ctx,
+    record: Option<&Record>,
+    fields: Value,
+    flow: F,
+) -> crate::error::ApiResult<Response>
+where
+    F: FnOnce(Value) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = crate::error::ApiResult<Response>> + Send + 'static,
+{
+    match hooks {
+        Some(h) => around(h, name, c, ctx, record, fields, flow).await,
+        None => flow(Value::Null).await,
     }
 }
 

@@ -445,7 +445,7 @@ async fn serve(
         if let Some(h) = &options.hooks {
             h.set_app(app.clone());
             if let Err(e) = h.started().await {
-                return (fail(&format!("a start hook failed: {e}")), app);
+                return (fail(&e.to_string()), app);
             }
         }
         let socket = match listener

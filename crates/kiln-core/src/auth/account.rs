@@ -86,7 +86,7 @@ impl App {
     }
 
     /// The record of `c` with exactly this email.
-    pub(crate) fn find_by_email(&self, c: &Arc<Collection>, email: &str) -> Result<Option<Record>> {
+    pub fn find_by_email(&self, c: &Arc<Collection>, email: &str) -> Result<Option<Record>> {
         if email.is_empty() {
             return Ok(None);
         }
@@ -384,9 +384,13 @@ impl App {
             ));
         }
         let mail = self.email_change_mail(&record, new_email)?;
-        self.send_mail(mail).await.map_err(|e| {
-            tracing::warn!(error = %e, "failed to send an email change confirmation");
-            CoreError::Refused(Refusal::EmailChangeNotSent)
+        self.send_mail(mail).await.map_err(|e| match e {
+            // a mailer hook refused it: its error is the answer, as in PocketBase
+            e @ CoreError::Hook { .. } => e,
+            e => {
+                tracing::warn!(error = %e, "failed to send an email change confirmation");
+                CoreError::Refused(Refusal::EmailChangeNotSent)
+            }
         })
     }
 

@@ -61,6 +61,20 @@ impl App {
         mfa_id: Option<&str>,
         req: &RequestInfo,
     ) -> Result<AuthResult> {
+        let found = self.password_identity(c, identity, password, identity_field)?;
+        self.auth_with_found_password(c, found, password, mfa_id, req)
+            .await
+    }
+
+    /// The first half of `auth-with-password`: the form checked, the record its identity names
+    /// (if any). Between the halves PocketBase runs `onRecordAuthWithPasswordRequest`.
+    pub fn password_identity(
+        &self,
+        c: &Arc<Collection>,
+        identity: &str,
+        password: &str,
+        identity_field: Option<&str>,
+    ) -> Result<Option<Record>> {
         let opts = c.auth.as_ref().ok_or(CoreError::MissingAuthCollection)?;
         if !opts.password_auth.enabled {
             return Err(CoreError::PasswordAuthDisabled);
@@ -136,6 +150,19 @@ impl App {
                 break;
             }
         }
+        Ok(found)
+    }
+
+    /// The second half of `auth-with-password`: `password` checked against `found` (a dummy
+    /// hash when there is none, so that timing does not tell), then the sign-in.
+    pub async fn auth_with_found_password(
+        &self,
+        c: &Arc<Collection>,
+        found: Option<Record>,
+        password: &str,
+        mfa_id: Option<&str>,
+        req: &RequestInfo,
+    ) -> Result<AuthResult> {
         let stored = found
             .as_ref()
             .map(|r| r.get_str("password").to_owned())

@@ -110,6 +110,41 @@ pub struct OAuth2Login {
     pub meta: Value,
 }
 
+/// The first half of `auth-with-oauth2` done: the provider's user known, and the account it
+/// signs in to, if one exists. Between the halves PocketBase runs `onRecordAuthWithOAuth2Request`.
+pub struct OAuth2Identified {
+    provider: String,
+    user: kiln_oauth2::AuthUser,
+    token: kiln_oauth2::Token,
+    now: i64,
+    link: Option<Record>,
+    signed_in: Option<String>,
+    /// The account the user signs in to (`None`: a sign-up).
+    pub existing: Option<Record>,
+}
+
+impl OAuth2Identified {
+    /// The provider's name.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    /// The provider's user as hooks see it (`e.oAuth2User`), and as `meta` shows it.
+    pub fn user_json(&self) -> Value {
+        let expiry = self
+            .token
+            .expires_in
+            .map(|s| crate::datetime::format_ms((self.now + s) * 1000))
+            .unwrap_or_default();
+        let u = &self.user;
+        json!({
+            "id": u.id, "name": u.name, "username": u.username, "email": u.email,
+            "avatarURL": u.avatar_url, "rawUser": u.raw_user, "accessToken": self.token.access_token,
+            "refreshToken": self.token.refresh_token, "expiry": expiry,
+        })
+    }
+}
+
 /// What `auth-with-oauth2` receives.
 pub struct OAuth2Request<'a> {
     pub provider: &'a str,
@@ -220,6 +255,20 @@ impl App {
         r: OAuth2Request<'_>,
         req: &RequestInfo,
     ) -> Result<OAuth2Login> {
+        let found = self.oauth2_identify(c, &r, req).await?;
+        self.oauth2_sign_in(c, found, &r.create_data, r.mfa_id, req)
+            .await
+    }
+
+    /// The first half of `auth-with-oauth2`: the form checked, the code exchanged, the
+    /// provider's user fetched and the account it belongs to found (by its link, the session or
+    /// the email).
+    pub async fn oauth2_identify(
+        &self,
+        c: &Arc<Collection>,
+        r: &OAuth2Request<'_>,
+        req: &RequestInfo,
+    ) -> Result<OAuth2Identified> {
         if !c.auth.as_ref().is_some_and(|a| a.oauth2.enabled) {
             return Err(CoreError::Disabled(Feature::OAuth2));
         }
@@ -296,6 +345,36 @@ impl App {
         if existing.is_none() && !user.email.is_empty() {
             existing = self.find_by_email(c, &user.email)?;
         }
+        Ok(OAuth2Identified {
+            provider: r.provider.to_owned(),
+            user,
+            token,
+            now,
+            link,
+            signed_in,
+            existing,
+        })
+    }
+
+    /// The second half of `auth-with-oauth2`: the account found updated (or a new one created
+    /// from `create_data` and the provider's user), linked to the provider, and signed in.
+    pub async fn oauth2_sign_in(
+        &self,
+        c: &Arc<Collection>,
+        found: OAuth2Identified,
+        create_data: &Map<String, Value>,
+        mfa_id: Option<&str>,
+        req: &RequestInfo,
+    ) -> Result<OAuth2Login> {
+        let OAuth2Identified {
+            provider,
+            user,
+            token,
+            now,
+            link,
+            signed_in,
+            existing,
+        } = found;
         if let Some(rec) = &existing {
             // Refuse before the linking rules change anything on the account.
             self.check_login_allowed(c, rec, req)?;
@@ -307,13 +386,13 @@ impl App {
                 self.oauth2_update_existing(c, rec, &user, signed_in.as_deref(), &mut linked)
                     .await?
             }
-            None => self.oauth2_create(c, &r.create_data, &user, req).await?,
+            None => self.oauth2_create(c, create_data, &user, req).await?,
         };
         if !linked {
             let mut body = Map::new();
             body.insert("collectionRef".into(), json!(c.id));
             body.insert("recordRef".into(), json!(record.id()));
-            body.insert("provider".into(), json!(r.provider));
+            body.insert("provider".into(), json!(provider));
             body.insert("providerId".into(), json!(user.id));
             self.system_create(EXTERNAL_AUTHS, body)
                 .await
@@ -339,7 +418,7 @@ impl App {
             "refreshToken": token.refresh_token,
             "expiry": expiry,
         });
-        let result = self.finish_auth(c, record, "oauth2", r.mfa_id, req).await?;
+        let result = self.finish_auth(c, record, "oauth2", mfa_id, req).await?;
         Ok(OAuth2Login { result, meta })
     }
 

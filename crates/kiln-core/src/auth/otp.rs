@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use super::flows::AuthResult;
 use super::mfa::expired;
 use crate::app::App;
+use crate::records::model::Record;
 use crate::error::{Action, CoreError, Feature, FieldError, FieldErrors, Refusal, Result};
 use crate::request::RequestInfo;
 use crate::schema::collection::Collection;
@@ -38,11 +39,35 @@ impl App {
     /// `request-otp`: stores a hashed code and emails it. The id comes back even for an unknown
     /// email (a random one nothing matches), so the answer does not reveal accounts.
     pub async fn request_otp(&self, c: &Arc<Collection>, email: &str) -> Result<String> {
+        let (record, code) = self.otp_request_form(c, email)?;
+        self.request_otp_for(c, record, code).await
+    }
+
+    /// The first half of `request-otp`: the form checked, the account (if any) and the code it
+    /// would get. Between the halves PocketBase runs `onRecordRequestOTPRequest`.
+    pub fn otp_request_form(
+        &self,
+        c: &Arc<Collection>,
+        email: &str,
+    ) -> Result<(Option<Record>, String)> {
         let opts = self.otp_options(c)?;
         if let Some(e) = super::account::email_error(email) {
             return Err(CoreError::validation(Action::ValidateForm, "email", e));
         }
-        let Some(record) = self.find_by_email(c, email)? else {
+        let record = self.find_by_email(c, email)?;
+        Ok((record, random_digits(opts.length.clamp(4, 64) as usize)))
+    }
+
+    /// The second half of `request-otp`: the code stored for `record` and mailed (the id of a
+    /// recent code instead when too many are live; a random id when there is no record).
+    pub async fn request_otp_for(
+        &self,
+        c: &Arc<Collection>,
+        record: Option<Record>,
+        code: String,
+    ) -> Result<String> {
+        let opts = self.otp_options(c)?;
+        let Some(record) = record else {
             // As long as a real request (which hashes the code it stores), so timing does not
             // tell which emails have accounts.
             let _ = self.hasher().hash(random_digits(8)).await;
@@ -60,7 +85,6 @@ impl App {
         if live.len() > MAX_LIVE_CODES {
             return Ok(live[0].id().to_owned());
         }
-        let code = random_digits(opts.length.clamp(4, 64) as usize);
         let mut body = Map::new();
         body.insert("collectionRef".into(), json!(c.id));
         body.insert("recordRef".into(), json!(record.id()));
@@ -95,6 +119,20 @@ impl App {
         mfa_id: Option<&str>,
         req: &RequestInfo,
     ) -> Result<AuthResult> {
+        let (otp, record) = self.otp_check(c, otp_id, code, req).await?;
+        self.auth_with_checked_otp(c, otp, record, mfa_id, req)
+            .await
+    }
+
+    /// The first half of `auth-with-otp`: the code checked; the OTP and the record it signs in.
+    /// Between the halves PocketBase runs `onRecordAuthWithOTPRequest`.
+    pub async fn otp_check(
+        &self,
+        c: &Arc<Collection>,
+        otp_id: &str,
+        code: &str,
+        req: &RequestInfo,
+    ) -> Result<(Record, Record)> {
         let opts = self.otp_options(c)?;
         let mut errors = FieldErrors::new();
         for (k, v, max) in [("otpId", otp_id, 255), ("password", code, 71)] {
@@ -146,8 +184,20 @@ impl App {
         {
             return Err(invalid_otp());
         }
+        Ok((otp, record))
+    }
+
+    /// The second half of `auth-with-otp`: the code used up, the account verified if the code
+    /// proved its address, and the sign-in.
+    pub async fn auth_with_checked_otp(
+        &self,
+        c: &Arc<Collection>,
+        otp: Record,
+        mut record: Record,
+        mfa_id: Option<&str>,
+        req: &RequestInfo,
+    ) -> Result<AuthResult> {
         self.system_delete(OTPS, otp.id()).await?;
-        let mut record = record;
         let unverified = !record
             .get("verified")
             .and_then(Value::as_bool)

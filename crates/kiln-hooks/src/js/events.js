@@ -1,4 +1,4 @@
-// The app hooks (onBootstrap, onServe, onTerminate) and the mailer: its hooks, MailerMessage,
+// The app hooks (onBootstrap, onTerminate) and the mailer: its hooks, MailerMessage,
 // `$app.newMailClient()` and `$mails`. Kiln's own emails reach the hooks through
 // `native.mailHook` (kiln-hooks/src/mail.rs); a hook's send runs the same chain right here.
 (() => {
@@ -7,17 +7,19 @@
   const js = native.js;
 
   const MAILER = ['onMailerSend', 'onMailerRecordVerificationSend', 'onMailerRecordPasswordResetSend', 'onMailerRecordEmailChangeSend', 'onMailerRecordOTPSend', 'onMailerRecordAuthAlertSend'];
-  js.register(['onBootstrap', 'onServe', 'onTerminate', ...MAILER]);
+  // (PocketBase's JavaScript has no onServe: routes come from routerAdd and routerUse)
+  js.register(['onBootstrap', 'onTerminate', ...MAILER]);
 
-  // Called by Kiln at start (onBootstrap, then onServe once it listens) and at the end.
+  // Called by Kiln once the app is open (onBootstrap) and at the end: "" or what was thrown.
   native.appHook = (name, raw) => {
     const e = { app: globalThis.$app, ...JSON.parse(raw) };
-    if (name === 'onServe') {
-      // Kiln's router is not JavaScript's to change: routes come from routerAdd and routerUse
-      const refuse = () => { throw new Error('e.router in onServe is not available in Kiln: use routerAdd() and routerUse()'); };
-      e.router = new Proxy({}, { get: () => refuse });
+    try {
+      js.chain(e, js.handlers(name), () => {});
+      return '';
+    } catch (err) {
+      if (err == null || err instanceof InternalError) throw err ?? new InternalError('out of memory');
+      return `${err?.stack ? `${err.message}\n${err.stack}` : err}`;
     }
-    return js.settle(() => js.chain(e, js.handlers(name), () => {}));
   };
 
   // PocketBase's mail.Address: {address, name}; a plain string is the address.

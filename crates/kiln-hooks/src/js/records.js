@@ -131,6 +131,12 @@
     'onRecordCreateRequest', 'onRecordUpdateRequest', 'onRecordDeleteRequest',
     'onRecordCreate', 'onRecordUpdate', 'onRecordDelete', 'onRecordValidate',
     'onRecordAfterCreateSuccess', 'onRecordAfterUpdateSuccess', 'onRecordAfterDeleteSuccess',
+    // the account flows' request hooks (native.aroundRequest)
+    'onRecordAuthWithPasswordRequest', 'onRecordAuthRefreshRequest', 'onRecordAuthWithOTPRequest',
+    'onRecordAuthWithOAuth2Request', 'onRecordRequestOTPRequest', 'onRecordRequestPasswordResetRequest',
+    'onRecordConfirmPasswordResetRequest', 'onRecordRequestVerificationRequest',
+    'onRecordConfirmVerificationRequest', 'onRecordRequestEmailChangeRequest',
+    'onRecordConfirmEmailChangeRequest',
   ];
   // hook(handler, ...tags) for each of `names` (the tags: collection names or ids)
   js.register = (names) => {
@@ -231,6 +237,31 @@
     // a hook that neither answered nor let the request go on: an empty answer, as PocketBase's
     if (!shown) return JSON.stringify({ response: res ?? { status: 200, type: '', body: '' } });
     return JSON.stringify({ patches: (e.record ? [e.record] : e.records).map((r) => r._patch()) });
+  };
+
+  // Called by Kiln around an account flow (the request hook `name`): its last e.next() runs the
+  // flow, whose answer then stands. {response} when a hook answered instead, {error} when the
+  // chain failed before the flow ran, else {}.
+  native.aroundRequest = (name, rawReq, rawEvent) => {
+    const ev = JSON.parse(rawEvent);
+    const { e, result } = js.event(JSON.parse(rawReq));
+    e.collection = ev.collection ? byKey(ev.collection.id, ev.collection.key) : undefined;
+    e.record = ev.record ? js.recordOf(ev.record.full, e.collection) : null;
+    const fields = ev.fields ?? {};
+    for (const [k, v] of Object.entries(fields)) e[k] = v && typeof v === 'object' && v.collectionId && v.id ? js.recordOf(v) : v;
+    let passed = false;
+    const failed = settle(() =>
+      js.chain(e, handlers(name, e.collection), () => {
+        passed = true;
+        // the flow goes on with the event's fields as the hooks left them
+        const now = Object.fromEntries(Object.keys(fields).map((k) => [k, e[k] instanceof Record ? e[k]._d : e[k]]));
+        const after = js.call(native.middlewareNext(JSON.stringify(now)));
+        if (after?.record && e.record) e.record._reset(after.record);
+      }),
+    );
+    if (passed) return '{}';
+    if (failed) return JSON.stringify({ error: JSON.parse(failed) });
+    return JSON.stringify({ response: result() ?? { status: 200, type: '', body: '' } });
   };
 
   // Called by Kiln before it answers a sign-in: onRecordAuthRequest, whose last e.next() lets Kiln

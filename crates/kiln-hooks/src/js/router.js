@@ -164,7 +164,7 @@
     try {
       js.chain(e, middlewares, () => {
         passed = true;
-        js.call(native.middlewareNext());
+        js.call(native.middlewareNext('{}'));
       });
       const res = result();
       return res && !passed ? JSON.stringify(res) : '';

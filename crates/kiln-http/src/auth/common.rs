@@ -110,3 +110,31 @@ pub(crate) fn auth_response_with_meta(
     }
     Ok(RawJson(out))
 }
+
+/// The hooks of the server, when the request hook `name` listens on `c`.
+pub(crate) fn watching(
+    hooks: Option<axum::Extension<std::sync::Arc<kiln_hooks::Hooks>>>,
+    name: &str,
+    c: &kiln_core::schema::collection::Collection,
+) -> Option<std::sync::Arc<kiln_hooks::Hooks>> {
+    hooks.map(|h| h.0).filter(|h| h.watches_named(name, c))
+}
+
+/// The hooks when `name` listens on `c` and `token` is a valid token of `kind` for a record of
+/// `c`, with that record (PocketBase triggers a confirmation's hook once its token checks out).
+pub(crate) fn token_record(
+    app: &App,
+    hooks: Option<axum::Extension<std::sync::Arc<kiln_hooks::Hooks>>>,
+    name: &str,
+    c: &kiln_core::schema::collection::Collection,
+    token: &str,
+    kind: kiln_core::auth::TokenKind,
+) -> (Option<std::sync::Arc<kiln_hooks::Hooks>>, Option<Record>) {
+    let Some(h) = watching(hooks, name, c) else {
+        return (None, None);
+    };
+    match app.verify_record_token(token, kind) {
+        Some(v) if v.collection.id == c.id => (Some(h), Some(v.record)),
+        _ => (None, None),
+    }
+}

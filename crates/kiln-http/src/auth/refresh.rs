@@ -1,13 +1,15 @@
 //! `POST /api/collections/{collection}/auth-refresh`
 
 use axum::extract::State;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use axum::http::{header, HeaderMap};
 use kiln_core::auth::token;
 use kiln_core::{App, CoreError};
 
 use crate::error::{api, ApiResult};
+use crate::hooks::hooked;
+use super::common::{hooked_auth_response, watching};
 use crate::extract::{Ctx, PathParams};
 
 pub async fn handler(
@@ -28,6 +30,24 @@ pub async fn handler(
         )));
     }
     let record = (*auth).clone();
+    let h = watching(hooks.clone(), HOOK, &c);
+    let own = Ctx { req: ctx.req.clone() };
+    let shown = record.clone();
+    hooked(h, HOOK, Some(&c), &ctx, Some(&shown), json!({}), move |_| {
+        refresh(app, record, headers, hooks, own)
+    })
+    .await
+}
+
+const HOOK: &str = "onRecordAuthRefreshRequest";
+
+async fn refresh(
+    app: App,
+    record: kiln_core::records::Record,
+    headers: HeaderMap,
+    hooks: Option<axum::Extension<std::sync::Arc<kiln_hooks::Hooks>>>,
+    ctx: Ctx,
+) -> ApiResult<axum::response::Response> {
     // A non-refreshable token (impersonation) is returned as it is, never renewed.
     let sent = headers
         .get(header::AUTHORIZATION)
@@ -42,5 +62,5 @@ pub async fn handler(
     } else {
         sent.to_owned()
     };
-    super::common::hooked_auth_response(&app, &ctx, hooks, record, token, None, "").await
+    hooked_auth_response(&app, &ctx, hooks, record, token, None, "").await
 }

@@ -1,12 +1,13 @@
 //! `POST /api/collections/{collection}/auth-with-oauth2`
 
 use axum::extract::State;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use kiln_core::auth::oauth2::OAuth2Request;
 use kiln_core::App;
 
-use super::common::{mfa_id, text};
+use super::common::{hooked_auth_response, mfa_id, text, watching};
+use crate::hooks::hooked;
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
 
@@ -34,15 +35,34 @@ pub async fn handler(
         create_data,
         mfa_id: mfa.as_deref(),
     };
-    let login = app.auth_with_oauth2(&c, r, &ctx.req).await.map_err(api)?;
-    super::common::hooked_auth_response(
-        &app,
-        &ctx,
-        hooks,
-        login.result.record,
-        login.result.token,
-        Some(login.meta),
-        "oauth2",
-    )
+    let found = app.oauth2_identify(&c, &r, &ctx.req).await.map_err(api)?;
+    let h = watching(hooks.clone(), HOOK, &c);
+    let fields = match &h {
+        Some(_) => json!({
+            "providerName": found.provider(), "oAuth2User": found.user_json(),
+            "createData": r.create_data, "isNewRecord": found.existing.is_none(),
+        }),
+        None => Value::Null,
+    };
+    let shown = found.existing.clone();
+    let own = Ctx { req: ctx.req.clone() };
+    let flow_c = c.clone();
+    let create_data = r.create_data;
+    hooked(h, HOOK, Some(&c), &ctx, shown.as_ref(), fields, move |f| async move {
+        // the hooks may have changed what a new account is made of
+        let create_data = match f.get("createData") {
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => Map::new(),
+            None => create_data,
+        };
+        let login = app
+            .oauth2_sign_in(&flow_c, found, &create_data, mfa.as_deref(), &own.req)
+            .await
+            .map_err(api)?;
+        hooked_auth_response(&app, &own, hooks, login.result.record, login.result.token, Some(login.meta), "oauth2")
+            .await
+    })
     .await
 }
+
+const HOOK: &str = "onRecordAuthWithOAuth2Request";
