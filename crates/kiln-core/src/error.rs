@@ -224,6 +224,10 @@ pub enum CoreError {
         message: String,
         data: serde_json::Value,
     },
+    /// A model hook (`onRecordCreate`, `onRecordValidate`, …) threw an error that is no API
+    /// error (its text, logged): PocketBase's router answers it as a generic 400, and the records
+    /// API as its action's failure ("Failed to create record.").
+    HookThrew(String),
     /// A failure with no better home; logged, never shown.
     Internal(String),
 }
@@ -298,6 +302,7 @@ impl fmt::Display for CoreError {
             E::Hook {
                 status, message, ..
             } => write!(f, "a hook failed ({status}): {message}"),
+            E::HookThrew(m) => write!(f, "a hook threw: {m}"),
             E::TestEmailFailed(m) => write!(f, "the test email failed: {m}"),
             E::TestS3Failed(m) => write!(f, "the S3 test failed: {m}"),
             E::MailNotConfigured => write!(f, "SMTP is off in the settings"),

@@ -17,6 +17,7 @@ mod natives;
 mod payload;
 mod pool;
 mod read;
+mod realtime;
 mod records;
 mod route;
 mod runtime;
@@ -32,6 +33,7 @@ use serde_json::{Map, Value};
 
 pub use payload::{auth_value, Next, Patch};
 pub use read::{AuthOutcome, Page, ReadOutcome};
+pub use realtime::client_json;
 pub use records::RecordOutcome;
 pub use route::Route;
 

@@ -216,7 +216,7 @@ impl Hooks {
 
     /// Calls `__kiln[name](args)` on a runtime of the pool; its JSON answer, or the error it
     /// reports (`{"error": …}`).
-    async fn call_json<A>(&self, name: &'static str, args: A) -> Result<Value, CoreError>
+    pub(crate) async fn call_json<A>(&self, name: &'static str, args: A) -> Result<Value, CoreError>
     where
         A: for<'js> rquickjs::function::IntoArgs<'js> + Send + 'static,
     {

@@ -46,6 +46,14 @@ impl Kind {
             Kind::Delete => "onRecordDeleteRequest",
         }
     }
+
+    fn action(self) -> kiln_core::Action {
+        match self {
+            Kind::Create => kiln_core::Action::CreateRecord,
+            Kind::Update => kiln_core::Action::UpdateRecord,
+            Kind::Delete => kiln_core::Action::DeleteRecord,
+        }
+    }
 }
 
 impl Hooks {
@@ -213,7 +221,13 @@ fn run_request(
         })
     })();
     w.request.borrow_mut().take();
-    outcome.unwrap_or_else(RecordOutcome::Failed)
+    outcome.unwrap_or_else(|e| {
+        RecordOutcome::Failed(match e {
+            // the write's own hook threw: PocketBase's records API names the action that failed
+            CoreError::HookThrew(_) => CoreError::Failed(kind.action()),
+            e => e,
+        })
+    })
 }
 
 /// A request hook's last `e.next()`: the write, with the values the hooks set.

@@ -180,7 +180,7 @@ impl Worker {
                 Err(_) => Ok(()),
             }),
             None => call_js(ctx, self, "recordHook", (model, payload))
-                .and_then(|out| self.outcome(&out)),
+                .and_then(|out| self.model_outcome(&out)),
         };
         let frame = self.frames.borrow_mut().pop().filter(|f| !f.request);
         if let (Ok(()), Some(saved)) = (&result, frame.and_then(|f| f.saved)) {
@@ -333,6 +333,18 @@ impl Worker {
             return Ok(());
         }
         Err(self.js_error(out))
+    }
+
+    /// [`Worker::outcome`] of a model hook: what it threw that is no API error is
+    /// [`CoreError::HookThrew`] (the records API answers it as its action's failure).
+    fn model_outcome(&self, out: &str) -> Result<(), CoreError> {
+        if out.contains(r#""thrown":"#) {
+            let v: Value = serde_json::from_str(out).unwrap_or(Value::Null);
+            if let Some(t) = v["thrown"].as_str() {
+                return Err(CoreError::HookThrew(t.to_owned()));
+            }
+        }
+        self.outcome(out)
     }
 
     /// An error JavaScript reported: a write's own error it threw back, or an API error.

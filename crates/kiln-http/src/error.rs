@@ -214,6 +214,7 @@ pub fn api(e: CoreError) -> ApiError {
             tracing::error!(error = %m, "file storage error");
             ApiError::bad_request(MSG_GENERIC_400)
         }
+        CoreError::HookThrew(_) => ApiError::bad_request(MSG_GENERIC_400),
         CoreError::Hook {
             status,
             message,

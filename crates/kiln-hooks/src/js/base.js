@@ -87,10 +87,46 @@
     if (err instanceof WriteError) return { kiln: true };
     if (err instanceof NoRowsError) return { status: 404, message: "The requested resource wasn't found.", data: {} };
     native.log(8, `${err?.stack ?? err}`);
-    return { status: 400, message: GENERIC, data: {} }; // PocketBase's router: any other error is a 400
+    // PocketBase's router: any other error is a 400 (`thrown`: what was thrown, for Kiln to tell)
+    return { status: 400, message: GENERIC, data: {}, thrown: String(err?.message ?? err) };
   };
 
   js.NoRowsError = NoRowsError;
+
+  // Bytes as text (UTF-8, as Go's string([]byte)), and back.
+  const utf8Text = (bytes) => {
+    let out = '';
+    for (let i = 0; i < bytes.length; ) {
+      const b = bytes[i] & 0xff;
+      const n = b < 0x80 ? 0 : b >= 0xf0 ? 3 : b >= 0xe0 ? 2 : b >= 0xc0 ? 1 : -1;
+      let cp = n === 0 ? b : n === 1 ? b & 0x1f : n === 2 ? b & 0x0f : b & 0x07;
+      let ok = n >= 0 && i + n < bytes.length;
+      for (let k = 1; ok && k <= n; k++) {
+        const c = bytes[i + k] & 0xff;
+        if ((c & 0xc0) !== 0x80) ok = false;
+        else cp = (cp << 6) | (c & 0x3f);
+      }
+      if (!ok) {
+        out += '\ufffd';
+        i += 1;
+        continue;
+      }
+      out += String.fromCodePoint(cp);
+      i += n + 1;
+    }
+    return out;
+  };
+  js.utf8Bytes = (s) => {
+    const out = [];
+    for (const ch of String(s)) {
+      const cp = ch.codePointAt(0);
+      if (cp < 0x80) out.push(cp);
+      else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
+      else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+      else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+    }
+    return out;
+  };
 
   // $security's natives answer {ok} or {err}; an error throws, as PocketBase's Go error would
   const sec = (op, a = '', b = '', n = 0) => {
@@ -136,7 +172,7 @@
       // the sleep stops at the call's deadline, and the call ends there
       if (native.sleep(Number(ms) || 0)) throw new InternalError('interrupted');
     },
-    toString: (v) => (typeof v === 'string' ? v : Array.isArray(v) || v instanceof Uint8Array ? String.fromCharCode(...v) : JSON.stringify(v)),
+    toString: (v) => (typeof v === 'string' ? v : Array.isArray(v) || v instanceof Uint8Array ? utf8Text(v) : JSON.stringify(v)),
     $os: Object.freeze({ getenv: (name) => native.getenv(String(name)) }),
     // $http.send({url, method, body, headers, timeout}): throws when the request cannot be made
     $http: Object.freeze({

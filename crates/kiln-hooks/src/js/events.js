@@ -1,4 +1,4 @@
-// The app hooks (onBootstrap, onTerminate) and the mailer: its hooks, MailerMessage,
+// The app hooks (onBootstrap, onTerminate), the realtime ones, and the mailer: its hooks, MailerMessage,
 // `$app.newMailClient()` and `$mails`. Kiln's own emails reach the hooks through
 // `native.mailHook` (kiln-hooks/src/mail.rs); a hook's send runs the same chain right here.
 (() => {
@@ -8,7 +8,28 @@
 
   const MAILER = ['onMailerSend', 'onMailerRecordVerificationSend', 'onMailerRecordPasswordResetSend', 'onMailerRecordEmailChangeSend', 'onMailerRecordOTPSend', 'onMailerRecordAuthAlertSend'];
   // (PocketBase's JavaScript has no onServe: routes come from routerAdd and routerUse)
-  js.register(['onBootstrap', 'onTerminate', ...MAILER]);
+  js.register(['onBootstrap', 'onTerminate', 'onRealtimeConnectRequest', 'onRealtimeSubscribeRequest', 'onRealtimeMessageSend', ...MAILER]);
+
+  // A realtime client as the events show it (`e.client`).
+  js.client = (c) => Object.freeze({
+    id: () => c.id,
+    subscriptions: () => [...(c.subscriptions ?? [])],
+    hasSubscription: (s) => (c.subscriptions ?? []).includes(s),
+    isDiscarded: () => false,
+  });
+
+  // Called by Kiln for each message to a client when onRealtimeMessageSend listens: {message}
+  // to send as the hooks left it (null: dropped), or {error}. The data is bytes, as in PocketBase.
+  native.realtimeMessage = (raw) => {
+    const p = JSON.parse(raw);
+    const e = { app: globalThis.$app, client: js.client(p.client), message: { name: p.name, data: p.data } };
+    let out = null;
+    const failed = js.settle(() => js.chain(e, js.handlers('onRealtimeMessageSend'), () => {
+      const d = e.message.data;
+      out = { name: String(e.message.name), data: typeof d === 'string' ? js.utf8Bytes(d) : Array.from(d ?? []) };
+    }));
+    return JSON.stringify(failed ? { error: JSON.parse(failed) } : { message: out });
+  };
 
   // Called by Kiln once the app is open (onBootstrap) and at the end: "" or what was thrown.
   native.appHook = (name, raw) => {

@@ -248,7 +248,9 @@
     e.collection = ev.collection ? byKey(ev.collection.id, ev.collection.key) : undefined;
     e.record = ev.record ? js.recordOf(ev.record.full, e.collection) : null;
     const fields = ev.fields ?? {};
-    for (const [k, v] of Object.entries(fields)) e[k] = v && typeof v === 'object' && v.collectionId && v.id ? js.recordOf(v) : v;
+    for (const [k, v] of Object.entries(fields)) {
+      e[k] = k === 'client' ? js.client(v) : v && typeof v === 'object' && v.collectionId && v.id ? js.recordOf(v) : v;
+    }
     let passed = false;
     const failed = settle(() =>
       js.chain(e, handlers(name, e.collection), () => {

@@ -139,7 +139,52 @@ impl futures_util::Stream for Stream {
     }
 }
 
-pub async fn handler(State(app): State<App>, headers: HeaderMap, ctx: Ctx) -> Response {
+/// The stream when `onRealtimeMessageSend` listens: every message, `PB_CONNECT` first, goes
+/// through the hooks one at a time (they may change or drop it).
+fn hooked(
+    hooks: Arc<kiln_hooks::Hooks>,
+    hello: String,
+    rx: tokio::sync::mpsc::Receiver<Message>,
+    reg: Registration,
+) -> Body {
+    let hello = Message {
+        event: "PB_CONNECT".into(),
+        data: hello.into_bytes().into(),
+        seq: 0,
+    };
+    let stream = futures_util::stream::unfold(
+        (hooks, rx, reg, Some(hello)),
+        |(hooks, mut rx, reg, mut hello)| async move {
+            loop {
+                let m = match hello.take() {
+                    Some(m) => m,
+                    None => match tokio::time::timeout(IDLE_TIMEOUT, rx.recv()).await {
+                        Ok(Some(m)) if &*m.event != kiln_core::realtime::CLOSE_EVENT => m,
+                        _ => return None,
+                    },
+                };
+                let Some((event, data)) =
+                    super::hooks::message(&hooks, &reg.client, &m.event, &m.data).await
+                else {
+                    continue;
+                };
+                let mut out = Vec::with_capacity(data.len() + event.len() + 48);
+                let seq = (m.seq != 0).then_some(m.seq);
+                push_frame(&mut out, &reg.client.id, seq, &event, &data);
+                let chunk = Ok::<_, std::convert::Infallible>(Bytes::from(out));
+                return Some((chunk, (hooks, rx, reg, hello)));
+            }
+        },
+    );
+    Body::from_stream(stream)
+}
+
+pub async fn handler(
+    State(app): State<App>,
+    hooks: Option<axum::Extension<Arc<kiln_hooks::Hooks>>>,
+    headers: HeaderMap,
+    ctx: Ctx,
+) -> Response {
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -150,20 +195,22 @@ pub async fn handler(State(app): State<App>, headers: HeaderMap, ctx: Ctx) -> Re
         app: app.clone(),
         client: opened.client,
     };
+    if let Err(refused) = super::hooks::connect(&hooks, &ctx.req, &reg.client).await {
+        return refused; // the client goes with its registration
+    }
     let id = reg.client.id.clone();
-    let hello = frame(
-        &id,
-        "PB_CONNECT",
-        format!("{{\"clientId\":\"{id}\"}}").as_bytes(),
-    );
-    let stream = Stream {
-        hello: Some(hello),
-        rx: opened.messages,
-        reg,
-        idle: Box::pin(tokio::time::sleep(IDLE_TIMEOUT)),
-        last: Instant::now(),
+    let hello = format!("{{\"clientId\":\"{id}\"}}");
+    let body = match super::hooks::messages(&hooks) {
+        Some(h) => hooked(h, hello, opened.messages, reg),
+        None => Body::from_stream(Stream {
+            hello: Some(frame(&id, "PB_CONNECT", hello.as_bytes())),
+            rx: opened.messages,
+            reg,
+            idle: Box::pin(tokio::time::sleep(IDLE_TIMEOUT)),
+            last: Instant::now(),
+        }),
     };
-    let mut r = (StatusCode::OK, Body::from_stream(stream)).into_response();
+    let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

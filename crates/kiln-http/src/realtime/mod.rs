@@ -2,6 +2,7 @@
 //! a WebSocket at `/api/realtime/ws`.
 
 mod connect;
+mod hooks;
 mod subscribe;
 mod ws;
 

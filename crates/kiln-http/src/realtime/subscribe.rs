@@ -2,11 +2,13 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use kiln_core::realtime::{MAX_SUBSCRIPTIONS, MAX_TOPIC_LEN};
 use kiln_core::{Action, App, CoreError, FieldError};
 
+use super::hooks::Subscribed;
 use crate::error::{api, realtime_error, ApiResult};
 use crate::extract::{BodyMap, Ctx};
 
@@ -58,9 +60,10 @@ pub(crate) fn topics(value: Option<&Value>) -> ApiResult<Vec<String>> {
 
 pub async fn handler(
     State(app): State<App>,
+    hooks: Option<axum::Extension<std::sync::Arc<kiln_hooks::Hooks>>>,
     ctx: Ctx,
     BodyMap(body): BodyMap,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let client_id = body.get("clientId").and_then(Value::as_str).unwrap_or("");
     if client_id.is_empty() {
         return Err(invalid("clientId", FieldError::required()));
@@ -70,8 +73,9 @@ pub async fn handler(
         .realtime()
         .client(client_id)
         .ok_or_else(|| realtime_error(kiln_core::realtime::ClientError::UnknownClient))?;
-    app.realtime()
-        .set_subscriptions(&client, ctx.req.auth.clone(), &topics)
-        .map_err(realtime_error)?;
-    Ok(StatusCode::NO_CONTENT)
+    let auth = ctx.req.auth.clone();
+    match super::hooks::subscribe(&hooks, &app, &ctx.req, &client, auth, topics).await? {
+        Subscribed::Done => Ok(StatusCode::NO_CONTENT.into_response()),
+        Subscribed::Answered(res) => Ok(crate::hooks::answer(res)),
+    }
 }

@@ -12,16 +12,20 @@ use axum::response::IntoResponse;
 use axum::response::Response;
 use serde_json::{json, Value};
 
+use std::sync::Arc;
+
 use kiln_core::realtime::Message;
 use kiln_core::records::Record;
 use kiln_core::App;
+use kiln_hooks::Hooks;
 
 use super::connect::{message_id, Registration, IDLE_TIMEOUT};
-use crate::error::realtime_error;
+use super::hooks::Subscribed;
 use crate::extract::Ctx;
 
 pub async fn handler(
     State(app): State<App>,
+    hooks: Option<axum::Extension<Arc<Hooks>>>,
     ctx: Ctx,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -35,9 +39,35 @@ pub async fn handler(
         .auth
         .clone()
         .or_else(|| ctx.query("token").and_then(|t| app.auth_from_token(t)));
-    let resume = ctx.query("resume").map(str::to_owned);
+    let resume = ctx.query("resume");
+    // the client exists before the upgrade, for onRealtimeConnectRequest to see and refuse
+    let opened = app.realtime_open(resume, auth.as_ref());
+    let reg = Registration {
+        app: app.clone(),
+        client: opened.client,
+    };
+    let mut req = ctx.req;
+    req.auth = auth.clone();
+    if let Err(refused) = super::hooks::connect(&hooks, &req, &reg.client).await {
+        return refused;
+    }
+    let session = Session {
+        reg,
+        auth,
+        hooks: hooks.map(|h| h.0),
+        req,
+    };
     ws.max_message_size(1 << 20)
-        .on_upgrade(move |socket| session(app, socket, auth, resume))
+        .on_upgrade(move |socket| session.run(socket, opened.messages))
+}
+
+/// One WebSocket client.
+struct Session {
+    reg: Registration,
+    auth: Option<Arc<Record>>,
+    hooks: Option<Arc<Hooks>>,
+    /// The upgrade request (the subscribe hooks' request).
+    req: kiln_core::RequestInfo,
 }
 
 fn event_frame(id: &str, event: &str, data: &[u8]) -> WsMessage {
@@ -56,55 +86,60 @@ fn control(event: &str, data: Value) -> WsMessage {
     WsMessage::Text(json!({"event": event, "data": data}).to_string().into())
 }
 
-async fn session(
-    app: App,
-    mut socket: WebSocket,
-    auth: Option<std::sync::Arc<Record>>,
-    resume: Option<String>,
-) {
-    let opened = app.realtime_open(resume.as_deref(), auth.as_ref());
-    let reg = Registration {
-        app: app.clone(),
-        client: opened.client,
-    };
-    let mut rx = opened.messages;
-    let id = reg.client.id.clone();
-    if socket
-        .send(event_frame(
-            &id,
-            "PB_CONNECT",
-            json!({"clientId": id}).to_string().as_bytes(),
-        ))
-        .await
-        .is_err()
-    {
-        return;
-    }
-    loop {
-        tokio::select! {
-            m = tokio::time::timeout(IDLE_TIMEOUT, rx.recv()) => {
-                let Ok(Some(m)) = m else { break };
-                let Message { ref event, ref data, .. } = m;
-                if socket.send(event_frame(&message_id(&id, &m), event, data)).await.is_err() {
-                    break;
+impl Session {
+    async fn run(self, mut socket: WebSocket, mut rx: tokio::sync::mpsc::Receiver<Message>) {
+        let id = self.reg.client.id.clone();
+        let hello = Message {
+            event: "PB_CONNECT".into(),
+            data: json!({"clientId": id}).to_string().into_bytes().into(),
+            seq: 0,
+        };
+        if !self.send(&mut socket, &hello).await {
+            return;
+        }
+        loop {
+            tokio::select! {
+                m = tokio::time::timeout(IDLE_TIMEOUT, rx.recv()) => {
+                    let Ok(Some(m)) = m else { break };
+                    if !self.send(&mut socket, &m).await {
+                        break;
+                    }
                 }
-            }
-            incoming = socket.recv() => {
-                let text = match incoming {
-                    Some(Ok(WsMessage::Text(t))) => t,
-                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
-                    Some(Ok(_)) => continue,
-                };
-                let reply = command(&reg, &auth, text.as_str());
-                if socket.send(reply).await.is_err() {
-                    break;
+                incoming = socket.recv() => {
+                    let text = match incoming {
+                        Some(Ok(WsMessage::Text(t))) => t,
+                        Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
+                        Some(Ok(_)) => continue,
+                    };
+                    let reply = self.command(text.as_str()).await;
+                    if socket.send(reply).await.is_err() {
+                        break;
+                    }
                 }
             }
         }
     }
+
+    /// Sends `m` (through `onRealtimeMessageSend` when it listens); false when the socket is gone.
+    async fn send(&self, socket: &mut WebSocket, m: &Message) -> bool {
+        let id = message_id(&self.reg.client.id, m);
+        let frame = match self.hooks.as_ref().filter(|h| h.watches_event("onRealtimeMessageSend")) {
+            None => event_frame(&id, &m.event, &m.data),
+            Some(h) => match super::hooks::message(h, &self.reg.client, &m.event, &m.data).await {
+                Some((event, data)) => event_frame(&id, &event, &data),
+                None => return true,
+            },
+        };
+        socket.send(frame).await.is_ok()
+    }
+
+    async fn command(&self, text: &str) -> WsMessage {
+        command(self, text).await
+    }
 }
 
-fn command(reg: &Registration, auth: &Option<std::sync::Arc<Record>>, text: &str) -> WsMessage {
+async fn command(s: &Session, text: &str) -> WsMessage {
+    let reg = &s.reg;
     let error = |e: crate::error::ApiError| {
         control(
             "PB_ERROR",
@@ -117,22 +152,37 @@ fn command(reg: &Registration, auth: &Option<std::sync::Arc<Record>>, text: &str
         ));
     };
     match cmd.get("action").and_then(Value::as_str) {
-        Some("subscribe") => match super::subscribe::topics(cmd.get("subscriptions")) {
-            Ok(topics) => {
-                match reg
-                    .app
-                    .realtime()
-                    .set_subscriptions(&reg.client, auth.clone(), &topics)
-                {
-                    Ok(()) => control(
-                        "PB_SUBSCRIBED",
-                        json!({"subscriptions": reg.client.topics()}),
-                    ),
-                    Err(e) => error(realtime_error(e)),
+        Some("subscribe") => {
+            let topics = match super::subscribe::topics(cmd.get("subscriptions")) {
+                Ok(t) => t,
+                Err(e) => return error(e),
+            };
+            let hooks = s.hooks.clone().map(axum::Extension);
+            let out = super::hooks::subscribe(
+                &hooks,
+                &reg.app,
+                &s.req,
+                &reg.client,
+                s.auth.clone(),
+                topics,
+            )
+            .await;
+            match out {
+                // a hook's own answer: an error status reads as a refusal
+                Ok(Subscribed::Answered(res)) if res.status >= 400 => {
+                    let body: Value = serde_json::from_str(&res.body).unwrap_or(Value::Null);
+                    control(
+                        "PB_ERROR",
+                        json!({"status": res.status, "message": body["message"], "data": body["data"]}),
+                    )
                 }
+                Ok(_) => control(
+                    "PB_SUBSCRIBED",
+                    json!({"subscriptions": reg.client.topics()}),
+                ),
+                Err(e) => error(e),
             }
-            Err(e) => error(e),
-        },
+        }
         _ => error(crate::error::ApiError::bad_request(
             crate::error::MSG_GENERIC_400,
         )),
