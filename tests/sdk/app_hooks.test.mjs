@@ -69,6 +69,30 @@ routerAdd("GET", "/api/app/utils", (e) => {
   });
 });
 
+// --- $dbx and expandRecord ------------------------------------------------------------------
+routerAdd("GET", "/api/app/query", (e) => {
+  const emails = (list) => list.map((r) => r.email()).sort();
+  const note = $app.findFirstRecordByFilter("notes", "title = 'first'");
+  $app.expandRecord(note, ["author", "tags"], null);
+  const plain = $app.findFirstRecordByFilter("notes", "title = 'second'");
+  $app.expandRecords([plain], ["author"], null);
+  return e.json(200, {
+    unverifiedExample: emails($app.findAllRecords("users", $dbx.hashExp({ verified: false }), $dbx.like("email", "EXAMPLE.com"))),
+    all: $app.findAllRecords("users").length,
+    named: $app.countRecords("users", $dbx.in("name", "Alice", "Bob", "Nobody")),
+    either: emails($app.findAllRecords("users", $dbx.or($dbx.hashExp({ name: "Carol" }), $dbx.exp("name = {:n}", { n: "Dave" })))),
+    notExample: emails($app.findAllRecords("users", $dbx.not($dbx.like("email", "example")))),
+    orLike: $app.countRecords("users", $dbx.orLike("name", "ali", "bo")),
+    escaped: $app.countRecords("users", $dbx.like("email", "%")),
+    between: $app.countRecords("users", $dbx.between("name", "B", "D")),
+    none: $app.countRecords("users", $dbx.in("name")),
+    author: note.expandedOne("author").email(),
+    tags: note.expandedAll("tags").map((t) => t.getString("title")),
+    noteJSON: note,
+    plainAuthor: plain.expandedOne("author").getString("name"),
+  });
+});
+
 // --- app hooks -------------------------------------------------------------------------------
 onBootstrap((e) => {
   e.next();
@@ -363,6 +387,20 @@ async function scenario(bin) {
     // require: a module, a module required by a module, exports, a .json file
     record('utils', await call('GET', '/api/app/utils?name=Ann'));
 
+    // $dbx conditions and the expansion of relations from a route
+    const tags = await su.collections.create({ name: 'tags', type: 'base', fields: [{ name: 'title', type: 'text' }] });
+    const usersId = (await su.collections.getOne('users')).id;
+    await su.collections.create({ name: 'notes', type: 'base', fields: [
+      { name: 'title', type: 'text' },
+      { name: 'author', type: 'relation', collectionId: usersId, maxSelect: 1 },
+      { name: 'tags', type: 'relation', collectionId: tags.id, maxSelect: 5 },
+    ] });
+    const t1 = await su.collection('tags').create({ title: 'red' });
+    const t2 = await su.collection('tags').create({ title: 'blue' });
+    await su.collection('notes').create({ title: 'first', author: users.Carol.id, tags: [t2.id, t1.id] });
+    await su.collection('notes').create({ title: 'second', author: users.Dave.id });
+    record('query', await call('GET', '/api/app/query'));
+
     // onRecordValidate: the records API (create and update) and $app.save
     const post = await call('POST', '/api/collections/posts/records', { title: 'Hello' });
     record('validate', [
@@ -508,6 +546,11 @@ async function scenario(bin) {
 
 /** What PocketBase 0.40.6 does with these files (and Kiln must too). */
 function check(r) {
+  const q = r.query.body;
+  assert.deepEqual([q.unverifiedExample.length, q.all, q.named, q.either, q.notExample, q.orLike, q.escaped, q.between, q.none],
+    [6, 7, 2, ['carol@example.com', 'dave@example.com'], ['dana@disposable.test'], 2, 0, 2, 0], JSON.stringify(q));
+  assert.deepEqual([q.author, q.tags, q.plainAuthor], ['carol@example.com', ['blue', 'red'], 'Dave']);
+  assert.deepEqual(Object.keys(q.noteJSON.expand).sort(), ['author', 'tags']);
   assert.deepEqual(r.utils, { status: 200, body: {
     greeting: 'Howdy, Ann!', slug: 'hello-kiln-world', config: { greeting: 'Howdy', separator: '-', invite: 'let-me-in' }, cached: true, hooks: '<hooks>', missing: 'missing',
   } });

@@ -8,6 +8,7 @@
 //! [`HookResponse`] back, and hands record writes to [`Hooks::create_record`] and its kin.
 
 mod cron;
+mod expand;
 mod http;
 mod link;
 mod mail;

@@ -312,6 +312,18 @@ pub(crate) fn install(
             },
         )?,
     )?;
+    // the records of a collection matching `$dbx` conditions (or their count)
+    let w = worker.clone();
+    native.set(
+        "recordsWhere",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'_>, collection: String, cond: String, raw: String, count: bool| {
+                let r = crate::schema::records_where(&ctx, &w, &collection, &cond, values(&raw), count);
+                answer(&w, r)
+            },
+        )?,
+    )?;
     // the settings as stored (secrets included: the app's own code reads them, as PocketBase's)
     let w = worker.clone();
     native.set(
@@ -384,6 +396,7 @@ pub(crate) fn install(
     )?;
     crate::modules::install(ctx, &native)?;
     crate::mail::install(ctx, &native, &worker)?;
+    crate::expand::install(ctx, &native, &worker)?;
     ctx.globals().set("__kiln", native)
 }
 

@@ -13,12 +13,13 @@ use crate::worker::{describe, Worker};
 use crate::{HooksError, Limits, Shared};
 
 /// PocketBase's JSVM API in JavaScript, evaluated before the app's files (in this order).
-const PRELUDE: [(&str, &str); 6] = [
+const PRELUDE: [(&str, &str); 7] = [
     ("kiln:base.js", include_str!("js/base.js")),
     ("kiln:router.js", include_str!("js/router.js")),
     ("kiln:records.js", include_str!("js/records.js")),
     ("kiln:collections.js", include_str!("js/collections.js")),
     ("kiln:events.js", include_str!("js/events.js")),
+    ("kiln:dbx.js", include_str!("js/dbx.js")),
     ("kiln:app.js", include_str!("js/app.js")),
 ];
 

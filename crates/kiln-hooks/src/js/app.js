@@ -150,6 +150,22 @@
     }
   };
 
+  const expandRecords = (records, expands) => {
+    const list = (records ?? []).filter((r) => r instanceof Record && !r.isNew());
+    const paths = (Array.isArray(expands) ? expands : [expands]).filter(Boolean).map(String);
+    const byCollection = new Map();
+    for (const r of list) {
+      const id = r.collection().id;
+      if (!byCollection.has(id)) byCollection.set(id, []);
+      byCollection.get(id).push(r);
+    }
+    for (const [id, rs] of byCollection) {
+      const found = js.call(native.expandRecords(id, JSON.stringify(rs.map((r) => r.id)), paths.join(',')));
+      for (const r of rs) if (found[r.id]) r.mergeExpand(found[r.id]);
+    }
+    return {};
+  };
+
   globalThis.$app = Object.freeze({
     runInTransaction,
     newMailClient: () => js.mailClient(),
@@ -165,6 +181,10 @@
     },
     db: () => ({ newQuery: query }),
     findRecordById,
+    // expands the relations of stored records (no rule applies); the errors by path (none here:
+    // a path that cannot be expanded is left out, as the records API does)
+    expandRecord: (record, expands) => expandRecords([record], expands),
+    expandRecords: (records, expands) => expandRecords(records, expands),
     findRecordsByIds: (collection, ids) => (ids ?? []).map((id) => {
       try {
         return findRecordById(collection, id);
@@ -175,13 +195,17 @@
     }).filter(Boolean),
     findRecordsByFilter,
     findFirstRecordByFilter,
-    findAllRecords: (collection) => findRecordsByFilter(collection, ''),
+    // all records of the collection, or those matching $dbx expressions
+    findAllRecords: (collection, ...exprs) => {
+      const { sql, params } = js.where(exprs);
+      return found(js.call(native.recordsWhere(nameOf(collection), sql, JSON.stringify(params), false)));
+    },
     findFirstRecordByData: (collection, key, value) => findFirstRecordByFilter(collection, `${key} = {:v}`, { v: value }),
     findAuthRecordByEmail: (collection, email) => findFirstRecordByFilter(collection, 'email = {:v}', { v: email }),
-    // PocketBase's form: the collection, then $dbx expressions (which Kiln does not have yet)
+    // PocketBase's form: the collection, then $dbx expressions
     countRecords: (collection, ...exprs) => {
-      if (exprs.length) throw new Error('countRecords: $dbx expressions are not available; use findRecordsByFilter');
-      return findRecordsByFilter(collection, '').length;
+      const { sql, params } = js.where(exprs);
+      return js.call(native.recordsWhere(nameOf(collection), sql, JSON.stringify(params), true));
     },
     // Validates and writes the record (a create if it is new), with the model hooks; no rules.
     save: (record) => {

@@ -64,6 +64,19 @@
     emailVisibility() { return this.getBool('emailVisibility'); }
     setEmailVisibility(v) { this.set('emailVisibility', !!v); }
     setPassword(v) { this.set('password', String(v)); }
+    // the expanded relations ($app.expandRecord), as records
+    expand() { return { ...(this._d.expand ?? {}) }; }
+    setExpand(m) { this._d.expand = { ...(m ?? {}) }; }
+    mergeExpand(m) { this._d.expand = { ...(this._d.expand ?? {}), ...(m ?? {}) }; }
+    expandedOne(name) {
+      const v = this._d.expand?.[name];
+      const one = Array.isArray(v) ? v[0] : v;
+      return one && typeof one === 'object' ? js.recordOf(one) : null;
+    }
+    expandedAll(name) {
+      const v = this._d.expand?.[name];
+      return (Array.isArray(v) ? v : v ? [v] : []).filter((x) => x && typeof x === 'object').map((x) => js.recordOf(x));
+    }
     // what the API shows of it (onRecordEnrich): fields hidden or shown, custom keys allowed
     hide(...names) { for (const n of names.flat()) { (this._hidden ??= new Set()).add(n); this._unhidden?.delete(n); } return this; }
     unhide(...names) { for (const n of names.flat()) { (this._unhidden ??= new Set()).add(n); this._hidden?.delete(n); } return this; }
@@ -81,6 +94,11 @@
       for (const k of Object.keys(this._d).sort()) {
         if (hidden.has(k) || SECRET.has(k) || (hideEmail && k === 'email')) continue;
         out[k] = this._d[k];
+      }
+      // expanded records are shown as a guest would see each of them
+      if (out.expand && typeof out.expand === 'object') {
+        const shown = (x) => (x && typeof x === 'object' && x.collectionId ? js.recordOf(x).publicExport() : x);
+        out.expand = Object.fromEntries(Object.entries(out.expand).map(([k, v]) => [k, Array.isArray(v) ? v.map(shown) : shown(v)]));
       }
       return out;
     }
