@@ -30,6 +30,8 @@ const PASSWORD = 'First-pass-123';
 const NEW_PASSWORD = 'Second-pass-456';
 
 const FILES = {
+  'views/layout.html': '<html><body>{{template "content" .}}</body></html>',
+  'views/page.html': '{{define "content"}}<h1>{{.title}}</h1><a href="{{.link}}">{{.name}}</a><ul>{{range .items}}<li>{{.}}</li>{{end}}</ul>{{raw .note}}{{end}}',
   'config.json': JSON.stringify({ greeting: 'Howdy', separator: '-', invite: 'let-me-in' }),
   'lib/text.js': String.raw`
 const config = require("../config.json");
@@ -91,6 +93,29 @@ routerAdd("GET", "/api/app/query", (e) => {
     noteJSON: note,
     plainAuthor: plain.expandedOne("author").getString("name"),
   });
+});
+
+// --- $template and $filesystem ---------------------------------------------------------------
+routerAdd("GET", "/api/app/page", (e) => {
+  const html = $template.loadFiles(__hooks + "/views/layout.html", __hooks + "/views/page.html").render({
+    title: e.request.url.query().get("title"), link: "javascript:alert(1)", name: "<Ann & Bob>", items: [1, 2.5, "three"], note: "<em>trusted</em>",
+  });
+  const inline = $template.loadString("Hi {{.who}}, {{len .list}} items").render({ who: "<you>", list: [1, 2] });
+  let broken = "rendered";
+  try { $template.loadString("{{.oops").render({}); } catch (err) { broken = "error"; }
+  return e.json(200, { html, inline, broken });
+});
+routerAdd("POST", "/api/app/docs", (e) => {
+  const doc = new Record($app.findCollectionByNameOrId("docs"));
+  doc.set("title", "files");
+  doc.set("one", $filesystem.fileFromBytes([104, 105, 33], "hello.txt"));
+  doc.set("many", [$filesystem.fileFromPath(__hooks + "/config.json"), $filesystem.fileFromBytes([123, 125], "empty.json")]);
+  $app.save(doc);
+  const more = $app.findRecordById("docs", doc.id);
+  more.set("many", [...more.getStringSlice("many"), $filesystem.fileFromBytes([91, 93], "list.json")]);
+  $app.save(more);
+  const plain = (n) => n.replace(/_[a-z0-9]{10}\./, "_<rand>.");
+  return e.json(200, { one: plain(more.getString("one")), many: more.getStringSlice("many").map(plain) });
 });
 
 // --- app hooks -------------------------------------------------------------------------------
@@ -401,6 +426,15 @@ async function scenario(bin) {
     await su.collection('notes').create({ title: 'second', author: users.Dave.id });
     record('query', await call('GET', '/api/app/query'));
 
+    // $template (Go's html/template) and files saved from $filesystem
+    record('page', await call('GET', '/api/app/page?title=' + encodeURIComponent('<script>x</script>')));
+    await su.collections.create({ name: 'docs', type: 'base', fields: [
+      { name: 'title', type: 'text' },
+      { name: 'one', type: 'file', maxSelect: 1, maxSize: 1000 },
+      { name: 'many', type: 'file', maxSelect: 5, maxSize: 1000 },
+    ] });
+    record('docs', await call('POST', '/api/app/docs'));
+
     // onRecordValidate: the records API (create and update) and $app.save
     const post = await call('POST', '/api/collections/posts/records', { title: 'Hello' });
     record('validate', [
@@ -546,6 +580,11 @@ async function scenario(bin) {
 
 /** What PocketBase 0.40.6 does with these files (and Kiln must too). */
 function check(r) {
+  assert.deepEqual(r.page.body, {
+    html: '<html><body><h1>&lt;script&gt;x&lt;/script&gt;</h1><a href="#ZgotmplZ">&lt;Ann &amp; Bob&gt;</a><ul><li>1</li><li>2.5</li><li>three</li></ul><em>trusted</em></body></html>',
+    inline: 'Hi &lt;you&gt;, 2 items', broken: 'error',
+  });
+  assert.deepEqual(r.docs.body, { one: 'hello_<rand>.txt', many: ['config_<rand>.json', 'empty_<rand>.json', 'list_<rand>.json'] });
   const q = r.query.body;
   assert.deepEqual([q.unverifiedExample.length, q.all, q.named, q.either, q.notExample, q.orLike, q.escaped, q.between, q.none],
     [6, 7, 2, ['carol@example.com', 'dave@example.com'], ['dana@disposable.test'], 2, 0, 2, 0], JSON.stringify(q));

@@ -21,6 +21,33 @@ pub(crate) struct Request {
 
 /// Sends `req`; the answer as `$http.send` returns it.
 pub(crate) async fn send(req: Request, allow_private: bool) -> Result<Value, String> {
+    answer(fetch(req, allow_private).await?).await
+}
+
+/// The body of a GET of `url` (`$filesystem.fileFromURL`): an error for a status outside
+/// 200–399, as PocketBase's.
+pub(crate) async fn get_bytes(
+    url: &str,
+    timeout: Duration,
+    allow_private: bool,
+) -> Result<Vec<u8>, String> {
+    let req = Request {
+        method: "GET".into(),
+        url: url.to_owned(),
+        body: String::new(),
+        headers: Vec::new(),
+        timeout,
+    };
+    let mut res = fetch(req, allow_private).await?;
+    let status = res.status().as_u16();
+    if !(200..=399).contains(&status) {
+        return Err(format!("failed to download url {url} ({status})"));
+    }
+    read_body(&mut res).await
+}
+
+/// `req` sent, redirects followed.
+async fn fetch(req: Request, allow_private: bool) -> Result<reqwest::Response, String> {
     let mut url =
         reqwest::Url::parse(&req.url).map_err(|_| format!("invalid URL {:?}", req.url))?;
     let mut method = reqwest::Method::from_bytes(req.method.to_ascii_uppercase().as_bytes())
@@ -55,7 +82,7 @@ pub(crate) async fn send(req: Request, allow_private: bool) -> Result<Value, Str
                 continue;
             }
         }
-        return answer(res).await;
+        return Ok(res);
     }
     Err(format!("stopped after {MAX_REDIRECTS} redirects"))
 }
@@ -79,6 +106,18 @@ async fn client_for(
         .user_agent("Kiln")
         .build()
         .map_err(|e| e.to_string())
+}
+
+/// The answer's body, at most [`MAX_BODY`].
+async fn read_body(res: &mut reqwest::Response) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(format!("the answer is larger than {} MiB", MAX_BODY >> 20));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 async fn answer(mut res: reqwest::Response) -> Result<Value, String> {
@@ -115,13 +154,7 @@ async fn answer(mut res: reqwest::Response) -> Result<Value, String> {
             list.push(Value::String(v));
         }
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(format!("the answer is larger than {} MiB", MAX_BODY >> 20));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_body(&mut res).await?;
     let json = serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
     let raw = String::from_utf8_lossy(&body).into_owned();
     Ok(json!({

@@ -9,6 +9,7 @@
 
 mod cron;
 mod expand;
+mod files;
 mod http;
 mod link;
 mod mail;
@@ -24,6 +25,7 @@ mod route;
 mod runtime;
 mod schema;
 mod security;
+mod template;
 mod worker;
 
 use std::path::Path;

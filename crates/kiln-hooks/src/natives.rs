@@ -135,8 +135,15 @@ pub(crate) fn install(
         "save",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'_>, collection: String, id: String, is_new: bool, raw: String| {
-                let r = save(&ctx, &w, &collection, &id, is_new, values(&raw));
+            move |ctx: Ctx<'_>,
+                  collection: String,
+                  id: String,
+                  is_new: bool,
+                  raw: String,
+                  files: String| {
+                let r = crate::files::uploads(&w, &files).and_then(|uploads| {
+                    save(&ctx, &w, &collection, &id, is_new, values(&raw), uploads)
+                });
                 answer(&w, r)
             },
         )?,
@@ -397,6 +404,7 @@ pub(crate) fn install(
     crate::modules::install(ctx, &native)?;
     crate::mail::install(ctx, &native, &worker)?;
     crate::expand::install(ctx, &native, &worker)?;
+    crate::template::install(ctx, &native, &worker)?;
     ctx.globals().set("__kiln", native)
 }
 
@@ -407,6 +415,7 @@ fn save(
     id: &str,
     is_new: bool,
     mut body: Map<String, Value>,
+    uploads: Vec<kiln_core::files::Upload>,
 ) -> Result<Value, CoreError> {
     let app = w.app()?;
     let c = app.collection(collection)?;
@@ -419,9 +428,9 @@ fn save(
         if !id.is_empty() {
             body.insert("id".into(), Value::String(id.to_owned()));
         }
-        w.block_on(app.prepare_create(&c, &req, body, Vec::new()))??
+        w.block_on(app.prepare_create(&c, &req, body, uploads))??
     } else {
-        w.block_on(app.prepare_update_of(&c, id, &req, body, Vec::new()))??
+        w.block_on(app.prepare_update_of(&c, id, &req, body, uploads))??
     };
     let written = w.write(ctx, prepared)?;
     Ok(written.last().map(record_value).unwrap_or(Value::Null))

@@ -77,24 +77,9 @@ impl App {
         let bytes = kiln_oauth2::fetch_public(url, max, self.inner().allow_private_fetch)
             .await
             .map_err(|e| e.to_string())?;
-        let detected = kiln_media::detect(&bytes[..bytes.len().min(kiln_media::READ_LIMIT)]);
-        let dir = self.data_dir().join(".tmp");
-        tokio::fs::create_dir_all(&dir)
+        self.upload_of(field, "avatar", &bytes)
             .await
-            .map_err(|e| e.to_string())?;
-        let path = dir.join(format!("avatar_{}", crate::ids::new_secret(24)));
-        let upload = crate::files::Upload {
-            key: field.to_owned(),
-            original_name: "avatar".into(),
-            path,
-            size: bytes.len() as u64,
-            mime: detected.mime,
-            extension: detected.extension.to_owned(),
-        };
-        tokio::fs::write(&upload.path, &bytes)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(upload)
+            .map_err(|e| e.to_string())
     }
 }
 

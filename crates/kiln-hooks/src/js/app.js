@@ -217,8 +217,10 @@
       const values = record.isNew() ? { ...record._d } : record._changes();
       delete values.collectionId;
       delete values.collectionName;
+      delete values.expand;
       if (record.isNew()) for (const k of Object.keys(values)) if (values[k] === null && !record._changed.has(k)) delete values[k];
-      const saved = js.call(native.save(record.collection().id, record.id, record.isNew(), JSON.stringify(values)));
+      const files = js.takeFiles(values);
+      const saved = js.call(native.save(record.collection().id, record.id, record.isNew(), JSON.stringify(values), JSON.stringify(files)));
       if (saved) record._reset(saved.full);
     },
     delete: (record) => {

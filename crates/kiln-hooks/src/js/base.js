@@ -128,6 +128,40 @@
     return out;
   };
 
+  // $filesystem's files: what to read when a record holding them is saved
+  class File {
+    constructor(source, name) {
+      this._source = source;
+      this.originalName = name;
+      this.name = name;
+    }
+  }
+  const baseName = (p) => String(p).split(/[\\/]/).filter(Boolean).pop() ?? '';
+  // the files of `values` (a record's values about to be saved) as uploads; a list that keeps
+  // stored names beside new files appends them (PocketBase's `field+`)
+  js.takeFiles = (values) => {
+    const files = [];
+    for (const [k, v] of Object.entries(values)) {
+      const list = Array.isArray(v) ? v : [v];
+      const news = list.filter((x) => x instanceof File);
+      if (!news.length) continue;
+      const kept = list.filter((x) => !(x instanceof File));
+      const key = kept.length ? `${k}+` : k;
+      if (kept.length) values[k] = kept;
+      else delete values[k];
+      for (const f of news) files.push({ key, name: f.originalName, ...f._source });
+    }
+    return files;
+  };
+
+  const renderer = (source) => Object.freeze({
+    render: (data) => {
+      const r = JSON.parse(native.templateRender(JSON.stringify(source), JSON.stringify(data ?? null)));
+      if ('err' in r) throw new Error(r.err);
+      return r.ok;
+    },
+  });
+
   // $security's natives answer {ok} or {err}; an error throws, as PocketBase's Go error would
   const sec = (op, a = '', b = '', n = 0) => {
     const r = JSON.parse(native.security(op, String(a ?? ''), String(b ?? ''), Number(n) || 0));
@@ -174,6 +208,16 @@
     },
     toString: (v) => (typeof v === 'string' ? v : Array.isArray(v) || v instanceof Uint8Array ? utf8Text(v) : JSON.stringify(v)),
     $os: Object.freeze({ getenv: (name) => native.getenv(String(name)) }),
+    $filesystem: Object.freeze({
+      fileFromPath: (path) => new File({ path: String(path) }, baseName(path)),
+      fileFromBytes: (bytes, name) => new File({ bytes: Array.from(bytes ?? []) }, String(name ?? '')),
+      fileFromURL: (url, timeout = 120) => new File({ url: String(url), timeout: Number(timeout) || 120 }, baseName(String(url).split(/[?#]/)[0])),
+    }),
+    // $template.loadFiles(...paths) / loadString(text), then .render(data): Go's html/template
+    $template: Object.freeze({
+      loadFiles: (...files) => renderer({ files: files.flat().map(String) }),
+      loadString: (text) => renderer({ text: String(text ?? '') }),
+    }),
     // $http.send({url, method, body, headers, timeout}): throws when the request cannot be made
     $http: Object.freeze({
       send: (config = {}) => {
