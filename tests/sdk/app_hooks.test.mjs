@@ -95,6 +95,29 @@ routerAdd("GET", "/api/app/query", (e) => {
   });
 });
 
+// --- model hooks of the app's own writes: sign-ups, account flows, cascades ---------------------
+onRecordCreate((e) => {
+  if (e.record.getString("name") === "") e.record.set("name", "Member " + e.record.email().split("@")[0]);
+  e.next();
+}, "users");
+onRecordAfterUpdateSuccess((e) => {
+  // (not Dave's: whether his OTP sign-in verifies him races in PocketBase, which stores where
+  // the code went only once the mail is out; Kiln stores it with the code)
+  if (e.record.verified() !== e.record.original().verified() && !e.record.email().startsWith("dave")) {
+    require(__hooks + "/utils.js").log("verified", e.record.email() + " " + e.record.verified());
+  }
+  e.next();
+}, "users");
+onRecordDelete((e) => {
+  if (e.record.getString("text") === "keep me") throw new BadRequestError("This comment stays.");
+  // inside the delete's transaction: e.app writes in it
+  const entry = new Record(e.app.findCollectionByNameOrId("hooklog"));
+  entry.set("kind", "deleted");
+  entry.set("msg", e.record.collection().name + " " + e.record.getString("text"));
+  e.app.save(entry);
+  e.next();
+}, "comments");
+
 // --- $template and $filesystem ---------------------------------------------------------------
 routerAdd("GET", "/api/app/page", (e) => {
   const html = $template.loadFiles(__hooks + "/views/layout.html", __hooks + "/views/page.html").render({
@@ -426,6 +449,23 @@ async function scenario(bin) {
     await su.collection('notes').create({ title: 'second', author: users.Dave.id });
     record('query', await call('GET', '/api/app/query'));
 
+    // a cascade runs the delete hooks of each record it deletes (and one may refuse it)
+    const notesId = (await su.collections.getOne('notes')).id;
+    await su.collections.create({ name: 'comments', type: 'base', fields: [
+      { name: 'text', type: 'text' },
+      { name: 'note', type: 'relation', collectionId: notesId, maxSelect: 1, cascadeDelete: true },
+    ] });
+    const extra = await su.collection('notes').create({ title: 'third' });
+    const kept = await su.collection('notes').create({ title: 'fourth' });
+    await su.collection('comments').create({ text: 'bye', note: extra.id });
+    await su.collection('comments').create({ text: 'so long', note: extra.id });
+    await su.collection('comments').create({ text: 'keep me', note: kept.id });
+    record('cascade', [
+      await call('DELETE', `/api/collections/notes/records/${extra.id}`, null, { token: su.authStore.token }),
+      await call('DELETE', `/api/collections/notes/records/${kept.id}`, null, { token: su.authStore.token }),
+      (await su.collection('comments').getFullList({ sort: 'text' })).map((c) => c.text),
+    ]);
+
     // $template (Go's html/template) and files saved from $filesystem
     record('page', await call('GET', '/api/app/page?title=' + encodeURIComponent('<script>x</script>')));
     await su.collections.create({ name: 'docs', type: 'base', fields: [
@@ -665,6 +705,8 @@ function check(r) {
     'confirm-reset: alice@example.com',
     'confirm-verification: carol@example.com false>true',
     'connect: guest',
+    'deleted: comments bye',
+    'deleted: comments so long',
     'oauth2: oidc oidcuser@example.com new false oidcuser@example.com',
     'oauth2: oidc oidcuser@example.com new true -',
     'oauth2: oidc oidcuser@example.com new true -',
@@ -690,7 +732,11 @@ function check(r) {
     'request-verification: quiet@example.com',
     'subscribe: posts/*',
     'terminate: restart false',
+    'verified: alice@example.com true',
+    'verified: carol@example.com true',
+    'verified: oidcuser@example.com true',
   ]);
+  assert.deepEqual(r.cascade, [{ status: 204, body: null }, { status: 400, body: { data: {}, message: 'This comment stays.', status: 400 } }, ['keep me']]);
 }
 
 describe('pb_hooks app hooks', () => {

@@ -83,6 +83,9 @@ pub(crate) struct Inner {
     pub(crate) carrier: Option<Arc<crate::cluster::carrier::Carrier>>,
     /// The mailer hooks of the server, if it has any (set once).
     pub(crate) mail_hooks: std::sync::OnceLock<Arc<dyn crate::mail::MailHooks>>,
+    /// What runs the core's own writes through the hooks, if the server has any (set once).
+    pub(crate) write_runner:
+        std::sync::OnceLock<Arc<dyn crate::records::write::hooks::WriteRunner>>,
 }
 
 /// The Kiln application. Cheap to clone; every handler holds one.
@@ -263,6 +266,7 @@ impl App {
                 data_dir: cfg.data_dir.clone(),
                 allow_private_fetch: cfg.allow_private_fetch,
                 mail_hooks: Default::default(),
+                write_runner: Default::default(),
             }),
         };
         if app.db().is_shared() {

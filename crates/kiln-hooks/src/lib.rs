@@ -246,6 +246,12 @@ impl Hooks {
                 tracing::error!(target: "kiln_hooks", job = %c.name, "cannot add the cron job: {e}");
             }
         }
+        if self.hook_count() > 0 {
+            app.set_write_runner(Arc::new(records::WriteBridge {
+                pool: self.pool.clone(),
+                watch: self.watch.clone(),
+            }));
+        }
         if mail::MailBridge::wanted(&self.watch) {
             app.set_mail_hooks(Arc::new(mail::MailBridge {
                 pool: self.pool.clone(),

@@ -78,6 +78,16 @@ impl Watch {
             || (event != WriteEvent::Delete && self.has("onRecordValidate", c))
     }
 
+    /// Whether a write of `event` on `c` must start with the hooks at hand: a hook wraps or
+    /// waits for it, or (a delete) for a record its cascade may reach.
+    pub(crate) fn wraps_entry(&self, event: WriteEvent, c: &Collection) -> bool {
+        self.wraps_write(event, c)
+            || (event == WriteEvent::Delete
+                && self.entries.iter().any(|(n, _)| {
+                    n == "onRecordDelete" || n == "onRecordAfterDeleteSuccess"
+                }))
+    }
+
     /// Whether a hook named `name` is registered at all (the app, mailer and realtime hooks
     /// have no collection).
     pub(crate) fn has_name(&self, name: &str) -> bool {

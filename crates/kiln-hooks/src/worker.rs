@@ -267,7 +267,7 @@ impl Worker {
         }
         if !self
             .watch()
-            .wraps_write(prepared.event(), prepared.collection())
+            .wraps_entry(prepared.event(), prepared.collection())
         {
             // no hook can be called inside it: the write runs right here, one thread hop fewer
             let applied = self.block_on(app.write_prepared(prepared, None))??;

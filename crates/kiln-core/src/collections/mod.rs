@@ -362,6 +362,7 @@ impl App {
                         &id,
                         0,
                         &mut deleted,
+                        None,
                     )
                     .map_err(|e| match e {
                         CoreError::RequiredReference => CoreError::TruncateBlocked,

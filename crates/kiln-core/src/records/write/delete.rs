@@ -75,7 +75,7 @@ impl DeletePlan {
         }
         let mut deleted = Vec::new();
         match hooks.filter(|h| h.wraps(WriteEvent::Delete, &c)) {
-            None => delete_cascade(conn, schema, &c, &id, 0, &mut deleted)?,
+            None => delete_cascade(conn, schema, &c, &id, 0, &mut deleted, hooks)?,
             Some(h) => {
                 // the hooks are handed the record being deleted
                 let plan = c.plan(d);
@@ -90,7 +90,9 @@ impl DeletePlan {
                     &mut target,
                     None,
                     conn,
-                    &mut |rec, conn| delete_cascade(conn, schema, &c, rec.id(), 0, &mut deleted),
+                    &mut |rec, conn| {
+                        delete_cascade(conn, schema, &c, rec.id(), 0, &mut deleted, hooks)
+                    },
                 )?;
             }
         }

@@ -48,8 +48,21 @@ impl App {
         uploads: Vec<Upload>,
     ) -> Result<Record> {
         let prepared = self.prepare_create(c, req, body, uploads).await?;
-        let mut applied = self.write_prepared(prepared, None).await?;
-        Ok(applied.records.swap_remove(0))
+        let mut written = self.write_own(prepared).await?;
+        Ok(written.swap_remove(0))
+    }
+
+    /// Sets what runs the core's own writes through the hooks (once; the server's hooks).
+    pub fn set_write_runner(&self, runner: Arc<dyn hooks::WriteRunner>) {
+        let _ = self.inner().write_runner.set(runner);
+    }
+
+    /// Writes `prepared`, through the hooks when one listens on its collection.
+    async fn write_own(&self, prepared: Prepared) -> Result<Vec<Record>> {
+        match self.inner().write_runner.get() {
+            Some(r) if r.wraps(prepared.event(), prepared.collection()) => r.run(prepared).await,
+            _ => Ok(self.write_prepared(prepared, None).await?.records),
+        }
     }
 
     /// Deletes record `id` as `req`'s requester, resolving references to it.
@@ -60,7 +73,7 @@ impl App {
         req: &RequestInfo,
     ) -> Result<()> {
         let prepared = self.prepare_delete(c, id, req)?;
-        self.write_prepared(prepared, None).await.map(drop)
+        self.write_own(prepared).await.map(drop)
     }
 
     /// Updates record `id` as `req`'s requester.
@@ -86,8 +99,8 @@ impl App {
         uploads: Vec<Upload>,
     ) -> Result<Record> {
         let prepared = self.prepare_update_of(c, id, req, body, uploads).await?;
-        let mut applied = self.write_prepared(prepared, None).await?;
-        Ok(applied.records.swap_remove(0))
+        let mut written = self.write_own(prepared).await?;
+        Ok(written.swap_remove(0))
     }
 
     /// Makes a create ready (see [`App::create_record`]) for [`App::write_prepared`] or a batch.

@@ -381,6 +381,7 @@ pub(crate) fn delete_cascade(
     id: &str,
     depth: usize,
     deleted: &mut Vec<Record>,
+    hooks: Option<&dyn super::hooks::WriteHooks>,
 ) -> Result<()> {
     if depth > 32 {
         return Err(CoreError::Internal("relation cascade too deep".into()));
@@ -432,7 +433,19 @@ pub(crate) fn delete_cascade(
                     .map(str::to_owned)
                     .collect();
                 if *cascade_delete {
-                    delete_cascade(conn, schema, other, r.id(), depth + 1, deleted)?;
+                    // a record the cascade deletes goes through its delete hooks, as its own
+                    // delete would (PocketBase deletes each one through the app)
+                    let mut r = r;
+                    super::hooks::wrapped(
+                        hooks,
+                        super::hooks::WriteEvent::Delete,
+                        &mut r,
+                        None,
+                        conn,
+                        &mut |rec, conn| {
+                            delete_cascade(conn, schema, other, rec.id(), depth + 1, deleted, hooks)
+                        },
+                    )?;
                 } else if f.required && remaining.is_empty() {
                     return Err(CoreError::RequiredReference);
                 } else {
