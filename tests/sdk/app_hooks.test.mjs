@@ -118,6 +118,11 @@ onRecordDelete((e) => {
   e.next();
 }, "comments");
 
+// --- $apis middlewares -----------------------------------------------------------------------
+routerAdd("POST", "/api/app/small", (e) => e.json(200, { ok: true }), $apis.bodyLimit(20));
+routerAdd("GET", "/api/app/zipped", (e) => e.string(200, "zip ".repeat(500)), $apis.gzip());
+routerAdd("GET", "/api/app/quiet", (e) => e.json(200, { quiet: true }), $apis.skipSuccessActivityLog());
+
 // --- $template and $filesystem ---------------------------------------------------------------
 routerAdd("GET", "/api/app/page", (e) => {
   const html = $template.loadFiles(__hooks + "/views/layout.html", __hooks + "/views/page.html").render({
@@ -466,6 +471,15 @@ async function scenario(bin) {
       (await su.collection('comments').getFullList({ sort: 'text' })).map((c) => c.text),
     ]);
 
+    // $apis.bodyLimit, gzip and skipSuccessActivityLog
+    const zipped = await fetch(server.url + '/api/app/zipped', { headers: { 'Accept-Encoding': 'gzip' } });
+    record('apis', [
+      await call('POST', '/api/app/small', { a: 1 }),
+      await call('POST', '/api/app/small', { text: 'far more than twenty bytes' }),
+      [zipped.status, zipped.headers.get('content-encoding'), (await zipped.text()).length],
+      await call('GET', '/api/app/quiet'),
+    ]);
+
     // $template (Go's html/template) and files saved from $filesystem
     record('page', await call('GET', '/api/app/page?title=' + encodeURIComponent('<script>x</script>')));
     await su.collections.create({ name: 'docs', type: 'base', fields: [
@@ -625,6 +639,12 @@ function check(r) {
     inline: 'Hi &lt;you&gt;, 2 items', broken: 'error',
   });
   assert.deepEqual(r.docs.body, { one: 'hello_<rand>.txt', many: ['config_<rand>.json', 'empty_<rand>.json', 'list_<rand>.json'] });
+  assert.deepEqual(r.apis, [
+    { status: 200, body: { ok: true } },
+    { status: 413, body: { data: {}, message: 'Request entity too large.', status: 413 } },
+    [200, 'gzip', 2000],
+    { status: 200, body: { quiet: true } },
+  ]);
   const q = r.query.body;
   assert.deepEqual([q.unverifiedExample.length, q.all, q.named, q.either, q.notExample, q.orLike, q.escaped, q.between, q.none],
     [6, 7, 2, ['carol@example.com', 'dave@example.com'], ['dana@disposable.test'], 2, 0, 2, 0], JSON.stringify(q));

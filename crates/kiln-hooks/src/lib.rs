@@ -102,13 +102,17 @@ pub struct HookRequest {
 }
 
 /// A hook's answer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct HookResponse {
     pub status: u16,
     /// `json`, a content type, or empty.
     pub content_type: String,
     pub body: String,
     pub location: Option<String>,
+    /// `$apis.gzip()` ran: compress the answer if the client takes it.
+    pub gzip: bool,
+    /// `$apis.skipSuccessActivityLog()` ran: a success is not logged.
+    pub skip_log: bool,
 }
 
 /// What every runtime of the pool shares: the app `$app` reaches and the server's async runtime
@@ -390,7 +394,7 @@ impl Hooks {
                     status: 500,
                     content_type: "json".into(),
                     body: serde_json::json!({"data": {}, "message": "Something went wrong while processing your request.", "status": 500}).to_string(),
-                    location: None,
+                    ..HookResponse::default()
                 })
             }
             Err(e) => Err(e),
@@ -418,5 +422,7 @@ pub(crate) fn parse_response(raw: &str) -> HookResponse {
         content_type: v["type"].as_str().unwrap_or_default().to_owned(),
         body: v["body"].as_str().unwrap_or_default().to_owned(),
         location: v["location"].as_str().map(str::to_owned),
+        gzip: v["gzip"] == Value::Bool(true),
+        skip_log: v["skipLog"] == Value::Bool(true),
     }
 }

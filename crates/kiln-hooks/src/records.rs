@@ -214,9 +214,7 @@ fn run_request(
             // the hooks neither wrote nor answered: an empty answer, as PocketBase's router
             None => RecordOutcome::Answered(HookResponse {
                 status: 200,
-                content_type: String::new(),
-                body: String::new(),
-                location: None,
+                ..HookResponse::default()
             }),
         })
     })();

@@ -39,7 +39,7 @@ pub(crate) async fn middleware(
         .call_route(index, params, hook_request(&parts, &bytes))
         .await
     {
-        Ok(out) => answer(out),
+        Ok(out) => answer_for(out, parts.headers.get(header::ACCEPT_ENCODING)),
         Err(e) => route_error(e),
     }
 }
@@ -52,6 +52,7 @@ pub(crate) async fn global(State(hooks): State<Arc<Hooks>>, req: Request, next: 
         Err(res) => return res,
     };
     let info = hook_request(&parts, &bytes);
+    let accept = parts.headers.get(header::ACCEPT_ENCODING).cloned();
     let req = Request::from_parts(parts, Body::from(bytes));
     let downstream: Arc<std::sync::Mutex<Option<Response>>> = Arc::default();
     let slot = downstream.clone();
@@ -67,7 +68,7 @@ pub(crate) async fn global(State(hooks): State<Arc<Hooks>>, req: Request, next: 
     match (out, passed) {
         // the request went on: its answer stands (a hook cannot answer twice)
         (Ok(_), Some(res)) => res,
-        (Ok(Some(out)), None) => answer(out),
+        (Ok(Some(out)), None) => answer_for(out, accept.as_ref()),
         (Ok(None), None) => StatusCode::OK.into_response(),
         (Err(e), _) => route_error(e),
     }
@@ -221,7 +222,31 @@ fn hook_request(parts: &axum::http::request::Parts, bytes: &[u8]) -> HookRequest
 
 /// A hook's own answer as a response.
 pub(crate) fn answer(out: HookResponse) -> Response {
-    let mut res = Response::new(Body::from(out.body));
+    answer_for(out, None)
+}
+
+/// [`answer`] to a request whose `Accept-Encoding` was `accept`: gzip-compressed when a hook
+/// asked for it (`$apis.gzip()`) and the client takes it.
+pub(crate) fn answer_for(out: HookResponse, accept: Option<&HeaderValue>) -> Response {
+    let gzip = out.gzip
+        && !out.body.is_empty()
+        && accept
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let body = match gzip {
+        true => gzipped(out.body.as_bytes()),
+        false => out.body.into_bytes(),
+    };
+    let mut res = Response::new(Body::from(body));
+    if gzip {
+        res.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        res.headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    }
+    if out.skip_log {
+        res.extensions_mut().insert(crate::request_log::SkipSuccessLog);
+    }
     *res.status_mut() =
         StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let content_type = match out.content_type.as_str() {
@@ -236,6 +261,14 @@ pub(crate) fn answer(out: HookResponse) -> Response {
         res.headers_mut().insert(header::LOCATION, location);
     }
     res
+}
+
+fn gzipped(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // writing to memory cannot fail
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
 }
 
 /// The hooks, when record hooks listen on `c` (its writes then run through them).

@@ -66,7 +66,8 @@
   }
   js.event = (req) => {
     const e = new RequestEvent(req);
-    return { e, result: () => e._response };
+    const flags = (r) => (r && (e._gzip || e._skipLog) ? { ...r, gzip: !!e._gzip, skipLog: !!e._skipLog } : r);
+    return { e, result: () => flags(e._response) };
   };
 
   // Runs `handlers` as PocketBase's hook chain: each calls e.next() for the next; after the last,
@@ -121,6 +122,22 @@
   };
   globalThis.$apis = Object.freeze({
     requireAuth,
+    // a body larger than `bytes` is refused (413), as PocketBase's
+    bodyLimit: (bytes) => (e) => {
+      const size = Number(e.request.header.get('content-length')) || 0;
+      if (size > Number(bytes)) throw new ApiError(413, 'Request entity too large');
+      return e.next();
+    },
+    // the answer gzip-compressed when the client takes it (Kiln compresses it)
+    gzip: () => (e) => {
+      e._gzip = true;
+      return e.next();
+    },
+    // a successful request is not logged
+    skipSuccessActivityLog: () => (e) => {
+      e._skipLog = true;
+      return e.next();
+    },
     requireSuperuserAuth: () => requireAuth('_superusers'),
     requireSuperuserOrOwnerAuth: (param = 'id') => (e) => {
       if (!e.auth) throw new UnauthorizedError('The request requires superuser or record authorization token.');
