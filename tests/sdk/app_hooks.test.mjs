@@ -118,6 +118,33 @@ onRecordDelete((e) => {
   e.next();
 }, "comments");
 
+// --- collection hooks -------------------------------------------------------------------------
+onCollectionCreateRequest((e) => {
+  if (e.collection.name.startsWith("tmp_")) throw new BadRequestError("No temporary collections.");
+  if (e.collection.name.startsWith("gadget")) e.collection.listRule = "";
+  e.next();
+});
+onCollectionUpdateRequest((e) => { // (PocketBase's collection request hooks take no tags)
+  if (e.collection.name === "gadgets") e.collection.viewRule = "id != ''";
+  e.next();
+});
+onCollectionDeleteRequest((e) => {
+  if (e.collection.name === "keepme") throw new ForbiddenError("Keep it.");
+  e.next();
+});
+onCollectionViewRequest((e) => {
+  if (e.collection.name === "secrets") throw new ForbiddenError("Hidden.");
+  e.next();
+});
+onCollectionAfterCreateSuccess((e) => {
+  if (e.collection.name.startsWith("gadget")) require(__hooks + "/utils.js").log("collection-created", e.collection.name + " [" + e.collection.listRule + "]");
+  e.next();
+});
+onCollectionAfterDeleteSuccess((e) => {
+  require(__hooks + "/utils.js").log("collection-deleted", e.collection.name);
+  e.next();
+}, "gadgets");
+
 // --- $apis middlewares -----------------------------------------------------------------------
 routerAdd("POST", "/api/app/small", (e) => e.json(200, { ok: true }), $apis.bodyLimit(20));
 routerAdd("GET", "/api/app/zipped", (e) => e.string(200, "zip ".repeat(500)), $apis.gzip());
@@ -471,6 +498,21 @@ async function scenario(bin) {
       (await su.collection('comments').getFullList({ sort: 'text' })).map((c) => c.text),
     ]);
 
+    // the collections API through its hooks
+    const cols = (method, path, body) => call(method, '/api/collections' + path, body, { token: su.authStore.token });
+    const gadgets = await cols('POST', '', { name: 'gadgets', type: 'base', fields: [{ name: 'title', type: 'text' }] });
+    const updated = await cols('PATCH', '/gadgets', { deleteRule: null });
+    await cols('POST', '', { name: 'keepme', type: 'base' });
+    record('collections', [
+      await cols('POST', '', { name: 'tmp_x', type: 'base' }),
+      [gadgets.status, gadgets.body.listRule, gadgets.body.viewRule],
+      [updated.status, updated.body.listRule, updated.body.viewRule],
+      await cols('GET', '/secrets'),
+      (await cols('GET', '/posts')).status,
+      await cols('DELETE', '/keepme'),
+      await cols('DELETE', '/gadgets'),
+    ]);
+
     // $apis.bodyLimit, gzip and skipSuccessActivityLog
     const zipped = await fetch(server.url + '/api/app/zipped', { headers: { 'Accept-Encoding': 'gzip' } });
     record('apis', [
@@ -639,6 +681,15 @@ function check(r) {
     inline: 'Hi &lt;you&gt;, 2 items', broken: 'error',
   });
   assert.deepEqual(r.docs.body, { one: 'hello_<rand>.txt', many: ['config_<rand>.json', 'empty_<rand>.json', 'list_<rand>.json'] });
+  assert.deepEqual(r.collections, [
+    { status: 400, body: { data: {}, message: 'No temporary collections.', status: 400 } },
+    [200, '', null],
+    [200, '', "id != ''"],
+    { status: 403, body: { data: {}, message: 'Hidden.', status: 403 } },
+    200,
+    { status: 403, body: { data: {}, message: 'Keep it.', status: 403 } },
+    { status: 204, body: null },
+  ]);
   assert.deepEqual(r.apis, [
     { status: 200, body: { ok: true } },
     { status: 413, body: { data: {}, message: 'Request entity too large.', status: 413 } },
@@ -721,6 +772,8 @@ function check(r) {
   ]);
   assert.deepEqual(r.hooklog, [
     'bootstrap: Hooked App',
+    'collection-created: gadgets []',
+    'collection-deleted: gadgets',
     'confirm-email-change: alice@example.com > alice.new@example.com',
     'confirm-reset: alice@example.com',
     'confirm-verification: carol@example.com false>true',

@@ -64,8 +64,17 @@ pub(crate) struct Watch {
 impl Watch {
     /// Whether a hook named `name` listens on `c`.
     pub(crate) fn has(&self, name: &str, c: &Collection) -> bool {
+        self.has_tag(name, &c.name, &c.id)
+    }
+
+    /// Whether a hook named `name` listens on the collection named `cname` (id `id`).
+    pub(crate) fn has_tag(&self, name: &str, cname: &str, id: &str) -> bool {
         self.entries.iter().any(|(n, tags)| {
-            n == name && (tags.is_empty() || tags.iter().any(|t| *t == c.name || *t == c.id))
+            n == name
+                && (tags.is_empty()
+                    || tags
+                        .iter()
+                        .any(|t| *t == cname || (!id.is_empty() && *t == id)))
         })
     }
 

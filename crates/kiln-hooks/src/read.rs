@@ -162,6 +162,12 @@ impl Hooks {
         self.watch.has(name, c)
     }
 
+    /// Whether a hook named `name` listens on the collection named `cname` (id `id`; empty for
+    /// one not created yet).
+    pub fn watches_tag(&self, name: &str, cname: &str, id: &str) -> bool {
+        self.watch.has_tag(name, cname, id)
+    }
+
     /// Request hook `name` of `c` (an account flow's: `onRecordAuthWithPasswordRequest`, …; or
     /// of no collection: `onRealtimeSubscribeRequest`) around the flow: `e.collection`,
     /// `e.record` (if any) and `fields` on the event; its last `e.next()` runs `next` with the
@@ -182,17 +188,24 @@ impl Hooks {
         })
         .to_string();
         let request = request_json(req).to_string();
-        // after the flow, `e.record` shows the record as the flow left it
+        // after the flow, `e.record` (or `e.collection` of a collections API request) shows
+        // what the flow left
         let app = self.state.app.read().unwrap_or_else(|p| p.into_inner()).clone();
         let stored = record.map(|r| (r.collection.clone(), r.id().to_owned()));
         let next: crate::Next = Box::new(move |fields| {
+            let named = fields["collection"]["name"].as_str().map(str::to_owned);
             Box::pin(async move {
-                next(fields).await;
-                let fresh = match (app, stored) {
-                    (Some(app), Some((c, id))) => app.find_record(&c, &id).ok().flatten(),
-                    _ => None,
-                };
-                fresh.map_or(Value::Null, |r| json!({ "record": r.to_full_map() }))
+                let mut after = next(fields).await;
+                let Some(app) = app else { return after };
+                if let Some((c, id)) = stored {
+                    if let Ok(Some(r)) = app.find_record(&c, &id) {
+                        after["record"] = Value::Object(r.to_full_map());
+                    }
+                }
+                if let Some(c) = named.and_then(|n| app.collection(&n).ok()) {
+                    after["collection"] = c.to_json(false);
+                }
+                after
             })
         });
         self.pool

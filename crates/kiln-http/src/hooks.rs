@@ -98,8 +98,10 @@ where
     let next: kiln_hooks::Next = Box::new(move |fields| {
         Box::pin(async move {
             let out = flow(fields).await;
+            // whether the flow succeeded (its after-success hooks run then)
+            let ok = matches!(&out, Ok(r) if r.status().is_success());
             *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(out);
-            Value::Null
+            serde_json::json!({ "ok": ok })
         })
     });
     let out = hooks

@@ -210,7 +210,8 @@
     // Validates and writes the record (a create if it is new), with the model hooks; no rules.
     save: (record) => {
       if (record instanceof js.Collection) {
-        unmarshal(js.call(native.saveCollection(JSON.stringify(record))), record);
+        const kind = record.id && js.collection(record.id) ? 'Update' : 'Create';
+        js.collectionWrite(record, kind, (c) => unmarshal(js.call(native.saveCollection(JSON.stringify(c))), c));
         return;
       }
       if (!(record instanceof Record)) throw new TypeError('$app.save(model): a Record or a Collection');
@@ -225,7 +226,7 @@
     },
     delete: (record) => {
       if (record instanceof js.Collection) {
-        js.call(native.deleteCollection(String(record.id || record.name)));
+        js.collectionWrite(record, 'Delete', (c) => js.call(native.deleteCollection(String(c.id || c.name))));
         return;
       }
       if (!(record instanceof Record)) throw new TypeError('$app.delete(model): a Record or a Collection');

@@ -97,6 +97,24 @@
   globalThis.Collection = Collection;
   js.Collection = Collection;
 
+  // the collections API's request hooks (native.aroundRequest), and the model and after-success
+  // hooks of every collection write
+  js.register([
+    'onCollectionViewRequest', 'onCollectionCreateRequest', 'onCollectionUpdateRequest', 'onCollectionDeleteRequest',
+    'onCollectionCreate', 'onCollectionUpdate', 'onCollectionDelete',
+    'onCollectionAfterCreateSuccess', 'onCollectionAfterUpdateSuccess', 'onCollectionAfterDeleteSuccess',
+  ]);
+  // `write(collection)` of `$app.save`/`$app.delete` inside the model hooks of event `kind`
+  // (Create, Update, Delete), and the after-success ones once it is done
+  js.collectionWrite = (c, kind, write) => {
+    const e = { app: globalThis.$app, collection: c, type: `onCollection${kind}` };
+    js.chain(e, js.handlers(e.type, c), () => {
+      write(e.collection);
+      const done = { app: e.app, collection: e.collection, type: `onCollectionAfter${kind}Success` };
+      js.chain(done, js.handlers(done.type, e.collection), () => {});
+    });
+  };
+
   // PocketBase's unmarshal(data, target): JSON decoded onto a value; objects merge key by key,
   // anything else (arrays, fields) replaces.
   const merge = (target, data) => {

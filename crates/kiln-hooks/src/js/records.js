@@ -265,18 +265,31 @@
     const { e, result } = js.event(JSON.parse(rawReq));
     e.collection = ev.collection ? byKey(ev.collection.id, ev.collection.key) : undefined;
     e.record = ev.record ? js.recordOf(ev.record.full, e.collection) : null;
-    const fields = ev.fields ?? {};
+    // a collections API request: its model and after-success hooks run around the write here
+    const { __model: model, __after: afterSuccess, ...fields } = ev.fields ?? {};
     for (const [k, v] of Object.entries(fields)) {
-      e[k] = k === 'client' ? js.client(v) : v && typeof v === 'object' && v.collectionId && v.id ? js.recordOf(v) : v;
+      e[k] = k === 'client' ? js.client(v) : k === 'collection' ? new js.Collection(v) : v && typeof v === 'object' && v.collectionId && v.id ? js.recordOf(v) : v;
     }
     let passed = false;
     const failed = settle(() =>
       js.chain(e, handlers(name, e.collection), () => {
-        passed = true;
-        // the flow goes on with the event's fields as the hooks left them
-        const now = Object.fromEntries(Object.keys(fields).map((k) => [k, e[k] instanceof Record ? e[k]._d : e[k]]));
-        const after = js.call(native.middlewareNext(JSON.stringify(now)));
-        if (after?.record && e.record) e.record._reset(after.record);
+        const write = () => {
+          passed = true;
+          // the flow goes on with the event's fields as the hooks left them
+          const now = Object.fromEntries(Object.keys(fields).map((k) => [k, e[k] instanceof Record ? e[k]._d : e[k]]));
+          const after = js.call(native.middlewareNext(JSON.stringify(now)));
+          if (after?.record && e.record) e.record._reset(after.record);
+          if (after?.collection) e.collection = new js.Collection(after.collection);
+          return after;
+        };
+        if (!model) return write();
+        const m = { app: e.app, collection: e.collection, type: model };
+        js.chain(m, handlers(model, m.collection), () => {
+          e.collection = m.collection;
+          const after = write();
+          m.collection = e.collection;
+          if (after?.ok && afterSuccess) js.chain({ app: e.app, collection: e.collection, type: afterSuccess }, handlers(afterSuccess, e.collection), () => {});
+        });
       }),
     );
     if (passed) return '{}';

@@ -4,6 +4,7 @@ mod automigrate;
 mod create;
 mod delete;
 mod dry_run_view;
+mod hooks;
 mod import;
 mod list;
 mod oauth2_providers;
