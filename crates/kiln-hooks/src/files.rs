@@ -27,13 +27,19 @@ pub(crate) fn uploads(w: &Worker, raw: &str) -> Result<Vec<Upload>, CoreError> {
         let key = f["key"].as_str().unwrap_or_default();
         let name = f["name"].as_str().unwrap_or_default();
         let bytes = if let Some(path) = f["path"].as_str() {
-            let len = std::fs::metadata(path).map_err(|e| failed(format!("{path}: {e}")))?.len();
+            let len = std::fs::metadata(path)
+                .map_err(|e| failed(format!("{path}: {e}")))?
+                .len();
             if len > MAX_FILE {
-                return Err(failed(format!("{path}: larger than {} MiB", MAX_FILE >> 20)));
+                return Err(failed(format!(
+                    "{path}: larger than {} MiB",
+                    MAX_FILE >> 20
+                )));
             }
             std::fs::read(path).map_err(|e| failed(format!("{path}: {e}")))?
         } else if let Some(url) = f["url"].as_str() {
-            let timeout = Duration::from_secs_f64(f["timeout"].as_f64().unwrap_or(120.0).max(0.001));
+            let timeout =
+                Duration::from_secs_f64(f["timeout"].as_f64().unwrap_or(120.0).max(0.001));
             let allow = app.allows_private_fetch();
             w.block_on(crate::http::get_bytes(url, timeout, allow))?
                 .map_err(failed)?

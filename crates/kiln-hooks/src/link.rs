@@ -92,9 +92,10 @@ impl Watch {
     pub(crate) fn wraps_entry(&self, event: WriteEvent, c: &Collection) -> bool {
         self.wraps_write(event, c)
             || (event == WriteEvent::Delete
-                && self.entries.iter().any(|(n, _)| {
-                    n == "onRecordDelete" || n == "onRecordAfterDeleteSuccess"
-                }))
+                && self
+                    .entries
+                    .iter()
+                    .any(|(n, _)| n == "onRecordDelete" || n == "onRecordAfterDeleteSuccess"))
     }
 
     /// Whether a hook named `name` is registered at all (the app, mailer and realtime hooks

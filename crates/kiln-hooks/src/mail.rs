@@ -16,9 +16,9 @@ use kiln_core::CoreError;
 use kiln_mail::{Address, Message};
 
 use crate::link::Watch;
+use crate::natives::answer;
 use crate::payload::record_value;
 use crate::pool::Pool;
-use crate::natives::answer;
 use crate::worker::{call_js, Worker};
 
 /// The record hook of an account email.
@@ -163,9 +163,11 @@ pub(crate) fn install<'js>(
             move |ctx: Ctx<'_>, kind: String, collection: String, id: String, extra: String| {
                 let r = w.app().and_then(|app| {
                     let c = app.collection(&collection)?;
-                    let found = w.on_conn(&ctx, move |app, conn| app.find_record_on(conn, &c, &id))?;
+                    let found =
+                        w.on_conn(&ctx, move |app, conn| app.find_record_on(conn, &c, &id))?;
                     let record = found.ok_or(CoreError::NotFound)?;
-                    let extra: Map<String, Value> = serde_json::from_str(&extra).unwrap_or_default();
+                    let extra: Map<String, Value> =
+                        serde_json::from_str(&extra).unwrap_or_default();
                     let arg = |k: &str| extra.get(k).and_then(Value::as_str).unwrap_or_default();
                     let mail = match kind.as_str() {
                         "verification" => app.verification_mail(&record)?,

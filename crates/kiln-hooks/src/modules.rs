@@ -47,9 +47,8 @@ fn eval_module<'js>(
     path: String,
     source: String,
 ) -> rquickjs::Result<rquickjs::Value<'js>> {
-    let wrapped = format!(
-        "(function (exports, require, module, __filename, __dirname) {{{source}\n}})"
-    );
+    let wrapped =
+        format!("(function (exports, require, module, __filename, __dirname) {{{source}\n}})");
     let mut opts = rquickjs::context::EvalOptions::default();
     opts.filename = Some(path);
     opts.strict = false;
@@ -148,7 +147,10 @@ mod tests {
             Some(canon("utils.js"))
         );
         let abs = root.join("utils.js");
-        assert_eq!(resolve(root, abs.to_str().unwrap()), Some(canon("utils.js")));
+        assert_eq!(
+            resolve(root, abs.to_str().unwrap()),
+            Some(canon("utils.js"))
+        );
         assert_eq!(
             resolve(&root.join("lib/sub"), "pkg"),
             Some(canon("node_modules/pkg/dist/main.js"))

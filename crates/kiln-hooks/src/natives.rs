@@ -326,7 +326,8 @@ pub(crate) fn install(
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'_>, collection: String, cond: String, raw: String, count: bool| {
-                let r = crate::schema::records_where(&ctx, &w, &collection, &cond, values(&raw), count);
+                let r =
+                    crate::schema::records_where(&ctx, &w, &collection, &cond, values(&raw), count);
                 answer(&w, r)
             },
         )?,

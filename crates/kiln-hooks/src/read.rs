@@ -190,7 +190,12 @@ impl Hooks {
         let request = request_json(req).to_string();
         // after the flow, `e.record` (or `e.collection` of a collections API request) shows
         // what the flow left
-        let app = self.state.app.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let app = self
+            .state
+            .app
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let stored = record.map(|r| (r.collection.clone(), r.id().to_owned()));
         let next: crate::Next = Box::new(move |fields| {
             let named = fields["collection"]["name"].as_str().map(str::to_owned);

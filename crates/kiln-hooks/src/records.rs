@@ -270,8 +270,9 @@ impl kiln_core::records::write::hooks::WriteRunner for WriteBridge {
     fn run(
         &self,
         prepared: Prepared,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Record>, CoreError>> + Send + '_>>
-    {
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Vec<Record>, CoreError>> + Send + '_>,
+    > {
         Box::pin(async move {
             self.pool
                 .run(move |rt| rt.run(|ctx, w| w.write(ctx, prepared)))

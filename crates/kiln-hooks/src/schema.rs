@@ -130,7 +130,11 @@ pub(crate) fn records_where(
     let c = app.collection(collection)?;
     let d = app.dialect();
     let plan = c.plan(d);
-    let what = if count { "COUNT(*)" } else { plan.columns.as_str() };
+    let what = if count {
+        "COUNT(*)"
+    } else {
+        plan.columns.as_str()
+    };
     let mut sql = format!("SELECT {what} FROM {}", plan.table);
     if !cond.trim().is_empty() {
         sql.push_str(" WHERE ");
@@ -148,7 +152,9 @@ pub(crate) fn records_where(
                     kiln_db::ValueRef::Int(n) => Value::from(n),
                     _ => Value::from(0),
                 },
-                false => crate::payload::record_value(&kiln_core::records::model::Record::from_row(&c, row)),
+                false => crate::payload::record_value(
+                    &kiln_core::records::model::Record::from_row(&c, row),
+                ),
             });
             Ok(())
         })?;

@@ -77,13 +77,17 @@ mod tests {
         )
         .unwrap();
         let files = json!({ "files": [layout.to_str().unwrap(), page.to_str().unwrap()] });
-        let data = json!({ "name": "<b>Ann</b>", "link": "javascript:alert(1)", "trusted": "<i>ok</i>" });
+        let data =
+            json!({ "name": "<b>Ann</b>", "link": "javascript:alert(1)", "trusted": "<i>ok</i>" });
         assert_eq!(
             render(&files, &data).unwrap(),
             "<main><a href=\"#ZgotmplZ\">&lt;b&gt;Ann&lt;/b&gt;</a><i>ok</i></main>"
         );
         let text = json!({ "text": "{{range .items}}[{{.}}]{{end}} {{len .items}}" });
-        assert_eq!(render(&text, &json!({ "items": [1, 2.5, "x"] })).unwrap(), "[1][2.5][x] 3");
+        assert_eq!(
+            render(&text, &json!({ "items": [1, 2.5, "x"] })).unwrap(),
+            "[1][2.5][x] 3"
+        );
         assert!(render(&json!({ "text": "{{.broken" }), &json!({})).is_err());
     }
 }

@@ -92,8 +92,7 @@ where
     F: FnOnce(Value) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = crate::error::ApiResult<Response>> + Send + 'static,
 {
-    let done: Arc<std::sync::Mutex<Option<crate::error::ApiResult<Response>>>> =
-        Default::default();
+    let done: Arc<std::sync::Mutex<Option<crate::error::ApiResult<Response>>>> = Default::default();
     let slot = done.clone();
     let next: kiln_hooks::Next = Box::new(move |fields| {
         Box::pin(async move {
@@ -247,7 +246,8 @@ pub(crate) fn answer_for(out: HookResponse, accept: Option<&HeaderValue>) -> Res
             .insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     }
     if out.skip_log {
-        res.extensions_mut().insert(crate::request_log::SkipSuccessLog);
+        res.extensions_mut()
+            .insert(crate::request_log::SkipSuccessLog);
     }
     *res.status_mut() =
         StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -159,7 +159,10 @@ impl App {
             "otp" => self.otp_mail(&dummy, "_PB_TEST_OTP_ID_", "123456")?,
             _ => self.auth_alert_mail(
                 &dummy,
-                &format!("{} - TEST_IP TEST_USER_AGENT", crate::datetime::now_string()),
+                &format!(
+                    "{} - TEST_IP TEST_USER_AGENT",
+                    crate::datetime::now_string()
+                ),
             )?,
         };
         self.send_mail(mail).await.map_err(|e| match e {

@@ -67,7 +67,13 @@ impl App {
         let mut meta = Map::new();
         meta.insert("otpId".into(), json!(otp_id));
         meta.insert("password".into(), json!(code));
-        Ok(self.record_mail(MailKind::Otp, record, meta, record.get_str("email"), rendered))
+        Ok(self.record_mail(
+            MailKind::Otp,
+            record,
+            meta,
+            record.get_str("email"),
+            rendered,
+        ))
     }
 
     /// The alert of a sign-in from a new place; `info` (when and from where) is HTML-escaped here.
@@ -77,10 +83,19 @@ impl App {
         let rendered = self.render_mail(tpl, &[("ALERT_INFO", &info)], Some(record));
         let mut meta = Map::new();
         meta.insert("info".into(), Value::String(info));
-        Ok(self.record_mail(MailKind::AuthAlert, record, meta, record.get_str("email"), rendered))
+        Ok(self.record_mail(
+            MailKind::AuthAlert,
+            record,
+            meta,
+            record.get_str("email"),
+            rendered,
+        ))
     }
 
-    fn auth_options<'r>(&self, record: &'r Record) -> Result<&'r crate::schema::auth_options::AuthOptions> {
+    fn auth_options<'r>(
+        &self,
+        record: &'r Record,
+    ) -> Result<&'r crate::schema::auth_options::AuthOptions> {
         record
             .collection
             .auth

@@ -82,12 +82,7 @@ impl App {
                 Ok(m) => m,
                 Err(e) => return tracing::warn!(error = %e, "cannot render a login alert"),
             };
-            match tokio::time::timeout(
-                Duration::from_secs(15),
-                self.send_mail(mail),
-            )
-            .await
-            {
+            match tokio::time::timeout(Duration::from_secs(15), self.send_mail(mail)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return tracing::warn!(error = %e, "failed to send a login alert"),
                 Err(_) => return tracing::warn!("sending a login alert timed out"),

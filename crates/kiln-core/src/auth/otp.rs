@@ -9,8 +9,8 @@ use serde_json::{json, Map, Value};
 use super::flows::AuthResult;
 use super::mfa::expired;
 use crate::app::App;
-use crate::records::model::Record;
 use crate::error::{Action, CoreError, Feature, FieldError, FieldErrors, Refusal, Result};
+use crate::records::model::Record;
 use crate::request::RequestInfo;
 use crate::schema::collection::Collection;
 

@@ -14,12 +14,7 @@ use crate::schema::field::FieldKind;
 impl crate::app::App {
     /// `bytes` as an upload into the file field of body key `key` (named after `name`), in a
     /// temporary file of the data dir; its type sniffed from the content.
-    pub async fn upload_of(
-        &self,
-        key: &str,
-        name: &str,
-        bytes: &[u8],
-    ) -> std::io::Result<Upload> {
+    pub async fn upload_of(&self, key: &str, name: &str, bytes: &[u8]) -> std::io::Result<Upload> {
         let detected = kiln_media::detect(&bytes[..bytes.len().min(kiln_media::READ_LIMIT)]);
         let dir = self.data_dir().join(".tmp");
         tokio::fs::create_dir_all(&dir).await?;

@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use kiln_core::auth::TokenKind;
 use serde_json::json;
 
-use crate::hooks::hooked;
 use super::common::{text, token_record};
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
+use crate::hooks::hooked;
 
 pub async fn handler(
     State(app): State<App>,
@@ -30,12 +30,20 @@ pub async fn handler(
         .and_then(|m| m.get("newEmail").cloned())
         .unwrap_or_default();
     let flow_c = c.clone();
-    hooked(h, HOOK, Some(&c), &ctx, record.as_ref(), json!({ "newEmail": new_email }), move |_| async move {
-        app.confirm_email_change(&flow_c, &token, &password)
-            .await
-            .map_err(api)?;
-        Ok(StatusCode::NO_CONTENT.into_response())
-    })
+    hooked(
+        h,
+        HOOK,
+        Some(&c),
+        &ctx,
+        record.as_ref(),
+        json!({ "newEmail": new_email }),
+        move |_| async move {
+            app.confirm_email_change(&flow_c, &token, &password)
+                .await
+                .map_err(api)?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        },
+    )
     .await
 }
 

@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use kiln_core::auth::TokenKind;
 use serde_json::json;
 
-use crate::hooks::hooked;
 use super::common::{text, token_record};
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
+use crate::hooks::hooked;
 
 pub async fn handler(
     State(app): State<App>,
@@ -29,12 +29,20 @@ pub async fn handler(
     let hooks = hooks.filter(|_| !password.is_empty() && password == confirm);
     let (h, record) = token_record(&app, hooks, HOOK, &c, &token, TokenKind::PasswordReset);
     let flow_c = c.clone();
-    hooked(h, HOOK, Some(&c), &ctx, record.as_ref(), json!({}), move |_| async move {
-        app.confirm_password_reset(&flow_c, &token, &password, &confirm)
-            .await
-            .map_err(api)?;
-        Ok(StatusCode::NO_CONTENT.into_response())
-    })
+    hooked(
+        h,
+        HOOK,
+        Some(&c),
+        &ctx,
+        record.as_ref(),
+        json!({}),
+        move |_| async move {
+            app.confirm_password_reset(&flow_c, &token, &password, &confirm)
+                .await
+                .map_err(api)?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        },
+    )
     .await
 }
 

@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use kiln_core::auth::TokenKind;
 use serde_json::json;
 
-use crate::hooks::hooked;
 use super::common::{text, token_record};
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
+use crate::hooks::hooked;
 
 pub async fn handler(
     State(app): State<App>,
@@ -25,10 +25,20 @@ pub async fn handler(
     let token = text(&body, "token");
     let (h, record) = token_record(&app, hooks, HOOK, &c, &token, TokenKind::Verification);
     let flow_c = c.clone();
-    hooked(h, HOOK, Some(&c), &ctx, record.as_ref(), json!({}), move |_| async move {
-        app.confirm_verification(&flow_c, &token).await.map_err(api)?;
-        Ok(StatusCode::NO_CONTENT.into_response())
-    })
+    hooked(
+        h,
+        HOOK,
+        Some(&c),
+        &ctx,
+        record.as_ref(),
+        json!({}),
+        move |_| async move {
+            app.confirm_verification(&flow_c, &token)
+                .await
+                .map_err(api)?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        },
+    )
     .await
 }
 

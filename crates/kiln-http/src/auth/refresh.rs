@@ -7,10 +7,10 @@ use axum::http::{header, HeaderMap};
 use kiln_core::auth::token;
 use kiln_core::{App, CoreError};
 
-use crate::error::{api, ApiResult};
-use crate::hooks::hooked;
 use super::common::{hooked_auth_response, watching};
+use crate::error::{api, ApiResult};
 use crate::extract::{Ctx, PathParams};
+use crate::hooks::hooked;
 
 pub async fn handler(
     State(app): State<App>,
@@ -31,11 +31,19 @@ pub async fn handler(
     }
     let record = (*auth).clone();
     let h = watching(hooks.clone(), HOOK, &c);
-    let own = Ctx { req: ctx.req.clone() };
+    let own = Ctx {
+        req: ctx.req.clone(),
+    };
     let shown = record.clone();
-    hooked(h, HOOK, Some(&c), &ctx, Some(&shown), json!({}), move |_| {
-        refresh(app, record, headers, hooks, own)
-    })
+    hooked(
+        h,
+        HOOK,
+        Some(&c),
+        &ctx,
+        Some(&shown),
+        json!({}),
+        move |_| refresh(app, record, headers, hooks, own),
+    )
     .await
 }
 

@@ -7,9 +7,9 @@ use serde_json::json;
 use kiln_core::App;
 
 use super::common::{text, watching};
-use crate::hooks::around;
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
+use crate::hooks::around;
 
 pub async fn handler(
     State(app): State<App>,
@@ -22,18 +22,34 @@ pub async fn handler(
     let email = text(&body, "email");
     let Some(h) = watching(hooks, HOOK, &c) else {
         let id = app.request_otp(&c, &email).await.map_err(api)?;
-        return ctx.json(json!({ "otpId": id })).map(IntoResponse::into_response);
+        return ctx
+            .json(json!({ "otpId": id }))
+            .map(IntoResponse::into_response);
     };
     // the hook sees the account (if any) and the code it would get (`e.password`)
     let (record, code) = app.otp_request_form(&c, &email).map_err(api)?;
     let flow_c = c.clone();
-    let own = Ctx { req: ctx.req.clone() };
+    let own = Ctx {
+        req: ctx.req.clone(),
+    };
     let shown = record.clone();
-    around(h, HOOK, Some(&c), &ctx, shown.as_ref(), json!({ "password": code }), move |f| async move {
-        let code = f["password"].as_str().map_or(code, str::to_owned);
-        let id = app.request_otp_for(&flow_c, record, code).await.map_err(api)?;
-        own.json(json!({ "otpId": id })).map(IntoResponse::into_response)
-    })
+    around(
+        h,
+        HOOK,
+        Some(&c),
+        &ctx,
+        shown.as_ref(),
+        json!({ "password": code }),
+        move |f| async move {
+            let code = f["password"].as_str().map_or(code, str::to_owned);
+            let id = app
+                .request_otp_for(&flow_c, record, code)
+                .await
+                .map_err(api)?;
+            own.json(json!({ "otpId": id }))
+                .map(IntoResponse::into_response)
+        },
+    )
     .await
 }
 

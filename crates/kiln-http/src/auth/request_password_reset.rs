@@ -8,10 +8,10 @@ use kiln_core::App;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::hooks::hooked;
 use super::common::{text, watching};
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
+use crate::hooks::hooked;
 
 pub async fn handler(
     State(app): State<App>,
@@ -32,10 +32,20 @@ pub async fn handler(
         None => (None, None),
     };
     let flow_c = c.clone();
-    hooked(h, HOOK, Some(&c), &ctx, record.as_ref(), json!({}), move |_| async move {
-        app.request_password_reset(&flow_c, &email).await.map_err(api)?;
-        Ok(StatusCode::NO_CONTENT.into_response())
-    })
+    hooked(
+        h,
+        HOOK,
+        Some(&c),
+        &ctx,
+        record.as_ref(),
+        json!({}),
+        move |_| async move {
+            app.request_password_reset(&flow_c, &email)
+                .await
+                .map_err(api)?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        },
+    )
     .await
 }
 

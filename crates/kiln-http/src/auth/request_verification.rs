@@ -8,10 +8,10 @@ use kiln_core::App;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::hooks::hooked;
 use super::common::{text, watching};
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
+use crate::hooks::hooked;
 
 pub async fn handler(
     State(app): State<App>,
@@ -25,16 +25,33 @@ pub async fn handler(
     // PocketBase triggers the hook for an unverified account only
     let (h, record) = match watching(hooks, HOOK, &c) {
         Some(h) => match app.find_by_email(&c, &email).map_err(api)? {
-            Some(r) if !r.get("verified").and_then(serde_json::Value::as_bool).unwrap_or(false) => (Some(h), Some(r)),
+            Some(r)
+                if !r
+                    .get("verified")
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false) =>
+            {
+                (Some(h), Some(r))
+            }
             _ => (None, None),
         },
         None => (None, None),
     };
     let flow_c = c.clone();
-    hooked(h, HOOK, Some(&c), &ctx, record.as_ref(), json!({}), move |_| async move {
-        app.request_verification(&flow_c, &email).await.map_err(api)?;
-        Ok(StatusCode::NO_CONTENT.into_response())
-    })
+    hooked(
+        h,
+        HOOK,
+        Some(&c),
+        &ctx,
+        record.as_ref(),
+        json!({}),
+        move |_| async move {
+            app.request_verification(&flow_c, &email)
+                .await
+                .map_err(api)?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        },
+    )
     .await
 }
 

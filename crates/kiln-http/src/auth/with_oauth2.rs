@@ -7,9 +7,9 @@ use kiln_core::auth::oauth2::OAuth2Request;
 use kiln_core::App;
 
 use super::common::{hooked_auth_response, mfa_id, text, watching};
-use crate::hooks::hooked;
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
+use crate::hooks::hooked;
 
 pub async fn handler(
     State(app): State<App>,
@@ -45,23 +45,41 @@ pub async fn handler(
         None => Value::Null,
     };
     let shown = found.existing.clone();
-    let own = Ctx { req: ctx.req.clone() };
+    let own = Ctx {
+        req: ctx.req.clone(),
+    };
     let flow_c = c.clone();
     let create_data = r.create_data;
-    hooked(h, HOOK, Some(&c), &ctx, shown.as_ref(), fields, move |f| async move {
-        // the hooks may have changed what a new account is made of
-        let create_data = match f.get("createData") {
-            Some(Value::Object(m)) => m.clone(),
-            Some(_) => Map::new(),
-            None => create_data,
-        };
-        let login = app
-            .oauth2_sign_in(&flow_c, found, &create_data, mfa.as_deref(), &own.req)
+    hooked(
+        h,
+        HOOK,
+        Some(&c),
+        &ctx,
+        shown.as_ref(),
+        fields,
+        move |f| async move {
+            // the hooks may have changed what a new account is made of
+            let create_data = match f.get("createData") {
+                Some(Value::Object(m)) => m.clone(),
+                Some(_) => Map::new(),
+                None => create_data,
+            };
+            let login = app
+                .oauth2_sign_in(&flow_c, found, &create_data, mfa.as_deref(), &own.req)
+                .await
+                .map_err(api)?;
+            hooked_auth_response(
+                &app,
+                &own,
+                hooks,
+                login.result.record,
+                login.result.token,
+                Some(login.meta),
+                "oauth2",
+            )
             .await
-            .map_err(api)?;
-        hooked_auth_response(&app, &own, hooks, login.result.record, login.result.token, Some(login.meta), "oauth2")
-            .await
-    })
+        },
+    )
     .await
 }
 

@@ -6,10 +6,10 @@ use kiln_core::App;
 
 use serde_json::json;
 
-use crate::hooks::around;
 use super::common::{hooked_auth_response, mfa_id, text, watching};
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
+use crate::hooks::around;
 
 pub async fn handler(
     State(app): State<App>,
@@ -28,12 +28,21 @@ pub async fn handler(
     let Some(h) = watching(hooks.clone(), HOOK, &c) else {
         return sign_in(app, c, found, password, ctx, body, hooks).await;
     };
-    let fields = json!({ "identity": identity, "identityField": identity_field, "password": password });
+    let fields =
+        json!({ "identity": identity, "identityField": identity_field, "password": password });
     let record = found.clone();
-    let own = Ctx { req: ctx.req.clone() };
-    around(h, HOOK, Some(&c.clone()), &ctx, record.as_ref(), fields, move |_| {
-        sign_in(app, c, found, password, own, body, hooks)
-    })
+    let own = Ctx {
+        req: ctx.req.clone(),
+    };
+    around(
+        h,
+        HOOK,
+        Some(&c.clone()),
+        &ctx,
+        record.as_ref(),
+        fields,
+        move |_| sign_in(app, c, found, password, own, body, hooks),
+    )
     .await
 }
 
@@ -53,5 +62,14 @@ async fn sign_in(
         .auth_with_found_password(&c, found, &password, mfa.as_deref(), &ctx.req)
         .await
         .map_err(api)?;
-    hooked_auth_response(&app, &ctx, hooks, result.record, result.token, None, "password").await
+    hooked_auth_response(
+        &app,
+        &ctx,
+        hooks,
+        result.record,
+        result.token,
+        None,
+        "password",
+    )
+    .await
 }

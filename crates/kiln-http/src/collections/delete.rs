@@ -6,13 +6,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use serde_json::Value;
 use kiln_hooks::migrate::Automigrate;
+use serde_json::Value;
 
 use kiln_core::App;
 
-use crate::error::{api, ApiResult};
 use super::hooks::{fields, watching, DELETE};
+use crate::error::{api, ApiResult};
 use crate::extract::{require_superuser, Ctx, PathParams};
 use crate::hooks::hooked;
 
@@ -31,10 +31,18 @@ pub async fn handler(
         (Some(_), Some(c)) => fields(c, &DELETE),
         _ => Value::Null,
     };
-    hooked(h, DELETE[0], None, &ctx, None, fields, move |_| async move {
-        app.delete_collection(&collection).await.map_err(api)?;
-        super::automigrate::changed(&app, auto, old.as_deref(), None).await;
-        Ok(StatusCode::NO_CONTENT.into_response())
-    })
+    hooked(
+        h,
+        DELETE[0],
+        None,
+        &ctx,
+        None,
+        fields,
+        move |_| async move {
+            app.delete_collection(&collection).await.map_err(api)?;
+            super::automigrate::changed(&app, auto, old.as_deref(), None).await;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        },
+    )
     .await
 }

@@ -10,9 +10,9 @@ use serde_json::Value;
 
 use kiln_core::App;
 
+use super::hooks::{collection_of, fields, watching, UPDATE};
 use crate::error::{api, ApiResult};
 use crate::extract::{require_superuser, Ctx, JsonBody, PathParams};
-use super::hooks::{collection_of, fields, watching, UPDATE};
 use crate::hooks::hooked;
 
 pub async fn handler(
@@ -40,15 +40,25 @@ pub async fn handler(
         }
         _ => Value::Null,
     };
-    let own = Ctx { req: ctx.req.clone() };
-    hooked(h, UPDATE[0], None, &ctx, None, fields, move |f| async move {
-        let body = collection_of(&f, body);
-        let c = app
-            .update_collection(&collection, &body)
-            .await
-            .map_err(api)?;
-        super::automigrate::changed(&app, auto, old.as_deref(), Some(&c)).await;
-        own.json(c.to_json(false)).map(IntoResponse::into_response)
-    })
+    let own = Ctx {
+        req: ctx.req.clone(),
+    };
+    hooked(
+        h,
+        UPDATE[0],
+        None,
+        &ctx,
+        None,
+        fields,
+        move |f| async move {
+            let body = collection_of(&f, body);
+            let c = app
+                .update_collection(&collection, &body)
+                .await
+                .map_err(api)?;
+            super::automigrate::changed(&app, auto, old.as_deref(), Some(&c)).await;
+            own.json(c.to_json(false)).map(IntoResponse::into_response)
+        },
+    )
     .await
 }

@@ -22,7 +22,9 @@ pub async fn handler(
     let Some(h) = h else {
         return ctx.json(c).map(IntoResponse::into_response);
     };
-    let own = Ctx { req: ctx.req.clone() };
+    let own = Ctx {
+        req: ctx.req.clone(),
+    };
     let fields = json!({ "collection": c });
     around(h, VIEW, None, &ctx, None, fields, move |f| async move {
         own.json(super::hooks::collection_of(&f, c))

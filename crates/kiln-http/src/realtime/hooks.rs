@@ -47,7 +47,10 @@ pub(crate) async fn connect(
     };
     let fields = json!({ "client": kiln_hooks::client_json(&client.id, &client.topics()) });
     let next: kiln_hooks::Next = Box::new(|_| Box::pin(async { Value::Null }));
-    match h.around_request(CONNECT, None, req, None, fields, next).await {
+    match h
+        .around_request(CONNECT, None, req, None, fields, next)
+        .await
+    {
         Ok(None) => Ok(()),
         Ok(Some(res)) => Err(crate::hooks::answer(res)),
         Err(e) => Err(api(e).into_response()),

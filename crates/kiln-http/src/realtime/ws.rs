@@ -123,7 +123,11 @@ impl Session {
     /// Sends `m` (through `onRealtimeMessageSend` when it listens); false when the socket is gone.
     async fn send(&self, socket: &mut WebSocket, m: &Message) -> bool {
         let id = message_id(&self.reg.client.id, m);
-        let frame = match self.hooks.as_ref().filter(|h| h.watches_event("onRealtimeMessageSend")) {
+        let frame = match self
+            .hooks
+            .as_ref()
+            .filter(|h| h.watches_event("onRealtimeMessageSend"))
+        {
             None => event_frame(&id, &m.event, &m.data),
             Some(h) => match super::hooks::message(h, &self.reg.client, &m.event, &m.data).await {
                 Some((event, data)) => event_frame(&id, &event, &data),
