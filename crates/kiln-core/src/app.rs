@@ -81,11 +81,11 @@ pub(crate) struct Inner {
     node: Arc<str>,
     /// How this node reaches the others (`None`: alone on SQLite).
     pub(crate) carrier: Option<Arc<crate::cluster::carrier::Carrier>>,
-    /// The mailer hooks of the server, if it has any (set once).
-    pub(crate) mail_hooks: std::sync::OnceLock<Arc<dyn crate::mail::MailHooks>>,
-    /// What runs the core's own writes through the hooks, if the server has any (set once).
-    pub(crate) write_runner:
-        std::sync::OnceLock<Arc<dyn crate::records::write::hooks::WriteRunner>>,
+    /// The mailer hooks of the server, if it has any (`mail.rs`).
+    pub(crate) mail_hooks: crate::slots::Slot,
+    /// What runs the core's own writes through the hooks, if the server has any
+    /// (`records/write/mod.rs`).
+    pub(crate) write_runner: crate::slots::Slot,
 }
 
 /// The Kiln application. Cheap to clone; every handler holds one.

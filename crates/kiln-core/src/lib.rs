@@ -27,6 +27,7 @@ pub mod request;
 pub mod rules;
 pub mod schema;
 pub mod settings;
+pub(crate) mod slots;
 pub mod sql;
 pub mod ttl;
 

@@ -136,12 +136,16 @@ impl App {
 
     /// Sets what may change or stop the emails this app sends (once; the hooks of the server).
     pub fn set_mail_hooks(&self, hooks: std::sync::Arc<dyn MailHooks>) {
-        let _ = self.inner().mail_hooks.set(hooks);
+        self.inner().mail_hooks.set(hooks);
     }
 
     /// Sends `mail` through the mail hooks, if any listen: they may change it, or stop it.
     pub async fn send_mail(&self, mail: Mail) -> Result<()> {
-        let message = match self.inner().mail_hooks.get() {
+        let hooks = self
+            .inner()
+            .mail_hooks
+            .get::<std::sync::Arc<dyn MailHooks>>();
+        let message = match hooks {
             Some(h) if h.watches(&mail) => match h.around(mail).await? {
                 Some(m) => m,
                 None => return Ok(()),

@@ -8,8 +8,7 @@ use serde_json::{Map, Value};
 
 use kiln_core::records::expand::ExpandTree;
 
-use crate::natives::answer;
-use crate::worker::Worker;
+use crate::worker::{answer, Worker};
 
 /// Installs `expandRecords(collection, ids, expand)`: `{ok: {id: expand object}}` for the
 /// records of those ids that exist.

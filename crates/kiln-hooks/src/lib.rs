@@ -7,6 +7,7 @@
 //! Nothing here knows HTTP types: kiln-http turns a request into a [`HookRequest`] and a
 //! [`HookResponse`] back, and hands record writes to [`Hooks::create_record`] and its kin.
 
+mod bridge;
 mod cron;
 mod expand;
 mod files;
@@ -251,13 +252,13 @@ impl Hooks {
             }
         }
         if self.hook_count() > 0 {
-            app.set_write_runner(Arc::new(records::WriteBridge {
+            app.set_write_runner(Arc::new(bridge::WriteBridge {
                 pool: self.pool.clone(),
                 watch: self.watch.clone(),
             }));
         }
-        if mail::MailBridge::wanted(&self.watch) {
-            app.set_mail_hooks(Arc::new(mail::MailBridge {
+        if bridge::MailBridge::wanted(&self.watch) {
+            app.set_mail_hooks(Arc::new(bridge::MailBridge {
                 pool: self.pool.clone(),
                 watch: self.watch.clone(),
             }));

@@ -1,28 +1,21 @@
-//! The mailer hooks: every email Kiln sends passes through `onMailerRecord…Send` (for an
-//! account email) and `onMailerSend` when the files registered them, and may come out changed
-//! or not at all ([`MailBridge`], the core's `MailHooks`). Also the natives behind `$mails` and
+//! The mailer hooks' side of a message: every email Kiln sends passes through
+//! `onMailerRecord…Send` (for an account email) and `onMailerSend` when the files registered them
+//! (`bridge.rs` hands them over), as `e.message` shows it. Also the natives behind `$mails` and
 //! `$app.newMailClient()`, whose chains run in the calling runtime.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use rquickjs::{Ctx, Function, Object};
 use serde_json::{json, Map, Value};
 
-use kiln_core::mail::{Mail, MailHooks, MailKind};
+use kiln_core::mail::MailKind;
 use kiln_core::CoreError;
 use kiln_mail::{Address, Message};
 
-use crate::link::Watch;
-use crate::natives::answer;
-use crate::payload::record_value;
-use crate::pool::Pool;
-use crate::worker::{call_js, Worker};
+use crate::worker::{answer, Worker};
 
 /// The record hook of an account email.
-fn hook_name(kind: MailKind) -> Option<&'static str> {
+pub(crate) fn hook_name(kind: MailKind) -> Option<&'static str> {
     Some(match kind {
         MailKind::Verification => "onMailerRecordVerificationSend",
         MailKind::PasswordReset => "onMailerRecordPasswordResetSend",
@@ -77,62 +70,6 @@ pub(crate) fn message_of(v: &Value) -> Message {
                     .collect()
             })
             .unwrap_or_default(),
-    }
-}
-
-/// The core's mail hooks, answered by a runtime of the pool.
-pub(crate) struct MailBridge {
-    pub(crate) pool: Arc<Pool>,
-    pub(crate) watch: Arc<Watch>,
-}
-
-impl MailBridge {
-    /// Whether the files registered any mailer hook.
-    pub(crate) fn wanted(watch: &Watch) -> bool {
-        watch
-            .entries
-            .iter()
-            .any(|(name, _)| name.starts_with("onMailer"))
-    }
-}
-
-impl MailHooks for MailBridge {
-    fn watches(&self, mail: &Mail) -> bool {
-        let record_hook = match (hook_name(mail.kind), &mail.record) {
-            (Some(name), Some(r)) => self.watch.has(name, &r.collection),
-            _ => false,
-        };
-        record_hook || self.watch.has_name("onMailerSend")
-    }
-
-    fn around(
-        &self,
-        mail: Mail,
-    ) -> Pin<Box<dyn Future<Output = kiln_core::error::Result<Option<Message>>> + Send + '_>> {
-        let payload = json!({
-            "message": message_json(&mail.message),
-            "meta": mail.meta,
-            "record": mail.record.as_ref().map(record_value),
-        })
-        .to_string();
-        let name = hook_name(mail.kind).unwrap_or("onMailerSend");
-        Box::pin(async move {
-            let out = self
-                .pool
-                .run(move |rt| {
-                    rt.run(|ctx, w| {
-                        let raw = call_js(ctx, w, "mailHook", (name, payload))?;
-                        let v: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
-                        match v.get("error") {
-                            Some(err) => Err(w.js_error(&err.to_string())),
-                            None => Ok(v["message"].clone()),
-                        }
-                    })
-                })
-                .await
-                .map_err(CoreError::Internal)??;
-            Ok((!out.is_null()).then(|| message_of(&out)))
-        })
     }
 }
 

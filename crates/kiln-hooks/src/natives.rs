@@ -13,23 +13,7 @@ use serde_json::{json, Map, Value};
 use kiln_core::CoreError;
 
 use crate::payload::record_value;
-use crate::worker::Worker;
-
-/// `{"ok": v}`, or `{"err": message}` with the error kept for [`Worker::js_error`].
-pub(crate) fn answer(worker: &Worker, r: Result<Value, CoreError>) -> String {
-    match r {
-        Ok(v) => json!({ "ok": v }).to_string(),
-        Err(e) => {
-            let message = match &e {
-                CoreError::Hook { message, .. } => message.clone(),
-                other => other.to_string(),
-            };
-            let text = json!({ "err": message }).to_string();
-            *worker.error.borrow_mut() = Some(e);
-            text
-        }
-    }
-}
+use crate::worker::{answer, Worker};
 
 fn values(raw: &str) -> Map<String, Value> {
     serde_json::from_str(raw).unwrap_or_default()

@@ -254,30 +254,3 @@ pub(crate) fn request_next(
     }
     Ok(saved)
 }
-
-/// The core's own writes (account flows, sign-ups, sign-in records) through the model hooks,
-/// on a runtime of the pool.
-pub(crate) struct WriteBridge {
-    pub(crate) pool: Arc<crate::pool::Pool>,
-    pub(crate) watch: Arc<crate::link::Watch>,
-}
-
-impl kiln_core::records::write::hooks::WriteRunner for WriteBridge {
-    fn wraps(&self, event: kiln_core::records::write::hooks::WriteEvent, c: &Collection) -> bool {
-        self.watch.wraps_entry(event, c)
-    }
-
-    fn run(
-        &self,
-        prepared: Prepared,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Vec<Record>, CoreError>> + Send + '_>,
-    > {
-        Box::pin(async move {
-            self.pool
-                .run(move |rt| rt.run(|ctx, w| w.write(ctx, prepared)))
-                .await
-                .map_err(CoreError::Internal)?
-        })
-    }
-}

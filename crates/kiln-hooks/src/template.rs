@@ -11,8 +11,7 @@ use serde_json::Value;
 
 use kiln_core::CoreError;
 
-use crate::natives::answer;
-use crate::worker::Worker;
+use crate::worker::{answer, Worker};
 
 /// Renders `source` (`{"files": [...]}` or `{"text": "..."}`) with `data`.
 fn render(source: &Value, data: &Value) -> Result<String, String> {

@@ -413,3 +413,19 @@ pub(crate) fn describe(e: CaughtError<'_>) -> String {
         CaughtError::Error(e) => e.to_string(),
     }
 }
+
+/// `{"ok": v}`, or `{"err": message}` with the error kept for [`Worker::js_error`].
+pub(crate) fn answer(worker: &Worker, r: Result<Value, CoreError>) -> String {
+    match r {
+        Ok(v) => json!({ "ok": v }).to_string(),
+        Err(e) => {
+            let message = match &e {
+                CoreError::Hook { message, .. } => message.clone(),
+                other => other.to_string(),
+            };
+            let text = json!({ "err": message }).to_string();
+            *worker.error.borrow_mut() = Some(e);
+            text
+        }
+    }
+}

@@ -377,3 +377,23 @@ impl App {
             .map_err(|e| CoreError::TestS3Failed(e.to_string()))
     }
 }
+
+impl App {
+    /// `bytes` as an upload into the file field of body key `key` (named after `name`), in a
+    /// temporary file of the data dir; its type sniffed from the content.
+    pub async fn upload_of(&self, key: &str, name: &str, bytes: &[u8]) -> std::io::Result<Upload> {
+        let detected = kiln_media::detect(&bytes[..bytes.len().min(kiln_media::READ_LIMIT)]);
+        let dir = self.data_dir().join(".tmp");
+        tokio::fs::create_dir_all(&dir).await?;
+        let upload = Upload {
+            key: key.to_owned(),
+            original_name: name.to_owned(),
+            path: dir.join(format!("upload_{}", crate::ids::new_secret(24))),
+            size: bytes.len() as u64,
+            mime: detected.mime,
+            extension: detected.extension.to_owned(),
+        };
+        tokio::fs::write(&upload.path, bytes).await?;
+        Ok(upload)
+    }
+}

@@ -90,7 +90,7 @@ pub(crate) async fn subscribe(
     let next: kiln_hooks::Next = Box::new(move |fields| {
         Box::pin(async move {
             // the subscriptions as the hooks left them, checked as a client's own
-            let out = super::subscribe::topics(fields.get("subscriptions")).and_then(|topics| {
+            let out = super::topics::topics(fields.get("subscriptions")).and_then(|topics| {
                 app.realtime()
                     .set_subscriptions(&target, auth, &topics)
                     .map_err(realtime_error)

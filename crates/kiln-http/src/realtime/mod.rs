@@ -4,6 +4,7 @@
 mod connect;
 mod hooks;
 mod subscribe;
+mod topics;
 mod ws;
 
 use axum::routing::get;

@@ -157,7 +157,7 @@ async fn command(s: &Session, text: &str) -> WsMessage {
     };
     match cmd.get("action").and_then(Value::as_str) {
         Some("subscribe") => {
-            let topics = match super::subscribe::topics(cmd.get("subscriptions")) {
+            let topics = match super::topics::topics(cmd.get("subscriptions")) {
                 Ok(t) => t,
                 Err(e) => return error(e),
             };

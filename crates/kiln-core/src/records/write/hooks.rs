@@ -76,17 +76,3 @@ pub(super) fn wrapped(
         _ => inner(rec, conn),
     }
 }
-
-/// Runs the core's own writes (an account flow's update, an OAuth2 sign-up, the system records
-/// of sign-ins) through the hooks, as PocketBase's `app.Save` runs its model hooks for them.
-/// The server's hooks set it once ([`crate::App::set_write_runner`]).
-pub trait WriteRunner: Send + Sync {
-    /// Whether a hook wraps or waits for `event` on `c`.
-    fn wraps(&self, event: WriteEvent, c: &Collection) -> bool;
-
-    /// Writes `prepared` with the hooks; the records written.
-    fn run(
-        &self,
-        prepared: super::Prepared,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Record>>> + Send + '_>>;
-}

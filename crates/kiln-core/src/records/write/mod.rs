@@ -24,7 +24,21 @@ use crate::realtime::event::{Event, EventAction};
 use crate::request::RequestInfo;
 use crate::schema::collection::Collection;
 use crate::schema::Schema;
-use hooks::WriteHooks;
+use hooks::{WriteEvent, WriteHooks};
+
+/// Runs the core's own writes (an account flow's update, an OAuth2 sign-up, the system records
+/// of sign-ins) through the hooks, as PocketBase's `app.Save` runs its model hooks for them.
+/// The server's hooks set it once ([`crate::App::set_write_runner`]).
+pub trait WriteRunner: Send + Sync {
+    /// Whether a hook wraps or waits for `event` on `c`.
+    fn wraps(&self, event: WriteEvent, c: &Collection) -> bool;
+
+    /// Writes `prepared` with the hooks; the records written.
+    fn run(
+        &self,
+        prepared: Prepared,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Record>>> + Send + '_>>;
+}
 
 impl App {
     /// Creates a record as `req`'s requester; `body` is the submitted data (modifiers allowed),
@@ -53,13 +67,13 @@ impl App {
     }
 
     /// Sets what runs the core's own writes through the hooks (once; the server's hooks).
-    pub fn set_write_runner(&self, runner: Arc<dyn hooks::WriteRunner>) {
-        let _ = self.inner().write_runner.set(runner);
+    pub fn set_write_runner(&self, runner: Arc<dyn WriteRunner>) {
+        self.inner().write_runner.set(runner);
     }
 
     /// Writes `prepared`, through the hooks when one listens on its collection.
     async fn write_own(&self, prepared: Prepared) -> Result<Vec<Record>> {
-        match self.inner().write_runner.get() {
+        match self.inner().write_runner.get::<Arc<dyn WriteRunner>>() {
             Some(r) if r.wraps(prepared.event(), prepared.collection()) => r.run(prepared).await,
             _ => Ok(self.write_prepared(prepared, None).await?.records),
         }
@@ -212,11 +226,11 @@ impl Prepared {
     }
 
     /// Which write this is.
-    pub fn event(&self) -> hooks::WriteEvent {
+    pub fn event(&self) -> WriteEvent {
         match &self.op {
-            Op::Create(_) => hooks::WriteEvent::Create,
-            Op::Update(_) => hooks::WriteEvent::Update,
-            Op::Delete(_) => hooks::WriteEvent::Delete,
+            Op::Create(_) => WriteEvent::Create,
+            Op::Update(_) => WriteEvent::Update,
+            Op::Delete(_) => WriteEvent::Delete,
         }
     }
 
@@ -245,7 +259,7 @@ impl Prepared {
         let c = self.collection().clone();
         let (_, id) = self.target();
         let stored = match event {
-            hooks::WriteEvent::Create => None,
+            WriteEvent::Create => None,
             _ => conn.query_one(
                 &c.plan(conn.dialect()).select_by_id,
                 &[id.to_owned().into()],
@@ -256,9 +270,7 @@ impl Prepared {
             (Some(r), _) | (None, Some(r)) => r.clone(),
             (None, None) => return Err(crate::error::CoreError::NotFound),
         };
-        let original = stored
-            .as_ref()
-            .filter(|_| event == hooks::WriteEvent::Update);
+        let original = stored.as_ref().filter(|_| event == WriteEvent::Update);
         let mut this = Some(self);
         let mut applied = None;
         h.around_request(event, &rec, original, req, conn, &mut |overrides| {
