@@ -268,7 +268,12 @@ onRecordAuthWithPasswordRequest((e) => {
   u.log("password", [e.collection.name, e.identity, e.identityField || "-", e.password.length, e.record ? e.record.email() : "-"].join(" "));
   if (e.identity === "legacy@example.com") return e.json(200, { legacy: true });
   if (u.suspended(e.record)) throw new ForbiddenError("This account is suspended.");
-  e.next();
+  try {
+    e.next(); // a failed sign-in is the error e.next() throws (a lockout counts them)
+  } catch (err) {
+    u.log("password-failed", e.identity + " " + err.message);
+    throw err;
+  }
 }, "users");
 onRecordAuthRefreshRequest((e) => {
   const u = require(__hooks + "/utils.js");
@@ -784,6 +789,8 @@ function check(r) {
     'oauth2: oidc oidcuser@example.com new true -',
     'oauth2: oidc oidcuser@example.com new true -',
     'otp: dave@example.com verified false',
+    'password-failed: alice@example.com Failed to authenticate.',
+    'password-failed: ghost@example.com Failed to authenticate.',
     ...Array(3).fill('password: users alice@example.com - 14 alice@example.com'),
     ...Array(2).fill('password: users alice@example.com - 15 alice@example.com'),
     'password: users alice@example.com email 14 alice@example.com',

@@ -20,3 +20,29 @@ impl Slot {
         self.0.get().and_then(|b| b.downcast_ref())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    trait Plug: Send + Sync {
+        fn name(&self) -> &'static str;
+    }
+    struct A;
+    impl Plug for A {
+        fn name(&self) -> &'static str {
+            "a"
+        }
+    }
+
+    #[test]
+    fn a_slot_gives_back_the_type_it_was_given_once() {
+        let slot = Slot::default();
+        assert!(slot.get::<Arc<dyn Plug>>().is_none());
+        slot.set::<Arc<dyn Plug>>(Arc::new(A));
+        slot.set::<Arc<dyn Plug>>(Arc::new(A)); // ignored
+        assert_eq!(slot.get::<Arc<dyn Plug>>().map(|p| p.name()), Some("a"));
+        assert!(slot.get::<Arc<A>>().is_none(), "another type is not there");
+    }
+}

@@ -38,8 +38,12 @@ pub(crate) fn uploads(w: &Worker, raw: &str) -> Result<Vec<Upload>, CoreError> {
             }
             std::fs::read(path).map_err(|e| failed(format!("{path}: {e}")))?
         } else if let Some(url) = f["url"].as_str() {
-            let timeout =
-                Duration::from_secs_f64(f["timeout"].as_f64().unwrap_or(120.0).max(0.001));
+            // PocketBase's default, and never more than a call may last
+            let secs = f["timeout"]
+                .as_f64()
+                .filter(|t| t.is_finite())
+                .unwrap_or(120.0);
+            let timeout = Duration::from_secs_f64(secs.clamp(0.001, 120.0));
             let allow = app.allows_private_fetch();
             w.block_on(crate::http::get_bytes(url, timeout, allow))?
                 .map_err(failed)?

@@ -102,6 +102,16 @@ pub struct HookRequest {
     pub ip: String,
 }
 
+/// How `routerUse`'s middlewares ended.
+#[derive(Debug)]
+pub enum Middlewares {
+    /// The request went on (or no one answered); `gzip` and `skip_log` say what they asked of
+    /// its answer.
+    WentOn(HookResponse),
+    /// A middleware answered.
+    Answered(HookResponse),
+}
+
 /// A hook's answer.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HookResponse {
@@ -311,13 +321,13 @@ impl Hooks {
     }
 
     /// Runs `routerUse`'s middlewares for `req`; their last `e.next()` runs `next`. The answer
-    /// a middleware gave instead (`None`: none, or the request went on), or an error of Kiln's
-    /// it let through.
+    /// a middleware gave instead, what they asked of the answer the request went on to, or an
+    /// error of Kiln's they let through.
     pub async fn call_middlewares(
         &self,
         req: HookRequest,
         next: Next,
-    ) -> Result<Option<HookResponse>, kiln_core::CoreError> {
+    ) -> Result<Middlewares, kiln_core::CoreError> {
         let json = request_value(&req, Vec::new()).to_string();
         self.pool
             .run(move |rt| {
@@ -327,11 +337,15 @@ impl Hooks {
                     w.middleware_next.borrow_mut().take();
                     let raw = raw?;
                     if raw.is_empty() {
-                        return Ok(None);
+                        return Ok(Middlewares::WentOn(HookResponse::default()));
                     }
-                    match raw.contains(r#""kiln":true"#) {
-                        true => Err(w.js_error(&raw)),
-                        false => Ok(Some(parse_response(&raw))),
+                    if raw.contains(r#""kiln":true"#) {
+                        return Err(w.js_error(&raw));
+                    }
+                    let res = parse_response(&raw);
+                    match raw.starts_with(r#"{"passed":true"#) {
+                        true => Ok(Middlewares::WentOn(res)),
+                        false => Ok(Middlewares::Answered(res)),
                     }
                 })
             })

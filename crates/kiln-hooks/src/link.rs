@@ -104,12 +104,23 @@ impl Watch {
         self.entries.iter().any(|(n, _)| n == name)
     }
 
-    /// Whether any record hook (request, model or after a write) listens on `c`.
+    /// Whether a hook of a records API write (request, model, validation or after-success, or
+    /// the enrichment of its answer) listens on `c`.
     pub(crate) fn any_record(&self, c: &Collection) -> bool {
-        self.entries.iter().any(|(n, tags)| {
-            n.starts_with("onRecord")
-                && (tags.is_empty() || tags.iter().any(|t| *t == c.name || *t == c.id))
-        })
+        const WRITES: [&str; 11] = [
+            "onRecordCreateRequest",
+            "onRecordUpdateRequest",
+            "onRecordDeleteRequest",
+            "onRecordCreate",
+            "onRecordUpdate",
+            "onRecordDelete",
+            "onRecordValidate",
+            "onRecordAfterCreateSuccess",
+            "onRecordAfterUpdateSuccess",
+            "onRecordAfterDeleteSuccess",
+            "onRecordEnrich",
+        ];
+        WRITES.iter().any(|n| self.has(n, c))
     }
 }
 

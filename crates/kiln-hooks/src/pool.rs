@@ -23,6 +23,8 @@ pub(crate) struct Pool {
     queue: Mutex<Sender<Job>>,
     /// Runtimes free and not reserved by a queued job.
     idle: Arc<AtomicUsize>,
+    /// Told whenever a runtime becomes free (for [`Pool::run_queued`]).
+    freed: Arc<tokio::sync::Notify>,
     scripts: Arc<Vec<Script>>,
     limits: Limits,
     state: Shared,
@@ -40,19 +42,21 @@ impl Pool {
         let rx = Arc::new(Mutex::new(rx));
         let scripts = Arc::new(scripts);
         let idle = Arc::new(AtomicUsize::new(size));
+        let freed = Arc::new(tokio::sync::Notify::new());
         for n in 0..size {
             let rx = rx.clone();
             let scripts = scripts.clone();
             let state = state.clone();
-            let idle = idle.clone();
+            let (idle, freed) = (idle.clone(), freed.clone());
             std::thread::Builder::new()
                 .name(format!("kiln-hooks-{n}"))
-                .spawn(move || worker(&rx, &scripts, limits, &state, &idle))
+                .spawn(move || worker(&rx, &scripts, limits, &state, &idle, &freed))
                 .map_err(|e| HooksError::Engine(e.to_string()))?;
         }
         Ok(Pool {
             queue: Mutex::new(tx),
             idle,
+            freed,
             scripts,
             limits,
             state,
@@ -65,25 +69,9 @@ impl Pool {
         &self,
         job: impl FnOnce(&Loaded) -> (T, bool) + Send + 'static,
     ) -> Result<T, String> {
-        let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |rt| {
-            let (out, spent) = job(rt);
-            let _ = reply.send(out);
-            spent
-        });
-        let reserved = self
-            .idle
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-            .is_ok();
-        if reserved {
-            let sent = self
-                .queue
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .send(job);
-            if sent.is_err() {
-                return Err("the hooks' runtimes have stopped".into());
-            }
+        let (job, answer) = boxed(job);
+        if self.reserve() {
+            self.send(job)?;
         } else {
             self.overflow(job)?;
         }
@@ -91,6 +79,58 @@ impl Pool {
             .await
             .map_err(|_| "a hooks runtime could not run the call".into())
     }
+
+    /// [`Pool::run`] for a job that never waits for another job (a realtime hook): it waits
+    /// for a free runtime rather than getting one of its own, so that a burst of them (a message
+    /// to every client) costs no more runtimes than the pool has.
+    pub(crate) async fn run_queued<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Loaded) -> (T, bool) + Send + 'static,
+    ) -> Result<T, String> {
+        let (job, answer) = boxed(job);
+        loop {
+            // registered before the check, so that a runtime freed in between is not missed
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            if self.reserve() {
+                break;
+            }
+            freed.await;
+        }
+        self.send(job)?;
+        answer
+            .await
+            .map_err(|_| "a hooks runtime could not run the call".into())
+    }
+
+    /// Takes a free runtime for a job about to be queued.
+    fn reserve(&self) -> bool {
+        self.idle
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    fn send(&self, job: Job) -> Result<(), String> {
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job)
+            .map_err(|_| "the hooks' runtimes have stopped".into())
+    }
+}
+
+/// `job` as the queue takes it, and where its answer arrives.
+fn boxed<T: Send + 'static>(
+    job: impl FnOnce(&Loaded) -> (T, bool) + Send + 'static,
+) -> (Job, oneshot::Receiver<T>) {
+    let (reply, answer) = oneshot::channel();
+    let job: Job = Box::new(move |rt| {
+        let (out, spent) = job(rt);
+        let _ = reply.send(out);
+        spent
+    });
+    (job, answer)
 }
 
 impl Pool {
@@ -117,6 +157,7 @@ fn worker(
     limits: Limits,
     state: &Shared,
     idle: &AtomicUsize,
+    freed: &tokio::sync::Notify,
 ) {
     // loaded before the first call (the files were checked once already)
     let mut runtime: Option<Loaded> = Loaded::new(scripts, limits, state).ok();
@@ -132,6 +173,7 @@ fn worker(
                     tracing::error!(target: "kiln_hooks", "cannot rebuild a runtime: {e}");
                     drop(job); // its caller hears that it could not run
                     idle.fetch_add(1, Ordering::AcqRel);
+                    freed.notify_waiters();
                     continue;
                 }
             }
@@ -142,5 +184,6 @@ fn worker(
             }
         }
         idle.fetch_add(1, Ordering::AcqRel);
+        freed.notify_waiters();
     }
 }

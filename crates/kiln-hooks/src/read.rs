@@ -185,8 +185,34 @@ impl Hooks {
             "collection": c.map(|c| json!({ "id": c.id, "key": c.updated })),
             "record": record.map(record_value),
             "fields": fields,
-        })
-        .to_string();
+        });
+        self.around(name, event, req, record, next, false).await
+    }
+
+    /// [`Hooks::around_request`] of a realtime request hook (`onRealtimeConnectRequest`,
+    /// `onRealtimeSubscribeRequest`): no collection, no record; it waits for a free runtime
+    /// rather than taking one of its own (a burst of connections costs no more runtimes).
+    pub async fn around_realtime(
+        &self,
+        name: &'static str,
+        req: &RequestInfo,
+        fields: Value,
+        next: crate::Next,
+    ) -> Result<Option<HookResponse>, CoreError> {
+        let event = json!({ "collection": null, "record": null, "fields": fields });
+        self.around(name, event, req, None, next, true).await
+    }
+
+    async fn around(
+        &self,
+        name: &'static str,
+        event: Value,
+        req: &RequestInfo,
+        record: Option<&Record>,
+        next: crate::Next,
+        queued: bool,
+    ) -> Result<Option<HookResponse>, CoreError> {
+        let event = event.to_string();
         let request = request_json(req).to_string();
         // after the flow, `e.record` (or `e.collection` of a collections API request) shows
         // what the flow left
@@ -213,23 +239,25 @@ impl Hooks {
                 after
             })
         });
-        self.pool
-            .run(move |rt| {
-                rt.run(|ctx, w| {
-                    *w.middleware_next.borrow_mut() = Some(next);
-                    let raw = call_js(ctx, w, "aroundRequest", (name, request, event));
-                    w.middleware_next.borrow_mut().take();
-                    let v: Value = serde_json::from_str(&raw?).unwrap_or(Value::Null);
-                    if let Some(err) = v.get("error") {
-                        return Err(w.js_error(&err.to_string()));
-                    }
-                    Ok(v.get("response")
-                        .filter(|r| !r.is_null())
-                        .map(|r| parse_response(&r.to_string())))
-                })
+        let job = move |rt: &crate::runtime::Loaded| {
+            rt.run(|ctx, w| {
+                *w.middleware_next.borrow_mut() = Some(next);
+                let raw = call_js(ctx, w, "aroundRequest", (name, request, event));
+                w.middleware_next.borrow_mut().take();
+                let v: Value = serde_json::from_str(&raw?).unwrap_or(Value::Null);
+                if let Some(err) = v.get("error") {
+                    return Err(w.js_error(&err.to_string()));
+                }
+                Ok(v.get("response")
+                    .filter(|r| !r.is_null())
+                    .map(|r| parse_response(&r.to_string())))
             })
-            .await
-            .map_err(CoreError::Internal)?
+        };
+        let out = match queued {
+            true => self.pool.run_queued(job).await,
+            false => self.pool.run(job).await,
+        };
+        out.map_err(CoreError::Internal)?
     }
 
     /// Calls `__kiln[name](args)` on a runtime of the pool; its JSON answer, or the error it
@@ -239,18 +267,43 @@ impl Hooks {
         A: for<'js> rquickjs::function::IntoArgs<'js> + Send + 'static,
     {
         self.pool
-            .run(move |rt| {
-                rt.run(|ctx, w| {
-                    let raw = call_js(ctx, w, name, args)?;
-                    let v: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
-                    match v.get("error") {
-                        Some(err) => Err(w.js_error(&err.to_string())),
-                        None => Ok(v),
-                    }
-                })
-            })
+            .run(move |rt| json_call(rt, name, args))
             .await
-            .map_err(CoreError::Internal)
-            .and_then(|r| r)
+            .map_err(CoreError::Internal)?
     }
+
+    /// [`Hooks::call_json`] for a call that waits for a free runtime rather than taking one of
+    /// its own (the realtime hooks: a message to every client is one burst).
+    pub(crate) async fn call_json_queued<A>(
+        &self,
+        name: &'static str,
+        args: A,
+    ) -> Result<Value, CoreError>
+    where
+        A: for<'js> rquickjs::function::IntoArgs<'js> + Send + 'static,
+    {
+        self.pool
+            .run_queued(move |rt| json_call(rt, name, args))
+            .await
+            .map_err(CoreError::Internal)?
+    }
+}
+
+/// `__kiln[name](args)` on `rt`: its JSON answer, or the error it reports.
+fn json_call<A>(
+    rt: &crate::runtime::Loaded,
+    name: &'static str,
+    args: A,
+) -> (Result<Value, CoreError>, bool)
+where
+    A: for<'js> rquickjs::function::IntoArgs<'js>,
+{
+    rt.run(|ctx, w| {
+        let raw = call_js(ctx, w, name, args)?;
+        let v: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        match v.get("error") {
+            Some(err) => Err(w.js_error(&err.to_string())),
+            None => Ok(v),
+        }
+    })
 }

@@ -23,23 +23,20 @@ impl Hooks {
         name: &str,
         data: &[u8],
     ) -> Result<Option<(String, Vec<u8>)>, CoreError> {
+        // the data crosses as text (Kiln's messages are JSON); the hooks see it as bytes
         let raw = json!({
             "client": { "id": client, "subscriptions": subscriptions },
             "name": name,
-            "data": data,
+            "data": String::from_utf8_lossy(data),
         })
         .to_string();
-        let v = self.call_json("realtimeMessage", (raw,)).await?;
+        let v = self.call_json_queued("realtimeMessage", (raw,)).await?;
         let Some(m) = v.get("message").filter(|m| !m.is_null()) else {
             return Ok(None);
         };
-        let bytes = m["data"]
-            .as_array()
-            .map(|a| a.iter().map(|b| b.as_u64().unwrap_or(0) as u8).collect())
-            .unwrap_or_default();
         Ok(Some((
             m["name"].as_str().unwrap_or_default().to_owned(),
-            bytes,
+            m["data"].as_str().unwrap_or_default().as_bytes().to_vec(),
         )))
     }
 }

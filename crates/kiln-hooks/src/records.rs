@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 
 use kiln_core::files::Upload;
 use kiln_core::records::model::Record;
+use kiln_core::records::write::hooks::WriteEvent;
 use kiln_core::records::write::Prepared;
-use kiln_core::records::{BatchError, BatchWrite, RuleKind};
+use kiln_core::records::{BatchAction, BatchError, BatchWrite, RuleKind};
 use kiln_core::schema::collection::Collection;
 use kiln_core::{App, CoreError, RequestInfo};
 
@@ -116,8 +117,12 @@ impl Hooks {
     /// [`Hooks::run_batch`]).
     pub fn watches_batch(&self, app: &App, writes: &[BatchWrite]) -> bool {
         writes.iter().any(|w| {
-            app.collection(&w.collection)
-                .is_ok_and(|c| self.watches(&c))
+            app.collection(&w.collection).is_ok_and(|c| {
+                self.watches(&c)
+                    // a delete may cascade to records whose hooks listen
+                    || (matches!(w.action, BatchAction::Delete(_))
+                        && self.watch.wraps_entry(WriteEvent::Delete, &c))
+            })
         })
     }
 

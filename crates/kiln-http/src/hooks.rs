@@ -16,7 +16,9 @@ use serde_json::{Map, Value};
 use kiln_core::records::model::Record;
 use kiln_core::schema::collection::Collection;
 use kiln_core::CoreError;
-use kiln_hooks::{HookRequest, HookResponse, Hooks, Patch, ReadOutcome, RecordOutcome};
+use kiln_hooks::{
+    HookRequest, HookResponse, Hooks, Middlewares, Patch, ReadOutcome, RecordOutcome,
+};
 
 use crate::caller::Caller;
 use crate::error::{api, ApiError};
@@ -66,12 +68,57 @@ pub(crate) async fn global(State(hooks): State<Arc<Hooks>>, req: Request, next: 
     let out = hooks.call_middlewares(info, go).await;
     let passed = downstream.lock().unwrap_or_else(|p| p.into_inner()).take();
     match (out, passed) {
-        // the request went on: its answer stands (a hook cannot answer twice)
+        // the request went on: its answer stands (a hook cannot answer twice), as the
+        // middlewares asked (compressed, not logged)
+        (Ok(Middlewares::WentOn(asked)), Some(res)) => shaped(res, &asked, accept.as_ref()).await,
         (Ok(_), Some(res)) => res,
-        (Ok(Some(out)), None) => answer_for(out, accept.as_ref()),
-        (Ok(None), None) => StatusCode::OK.into_response(),
+        (Ok(Middlewares::Answered(out)), None) => answer_for(out, accept.as_ref()),
+        (Ok(Middlewares::WentOn(_)), None) => StatusCode::OK.into_response(),
         (Err(e), _) => route_error(e),
     }
+}
+
+/// The largest answer `$apis.gzip()` compresses after the fact (a bigger or streamed one goes
+/// out as it is).
+const MAX_GZIP: u64 = 8 << 20;
+
+/// `res` as `routerUse`'s middlewares asked: not logged on success, gzip-compressed when the
+/// client takes it and the answer is whole, small enough and not compressed already.
+async fn shaped(mut res: Response, asked: &HookResponse, accept: Option<&HeaderValue>) -> Response {
+    if asked.skip_log {
+        res.extensions_mut()
+            .insert(crate::request_log::SkipSuccessLog);
+    }
+    let takes_gzip = accept
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let whole = axum::body::HttpBody::size_hint(res.body())
+        .exact()
+        .is_some_and(|n| n > 0 && n <= MAX_GZIP);
+    let streamed = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
+    if !asked.gzip
+        || !takes_gzip
+        || !whole
+        || streamed
+        || res.headers().contains_key(header::CONTENT_ENCODING)
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_GZIP as usize).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    parts
+        .headers
+        .insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    Response::from_parts(parts, Body::from(gzipped(&bytes)))
 }
 
 /// Request hook `name` (an account flow's, `onRecordRequestPasswordResetRequest`, …, or
@@ -97,10 +144,9 @@ where
     let next: kiln_hooks::Next = Box::new(move |fields| {
         Box::pin(async move {
             let out = flow(fields).await;
-            // whether the flow succeeded (its after-success hooks run then)
-            let ok = matches!(&out, Ok(r) if r.status().is_success());
+            let after = flow_outcome(&out);
             *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(out);
-            serde_json::json!({ "ok": ok })
+            after
         })
     });
     let out = hooks
@@ -108,12 +154,38 @@ where
         .await;
     let ran = done.lock().unwrap_or_else(|p| p.into_inner()).take();
     match (out, ran) {
-        // the flow ran: its answer stands (a hook cannot answer twice)
-        (Ok(_), Some(res)) => res,
+        // the flow ran: its answer stands (a hook cannot answer twice, and what failed after
+        // the flow, a hook's code or its budget, does not undo it)
+        (out, Some(res)) => {
+            if let Err(e) = out {
+                tracing::warn!(target: "kiln_hooks", hook = name, "after the flow: {e}");
+            }
+            res
+        }
         (Ok(Some(res)), None) => Ok(answer(res)),
         (Ok(None), None) => Ok(StatusCode::OK.into_response()),
-        (Err(e), _) => Err(api(e)),
+        (Err(e), None) => Err(api(e)),
     }
+}
+
+/// What `e.next()` returns to the hooks after a flow: `{"ok": true}`, or the flow's error for
+/// the hooks to throw (as PocketBase's `e.Next()` returns it).
+pub(crate) fn flow_outcome(out: &Result<Response, ApiError>) -> Value {
+    match out {
+        Ok(r) if r.status().is_success() => serde_json::json!({ "ok": true }),
+        Ok(r) => {
+            serde_json::json!({ "ok": false, "error": { "status": r.status().as_u16(), "message": "", "data": {} } })
+        }
+        Err(e) => failed_outcome(e),
+    }
+}
+
+/// [`flow_outcome`] of a flow that failed with `e`.
+pub(crate) fn failed_outcome(e: &ApiError) -> Value {
+    serde_json::json!({
+        "ok": false,
+        "error": { "status": e.status.as_u16(), "message": e.message, "data": e.data },
+    })
 }
 
 /// [`around`] when `hooks` is set (the hook listens and PocketBase would trigger it for this

@@ -361,6 +361,26 @@ impl App {
         req: &RequestInfo,
         new_email: &str,
     ) -> Result<()> {
+        let record = self.email_change_form(c, req, new_email)?;
+        let mail = self.email_change_mail(&record, new_email)?;
+        self.send_mail(mail).await.map_err(|e| match e {
+            // a mailer hook refused it: its error is the answer, as in PocketBase
+            e @ CoreError::Hook { .. } => e,
+            e => {
+                tracing::warn!(error = %e, "failed to send an email change confirmation");
+                CoreError::Refused(Refusal::EmailChangeNotSent)
+            }
+        })
+    }
+
+    /// The form of `request-email-change` checked: the signed-in account asking. PocketBase runs
+    /// `onRecordRequestEmailChangeRequest` once it holds.
+    pub fn email_change_form(
+        &self,
+        c: &Arc<Collection>,
+        req: &RequestInfo,
+        new_email: &str,
+    ) -> Result<Record> {
         let auth = req.auth.as_ref().ok_or(CoreError::AuthRequired)?;
         if auth.collection.id != c.id {
             return Err(CoreError::WrongAuthCollection(c.name.clone()));
@@ -386,15 +406,7 @@ impl App {
                 FieldError::new("validation_invalid_new_email", "Invalid new email address."),
             ));
         }
-        let mail = self.email_change_mail(&record, new_email)?;
-        self.send_mail(mail).await.map_err(|e| match e {
-            // a mailer hook refused it: its error is the answer, as in PocketBase
-            e @ CoreError::Hook { .. } => e,
-            e => {
-                tracing::warn!(error = %e, "failed to send an email change confirmation");
-                CoreError::Refused(Refusal::EmailChangeNotSent)
-            }
-        })
+        Ok(record)
     }
 
     /// `confirm-email-change`: with the token and the account's password, sets the new email

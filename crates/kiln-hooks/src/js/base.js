@@ -94,11 +94,14 @@
   js.NoRowsError = NoRowsError;
 
   // Bytes as text (UTF-8, as Go's string([]byte)), and back.
+  // (invalid sequences, overlong forms, surrogates and code points past U+10FFFF become
+  // U+FFFD, one per byte, as Go's decoder does)
+  const MIN_OF = [0, 0x80, 0x800, 0x10000];
   const utf8Text = (bytes) => {
     let out = '';
     for (let i = 0; i < bytes.length; ) {
       const b = bytes[i] & 0xff;
-      const n = b < 0x80 ? 0 : b >= 0xf0 ? 3 : b >= 0xe0 ? 2 : b >= 0xc0 ? 1 : -1;
+      const n = b < 0x80 ? 0 : b >= 0xf5 ? -1 : b >= 0xf0 ? 3 : b >= 0xe0 ? 2 : b >= 0xc2 ? 1 : -1;
       let cp = n === 0 ? b : n === 1 ? b & 0x1f : n === 2 ? b & 0x0f : b & 0x07;
       let ok = n >= 0 && i + n < bytes.length;
       for (let k = 1; ok && k <= n; k++) {
@@ -106,6 +109,7 @@
         if ((c & 0xc0) !== 0x80) ok = false;
         else cp = (cp << 6) | (c & 0x3f);
       }
+      if (ok && (cp < MIN_OF[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))) ok = false;
       if (!ok) {
         out += '\ufffd';
         i += 1;

@@ -22,11 +22,11 @@
   // to send as the hooks left it (null: dropped), or {error}. The data is bytes, as in PocketBase.
   native.realtimeMessage = (raw) => {
     const p = JSON.parse(raw);
-    const e = { app: globalThis.$app, client: js.client(p.client), message: { name: p.name, data: p.data } };
+    const e = { app: globalThis.$app, client: js.client(p.client), message: { name: p.name, data: js.utf8Bytes(p.data) } };
     let out = null;
     const failed = js.settle(() => js.chain(e, js.handlers('onRealtimeMessageSend'), () => {
       const d = e.message.data;
-      out = { name: String(e.message.name), data: typeof d === 'string' ? js.utf8Bytes(d) : Array.from(d ?? []) };
+      out = { name: String(e.message.name), data: typeof d === 'string' ? d : toString(Array.from(d ?? [])) };
     }));
     return JSON.stringify(failed ? { error: JSON.parse(failed) } : { message: out });
   };

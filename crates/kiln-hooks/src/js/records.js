@@ -278,6 +278,12 @@
           // the flow goes on with the event's fields as the hooks left them
           const now = Object.fromEntries(Object.keys(fields).map((k) => [k, e[k] instanceof Record ? e[k]._d : e[k]]));
           const after = js.call(native.middlewareNext(JSON.stringify(now)));
+          if (after?.error) {
+            // the flow failed: e.next() throws its error, as PocketBase's returns it
+            const err = new ApiError(after.error.status, after.error.message);
+            err.data = after.error.data ?? {};
+            throw err;
+          }
           if (after?.record && e.record) e.record._reset(after.record);
           if (after?.collection) e.collection = new js.Collection(after.collection);
           return after;

@@ -178,15 +178,17 @@
   native.middleware = (raw) => {
     const { e, result } = js.event(JSON.parse(raw));
     let passed = false;
+    // what $apis.gzip() and skipSuccessActivityLog() ask of the answer the request goes on to
+    const went = () => (e._gzip || e._skipLog ? JSON.stringify({ passed: true, gzip: !!e._gzip, skipLog: !!e._skipLog }) : '');
     try {
       js.chain(e, middlewares, () => {
         passed = true;
         js.call(native.middlewareNext('{}'));
       });
       const res = result();
-      return res && !passed ? JSON.stringify(res) : '';
+      return res && !passed ? JSON.stringify(res) : went();
     } catch (err) {
-      return passed ? '' : failed(err);
+      return passed ? went() : failed(err);
     }
   };
 })();

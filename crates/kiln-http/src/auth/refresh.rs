@@ -10,7 +10,7 @@ use kiln_core::{App, CoreError};
 use super::common::{hooked_auth_response, watching};
 use crate::error::{api, ApiResult};
 use crate::extract::{Ctx, PathParams};
-use crate::hooks::hooked;
+use crate::hooks::around;
 
 pub async fn handler(
     State(app): State<App>,
@@ -30,12 +30,14 @@ pub async fn handler(
         )));
     }
     let record = (*auth).clone();
-    let h = watching(hooks.clone(), HOOK, &c);
+    let Some(h) = watching(hooks.clone(), HOOK, &c) else {
+        return refresh(app, record, headers, hooks, ctx).await;
+    };
     let own = Ctx {
         req: ctx.req.clone(),
     };
     let shown = record.clone();
-    hooked(
+    around(
         h,
         HOOK,
         Some(&c),

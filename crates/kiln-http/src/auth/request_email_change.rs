@@ -11,7 +11,7 @@ use serde_json::json;
 use super::common::{text, watching};
 use crate::error::{api, ApiResult};
 use crate::extract::{BodyMap, Ctx, PathParams};
-use crate::hooks::hooked;
+use crate::hooks::around;
 
 pub async fn handler(
     State(app): State<App>,
@@ -22,25 +22,28 @@ pub async fn handler(
 ) -> ApiResult<Response> {
     let c = app.auth_collection(&collection).map_err(api)?;
     let new_email = text(&body, "newEmail");
-    // the signed-in account of this collection asks, with an address
-    let record = ctx
-        .req
-        .auth
-        .as_deref()
-        .filter(|a| a.collection.id == c.id)
-        .cloned();
-    let h = watching(hooks, HOOK, &c).filter(|_| record.is_some() && !new_email.is_empty());
+    let Some(h) = watching(hooks, HOOK, &c) else {
+        app.request_email_change(&c, &ctx.req, &new_email)
+            .await
+            .map_err(api)?;
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    // the form holds before PocketBase triggers the hook; its `e.newEmail` is where the mail goes
+    let record = app
+        .email_change_form(&c, &ctx.req, &new_email)
+        .map_err(api)?;
+    let fields = json!({ "newEmail": new_email });
     let flow_c = c.clone();
     let req = ctx.req.clone();
-    let fields = json!({ "newEmail": new_email });
-    hooked(
+    around(
         h,
         HOOK,
         Some(&c),
         &ctx,
-        record.as_ref(),
+        Some(&record),
         fields,
-        move |_| async move {
+        move |f| async move {
+            let new_email = f["newEmail"].as_str().unwrap_or(&new_email).to_owned();
             app.request_email_change(&flow_c, &req, &new_email)
                 .await
                 .map_err(api)?;

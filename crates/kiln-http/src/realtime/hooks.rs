@@ -47,10 +47,7 @@ pub(crate) async fn connect(
     };
     let fields = json!({ "client": kiln_hooks::client_json(&client.id, &client.topics()) });
     let next: kiln_hooks::Next = Box::new(|_| Box::pin(async { Value::Null }));
-    match h
-        .around_request(CONNECT, None, req, None, fields, next)
-        .await
-    {
+    match h.around_realtime(CONNECT, req, fields, next).await {
         Ok(None) => Ok(()),
         Ok(Some(res)) => Err(crate::hooks::answer(res)),
         Err(e) => Err(api(e).into_response()),
@@ -95,12 +92,16 @@ pub(crate) async fn subscribe(
                     .set_subscriptions(&target, auth, &topics)
                     .map_err(realtime_error)
             });
+            let after = match &out {
+                Ok(()) => json!({ "ok": true }),
+                Err(e) => crate::hooks::failed_outcome(e),
+            };
             *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(out);
-            Value::Null
+            after
         })
     });
     let out = h
-        .around_request(SUBSCRIBE, None, req, None, fields, next)
+        .around_realtime(SUBSCRIBE, req, fields, next)
         .await
         .map_err(api)?;
     let ran = done.lock().unwrap_or_else(|p| p.into_inner()).take();

@@ -51,10 +51,16 @@ pub async fn handler(
     if let Err(refused) = super::hooks::connect(&hooks, &req, &reg.client).await {
         return refused;
     }
+    let hooks = hooks.map(|h| h.0);
+    // kept for the subscribe hooks only
+    let req = hooks
+        .as_ref()
+        .filter(|h| h.watches_event("onRealtimeSubscribeRequest"))
+        .map(|_| req);
     let session = Session {
         reg,
         auth,
-        hooks: hooks.map(|h| h.0),
+        hooks,
         req,
     };
     ws.max_message_size(1 << 20)
@@ -66,8 +72,8 @@ struct Session {
     reg: Registration,
     auth: Option<Arc<Record>>,
     hooks: Option<Arc<Hooks>>,
-    /// The upgrade request (the subscribe hooks' request).
-    req: kiln_core::RequestInfo,
+    /// The upgrade request, when subscribe hooks listen (their event's request).
+    req: Option<kiln_core::RequestInfo>,
 }
 
 fn event_frame(id: &str, event: &str, data: &[u8]) -> WsMessage {
@@ -165,7 +171,7 @@ async fn command(s: &Session, text: &str) -> WsMessage {
             let out = super::hooks::subscribe(
                 &hooks,
                 &reg.app,
-                &s.req,
+                s.req.as_ref().unwrap_or(&kiln_core::RequestInfo::default()),
                 &reg.client,
                 s.auth.clone(),
                 topics,
