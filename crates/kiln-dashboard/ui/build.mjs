@@ -55,6 +55,11 @@ const options = {
   logLevel: 'warning',
 };
 
+// The API's documentation at /api/docs (Swagger UI), a bundle of its own: nothing shared with the
+// dashboard's.
+const docsOptions = { ...options, entryPoints: { apidocs: join(here, 'src/apidocs.js') }, splitting: false };
+const docsBuild = () => esbuild.build({ ...docsOptions, outdir: out });
+
 function files(dir) {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
@@ -67,13 +72,17 @@ function emit(result) {
   mkdirSync(join(out, 'assets'), { recursive: true });
   const built = new Map(); // path under /_/ -> bytes
   for (const f of result.outputFiles) built.set(relative(out, f.path).replaceAll('\\', '/'), Buffer.from(f.contents));
-  const js = [...built.keys()].find((p) => /^assets\/app-[^/]+\.js$/.test(p));
-  const css = [...built.keys()].find((p) => p.endsWith('.css'));
+  const entry = (name, ext) => [...built.keys()].find((p) => new RegExp(`^assets/${name}-[^/]+\\.${ext}$`).test(p));
+  const [js, css] = [entry('app', 'js'), entry('app', 'css')];
   for (const f of files(join(here, 'public'))) built.set(relative(join(here, 'public'), f), readFileSync(f));
   const index = readFileSync(join(here, 'src/index.html'), 'utf8')
     .replace('%CSS%', css)
     .replace('%JS%', js);
   built.set('index.html', Buffer.from(index));
+  const docs = readFileSync(join(here, 'src/apidocs.html'), 'utf8')
+    .replace('%CSS%', entry('apidocs', 'css'))
+    .replace('%JS%', entry('apidocs', 'js'));
+  built.set('apidocs.html', Buffer.from(docs));
 
   const rows = [];
   for (const [path, body] of [...built].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -128,15 +137,17 @@ function compare() {
 }
 
 if (watch) {
+  const docs = await docsBuild();
   const ctx = await esbuild.context({
     ...options,
     outdir: out,
-    plugins: [{ name: 'emit', setup: (b) => b.onEnd((r) => r.errors.length || emit(r)) }],
+    plugins: [{ name: 'emit', setup: (b) => b.onEnd((r) => r.errors.length || emit({ outputFiles: [...r.outputFiles, ...docs.outputFiles] })) }],
   });
   await ctx.watch();
   console.log('watching src/ …');
 } else {
-  emit(await esbuild.build({ ...options, outdir: out }));
+  const [app, docs] = await Promise.all([esbuild.build({ ...options, outdir: out }), docsBuild()]);
+  emit({ outputFiles: [...app.outputFiles, ...docs.outputFiles] });
   if (check) {
     const problems = compare();
     rmSync(out, { recursive: true, force: true });

@@ -102,7 +102,7 @@ async fn serve(State(source): State<Arc<Source>>, req: Request) -> Response {
 
 /// An embedded file: its brotli or gzip form when the client takes it, `304` when the client's
 /// copy is current; hashed names are cached for good, the index is revalidated every time.
-fn embedded(
+pub(crate) fn embedded(
     asset: &'static kiln_dashboard::Asset,
     method: &Method,
     headers: &HeaderMap,

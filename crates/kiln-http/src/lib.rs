@@ -17,6 +17,7 @@ mod health;
 mod hooks;
 pub mod json;
 mod logs;
+pub mod openapi;
 pub mod public;
 pub mod ratelimit;
 pub mod realtime;
@@ -76,6 +77,7 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
             .merge(realtime::router())
             .merge(settings::router())
             .merge(files::router())
+            .merge(openapi::router())
             .merge(dashboard::router(options.dashboard))
             .method_not_allowed_fallback(|| async { ApiError::not_found() })
             .fallback(

@@ -109,6 +109,13 @@ enum Command {
         #[command(subcommand)]
         action: SuperuserAction,
     },
+    /// Writes TypeScript types of every collection, for the PocketBase JS SDK's generics
+    /// (`pb.collection<PostsResponse>('posts')`, or `TypedPocketBase`).
+    Typegen {
+        /// The file to write (`-`: standard output)
+        #[arg(long, value_name = "FILE", default_value = "-")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -278,9 +285,30 @@ fn main() -> ExitCode {
             return code;
         }
         Command::Superuser { action } => runtime.block_on(superuser(&app, action)),
+        Command::Typegen { out } => typegen(&app, &out),
     };
     app.close();
     code
+}
+
+/// `kiln typegen`: the collections' TypeScript types into `out`.
+fn typegen(app: &App, out: &std::path::Path) -> ExitCode {
+    let text = kiln_http::openapi::typescript(&app.schema());
+    if out.as_os_str() == "-" {
+        print!("{text}");
+        return ExitCode::SUCCESS;
+    }
+    match std::fs::write(out, text) {
+        Ok(()) => {
+            eprintln!(
+                "Wrote the types of {} collections to {}",
+                app.schema().all().len(),
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("cannot write {}: {e}", out.display())),
+    }
 }
 
 /// `kiln copy`: SQLite data dir → PostgreSQL, then a record-by-record comparison.
