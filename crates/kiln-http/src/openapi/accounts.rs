@@ -4,7 +4,7 @@ use serde_json::{json, Map, Value};
 
 use kiln_core::schema::collection::Collection;
 
-use super::{op, param_ref, schema_ref};
+use super::parts::{names, op, param_ref, schema_ref};
 
 /// A JSON body with `props` (all of `required` required).
 fn form(props: Value, required: &[&str]) -> Value {
@@ -26,7 +26,7 @@ pub(crate) fn add(c: &Collection, paths: &mut Map<String, Value>) {
     let Some(opts) = &c.auth else { return };
     let tag = c.name.clone();
     let base = format!("/api/collections/{}", c.name);
-    let record = super::records::names(c)[0].clone();
+    let record = names(c)[0].clone();
     let signed_in = json!({ "200": {
         "description": "Signed in: a token and the record (an MFA id instead, with 401, when a second factor is required).",
         "content": { "application/json": { "schema": {

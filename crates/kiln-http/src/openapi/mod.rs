@@ -7,6 +7,7 @@
 mod accounts;
 mod docs;
 mod fields;
+mod parts;
 mod records;
 mod system;
 mod typegen;
@@ -22,6 +23,7 @@ use kiln_core::App;
 
 use crate::extract::Ctx;
 use crate::json::Json;
+use parts::schema_ref;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -79,57 +81,6 @@ pub fn document(app: &App, superuser: bool) -> Value {
         },
         "security": [{}, { "token": [] }],
     })
-}
-
-/// A reference to schema `name`.
-pub(crate) fn schema_ref(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
-}
-
-/// A reference to the shared parameter `name`.
-pub(crate) fn param_ref(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/parameters/{name}") })
-}
-
-/// An operation: tagged `tag`, named `id`, with `params`, an optional body, its answers `ok`
-/// and the error statuses it may answer.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn op(
-    tag: &str,
-    id: &str,
-    summary: &str,
-    description: &str,
-    params: Vec<Value>,
-    body: Option<Value>,
-    ok: Value,
-    errors: &[&str],
-) -> Value {
-    let mut responses = match ok {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    for status in errors {
-        responses.insert(
-            (*status).to_owned(),
-            json!({ "$ref": format!("#/components/responses/E{status}") }),
-        );
-    }
-    let mut o = json!({
-        "tags": [tag],
-        "operationId": id,
-        "summary": summary,
-        "responses": responses,
-    });
-    if !description.is_empty() {
-        o["description"] = json!(description);
-    }
-    if !params.is_empty() {
-        o["parameters"] = Value::Array(params);
-    }
-    if let Some(b) = body {
-        o["requestBody"] = b;
-    }
-    o
 }
 
 /// The error envelope every failure answers with.

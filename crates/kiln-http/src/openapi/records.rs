@@ -7,35 +7,12 @@ use kiln_core::schema::collection::Collection;
 use kiln_core::schema::Schema;
 
 use super::fields::{record, Use};
-use super::{op, param_ref, schema_ref};
+use super::parts::{names, op, param_ref, schema_ref};
 
 /// Whether the reader may call an operation guarded by `rule` (a superuser may call them all;
 /// anyone else, those whose rule is not superuser-only).
 pub(crate) fn open(rule: &Option<String>, superuser: bool) -> bool {
     superuser || rule.is_some()
-}
-
-/// The schema names of `c`'s record, create body and update body.
-pub(crate) fn names(c: &Collection) -> [String; 3] {
-    let base = type_name(&c.name);
-    [
-        format!("{base}Record"),
-        format!("{base}Create"),
-        format!("{base}Update"),
-    ]
-}
-
-/// `posts_archive` as `PostsArchive` (a schema name).
-pub(crate) fn type_name(name: &str) -> String {
-    name.split(|ch: char| !ch.is_ascii_alphanumeric())
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut cs = p.chars();
-            cs.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
 }
 
 /// Adds `c`'s paths and schemas.
@@ -183,14 +160,4 @@ fn body(name: &str) -> Value {
 /// A `200` answering one record of schema `name`.
 fn one(name: &str, what: &str) -> Value {
     json!({ "200": { "description": what, "content": { "application/json": { "schema": schema_ref(name) } } } })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn collection_names_become_schema_names() {
-        assert_eq!(super::type_name("posts"), "Posts");
-        assert_eq!(super::type_name("posts_archive"), "PostsArchive");
-        assert_eq!(super::type_name("_superusers"), "Superusers");
-    }
 }

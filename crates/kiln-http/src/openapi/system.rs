@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{op, param_ref};
+use super::parts::{op, param_ref};
 
 /// A JSON object answer.
 fn object(what: &str) -> Value {

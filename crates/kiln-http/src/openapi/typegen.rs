@@ -8,7 +8,7 @@ use kiln_core::schema::collection::Collection;
 use kiln_core::schema::field::{Field, FieldKind};
 use kiln_core::schema::Schema;
 
-use super::records::type_name;
+use super::parts::type_name;
 
 /// The types of every collection of `schema`, as a TypeScript module.
 pub fn typescript(schema: &Schema) -> String {
