@@ -89,9 +89,7 @@ async fn shaped(mut res: Response, asked: &HookResponse, accept: Option<&HeaderV
         res.extensions_mut()
             .insert(crate::request_log::SkipSuccessLog);
     }
-    let takes_gzip = accept
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let takes_gzip = takes_gzip(accept);
     let whole = axum::body::HttpBody::size_hint(res.body())
         .exact()
         .is_some_and(|n| n > 0 && n <= MAX_GZIP);
@@ -301,11 +299,7 @@ pub(crate) fn answer(out: HookResponse) -> Response {
 /// [`answer`] to a request whose `Accept-Encoding` was `accept`: gzip-compressed when a hook
 /// asked for it (`$apis.gzip()`) and the client takes it.
 pub(crate) fn answer_for(out: HookResponse, accept: Option<&HeaderValue>) -> Response {
-    let gzip = out.gzip
-        && !out.body.is_empty()
-        && accept
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let gzip = out.gzip && !out.body.is_empty() && takes_gzip(accept);
     let body = match gzip {
         true => gzipped(out.body.as_bytes()),
         false => out.body.into_bytes(),
@@ -335,6 +329,13 @@ pub(crate) fn answer_for(out: HookResponse, accept: Option<&HeaderValue>) -> Res
         res.headers_mut().insert(header::LOCATION, location);
     }
     res
+}
+
+/// Whether an `Accept-Encoding` takes gzip.
+fn takes_gzip(accept: Option<&HeaderValue>) -> bool {
+    accept
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")))
 }
 
 fn gzipped(bytes: &[u8]) -> Vec<u8> {
