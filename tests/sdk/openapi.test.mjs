@@ -2,7 +2,8 @@
 // made from the live schema — a guest sees what the rules open to guests, a superuser everything,
 // a collection changed is described at once — and the records the API answers (every field type)
 // validate against the document's schemas. /api/docs serves Swagger UI under its own CSP.
-// `kiln typegen` writes TypeScript types that compile (tsc --strict) against the PocketBase SDK.
+// `kiln typegen` writes TypeScript types that compile (tsc --strict) against the PocketBase SDK, and
+// openapi-typescript makes from the document a typed client (openapi-fetch) that compiles too.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -190,6 +191,45 @@ export async function use(): Promise<void> {
       assert.equal(tsc.status, 0, `${tsc.stdout}${tsc.stderr}
 --- types.ts ---
 ${types.stdout}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('openapi-typescript makes a client from the document that compiles, and catches mistakes', async () => {
+    const dir = mkdtempSync(join(import.meta.dirname, '.openapi-ts-'));
+    try {
+      const { body: doc } = await get('/api/openapi.json', su.authStore.token);
+      writeFileSync(join(dir, 'openapi.json'), JSON.stringify(doc));
+      const gen = spawnSync(process.execPath, [join(import.meta.dirname, 'node_modules', 'openapi-typescript', 'bin', 'cli.js'), join(dir, 'openapi.json'), '-o', join(dir, 'api.d.ts')], { encoding: 'utf8' });
+      assert.equal(gen.status, 0, `${gen.stdout}${gen.stderr}`);
+      writeFileSync(join(dir, 'client.ts'), String.raw`
+import createClient from 'openapi-fetch';
+import type { paths, components } from './api';
+const api = createClient<paths>({ baseUrl: 'http://127.0.0.1:1' });
+export async function use(): Promise<void> {
+  const { data } = await api.GET('/api/collections/gadgets/records/{recordId}', { params: { path: { recordId: 'x' }, query: { expand: 'owner' } } });
+  const title: string | undefined = data?.title;
+  const list = await api.GET('/api/collections/gadgets/records', { params: { query: { page: 1, perPage: 10, filter: "title != ''" } } });
+  const total: number | undefined = list.data?.totalItems;
+  const created = await api.POST('/api/collections/gadgets/records', { body: { title: 'Lamp', size: 'm' } });
+  const err: components['schemas']['Error'] | undefined = created.error;
+  await api.POST('/api/collections/users/auth-with-password', { body: { identity: 'a@b.c', password: 'secret' } });
+  // @ts-expect-error a path the API does not have
+  await api.GET('/api/collections/gadgets/nothing');
+  // @ts-expect-error a value outside the select's options
+  await api.POST('/api/collections/gadgets/records', { body: { title: 'Lamp', size: 'xl' } });
+  // @ts-expect-error a hidden field is never answered
+  void data?.secret;
+  void [title, total, err];
+}
+`);
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, target: 'es2022', module: 'esnext', moduleResolution: 'bundler', skipLibCheck: true, lib: ['es2022', 'dom'], types: [] },
+        files: ['client.ts'],
+      }));
+      const tsc = spawnSync(process.execPath, [join(import.meta.dirname, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8' });
+      assert.equal(tsc.status, 0, `${tsc.stdout}${tsc.stderr}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
