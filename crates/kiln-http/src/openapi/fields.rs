@@ -8,7 +8,8 @@ use kiln_core::schema::field::{Field, FieldKind};
 use kiln_core::schema::Schema;
 
 /// PocketBase's date format (`2024-01-31 10:00:00.123Z`), or empty for no date.
-const DATE_PATTERN: &str = r"^$|^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?Z$";
+const DATE_PATTERN: &str =
+    r"^$|^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?Z$";
 
 /// How a record is shown or written.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -167,6 +168,26 @@ pub(crate) fn field(f: &Field, schema: &Schema, usage: Use) -> Option<Value> {
     Some(s)
 }
 
+/// Narrows `s` to the values a required field of `kind` takes: no empty text or list, no 0,
+/// `true` only, no null.
+fn not_zero(s: &mut Value, kind: &FieldKind, multi: bool) {
+    match kind {
+        FieldKind::Number { .. } => s["not"] = json!({ "const": 0 }),
+        FieldKind::Bool => s["const"] = json!(true),
+        FieldKind::Json { .. } => s["not"] = json!({ "enum": [null, "", [], {}] }),
+        FieldKind::GeoPoint => s["not"] = json!({ "const": { "lon": 0, "lat": 0 } }),
+        _ if multi => s["minItems"] = json!(1),
+        FieldKind::Select { values, .. } => {
+            s["enum"] = Value::Array(values.iter().map(|v| json!(v)).collect())
+        }
+        _ => {
+            if s["minLength"].as_i64().unwrap_or(0) < 1 {
+                s["minLength"] = json!(1);
+            }
+        }
+    }
+}
+
 /// A record of `c` as `usage` shows or takes it: its properties and which are required.
 pub(crate) fn record(c: &Collection, schema: &Schema, usage: Use) -> Value {
     let mut props = Map::new();
@@ -180,21 +201,20 @@ pub(crate) fn record(c: &Collection, schema: &Schema, usage: Use) -> Value {
             "collectionName".into(),
             json!({ "type": "string", "const": c.name }),
         );
-        required.extend(["collectionId", "collectionName"].map(|k| json!(k)));
     }
     for f in &c.fields {
         let Some(s) = field(f, schema, usage) else {
             continue;
         };
         let auto_id = matches!(&f.kind, FieldKind::Text { primary_key: true, autogenerate_pattern, .. } if !autogenerate_pattern.is_empty());
-        let needed = match usage {
-            // an answer holds every field it shows (an auth record's email only when visible)
-            Use::Answer => !(c.is_auth() && f.name == "email"),
-            Use::Create => f.required && !auto_id && !matches!(f.kind, FieldKind::Bool),
-            Use::Update => false,
-        };
-        if needed {
-            required.push(json!(f.name));
+        // (an answer names no required field: `fields=` picks what it holds)
+        let mut s = s;
+        if f.required && !auto_id && usage != Use::Answer {
+            if usage == Use::Create {
+                required.push(json!(f.name));
+            }
+            // PocketBase's "required" is "not the zero value"
+            not_zero(&mut s, &f.kind, f.is_multi());
         }
         props.insert(f.name.clone(), s);
     }

@@ -126,8 +126,8 @@ fn responses() -> Value {
 fn parameters() -> Value {
     let q = |name: &str, schema: Value, what: &str| json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": what });
     json!({
-        "page": q("page", json!({ "type": "integer", "minimum": 1, "default": 1 }), "The page (from 1)."),
-        "perPage": q("perPage", json!({ "type": "integer", "minimum": 1, "maximum": 1000, "default": 30 }), "Records per page."),
+        "page": q("page", json!({ "type": "integer", "default": 1 }), "The page (from 1; less is the first)."),
+        "perPage": q("perPage", json!({ "type": "integer", "default": 30 }), "Records per page (at most 1000 are answered; 0 or less is the default)."),
         "sort": q("sort", json!({ "type": "string" }), "Fields to sort by, `-` for descending (`-created,title`; `@random`)."),
         "filter": q("filter", json!({ "type": "string" }), "A filter expression (`title ~ 'kiln' && created > '2024-01-01'`)."),
         "expand": q("expand", json!({ "type": "string" }), "Relations to expand (`author,comments_via_post.author`)."),

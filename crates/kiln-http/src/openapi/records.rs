@@ -71,7 +71,7 @@ pub(crate) fn add(
                 &format!("Create a {} record", c.name),
                 "Files are sent as parts of a multipart body.",
                 vec![param_ref("expand"), param_ref("fields")],
-                Some(body(&create)),
+                Some(body(&create, true)),
                 one(&rec, "The record created."),
                 &["400", "403"],
             ),
@@ -110,7 +110,7 @@ pub(crate) fn add(
                 &format!("Update a {} record", c.name),
                 "Only the fields sent change; `field+` and `+field` append and prepend, `field-` removes.",
                 vec![param_ref("recordId"), param_ref("expand"), param_ref("fields")],
-                Some(body(&update)),
+                Some(body(&update, false)),
                 one(&rec, "The record as updated."),
                 &["400", "403", "404"],
             ),
@@ -146,10 +146,10 @@ pub(crate) fn add(
     }
 }
 
-/// A JSON or multipart body of schema `name`.
-fn body(name: &str) -> Value {
+/// A JSON or multipart body of schema `name` (an update may send none).
+fn body(name: &str, required: bool) -> Value {
     json!({
-        "required": true,
+        "required": required,
         "content": {
             "application/json": { "schema": schema_ref(name) },
             "multipart/form-data": { "schema": schema_ref(name) },
