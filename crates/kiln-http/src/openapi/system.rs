@@ -325,8 +325,13 @@ pub(crate) fn add(superuser: bool, paths: &mut Map<String, Value>, tags: &mut Ve
             None,
         ),
     ] {
-        let ok = match method {
-            "delete" => json!({ "204": { "description": "Done." } }),
+        let ok = match (method, name) {
+            ("delete", _) => json!({ "204": { "description": "Done." } }),
+            // lists that are no page
+            (_, "backups_list" | "crons_list" | "logs_stats") => json!({ "200": {
+                "description": "The list.",
+                "content": { "application/json": { "schema": { "type": "array", "items": { "type": "object" } } } },
+            } }),
             _ => object("The answer."),
         };
         put(
