@@ -241,12 +241,15 @@ export async function use(): Promise<void> {
     // every operation but those that would end the run: a restore, a truncate, a collection or the
     // settings changed or deleted wholesale, the superuser's own account, the event stream
     const skip = '/api/backups/.*/restore|/api/realtime$|/api/settings$|/api/collections/\\{collection\\}$|/api/collections/import|truncate|_superusers';
+    // (in a folder of its own: schemathesis keeps state in .schemathesis/ where it runs)
+    const cwd = mkdtempSync(join(tmpdir(), 'kiln-schemathesis-'));
     const r = spawnSync('python3', [
       '-m', 'schemathesis.cli', 'run', `${server.url}/api/openapi.json`,
       '--checks', 'not_a_server_error,response_schema_conformance',
       '--phases', 'examples,coverage,fuzzing', '--max-examples', '10', '--seed', '1',
       '-H', `Authorization: ${su.authStore.token}`, '--exclude-path-regex', skip,
-    ], { encoding: 'utf8', timeout: 280_000 });
+    ], { encoding: 'utf8', timeout: 280_000, cwd });
+    rmSync(cwd, { recursive: true, force: true });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`.slice(-6000));
   });
 
