@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use kiln_core::mail::{Mail, MailHooks};
 use kiln_core::records::model::Record;
@@ -20,7 +20,7 @@ use crate::link::Watch;
 use crate::mail::{hook_name, message_json, message_of};
 use crate::payload::record_value;
 use crate::pool::Pool;
-use crate::worker::call_js;
+use crate::read::json_call;
 
 /// The core's mail hooks, answered by a runtime of the pool.
 pub(crate) struct MailBridge {
@@ -59,21 +59,12 @@ impl MailHooks for MailBridge {
         .to_string();
         let name = hook_name(mail.kind).unwrap_or("onMailerSend");
         Box::pin(async move {
-            let out = self
+            let v = self
                 .pool
-                .run(move |rt| {
-                    rt.run(|ctx, w| {
-                        let raw = call_js(ctx, w, "mailHook", (name, payload))?;
-                        let v: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
-                        match v.get("error") {
-                            Some(err) => Err(w.js_error(&err.to_string())),
-                            None => Ok(v["message"].clone()),
-                        }
-                    })
-                })
+                .run(move |rt| json_call(rt, "mailHook", (name, payload)))
                 .await
                 .map_err(CoreError::Internal)??;
-            Ok((!out.is_null()).then(|| message_of(&out)))
+            Ok(v.get("message").filter(|m| !m.is_null()).map(message_of))
         })
     }
 }

@@ -290,7 +290,7 @@ impl Hooks {
 }
 
 /// `__kiln[name](args)` on `rt`: its JSON answer, or the error it reports.
-fn json_call<A>(
+pub(crate) fn json_call<A>(
     rt: &crate::runtime::Loaded,
     name: &'static str,
     args: A,
