@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod files;
+mod graphql;
 pub mod headers;
 mod health;
 mod hooks;
@@ -78,6 +79,7 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
             .merge(settings::router())
             .merge(files::router())
             .merge(openapi::router())
+            .merge(graphql::router())
             .merge(dashboard::router(options.dashboard))
             .method_not_allowed_fallback(|| async { ApiError::not_found() })
             .fallback(

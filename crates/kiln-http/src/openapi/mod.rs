@@ -9,6 +9,8 @@ mod docs;
 mod fields;
 mod parts;
 mod records;
+
+pub(crate) use records::open;
 mod system;
 mod typegen;
 

@@ -1,7 +1,7 @@
 //! `/api/realtime`: PocketBase's realtime protocol over Server-Sent Events, and the same events over
 //! a WebSocket at `/api/realtime/ws`.
 
-mod connect;
+pub(crate) mod connect;
 mod hooks;
 mod subscribe;
 mod topics;
