@@ -909,7 +909,7 @@ def main():
                     "(default 1:300,100:5; quick 1:30,100:1; '' = skip)")
     ap.add_argument("--file-connections", type=int, default=4,
                     help="connections of the concurrent file runs, for sizes under 10 MiB (default 4; 1 = none)")
-    ap.add_argument("--only", help="run only scenarios whose key contains this (e.g. list, get, realtime, files, "
+    ap.add_argument("--only", help="run only scenarios whose key contains this, or one of these comma-separated (e.g. list, get, realtime, files, "
                     "files_up); without HTTP scenarios, nothing is seeded")
     ap.add_argument("--postgres", metavar="URL", help="run Kiln on this PostgreSQL database (a fresh schema per "
                     "server) instead of SQLite; server CPU then excludes PostgreSQL's own processes")
@@ -1007,7 +1007,7 @@ def main():
         for s in servers.values():
             setup_schema(s, large)
         hashes = {n: password_hash_scheme(s) for n, s in servers.items()}
-        scen = [s for s in scenarios(rows, large, secs) if not only or only in s[0]]
+        scen = [s for s in scenarios(rows, large, secs) if not only or any(o in s[0] for o in only.split(","))]
         for s in servers.values() if scen else ():
             seed(lg, s, "items", rows)
             seed(lg, s, "notes", NOTES, '{"title":"note ${seq}","item":"b${rand:%d:14}"}' % rows)

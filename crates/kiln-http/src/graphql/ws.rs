@@ -69,6 +69,11 @@ async fn run(
         if let Some(auth) = token(&payload).and_then(|t| app.auth_from_token(t)) {
             req.auth = Some(auth);
         }
+        // as for every request (Ctx): a superuser only from the allowed addresses
+        if req.is_superuser() && !app.superuser_ip_allowed(req.ip) {
+            let e = crate::error::api(kiln_core::CoreError::IpNotAllowed);
+            return std::future::ready(Err(async_graphql::Error::new(e.message)));
+        }
         let mut data = Data::default();
         data.insert(Call::new(app.clone(), req, hooks.clone(), Vec::new()));
         std::future::ready(Ok(data))
