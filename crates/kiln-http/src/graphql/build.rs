@@ -286,8 +286,10 @@ fn links<'s>(
     superuser: bool,
 ) -> Vec<(String, &'s Arc<Collection>, bool)> {
     let viewable = |t: &Collection| shown(t, superuser) && open(&t.view_rule, superuser);
+    // as with REST's `expand`, a hidden relation field may be followed (its ids stay hidden)
+    let linkable = |f: &&KField| usable(&f.name);
     let mut out = Vec::new();
-    for f in c.fields.iter().filter(|f| answered(f, superuser)) {
+    for f in c.fields.iter().filter(linkable) {
         if let FieldKind::Relation { collection_id, .. } = &f.kind {
             if let Some(target) = ks.by_id(collection_id).filter(|t| viewable(t)) {
                 out.push((f.name.clone(), target, f.is_multi()));
@@ -295,7 +297,7 @@ fn links<'s>(
         }
     }
     for other in shown_collections.iter().filter(|o| viewable(o)) {
-        for f in other.fields.iter().filter(|f| answered(f, superuser)) {
+        for f in other.fields.iter().filter(linkable) {
             if matches!(&f.kind, FieldKind::Relation { collection_id, .. } if *collection_id == c.id)
             {
                 out.push((format!("{}_via_{}", other.name, f.name), *other, true));

@@ -129,6 +129,18 @@ impl Call {
         }
     }
 
+    /// The request as the REST call a field stands for would make it, for the rules that read
+    /// it: that call's method, and its query parameters (the field's arguments) beside the
+    /// URL's own.
+    fn rest_request(&self, method: &str, params: &[(&str, String)]) -> RequestInfo {
+        let mut req = self.req.clone();
+        method.clone_into(&mut req.method);
+        for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
+            req.query.insert((*k).to_owned(), v.clone());
+        }
+        req
+    }
+
     /// Takes `n` records from the request's budget.
     fn spend(&self, n: i64) -> async_graphql::Result<()> {
         if self.budget.fetch_sub(n, Ordering::Relaxed) < n {

@@ -50,9 +50,29 @@ pub(super) fn list(name: &str) -> impl Resolver {
                 n => n.min(MAX_PER_PAGE),
             };
             call.spend(size)?;
+            let field = ctx.field();
+            let tree = expand_of(field.selection_set().filter(|f| f.name() == "items"));
+            let given = |key: &str| match ctx.args.get(key) {
+                Some(v) if !v.is_null() => v.as_value().to_string(),
+                _ => String::new(),
+            };
+            let req = call.rest_request(
+                "GET",
+                &[
+                    ("page", given("page")),
+                    ("perPage", given("perPage")),
+                    ("sort", params.sort.clone()),
+                    ("filter", params.filter.clone()),
+                    ("skipTotal", given("skipTotal")),
+                    (
+                        "expand",
+                        tree.as_ref().map(expand_param).unwrap_or_default(),
+                    ),
+                ],
+            );
             let mut result = call
                 .app
-                .list_records(&c, &call.req, &params)
+                .list_records(&c, &req, &params)
                 .map_err(core_error)?;
             let patches = match call.hooks.as_ref().filter(|h| h.watches_reads(&c)) {
                 None => Vec::new(),
@@ -63,14 +83,9 @@ pub(super) fn list(name: &str) -> impl Resolver {
                         total_items: result.total_items,
                         total_pages: result.total_pages,
                     };
-                    read_patches(
-                        h.list_records(c.clone(), &result.items, &call.req, page)
-                            .await,
-                    )?
+                    read_patches(h.list_records(c.clone(), &result.items, &req, page).await)?
                 }
             };
-            let field = ctx.field();
-            let tree = expand_of(field.selection_set().filter(|f| f.name() == "items"));
             let items = call.render(&mut result.items, tree, &patches)?;
             Ok(Some(FieldValue::owned_any(json!({
                 "items": items,
@@ -93,19 +108,18 @@ pub(super) fn view(name: &str) -> impl Resolver {
             let c = call.app.records_collection(&name).map_err(core_error)?;
             let id = ctx.args.try_get("id")?.string()?;
             call.spend(1)?;
-            let record = match call
-                .app
-                .find_record_with_rule(&c, id, &call.req, RuleKind::View)
-            {
+            let tree = expand_of(std::iter::once(ctx.field()));
+            let expand = tree.as_ref().map(expand_param).unwrap_or_default();
+            let req = call.rest_request("GET", &[("expand", expand)]);
+            let record = match call.app.find_record_with_rule(&c, id, &req, RuleKind::View) {
                 Ok(r) => r,
                 Err(CoreError::NotFound) => return Ok(None),
                 Err(e) => return Err(core_error(e)),
             };
             let patches = match call.hooks.as_ref().filter(|h| h.watches_reads(&c)) {
                 None => Vec::new(),
-                Some(h) => read_patches(h.view_record(&record, &call.req).await)?,
+                Some(h) => read_patches(h.view_record(&record, &req).await)?,
             };
-            let tree = expand_of(std::iter::once(ctx.field()));
             let mut one = call.render(&mut [record], tree, &patches)?;
             Ok(one.pop().map(FieldValue::owned_any))
         })

@@ -24,7 +24,7 @@ pub(super) fn create(name: &str) -> impl Resolver {
             let call = ctx.data::<Call>()?;
             let c = call.app.records_collection(&name).map_err(core_error)?;
             let (body, uploads) = call.body(&c, &ctx.args.try_get("data")?.object()?)?;
-            let mut req = call.req.clone();
+            let mut req = call.rest_request("POST", &[("expand", expand_arg(&ctx))]);
             req.body = body.clone();
             let written = match call.hooks.as_ref().filter(|h| h.watches(&c)) {
                 Some(h) => written(h.create_record(c.clone(), req, body, uploads).await)?,
@@ -50,7 +50,7 @@ pub(super) fn update(name: &str) -> impl Resolver {
             let c = call.app.records_collection(&name).map_err(core_error)?;
             let id = ctx.args.try_get("id")?.string()?.to_owned();
             let (body, uploads) = call.body(&c, &ctx.args.try_get("data")?.object()?)?;
-            let mut req = call.req.clone();
+            let mut req = call.rest_request("PATCH", &[("expand", expand_arg(&ctx))]);
             req.body = body.clone();
             let written = match call.hooks.as_ref().filter(|h| h.watches(&c)) {
                 Some(h) => written(h.update_record(c.clone(), id, req, body, uploads).await)?,
@@ -75,13 +75,14 @@ pub(super) fn delete(name: &str) -> impl Resolver {
             let call = ctx.data::<Call>()?;
             let c = call.app.records_collection(&name).map_err(core_error)?;
             let id = ctx.args.try_get("id")?.string()?.to_owned();
+            let req = call.rest_request("DELETE", &[]);
             match call.hooks.as_ref().filter(|h| h.watches(&c)) {
                 Some(h) => {
-                    written(h.delete_record(c.clone(), id, call.req.clone()).await)?;
+                    written(h.delete_record(c.clone(), id, req).await)?;
                 }
                 None => call
                     .app
-                    .delete_record(&c, &id, &call.req)
+                    .delete_record(&c, &id, &req)
                     .await
                     .map_err(core_error)?,
             }
@@ -118,6 +119,14 @@ fn render<'a>(
     let tree = expand_of(std::iter::once(ctx.field()));
     let mut one = call.render(&mut [record], tree, &patches)?;
     Ok(one.pop().map(FieldValue::owned_any))
+}
+
+/// The `expand` a mutation's selection asks for, as the REST call would send it.
+fn expand_arg(ctx: &ResolverContext<'_>) -> String {
+    expand_of(std::iter::once(ctx.field()))
+        .as_ref()
+        .map(super::read::expand_param)
+        .unwrap_or_default()
 }
 
 /// The prefix async-graphql gives a variable that a multipart part fills.
