@@ -17,7 +17,8 @@ use serde_json::Value;
 use kiln_core::App;
 use kiln_hooks::Hooks;
 
-use super::{Cache, Call};
+use super::cache::Cache;
+use super::call::Call;
 use crate::error::{ApiError, ApiResult, MSG_GENERIC_400, MSG_TOO_LARGE};
 use crate::extract::Ctx;
 use crate::json::RawJson;

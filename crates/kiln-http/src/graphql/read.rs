@@ -11,7 +11,7 @@ use kiln_core::records::{ListParams, RuleKind};
 use kiln_core::CoreError;
 use kiln_hooks::{Page, ReadOutcome};
 
-use super::{core_error, Call, Resolver};
+use super::call::{core_error, Call, Resolver};
 
 /// Records a page holds when `perPage` is not given (the REST API's default).
 const DEFAULT_PER_PAGE: i64 = 30;
@@ -131,7 +131,7 @@ pub(super) fn view(name: &str) -> impl Resolver {
 fn read_patches(out: ReadOutcome) -> async_graphql::Result<Vec<(String, kiln_hooks::Patch)>> {
     match out {
         ReadOutcome::Render(patches) => Ok(patches),
-        ReadOutcome::Answered(res) => Err(super::hook_answer(&res)),
+        ReadOutcome::Answered(res) => Err(super::call::hook_answer(&res)),
         ReadOutcome::Failed(e) => Err(core_error(e)),
     }
 }

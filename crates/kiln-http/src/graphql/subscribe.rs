@@ -6,8 +6,8 @@
 use async_graphql::dynamic::{FieldValue, ResolverContext, SubscriptionFieldFuture};
 use serde_json::{json, Value};
 
+use super::call::{core_error, Call};
 use super::read::{expand_of, expand_param};
-use super::{core_error, Call};
 use crate::realtime::connect::Registration;
 
 /// A subscription field's resolver.

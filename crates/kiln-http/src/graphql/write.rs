@@ -12,8 +12,8 @@ use kiln_core::schema::collection::Collection;
 use kiln_core::schema::field::FieldKind;
 use kiln_hooks::RecordOutcome;
 
+use super::call::{core_error, Call, Resolver};
 use super::read::expand_of;
-use super::{core_error, Call, Resolver};
 
 /// `createPosts(data)`.
 pub(super) fn create(name: &str) -> impl Resolver {
@@ -99,7 +99,7 @@ fn written(out: RecordOutcome) -> async_graphql::Result<Written> {
     match out {
         RecordOutcome::Written(r, patch) => Ok(Some((r, Some(patch)))),
         RecordOutcome::Answered(res) if res.status < 400 => Ok(None),
-        RecordOutcome::Answered(res) => Err(super::hook_answer(&res)),
+        RecordOutcome::Answered(res) => Err(super::call::hook_answer(&res)),
         RecordOutcome::Failed(e) => Err(core_error(e)),
     }
 }

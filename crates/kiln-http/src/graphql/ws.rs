@@ -18,7 +18,8 @@ use serde_json::Value;
 use kiln_core::App;
 use kiln_hooks::Hooks;
 
-use super::{Cache, Call};
+use super::cache::Cache;
+use super::call::Call;
 use crate::extract::Ctx;
 
 const PROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"];

@@ -1,0 +1,136 @@
+//! What the resolvers of one request share, and how errors reach GraphQL's `errors`.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_graphql::dynamic::{FieldFuture, ResolverContext};
+use async_graphql::ErrorExtensions;
+use serde_json::Value;
+
+use kiln_core::files::Upload;
+use kiln_core::records::{ExpandTree, Record};
+use kiln_core::{App, CoreError, RequestInfo};
+use kiln_hooks::{HookResponse, Hooks, Patch};
+
+use super::value;
+use crate::error::ApiError;
+
+/// The most records one request's pages may load together (its cost limit).
+pub(super) const MAX_RECORDS: i64 = 10_000;
+
+/// A field resolver.
+pub(super) trait Resolver:
+    for<'a> Fn(ResolverContext<'a>) -> FieldFuture<'a> + Send + Sync + 'static
+{
+}
+
+impl<F> Resolver for F where
+    F: for<'a> Fn(ResolverContext<'a>) -> FieldFuture<'a> + Send + Sync + 'static
+{
+}
+
+/// What the resolvers of one request share: who asks, and its files and budget.
+pub(super) struct Call {
+    pub(super) app: App,
+    pub(super) req: RequestInfo,
+    pub(super) hooks: Option<Arc<Hooks>>,
+    /// A multipart request's files, at the positions its `Upload` values point at.
+    pub(super) uploads: Mutex<Vec<Option<Upload>>>,
+    /// Records the request's pages may still load.
+    budget: AtomicI64,
+}
+
+impl Call {
+    pub(super) fn new(
+        app: App,
+        req: RequestInfo,
+        hooks: Option<Arc<Hooks>>,
+        uploads: Vec<Option<Upload>>,
+    ) -> Call {
+        Call {
+            app,
+            req,
+            hooks,
+            uploads: Mutex::new(uploads),
+            budget: AtomicI64::new(MAX_RECORDS),
+        }
+    }
+
+    /// The request as the REST call a field stands for would make it, for the rules that read
+    /// it: that call's method, and its query parameters (the field's arguments) beside the
+    /// URL's own.
+    pub(super) fn rest_request(&self, method: &str, params: &[(&str, String)]) -> RequestInfo {
+        let mut req = self.req.clone();
+        method.clone_into(&mut req.method);
+        for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
+            req.query.insert((*k).to_owned(), v.clone());
+        }
+        req
+    }
+
+    /// Takes `n` records from the request's budget.
+    pub(super) fn spend(&self, n: i64) -> async_graphql::Result<()> {
+        if self.budget.fetch_sub(n, Ordering::Relaxed) < n {
+            return Err(async_graphql::Error::new(format!(
+                "The query asks for more than {MAX_RECORDS} records."
+            ))
+            .extend_with(|_, e| e.set("status", 400)));
+        }
+        Ok(())
+    }
+
+    /// Records as the REST API answers them to this caller: `tree` expanded, hidden fields
+    /// and others' emails left out, the hooks' `patches` applied.
+    pub(super) fn render(
+        &self,
+        records: &mut [Record],
+        tree: Option<ExpandTree>,
+        patches: &[(String, Patch)],
+    ) -> async_graphql::Result<Vec<Value>> {
+        if let Some(tree) = tree {
+            self.app
+                .expand_records(records, &tree, &self.req)
+                .map_err(core_error)?;
+        }
+        let viewer = self.req.viewer();
+        let d = self.app.dialect();
+        Ok(records
+            .iter()
+            .map(|r| {
+                let mut v = r.to_json(d, &viewer);
+                if let (Some((_, p)), Value::Object(m)) =
+                    (patches.iter().find(|(id, _)| id == r.id()), &mut v)
+                {
+                    p.apply(m);
+                }
+                v
+            })
+            .collect())
+    }
+}
+
+/// A core error as a GraphQL error: the REST API's message, with its status and field errors
+/// under `extensions`.
+pub(super) fn core_error(e: CoreError) -> async_graphql::Error {
+    api_error(crate::error::api(e))
+}
+
+fn api_error(e: ApiError) -> async_graphql::Error {
+    let status = i32::from(e.status.as_u16());
+    let data = value::to_gql(&Value::Object(e.data));
+    async_graphql::Error::new(e.message.into_owned()).extend_with(move |_, ext| {
+        ext.set("status", status);
+        ext.set("data", data.clone());
+    })
+}
+
+/// A hook's own answer to a GraphQL field: its message (or status) as the field's error.
+pub(super) fn hook_answer(res: &HookResponse) -> async_graphql::Error {
+    let body: Value = serde_json::from_str(&res.body).unwrap_or(Value::Null);
+    let message = match body.get("message").and_then(Value::as_str) {
+        Some(m) => m.to_owned(),
+        None => format!("A hook answered with status {}.", res.status),
+    };
+    let status = i32::from(res.status);
+    async_graphql::Error::new(message).extend_with(move |_, ext| ext.set("status", status))
+}
