@@ -175,6 +175,7 @@ impl App {
             .write_blocking(move |conn| -> Result<_> {
                 system::ensure_collections_table(conn)?;
                 crate::settings::store::ensure_table(conn)?;
+                crate::idempotency::table::ensure_table(conn)?;
                 let mut existing = system::load_all(conn)?;
                 if existing.is_empty() {
                     let base = crate::datetime::now_ms();

@@ -13,6 +13,7 @@ pub mod cron;
 pub mod datetime;
 pub mod error;
 pub mod files;
+pub mod idempotency;
 pub mod ids;
 pub mod logs;
 pub mod mail;

@@ -1,6 +1,7 @@
-//! Periodic clean-up: expired OTPs and MFA sessions, and on a shared database the old rate limit
-//! windows and expired single-use keys. Every node ticks; on a shared database one of them
-//! claims each round (`_kiln_runs`) and does it for all, so the work runs once cluster-wide.
+//! Periodic clean-up: expired OTPs, MFA sessions and idempotency keys, and on a shared database
+//! the old rate limit windows and expired single-use keys. Every node ticks; on a shared database
+//! one of them claims each round (`_kiln_runs`) and does it for all, so the work runs once
+//! cluster-wide.
 
 use std::time::Duration;
 
@@ -46,6 +47,9 @@ impl App {
             if let Err(e) = shared.sweep(now) {
                 tracing::warn!(error = %e, "cannot delete expired single-use keys");
             }
+        }
+        if let Err(e) = self.purge_idempotency_keys().await {
+            tracing::warn!(error = %e, "cannot delete expired idempotency keys");
         }
     }
 }

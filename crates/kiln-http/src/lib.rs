@@ -16,6 +16,7 @@ mod graphql;
 pub mod headers;
 mod health;
 mod hooks;
+pub mod idempotency;
 pub mod json;
 mod logs;
 pub mod openapi;
@@ -68,12 +69,20 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         Router::new()
             .route("/api/health", get(health::handler).head(health::handler))
             .route("/api/sql", axum::routing::post(sql::handler))
-            .merge(batch::router())
+            .merge(batch::router().layer(axum::middleware::from_fn_with_state(
+                app.clone(),
+                idempotency::middleware,
+            )))
             .merge(logs::router())
             .merge(crons::router())
             .merge(backups::router())
             .merge(collections::router())
-            .merge(records::router())
+            .merge(
+                records::router().layer(axum::middleware::from_fn_with_state(
+                    app.clone(),
+                    idempotency::middleware,
+                )),
+            )
             .merge(auth::router())
             .merge(realtime::router())
             .merge(settings::router())

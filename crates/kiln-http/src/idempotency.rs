@@ -1,0 +1,144 @@
+//! `Idempotency-Key` on record creates and updates and on batches: the first request with a key
+//! runs and its answer is kept; a retry with the same key and the same request (method, path,
+//! query, body, caller) gets that answer again (`Idempotent-Replayed: true`) and changes
+//! nothing; the same key with another request is a 422. A retry that arrives while the first is
+//! still running waits for its answer (up to [`WAIT`], then a 409). Keys belong to their caller:
+//! the signed-in record, or for guests the client's address.
+//!
+//! The request's body is read whole to fingerprint it, up to [`crate::MAX_BODY_BYTES`].
+
+use std::time::{Duration, Instant};
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use kiln_core::idempotency::{fingerprint, Claim, MAX_KEY_LEN};
+use kiln_core::App;
+
+use crate::error::{api, ApiError, MSG_TOO_LARGE};
+
+/// The request header.
+pub const HEADER: &str = "idempotency-key";
+
+/// How long a retry waits for the first request with its key to finish.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The middleware, on the routes whose writes it covers.
+pub async fn middleware(State(app): State<App>, req: Request, next: Next) -> Response {
+    let Some(key) = req.headers().get(HEADER) else {
+        return next.run(req).await;
+    };
+    if !matches!(*req.method(), Method::POST | Method::PATCH) {
+        return next.run(req).await;
+    }
+    let key = match key.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= MAX_KEY_LEN => k.to_owned(),
+        _ => {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                "The Idempotency-Key header must be 1 to {MAX_KEY_LEN} visible ASCII characters."
+            ),
+            )
+            .into_response()
+        }
+    };
+    match run(&app, key, req, next).await {
+        Ok(res) | Err(res) => res,
+    }
+}
+
+async fn run(app: &App, key: String, req: Request, next: Next) -> Result<Response, Response> {
+    let scope = scope(&req);
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, crate::MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, MSG_TOO_LARGE).into_response())?;
+    let content_type = parts
+        .headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .map_or(&b""[..], HeaderValue::as_bytes);
+    let fingerprint = fingerprint(&[
+        parts.method.as_str().as_bytes(),
+        parts.uri.path().as_bytes(),
+        parts.uri.query().unwrap_or("").as_bytes(),
+        content_type,
+        &bytes,
+    ]);
+    let started = Instant::now();
+    loop {
+        match app
+            .idempotency_claim(&scope, &key, &fingerprint)
+            .await
+            .map_err(|e| api(e).into_response())?
+        {
+            Claim::Run => break,
+            Claim::Replay { status, body } => return Ok(replay(status, body)),
+            Claim::Mismatch => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "This Idempotency-Key was used with another request.",
+                )
+                .into_response())
+            }
+            Claim::InProgress if started.elapsed() < WAIT => {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            Claim::InProgress => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "A request with this Idempotency-Key is still in progress.",
+                )
+                .into_response())
+            }
+        }
+    }
+    let res = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let (parts, body) = res.into_parts();
+    // the answers of these routes are JSON documents of bounded size
+    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
+        let _ = app.idempotency_release(&scope, &key).await;
+        return Ok(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+    };
+    let kept = match parts.status.is_server_error() {
+        true => app.idempotency_release(&scope, &key).await,
+        false => {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            app.idempotency_answer(&scope, &key, parts.status.as_u16(), text)
+                .await
+        }
+    };
+    if let Err(e) = kept {
+        tracing::warn!(error = %e, "cannot keep the answer of an idempotent request");
+    }
+    Ok(Response::from_parts(parts, Body::from(bytes)))
+}
+
+/// Whose key it is: the signed-in record, or a guest's address.
+fn scope(req: &Request) -> String {
+    match req.extensions().get::<crate::caller::Caller>() {
+        Some(crate::caller::Caller { auth: Some(r), .. }) => {
+            format!("{}/{}", r.collection.id, r.id())
+        }
+        Some(crate::caller::Caller { ip: Some(ip), .. }) => format!("guest/{ip}"),
+        _ => "guest".to_owned(),
+    }
+}
+
+/// A kept answer, again.
+fn replay(status: u16, body: Vec<u8>) -> Response {
+    let mut res = Response::new(Body::from(body));
+    *res.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let h = res.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    res
+}
