@@ -69,12 +69,12 @@ async fn run(app: &App, key: String, req: Request, next: Next) -> Result<Respons
         &bytes,
     ]);
     let started = Instant::now();
+    let mut claim = app
+        .idempotency_claim(&scope, &key, &fingerprint)
+        .await
+        .map_err(|e| api(e).into_response())?;
     loop {
-        match app
-            .idempotency_claim(&scope, &key, &fingerprint)
-            .await
-            .map_err(|e| api(e).into_response())?
-        {
+        match claim {
             Claim::Run => break,
             Claim::Replay { status, body } => return Ok(replay(status, body)),
             Claim::Mismatch => {
@@ -86,6 +86,15 @@ async fn run(app: &App, key: String, req: Request, next: Next) -> Result<Respons
             }
             Claim::InProgress if started.elapsed() < WAIT => {
                 tokio::time::sleep(Duration::from_millis(25)).await;
+                // read until the first request answers; claim again if it gave the key back
+                claim = match app.idempotency_state(&scope, &key, &fingerprint) {
+                    Ok(Some(c)) => c,
+                    Ok(None) => app
+                        .idempotency_claim(&scope, &key, &fingerprint)
+                        .await
+                        .map_err(|e| api(e).into_response())?,
+                    Err(e) => return Err(api(e).into_response()),
+                };
             }
             Claim::InProgress => {
                 return Err(ApiError::new(

@@ -8,6 +8,8 @@
 //! again. A claim left without an answer by a process that died stays claimed until it expires:
 //! the write may have happened, so it is never run a second time under that key.
 
+use kiln_db::Conn;
+
 use crate::app::App;
 use crate::error::Result;
 
@@ -76,26 +78,23 @@ impl App {
                 if inserted > 0 {
                     return Ok(Claim::Run);
                 }
-                let mut claim = Claim::InProgress;
-                conn.query(
-                    "SELECT \"fingerprint\", \"status\", \"body\" FROM \"_idempotency\" \
-                     WHERE \"scope\" = ?1 AND \"key\" = ?2",
-                    &id,
-                    |row| {
-                        claim = match (row.text(0) == fingerprint, row.int(1)) {
-                            (false, _) => Claim::Mismatch,
-                            (true, 0) => Claim::InProgress,
-                            (true, status) => Claim::Replay {
-                                status: u16::try_from(status).unwrap_or(500),
-                                body: row.text(2).into_bytes(),
-                            },
-                        };
-                        Ok(())
-                    },
-                )?;
-                Ok(claim)
+                // a row deleted since (its request failed) reads as in progress: the caller
+                // asks again
+                Ok(lookup(conn, &id, &fingerprint)?.unwrap_or(Claim::InProgress))
             })
             .await
+    }
+
+    /// What became of a key claimed before (`None`: it was given back), without claiming it:
+    /// what a retry polls while the first request runs.
+    pub fn idempotency_state(
+        &self,
+        scope: &str,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<Option<Claim>> {
+        let id: [kiln_db::Value; 2] = [scope.to_owned().into(), key.to_owned().into()];
+        self.db().read(|conn| lookup(conn, &id, fingerprint))
     }
 
     /// Stores the answer of the request that claimed `key`.
@@ -150,6 +149,28 @@ impl App {
             })
             .await
     }
+}
+
+/// The claim the stored row of `id` (scope, key) makes for a request of `fingerprint`.
+fn lookup(conn: &Conn<'_>, id: &[kiln_db::Value; 2], fingerprint: &str) -> Result<Option<Claim>> {
+    let mut claim = None;
+    conn.query(
+        "SELECT \"fingerprint\", \"status\", \"body\" FROM \"_idempotency\" \
+         WHERE \"scope\" = ?1 AND \"key\" = ?2",
+        id,
+        |row| {
+            claim = Some(match (row.text(0) == fingerprint, row.int(1)) {
+                (false, _) => Claim::Mismatch,
+                (true, 0) => Claim::InProgress,
+                (true, status) => Claim::Replay {
+                    status: u16::try_from(status).unwrap_or(500),
+                    body: row.text(2).into_bytes(),
+                },
+            });
+            Ok(())
+        },
+    )?;
+    Ok(claim)
 }
 
 #[cfg(test)]
