@@ -449,7 +449,7 @@ def q(s):
 
 
 def scenarios(rows, large_rows, secs):
-    """(key, title, connections, seconds, [--req …], auth, settings) — auth: None, 'user', or 'superuser';
+    """(key, title, connections, seconds, [--req …], auth, settings) — auth: None, 'user', 'superuser', or 'idem' (a new Idempotency-Key per request);
     settings: a PATCH /api/settings body applied to both servers for the scenario alone (or None)."""
     get_path = f"/api/collections/items/records/b${{rand:{rows}:14}}"
 
@@ -474,6 +474,9 @@ def scenarios(rows, large_rows, secs):
     out += [
         ("create", "create (createRule \"\")", 8, secs,
          ['POST /api/collections/writes/records {"title":"bench ${seq}","n":${rand:1000}}'], None),
+        # the same create with an Idempotency-Key (a new one each time): what a key costs
+        ("create_idem", "create with an Idempotency-Key", 8, secs,
+         ['POST /api/collections/writes/records {"title":"bench ${seq}","n":${rand:1000}}'], "idem"),
         ("create_rule", "create with rule (auth + field check)", 8, secs,
          ['POST /api/collections/writes_rule/records {"title":"bench ${seq}","n":${rand:1000}}'], "user"),
         ("update", "update by id", 8, secs,
@@ -1042,6 +1045,8 @@ def main():
                          "--server-pid", str(srv.pid), "--label", f"{key}/{name}"]
                     if auth == "user":
                         a += ["--header", f"Authorization: {srv.user_token}"]
+                    if auth == "idem":
+                        a += ["--header", f"Idempotency-Key: {name}-{key}-${{seq}}-${{rand:1000000000}}"]
                     for r in reqs:
                         a += ["--req", r]
                     reset_peak_rss(srv.pid)

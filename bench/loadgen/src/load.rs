@@ -71,6 +71,8 @@ pub fn pick(specs: &[Spec], mut draw: u64) -> usize {
 struct Shared {
     host: String,
     headers: Vec<(String, String)>,
+    /// Headers with placeholders (`Idempotency-Key: k${seq}`), rendered per request.
+    header_templates: Vec<(String, Template)>,
     specs: Vec<Spec>,
     total_weight: u64,
     /// Prebuilt bytes of specs whose path and body have no placeholders.
@@ -136,11 +138,24 @@ async fn worker(s: Arc<Shared>, addr: String, seed: u64) -> TaskResult {
                 if let Some(b) = &spec.body {
                     b.render(&mut vars, &mut body);
                 }
+                let mut rendered;
+                let headers = match s.header_templates.is_empty() {
+                    true => &s.headers,
+                    false => {
+                        rendered = s.headers.clone();
+                        for (k, t) in &s.header_templates {
+                            let mut v = String::new();
+                            t.render(&mut vars, &mut v);
+                            rendered.push((k.clone(), v));
+                        }
+                        &rendered
+                    }
+                };
                 built = build_request(
                     &spec.method,
                     &s.host,
                     &path,
-                    &s.headers,
+                    headers,
                     spec.body.as_ref().map(|_| body.as_bytes()),
                 );
                 &built
@@ -228,7 +243,12 @@ pub async fn run(args: &Args) -> Result<(), String> {
     if specs.is_empty() {
         return Err("at least one --req is required".into());
     }
-    let hdrs = headers(args)?;
+    let (hdrs, header_templates): (Vec<_>, Vec<_>) =
+        headers(args)?.into_iter().partition(|(_, v)| !v.contains("${"));
+    let header_templates = header_templates
+        .into_iter()
+        .map(|(k, v)| Ok((k, Template::parse(&v)?)))
+        .collect::<Result<Vec<_>, String>>()?;
     let connections: usize = args.num("connections", 8)?;
     let requests: Option<u64> = args
         .get("requests")
@@ -246,7 +266,10 @@ pub async fn run(args: &Args) -> Result<(), String> {
     let constant = specs
         .iter()
         .map(|s| {
-            (s.path.is_constant() && s.body.as_ref().is_none_or(|b| b.is_constant())).then(|| {
+            (header_templates.is_empty()
+                && s.path.is_constant()
+                && s.body.as_ref().is_none_or(|b| b.is_constant()))
+            .then(|| {
                 let mut empty = Rng::new(0);
                 let mut vars = Vars {
                     seq: 0,
@@ -271,6 +294,7 @@ pub async fn run(args: &Args) -> Result<(), String> {
     let shared = Arc::new(Shared {
         host: addr.clone(),
         headers: hdrs,
+        header_templates,
         total_weight: specs.iter().map(|s| s.weight as u64).sum(),
         specs,
         constant,
@@ -435,6 +459,7 @@ mod tests {
         let s = Shared {
             host: String::new(),
             headers: vec![],
+            header_templates: vec![],
             specs: vec![],
             total_weight: 0,
             constant: vec![],

@@ -3,6 +3,7 @@
 //! ```text
 //! kiln-loadgen http --url http://127.0.0.1:8090 --req 'GET /api/collections/items/records/b${rand:10000:14}' \
 //!     [--req '10 PATCH /api/…/b${rand:10000:14} {"title":"x"}' …] [--header 'Authorization: TOKEN' …]
+//!     (a header value may hold placeholders too: --header 'Idempotency-Key: k${seq}')
 //!     [--connections 8] [--duration 5] [--requests N] [--warmup 1] [--seq-start 0]
 //!     [--server-pid PID] [--label NAME] [--json] [--show-errors 3]
 //! kiln-loadgen realtime --url http://127.0.0.1:8090 --collection rt --subscribers 1000 --events 100
