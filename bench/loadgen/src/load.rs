@@ -243,8 +243,9 @@ pub async fn run(args: &Args) -> Result<(), String> {
     if specs.is_empty() {
         return Err("at least one --req is required".into());
     }
-    let (hdrs, header_templates): (Vec<_>, Vec<_>) =
-        headers(args)?.into_iter().partition(|(_, v)| !v.contains("${"));
+    let (hdrs, header_templates): (Vec<_>, Vec<_>) = headers(args)?
+        .into_iter()
+        .partition(|(_, v)| !v.contains("${"));
     let header_templates = header_templates
         .into_iter()
         .map(|(k, v)| Ok((k, Template::parse(&v)?)))

@@ -68,6 +68,9 @@ pub(crate) struct Inner {
     /// Resend throttles and pending passkey challenges (when the database is not shared; see
     /// `onetime.rs`).
     pub(crate) onetime: crate::ttl::TtlMap<String>,
+    /// The job queue's handlers, and its wake-up when a job is queued here (`jobs/`).
+    pub(crate) jobs: crate::jobs::handlers::Handlers,
+    pub(crate) jobs_wake: Arc<tokio::sync::Notify>,
     oidc_discovery: crate::ttl::TtlMap<kiln_oauth2::Discovery>,
     schema: RwLock<Arc<Schema>>,
     /// Serializes schema changes: validate, migrate and publish as one step.
@@ -176,6 +179,7 @@ impl App {
                 system::ensure_collections_table(conn)?;
                 crate::settings::store::ensure_table(conn)?;
                 crate::idempotency::table::ensure_table(conn)?;
+                crate::jobs::table::ensure_table(conn)?;
                 let mut existing = system::load_all(conn)?;
                 if existing.is_empty() {
                     let base = crate::datetime::now_ms();
@@ -260,6 +264,8 @@ impl App {
                 settings_change: tokio::sync::Mutex::new(()),
                 rate_limiter: Default::default(),
                 onetime: Default::default(),
+                jobs: Default::default(),
+                jobs_wake: Default::default(),
                 oidc_discovery: Default::default(),
                 schema: RwLock::new(Arc::new(Schema::new(collections))),
                 schema_change: tokio::sync::Mutex::new(()),

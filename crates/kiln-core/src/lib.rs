@@ -15,6 +15,7 @@ pub mod error;
 pub mod files;
 pub mod idempotency;
 pub mod ids;
+pub mod jobs;
 pub mod logs;
 pub mod mail;
 pub(crate) mod maintenance;

@@ -1,4 +1,4 @@
-//! Periodic clean-up: expired OTPs, MFA sessions and idempotency keys, and on a shared database
+//! Periodic clean-up: expired OTPs, MFA sessions and idempotency keys, old finished jobs, and on a shared database
 //! the old rate limit windows and expired single-use keys. Every node ticks; on a shared database
 //! one of them claims each round (`_kiln_runs`) and does it for all, so the work runs once
 //! cluster-wide.
@@ -18,6 +18,7 @@ impl App {
     /// calls it once).
     pub fn start_maintenance(&self) {
         self.start_crons();
+        self.start_jobs();
         // A weak handle: the loop ends with the app (closed, or reloaded after a restore).
         let weak = self.downgrade();
         tokio::spawn(async move {
@@ -50,6 +51,9 @@ impl App {
         }
         if let Err(e) = self.purge_idempotency_keys().await {
             tracing::warn!(error = %e, "cannot delete expired idempotency keys");
+        }
+        if let Err(e) = self.purge_jobs().await {
+            tracing::warn!(error = %e, "cannot delete old finished jobs");
         }
     }
 }

@@ -300,6 +300,16 @@ impl Dialect {
         "RANDOM()"
     }
 
+    /// What ends a `SELECT` that claims rows for this transaction while others claim theirs:
+    /// PostgreSQL locks the rows and skips those another transaction locked (a job queue's
+    /// workers on several nodes); SQLite's writes are serialised, so nothing.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// Expression ordering rows by insertion.
     pub fn rowid(self) -> &'static str {
         match self {

@@ -9,9 +9,11 @@
 
 mod bridge;
 mod cron;
+mod enqueue;
 mod expand;
 mod files;
 mod http;
+mod jobs;
 mod link;
 mod mail;
 pub mod migrate;
@@ -139,6 +141,8 @@ pub(crate) struct State {
     pub(crate) watch: std::sync::OnceLock<Arc<link::Watch>>,
     /// Adds a `cronAdd` job (name, expression, source) while the server runs.
     pub(crate) cron_add: std::sync::OnceLock<CronAdd>,
+    /// Adds a `jobAdd` handler (name, source) while the server runs.
+    pub(crate) job_add: std::sync::OnceLock<JobAdd>,
 }
 
 pub(crate) type Shared = Arc<State>;
@@ -148,6 +152,10 @@ pub(crate) type Shared = Arc<State>;
 pub(crate) type CronAdd =
     Box<dyn Fn(&kiln_core::App, String, String, String) -> Result<(), String> + Send + Sync>;
 
+/// What `jobAdd` calls while the server runs: the handler (name, source) into the app, run on
+/// the pool.
+pub(crate) type JobAdd = Box<dyn Fn(&kiln_core::App, String, String) + Send + Sync>;
+
 /// The loaded hooks: their routes, and the pool that runs them.
 pub struct Hooks {
     routes: Vec<Route>,
@@ -156,6 +164,7 @@ pub struct Hooks {
     state: Shared,
     watch: Arc<link::Watch>,
     crons: Vec<cron::Cron>,
+    jobs: Vec<jobs::JobHandler>,
     middlewares: usize,
 }
 
@@ -221,6 +230,15 @@ impl Hooks {
                 source: c["source"].as_str().unwrap_or_default().to_owned(),
             })
             .collect();
+        let jobs = registry["jobs"]
+            .as_array()
+            .unwrap_or(&empty)
+            .iter()
+            .map(|j| jobs::JobHandler {
+                name: j["name"].as_str().unwrap_or_default().to_owned(),
+                source: j["source"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect();
         let pool = Arc::new(pool::Pool::start(
             scripts,
             size.max(1),
@@ -242,6 +260,12 @@ impl Hooks {
                     },
                 )
             }));
+        let weak = Arc::downgrade(&pool);
+        let _ = state.job_add.set(Box::new(move |app, name, source| {
+            if let Some(pool) = weak.upgrade() {
+                jobs::register(app, &pool, jobs::JobHandler { name, source });
+            }
+        }));
         Ok(Hooks {
             routes,
             pool,
@@ -249,6 +273,7 @@ impl Hooks {
             state,
             watch,
             crons,
+            jobs,
             middlewares: registry["middlewares"].as_u64().unwrap_or(0) as usize,
         })
     }
@@ -260,6 +285,9 @@ impl Hooks {
             if let Err(e) = cron::register(&app, &self.pool, c.clone()) {
                 tracing::error!(target: "kiln_hooks", job = %c.name, "cannot add the cron job: {e}");
             }
+        }
+        for j in &self.jobs {
+            jobs::register(&app, &self.pool, j.clone());
         }
         if self.hook_count() > 0 {
             app.set_write_runner(Arc::new(bridge::WriteBridge {

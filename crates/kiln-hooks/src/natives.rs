@@ -365,6 +365,34 @@ pub(crate) fn install(
             }
         })?,
     )?;
+    // jobAdd while the server runs (at load the files' handlers are listed instead)
+    let w = worker.clone();
+    native.set(
+        "jobAdd",
+        Function::new(ctx.clone(), move |name: String, source: String| {
+            match (w.state.job_add.get(), w.app()) {
+                (Some(add), Ok(app)) => {
+                    add(&app, name, source);
+                    String::new()
+                }
+                (None, _) => "the app is not ready".to_owned(),
+                (_, Err(e)) => e.to_string(),
+            }
+        })?,
+    )?;
+    // $jobs.enqueue: in the hook's transaction when there is one (the job goes with its writes)
+    let w = worker.clone();
+    native.set(
+        "jobEnqueue",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'_>, name: String, payload: String, options: String| {
+                let r =
+                    crate::enqueue::enqueue(&ctx, &w, name, &payload, &options).map(Value::from);
+                answer(&w, r)
+            },
+        )?,
+    )?;
     // a model hook's last `e.next()`: the writer validates and writes the record
     let w = worker.clone();
     native.set(

@@ -17,6 +17,7 @@ pub mod headers;
 mod health;
 mod hooks;
 pub mod idempotency;
+mod jobs;
 pub mod json;
 mod logs;
 pub mod openapi;
@@ -75,6 +76,7 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
             )))
             .merge(logs::router())
             .merge(crons::router())
+            .merge(jobs::router())
             .merge(backups::router())
             .merge(collections::router())
             .merge(

@@ -54,6 +54,36 @@
     if (loading) js.crons.delete(String(name));
     else native.cronRemove(String(name));
   };
+  // jobAdd(name, fn): the handler of the jobs named `name` (Kiln's job queue); like a cron job,
+  // it runs its function's source, with `e.job` ({id, name, payload, attempt}). A throw fails
+  // the run, which is retried while attempts remain.
+  js.jobs = new Map();
+  globalThis.jobAdd = (name, fn) => {
+    if (typeof fn !== 'function') throw new TypeError('jobAdd(name, handler): handler is a function');
+    if (loading) js.jobs.set(String(name), fn.toString());
+    else {
+      const err = native.jobAdd(String(name), fn.toString());
+      if (err) throw new Error(`jobAdd: ${err}`);
+    }
+  };
+  native.jobRun = (source, job) => {
+    try {
+      (0, eval)(`(${source})`)({ job: JSON.parse(job) });
+      return '';
+    } catch (err) {
+      js.errorJSON(err); // out of time or memory: the runtime is spent
+      return String(err?.message ?? err);
+    }
+  };
+  // $jobs.enqueue(name, payload, {runAt, uniqueKey, maxAttempts, backoff}): the job's id. In a
+  // hook's transaction the job is queued with its writes.
+  globalThis.$jobs = {
+    enqueue: (name, payload = null, options = {}) => {
+      const o = { ...(options ?? {}) };
+      if (o.runAt instanceof Date) o.runAt = o.runAt.getTime();
+      return js.call(native.jobEnqueue(String(name), JSON.stringify(payload ?? null), JSON.stringify(o)));
+    },
+  };
   // Kiln calls it once the files are evaluated
   native.loaded = () => {
     loading = false;

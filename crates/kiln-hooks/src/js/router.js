@@ -158,6 +158,7 @@
       middlewares: middlewares.length,
       hooks: js.hooks.map((h) => ({ name: h.name, tags: h.tags })),
       crons: [...js.crons.entries()].map(([name, c]) => ({ name, expression: c.expression, source: c.source })),
+      jobs: [...js.jobs.entries()].map(([name, source]) => ({ name, source })),
     });
   const failed = (err) => {
     const out = js.errorJSON(err);
