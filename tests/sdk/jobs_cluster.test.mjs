@@ -27,8 +27,7 @@ jobAdd("slow", (e) => {
     $app.save(r);
   };
   trace("start");
-  const until = Date.now() + 800;
-  while (Date.now() < until) {}
+  sleep(800);
   trace("done");
 });
 `;
