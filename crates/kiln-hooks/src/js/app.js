@@ -66,9 +66,13 @@
       if (err) throw new Error(`jobAdd: ${err}`);
     }
   };
+  // a handler's function, evaluated once per runtime (in the global scope, as a cron job's)
+  const jobFns = new Map();
   native.jobRun = (source, job) => {
     try {
-      (0, eval)(`(${source})`)({ job: JSON.parse(job) });
+      let fn = jobFns.get(source);
+      if (!fn) jobFns.set(source, (fn = (0, eval)(`(${source})`)));
+      fn({ job: JSON.parse(job) });
       return '';
     } catch (err) {
       js.errorJSON(err); // out of time or memory: the runtime is spent
