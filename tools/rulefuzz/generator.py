@@ -249,6 +249,8 @@ def request_atom(rng, scen, coll, op):
         lambda: f"@request.auth.id {rng.choice(['!=', '='])} \"\"",
         lambda: f"@request.auth.role = {literal(rng.choice(ROLES))}",
         lambda: f"@request.auth.collectionName = \"{scen.auth.name}\"",
+        # a missing query parameter is NULL: `~`/`!~` never hold for it
+        lambda: f"@request.query.x:lower {rng.choice(['!~', '~', '=', '!='])} {literal(rng.choice(['forbidden', '']))}",
     ]
     if scen.auth.field("secret"):
         choices.append(lambda: f"@request.auth.secret = {literal(rng.choice(SECRETS[:2]))}")
@@ -265,6 +267,9 @@ def request_atom(rng, scen, coll, op):
                 return f"@request.body.{f.name}:changed = {literal(rng.random() < 0.3)}"
             if f.multi and r < 0.65:
                 return f"@request.body.{f.name}:length {rng.choice(['<', '<=', '>'])} {rng.choice([1, 2])}"
+            if f.name == "title" and rng.random() < 0.3:
+                # a field's lowered value is text ('' when missing): `!~` holds without it
+                return f"@request.body.title:lower {rng.choice(['!~', '~', '=', '!='])} {literal(rng.choice(['forbidden', '']))}"
             if f.name == "title":
                 return f"@request.body.title {rng.choice(['!=', '='])} \"forbidden\""
             if f.type == "number":
@@ -301,6 +306,11 @@ def dubious_atom(rng, scen, coll):
                lambda: "owner.nope = 1", lambda: "title:lower = \"alpha\"", lambda: "@request.body.id:changed = false"]
     if f:
         choices += [lambda: f"{f.name}:length > 1", lambda: f"{f.name}:each = \"a\""]
+    back = scen.back_relations(coll)
+    if back:
+        b = rng.choice(back)[0]
+        # a path ending in a back-relation names no value ("unknown field")
+        choices += [lambda: f"{b}:length = 0", lambda: f"{b} = \"\""]
     if multi:
         m = rng.choice(multi)
         choices += [lambda: f"{m.name}:each:length > 1", lambda: f"@request.body.{m.name}:each ?= \"a\"",

@@ -216,6 +216,25 @@ fn invalid(msg: String) -> FilterError {
     FilterError::InvalidFunction(msg)
 }
 
+/// An error of a comparison's operand `o`, named as PocketBase names it (`invalid left operand
+/// "x" - ...`). [`FilterError::Forbidden`] stays as it is: callers answer it on its own.
+fn in_operand(e: FilterError, o: &Operand, right: bool) -> FilterError {
+    let literal = match o {
+        Operand::Ident(ident) => ident.raw.clone(),
+        Operand::Func { name, .. } => name.clone(),
+        Operand::Macro(name) => format!("@{name}"),
+        Operand::Literal(_) => return e,
+    };
+    match e {
+        FilterError::Forbidden(_) => e,
+        cause => FilterError::Operand {
+            right,
+            literal,
+            cause: Box::new(cause),
+        },
+    }
+}
+
 /// Wraps an SQL expression from the resolver in parentheses unless it is a single token.
 fn atom(sql: &str) -> String {
     let simple = !sql.is_empty()
@@ -277,8 +296,12 @@ impl Compiler<'_, '_> {
     ) -> Result<String, FilterError> {
         let mut srcs = Vec::new();
         let like = matches!(op.kind, OpKind::Like | OpKind::NotLike);
-        let left = self.operand(left, false, &mut srcs, None)?;
-        let right = self.operand(right, like, &mut srcs, None)?;
+        let left = self
+            .operand(left, false, &mut srcs, None)
+            .map_err(|e| in_operand(e, left, false))?;
+        let right = self
+            .operand(right, like, &mut srcs, None)
+            .map_err(|e| in_operand(e, right, true))?;
         let cmp = Comparison {
             left,
             op,

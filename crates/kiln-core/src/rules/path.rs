@@ -33,8 +33,6 @@ pub(super) enum Step<'s> {
 
 /// What a field path ends with, rendered over the alias of its last row.
 pub(super) enum Leaf {
-    /// The row's id (a path ending in a back-relation).
-    Id,
     /// A column: as it is, lowercased, or the length of its JSON array.
     Column {
         column: String,

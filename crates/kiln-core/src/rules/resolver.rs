@@ -59,6 +59,30 @@ fn unknown(raw: &str) -> FilterError {
     FilterError::UnknownField(raw.to_owned())
 }
 
+/// PocketBase's error for a path whose last segment is not a field of its collection.
+fn unknown_field(name: &str) -> FilterError {
+    FilterError::Unresolved(format!("unknown field {name:?}"))
+}
+
+/// `collection_via_field` → (collection, field), as PocketBase's `^(\w+)_via_(\w+)$` splits it
+/// (the first group is greedy: the last `_via_` that leaves both parts non-empty).
+fn back_relation(name: &str) -> Option<(&str, &str)> {
+    name.rmatch_indices("_via_")
+        .map(|(i, sep)| (&name[..i], &name[i + sep.len()..]))
+        .find(|(c, f)| !c.is_empty() && !f.is_empty())
+}
+
+/// A JSON value as Go's `cast.ToString` reads PocketBase's decoded request body: numbers are
+/// float64 (`1.0` → "1", `1e21` → "1000000000000000000000"), `null`, arrays and objects "".
+fn go_string(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.as_f64().map(|f| f.to_string()).unwrap_or_default(),
+        Value::Null | Value::Array(_) | Value::Object(_) => String::new(),
+    }
+}
+
 fn is_key(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 100
@@ -339,7 +363,6 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
     fn leaf_sql(&self, leaf: &Leaf, alias: &str) -> String {
         let d = self.d;
         match leaf {
-            Leaf::Id => format!("{alias}.\"id\""),
             Leaf::Column {
                 column,
                 lower,
@@ -384,7 +407,14 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             if modifier.is_some() && !last {
                 return Err(unknown(raw));
             }
-            if let Some((cname, fname)) = name.split_once("_via_") {
+            // A name is a field of the collection first. The last one must be: a path that
+            // ends in a back-relation (`comments_via_post`, `comments_via_post:length`) names
+            // no value, as in PocketBase ("unknown field").
+            if coll.field(name).is_none() && last {
+                return Err(unknown_field(name));
+            }
+            if coll.field(name).is_none() {
+                let (cname, fname) = back_relation(name).ok_or_else(|| unknown(raw))?;
                 let target = self.by_name(cname).ok_or_else(|| unknown(raw))?;
                 let rel = target.field(fname).ok_or_else(|| unknown(raw))?;
                 let FieldKind::Relation { collection_id, .. } = &rel.kind else {
@@ -411,10 +441,6 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 };
                 self.step(&mut st, name, step, rule_of, "_kb");
                 coll = target;
-                if last {
-                    leaf = Leaf::Id;
-                    break;
-                }
                 i += 1;
                 continue;
             }
@@ -587,7 +613,53 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         })
     }
 
-    /// A bound value; arrays become a set over the bound JSON.
+    /// Whether PocketBase's walk of `segments` from a row of `coll` meets a name that is no
+    /// field: a missing field anywhere, a back-relation that does not resolve, or a path that
+    /// ends in a back-relation. From an `@request.*` value (the auth record, a submitted
+    /// relation) such a path is NULL (its `nullifyMisingField`); the caller answers NULL before
+    /// binding anything. Any other fault is left to [`Self::resolve_path`] to refuse.
+    fn names_no_field(&self, mut coll: &'a Collection, segments: &[&str]) -> bool {
+        for (i, seg) in segments.iter().enumerate() {
+            let last = i + 1 == segments.len();
+            let (name, modifier) = split_modifier(seg);
+            if modifier.is_some() && !last {
+                return false;
+            }
+            match coll.field(name) {
+                None if last => return true,
+                None => {
+                    let back = back_relation(name).and_then(|(c, f)| {
+                        let target = self.by_name(c)?;
+                        match &target.field(f)?.kind {
+                            FieldKind::Relation { collection_id, .. }
+                                if collection_id == &coll.id =>
+                            {
+                                Some(target)
+                            }
+                            _ => None,
+                        }
+                    });
+                    match back {
+                        Some(target) => coll = target,
+                        None => return true,
+                    }
+                }
+                Some(_) if last => return false,
+                Some(f) => match &f.kind {
+                    FieldKind::Relation { collection_id, .. } => match self.by_id(collection_id) {
+                        Some(target) => coll = target,
+                        None => return false,
+                    },
+                    // a JSON path, or a step through a plain field (refused)
+                    _ => return false,
+                },
+            }
+        }
+        false
+    }
+
+    /// A bound value (PocketBase's static `@request.*` fields); arrays become a set over the bound
+    /// JSON, except under `:lower`.
     fn bound(
         &mut self,
         v: &Value,
@@ -613,16 +685,11 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 also: None,
                 strict: false,
             }),
-            (None | Some("each") | Some("lower"), Value::Array(_)) => {
+            (None | Some("each"), Value::Array(_)) => {
                 let p = b.push(Param::Text(v.to_string()));
                 let j = self.alias("_kj");
-                let item = if modifier == Some("lower") {
-                    d.lower(&format!("{j}.value"))
-                } else {
-                    format!("{j}.value")
-                };
                 Ok(Resolved {
-                    expr: item,
+                    expr: format!("{j}.value"),
                     multi: Some(Multi {
                         source: format!("FROM {} WHERE 1=1", d.json_each_from(&p, &j)),
                         shared_item: None,
@@ -634,6 +701,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 })
             }
             (None | Some("each") | Some("lower"), Value::Null) => Ok(Resolved::null()),
+            // an array or object is lowered as its JSON text (PocketBase binds it encoded)
             (Some("lower"), v) => Ok(Resolved {
                 expr: d.lower(&b.push(json_param(v))),
                 multi: None,
@@ -679,10 +747,9 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 } else {
                     &self.req.headers
                 };
-                let v = map
-                    .get(key)
-                    .map(|s| single(s))
-                    .unwrap_or(Value::String(String::new()));
+                // a key the request does not have is NULL, as in PocketBase (not '': `!~`
+                // and `~ ''` do not hold for it)
+                let v = map.get(key).map(|s| single(s)).unwrap_or(Value::Null);
                 self.bound(&v, m, b, raw)
             }
             "auth" if segments.len() >= 2 => {
@@ -713,10 +780,9 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 let coll = self
                     .by_id(&auth.collection.id)
                     .ok_or_else(|| unknown(raw))?;
-                if coll.field(name).is_none() && !name.contains("_via_") {
+                if self.names_no_field(coll, &segments[1..]) {
                     // a field this auth collection does not have: NULL (see above)
-                    let (_, m) = split_modifier(segments[segments.len() - 1]);
-                    return self.bound(&Value::Null, m, b, raw);
+                    return Ok(Resolved::null());
                 }
                 let id = self.joins.param("@request.auth", || {
                     b.push(Param::Text(auth.id().to_owned()))
@@ -738,7 +804,23 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                 // `:each` / `:length` need a multi-valued field (PocketBase: "doesn't support
                 // multivalue operations").
                 if matches!(m, Some("each" | "length")) && !field.is_some_and(|f| f.is_multi()) {
-                    return Err(unknown(raw));
+                    let multi_valuer = |f: &Field| {
+                        matches!(
+                            f.kind,
+                            FieldKind::Relation { .. }
+                                | FieldKind::Select { .. }
+                                | FieldKind::File { .. }
+                        )
+                    };
+                    return Err(match field {
+                        // PocketBase's words for a field that never holds several values
+                        Some(f) if segments.len() == 2 && !multi_valuer(f) => {
+                            FilterError::Unresolved(format!(
+                                "field {name:?} doesn't support multivalue operations"
+                            ))
+                        }
+                        _ => unknown(raw),
+                    });
                 }
                 if segments.len() == 2 {
                     return match m {
@@ -776,6 +858,12 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                                 strict: false,
                             })
                         }
+                        // PocketBase lowers a field's submitted value as text (Go's
+                        // `cast.ToString`): missing, null, an array are '', never NULL.
+                        Some("lower") if field.is_some() => {
+                            let p = b.push(Param::Text(go_string(&v)));
+                            Ok(Resolved::value(self.d.lower(&p), false))
+                        }
                         _ => {
                             let typed = match field {
                                 Some(f) if !v.is_array() && present => {
@@ -800,6 +888,9 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
                     return Err(unknown(raw));
                 };
                 let target = self.by_id(collection_id).ok_or_else(|| unknown(raw))?;
+                if self.names_no_field(target, &segments[2..]) {
+                    return Ok(Resolved::null());
+                }
                 let ids = match &v {
                     Value::Array(_) => v.to_string(),
                     Value::String(s) => Value::Array(vec![Value::String(s.clone())]).to_string(),
@@ -871,5 +962,44 @@ impl Resolver for RecordResolver<'_, '_> {
         let base = self.base;
         let st = PathState::new(self.base_alias, self.base_alias, true);
         self.resolve_path(raw, base, &segments, st, b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{back_relation, go_string};
+
+    #[test]
+    fn back_relations_split_as_pocketbase_splits_them() {
+        assert_eq!(
+            back_relation("comments_via_post"),
+            Some(("comments", "post"))
+        );
+        // the collection part is greedy: the last `_via_`
+        assert_eq!(back_relation("a_via_b_via_c"), Some(("a_via_b", "c")));
+        // ...that leaves both parts non-empty
+        assert_eq!(back_relation("a_via_b_via_"), Some(("a", "b_via_")));
+        assert_eq!(back_relation("_via_post"), None);
+        assert_eq!(back_relation("comments_via_"), None);
+        assert_eq!(back_relation("title"), None);
+    }
+
+    #[test]
+    fn body_values_are_text_as_go_casts_them() {
+        assert_eq!(go_string(&json!("Spam")), "Spam");
+        assert_eq!(go_string(&json!("")), "");
+        // a missing or null value is '', never NULL: `:lower !~ "spam"` holds for it
+        assert_eq!(go_string(&json!(null)), "");
+        assert_eq!(go_string(&json!(true)), "true");
+        // numbers are float64 in PocketBase's decoded body
+        assert_eq!(go_string(&json!(12)), "12");
+        assert_eq!(go_string(&json!(1.0)), "1");
+        assert_eq!(go_string(&json!(1.5)), "1.5");
+        assert_eq!(go_string(&json!(1e21)), "1000000000000000000000");
+        assert_eq!(go_string(&json!(9007199254740993_u64)), "9007199254740992");
+        assert_eq!(go_string(&json!(["SPAM"])), "");
+        assert_eq!(go_string(&json!({"a": "SPAM"})), "");
     }
 }

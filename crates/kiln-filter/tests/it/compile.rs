@@ -275,15 +275,33 @@ fn user_text_never_reaches_sql() {
 }
 
 #[test]
-fn resolver_errors_pass_through() {
+fn resolver_errors_name_their_operand() {
+    // as PocketBase's `invalid left operand "x" - <resolver error>`
     assert_eq!(
         err("unknownField = 1"),
-        FilterError::UnknownField("unknownField".into())
+        FilterError::Operand {
+            right: false,
+            literal: "unknownField".into(),
+            cause: Box::new(FilterError::UnknownField("unknownField".into())),
+        }
     );
     assert_eq!(
         err("title = 1 && 2 = unknown.x"),
-        FilterError::UnknownField("unknown.x".into())
+        FilterError::Operand {
+            right: true,
+            literal: "unknown.x".into(),
+            cause: Box::new(FilterError::UnknownField("unknown.x".into())),
+        }
     );
+    assert_eq!(
+        err("title = 1 && 2 = unknown.x").to_string(),
+        "invalid right operand \"unknown.x\" - unknown or invalid field \"unknown.x\""
+    );
+    assert_eq!(
+        err("unknownField = 1").cause(),
+        &FilterError::UnknownField("unknownField".into())
+    );
+    // a refusal stays as it is: callers answer it on its own
     assert_eq!(
         err("@request.secret = 1"),
         FilterError::Forbidden("@request.secret".into())
@@ -331,8 +349,8 @@ fn hand_built_expressions() {
         right: Operand::Macro("nope".into()),
     };
     assert_eq!(
-        compile(&unknown_macro, &mut r, &mut b, &opts),
-        Err(FilterError::UnknownField("@nope".into()))
+        compile(&unknown_macro, &mut r, &mut b, &opts).map_err(|e| e.to_string()),
+        Err("invalid right operand \"@nope\" - unknown or invalid field \"@nope\"".into())
     );
     // very deep hand-built trees are refused, not a stack overflow
     let mut deep = Expr::Cmp {

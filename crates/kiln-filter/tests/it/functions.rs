@@ -5,8 +5,8 @@ use kiln_filter::{FilterError, Param};
 use crate::support::{err, s, sql, text};
 
 fn invalid(filter: &str) -> String {
-    match err(filter) {
-        FilterError::InvalidFunction(m) => m,
+    match err(filter).cause() {
+        FilterError::InvalidFunction(m) => m.clone(),
         other => panic!("{filter:?}: {other:?}"),
     }
 }
@@ -64,8 +64,17 @@ fn geo_distance_argument_errors() {
         "[geoDistance] argument 3 must be an identifier or number"
     );
     assert_eq!(
-        err("geoDistance(unknownX, 2, 3, 4) < 1"),
-        FilterError::UnknownField("unknownX".into())
+        err("geoDistance(unknownX, 2, 3, 4) < 1").cause(),
+        &FilterError::UnknownField("unknownX".into())
+    );
+    // PocketBase names the function as the operand that failed
+    assert_eq!(
+        err("geoDistance(1, 2) > 1").to_string(),
+        "invalid left operand \"geoDistance\" - [geoDistance] expected 4 arguments, got 2"
+    );
+    assert_eq!(
+        err("1 > strftime()").to_string(),
+        "invalid right operand \"strftime\" - [strftime] expected at least 1 arguments, got 0"
     );
 }
 
