@@ -32,6 +32,7 @@ pub mod settings;
 pub(crate) mod slots;
 pub mod sql;
 pub mod ttl;
+pub mod webhooks;
 
 pub use app::{App, AppConfig, OpenError};
 pub use error::{Action, CoreError, Feature, FieldError, FieldErrors, Refusal};

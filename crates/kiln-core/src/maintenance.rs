@@ -1,4 +1,4 @@
-//! Periodic clean-up: expired OTPs, MFA sessions and idempotency keys, old finished jobs, and on a shared database
+//! Periodic clean-up: expired OTPs, MFA sessions and idempotency keys, old finished jobs and webhook events, and on a shared database
 //! the old rate limit windows and expired single-use keys. Every node ticks; on a shared database
 //! one of them claims each round (`_kiln_runs`) and does it for all, so the work runs once
 //! cluster-wide.
@@ -54,6 +54,9 @@ impl App {
         }
         if let Err(e) = self.purge_jobs().await {
             tracing::warn!(error = %e, "cannot delete old finished jobs");
+        }
+        if let Err(e) = self.purge_webhook_events().await {
+            tracing::warn!(error = %e, "cannot delete old webhook events");
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod records;
 mod request_log;
 pub mod settings;
 mod sql;
+mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -77,6 +78,7 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
             .merge(logs::router())
             .merge(crons::router())
             .merge(jobs::router())
+            .merge(webhooks::router())
             .merge(backups::router())
             .merge(collections::router())
             .merge(

@@ -53,8 +53,20 @@ impl App {
         let mut merged = serde_json::to_value(&*self.settings())
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         merge(&mut merged, Value::Object(patch));
-        let next: Settings =
+        let mut next: Settings =
             serde_json::from_value(merged).map_err(|e| CoreError::InvalidBody(e.to_string()))?;
+        // the API never shows webhook secrets: an endpoint sent back without them keeps its own
+        let current = self.settings();
+        for w in next
+            .webhooks
+            .inbound
+            .iter_mut()
+            .filter(|w| w.secrets.is_empty())
+        {
+            if let Some(old) = current.webhooks.inbound.iter().find(|o| o.name == w.name) {
+                w.secrets = old.secrets.clone();
+            }
+        }
         let errors = validate::settings(&next);
         if !errors.is_empty() {
             return Err(CoreError::Validation {

@@ -210,6 +210,41 @@ impl Default for Passkeys {
     }
 }
 
+/// Webhooks (a Kiln addition): the endpoints other services call (`POST /api/webhooks/{name}`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Webhooks {
+    pub inbound: Vec<InboundWebhook>,
+}
+
+/// One inbound endpoint: whose signatures it checks, with which secrets (several while one is
+/// rotated; never shown by the API), and which job handles its events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct InboundWebhook {
+    pub name: String,
+    /// `stripe` or `standard` (Standard Webhooks).
+    pub scheme: String,
+    pub secrets: Vec<String>,
+    /// Seconds a delivery's timestamp may differ from now.
+    pub tolerance: i64,
+    /// The job each new event is queued for (`jobAdd` handles it); empty: events are only
+    /// recorded.
+    pub job: String,
+}
+
+impl Default for InboundWebhook {
+    fn default() -> Self {
+        InboundWebhook {
+            name: String::new(),
+            scheme: "standard".into(),
+            secrets: vec![],
+            tolerance: 300,
+            job: String::new(),
+        }
+    }
+}
+
 /// Everything `GET/PATCH /api/settings` covers.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -224,8 +259,9 @@ pub struct Settings {
     pub trusted_proxy: TrustedProxy,
     pub batch: Batch,
     pub logs: Logs,
-    /// Kiln's addition (after PocketBase's keys).
+    /// Kiln's additions (after PocketBase's keys).
     pub passkeys: Passkeys,
+    pub webhooks: Webhooks,
 }
 
 impl Settings {
@@ -244,6 +280,11 @@ impl Settings {
             }
             if let Some(m) = node.as_object_mut() {
                 m.shift_remove(*last);
+            }
+        }
+        if let Some(list) = v["webhooks"]["inbound"].as_array_mut() {
+            for w in list.iter_mut().filter_map(|w| w.as_object_mut()) {
+                w.shift_remove("secrets");
             }
         }
         v

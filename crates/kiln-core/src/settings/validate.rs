@@ -75,7 +75,52 @@ pub fn settings(s: &Settings) -> FieldErrors {
     check_rate_limits(s, &mut put);
     check_batch(s, &mut put);
     check_logs(s, &mut put);
+    check_webhooks(s, &mut put);
     e
+}
+
+fn check_webhooks(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
+    for (i, w) in s.webhooks.inbound.iter().enumerate() {
+        let at = |k: &str| format!("webhooks.inbound.{i}.{k}");
+        if w.name.is_empty()
+            || w.name.len() > 100
+            || !w
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            put(
+                at("name"),
+                FieldError::new(
+                    "validation_invalid_name",
+                    "1 to 100 letters, digits, _ or -.",
+                ),
+            );
+        } else if s.webhooks.inbound[..i].iter().any(|o| o.name == w.name) {
+            put(
+                at("name"),
+                FieldError::new("validation_not_unique", "Must be unique."),
+            );
+        }
+        if !["stripe", "standard"].contains(&w.scheme.as_str()) {
+            put(
+                at("scheme"),
+                FieldError::new("validation_in_invalid", "Must be stripe or standard."),
+            );
+        }
+        if w.secrets.is_empty() || w.secrets.iter().any(|x| x.is_empty() || x.len() > 500) {
+            put(at("secrets"), required());
+        }
+        if !(1..=86_400).contains(&w.tolerance) {
+            put(
+                at("tolerance"),
+                FieldError::new("validation_invalid_value", "Between 1 and 86400 seconds."),
+            );
+        }
+        if w.job.len() > 100 {
+            put(at("job"), too_long(100));
+        }
+    }
 }
 
 /// The app's name, URL and sender.
