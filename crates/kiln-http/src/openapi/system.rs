@@ -1,5 +1,5 @@
 //! The endpoints that are not a collection's: health, realtime, batch and files for everyone; the
-//! superuser-only API (collections, settings, logs, backups, crons) for superusers.
+//! superuser-only API (collections, settings, logs, backups, jobs, crons) for superusers.
 
 use serde_json::{json, Map, Value};
 
@@ -19,6 +19,10 @@ fn any_body() -> Option<Value> {
 
 fn path_param(name: &str) -> Value {
     json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } })
+}
+
+fn query_param(name: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" } })
 }
 
 /// Adds the shared endpoints (and, for a superuser, the superuser-only ones) and their tags.
@@ -100,6 +104,24 @@ pub(crate) fn add(superuser: bool, paths: &mut Map<String, Value>, tags: &mut Ve
         ),
     );
     put(
+        "/api/webhooks/{name}",
+        "post",
+        op(
+            "webhooks",
+            "webhook_receive",
+            "A delivery to an inbound webhook endpoint",
+            "The body as the sender signed it, with Stripe's `Stripe-Signature` or Standard Webhooks' `webhook-id`, `webhook-timestamp` and `webhook-signature` headers (the endpoint's scheme, in the settings). A new event is recorded and handed to the endpoint's job; a duplicate is acknowledged with `duplicate: true`.",
+            vec![path_param("name")],
+            Some(json!({ "required": true, "content": { "application/json": { "schema": {} } } })),
+            json!({ "200": { "description": "Received.", "content": { "application/json": { "schema": {
+                "type": "object",
+                "properties": { "received": { "type": "boolean" }, "id": { "type": "string" }, "duplicate": { "type": "boolean" } },
+                "required": ["received", "id"],
+            } } } } }),
+            &["400", "404"],
+        ),
+    );
+    put(
         "/api/files/token",
         "post",
         op(
@@ -138,6 +160,7 @@ pub(crate) fn add(superuser: bool, paths: &mut Map<String, Value>, tags: &mut Ve
     tags.push(json!({ "name": "realtime", "description": "Realtime subscriptions." }));
     tags.push(json!({ "name": "batch", "description": "Transactional batches." }));
     tags.push(json!({ "name": "files", "description": "Records' files." }));
+    tags.push(json!({ "name": "webhooks", "description": "Inbound webhook endpoints (the settings define them)." }));
     if !superuser {
         return;
     }
@@ -306,6 +329,51 @@ pub(crate) fn add(superuser: bool, paths: &mut Map<String, Value>, tags: &mut Ve
             "backups_restore",
             "Restore a backup (the server reopens its data)",
             vec![path_param("key")],
+            None,
+        ),
+        (
+            "/api/jobs",
+            "get",
+            "jobs_list",
+            "List the jobs (by status and name), the newest first",
+            vec![
+                param_ref("page"),
+                param_ref("perPage"),
+                query_param("status"),
+                query_param("name"),
+            ],
+            None,
+        ),
+        (
+            "/api/jobs",
+            "post",
+            "jobs_create",
+            "Queue a job: name, payload, runAt, uniqueKey, maxAttempts, backoff (ms)",
+            vec![],
+            any_body(),
+        ),
+        (
+            "/api/jobs/{id}",
+            "get",
+            "jobs_view",
+            "One job",
+            vec![path_param("id")],
+            None,
+        ),
+        (
+            "/api/jobs/{id}",
+            "delete",
+            "jobs_delete",
+            "Delete a job that is not running",
+            vec![path_param("id")],
+            None,
+        ),
+        (
+            "/api/jobs/{id}/retry",
+            "post",
+            "jobs_retry",
+            "Queue a failed or finished job again, its attempts reset",
+            vec![path_param("id")],
             None,
         ),
         (
