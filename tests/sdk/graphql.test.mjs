@@ -302,6 +302,15 @@ describe('GraphQL API', () => {
     const many = Array.from({ length: 11 }, (_, i) => `p${i}: posts(perPage: 1000) { page }`).join(' ');
     const costly = await gqlError(() => gql().request(`{ ${many} }`));
     assert.match(costly.message, /more than 10000 records/);
+    // several mutations in one request are a batch: one while batches are off, then batch.maxRequests
+    const two = `mutation { a: createPosts(data: { title: "m1", owner: "${users.ann.id}" }) { id } b: createPosts(data: { title: "m2", owner: "${users.ann.id}" }) { id } }`;
+    const refusedTwo = await fetch(`${server.url}/api/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', Authorization: users.ann.token }, body: JSON.stringify({ query: two }) });
+    assert.equal(refusedTwo.status, 400);
+    assert.match((await refusedTwo.json()).message, /at most 1 mutation/);
+    await su.settings.update({ batch: { enabled: true, maxRequests: 5 } });
+    const made = await gql('ann').request(two);
+    assert.ok(made.a.id && made.b.id);
+    await su.settings.update({ batch: { enabled: false } });
     // a malformed body is the API's 400 envelope
     const bad = await fetch(`${server.url}/api/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
     assert.equal(bad.status, 400);

@@ -67,6 +67,23 @@ describe('Idempotency-Key', () => {
     const invalidAgain = await send('POST', '/api/collections/orders/records', { total: 1 }, 'key-invalid');
     assert.equal(invalidAgain.status, 400);
     assert.equal(invalidAgain.replayed, true);
+    // a multipart body: a retry has another random boundary, and is the same request
+    const form = () => {
+      const f = new FormData();
+      f.append('ref', 'mp-1');
+      f.append('total', '3');
+      return f;
+    };
+    const sendForm = async () => {
+      const res = await fetch(server.url + '/api/collections/orders/records', { method: 'POST', headers: { Authorization: token, 'Idempotency-Key': 'key-multipart' }, body: form() });
+      return { status: res.status, replayed: res.headers.get('idempotent-replayed') === 'true', body: await res.json() };
+    };
+    const m1 = await sendForm();
+    const m2 = await sendForm();
+    assert.equal(m1.status, 200);
+    assert.equal(m2.replayed, true);
+    assert.equal(m2.body.id, m1.body.id);
+    assert.equal(await count('ref = "mp-1"'), 1);
     // a malformed key
     const long = await send('POST', '/api/collections/orders/records', { ref: 'x' }, 'k'.repeat(256));
     assert.equal(long.status, 400);

@@ -81,8 +81,15 @@ describe('inbound webhooks', () => {
   it('the settings never show the secrets, and keep them when an endpoint is sent back without', async () => {
     const s = await su.settings.getAll();
     assert.deepEqual(s.webhooks.inbound.map((w) => [w.name, w.scheme, w.job, 'secrets' in w]), [['stripe', 'stripe', 'payments', false], ['partner', 'standard', 'notices', false]]);
-    // an edit of the list as read (no secrets) keeps each endpoint's secrets
+    // an edit of the list as read (no secrets) keeps each endpoint's secrets; an endpoint sent
+    // with only some keys keeps the others
     await su.settings.update({ webhooks: { inbound: s.webhooks.inbound.map((w) => ({ ...w, tolerance: 300 })) } });
+    await su.settings.update({ webhooks: { inbound: [{ name: 'stripe', tolerance: 600 }, { name: 'partner' }] } });
+    const partial = (await su.settings.getAll()).webhooks.inbound;
+    assert.deepEqual(partial.map((w) => [w.name, w.scheme, w.job, w.tolerance]), [['stripe', 'stripe', 'payments', 600], ['partner', 'standard', 'notices', 300]]);
+    const badJob = await su.settings.update({ webhooks: { inbound: [{ name: 'stripe', job: 'no spaces' }, { name: 'partner' }] } }).catch((e) => e);
+    assert.equal(badJob.status, 400);
+    assert.ok(badJob.response.data.webhooks.inbound['0'].job);
     const bad = await su.settings.update({ webhooks: { inbound: [{ name: 'x y', scheme: 'other', secrets: [] }] } }).catch((e) => e);
     assert.equal(bad.status, 400);
     assert.deepEqual(Object.keys(bad.response.data.webhooks.inbound['0']).sort(), ['name', 'scheme', 'secrets']);

@@ -81,12 +81,7 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
             .merge(webhooks::router())
             .merge(backups::router())
             .merge(collections::router())
-            .merge(
-                records::router().layer(axum::middleware::from_fn_with_state(
-                    app.clone(),
-                    idempotency::middleware,
-                )),
-            )
+            .merge(records::router(&app))
             .merge(auth::router())
             .merge(realtime::router())
             .merge(settings::router())

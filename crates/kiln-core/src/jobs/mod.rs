@@ -10,6 +10,7 @@
 //! once: finishing checks that the run still holds its lease.
 
 pub mod handlers;
+pub mod name;
 pub(crate) mod table;
 
 use std::sync::Arc;
@@ -137,12 +138,7 @@ impl App {
         payload: &Value,
         opts: JobOptions,
     ) -> Result<String> {
-        if name.is_empty()
-            || name.len() > 100
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c))
-        {
+        if !name::valid(name) {
             return Err(invalid(
                 "name",
                 "A job name is 1 to 100 letters, digits, _ - . or :.",
@@ -167,35 +163,42 @@ impl App {
         let now = crate::datetime::now_ms();
         let run_at = opts.run_at.unwrap_or(now).max(now);
         let id = crate::ids::new_id();
-        let inserted = conn.execute(
-            "INSERT INTO \"_jobs\" (\"id\", \"name\", \"payload\", \"max_attempts\", \"backoff\", \"run_at\", \"unique_key\", \"created\", \"updated\") \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT DO NOTHING",
-            &[
-                id.clone().into(),
-                name.to_owned().into(),
-                payload.into(),
-                max_attempts.into(),
-                backoff.into(),
-                run_at.into(),
-                unique_key.clone().into(),
-                now.into(),
-            ],
-        )?;
+        let params: [kiln_db::Value; 8] = [
+            id.clone().into(),
+            name.to_owned().into(),
+            payload.into(),
+            max_attempts.into(),
+            backoff.into(),
+            run_at.into(),
+            unique_key.clone().into(),
+            now.into(),
+        ];
         self.inner().jobs_wake.notify_one();
-        if inserted > 0 {
-            return Ok(id);
+        // twice: the job holding the key may finish between the conflict and the look
+        for _ in 0..2 {
+            let inserted = conn.execute(
+                "INSERT INTO \"_jobs\" (\"id\", \"name\", \"payload\", \"max_attempts\", \"backoff\", \"run_at\", \"unique_key\", \"created\", \"updated\") \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT DO NOTHING",
+                &params,
+            )?;
+            if inserted > 0 {
+                return Ok(id);
+            }
+            let mut existing = None;
+            conn.query(
+                "SELECT \"id\" FROM \"_jobs\" WHERE \"unique_key\" = ?1 AND \"unique_key\" <> '' \
+                 AND \"status\" IN ('queued', 'running')",
+                &params[6..7],
+                |row| {
+                    existing = Some(row.text(0));
+                    Ok(())
+                },
+            )?;
+            if let Some(existing) = existing {
+                return Ok(existing);
+            }
         }
-        let mut existing = None;
-        conn.query(
-            "SELECT \"id\" FROM \"_jobs\" WHERE \"unique_key\" = ?1 AND \"unique_key\" <> '' \
-             AND \"status\" IN ('queued', 'running')",
-            &[unique_key.into()],
-            |row| {
-                existing = Some(row.text(0));
-                Ok(())
-            },
-        )?;
-        existing.ok_or_else(|| CoreError::Internal("a job could not be queued".into()))
+        Err(CoreError::Internal("a job could not be queued".into()))
     }
 
     /// Jobs, the newest first, optionally of one `status` and `name`.
@@ -209,7 +212,7 @@ impl App {
             conn.query(
                 &format!(
                     "SELECT {COLUMNS} FROM \"_jobs\" {filter} ORDER BY \"created\" DESC, \"id\" DESC LIMIT {per_page} OFFSET {}",
-                    (page - 1) * per_page
+                    (page - 1).saturating_mul(per_page)
                 ),
                 &params,
                 |row| {
@@ -259,11 +262,30 @@ impl App {
             .db()
             .write(move |conn| -> Result<usize> {
                 let now = crate::datetime::now_ms();
+                let params = [id_v.into(), now.into()];
+                // another unfinished job holding its unique key: it stays as it is
+                let mut held = false;
+                conn.query(
+                    "SELECT 1 FROM \"_jobs\" AS o, \"_jobs\" AS j WHERE j.\"id\" = ?1 AND o.\"id\" <> j.\"id\" \
+                     AND j.\"unique_key\" <> '' AND o.\"unique_key\" = j.\"unique_key\" \
+                     AND o.\"status\" IN ('queued', 'running')",
+                    &params[..1],
+                    |_| {
+                        held = true;
+                        Ok(())
+                    },
+                )?;
+                if held {
+                    return Err(invalid(
+                        "uniqueKey",
+                        "Another job with this unique key is queued or running.",
+                    ));
+                }
                 Ok(conn.execute(
                     "UPDATE \"_jobs\" SET \"status\" = 'queued', \"attempts\" = 0, \"run_at\" = ?2, \
                      \"lease_until\" = 0, \"node\" = '', \"updated\" = ?2 \
                      WHERE \"id\" = ?1 AND \"status\" IN ('failed', 'done')",
-                    &[id_v.into(), now.into()],
+                    &params,
                 )?)
             })
             .await?;
@@ -276,21 +298,30 @@ impl App {
     /// Deletes a job that is not running.
     pub async fn delete_job(&self, id: &str) -> Result<()> {
         let job = self.job(id)?;
+        let running = || {
+            invalid(
+                "status",
+                "A running job cannot be deleted; wait for its run to end.",
+            )
+        };
         if job.status == "running" {
-            return Err(CoreError::InvalidBody(
-                "A running job cannot be deleted; wait for its run to end.".into(),
-            ));
+            return Err(running());
         }
         let id = id.to_owned();
-        self.db()
-            .write(move |conn| -> Result<()> {
-                conn.execute(
+        let deleted = self
+            .db()
+            .write(move |conn| -> Result<usize> {
+                Ok(conn.execute(
                     "DELETE FROM \"_jobs\" WHERE \"id\" = ?1 AND \"status\" <> 'running'",
                     &[id.into()],
-                )?;
-                Ok(())
+                )?)
             })
-            .await
+            .await?;
+        // it started between the look and the delete
+        if deleted == 0 {
+            return Err(running());
+        }
+        Ok(())
     }
 
     /// Sets the handler of the jobs named `name` on this node.

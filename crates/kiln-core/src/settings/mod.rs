@@ -52,21 +52,30 @@ impl App {
         let _guard = self.inner().settings_change.lock().await;
         let mut merged = serde_json::to_value(&*self.settings())
             .map_err(|e| CoreError::Internal(e.to_string()))?;
-        merge(&mut merged, Value::Object(patch));
-        let mut next: Settings =
-            serde_json::from_value(merged).map_err(|e| CoreError::InvalidBody(e.to_string()))?;
-        // the API never shows webhook secrets: an endpoint sent back without them keeps its own
-        let current = self.settings();
-        for w in next
-            .webhooks
-            .inbound
-            .iter_mut()
-            .filter(|w| w.secrets.is_empty())
+        let mut patch = patch;
+        // an inbound webhook sent with the name of an existing one changes only the keys it
+        // sends (the API never shows the secrets, so a list sent back as read keeps them)
+        if let Some(Value::Array(items)) =
+            patch.get_mut("webhooks").and_then(|w| w.get_mut("inbound"))
         {
-            if let Some(old) = current.webhooks.inbound.iter().find(|o| o.name == w.name) {
-                w.secrets = old.secrets.clone();
+            let current = self.settings();
+            for item in items.iter_mut() {
+                let Some(old) = item
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .and_then(|n| current.webhooks.inbound.iter().find(|o| o.name == n))
+                else {
+                    continue;
+                };
+                let mut base =
+                    serde_json::to_value(old).map_err(|e| CoreError::Internal(e.to_string()))?;
+                merge(&mut base, item.take());
+                *item = base;
             }
         }
+        merge(&mut merged, Value::Object(patch));
+        let next: Settings =
+            serde_json::from_value(merged).map_err(|e| CoreError::InvalidBody(e.to_string()))?;
         let errors = validate::settings(&next);
         if !errors.is_empty() {
             return Err(CoreError::Validation {

@@ -110,6 +110,14 @@ fn check_webhooks(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
         }
         if w.secrets.is_empty() || w.secrets.iter().any(|x| x.is_empty() || x.len() > 500) {
             put(at("secrets"), required());
+        } else if w.scheme == "standard" && w.secrets.iter().any(|x| !standard_secret(x)) {
+            put(
+                at("secrets"),
+                FieldError::new(
+                    "validation_invalid_value",
+                    "A Standard Webhooks secret is base64, optionally after whsec_.",
+                ),
+            );
         }
         if !(1..=86_400).contains(&w.tolerance) {
             put(
@@ -117,8 +125,14 @@ fn check_webhooks(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
                 FieldError::new("validation_invalid_value", "Between 1 and 86400 seconds."),
             );
         }
-        if w.job.len() > 100 {
-            put(at("job"), too_long(100));
+        if !w.job.is_empty() && !crate::jobs::name::valid(&w.job) {
+            put(
+                at("job"),
+                FieldError::new(
+                    "validation_invalid_value",
+                    "A job name is 1 to 100 letters, digits, _ - . or :.",
+                ),
+            );
         }
     }
 }
@@ -441,4 +455,12 @@ mod tests {
         assert!(!is_email("a b@c.d"));
         assert!(!is_email("<a@b.c>"));
     }
+}
+
+/// Whether `secret` is a Standard Webhooks secret: base64 (after an optional `whsec_`).
+fn standard_secret(secret: &str) -> bool {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
+        .is_ok_and(|k| !k.is_empty())
 }

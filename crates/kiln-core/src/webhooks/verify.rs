@@ -85,7 +85,7 @@ pub fn verify(
             if sigs.is_empty() {
                 return Err(Refused::Malformed);
             }
-            if (now - t).abs() > tolerance {
+            if now.abs_diff(t) > tolerance.unsigned_abs() {
                 return Err(Refused::Stale);
             }
             let matches = secrets.iter().any(|secret| {
@@ -107,7 +107,7 @@ pub fn verify(
                 return Err(Refused::Malformed);
             };
             let t = ts.trim().parse::<i64>().map_err(|_| Refused::Malformed)?;
-            if (now - t).abs() > tolerance {
+            if now.abs_diff(t) > tolerance.unsigned_abs() {
                 return Err(Refused::Stale);
             }
             let b64 = base64::engine::general_purpose::STANDARD;

@@ -28,7 +28,12 @@ const GEO_POINT: &str = "GeoPoint";
 const GEO_POINT_INPUT: &str = "GeoPointInput";
 
 /// Builds the schema of superusers (`superuser`) or of everyone else.
-pub(super) fn build(ks: &KSchema, superuser: bool) -> Result<Schema, SchemaError> {
+/// `subscriptions`: whether to offer them (not while realtime hooks are registered).
+pub(super) fn build(
+    ks: &KSchema,
+    superuser: bool,
+    subscriptions: bool,
+) -> Result<Schema, SchemaError> {
     let mut collections: Vec<&Arc<Collection>> =
         ks.all().iter().filter(|c| shown(c, superuser)).collect();
     collections.sort_by(|a, b| a.name.cmp(&b.name));
@@ -137,7 +142,8 @@ pub(super) fn build(ks: &KSchema, superuser: bool) -> Result<Schema, SchemaError
                     .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID))),
             );
         }
-        if (open(&c.list_rule, superuser) || open(&c.view_rule, superuser))
+        if subscriptions
+            && (open(&c.list_rule, superuser) || open(&c.view_rule, superuser))
             && roots.subscription.insert(name.to_owned())
         {
             types.push(

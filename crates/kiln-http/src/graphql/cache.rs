@@ -24,7 +24,23 @@ struct Built {
 
 impl Cache {
     /// The schema of superusers (`superuser`) or of everyone else.
-    pub(super) fn schema(&self, app: &App, superuser: bool) -> Result<Schema, ApiError> {
+    /// `hooks`: the server's hooks; while any realtime hook is registered the schemas have no
+    /// subscriptions (GraphQL's would go around those hooks).
+    pub(super) fn schema(
+        &self,
+        app: &App,
+        superuser: bool,
+        hooks: Option<&kiln_hooks::Hooks>,
+    ) -> Result<Schema, ApiError> {
+        let subscriptions = !hooks.is_some_and(|h| {
+            [
+                "onRealtimeConnectRequest",
+                "onRealtimeSubscribeRequest",
+                "onRealtimeMessageSend",
+            ]
+            .iter()
+            .any(|e| h.watches_event(e))
+        });
         let ks = app.schema();
         let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
         let b = match &mut *built {
@@ -35,8 +51,8 @@ impl Cache {
                 };
                 slot.insert(Built {
                     source: Arc::downgrade(&ks),
-                    everyone: super::build::build(&ks, false).map_err(failed)?,
-                    superuser: super::build::build(&ks, true).map_err(failed)?,
+                    everyone: super::build::build(&ks, false, subscriptions).map_err(failed)?,
+                    superuser: super::build::build(&ks, true, subscriptions).map_err(failed)?,
                 })
             }
         };

@@ -79,20 +79,22 @@ impl Call {
         Ok(())
     }
 
-    /// Records as the REST API answers them to this caller: `tree` expanded, hidden fields
-    /// and others' emails left out, the hooks' `patches` applied.
+    /// Records as the REST API answers them to this caller: `tree` expanded under `req` (the
+    /// REST call the field stands for), hidden fields and others' emails left out, the hooks'
+    /// `patches` applied.
     pub(super) fn render(
         &self,
+        req: &RequestInfo,
         records: &mut [Record],
         tree: Option<ExpandTree>,
         patches: &[(String, Patch)],
     ) -> async_graphql::Result<Vec<Value>> {
         if let Some(tree) = tree {
             self.app
-                .expand_records(records, &tree, &self.req)
+                .expand_records(records, &tree, req)
                 .map_err(core_error)?;
         }
-        let viewer = self.req.viewer();
+        let viewer = req.viewer();
         let d = self.app.dialect();
         Ok(records
             .iter()
@@ -133,4 +135,50 @@ pub(super) fn hook_answer(res: &HookResponse) -> async_graphql::Error {
     };
     let status = i32::from(res.status);
     async_graphql::Error::new(message).extend_with(move |_, ext| ext.set("status", status))
+}
+
+/// Several mutations in one request write as a batch does, one after the other: at most the
+/// settings' `batch.maxRequests` of them, and one while batches are off. `Err`: the message.
+pub(super) fn mutation_limit(
+    app: &App,
+    request: &mut async_graphql::Request,
+) -> Result<(), String> {
+    use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+    fn count(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> usize {
+        if depth > 8 {
+            return 0;
+        }
+        set.items
+            .iter()
+            .map(|s| match &s.node {
+                Selection::Field(_) => 1,
+                Selection::InlineFragment(f) => count(doc, &f.node.selection_set.node, depth + 1),
+                Selection::FragmentSpread(f) => doc
+                    .fragments
+                    .get(&f.node.fragment_name.node)
+                    .map_or(0, |d| count(doc, &d.node.selection_set.node, depth + 1)),
+            })
+            .sum()
+    }
+    let Ok(doc) = request.parsed_query() else {
+        return Ok(()); // the executor answers a document that does not parse
+    };
+    let most = doc
+        .operations
+        .iter()
+        .filter(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Mutation)
+        .map(|(_, op)| count(doc, &op.node.selection_set.node, 0))
+        .max()
+        .unwrap_or(0);
+    let batch = &app.settings().batch;
+    let limit = match batch.enabled {
+        true => usize::try_from(batch.max_requests).unwrap_or(0).max(1),
+        false => 1,
+    };
+    if most > limit {
+        return Err(format!(
+            "A request may hold at most {limit} mutation(s): the settings' batch.maxRequests, or 1 while batches are off."
+        ));
+    }
+    Ok(())
 }

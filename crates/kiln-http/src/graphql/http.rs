@@ -125,10 +125,13 @@ async fn execute(
     hooks: Option<Arc<Hooks>>,
     cache: &Cache,
     ctx: Ctx,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     files: Vec<Option<kiln_core::files::Upload>>,
 ) -> ApiResult<Response> {
-    let schema = cache.schema(&app, ctx.req.is_superuser())?;
+    if let Err(message) = super::call::mutation_limit(&app, &mut request) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, message));
+    }
+    let schema = cache.schema(&app, ctx.req.is_superuser(), hooks.as_deref())?;
     let call = Call::new(app, ctx.req, hooks, files);
     let response = schema.execute(request.data(call)).await;
     let body = serde_json::to_vec(&response)

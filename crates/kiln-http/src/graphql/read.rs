@@ -86,7 +86,7 @@ pub(super) fn list(name: &str) -> impl Resolver {
                     read_patches(h.list_records(c.clone(), &result.items, &req, page).await)?
                 }
             };
-            let items = call.render(&mut result.items, tree, &patches)?;
+            let items = call.render(&req, &mut result.items, tree, &patches)?;
             Ok(Some(FieldValue::owned_any(json!({
                 "items": items,
                 "page": result.page,
@@ -120,7 +120,7 @@ pub(super) fn view(name: &str) -> impl Resolver {
                 None => Vec::new(),
                 Some(h) => read_patches(h.view_record(&record, &req).await)?,
             };
-            let mut one = call.render(&mut [record], tree, &patches)?;
+            let mut one = call.render(&req, &mut [record], tree, &patches)?;
             Ok(one.pop().map(FieldValue::owned_any))
         })
     }

@@ -10,6 +10,9 @@ use super::call::{core_error, Call};
 use super::read::{expand_of, expand_param};
 use crate::realtime::connect::Registration;
 
+/// How often a quiet subscription checks that its realtime client is still served.
+const ALIVE_CHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A subscription field's resolver.
 pub(super) trait SubResolver:
     for<'a> Fn(ResolverContext<'a>) -> SubscriptionFieldFuture<'a> + Send + Sync + 'static
@@ -33,6 +36,9 @@ pub(super) fn events(name: &str) -> impl SubResolver {
                 Some(id) => format!("{name}/{}", id.string()?),
                 None => format!("{name}/*"),
             };
+            if topic.len() > kiln_core::realtime::MAX_TOPIC_LEN {
+                return Err(async_graphql::Error::new("The id is too long."));
+            }
             let field = ctx.field();
             if let Some(tree) = expand_of(field.selection_set().filter(|f| f.name() == "record")) {
                 topic.push_str("?options=");
@@ -49,10 +55,24 @@ pub(super) fn events(name: &str) -> impl SubResolver {
                 client: opened.client,
             };
             Ok(futures_util::stream::unfold(
-                (reg, opened.messages),
-                |(reg, mut rx)| async move {
+                Some((reg, opened.messages)),
+                |state| async move {
+                    let (reg, mut rx) = state?;
                     loop {
-                        let m = rx.recv().await?;
+                        let m = match tokio::time::timeout(ALIVE_CHECK, rx.recv()).await {
+                            Ok(m) => m?,
+                            // a client whose queue overflowed was let go by the dispatcher:
+                            // end the subscription rather than wait for events that never come
+                            Err(_) if reg.app.realtime().client(&reg.client.id).is_none() => {
+                                return Some((
+                                    Err(async_graphql::Error::new(
+                                        "The subscription fell behind and was ended; subscribe again.",
+                                    )),
+                                    None,
+                                ));
+                            }
+                            Err(_) => continue,
+                        };
                         // control messages: a reset or a shutdown ends the subscription
                         if m.seq == 0 {
                             if m.event.is_empty() || &*m.event == "PB_RESET" {
@@ -65,7 +85,7 @@ pub(super) fn events(name: &str) -> impl SubResolver {
                         };
                         return Some((
                             Ok::<_, async_graphql::Error>(FieldValue::owned_any(v)),
-                            (reg, rx),
+                            Some((reg, rx)),
                         ));
                     }
                 },

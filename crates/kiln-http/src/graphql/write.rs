@@ -27,7 +27,7 @@ pub(super) fn create(name: &str) -> impl Resolver {
             let mut req = call.rest_request("POST", &[("expand", expand_arg(&ctx))]);
             req.body = body.clone();
             let written = match call.hooks.as_ref().filter(|h| h.watches(&c)) {
-                Some(h) => written(h.create_record(c.clone(), req, body, uploads).await)?,
+                Some(h) => written(h.create_record(c.clone(), req.clone(), body, uploads).await)?,
                 None => call
                     .app
                     .create_record_with_files(&c, &req, body, uploads)
@@ -35,7 +35,7 @@ pub(super) fn create(name: &str) -> impl Resolver {
                     .map(|r| Some((r, None)))
                     .map_err(core_error)?,
             };
-            render(&ctx, call, written)
+            render(&ctx, call, &req, written)
         })
     }
 }
@@ -53,7 +53,10 @@ pub(super) fn update(name: &str) -> impl Resolver {
             let mut req = call.rest_request("PATCH", &[("expand", expand_arg(&ctx))]);
             req.body = body.clone();
             let written = match call.hooks.as_ref().filter(|h| h.watches(&c)) {
-                Some(h) => written(h.update_record(c.clone(), id, req, body, uploads).await)?,
+                Some(h) => written(
+                    h.update_record(c.clone(), id, req.clone(), body, uploads)
+                        .await,
+                )?,
                 None => call
                     .app
                     .update_record_with_files(&c, &id, &req, body, uploads)
@@ -61,7 +64,7 @@ pub(super) fn update(name: &str) -> impl Resolver {
                     .map(|r| Some((r, None)))
                     .map_err(core_error)?,
             };
-            render(&ctx, call, written)
+            render(&ctx, call, &req, written)
         })
     }
 }
@@ -108,6 +111,7 @@ fn written(out: RecordOutcome) -> async_graphql::Result<Written> {
 fn render<'a>(
     ctx: &ResolverContext<'a>,
     call: &Call,
+    req: &kiln_core::RequestInfo,
     written: Written,
 ) -> async_graphql::Result<Option<FieldValue<'a>>> {
     let Some((record, patch)) = written else {
@@ -117,7 +121,7 @@ fn render<'a>(
         .map(|p| vec![(record.id().to_owned(), p)])
         .unwrap_or_default();
     let tree = expand_of(std::iter::once(ctx.field()));
-    let mut one = call.render(&mut [record], tree, &patches)?;
+    let mut one = call.render(req, &mut [record], tree, &patches)?;
     Ok(one.pop().map(FieldValue::owned_any))
 }
 

@@ -24,6 +24,9 @@ use crate::extract::Ctx;
 
 const PROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"];
 
+/// A client that does not answer a ping within this time is gone.
+const KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub(super) fn upgrade(
     app: App,
     hooks: Option<Arc<Hooks>>,
@@ -31,13 +34,24 @@ pub(super) fn upgrade(
     ctx: Ctx,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let mut req = ctx.req;
-    if req.auth.is_none() {
-        req.auth = req.query.get("token").and_then(|t| app.auth_from_token(t));
-    }
+    let req = ctx.req;
+    // the upgrade's own token: its Authorization header, or ?token= (browsers set no headers)
+    let token = req
+        .headers
+        .get("authorization")
+        .or_else(|| req.query.get("token"))
+        .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).to_owned());
     ws.protocols(PROTOCOLS)
         .max_message_size(1 << 20)
-        .on_upgrade(move |socket| run(socket, app, hooks, cache, req))
+        .on_upgrade(move |socket| run(socket, app, hooks, cache, req, token))
+}
+
+/// What a socket's operations share: the upgrade request and the token its caller gave. Each
+/// operation resolves the token again (an expired token, a changed password or a deleted record
+/// ends its access at once) and gets a `Call` of its own (its own record budget).
+struct Session {
+    req: kiln_core::RequestInfo,
+    token: Option<String>,
 }
 
 async fn run(
@@ -46,6 +60,7 @@ async fn run(
     hooks: Option<Arc<Hooks>>,
     cache: Arc<Cache>,
     req: kiln_core::RequestInfo,
+    upgrade_token: Option<String>,
 ) {
     let protocol = match socket.protocol().and_then(|p| p.to_str().ok()) {
         Some("graphql-ws") => async_graphql::http::WebSocketProtocols::SubscriptionsTransportWS,
@@ -64,21 +79,21 @@ async fn run(
     let executor = ByCaller {
         app: app.clone(),
         cache,
+        hooks,
     };
-    let mut out = GqlSocket::new(executor, input, protocol).on_connection_init(move |payload| {
-        let mut req = req.clone();
-        if let Some(auth) = token(&payload).and_then(|t| app.auth_from_token(t)) {
-            req.auth = Some(auth);
-        }
-        // as for every request (Ctx): a superuser only from the allowed addresses
-        if req.is_superuser() && !app.superuser_ip_allowed(req.ip) {
-            let e = crate::error::api(kiln_core::CoreError::IpNotAllowed);
-            return std::future::ready(Err(async_graphql::Error::new(e.message)));
-        }
-        let mut data = Data::default();
-        data.insert(Call::new(app.clone(), req, hooks.clone(), Vec::new()));
-        std::future::ready(Ok(data))
-    });
+    let mut out = GqlSocket::new(executor, input, protocol)
+        .keepalive_timeout(KEEPALIVE)
+        .on_connection_init(move |payload| {
+            let token = token(&payload)
+                .map(str::to_owned)
+                .or_else(|| upgrade_token.clone());
+            let mut data = Data::default();
+            data.insert(Session {
+                req: req.clone(),
+                token,
+            });
+            std::future::ready(Ok(data))
+        });
     while let Some(m) = out.next().await {
         let sent = match m {
             Out::Text(t) => sink.send(Message::Text(t.into())).await,
@@ -106,45 +121,78 @@ fn token(payload: &Value) -> Option<&str> {
         .map(|t| t.strip_prefix("Bearer ").unwrap_or(t))
 }
 
-/// Runs each operation of a socket with the schema of its caller, known once
-/// `connection_init` came.
+/// Runs each operation of a socket as its caller now: the token resolved again, the schema of
+/// that caller, a `Call` of its own.
 #[derive(Clone)]
 struct ByCaller {
     app: App,
     cache: Arc<Cache>,
+    hooks: Option<Arc<Hooks>>,
 }
 
 impl ByCaller {
-    fn schema(&self, data: Option<&Data>) -> Result<Schema, crate::error::ApiError> {
-        let superuser = data
-            .and_then(|d| d.get(&TypeId::of::<Call>()))
-            .and_then(|c| c.downcast_ref::<Call>())
-            .is_some_and(|c| c.req.is_superuser());
-        self.cache.schema(&self.app, superuser)
+    /// The schema and the request data of one operation, or why it may not run.
+    fn prepare(
+        &self,
+        session: Option<&Data>,
+        request: &mut async_graphql::Request,
+    ) -> Result<(Schema, Call), String> {
+        let session = session
+            .and_then(|d| d.get(&TypeId::of::<Session>()))
+            .and_then(|s| s.downcast_ref::<Session>())
+            .ok_or("The connection was not initialised.")?;
+        let mut req = session.req.clone();
+        req.auth = match &session.token {
+            None => None,
+            Some(t) => Some(
+                self.app
+                    .auth_from_token(t)
+                    .ok_or("The token is missing, invalid or expired.")?,
+            ),
+        };
+        // as for every request (Ctx): a superuser only from the allowed addresses
+        if req.is_superuser() && !self.app.superuser_ip_allowed(req.ip) {
+            return Err(crate::error::api(kiln_core::CoreError::IpNotAllowed)
+                .message
+                .into_owned());
+        }
+        super::call::mutation_limit(&self.app, request)?;
+        let schema = self
+            .cache
+            .schema(&self.app, req.is_superuser(), self.hooks.as_deref())
+            .map_err(|e| e.message.into_owned())?;
+        Ok((
+            schema,
+            Call::new(self.app.clone(), req, self.hooks.clone(), Vec::new()),
+        ))
     }
 }
 
-/// A schema that could not be built, as an operation's answer.
-fn failed(e: crate::error::ApiError) -> async_graphql::Response {
-    async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(e.message, None)])
+/// An operation refused, as its answer.
+fn refused(message: String) -> async_graphql::Response {
+    async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(message, None)])
 }
 
 impl Executor for ByCaller {
     async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
-        match self.schema(None) {
-            Ok(s) => s.execute(request).await,
-            Err(e) => failed(e),
+        // the socket runs every operation through execute_stream, with its session
+        let mut request = request;
+        match self.prepare(None, &mut request) {
+            Ok((schema, call)) => schema.execute(request.data(call)).await,
+            Err(e) => refused(e),
         }
     }
 
     fn execute_stream(
         &self,
-        request: async_graphql::Request,
+        mut request: async_graphql::Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
-        match self.schema(session_data.as_deref()) {
-            Ok(s) => Executor::execute_stream(&s, request, session_data),
-            Err(e) => futures_util::stream::once(std::future::ready(failed(e))).boxed(),
+        match self.prepare(session_data.as_deref(), &mut request) {
+            Ok((schema, call)) => {
+                Executor::execute_stream(&schema, request.data(call), session_data)
+            }
+            Err(e) => futures_util::stream::once(std::future::ready(refused(e))).boxed(),
         }
     }
 }

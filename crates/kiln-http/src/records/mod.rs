@@ -8,23 +8,27 @@ mod update;
 mod view;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, patch, post};
 use axum::Router;
 use kiln_core::App;
 
-pub fn router() -> Router<App> {
+/// The records routes; creates and updates go through the `Idempotency-Key` middleware (reads
+/// do not pay for it).
+pub fn router(app: &App) -> Router<App> {
+    let idempotent =
+        || axum::middleware::from_fn_with_state(app.clone(), crate::idempotency::middleware);
     Router::new()
         .route(
             "/api/collections/{collection}/records",
             // Record bodies set their own limit from the collection's file fields (RecordBody).
             get(list::handler)
-                .post(create::handler)
+                .merge(post(create::handler).layer(idempotent()))
                 .layer(DefaultBodyLimit::disable()),
         )
         .route(
             "/api/collections/{collection}/records/{id}",
             get(view::handler)
-                .patch(update::handler)
+                .merge(patch(update::handler).layer(idempotent()))
                 .delete(delete::handler)
                 .layer(DefaultBodyLimit::disable()),
         )
