@@ -394,6 +394,14 @@ fn check_logs(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
     }
 }
 
+/// Whether `secret` is a Standard Webhooks secret: base64 (after an optional `whsec_`).
+fn standard_secret(secret: &str) -> bool {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
+        .is_ok_and(|k| !k.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -455,12 +463,4 @@ mod tests {
         assert!(!is_email("a b@c.d"));
         assert!(!is_email("<a@b.c>"));
     }
-}
-
-/// Whether `secret` is a Standard Webhooks secret: base64 (after an optional `whsec_`).
-fn standard_secret(secret: &str) -> bool {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
-        .is_ok_and(|k| !k.is_empty())
 }
