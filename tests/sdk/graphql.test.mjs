@@ -286,6 +286,17 @@ describe('GraphQL API', () => {
       assert.deepEqual(seen('ann'), ['create:bob-live-pub', 'create:ann-live-priv', 'update:ann-live-priv2', 'delete:bob-live-pub']);
       assert.deepEqual(seen('guest'), ['create:bob-live-pub', 'delete:bob-live-pub'], 'a guest never sees a private post');
       assert.equal(events.guest[0].data.posts.record.expand.author.name, 'Ada');
+      // one socket holds at most 100 subscriptions
+      const many = createClient({ url: `${server.url.replace('http', 'ws')}/api/graphql`, webSocketImpl: WebSocket });
+      subscribers.push(many);
+      const errors = [];
+      for (let i = 0; i < 101; i++) {
+        many.subscribe({ query: 'subscription { posts { action } }' }, { next: (m) => m.errors && errors.push(m.errors), error: (e) => errors.push(e), complete: () => {} });
+      }
+      const until = Date.now() + 10_000;
+      while (!errors.length && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(errors.length, 1, 'the 101st subscription is refused');
+      assert.match(JSON.stringify(errors[0]), /at most 100 subscriptions/);
     } finally {
       await Promise.all(subscribers.map((c) => c.dispose()));
     }

@@ -38,6 +38,20 @@ pub(super) struct Call {
     pub(super) uploads: Mutex<Vec<Option<Upload>>>,
     /// Records the request's pages may still load.
     budget: AtomicI64,
+    /// The live subscriptions of the WebSocket the operation came on (none over HTTP).
+    pub(super) subscriptions: Option<Arc<std::sync::atomic::AtomicUsize>>,
+}
+
+/// The most subscriptions one WebSocket may hold at once (each is a realtime client).
+pub(super) const MAX_SUBSCRIPTIONS: usize = 100;
+
+/// A subscription counted on its socket, let go when the subscription ends.
+pub(super) struct Counted(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Call {
@@ -53,7 +67,23 @@ impl Call {
             hooks,
             uploads: Mutex::new(uploads),
             budget: AtomicI64::new(MAX_RECORDS),
+            subscriptions: None,
         }
+    }
+
+    /// Counts one more subscription on the operation's socket; `Err` past
+    /// [`MAX_SUBSCRIPTIONS`].
+    pub(super) fn count_subscription(&self) -> async_graphql::Result<Option<Counted>> {
+        let Some(n) = &self.subscriptions else {
+            return Ok(None);
+        };
+        if n.fetch_add(1, Ordering::Relaxed) >= MAX_SUBSCRIPTIONS {
+            n.fetch_sub(1, Ordering::Relaxed);
+            return Err(async_graphql::Error::new(format!(
+                "A connection may hold at most {MAX_SUBSCRIPTIONS} subscriptions."
+            )));
+        }
+        Ok(Some(Counted(n.clone())))
     }
 
     /// The request as the REST call a field stands for would make it, for the rules that read

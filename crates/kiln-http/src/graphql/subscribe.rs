@@ -44,6 +44,7 @@ pub(super) fn events(name: &str) -> impl SubResolver {
                 topic.push_str("?options=");
                 topic.push_str(&json!({"query": {"expand": expand_param(&tree)}}).to_string());
             }
+            let counted = call.count_subscription()?;
             let auth = call.req.auth.clone();
             let opened = call.app.realtime_open(None, auth.as_ref());
             call.app
@@ -55,9 +56,9 @@ pub(super) fn events(name: &str) -> impl SubResolver {
                 client: opened.client,
             };
             Ok(futures_util::stream::unfold(
-                Some((reg, opened.messages)),
+                Some((reg, opened.messages, counted)),
                 |state| async move {
-                    let (reg, mut rx) = state?;
+                    let (reg, mut rx, counted) = state?;
                     loop {
                         let m = match tokio::time::timeout(ALIVE_CHECK, rx.recv()).await {
                             Ok(m) => m?,
@@ -85,7 +86,7 @@ pub(super) fn events(name: &str) -> impl SubResolver {
                         };
                         return Some((
                             Ok::<_, async_graphql::Error>(FieldValue::owned_any(v)),
-                            Some((reg, rx)),
+                            Some((reg, rx, counted)),
                         ));
                     }
                 },

@@ -52,6 +52,8 @@ pub(super) fn upgrade(
 struct Session {
     req: kiln_core::RequestInfo,
     token: Option<String>,
+    /// Its live subscriptions (capped: `call::MAX_SUBSCRIPTIONS`).
+    subscriptions: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 async fn run(
@@ -91,6 +93,7 @@ async fn run(
             data.insert(Session {
                 req: req.clone(),
                 token,
+                subscriptions: Default::default(),
             });
             std::future::ready(Ok(data))
         });
@@ -161,10 +164,9 @@ impl ByCaller {
             .cache
             .schema(&self.app, req.is_superuser(), self.hooks.as_deref())
             .map_err(|e| e.message.into_owned())?;
-        Ok((
-            schema,
-            Call::new(self.app.clone(), req, self.hooks.clone(), Vec::new()),
-        ))
+        let mut call = Call::new(self.app.clone(), req, self.hooks.clone(), Vec::new());
+        call.subscriptions = Some(session.subscriptions.clone());
+        Ok((schema, call))
     }
 }
 
