@@ -333,6 +333,7 @@ impl App {
     /// Starts this node's worker (the server calls it once): it claims due jobs it has a handler
     /// for, up to [`CONCURRENCY`] at a time.
     pub fn start_jobs(&self) {
+        self.add_webhook_handler();
         let weak = self.downgrade();
         let wake = self.inner().jobs_wake.clone();
         tokio::spawn(async move {

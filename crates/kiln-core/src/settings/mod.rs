@@ -53,22 +53,25 @@ impl App {
         let mut merged = serde_json::to_value(&*self.settings())
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         let mut patch = patch;
-        // an inbound webhook sent with the name of an existing one changes only the keys it
-        // sends (the API never shows the secrets, so a list sent back as read keeps them)
-        if let Some(Value::Array(items)) =
-            patch.get_mut("webhooks").and_then(|w| w.get_mut("inbound"))
-        {
-            let current = self.settings();
+        // a webhook sent with the name of an existing one changes only the keys it sends (the
+        // API never shows the secrets, so a list sent back as read keeps them)
+        let current = self.settings();
+        for way in ["inbound", "outbound"] {
+            let Some(Value::Array(items)) = patch.get_mut("webhooks").and_then(|w| w.get_mut(way))
+            else {
+                continue;
+            };
+            let existing = serde_json::to_value(&current.webhooks)
+                .map_err(|e| CoreError::Internal(e.to_string()))?;
             for item in items.iter_mut() {
-                let Some(old) = item
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .and_then(|n| current.webhooks.inbound.iter().find(|o| o.name == n))
-                else {
+                let Some(old) = item.get("name").and_then(Value::as_str).and_then(|n| {
+                    existing[way]
+                        .as_array()
+                        .and_then(|l| l.iter().find(|o| o["name"] == n))
+                }) else {
                     continue;
                 };
-                let mut base =
-                    serde_json::to_value(old).map_err(|e| CoreError::Internal(e.to_string()))?;
+                let mut base = old.clone();
                 merge(&mut base, item.take());
                 *item = base;
             }

@@ -215,6 +215,36 @@ impl Default for Passkeys {
 #[serde(default, rename_all = "camelCase")]
 pub struct Webhooks {
     pub inbound: Vec<InboundWebhook>,
+    pub outbound: Vec<OutboundWebhook>,
+}
+
+/// One outbound webhook: the record events of a collection posted to `url`, signed per
+/// Standard Webhooks with each of `secrets` (`whsec_` + base64; several while one is rotated;
+/// never shown by the API), delivered through the job queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OutboundWebhook {
+    pub name: String,
+    pub url: String,
+    /// The collection's name or id.
+    pub collection: String,
+    /// Some of `create`, `update`, `delete`.
+    pub events: Vec<String>,
+    pub secrets: Vec<String>,
+    pub enabled: bool,
+}
+
+impl Default for OutboundWebhook {
+    fn default() -> Self {
+        OutboundWebhook {
+            name: String::new(),
+            url: String::new(),
+            collection: String::new(),
+            events: vec!["create".into(), "update".into(), "delete".into()],
+            secrets: vec![],
+            enabled: true,
+        }
+    }
 }
 
 /// One inbound endpoint: whose signatures it checks, with which secrets (several while one is
@@ -282,9 +312,11 @@ impl Settings {
                 m.shift_remove(*last);
             }
         }
-        if let Some(list) = v["webhooks"]["inbound"].as_array_mut() {
-            for w in list.iter_mut().filter_map(|w| w.as_object_mut()) {
-                w.shift_remove("secrets");
+        for way in ["inbound", "outbound"] {
+            if let Some(list) = v["webhooks"][way].as_array_mut() {
+                for w in list.iter_mut().filter_map(|w| w.as_object_mut()) {
+                    w.shift_remove("secrets");
+                }
             }
         }
         v

@@ -76,6 +76,7 @@ pub fn settings(s: &Settings) -> FieldErrors {
     check_batch(s, &mut put);
     check_logs(s, &mut put);
     check_webhooks(s, &mut put);
+    check_outbound(s, &mut put);
     e
 }
 
@@ -131,6 +132,67 @@ fn check_webhooks(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
                 FieldError::new(
                     "validation_invalid_value",
                     "A job name is 1 to 100 letters, digits, _ - . or :.",
+                ),
+            );
+        }
+    }
+}
+
+fn check_outbound(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
+    for (i, w) in s.webhooks.outbound.iter().enumerate() {
+        let at = |k: &str| format!("webhooks.outbound.{i}.{k}");
+        if w.name.is_empty()
+            || w.name.len() > 100
+            || !w
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            put(
+                at("name"),
+                FieldError::new(
+                    "validation_invalid_name",
+                    "1 to 100 letters, digits, _ or -.",
+                ),
+            );
+        } else if s.webhooks.outbound[..i].iter().any(|o| o.name == w.name) {
+            put(
+                at("name"),
+                FieldError::new("validation_not_unique", "Must be unique."),
+            );
+        }
+        if !is_url(&w.url) || w.url.len() > 2000 {
+            put(
+                at("url"),
+                FieldError::new("validation_is_url", "Must be a valid url."),
+            );
+        }
+        if w.collection.is_empty() {
+            put(at("collection"), required());
+        }
+        if w.events.is_empty()
+            || w.events
+                .iter()
+                .any(|e| !["create", "update", "delete"].contains(&e.as_str()))
+        {
+            put(
+                at("events"),
+                FieldError::new(
+                    "validation_in_invalid",
+                    "Some of create, update and delete.",
+                ),
+            );
+        }
+        if w.secrets.is_empty()
+            || w.secrets
+                .iter()
+                .any(|x| x.len() > 500 || !standard_secret(x))
+        {
+            put(
+                at("secrets"),
+                FieldError::new(
+                    "validation_invalid_value",
+                    "One or more Standard Webhooks secrets (whsec_ and base64).",
                 ),
             );
         }

@@ -4,6 +4,7 @@
 //! duplicate delivery, or a retry of one that was recorded, is acknowledged and not processed
 //! again, and an event recorded is never without its job.
 
+pub mod outbound;
 pub(crate) mod table;
 pub mod verify;
 

@@ -375,7 +375,8 @@ impl App {
         prepared.apply(conn, &self.schema(), hooks)
     }
 
-    /// After the commit: removes the blobs the write let go and publishes its realtime events.
+    /// After the commit: removes the blobs the write let go, publishes its realtime events and
+    /// queues its outbound webhooks' deliveries.
     pub async fn finish_write(&self, applied: &Applied) {
         self.remove_blobs(applied.garbage.clone()).await;
         match applied.action {
@@ -389,5 +390,7 @@ impl App {
                 record: Arc::new(record.clone()),
             });
         }
+        self.queue_deliveries(applied.action, &applied.records)
+            .await;
     }
 }
