@@ -344,7 +344,7 @@ impl App {
                 };
                 let free = slots.available_permits();
                 let names = app.inner().jobs.names();
-                if free > 0 && !names.is_empty() {
+                if free > 0 && !names.is_empty() && app.any_job_waits() {
                     match app.claim_jobs(&names, free).await {
                         Ok(runs) => {
                             for run in runs {
@@ -368,6 +368,23 @@ impl App {
                 }
             }
         });
+    }
+
+    /// Whether any job is queued or running (a read: an idle queue costs no write).
+    fn any_job_waits(&self) -> bool {
+        let mut found = false;
+        let read = self.db().read(|conn| {
+            conn.query(
+                "SELECT 1 FROM \"_jobs\" WHERE \"status\" IN ('queued', 'running') LIMIT 1",
+                &[],
+                |_| {
+                    found = true;
+                    Ok(())
+                },
+            )
+        });
+        // when the look fails, let the claim say why
+        read.is_err() || found
     }
 
     /// Claims up to `n` due jobs named one of `names` (and fails the expired ones whose
