@@ -83,25 +83,11 @@ pub fn settings(s: &Settings) -> FieldErrors {
 fn check_webhooks(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
     for (i, w) in s.webhooks.inbound.iter().enumerate() {
         let at = |k: &str| format!("webhooks.inbound.{i}.{k}");
-        if w.name.is_empty()
-            || w.name.len() > 100
-            || !w
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            put(
-                at("name"),
-                FieldError::new(
-                    "validation_invalid_name",
-                    "1 to 100 letters, digits, _ or -.",
-                ),
-            );
-        } else if s.webhooks.inbound[..i].iter().any(|o| o.name == w.name) {
-            put(
-                at("name"),
-                FieldError::new("validation_not_unique", "Must be unique."),
-            );
+        if let Some(e) = webhook_name(
+            &w.name,
+            s.webhooks.inbound[..i].iter().map(|o| o.name.as_str()),
+        ) {
+            put(at("name"), e);
         }
         if !["stripe", "standard"].contains(&w.scheme.as_str()) {
             put(
@@ -138,28 +124,32 @@ fn check_webhooks(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
     }
 }
 
+/// What is wrong with a webhook's name, given the names before it in its list.
+fn webhook_name<'a>(name: &str, mut before: impl Iterator<Item = &'a str>) -> Option<FieldError> {
+    if name.is_empty()
+        || name.len() > 100
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Some(FieldError::new(
+            "validation_invalid_name",
+            "1 to 100 letters, digits, _ or -.",
+        ));
+    }
+    before
+        .any(|o| o == name)
+        .then(|| FieldError::new("validation_not_unique", "Must be unique."))
+}
+
 fn check_outbound(s: &Settings, put: &mut impl FnMut(String, FieldError)) {
     for (i, w) in s.webhooks.outbound.iter().enumerate() {
         let at = |k: &str| format!("webhooks.outbound.{i}.{k}");
-        if w.name.is_empty()
-            || w.name.len() > 100
-            || !w
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            put(
-                at("name"),
-                FieldError::new(
-                    "validation_invalid_name",
-                    "1 to 100 letters, digits, _ or -.",
-                ),
-            );
-        } else if s.webhooks.outbound[..i].iter().any(|o| o.name == w.name) {
-            put(
-                at("name"),
-                FieldError::new("validation_not_unique", "Must be unique."),
-            );
+        if let Some(e) = webhook_name(
+            &w.name,
+            s.webhooks.outbound[..i].iter().map(|o| o.name.as_str()),
+        ) {
+            put(at("name"), e);
         }
         if !is_url(&w.url) || w.url.len() > 2000 {
             put(
