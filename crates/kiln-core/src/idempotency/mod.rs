@@ -25,18 +25,12 @@ pub const KEEP_MS: i64 = 86_400_000;
 /// cutting the same bytes match), in hex.
 pub fn fingerprint(parts: &[&[u8]]) -> String {
     use sha2::{Digest, Sha256};
-    use std::fmt::Write;
     let mut h = Sha256::new();
     for part in parts {
         h.update((part.len() as u64).to_le_bytes());
         h.update(part);
     }
-    h.finalize()
-        .iter()
-        .fold(String::with_capacity(64), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
+    crate::webhooks::verify::hex(&h.finalize())
 }
 
 /// What a claimed key means for its request.

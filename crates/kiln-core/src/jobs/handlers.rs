@@ -52,8 +52,4 @@ impl Handlers {
             .cloned()
             .collect()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.read().unwrap_or_else(|p| p.into_inner()).is_empty()
-    }
 }

@@ -129,19 +129,13 @@ impl App {
 /// `v1,<base64>` per secret, space-separated: HMAC-SHA256 of `<id>.<timestamp>.<body>` with the
 /// secret's base64 bytes (after `whsec_`).
 fn sign(secrets: &[String], id: &str, ts: &str, body: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
     let b64 = base64::engine::general_purpose::STANDARD;
     secrets
         .iter()
         .filter_map(|s| b64.decode(s.strip_prefix("whsec_").unwrap_or(s)).ok())
-        .filter_map(|key| {
-            let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&key).ok()?;
-            mac.update(id.as_bytes());
-            mac.update(b".");
-            mac.update(ts.as_bytes());
-            mac.update(b".");
-            mac.update(body);
-            Some(format!("v1,{}", b64.encode(mac.finalize().into_bytes())))
+        .map(|key| {
+            let mac = super::verify::hmac(&key, &[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
+            format!("v1,{}", b64.encode(mac))
         })
         .collect::<Vec<_>>()
         .join(" ")

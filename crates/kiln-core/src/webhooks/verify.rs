@@ -136,7 +136,8 @@ pub fn verify(
     }
 }
 
-fn hmac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+/// HMAC-SHA256 of `parts` in order (also what outbound deliveries sign with).
+pub(crate) fn hmac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let mut mac =
         <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
     for p in parts {
@@ -145,7 +146,8 @@ fn hmac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::with_capacity(64), |mut out, b| {
         let _ = write!(out, "{b:02x}");
