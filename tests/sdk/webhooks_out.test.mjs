@@ -1,7 +1,8 @@
 // Outbound webhooks: record events posted to a receiver that checks Kiln's signatures with the
 // `standardwebhooks` package; the events a webhook watches and no others; a failed delivery retried
-// with the same message id; two secrets during a rotation; addresses that are not public refused
-// outside --dev. Run on SQLite and PostgreSQL (scripts/test).
+// with the same message id; two secrets during a rotation; a filter in the rule language; deliveries
+// queued in the write's transaction (a failed batch queues none); addresses that are not public
+// refused outside --dev. Run on SQLite and PostgreSQL (scripts/test).
 import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -109,6 +110,63 @@ describe('outbound webhooks', () => {
     const bad = await su.settings.update({ webhooks: { outbound: [{ name: 'x', url: 'not a url', collection: '', events: ['publish'], secrets: ['%%%'] }] } }).catch((e) => e);
     assert.equal(bad.status, 400);
     assert.deepEqual(Object.keys(bad.response.data.webhooks.outbound['0']).sort(), ['collection', 'events', 'secrets', 'url']);
+  });
+
+  it('a filter in the rule language narrows the deliveries; a cascade notifies the collection it reaches', async () => {
+    got.length = 0;
+    const orders = await su.collections.getOne('orders');
+    await su.collections.create({ name: 'lines', type: 'base', fields: [
+      { name: 'order', type: 'relation', collectionId: orders.id, cascadeDelete: true, maxSelect: 1 },
+      { name: 'qty', type: 'number' },
+    ] });
+    await su.settings.update({ webhooks: { outbound: [
+      { name: 'orders-out', filter: 'ref ~ "big" && @request.auth.id = ""' },
+      { name: 'lines-out', url, collection: 'lines', events: ['delete'], secrets: [S1], filter: 'qty > 2' },
+    ] } });
+    const s = await su.settings.getAll();
+    assert.equal(s.webhooks.outbound.find((w) => w.name === 'orders-out').filter, 'ref ~ "big" && @request.auth.id = ""');
+    await su.collection('orders').create({ ref: 'small-1' });
+    const big = await su.collection('orders').create({ ref: 'big-1' });
+    await su.collection('lines').create({ order: big.id, qty: 1 });
+    const five = await su.collection('lines').create({ order: big.id, qty: 5 });
+    await su.collection('orders').delete(big.id);
+    await waitFor(() => got.length >= 2, 'two deliveries');
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(
+      got.map((g) => [g.message.type, g.message.data.collection, g.message.data.record.id]).sort(),
+      [['record.create', 'orders', big.id], ['record.delete', 'lines', five.id]],
+    );
+  });
+
+  it('deliveries commit with the write: a batch that fails queues none', async () => {
+    got.length = 0;
+    await su.settings.update({ batch: { enabled: true, maxRequests: 10 } });
+    const failed = await su.send('/api/batch', { method: 'POST', body: { requests: [
+      { method: 'POST', url: '/api/collections/orders/records', body: { ref: 'big-rolled-back' } },
+      { method: 'PATCH', url: '/api/collections/orders/records/missing0000000', body: { ref: 'x' } },
+    ] } }).catch((e) => e);
+    assert.equal(failed.status, 400);
+    const ok = await su.send('/api/batch', { method: 'POST', body: { requests: [
+      { method: 'POST', url: '/api/collections/orders/records', body: { ref: 'big-committed' } },
+    ] } });
+    await waitFor(() => got.length >= 1, 'the committed delivery');
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(got.map((g) => g.message.data.record.ref), ['big-committed']);
+    assert.equal(got[0].message.data.record.id, ok[0].body.id);
+    const jobs = await su.send('/api/jobs', { query: { name: '__webhook', perPage: 100 } });
+    assert.equal(jobs.items.some((j) => j.payload.message.data.record.ref === 'big-rolled-back'), false);
+  });
+
+  it('a filter that does not compile, or an unknown collection, is refused', async () => {
+    const bad = await su.settings.update({ webhooks: { outbound: [
+      { name: 'orders-out', filter: 'nope = 1' },
+      { name: 'ghost', url, collection: 'ghosts', secrets: [S1] },
+    ] } }).catch((e) => e);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.response.data.webhooks.outbound['0'].filter.code, 'validation_invalid_rule');
+    assert.equal(bad.response.data.webhooks.outbound['1'].collection.code, 'validation_missing_collection');
+    const s = await su.settings.getAll();
+    assert.equal(s.webhooks.outbound.length, 2, 'nothing changed');
   });
 
   it('outside --dev a webhook to a loopback address is refused, and the job says why', async () => {

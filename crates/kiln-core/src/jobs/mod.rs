@@ -113,6 +113,73 @@ fn delay_ms(backoff: i64, attempt: i64) -> i64 {
         .min(MAX_BACKOFF_MS)
 }
 
+/// Queues job `name` with `payload` (JSON text, of any size: the API and hooks check theirs)
+/// inside the transaction of `conn`; its id (or, with a `unique_key` another job holds, that
+/// job's id). The caller wakes the worker once the transaction commits.
+pub(crate) fn insert(
+    conn: &kiln_db::Conn<'_>,
+    name: &str,
+    payload: String,
+    opts: JobOptions,
+) -> Result<String> {
+    if !name::valid(name) {
+        return Err(invalid(
+            "name",
+            "A job name is 1 to 100 letters, digits, _ - . or :.",
+        ));
+    }
+    let max_attempts = opts.max_attempts.unwrap_or(5);
+    if !(1..=100).contains(&max_attempts) {
+        return Err(invalid("maxAttempts", "Must be between 1 and 100."));
+    }
+    let backoff = opts.backoff_ms.unwrap_or(1000);
+    if !(0..=MAX_BACKOFF_MS).contains(&backoff) {
+        return Err(invalid("backoff", "Must be between 0 and 3600000 (ms)."));
+    }
+    let unique_key = opts.unique_key.unwrap_or_default();
+    if unique_key.len() > 255 {
+        return Err(invalid("uniqueKey", "At most 255 characters."));
+    }
+    let now = crate::datetime::now_ms();
+    let run_at = opts.run_at.unwrap_or(now).max(now);
+    let id = crate::ids::new_id();
+    let params: [kiln_db::Value; 8] = [
+        id.clone().into(),
+        name.to_owned().into(),
+        payload.into(),
+        max_attempts.into(),
+        backoff.into(),
+        run_at.into(),
+        unique_key.clone().into(),
+        now.into(),
+    ];
+    // twice: the job holding the key may finish between the conflict and the look
+    for _ in 0..2 {
+        let inserted = conn.execute(
+            "INSERT INTO \"_jobs\" (\"id\", \"name\", \"payload\", \"max_attempts\", \"backoff\", \"run_at\", \"unique_key\", \"created\", \"updated\") \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT DO NOTHING",
+            &params,
+        )?;
+        if inserted > 0 {
+            return Ok(id);
+        }
+        let mut existing = None;
+        conn.query(
+            "SELECT \"id\" FROM \"_jobs\" WHERE \"unique_key\" = ?1 AND \"unique_key\" <> '' \
+             AND \"status\" IN ('queued', 'running')",
+            &params[6..7],
+            |row| {
+                existing = Some(row.text(0));
+                Ok(())
+            },
+        )?;
+        if let Some(existing) = existing {
+            return Ok(existing);
+        }
+    }
+    Err(CoreError::Internal("a job could not be queued".into()))
+}
+
 impl App {
     /// Queues job `name` with `payload`; its id (with a `unique_key` another job holds: that
     /// job's id).
@@ -138,67 +205,12 @@ impl App {
         payload: &Value,
         opts: JobOptions,
     ) -> Result<String> {
-        if !name::valid(name) {
-            return Err(invalid(
-                "name",
-                "A job name is 1 to 100 letters, digits, _ - . or :.",
-            ));
-        }
         let payload = payload.to_string();
         if payload.len() > MAX_PAYLOAD {
             return Err(invalid("payload", "The payload is larger than 1 MiB."));
         }
-        let max_attempts = opts.max_attempts.unwrap_or(5);
-        if !(1..=100).contains(&max_attempts) {
-            return Err(invalid("maxAttempts", "Must be between 1 and 100."));
-        }
-        let backoff = opts.backoff_ms.unwrap_or(1000);
-        if !(0..=MAX_BACKOFF_MS).contains(&backoff) {
-            return Err(invalid("backoff", "Must be between 0 and 3600000 (ms)."));
-        }
-        let unique_key = opts.unique_key.unwrap_or_default();
-        if unique_key.len() > 255 {
-            return Err(invalid("uniqueKey", "At most 255 characters."));
-        }
-        let now = crate::datetime::now_ms();
-        let run_at = opts.run_at.unwrap_or(now).max(now);
-        let id = crate::ids::new_id();
-        let params: [kiln_db::Value; 8] = [
-            id.clone().into(),
-            name.to_owned().into(),
-            payload.into(),
-            max_attempts.into(),
-            backoff.into(),
-            run_at.into(),
-            unique_key.clone().into(),
-            now.into(),
-        ];
         self.inner().jobs_wake.notify_one();
-        // twice: the job holding the key may finish between the conflict and the look
-        for _ in 0..2 {
-            let inserted = conn.execute(
-                "INSERT INTO \"_jobs\" (\"id\", \"name\", \"payload\", \"max_attempts\", \"backoff\", \"run_at\", \"unique_key\", \"created\", \"updated\") \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT DO NOTHING",
-                &params,
-            )?;
-            if inserted > 0 {
-                return Ok(id);
-            }
-            let mut existing = None;
-            conn.query(
-                "SELECT \"id\" FROM \"_jobs\" WHERE \"unique_key\" = ?1 AND \"unique_key\" <> '' \
-                 AND \"status\" IN ('queued', 'running')",
-                &params[6..7],
-                |row| {
-                    existing = Some(row.text(0));
-                    Ok(())
-                },
-            )?;
-            if let Some(existing) = existing {
-                return Ok(existing);
-            }
-        }
-        Err(CoreError::Internal("a job could not be queued".into()))
+        insert(conn, name, payload, opts)
     }
 
     /// Jobs, the newest first, optionally of one `status` and `name`.

@@ -79,7 +79,8 @@ impl App {
         merge(&mut merged, Value::Object(patch));
         let next: Settings =
             serde_json::from_value(merged).map_err(|e| CoreError::InvalidBody(e.to_string()))?;
-        let errors = validate::settings(&next);
+        let mut errors = validate::settings(&next);
+        crate::webhooks::outbound::check_settings(&self.schema(), &next, &mut errors);
         if !errors.is_empty() {
             return Err(CoreError::Validation {
                 action: Action::SaveSettings,

@@ -230,6 +230,9 @@ pub struct OutboundWebhook {
     pub collection: String,
     /// Some of `create`, `update`, `delete`.
     pub events: Vec<String>,
+    /// A condition in the rule language the record must meet to be delivered (empty: every
+    /// record); it sees the record as written (a delete: as it was) and no `@request.*`.
+    pub filter: String,
     pub secrets: Vec<String>,
     pub enabled: bool,
 }
@@ -241,6 +244,7 @@ impl Default for OutboundWebhook {
             url: String::new(),
             collection: String::new(),
             events: vec!["create".into(), "update".into(), "delete".into()],
+            filter: String::new(),
             secrets: vec![],
             enabled: true,
         }

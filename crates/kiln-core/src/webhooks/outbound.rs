@@ -18,57 +18,31 @@ use base64::Engine;
 use serde_json::json;
 
 use crate::app::App;
+use crate::error::{FieldError, FieldErrors, Result};
 use crate::jobs::handlers::JobRun;
 use crate::jobs::JobOptions;
 use crate::realtime::event::EventAction;
-use crate::records::model::{Record, Viewer};
+use crate::records::model::Record;
+use crate::records::query::snapshot_query;
+use crate::request::RequestInfo;
+use crate::rules::stmt::check_rule;
+use crate::schema::Schema;
+use crate::settings::model::Settings;
 
 /// The job name of deliveries.
 pub const JOB: &str = "__webhook";
 
 /// How long a receiver has to answer.
 const TIMEOUT: Duration = Duration::from_secs(15);
+/// The longest filter (as a collection's rules).
+const MAX_FILTER: usize = 10_000;
 
 impl App {
-    /// Queues a delivery to every enabled outbound webhook that watches `action` on the
-    /// collection of `records` (called once the write committed, on the node that wrote).
-    pub(crate) async fn queue_deliveries(&self, action: EventAction, records: &[Record]) {
-        let Some(first) = records.first() else { return };
-        let settings = self.settings();
-        let event = action.as_str();
-        let c = &first.collection;
-        let hooks: Vec<_> = settings
-            .webhooks
-            .outbound
-            .iter()
-            .filter(|w| w.enabled && (w.collection == c.name || w.collection == c.id))
-            .filter(|w| w.events.iter().any(|e| e == event))
-            .collect();
-        if hooks.is_empty() {
-            return;
-        }
-        let viewer = Viewer {
-            superuser: false,
-            auth: None,
-        };
-        let d = self.dialect();
-        for r in records {
-            let record = r.to_json(d, &viewer);
-            for w in &hooks {
-                let payload = json!({
-                    "webhook": w.name,
-                    "id": format!("msg_{}", crate::ids::new_id()),
-                    "message": {
-                        "type": format!("record.{event}"),
-                        "timestamp": crate::datetime::format_ms(crate::datetime::now_ms()),
-                        "data": { "collection": c.name, "record": record },
-                    },
-                });
-                if let Err(e) = self.enqueue_job(JOB, payload, JobOptions::default()).await {
-                    tracing::warn!(error = %e, webhook = %w.name, "cannot queue a webhook delivery");
-                }
-            }
-        }
+    /// The settings a write queues its deliveries from, when an outbound webhook is enabled
+    /// (read as the write is prepared: one write sees one version of them).
+    pub(crate) fn outbound_watch(&self) -> Option<Arc<Settings>> {
+        let s = self.settings();
+        s.webhooks.outbound.iter().any(|w| w.enabled).then_some(s)
     }
 
     /// Registers the delivery handler (the server's worker runs it).
@@ -122,6 +96,123 @@ impl App {
         match res.status().is_success() {
             true => Ok(()),
             false => Err(format!("the receiver answered {}", res.status().as_u16())),
+        }
+    }
+}
+
+/// Queues, inside the write's transaction, a delivery of each of `records` (a delete's cascade
+/// included) to every enabled webhook of `settings` that watches `action` on the record's
+/// collection and whose filter the record meets: the deliveries commit with the write, or not
+/// at all. Whether any was queued (the worker is woken once the transaction commits).
+pub(crate) fn queue_deliveries(
+    conn: &kiln_db::Conn<'_>,
+    schema: &Schema,
+    settings: &Settings,
+    action: EventAction,
+    records: &[Record],
+) -> Result<bool> {
+    let event = action.as_str();
+    let d = conn.dialect();
+    let guest = RequestInfo::default();
+    let viewer = guest.viewer();
+    let mut queued = false;
+    for r in records {
+        let c = &r.collection;
+        let mut message = None;
+        for w in settings.webhooks.outbound.iter().filter(|w| {
+            w.enabled
+                && (w.collection == c.name || w.collection == c.id)
+                && w.events.iter().any(|e| e == event)
+        }) {
+            if !meets(conn, schema, r, &w.filter, &guest) {
+                continue;
+            }
+            let message = message.get_or_insert_with(|| {
+                json!({
+                    "type": format!("record.{event}"),
+                    "timestamp": crate::datetime::format_ms(crate::datetime::now_ms()),
+                    "data": { "collection": c.name, "record": r.to_json(d, &viewer) },
+                })
+            });
+            let payload = json!({
+                "webhook": w.name,
+                "id": format!("msg_{}", crate::ids::new_id()),
+                "message": message,
+            });
+            crate::jobs::insert(conn, JOB, payload.to_string(), JobOptions::default())?;
+            queued = true;
+        }
+    }
+    Ok(queued)
+}
+
+/// Whether `record` meets a webhook's `filter` (a filter that no longer compiles, after a
+/// schema change, delivers nothing and says so in the log).
+fn meets(
+    conn: &kiln_db::Conn<'_>,
+    schema: &Schema,
+    record: &Record,
+    filter: &str,
+    guest: &RequestInfo,
+) -> bool {
+    let c = &record.collection;
+    let counted = snapshot_query(
+        schema,
+        conn.dialect(),
+        c,
+        record,
+        Some(filter),
+        None,
+        guest,
+        false,
+    )
+    .and_then(|q| match q {
+        None => Ok(1),
+        Some((sql, params)) => Ok(conn.query_i64(&sql, &params)?),
+    });
+    counted.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, collection = %c.name, "an outbound webhook's filter failed");
+        0
+    }) > 0
+}
+
+/// Errors of the outbound webhooks of `s` that need the schema: an unknown collection, a filter
+/// that does not compile against it.
+pub(crate) fn check_settings(schema: &Schema, s: &Settings, errors: &mut FieldErrors) {
+    for (i, w) in s.webhooks.outbound.iter().enumerate() {
+        let at = |k: &str| format!("webhooks.outbound.{i}.{k}");
+        if w.collection.is_empty() || errors.contains_key(&at("collection")) {
+            continue;
+        }
+        let Some(c) = schema.get(&w.collection) else {
+            errors.insert(
+                at("collection"),
+                FieldError::new(
+                    "validation_missing_collection",
+                    "Missing or invalid collection.",
+                ),
+            );
+            continue;
+        };
+        if w.filter.trim().is_empty() {
+            continue;
+        }
+        if w.filter.len() > MAX_FILTER {
+            errors.insert(
+                at("filter"),
+                FieldError::new(
+                    "validation_length_too_long",
+                    format!("The length must be no more than {MAX_FILTER}."),
+                ),
+            );
+        } else if let Err(m) = check_rule(schema, c, &w.filter) {
+            errors.insert(
+                at("filter"),
+                FieldError::new(
+                    "validation_invalid_rule",
+                    format!("Invalid rule. Raw error: {m}."),
+                ),
+            );
         }
     }
 }

@@ -24,6 +24,8 @@ use crate::realtime::event::{Event, EventAction};
 use crate::request::RequestInfo;
 use crate::schema::collection::Collection;
 use crate::schema::Schema;
+use crate::settings::model::Settings;
+use crate::webhooks::outbound::queue_deliveries;
 use hooks::{WriteEvent, WriteHooks};
 
 /// Runs the core's own writes (an account flow's update, an OAuth2 sign-up, the system records
@@ -130,6 +132,7 @@ impl App {
             op: Op::Create(Box::new(plan)),
             stored,
             overrides: Map::new(),
+            outbound: self.outbound_watch(),
         })
     }
 
@@ -163,6 +166,7 @@ impl App {
             op: Op::Update(Box::new(plan)),
             stored,
             overrides: Map::new(),
+            outbound: self.outbound_watch(),
         })
     }
 
@@ -177,6 +181,7 @@ impl App {
             op: Op::Delete(Box::new(self.plan_delete(c, id, req)?)),
             stored: Vec::new(),
             overrides: Map::new(),
+            outbound: self.outbound_watch(),
         })
     }
 }
@@ -188,6 +193,8 @@ pub struct Prepared {
     pub(crate) stored: Vec<String>,
     /// Values server-side hooks set (see [`Prepared::set_overrides`]).
     overrides: Map<String, Value>,
+    /// The settings whose outbound webhooks the write notifies (`None`: no webhook is on).
+    outbound: Option<Arc<Settings>>,
 }
 
 enum Op {
@@ -203,6 +210,8 @@ pub struct Applied {
     pub(crate) records: Vec<Record>,
     /// Blobs the write replaced or removed, deleted once it is committed.
     garbage: Vec<String>,
+    /// Whether it queued webhook deliveries (the job worker is woken after the commit).
+    queued_jobs: bool,
 }
 
 impl Applied {
@@ -307,7 +316,8 @@ impl Prepared {
         }
     }
 
-    /// Runs the write inside the caller's transaction; `hooks` run around its statement.
+    /// Runs the write inside the caller's transaction; `hooks` run around its statement. The
+    /// deliveries of outbound webhooks it triggers are queued in the same transaction.
     pub(crate) fn apply(
         self,
         conn: &Conn<'_>,
@@ -315,25 +325,32 @@ impl Prepared {
         hooks: Option<&dyn WriteHooks>,
     ) -> Result<Applied> {
         let overrides = &self.overrides;
-        match self.op {
-            Op::Create(p) => p.apply(conn, schema, hooks, overrides).map(|r| Applied {
-                action: EventAction::Create,
-                records: vec![r],
-                garbage: Vec::new(),
-            }),
-            Op::Update(p) => p
-                .apply(conn, schema, hooks, overrides)
-                .map(|(r, garbage)| Applied {
-                    action: EventAction::Update,
-                    records: vec![r],
-                    garbage,
-                }),
-            Op::Delete(p) => p.apply(conn, schema, hooks).map(|records| Applied {
-                action: EventAction::Delete,
-                records,
-                garbage: Vec::new(),
-            }),
-        }
+        let (action, records, garbage) = match self.op {
+            Op::Create(p) => (
+                EventAction::Create,
+                vec![p.apply(conn, schema, hooks, overrides)?],
+                Vec::new(),
+            ),
+            Op::Update(p) => {
+                let (r, garbage) = p.apply(conn, schema, hooks, overrides)?;
+                (EventAction::Update, vec![r], garbage)
+            }
+            Op::Delete(p) => (
+                EventAction::Delete,
+                p.apply(conn, schema, hooks)?,
+                Vec::new(),
+            ),
+        };
+        let queued_jobs = match &self.outbound {
+            Some(s) => queue_deliveries(conn, schema, s, action, &records)?,
+            None => false,
+        };
+        Ok(Applied {
+            action,
+            records,
+            garbage,
+            queued_jobs,
+        })
     }
 }
 
@@ -376,7 +393,7 @@ impl App {
     }
 
     /// After the commit: removes the blobs the write let go, publishes its realtime events and
-    /// queues its outbound webhooks' deliveries.
+    /// wakes the job worker for the webhook deliveries it queued.
     pub async fn finish_write(&self, applied: &Applied) {
         self.remove_blobs(applied.garbage.clone()).await;
         match applied.action {
@@ -390,7 +407,8 @@ impl App {
                 record: Arc::new(record.clone()),
             });
         }
-        self.queue_deliveries(applied.action, &applied.records)
-            .await;
+        if applied.queued_jobs {
+            self.inner().jobs_wake.notify_one();
+        }
     }
 }
