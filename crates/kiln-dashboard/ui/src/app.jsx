@@ -16,6 +16,7 @@ import { CollectionEditorPage } from './pages/collections/editor.jsx';
 import { ImportCollectionsPage } from './pages/collections/import.jsx';
 import { ExportCollectionsPage } from './pages/collections/export.jsx';
 import { LogsPage } from './pages/logs/logs-page.jsx';
+import { JobsPage } from './pages/jobs/jobs-page.jsx';
 import { SettingsPage } from './pages/settings/settings-page.jsx';
 
 /** Screens anyone may open. */
@@ -124,6 +125,7 @@ function Shell({ loc }) {
         </a>
         <NavLink href="#/collections" icon="db" label={t('core.nav.collections')} active={area === 'collections'} />
         <NavLink href="#/logs" icon="logs" label={t('core.nav.logs')} active={area === 'logs'} />
+        <NavLink href="#/jobs" icon="jobs" label={t('core.nav.jobs')} active={area === 'jobs'} />
         <NavLink href="#/settings" icon="settings" label={t('core.nav.settings')} active={area === 'settings'} />
         <div class="grow" />
         <LocaleSelect compact />
@@ -155,6 +157,7 @@ function Screen({ loc }) {
   let p;
   if (path === '/' || path === '') return <Redirect to="/collections" />;
   if ((p = match('/logs', path))) return <LogsPage query={query} />;
+  if ((p = match('/jobs', path))) return <JobsPage query={query} />;
   if ((p = match('/settings', path))) return <SettingsPage section="application" query={query} />;
   if ((p = match('/settings/import-collections', path))) return <ImportCollectionsPage />;
   if ((p = match('/settings/export-collections', path))) return <ExportCollectionsPage />;

@@ -30,6 +30,7 @@ const PATHS = {
   drag: 'M9 6h.01M15 6h.01M9 12h.01M15 12h.01M9 18h.01M15 18h.01',
   columns: 'M4 4h16v16H4zM10 4v16M16 4v16',
   menu: 'M4 6h16M4 12h16M4 18h16',
+  jobs: 'M12 3l9 4.5-9 4.5-9-4.5zM3 12l9 4.5 9-4.5M3 16.5l9 4.5 9-4.5',
 };
 
 export function Icon({ name, size = 18, class: cls = '' }) {

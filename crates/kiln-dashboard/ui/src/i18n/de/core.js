@@ -30,6 +30,7 @@ export default {
   'core.nav.main': 'Hauptmenü',
   'core.nav.collections': 'Collections',
   'core.nav.logs': 'Protokolle',
+  'core.nav.jobs': 'Jobs',
   'core.nav.settings': 'Einstellungen',
   'core.signOut': 'Abmelden',
   'core.signedInAs': 'Angemeldet als {email}',

@@ -30,6 +30,7 @@ export default {
   'core.nav.main': 'Main',
   'core.nav.collections': 'Collections',
   'core.nav.logs': 'Logs',
+  'core.nav.jobs': 'Jobs',
   'core.nav.settings': 'Settings',
   'core.signOut': 'Sign out',
   'core.signedInAs': 'Signed in as {email}',

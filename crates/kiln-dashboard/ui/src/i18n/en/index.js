@@ -5,6 +5,7 @@ import records from './records.js';
 import auth from './auth.js';
 import settings from './settings.js';
 import logs from './logs.js';
+import jobs from './jobs.js';
 import rules from './rules.js';
 
-export default { ...core, ...collections, ...records, ...auth, ...settings, ...logs, ...rules };
+export default { ...core, ...collections, ...records, ...auth, ...settings, ...logs, ...jobs, ...rules };

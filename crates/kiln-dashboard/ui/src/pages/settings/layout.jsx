@@ -8,6 +8,7 @@ export const SECTIONS = [
   ['storage', 'settings.nav.storage'],
   ['backups', 'settings.nav.backups'],
   ['crons', 'settings.nav.crons'],
+  ['webhooks', 'settings.nav.webhooks'],
   ['export-collections', 'settings.nav.export'],
   ['import-collections', 'settings.nav.import'],
 ];

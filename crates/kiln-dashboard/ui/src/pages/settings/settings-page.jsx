@@ -6,6 +6,7 @@ import { MailSettings } from './mail.jsx';
 import { StorageSettings } from './storage.jsx';
 import { BackupsSettings } from './backups.jsx';
 import { CronsSettings } from './crons.jsx';
+import { WebhooksSettings } from './webhooks.jsx';
 import './settings.css';
 
 const PAGES = {
@@ -14,6 +15,7 @@ const PAGES = {
   storage: ['settings.nav.storage', StorageSettings],
   backups: ['settings.nav.backups', BackupsSettings],
   crons: ['settings.nav.crons', CronsSettings],
+  webhooks: ['settings.nav.webhooks', WebhooksSettings],
 };
 
 export function SettingsPage({ section = 'application' }) {
