@@ -33,7 +33,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Creates a temp data dir, upserts the superuser, spawns the server and waits for /api/health.
- * Returns { url, root, dir, bin, env, logs(), stop({ keep }), kill() } (`env`: the server's environment, for CLI runs on its data); `dir` is the data dir inside the temp dir
+ * Returns { url, root, dir, bin, env, logs(), stop({ keep }) (SIGTERM; resolves to the exit { code, signal }), kill() } (`env`: the server's environment, for CLI runs on its data); `dir` is the data dir inside the temp dir
  * `root`; `kill()` sends SIGKILL. `env` adds environment variables (e.g. a shared KILN_DATABASE_SCHEMA).
  * `commonArgs` go to both commands (`--encryptionEnv NAME`). `bin` runs another binary with the same command line (PocketBase); `dir` serves an existing data dir
  * (kept by `stop()`, which removes only `root`).
@@ -98,6 +98,7 @@ export async function startServer({ serveArgs = [], commonArgs = [], env: extraE
     process.off('exit', killOnExit);
     await Promise.all([new Promise((r) => stderrFile.end(r)), new Promise((r) => stdoutFile.end(r))]);
     if (!keep) rmSync(root, { recursive: true, force: true });
+    return exited;
   };
 
   const deadline = Date.now() + START_TIMEOUT_MS;

@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod logs;
 pub mod mail;
 pub(crate) mod maintenance;
+pub mod metrics;
 pub mod migrations;
 pub mod net;
 pub(crate) mod onetime;

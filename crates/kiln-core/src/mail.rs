@@ -171,9 +171,10 @@ impl App {
             tls: s.smtp.tls,
             local_name: s.smtp.local_name.clone(),
         };
-        kiln_mail::send(&cfg, message)
-            .await
-            .map_err(|e| CoreError::Mail(e.to_string()))
+        let sent = kiln_mail::send(&cfg, message).await;
+        let outcome = if sent.is_ok() { "sent" } else { "failed" };
+        metrics::counter!(crate::metrics::MAILS, "outcome" => outcome).increment(1);
+        sent.map_err(|e| CoreError::Mail(e.to_string()))
     }
 
     /// Sends in the background, logging a failure: for flows whose response must not reveal

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use crate::metrics::WriteTimer;
 use crate::pg::shared::Shared;
 use crate::pg::{Notice, PgDb, PgOptions};
 use crate::sqlite::{SqliteDb, SqliteOptions};
@@ -62,10 +63,13 @@ impl Db {
         R: Send,
         E: From<DbError> + Send,
     {
-        match &self.engine {
+        let started = std::time::Instant::now();
+        let r = match &self.engine {
             Engine::Sqlite(db) => db.read(f),
             Engine::Postgres(db) => crate::blocking::run(|| db.read(f)),
-        }
+        };
+        crate::metrics::read_took(started);
+        r
     }
 
     /// Runs `f` inside a transaction: an `Err` (or a panic) rolls everything back. When this
@@ -78,6 +82,7 @@ impl Db {
         R: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        let _timer = WriteTimer::start();
         match &self.engine {
             Engine::Sqlite(db) => db.write(f).await,
             Engine::Postgres(db) => {
@@ -100,6 +105,7 @@ impl Db {
         R: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        let _timer = WriteTimer::start();
         match &self.engine {
             Engine::Sqlite(db) => db.write_blocking(f),
             Engine::Postgres(db) => crate::blocking::run(|| db.transaction(f)),

@@ -12,6 +12,7 @@ mod conn;
 mod db;
 mod dialect;
 mod error;
+pub mod metrics;
 mod pg;
 mod sqlite;
 mod value;

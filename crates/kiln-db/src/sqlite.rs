@@ -110,6 +110,7 @@ impl SqliteDb {
                             Err(_) => break,
                         }
                     }
+                    crate::metrics::group_committed(jobs.len());
                     // Should the shared transaction not start (the file is locked beyond the busy
                     // timeout), each job's outermost savepoint is a transaction of its own.
                     let grouped = control(&writer, "BEGIN IMMEDIATE").is_ok();

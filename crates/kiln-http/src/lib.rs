@@ -28,6 +28,7 @@ pub mod records;
 mod request_log;
 pub mod settings;
 mod sql;
+pub mod telemetry;
 mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
@@ -57,6 +58,8 @@ pub struct HttpOptions {
     /// With automigrate on: where collection changes made through the API write their
     /// migration files.
     pub automigrate: Option<std::sync::Arc<kiln_hooks::migrate::Automigrate>>,
+    /// `GET /metrics` (off without a renderer).
+    pub metrics: Option<telemetry::MetricsOptions>,
 }
 
 /// The whole API as a router, testable without a socket; every origin may call it.
@@ -89,6 +92,9 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
             .merge(openapi::router())
             .merge(graphql::router())
             .merge(dashboard::router(options.dashboard))
+            .merge(options.metrics.map(telemetry::router).unwrap_or_default())
+            // the pattern of the route that answered, for the request metrics
+            .route_layer(telemetry::RouteLabelLayer)
             .method_not_allowed_fallback(|| async { ApiError::not_found() })
             .fallback(
                 |method: axum::http::Method,

@@ -197,6 +197,7 @@ fn count(
     app.rate_limiter()
         .check(limits, &label_refs, path, auth.is_some(), ip, &scope)
         .map_err(|l| {
+            metrics::counter!(kiln_core::metrics::RATE_LIMITED).increment(1);
             api(CoreError::RateLimited {
                 retry_after: l.retry_after_secs,
             })

@@ -1,5 +1,6 @@
 //! The request log: every API request's method, URL, status, duration, caller and error,
-//! handed to the core's log (PocketBase's activity logger) once the response is ready.
+//! handed to the core's log (PocketBase's activity logger) once the response is ready; and the
+//! request metrics (counted and timed by route, see [`crate::telemetry`]).
 //!
 //! A tower layer written by hand rather than `axum::middleware::from_fn` (which boxes a future
 //! per request). It also resolves the caller once — the auth token and the client IP — for the
@@ -24,6 +25,7 @@ use kiln_core::App;
 
 use crate::caller::Caller;
 use crate::error::LoggedError;
+use crate::telemetry::{MatchedRoute, RouteMetrics};
 
 /// Logs every request it wraps.
 /// A response extension: log this request only if it failed (PocketBase's
@@ -148,7 +150,9 @@ where
         });
         req.extensions_mut().insert(caller);
         LogFuture {
+            method: req.method().clone(),
             inner: self.inner.call(req),
+            at,
             started,
             app: self.app.clone(),
         }
@@ -160,6 +164,8 @@ pin_project_lite::pin_project! {
     pub struct LogFuture<F> {
         #[pin]
         inner: F,
+        at: Instant,
+        method: Method,
         started: Option<Facts>,
         app: App,
     }
@@ -178,6 +184,11 @@ where
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
             Poll::Ready(Ok(res)) => res,
         };
+        let (status, took) = (res.status().as_u16(), this.at.elapsed());
+        match res.extensions_mut().remove::<MatchedRoute>() {
+            Some(route) => route.0.record(status, took),
+            None => RouteMetrics::other(this.method).record(status, took),
+        }
         let error = res.extensions_mut().remove::<LoggedError>();
         let skip_success = res.extensions_mut().remove::<SkipSuccessLog>().is_some();
         if let Some(mut facts) = this.started.take() {

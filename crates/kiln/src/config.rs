@@ -12,11 +12,14 @@ pub struct FileConfig {
     pub dir: Option<PathBuf>,
     pub dev: Option<bool>,
     pub log: Option<String>,
+    pub log_format: Option<String>,
     pub db: Option<String>,
     pub db_schema: Option<String>,
     pub redis: Option<String>,
     pub origins: Option<String>,
     pub encryption_env: Option<String>,
+    pub metrics_token: Option<String>,
+    pub metrics_allow: Option<String>,
 }
 
 /// The effective settings.
@@ -26,6 +29,8 @@ pub struct Config {
     pub dir: PathBuf,
     pub dev: bool,
     pub log: String,
+    /// Log lines on stderr as JSON objects, one a line (`--log-format json`), instead of text.
+    pub log_json: bool,
     /// PostgreSQL URL; `None`: SQLite in `dir`.
     pub db: Option<String>,
     /// PostgreSQL schema for Kiln's tables (`None`: the server's default).
@@ -36,6 +41,10 @@ pub struct Config {
     pub origins: Vec<String>,
     /// The environment variable holding the key that seals the stored settings.
     pub encryption_env: Option<String>,
+    /// The bearer token that may read `/metrics`.
+    pub metrics_token: Option<String>,
+    /// Connection addresses (IPs, CIDR ranges) that may read `/metrics` without the token.
+    pub metrics_allow: Vec<String>,
 }
 
 pub const DEFAULT_HTTP: &str = "127.0.0.1:8090";
@@ -53,6 +62,9 @@ pub struct Flags {
     pub redis: Option<String>,
     pub origins: Option<String>,
     pub encryption_env: Option<String>,
+    pub metrics_token: Option<String>,
+    pub metrics_allow: Option<String>,
+    pub log_format: Option<String>,
 }
 
 fn read_file(path: &Path, required: bool) -> Result<FileConfig, String> {
@@ -113,10 +125,48 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
         .or_else(|| env("KILN_ENCRYPTION_ENV"))
         .or(file.encryption_env)
         .filter(|s| !s.is_empty());
+    let metrics_allow: Vec<String> = flags
+        .metrics_allow
+        .or_else(|| env("KILN_METRICS_ALLOW"))
+        .or(file.metrics_allow)
+        .unwrap_or_default()
+        .split(',')
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty())
+        .collect();
+    if let Some(bad) = metrics_allow
+        .iter()
+        .find(|a| kiln_core::net::parse_ip_or_cidr(a).is_none())
+    {
+        return Err(format!(
+            "--metrics-allow (KILN_METRICS_ALLOW): {bad:?} is not an IP address or CIDR range"
+        ));
+    }
+    let log_json = match flags
+        .log_format
+        .or_else(|| env("KILN_LOG_FORMAT"))
+        .or(file.log_format)
+        .as_deref()
+    {
+        None | Some("text") => false,
+        Some("json") => true,
+        Some(other) => {
+            return Err(format!(
+                "--log-format (KILN_LOG_FORMAT) is text or json, not {other:?}"
+            ))
+        }
+    };
     Ok(Config {
         db,
         redis,
         encryption_env,
+        log_json,
+        metrics_token: flags
+            .metrics_token
+            .or_else(|| env("KILN_METRICS_TOKEN"))
+            .or(file.metrics_token)
+            .filter(|t| !t.is_empty()),
+        metrics_allow,
         db_schema: flags
             .db_schema
             .or_else(|| env("KILN_DATABASE_SCHEMA"))

@@ -5,6 +5,7 @@
 
 mod applog;
 mod config;
+mod metrics;
 mod migrate;
 mod watch;
 
@@ -44,6 +45,9 @@ struct Cli {
     /// Folder of the app's JavaScript migrations (PocketBase's pb_migrations), applied at start. Default: pb_migrations beside the data dir
     #[arg(long = "migrationsDir", global = true, value_name = "DIR")]
     migrations_dir: Option<PathBuf>,
+    /// How log lines on stderr look: text, or json (one JSON object a line, for a log collector). Env: KILN_LOG_FORMAT. Default: text
+    #[arg(long = "log-format", global = true, value_name = "FORMAT")]
+    log_format: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -88,6 +92,12 @@ enum Command {
         /// A collection created, changed or deleted through the API writes its migration file into the migrations folder (PocketBase's automigrate). Default: on with --dev
         #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
         automigrate: Option<bool>,
+        /// The bearer token a Prometheus scraper sends to read GET /metrics (superusers may read it too). Prefer the environment, out of the process list. Env: KILN_METRICS_TOKEN
+        #[arg(long = "metrics-token", value_name = "TOKEN")]
+        metrics_token: Option<String>,
+        /// Connection addresses that may read GET /metrics without the token, comma-separated IPs or CIDR ranges (10.0.0.0/8). Env: KILN_METRICS_ALLOW
+        #[arg(long = "metrics-allow", value_name = "LIST")]
+        metrics_allow: Option<String>,
     },
     /// Copies the SQLite data dir (--dir) into an empty PostgreSQL database and verifies the copy:
     /// collections, records, users and settings (uploaded files stay where they are).
@@ -132,9 +142,20 @@ enum SuperuserAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (http_flag, origins_flag) = match &cli.command {
-        Command::Serve { http, origins, .. } => (http.clone(), origins.clone()),
-        _ => (None, None),
+    let (http_flag, origins_flag, metrics_token, metrics_allow) = match &cli.command {
+        Command::Serve {
+            http,
+            origins,
+            metrics_token,
+            metrics_allow,
+            ..
+        } => (
+            http.clone(),
+            origins.clone(),
+            metrics_token.clone(),
+            metrics_allow.clone(),
+        ),
+        _ => (None, None, None, None),
     };
     let flags = config::Flags {
         config: cli.config.clone(),
@@ -145,14 +166,25 @@ fn main() -> ExitCode {
         db_schema: cli.db_schema.clone(),
         redis: cli.redis.clone(),
         encryption_env: cli.encryption_env.clone(),
+        log_format: cli.log_format.clone(),
         origins: origins_flag,
+        metrics_token,
+        metrics_allow,
     };
     let cfg = match config::resolve(flags, |k| std::env::var(k).ok()) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
     let app_slot = applog::AppSlot::default();
-    init_tracing(&cfg.log, app_slot.clone());
+    init_tracing(&cfg.log, cfg.log_json, app_slot.clone());
+    // before any database opens: the crates keep the metric handles they make at first use
+    let scrape = match &cli.command {
+        Command::Serve { .. } => match metrics::install(&cfg) {
+            Ok(m) => Some(m),
+            Err(e) => return fail(&e),
+        },
+        _ => None,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -243,6 +275,7 @@ fn main() -> ExitCode {
                     .map(String::from)
                     .collect();
                 hidden.extend(cfg.encryption_env.clone());
+                hidden.push("KILN_METRICS_TOKEN".into());
                 match kiln_hooks::Hooks::load(&hooks_dir, hooks_pool, limits, hidden) {
                     Ok(h) => Some(std::sync::Arc::new(h)),
                     Err(e) => return fail(&e.to_string()),
@@ -268,6 +301,7 @@ fn main() -> ExitCode {
                 dashboard,
                 hooks,
                 automigrate,
+                metrics: scrape,
             };
             app_slot.set(Some(app.clone()));
             // set when --hooksWatch saw a change: the command runs again
@@ -374,19 +408,21 @@ fn fail(msg: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Log lines go to stderr (filtered by `filter`) and, from the moment the app is in `slot`, to
-/// the app's log too ([`applog`]).
-fn init_tracing(filter: &str, slot: applog::AppSlot) {
+/// Log lines go to stderr (filtered by `filter`; as JSON lines with `json`) and, from the moment
+/// the app is in `slot`, to the app's log too ([`applog`]).
+fn init_tracing(filter: &str, json: bool, slot: applog::AppSlot) {
     use tracing_subscriber::layer::{Layer, SubscriberExt};
     use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // colours only for a person at a terminal, never into a file or a log collector
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .with_filter(filter);
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let stderr: Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync> = match json {
+        // {"timestamp":…,"level":"WARN","target":"kiln_core::…","message":…, fields…}
+        true => Box::new(stderr.json().flatten_event(true).with_filter(filter)),
+        false => Box::new(stderr.with_ansi(ansi).with_filter(filter)),
+    };
     tracing_subscriber::registry()
         .with(stderr)
         .with(applog::AppLogLayer::new(slot).with_filter(applog::interest()))
@@ -467,6 +503,8 @@ async fn serve(
             let _ = stop_tx.send(true);
         });
     }
+    // Kept across reloads (no connection is refused then); dropped when stopping.
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Some(listener)));
     loop {
         app.start_maintenance();
         // `$app` of the hooks is this app (again after a restore reopened it)
@@ -476,21 +514,30 @@ async fn serve(
                 return (fail(&e.to_string()), app);
             }
         }
-        let socket = match listener
-            .try_clone()
-            .and_then(tokio::net::TcpListener::from_std)
+        let socket = match held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|l| l.try_clone().and_then(tokio::net::TcpListener::from_std))
         {
-            Ok(s) => s,
-            Err(e) => return (fail(&format!("cannot listen on {addr}: {e}")), app),
+            Some(Ok(s)) => s,
+            Some(Err(e)) => return (fail(&format!("cannot listen on {addr}: {e}")), app),
+            None => return (ExitCode::SUCCESS, app),
         };
         let router = kiln_http::router_with(app.clone(), options.clone());
         let (reload_tx, mut reload_rx) = tokio::sync::watch::channel(false);
         let stop = {
             let app = app.clone();
             let mut stop_rx = stop_rx.clone();
+            let held = held.clone();
             async move {
                 tokio::select! {
-                    _ = stop_rx.wait_for(|stop| *stop) => app.realtime().close_all(),
+                    _ = stop_rx.wait_for(|stop| *stop) => {
+                        // the socket closes with the server's copy: new connections are refused
+                        // at once (a load balancer moves on) rather than left in the backlog
+                        held.lock().unwrap_or_else(|p| p.into_inner()).take();
+                        app.realtime().close_all();
+                    }
                     _ = app.reload_requested() => {
                         let _ = reload_tx.send(true);
                         // Realtime streams never end on their own: end them now (the clients
@@ -506,6 +553,7 @@ async fn serve(
         )
         .with_graceful_shutdown(stop);
         let mut reloading = reload_rx.clone();
+        let mut stopping = stop_rx.clone();
         let result = tokio::select! {
             r = served => r,
             // A connection that outlives the grace period is cut off with the old app.
@@ -516,6 +564,16 @@ async fn serve(
                     std::future::pending::<()>().await;
                 }
             } => Ok(()),
+            _ = async {
+                if stopping.wait_for(|s| *s).await.is_ok() {
+                    tokio::time::sleep(SHUTDOWN_GRACE).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            } => {
+                tracing::warn!("requests still running {} s after the shutdown signal were cut off", SHUTDOWN_GRACE.as_secs());
+                Ok(())
+            }
         };
         if let Err(e) = result {
             return (fail(&format!("server error: {e}")), app);
@@ -576,6 +634,9 @@ async fn print_installer_link(app: &App, listener: &std::net::TcpListener) {
 
 /// How long requests in flight may take to finish when the app reloads.
 const RELOAD_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long requests in flight may take to finish after SIGTERM or Ctrl-C (below the 30 s a
+/// container runtime waits before it kills the process).
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Binds the listening socket (kept across reloads, so that no connection is refused then).
 async fn bind(http: &str) -> Result<std::net::TcpListener, String> {

@@ -501,6 +501,8 @@ impl App {
     /// Records the end of a run, if the run still holds the job (a run whose lease expired
     /// and was taken over changes nothing).
     async fn finish_job(&self, run: &JobRun, out: std::result::Result<(), String>) {
+        let outcome = if out.is_ok() { "done" } else { "error" };
+        metrics::counter!(crate::metrics::JOB_RUNS, "outcome" => outcome).increment(1);
         let now = crate::datetime::now_ms();
         let mut params: Vec<kiln_db::Value> = vec![
             run.id.clone().into(),

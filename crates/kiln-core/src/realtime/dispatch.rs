@@ -180,6 +180,7 @@ fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut 
         }) {
             return false;
         }
+        crate::metrics::realtime_message_sent();
     }
     true
 }
