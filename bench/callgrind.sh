@@ -3,6 +3,7 @@
 # of a shared machine (other processes, frequency scaling), for comparing one build with the next.
 #
 #   bench/callgrind.sh [-n REQUESTS] [-r ROWS] [--no-build] [--annotate K] [SCENARIO…]
+#   KILN_BIN=/path/to/kiln bench/callgrind.sh --no-build get     (another build of Kiln)
 #
 # --annotate K also prints, per scenario, the K functions with the most instructions of their own
 # (callgrind_annotate, exclusive cost) — where the instructions go.
@@ -43,7 +44,7 @@ done
 if [[ $BUILD == 1 ]]; then
   cargo build --release -p kiln -p kiln-loadgen >&2
 fi
-KILN=target/release/kiln
+KILN=${KILN_BIN:-target/release/kiln}   # KILN_BIN: another build, to compare
 LG=target/release/kiln-loadgen
 
 TMP=$(mktemp -d /tmp/kiln-callgrind.XXXXXX)

@@ -68,6 +68,9 @@ describe('metrics', () => {
     const open = await startServer({ serveArgs: ['--metrics-allow', '10.0.0.0/8, 127.0.0.1'] });
     try {
       assert.equal((await fetch(`${open.url}/metrics`)).status, 200, 'loopback is allowed');
+      // not for a page elsewhere read through a visitor, nor a request relayed by an unnamed proxy
+      assert.equal((await fetch(`${open.url}/metrics`, { headers: { origin: 'https://elsewhere.example' } })).status, 401);
+      assert.equal((await fetch(`${open.url}/metrics`, { headers: { 'x-forwarded-for': '203.0.113.9' } })).status, 401);
     } finally {
       await open.stop();
     }

@@ -120,11 +120,11 @@ describe('outbound webhooks', () => {
       { name: 'qty', type: 'number' },
     ] });
     await su.settings.update({ webhooks: { outbound: [
-      { name: 'orders-out', filter: 'ref ~ "big" && @request.auth.id = ""' },
+      { name: 'orders-out', filter: 'ref ~ "big" && ref != ""' },
       { name: 'lines-out', url, collection: 'lines', events: ['delete'], secrets: [S1], filter: 'qty > 2' },
     ] } });
     const s = await su.settings.getAll();
-    assert.equal(s.webhooks.outbound.find((w) => w.name === 'orders-out').filter, 'ref ~ "big" && @request.auth.id = ""');
+    assert.equal(s.webhooks.outbound.find((w) => w.name === 'orders-out').filter, 'ref ~ "big" && ref != ""');
     await su.collection('orders').create({ ref: 'small-1' });
     const big = await su.collection('orders').create({ ref: 'big-1' });
     await su.collection('lines').create({ order: big.id, qty: 1 });
@@ -161,10 +161,12 @@ describe('outbound webhooks', () => {
     const bad = await su.settings.update({ webhooks: { outbound: [
       { name: 'orders-out', filter: 'nope = 1' },
       { name: 'ghost', url, collection: 'ghosts', secrets: [S1] },
+      { name: 'who', url, collection: 'orders', secrets: [S1], filter: '@request.auth.id != ""' },
     ] } }).catch((e) => e);
     assert.equal(bad.status, 400);
     assert.equal(bad.response.data.webhooks.outbound['0'].filter.code, 'validation_invalid_rule');
     assert.equal(bad.response.data.webhooks.outbound['1'].collection.code, 'validation_missing_collection');
+    assert.equal(bad.response.data.webhooks.outbound['2'].filter.code, 'validation_invalid_rule');
     const s = await su.settings.getAll();
     assert.equal(s.webhooks.outbound.length, 2, 'nothing changed');
   });

@@ -506,6 +506,10 @@ async fn serve(
     // Kept across reloads (no connection is refused then); dropped when stopping.
     let held = std::sync::Arc::new(std::sync::Mutex::new(Some(listener)));
     loop {
+        // a stop signalled while a restore reloaded the app: do not serve again
+        if *stop_rx.borrow() {
+            return (ExitCode::SUCCESS, app);
+        }
         app.start_maintenance();
         // `$app` of the hooks is this app (again after a restore reopened it)
         if let Some(h) = &options.hooks {

@@ -43,7 +43,11 @@ pub fn install(cfg: &Config) -> Result<MetricsOptions, String> {
         }
     };
     Ok(MetricsOptions {
-        render: Arc::new(move || handle.render()),
+        render: Arc::new(move || {
+            let mut text = handle.render();
+            process(&mut text);
+            text
+        }),
         token: cfg.metrics_token.clone(),
         allow: cfg.metrics_allow.clone(),
     })
@@ -57,4 +61,65 @@ fn recorder() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildErro
             &GROUP,
         )?
         .install_recorder()
+}
+
+/// Appends the process' own metrics (Prometheus' standard `process_*` names), read from `/proc`
+/// at each scrape; on systems without `/proc` they are left out.
+fn process(out: &mut String) {
+    use std::fmt::Write;
+    let mut metric = |name: &str, kind: &str, help: &str, value: f64| {
+        let _ = write!(
+            out,
+            "\n# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+        );
+    };
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        let kib = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        };
+        if let Some(v) = kib("VmRSS:") {
+            metric(
+                "process_resident_memory_bytes",
+                "gauge",
+                "Resident memory size in bytes.",
+                v * 1024.0,
+            );
+        }
+        if let Some(v) = kib("VmSize:") {
+            metric(
+                "process_virtual_memory_bytes",
+                "gauge",
+                "Virtual memory size in bytes.",
+                v * 1024.0,
+            );
+        }
+    }
+    // after the command name in parentheses, state is field 3; utime and stime are 14 and 15, in
+    // clock ticks (100 a second on Linux)
+    if let Ok(stat) = std::fs::read_to_string("/proc/self/stat") {
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
+        if let (Some(user), Some(system)) = (ticks(11), ticks(12)) {
+            metric(
+                "process_cpu_seconds_total",
+                "counter",
+                "Total user and system CPU time spent in seconds.",
+                (user + system) as f64 / 100.0,
+            );
+        }
+    }
+    if let Ok(fds) = std::fs::read_dir("/proc/self/fd") {
+        metric(
+            "process_open_fds",
+            "gauge",
+            "Number of open file descriptors.",
+            fds.count() as f64,
+        );
+    }
 }

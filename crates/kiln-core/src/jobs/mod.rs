@@ -501,8 +501,6 @@ impl App {
     /// Records the end of a run, if the run still holds the job (a run whose lease expired
     /// and was taken over changes nothing).
     async fn finish_job(&self, run: &JobRun, out: std::result::Result<(), String>) {
-        let outcome = if out.is_ok() { "done" } else { "error" };
-        metrics::counter!(crate::metrics::JOB_RUNS, "outcome" => outcome).increment(1);
         let now = crate::datetime::now_ms();
         let mut params: Vec<kiln_db::Value> = vec![
             run.id.clone().into(),
@@ -533,13 +531,18 @@ impl App {
         }
         let res = self
             .db()
-            .write(move |conn| -> Result<()> {
-                conn.execute(sql, &params)?;
-                Ok(())
-            })
+            .write(move |conn| -> Result<bool> { Ok(conn.execute(sql, &params)? > 0) })
             .await;
-        if let Err(e) = res {
-            tracing::warn!(error = %e, job = %run.id, "cannot record the end of a job's run");
+        match res {
+            // counted once: a run whose lease expired and was taken over changes nothing
+            Ok(true) => {
+                let outcome = if out.is_ok() { "done" } else { "error" };
+                metrics::counter!(crate::metrics::JOB_RUNS, "outcome" => outcome).increment(1);
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, job = %run.id, "cannot record the end of a job's run")
+            }
         }
         if let Err(e) = &out {
             tracing::warn!(job = %run.id, name = %run.name, attempt = run.attempt, "a job's run failed: {e}");

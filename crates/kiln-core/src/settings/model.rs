@@ -231,7 +231,7 @@ pub struct OutboundWebhook {
     /// Some of `create`, `update`, `delete`.
     pub events: Vec<String>,
     /// A condition in the rule language the record must meet to be delivered (empty: every
-    /// record); it sees the record as written (a delete: as it was) and no `@request.*`.
+    /// record); it sees the record as written (a delete: as it was); `@request.*` is refused.
     pub filter: String,
     pub secrets: Vec<String>,
     pub enabled: bool,

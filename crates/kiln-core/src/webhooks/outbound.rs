@@ -168,7 +168,8 @@ fn meets(
     )
     .and_then(|q| match q {
         None => Ok(1),
-        Some((sql, params)) => Ok(conn.query_i64(&sql, &params)?),
+        // in a savepoint: a statement that fails on PostgreSQL would abort the write's transaction
+        Some((sql, params)) => conn.savepoint(|c| Ok(c.query_i64(&sql, &params)?)),
     });
     counted.unwrap_or_else(|e| {
         tracing::warn!(error = %e, collection = %c.name, "an outbound webhook's filter failed");
@@ -194,6 +195,16 @@ pub(crate) fn check_settings(schema: &Schema, s: &Settings, errors: &mut FieldEr
             );
             continue;
         };
+        if c.is_view() {
+            errors.insert(
+                at("collection"),
+                FieldError::new(
+                    "validation_invalid_collection",
+                    "A view collection has no writes to deliver.",
+                ),
+            );
+            continue;
+        }
         if w.filter.trim().is_empty() {
             continue;
         }
@@ -203,6 +214,14 @@ pub(crate) fn check_settings(schema: &Schema, s: &Settings, errors: &mut FieldEr
                 FieldError::new(
                     "validation_length_too_long",
                     format!("The length must be no more than {MAX_FILTER}."),
+                ),
+            );
+        } else if w.filter.contains("@request") {
+            errors.insert(
+                at("filter"),
+                FieldError::new(
+                    "validation_invalid_rule",
+                    "A webhook's filter sees the record only: no @request.",
                 ),
             );
         } else if let Err(m) = check_rule(schema, c, &w.filter) {

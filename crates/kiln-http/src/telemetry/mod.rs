@@ -5,7 +5,6 @@
 //! facade. What renders them (the exporter) is the binary's: Kiln's libraries only record.
 
 mod handles;
-mod process;
 mod route;
 mod scrape;
 
@@ -28,7 +27,7 @@ pub(crate) fn router(options: MetricsOptions) -> Router<App> {
     )
 }
 
-/// Gives the installed recorder the help texts of the HTTP layer's metrics (and the process').
+/// Gives the installed recorder the help texts of the HTTP layer's metrics.
 pub fn describe() {
     use metrics::{describe_counter, describe_histogram, Unit};
     describe_counter!(
@@ -40,5 +39,4 @@ pub fn describe() {
         Unit::Seconds,
         "Time to an HTTP response's head, by route and method."
     );
-    process::describe();
 }

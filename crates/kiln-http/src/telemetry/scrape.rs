@@ -39,12 +39,15 @@ pub(super) async fn handler(State(app): State<App>, req: Request) -> Response {
         (Some(want), Some(got)) => bool::from(want.as_bytes().ct_eq(got.as_bytes())),
         _ => false,
     };
-    let superuser = ext
-        .get::<Caller>()
+    let caller = ext.get::<Caller>();
+    let superuser = caller
         .and_then(|c| c.auth.as_ref())
         .is_some_and(|r| r.collection.name == kiln_core::schema::system::SUPERUSERS);
-    let remote = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let allowed_ip = kiln_core::net::ip_in(&options.allow, remote);
+    let allowed_ip = !options.allow.is_empty()
+        && kiln_core::net::ip_in(
+            &options.allow,
+            client_address(headers, caller, ext.get::<ConnectInfo<SocketAddr>>()),
+        );
     if !(token_ok || superuser || allowed_ip) {
         let status = match headers.contains_key(header::AUTHORIZATION) {
             true => StatusCode::FORBIDDEN,
@@ -53,7 +56,6 @@ pub(super) async fn handler(State(app): State<App>, req: Request) -> Response {
         return ApiError::new(status, "The metrics need the metrics token.").into_response();
     }
     app.sample_gauges();
-    super::process::sample();
     let body = (options.render)();
     (
         [(
@@ -63,4 +65,30 @@ pub(super) async fn handler(State(app): State<App>, req: Request) -> Response {
         body,
     )
         .into_response()
+}
+
+/// The address the allow-list judges: the client as the trusted-proxy settings resolve it
+/// (IPv4 clients of an IPv6 socket as IPv4); `None` — not allowed by address — for a request
+/// from a browser page (it carries `Origin`: a page elsewhere must not read the metrics through a
+/// visitor inside the allowed network) or relayed by a proxy the settings do not name (its
+/// connection's address is the proxy's, which may well be allowed).
+fn client_address(
+    headers: &axum::http::HeaderMap,
+    caller: Option<&Caller>,
+    peer: Option<&ConnectInfo<SocketAddr>>,
+) -> Option<std::net::IpAddr> {
+    if headers.contains_key(header::ORIGIN) {
+        return None;
+    }
+    let peer = peer.map(|c| c.0.ip().to_canonical());
+    let ip = caller.and_then(|c| c.ip).map(|ip| ip.to_canonical());
+    let relayed = ["x-forwarded-for", "forwarded", "x-real-ip"]
+        .iter()
+        .any(|h| headers.contains_key(*h));
+    // the settings' trusted proxy resolved another address: that is the client
+    match (ip, peer) {
+        (Some(ip), Some(peer)) if ip != peer => Some(ip),
+        _ if relayed => None,
+        _ => peer,
+    }
 }
