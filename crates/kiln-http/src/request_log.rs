@@ -65,7 +65,6 @@ pub struct RequestLogService<S> {
 /// What the log keeps of a request: its own values, cheap to keep (shared buffers), turned into
 /// text by the log's writer thread.
 struct Facts {
-    at: Instant,
     method: Method,
     uri: Uri,
     auth: Option<Arc<Record>>,
@@ -136,7 +135,6 @@ where
         let settings = self.app.settings();
         let caller = Caller::resolve(&self.app, &settings, req.headers(), remote);
         let started = (settings.logs.max_days > 0).then(|| Facts {
-            at,
             method: req.method().clone(),
             uri: req.uri().clone(),
             auth: caller.auth.clone(),
@@ -198,7 +196,7 @@ where
                 error.is_none() && (skip_success || facts.uri.path().starts_with("/api/logs"));
             if !quiet {
                 facts.status = res.status().as_u16();
-                facts.exec_ms = facts.at.elapsed().as_secs_f64() * 1000.0;
+                facts.exec_ms = took.as_secs_f64() * 1000.0;
                 facts.error = error;
                 this.app.log_request(Box::new(facts));
             }
