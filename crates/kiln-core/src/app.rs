@@ -181,6 +181,7 @@ impl App {
                 crate::idempotency::table::ensure_table(conn)?;
                 crate::jobs::table::ensure_table(conn)?;
                 crate::webhooks::table::ensure_table(conn)?;
+                crate::certs::table::ensure_table(conn)?;
                 let mut existing = system::load_all(conn)?;
                 if existing.is_empty() {
                     let base = crate::datetime::now_ms();

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod auth;
 pub mod backups;
+pub mod certs;
 pub(crate) mod cluster;
 pub mod collections;
 pub mod copy;

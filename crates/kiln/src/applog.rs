@@ -19,6 +19,11 @@ impl AppSlot {
     pub fn set(&self, app: Option<App>) {
         *self.0.write().unwrap_or_else(|p| p.into_inner()) = app;
     }
+
+    /// The app now serving (`None` while it reloads).
+    pub fn get(&self) -> Option<App> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 /// A tracing layer that hands Kiln's events of level INFO and above to [`App::log_message`]
@@ -89,13 +94,7 @@ impl<S: Subscriber> Layer<S> for AppLogLayer {
             _ => kiln_core::logs::INFO,
         };
         let target = meta.target();
-        let Some(app) = self
-            .slot
-            .0
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-        else {
+        let Some(app) = self.slot.get() else {
             return;
         };
         let mut fields = Fields::default();

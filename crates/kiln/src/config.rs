@@ -20,6 +20,12 @@ pub struct FileConfig {
     pub encryption_env: Option<String>,
     pub metrics_token: Option<String>,
     pub metrics_allow: Option<String>,
+    pub https: Option<String>,
+    pub domains: Option<Vec<String>>,
+    pub acme_directory: Option<String>,
+    pub acme_ca_root: Option<PathBuf>,
+    pub acme_email: Option<String>,
+    pub acme_challenge: Option<String>,
 }
 
 /// The effective settings.
@@ -45,6 +51,25 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Connection addresses (IPs, CIDR ranges) that may read `/metrics` without the token.
     pub metrics_allow: Vec<String>,
+    /// HTTPS with certificates from an ACME CA, when domains are named.
+    pub https: Option<Https>,
+}
+
+/// Automatic HTTPS (`kiln serve example.com`).
+#[derive(Debug, Clone)]
+pub struct Https {
+    /// Where HTTPS listens.
+    pub addr: String,
+    /// The domains the certificate covers.
+    pub domains: Vec<String>,
+    /// The ACME CA's directory URL.
+    pub directory: String,
+    /// A PEM file of roots trusted for the directory's HTTPS (a private CA).
+    pub ca_root: Option<PathBuf>,
+    /// The account's contact address.
+    pub email: Option<String>,
+    /// The challenges to try, in order.
+    pub challenges: Vec<kiln_acme::Challenge>,
 }
 
 pub const DEFAULT_HTTP: &str = "127.0.0.1:8090";
@@ -65,6 +90,13 @@ pub struct Flags {
     pub metrics_token: Option<String>,
     pub metrics_allow: Option<String>,
     pub log_format: Option<String>,
+    pub https: Option<String>,
+    /// Positional arguments of `serve`: the domains of automatic HTTPS.
+    pub domains: Vec<String>,
+    pub acme_directory: Option<String>,
+    pub acme_ca_root: Option<PathBuf>,
+    pub acme_email: Option<String>,
+    pub acme_challenge: Option<String>,
 }
 
 fn read_file(path: &Path, required: bool) -> Result<FileConfig, String> {
@@ -98,6 +130,7 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
         None => (PathBuf::from("kiln.toml"), false),
     };
     let file = read_file(&path, required)?;
+    let https = https(&flags, &file, &env)?;
     let dev = match env("KILN_DEV") {
         Some(v) => env_bool(&v)?,
         None => file.dev.unwrap_or(false),
@@ -156,7 +189,14 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
             ))
         }
     };
+    // PocketBase's defaults once domains are named: the standard ports on every interface
+    let default_http = if https.is_some() {
+        "0.0.0.0:80"
+    } else {
+        DEFAULT_HTTP
+    };
     Ok(Config {
+        https,
         db,
         redis,
         encryption_env,
@@ -177,7 +217,7 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
                 .http
                 .or_else(|| env("KILN_HTTP"))
                 .or(file.http)
-                .unwrap_or_else(|| DEFAULT_HTTP.to_owned()),
+                .unwrap_or_else(|| default_http.to_owned()),
         ),
         dir: flags
             .dir
@@ -202,6 +242,81 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
             }
         }),
     })
+}
+
+/// The automatic HTTPS settings: `None` without domains (an HTTPS address without them is an error).
+fn https(
+    flags: &Flags,
+    file: &FileConfig,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<Https>, String> {
+    let list = |s: String| -> Vec<String> {
+        s.split(',')
+            .map(|d| d.trim().to_owned())
+            .filter(|d| !d.is_empty())
+            .collect()
+    };
+    let domains = if !flags.domains.is_empty() {
+        flags.domains.clone()
+    } else if let Some(d) = env("KILN_DOMAINS") {
+        list(d)
+    } else {
+        file.domains.clone().unwrap_or_default()
+    };
+    let addr = flags
+        .https
+        .clone()
+        .or_else(|| env("KILN_HTTPS"))
+        .or(file.https.clone())
+        .filter(|a| !a.is_empty());
+    if domains.is_empty() {
+        return match addr {
+            Some(_) => Err("--https (KILN_HTTPS) needs the domains to get a certificate for: kiln serve example.com www.example.com".into()),
+            None => Ok(None),
+        };
+    }
+    let challenges = match flags
+        .acme_challenge
+        .clone()
+        .or_else(|| env("KILN_ACME_CHALLENGE"))
+        .or(file.acme_challenge.clone())
+    {
+        None => vec![kiln_acme::Challenge::TlsAlpn01, kiln_acme::Challenge::Http01],
+        Some(s) => list(s)
+            .iter()
+            .map(|c| {
+                kiln_acme::Challenge::parse(c).ok_or_else(|| {
+                    format!("--acme-challenge (KILN_ACME_CHALLENGE): {c:?} is not tls-alpn-01 or http-01")
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    if challenges.is_empty() {
+        return Err("--acme-challenge (KILN_ACME_CHALLENGE) names no challenge".into());
+    }
+    Ok(Some(Https {
+        addr: listen_address(addr.unwrap_or_else(|| "0.0.0.0:443".to_owned())),
+        domains,
+        directory: flags
+            .acme_directory
+            .clone()
+            .or_else(|| env("KILN_ACME_DIRECTORY"))
+            .or(file.acme_directory.clone())
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| kiln_acme::LETS_ENCRYPT.to_owned()),
+        ca_root: flags
+            .acme_ca_root
+            .clone()
+            .or_else(|| env("KILN_ACME_CA_ROOT").map(PathBuf::from))
+            .or(file.acme_ca_root.clone()),
+        email: flags
+            .acme_email
+            .clone()
+            .or_else(|| env("KILN_ACME_EMAIL"))
+            .or(file.acme_email.clone())
+            .filter(|e| !e.is_empty()),
+        challenges,
+    }))
 }
 
 /// `:8090` (PocketBase's and Go's form, no host) listens on every interface.
@@ -287,6 +402,58 @@ mod tests {
             |_| None
         )
         .is_err());
+    }
+
+    #[test]
+    fn domains_turn_https_on_with_the_standard_ports() {
+        let cfg = resolve(Flags::default(), |_| None).unwrap();
+        assert!(cfg.https.is_none());
+        let cfg = resolve(
+            Flags {
+                domains: vec!["example.com".into()],
+                ..Default::default()
+            },
+            |_| None,
+        )
+        .unwrap();
+        let https = cfg.https.unwrap();
+        assert_eq!(
+            (cfg.http.as_str(), https.addr.as_str()),
+            ("0.0.0.0:80", "0.0.0.0:443")
+        );
+        assert_eq!(https.directory, kiln_acme::LETS_ENCRYPT);
+        assert_eq!(
+            https.challenges,
+            [
+                kiln_acme::Challenge::TlsAlpn01,
+                kiln_acme::Challenge::Http01
+            ]
+        );
+        let env = |k: &str| match k {
+            "KILN_DOMAINS" => Some("a.example.com, b.example.com".to_owned()),
+            "KILN_HTTPS" => Some(":8443".to_owned()),
+            "KILN_HTTP" => Some("127.0.0.1:8080".to_owned()),
+            "KILN_ACME_CHALLENGE" => Some("http-01".to_owned()),
+            _ => None,
+        };
+        let cfg = resolve(Flags::default(), env).unwrap();
+        let https = cfg.https.unwrap();
+        assert_eq!(https.domains, ["a.example.com", "b.example.com"]);
+        assert_eq!(
+            (cfg.http.as_str(), https.addr.as_str()),
+            ("127.0.0.1:8080", "0.0.0.0:8443")
+        );
+        assert_eq!(https.challenges, [kiln_acme::Challenge::Http01]);
+        let no_domain = |k: &str| (k == "KILN_HTTPS").then(|| ":443".to_owned());
+        assert!(resolve(Flags::default(), no_domain)
+            .unwrap_err()
+            .contains("domains"));
+        let bad = Flags {
+            domains: vec!["example.com".into()],
+            acme_challenge: Some("dns-01".into()),
+            ..Default::default()
+        };
+        assert!(resolve(bad, |_| None).unwrap_err().contains("dns-01"));
     }
 
     #[test]

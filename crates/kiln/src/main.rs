@@ -5,8 +5,10 @@
 
 mod applog;
 mod config;
+mod https;
 mod metrics;
 mod migrate;
+mod serve;
 mod watch;
 
 use std::path::PathBuf;
@@ -53,12 +55,32 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+// parsed once per process: the size of `serve`'s options does not matter
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Starts the web server.
     Serve {
-        /// Address to listen on: host:port, or :port for every interface. Env: KILN_HTTP. Default: 127.0.0.1:8090
+        /// Domains to serve over HTTPS with certificates obtained and renewed automatically from an ACME CA (Let's Encrypt unless --acme-directory says otherwise), as PocketBase's `serve example.com`. Env: KILN_DOMAINS (comma-separated)
+        #[arg(value_name = "DOMAIN")]
+        domains: Vec<String>,
+        /// Address to listen on: host:port, or :port for every interface. With domains, plain HTTP: ACME challenges, then redirects to HTTPS. Env: KILN_HTTP. Default: 127.0.0.1:8090, or 0.0.0.0:80 with domains
         #[arg(long, value_name = "ADDR")]
         http: Option<String>,
+        /// Address HTTPS listens on (needs domains). Env: KILN_HTTPS. Default with domains: 0.0.0.0:443
+        #[arg(long, value_name = "ADDR")]
+        https: Option<String>,
+        /// The ACME CA's directory URL (any RFC 8555 CA: Let's Encrypt's staging, ZeroSSL, a private step-ca). Env: KILN_ACME_DIRECTORY. Default: Let's Encrypt
+        #[arg(long = "acme-directory", value_name = "URL")]
+        acme_directory: Option<String>,
+        /// PEM file of root certificates trusted for the ACME directory's own HTTPS, beside the usual ones (a private CA). Env: KILN_ACME_CA_ROOT
+        #[arg(long = "acme-ca-root", value_name = "FILE")]
+        acme_ca_root: Option<PathBuf>,
+        /// Email address for the ACME account (the CA's expiry notices). Env: KILN_ACME_EMAIL
+        #[arg(long = "acme-email", value_name = "EMAIL")]
+        acme_email: Option<String>,
+        /// Challenges to prove the domains with, tried in this order (the next after a failure): tls-alpn-01 (on the HTTPS port, 443 for public CAs), http-01 (on the HTTP port, 80). Env: KILN_ACME_CHALLENGE. Default: tls-alpn-01,http-01
+        #[arg(long = "acme-challenge", value_name = "LIST")]
+        acme_challenge: Option<String>,
         /// Browser origins allowed to call the API (CORS), comma-separated: https://app.example.com, https://*.example.com, http://localhost:* or * for every origin. Env: KILN_ORIGINS. Default: *
         #[arg(long, value_name = "LIST")]
         origins: Option<String>,
@@ -142,24 +164,37 @@ enum SuperuserAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (http_flag, origins_flag, metrics_token, metrics_allow) = match &cli.command {
-        Command::Serve {
-            http,
-            origins,
-            metrics_token,
-            metrics_allow,
-            ..
-        } => (
-            http.clone(),
-            origins.clone(),
-            metrics_token.clone(),
-            metrics_allow.clone(),
-        ),
-        _ => (None, None, None, None),
-    };
+    let mut flags = config::Flags::default();
+    if let Command::Serve {
+        domains,
+        http,
+        https,
+        acme_directory,
+        acme_ca_root,
+        acme_email,
+        acme_challenge,
+        origins,
+        metrics_token,
+        metrics_allow,
+        ..
+    } = &cli.command
+    {
+        flags = config::Flags {
+            domains: domains.clone(),
+            http: http.clone(),
+            https: https.clone(),
+            acme_directory: acme_directory.clone(),
+            acme_ca_root: acme_ca_root.clone(),
+            acme_email: acme_email.clone(),
+            acme_challenge: acme_challenge.clone(),
+            origins: origins.clone(),
+            metrics_token: metrics_token.clone(),
+            metrics_allow: metrics_allow.clone(),
+            ..flags
+        };
+    }
     let flags = config::Flags {
         config: cli.config.clone(),
-        http: http_flag,
         dir: cli.dir.clone(),
         dev: cli.dev,
         db: cli.db.clone(),
@@ -167,9 +202,7 @@ fn main() -> ExitCode {
         redis: cli.redis.clone(),
         encryption_env: cli.encryption_env.clone(),
         log_format: cli.log_format.clone(),
-        origins: origins_flag,
-        metrics_token,
-        metrics_allow,
+        ..flags
     };
     let cfg = match config::resolve(flags, |k| std::env::var(k).ok()) {
         Ok(c) => c,
@@ -308,7 +341,7 @@ fn main() -> ExitCode {
             let restart = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             let watch = watched.map(|dir| (dir, restart.clone()));
             let (code, last) =
-                runtime.block_on(serve(app, &app_cfg, &cfg, options, watch, &app_slot));
+                runtime.block_on(serve::serve(app, &app_cfg, &cfg, options, watch, &app_slot));
             app_slot.set(None);
             last.close();
             if restart.load(std::sync::atomic::Ordering::SeqCst) {
@@ -427,254 +460,6 @@ fn init_tracing(filter: &str, json: bool, slot: applog::AppSlot) {
         .with(stderr)
         .with(applog::AppLogLayer::new(slot).with_filter(applog::interest()))
         .init();
-}
-
-/// Serves until a shutdown signal. A restored backup reloads the app in this process: the
-/// server stops taking requests on the old app (its realtime connections end, in-flight requests
-/// finish within [`RELOAD_GRACE`]), closes it, opens the data dir again (which applies the
-/// restore) and serves on the same socket. Returns the last app, for the caller to close.
-async fn serve(
-    mut app: App,
-    app_cfg: &AppConfig,
-    cfg: &config::Config,
-    options: kiln_http::HttpOptions,
-    watch: Option<(PathBuf, std::sync::Arc<std::sync::atomic::AtomicBool>)>,
-    app_slot: &applog::AppSlot,
-) -> (ExitCode, App) {
-    let listener = match bind(&cfg.http).await {
-        Ok(l) => l,
-        Err(e) => return (fail(&e), app),
-    };
-    let addr = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_else(|_| cfg.http.clone());
-    let database = match (&cfg.db, &cfg.db_schema) {
-        (None, _) => "SQLite".to_owned(),
-        (Some(_), None) => "PostgreSQL".to_owned(),
-        (Some(_), Some(schema)) => format!("PostgreSQL, schema {schema}"),
-    };
-    let dashboard_on = !matches!(
-        options.dashboard,
-        kiln_http::dashboard::DashboardSource::Off
-    );
-    eprintln!(
-        "Server started at http://{addr}\n├─ REST API:  http://{addr}/api/\n{}└─ Data:      {} ({database}){}",
-        if dashboard_on { format!("├─ Dashboard: http://{addr}/_/\n") } else { String::new() },
-        cfg.dir.display(),
-        if cfg.dev { " (dev mode)" } else { "" }
-    );
-    if let Some(h) = &options.hooks {
-        eprintln!(
-            "Hooks: {} files, {} routes, {} hooks, {} cron jobs",
-            h.files(),
-            h.routes().len(),
-            h.hook_count(),
-            h.cron_count()
-        );
-    }
-    if dashboard_on {
-        print_installer_link(&app, &listener).await;
-    }
-    if app.db().is_shared() && !app.settings().s3.enabled {
-        eprintln!(
-            "Warning: files are stored on this node's disk ({}): when several nodes share the database, \
-             enable S3-compatible storage (PATCH /api/settings, \"s3\") so that every node serves every file.",
-            cfg.dir.join("storage").display()
-        );
-    }
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let watch_restart = match &watch {
-        Some((_, restart)) => restart.clone(),
-        None => Default::default(),
-    };
-    {
-        tokio::spawn(async move {
-            match watch {
-                Some((dir, restart)) => tokio::select! {
-                    _ = shutdown_signal() => {}
-                    _ = watch::changed(dir) => {
-                        eprintln!("pb_hooks changed: restarting");
-                        restart.store(true, std::sync::atomic::Ordering::SeqCst);
-                    }
-                },
-                None => shutdown_signal().await,
-            }
-            let _ = stop_tx.send(true);
-        });
-    }
-    // Kept across reloads (no connection is refused then); dropped when stopping.
-    let held = std::sync::Arc::new(std::sync::Mutex::new(Some(listener)));
-    loop {
-        // a stop signalled while a restore reloaded the app: do not serve again
-        if *stop_rx.borrow() {
-            return (ExitCode::SUCCESS, app);
-        }
-        app.start_maintenance();
-        // `$app` of the hooks is this app (again after a restore reopened it)
-        if let Some(h) = &options.hooks {
-            h.set_app(app.clone());
-            if let Err(e) = h.started().await {
-                return (fail(&e.to_string()), app);
-            }
-        }
-        let socket = match held
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(|l| l.try_clone().and_then(tokio::net::TcpListener::from_std))
-        {
-            Some(Ok(s)) => s,
-            Some(Err(e)) => return (fail(&format!("cannot listen on {addr}: {e}")), app),
-            None => return (ExitCode::SUCCESS, app),
-        };
-        let router = kiln_http::router_with(app.clone(), options.clone());
-        let (reload_tx, mut reload_rx) = tokio::sync::watch::channel(false);
-        let stop = {
-            let app = app.clone();
-            let mut stop_rx = stop_rx.clone();
-            let held = held.clone();
-            async move {
-                tokio::select! {
-                    _ = stop_rx.wait_for(|stop| *stop) => {
-                        // the socket closes with the server's copy: new connections are refused
-                        // at once (a load balancer moves on) rather than left in the backlog
-                        held.lock().unwrap_or_else(|p| p.into_inner()).take();
-                        app.realtime().close_all();
-                    }
-                    _ = app.reload_requested() => {
-                        let _ = reload_tx.send(true);
-                        // Realtime streams never end on their own: end them now (the clients
-                        // reconnect, to the reloaded app).
-                        app.realtime().close_all();
-                    }
-                }
-            }
-        };
-        let served = axum::serve(
-            socket,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop);
-        let mut reloading = reload_rx.clone();
-        let mut stopping = stop_rx.clone();
-        let result = tokio::select! {
-            r = served => r,
-            // A connection that outlives the grace period is cut off with the old app.
-            _ = async {
-                if reloading.wait_for(|r| *r).await.is_ok() {
-                    tokio::time::sleep(RELOAD_GRACE).await;
-                } else {
-                    std::future::pending::<()>().await;
-                }
-            } => Ok(()),
-            _ = async {
-                if stopping.wait_for(|s| *s).await.is_ok() {
-                    tokio::time::sleep(SHUTDOWN_GRACE).await;
-                } else {
-                    std::future::pending::<()>().await;
-                }
-            } => {
-                tracing::warn!("requests still running {} s after the shutdown signal were cut off", SHUTDOWN_GRACE.as_secs());
-                Ok(())
-            }
-        };
-        if let Err(e) = result {
-            return (fail(&format!("server error: {e}")), app);
-        }
-        let reloading = *reload_rx.borrow_and_update();
-        if let Some(h) = &options.hooks {
-            let restart = reloading || watch_restart.load(std::sync::atomic::Ordering::SeqCst);
-            if let Err(e) = h.terminated(restart).await {
-                eprintln!("Error: onTerminate: {e}");
-            }
-        }
-        if !reloading {
-            return (ExitCode::SUCCESS, app);
-        }
-        app_slot.set(None);
-        app.close();
-        drop(app);
-        let cfg = app_cfg.clone();
-        app = match tokio::task::spawn_blocking(move || App::open(&cfg)).await {
-            Ok(Ok(app)) => app,
-            Ok(Err(e)) => {
-                eprintln!("Error: cannot reopen the data after restoring a backup: {e}");
-                std::process::exit(1);
-            }
-            Err(e) => {
-                eprintln!("Error: cannot reopen the data after restoring a backup: {e}");
-                std::process::exit(1);
-            }
-        };
-        app_slot.set(Some(app.clone()));
-        tracing::info!("the app reloaded with the restored backup");
-    }
-}
-
-/// While no superuser exists: the one-time link to the dashboard's first-superuser page
-/// (PocketBase's installer), valid for [`kiln_core::auth::installer::INSTALLER_TOKEN_SECS`].
-async fn print_installer_link(app: &App, listener: &std::net::TcpListener) {
-    let token = match app.installer_token().await {
-        Ok(Some(token)) => token,
-        Ok(None) => return,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot prepare the first-superuser link");
-            return;
-        }
-    };
-    // a wildcard address is reached on loopback from this machine
-    let base = match listener.local_addr() {
-        Ok(a) if a.ip().is_unspecified() => format!("http://127.0.0.1:{}", a.port()),
-        Ok(a) => format!("http://{a}"),
-        Err(_) => return,
-    };
-    let exe = std::env::args().next().unwrap_or_else(|| "kiln".into());
-    eprintln!(
-        "\n(!) Open this link in a browser to create your first superuser (it works for {} minutes):\n{base}/_/#/pbinstall/{token}\n(or create one with: {exe} superuser upsert EMAIL PASSWORD)\n",
-        kiln_core::auth::installer::INSTALLER_TOKEN_SECS / 60
-    );
-}
-
-/// How long requests in flight may take to finish when the app reloads.
-const RELOAD_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
-/// How long requests in flight may take to finish after SIGTERM or Ctrl-C (below the 30 s a
-/// container runtime waits before it kills the process).
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
-
-/// Binds the listening socket (kept across reloads, so that no connection is refused then).
-async fn bind(http: &str) -> Result<std::net::TcpListener, String> {
-    let listener = match tokio::net::TcpListener::bind(http).await {
-        Ok(l) => l,
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            return Err(format!(
-            "cannot listen on {http}: the address is already in use (is another server running?)"
-        ))
-        }
-        Err(e) => return Err(format!("cannot listen on {http}: {e}")),
-    };
-    listener
-        .into_std()
-        .map_err(|e| format!("cannot listen on {http}: {e}"))
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down");
 }
 
 async fn superuser(app: &App, action: SuperuserAction) -> ExitCode {

@@ -1,0 +1,194 @@
+//! Automatic HTTPS (`kiln serve example.com`): [`kiln_acme`] keeps the certificate in the app's
+//! database ([`AppStore`]), the HTTPS socket's connections go through its handshakes
+//! ([`tls_listener`]), and the plain-HTTP socket answers HTTP-01 challenges and, once a
+//! certificate is served, sends browsers to HTTPS ([`http_router`]).
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, Request};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio_rustls::server::TlsStream;
+
+use crate::applog::AppSlot;
+
+/// Kiln's certificate manager: its store is the app's `_certs` table.
+pub type Acme = kiln_acme::Acme<AppStore>;
+
+/// [`kiln_acme::Store`] over the app serving now (none while a restored backup reloads it: the
+/// manager retries).
+pub struct AppStore(pub AppSlot);
+
+impl AppStore {
+    fn app(&self) -> Result<kiln_core::App, String> {
+        self.0
+            .get()
+            .ok_or_else(|| "the app is reloading".to_owned())
+    }
+}
+
+impl kiln_acme::Store for AppStore {
+    async fn get(&self, key: &str) -> Result<Option<String>, String> {
+        self.app()?.cert_get(key).await.map_err(|e| e.to_string())
+    }
+    async fn put(&self, key: &str, value: &str, secret: bool) -> Result<(), String> {
+        let app = self.app()?;
+        app.cert_put(key, value, secret)
+            .await
+            .map_err(|e| e.to_string())
+    }
+    async fn delete(&self, key: &str) -> Result<(), String> {
+        self.app()?
+            .cert_delete(key)
+            .await
+            .map_err(|e| e.to_string())
+    }
+    async fn lease(&self, key: &str, holder: &str, ttl: Duration) -> Result<bool, String> {
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        let app = self.app()?;
+        app.cert_lease(key, holder, ttl_ms)
+            .await
+            .map_err(|e| e.to_string())
+    }
+    async fn release(&self, key: &str, holder: &str) -> Result<(), String> {
+        let app = self.app()?;
+        app.cert_release(key, holder)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The HTTPS socket as axum sees it: connections whose handshake is done.
+pub struct TlsListener {
+    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    local: SocketAddr,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.ready.recv().await {
+            Some(connection) => connection,
+            // the accepting task ended: the server is stopping
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        Ok(self.local)
+    }
+}
+
+/// Accepts connections on `listener` until `ending` turns true, each handshake in its own task
+/// (a slow client never holds up the others).
+pub fn tls_listener(
+    listener: TcpListener,
+    acme: Acme,
+    mut ending: watch::Receiver<bool>,
+) -> io::Result<TlsListener> {
+    let local = listener.local_addr()?;
+    let (tx, ready) = mpsc::channel(64);
+    tokio::spawn(async move {
+        loop {
+            let (tcp, peer) = tokio::select! {
+                _ = async { let _ = ending.wait_for(|e| *e).await; } => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // out of file descriptors and the like: let it pass, do not spin
+                        tracing::debug!(error = %e, "cannot accept an HTTPS connection");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let (acme, tx) = (acme.clone(), tx.clone());
+            tokio::spawn(async move {
+                match acme.accept(tcp).await {
+                    Ok(Some(tls)) => {
+                        let _ = tx.send((tls, peer)).await;
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                }
+            });
+        }
+    });
+    Ok(TlsListener { ready, local })
+}
+
+/// What the plain-HTTP socket serves: answers to HTTP-01 challenges; the app itself until the
+/// first certificate is in place (so the app stays reachable while a CA is slow or failing);
+/// then redirects to `https_port`.
+pub fn http_router(app: Router, acme: Acme, https_port: u16) -> Router {
+    let challenges = acme.clone();
+    let answer = move |Path(token): Path<String>| async move {
+        match challenges.http01(&token).await {
+            Some(key_authorization) => {
+                ([(header::CONTENT_TYPE, "text/plain")], key_authorization).into_response()
+            }
+            None => StatusCode::NOT_FOUND.into_response(),
+        }
+    };
+    let served = acme.served();
+    let domains: Vec<String> = acme.domains().to_vec();
+    let to_https = move |req: Request, next: Next| {
+        let redirect = served
+            .borrow()
+            .is_some()
+            .then(|| redirect(&req, &domains, https_port));
+        async move {
+            match redirect {
+                Some(r) => r,
+                None => next.run(req).await,
+            }
+        }
+    };
+    Router::new()
+        .route(
+            "/.well-known/acme-challenge/{token}",
+            axum::routing::get(answer),
+        )
+        .fallback_service(app.layer(axum::middleware::from_fn(to_https)))
+}
+
+/// The redirect of a plain-HTTP request, as PocketBase's (Go's autocert) does it: `302` for GET
+/// and HEAD, and a `400` in the API's envelope for other methods (a body sent in clear should
+/// not be sent again). The target host is the request's if it is one of `domains` (never another
+/// site's), else the first.
+fn redirect(req: &Request, domains: &[String], https_port: u16) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return kiln_http::error::ApiError::bad_request("Use HTTPS.").into_response();
+    }
+    let asked = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| {
+            h.rsplit_once(':')
+                .map_or(h, |(host, _)| host)
+                .to_ascii_lowercase()
+        });
+    let host = asked
+        .filter(|h| domains.contains(h))
+        .unwrap_or_else(|| domains[0].clone());
+    let port = match https_port {
+        443 => String::new(),
+        p => format!(":{p}"),
+    };
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    Response::builder()
+        .status(StatusCode::FOUND)
+        .header(header::LOCATION, format!("https://{host}{port}{path}"))
+        .body(Body::empty())
+        .unwrap_or_default()
+}
