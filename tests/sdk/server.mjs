@@ -36,16 +36,18 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Returns { url, root, dir, bin, env, logs(), stop({ keep }) (SIGTERM; resolves to the exit { code, signal }), kill() } (`env`: the server's environment, for CLI runs on its data); `dir` is the data dir inside the temp dir
  * `root`; `kill()` sends SIGKILL. `env` adds environment variables (e.g. a shared KILN_DATABASE_SCHEMA).
  * `commonArgs` go to both commands (`--encryptionEnv NAME`). `bin` runs another binary with the same command line (PocketBase); `dir` serves an existing data dir
- * (kept by `stop()`, which removes only `root`).
+ * (kept by `stop()`, which removes only `root`). `port` listens on that loopback port instead of a free one (a node
+ * restarted behind a balancer whose upstream list names it); `superuser: false` skips the upsert (it runs
+ * synchronously: a node started again on a shared database, under a test's load, has its superuser already).
  */
-export async function startServer({ serveArgs = [], commonArgs = [], env: extraEnv = {}, bin: givenBin, dir: givenDir } = {}) {
+export async function startServer({ serveArgs = [], commonArgs = [], env: extraEnv = {}, bin: givenBin, dir: givenDir, port: givenPort, superuser = true } = {}) {
   const bin = givenBin ?? (process.env.KILN_BIN ? resolve(process.env.KILN_BIN) : join(REPO, 'target', 'release', 'kiln'));
   if (!existsSync(bin)) {
     throw new Error(`server binary not found: ${bin} (run \`cargo build --release -p kiln\` or set KILN_BIN)`);
   }
   // <tmp>/data is the data dir; PocketBase puts pb_migrations/ and pb_hooks/ beside it (in <tmp>),
   // so nothing leaks out of the per-run temp dir.
-  const port = await freePort();
+  const port = givenPort ?? await freePort();
   const root = mkdtempSync(join(tmpdir(), 'kiln-sdk-'));
   const dir = givenDir ?? join(root, 'data');
   const stderrPath = join(root, 'server.stderr.log');
@@ -58,12 +60,12 @@ export async function startServer({ serveArgs = [], commonArgs = [], env: extraE
     env.KILN_DATABASE_SCHEMA = `kiln_sdk_${process.pid}_${port}`;
   }
   Object.assign(env, extraEnv);
-  const up = spawnSync(bin, ['superuser', 'upsert', SUPERUSER.email, SUPERUSER.password, '--dir', dir, ...commonArgs], {
+  const up = superuser && spawnSync(bin, ['superuser', 'upsert', SUPERUSER.email, SUPERUSER.password, '--dir', dir, ...commonArgs], {
     env,
     encoding: 'utf8',
     timeout: START_TIMEOUT_MS,
   });
-  if (up.status !== 0) {
+  if (up && up.status !== 0) {
     throw new Error(`\`superuser upsert\` failed (status ${up.status}, ${up.error ?? ''}):\n${up.stdout}\n${up.stderr}`);
   }
 

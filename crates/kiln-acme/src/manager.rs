@@ -18,20 +18,21 @@ use crate::order::{self, keys};
 use crate::tls::{self, Current, ACME_TLS_ALPN};
 use crate::{Config, Error, Store};
 
-/// How long a node may hold the ordering lease before another node may take over.
-const LEASE: Duration = Duration::from_secs(300);
+/// How long the ordering lease lasts unless its holder extends it (every third of it while it
+/// orders): a node that dies mid-order holds up the others this long at most.
+const LEASE: Duration = Duration::from_secs(120);
 /// How often a node checks the store for a renewed certificate while its own is not due.
 const RECHECK: Duration = Duration::from_secs(600);
 /// How often a node waiting for another node's order checks the store.
 const WAIT_FOR_OTHER: Duration = Duration::from_secs(5);
-/// The waits after consecutive failures (the last one repeats): soon at first, then no more than
-/// hourly, well inside a CA's rate limits on failed validations.
-const BACKOFF: [Duration; 6] = [
+/// The waits after consecutive failed orders (the last one repeats), counted for the cluster in
+/// the store: five attempts in the first hour, then hourly — within Let's Encrypt's five failed
+/// validations per domain and hour.
+const BACKOFF: [Duration; 5] = [
     Duration::from_secs(10),
-    Duration::from_secs(30),
-    Duration::from_secs(60),
     Duration::from_secs(300),
     Duration::from_secs(900),
+    Duration::from_secs(1800),
     Duration::from_secs(3600),
 ];
 /// How long a TLS handshake may take.
@@ -67,8 +68,22 @@ struct Inner<S> {
 enum Next {
     /// Look again after this long.
     Wait(Duration),
-    /// An order failed: back off.
-    Failed(Error),
+    /// Something failed: look again after this long.
+    Failed(Error, Duration),
+}
+
+/// The cluster's record of failed orders (`acme:backoff:<names>`).
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct Backoff {
+    /// Orders failed in a row.
+    failures: usize,
+    /// When the next may start (Unix milliseconds).
+    next: u64,
+}
+
+fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl<S: Store> Acme<S> {
@@ -82,6 +97,10 @@ impl<S: Store> Acme<S> {
         }
         for d in &mut cfg.domains {
             *d = d.trim().trim_end_matches('.').to_ascii_lowercase();
+        }
+        let mut seen = std::collections::HashSet::new();
+        cfg.domains.retain(|d| seen.insert(d.clone()));
+        for d in &cfg.domains {
             let name = rustls::pki_types::DnsName::try_from(d.as_str())
                 .map_err(|_| Error::Config(format!("{d:?} is not a domain name")))?;
             if !d.contains('.') || d.parse::<std::net::IpAddr>().is_ok() {
@@ -90,7 +109,6 @@ impl<S: Store> Acme<S> {
                 )));
             }
         }
-        cfg.domains.dedup();
         // fails early on unreadable roots rather than at the first order
         crate::client::Http::new(cfg.ca_roots.as_deref())?;
         let mut sorted = cfg.domains.clone();
@@ -123,16 +141,10 @@ impl<S: Store> Acme<S> {
 
     /// Keeps the certificate valid: runs until the process ends (drop the task to stop it).
     pub async fn run(&self) {
-        let mut failures = 0usize;
         loop {
-            let wait = match self.round(failures).await {
-                Next::Wait(d) => {
-                    failures = 0;
-                    d
-                }
-                Next::Failed(e) => {
-                    let wait = BACKOFF[failures.min(BACKOFF.len() - 1)];
-                    failures += 1;
+            let wait = match self.round().await {
+                Next::Wait(d) => d,
+                Next::Failed(e, wait) => {
                     tracing::error!(
                         domains = %self.inner.names,
                         error = %e,
@@ -146,49 +158,101 @@ impl<S: Store> Acme<S> {
         }
     }
 
-    /// One look at the certificate: load, and order when due. `failures` so far pick the
-    /// challenge (a failed order tries the next type).
-    async fn round(&self, failures: usize) -> Next {
+    /// When the stored certificate is next due for a look (`None`: due now).
+    fn not_due(issued: &Issued, now: SystemTime) -> Option<Duration> {
+        let due = issued.renew_at().duration_since(now).ok()?;
+        // several checks over a short certificate's life, at most every RECHECK
+        let life = issued
+            .not_after
+            .duration_since(issued.not_before)
+            .unwrap_or_default();
+        Some(due.min(RECHECK).min(life / 10).max(Duration::from_secs(1)))
+    }
+
+    /// One look at the certificate: load, and order when due (under the lease, and not before
+    /// the cluster's backoff allows; its count of failures picks the challenge, so a failed order
+    /// tries the next type).
+    async fn round(&self) -> Next {
         let inner = &self.inner;
+        let store_failed = |e: Error| Next::Failed(e, BACKOFF[0]);
         let stored = match self.load().await {
             Ok(s) => s,
-            Err(e) => return Next::Failed(e),
+            Err(e) => return store_failed(e),
         };
-        let now = SystemTime::now();
-        if let Some(issued) = &stored {
-            if now < issued.renew_at() {
-                let due = issued.renew_at().duration_since(now).unwrap_or_default();
-                // several checks over a short certificate's life, at most every RECHECK
-                let life = issued
-                    .not_after
-                    .duration_since(issued.not_before)
-                    .unwrap_or_default();
-                return Next::Wait(due.min(RECHECK).min(life / 10).max(Duration::from_secs(1)));
-            }
+        if let Some(wait) = stored
+            .as_ref()
+            .and_then(|i| Self::not_due(i, SystemTime::now()))
+        {
+            return Next::Wait(wait);
+        }
+        let backoff_key = keys::backoff(&inner.names);
+        let backoff: Backoff = match inner.store.get(&backoff_key).await {
+            Ok(v) => v
+                .and_then(|v| serde_json::from_str(&v).ok())
+                .unwrap_or_default(),
+            Err(e) => return store_failed(Error::Store(e)),
+        };
+        let now = unix_ms(SystemTime::now());
+        if backoff.next > now {
+            return Next::Wait(Duration::from_millis(backoff.next - now).min(RECHECK));
         }
         let lease = keys::lease(&inner.names);
         match inner.store.lease(&lease, &inner.holder, LEASE).await {
             Ok(true) => {}
             Ok(false) => return Next::Wait(WAIT_FOR_OTHER),
-            Err(e) => return Next::Failed(Error::Store(e)),
+            Err(e) => return store_failed(Error::Store(e)),
         }
-        let challenge = inner.cfg.challenges[failures % inner.cfg.challenges.len()];
-        tracing::info!(domains = %inner.names, ?challenge, renewal = stored.is_some(), "ordering a certificate");
-        let result = self.order_and_store(challenge).await;
+        // another node may have stored a new one between the look and the lease
+        let result = match self.load().await {
+            Ok(Some(i)) if Self::not_due(&i, SystemTime::now()).is_some() => Ok(None),
+            Ok(_) => {
+                let challenge = inner.cfg.challenges[backoff.failures % inner.cfg.challenges.len()];
+                tracing::info!(domains = %inner.names, ?challenge, renewal = stored.is_some(), "ordering a certificate");
+                tokio::select! {
+                    r = self.order_and_store(challenge) => r.map(Some),
+                    never = self.keep_lease(&lease) => match never {},
+                }
+            }
+            Err(e) => Err(e),
+        };
         if let Err(e) = inner.store.release(&lease, &inner.holder).await {
             tracing::warn!(error = %e, "cannot give the certificate lease back (it expires on its own)");
         }
         match result {
-            Ok(issued) => {
+            Ok(None) => Next::Wait(Duration::ZERO),
+            Ok(Some(issued)) => {
                 tracing::info!(
                     domains = %inner.names,
                     expires = ?issued.not_after,
                     "obtained a certificate"
                 );
-                self.install(&issued);
+                if let Err(e) = inner.store.delete(&backoff_key).await {
+                    tracing::warn!(error = %e, "cannot reset the certificate orders' backoff");
+                }
                 Next::Wait(Duration::ZERO)
             }
-            Err(e) => Next::Failed(e),
+            Err(e) => {
+                let wait = BACKOFF[backoff.failures.min(BACKOFF.len() - 1)];
+                let next = Backoff {
+                    failures: backoff.failures + 1,
+                    next: unix_ms(SystemTime::now() + wait),
+                };
+                let json = serde_json::to_string(&next).unwrap_or_default();
+                if let Err(e) = inner.store.put(&backoff_key, &json, false).await {
+                    tracing::warn!(error = %e, "cannot record the failed certificate order");
+                }
+                Next::Failed(e, wait)
+            }
+        }
+    }
+
+    /// Extends the lease `key` every third of its length, for as long as it is polled.
+    async fn keep_lease(&self, key: &str) -> std::convert::Infallible {
+        loop {
+            tokio::time::sleep(LEASE / 3).await;
+            if let Err(e) = self.inner.store.lease(key, &self.inner.holder, LEASE).await {
+                tracing::warn!(error = %e, "cannot extend the certificate lease");
+            }
         }
     }
 
@@ -222,18 +286,28 @@ impl<S: Store> Acme<S> {
         Ok(Some(issued))
     }
 
+    /// Orders, serves and stores a certificate. It is served even if it cannot be stored (the
+    /// store is retried for a minute: the CA would not issue many more).
     async fn order_and_store(&self, challenge: crate::Challenge) -> Result<Issued, Error> {
         let inner = &self.inner;
         let stored = order::order(&inner.cfg, &inner.store, challenge).await?;
         let issued = Issued::parse(&stored)?;
+        self.install(&issued);
         let json = serde_json::to_string(&stored)
             .map_err(|e| Error::Store(format!("cannot serialize the certificate: {e}")))?;
-        inner
-            .store
-            .put(&keys::certificate(&inner.names), &json, true)
-            .await
-            .map_err(Error::Store)?;
-        Ok(issued)
+        let key = keys::certificate(&inner.names);
+        let mut tries = 0;
+        loop {
+            match inner.store.put(&key, &json, true).await {
+                Ok(()) => return Ok(issued),
+                Err(e) if tries >= 12 => return Err(Error::Store(e)),
+                Err(e) => {
+                    tries += 1;
+                    tracing::warn!(error = %e, "cannot store the new certificate yet (it is served meanwhile)");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+            }
+        }
     }
 
     fn install(&self, issued: &Issued) {

@@ -29,6 +29,10 @@ pub(crate) mod keys {
     pub(crate) fn certificate(names: &str) -> String {
         format!("acme:cert:{names}")
     }
+    /// The cluster's count of failed orders for `names`, and when the next may start.
+    pub(crate) fn backoff(names: &str) -> String {
+        format!("acme:backoff:{names}")
+    }
     /// The lease of the node ordering for `names`.
     pub(crate) fn lease(names: &str) -> String {
         format!("acme:lease:{names}")

@@ -84,6 +84,8 @@ pub(crate) struct Inner {
     node: Arc<str>,
     /// How this node reaches the others (`None`: alone on SQLite).
     pub(crate) carrier: Option<Arc<crate::cluster::carrier::Carrier>>,
+    /// Requests about realtime clients forwarded to the node holding them (`cluster/forward.rs`).
+    pub(crate) forwards: crate::cluster::carrier::Forwards,
     /// The mailer hooks of the server, if it has any (`mail.rs`).
     pub(crate) mail_hooks: crate::slots::Slot,
     /// What runs the core's own writes through the hooks, if the server has any
@@ -247,6 +249,7 @@ impl App {
                 broker,
                 node,
                 carrier,
+                forwards: Default::default(),
                 hub,
                 db,
                 aux,

@@ -88,19 +88,23 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
-/// Accepts connections on `listener` until `ending` turns true, each handshake in its own task
-/// (a slow client never holds up the others).
+/// How many TLS handshakes may run at once; connections beyond are closed at once.
+const HANDSHAKES: usize = 1024;
+
+/// Accepts connections on `listener` until `closing` turns true (the socket then closes), each
+/// handshake in its own task (a slow client never holds up the others).
 pub fn tls_listener(
     listener: TcpListener,
     acme: Acme,
-    mut ending: watch::Receiver<bool>,
+    mut closing: watch::Receiver<bool>,
 ) -> io::Result<TlsListener> {
     let local = listener.local_addr()?;
     let (tx, ready) = mpsc::channel(64);
+    let handshakes = std::sync::Arc::new(tokio::sync::Semaphore::new(HANDSHAKES));
     tokio::spawn(async move {
         loop {
             let (tcp, peer) = tokio::select! {
-                _ = async { let _ = ending.wait_for(|e| *e).await; } => break,
+                _ = async { let _ = closing.wait_for(|c| *c).await; } => break,
                 accepted = listener.accept() => match accepted {
                     Ok(c) => c,
                     Err(e) => {
@@ -111,9 +115,15 @@ pub fn tls_listener(
                     }
                 },
             };
+            let Ok(permit) = handshakes.clone().try_acquire_owned() else {
+                tracing::debug!(%peer, "too many TLS handshakes at once: connection closed");
+                continue;
+            };
             let (acme, tx) = (acme.clone(), tx.clone());
             tokio::spawn(async move {
-                match acme.accept(tcp).await {
+                let accepted = acme.accept(tcp).await;
+                drop(permit);
+                match accepted {
                     Ok(Some(tls)) => {
                         let _ = tx.send((tls, peer)).await;
                     }

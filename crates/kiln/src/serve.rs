@@ -208,8 +208,11 @@ pub async fn serve(
             Some(None) => return (ExitCode::SUCCESS, app),
         };
         let router = kiln_http::router_with(app.clone(), options.clone());
+        let draining = Arc::new(AtomicBool::new(false));
         let (reload_tx, mut reload_rx) = tokio::sync::watch::channel(false);
-        // turns true when this round of serving ends (a stop, or a reload)
+        // `closing`: this round stops taking connections; `ending`: it stops serving the ones it
+        // has (at once for a reload; after DRAIN for a stop)
+        let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
         let (ending_tx, ending_rx) = tokio::sync::watch::channel(false);
         let _ending = AbortOnDrop(tokio::spawn({
             let app = app.clone();
@@ -217,13 +220,23 @@ pub async fn serve(
             let sockets: Vec<Held> = std::iter::once(held.clone())
                 .chain(secure.as_ref().map(|s| s.socket.clone()))
                 .collect();
+            let draining = draining.clone();
             async move {
                 tokio::select! {
-                    _ = stop_rx.wait_for(|stop| *stop) => {
+                    _ = async { let _ = stop_rx.wait_for(|stop| *stop).await; } => {
                         sockets.iter().for_each(Held::close);
+                        let _ = closing_tx.send(true);
+                        app.realtime().close_all();
+                        // Kept-alive connections stay open a moment, their answers saying
+                        // `Connection: close`: a proxy that was about to reuse one gets an answer
+                        // rather than a closed socket (and would not resend a POST).
+                        draining.store(true, Ordering::Relaxed);
+                        tokio::time::sleep(DRAIN).await;
+                        // streams a client opened again on such a connection meanwhile
                         app.realtime().close_all();
                     }
                     _ = app.reload_requested() => {
+                        let _ = closing_tx.send(true);
                         let _ = reload_tx.send(true);
                         // Realtime streams never end on their own: end them now (the clients
                         // reconnect, to the reloaded app).
@@ -241,19 +254,23 @@ pub async fn serve(
             None => router.clone(),
         };
         let served_http = axum::serve(
-            socket,
-            plain.into_make_service_with_connect_info::<SocketAddr>(),
+            axum::serve::ListenerExt::tap_io(Closable::new(socket, closing_rx.clone()), |_| {}),
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(closing(plain, draining.clone())),
         )
         .with_graceful_shutdown(ended(ending_rx.clone()));
         let served_https = async {
             let (Some(socket), Some(s)) = (tls_socket, &secure) else {
                 return Ok(());
             };
-            let listener = https::tls_listener(socket, s.acme.clone(), ending_rx.clone())?;
+            let listener = https::tls_listener(socket, s.acme.clone(), closing_rx.clone())?;
             // tap_io: axum gives the peer address (ConnectInfo) of its own listeners and of tapped ones
             axum::serve(
                 axum::serve::ListenerExt::tap_io(listener, |_| {}),
-                router.into_make_service_with_connect_info::<SocketAddr>(),
+                axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                    SocketAddr,
+                >(closing(router, draining.clone())),
             )
             .with_graceful_shutdown(ended(ending_rx.clone()))
             .await
@@ -315,6 +332,76 @@ pub async fn serve(
     }
 }
 
+/// A listening socket that stops taking connections (and closes) when `closing` turns true,
+/// while axum goes on serving the connections it has.
+struct Closable {
+    socket: Option<tokio::net::TcpListener>,
+    closing: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Closable {
+    fn new(socket: tokio::net::TcpListener, closing: tokio::sync::watch::Receiver<bool>) -> Self {
+        Self {
+            socket: Some(socket),
+            closing,
+        }
+    }
+}
+
+impl axum::serve::Listener for Closable {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Some(socket) = &self.socket else {
+                return std::future::pending().await;
+            };
+            let closing = &mut self.closing;
+            let closed = tokio::select! {
+                _ = async { let _ = closing.wait_for(|c| *c).await; } => true,
+                accepted = socket.accept() => match accepted {
+                    Ok(c) => return c,
+                    Err(_) => false,
+                },
+            };
+            if closed {
+                self.socket = None;
+            } else {
+                // out of file descriptors and the like: let it pass, do not spin
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        match &self.socket {
+            Some(s) => s.local_addr(),
+            None => Err(std::io::ErrorKind::NotConnected.into()),
+        }
+    }
+}
+
+/// `router`, whose answers say `Connection: close` once `draining` is set (HTTP/2 drops the
+/// header: its connections end with a GOAWAY instead).
+fn closing(
+    router: axum::Router,
+    draining: Arc<AtomicBool>,
+) -> tower::util::MapResponse<
+    axum::Router,
+    impl FnOnce(axum::response::Response) -> axum::response::Response + Clone,
+> {
+    tower::util::MapResponse::new(router, move |mut res: axum::response::Response| {
+        if draining.load(Ordering::Relaxed) {
+            res.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        res
+    })
+}
+
 /// A task that ends with its owner.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -348,6 +435,9 @@ async fn print_installer_link(app: &App, listener: &std::net::TcpListener) {
     );
 }
 
+/// How long kept-alive connections are still served after SIGTERM, each answer closing its
+/// connection, before the idle ones are closed.
+const DRAIN: std::time::Duration = std::time::Duration::from_millis(1000);
 /// How long requests in flight may take to finish when the app reloads.
 const RELOAD_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long requests in flight may take to finish after SIGTERM or Ctrl-C (below the 30 s a

@@ -101,6 +101,45 @@ export function clusterSuite(carrier) {
     await unsub();
   });
 
+  it('a subscription request or an OAuth2 redirect that reaches another node than the stream is carried out by the node holding it', { skip }, async () => {
+    // the stream on node 0, raw: the test sends the requests a balancer would spread
+    const es = new EventSource(`${nodes[0].url}/api/realtime`);
+    const messages = [];
+    const connected = new Promise((ok, fail) => {
+      es.addEventListener('PB_CONNECT', (e) => ok(JSON.parse(e.data).clientId));
+      es.onerror = fail;
+    });
+    for (const topic of ['items', '@oauth2']) es.addEventListener(topic, (e) => messages.push({ topic, data: JSON.parse(e.data) }));
+    try {
+      const clientId = await connected;
+      const post = (node, body, headers = {}) => fetch(`${node.url}/api/realtime`, {
+        method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body),
+      });
+      const su = await newSuperuser(nodes[2].url);
+      const asSuperuser = { authorization: su.authStore.token };
+      const res = await post(nodes[1], { clientId, subscriptions: ['items', '@oauth2'] }, asSuperuser);
+      assert.equal(res.status, 204, await res.text());
+      const rec = await newClient(nodes[2].url).collection('items').create({ title: 'forwarded', n: 1 });
+      await waitFor(() => messages.some((m) => m.topic === 'items' && m.data.record.id === rec.id), 10_000, 'the event on the stream');
+
+      // the auth fixed by the first request holds wherever the next one goes
+      const guest = await post(nodes[2], { clientId, subscriptions: ['items'] });
+      assert.equal(guest.status, 403, 'another auth is refused by the node holding the client');
+
+      const page = await fetch(`${nodes[2].url}/api/oauth2-redirect?state=${clientId}&code=abc123`);
+      assert.equal(page.status, 200);
+      await waitFor(() => messages.some((m) => m.topic === '@oauth2'), 10_000, 'the OAuth2 redirect on the stream');
+      assert.deepEqual(messages.find((m) => m.topic === '@oauth2').data, { state: clientId, code: 'abc123' });
+
+      const started = Date.now();
+      const unknown = await post(nodes[1], { clientId: 'no-such-client', subscriptions: ['items'] });
+      assert.equal(unknown.status, 404, 'no node holds it');
+      assert.ok(Date.now() - started < 3_000);
+    } finally {
+      es.close();
+    }
+  });
+
   it('a rate limit holds for the cluster, not per node', { skip }, async () => {
     // the default rule: 20 sign-in attempts a minute per IP (and collection, route)
     const statuses = [];

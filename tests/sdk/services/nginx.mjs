@@ -14,8 +14,14 @@ export const haveNginx = () => Boolean(BIN);
  * Starts nginx balancing over `upstreams` (URLs like http://127.0.0.1:1234). A node that refuses
  * connections is skipped for 2 s; requests that never reached it go to the next one. Streams
  * (SSE, WebSocket) pass unbuffered. Returns { url, stop() }.
+ *
+ * Options (off by default): `hash`, an nginx variable such as `$arg_affinity`: requests carrying it
+ * always go to the same node (consistent hashing; while that node is down, to the same other one),
+ * requests without it are balanced as usual (for clients that need one node, as a realtime stream
+ * and its subscription requests do). `showUpstream`: every answer says which node served it
+ * (header `X-Upstream-Addr`, nginx's `$upstream_addr`: "a, b" when it moved on from a to b).
  */
-export async function startNginx(upstreams) {
+export async function startNginx(upstreams, { hash, showUpstream = false } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'kiln-nginx-'));
   const port = await freePort();
   const servers = upstreams.map((u) => `    server ${new URL(u).host} max_fails=1 fail_timeout=2s;`).join('\n');
@@ -35,7 +41,7 @@ http {
   scgi_temp_path ${root}/scgi;
   client_max_body_size 64m;
   upstream kiln {
-${servers}
+${servers}${hash ? `\n    hash ${hash} consistent;` : ''}
     keepalive 16;
   }
   map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
@@ -50,7 +56,7 @@ ${servers}
       proxy_buffering off;
       proxy_read_timeout 600s;
       proxy_next_upstream error timeout http_502;
-      proxy_connect_timeout 2s;
+      proxy_connect_timeout 2s;${showUpstream ? "\n      add_header X-Upstream-Addr $upstream_addr always;" : ''}
     }
   }
 }

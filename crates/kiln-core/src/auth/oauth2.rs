@@ -539,18 +539,23 @@ impl App {
     /// `/api/oauth2-redirect`: hands the provider's `code` (or `error`) to the realtime client
     /// whose id is the `state`, if it waits on `@oauth2`. Returns whether the flow can go on
     /// (delivered, with a code and no error).
-    pub fn oauth2_redirect(&self, state: &str, code: &str, error: &str) -> bool {
+    /// The client may be held by another node of a cluster (the provider sends the browser back
+    /// to whichever node the balancer picks): the request is forwarded to it.
+    pub async fn oauth2_redirect(&self, state: &str, code: &str, error: &str) -> bool {
         if state.is_empty() {
             return false;
         }
-        let Some(client) = self.realtime().client(state) else {
-            return false;
-        };
         let mut data = json!({"state": state, "code": code});
         if !error.is_empty() {
             data["error"] = json!(error);
         }
-        let delivered = client.deliver_oauth2(data.to_string().into_bytes());
+        let delivered = match self.realtime().client(state) {
+            Some(client) => client.deliver_oauth2(data.to_string().into_bytes()),
+            None => {
+                self.oauth2_deliver_elsewhere(state, &data.to_string())
+                    .await
+            }
+        };
         delivered && error.is_empty() && !code.is_empty()
     }
 }

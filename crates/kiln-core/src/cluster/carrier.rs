@@ -19,6 +19,46 @@ pub(super) const EVENTS: &str = "kiln_events";
 pub(super) const SCHEMA: &str = "kiln_schema";
 /// Channel of settings changes (payload: the sending node).
 pub(super) const SETTINGS: &str = "kiln_settings";
+/// Channel of requests about a realtime client held by another node, and their answers.
+pub(super) const REALTIME: &str = "kiln_realtime";
+
+/// Requests this node sent to the node holding a realtime client, waiting for their answers.
+#[derive(Default)]
+pub(crate) struct Forwards {
+    next: std::sync::atomic::AtomicU64,
+    waiting: std::sync::Mutex<std::collections::HashMap<u64, tokio::sync::oneshot::Sender<String>>>,
+}
+
+impl Forwards {
+    /// A new request's number, and where its answer arrives.
+    pub(super) fn open(&self) -> (u64, tokio::sync::oneshot::Receiver<String>) {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.lock().insert(id, tx);
+        (id, rx)
+    }
+
+    /// Hands `answer` to request `id` (nothing if it gave up waiting).
+    pub(super) fn answer(&self, id: u64, answer: String) {
+        if let Some(tx) = self.lock().remove(&id) {
+            let _ = tx.send(answer);
+        }
+    }
+
+    /// Forgets request `id` (it timed out).
+    pub(super) fn close(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<u64, tokio::sync::oneshot::Sender<String>>,
+    > {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 /// How messages travel between the nodes.
 pub(crate) enum Carrier {

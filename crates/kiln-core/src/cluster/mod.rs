@@ -9,6 +9,7 @@
 //! client that reconnects too late to resume).
 
 pub(crate) mod carrier;
+mod forward;
 
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ use crate::realtime::event::{Event, EventAction};
 use crate::records::model::Record;
 use crate::schema::{system, Schema};
 
-use carrier::{EVENTS, SCHEMA, SETTINGS};
+use carrier::{EVENTS, REALTIME, SCHEMA, SETTINGS};
 
 impl App {
     /// Starts following the other nodes (nothing on SQLite). Fails when the carrier cannot be
@@ -31,7 +32,7 @@ impl App {
             return Ok(());
         };
         let weak = self.downgrade();
-        carrier.listen(&[EVENTS, SCHEMA, SETTINGS], move |notice| {
+        carrier.listen(&[EVENTS, SCHEMA, SETTINGS, REALTIME], move |notice| {
             if let Some(app) = weak.upgrade() {
                 app.on_notice(notice);
             }
@@ -58,6 +59,10 @@ impl App {
                 channel: EVENTS,
                 payload,
             } => self.deliver_remote_event(payload),
+            Notice::Message {
+                channel: REALTIME,
+                payload,
+            } => self.on_realtime_forward(payload),
             Notice::Message {
                 channel: SCHEMA,
                 payload,
@@ -87,29 +92,29 @@ impl App {
             Some("delete") => EventAction::Delete,
             _ => return,
         };
-        let Some(collection) = m
-            .get("c")
-            .and_then(Value::as_str)
-            .and_then(|id| self.schema().by_id(id).cloned())
-        else {
+        let values = m.remove("v");
+        let collection = m.get("c").and_then(Value::as_str).unwrap_or_default();
+        let Some(record) = self.record_from_wire(collection, values) else {
             return;
-        };
-        let Some(Value::Array(values)) = m.remove("v") else {
-            return;
-        };
-        // A node that has not yet seen a schema change cannot read the record: it skips it.
-        if values.len() != collection.fields.len() {
-            return;
-        }
-        let record = Record {
-            collection,
-            values,
-            expand: None,
         };
         self.realtime().deliver(Event {
             action,
             record: Arc::new(record),
         });
+    }
+
+    /// A record sent by another node as its collection's id and its values; `None` when this
+    /// node has not yet seen the collection as the sender had it (it cannot read the values).
+    fn record_from_wire(&self, collection: &str, values: Option<Value>) -> Option<Record> {
+        let collection = self.schema().by_id(collection).cloned()?;
+        let Some(Value::Array(values)) = values else {
+            return None;
+        };
+        (values.len() == collection.fields.len()).then_some(Record {
+            collection,
+            values,
+            expand: None,
+        })
     }
 
     pub(crate) fn reload_schema(&self) {

@@ -98,6 +98,9 @@ pub enum ClientError {
     AuthMismatch,
 }
 
+/// The length of the client ids the hub makes (random letters and digits).
+pub(crate) const CLIENT_ID_LEN: usize = 40;
+
 /// The event name of [`Hub::close_all`]'s message: the connection ends, no event is sent.
 pub const CLOSE_EVENT: &str = "";
 
@@ -227,7 +230,7 @@ impl Hub {
     /// Registers a new client; its messages arrive on the returned receiver.
     pub fn connect(&self) -> (Arc<Client>, mpsc::Receiver<Message>) {
         self.register(
-            crate::ids::new_secret(40),
+            crate::ids::new_secret(CLIENT_ID_LEN),
             ClientState::new(self.seq.load(Ordering::Acquire)),
         )
     }

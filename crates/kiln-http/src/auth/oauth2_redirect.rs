@@ -33,14 +33,20 @@ fn page(ok: bool) -> Response {
 
 pub async fn get(State(app): State<App>, ctx: Ctx) -> Response {
     let q = |k: &str| ctx.query(k).unwrap_or("").to_owned();
-    page(app.oauth2_redirect(&q("state"), &q("code"), &q("error")))
+    page(
+        app.oauth2_redirect(&q("state"), &q("code"), &q("error"))
+            .await,
+    )
 }
 
 /// Providers that answer with `response_mode=form_post` (Apple).
 pub async fn post(State(app): State<App>, BodyMap(body): BodyMap) -> Response {
-    page(app.oauth2_redirect(
-        &text(&body, "state"),
-        &text(&body, "code"),
-        &text(&body, "error"),
-    ))
+    page(
+        app.oauth2_redirect(
+            &text(&body, "state"),
+            &text(&body, "code"),
+            &text(&body, "error"),
+        )
+        .await,
+    )
 }

@@ -54,6 +54,41 @@ pub(crate) async fn connect(
     }
 }
 
+/// Whose subscriptions change: a client connected to this node, or one another node of the
+/// cluster holds (the request went to this node: it is forwarded).
+pub(crate) enum Target {
+    Here(Arc<Client>),
+    Elsewhere(String),
+}
+
+impl Target {
+    /// Sets the subscriptions as requested by `auth`.
+    async fn set(
+        &self,
+        app: &App,
+        auth: Option<Arc<Record>>,
+        topics: &[String],
+    ) -> Result<(), ApiError> {
+        match self {
+            Target::Here(client) => app.realtime().set_subscriptions(client, auth, topics),
+            Target::Elsewhere(id) => {
+                app.realtime_subscribe_elsewhere(id, auth.as_ref(), topics)
+                    .await
+            }
+        }
+        .map_err(realtime_error)
+    }
+
+    /// As `e.client` shows it to the hooks (another node's client: its id, and no topics, which
+    /// this node does not know).
+    fn json(&self) -> Value {
+        match self {
+            Target::Here(client) => kiln_hooks::client_json(&client.id, &client.topics()),
+            Target::Elsewhere(id) => kiln_hooks::client_json(id, &[]),
+        }
+    }
+}
+
 /// How a change of subscriptions ended when no error stopped it.
 pub(crate) enum Subscribed {
     Done,
@@ -61,37 +96,31 @@ pub(crate) enum Subscribed {
     Answered(HookResponse),
 }
 
-/// Sets `client`'s subscriptions to `topics`, through `onRealtimeSubscribeRequest` when it
+/// Sets `target`'s subscriptions to `topics`, through `onRealtimeSubscribeRequest` when it
 /// listens.
 pub(crate) async fn subscribe(
     hooks: &Option<Extension<Arc<Hooks>>>,
     app: &App,
     req: &RequestInfo,
-    client: &Arc<Client>,
+    target: Target,
     auth: Option<Arc<Record>>,
     topics: Vec<String>,
 ) -> Result<Subscribed, ApiError> {
     let Some(h) = watching(hooks, SUBSCRIBE) else {
-        app.realtime()
-            .set_subscriptions(client, auth, &topics)
-            .map_err(realtime_error)?;
+        target.set(app, auth, &topics).await?;
         return Ok(Subscribed::Done);
     };
-    let fields = json!({
-        "client": kiln_hooks::client_json(&client.id, &client.topics()),
-        "subscriptions": topics,
-    });
+    let fields = json!({ "client": target.json(), "subscriptions": topics });
     let done: Arc<Mutex<Option<Result<(), ApiError>>>> = Arc::default();
     let slot = done.clone();
-    let (app, target) = (app.clone(), client.clone());
+    let app = app.clone();
     let next: kiln_hooks::Next = Box::new(move |fields| {
         Box::pin(async move {
             // the subscriptions as the hooks left them, checked as a client's own
-            let out = super::topics::topics(fields.get("subscriptions")).and_then(|topics| {
-                app.realtime()
-                    .set_subscriptions(&target, auth, &topics)
-                    .map_err(realtime_error)
-            });
+            let out = match super::topics::topics(fields.get("subscriptions")) {
+                Ok(topics) => target.set(&app, auth, &topics).await,
+                Err(e) => Err(e),
+            };
             let after = match &out {
                 Ok(()) => json!({ "ok": true }),
                 Err(e) => crate::hooks::failed_outcome(e),

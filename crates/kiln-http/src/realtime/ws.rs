@@ -172,7 +172,7 @@ async fn command(s: &Session, text: &str) -> WsMessage {
                 &hooks,
                 &reg.app,
                 s.req.as_ref().unwrap_or(&kiln_core::RequestInfo::default()),
-                &reg.client,
+                super::hooks::Target::Here(reg.client.clone()),
                 s.auth.clone(),
                 topics,
             )
