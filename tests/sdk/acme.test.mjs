@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
 import { connect as tlsConnect } from 'node:tls';
+import WebSocket from 'ws';
 import { freePort, startServer } from './server.mjs';
 import { createPebble, havePebble, startPebble } from './services/pebble.mjs';
 import { suite } from './helpers.mjs';
@@ -106,6 +107,13 @@ it('TLS-ALPN-01: a certificate is issued, served over HTTP/2, plain HTTP redirec
   const h2 = await http2Get(tlsPort, ca, '/api/health');
   assert.equal(h2.status, 200, h2.body);
   assert.equal(JSON.parse(h2.body).code, 200);
+  // realtime over HTTPS: a WebSocket (HTTP/1.1 upgrade) gets its PB_CONNECT
+  const ws = new WebSocket(`wss://${DOMAIN}:${tlsPort}/api/realtime/ws`, {
+    ca, servername: DOMAIN, createConnection: (o) => tlsConnect({ ...o, host: '127.0.0.1', port: tlsPort, servername: DOMAIN, ca }),
+  });
+  const hello = await new Promise((ok, fail) => { ws.once('message', (m) => ok(JSON.parse(m))); ws.once('error', fail); });
+  ws.close();
+  assert.equal(hello.event, 'PB_CONNECT');
 
   const redirect = await plain(httpPort, '/api/collections?page=2');
   assert.equal(redirect.status, 302);

@@ -64,6 +64,8 @@ impl Db {
         E: From<DbError> + Send,
     {
         let started = std::time::Instant::now();
+        // a span for traces (disabled, so nearly free, unless the binary exports them)
+        let _span = tracing::debug_span!("db.read", db.system = self.system()).entered();
         let r = match &self.engine {
             Engine::Sqlite(db) => db.read(f),
             Engine::Postgres(db) => crate::blocking::run(|| db.read(f)),
@@ -82,12 +84,15 @@ impl Db {
         R: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        use tracing::Instrument;
         let _timer = WriteTimer::start();
+        let span = tracing::debug_span!("db.write", db.system = self.system());
         match &self.engine {
-            Engine::Sqlite(db) => db.write(f).await,
+            Engine::Sqlite(db) => db.write(f).instrument(span).await,
             Engine::Postgres(db) => {
                 let db = db.clone();
-                match tokio::task::spawn_blocking(move || db.transaction(f)).await {
+                let run = tokio::task::spawn_blocking(move || db.transaction(f));
+                match run.instrument(span).await {
                     Ok(r) => r,
                     Err(_) => Err(DbError::Query(
                         "a write transaction panicked and was rolled back".into(),
@@ -95,6 +100,14 @@ impl Db {
                     .into()),
                 }
             }
+        }
+    }
+
+    /// The engine's name in OpenTelemetry's terms (`db.system`).
+    fn system(&self) -> &'static str {
+        match &self.engine {
+            Engine::Sqlite(_) => "sqlite",
+            Engine::Postgres(_) => "postgresql",
         }
     }
 

@@ -36,6 +36,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncReadExt;
+use tracing::Instrument;
 
 pub use error::StorageError;
 pub use key::{validate_key, MAX_KEY_LEN};
@@ -155,6 +156,21 @@ impl Storage {
         Ok(Storage::S3(Arc::new(S3Store::new(cfg, tuning)?)))
     }
 
+    /// A span for traces around one call (disabled, so nearly free, unless the binary exports
+    /// them).
+    fn span(&self, operation: &'static str, key: &str) -> tracing::Span {
+        let backend = match self {
+            Storage::Local(_) => "local",
+            Storage::S3(_) => "s3",
+        };
+        tracing::debug_span!(
+            "storage",
+            otel.name = operation,
+            storage.backend = backend,
+            storage.key = key
+        )
+    }
+
     /// Stores the file at `src` under `key`, replacing any object there.
     ///
     /// Local: the file is renamed into place when it is on the same file system (so `src` may
@@ -169,10 +185,15 @@ impl Storage {
         src: &Path,
         content_type: &str,
     ) -> Result<(), StorageError> {
-        match self {
-            Storage::Local(store) => store.put_file(key, src).await,
-            Storage::S3(store) => store.put_file(key, src, content_type).await,
+        let span = self.span("storage.put", key);
+        async {
+            match self {
+                Storage::Local(store) => store.put_file(key, src).await,
+                Storage::S3(store) => store.put_file(key, src, content_type).await,
+            }
         }
+        .instrument(span)
+        .await
     }
 
     /// Stores `data` under `key`, replacing any object there (local: atomically, through a
@@ -183,10 +204,15 @@ impl Storage {
         data: Bytes,
         content_type: &str,
     ) -> Result<(), StorageError> {
-        match self {
-            Storage::Local(store) => store.put_bytes(key, data).await,
-            Storage::S3(store) => store.put_bytes(key, data, content_type).await,
+        let span = self.span("storage.put", key);
+        async {
+            match self {
+                Storage::Local(store) => store.put_bytes(key, data).await,
+                Storage::S3(store) => store.put_bytes(key, data, content_type).await,
+            }
         }
+        .instrument(span)
+        .await
     }
 
     /// Reads an object, or the byte range `(start, end)` of it: `end` inclusive, `None` for
@@ -198,26 +224,41 @@ impl Storage {
         key: &str,
         range: Option<(u64, Option<u64>)>,
     ) -> Result<Object, StorageError> {
-        match self {
-            Storage::Local(store) => store.get(key, range).await,
-            Storage::S3(store) => store.get(key, range).await,
+        let span = self.span("storage.get", key);
+        async {
+            match self {
+                Storage::Local(store) => store.get(key, range).await,
+                Storage::S3(store) => store.get(key, range).await,
+            }
         }
+        .instrument(span)
+        .await
     }
 
     /// The metadata of an object, `None` if it does not exist.
     pub async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, StorageError> {
-        match self {
-            Storage::Local(store) => store.head(key).await,
-            Storage::S3(store) => store.head(key).await,
+        let span = self.span("storage.head", key);
+        async {
+            match self {
+                Storage::Local(store) => store.head(key).await,
+                Storage::S3(store) => store.head(key).await,
+            }
         }
+        .instrument(span)
+        .await
     }
 
     /// Deletes an object; deleting a missing one is not an error.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
-        match self {
-            Storage::Local(store) => store.delete(key).await,
-            Storage::S3(store) => store.delete(key).await,
+        let span = self.span("storage.delete", key);
+        async {
+            match self {
+                Storage::Local(store) => store.delete(key).await,
+                Storage::S3(store) => store.delete(key).await,
+            }
         }
+        .instrument(span)
+        .await
     }
 
     /// Deletes every object whose key starts with `prefix`, such as `"collId/recordId/"` (a
@@ -226,10 +267,15 @@ impl Storage {
     /// (ListObjectsV2, all pages), deleted 1000 at a time with DeleteObjects, or one by one on
     /// servers without it. An empty prefix is refused.
     pub async fn delete_prefix(&self, prefix: &str) -> Result<(), StorageError> {
-        match self {
-            Storage::Local(store) => store.delete_prefix(prefix).await,
-            Storage::S3(store) => store.delete_prefix(prefix).await,
+        let span = self.span("storage.delete_prefix", prefix);
+        async {
+            match self {
+                Storage::Local(store) => store.delete_prefix(prefix).await,
+                Storage::S3(store) => store.delete_prefix(prefix).await,
+            }
         }
+        .instrument(span)
+        .await
     }
 
     /// Writes, reads back and deletes a small test object (`.kiln-check/<unique>.txt`), for

@@ -183,7 +183,8 @@ where
             Poll::Ready(Ok(res)) => res,
         };
         let (status, took) = (res.status().as_u16(), this.at.elapsed());
-        match res.extensions_mut().remove::<MatchedRoute>() {
+        // left on the response: the binary's trace span reads the route from it too
+        match res.extensions().get::<MatchedRoute>() {
             Some(route) => route.0.record(status, took),
             None => RouteMetrics::other(this.method).record(status, took),
         }

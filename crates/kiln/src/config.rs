@@ -20,6 +20,7 @@ pub struct FileConfig {
     pub encryption_env: Option<String>,
     pub metrics_token: Option<String>,
     pub metrics_allow: Option<String>,
+    pub otlp: Option<String>,
     pub https: Option<String>,
     pub domains: Option<Vec<String>>,
     pub acme_directory: Option<String>,
@@ -53,6 +54,8 @@ pub struct Config {
     pub metrics_allow: Vec<String>,
     /// HTTPS with certificates from an ACME CA, when domains are named.
     pub https: Option<Https>,
+    /// Where traces go (an OTLP/HTTP collector's URL), if anywhere.
+    pub otlp: Option<String>,
 }
 
 /// Automatic HTTPS (`kiln serve example.com`).
@@ -90,6 +93,7 @@ pub struct Flags {
     pub metrics_token: Option<String>,
     pub metrics_allow: Option<String>,
     pub log_format: Option<String>,
+    pub otlp: Option<String>,
     pub https: Option<String>,
     /// Positional arguments of `serve`: the domains of automatic HTTPS.
     pub domains: Vec<String>,
@@ -197,6 +201,11 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
     };
     Ok(Config {
         https,
+        otlp: flags
+            .otlp
+            .or_else(|| env("KILN_OTLP"))
+            .or(file.otlp)
+            .filter(|u| !u.is_empty()),
         db,
         redis,
         encryption_env,

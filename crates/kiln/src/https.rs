@@ -65,27 +65,51 @@ impl kiln_acme::Store for AppStore {
     }
 }
 
-/// The HTTPS socket as axum sees it: connections whose handshake is done.
+/// The HTTPS socket's connections whose handshake is done.
 pub struct TlsListener {
     ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
 }
 
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(connection) => connection,
-            // the accepting task ended: the server is stopping
-            None => std::future::pending().await,
-        }
+/// Serves `service` on the connections of `listener` — HTTP/2 where the handshake chose it
+/// (ALPN), else HTTP/1.1 with upgrades (WebSockets) — until `ending` turns true; then lets the
+/// connections finish their requests (the caller bounds how long).
+pub async fn serve_tls<S>(mut listener: TlsListener, service: S, mut ending: watch::Receiver<bool>)
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let accepted = tokio::select! {
+            c = listener.ready.recv() => c,
+            _ = async { let _ = ending.wait_for(|e| *e).await; } => None,
+        };
+        let Some((tls, peer)) = accepted else { break };
+        let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+        // what axum's own serve adds: the peer's address (`ConnectInfo`), and its body type
+        let service = service.clone();
+        let service =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                tower::ServiceExt::oneshot(service.clone(), req.map(Body::new))
+            });
+        // the protocol is known from the handshake: no sniffing for an HTTP/2 preface
+        let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        let builder = match h2 {
+            true => builder.http2_only(),
+            false => builder.http1_only(),
+        };
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(tls), service)
+            .into_owned();
+        tokio::spawn(graceful.watch(conn));
     }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.local)
-    }
+    graceful.shutdown().await;
 }
 
 /// How many TLS handshakes may run at once; connections beyond are closed at once.
@@ -98,7 +122,6 @@ pub fn tls_listener(
     acme: Acme,
     mut closing: watch::Receiver<bool>,
 ) -> io::Result<TlsListener> {
-    let local = listener.local_addr()?;
     let (tx, ready) = mpsc::channel(64);
     let handshakes = std::sync::Arc::new(tokio::sync::Semaphore::new(HANDSHAKES));
     tokio::spawn(async move {
@@ -133,7 +156,7 @@ pub fn tls_listener(
             });
         }
     });
-    Ok(TlsListener { ready, local })
+    Ok(TlsListener { ready })
 }
 
 /// What the plain-HTTP socket serves: answers to HTTP-01 challenges; the app itself until the

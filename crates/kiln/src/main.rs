@@ -8,6 +8,7 @@ mod config;
 mod https;
 mod metrics;
 mod migrate;
+mod otlp;
 mod serve;
 mod watch;
 
@@ -50,6 +51,9 @@ struct Cli {
     /// How log lines on stderr look: text, or json (one JSON object a line, for a log collector). Env: KILN_LOG_FORMAT. Default: text
     #[arg(long = "log-format", global = true, value_name = "FORMAT")]
     log_format: Option<String>,
+    /// Send traces to this OpenTelemetry collector (OTLP over HTTP, protobuf; `/v1/traces` is added to a base URL): a span per request, its parent from the request's W3C traceparent, database and file storage calls beneath it. Env: KILN_OTLP
+    #[arg(long, global = true, value_name = "URL")]
+    otlp: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -202,6 +206,7 @@ fn main() -> ExitCode {
         redis: cli.redis.clone(),
         encryption_env: cli.encryption_env.clone(),
         log_format: cli.log_format.clone(),
+        otlp: cli.otlp.clone(),
         ..flags
     };
     let cfg = match config::resolve(flags, |k| std::env::var(k).ok()) {
@@ -209,7 +214,16 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     let app_slot = applog::AppSlot::default();
-    init_tracing(&cfg.log, cfg.log_json, app_slot.clone());
+    // sends the spans still batched when main returns
+    let _traces = match init_tracing(
+        &cfg.log,
+        cfg.log_json,
+        cfg.otlp.as_deref(),
+        app_slot.clone(),
+    ) {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
     // before any database opens: the crates keep the metric handles they make at first use
     let scrape = match &cli.command {
         Command::Serve { .. } => match metrics::install(&cfg) {
@@ -442,8 +456,14 @@ fn fail(msg: &str) -> ExitCode {
 }
 
 /// Log lines go to stderr (filtered by `filter`; as JSON lines with `json`) and, from the moment
-/// the app is in `slot`, to the app's log too ([`applog`]).
-fn init_tracing(filter: &str, json: bool, slot: applog::AppSlot) {
+/// the app is in `slot`, to the app's log too ([`applog`]); spans to an OTLP collector at `otlp`
+/// ([`otlp`]: the guard returned flushes them when dropped).
+fn init_tracing(
+    filter: &str,
+    json: bool,
+    otlp: Option<&str>,
+    slot: applog::AppSlot,
+) -> Result<Option<otlp::Flush>, String> {
     use tracing_subscriber::layer::{Layer, SubscriberExt};
     use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
@@ -456,10 +476,20 @@ fn init_tracing(filter: &str, json: bool, slot: applog::AppSlot) {
         true => Box::new(stderr.json().flatten_event(true).with_filter(filter)),
         false => Box::new(stderr.with_ansi(ansi).with_filter(filter)),
     };
-    tracing_subscriber::registry()
-        .with(stderr)
-        .with(applog::AppLogLayer::new(slot).with_filter(applog::interest()))
-        .init();
+    let mut layers = vec![
+        stderr,
+        Box::new(applog::AppLogLayer::new(slot).with_filter(applog::interest())),
+    ];
+    let flush = match otlp {
+        Some(url) => {
+            let (provider, layer) = otlp::start(url)?;
+            layers.push(Box::new(layer));
+            Some(otlp::Flush(provider))
+        }
+        None => None,
+    };
+    tracing_subscriber::registry().with(layers).init();
+    Ok(flush)
 }
 
 async fn superuser(app: &App, action: SuperuserAction) -> ExitCode {

@@ -14,6 +14,7 @@ use crate::applog::AppSlot;
 use crate::config::Config;
 use crate::fail;
 use crate::https::{self, Acme};
+use crate::otlp::Traced;
 
 /// A listening socket, kept across reloads (no connection is refused then) and closed when
 /// stopping: the server's copy is dropped, so new connections are refused at once (a load
@@ -209,6 +210,7 @@ pub async fn serve(
         };
         let router = kiln_http::router_with(app.clone(), options.clone());
         let draining = Arc::new(AtomicBool::new(false));
+        let traced = cfg.otlp.is_some();
         let (reload_tx, mut reload_rx) = tokio::sync::watch::channel(false);
         // `closing`: this round stops taking connections; `ending`: it stops serving the ones it
         // has (at once for a reload; after DRAIN for a stop)
@@ -257,7 +259,7 @@ pub async fn serve(
             axum::serve::ListenerExt::tap_io(Closable::new(socket, closing_rx.clone()), |_| {}),
             axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
                 SocketAddr,
-            >(closing(plain, draining.clone())),
+            >(closing(Traced::new(plain, traced), draining.clone())),
         )
         .with_graceful_shutdown(ended(ending_rx.clone()));
         let served_https = async {
@@ -265,15 +267,9 @@ pub async fn serve(
                 return Ok(());
             };
             let listener = https::tls_listener(socket, s.acme.clone(), closing_rx.clone())?;
-            // tap_io: axum gives the peer address (ConnectInfo) of its own listeners and of tapped ones
-            axum::serve(
-                axum::serve::ListenerExt::tap_io(listener, |_| {}),
-                axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-                    SocketAddr,
-                >(closing(router, draining.clone())),
-            )
-            .with_graceful_shutdown(ended(ending_rx.clone()))
-            .await
+            let service = closing(Traced::new(router, traced), draining.clone());
+            https::serve_tls(listener, service, ending_rx.clone()).await;
+            Ok(())
         };
         let served = async { tokio::try_join!(async { served_http.await }, served_https) };
         let mut reloading = reload_rx.clone();
@@ -382,16 +378,16 @@ impl axum::serve::Listener for Closable {
     }
 }
 
-/// `router`, whose answers say `Connection: close` once `draining` is set (HTTP/2 drops the
+/// `service`, whose answers say `Connection: close` once `draining` is set (HTTP/2 drops the
 /// header: its connections end with a GOAWAY instead).
-fn closing(
-    router: axum::Router,
+fn closing<S>(
+    service: S,
     draining: Arc<AtomicBool>,
 ) -> tower::util::MapResponse<
-    axum::Router,
+    S,
     impl FnOnce(axum::response::Response) -> axum::response::Response + Clone,
 > {
-    tower::util::MapResponse::new(router, move |mut res: axum::response::Response| {
+    tower::util::MapResponse::new(service, move |mut res: axum::response::Response| {
         if draining.load(Ordering::Relaxed) {
             res.headers_mut().insert(
                 axum::http::header::CONNECTION,

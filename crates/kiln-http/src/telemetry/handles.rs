@@ -28,6 +28,11 @@ pub(crate) struct RouteMetrics {
 }
 
 impl RouteMetrics {
+    /// The route's pattern.
+    pub(crate) fn route(&self) -> &str {
+        &self.route
+    }
+
     pub(crate) fn new(route: SharedString, method: &Method) -> RouteMetrics {
         let method = method_label(method);
         RouteMetrics {

@@ -19,6 +19,12 @@ pub use handles::{REQUESTS, REQUEST_SECONDS};
 pub(crate) use route::{MatchedRoute, RouteLabelLayer};
 pub use scrape::MetricsOptions;
 
+/// The route pattern that answered `res` (`/api/collections/{collection}/records`), if a route
+/// of the API did.
+pub fn route_of(res: &axum::response::Response) -> Option<&str> {
+    res.extensions().get::<MatchedRoute>().map(|r| r.0.route())
+}
+
 /// The `/metrics` route (when the server has a renderer).
 pub(crate) fn router(options: MetricsOptions) -> Router<App> {
     Router::new().route(
