@@ -51,10 +51,11 @@ it('a request with a traceparent is a server span in that trace, its database ca
   const parentId = '00f067aa0ba902b7';
   const res = await fetch(`${server.url}/api/collections/notes/records`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${parentId}-01` },
+    headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${parentId}-01`, 'x-request-id': 'req-7f3a' },
     body: JSON.stringify({ title: 'traced' }),
   });
   assert.equal(res.status, 200);
+  assert.equal(res.headers.get('x-request-id'), 'req-7f3a', 'the request id comes back');
   const all = await spans((s) => s.some((x) => x.traceId === traceId && x.attributes['http.response.status_code'] === 200));
   const request = all.find((x) => x.traceId === traceId && x.attributes['http.request.method'] === 'POST');
   assert.equal(request.parentSpanId, parentId, 'child of the caller\'s span');
@@ -63,6 +64,16 @@ it('a request with a traceparent is a server span in that trace, its database ca
   assert.equal(request.attributes['http.route'], '/api/collections/{collection}/records');
   assert.equal(request.attributes['url.path'], '/api/collections/notes/records');
   assert.equal(request.resource['service.name'], 'kiln');
+  assert.equal(request.attributes['request.id'], 'req-7f3a');
+  // the same id in the request log
+  let logs;
+  for (let i = 0; i < 50; i++) {
+    logs = await su.logs.getList(1, 1, { filter: 'data.requestId = "req-7f3a"' });
+    if (logs.totalItems) break;
+    await sleep(100);
+  }
+  assert.equal(logs.totalItems, 1);
+  assert.equal(logs.items[0].data.url, '/api/collections/notes/records');
   const beneath = all.filter((x) => x.parentSpanId === request.spanId);
   assert.ok(beneath.some((x) => x.name === 'db.write'), `a database write beneath: ${JSON.stringify(beneath.map((x) => x.name))}`);
   for (const child of beneath) {

@@ -65,7 +65,9 @@ impl Db {
     {
         let started = std::time::Instant::now();
         // a span for traces (disabled, so nearly free, unless the binary exports them)
-        let _span = tracing::debug_span!("db.read", db.system = self.system()).entered();
+        let _span =
+            tracing::debug_span!(target: "kiln::trace", "db.read", db.system = self.system())
+                .entered();
         let r = match &self.engine {
             Engine::Sqlite(db) => db.read(f),
             Engine::Postgres(db) => crate::blocking::run(|| db.read(f)),
@@ -86,7 +88,8 @@ impl Db {
     {
         use tracing::Instrument;
         let _timer = WriteTimer::start();
-        let span = tracing::debug_span!("db.write", db.system = self.system());
+        let span =
+            tracing::debug_span!(target: "kiln::trace", "db.write", db.system = self.system());
         match &self.engine {
             Engine::Sqlite(db) => db.write(f).instrument(span).await,
             Engine::Postgres(db) => {

@@ -164,6 +164,7 @@ impl Storage {
             Storage::S3(_) => "s3",
         };
         tracing::debug_span!(
+            target: "kiln::trace",
             "storage",
             otel.name = operation,
             storage.backend = backend,

@@ -72,6 +72,7 @@ struct Facts {
     remote_ip: Option<IpAddr>,
     referer: Option<HeaderValue>,
     user_agent: Option<HeaderValue>,
+    request_id: Option<HeaderValue>,
     status: u16,
     exec_ms: f64,
     error: Option<LoggedError>,
@@ -108,7 +109,13 @@ impl RequestFacts for Facts {
     fn error(&self) -> Option<(&str, &Map<String, Value>)> {
         self.error.as_ref().map(|e| (e.0 .0.as_str(), &e.0 .1))
     }
+    fn request_id(&self) -> &str {
+        header_text(&self.request_id)
+    }
 }
+
+/// The longest `X-Request-Id` kept (longer ones are ignored).
+const MAX_REQUEST_ID: usize = 128;
 
 fn header_text(v: &Option<HeaderValue>) -> &str {
     v.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("")
@@ -134,6 +141,12 @@ where
             .map(|c| c.0.ip());
         let settings = self.app.settings();
         let caller = Caller::resolve(&self.app, &settings, req.headers(), remote);
+        // a proxy's or client's id for the request: logged, and sent back
+        let request_id = req
+            .headers()
+            .get("x-request-id")
+            .filter(|v| v.len() <= MAX_REQUEST_ID && v.to_str().is_ok())
+            .cloned();
         let started = (settings.logs.max_days > 0).then(|| Facts {
             method: req.method().clone(),
             uri: req.uri().clone(),
@@ -142,6 +155,7 @@ where
             remote_ip: remote,
             referer: req.headers().get(header::REFERER).cloned(),
             user_agent: req.headers().get(header::USER_AGENT).cloned(),
+            request_id: request_id.clone(),
             status: 0,
             exec_ms: 0.0,
             error: None,
@@ -149,6 +163,7 @@ where
         req.extensions_mut().insert(caller);
         LogFuture {
             method: req.method().clone(),
+            request_id,
             inner: self.inner.call(req),
             at,
             started,
@@ -164,6 +179,7 @@ pin_project_lite::pin_project! {
         inner: F,
         at: Instant,
         method: Method,
+        request_id: Option<HeaderValue>,
         started: Option<Facts>,
         app: App,
     }
@@ -182,6 +198,9 @@ where
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
             Poll::Ready(Ok(res)) => res,
         };
+        if let Some(id) = this.request_id.take() {
+            res.headers_mut().insert("x-request-id", id);
+        }
         let (status, took) = (res.status().as_u16(), this.at.elapsed());
         // left on the response: the binary's trace span reads the route from it too
         match res.extensions().get::<MatchedRoute>() {

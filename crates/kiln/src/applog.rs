@@ -81,6 +81,7 @@ pub fn interest() -> tracing_subscriber::filter::FilterFn<impl Fn(&tracing::Meta
     tracing_subscriber::filter::filter_fn(|meta| {
         *meta.level() <= Level::INFO
             && meta.target().starts_with("kiln")
+            && meta.target() != crate::otlp::TARGET
             && !meta.target().starts_with("kiln_core::logs")
     })
 }

@@ -72,7 +72,8 @@ pub struct TlsListener {
 
 /// Serves `service` on the connections of `listener` — HTTP/2 where the handshake chose it
 /// (ALPN), else HTTP/1.1 with upgrades (WebSockets) — until `ending` turns true; then lets the
-/// connections finish their requests (the caller bounds how long).
+/// connections finish their requests (the caller bounds how long: dropping this future ends the
+/// connections left).
 pub async fn serve_tls<S>(mut listener: TlsListener, service: S, mut ending: watch::Receiver<bool>)
 where
     S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
@@ -83,12 +84,17 @@ where
 {
     use hyper_util::rt::{TokioExecutor, TokioIo};
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // owned here: connections still open when this future is dropped are cut off
+    let mut connections = tokio::task::JoinSet::new();
     loop {
+        // no more connections once the socket closed, but the open ones are served until `ending`
+        // (the drain: their answers say `Connection: close`)
         let accepted = tokio::select! {
-            c = listener.ready.recv() => c,
+            Some(c) = listener.ready.recv() => Some(c),
             _ = async { let _ = ending.wait_for(|e| *e).await; } => None,
         };
         let Some((tls, peer)) = accepted else { break };
+        while connections.try_join_next().is_some() {}
         let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
         // what axum's own serve adds: the peer's address (`ConnectInfo`), and its body type
         let service = service.clone();
@@ -107,7 +113,12 @@ where
         let conn = builder
             .serve_connection_with_upgrades(TokioIo::new(tls), service)
             .into_owned();
-        tokio::spawn(graceful.watch(conn));
+        let conn = graceful.watch(conn);
+        connections.spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, error = %e, "HTTPS connection ended with an error");
+            }
+        });
     }
     graceful.shutdown().await;
 }

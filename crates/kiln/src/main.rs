@@ -323,6 +323,15 @@ fn main() -> ExitCode {
                     .collect();
                 hidden.extend(cfg.encryption_env.clone());
                 hidden.push("KILN_METRICS_TOKEN".into());
+                // where traces go, and the collector's credentials
+                hidden.extend(
+                    [
+                        "KILN_OTLP",
+                        "OTEL_EXPORTER_OTLP_HEADERS",
+                        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+                    ]
+                    .map(String::from),
+                );
                 match kiln_hooks::Hooks::load(&hooks_dir, hooks_pool, limits, hidden) {
                     Ok(h) => Some(std::sync::Arc::new(h)),
                     Err(e) => return fail(&e.to_string()),
@@ -361,6 +370,8 @@ fn main() -> ExitCode {
             if restart.load(std::sync::atomic::Ordering::SeqCst) {
                 drop(runtime);
                 drop(_lock);
+                // the process is replaced: send the spans still batched first
+                drop(_traces);
                 return fail(&watch::restart());
             }
             return code;
@@ -464,6 +475,7 @@ fn init_tracing(
     otlp: Option<&str>,
     slot: applog::AppSlot,
 ) -> Result<Option<otlp::Flush>, String> {
+    use tracing_subscriber::filter::FilterExt;
     use tracing_subscriber::layer::{Layer, SubscriberExt};
     use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
@@ -473,8 +485,17 @@ fn init_tracing(
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let stderr: Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync> = match json {
         // {"timestamp":…,"level":"WARN","target":"kiln_core::…","message":…, fields…}
-        true => Box::new(stderr.json().flatten_event(true).with_filter(filter)),
-        false => Box::new(stderr.with_ansi(ansi).with_filter(filter)),
+        true => Box::new(
+            stderr
+                .json()
+                .flatten_event(true)
+                .with_filter(filter.and(otlp::not_trace())),
+        ),
+        false => Box::new(
+            stderr
+                .with_ansi(ansi)
+                .with_filter(filter.and(otlp::not_trace())),
+        ),
     };
     let mut layers = vec![
         stderr,

@@ -17,6 +17,15 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::filter::FilterFn;
 use tracing_subscriber::Layer;
 
+/// The target of the spans made for traces (here and in the libraries): only the OTLP layer wants
+/// them, never the log on stderr nor the app's.
+pub const TARGET: &str = "kiln::trace";
+
+/// A filter that leaves out the spans made for traces.
+pub fn not_trace() -> FilterFn {
+    FilterFn::new(|m| !(m.is_span() && m.target() == TARGET))
+}
+
 /// The traces endpoint for `--otlp`: a collector's base URL gets the standard `/v1/traces`.
 fn endpoint(url: &str) -> String {
     let url = url.trim_end_matches('/');
@@ -56,7 +65,12 @@ impl opentelemetry_http::HttpClient for Blocking {
                 .request(parts.method, parts.uri.to_string())
                 .headers(parts.headers)
                 .body(body)
-                .send()?;
+                .send()
+                // reported on stderr only (not a Kiln target: the app's log does not take it)
+                .inspect_err(|e| tracing::warn!(target: "otlp", error = %e, "cannot send spans to the trace collector"))?;
+            if !res.status().is_success() {
+                tracing::warn!(target: "otlp", status = res.status().as_u16(), "the trace collector refused a batch of spans");
+            }
             let mut out = axum::http::Response::builder().status(res.status());
             for (name, value) in res.headers() {
                 out = out.header(name, value);
@@ -77,6 +91,11 @@ pub fn start(
     String,
 > {
     use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains('?') {
+        return Err(format!(
+            "--otlp {url}: expected an http:// or https:// URL without a query (a collector's base URL, e.g. http://127.0.0.1:4318)"
+        ));
+    }
     let client = reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()
@@ -173,7 +192,7 @@ where
         }
         let method = req.method().clone();
         let span = tracing::info_span!(
-            target: "kiln::request",
+            target: "kiln::trace",
             "request",
             otel.name = %method,
             otel.kind = "server",
@@ -181,11 +200,24 @@ where
             url.path = %req.uri().path(),
             http.route = tracing::field::Empty,
             http.response.status_code = tracing::field::Empty,
+            request.id = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
         );
+        if let Some(id) = req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+        {
+            span.record("request.id", id);
+        }
         if let Some(cx) = parent(&req) {
             let _ = span.set_parent(cx);
         }
-        let answer = self.inner.call(req);
+        // what the layers do in `call` belongs to the request too
+        let answer = {
+            let _entered = span.enter();
+            self.inner.call(req)
+        };
         let recorded = span.clone();
         futures_util::future::Either::Left(Box::pin(
             async move {
@@ -194,6 +226,9 @@ where
                     "http.response.status_code",
                     i64::from(res.status().as_u16()),
                 );
+                if res.status().is_server_error() {
+                    recorded.record("otel.status_code", "ERROR");
+                }
                 if let Some(route) = kiln_http::telemetry::route_of(&res) {
                     use opentelemetry::trace::TraceContextExt;
                     recorded.record("http.route", route);

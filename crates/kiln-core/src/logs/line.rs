@@ -31,6 +31,10 @@ pub trait RequestFacts: Send {
     fn user_agent(&self) -> &str;
     /// The API error answered: its message and data.
     fn error(&self) -> Option<(&str, &Map<String, Value>)>;
+    /// The id the client or a proxy gave the request (`X-Request-Id`), or "".
+    fn request_id(&self) -> &str {
+        ""
+    }
 }
 
 /// What the writer turns into a row.

@@ -319,6 +319,9 @@ fn request_data(log: &dyn RequestFacts, log_ip: bool, log_auth_id: bool) -> Stri
     if log_ip {
         ip(&mut out, "remoteIP", log.remote_ip());
     }
+    if !log.request_id().is_empty() {
+        put(&mut out, "requestId", &log.request_id());
+    }
     put(&mut out, "status", &log.status());
     put(&mut out, "type", &"request");
     put(&mut out, "url", &log.url());
