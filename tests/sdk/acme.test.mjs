@@ -121,6 +121,8 @@ it('TLS-ALPN-01: a certificate is issued, served over HTTP/2, plain HTTP redirec
   // never to another site's name
   const foreign = await plain(httpPort, '/x', { host: 'evil.example' });
   assert.equal(foreign.headers.location, `https://${DOMAIN}:${tlsPort}/x`);
+  // health probes still answered on plain HTTP
+  assert.equal((await plain(httpPort, '/api/health')).status, 200);
   const post = await plain(httpPort, '/api/collections/users/records', { method: 'POST' });
   assert.equal(post.status, 400);
   assert.equal(JSON.parse(post.body).message, 'Use HTTPS.');
@@ -156,7 +158,7 @@ it('HTTP-01: while the CA is unreachable the failure is logged and retried and p
   const ca = await pebble.issuerRoots();
   const served = await certificate(tlsPort, ca, () => true, 40_000);
   assert.equal(served.authorized, true, String(served.error));
-  assert.equal((await plain(httpPort, '/api/health')).status, 302);
+  assert.equal((await plain(httpPort, '/api/collections')).status, 302);
   assert.match(server.logs(), /obtained a certificate/);
 });
 

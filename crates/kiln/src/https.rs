@@ -172,7 +172,7 @@ pub fn tls_listener(
 
 /// What the plain-HTTP socket serves: answers to HTTP-01 challenges; the app itself until the
 /// first certificate is in place (so the app stays reachable while a CA is slow or failing);
-/// then redirects to `https_port`.
+/// then redirects to `https_port`, all but `GET /api/health`.
 pub fn http_router(app: Router, acme: Acme, https_port: u16) -> Router {
     let challenges = acme.clone();
     let answer = move |Path(token): Path<String>| async move {
@@ -186,9 +186,8 @@ pub fn http_router(app: Router, acme: Acme, https_port: u16) -> Router {
     let served = acme.served();
     let domains: Vec<String> = acme.domains().to_vec();
     let to_https = move |req: Request, next: Next| {
-        let redirect = served
-            .borrow()
-            .is_some()
+        // health probes (a container's, a balancer's) often speak plain HTTP to the node
+        let redirect = (served.borrow().is_some() && req.uri().path() != "/api/health")
             .then(|| redirect(&req, &domains, https_port));
         async move {
             match redirect {

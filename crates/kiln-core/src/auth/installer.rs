@@ -41,7 +41,15 @@ impl App {
                 body.insert("passwordConfirm".into(), json!(password));
                 body.insert("verified".into(), json!(true));
                 let system = self.system_request()?;
-                self.create_record(&c, &system, body).await?
+                match self.create_record(&c, &system, body).await {
+                    Ok(r) => r,
+                    // nodes of a cluster starting together on an empty database: another one
+                    // made it a moment ago (its email is taken)
+                    Err(e) => match self.find_superuser(INSTALLER_EMAIL)? {
+                        Some(r) => r,
+                        None => return Err(e),
+                    },
+                }
             }
         };
         self.new_auth_token(&installer, Some(INSTALLER_TOKEN_SECS), false)
