@@ -15,7 +15,6 @@ mod order;
 mod tls;
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 pub use manager::Acme;
@@ -89,34 +88,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, String>> + Send;
     /// Gives the lease `key` back if `holder` holds it.
     fn release(&self, key: &str, holder: &str) -> impl Future<Output = Result<(), String>> + Send;
-}
-
-impl<S: Store> Store for Arc<S> {
-    fn get(&self, key: &str) -> impl Future<Output = Result<Option<String>, String>> + Send {
-        (**self).get(key)
-    }
-    fn put(
-        &self,
-        key: &str,
-        value: &str,
-        secret: bool,
-    ) -> impl Future<Output = Result<(), String>> + Send {
-        (**self).put(key, value, secret)
-    }
-    fn delete(&self, key: &str) -> impl Future<Output = Result<(), String>> + Send {
-        (**self).delete(key)
-    }
-    fn lease(
-        &self,
-        key: &str,
-        holder: &str,
-        ttl: Duration,
-    ) -> impl Future<Output = Result<bool, String>> + Send {
-        (**self).lease(key, holder, ttl)
-    }
-    fn release(&self, key: &str, holder: &str) -> impl Future<Output = Result<(), String>> + Send {
-        (**self).release(key, holder)
-    }
 }
 
 /// Why a configuration or an order failed.

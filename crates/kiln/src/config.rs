@@ -166,11 +166,8 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
         .metrics_allow
         .or_else(|| env("KILN_METRICS_ALLOW"))
         .or(file.metrics_allow)
-        .unwrap_or_default()
-        .split(',')
-        .map(|a| a.trim().to_owned())
-        .filter(|a| !a.is_empty())
-        .collect();
+        .map(|s| comma_list(&s))
+        .unwrap_or_default();
     if let Some(bad) = metrics_allow
         .iter()
         .find(|a| kiln_core::net::parse_ip_or_cidr(a).is_none())
@@ -233,15 +230,13 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
             .or_else(|| env("KILN_DIR").map(PathBuf::from))
             .or(file.dir)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR)),
-        origins: flags
-            .origins
-            .or_else(|| env("KILN_ORIGINS"))
-            .or(file.origins)
-            .unwrap_or_else(|| "*".to_owned())
-            .split(',')
-            .map(|o| o.trim().to_owned())
-            .filter(|o| !o.is_empty())
-            .collect(),
+        origins: comma_list(
+            &flags
+                .origins
+                .or_else(|| env("KILN_ORIGINS"))
+                .or(file.origins)
+                .unwrap_or_else(|| "*".to_owned()),
+        ),
         dev,
         log: env("KILN_LOG").or(file.log).unwrap_or_else(|| {
             if dev {
@@ -253,22 +248,24 @@ pub fn resolve(flags: Flags, env: impl Fn(&str) -> Option<String>) -> Result<Con
     })
 }
 
+/// The non-empty items of a comma-separated list, trimmed.
+fn comma_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .collect()
+}
+
 /// The automatic HTTPS settings: `None` without domains (an HTTPS address without them is an error).
 fn https(
     flags: &Flags,
     file: &FileConfig,
     env: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<Https>, String> {
-    let list = |s: String| -> Vec<String> {
-        s.split(',')
-            .map(|d| d.trim().to_owned())
-            .filter(|d| !d.is_empty())
-            .collect()
-    };
     let domains = if !flags.domains.is_empty() {
         flags.domains.clone()
     } else if let Some(d) = env("KILN_DOMAINS") {
-        list(d)
+        comma_list(&d)
     } else {
         file.domains.clone().unwrap_or_default()
     };
@@ -291,7 +288,7 @@ fn https(
         .or(file.acme_challenge.clone())
     {
         None => vec![kiln_acme::Challenge::TlsAlpn01, kiln_acme::Challenge::Http01],
-        Some(s) => list(s)
+        Some(s) => comma_list(&s)
             .iter()
             .map(|c| {
                 kiln_acme::Challenge::parse(c).ok_or_else(|| {
