@@ -228,14 +228,15 @@ pub async fn serve(
                     _ = async { let _ = stop_rx.wait_for(|stop| *stop).await; } => {
                         sockets.iter().for_each(Held::close);
                         let _ = closing_tx.send(true);
-                        app.realtime().close_all();
+                        // parked: they resume on another node, or on this one started again
+                        app.realtime_park().await;
                         // Kept-alive connections stay open a moment, their answers saying
                         // `Connection: close`: a proxy that was about to reuse one gets an answer
                         // rather than a closed socket (and would not resend a POST).
                         draining.store(true, Ordering::Relaxed);
                         tokio::time::sleep(DRAIN).await;
                         // streams a client opened again on such a connection meanwhile
-                        app.realtime().close_all();
+                        app.realtime_park().await;
                     }
                     _ = app.reload_requested() => {
                         let _ = closing_tx.send(true);

@@ -9,7 +9,7 @@ use kiln_db::{Db, Notice};
 
 use crate::realtime::broker::Broker;
 
-use crate::realtime::event::Event;
+use crate::realtime::event::{Event, Origin};
 
 use crate::realtime::hub::Hub;
 
@@ -127,23 +127,39 @@ pub(crate) struct ClusterBroker {
     hub: Arc<Hub>,
     carrier: Arc<Carrier>,
     node: Arc<str>,
+    /// The number of this node's last event; held while an event is numbered, delivered here and
+    /// sent, so that every node gets this node's events in the order of their numbers.
+    last: std::sync::Mutex<u64>,
 }
 
 impl ClusterBroker {
     pub(crate) fn new(hub: Arc<Hub>, carrier: Arc<Carrier>, node: Arc<str>) -> Self {
-        ClusterBroker { hub, carrier, node }
+        ClusterBroker {
+            hub,
+            carrier,
+            node,
+            last: std::sync::Mutex::new(0),
+        }
     }
 }
 
 impl Broker for ClusterBroker {
-    fn publish(&self, event: Event) {
-        let payload = json!({
+    fn publish(&self, mut event: Event) {
+        // rendered before the lock; the number goes in front
+        let body = json!({
             "n": &*self.node,
             "a": event.action.as_str(),
             "c": &event.record.collection.id,
             "v": &event.record.values,
         })
         .to_string();
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        *last += 1;
+        let payload = format!("{{\"s\":{},{}", *last, &body[1..]);
+        event.origin = Some(Origin {
+            node: self.node.clone(),
+            seq: *last,
+        });
         self.hub.deliver(event);
         self.carrier.send(EVENTS, &payload);
     }

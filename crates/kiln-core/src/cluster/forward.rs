@@ -58,7 +58,7 @@ impl App {
     /// Sends `request` to the other nodes and waits for the answer of the one holding its client.
     /// Nothing is sent for an id no node can have made (a guest's guess costs the cluster no
     /// message).
-    async fn forward(&self, mut request: Value) -> Option<String> {
+    pub(super) async fn forward(&self, mut request: Value) -> Option<String> {
         let carrier = self.inner().carrier.as_ref()?;
         let client = request["client"].as_str().unwrap_or_default();
         if client.len() != CLIENT_ID_LEN || !client.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -90,6 +90,15 @@ impl App {
             return;
         };
         let text = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or_default();
+        match text("k") {
+            // this node's own parked clients too: it may resume them while it drains
+            "parked" => return self.on_parked(&m),
+            "taken" if text("from") != self.node_id() => {
+                self.realtime().parked.take(text("client"));
+                return;
+            }
+            _ => {}
+        }
         let Some(id) = m.get("id").and_then(Value::as_u64) else {
             return;
         };
@@ -102,6 +111,9 @@ impl App {
         let from = text("from");
         if from == self.node_id() {
             return;
+        }
+        if text("k") == "resume" {
+            return self.answer_resume(text("client"), from, id);
         }
         let Some(client) = self.realtime().client(text("client")) else {
             return;

@@ -10,6 +10,7 @@
 
 pub(crate) mod carrier;
 mod forward;
+mod resume;
 
 use std::sync::Arc;
 
@@ -18,7 +19,6 @@ use serde_json::Value;
 use kiln_db::Notice;
 
 use crate::app::App;
-use crate::realtime::event::{Event, EventAction};
 use crate::records::model::Record;
 use crate::schema::{system, Schema};
 
@@ -80,27 +80,15 @@ impl App {
     }
 
     fn deliver_remote_event(&self, payload: &str) {
-        let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(payload) else {
+        let Ok(Value::Object(m)) = serde_json::from_str::<Value>(payload) else {
             return;
         };
         if m.get("n").and_then(Value::as_str) == Some(self.node_id()) {
             return;
         }
-        let action = match m.get("a").and_then(Value::as_str) {
-            Some("create") => EventAction::Create,
-            Some("update") => EventAction::Update,
-            Some("delete") => EventAction::Delete,
-            _ => return,
-        };
-        let values = m.remove("v");
-        let collection = m.get("c").and_then(Value::as_str).unwrap_or_default();
-        let Some(record) = self.record_from_wire(collection, values) else {
-            return;
-        };
-        self.realtime().deliver(Event {
-            action,
-            record: Arc::new(record),
-        });
+        if let Some(event) = self.event_from_wire(&m) {
+            self.realtime().deliver(event);
+        }
     }
 
     /// A record sent by another node as its collection's id and its values; `None` when this

@@ -4,9 +4,12 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
-use super::hub::{reset_message, Client, Job, Message, RETAINED_EVENTS, RETENTION};
+use super::hub::{
+    reset_message, Client, Job, Message, Missed, Parked, Resumption, RETAINED_EVENTS, RETENTION,
+};
+use super::position::{Catchup, Heard, Place};
 use crate::app::App;
 use crate::error::CoreError;
 use crate::realtime::event::Event;
@@ -26,10 +29,21 @@ struct Caches {
     rendered: HashMap<RenderedKey, Arc<[u8]>>,
 }
 
+/// An event as this node's log keeps it for resuming clients.
+struct Logged {
+    /// This node's number for it.
+    seq: u64,
+    at: Instant,
+    /// When it arrived, by the clock that parked places are stamped with.
+    wall: SystemTime,
+    event: Event,
+}
+
 /// State owned by the dispatcher thread.
 #[derive(Default)]
 pub(crate) struct Dispatcher {
-    log: VecDeque<(u64, Instant, Event)>,
+    log: VecDeque<Logged>,
+    heard: Heard,
 }
 
 impl Dispatcher {
@@ -37,19 +51,26 @@ impl Dispatcher {
         match job {
             Job::Event(event) => {
                 let seq = app.realtime().seq.fetch_add(1, Ordering::AcqRel) + 1;
-                self.log.push_back((seq, Instant::now(), event.clone()));
+                if let Some(o) = &event.origin {
+                    self.heard.arrived(o);
+                }
+                self.log.push_back(Logged {
+                    seq,
+                    at: Instant::now(),
+                    wall: SystemTime::now(),
+                    event: event.clone(),
+                });
                 while self.log.len() > RETAINED_EVENTS
-                    || self
-                        .log
-                        .front()
-                        .is_some_and(|(_, at, _)| at.elapsed() > RETENTION)
+                    || self.log.front().is_some_and(|e| e.at.elapsed() > RETENTION)
                 {
-                    self.log.pop_front();
+                    if let Some(e) = self.log.pop_front() {
+                        self.heard.dropped(e.event.origin.as_ref(), e.wall);
+                    }
                 }
                 let mut caches = Caches::default();
                 let mut stalled = Vec::new();
                 for client in app.realtime().snapshot() {
-                    if !deliver_to(app, &client, &event, seq, &mut caches) {
+                    if !deliver_to(app, &client, &event, seq, &mut caches, |m| client.offer(m)) {
                         stalled.push(client.id.clone());
                     }
                 }
@@ -58,27 +79,96 @@ impl Dispatcher {
                     app.realtime().disconnect(&id);
                 }
             }
-            Job::Resume { client, after } => {
+            Job::Resume { client, missed } => {
                 client
                     .state
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .resuming = false;
-                let last = app.realtime().seq.load(Ordering::Acquire);
-                let oldest = self.log.front().map(|(s, _, _)| *s);
-                if after < last && oldest.is_none_or(|o| o > after + 1) {
+                let (events, complete) = match missed {
+                    Missed::After(after) => self.after(app, after),
+                    Missed::Place(r) => self.past_place(app, *r),
+                };
+                if !complete {
                     client.offer(reset_message(
                         "events since the last one received are no longer retained",
                     ));
                 }
-                for (seq, _, event) in self.log.iter().filter(|(s, _, _)| *s > after) {
-                    if !deliver_to(app, &client, event, *seq, &mut Caches::default()) {
-                        app.realtime().disconnect(&client.id);
-                        break;
-                    }
+                // beside the queue: a replay may be longer than the queue holds
+                let mut replay = Vec::new();
+                for (seq, event) in &events {
+                    deliver_to(app, &client, event, *seq, &mut Caches::default(), |m| {
+                        replay.push(m);
+                        true
+                    });
+                }
+                if !client.offer_backlog(replay) {
+                    app.realtime().disconnect(&client.id);
                 }
             }
+            Job::Park { reply } => {
+                let place = Place {
+                    vector: Arc::new(self.heard.vector()),
+                    at: SystemTime::now(),
+                    since: SystemTime::now(),
+                };
+                let hub = app.realtime();
+                let parked: Vec<Parked> = hub
+                    .take_all()
+                    .iter()
+                    .filter_map(|c| hub.park_client(c, &place))
+                    .collect();
+                let _ = reply.send(parked);
+            }
+            Job::Collect { place, reply } => {
+                let collected = self.heard.covers(&place).then(|| {
+                    let mut catchup = Catchup::new(&place);
+                    let events: Vec<(u64, Event)> = self
+                        .log
+                        .iter()
+                        .filter(|e| catchup.wants(&e.event, Some(e.wall)))
+                        .map(|e| (e.seq, e.event.clone()))
+                        .collect();
+                    (!catchup.gap).then_some(events)
+                });
+                reply(collected.flatten());
+            }
         }
+    }
+
+    /// The retained events after this node's number `after`; whether none is missing.
+    fn after(&self, app: &App, after: u64) -> (Vec<(u64, Event)>, bool) {
+        let last = app.realtime().seq.load(Ordering::Acquire);
+        let oldest = self.log.front().map(|e| e.seq);
+        let complete = after >= last || oldest.is_some_and(|o| o <= after + 1);
+        let events = self
+            .log
+            .iter()
+            .filter(|e| e.seq > after)
+            .map(|e| (e.seq, e.event.clone()))
+            .collect();
+        (events, complete)
+    }
+
+    /// The events a parked client missed: those found for it, then any in this log past them;
+    /// whether none is missing. Events found elsewhere take this node's current number (a later
+    /// resume here counts from there).
+    fn past_place(&self, app: &App, r: Resumption) -> (Vec<(u64, Event)>, bool) {
+        let now = app.realtime().seq.load(Ordering::Acquire);
+        let mut catchup = Catchup::new(&r.place);
+        let mut events: Vec<(u64, Event)> = r
+            .events
+            .into_iter()
+            .filter(|(_, e)| catchup.wants(e, None))
+            .map(|(seq, e)| (if seq == 0 { now } else { seq }, e))
+            .collect();
+        events.extend(
+            self.log
+                .iter()
+                .filter(|e| catchup.wants(&e.event, Some(e.wall)))
+                .map(|e| (e.seq, e.event.clone())),
+        );
+        (events, !catchup.gap)
     }
 }
 
@@ -88,16 +178,24 @@ fn anyone() -> Arc<str> {
     ANYONE.get_or_init(|| Arc::from("")).clone()
 }
 
-/// Queues `event` for `client` on each of its matching subscriptions that its rules allow.
-/// `false` when the client's queue is full.
-fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut Caches) -> bool {
+/// Hands `send` a message of `event` for each of `client`'s matching subscriptions that its rules
+/// allow. `false` when `send` refused one (the client's queue is full).
+fn deliver_to(
+    app: &App,
+    client: &Client,
+    event: &Event,
+    seq: u64,
+    caches: &mut Caches,
+    mut send: impl FnMut(Message) -> bool,
+) -> bool {
     let record = &event.record;
     let c = &record.collection;
-    let st = client.state.lock().unwrap_or_else(|p| p.into_inner());
+    let mut st = client.state.lock().unwrap_or_else(|p| p.into_inner());
     if st.resuming {
         // Its Resume job (queued after this event) replays the event in order.
         return true;
     }
+    let mut sent = false;
     for sub in &st.subscriptions {
         if !(sub.collection.eq_ignore_ascii_case(&c.name) || sub.collection == c.id) {
             continue;
@@ -173,26 +271,47 @@ fn deliver_to(app: &App, client: &Client, event: &Event, seq: u64, caches: &mut 
                 d
             }
         };
-        if !client.offer(Message {
+        if !send(Message {
             event: sub.raw.clone(),
             data,
             seq,
         }) {
             return false;
         }
+        sent = true;
         crate::metrics::realtime_message_sent();
+    }
+    if sent {
+        st.last_seq = seq;
     }
     true
 }
 
 impl App {
-    /// Opens a realtime connection (resuming `resume`, the last event id a client saw, when
-    /// possible), starting the dispatcher on first use.
-    pub fn realtime_open(
+    /// Opens a realtime connection, resuming `resume` (the last event id a client saw) when
+    /// possible: a client of this node, or one parked by a node that stopped (see
+    /// `cluster/resume.rs`). Otherwise a new client, told with `PB_RESET` to subscribe again.
+    pub async fn realtime_open(
         &self,
         resume: Option<&str>,
         auth: Option<&Arc<crate::records::model::Record>>,
     ) -> super::Opened {
+        self.start_dispatcher();
+        let hub = self.realtime();
+        let Some(resume) = resume.filter(|r| !r.is_empty()) else {
+            return hub.open(None, auth);
+        };
+        if let Some(opened) = hub.resume_here(resume, auth) {
+            return opened;
+        }
+        match self.resume_parked(resume, auth).await {
+            Some(opened) => opened,
+            None => hub.not_resumed(),
+        }
+    }
+
+    /// Starts the dispatcher once.
+    fn start_dispatcher(&self) {
         let weak = self.downgrade();
         self.realtime().start(move |jobs| {
             let mut dispatcher = Dispatcher::default();
@@ -201,6 +320,5 @@ impl App {
                 dispatcher.handle(&app, job);
             }
         });
-        self.realtime().open(resume, auth)
     }
 }

@@ -27,4 +27,16 @@ impl EventAction {
 pub struct Event {
     pub action: EventAction,
     pub record: Arc<Record>,
+    /// Where it was published, when nodes share the database (`None` on a single node).
+    pub origin: Option<Origin>,
+}
+
+/// The node that published a cluster event and the event's number in that node's own sequence.
+/// Every node receives a node's events in that order (one connection sends them), so the events a
+/// client has seen are, per origin, all those up to a number: its position is a vector of these
+/// numbers, which means the same on every node (see `position.rs`).
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub node: Arc<str>,
+    pub seq: u64,
 }

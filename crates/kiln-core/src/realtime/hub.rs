@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc as std_mpsc, Arc, Mutex, OnceLock, RwLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
 
 use super::event::Event;
+use super::position::Place;
 use super::topic::Subscription;
 use crate::records::model::Record;
 
@@ -36,19 +37,64 @@ pub struct Message {
 /// The topic of the SDK's all-in-one OAuth2 flow.
 pub const OAUTH2_TOPIC: &str = "@oauth2";
 
+/// What a resumed client is sent before its live events: what it missed.
+pub(crate) enum Missed {
+    /// The retained events after this node's event number (a client of this node).
+    After(u64),
+    /// The events past a parked client's place: `events` (picked by another node, or by this one
+    /// from its log), then any in this node's log past them.
+    Place(Box<Resumption>),
+}
+
+/// A parked client's catching up: where it stands and what was found for it. Each event with this
+/// node's number for it (0: from another node's log).
+pub(crate) struct Resumption {
+    pub(crate) place: Place,
+    pub(crate) events: Vec<(u64, Event)>,
+}
+
+/// The events past a place, from a node's log; `None` when the log does not hold them all.
+pub(crate) type Collected = Option<Vec<(u64, Event)>>;
+
 /// Work for the dispatcher, processed in order.
 pub(crate) enum Job {
     Event(Event),
-    /// Replay to `client` every retained event after `after`, then go on live.
+    /// Replay to `client` what it missed, then go on live.
     Resume {
         client: Arc<Client>,
-        after: u64,
+        missed: Missed,
     },
+    /// End every stream, handing back the clients as they stand (the node stops).
+    Park {
+        reply: tokio::sync::oneshot::Sender<Vec<Parked>>,
+    },
+    /// The events in this node's log past `place`, for a client resuming here or elsewhere.
+    Collect {
+        place: Place,
+        reply: Box<dyn FnOnce(Collected) + Send>,
+    },
+}
+
+/// A client of a node that stopped, kept by every node for [`RETENTION`] so that it can resume
+/// on any of them.
+#[derive(Debug)]
+pub struct Parked {
+    pub id: String,
+    /// The stopped node's number of the last event it sent this client: a resume must name it
+    /// (then the client got everything up to its place).
+    pub last: u64,
+    pub auth: Option<Arc<Record>>,
+    pub topics: Vec<String>,
+    pub(crate) place: Place,
 }
 
 pub(crate) struct ClientState {
     /// The event sequence number when the client connected (resume point for a bare client id).
     pub(crate) connected_seq: u64,
+    /// When the client first connected (on whichever node).
+    pub(crate) connected_at: SystemTime,
+    /// The number of the last event queued for it.
+    pub(crate) last_seq: u64,
     pub(crate) auth: Option<Arc<Record>>,
     /// `collectionId/recordId` of `auth` (empty for guests): the dispatcher's cache key.
     pub(crate) auth_key: Arc<str>,
@@ -64,12 +110,16 @@ pub(crate) struct ClientState {
     /// sends no token): the replay, and every event, waits until a subscription request proves
     /// that auth. A client id alone never grants another client's auth.
     pub(crate) awaiting_auth: bool,
+    /// A parked client's catching up, waiting for its auth to be proved.
+    pub(crate) pending: Option<Box<Resumption>>,
 }
 
 impl ClientState {
     fn new(connected_seq: u64) -> Self {
         ClientState {
             connected_seq,
+            connected_at: SystemTime::now(),
+            last_seq: 0,
             auth: None,
             auth_key: Arc::from(""),
             auth_set: false,
@@ -77,7 +127,39 @@ impl ClientState {
             oauth2: false,
             resuming: false,
             awaiting_auth: false,
+            pending: None,
         }
+    }
+
+    /// The topics it is subscribed to.
+    fn topics(&self) -> Vec<String> {
+        let mut topics: Vec<String> = self
+            .subscriptions
+            .iter()
+            .map(|s| s.raw.to_string())
+            .collect();
+        if self.oauth2 {
+            topics.push(OAUTH2_TOPIC.into());
+        }
+        topics
+    }
+}
+
+/// The dispatcher's cache key of an auth: `collectionId/recordId`, empty for guests.
+fn auth_key(auth: &Option<Arc<Record>>) -> Arc<str> {
+    auth.as_ref()
+        .map(|r| format!("{}/{}", r.collection.id, r.id()))
+        .unwrap_or_default()
+        .into()
+}
+
+/// Whether a connection authenticated as `auth` may take over a client that had `old`: a
+/// guest's client may be resumed by whoever holds its id; any other needs its auth.
+fn proves(old: &Option<Arc<Record>>, auth: Option<&Arc<Record>>) -> bool {
+    match (old, auth) {
+        (None, _) => true,
+        (Some(a), Some(b)) => a.collection.id == b.collection.id && a.id() == b.id(),
+        (Some(_), None) => false,
     }
 }
 
@@ -87,6 +169,9 @@ pub struct Client {
     tx: mpsc::Sender<Message>,
     pub(crate) state: Mutex<ClientState>,
     closed: AtomicBool,
+    /// A resumed client's replay, taken by the connection when [`BACKLOG_EVENT`] comes: a replay
+    /// may hold more events than the queue (up to [`RETAINED_EVENTS`]).
+    backlog: Mutex<Vec<Message>>,
 }
 
 /// Why a subscription request was refused.
@@ -98,11 +183,23 @@ pub enum ClientError {
     AuthMismatch,
 }
 
+/// A resume token's client id and event number: `<clientId>` or `<clientId>.<seq>`.
+pub(crate) fn split_resume(resume: &str) -> (&str, Option<u64>) {
+    match resume.rsplit_once('.') {
+        Some((id, seq)) => (id, seq.parse::<u64>().ok()),
+        None => (resume, None),
+    }
+}
+
 /// The length of the client ids the hub makes (random letters and digits).
 pub(crate) const CLIENT_ID_LEN: usize = 40;
 
 /// The event name of [`Hub::close_all`]'s message: the connection ends, no event is sent.
 pub const CLOSE_EVENT: &str = "";
+
+/// The event name of the message that says a replay is waiting in [`Client::take_backlog`] (no
+/// topic can have this name).
+pub const BACKLOG_EVENT: &str = "\0";
 
 /// A control message telling a client that its subscriptions are gone and events may be missing.
 pub(crate) fn reset_message(reason: &str) -> Message {
@@ -128,24 +225,51 @@ impl Client {
         !self.closed.load(Ordering::Relaxed) && self.tx.try_send(m).is_ok()
     }
 
+    /// Queues a replay: its messages wait beside the queue, which gets one [`BACKLOG_EVENT`]
+    /// message for them. `false` when the client is gone or its queue is full.
+    pub(crate) fn offer_backlog(&self, messages: Vec<Message>) -> bool {
+        if messages.is_empty() {
+            return true;
+        }
+        self.backlog
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(messages);
+        self.offer(Message {
+            event: BACKLOG_EVENT.into(),
+            data: Arc::from(&[][..]),
+            seq: 0,
+        })
+    }
+
+    /// The replay announced by a [`BACKLOG_EVENT`] message, in order.
+    pub fn take_backlog(&self) -> Vec<Message> {
+        std::mem::take(&mut *self.backlog.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Whether it was dropped (stalled, replaced by a resumed connection, or its node closing):
+    /// its connection ends once the messages already queued are sent.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
     /// Replaces the subscriptions. The first request fixes the client's auth; a later request
     /// must carry the same auth (PocketBase's rule), except that a guest client may sign in.
-    /// `Ok(true)` when this request proved the auth of a resumed client: its replay may start.
+    /// `Ok(Some(_))` when this request proved the auth of a resumed client: its replay may start.
     fn set_subscriptions(
         &self,
         auth: Option<Arc<Record>>,
         topics: &[String],
-    ) -> Result<bool, ClientError> {
+    ) -> Result<Option<Missed>, ClientError> {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.auth_set && st.auth.is_some() && !same_auth(&st.auth, &auth) {
             return Err(ClientError::AuthMismatch);
         }
-        let proved = std::mem::take(&mut st.awaiting_auth);
-        st.auth_key = auth
-            .as_ref()
-            .map(|r| format!("{}/{}", r.collection.id, r.id()))
-            .unwrap_or_default()
-            .into();
+        let proved = std::mem::take(&mut st.awaiting_auth).then(|| match st.pending.take() {
+            Some(resumption) => Missed::Place(resumption),
+            None => Missed::After(st.connected_seq),
+        });
+        st.auth_key = auth_key(&auth);
         st.auth = auth;
         st.auth_set = true;
         st.subscriptions = topics
@@ -158,12 +282,20 @@ impl Client {
 
     /// The topics the client is subscribed to.
     pub fn topics(&self) -> Vec<String> {
-        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let mut topics: Vec<String> = st.subscriptions.iter().map(|s| s.raw.to_string()).collect();
-        if st.oauth2 {
-            topics.push(OAUTH2_TOPIC.into());
-        }
-        topics
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .topics()
+    }
+
+    /// Ends its stream (after the messages already queued).
+    fn end(&self) {
+        let _ = self.tx.try_send(Message {
+            event: CLOSE_EVENT.into(),
+            data: Arc::from(&[][..]),
+            seq: 0,
+        });
+        self.closed.store(true, Ordering::Relaxed);
     }
 
     /// Delivers an OAuth2 redirect's `data` on the `@oauth2` topic, once: the subscription
@@ -198,6 +330,8 @@ pub struct Opened {
 pub struct Hub {
     clients: RwLock<HashMap<String, Arc<Client>>>,
     detached: crate::ttl::TtlMap<Arc<Client>>,
+    /// Clients of stopped nodes (this one included), by id.
+    pub(crate) parked: crate::ttl::TtlMap<Arc<Parked>>,
     events: OnceLock<std_mpsc::SyncSender<Job>>,
     /// The last sequence number the dispatcher assigned.
     pub(crate) seq: AtomicU64,
@@ -215,6 +349,7 @@ impl Hub {
             tx,
             state: Mutex::new(state),
             closed: AtomicBool::new(false),
+            backlog: Mutex::new(Vec::new()),
         });
         if let Some(old) = self
             .clients
@@ -243,18 +378,38 @@ impl Hub {
     /// [`Hub::set_subscriptions`]). Otherwise a new client, told with `PB_RESET` that it must
     /// subscribe again.
     pub fn open(&self, resume: Option<&str>, auth: Option<&Arc<Record>>) -> Opened {
-        let Some(resume) = resume.filter(|r| !r.is_empty()) else {
-            let (client, messages) = self.connect();
-            return Opened {
-                client,
-                messages,
-                reset: false,
-            };
-        };
-        let (id, seq) = match resume.rsplit_once('.') {
-            Some((id, seq)) => (id, seq.parse::<u64>().ok()),
-            None => (resume, None),
-        };
+        match resume.filter(|r| !r.is_empty()) {
+            None => {
+                let (client, messages) = self.connect();
+                Opened {
+                    client,
+                    messages,
+                    reset: false,
+                }
+            }
+            Some(resume) => self
+                .resume_here(resume, auth)
+                .unwrap_or_else(|| self.not_resumed()),
+        }
+    }
+
+    /// A new client for a connection that asked to resume one no node could resume: it is told
+    /// with `PB_RESET` to subscribe again.
+    pub(crate) fn not_resumed(&self) -> Opened {
+        let (client, messages) = self.connect();
+        client.offer(reset_message(
+            "unknown or expired client id: subscribe again",
+        ));
+        Opened {
+            client,
+            messages,
+            reset: true,
+        }
+    }
+
+    /// Resumes a client of this node (connected, or disconnected within [`RETENTION`]).
+    pub(crate) fn resume_here(&self, resume: &str, auth: Option<&Arc<Record>>) -> Option<Opened> {
+        let (id, seq) = split_resume(resume);
         let previous = self.take_detached(id).or_else(|| {
             self.clients
                 .read()
@@ -269,12 +424,7 @@ impl Hub {
                 ClientState::new(0),
             );
             let after = seq.unwrap_or(old.connected_seq);
-            // A guest's client may be resumed by whoever holds its id; any other needs its auth.
-            let proved = match (&old.auth, auth) {
-                (None, _) => true,
-                (Some(a), Some(b)) => a.collection.id == b.collection.id && a.id() == b.id(),
-                (Some(_), None) => false,
-            };
+            let proved = proves(&old.auth, auth);
             let state = ClientState {
                 connected_seq: after,
                 resuming: true,
@@ -285,25 +435,126 @@ impl Hub {
             if !proved
                 || self.queue(Job::Resume {
                     client: client.clone(),
-                    after,
+                    missed: Missed::After(after),
                 })
             {
-                return Opened {
+                return Some(Opened {
                     client,
                     messages,
                     reset: false,
-                };
+                });
             }
         }
-        let (client, messages) = self.connect();
-        client.offer(reset_message(
-            "unknown or expired client id: subscribe again",
-        ));
+        None
+    }
+
+    /// Resumes a parked client here, with the events found for it; when this connection does
+    /// not carry its auth, nothing flows until a subscription request does.
+    pub(crate) fn resume_parked(
+        &self,
+        parked: &Parked,
+        auth: Option<&Arc<Record>>,
+        events: Vec<(u64, Event)>,
+    ) -> Opened {
+        let proved = proves(&parked.auth, auth);
+        let subscriptions = parked
+            .topics
+            .iter()
+            .filter_map(|t| Subscription::parse(t))
+            .collect();
+        let resumption = Box::new(Resumption {
+            place: parked.place.clone(),
+            events,
+        });
+        let mut state = ClientState::new(self.seq.load(Ordering::Acquire));
+        state.connected_at = parked.place.since;
+        state.auth_key = auth_key(&parked.auth);
+        state.auth_set = parked.auth.is_some() || !parked.topics.is_empty();
+        state.auth = parked.auth.clone();
+        state.subscriptions = subscriptions;
+        state.resuming = true;
+        state.awaiting_auth = !proved;
+        let (resumption, pending) = if proved {
+            (Some(resumption), None)
+        } else {
+            (None, Some(resumption))
+        };
+        state.pending = pending;
+        let (client, messages) = self.register(parked.id.clone(), state);
+        if let Some(c) = resumption {
+            self.queue(Job::Resume {
+                client: client.clone(),
+                missed: Missed::Place(c),
+            });
+        }
         Opened {
             client,
             messages,
-            reset: true,
+            reset: false,
         }
+    }
+
+    /// Parks every client: their streams end, and they are handed back as they stand (`None`
+    /// when the dispatcher never started: there are none).
+    pub(crate) async fn park(&self) -> Option<Vec<Parked>> {
+        let (reply, parked) = tokio::sync::oneshot::channel();
+        if !self.queue(Job::Park { reply }) {
+            return None;
+        }
+        parked.await.ok()
+    }
+
+    /// The events in this node's log past `place` (`None`: it does not hold them all).
+    pub(crate) async fn collect(&self, place: Place) -> Collected {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let reply = Box::new(move |c: Collected| {
+            let _ = tx.send(c);
+        });
+        if !self.queue(Job::Collect { place, reply }) {
+            return None;
+        }
+        rx.await.ok().flatten()
+    }
+
+    /// Asks the dispatcher for the events past `place`; `reply` gets them, on its thread.
+    /// `false` when it is not running (or its queue is full): no reply comes.
+    pub(crate) fn collect_then(
+        &self,
+        place: Place,
+        reply: Box<dyn FnOnce(Collected) + Send>,
+    ) -> bool {
+        self.queue(Job::Collect { place, reply })
+    }
+
+    /// Takes every client out of the registry (for the dispatcher to park them).
+    pub(crate) fn take_all(&self) -> Vec<Arc<Client>> {
+        self.clients
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .map(|(_, c)| c)
+            .collect()
+    }
+
+    /// A parked client ended here: it is its state, and a stream of it ends.
+    pub(crate) fn park_client(&self, c: &Client, place: &Place) -> Option<Parked> {
+        let parked = {
+            let st = c.state.lock().unwrap_or_else(|p| p.into_inner());
+            // a client between a resume and its replay has no place of its own yet
+            (!st.resuming && !st.awaiting_auth).then(|| Parked {
+                id: c.id.clone(),
+                last: st.last_seq,
+                auth: st.auth.clone(),
+                topics: st.topics(),
+                place: Place {
+                    vector: place.vector.clone(),
+                    at: place.at,
+                    since: st.connected_at,
+                },
+            })
+        };
+        c.end();
+        parked
     }
 
     fn take_detached(&self, id: &str) -> Option<Arc<Client>> {
@@ -332,20 +583,8 @@ impl Hub {
     /// Ends every connection (the app is closing or reloading): each stream gets a message
     /// with the [`CLOSE_EVENT`] name and ends there; the clients reconnect, to the next app.
     pub fn close_all(&self) {
-        let clients: Vec<Arc<Client>> = self
-            .clients
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain()
-            .map(|(_, c)| c)
-            .collect();
-        for c in clients {
-            let _ = c.tx.try_send(Message {
-                event: CLOSE_EVENT.into(),
-                data: Arc::from(&[][..]),
-                seq: 0,
-            });
-            c.closed.store(true, Ordering::Relaxed);
+        for c in self.take_all() {
+            c.end();
         }
     }
 
@@ -370,15 +609,10 @@ impl Hub {
         auth: Option<Arc<Record>>,
         topics: &[String],
     ) -> Result<(), ClientError> {
-        if client.set_subscriptions(auth, topics)? {
-            let after = client
-                .state
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .connected_seq;
+        if let Some(missed) = client.set_subscriptions(auth, topics)? {
             self.queue(Job::Resume {
                 client: client.clone(),
-                after,
+                missed,
             });
         }
         Ok(())

@@ -13,12 +13,13 @@ pub(crate) mod broker;
 pub(crate) mod dispatch;
 pub(crate) mod event;
 pub(crate) mod hub;
+pub(crate) mod position;
 pub(crate) mod topic;
 
 pub use broker::{Broker, LocalBroker};
 pub use event::{Event, EventAction};
 pub use hub::{
-    Client, ClientError, Hub, Message, Opened, CLIENT_QUEUE, CLOSE_EVENT, MAX_SUBSCRIPTIONS,
-    MAX_TOPIC_LEN, RETAINED_EVENTS, RETENTION,
+    Client, ClientError, Hub, Message, Opened, BACKLOG_EVENT, CLIENT_QUEUE, CLOSE_EVENT,
+    MAX_SUBSCRIPTIONS, MAX_TOPIC_LEN, RETAINED_EVENTS, RETENTION,
 };
 pub use topic::Subscription;

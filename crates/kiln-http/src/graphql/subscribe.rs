@@ -46,7 +46,7 @@ pub(super) fn events(name: &str) -> impl SubResolver {
             }
             let counted = call.count_subscription()?;
             let auth = call.req.auth.clone();
-            let opened = call.app.realtime_open(None, auth.as_ref());
+            let opened = call.app.realtime_open(None, auth.as_ref()).await;
             call.app
                 .realtime()
                 .set_subscriptions(&opened.client, auth, &[topic])

@@ -17,7 +17,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use kiln_core::realtime::{Client, Message};
+use kiln_core::realtime::{Client, Message, BACKLOG_EVENT, CLOSE_EVENT};
 use kiln_core::App;
 
 use crate::extract::Ctx;
@@ -71,21 +71,30 @@ fn push_frame(out: &mut Vec<u8>, client: &str, seq: Option<u64>, event: &str, da
 /// Messages written in one chunk when a client has several waiting (one socket write for all).
 const MAX_BATCH: usize = 64;
 
-/// The next chunk of the stream: the first waiting message and any others already queued.
-fn batch(client: &str, first: Message, rx: &mut tokio::sync::mpsc::Receiver<Message>) -> Bytes {
-    let mut out = Vec::with_capacity(first.data.len() + client.len() + first.event.len() + 48);
+/// The next chunk of the stream: the first waiting message and any others already queued (a
+/// replay's backlog whole).
+fn batch(client: &Client, first: Message, rx: &mut tokio::sync::mpsc::Receiver<Message>) -> Bytes {
+    let id = client.id.as_str();
+    let mut out = Vec::with_capacity(first.data.len() + id.len() + first.event.len() + 48);
     let mut m = first;
     for _ in 0..MAX_BATCH {
-        push_frame(
-            &mut out,
-            client,
-            (m.seq != 0).then_some(m.seq),
-            &m.event,
-            &m.data,
-        );
+        let mut frame = |m: &Message| {
+            push_frame(
+                &mut out,
+                id,
+                (m.seq != 0).then_some(m.seq),
+                &m.event,
+                &m.data,
+            )
+        };
+        if &*m.event == BACKLOG_EVENT {
+            client.take_backlog().iter().for_each(frame);
+        } else {
+            frame(&m);
+        }
         match rx.try_recv() {
             // The end of the connection: the frames before it go out, then the stream ends.
-            Ok(next) if &*next.event == kiln_core::realtime::CLOSE_EVENT => {
+            Ok(next) if &*next.event == CLOSE_EVENT => {
                 rx.close();
                 break;
             }
@@ -118,14 +127,14 @@ impl futures_util::Stream for Stream {
             return Poll::Ready(Some(Ok(h)));
         }
         match this.rx.poll_recv(cx) {
-            Poll::Ready(Some(m)) if &*m.event == kiln_core::realtime::CLOSE_EVENT => {
-                return Poll::Ready(None)
-            }
+            Poll::Ready(Some(m)) if &*m.event == CLOSE_EVENT => return Poll::Ready(None),
             Poll::Ready(Some(m)) => {
                 this.last = Instant::now();
-                return Poll::Ready(Some(Ok(batch(&this.reg.client.id, m, &mut this.rx))));
+                return Poll::Ready(Some(Ok(batch(&this.reg.client, m, &mut this.rx))));
             }
             Poll::Ready(None) => return Poll::Ready(None),
+            // dropped (stalled) once everything queued went out
+            Poll::Pending if this.reg.client.is_closed() => return Poll::Ready(None),
             Poll::Pending => {}
         }
         while this.idle.as_mut().poll(cx).is_ready() {
@@ -153,13 +162,17 @@ fn hooked(
         seq: 0,
     };
     let stream = futures_util::stream::unfold(
-        (hooks, rx, reg, Some(hello)),
-        |(hooks, mut rx, reg, mut hello)| async move {
+        (hooks, rx, reg, std::collections::VecDeque::from([hello])),
+        |(hooks, mut rx, reg, mut pending)| async move {
             loop {
-                let m = match hello.take() {
+                let m = match pending.pop_front() {
                     Some(m) => m,
                     None => match tokio::time::timeout(IDLE_TIMEOUT, rx.recv()).await {
-                        Ok(Some(m)) if &*m.event != kiln_core::realtime::CLOSE_EVENT => m,
+                        Ok(Some(m)) if &*m.event == BACKLOG_EVENT => {
+                            pending.extend(reg.client.take_backlog());
+                            continue;
+                        }
+                        Ok(Some(m)) if &*m.event != CLOSE_EVENT => m,
                         _ => return None,
                     },
                 };
@@ -172,7 +185,7 @@ fn hooked(
                 let seq = (m.seq != 0).then_some(m.seq);
                 push_frame(&mut out, &reg.client.id, seq, &event, &data);
                 let chunk = Ok::<_, std::convert::Infallible>(Bytes::from(out));
-                return Some((chunk, (hooks, rx, reg, hello)));
+                return Some((chunk, (hooks, rx, reg, pending)));
             }
         },
     );
@@ -190,7 +203,9 @@ pub async fn handler(
         .and_then(|v| v.to_str().ok())
         .or_else(|| ctx.query("lastEventId"))
         .map(str::to_owned);
-    let opened = app.realtime_open(resume.as_deref(), ctx.req.auth.as_ref());
+    let opened = app
+        .realtime_open(resume.as_deref(), ctx.req.auth.as_ref())
+        .await;
     let reg = Registration {
         app: app.clone(),
         client: opened.client,
@@ -238,10 +253,12 @@ mod tests {
         let (tx, mut rx) = tokio::sync::mpsc::channel(8);
         tx.try_send(msg("posts", "{\"b\":2}", 8)).unwrap();
         tx.try_send(msg("PB_RESET", "{}", 0)).unwrap();
-        let chunk = batch("cid", msg("posts", "{\"a\":1}", 7), &mut rx);
+        let (client, _) = kiln_core::realtime::Hub::new().connect();
+        let chunk = batch(&client, msg("posts", "{\"a\":1}", 7), &mut rx);
+        let cid = &client.id;
         assert_eq!(
             std::str::from_utf8(&chunk).unwrap(),
-            "id:cid.7\nevent:posts\ndata:{\"a\":1}\n\nid:cid.8\nevent:posts\ndata:{\"b\":2}\n\nid:cid\nevent:PB_RESET\ndata:{}\n\n"
+            format!("id:{cid}.7\nevent:posts\ndata:{{\"a\":1}}\n\nid:{cid}.8\nevent:posts\ndata:{{\"b\":2}}\n\nid:{cid}\nevent:PB_RESET\ndata:{{}}\n\n")
         );
         assert!(rx.try_recv().is_err(), "everything queued was taken");
     }

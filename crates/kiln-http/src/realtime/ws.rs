@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use std::sync::Arc;
 
-use kiln_core::realtime::Message;
+use kiln_core::realtime::{Message, BACKLOG_EVENT, CLOSE_EVENT};
 use kiln_core::records::Record;
 use kiln_core::App;
 use kiln_hooks::Hooks;
@@ -41,7 +41,7 @@ pub async fn handler(
         .or_else(|| ctx.query("token").and_then(|t| app.auth_from_token(t)));
     let resume = ctx.query("resume");
     // the client exists before the upgrade, for onRealtimeConnectRequest to see and refuse
-    let opened = app.realtime_open(resume, auth.as_ref());
+    let opened = app.realtime_open(resume, auth.as_ref()).await;
     let reg = Registration {
         app: app.clone(),
         client: opened.client,
@@ -106,8 +106,24 @@ impl Session {
         loop {
             tokio::select! {
                 m = tokio::time::timeout(IDLE_TIMEOUT, rx.recv()) => {
-                    let Ok(Some(m)) = m else { break };
-                    if !self.send(&mut socket, &m).await {
+                    let m = match m {
+                        Ok(Some(m)) if &*m.event != CLOSE_EVENT => m,
+                        // the node is closing (the client resumes elsewhere with ?resume=)
+                        _ => break,
+                    };
+                    let sent = if &*m.event == BACKLOG_EVENT {
+                        let mut sent = true;
+                        for b in self.reg.client.take_backlog() {
+                            if !self.send(&mut socket, &b).await {
+                                sent = false;
+                                break;
+                            }
+                        }
+                        sent
+                    } else {
+                        self.send(&mut socket, &m).await
+                    };
+                    if !sent {
                         break;
                     }
                 }

@@ -405,6 +405,7 @@ impl App {
             self.publish(Event {
                 action: applied.action,
                 record: Arc::new(record.clone()),
+                origin: None,
             });
         }
         if applied.queued_jobs {

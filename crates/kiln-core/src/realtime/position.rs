@@ -1,0 +1,226 @@
+//! Where a client stands in the cluster's events, in terms every node understands, so that a
+//! client can resume on another node than the one it was connected to (a node restarted).
+//!
+//! Each node numbers the events it publishes ([`Origin`]) and every node receives them in that
+//! order, so what a node has dispatched is, per origin, every event up to some number: a
+//! [`Vector`]. When a node stops it *parks* its clients: their subscriptions and auth, and the
+//! node's vector at that moment ([`Place`]), which is exactly what each of them had been sent
+//! (their streams end after everything queued). Another node resumes such a client by
+//! replaying, from its own log, every event past that vector — if its log holds all of them
+//! ([`Heard::covers`]); otherwise it asks the others, and one whose log does answers with them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::event::{Event, Origin};
+
+/// Per origin node, the number of the last of its events taken into account.
+pub(crate) type Vector = HashMap<Arc<str>, u64>;
+
+/// A margin for events that were on their way between nodes when a client was parked: a node
+/// must hold every event from this long before the park to answer for events of origins the
+/// parking node had never heard of.
+const IN_FLIGHT: Duration = Duration::from_secs(1);
+
+/// A parked client's position: the parking node's vector when its stream ended, and when that
+/// was; events of origins missing from the vector count from `since` (the client's connection).
+#[derive(Debug, Clone)]
+pub(crate) struct Place {
+    pub(crate) vector: Arc<Vector>,
+    pub(crate) at: SystemTime,
+    pub(crate) since: SystemTime,
+}
+
+/// The numbers of one origin's events in this node's log: `first..=last` are all there
+/// (`first > last`: none is, they were all dropped as too old).
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    first: u64,
+    last: u64,
+}
+
+/// What this node's event log holds of each origin's events.
+#[derive(Debug)]
+pub(crate) struct Heard {
+    runs: HashMap<Arc<str>, Run>,
+    /// Every event that arrived from this moment on is in the log (the log's start, then the
+    /// arrival of the last event dropped from it).
+    complete_since: SystemTime,
+}
+
+impl Default for Heard {
+    fn default() -> Self {
+        Heard {
+            runs: HashMap::new(),
+            complete_since: SystemTime::now(),
+        }
+    }
+}
+
+impl Heard {
+    /// An event entered the log.
+    pub(crate) fn arrived(&mut self, o: &Origin) {
+        match self.runs.get_mut(&o.node) {
+            Some(r) if o.seq == r.last + 1 => r.last = o.seq,
+            // a gap (a message the carrier lost, or one this node could not read): the log holds
+            // this origin's events from here on only
+            Some(r) => {
+                *r = Run {
+                    first: o.seq,
+                    last: o.seq,
+                }
+            }
+            None => {
+                self.runs.insert(
+                    o.node.clone(),
+                    Run {
+                        first: o.seq,
+                        last: o.seq,
+                    },
+                );
+            }
+        }
+    }
+
+    /// An event that arrived at `at` left the log (too old).
+    pub(crate) fn dropped(&mut self, o: Option<&Origin>, at: SystemTime) {
+        self.complete_since = self.complete_since.max(at);
+        if let Some(r) = o.and_then(|o| self.runs.get_mut(&o.node).map(|r| (r, o.seq))) {
+            let (run, seq) = r;
+            run.first = run.first.max(seq + 1);
+        }
+    }
+
+    /// The vector of everything dispatched so far. Origins stay known while the node runs (a few
+    /// bytes each, one per node process that ever published).
+    pub(crate) fn vector(&self) -> Vector {
+        self.runs.iter().map(|(k, r)| (k.clone(), r.last)).collect()
+    }
+
+    /// Whether the log holds every event past `place`.
+    pub(crate) fn covers(&self, place: &Place) -> bool {
+        self.complete_since + IN_FLIGHT <= place.at
+            && place.vector.iter().all(|(node, &seen)| {
+                self.runs
+                    .get(node)
+                    .is_none_or(|r| r.first <= seen + 1 || r.last <= seen)
+            })
+    }
+}
+
+/// Picks, from events in their order of arrival, those a client at `place` has not been sent,
+/// advancing its vector; `gap` is set when an origin's events do not follow on from it (some are
+/// missing).
+pub(crate) struct Catchup {
+    vector: Vector,
+    since: SystemTime,
+    pub(crate) gap: bool,
+}
+
+impl Catchup {
+    pub(crate) fn new(place: &Place) -> Self {
+        Catchup {
+            vector: (*place.vector).clone(),
+            since: place.since,
+            gap: false,
+        }
+    }
+
+    /// Whether the client needs `event` (arrived here at `at`; `None` for events another node
+    /// already picked).
+    pub(crate) fn wants(&mut self, event: &Event, at: Option<SystemTime>) -> bool {
+        let Some(o) = &event.origin else {
+            return false;
+        };
+        match self.vector.get_mut(&o.node) {
+            Some(seen) if o.seq <= *seen => false,
+            Some(seen) => {
+                self.gap |= o.seq != *seen + 1;
+                *seen = o.seq;
+                true
+            }
+            // an origin the parking node never heard of: its events since the client connected
+            None if at.is_none_or(|at| at >= self.since) => {
+                self.vector.insert(o.node.clone(), o.seq);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(node: &str, seq: u64) -> Origin {
+        Origin {
+            node: node.into(),
+            seq,
+        }
+    }
+
+    fn place(v: &[(&str, u64)], at: SystemTime) -> Place {
+        Place {
+            vector: Arc::new(v.iter().map(|(n, s)| (Arc::from(*n), *s)).collect()),
+            at,
+            since: at - Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn covers_only_when_every_event_past_the_place_is_held() {
+        let mut h = Heard {
+            runs: HashMap::new(),
+            complete_since: SystemTime::now() - Duration::from_secs(10),
+        };
+        for s in 5..=9 {
+            h.arrived(&origin("a", s));
+        }
+        let later = SystemTime::now();
+        assert!(h.covers(&place(&[("a", 4)], later)));
+        assert!(h.covers(&place(&[("a", 9)], later)));
+        assert!(!h.covers(&place(&[("a", 3)], later)), "4 is missing");
+        // a node that started after the park cannot vouch for the events in flight then
+        assert!(!h.covers(&place(&[("a", 9)], h.complete_since)));
+        // a gap restarts the run
+        h.arrived(&origin("a", 12));
+        assert!(!h.covers(&place(&[("a", 9)], later)));
+        assert!(h.covers(&place(&[("a", 11)], later)));
+        // dropped events
+        h.dropped(
+            Some(&origin("a", 12)),
+            SystemTime::now() - Duration::from_secs(5),
+        );
+        assert!(h.covers(&place(&[("a", 12)], later)));
+        assert!(!h.covers(&place(&[("a", 11)], later)));
+    }
+
+    #[test]
+    fn catchup_takes_what_follows_and_notices_gaps() {
+        let p = place(&[("a", 4)], SystemTime::now());
+        let ev = |o: Origin| Event {
+            action: super::super::event::EventAction::Create,
+            record: Arc::new(crate::records::model::Record {
+                collection: Arc::new(crate::schema::Collection::scaffold(
+                    crate::schema::CollectionType::Base,
+                )),
+                values: Vec::new(),
+                expand: None,
+            }),
+            origin: Some(o),
+        };
+        let mut c = Catchup::new(&p);
+        assert!(!c.wants(&ev(origin("a", 4)), None));
+        assert!(c.wants(&ev(origin("a", 5)), None));
+        assert!(!c.wants(&ev(origin("a", 5)), None), "not twice");
+        assert!(!c.gap);
+        // an unknown origin: from the client's connection on
+        assert!(!c.wants(&ev(origin("b", 1)), Some(p.since - Duration::from_secs(1))));
+        assert!(c.wants(&ev(origin("b", 2)), Some(p.since)));
+        assert!(c.wants(&ev(origin("b", 3)), None));
+        assert!(c.wants(&ev(origin("a", 7)), None));
+        assert!(c.gap, "6 is missing");
+    }
+}
