@@ -31,6 +31,7 @@ impl App {
         let Some(carrier) = self.inner().carrier.as_ref() else {
             return Ok(());
         };
+        self.start_dispatcher();
         let weak = self.downgrade();
         carrier.listen(&[EVENTS, SCHEMA, SETTINGS, REALTIME], move |notice| {
             if let Some(app) = weak.upgrade() {

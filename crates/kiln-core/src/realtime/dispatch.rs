@@ -310,8 +310,9 @@ impl App {
         }
     }
 
-    /// Starts the dispatcher once.
-    fn start_dispatcher(&self) {
+    /// Starts the dispatcher once: with the first client, or as soon as the node follows a
+    /// cluster (its log must hold the events a client parked elsewhere may resume with).
+    pub(crate) fn start_dispatcher(&self) {
         let weak = self.downgrade();
         self.realtime().start(move |jobs| {
             let mut dispatcher = Dispatcher::default();
