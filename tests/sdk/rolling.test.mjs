@@ -4,9 +4,11 @@
 // Idempotency-Key, a failed attempt retried with the same key), readers read them back and realtime
 // subscribers (the official JS SDK, through nginx) record every create event. Afterwards every
 // acknowledged write is stored exactly once, and each subscriber's events are compared with the
-// records created while it was subscribed. Beside them, resuming subscribers (a plain EventSource,
-// as a browser app uses: it reconnects by itself and sends Last-Event-ID) must miss no event at all:
-// a stopping node parks its clients and they resume on whichever node they reach. Prints one line
+// records created while it was subscribed. Half the SDK subscribers run with the resuming
+// EventSource of docs/examples/resuming-eventsource.mjs, and beside them plain EventSource
+// subscribers (which reconnect by themselves and send Last-Event-ID): those must miss no event at
+// all — a stopping node parks its clients and they resume on whichever node they reach. The SDK
+// without it cannot resume, and misses the events of its reconnection gaps. Prints one line
 // with the numbers (then a few lines of detail: timings, nginx's errors, each subscriber's nodes and
 // reconnections). PostgreSQL runs only
 // (KILN_TEST_DATABASE_URL, as scripts/test sets it), with nginx and redis-server installed.
@@ -20,6 +22,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { EventSource } from 'eventsource';
+import { resumable } from '../../docs/examples/resuming-eventsource.mjs';
 import { startServer } from './server.mjs';
 import { haveNginx, startNginx } from './services/nginx.mjs';
 import { haveRedis, startRedis } from './services/redis.mjs';
@@ -37,6 +40,8 @@ const now = () => performance.now();
 const WRITERS = 16;
 const READERS = 4;
 const SUBSCRIBERS = 6;
+/** SDK subscribers from this index on use the resuming EventSource. */
+const SDK_RESUMING_FROM = 3;
 const RESUMERS = 6;
 /** A write still failing this long after its first attempt is given up (counted, not acknowledged). */
 const GIVE_UP_MS = 20_000;
@@ -69,14 +74,20 @@ class TracedEventSource extends EventSource {
         const given = init?.lastEventId && !opts?.headers?.['Last-Event-ID'] ? { 'Last-Event-ID': init.lastEventId } : {};
         opts = { ...opts, headers: { ...opts?.headers, ...given } };
         const res = await fetch(input, opts);
-        const resume = opts.headers['Last-Event-ID'] ?? null;
+        const resume = opts.headers['Last-Event-ID'] ?? new URL(input).searchParams.get('lastEventId');
         streams.push({ affinity: new URL(input).searchParams.get('affinity'), upstream: res.headers.get('x-upstream-addr'), resume, at: now() });
         return res;
       },
     });
   }
 }
-globalThis.EventSource = TracedEventSource;
+// the SDK's `new EventSource(url)`: resuming for the subscribers so labelled
+const ResumingEventSource = resumable(TracedEventSource);
+const resumingLabels = new Set();
+globalThis.EventSource = function SdkEventSource(url, init) {
+  const label = new URL(url).searchParams.get('affinity');
+  return resumingLabels.has(label) ? new ResumingEventSource(url, init) : new TracedEventSource(url, init);
+};
 
 let redis;
 let lb;
@@ -109,16 +120,18 @@ after(async () => {
 });
 
 /** A subscriber through nginx (round-robin), its requests labelled with its name. */
-async function subscribe(name) {
+async function subscribe(name, { resuming }) {
+  if (resuming) resumingLabels.add(name);
   const pb = newClient(lb.url);
   const build = pb.buildURL.bind(pb);
   pb.buildURL = (path) => (path === '/api/realtime' ? `${build(path)}?affinity=${name}` : build(path));
-  const s = { name, pb, events: new Map(), dupEvents: 0, subscribedAt: null, gaps: [] };
+  const s = { name, pb, resuming, events: new Map(), dupEvents: 0, subscribedAt: null, gaps: [], clientIds: new Set() };
   pb.realtime.onDisconnect = (active) => {
     if (active.length) s.gaps.push({ from: now(), to: null });
   };
   // PB_CONNECT reaches the app once the SDK has sent the subscriptions again (after a reconnect)
   await pb.realtime.subscribe('PB_CONNECT', () => {
+    s.clientIds.add(pb.realtime.clientId);
     const gap = s.gaps.at(-1);
     if (gap && gap.to === null) gap.to = now();
   });
@@ -210,7 +223,7 @@ it('a rolling restart loses no acknowledged write; realtime events missed are co
       await sleep(50);
     }
   }
-  for (let i = 0; i < SUBSCRIBERS; i++) await subscribe(`s${i}`);
+  for (let i = 0; i < SUBSCRIBERS; i++) await subscribe(`s${i}`, { resuming: i >= SDK_RESUMING_FROM });
   for (let i = 0; i < RESUMERS; i++) await resume(`r${i}`);
 
   const run = randomUUID().slice(0, 8);
@@ -349,8 +362,9 @@ it('a rolling restart loses no acknowledged write; realtime events missed are co
     const missedOutsideGaps = missed.filter((w) => !inGap(w));
     const nodesSeen = [...new Set(streams.filter((x) => x.affinity === s.name).map((x) => x.upstream))];
     return {
-      name: s.name, expected: expected.length, missed: missed.length, missedOutsideGaps: missedOutsideGaps.length,
-      dupEvents: s.dupEvents, nodes: nodesSeen, reconnected: s.gaps.every((g) => g.to !== null),
+      name: s.name, resuming: s.resuming, expected: expected.length, missed: missed.length, missedOutsideGaps: missedOutsideGaps.length,
+      dupEvents: s.dupEvents, nodes: nodesSeen, reconnected: s.gaps.every((g) => g.to !== null), clientIds: s.clientIds.size,
+      resumes: streams.filter((x) => x.affinity === s.name && x.resume).length,
       outsideSample: missedOutsideGaps.slice(0, 3).map(detail),
       gapTimes: s.gaps.map((g) => [at(g.from), at(g.to)]),
     };
@@ -366,16 +380,20 @@ it('a rolling restart loses no acknowledged write; realtime events missed are co
   });
   const resumedExpected = perResumer.reduce((n, r) => n + r.expected, 0);
   const resumedMissed = perResumer.reduce((n, r) => n + r.missed, 0);
-  const eventsExpected = perSub.reduce((n, s) => n + s.expected, 0);
-  const eventsMissed = perSub.reduce((n, s) => n + s.missed, 0);
+  const plainSdk = perSub.filter((s) => !s.resuming);
+  const resumingSdk = perSub.filter((s) => s.resuming);
+  const eventsExpected = plainSdk.reduce((n, s) => n + s.expected, 0);
+  const eventsMissed = plainSdk.reduce((n, s) => n + s.missed, 0);
   const missedOutsideGaps = perSub.reduce((n, s) => n + s.missedOutsideGaps, 0);
+  const total = (list, k) => list.reduce((n, s) => n + s[k], 0);
 
   console.log(
     `rolling restart: sent ${writes.length}, acknowledged ${acked.length}, attempts ${stats.attempts}, failed attempts ${stats.failedAttempts} ${JSON.stringify(stats.failures)}, ` +
     `retried ${stats.retried}, replayed ${stats.replayed}, gave up ${stats.gaveUp}, lost ${lost.length}, duplicates ${duplicates}, ` +
     `stored unacknowledged ${unacknowledgedStored}; reads ${reads.ok} ok, ${reads.failed} failed ${JSON.stringify(reads.failures)}, ${reads.notFound} not found; ` +
-    `resuming subscribers: events expected ${resumedExpected}, missed ${resumedMissed}, twice ${perResumer.reduce((n, r) => n + r.dupEvents, 0)}, resumed ${perResumer.reduce((n, r) => n + r.resumed, 0)} times, reset ${perResumer.reduce((n, r) => n + r.resets, 0)}; ` +
-    `SDK subscribers (no resume): events expected ${eventsExpected}, missed ${eventsMissed} (outside reconnection gaps ${missedOutsideGaps}; per subscriber ${perSub.map((s) => `${s.name} ${s.missed}/${s.expected}`).join(', ')}); ` +
+    `EventSource subscribers (resuming): events expected ${resumedExpected}, missed ${resumedMissed}, twice ${total(perResumer, 'dupEvents')}, resumed ${total(perResumer, 'resumed')} times, reset ${total(perResumer, 'resets')}; ` +
+    `SDK subscribers with the resuming EventSource: events expected ${total(resumingSdk, 'expected')}, missed ${total(resumingSdk, 'missed')}, twice ${total(resumingSdk, 'dupEvents')}; ` +
+    `SDK subscribers as shipped (no resume): events expected ${eventsExpected}, missed ${eventsMissed} (outside reconnection gaps ${missedOutsideGaps}; per subscriber ${plainSdk.map((s) => `${s.name} ${s.missed}/${s.expected}`).join(', ')}); ` +
     `restarts ${restarts.map((r) => `node ${r.node} ${Math.round(r.upAt - r.sigtermAt)} ms (stop ${Math.round(r.exitedAt - r.sigtermAt)}, start ${Math.round(r.upAt - r.exitedAt)})`).join(', ')}; ` +
     `${Math.round((now() - t0) / 1000)} s`,
   );
@@ -394,7 +412,7 @@ it('a rolling restart loses no acknowledged write; realtime events missed are co
     `  failed attempts at ${JSON.stringify(stats.failedAt.map(at))} ms; nginx: ${nginxErrors()}\n` +
     `  subscriber streams opened ${streams.length}, asking to resume (Last-Event-ID) ${streams.filter((x) => x.resume).length}\n` +
     perResumer.map((r) => `  ${r.name}: streams on ports ${r.nodes.map(ports).join(', ')}; resumed ${r.resumed}, reset ${r.resets}, opened again ${r.reopened}; missed ${r.missed} of ${r.expected}${r.sample.length ? ` e.g. ${JSON.stringify(r.sample)}` : ''}; events twice ${r.dupEvents}`).join('\n') + '\n' +
-    perSub.map((s) => `  ${s.name}: streams on ports ${s.nodes.map(ports).join(', ')}; gaps ${JSON.stringify(s.gapTimes)} ms${s.reconnected ? '' : ' (NOT subscribed again)'}; missed ${s.missed} of ${s.expected}, outside the gaps ${s.missedOutsideGaps}${s.outsideSample.length ? ` e.g. ${JSON.stringify(s.outsideSample)}` : ''}; events twice ${s.dupEvents}`).join('\n'),
+    perSub.map((s) => `  ${s.name}${s.resuming ? ' (resuming)' : ''}: streams on ports ${s.nodes.map(ports).join(', ')}; client ids ${s.clientIds}, streams resuming ${s.resumes}; gaps ${JSON.stringify(s.gapTimes)} ms${s.reconnected ? '' : ' (NOT subscribed again)'}; missed ${s.missed} of ${s.expected}, outside the gaps ${s.missedOutsideGaps}${s.outsideSample.length ? ` e.g. ${JSON.stringify(s.outsideSample)}` : ''}; events twice ${s.dupEvents}`).join('\n'),
   );
 
   assert.deepEqual(stats.unexpected, [], 'no write answered other than 200, a server error, 409 or 429');
@@ -407,8 +425,9 @@ it('a rolling restart loses no acknowledged write; realtime events missed are co
   // whichever node it comes back to
   assert.deepEqual(perResumer.filter((r) => r.missed || r.dupEvents).map((r) => ({ ...r, nodes: undefined })), [], 'resuming subscribers miss no event');
   assert.ok(perResumer.every((r) => r.resumed > 0), 'every resuming subscriber resumed');
-  // The official SDK opens a new EventSource without Last-Event-ID after a disconnection (as
-  // PocketBase's server expects), so it cannot resume: it misses the events of its reconnection
+  assert.deepEqual(resumingSdk.filter((s) => s.missed || s.dupEvents).map((s) => ({ ...s, nodes: undefined })), [], 'the SDK with the resuming EventSource misses no event');
+  // The official SDK as shipped opens a new EventSource without Last-Event-ID after a disconnection
+  // (as PocketBase's server expects), so it cannot resume: it misses the events of its reconnection
   // gap, from the SIGTERM of its node until it has sent its subscriptions again — and none while
   // its stream is open and its subscriptions are set.
   assert.ok(subscribers.every((s) => s.gaps.every((g) => g.to !== null)), 'every subscriber subscribed again after each restart');
