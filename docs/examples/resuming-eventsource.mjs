@@ -8,7 +8,10 @@
 //   import { resumable } from './resuming-eventsource.mjs';
 //   globalThis.EventSource = resumable(globalThis.EventSource);
 //
-// PocketBase itself ignores `lastEventId`: with it the SDK behaves as before.
+// PocketBase itself ignores `lastEventId`: with it the SDK behaves as before. The last id is kept per
+// URL for the whole JavaScript runtime: a server-side Node process that runs several SDK clients
+// against the same URL (each with its own subscriptions) should give each its own URL (a query
+// parameter Kiln ignores, such as `?client=<name>`), or they would resume each other's streams.
 //
 // In Node (the `eventsource` package) it also lets the microtasks that an event's listeners queue run
 // before the next event is dispatched, as browsers do: the SDK adds its listeners in a microtask after

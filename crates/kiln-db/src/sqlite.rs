@@ -348,6 +348,9 @@ where
 /// whenever one of those values changes: every page of a list paid a full parse and plan, about a
 /// fifth of its instructions (bench/callgrind.sh list_skiptotal).
 fn stable_plans(c: &Connection) -> Result<(), DbError> {
-    c.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    c.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(())
 }

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
-
 use kiln_db::{Db, Notice};
 
 use crate::realtime::broker::Broker;
@@ -145,21 +143,13 @@ impl ClusterBroker {
 
 impl Broker for ClusterBroker {
     fn publish(&self, mut event: Event) {
-        // rendered before the lock; the number goes in front
-        let body = json!({
-            "n": &*self.node,
-            "a": event.action.as_str(),
-            "c": &event.record.collection.id,
-            "v": &event.record.values,
-        })
-        .to_string();
         let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         *last += 1;
-        let payload = format!("{{\"s\":{},{}", *last, &body[1..]);
         event.origin = Some(Origin {
             node: self.node.clone(),
             seq: *last,
         });
+        let payload = super::wire::event_wire(&event).to_string();
         self.hub.deliver(event);
         self.carrier.send(EVENTS, &payload);
     }

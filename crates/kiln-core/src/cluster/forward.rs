@@ -21,6 +21,15 @@ use crate::records::model::Record;
 /// How long a node waits for the node holding a client to answer.
 const WAIT: Duration = Duration::from_millis(1500);
 
+/// How an answer begins: the node it is for comes first, so that the others skip it unread.
+const ANSWER_TO: &str = "{\"to\":\"";
+
+/// The answer `answer` to request `id` of node `to`.
+pub(super) fn answer_message(to: &str, id: u64, answer: &str) -> String {
+    // `to` first (serde_json keeps the order here)
+    json!({ "to": to, "k": "answer", "id": id, "answer": answer }).to_string()
+}
+
 /// Answers on the wire.
 const OK: &str = "ok";
 const AUTH_MISMATCH: &str = "auth_mismatch";
@@ -35,7 +44,7 @@ impl App {
         auth: Option<&Arc<Record>>,
         topics: &[String],
     ) -> Result<(), ClientError> {
-        let auth = auth.map(|r| json!({ "c": &r.collection.id, "v": &r.values }));
+        let auth = auth.map(|r| super::wire::record_wire(r));
         let answer = self
             .forward(json!({ "k": "sub", "client": id, "auth": auth, "topics": topics }))
             .await;
@@ -56,8 +65,7 @@ impl App {
     }
 
     /// Sends `request` to the other nodes and waits for the answer of the one holding its client.
-    /// Nothing is sent for an id no node can have made (a guest's guess costs the cluster no
-    /// message).
+    /// Nothing is sent for an id no node can have made (of another length or alphabet).
     pub(super) async fn forward(&self, mut request: Value) -> Option<String> {
         let carrier = self.inner().carrier.as_ref()?;
         let client = request["client"].as_str().unwrap_or_default();
@@ -86,6 +94,15 @@ impl App {
     /// A message on the realtime channel: an answer to this node, or a request about a client
     /// this node holds (the others ignore it).
     pub(super) fn on_realtime_forward(&self, payload: &str) {
+        // an answer to another node is not read (a resume's answer may be large)
+        if let Some(to) = payload.strip_prefix(ANSWER_TO) {
+            let mine = to
+                .strip_prefix(self.node_id())
+                .is_some_and(|rest| rest.starts_with('"'));
+            if !mine {
+                return;
+            }
+        }
         let Ok(Value::Object(m)) = serde_json::from_str::<Value>(payload) else {
             return;
         };
@@ -127,8 +144,7 @@ impl App {
             _ => return,
         };
         if let Some(carrier) = &self.inner().carrier {
-            let reply = json!({ "k": "answer", "to": from, "id": id, "answer": answer });
-            carrier.send(REALTIME, &reply.to_string());
+            carrier.send(REALTIME, &answer_message(from, id, answer));
         }
     }
 
@@ -138,14 +154,11 @@ impl App {
         m: &Map<String, Value>,
     ) -> &'static str {
         let auth = match m.get("auth") {
-            Some(Value::Object(a)) => {
-                let collection = a.get("c").and_then(Value::as_str).unwrap_or_default();
-                match self.record_from_wire(collection, a.get("v").cloned()) {
-                    Some(r) => Some(Arc::new(r)),
-                    // a collection this node does not know yet: it cannot judge the auth
-                    None => return AUTH_MISMATCH,
-                }
-            }
+            Some(Value::Object(a)) => match self.record_from_wire(a) {
+                Some(r) => Some(Arc::new(r)),
+                // a collection this node does not know yet: it cannot judge the auth
+                None => return AUTH_MISMATCH,
+            },
             _ => None,
         };
         let topics: Vec<String> = match m.get("topics") {

@@ -11,6 +11,7 @@
 pub(crate) mod carrier;
 mod forward;
 mod resume;
+mod wire;
 
 use std::sync::Arc;
 
@@ -19,7 +20,6 @@ use serde_json::Value;
 use kiln_db::Notice;
 
 use crate::app::App;
-use crate::records::model::Record;
 use crate::schema::{system, Schema};
 
 use carrier::{EVENTS, REALTIME, SCHEMA, SETTINGS};
@@ -76,6 +76,8 @@ impl App {
             Notice::Reconnected => {
                 self.reload_schema();
                 self.reload_settings();
+                // events sent meanwhile are missing from the log: no resume may count on it
+                self.realtime().lost_events();
             }
         }
     }
@@ -90,20 +92,6 @@ impl App {
         if let Some(event) = self.event_from_wire(&m) {
             self.realtime().deliver(event);
         }
-    }
-
-    /// A record sent by another node as its collection's id and its values; `None` when this
-    /// node has not yet seen the collection as the sender had it (it cannot read the values).
-    fn record_from_wire(&self, collection: &str, values: Option<Value>) -> Option<Record> {
-        let collection = self.schema().by_id(collection).cloned()?;
-        let Some(Value::Array(values)) = values else {
-            return None;
-        };
-        (values.len() == collection.fields.len()).then_some(Record {
-            collection,
-            values,
-            expand: None,
-        })
     }
 
     pub(crate) fn reload_schema(&self) {

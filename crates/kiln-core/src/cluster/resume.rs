@@ -1,10 +1,10 @@
 //! Realtime clients that outlive their node. A node that stops parks its clients (their streams
-//! end after everything queued for them) and tells every node their ids, subscriptions, auth and
-//! place (`realtime/position.rs`); every node keeps them for [`RETENTION`]. A client that comes
-//! back with its last event id, on whichever node the balancer picks, is resumed there: the same id
-//! and subscriptions, and every event past its place — from this node's log when it holds them
-//! all, otherwise from the log of another node, asked on the carrier. Then every node forgets the
-//! parked client.
+//! end after everything queued for them) and tells every node their ids, subscriptions, auth (by
+//! reference) and place (`realtime/position.rs`); every node keeps them for [`RETENTION`]. A client
+//! that comes back with its last event id, on whichever node the balancer picks, is resumed there:
+//! the same id and subscriptions, and every event past its place — from this node's log when it
+//! holds them all, otherwise from the log of another node, asked on the carrier. Then every node
+//! forgets the parked client.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -12,12 +12,18 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Map, Value};
 
 use super::carrier::REALTIME;
+use super::forward::answer_message;
+use super::wire::event_wire;
 use crate::app::App;
-use crate::realtime::event::{Event, EventAction, Origin};
-use crate::realtime::hub::{split_resume, Parked};
-use crate::realtime::position::Place;
+use crate::realtime::hub::split_resume;
+use crate::realtime::park::{AuthRef, Caught, Parked};
+use crate::realtime::position::{Place, Vector};
+use crate::realtime::topic::Subscription;
 use crate::realtime::{Opened, RETENTION};
 use crate::records::model::Record;
+
+/// Parked clients per message (a node with many clients sends several).
+const PARKED_PER_MESSAGE: usize = 500;
 
 impl App {
     /// Ends every realtime stream as the node stops. Nodes sharing the database park the clients
@@ -32,19 +38,19 @@ impl App {
             hub.close_all();
             return;
         };
-        let Some(first) = parked.first() else {
-            return;
-        };
-        let mut message = place_wire(&first.place);
-        message.insert("k".into(), "parked".into());
-        message.insert(
-            "clients".into(),
-            parked
-                .iter()
-                .map(|p| Value::Object(parked_wire(p)))
-                .collect(),
-        );
-        carrier.send(REALTIME, &Value::Object(message).to_string());
+        for chunk in parked.chunks(PARKED_PER_MESSAGE) {
+            let mut message = Map::new();
+            message.insert("k".into(), "parked".into());
+            message.insert("vector".into(), vector_wire(&chunk[0].place.vector));
+            message.insert(
+                "clients".into(),
+                chunk
+                    .iter()
+                    .map(|p| Value::Object(parked_wire(p)))
+                    .collect(),
+            );
+            carrier.send(REALTIME, &Value::Object(message).to_string());
+        }
     }
 
     /// Resumes a client parked by a node that stopped (`resume`: its last event id), with the
@@ -53,31 +59,56 @@ impl App {
     pub(crate) async fn resume_parked(
         &self,
         resume: &str,
-        auth: Option<&Arc<Record>>,
+        connection: Option<&Arc<Record>>,
     ) -> Option<Opened> {
         self.inner().carrier.as_ref()?;
         let (id, last) = split_resume(resume);
         let last = last.unwrap_or(0);
         let hub = self.realtime();
-        if let Some(parked) = hub.parked.get(id) {
-            if parked.last != last {
+        // taken at once: two connections cannot both resume it
+        let (parked, caught) = match hub.parked.take(id) {
+            Some(p) if p.last != last => {
+                hub.parked.insert(id.to_owned(), p, RETENTION);
                 return None;
             }
-            if let Some(events) = hub.collect(parked.place.clone()).await {
-                return Some(self.take_parked(&parked, auth, events));
-            }
+            Some(p) => match hub.collect(p.place.clone(), p.since).await {
+                Some(caught) => ((*p).clone(), caught),
+                // this node's log lacks some (it started after they were sent): another's
+                None => match self.ask_for_parked(id).await {
+                    Some(found) => found,
+                    None => {
+                        hub.parked.insert(id.to_owned(), p, RETENTION);
+                        return None;
+                    }
+                },
+            },
+            // A node running for longer than the retention heard every park still kept: only a
+            // node that started since may have missed one.
+            None if hub.born.elapsed() > RETENTION => return None,
+            None => self.ask_for_parked(id).await?,
+        };
+        if parked.last != last {
+            return None;
         }
-        // this node's log lacks some (it started after they were sent), or it never heard of
-        // the client (it started after the park): another node answers
+        let auth = match &parked.auth {
+            Some(a) => Some(Arc::new(self.auth_of(a)?)),
+            None => None,
+        };
+        if let Some(carrier) = &self.inner().carrier {
+            let taken = json!({ "k": "taken", "client": &parked.id, "from": self.node_id() });
+            carrier.send(REALTIME, &taken.to_string());
+        }
+        hub.register_parked(&parked, auth, connection, caught)
+    }
+
+    /// The parked client `id` and the events past its place, from another node.
+    async fn ask_for_parked(&self, id: &str) -> Option<(Parked, Caught)> {
         let answer = self.forward(json!({ "k": "resume", "client": id })).await?;
         let Ok(Value::Object(answer)) = serde_json::from_str::<Value>(&answer) else {
             return None;
         };
         let client = answer.get("client").and_then(Value::as_object)?;
-        let parked = self.parked_from_wire(client, client)?;
-        if parked.last != last {
-            return None;
-        }
+        let parked = parked_from_wire(client, client, SystemTime::now())?;
         let events = match answer.get("events") {
             Some(Value::Array(events)) => events
                 .iter()
@@ -86,39 +117,35 @@ impl App {
                 .collect(),
             _ => Vec::new(),
         };
-        Some(self.take_parked(&parked, auth, events))
+        let vector = vector_from_wire(answer.get("reached")?)?;
+        Some((parked, Caught { events, vector }))
     }
 
-    fn take_parked(
-        &self,
-        parked: &Parked,
-        auth: Option<&Arc<Record>>,
-        events: Vec<(u64, Event)>,
-    ) -> Opened {
-        let hub = self.realtime();
-        hub.parked.take(&parked.id);
-        if let Some(carrier) = &self.inner().carrier {
-            let taken = json!({ "k": "taken", "client": &parked.id, "from": self.node_id() });
-            carrier.send(REALTIME, &taken.to_string());
-        }
-        hub.resume_parked(parked, auth, events)
+    /// A parked client's auth record, read again (gone, or of a collection this node does not
+    /// know yet: it cannot resume).
+    fn auth_of(&self, a: &AuthRef) -> Option<Record> {
+        let collection = self.schema().by_id(&a.collection).cloned()?;
+        self.find_record(&collection, &a.id).ok().flatten()
     }
 
-    /// Another node stopped (or this one): its clients are kept for resuming.
+    /// Another node stopped (or this one): its clients are kept for resuming. Their place is
+    /// stamped with this node's clock.
     pub(super) fn on_parked(&self, m: &Map<String, Value>) {
         let Some(Value::Array(clients)) = m.get("clients") else {
             return;
         };
         let hub = self.realtime();
+        let now = SystemTime::now();
         for c in clients.iter().filter_map(Value::as_object) {
-            if let Some(p) = self.parked_from_wire(c, m) {
+            if let Some(p) = parked_from_wire(c, m, now) {
                 let _ = hub.parked.insert(p.id.clone(), Arc::new(p), RETENTION);
             }
         }
     }
 
     /// A node asks for parked client `client`: when this node has it and its log holds every
-    /// event past the client's place, it answers with both (from the dispatcher's thread).
+    /// event past the client's place, it answers with both — the events of the collections the
+    /// client subscribed to, and the position they reach (from the dispatcher's thread).
     pub(super) fn answer_resume(&self, client: &str, to: &str, id: u64) {
         let hub = self.realtime();
         let (Some(parked), Some(carrier)) = (hub.parked.get(client), self.inner().carrier.clone())
@@ -126,86 +153,38 @@ impl App {
             return;
         };
         let mut wire = parked_wire(&parked);
-        wire.extend(place_wire(&parked.place));
+        wire.insert("vector".into(), vector_wire(&parked.place.vector));
+        wire.insert("at".into(), millis(parked.place.at).into());
+        let subscriptions: Vec<Subscription> = parked
+            .topics
+            .iter()
+            .filter_map(|t| Subscription::parse(t))
+            .collect();
         let to = to.to_owned();
         hub.collect_then(
             parked.place.clone(),
-            Box::new(move |events| {
-                let Some(events) = events else { return };
-                let events: Vec<Value> = events.iter().map(|(_, e)| event_wire(e)).collect();
-                let answer = json!({ "client": wire, "events": events }).to_string();
-                let reply = json!({ "k": "answer", "to": to, "id": id, "answer": answer });
-                carrier.send(REALTIME, &reply.to_string());
+            parked.since,
+            Box::new(move |caught| {
+                let Some(caught) = caught else { return };
+                let events: Vec<Value> = caught
+                    .events
+                    .iter()
+                    .filter(|(_, e)| {
+                        let c = &e.record.collection;
+                        subscriptions.iter().any(|s| {
+                            s.collection.eq_ignore_ascii_case(&c.name) || s.collection == c.id
+                        })
+                    })
+                    .map(|(_, e)| event_wire(e))
+                    .collect();
+                let answer = json!({
+                    "client": wire,
+                    "events": events,
+                    "reached": vector_wire(&caught.vector),
+                });
+                carrier.send(REALTIME, &answer_message(&to, id, &answer.to_string()));
             }),
         );
-    }
-
-    /// A parked client as sent by `parked_wire`, its place read from `place` (the message, or the
-    /// client itself in an answer).
-    fn parked_from_wire(
-        &self,
-        c: &Map<String, Value>,
-        place: &Map<String, Value>,
-    ) -> Option<Parked> {
-        let auth = match c.get("auth") {
-            Some(Value::Object(a)) => {
-                let collection = a.get("c").and_then(Value::as_str).unwrap_or_default();
-                // a collection this node does not know yet: it cannot judge the auth
-                Some(Arc::new(
-                    self.record_from_wire(collection, a.get("v").cloned())?,
-                ))
-            }
-            _ => None,
-        };
-        let vector = match place.get("vector") {
-            Some(Value::Object(v)) => v
-                .iter()
-                .filter_map(|(node, seq)| Some((Arc::from(node.as_str()), seq.as_u64()?)))
-                .collect(),
-            _ => return None,
-        };
-        let time = |m: &Map<String, Value>, k: &str| {
-            Some(UNIX_EPOCH + Duration::from_millis(m.get(k)?.as_u64()?))
-        };
-        Some(Parked {
-            id: c.get("id")?.as_str()?.to_owned(),
-            last: c.get("last")?.as_u64()?,
-            auth,
-            topics: match c.get("topics") {
-                Some(Value::Array(t)) => t
-                    .iter()
-                    .filter_map(|t| t.as_str().map(str::to_owned))
-                    .collect(),
-                _ => Vec::new(),
-            },
-            place: Place {
-                vector: Arc::new(vector),
-                at: time(place, "at")?,
-                since: time(c, "since")?,
-            },
-        })
-    }
-
-    /// An event as [`event_wire`] sends it (the cluster's events channel sends the same shape).
-    pub(super) fn event_from_wire(&self, m: &Map<String, Value>) -> Option<Event> {
-        let action = match m.get("a").and_then(Value::as_str) {
-            Some("create") => EventAction::Create,
-            Some("update") => EventAction::Update,
-            Some("delete") => EventAction::Delete,
-            _ => return None,
-        };
-        let collection = m.get("c").and_then(Value::as_str).unwrap_or_default();
-        let record = self.record_from_wire(collection, m.get("v").cloned())?;
-        let node = m.get("n").and_then(Value::as_str).unwrap_or_default();
-        let origin = m.get("s").and_then(Value::as_u64).map(|seq| Origin {
-            node: node.into(),
-            seq,
-        });
-        Some(Event {
-            action,
-            record: Arc::new(record),
-            origin,
-        })
     }
 }
 
@@ -214,41 +193,70 @@ fn millis(t: SystemTime) -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// A parked client on the wire, without its node's place.
+fn time_from_wire(v: Option<&Value>) -> Option<SystemTime> {
+    Some(UNIX_EPOCH + Duration::from_millis(v?.as_u64()?))
+}
+
+fn vector_wire(v: &Vector) -> Value {
+    v.iter()
+        .map(|(node, seq)| (node.to_string(), Value::from(*seq)))
+        .collect::<Map<String, Value>>()
+        .into()
+}
+
+fn vector_from_wire(v: &Value) -> Option<Vector> {
+    Some(
+        v.as_object()?
+            .iter()
+            .filter_map(|(node, seq)| Some((Arc::from(node.as_str()), seq.as_u64()?)))
+            .collect(),
+    )
+}
+
+/// A parked client on the wire, without its node's vector.
 fn parked_wire(p: &Parked) -> Map<String, Value> {
     let auth = p
         .auth
         .as_ref()
-        .map(|r| json!({ "c": &r.collection.id, "v": &r.values }));
+        .map(|a| json!({ "c": &a.collection, "id": &a.id }));
     let mut m = Map::new();
     m.insert("id".into(), p.id.clone().into());
     m.insert("last".into(), p.last.into());
-    m.insert("since".into(), millis(p.place.since).into());
+    m.insert("since".into(), millis(p.since).into());
     m.insert("auth".into(), auth.unwrap_or(Value::Null));
     m.insert("topics".into(), p.topics.clone().into());
     m
 }
 
-/// The place of a node's parked clients: when, and its vector.
-fn place_wire(place: &Place) -> Map<String, Value> {
-    let vector: Map<String, Value> = place
-        .vector
-        .iter()
-        .map(|(node, seq)| (node.to_string(), (*seq).into()))
-        .collect();
-    let mut m = Map::new();
-    m.insert("at".into(), millis(place.at).into());
-    m.insert("vector".into(), vector.into());
-    m
-}
-
-/// An event on the wire: its origin, action, collection and values.
-fn event_wire(e: &Event) -> Value {
-    json!({
-        "n": e.origin.as_ref().map(|o| &*o.node),
-        "s": e.origin.as_ref().map(|o| o.seq),
-        "a": e.action.as_str(),
-        "c": &e.record.collection.id,
-        "v": &e.record.values,
+/// A parked client as [`parked_wire`] sends it, its vector read from `place` (the message, or the
+/// client itself in an answer), placed at `at` unless the message says when.
+fn parked_from_wire(
+    c: &Map<String, Value>,
+    place: &Map<String, Value>,
+    at: SystemTime,
+) -> Option<Parked> {
+    let auth = match c.get("auth") {
+        Some(Value::Object(a)) => Some(AuthRef {
+            collection: a.get("c")?.as_str()?.to_owned(),
+            id: a.get("id")?.as_str()?.to_owned(),
+        }),
+        _ => None,
+    };
+    Some(Parked {
+        id: c.get("id")?.as_str()?.to_owned(),
+        last: c.get("last")?.as_u64()?,
+        since: time_from_wire(c.get("since"))?,
+        auth,
+        topics: match c.get("topics") {
+            Some(Value::Array(t)) => t
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        },
+        place: Place {
+            vector: Arc::new(vector_from_wire(place.get("vector")?)?),
+            at: time_from_wire(place.get("at")).unwrap_or(at),
+        },
     })
 }

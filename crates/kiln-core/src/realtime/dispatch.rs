@@ -6,9 +6,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use super::hub::{
-    reset_message, Client, Job, Message, Missed, Parked, Resumption, RETAINED_EVENTS, RETENTION,
-};
+use super::hub::{reset_message, Client, Job, Message, Missed, RETAINED_EVENTS, RETENTION};
+use super::park::{park_client, Caught, Parked, Resumption};
 use super::position::{Catchup, Heard, Place};
 use crate::app::App;
 use crate::error::CoreError;
@@ -103,36 +102,44 @@ impl Dispatcher {
                     });
                 }
                 if !client.offer_backlog(replay) {
-                    app.realtime().disconnect(&client.id);
+                    // this registration only (a newer one may hold the id by now)
+                    app.realtime().detach(&client);
                 }
             }
             Job::Park { reply } => {
                 let place = Place {
                     vector: Arc::new(self.heard.vector()),
                     at: SystemTime::now(),
-                    since: SystemTime::now(),
                 };
-                let hub = app.realtime();
-                let parked: Vec<Parked> = hub
+                let parked: Vec<Parked> = app
+                    .realtime()
                     .take_all()
                     .iter()
-                    .filter_map(|c| hub.park_client(c, &place))
+                    .filter_map(|c| park_client(c, &place))
                     .collect();
                 let _ = reply.send(parked);
             }
-            Job::Collect { place, reply } => {
-                let collected = self.heard.covers(&place).then(|| {
-                    let mut catchup = Catchup::new(&place);
+            Job::Collect {
+                place,
+                since,
+                reply,
+            } => {
+                let caught = self.heard.covers(&place).then(|| {
+                    let mut catchup = Catchup::new(&place, since);
                     let events: Vec<(u64, Event)> = self
                         .log
                         .iter()
-                        .filter(|e| catchup.wants(&e.event, Some(e.wall)))
+                        .filter(|e| catchup.wants(&e.event, e.wall))
                         .map(|e| (e.seq, e.event.clone()))
                         .collect();
-                    (!catchup.gap).then_some(events)
+                    (!catchup.gap).then_some(Caught {
+                        events,
+                        vector: catchup.vector,
+                    })
                 });
-                reply(collected.flatten());
+                reply(caught.flatten());
             }
+            Job::Lost => self.heard.lost(),
         }
     }
 
@@ -150,24 +157,30 @@ impl Dispatcher {
         (events, complete)
     }
 
-    /// The events a parked client missed: those found for it, then any in this log past them;
-    /// whether none is missing. Events found elsewhere take this node's current number (a later
-    /// resume here counts from there).
+    /// The events a parked client missed: those caught for it, then any in this log past the
+    /// position they reach; whether none is missing. Events caught in another node's log take the
+    /// number before the first of this log's (or this node's last): the numbers never go down, and
+    /// a later resume here from one of them replays this log's part again.
     fn past_place(&self, app: &App, r: Resumption) -> (Vec<(u64, Event)>, bool) {
-        let now = app.realtime().seq.load(Ordering::Acquire);
-        let mut catchup = Catchup::new(&r.place);
+        let mut catchup = Catchup::new(&r.place, r.since);
+        catchup.reached(&r.caught.vector);
+        let own: Vec<(u64, Event)> = self
+            .log
+            .iter()
+            .filter(|e| catchup.wants(&e.event, e.wall))
+            .map(|e| (e.seq, e.event.clone()))
+            .collect();
+        let before_own = match own.first() {
+            Some((seq, _)) => seq - 1,
+            None => app.realtime().seq.load(Ordering::Acquire),
+        };
         let mut events: Vec<(u64, Event)> = r
+            .caught
             .events
             .into_iter()
-            .filter(|(_, e)| catchup.wants(e, None))
-            .map(|(seq, e)| (if seq == 0 { now } else { seq }, e))
+            .map(|(seq, e)| (if seq == 0 { before_own } else { seq }, e))
             .collect();
-        events.extend(
-            self.log
-                .iter()
-                .filter(|e| catchup.wants(&e.event, Some(e.wall)))
-                .map(|e| (e.seq, e.event.clone())),
-        );
+        events.extend(own);
         (events, !catchup.gap)
     }
 }

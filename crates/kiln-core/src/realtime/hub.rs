@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 
 use super::event::Event;
+use super::park::{Caught, Parked, Resumption};
 use super::position::Place;
 use super::topic::Subscription;
 use crate::records::model::Record;
@@ -41,20 +42,9 @@ pub const OAUTH2_TOPIC: &str = "@oauth2";
 pub(crate) enum Missed {
     /// The retained events after this node's event number (a client of this node).
     After(u64),
-    /// The events past a parked client's place: `events` (picked by another node, or by this one
-    /// from its log), then any in this node's log past them.
+    /// The events past a parked client's place (`park.rs`).
     Place(Box<Resumption>),
 }
-
-/// A parked client's catching up: where it stands and what was found for it. Each event with this
-/// node's number for it (0: from another node's log).
-pub(crate) struct Resumption {
-    pub(crate) place: Place,
-    pub(crate) events: Vec<(u64, Event)>,
-}
-
-/// The events past a place, from a node's log; `None` when the log does not hold them all.
-pub(crate) type Collected = Option<Vec<(u64, Event)>>;
 
 /// Work for the dispatcher, processed in order.
 pub(crate) enum Job {
@@ -71,21 +61,11 @@ pub(crate) enum Job {
     /// The events in this node's log past `place`, for a client resuming here or elsewhere.
     Collect {
         place: Place,
-        reply: Box<dyn FnOnce(Collected) + Send>,
+        since: SystemTime,
+        reply: Box<dyn FnOnce(Option<Caught>) + Send>,
     },
-}
-
-/// A client of a node that stopped, kept by every node for [`RETENTION`] so that it can resume
-/// on any of them.
-#[derive(Debug)]
-pub struct Parked {
-    pub id: String,
-    /// The stopped node's number of the last event it sent this client: a resume must name it
-    /// (then the client got everything up to its place).
-    pub last: u64,
-    pub auth: Option<Arc<Record>>,
-    pub topics: Vec<String>,
-    pub(crate) place: Place,
+    /// Events may have been lost on their way here (the carrier's connection was down).
+    Lost,
 }
 
 pub(crate) struct ClientState {
@@ -115,7 +95,7 @@ pub(crate) struct ClientState {
 }
 
 impl ClientState {
-    fn new(connected_seq: u64) -> Self {
+    pub(crate) fn new(connected_seq: u64) -> Self {
         ClientState {
             connected_seq,
             connected_at: SystemTime::now(),
@@ -131,8 +111,17 @@ impl ClientState {
         }
     }
 
+    /// Subscribes to `topics` (replacing any before).
+    pub(crate) fn set_topics(&mut self, topics: &[String]) {
+        self.subscriptions = topics
+            .iter()
+            .filter_map(|t| Subscription::parse(t))
+            .collect();
+        self.oauth2 = topics.iter().any(|t| t == OAUTH2_TOPIC);
+    }
+
     /// The topics it is subscribed to.
-    fn topics(&self) -> Vec<String> {
+    pub(crate) fn topics(&self) -> Vec<String> {
         let mut topics: Vec<String> = self
             .subscriptions
             .iter()
@@ -146,7 +135,7 @@ impl ClientState {
 }
 
 /// The dispatcher's cache key of an auth: `collectionId/recordId`, empty for guests.
-fn auth_key(auth: &Option<Arc<Record>>) -> Arc<str> {
+pub(crate) fn auth_key(auth: &Option<Arc<Record>>) -> Arc<str> {
     auth.as_ref()
         .map(|r| format!("{}/{}", r.collection.id, r.id()))
         .unwrap_or_default()
@@ -155,7 +144,7 @@ fn auth_key(auth: &Option<Arc<Record>>) -> Arc<str> {
 
 /// Whether a connection authenticated as `auth` may take over a client that had `old`: a
 /// guest's client may be resumed by whoever holds its id; any other needs its auth.
-fn proves(old: &Option<Arc<Record>>, auth: Option<&Arc<Record>>) -> bool {
+pub(crate) fn proves(old: &Option<Arc<Record>>, auth: Option<&Arc<Record>>) -> bool {
     match (old, auth) {
         (None, _) => true,
         (Some(a), Some(b)) => a.collection.id == b.collection.id && a.id() == b.id(),
@@ -272,11 +261,7 @@ impl Client {
         st.auth_key = auth_key(&auth);
         st.auth = auth;
         st.auth_set = true;
-        st.subscriptions = topics
-            .iter()
-            .filter_map(|t| Subscription::parse(t))
-            .collect();
-        st.oauth2 = topics.iter().any(|t| t == OAUTH2_TOPIC);
+        st.set_topics(topics);
         Ok(proved)
     }
 
@@ -289,7 +274,7 @@ impl Client {
     }
 
     /// Ends its stream (after the messages already queued).
-    fn end(&self) {
+    pub(crate) fn end(&self) {
         let _ = self.tx.try_send(Message {
             event: CLOSE_EVENT.into(),
             data: Arc::from(&[][..]),
@@ -326,7 +311,6 @@ pub struct Opened {
 }
 
 /// All connected clients of this node, and recently disconnected ones that may resume.
-#[derive(Default)]
 pub struct Hub {
     clients: RwLock<HashMap<String, Arc<Client>>>,
     detached: crate::ttl::TtlMap<Arc<Client>>,
@@ -335,6 +319,21 @@ pub struct Hub {
     events: OnceLock<std_mpsc::SyncSender<Job>>,
     /// The last sequence number the dispatcher assigned.
     pub(crate) seq: AtomicU64,
+    /// When this node started: after [`RETENTION`] it has heard of every parked client still kept.
+    pub(crate) born: std::time::Instant,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub {
+            clients: Default::default(),
+            detached: Default::default(),
+            parked: Default::default(),
+            events: Default::default(),
+            seq: Default::default(),
+            born: std::time::Instant::now(),
+        }
+    }
 }
 
 impl Hub {
@@ -342,7 +341,23 @@ impl Hub {
         Hub::default()
     }
 
-    fn register(&self, id: String, state: ClientState) -> (Arc<Client>, mpsc::Receiver<Message>) {
+    /// Unregisters a client that never got going (its replay could not be queued).
+    pub(crate) fn drop_client(&self, client: &Arc<Client>) {
+        let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
+        if clients
+            .get(&client.id)
+            .is_some_and(|c| Arc::ptr_eq(c, client))
+        {
+            clients.remove(&client.id);
+        }
+        client.closed.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn register(
+        &self,
+        id: String,
+        state: ClientState,
+    ) -> (Arc<Client>, mpsc::Receiver<Message>) {
         let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
         let client = Arc::new(Client {
             id,
@@ -448,84 +463,6 @@ impl Hub {
         None
     }
 
-    /// Resumes a parked client here, with the events found for it; when this connection does
-    /// not carry its auth, nothing flows until a subscription request does.
-    pub(crate) fn resume_parked(
-        &self,
-        parked: &Parked,
-        auth: Option<&Arc<Record>>,
-        events: Vec<(u64, Event)>,
-    ) -> Opened {
-        let proved = proves(&parked.auth, auth);
-        let subscriptions = parked
-            .topics
-            .iter()
-            .filter_map(|t| Subscription::parse(t))
-            .collect();
-        let resumption = Box::new(Resumption {
-            place: parked.place.clone(),
-            events,
-        });
-        let mut state = ClientState::new(self.seq.load(Ordering::Acquire));
-        state.connected_at = parked.place.since;
-        state.auth_key = auth_key(&parked.auth);
-        state.auth_set = parked.auth.is_some() || !parked.topics.is_empty();
-        state.auth = parked.auth.clone();
-        state.subscriptions = subscriptions;
-        state.resuming = true;
-        state.awaiting_auth = !proved;
-        let (resumption, pending) = if proved {
-            (Some(resumption), None)
-        } else {
-            (None, Some(resumption))
-        };
-        state.pending = pending;
-        let (client, messages) = self.register(parked.id.clone(), state);
-        if let Some(c) = resumption {
-            self.queue(Job::Resume {
-                client: client.clone(),
-                missed: Missed::Place(c),
-            });
-        }
-        Opened {
-            client,
-            messages,
-            reset: false,
-        }
-    }
-
-    /// Parks every client: their streams end, and they are handed back as they stand (`None`
-    /// when the dispatcher never started: there are none).
-    pub(crate) async fn park(&self) -> Option<Vec<Parked>> {
-        let (reply, parked) = tokio::sync::oneshot::channel();
-        if !self.queue(Job::Park { reply }) {
-            return None;
-        }
-        parked.await.ok()
-    }
-
-    /// The events in this node's log past `place` (`None`: it does not hold them all).
-    pub(crate) async fn collect(&self, place: Place) -> Collected {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let reply = Box::new(move |c: Collected| {
-            let _ = tx.send(c);
-        });
-        if !self.queue(Job::Collect { place, reply }) {
-            return None;
-        }
-        rx.await.ok().flatten()
-    }
-
-    /// Asks the dispatcher for the events past `place`; `reply` gets them, on its thread.
-    /// `false` when it is not running (or its queue is full): no reply comes.
-    pub(crate) fn collect_then(
-        &self,
-        place: Place,
-        reply: Box<dyn FnOnce(Collected) + Send>,
-    ) -> bool {
-        self.queue(Job::Collect { place, reply })
-    }
-
     /// Takes every client out of the registry (for the dispatcher to park them).
     pub(crate) fn take_all(&self) -> Vec<Arc<Client>> {
         self.clients
@@ -534,27 +471,6 @@ impl Hub {
             .drain()
             .map(|(_, c)| c)
             .collect()
-    }
-
-    /// A parked client ended here: it is its state, and a stream of it ends.
-    pub(crate) fn park_client(&self, c: &Client, place: &Place) -> Option<Parked> {
-        let parked = {
-            let st = c.state.lock().unwrap_or_else(|p| p.into_inner());
-            // a client between a resume and its replay has no place of its own yet
-            (!st.resuming && !st.awaiting_auth).then(|| Parked {
-                id: c.id.clone(),
-                last: st.last_seq,
-                auth: st.auth.clone(),
-                topics: st.topics(),
-                place: Place {
-                    vector: place.vector.clone(),
-                    at: place.at,
-                    since: st.connected_at,
-                },
-            })
-        };
-        c.end();
-        parked
     }
 
     fn take_detached(&self, id: &str) -> Option<Arc<Client>> {
@@ -657,7 +573,7 @@ impl Hub {
         });
     }
 
-    fn queue(&self, job: Job) -> bool {
+    pub(crate) fn queue(&self, job: Job) -> bool {
         match self.events.get() {
             Some(tx) => match tx.try_send(job) {
                 Ok(()) => true,

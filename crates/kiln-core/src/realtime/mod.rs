@@ -13,6 +13,7 @@ pub(crate) mod broker;
 pub(crate) mod dispatch;
 pub(crate) mod event;
 pub(crate) mod hub;
+pub(crate) mod park;
 pub(crate) mod position;
 pub(crate) mod topic;
 

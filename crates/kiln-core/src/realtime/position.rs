@@ -23,13 +23,12 @@ pub(crate) type Vector = HashMap<Arc<str>, u64>;
 /// parking node had never heard of.
 const IN_FLIGHT: Duration = Duration::from_secs(1);
 
-/// A parked client's position: the parking node's vector when its stream ended, and when that
-/// was; events of origins missing from the vector count from `since` (the client's connection).
+/// Where a node's parked clients stand: its vector when their streams ended, and when this node
+/// heard of it (by this node's clock: arrival times in its log are compared with it).
 #[derive(Debug, Clone)]
 pub(crate) struct Place {
     pub(crate) vector: Arc<Vector>,
     pub(crate) at: SystemTime,
-    pub(crate) since: SystemTime,
 }
 
 /// The numbers of one origin's events in this node's log: `first..=last` are all there
@@ -62,7 +61,7 @@ impl Heard {
     /// An event entered the log.
     pub(crate) fn arrived(&mut self, o: &Origin) {
         match self.runs.get_mut(&o.node) {
-            Some(r) if o.seq == r.last + 1 => r.last = o.seq,
+            Some(r) if o.seq == r.last.saturating_add(1) => r.last = o.seq,
             // a gap (a message the carrier lost, or one this node could not read): the log holds
             // this origin's events from here on only
             Some(r) => {
@@ -83,12 +82,18 @@ impl Heard {
         }
     }
 
+    /// Events may have been lost (the carrier's connection was down): the log is complete only
+    /// from now on.
+    pub(crate) fn lost(&mut self) {
+        self.complete_since = SystemTime::now();
+    }
+
     /// An event that arrived at `at` left the log (too old).
     pub(crate) fn dropped(&mut self, o: Option<&Origin>, at: SystemTime) {
         self.complete_since = self.complete_since.max(at);
         if let Some(r) = o.and_then(|o| self.runs.get_mut(&o.node).map(|r| (r, o.seq))) {
             let (run, seq) = r;
-            run.first = run.first.max(seq + 1);
+            run.first = run.first.max(seq.saturating_add(1));
         }
     }
 
@@ -98,13 +103,15 @@ impl Heard {
         self.runs.iter().map(|(k, r)| (k.clone(), r.last)).collect()
     }
 
-    /// Whether the log holds every event past `place`.
+    /// Whether the log holds every event past `place`: those of the origins in its vector, and
+    /// any of another origin (this node was listening from before the place, give or take
+    /// [`IN_FLIGHT`]).
     pub(crate) fn covers(&self, place: &Place) -> bool {
         self.complete_since + IN_FLIGHT <= place.at
             && place.vector.iter().all(|(node, &seen)| {
                 self.runs
                     .get(node)
-                    .is_none_or(|r| r.first <= seen + 1 || r.last <= seen)
+                    .is_none_or(|r| r.first <= seen.saturating_add(1) || r.last <= seen)
             })
     }
 }
@@ -113,35 +120,47 @@ impl Heard {
 /// advancing its vector; `gap` is set when an origin's events do not follow on from it (some are
 /// missing).
 pub(crate) struct Catchup {
-    vector: Vector,
+    pub(crate) vector: Vector,
+    at: SystemTime,
+    /// When the client connected: events of origins its node had never heard of count from then.
     since: SystemTime,
     pub(crate) gap: bool,
 }
 
 impl Catchup {
-    pub(crate) fn new(place: &Place) -> Self {
+    pub(crate) fn new(place: &Place, since: SystemTime) -> Self {
         Catchup {
             vector: (*place.vector).clone(),
-            since: place.since,
+            at: place.at,
+            since,
             gap: false,
         }
     }
 
-    /// Whether the client needs `event` (arrived here at `at`; `None` for events another node
-    /// already picked).
-    pub(crate) fn wants(&mut self, event: &Event, at: Option<SystemTime>) -> bool {
+    /// Takes the position another node reached in its log (it picked the events up to there).
+    pub(crate) fn reached(&mut self, vector: &Vector) {
+        for (node, &seq) in vector {
+            let seen = self.vector.entry(node.clone()).or_insert(0);
+            *seen = (*seen).max(seq);
+        }
+    }
+
+    /// Whether the client needs `event`, which arrived here at `at`.
+    pub(crate) fn wants(&mut self, event: &Event, at: SystemTime) -> bool {
         let Some(o) = &event.origin else {
+            // a node without numbers (an older version, during an upgrade): it cannot be placed
+            self.gap |= at + IN_FLIGHT >= self.at;
             return false;
         };
         match self.vector.get_mut(&o.node) {
             Some(seen) if o.seq <= *seen => false,
             Some(seen) => {
-                self.gap |= o.seq != *seen + 1;
+                self.gap |= o.seq != seen.saturating_add(1);
                 *seen = o.seq;
                 true
             }
             // an origin the parking node never heard of: its events since the client connected
-            None if at.is_none_or(|at| at >= self.since) => {
+            None if at >= self.since => {
                 self.vector.insert(o.node.clone(), o.seq);
                 true
             }
@@ -165,7 +184,6 @@ mod tests {
         Place {
             vector: Arc::new(v.iter().map(|(n, s)| (Arc::from(*n), *s)).collect()),
             at,
-            since: at - Duration::from_secs(60),
         }
     }
 
@@ -200,6 +218,8 @@ mod tests {
     #[test]
     fn catchup_takes_what_follows_and_notices_gaps() {
         let p = place(&[("a", 4)], SystemTime::now());
+        let since = p.at - Duration::from_secs(60);
+        let now = p.at;
         let ev = |o: Origin| Event {
             action: super::super::event::EventAction::Create,
             record: Arc::new(crate::records::model::Record {
@@ -211,16 +231,26 @@ mod tests {
             }),
             origin: Some(o),
         };
-        let mut c = Catchup::new(&p);
-        assert!(!c.wants(&ev(origin("a", 4)), None));
-        assert!(c.wants(&ev(origin("a", 5)), None));
-        assert!(!c.wants(&ev(origin("a", 5)), None), "not twice");
+        let mut c = Catchup::new(&p, since);
+        assert!(!c.wants(&ev(origin("a", 4)), now));
+        assert!(c.wants(&ev(origin("a", 5)), now));
+        assert!(!c.wants(&ev(origin("a", 5)), now), "not twice");
         assert!(!c.gap);
         // an unknown origin: from the client's connection on
-        assert!(!c.wants(&ev(origin("b", 1)), Some(p.since - Duration::from_secs(1))));
-        assert!(c.wants(&ev(origin("b", 2)), Some(p.since)));
-        assert!(c.wants(&ev(origin("b", 3)), None));
-        assert!(c.wants(&ev(origin("a", 7)), None));
-        assert!(c.gap, "6 is missing");
+        assert!(!c.wants(&ev(origin("b", 1)), since - Duration::from_secs(1)));
+        assert!(c.wants(&ev(origin("b", 2)), since));
+        assert!(c.wants(&ev(origin("b", 3)), now));
+        // another node's picks end at a position: what follows it follows on
+        c.reached(&[(Arc::from("a"), 6)].into_iter().collect());
+        assert!(c.wants(&ev(origin("a", 7)), now));
+        assert!(!c.gap);
+        assert!(c.wants(&ev(origin("a", 9)), now));
+        assert!(c.gap, "8 is missing");
+        // an event without a number, after the place: it cannot be placed
+        let mut c = Catchup::new(&p, since);
+        let mut unnumbered = ev(origin("a", 5));
+        unnumbered.origin = None;
+        assert!(!c.wants(&unnumbered, now));
+        assert!(c.gap);
     }
 }
