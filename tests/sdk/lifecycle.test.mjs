@@ -76,9 +76,20 @@ describe('stopping', () => {
     }
   });
 
-  it('--log-format json writes one JSON object a line', async () => {
+  it('--log-format json writes one JSON object a line; a line written during a request names its X-Request-Id', async () => {
     const server = await startServer({ serveArgs: ['--log-format', 'json'] });
     const stderr = join(server.root, 'server.stderr.log');
+    // a password reset email to an SMTP server that is not there: the server logs a warning while
+    // it answers
+    const su = await newSuperuser(server.url);
+    await su.settings.update({ smtp: { enabled: true, host: '127.0.0.1', port: 9, username: '', password: '' } });
+    await su.collection('users').create({ email: 'reset@example.com', password: 'secret-pass-1', passwordConfirm: 'secret-pass-1' });
+    const res = await fetch(`${server.url}/api/collections/users/request-password-reset`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'req-42ab' },
+      body: JSON.stringify({ email: 'reset@example.com' }),
+    });
+    assert.equal(res.headers.get('x-request-id'), 'req-42ab');
     await server.stop({ keep: true });
     try {
       const lines = readFileSync(stderr, 'utf8').split('\n').filter((l) => l.startsWith('{'));
@@ -87,6 +98,10 @@ describe('stopping', () => {
       assert.ok(bye, readFileSync(stderr, 'utf8'));
       assert.equal(bye.level, 'INFO');
       assert.ok(bye.timestamp && bye.target);
+      assert.equal(bye.span, undefined, 'outside a request: no request span');
+      const warned = records.find((r) => r.level === 'WARN' && /SMTP|email/.test(r.message));
+      assert.ok(warned, `the warning (status ${res.status}): ${readFileSync(stderr, 'utf8')}`);
+      assert.deepEqual(warned.span, { id: "req-42ab", name: "request" }, JSON.stringify(warned));
     } finally {
       rmSync(server.root, { recursive: true, force: true });
     }

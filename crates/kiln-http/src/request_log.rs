@@ -161,9 +161,16 @@ where
             error: None,
         });
         req.extensions_mut().insert(caller);
+        // Log lines written while the request is served name its id (text: `request{id=…}:`,
+        // JSON: `"span":{"id":…}`), matching the request log and the trace. Only for requests
+        // that carry one: a span per request would cost every request.
+        let span = request_id.as_ref().map(|id| {
+            tracing::info_span!(target: "kiln::request", "request", id = id.to_str().unwrap_or(""))
+        });
         LogFuture {
             method: req.method().clone(),
             request_id,
+            span,
             inner: self.inner.call(req),
             at,
             started,
@@ -180,6 +187,7 @@ pin_project_lite::pin_project! {
         at: Instant,
         method: Method,
         request_id: Option<HeaderValue>,
+        span: Option<tracing::Span>,
         started: Option<Facts>,
         app: App,
     }
@@ -193,7 +201,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mut res = match this.inner.poll(cx) {
+        let entered = this.span.as_ref().map(tracing::Span::enter);
+        let polled = this.inner.poll(cx);
+        drop(entered);
+        let mut res = match polled {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
             Poll::Ready(Ok(res)) => res,

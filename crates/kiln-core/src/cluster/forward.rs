@@ -154,7 +154,7 @@ impl App {
         m: &Map<String, Value>,
     ) -> &'static str {
         let auth = match m.get("auth") {
-            Some(Value::Object(a)) => match self.record_from_wire(a) {
+            Some(Value::Object(a)) => match super::wire::record_from_wire(&self.schema(), a) {
                 Some(r) => Some(Arc::new(r)),
                 // a collection this node does not know yet: it cannot judge the auth
                 None => return AUTH_MISMATCH,

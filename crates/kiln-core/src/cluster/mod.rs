@@ -89,7 +89,7 @@ impl App {
         if m.get("n").and_then(Value::as_str) == Some(self.node_id()) {
             return;
         }
-        if let Some(event) = self.event_from_wire(&m) {
+        if let Some(event) = wire::event_from_wire(&self.schema(), &m) {
             self.realtime().deliver(event);
         }
     }

@@ -13,11 +13,10 @@ use serde_json::{json, Map, Value};
 
 use super::carrier::REALTIME;
 use super::forward::answer_message;
-use super::wire::event_wire;
+use super::wire::{event_from_wire, event_wire};
 use crate::app::App;
 use crate::realtime::hub::split_resume;
-use crate::realtime::park::{AuthRef, Caught, Parked};
-use crate::realtime::position::{Place, Vector};
+use crate::realtime::position::{AuthRef, Caught, Parked, Place, Vector};
 use crate::realtime::topic::Subscription;
 use crate::realtime::{Opened, RETENTION};
 use crate::records::model::Record;
@@ -109,10 +108,11 @@ impl App {
         };
         let client = answer.get("client").and_then(Value::as_object)?;
         let parked = parked_from_wire(client, client, SystemTime::now())?;
+        let schema = self.schema();
         let events = match answer.get("events") {
             Some(Value::Array(events)) => events
                 .iter()
-                .filter_map(|e| self.event_from_wire(e.as_object()?))
+                .filter_map(|e| event_from_wire(&schema, e.as_object()?))
                 .map(|e| (0, e))
                 .collect(),
             _ => Vec::new(),

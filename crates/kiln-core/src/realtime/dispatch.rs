@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use super::hub::{reset_message, Client, Job, Message, Missed, RETAINED_EVENTS, RETENTION};
-use super::park::{park_client, Caught, Parked, Resumption};
-use super::position::{Catchup, Heard, Place};
+use super::park::park_client;
+use super::position::{Catchup, Caught, Heard, Parked, Place, Resumption};
 use crate::app::App;
 use crate::error::CoreError;
 use crate::realtime::event::Event;

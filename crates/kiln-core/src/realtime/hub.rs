@@ -8,8 +8,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 
 use super::event::Event;
-use super::park::{Caught, Parked, Resumption};
-use super::position::Place;
+use super::position::{Caught, Parked, Place, Resumption};
 use super::topic::Subscription;
 use crate::records::model::Record;
 

@@ -31,6 +31,43 @@ pub(crate) struct Place {
     pub(crate) at: SystemTime,
 }
 
+/// The auth record of a parked client, by reference: it is read again where the client resumes.
+#[derive(Debug, Clone)]
+pub struct AuthRef {
+    pub collection: String,
+    pub id: String,
+}
+
+/// A client of a node that stopped.
+#[derive(Debug, Clone)]
+pub struct Parked {
+    pub id: String,
+    /// The stopped node's number of the last event it sent this client: a resume must name it
+    /// (then the client got everything up to its place).
+    pub last: u64,
+    /// When the client first connected: events of origins its node had never heard of count
+    /// from then.
+    pub since: SystemTime,
+    pub auth: Option<AuthRef>,
+    pub topics: Vec<String>,
+    pub(crate) place: Place,
+}
+
+/// What a node's log holds for a parked client: the events past its place (with this node's
+/// numbers for them), and the position they reach.
+pub(crate) struct Caught {
+    pub(crate) events: Vec<(u64, Event)>,
+    pub(crate) vector: Vector,
+}
+
+/// A parked client's catching up: where it stands, and what a log held for it (events with
+/// number 0 came from another node's log).
+pub(crate) struct Resumption {
+    pub(crate) place: Place,
+    pub(crate) since: SystemTime,
+    pub(crate) caught: Caught,
+}
+
 /// The numbers of one origin's events in this node's log: `first..=last` are all there
 /// (`first > last`: none is, they were all dropped as too old).
 #[derive(Debug, Clone, Copy)]
