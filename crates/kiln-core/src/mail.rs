@@ -6,7 +6,6 @@ use crate::error::{CoreError, Result};
 use crate::records::model::Record;
 use crate::records::values::to_text;
 use crate::schema::auth_options::EmailTemplate;
-use tracing::Instrument;
 
 /// Escapes text for an HTML body.
 pub fn html_escape(s: &str) -> String {
@@ -182,15 +181,12 @@ impl App {
     /// whether an email went out (or how long sending took).
     pub fn send_mail_detached(&self, mail: Mail) {
         let app = self.clone();
-        tokio::spawn(
-            async move {
-                let subject = mail.message.subject.clone();
-                if let Err(e) = app.send_mail(mail).await {
-                    tracing::warn!(error = %e, %subject, "failed to send an email");
-                }
+        tokio::spawn(crate::logs::request::follow_request(async move {
+            let subject = mail.message.subject.clone();
+            if let Err(e) = app.send_mail(mail).await {
+                tracing::warn!(error = %e, %subject, "failed to send an email");
             }
-            .in_current_span(),
-        );
+        }));
     }
 }
 

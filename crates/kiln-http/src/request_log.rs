@@ -161,17 +161,26 @@ where
             error: None,
         });
         req.extensions_mut().insert(caller);
-        // Log lines written while the request is served name its id (text: `request{id=…}:`,
+        // Log lines written while the request is served name its id (text: `request{id="…"}:`,
         // JSON: `"span":{"id":…}`), matching the request log and the trace. Only for requests
         // that carry one: a span per request would cost every request.
         let span = request_id.as_ref().map(|id| {
-            tracing::info_span!(target: "kiln::request", "request", id = id.to_str().unwrap_or(""))
+            tracing::error_span!(
+                target: kiln_core::logs::request::REQUEST_SPAN_TARGET,
+                "request",
+                id = id.to_str().unwrap_or("")
+            )
         });
+        let method = req.method().clone();
+        let inner = {
+            let _entered = span.as_ref().map(tracing::Span::enter);
+            self.inner.call(req)
+        };
         LogFuture {
-            method: req.method().clone(),
+            method,
             request_id,
             span,
-            inner: self.inner.call(req),
+            inner,
             at,
             started,
             app: self.app.clone(),

@@ -121,7 +121,10 @@ pub fn start(
     let layer = tracing_opentelemetry::layer()
         .with_tracer(provider.tracer("kiln"))
         .with_filter(FilterFn::new(|m| {
-            m.is_span() && m.target().starts_with("kiln")
+            // the request-id span is for log lines, not a trace span of its own
+            m.is_span()
+                && m.target().starts_with("kiln")
+                && m.target() != kiln_core::logs::request::REQUEST_SPAN_TARGET
         }));
     Ok((provider, layer))
 }

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use tracing::Instrument;
 
 use serde_json::{json, Map, Value};
 
@@ -271,16 +270,13 @@ impl App {
         }
         let mail = self.password_reset_mail(&record)?;
         let app = self.clone();
-        tokio::spawn(
-            async move {
-                if let Err(e) = app.send_mail(mail).await {
-                    // A failed send does not block a retry.
-                    let _ = app.onetime_take(&key);
-                    tracing::warn!(error = %e, "failed to send a password reset email");
-                }
+        tokio::spawn(crate::logs::request::follow_request(async move {
+            if let Err(e) = app.send_mail(mail).await {
+                // A failed send does not block a retry.
+                let _ = app.onetime_take(&key);
+                tracing::warn!(error = %e, "failed to send a password reset email");
             }
-            .in_current_span(),
-        );
+        }));
         Ok(())
     }
 

@@ -3,7 +3,6 @@
 //! per IP in three minutes).
 
 use std::sync::Arc;
-use tracing::Instrument;
 
 use serde_json::{json, Map, Value};
 
@@ -99,17 +98,14 @@ impl App {
         let mail = self.otp_mail(&record, &otp_id, &code)?;
         let app = self.clone();
         let id = otp_id.clone();
-        tokio::spawn(
-            async move {
-                if let Err(e) = app.send_mail(mail).await {
-                    tracing::warn!(error = %e, "failed to send a one-time password");
-                    if let Err(e) = app.system_delete(OTPS, &id).await {
-                        tracing::warn!(error = %e, "cannot delete an unsent one-time password");
-                    }
+        tokio::spawn(crate::logs::request::follow_request(async move {
+            if let Err(e) = app.send_mail(mail).await {
+                tracing::warn!(error = %e, "failed to send a one-time password");
+                if let Err(e) = app.system_delete(OTPS, &id).await {
+                    tracing::warn!(error = %e, "cannot delete an unsent one-time password");
                 }
             }
-            .in_current_span(),
-        );
+        }));
         Ok(otp_id)
     }
 

@@ -12,7 +12,6 @@ pub(crate) mod recover;
 pub(crate) mod state;
 
 use std::path::{Path, PathBuf};
-use tracing::Instrument;
 
 use serde::Serialize;
 
@@ -338,38 +337,35 @@ impl App {
         }
         let app = self.clone();
         let key = key.to_owned();
-        tokio::spawn(
-            async move {
-                let backups = &app.inner().backups;
-                let Ok(_active) = backups.start(&key) else {
-                    return;
-                };
-                let prepared = match app.fetch_backup(&store, &key).await {
-                    Ok((zip, temporary)) => {
-                        let dir = app.data_dir().to_path_buf();
-                        let z = zip.clone();
-                        let r = tokio::task::spawn_blocking(move || prepare_restore(&dir, &z))
-                            .await
-                            .unwrap_or_else(|e| Err(e.to_string()));
-                        if temporary {
-                            let _ = tokio::fs::remove_file(&zip).await;
-                        }
-                        r
+        tokio::spawn(crate::logs::request::follow_request(async move {
+            let backups = &app.inner().backups;
+            let Ok(_active) = backups.start(&key) else {
+                return;
+            };
+            let prepared = match app.fetch_backup(&store, &key).await {
+                Ok((zip, temporary)) => {
+                    let dir = app.data_dir().to_path_buf();
+                    let z = zip.clone();
+                    let r = tokio::task::spawn_blocking(move || prepare_restore(&dir, &z))
+                        .await
+                        .unwrap_or_else(|e| Err(e.to_string()));
+                    if temporary {
+                        let _ = tokio::fs::remove_file(&zip).await;
                     }
-                    Err(e) => Err(e.to_string()),
-                };
-                match prepared {
-                    Ok(()) => {
-                        tracing::info!(backup = key, "restoring a backup: the app reloads");
-                        backups.reload.notify_one();
-                    }
-                    Err(e) => {
-                        tracing::error!(backup = key, error = %e, "cannot restore the backup")
-                    }
+                    r
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            match prepared {
+                Ok(()) => {
+                    tracing::info!(backup = key, "restoring a backup: the app reloads");
+                    backups.reload.notify_one();
+                }
+                Err(e) => {
+                    tracing::error!(backup = key, error = %e, "cannot restore the backup")
                 }
             }
-            .in_current_span(),
-        );
+        }));
         Ok(())
     }
 

@@ -19,7 +19,7 @@ use crate::realtime::ClientError;
 use crate::records::model::Record;
 
 /// How long a node waits for the node holding a client to answer.
-const WAIT: Duration = Duration::from_millis(1500);
+pub(super) const WAIT: Duration = Duration::from_millis(1500);
 
 /// How an answer begins: the node it is for comes first, so that the others skip it unread.
 const ANSWER_TO: &str = "{\"to\":\"";
@@ -46,7 +46,10 @@ impl App {
     ) -> Result<(), ClientError> {
         let auth = auth.map(|r| super::wire::record_wire(r));
         let answer = self
-            .forward(json!({ "k": "sub", "client": id, "auth": auth, "topics": topics }))
+            .forward(
+                json!({ "k": "sub", "client": id, "auth": auth, "topics": topics }),
+                WAIT,
+            )
             .await;
         match answer.as_deref() {
             Some(OK) => Ok(()),
@@ -59,14 +62,14 @@ impl App {
     /// waiting for one.
     pub(crate) async fn oauth2_deliver_elsewhere(&self, id: &str, data: &str) -> bool {
         let answer = self
-            .forward(json!({ "k": "oauth2", "client": id, "data": data }))
+            .forward(json!({ "k": "oauth2", "client": id, "data": data }), WAIT)
             .await;
         answer.as_deref() == Some(OK)
     }
 
     /// Sends `request` to the other nodes and waits for the answer of the one holding its client.
     /// Nothing is sent for an id no node can have made (of another length or alphabet).
-    pub(super) async fn forward(&self, mut request: Value) -> Option<String> {
+    pub(super) async fn forward(&self, mut request: Value, wait: Duration) -> Option<String> {
         let carrier = self.inner().carrier.as_ref()?;
         let client = request["client"].as_str().unwrap_or_default();
         if client.len() != CLIENT_ID_LEN || !client.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -85,7 +88,7 @@ impl App {
         request["from"] = json!(self.node_id());
         request["id"] = json!(id);
         carrier.send(REALTIME, &request.to_string());
-        match tokio::time::timeout(WAIT, answer).await {
+        match tokio::time::timeout(wait, answer).await {
             Ok(Ok(answer)) => Some(answer),
             _ => None,
         }

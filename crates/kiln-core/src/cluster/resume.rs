@@ -21,6 +21,10 @@ use crate::realtime::topic::Subscription;
 use crate::realtime::{Opened, RETENTION};
 use crate::records::model::Record;
 
+/// How long a resuming client waits for another node's log (an answer collects and sends the
+/// events: longer than a subscription request's forward).
+const RESUME_WAIT: Duration = Duration::from_secs(3);
+
 /// Parked clients per message (a node with many clients sends several).
 const PARKED_PER_MESSAGE: usize = 500;
 
@@ -64,12 +68,11 @@ impl App {
         let (id, last) = split_resume(resume);
         let last = last.unwrap_or(0);
         let hub = self.realtime();
-        // taken at once: two connections cannot both resume it
+        if hub.parked.get(id).is_some_and(|p| p.last != last) {
+            return None;
+        }
+        // taken at once: two connections to this node cannot both resume it
         let (parked, caught) = match hub.parked.take(id) {
-            Some(p) if p.last != last => {
-                hub.parked.insert(id.to_owned(), p, RETENTION);
-                return None;
-            }
             Some(p) => match hub.collect(p.place.clone(), p.since).await {
                 Some(caught) => ((*p).clone(), caught),
                 // this node's log lacks some (it started after they were sent): another's
@@ -81,9 +84,9 @@ impl App {
                     }
                 },
             },
-            // A node running for longer than the retention heard every park still kept: only a
-            // node that started since may have missed one.
-            None if hub.born.elapsed() > RETENTION => return None,
+            // A node that has heard every park still kept need not ask: only one that started
+            // (or whose carrier reconnected) since may have missed one.
+            None if hub.heard_every_park() => return None,
             None => self.ask_for_parked(id).await?,
         };
         if parked.last != last {
@@ -102,7 +105,9 @@ impl App {
 
     /// The parked client `id` and the events past its place, from another node.
     async fn ask_for_parked(&self, id: &str) -> Option<(Parked, Caught)> {
-        let answer = self.forward(json!({ "k": "resume", "client": id })).await?;
+        let answer = self
+            .forward(json!({ "k": "resume", "client": id }), RESUME_WAIT)
+            .await?;
         let Ok(Value::Object(answer)) = serde_json::from_str::<Value>(&answer) else {
             return None;
         };

@@ -8,6 +8,7 @@
 
 pub(crate) mod line;
 pub mod query;
+pub mod request;
 pub(crate) mod store;
 pub(crate) mod writer;
 

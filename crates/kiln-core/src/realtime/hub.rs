@@ -41,7 +41,7 @@ pub const OAUTH2_TOPIC: &str = "@oauth2";
 pub(crate) enum Missed {
     /// The retained events after this node's event number (a client of this node).
     After(u64),
-    /// The events past a parked client's place (`park.rs`).
+    /// The events past a parked client's place (`park.rs`, `position.rs`).
     Place(Box<Resumption>),
 }
 
@@ -318,8 +318,9 @@ pub struct Hub {
     events: OnceLock<std_mpsc::SyncSender<Job>>,
     /// The last sequence number the dispatcher assigned.
     pub(crate) seq: AtomicU64,
-    /// When this node started: after [`RETENTION`] it has heard of every parked client still kept.
-    pub(crate) born: std::time::Instant,
+    /// Since when this node has heard of every park (its start, or its carrier's reconnection):
+    /// after [`RETENTION`] it knows every parked client still kept.
+    pub(crate) parks_heard: Mutex<std::time::Instant>,
 }
 
 impl Default for Hub {
@@ -330,7 +331,7 @@ impl Default for Hub {
             parked: Default::default(),
             events: Default::default(),
             seq: Default::default(),
-            born: std::time::Instant::now(),
+            parks_heard: Mutex::new(std::time::Instant::now()),
         }
     }
 }
@@ -338,6 +339,15 @@ impl Default for Hub {
 impl Hub {
     pub fn new() -> Self {
         Hub::default()
+    }
+
+    /// Whether this node has heard of every park still kept (none can have passed it by).
+    pub(crate) fn heard_every_park(&self) -> bool {
+        self.parks_heard
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .elapsed()
+            > RETENTION
     }
 
     /// Unregisters a client that never got going (its replay could not be queued).

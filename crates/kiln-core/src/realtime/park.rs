@@ -102,9 +102,10 @@ impl Hub {
         })
     }
 
-    /// The carrier's connection was down: the log may miss events.
+    /// The carrier's connection was down: the log may miss events, and this node parks.
     pub(crate) fn lost_events(&self) {
         self.queue(Job::Lost);
+        *self.parks_heard.lock().unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
     }
 }
 
