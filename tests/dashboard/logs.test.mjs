@@ -30,6 +30,8 @@ test('search the logs, open an entry, read the chart, change a setting', async (
     // the chart has bars and says what it shows
     const chart = page.getByRole('img', { name: /Log entries per hour/ });
     await chart.waitFor();
+    // the stats come in a request of their own: the chart is drawn empty until they are there
+    await chart.locator('rect').first().waitFor();
     assert.ok((await chart.locator('rect').count()) >= 1, 'the chart has bars');
     assert.match(await chart.getAttribute('aria-label'), /\d+ entries from/);
     await page.getByText('Show the chart as a table').click();
