@@ -202,7 +202,10 @@ describe('automigrate', () => {
         await pb.collections.update('notes', { listRule: '', fields: [{ id: 'text0000000001', name: 'body', type: 'text', max: 50 }, { id: 'bool0000000001', name: 'done', type: 'bool' }] });
         await pb.collections.delete('notes');
       }
-      const files = (d) => readdirSync(d).sort().map((f) => [f.replace(/^\d+/, 'T'), readFileSync(join(d, f), 'utf8')]);
+      // by name without the timestamp: two files written in the same second sort by their names
+      const files = (d) => readdirSync(d)
+        .map((f) => [f.replace(/^\d+/, 'T'), readFileSync(join(d, f), 'utf8')])
+        .sort((a, b) => a[0].localeCompare(b[0]));
       assert.deepEqual(files(ours), files(theirs));
       assert.equal(files(ours).length, 3);
     } finally {
