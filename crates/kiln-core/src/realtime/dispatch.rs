@@ -126,12 +126,7 @@ impl Dispatcher {
             } => {
                 let caught = self.heard.covers(&place).then(|| {
                     let mut catchup = Catchup::new(&place, since);
-                    let events: Vec<(u64, Event)> = self
-                        .log
-                        .iter()
-                        .filter(|e| catchup.wants(&e.event, e.wall))
-                        .map(|e| (e.seq, e.event.clone()))
-                        .collect();
+                    let events = self.pick(&mut catchup);
                     (!catchup.gap).then_some(Caught {
                         events,
                         vector: catchup.vector,
@@ -141,6 +136,15 @@ impl Dispatcher {
             }
             Job::Lost => self.heard.lost(),
         }
+    }
+
+    /// The log's events `catchup` wants, with this node's numbers, advancing it.
+    fn pick(&self, catchup: &mut Catchup) -> Vec<(u64, Event)> {
+        self.log
+            .iter()
+            .filter(|e| catchup.wants(&e.event, e.wall))
+            .map(|e| (e.seq, e.event.clone()))
+            .collect()
     }
 
     /// The retained events after this node's number `after`; whether none is missing.
@@ -164,12 +168,7 @@ impl Dispatcher {
     fn past_place(&self, app: &App, r: Resumption) -> (Vec<(u64, Event)>, bool) {
         let mut catchup = Catchup::new(&r.place, r.since);
         catchup.reached(&r.caught.vector);
-        let own: Vec<(u64, Event)> = self
-            .log
-            .iter()
-            .filter(|e| catchup.wants(&e.event, e.wall))
-            .map(|e| (e.seq, e.event.clone()))
-            .collect();
+        let own = self.pick(&mut catchup);
         let before_own = match own.first() {
             Some((seq, _)) => seq - 1,
             None => app.realtime().seq.load(Ordering::Acquire),
@@ -312,7 +311,7 @@ impl App {
         self.start_dispatcher();
         let hub = self.realtime();
         let Some(resume) = resume.filter(|r| !r.is_empty()) else {
-            return hub.open(None, auth);
+            return hub.fresh();
         };
         if let Some(opened) = hub.resume_here(resume, auth) {
             return opened;

@@ -394,26 +394,13 @@ impl Hub {
         )
     }
 
-    /// Opens a connection for a requester authenticated as `auth`, resuming `resume`
-    /// (`<clientId>` or `<clientId>.<seq>`, the last event id the client saw) when that client
-    /// disconnected within [`RETENTION`]: same client id, same subscriptions and auth, and every
-    /// event it missed replayed in order before live ones. When the client had an auth that this
-    /// connection does not carry, nothing flows until a subscription request carries it (see
-    /// [`Hub::set_subscriptions`]). Otherwise a new client, told with `PB_RESET` that it must
-    /// subscribe again.
-    pub fn open(&self, resume: Option<&str>, auth: Option<&Arc<Record>>) -> Opened {
-        match resume.filter(|r| !r.is_empty()) {
-            None => {
-                let (client, messages) = self.connect();
-                Opened {
-                    client,
-                    messages,
-                    reset: false,
-                }
-            }
-            Some(resume) => self
-                .resume_here(resume, auth)
-                .unwrap_or_else(|| self.not_resumed()),
+    /// A new client for a connection that does not ask to resume one.
+    pub(crate) fn fresh(&self) -> Opened {
+        let (client, messages) = self.connect();
+        Opened {
+            client,
+            messages,
+            reset: false,
         }
     }
 
@@ -431,7 +418,12 @@ impl Hub {
         }
     }
 
-    /// Resumes a client of this node (connected, or disconnected within [`RETENTION`]).
+    /// Resumes a client of this node, for a requester authenticated as `auth`: `resume`
+    /// (`<clientId>` or `<clientId>.<seq>`, the last event id the client saw) names a client that
+    /// is connected or disconnected within [`RETENTION`]. Same client id, subscriptions and auth,
+    /// and every event it missed replayed in order before live ones; when the client had an auth
+    /// that this connection does not carry, nothing flows until a subscription request carries it
+    /// (see [`Hub::set_subscriptions`]). `None` when there is no such client.
     pub(crate) fn resume_here(&self, resume: &str, auth: Option<&Arc<Record>>) -> Option<Opened> {
         let (id, seq) = split_resume(resume);
         let previous = self.take_detached(id).or_else(|| {
