@@ -6,6 +6,8 @@ use crate::{DbError, Dialect, Value, ValueRef};
 /// One open connection: a pooled reader, or the writer inside its transaction.
 pub struct Conn<'a> {
     inner: Driver<'a>,
+    /// SQLite's writer: the counts its transaction must keep true.
+    counts: Option<&'a crate::counts::Counts>,
 }
 
 enum Driver<'a> {
@@ -78,12 +80,47 @@ impl<'a> Conn<'a> {
     pub(crate) fn sqlite(c: &'a rusqlite::Connection) -> Self {
         Conn {
             inner: Driver::Sqlite(c),
+            counts: None,
+        }
+    }
+
+    /// SQLite's writer connection, inside its transaction.
+    pub(crate) fn sqlite_writer(
+        c: &'a rusqlite::Connection,
+        counts: &'a crate::counts::Counts,
+    ) -> Self {
+        Conn {
+            inner: Driver::Sqlite(c),
+            counts: Some(counts),
         }
     }
 
     pub(crate) fn pg(s: &'a PgSession) -> Self {
         Conn {
             inner: Driver::Pg(s),
+            counts: None,
+        }
+    }
+
+    /// Says that this transaction changes rows in a way SQLite's update hook does not report (a
+    /// DELETE without WHERE: SQLite empties the table at once): the counts kept in memory are
+    /// dropped (see `counts.rs`). Nothing elsewhere.
+    pub fn forget_counts(&self) {
+        if let Some(counts) = self.counts {
+            counts.forget();
+        }
+    }
+
+    /// Says that `sql`, which Kiln did not write (an app's hook, a migration), runs next in this
+    /// transaction: unless it only reads, the counts kept in memory are dropped — it may delete
+    /// rows through `REPLACE`, empty a table or change rowids, none of which SQLite's update hook
+    /// reports. Nothing on a reader or on PostgreSQL.
+    pub fn foreign(&self, sql: &str) {
+        if let (Some(counts), Driver::Sqlite(c)) = (self.counts, &self.inner) {
+            let reads = c.prepare_cached(sql).is_ok_and(|s| s.readonly());
+            if !reads {
+                counts.forget();
+            }
         }
     }
 
@@ -220,6 +257,7 @@ impl<'a> Conn<'a> {
                 "{word} is not allowed: the query runs in a transaction of its own"
             )));
         }
+        self.forget_counts();
         match self.inner {
             Driver::Sqlite(c) => {
                 c.execute_batch(sql)?;

@@ -106,6 +106,22 @@ impl Db {
         }
     }
 
+    /// How many rows of `table` have their number `column` in `range` (every row for `None`),
+    /// answered from memory in O(log n) when SQLite's counts for it are kept; `None` when the
+    /// caller must count with SQL — on PostgreSQL always, on SQLite until the writer has read the
+    /// column once (the first call asks it to). Exact: see `counts.rs` for how it stays so.
+    pub fn count(
+        &self,
+        table: &str,
+        column: Option<&str>,
+        range: &crate::NumberRange,
+    ) -> Option<i64> {
+        match &self.engine {
+            Engine::Sqlite(db) => db.count(table, column, range),
+            Engine::Postgres(_) => None,
+        }
+    }
+
     /// The engine's name in OpenTelemetry's terms (`db.system`).
     fn system(&self) -> &'static str {
         match &self.engine {

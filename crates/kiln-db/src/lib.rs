@@ -9,6 +9,7 @@
 
 mod blocking;
 mod conn;
+mod counts;
 mod db;
 mod dialect;
 mod error;
@@ -18,6 +19,7 @@ mod sqlite;
 mod value;
 
 pub use conn::{Conn, RawRows, Row};
+pub use counts::{NumberCmp, NumberRange};
 pub use db::Db;
 pub use dialect::{ColumnKind, Dialect};
 pub use error::DbError;

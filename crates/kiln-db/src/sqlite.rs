@@ -6,6 +6,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::counts::{Counts, NumberRange};
 use crate::{Conn, DbError};
 
 /// Tuning of the SQLite connections.
@@ -28,8 +29,9 @@ impl Default for SqliteOptions {
 
 /// Sends a job's reply once the transaction it ran in has committed (`None`) or failed.
 type Finish = Box<dyn FnOnce(Option<DbError>) + Send>;
-/// A write closure, run on the writer thread inside its own savepoint.
-type Job = Box<dyn FnOnce(&Connection) -> Finish + Send>;
+/// A write closure, run on the writer thread inside its own savepoint (or, for a build of kept
+/// counts, inside the transaction itself).
+type Job = Box<dyn FnOnce(&Connection, &Counts) -> Finish + Send>;
 
 /// Jobs committed together at most (group commit).
 const MAX_GROUP: usize = 64;
@@ -40,6 +42,7 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     opts: SqliteOptions,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    counts: Arc<Counts>,
 }
 
 /// A SQLite database handle; cheap to clone.
@@ -96,6 +99,12 @@ impl SqliteDb {
         )?;
         writer.set_prepared_statement_cache_capacity(128);
         stable_plans(&writer)?;
+        let counts = Arc::new(Counts::default());
+        let hook_counts = counts.clone();
+        writer.update_hook(Some(move |_, _: &str, table: &str, rowid| {
+            hook_counts.touch(table, rowid)
+        }));
+        let writer_counts = counts.clone();
 
         let (tx, rx) = mpsc::channel::<Job>();
         let handle = std::thread::Builder::new()
@@ -115,7 +124,9 @@ impl SqliteDb {
                     // Should the shared transaction not start (the file is locked beyond the busy
                     // timeout), each job's outermost savepoint is a transaction of its own.
                     let grouped = control(&writer, "BEGIN IMMEDIATE").is_ok();
-                    let finishes: Vec<Finish> = jobs.into_iter().map(|job| job(&writer)).collect();
+                    let counts = &*writer_counts;
+                    let finishes: Vec<Finish> =
+                        jobs.into_iter().map(|job| job(&writer, counts)).collect();
                     let outcome = if grouped {
                         control(&writer, "COMMIT").map_err(DbError::from).err()
                     } else {
@@ -123,6 +134,10 @@ impl SqliteDb {
                     };
                     if outcome.is_some() {
                         let _ = writer.execute_batch("ROLLBACK");
+                        counts.forget();
+                    } else {
+                        // before any write of the group is answered
+                        counts.committed(&writer);
                     }
                     for finish in finishes {
                         finish(
@@ -143,6 +158,7 @@ impl SqliteDb {
                 readers: Mutex::new(Vec::new()),
                 opts,
                 writer: Mutex::new(Some(handle)),
+                counts,
             }),
         })
     }
@@ -229,6 +245,29 @@ impl SqliteDb {
         result
     }
 
+    /// The rows of `table` whose number `column` lies in `range` (every row for `None`), when
+    /// counts for it are kept in memory (see `counts.rs`); `None` otherwise — the first such
+    /// call asks the writer to start keeping them.
+    pub(crate) fn count(
+        &self,
+        table: &str,
+        column: Option<&str>,
+        range: &NumberRange,
+    ) -> Option<i64> {
+        let (n, build) = self.inner.counts.count(table, column, range);
+        if build {
+            let (t, c) = (table.to_owned(), column.map(str::to_owned));
+            let job: Job = Box::new(move |conn: &Connection, counts: &Counts| -> Finish {
+                counts.build(conn, &t, c.as_deref());
+                Box::new(|_| ())
+            });
+            if self.submit(job).is_err() {
+                self.inner.counts.not_built(table, column);
+            }
+        }
+        n
+    }
+
     fn submit(&self, job: Job) -> Result<(), DbError> {
         let guard = self.inner.jobs.lock().unwrap_or_else(|p| p.into_inner());
         match guard.as_ref() {
@@ -307,12 +346,12 @@ where
     R: Send + 'static,
     E: From<DbError> + Send + 'static,
 {
-    Box::new(move |c: &Connection| -> Finish {
+    Box::new(move |c: &Connection, counts: &Counts| -> Finish {
         if let Err(e) = control(c, "SAVEPOINT kiln_job") {
             let e = DbError::from(e);
             return Box::new(move |_| reply(Err(e.into())));
         }
-        let outcome = catch_unwind(AssertUnwindSafe(|| f(&Conn::sqlite(c))));
+        let outcome = catch_unwind(AssertUnwindSafe(|| f(&Conn::sqlite_writer(c, counts))));
         match outcome {
             Ok(Ok(r)) => {
                 if let Err(e) = control(c, "RELEASE kiln_job") {

@@ -70,6 +70,7 @@ pub(crate) fn execute(
     let (sql, bound) = bind(sql, &params, w.app()?.dialect())?;
     if w.in_tx() {
         return w.on_conn(ctx, move |_, conn| {
+            conn.foreign(&sql);
             conn.execute(&sql, &bound)
                 .map(|n| n as i64)
                 .map_err(CoreError::from)
@@ -77,6 +78,7 @@ pub(crate) fn execute(
     }
     let app = w.app()?;
     w.block_on(app.db().write(move |conn| {
+        conn.foreign(&sql);
         conn.execute(&sql, &bound)
             .map(|n| n as i64)
             .map_err(CoreError::from)
@@ -94,6 +96,7 @@ pub(crate) fn query(
 ) -> Result<Vec<Value>, CoreError> {
     let (sql, bound) = bind(sql, &params, w.app()?.dialect())?;
     w.on_conn(ctx, move |_, conn| {
+        conn.foreign(&sql);
         let mut rows = Vec::new();
         conn.query(&sql, &bound, |row| {
             if rows.len() < limit {

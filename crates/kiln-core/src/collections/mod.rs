@@ -345,6 +345,8 @@ impl App {
             .write(move |conn| -> Result<Vec<crate::records::model::Record>> {
                 let table = conn.dialect().quote(&c.name);
                 if !referenced {
+                    // SQLite empties the table at once, without reporting the rows
+                    conn.forget_counts();
                     conn.execute(&format!("DELETE FROM {table}"), &[])?;
                     return Ok(Vec::new());
                 }

@@ -1,6 +1,7 @@
 //! Records: the rows of collections, read and written under API rules.
 
 pub mod batch;
+mod count;
 pub mod excerpt;
 pub mod expand;
 pub mod fields;

@@ -299,8 +299,12 @@ impl App {
         if let Some(rule) = rule {
             conds.push(stmt.rule(c, &plan.table, rule)?);
         }
-        if !p.filter.trim().is_empty() {
-            conds.push(stmt.filter(c, &plan.table, &p.filter)?);
+        let filter = match p.filter.trim() {
+            "" => None,
+            text => Some(kiln_filter::parse(text, kiln_filter::Limits::default())?),
+        };
+        if let Some(expr) = &filter {
+            conds.push(stmt.filter_parsed(c, &plan.table, expr)?);
         }
         let where_params = stmt.param_count();
         let order = self.order_by(c, &plan.table, &p.sort, &mut stmt)?;
@@ -332,6 +336,17 @@ impl App {
         let params = stmt.params();
         let count_params = params[..count_params].to_vec();
         let count_sql = format!("SELECT COUNT(*) FROM {}{where_sql}", plan.table);
+        // A public list of all rows, or of a range of one number field: the storage layer may
+        // keep its count (SQLite).
+        let kept_total = if p.skip_total || rule.is_some() || c.is_view() {
+            None
+        } else {
+            match &filter {
+                None => self.db().count(&c.name, None, &kiln_db::NumberRange::all()),
+                Some(expr) => super::count::number_range(c, expr)
+                    .and_then(|(field, range)| self.db().count(&c.name, Some(field), &range)),
+            }
+        };
 
         self.db().read(|conn| {
             let mut items = Vec::with_capacity(per_page.min(64) as usize);
@@ -342,7 +357,10 @@ impl App {
             let (total_items, total_pages) = if p.skip_total {
                 (-1, -1)
             } else {
-                let total = conn.query_i64(&count_sql, &count_params)?;
+                let total = match kept_total {
+                    Some(n) => n,
+                    None => conn.query_i64(&count_sql, &count_params)?,
+                };
                 (total, (total + per_page - 1) / per_page)
             };
             Ok(ListResult {

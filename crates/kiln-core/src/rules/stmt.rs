@@ -128,9 +128,19 @@ impl<'a> Stmt<'a> {
             Mode::Rule => RULE_LIMITS,
         };
         let expr = parse(text, limits)?;
+        self.compile_expr(base, base_alias, mode, &expr)
+    }
+
+    fn compile_expr(
+        &mut self,
+        base: &'a Collection,
+        base_alias: &'a str,
+        mode: Mode,
+        expr: &kiln_filter::Expr,
+    ) -> Result<String, CoreError> {
         let now_ms = self.now_ms;
         let (mut r, b) = self.resolver(base, base_alias, mode);
-        Ok(compile(&expr, &mut r, b, &CompileOptions { now_ms })?)
+        Ok(compile(expr, &mut r, b, &CompileOptions { now_ms })?)
     }
 
     /// An API rule over `base` (whose row is `base_alias` in the statement) as a boolean SQL
@@ -168,6 +178,16 @@ impl<'a> Stmt<'a> {
         text: &str,
     ) -> Result<String, CoreError> {
         self.expr(base, base_alias, Mode::ClientFilter, text)
+    }
+
+    /// [`Stmt::filter`] of a filter already parsed (with [`kiln_filter::Limits::default`]).
+    pub fn filter_parsed(
+        &mut self,
+        base: &'a Collection,
+        base_alias: &'a str,
+        expr: &kiln_filter::Expr,
+    ) -> Result<String, CoreError> {
+        self.compile_expr(base, base_alias, Mode::ClientFilter, expr)
     }
 
     /// One sort term of a client (an identifier) over `base`; fails for multi-valued ones.

@@ -17,3 +17,4 @@ mod robustness;
 mod security;
 mod sql;
 mod support;
+mod totals;
