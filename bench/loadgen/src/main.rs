@@ -13,6 +13,7 @@
 //! kiln-loadgen download --url http://127.0.0.1:8090 --path /api/files/files/ID/NAME … | --paths-file F
 //!     [--expect-bytes N] --count 200 [--connections 1] [--server-pid PID] [--json]
 //! kiln-loadgen floor --sockets 10000 --events 10 [--bytes 320] [--interval-ms 1000] [--writer-cpu 0] [--json]
+//! kiln-loadgen proxy --listen 127.0.0.1:0 --to 127.0.0.1:5432 [--delay-ms 1] [--duration 3600]
 //! ```
 //!
 //! One thread (a current-thread tokio runtime): pin it with `taskset -c 1`. Every run is bounded
@@ -24,6 +25,7 @@ mod files;
 mod floor;
 mod http;
 mod load;
+mod proxy;
 mod realtime;
 mod sse;
 mod stats;
@@ -36,6 +38,7 @@ const USAGE: &str = "usage: kiln-loadgen http --url URL --req '[WEIGHT] METHOD P
        kiln-loadgen upload --url URL --path /api/collections/NAME/records --payload FILE --count N [options]
        kiln-loadgen download --url URL --path /api/files/… | --paths-file FILE --count N [options]
        kiln-loadgen floor --sockets S --events M [--bytes B] [--writer-cpu CPU] [options]
+       kiln-loadgen proxy --to HOST:PORT [--listen ADDR] [--delay-ms 1] [--duration SECONDS]
 see the top of bench/loadgen/src/main.rs and docs/BENCHMARKS.md";
 
 /// `--key value` options (repeatable) and `--flag`s, in order.
@@ -165,6 +168,7 @@ fn main() -> ExitCode {
         "upload" => rt.block_on(files::upload(&args)),
         "download" => rt.block_on(files::download(&args)),
         "floor" => rt.block_on(floor::run(&args)),
+        "proxy" => rt.block_on(proxy::run(&args)),
         _ => Err(format!("unknown mode {mode:?}\n{USAGE}")),
     };
     match result {

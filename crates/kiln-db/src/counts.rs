@@ -16,9 +16,12 @@
 //! and moves their values. A request that starts after a write's answer therefore counts it, as a
 //! `COUNT(*)` would. What the update hook does not report drops everything kept (built again on
 //! demand, at most once per ten times the last build took):
-//! - a schema change (`PRAGMA schema_version` moved: rowids may be renumbered, columns gone);
-//! - another connection's commit (`PRAGMA data_version` moved: VACUUM renumbers rowids; another
-//!   process may have written), noticed at the writer's next commit;
+//! - a statement prepared on the writer that may change the schema (its authorizer sees every
+//!   statement as it is prepared: a table rebuilt or renamed, a column dropped);
+//! - Kiln's own VACUUM, which renumbers rowids: nothing is kept or answered while it runs;
+//! - another process's commit (`PRAGMA data_version` moved), looked for at most once a second,
+//!   at a commit or when the writer has been idle for a second: a process that writes to the
+//!   file while Kiln runs may leave totals wrong for up to about a second;
 //! - SQL Kiln did not write and that may write ([`crate::Conn::foreign`], `POST /api/sql`): a
 //!   `REPLACE`'s deletes, a DELETE without WHERE (SQLite's truncate optimization) or a rowid
 //!   update are not reported; Kiln's own statements do none of these outside
@@ -48,6 +51,8 @@ const BLOCK: usize = 1024;
 /// pays while something is kept; looked at again after [`SMALL_PAUSE`].
 const MIN_ROWS: usize = 2_000;
 const SMALL_PAUSE: Duration = Duration::from_secs(10);
+/// How often, at most, the writer asks whether another connection committed.
+const OTHER_WRITERS_EVERY: Duration = Duration::from_secs(1);
 /// Integers beyond this lose precision as `f64`: such a column is not kept.
 const EXACT_INT: i64 = 1 << 53;
 
@@ -307,8 +312,9 @@ enum Skip {
 struct WriterSide {
     /// Rowids written since the last commit, per kept table.
     touched: HashMap<String, Vec<i64>>,
-    /// `(data_version, schema_version)` when the first column was kept.
-    versions: Option<(i64, i64)>,
+    /// The writer's `PRAGMA data_version` when the first column was kept, and when it was last
+    /// read.
+    data_version: Option<(i64, Instant)>,
 }
 
 /// The counts kept for one SQLite database. See the module's doc.
@@ -318,6 +324,11 @@ pub(crate) struct Counts {
     tables: RwLock<HashMap<String, Vec<Column>>>,
     /// Whether anything is kept: the update hook's fast way out.
     active: AtomicBool,
+    /// A statement that may change the schema was prepared on the writer (its authorizer).
+    schema_statement: AtomicBool,
+    /// Kiln's maintenance connection is rebuilding the file (VACUUM renumbers rowids): nothing is
+    /// kept or answered meanwhile.
+    suspended: AtomicBool,
     writer: Mutex<WriterSide>,
     /// Per table, per column (`None`: the rows), found without allocating a key.
     wants: Mutex<HashMap<String, Wants>>,
@@ -370,6 +381,9 @@ impl Counts {
         column: Option<&str>,
         range: &NumberRange,
     ) -> (Option<i64>, bool) {
+        if self.suspended.load(Ordering::Acquire) {
+            return (None, false);
+        }
         if let Some(cols) = self
             .tables
             .read()
@@ -406,7 +420,11 @@ impl Counts {
     /// Reads `column` of `table` on the writer connection, inside its transaction, and keeps it.
     pub(crate) fn build(&self, conn: &Connection, table: &str, column: Option<&str>) {
         let started = Instant::now();
-        let built = self.read_column(conn, table, column);
+        let built = if self.suspended.load(Ordering::Acquire) {
+            Err(Skip::Small)
+        } else {
+            self.read_column(conn, table, column)
+        };
         let mut wants = lock(&self.wants);
         let want = want_of(&mut wants, table, column);
         let col = match built {
@@ -421,9 +439,9 @@ impl Counts {
             }
         };
         let mut w = lock(&self.writer);
-        if w.versions.is_none() {
-            match versions(conn) {
-                Some(v) => w.versions = Some(v),
+        if w.data_version.is_none() {
+            match data_version(conn) {
+                Some(v) => w.data_version = Some((v, Instant::now())),
                 None => {
                     *want = Want::Refused;
                     return;
@@ -527,18 +545,50 @@ impl Counts {
         }
     }
 
+    /// The writer's authorizer: a statement is being prepared that may change the schema.
+    pub(crate) fn schema_statement(&self) {
+        if self.active.load(Ordering::Acquire) {
+            self.schema_statement.store(true, Ordering::Release);
+        }
+    }
+
+    /// Drops everything if another connection committed since the last look, a second ago or
+    /// more (`PRAGMA data_version`: a few microseconds, not paid on every commit). The writer
+    /// also calls it when it has been idle for a second.
+    pub(crate) fn look_for_other_writers(&self, conn: &Connection) {
+        if !self.active.load(Ordering::Acquire) {
+            return;
+        }
+        let mut w = lock(&self.writer);
+        let Some((seen, at)) = w.data_version else {
+            return;
+        };
+        if at.elapsed() < OTHER_WRITERS_EVERY {
+            return;
+        }
+        match data_version(conn) {
+            Some(v) if v == seen => w.data_version = Some((v, Instant::now())),
+            _ => {
+                drop(w);
+                self.forget();
+            }
+        }
+    }
+
     /// After a COMMIT on the writer connection: the touched rows' values, read again, replace
     /// the ones kept. Runs before the group's writes are answered.
     pub(crate) fn committed(&self, conn: &Connection) {
         if !self.active.load(Ordering::Acquire) {
             return;
         }
-        let mut w = lock(&self.writer);
-        if w.versions != versions(conn) {
-            drop(w);
+        if self.schema_statement.swap(false, Ordering::AcqRel)
+            || self.suspended.load(Ordering::Acquire)
+        {
             self.forget();
             return;
         }
+        self.look_for_other_writers(conn);
+        let mut w = lock(&self.writer);
         let mut changes: Vec<(String, Vec<RowValues>)> = Vec::new();
         let mut overflow = Vec::new();
         for (table, rowids) in w.touched.iter_mut() {
@@ -600,7 +650,7 @@ impl Counts {
             self.active.store(false, Ordering::Release);
             let mut w = lock(&self.writer);
             w.touched.clear();
-            w.versions = None;
+            w.data_version = None;
         }
     }
 
@@ -643,25 +693,39 @@ impl Counts {
         self.active.store(false, Ordering::Release);
         let mut w = lock(&self.writer);
         w.touched.clear();
-        w.versions = None;
+        w.data_version = None;
+        self.schema_statement.store(false, Ordering::Release);
         for cols in lock(&self.wants).values_mut() {
             cols.retain(|(_, want)| matches!(want, Want::Pause(_)));
         }
     }
 }
 
-/// `(data_version, schema_version)` of `conn`: the first moves when another connection commits,
-/// the second with every schema change.
-fn versions(conn: &Connection) -> Option<(i64, i64)> {
-    let data = conn
-        .prepare_cached("PRAGMA data_version")
+/// `PRAGMA data_version` of `conn`: it moves when another connection commits.
+fn data_version(conn: &Connection) -> Option<i64> {
+    conn.prepare_cached("PRAGMA data_version")
         .and_then(|mut s| s.query_row([], |r| r.get(0)))
-        .ok()?;
-    let schema = conn
-        .prepare_cached("PRAGMA schema_version")
-        .and_then(|mut s| s.query_row([], |r| r.get(0)))
-        .ok()?;
-    Some((data, schema))
+        .ok()
+}
+
+/// While [`Counts::suspend`]'s guard lives, nothing is kept or answered.
+pub(crate) struct Suspended<'c>(&'c Counts);
+
+impl Counts {
+    /// Drops everything kept and keeps nothing until the guard is dropped (then drops again what
+    /// may have been read meanwhile): for VACUUM on another connection, which renumbers rowids.
+    pub(crate) fn suspend(&self) -> Suspended<'_> {
+        self.suspended.store(true, Ordering::Release);
+        self.forget();
+        Suspended(self)
+    }
+}
+
+impl Drop for Suspended<'_> {
+    fn drop(&mut self) {
+        self.0.forget();
+        self.0.suspended.store(false, Ordering::Release);
+    }
 }
 
 #[cfg(test)]

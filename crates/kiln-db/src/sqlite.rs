@@ -33,6 +33,10 @@ type Finish = Box<dyn FnOnce(Option<DbError>) + Send>;
 /// counts, inside the transaction itself).
 type Job = Box<dyn FnOnce(&Connection, &Counts) -> Finish + Send>;
 
+/// How long the idle writer waits before it looks whether another connection changed the file
+/// (for the counts it keeps).
+const IDLE_LOOK: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Jobs committed together at most (group commit).
 const MAX_GROUP: usize = 64;
 
@@ -104,6 +108,24 @@ impl SqliteDb {
         writer.update_hook(Some(move |_, _: &str, table: &str, rowid| {
             hook_counts.touch(table, rowid)
         }));
+        let auth_counts = counts.clone();
+        writer.authorizer(Some(move |ctx: rusqlite::hooks::AuthContext<'_>| {
+            use rusqlite::hooks::AuthAction as A;
+            match ctx.action {
+                A::Select
+                | A::Read { .. }
+                | A::Insert { .. }
+                | A::Update { .. }
+                | A::Delete { .. }
+                | A::Transaction { .. }
+                | A::Savepoint { .. }
+                | A::Function { .. }
+                | A::Recursive
+                | A::Pragma { .. } => {}
+                _ => auth_counts.schema_statement(),
+            }
+            rusqlite::hooks::Authorization::Allow
+        }));
         let writer_counts = counts.clone();
 
         let (tx, rx) = mpsc::channel::<Job>();
@@ -112,7 +134,15 @@ impl SqliteDb {
             .spawn(move || {
                 // Group commit: the jobs waiting when a transaction starts share it, each inside
                 // its own savepoint; every reply waits for the one COMMIT.
-                while let Ok(first) = rx.recv() {
+                loop {
+                    let first = match rx.recv_timeout(IDLE_LOOK) {
+                        Ok(job) => job,
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            writer_counts.look_for_other_writers(&writer);
+                            continue;
+                        }
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    };
                     let mut jobs = vec![first];
                     while jobs.len() < MAX_GROUP {
                         match rx.try_recv() {
@@ -183,6 +213,7 @@ impl SqliteDb {
 
     /// Rebuilds the file, giving the space of deleted rows back to the system.
     pub(crate) fn vacuum(&self) -> Result<(), DbError> {
+        let _renumbering = self.inner.counts.suspend();
         self.open_maintenance()?.execute_batch("VACUUM")?;
         Ok(())
     }
@@ -215,7 +246,12 @@ impl SqliteDb {
         c.busy_timeout(std::time::Duration::from_millis(
             self.inner.opts.busy_timeout_ms as u64,
         ))?;
-        c.execute_batch("PRAGMA query_only = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000; PRAGMA mmap_size = 268435456;")?;
+        // No memory-mapped reads: a reader that starts after any commit drops its mapping of the
+        // whole file and faults it back page by page, a cost that grows with the file (a soak of
+        // reads and 15 % creates lost a quarter of its pace as its table grew to a million rows);
+        // its page cache, reset alike, is refilled with a read per page. Read-only loads measure
+        // the same either way (docs/BENCHMARKS.md, "Readers without mmap").
+        c.execute_batch("PRAGMA query_only = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;")?;
         c.set_prepared_statement_cache_capacity(128);
         stable_plans(&c)?;
         Ok(c)
