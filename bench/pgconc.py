@@ -63,6 +63,9 @@ def main():
     ap.add_argument("--rows", type=int, default=10000)
     ap.add_argument("--no-build", action="store_true")
     args = ap.parse_args()
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # 1,000 sockets each side, inherited
     root = bench.ROOT
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "-p", "kiln", "-p", "kiln-loadgen"], cwd=root, check=True)

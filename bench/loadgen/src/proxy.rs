@@ -95,7 +95,10 @@ async fn relay(from: OwnedReadHalf, to: OwnedWriteHalf, delay: Duration, totals:
             Ok(0) => break,
             Ok(n) => {
                 totals.bytes.fetch_add(n as u64, Ordering::Relaxed);
-                if tx.send((Instant::now() + delay, buf[..n].to_vec())).is_err() {
+                if tx
+                    .send((Instant::now() + delay, buf[..n].to_vec()))
+                    .is_err()
+                {
                     break;
                 }
             }

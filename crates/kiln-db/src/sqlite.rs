@@ -251,7 +251,9 @@ impl SqliteDb {
         // reads and 15 % creates lost a quarter of its pace as its table grew to a million rows);
         // its page cache, reset alike, is refilled with a read per page. Read-only loads measure
         // the same either way (docs/BENCHMARKS.md, "Readers without mmap").
-        c.execute_batch("PRAGMA query_only = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;")?;
+        c.execute_batch(
+            "PRAGMA query_only = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;",
+        )?;
         c.set_prepared_statement_cache_capacity(128);
         stable_plans(&c)?;
         Ok(c)

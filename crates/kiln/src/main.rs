@@ -166,6 +166,13 @@ enum SuperuserAction {
     Delete { email: String },
 }
 
+/// Threads the async runtime may start for blocking work: PostgreSQL statements (reads block in
+/// place, writes run on the pool), file I/O, password hashing. Tokio's default, 512, let 1,000
+/// concurrent requests on PostgreSQL start ~490 threads that all waited for one of the pool's 16
+/// connections (bench/pgconc.py); beyond this many, blocking work queues instead — it would wait
+/// for the database anyway.
+const MAX_BLOCKING_THREADS: usize = 64;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut flags = config::Flags::default();
@@ -234,6 +241,7 @@ fn main() -> ExitCode {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .build()
     {
         Ok(rt) => rt,
