@@ -1,8 +1,11 @@
-//! The schemas of the live collections, kept until the collections change.
+//! The schemas of the live collections, kept until the collections change, and the documents
+//! clients send, kept parsed.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
 use async_graphql::dynamic::Schema;
+use async_graphql::parser::types::ExecutableDocument;
 
 use kiln_core::{App, CoreError};
 
@@ -12,7 +15,15 @@ use crate::error::ApiError;
 #[derive(Default)]
 pub(crate) struct Cache {
     built: Mutex<Option<Built>>,
+    /// Parsed documents by their text: an app sends the same few queries over and over, and
+    /// parsing one (async-graphql's parser) costs more than cloning it. Emptied when full.
+    docs: Mutex<HashMap<String, ExecutableDocument>>,
 }
+
+/// Parsed documents kept at most.
+const MAX_DOCS: usize = 256;
+/// Longer documents are parsed every time (they are rarely repeated, and would hold memory).
+const MAX_DOC_CHARS: usize = 8 * 1024;
 
 struct Built {
     /// The collections they were built from (held weakly: its address is not reused while
@@ -23,6 +34,33 @@ struct Built {
 }
 
 impl Cache {
+    /// Gives `request` its parsed document from the cache, or parses it and keeps it. A document
+    /// that does not parse is left for the executor to answer.
+    pub(super) fn parse(&self, request: &mut async_graphql::Request) {
+        if request.query.len() > MAX_DOC_CHARS {
+            return;
+        }
+        let kept = self
+            .docs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&request.query)
+            .cloned();
+        if let Some(doc) = kept {
+            request.set_parsed_query(doc);
+            return;
+        }
+        let Ok(doc) = request.parsed_query() else {
+            return;
+        };
+        let doc = doc.clone();
+        let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
+        if docs.len() >= MAX_DOCS {
+            docs.clear();
+        }
+        docs.insert(request.query.clone(), doc);
+    }
+
     /// The schema of superusers (`superuser`) or of everyone else.
     /// `hooks`: the server's hooks; while any realtime hook is registered the schemas have no
     /// subscriptions (GraphQL's would go around those hooks).

@@ -45,6 +45,7 @@ pub async fn get(
     if let Some(name) = ctx.query("operationName").filter(|v| !v.is_empty()) {
         request = request.operation_name(name);
     }
+    cache.parse(&mut request);
     // an unparsable query is answered by the executor, as for a POST
     if let Ok(doc) = request.parsed_query() {
         if doc
@@ -128,6 +129,7 @@ async fn execute(
     mut request: async_graphql::Request,
     files: Vec<Option<kiln_core::files::Upload>>,
 ) -> ApiResult<Response> {
+    cache.parse(&mut request);
     if let Err(message) = super::call::mutation_limit(&app, &mut request) {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, message));
     }
