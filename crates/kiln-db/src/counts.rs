@@ -8,7 +8,8 @@
 //!
 //! What is kept is built on demand: the first count asked of a `(table, column)` is answered by
 //! SQL and asks the writer thread to read the column once (`SELECT rowid, column`), inside its
-//! transaction, so that no write falls between the read and the tracking of later writes.
+//! transaction, so that no write falls between the read and the tracking of later writes; it is
+//! answered from once that transaction has committed.
 //!
 //! How it stays exact: the writer connection's update hook notes the rowid of every row a
 //! statement inserts, updates or deletes in a tracked table (a savepoint rolled back included);
@@ -312,6 +313,9 @@ enum Skip {
 struct WriterSide {
     /// Rowids written since the last commit, per kept table.
     touched: HashMap<String, Vec<i64>>,
+    /// Columns read in the transaction under way: answered only once it has committed (they may
+    /// count rows an earlier write of the group added, which a reader does not see yet).
+    built: Vec<(String, Column)>,
     /// The writer's `PRAGMA data_version` when the first column was kept, and when it was last
     /// read.
     data_version: Option<(i64, Instant)>,
@@ -417,10 +421,15 @@ impl Counts {
         }
     }
 
-    /// Reads `column` of `table` on the writer connection, inside its transaction, and keeps it.
+    /// Reads `column` of `table` on the writer connection, inside its transaction, to keep it
+    /// from the transaction's commit on ([`Counts::committed`]).
+    ///
+    /// Locks, here and everywhere, are taken in one order: `wants`, `writer`, `tables`.
     pub(crate) fn build(&self, conn: &Connection, table: &str, column: Option<&str>) {
         let started = Instant::now();
-        let built = if self.suspended.load(Ordering::Acquire) {
+        // outside a transaction (the writer could not begin one) another connection could
+        // commit between the read and the commit that publishes it
+        let built = if self.suspended.load(Ordering::Acquire) || conn.is_autocommit() {
             Err(Skip::Small)
         } else {
             self.read_column(conn, table, column)
@@ -449,10 +458,9 @@ impl Counts {
             }
         }
         w.touched.entry(table.to_owned()).or_default();
-        let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
-        let cols = tables.entry(table.to_owned()).or_default();
-        cols.retain(|c| c.column.as_deref() != column);
-        cols.push(col);
+        w.built
+            .retain(|(t, c)| t != table || c.column.as_deref() != column);
+        w.built.push((table.to_owned(), col));
         self.active.store(true, Ordering::Release);
         // dropped later (a schema change, foreign SQL), it is built again at most once per ten
         // times this build took
@@ -495,7 +503,15 @@ impl Counts {
                 |r| r.get(0),
             )
             .ok()?;
-        if triggers > 0 || actions > 0 {
+        // a table declared with ON CONFLICT REPLACE deletes rows the hook does not report
+        let declared: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .ok()?;
+        if triggers > 0 || actions > 0 || declared.to_ascii_uppercase().contains("REPLACE") {
             return None;
         }
         let kept: usize = self
@@ -507,7 +523,8 @@ impl Counts {
             .map(|c| c.ranked.len)
             .sum();
         let value = column.map_or_else(|| "0".to_owned(), quote);
-        let sql = format!("SELECT rowid, {value} FROM {}", quote(table));
+        // the table itself, in rowid order (SQLite would rather scan a smaller covering index)
+        let sql = format!("SELECT rowid, {value} FROM {} NOT INDEXED", quote(table));
         let mut stmt = conn.prepare(&sql).ok()?;
         let mut rows = stmt.query([]).ok()?;
         let mut values = Vec::new();
@@ -515,10 +532,10 @@ impl Counts {
         while let Some(row) = rows.next().ok()? {
             let rowid = usize::try_from(row.get::<_, i64>(0).ok()?).ok()?;
             let v = number(row.get_ref(1).ok()?)?;
+            if kept + values.len() >= MAX_VALUES || rowid >= 4 * MAX_VALUES {
+                return None;
+            }
             if rowid >= by_rowid.len() {
-                if rowid > 4 * values.len() + 65_536 || kept + values.len() >= MAX_VALUES {
-                    return None;
-                }
                 by_rowid.resize(rowid + 1, f64::NAN);
             }
             by_rowid[rowid] = v;
@@ -526,6 +543,10 @@ impl Counts {
         }
         if values.len() < MIN_ROWS {
             return Some(None);
+        }
+        // rowids far beyond the rows (most deleted): the array would cost more than it saves
+        if by_rowid.len() > 4 * values.len() + 65_536 {
+            return None;
         }
         values.sort_unstable_by(f64::total_cmp);
         Some(Some(Column {
@@ -575,8 +596,9 @@ impl Counts {
         }
     }
 
-    /// After a COMMIT on the writer connection: the touched rows' values, read again, replace
-    /// the ones kept. Runs before the group's writes are answered.
+    /// After a COMMIT on the writer connection: the columns built in the transaction are kept
+    /// from now on, and the touched rows' values, read again, replace the ones kept. Runs before
+    /// the group's writes are answered.
     pub(crate) fn committed(&self, conn: &Connection) {
         if !self.active.load(Ordering::Acquire) {
             return;
@@ -588,65 +610,84 @@ impl Counts {
             return;
         }
         self.look_for_other_writers(conn);
-        let mut w = lock(&self.writer);
         let mut changes: Vec<(String, Vec<RowValues>)> = Vec::new();
         let mut overflow = Vec::new();
-        for (table, rowids) in w.touched.iter_mut() {
-            if rowids.is_empty() {
-                continue;
+        {
+            let mut w = lock(&self.writer);
+            let built = std::mem::take(&mut w.built);
+            if !built.is_empty() {
+                let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
+                for (table, col) in built {
+                    let cols = tables.entry(table).or_default();
+                    cols.retain(|c| c.column != col.column);
+                    cols.push(col);
+                }
             }
-            let mut rowids = std::mem::take(rowids);
-            if rowids.len() > MAX_TOUCHED {
-                overflow.push(table.clone());
-                continue;
-            }
-            rowids.sort_unstable();
-            rowids.dedup();
-            match self.read_rows(conn, table, &rowids) {
-                Some(rows) => changes.push((table.clone(), rows)),
-                None => overflow.push(table.clone()),
+            for (table, rowids) in w.touched.iter_mut() {
+                if rowids.is_empty() {
+                    continue;
+                }
+                let mut rowids = std::mem::take(rowids);
+                if rowids.len() > MAX_TOUCHED {
+                    overflow.push(table.clone());
+                    continue;
+                }
+                rowids.sort_unstable();
+                rowids.dedup();
+                match self.read_rows(conn, table, &rowids) {
+                    Some(rows) => changes.push((table.clone(), rows)),
+                    None => overflow.push(table.clone()),
+                }
             }
         }
-        drop(w);
         if changes.is_empty() && overflow.is_empty() {
             return;
         }
-        let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
-        for (table, rows) in changes {
-            let Some(cols) = tables.get_mut(&table) else {
-                continue;
-            };
-            let mut refused = Vec::new();
-            for (i, col) in cols.iter_mut().enumerate() {
-                for (rowid, values) in &rows {
-                    let value = match values {
-                        None => None,
-                        Some(vs) => match vs[i] {
-                            Some(v) => Some(v),
-                            None => {
-                                refused.push(i);
-                                break;
-                            }
-                        },
-                    };
-                    if !col.set(*rowid, value) {
-                        refused.push(i);
-                        break;
+        let mut refused: Vec<(String, Option<String>)> = Vec::new();
+        let nothing_left = {
+            let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
+            for (table, rows) in changes {
+                let Some(cols) = tables.get_mut(&table) else {
+                    continue;
+                };
+                let mut gone = Vec::new();
+                for (i, col) in cols.iter_mut().enumerate() {
+                    for (rowid, values) in &rows {
+                        let value = match values {
+                            None => None,
+                            Some(vs) => match vs[i] {
+                                Some(v) => Some(v),
+                                None => {
+                                    gone.push(i);
+                                    break;
+                                }
+                            },
+                        };
+                        if !col.set(*rowid, value) {
+                            gone.push(i);
+                            break;
+                        }
                     }
                 }
+                gone.dedup();
+                for &i in gone.iter().rev() {
+                    refused.push((table.clone(), cols.remove(i).column));
+                }
             }
-            refused.dedup();
+            for table in overflow {
+                tables.remove(&table);
+            }
+            tables.retain(|_, cols| !cols.is_empty());
+            tables.is_empty()
+        };
+        if !refused.is_empty() {
             let mut wants = lock(&self.wants);
-            for &i in refused.iter().rev() {
-                let col = cols.remove(i);
-                *want_of(&mut wants, &table, col.column.as_deref()) = Want::Refused;
+            for (table, column) in &refused {
+                *want_of(&mut wants, table, column.as_deref()) = Want::Refused;
             }
         }
-        for table in overflow {
-            tables.remove(&table);
-        }
-        tables.retain(|_, cols| !cols.is_empty());
-        if tables.is_empty() {
+        if nothing_left {
+            // this thread is the only one that builds: nothing can have been added meanwhile
             self.active.store(false, Ordering::Release);
             let mut w = lock(&self.writer);
             w.touched.clear();
@@ -683,19 +724,18 @@ impl Counts {
         Some(out)
     }
 
-    /// Drops everything kept (built again on demand).
+    /// Drops everything kept, and what could not be kept (built again on demand).
     pub(crate) fn forget(&self) {
+        let mut wants = lock(&self.wants);
+        let mut w = lock(&self.writer);
         let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
-        if tables.is_empty() && !self.active.load(Ordering::Acquire) {
-            return;
-        }
         tables.clear();
         self.active.store(false, Ordering::Release);
-        let mut w = lock(&self.writer);
         w.touched.clear();
+        w.built.clear();
         w.data_version = None;
         self.schema_statement.store(false, Ordering::Release);
-        for cols in lock(&self.wants).values_mut() {
+        for cols in wants.values_mut() {
             cols.retain(|(_, want)| matches!(want, Want::Pause(_)));
         }
     }

@@ -337,16 +337,18 @@ impl App {
         let count_params = params[..count_params].to_vec();
         let count_sql = format!("SELECT COUNT(*) FROM {}{where_sql}", plan.table);
         // A public list of all rows, or of a range of one number field: the storage layer may
-        // keep its count (SQLite).
-        let kept_total = if p.skip_total || rule.is_some() || c.is_view() {
-            None
-        } else {
-            match &filter {
-                None => self.db().count(&c.name, None, &kiln_db::NumberRange::all()),
-                Some(expr) => super::count::number_range(c, expr)
-                    .and_then(|(field, range)| self.db().count(&c.name, Some(field), &range)),
-            }
-        };
+        // keep its count (SQLite). Not when the WHERE clause holds more than the filter: a rule,
+        // or guards on related rows a sort reached (their listRules).
+        let kept_total =
+            if p.skip_total || rule.is_some() || c.is_view() || !stmt.guards().is_empty() {
+                None
+            } else {
+                match &filter {
+                    None => self.db().count(&c.name, None, &kiln_db::NumberRange::all()),
+                    Some(expr) => super::count::number_range(c, expr)
+                        .and_then(|(field, range)| self.db().count(&c.name, Some(field), &range)),
+                }
+            };
 
         self.db().read(|conn| {
             let mut items = Vec::with_capacity(per_page.min(64) as usize);
