@@ -300,6 +300,11 @@ type Wants = Vec<(Option<String>, Want)>;
 /// their order (`None` for a value that is not a number).
 type RowValues = (i64, Option<Vec<Option<f64>>>);
 
+/// Any failure reading a column: it is not kept.
+fn refused<E>(_: E) -> Skip {
+    Skip::Refused
+}
+
 /// Why a column is not kept.
 enum Skip {
     /// Fewer rows than [`MIN_ROWS`]: counted by SQL, looked at again later.
@@ -474,18 +479,6 @@ impl Counts {
         table: &str,
         column: Option<&str>,
     ) -> Result<Column, Skip> {
-        self.try_read_column(conn, table, column)
-            .ok_or(Skip::Refused)?
-            .ok_or(Skip::Small)
-    }
-
-    /// `None`: cannot be kept; `Some(None)`: too small to be worth it.
-    fn try_read_column(
-        &self,
-        conn: &Connection,
-        table: &str,
-        column: Option<&str>,
-    ) -> Option<Option<Column>> {
         // Changes made by triggers and foreign-key actions are not all reported by the hook.
         let triggers: i64 = conn
             .query_row(
@@ -493,7 +486,7 @@ impl Counts {
                 [],
                 |r| r.get(0),
             )
-            .ok()?;
+            .map_err(refused)?;
         let actions: i64 = conn
             .query_row(
                 "SELECT count(*) FROM pragma_foreign_key_list(?1) \
@@ -502,7 +495,7 @@ impl Counts {
                 [table],
                 |r| r.get(0),
             )
-            .ok()?;
+            .map_err(refused)?;
         // a table declared with ON CONFLICT REPLACE deletes rows the hook does not report
         let declared: String = conn
             .query_row(
@@ -510,9 +503,9 @@ impl Counts {
                 [table],
                 |r| r.get(0),
             )
-            .ok()?;
+            .map_err(refused)?;
         if triggers > 0 || actions > 0 || declared.to_ascii_uppercase().contains("REPLACE") {
-            return None;
+            return Err(Skip::Refused);
         }
         let kept: usize = self
             .tables
@@ -525,15 +518,15 @@ impl Counts {
         let value = column.map_or_else(|| "0".to_owned(), quote);
         // the table itself, in rowid order (SQLite would rather scan a smaller covering index)
         let sql = format!("SELECT rowid, {value} FROM {} NOT INDEXED", quote(table));
-        let mut stmt = conn.prepare(&sql).ok()?;
-        let mut rows = stmt.query([]).ok()?;
+        let mut stmt = conn.prepare(&sql).map_err(refused)?;
+        let mut rows = stmt.query([]).map_err(refused)?;
         let mut values = Vec::new();
         let mut by_rowid = Vec::new();
-        while let Some(row) = rows.next().ok()? {
-            let rowid = usize::try_from(row.get::<_, i64>(0).ok()?).ok()?;
-            let v = number(row.get_ref(1).ok()?)?;
+        while let Some(row) = rows.next().map_err(refused)? {
+            let rowid = usize::try_from(row.get::<_, i64>(0).map_err(refused)?).map_err(refused)?;
+            let v = number(row.get_ref(1).map_err(refused)?).ok_or(Skip::Refused)?;
             if kept + values.len() >= MAX_VALUES || rowid >= 4 * MAX_VALUES {
-                return None;
+                return Err(Skip::Refused);
             }
             if rowid >= by_rowid.len() {
                 by_rowid.resize(rowid + 1, f64::NAN);
@@ -542,18 +535,18 @@ impl Counts {
             values.push(v);
         }
         if values.len() < MIN_ROWS {
-            return Some(None);
+            return Err(Skip::Small);
         }
         // rowids far beyond the rows (most deleted): the array would cost more than it saves
         if by_rowid.len() > 4 * values.len() + 65_536 {
-            return None;
+            return Err(Skip::Refused);
         }
         values.sort_unstable_by(f64::total_cmp);
-        Some(Some(Column {
+        Ok(Column {
             column: column.map(str::to_owned),
             ranked: Ranked::from_sorted(&values),
             by_rowid,
-        }))
+        })
     }
 
     /// The update hook: `rowid` of `table` was written.

@@ -81,7 +81,9 @@ pub async fn post(
         let body = axum::body::to_bytes(req.into_body(), crate::MAX_BODY_BYTES)
             .await
             .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, MSG_TOO_LARGE))?;
-        let request: async_graphql::Request = serde_json::from_slice(&body).map_err(|_| bad())?;
+        let mut request: async_graphql::Request =
+            serde_json::from_slice(&body).map_err(|_| bad())?;
+        cache.parse(&mut request);
         return execute(app, hooks.map(|h| h.0), &cache, ctx, request, Vec::new()).await;
     }
     let (limit, file_cap) = upload_limits(&app);
@@ -118,9 +120,11 @@ pub async fn post(
             }
         }
     }
+    cache.parse(&mut request);
     execute(app, hooks.map(|h| h.0), &cache, ctx, request, files).await
 }
 
+/// Runs `request`, whose document the caller has taken from the cache ([`Cache::parse`]).
 async fn execute(
     app: App,
     hooks: Option<Arc<Hooks>>,
@@ -129,7 +133,6 @@ async fn execute(
     mut request: async_graphql::Request,
     files: Vec<Option<kiln_core::files::Upload>>,
 ) -> ApiResult<Response> {
-    cache.parse(&mut request);
     if let Err(message) = super::call::mutation_limit(&app, &mut request) {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, message));
     }

@@ -101,6 +101,15 @@ async fn create(t: &TestApp, body: Value) -> String {
     r.json["id"].as_str().unwrap().to_owned()
 }
 
+/// Sets `n` of record `id` through the API.
+async fn set_n(t: &TestApp, id: &str, n: i64) {
+    let url = format!("/api/collections/nums/records/{id}");
+    let r = t
+        .send("PATCH", &url, Some(json!({ "n": n })), &Token::None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
 /// Deletes the `k` records with the largest `n` through the API.
 async fn delete_top(t: &TestApp, k: usize) {
     let page = t
@@ -148,15 +157,7 @@ async fn totals_stay_exact_through_every_kind_of_write() {
 
     // updates: across the range bounds, to and from repeated values
     for (id, n) in [(&a, 700), (&b, 3), (&a, -51)] {
-        let r = t
-            .send(
-                "PATCH",
-                &format!("/api/collections/nums/records/{id}"),
-                Some(json!({ "n": n })),
-                &Token::None,
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text);
+        set_n(&t, id, n).await;
     }
     check(&t, "updates").await;
 
@@ -188,15 +189,7 @@ async fn totals_stay_exact_through_every_kind_of_write() {
     // VACUUM renumbers the rows (the deletes left holes); writes follow it
     t.app.db().vacuum().expect("vacuum");
     warm(&t).await;
-    let r = t
-        .send(
-            "PATCH",
-            &format!("/api/collections/nums/records/{b}"),
-            Some(json!({ "n": 640 })),
-            &Token::None,
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    set_n(&t, &b, 640).await;
     delete_top(&t, 2).await;
     check(&t, "a VACUUM").await;
 
@@ -252,15 +245,7 @@ async fn totals_stay_exact_through_every_kind_of_write() {
     check(&t, "a schema change").await;
     // the rebuilt table numbered its rows afresh (the deletes above left holes): writes now name
     // other rowids than before
-    let r = t
-        .send(
-            "PATCH",
-            &format!("/api/collections/nums/records/{b}"),
-            Some(json!({ "n": 650 })),
-            &Token::None,
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    set_n(&t, &b, 650).await;
     delete_top(&t, 3).await;
     check(&t, "writes after the schema change").await;
     warm(&t).await;
