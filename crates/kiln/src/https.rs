@@ -173,7 +173,7 @@ pub fn tls_listener(
 /// What the plain-HTTP socket serves: answers to HTTP-01 challenges; the app itself until the
 /// first certificate is in place (so the app stays reachable while a CA is slow or failing);
 /// then redirects to `https_port`, all but `GET /api/health`.
-pub fn http_router(app: Router, acme: Acme, https_port: u16) -> Router {
+pub fn http_router(app: kiln_http::Api, acme: Acme, https_port: u16) -> kiln_http::Api {
     let challenges = acme.clone();
     let answer = move |Path(token): Path<String>| async move {
         match challenges.http01(&token).await {
@@ -196,12 +196,18 @@ pub fn http_router(app: Router, acme: Acme, https_port: u16) -> Router {
             }
         }
     };
-    Router::new()
-        .route(
-            "/.well-known/acme-challenge/{token}",
-            axum::routing::get(answer),
-        )
-        .fallback_service(app.layer(axum::middleware::from_fn(to_https)))
+    kiln_http::Api::new(
+        Router::new()
+            .route(
+                "/.well-known/acme-challenge/{token}",
+                axum::routing::get(answer),
+            )
+            .fallback_service(
+                tower::ServiceBuilder::new()
+                    .layer(axum::middleware::from_fn(to_https))
+                    .service(app),
+            ),
+    )
 }
 
 /// The redirect of a plain-HTTP request, as PocketBase's (Go's autocert) does it: `302` for GET

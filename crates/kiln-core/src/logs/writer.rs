@@ -169,6 +169,11 @@ fn run(shared: &Shared, db: &Db) {
     }
 }
 
+/// Rows per `INSERT` statement: one statement (prepared once, kept in the connection's cache)
+/// writes this many rows, so the per-statement work of SQLite is paid once per group. 100
+/// parameters stay well under every engine's limit.
+const ROWS_PER_INSERT: usize = 20;
+
 fn write(db: &Db, pending: &mut Vec<Row>) {
     if pending.is_empty() {
         return;
@@ -176,31 +181,52 @@ fn write(db: &Db, pending: &mut Vec<Row>) {
     let rows = std::mem::take(pending);
     let n = rows.len();
     let written = db.write_blocking(move |conn| -> Result<(), kiln_db::DbError> {
-        let sql = format!(
-            "INSERT INTO \"_logs\" (\"id\", \"created\", \"level\", \"message\", \"data\") VALUES ({}, {}, {}, {}, {})",
-            conn.dialect().placeholder(1),
-            conn.dialect().placeholder(2),
-            conn.dialect().placeholder(3),
-            conn.dialect().placeholder(4),
-            conn.dialect().placeholder(5),
-        );
-        for r in rows {
-            conn.execute(
-                &sql,
-                &[
+        let d = conn.dialect();
+        let mut params = Vec::with_capacity(5 * ROWS_PER_INSERT);
+        let mut rows = rows.into_iter().peekable();
+        let mut full = None;
+        while rows.peek().is_some() {
+            params.clear();
+            for r in rows.by_ref().take(ROWS_PER_INSERT) {
+                params.extend([
                     r.id.into(),
                     r.created.into(),
                     r.level.into(),
                     r.message.into(),
                     r.data.into(),
-                ],
-            )?;
+                ]);
+            }
+            let count = params.len() / 5;
+            let sql = if count == ROWS_PER_INSERT {
+                full.get_or_insert_with(|| insert_sql(d, count)).as_str()
+            } else {
+                &insert_sql(d, count)
+            };
+            conn.execute(sql, &params)?;
         }
         Ok(())
     });
     if let Err(e) = written {
         tracing::warn!(error = %e, lines = n, "cannot write log lines");
     }
+}
+
+/// `INSERT INTO _logs … VALUES (…), (…)` for `rows` rows.
+fn insert_sql(d: kiln_db::Dialect, rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO \"_logs\" (\"id\", \"created\", \"level\", \"message\", \"data\") VALUES ",
+    );
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..5 {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&d.placeholder(r * 5 + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 fn row(line: Line, at_ms: i64, max_data: i64) -> Row {

@@ -448,7 +448,9 @@ async fn websocket_transport() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = t.router();
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let server = tokio::spawn(async move {
+        axum::serve(listener, axum::ServiceExt::into_make_service(router)).await
+    });
     let token = t.user_token("alice");
     let (mut ws, _) =
         tokio_tungstenite::connect_async(format!("ws://{addr}/api/realtime/ws?token={token}"))

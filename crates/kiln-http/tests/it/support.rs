@@ -1,4 +1,4 @@
-//! The test harness: a fresh Kiln app per test (tempdir + App + Router, no socket), the fixture of
+//! The test harness: a fresh Kiln app per test (tempdir + App + the API service, no socket), the fixture of
 //! PocketBase's transcripts 03–09 (posts, Alice, Bob and their posts), and a table runner of
 //! scenarios modelled on PocketBase's own `ApiScenario`.
 
@@ -7,7 +7,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request};
-use axum::Router;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use http_body_util::BodyExt;
@@ -52,7 +51,7 @@ pub struct Resp {
 
 pub struct TestApp {
     pub app: App,
-    router: Router,
+    router: kiln_http::Api,
     tokens: HashMap<String, String>,
     ids: HashMap<String, String>,
     _dir: tempfile::TempDir,
@@ -384,7 +383,7 @@ impl TestApp {
     }
 
     /// The router, for requests that need the raw response (streams).
-    pub fn router(&self) -> Router {
+    pub fn router(&self) -> kiln_http::Api {
         self.router.clone()
     }
 
