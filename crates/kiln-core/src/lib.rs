@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod logs;
 pub mod mail;
 pub(crate) mod maintenance;
+pub mod memory;
 pub mod metrics;
 pub mod migrations;
 pub mod net;

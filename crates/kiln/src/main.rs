@@ -173,7 +173,23 @@ enum SuperuserAction {
 /// for the database anyway.
 const MAX_BLOCKING_THREADS: usize = 64;
 
+/// mimalloc rather than glibc's malloc: fewer instructions per allocation, and a request makes
+/// dozens (docs/BENCHMARKS.md, "mimalloc").
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Gives memory freed after a burst (argon2's buffers) back to the system: mimalloc otherwise
+/// returns it only on later allocator activity, which an idle server does not have.
+fn release_memory() {
+    // SAFETY: mi_collect only frees and purges the allocator's unused memory; any thread may call it.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_collect(true);
+    }
+}
+
 fn main() -> ExitCode {
+    kiln_core::memory::set_release(release_memory);
     let cli = Cli::parse();
     let mut flags = config::Flags::default();
     if let Command::Serve {

@@ -56,17 +56,7 @@ fn release_idle_memory() {
         return;
     }
     drop(freed);
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn malloc_trim(pad: usize) -> std::os::raw::c_int;
-        }
-        // SAFETY: malloc_trim only returns unused heap pages to the kernel; it is thread-safe.
-        #[allow(unsafe_code)]
-        unsafe {
-            malloc_trim(0);
-        }
-    }
+    crate::memory::release();
 }
 
 /// Hashes synchronously (CLI, tests): a PHC string `$argon2id$v=19$m=19456,t=2,p=1$salt$hash`.
