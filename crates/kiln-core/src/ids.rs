@@ -38,6 +38,9 @@ fn pick(alphabet: &[u8], len: usize, mut fill: impl FnMut(&mut [u8])) -> String 
     out
 }
 
+/// The id field's default pattern: what [`new_id`] makes.
+pub const ID_PATTERN: &str = "[a-z0-9]{15}";
+
 /// A record id: 15 characters of `[a-z0-9]`.
 ///
 /// Ids are not secrets (they appear in URLs and lists) but must not be guessable either: they
@@ -94,7 +97,7 @@ pub fn is_valid_id(id: &str) -> bool {
 /// literal characters, character classes with ranges, and `{n}` / `{n,m}` quantifiers.
 /// Returns `None` for patterns outside that subset.
 pub fn from_pattern(pattern: &str) -> Option<String> {
-    if pattern == "[a-z0-9]{15}" {
+    if pattern == ID_PATTERN {
         return Some(new_id()); // the id field's pattern, on every create
     }
     let chars: Vec<char> = pattern.chars().collect();

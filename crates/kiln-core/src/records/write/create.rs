@@ -16,6 +16,7 @@ use crate::files::uploads::Upload;
 use crate::records::model::Record;
 use crate::request::RequestInfo;
 use crate::schema::collection::Collection;
+use crate::schema::field::FieldKind;
 use crate::schema::Schema;
 
 /// A create made ready: the record as it will be inserted.
@@ -25,6 +26,10 @@ pub(super) struct CreatePlan {
     /// requester is a superuser or the rule is empty.
     rule: Option<(String, RequestInfo)>,
     errors: FieldErrors,
+    /// The id made here from the default pattern (15 random characters of 36, unguessable and
+    /// never seen before): not looked up before the insert, whose primary key still refuses a
+    /// duplicate. An id the client sent, or a hook set, is looked up.
+    fresh_id: Option<String>,
 }
 
 impl App {
@@ -56,7 +61,15 @@ impl App {
             true,
         );
         let now = crate::datetime::now_string();
+        let sent_id = !rec.id().is_empty();
         fill_generated(&mut rec, true, &now);
+        let fresh_id = (!sent_id
+            && c.fields.iter().any(|f| {
+                f.name == "id"
+                    && matches!(&f.kind, FieldKind::Text { autogenerate_pattern, .. }
+                        if autogenerate_pattern == crate::ids::ID_PATTERN)
+            }))
+        .then(|| rec.id().to_owned());
         let mut errors = protected_changes(c, &body, None, req.is_superuser());
         let pw = self
             .password_change(c, &body, None, req.is_superuser(), &mut errors)
@@ -88,7 +101,15 @@ impl App {
                 },
             )
         });
-        Ok((CreatePlan { rec, rule, errors }, stored))
+        Ok((
+            CreatePlan {
+                rec,
+                rule,
+                errors,
+                fresh_id,
+            },
+            stored,
+        ))
     }
 }
 
@@ -104,6 +125,7 @@ impl CreatePlan {
             mut rec,
             rule,
             errors,
+            fresh_id,
         } = self;
         let c = rec.collection.clone();
         let d = conn.dialect();
@@ -141,14 +163,24 @@ impl CreatePlan {
             &mut rec,
             None,
             conn,
-            &mut |rec, conn| insert(conn, schema, rec, errors.take().unwrap_or_default()),
+            &mut |rec, conn| {
+                let fresh = fresh_id.as_deref() == Some(rec.id());
+                insert(conn, schema, rec, fresh, errors.take().unwrap_or_default())
+            },
         )?;
         Ok(rec)
     }
 }
 
-/// Checks the id and every field of `rec`, then inserts it.
-fn insert(conn: &Conn<'_>, schema: &Schema, rec: &Record, mut errors: FieldErrors) -> Result<()> {
+/// Checks the id (unless `fresh`: made here, see [`CreatePlan`]) and every field of `rec`, then
+/// inserts it.
+fn insert(
+    conn: &Conn<'_>,
+    schema: &Schema,
+    rec: &Record,
+    fresh: bool,
+    mut errors: FieldErrors,
+) -> Result<()> {
     let c = &rec.collection;
     let d = conn.dialect();
     let id = rec.id();
@@ -157,13 +189,14 @@ fn insert(conn: &Conn<'_>, schema: &Schema, rec: &Record, mut errors: FieldError
             "id".into(),
             FieldError::new("validation_invalid_format", "Invalid value format."),
         );
-    } else if conn.query_i64(
-        &format!(
-            "SELECT COUNT(*) FROM {} WHERE \"id\" = ?1",
-            d.quote(&c.name)
-        ),
-        &[id.to_owned().into()],
-    )? > 0
+    } else if !fresh
+        && conn.query_i64(
+            &format!(
+                "SELECT COUNT(*) FROM {} WHERE \"id\" = ?1",
+                d.quote(&c.name)
+            ),
+            &[id.to_owned().into()],
+        )? > 0
     {
         errors.insert(
             "id".into(),
