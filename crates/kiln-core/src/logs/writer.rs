@@ -304,21 +304,28 @@ fn line_id(at_ms: i64) -> String {
 fn request_data(log: &dyn RequestFacts, log_ip: bool, log_auth_id: bool) -> String {
     use std::io::Write;
     let mut out: Vec<u8> = Vec::with_capacity(320);
-    let put = |out: &mut Vec<u8>, key: &str, v: &dyn erased::Json| {
+    let key = |out: &mut Vec<u8>, key: &str| {
         out.push(if out.is_empty() { b'{' } else { b',' });
         out.push(b'"');
         out.extend_from_slice(key.as_bytes());
         out.extend_from_slice(b"\":");
+    };
+    let put = |out: &mut Vec<u8>, k: &str, v: &dyn erased::Json| {
+        key(out, k);
         v.write(out);
     };
+    let put_str = |out: &mut Vec<u8>, k: &str, v: &str| {
+        key(out, k);
+        crate::records::model::write_str(out, v);
+    };
     let auth = log.auth();
-    put(
+    put_str(
         &mut out,
         "auth",
-        &auth.map_or("", |a| a.collection.name.as_str()),
+        auth.map_or("", |a| a.collection.name.as_str()),
     );
     if let (true, Some(a)) = (log_auth_id, auth) {
-        put(&mut out, "authId", &a.id());
+        put_str(&mut out, "authId", a.id());
     }
     if let Some((message, details)) = log.error() {
         let details = if details.is_empty() {
@@ -330,8 +337,8 @@ fn request_data(log: &dyn RequestFacts, log_ip: bool, log_auth_id: bool) -> Stri
         put(&mut out, "error", &message);
     }
     put(&mut out, "execTime", &log.exec_ms());
-    put(&mut out, "method", &log.method());
-    put(&mut out, "referer", &log.referer());
+    put_str(&mut out, "method", log.method());
+    put_str(&mut out, "referer", log.referer());
     // An address has nothing to escape: written as it prints.
     let ip = |out: &mut Vec<u8>, key: &str, ip: Option<std::net::IpAddr>| {
         out.extend_from_slice(b",\"");
@@ -346,12 +353,12 @@ fn request_data(log: &dyn RequestFacts, log_ip: bool, log_auth_id: bool) -> Stri
         ip(&mut out, "remoteIP", log.remote_ip());
     }
     if !log.request_id().is_empty() {
-        put(&mut out, "requestId", &log.request_id());
+        put_str(&mut out, "requestId", log.request_id());
     }
     put(&mut out, "status", &log.status());
-    put(&mut out, "type", &"request");
-    put(&mut out, "url", &log.url());
-    put(&mut out, "userAgent", &log.user_agent());
+    put_str(&mut out, "type", "request");
+    put_str(&mut out, "url", log.url());
+    put_str(&mut out, "userAgent", log.user_agent());
     if log_ip {
         ip(&mut out, "userIP", log.user_ip());
     }

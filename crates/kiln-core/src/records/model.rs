@@ -76,8 +76,47 @@ pub fn column_to_json(f: &Field, v: ValueRef<'_>) -> Value {
 }
 
 /// Writes a JSON string.
-fn write_str(out: &mut Vec<u8>, s: &str) {
-    let _ = serde_json::to_writer(&mut *out, s);
+/// `s` as a JSON string, byte for byte as serde_json writes it. Most text has nothing to escape:
+/// that is checked eight bytes at a time and copied whole, where serde_json looks up every byte
+/// (13 % of a list page's instructions, callgrind).
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    if needs_escape(s.as_bytes()) {
+        let _ = serde_json::to_writer(&mut *out, s);
+        return;
+    }
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
+/// Whether `b` has a byte JSON escapes: a control character (below 0x20), `"` or `\`.
+fn needs_escape(b: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // the high bit of a byte of the result is set for a byte of `x` under `n` (exact for
+    // "some byte is": bytes of 0x80 and up never count)
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let hit = |word: [u8; 8]| {
+        let x = u64::from_ne_bytes(word);
+        below(x, 0x20)
+            | below(x ^ (ONES * u64::from(b'"')), 1)
+            | below(x ^ (ONES * u64::from(b'\\')), 1)
+            != 0
+    };
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        if hit(word) {
+            return true;
+        }
+    }
+    let rest = chunks.remainder();
+    // the tail padded with spaces, which need no escape
+    let mut word = [b' '; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    hit(word)
 }
 
 /// A geoPoint value with PocketBase's key order.
@@ -249,7 +288,12 @@ impl Record {
                         continue;
                     }
                     key(out, k);
-                    let _ = serde_json::to_writer(&mut *out, &self.values[i]);
+                    match &self.values[i] {
+                        Value::String(s) => write_str(out, s),
+                        v => {
+                            let _ = serde_json::to_writer(&mut *out, v);
+                        }
+                    }
                 }
                 OutSource::CollectionId => {
                     key(out, k);
@@ -314,6 +358,36 @@ pub fn is_relation(f: &Field) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        let mut cases: Vec<String> = vec![
+            String::new(),
+            "plain text of some length".into(),
+            "quote \" inside".into(),
+            "back\\slash at 9th".into(),
+            "tab\there".into(),
+            "\u{1}".into(),
+            "\u{7f}\u{80}é漢字🙂 <b>&amp;</b>".into(),
+            "\u{2028}\u{2029}".into(),
+        ];
+        // every byte that matters at every position of a 1..=17-byte string
+        for len in 1..=17 {
+            for at in 0..len {
+                for c in ['"', '\\', '\n', '\u{0}', '\u{1f}', ' ', '\u{7f}', 'é'] {
+                    let mut t: Vec<char> = "abcdefghijklmnopq".chars().take(len).collect();
+                    t[at] = c;
+                    cases.push(t.into_iter().collect());
+                }
+            }
+        }
+        for s in cases {
+            let mut ours = Vec::new();
+            write_str(&mut ours, &s);
+            assert_eq!(ours, serde_json::to_vec(&s).unwrap(), "{s:?}");
+        }
+    }
+
     use super::*;
     use crate::schema::collection::{Collection, CollectionType};
 
