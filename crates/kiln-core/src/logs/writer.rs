@@ -36,6 +36,19 @@ struct Row {
     data: String,
 }
 
+impl Row {
+    /// The row's values in the order of [`insert_sql`]'s columns.
+    fn values(self) -> [kiln_db::Value; 5] {
+        [
+            self.id.into(),
+            self.created.into(),
+            self.level.into(),
+            self.message.into(),
+            self.data.into(),
+        ]
+    }
+}
+
 #[derive(Default)]
 struct State {
     queue: Vec<Queued>,
@@ -170,7 +183,8 @@ fn run(shared: &Shared, db: &Db) {
 }
 
 /// Rows per `INSERT` statement: one statement (prepared once, kept in the connection's cache)
-/// writes this many rows, so the per-statement work of SQLite is paid once per group. 100
+/// writes this many rows, so the per-statement work of SQLite is paid once per group; the rows
+/// left over go one by one, so that only two statements ever enter the writer's cache. 100
 /// parameters stay well under every engine's limit.
 const ROWS_PER_INSERT: usize = 20;
 
@@ -182,27 +196,22 @@ fn write(db: &Db, pending: &mut Vec<Row>) {
     let n = rows.len();
     let written = db.write_blocking(move |conn| -> Result<(), kiln_db::DbError> {
         let d = conn.dialect();
-        let mut params = Vec::with_capacity(5 * ROWS_PER_INSERT);
-        let mut rows = rows.into_iter().peekable();
-        let mut full = None;
-        while rows.peek().is_some() {
-            params.clear();
-            for r in rows.by_ref().take(ROWS_PER_INSERT) {
-                params.extend([
-                    r.id.into(),
-                    r.created.into(),
-                    r.level.into(),
-                    r.message.into(),
-                    r.data.into(),
-                ]);
+        let groups = rows.len() / ROWS_PER_INSERT;
+        let mut rows = rows.into_iter();
+        if groups > 0 {
+            let sql = insert_sql(d, ROWS_PER_INSERT);
+            let mut params = Vec::with_capacity(5 * ROWS_PER_INSERT);
+            for _ in 0..groups {
+                params.clear();
+                params.extend(rows.by_ref().take(ROWS_PER_INSERT).flat_map(Row::values));
+                conn.execute(&sql, &params)?;
             }
-            let count = params.len() / 5;
-            let sql = if count == ROWS_PER_INSERT {
-                full.get_or_insert_with(|| insert_sql(d, count)).as_str()
-            } else {
-                &insert_sql(d, count)
-            };
-            conn.execute(sql, &params)?;
+        }
+        if rows.len() > 0 {
+            let sql = insert_sql(d, 1);
+            for r in rows {
+                conn.execute(&sql, &r.values())?;
+            }
         }
         Ok(())
     });
@@ -471,6 +480,34 @@ mod tests {
             });
             Some(("Failed.", d))
         }
+    }
+
+    #[test]
+    fn batches_are_written_whole_in_groups_and_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let main = Db::open_sqlite(&dir.path().join("data.db"), Default::default()).unwrap();
+        let db = super::super::store::open(dir.path(), &main).unwrap();
+        // two full groups of 20 and 5 rows left over
+        let mut rows: Vec<Row> = (0..45)
+            .map(|i| {
+                let line = Line::Message {
+                    level: INFO,
+                    message: format!("line {i}"),
+                    data: Map::new(),
+                };
+                row(line, 1_700_000_000_000 + i, 0)
+            })
+            .collect();
+        write(&db, &mut rows);
+        let (count, messages): (i64, i64) = db
+            .read(|c| -> Result<_, kiln_db::DbError> {
+                Ok((
+                    c.query_i64("SELECT COUNT(*) FROM _logs", &[])?,
+                    c.query_i64("SELECT COUNT(DISTINCT message) FROM _logs", &[])?,
+                ))
+            })
+            .unwrap();
+        assert_eq!((count, messages), (45, 45));
     }
 
     #[test]
