@@ -174,7 +174,7 @@ enum SuperuserAction {
 const MAX_BLOCKING_THREADS: usize = 64;
 
 /// mimalloc rather than glibc's malloc: fewer instructions per allocation, and a request makes
-/// dozens (docs/BENCHMARKS.md, "mimalloc").
+/// dozens (docs/BENCHMARKS.md, "Per-request costs, round two").
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
