@@ -6,17 +6,20 @@ const SECRET_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU
 /// `n` random bytes.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
-    // The OS generator failing is unrecoverable for a server that issues secrets.
-    getrandom::fill(&mut b).expect("the operating system's random generator failed");
+    os_fill(&mut b);
     b
+}
+
+/// Fills `b` from the OS generator.
+fn os_fill(b: &mut [u8]) {
+    // The OS generator failing is unrecoverable for a server that issues secrets.
+    getrandom::fill(b).expect("the operating system's random generator failed");
 }
 
 /// A random string of `len` characters from `alphabet`, without modulo bias, each byte straight
 /// from the OS (codes and secrets).
 pub fn random_from(alphabet: &[u8], len: usize) -> String {
-    pick(alphabet, len, |b| {
-        getrandom::fill(b).expect("the operating system's random generator failed")
-    })
+    pick(alphabet, len, os_fill)
 }
 
 /// `len` characters of `alphabet` (at most 256 of them), unbiased, from bytes `fill` gives.
@@ -65,8 +68,7 @@ fn pooled(out: &mut [u8]) {
         let mut done = 0;
         while done < out.len() {
             if p.used == p.bytes.len() {
-                getrandom::fill(&mut p.bytes)
-                    .expect("the operating system's random generator failed");
+                os_fill(&mut p.bytes);
                 p.used = 0;
             }
             let n = (out.len() - done).min(p.bytes.len() - p.used);

@@ -29,15 +29,7 @@ pub struct Json<T>(pub T);
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         match serde_json::to_vec(&self.0) {
-            Ok(bytes) => {
-                let mut r = bytes.into_response();
-                r.headers_mut().reserve(RESPONSE_HEADERS);
-                r.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
-                r
-            }
+            Ok(bytes) => RawJson(bytes).into_response(),
             Err(e) => {
                 tracing::error!(error = %e, "response serialization failed");
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()

@@ -63,13 +63,11 @@ impl App {
         let now = crate::datetime::now_string();
         let sent_id = !rec.id().is_empty();
         fill_generated(&mut rec, true, &now);
-        let fresh_id = (!sent_id
-            && c.fields.iter().any(|f| {
-                f.name == "id"
-                    && matches!(&f.kind, FieldKind::Text { autogenerate_pattern, .. }
-                        if autogenerate_pattern == crate::ids::ID_PATTERN)
-            }))
-        .then(|| rec.id().to_owned());
+        let default_pattern = c.field("id").is_some_and(|f| {
+            matches!(&f.kind, FieldKind::Text { autogenerate_pattern, .. }
+                if autogenerate_pattern == crate::ids::ID_PATTERN)
+        });
+        let fresh_id = (!sent_id && default_pattern).then(|| rec.id().to_owned());
         let mut errors = protected_changes(c, &body, None, req.is_superuser());
         let pw = self
             .password_change(c, &body, None, req.is_superuser(), &mut errors)
