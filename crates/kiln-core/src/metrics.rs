@@ -32,11 +32,13 @@ pub fn describe() {
     describe_counter!(RATE_LIMITED, "Requests refused by the rate limits.");
 }
 
-/// Counts a realtime message queued to a client (a handle kept at hand: one per message).
-pub(crate) fn realtime_message_sent() {
+/// Counts realtime messages handed to clients (a handle kept at hand: one update per event).
+pub(crate) fn realtime_messages_sent(n: u64) {
     static SENT: std::sync::OnceLock<metrics::Counter> = std::sync::OnceLock::new();
-    SENT.get_or_init(|| metrics::counter!(REALTIME_MESSAGES))
-        .increment(1);
+    if n > 0 {
+        SENT.get_or_init(|| metrics::counter!(REALTIME_MESSAGES))
+            .increment(n);
+    }
 }
 
 impl crate::App {

@@ -6,6 +6,7 @@ mod backups;
 mod batch;
 mod caller;
 pub mod collections;
+pub mod conn;
 pub mod cors;
 mod crons;
 pub mod dashboard;

@@ -258,9 +258,7 @@ pub async fn serve(
         };
         let served_http = axum::serve(
             axum::serve::ListenerExt::tap_io(Closable::new(socket, closing_rx.clone()), |_| {}),
-            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-                SocketAddr,
-            >(closing(Traced::new(plain, traced), draining.clone())),
+            kiln_http::conn::Connections(closing(Traced::new(plain, traced), draining.clone())),
         )
         .with_graceful_shutdown(ended(ending_rx.clone()));
         let served_https = async {
@@ -346,7 +344,7 @@ impl Closable {
 }
 
 impl axum::serve::Listener for Closable {
-    type Io = tokio::net::TcpStream;
+    type Io = kiln_http::conn::Conn;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
@@ -358,7 +356,7 @@ impl axum::serve::Listener for Closable {
             let closed = tokio::select! {
                 _ = async { let _ = closing.wait_for(|c| *c).await; } => true,
                 accepted = socket.accept() => match accepted {
-                    Ok(c) => return c,
+                    Ok((stream, peer)) => return (kiln_http::conn::Conn::new(stream), peer),
                     Err(_) => false,
                 },
             };

@@ -21,11 +21,58 @@ type AllowedKey = (Arc<str>, bool, Arc<str>);
 /// (auth key when the rendering depends on the viewer, options key) → the event's JSON.
 type RenderedKey = (Arc<str>, Arc<str>);
 
-/// Per-event memo of rule outcomes and rendered messages.
+/// Per-event memo of rule outcomes and rendered messages. The last outcome of each is also kept
+/// beside the maps: subscribers in the same context follow one another (all guests, say), and
+/// comparing two short strings costs less than hashing the key and cloning it.
 #[derive(Default)]
 struct Caches {
     allowed: HashMap<AllowedKey, bool>,
     rendered: HashMap<RenderedKey, Arc<[u8]>>,
+    last_allowed: Option<(AllowedKey, bool)>,
+    last_rendered: Option<(RenderedKey, Arc<[u8]>)>,
+    /// Messages handed over, counted once per event.
+    sent: u64,
+}
+
+fn same_key(a: &Arc<str>, b: &Arc<str>) -> bool {
+    Arc::ptr_eq(a, b) || **a == **b
+}
+
+impl Caches {
+    fn allowed(
+        &mut self,
+        auth: &Arc<str>,
+        single: bool,
+        options: &Arc<str>,
+        check: impl FnOnce() -> bool,
+    ) -> bool {
+        if let Some(((a, s, o), v)) = &self.last_allowed {
+            if *s == single && same_key(a, auth) && same_key(o, options) {
+                return *v;
+            }
+        }
+        let key = (auth.clone(), single, options.clone());
+        let v = *self.allowed.entry(key.clone()).or_insert_with(check);
+        self.last_allowed = Some((key, v));
+        v
+    }
+
+    fn rendered(&mut self, viewer: &Arc<str>, options: &Arc<str>) -> Option<Arc<[u8]>> {
+        if let Some(((a, o), d)) = &self.last_rendered {
+            if same_key(a, viewer) && same_key(o, options) {
+                return Some(d.clone());
+            }
+        }
+        let key = (viewer.clone(), options.clone());
+        let d = self.rendered.get(&key)?.clone();
+        self.last_rendered = Some((key, d.clone()));
+        Some(d)
+    }
+
+    fn keep_rendered(&mut self, key: RenderedKey, data: Arc<[u8]>) {
+        self.rendered.insert(key.clone(), data.clone());
+        self.last_rendered = Some((key, data));
+    }
 }
 
 /// An event as this node's log keeps it for resuming clients.
@@ -43,6 +90,9 @@ struct Logged {
 pub(crate) struct Dispatcher {
     log: VecDeque<Logged>,
     heard: Heard,
+    /// The hub's clients as of its change `seen` (see [`super::Hub::snapshot_into`]).
+    clients: Vec<Arc<Client>>,
+    seen: Option<u64>,
 }
 
 impl Dispatcher {
@@ -68,11 +118,14 @@ impl Dispatcher {
                 }
                 let mut caches = Caches::default();
                 let mut stalled = Vec::new();
-                for client in app.realtime().snapshot() {
-                    if !deliver_to(app, &client, &event, seq, &mut caches, |m| client.offer(m)) {
+                app.realtime()
+                    .snapshot_into(&mut self.seen, &mut self.clients);
+                for client in &self.clients {
+                    if !deliver_to(app, client, &event, seq, &mut caches, |m| client.offer(m)) {
                         stalled.push(client.id.clone());
                     }
                 }
+                crate::metrics::realtime_messages_sent(caches.sent);
                 for id in stalled {
                     tracing::info!(client = %id, "realtime client stalled (queue full): disconnected");
                     app.realtime().disconnect(&id);
@@ -101,6 +154,7 @@ impl Dispatcher {
                         true
                     });
                 }
+                crate::metrics::realtime_messages_sent(replay.len() as u64);
                 if !client.offer_backlog(replay) {
                     // this registration only (a newer one may hold the id by now)
                     app.realtime().detach(&client);
@@ -185,9 +239,9 @@ impl Dispatcher {
 }
 
 /// The viewer key of a rendering that is the same for everyone (shared: no allocation per delivery).
-fn anyone() -> Arc<str> {
+fn anyone() -> &'static Arc<str> {
     static ANYONE: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
-    ANYONE.get_or_init(|| Arc::from("")).clone()
+    ANYONE.get_or_init(|| Arc::from(""))
 }
 
 /// Hands `send` a message of `event` for each of `client`'s matching subscriptions that its rules
@@ -225,9 +279,8 @@ fn deliver_to(
             body: Default::default(),
             ip: None,
         };
-        let auth_key = st.auth_key.clone();
         let single = sub.record_id.is_some();
-        let allowed = *caches.allowed.entry((auth_key.clone(), single, sub.options_key.clone())).or_insert_with(|| {
+        let allowed = caches.allowed(&st.auth_key, single, &sub.options_key, || {
             let kind = if single { RuleKind::View } else { RuleKind::List };
             let req = request();
             // The subscription's own `filter` option narrows what the rule allows (PocketBase).
@@ -252,16 +305,13 @@ fn deliver_to(
         }
         // Only auth records (email visibility) and expansions (related rules) depend on who looks.
         let depends_on_viewer = c.is_auth() || sub.query.contains_key("expand");
-        let key = (
-            if depends_on_viewer {
-                auth_key
-            } else {
-                anyone()
-            },
-            sub.options_key.clone(),
-        );
-        let data = match caches.rendered.get(&key) {
-            Some(d) => d.clone(),
+        let viewer = if depends_on_viewer {
+            &st.auth_key
+        } else {
+            anyone()
+        };
+        let data = match caches.rendered(viewer, &sub.options_key) {
+            Some(d) => d,
             None => {
                 let req = request();
                 let opts = RenderOptions::new(
@@ -279,7 +329,7 @@ fn deliver_to(
                 out.extend_from_slice(event.action.as_str().as_bytes());
                 out.extend_from_slice(b"\"}");
                 let d: Arc<[u8]> = out.into();
-                caches.rendered.insert(key, d.clone());
+                caches.keep_rendered((viewer.clone(), sub.options_key.clone()), d.clone());
                 d
             }
         };
@@ -291,7 +341,7 @@ fn deliver_to(
             return false;
         }
         sent = true;
-        crate::metrics::realtime_message_sent();
+        caches.sent += 1;
     }
     if sent {
         st.last_seq = seq;

@@ -151,10 +151,27 @@ pub(crate) fn proves(old: &Option<Arc<Record>>, auth: Option<&Arc<Record>>) -> b
     }
 }
 
+/// A client's connection written from the thread that offers a message (the dispatcher, a
+/// request), when nothing is queued ahead of it: no queue, no wake-up of the connection's task and
+/// no pass through its HTTP machinery per delivery. Set by the connection with
+/// [`Client::set_direct`]; every offer, direct or queued, happens under [`Client::in_order`].
+pub trait Direct: Send + Sync {
+    /// Sends `m` now: `true` when it is written, or what could not be written yet is kept to go
+    /// out before anything else; `false` when it cannot take it (not ready, or still holding
+    /// unwritten bytes), and `m` is queued instead.
+    fn send(&self, client: &str, m: &Message) -> bool;
+}
+
+/// A client's [`Direct`] connection, if any; its lock orders every offer.
+pub type DirectSlot = Option<Arc<dyn Direct>>;
+
 /// A connected realtime client.
 pub struct Client {
     pub id: String,
     tx: mpsc::Sender<Message>,
+    /// Held while a message is offered, and by the connection while it drains the queue: a
+    /// message goes straight to the connection only when nothing is queued ahead of it.
+    direct: Mutex<DirectSlot>,
     pub(crate) state: Mutex<ClientState>,
     closed: AtomicBool,
     /// A resumed client's replay, taken by the connection when [`BACKLOG_EVENT`] comes: a replay
@@ -208,9 +225,32 @@ fn same_auth(a: &Option<Arc<Record>>, b: &Option<Arc<Record>>) -> bool {
 }
 
 impl Client {
-    /// Queues a message; `false` when the client is gone or its queue is full (stalled).
+    /// Sends a message straight to the connection when it takes it and nothing is queued, else
+    /// queues it; `false` when the client is gone or its queue is full (stalled).
     pub(crate) fn offer(&self, m: Message) -> bool {
-        !self.closed.load(Ordering::Relaxed) && self.tx.try_send(m).is_ok()
+        if self.closed.load(Ordering::Relaxed) {
+            return false;
+        }
+        let direct = self.in_order();
+        if let Some(d) = &*direct {
+            // an empty queue has all its permits
+            if self.tx.capacity() == CLIENT_QUEUE && d.send(&self.id, &m) {
+                return true;
+            }
+        }
+        self.tx.try_send(m).is_ok()
+    }
+
+    /// Holds off every offer while the guard lives: the connection drains the queue under it, so
+    /// that no message is written directly ahead of one queued before it.
+    pub fn in_order(&self) -> std::sync::MutexGuard<'_, DirectSlot> {
+        self.direct.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Lets offers write to `direct` (`None`: back to queueing only). A connection clears it
+    /// before it ends its stream, so that nothing is written after the end.
+    pub fn set_direct(&self, direct: DirectSlot) {
+        *self.in_order() = direct;
     }
 
     /// Queues a replay: its messages wait beside the queue, which gets one [`BACKLOG_EVENT`]
@@ -312,6 +352,8 @@ pub struct Opened {
 /// All connected clients of this node, and recently disconnected ones that may resume.
 pub struct Hub {
     clients: RwLock<HashMap<String, Arc<Client>>>,
+    /// Counts the changes of `clients`: the dispatcher copies the list again only after one.
+    generation: AtomicU64,
     detached: crate::ttl::TtlMap<Arc<Client>>,
     /// Clients of stopped nodes (this one included), by id.
     pub(crate) parked: crate::ttl::TtlMap<Arc<Parked>>,
@@ -327,6 +369,7 @@ impl Default for Hub {
     fn default() -> Self {
         Hub {
             clients: Default::default(),
+            generation: AtomicU64::new(0),
             detached: Default::default(),
             parked: Default::default(),
             events: Default::default(),
@@ -352,7 +395,7 @@ impl Hub {
 
     /// Unregisters a client that never got going (its replay could not be queued).
     pub(crate) fn drop_client(&self, client: &Arc<Client>) {
-        let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
+        let mut clients = self.clients_mut();
         if clients
             .get(&client.id)
             .is_some_and(|c| Arc::ptr_eq(c, client))
@@ -371,16 +414,12 @@ impl Hub {
         let client = Arc::new(Client {
             id,
             tx,
+            direct: Mutex::new(None),
             state: Mutex::new(state),
             closed: AtomicBool::new(false),
             backlog: Mutex::new(Vec::new()),
         });
-        if let Some(old) = self
-            .clients
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(client.id.clone(), client.clone())
-        {
+        if let Some(old) = self.clients_mut().insert(client.id.clone(), client.clone()) {
             old.closed.store(true, Ordering::Relaxed);
         }
         (client, rx)
@@ -466,12 +505,7 @@ impl Hub {
 
     /// Takes every client out of the registry (for the dispatcher to park them).
     pub(crate) fn take_all(&self) -> Vec<Arc<Client>> {
-        self.clients
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain()
-            .map(|(_, c)| c)
-            .collect()
+        self.clients_mut().drain().map(|(_, c)| c).collect()
     }
 
     fn take_detached(&self, id: &str) -> Option<Arc<Client>> {
@@ -480,7 +514,7 @@ impl Hub {
 
     /// A connection ended: the client is kept for [`RETENTION`] so that it can resume.
     pub fn detach(&self, client: &Arc<Client>) {
-        let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
+        let mut clients = self.clients_mut();
         // Only the current registration of this id is detached (a resumed client replaced it).
         if clients
             .get(&client.id)
@@ -551,13 +585,24 @@ impl Hub {
         self.len() == 0
     }
 
-    pub(crate) fn snapshot(&self) -> Vec<Arc<Client>> {
-        self.clients
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect()
+    /// The connected clients into `into`, copied again only when they changed since `seen`
+    /// (the dispatcher's copy, kept between events: no reference count touched per client per
+    /// event while nobody connects or leaves).
+    pub(crate) fn snapshot_into(&self, seen: &mut Option<u64>, into: &mut Vec<Arc<Client>>) {
+        let clients = self.clients.read().unwrap_or_else(|p| p.into_inner());
+        let now = self.generation.load(Ordering::Acquire);
+        if *seen != Some(now) {
+            into.clear();
+            into.extend(clients.values().cloned());
+            *seen = Some(now);
+        }
+    }
+
+    /// The registry, for a change (counted in `generation` while the lock is held).
+    fn clients_mut(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Client>>> {
+        let clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        clients
     }
 
     /// Starts the dispatcher once; `run` receives the jobs in commit order.

@@ -20,7 +20,7 @@ pub(crate) mod topic;
 pub use broker::{Broker, LocalBroker};
 pub use event::{Event, EventAction};
 pub use hub::{
-    Client, ClientError, Hub, Message, Opened, BACKLOG_EVENT, CLIENT_QUEUE, CLOSE_EVENT,
-    MAX_SUBSCRIPTIONS, MAX_TOPIC_LEN, RETAINED_EVENTS, RETENTION,
+    Client, ClientError, Direct, DirectSlot, Hub, Message, Opened, BACKLOG_EVENT, CLIENT_QUEUE,
+    CLOSE_EVENT, MAX_SUBSCRIPTIONS, MAX_TOPIC_LEN, RETAINED_EVENTS, RETENTION,
 };
 pub use topic::Subscription;

@@ -14,12 +14,14 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Version};
 use axum::response::{IntoResponse, Response};
 
 use kiln_core::realtime::{Client, Message, BACKLOG_EVENT, CLOSE_EVENT};
 use kiln_core::App;
 
+use super::direct::Sink;
+use crate::conn::Handover;
 use crate::extract::Ctx;
 
 /// A stream without any message for this long is closed.
@@ -55,6 +57,13 @@ fn frame(id: &str, event: &str, data: &[u8]) -> Bytes {
 
 /// Appends one SSE frame; the id is `client` or `client.seq`.
 fn push_frame(out: &mut Vec<u8>, client: &str, seq: Option<u64>, event: &str, data: &[u8]) {
+    push_head(out, client, seq, event);
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\n\n");
+}
+
+/// Appends an SSE frame's lines up to its data (`data:`), which follows, then a blank line.
+pub(super) fn push_head(out: &mut Vec<u8>, client: &str, seq: Option<u64>, event: &str) {
     use std::io::Write;
     out.extend_from_slice(b"id:");
     out.extend_from_slice(client.as_bytes());
@@ -64,8 +73,6 @@ fn push_frame(out: &mut Vec<u8>, client: &str, seq: Option<u64>, event: &str, da
     out.extend_from_slice(b"\nevent:");
     out.extend_from_slice(event.as_bytes());
     out.extend_from_slice(b"\ndata:");
-    out.extend_from_slice(data);
-    out.extend_from_slice(b"\n\n");
 }
 
 /// Messages written in one chunk when a client has several waiting (one socket write for all).
@@ -73,11 +80,15 @@ const MAX_BATCH: usize = 64;
 
 /// The next chunk of the stream: the first waiting message and any others already queued (a
 /// replay's backlog whole).
-fn batch(client: &Client, first: Message, rx: &mut tokio::sync::mpsc::Receiver<Message>) -> Bytes {
+pub(super) fn batch(
+    client: &Client,
+    first: Message,
+    rx: &mut tokio::sync::mpsc::Receiver<Message>,
+) -> Bytes {
     let id = client.id.as_str();
     let mut out = Vec::with_capacity(first.data.len() + id.len() + first.event.len() + 48);
     let mut m = first;
-    for _ in 0..MAX_BATCH {
+    for taken in 1..=MAX_BATCH {
         let mut frame = |m: &Message| {
             push_frame(
                 &mut out,
@@ -91,6 +102,9 @@ fn batch(client: &Client, first: Message, rx: &mut tokio::sync::mpsc::Receiver<M
             client.take_backlog().iter().for_each(frame);
         } else {
             frame(&m);
+        }
+        if taken == MAX_BATCH {
+            break; // the next one stays queued for the next chunk
         }
         match rx.try_recv() {
             // The end of the connection: the frames before it go out, then the stream ends.
@@ -110,6 +124,9 @@ struct Stream {
     hello: Option<Bytes>,
     rx: tokio::sync::mpsc::Receiver<Message>,
     reg: Registration,
+    /// The connection, once hyper has written the response head: messages are written to it
+    /// directly (`direct.rs`), not handed to hyper.
+    direct: Option<Arc<Sink>>,
     /// Fires at the earliest moment the stream can have been idle for [`IDLE_TIMEOUT`]; re-armed
     /// then rather than at every message, which would cost a timer update per delivery.
     idle: Pin<Box<tokio::time::Sleep>>,
@@ -124,27 +141,64 @@ impl futures_util::Stream for Stream {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         if let Some(h) = this.hello.take() {
+            if let Some(sink) = &this.direct {
+                sink.conn.arm();
+            }
             return Poll::Ready(Some(Ok(h)));
         }
-        match this.rx.poll_recv(cx) {
-            Poll::Ready(Some(m)) if &*m.event == CLOSE_EVENT => return Poll::Ready(None),
-            Poll::Ready(Some(m)) => {
-                this.last = Instant::now();
-                return Poll::Ready(Some(Ok(batch(&this.reg.client, m, &mut this.rx))));
+        match &this.direct {
+            Some(sink) if sink.conn.is_on() => {
+                let client = &this.reg.client;
+                let mut order = client.in_order();
+                let go_on = match sink.drain(client, &mut this.rx, cx) {
+                    Poll::Ready(open) => open && !client.is_closed(),
+                    Poll::Pending => true,
+                };
+                if !go_on {
+                    // nothing is written directly after this: the final chunk is hyper's
+                    *order = None;
+                    sink.conn.release();
+                    return Poll::Ready(None);
+                }
             }
-            Poll::Ready(None) => return Poll::Ready(None),
-            // dropped (stalled) once everything queued went out
-            Poll::Pending if this.reg.client.is_closed() => return Poll::Ready(None),
-            Poll::Pending => {}
+            _ => match this.rx.poll_recv(cx) {
+                Poll::Ready(Some(m)) if &*m.event == CLOSE_EVENT => return Poll::Ready(None),
+                Poll::Ready(Some(m)) => {
+                    this.last = Instant::now();
+                    return Poll::Ready(Some(Ok(batch(&this.reg.client, m, &mut this.rx))));
+                }
+                Poll::Ready(None) => return Poll::Ready(None),
+                // dropped (stalled) once everything queued went out
+                Poll::Pending if this.reg.client.is_closed() => return Poll::Ready(None),
+                Poll::Pending => {}
+            },
         }
         while this.idle.as_mut().poll(cx).is_ready() {
-            let deadline = this.last + IDLE_TIMEOUT;
+            let last = match &this.direct {
+                Some(sink) => sink.last_sent().map_or(this.last, |t| t.max(this.last)),
+                None => this.last,
+            };
+            let deadline = last + IDLE_TIMEOUT;
             if Instant::now() >= deadline {
+                if let Some(sink) = &this.direct {
+                    this.reg.client.set_direct(None);
+                    sink.conn.release();
+                }
                 return Poll::Ready(None);
             }
             this.idle.as_mut().reset(deadline.into());
         }
         Poll::Pending
+    }
+}
+
+impl Drop for Stream {
+    /// The connection ended (or the stream did): no offer may write to it any more.
+    fn drop(&mut self) {
+        if let Some(sink) = &self.direct {
+            self.reg.client.set_direct(None);
+            sink.conn.release();
+        }
     }
 }
 
@@ -195,6 +249,9 @@ fn hooked(
 pub async fn handler(
     State(app): State<App>,
     hooks: Option<axum::Extension<Arc<kiln_hooks::Hooks>>>,
+    handover: Option<axum::Extension<Arc<Handover>>>,
+    method: Method,
+    version: Version,
     headers: HeaderMap,
     ctx: Ctx,
 ) -> Response {
@@ -217,13 +274,25 @@ pub async fn handler(
     let hello = format!("{{\"clientId\":\"{id}\"}}");
     let body = match super::hooks::messages(&hooks) {
         Some(h) => hooked(h, hello, opened.messages, reg),
-        None => Body::from_stream(Stream {
-            hello: Some(frame(&id, "PB_CONNECT", hello.as_bytes())),
-            rx: opened.messages,
-            reg,
-            idle: Box::pin(tokio::time::sleep(IDLE_TIMEOUT)),
-            last: Instant::now(),
-        }),
+        None => {
+            // A GET over HTTP/1.1 only: hyper writes its body in chunks, which the direct writes
+            // continue (no body for HEAD; HTTP/2 shares the connection between streams).
+            let direct = handover
+                .filter(|_| method == Method::GET && version == Version::HTTP_11)
+                .map(|axum::Extension(conn)| {
+                    let sink = Arc::new(Sink::new(conn));
+                    reg.client.set_direct(Some(sink.clone()));
+                    sink
+                });
+            Body::from_stream(Stream {
+                hello: Some(frame(&id, "PB_CONNECT", hello.as_bytes())),
+                rx: opened.messages,
+                reg,
+                direct,
+                idle: Box::pin(tokio::time::sleep(IDLE_TIMEOUT)),
+                last: Instant::now(),
+            })
+        }
     };
     let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
@@ -261,5 +330,18 @@ mod tests {
             format!("id:{cid}.7\nevent:posts\ndata:{{\"a\":1}}\n\nid:{cid}.8\nevent:posts\ndata:{{\"b\":2}}\n\nid:{cid}\nevent:PB_RESET\ndata:{{}}\n\n")
         );
         assert!(rx.try_recv().is_err(), "everything queued was taken");
+    }
+
+    #[tokio::test]
+    async fn a_full_chunk_leaves_the_next_message_queued() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(2 * MAX_BATCH);
+        for seq in 2..=(MAX_BATCH as u64 + 1) {
+            tx.try_send(msg("posts", "{}", seq)).unwrap();
+        }
+        let (client, _) = kiln_core::realtime::Hub::new().connect();
+        let chunk = batch(&client, msg("posts", "{}", 1), &mut rx);
+        let text = std::str::from_utf8(&chunk).unwrap();
+        assert_eq!(text.matches("event:posts").count(), MAX_BATCH);
+        assert_eq!(rx.try_recv().unwrap().seq, MAX_BATCH as u64 + 1);
     }
 }

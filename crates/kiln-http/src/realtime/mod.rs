@@ -2,6 +2,7 @@
 //! a WebSocket at `/api/realtime/ws`.
 
 pub(crate) mod connect;
+mod direct;
 mod hooks;
 mod subscribe;
 mod topics;

@@ -11,6 +11,7 @@ mod dashboard;
 mod files;
 mod public;
 mod realtime;
+mod realtime_direct;
 mod records_read;
 mod records_write;
 mod robustness;

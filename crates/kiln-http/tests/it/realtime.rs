@@ -81,10 +81,14 @@ impl Sse {
 }
 
 pub(crate) async fn subscribe(t: &TestApp, s: &Sse, topics: Value, token: Token) -> u16 {
+    subscribe_id(t, &s.client_id, topics, token).await
+}
+
+pub(crate) async fn subscribe_id(t: &TestApp, client_id: &str, topics: Value, token: Token) -> u16 {
     t.send(
         "POST",
         "/api/realtime",
-        Some(json!({"clientId": s.client_id, "subscriptions": topics})),
+        Some(json!({"clientId": client_id, "subscriptions": topics})),
         &token,
     )
     .await
