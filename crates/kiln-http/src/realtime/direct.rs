@@ -88,7 +88,7 @@ impl Sink {
             match rx.poll_recv(cx) {
                 Poll::Ready(Some(m)) if &*m.event == CLOSE_EVENT => return Poll::Ready(false),
                 Poll::Ready(Some(m)) => {
-                    let frames = super::connect::batch(client, m, rx);
+                    let frames = super::frames::batch(client, m, rx);
                     chunk(&mut out.pending, &[&frames]);
                     out.last = Some(Instant::now());
                 }
@@ -125,7 +125,7 @@ impl Direct for Sink {
         }
         let head = &mut out.head;
         head.clear();
-        super::connect::push_head(head, client, (m.seq != 0).then_some(m.seq), &m.event);
+        super::frames::push_head(head, client, (m.seq != 0).then_some(m.seq), &m.event);
         let frame_len = head.len() + m.data.len() + 2;
         // the chunk size line goes before the frame's head: built after it, rotated into place
         let sized = head.len();

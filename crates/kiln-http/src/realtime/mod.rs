@@ -3,6 +3,7 @@
 
 pub(crate) mod connect;
 mod direct;
+mod frames;
 mod hooks;
 mod subscribe;
 mod topics;
