@@ -1134,6 +1134,16 @@ def main():
                     results["realtime"][str(s)]["floor"] = f
                     print(f"{'':>11} {'floor':<10} one bare socket write per delivery: {f['cpu_us_per_write']} µs "
                           f"({f['usr_us_per_write']} usr + {f['sys_us_per_write']} sys), kiln-loadgen floor")
+                    # Kiln's own share: all of its CPU minus the floor, and its fan-out thread's alone (the
+                    # rest is mostly the paced creates, each a write of its own on an otherwise idle server).
+                    krun = [r for r in per["kiln"] if r]
+                    total = med(r["server_cpu_us_per_delivery"] for r in krun)
+                    fan = med(r.get("fanout_thread_cpu_us_per_delivery") for r in krun)
+                    if total is not None and fan is not None:
+                        floor = f["cpu_us_per_write"]
+                        print(f"{'':>11} {'kiln own':<10} {total - floor:.1f} µs per delivery beyond the floor; "
+                              f"the fan-out thread {fan:.1f} µs ({fan - floor:+.1f} beyond the floor), "
+                              f"everything else (the creates) {total - fan:.1f} µs")
                 except (RuntimeError, subprocess.TimeoutExpired) as e:
                     log(f"  floor at {s} sockets: {e}")
                 sys.stdout.flush()

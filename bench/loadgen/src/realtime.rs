@@ -16,6 +16,9 @@ use crate::stats::{self, summarize};
 use crate::template::now_ns;
 use crate::{headers, host_port, Args};
 
+/// The name of Kiln's realtime dispatcher thread, which fans every event out.
+const FANOUT_THREAD: &str = "kiln-realtime";
+
 #[derive(Default)]
 struct Counters {
     connected: AtomicU64,
@@ -297,6 +300,12 @@ pub async fn run(args: &Args) -> Result<(), String> {
 
     // The event phase: M creates, paced, on one keep-alive connection.
     let cpu0 = pid.as_deref().and_then(stats::cpu_split_us);
+    // Kiln's fan-out thread alone (the rest of the server's CPU is mostly the creates themselves)
+    let fanout = |pid: &Option<String>| {
+        pid.as_deref()
+            .and_then(|p| stats::thread_cpu_split_us(p, FANOUT_THREAD))
+    };
+    let fan0 = fanout(&pid);
     let own0 = stats::cpu_us(&me);
     let t0 = Instant::now();
     let mut conn = Conn::connect(&addr)
@@ -344,6 +353,7 @@ pub async fn run(args: &Args) -> Result<(), String> {
     }
     let phase_s = t0.elapsed().as_secs_f64();
     let cpu1 = pid.as_deref().and_then(stats::cpu_split_us);
+    let fan1 = fanout(&pid);
     let own1 = stats::cpu_us(&me);
     let rss_after = rss("VmRSS");
     let hwm = rss("VmHWM");
@@ -361,6 +371,7 @@ pub async fn run(args: &Args) -> Result<(), String> {
     let server_user = per_event(cpu0.map(|c| c.0), cpu1.map(|c| c.0));
     let server_sys = per_event(cpu0.map(|c| c.1), cpu1.map(|c| c.1));
     let own_cpu = per_event(own0, own1);
+    let fanout_cpu = per_event(fan0.map(|(u, k)| u + k), fan1.map(|(u, k)| u + k));
     let per_sub_kb = match (rss_before, rss_subscribed) {
         (Some(a), Some(b)) if subscribed > 0 => Some((b as f64 - a as f64) / subscribed as f64),
         _ => None,
@@ -390,6 +401,7 @@ pub async fn run(args: &Args) -> Result<(), String> {
         "server_user_us_per_delivery": server_user,
         "server_sys_us_per_delivery": server_sys,
         "loadgen_cpu_us_per_delivery": own_cpu,
+        "fanout_thread_cpu_us_per_delivery": fanout_cpu,
         "rss_before_kb": rss_before,
         "rss_subscribed_kb": rss_subscribed,
         "rss_after_kb": rss_after,
@@ -403,11 +415,12 @@ pub async fn run(args: &Args) -> Result<(), String> {
         println!(
             "{label} {subscribed}/{subscribers} subscribed in {setup_s:.1}s; {created} events at {rate}/s: \
              delivered {delivered}/{expected}, latency p50 {:.2} ms p99 {:.2} ms max {:.2} ms; server CPU {} µs/delivery, \
-             loadgen CPU {} µs/delivery; RSS {} → {} kB ({} kB/subscriber)",
+             of which fan-out thread {} µs/delivery; loadgen CPU {} µs/delivery; RSS {} → {} kB ({} kB/subscriber)",
             ms(l.p50),
             ms(l.p99),
             ms(l.max),
             f(server_cpu),
+            f(fanout_cpu),
             f(own_cpu),
             rss_before.map_or("-".into(), |v| v.to_string()),
             rss_subscribed.map_or("-".into(), |v| v.to_string()),

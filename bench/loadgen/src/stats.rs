@@ -63,6 +63,30 @@ pub fn cpu_split_us(pid: &str) -> Option<(u64, u64)> {
         .map(|(u, k)| (u * 1_000_000 / TICKS_PER_SEC, k * 1_000_000 / TICKS_PER_SEC))
 }
 
+/// CPU time (user, system) of a process's threads named `name`, in microseconds; `None` when it
+/// has none (PocketBase, or a Kiln that never started its realtime dispatcher).
+pub fn thread_cpu_split_us(pid: &str, name: &str) -> Option<(u64, u64)> {
+    let mut total = None;
+    for task in fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+        let dir = task.path();
+        let named = fs::read_to_string(dir.join("comm")).is_ok_and(|c| c.trim_end() == name);
+        if !named {
+            continue;
+        }
+        if let Some((u, k)) = fs::read_to_string(dir.join("stat"))
+            .ok()
+            .and_then(|s| parse_stat_ticks(&s))
+        {
+            let (tu, tk) = total.unwrap_or((0, 0));
+            total = Some((
+                tu + u * 1_000_000 / TICKS_PER_SEC,
+                tk + k * 1_000_000 / TICKS_PER_SEC,
+            ));
+        }
+    }
+    total
+}
+
 /// CPU time (user + system) of a process, in microseconds.
 pub fn cpu_us(pid: &str) -> Option<u64> {
     cpu_split_us(pid).map(|(u, k)| u + k)

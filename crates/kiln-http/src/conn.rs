@@ -96,7 +96,10 @@ pub struct Conn {
 }
 
 impl Conn {
+    /// Takes an accepted stream, with Nagle's algorithm off (as Go's net, and so PocketBase,
+    /// does): an event stream's frame never waits for the ACK of the one before it.
     pub fn new(stream: TcpStream) -> Self {
+        let _ = stream.set_nodelay(true);
         let (read, write) = stream.into_split();
         Conn {
             read,

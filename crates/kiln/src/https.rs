@@ -149,6 +149,8 @@ pub fn tls_listener(
                     }
                 },
             };
+            // as on plain HTTP (`kiln_http::conn::Conn::new`)
+            let _ = tcp.set_nodelay(true);
             let Ok(permit) = handshakes.clone().try_acquire_owned() else {
                 tracing::debug!(%peer, "too many TLS handshakes at once: connection closed");
                 continue;

@@ -304,7 +304,7 @@ fn deliver_to(
             continue;
         }
         // Only auth records (email visibility) and expansions (related rules) depend on who looks.
-        let depends_on_viewer = c.is_auth() || sub.query.contains_key("expand");
+        let depends_on_viewer = c.is_auth() || sub.expands;
         let viewer = if depends_on_viewer {
             &st.auth_key
         } else {

@@ -100,7 +100,7 @@ impl ClientState {
             connected_at: SystemTime::now(),
             last_seq: 0,
             auth: None,
-            auth_key: Arc::from(""),
+            auth_key: auth_key(&None),
             auth_set: false,
             subscriptions: Vec::new(),
             oauth2: false,
@@ -133,12 +133,14 @@ impl ClientState {
     }
 }
 
-/// The dispatcher's cache key of an auth: `collectionId/recordId`, empty for guests.
+/// The dispatcher's cache key of an auth: `collectionId/recordId`, empty for guests (one shared
+/// empty key: the dispatcher compares keys, and a shared one is already in its cache).
 pub(crate) fn auth_key(auth: &Option<Arc<Record>>) -> Arc<str> {
-    auth.as_ref()
-        .map(|r| format!("{}/{}", r.collection.id, r.id()))
-        .unwrap_or_default()
-        .into()
+    static GUEST: OnceLock<Arc<str>> = OnceLock::new();
+    match auth {
+        Some(r) => format!("{}/{}", r.collection.id, r.id()).into(),
+        None => GUEST.get_or_init(|| Arc::from("")).clone(),
+    }
 }
 
 /// Whether a connection authenticated as `auth` may take over a client that had `old`: a

@@ -20,6 +20,8 @@ pub struct Subscription {
     pub headers: HashMap<String, String>,
     /// A key identifying the options, for caching per-context results.
     pub options_key: std::sync::Arc<str>,
+    /// `query` has `expand`: the rendering depends on who looks (related records' rules).
+    pub expands: bool,
 }
 
 fn string_map(v: Option<&Value>) -> HashMap<String, String> {
@@ -69,6 +71,7 @@ impl Subscription {
             .map(|(k, v)| (k.to_ascii_lowercase().replace('-', "_"), v))
             .collect();
         Some(Subscription {
+            expands: query.contains_key("expand"),
             raw: raw.into(),
             collection: collection.to_owned(),
             record_id,

@@ -22,8 +22,6 @@ pub(crate) struct Sink {
 struct Out {
     /// Bytes of a chunk the socket did not take yet: they go before anything else.
     pending: Vec<u8>,
-    /// The frame heads written directly are built here (one buffer per stream, reused).
-    head: Vec<u8>,
     /// The connection's task, woken when bytes are left pending.
     waker: Option<Waker>,
     /// When a message last went out this way (the stream's idle timeout counts from it).
@@ -109,21 +107,9 @@ fn chunk(out: &mut Vec<u8>, parts: &[&[u8]]) {
     out.extend_from_slice(b"\r\n");
 }
 
-impl Direct for Sink {
-    fn send(&self, client: &str, m: &Message) -> bool {
-        // the stream handles these itself, in order from the queue
-        if &*m.event == BACKLOG_EVENT || &*m.event == CLOSE_EVENT || !self.conn.is_on() {
-            return false;
-        }
-        let mut out = self.out();
-        let out = &mut *out;
-        if out.broken {
-            return true;
-        }
-        if !out.pending.is_empty() {
-            return false;
-        }
-        let head = &mut out.head;
+impl Sink {
+    /// Writes `m` as one chunk, keeping what the socket does not take (see [`Direct::send`]).
+    fn write_frame(&self, out: &mut Out, head: &mut Vec<u8>, client: &str, m: &Message) {
         head.clear();
         super::frames::push_head(head, client, (m.seq != 0).then_some(m.seq), &m.event);
         let frame_len = head.len() + m.data.len() + 2;
@@ -147,7 +133,7 @@ impl Direct for Sink {
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
             Err(_) => {
                 out.broken = true;
-                return true;
+                return;
             }
         };
         if written < total {
@@ -162,6 +148,29 @@ impl Direct for Sink {
                 w.wake_by_ref();
             }
         }
+    }
+}
+
+impl Direct for Sink {
+    fn send(&self, client: &str, m: &Message) -> bool {
+        // the stream handles these itself, in order from the queue
+        if &*m.event == BACKLOG_EVENT || &*m.event == CLOSE_EVENT || !self.conn.is_on() {
+            return false;
+        }
+        let mut out = self.out();
+        let out = &mut *out;
+        if out.broken {
+            return true;
+        }
+        if !out.pending.is_empty() {
+            return false;
+        }
+        thread_local! {
+            /// The frame heads written directly are built here: one buffer per offering thread
+            /// (the dispatcher's, mostly), warm in its cache.
+            static HEAD: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        HEAD.with_borrow_mut(|head| self.write_frame(out, head, client, m));
         true
     }
 }
