@@ -112,6 +112,14 @@ impl futures_util::Stream for Stream {
             let deadline = last + IDLE_TIMEOUT;
             if Instant::now() >= deadline {
                 if let Some(sink) = &this.direct {
+                    if sink.has_pending() {
+                        // a frame half written: the stream ends once it is out (or with the
+                        // connection), never between its bytes
+                        this.idle
+                            .as_mut()
+                            .reset((Instant::now() + IDLE_TIMEOUT).into());
+                        continue;
+                    }
                     this.reg.client.set_direct(None);
                     sink.conn.release();
                 }

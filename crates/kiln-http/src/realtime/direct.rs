@@ -47,6 +47,12 @@ impl Sink {
         self.out().last
     }
 
+    /// Whether bytes of a chunk wait for room in the socket.
+    pub(crate) fn has_pending(&self) -> bool {
+        let out = self.out();
+        !out.pending.is_empty() && !out.broken
+    }
+
     fn out(&self) -> MutexGuard<'_, Out> {
         self.out.lock().unwrap_or_else(|p| p.into_inner())
     }

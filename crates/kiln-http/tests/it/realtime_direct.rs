@@ -119,12 +119,11 @@ struct Stream {
 }
 
 impl Stream {
-    async fn open(addr: SocketAddr, small: bool) -> (Stream, String) {
+    /// Opens a stream; `headers` are more request header lines, each ending in `\r\n`.
+    async fn open(addr: SocketAddr, small: bool, headers: &str) -> (Stream, String) {
         let mut wire = Wire::connect(addr, small).await;
-        wire.s
-            .write_all(b"GET /api/realtime HTTP/1.1\r\nHost: kiln\r\n\r\n")
-            .await
-            .unwrap();
+        let req = format!("GET /api/realtime HTTP/1.1\r\nHost: kiln\r\n{headers}\r\n");
+        wire.s.write_all(req.as_bytes()).await.unwrap();
         let head = wire.head().await;
         assert!(head.starts_with("HTTP/1.1 200"), "{head}");
         assert!(head
@@ -188,7 +187,7 @@ async fn events_written_to_the_socket_arrive_whole_and_in_order() {
     let mut t = TestApp::new().await;
     t.add_notes().await;
     let addr = serve(&t, false).await;
-    let (mut s, id) = Stream::open(addr, false).await;
+    let (mut s, id) = Stream::open(addr, false, "").await;
     assert_eq!(
         subscribe_id(&t, &id, json!(["notes"]), Token::None).await,
         204
@@ -212,7 +211,7 @@ async fn a_full_socket_keeps_every_event_in_order() {
     let mut t = TestApp::new().await;
     t.add_notes().await;
     let addr = serve(&t, true).await;
-    let (mut s, id) = Stream::open(addr, true).await;
+    let (mut s, id) = Stream::open(addr, true, "").await;
     assert_eq!(
         subscribe_id(&t, &id, json!(["notes"]), Token::None).await,
         204
@@ -237,7 +236,7 @@ async fn the_connection_is_hypers_again_after_the_stream() {
     let mut t = TestApp::new().await;
     t.add_notes().await;
     let addr = serve(&t, false).await;
-    let (mut s, id) = Stream::open(addr, false).await;
+    let (mut s, id) = Stream::open(addr, false, "").await;
     assert_eq!(
         subscribe_id(&t, &id, json!(["notes"]), Token::None).await,
         204
@@ -257,4 +256,37 @@ async fn the_connection_is_hypers_again_after_the_stream() {
         .unwrap();
     let head = wire.head().await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+}
+
+// A stream that resumes (`Last-Event-ID`) gets its replay through the queue, written by the
+// connection's task, and then live events written by the dispatcher, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_stream_replays_what_it_missed_then_goes_on_live() {
+    let mut t = TestApp::new().await;
+    t.add_notes().await;
+    let addr = serve(&t, false).await;
+    let (mut s, id) = Stream::open(addr, false, "").await;
+    assert_eq!(
+        subscribe_id(&t, &id, json!(["notes"]), Token::None).await,
+        204
+    );
+    create(&t, "one".into()).await;
+    let (last, _, _) = s.next().await.expect("an event");
+    drop(s);
+    // the server sees the connection end, and keeps the client for a resume
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while t.app.realtime().client(&id).is_some() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    create(&t, "two".into()).await;
+    create(&t, "three".into()).await;
+    let (mut r, resumed) = Stream::open(addr, false, &format!("Last-Event-ID: {last}\r\n")).await;
+    assert_eq!(resumed, id, "the same client");
+    create(&t, "four".into()).await;
+    let mut titles = Vec::new();
+    for _ in 0..3 {
+        let (_, _, data) = r.next().await.expect("an event");
+        titles.push(data["record"]["title"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(titles, ["two", "three", "four"]);
 }
