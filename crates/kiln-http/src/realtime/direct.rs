@@ -58,10 +58,10 @@ impl Sink {
     }
 
     /// Writes what is pending and then every message queued for `client`, each batch as one
-    /// chunk. `Ready(true)`: all written and the queue is empty; `Ready(false)`: the stream is
-    /// to end (the queue closed) once `Ready(true)` would hold; `Pending`: the socket is full and
-    /// `cx` is woken when it takes more, or the queue is empty and `cx` is woken by the next
-    /// queued message. Run under the client's [`Client::in_order`], so no offer comes between.
+    /// chunk. `Ready(true)`: all written and the queue empty (`cx` is woken by the next queued
+    /// message); `Ready(false)`: all written and the queue closed, the stream ends; `Pending`: the
+    /// socket is full, `cx` is woken when it takes more. Run under the client's
+    /// [`Client::in_order`], so no offer comes between.
     pub(crate) fn drain(
         &self,
         client: &Client,
@@ -93,7 +93,7 @@ impl Sink {
                 Poll::Ready(Some(m)) if &*m.event == CLOSE_EVENT => return Poll::Ready(false),
                 Poll::Ready(Some(m)) => {
                     let frames = super::frames::batch(client, m, rx);
-                    chunk(&mut out.pending, &[&frames]);
+                    chunk(&mut out.pending, &frames);
                     out.last = Some(Instant::now());
                 }
                 Poll::Ready(None) => return Poll::Ready(false),
@@ -101,19 +101,7 @@ impl Sink {
             }
         }
     }
-}
 
-/// Appends one HTTP/1.1 chunk holding `parts` (what hyper's chunked encoder writes for a body
-/// frame of those bytes).
-fn chunk(out: &mut Vec<u8>, parts: &[&[u8]]) {
-    use std::io::Write;
-    let len: usize = parts.iter().map(|p| p.len()).sum();
-    let _ = write!(out, "{len:X}\r\n");
-    parts.iter().for_each(|p| out.extend_from_slice(p));
-    out.extend_from_slice(b"\r\n");
-}
-
-impl Sink {
     /// Writes `m` as one chunk, keeping what the socket does not take (see [`Direct::send`]).
     fn write_frame(&self, out: &mut Out, head: &mut Vec<u8>, client: &str, m: &Message) {
         head.clear();
@@ -155,6 +143,15 @@ impl Sink {
             }
         }
     }
+}
+
+/// Appends one HTTP/1.1 chunk holding `data` (what hyper's chunked encoder writes for a body
+/// frame of those bytes).
+fn chunk(out: &mut Vec<u8>, data: &[u8]) {
+    use std::io::Write;
+    let _ = write!(out, "{:X}\r\n", data.len());
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
 }
 
 impl Direct for Sink {
