@@ -45,19 +45,7 @@ impl Sse {
         loop {
             if let Some(end) = self.buf.find("\n\n") {
                 let frame: String = self.buf.drain(..end + 2).collect();
-                let mut id = String::new();
-                let mut event = String::new();
-                let mut data = Value::Null;
-                for line in frame.lines() {
-                    if let Some(v) = line.strip_prefix("id:") {
-                        id = v.to_owned();
-                    } else if let Some(v) = line.strip_prefix("event:") {
-                        event = v.to_owned();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data = serde_json::from_str(v).expect("data is JSON");
-                    }
-                }
-                return Some((id, event, data));
+                return Some(parse_frame(&frame));
             }
             match tokio::time::timeout(Duration::from_millis(700), self.body.frame()).await {
                 Ok(Some(Ok(f))) => {
@@ -78,6 +66,23 @@ impl Sse {
         }
         out
     }
+}
+
+/// One SSE frame's (id, event name, data).
+pub(crate) fn parse_frame(frame: &str) -> (String, String, Value) {
+    let mut id = String::new();
+    let mut event = String::new();
+    let mut data = Value::Null;
+    for line in frame.lines() {
+        if let Some(v) = line.strip_prefix("id:") {
+            id = v.to_owned();
+        } else if let Some(v) = line.strip_prefix("event:") {
+            event = v.to_owned();
+        } else if let Some(v) = line.strip_prefix("data:") {
+            data = serde_json::from_str(v).expect("data is JSON");
+        }
+    }
+    (id, event, data)
 }
 
 pub(crate) async fn subscribe(t: &TestApp, s: &Sse, topics: Value, token: Token) -> u16 {

@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 
 use kiln_http::conn::{Conn, Connections};
 
-use crate::realtime::subscribe_id;
+use crate::realtime::{parse_frame, subscribe_id};
 use crate::support::{TestApp, Token};
 
 /// Accepts connections as `kiln serve` does (each a [`Conn`]); with `small`, each socket's send
@@ -144,17 +144,7 @@ impl Stream {
         loop {
             if let Some(end) = self.frames.find("\n\n") {
                 let frame: String = self.frames.drain(..end + 2).collect();
-                let (mut id, mut event, mut data) = (String::new(), String::new(), Value::Null);
-                for line in frame.lines() {
-                    if let Some(v) = line.strip_prefix("id:") {
-                        id = v.to_owned();
-                    } else if let Some(v) = line.strip_prefix("event:") {
-                        event = v.to_owned();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data = serde_json::from_str(v).expect("data is JSON");
-                    }
-                }
-                return Some((id, event, data));
+                return Some(parse_frame(&frame));
             }
             let chunk = self.wire.chunk().await;
             if chunk.is_empty() {
@@ -168,6 +158,20 @@ impl Stream {
             self.frames.push_str(std::str::from_utf8(&chunk).unwrap());
         }
     }
+}
+
+/// A served app with a `notes` collection, and a stream subscribed to it as a guest (both socket
+/// buffers small with `small`).
+async fn subscribed(small: bool) -> (TestApp, SocketAddr, Stream, String) {
+    let mut t = TestApp::new().await;
+    t.add_notes().await;
+    let addr = serve(&t, small).await;
+    let (s, id) = Stream::open(addr, small, "").await;
+    assert_eq!(
+        subscribe_id(&t, &id, json!(["notes"]), Token::None).await,
+        204
+    );
+    (t, addr, s, id)
 }
 
 async fn create(t: &TestApp, title: String) {
@@ -184,14 +188,7 @@ async fn create(t: &TestApp, title: String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_written_to_the_socket_arrive_whole_and_in_order() {
-    let mut t = TestApp::new().await;
-    t.add_notes().await;
-    let addr = serve(&t, false).await;
-    let (mut s, id) = Stream::open(addr, false, "").await;
-    assert_eq!(
-        subscribe_id(&t, &id, json!(["notes"]), Token::None).await,
-        204
-    );
+    let (t, _, mut s, id) = subscribed(false).await;
     for i in 0..50 {
         create(&t, format!("n{i}")).await;
     }
@@ -208,14 +205,7 @@ async fn events_written_to_the_socket_arrive_whole_and_in_order() {
 // arrive once it reads, whole and in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_socket_keeps_every_event_in_order() {
-    let mut t = TestApp::new().await;
-    t.add_notes().await;
-    let addr = serve(&t, true).await;
-    let (mut s, id) = Stream::open(addr, true, "").await;
-    assert_eq!(
-        subscribe_id(&t, &id, json!(["notes"]), Token::None).await,
-        204
-    );
+    let (t, _, mut s, _) = subscribed(true).await;
     let filler = "x".repeat(3000);
     let total = 200;
     for i in 0..total {
@@ -233,14 +223,7 @@ async fn a_full_socket_keeps_every_event_in_order() {
 // connection serves the next request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_connection_is_hypers_again_after_the_stream() {
-    let mut t = TestApp::new().await;
-    t.add_notes().await;
-    let addr = serve(&t, false).await;
-    let (mut s, id) = Stream::open(addr, false, "").await;
-    assert_eq!(
-        subscribe_id(&t, &id, json!(["notes"]), Token::None).await,
-        204
-    );
+    let (t, _, mut s, _) = subscribed(false).await;
     create(&t, "before the end".into()).await;
     let (_, _, data) = s.next().await.expect("an event");
     assert_eq!(data["record"]["title"], "before the end");
@@ -262,14 +245,7 @@ async fn the_connection_is_hypers_again_after_the_stream() {
 // connection's task, and then live events written by the dispatcher, in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resumed_stream_replays_what_it_missed_then_goes_on_live() {
-    let mut t = TestApp::new().await;
-    t.add_notes().await;
-    let addr = serve(&t, false).await;
-    let (mut s, id) = Stream::open(addr, false, "").await;
-    assert_eq!(
-        subscribe_id(&t, &id, json!(["notes"]), Token::None).await,
-        204
-    );
+    let (t, addr, mut s, id) = subscribed(false).await;
     create(&t, "one".into()).await;
     let (last, _, _) = s.next().await.expect("an event");
     drop(s);
