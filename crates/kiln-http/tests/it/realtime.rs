@@ -387,7 +387,8 @@ impl Sse {
     }
 }
 
-async fn create_note(t: &TestApp, title: &str) {
+/// Creates a note as a guest.
+pub(crate) async fn create_note(t: &TestApp, title: &str) {
     let r = t
         .send(
             "POST",
@@ -396,7 +397,7 @@ async fn create_note(t: &TestApp, title: &str) {
             &Token::None,
         )
         .await;
-    assert_eq!(r.status, 200);
+    assert_eq!(r.status, 200, "{}", r.text);
 }
 
 #[tokio::test]

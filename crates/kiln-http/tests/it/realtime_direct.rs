@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 
 use kiln_http::conn::{Conn, Connections};
 
-use crate::realtime::{parse_frame, subscribe_id};
+use crate::realtime::{create_note, parse_frame, subscribe_id};
 use crate::support::{TestApp, Token};
 
 /// Accepts connections as `kiln serve` does (each a [`Conn`]); with `small`, each socket's send
@@ -174,23 +174,11 @@ async fn subscribed(small: bool) -> (TestApp, SocketAddr, Stream, String) {
     (t, addr, s, id)
 }
 
-async fn create(t: &TestApp, title: String) {
-    let r = t
-        .send(
-            "POST",
-            "/api/collections/notes/records",
-            Some(json!({ "title": title })),
-            &Token::None,
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_written_to_the_socket_arrive_whole_and_in_order() {
     let (t, _, mut s, id) = subscribed(false).await;
     for i in 0..50 {
-        create(&t, format!("n{i}")).await;
+        create_note(&t, &format!("n{i}")).await;
     }
     for i in 0..50 {
         let (eid, event, data) = s.next().await.expect("an event");
@@ -209,7 +197,7 @@ async fn a_full_socket_keeps_every_event_in_order() {
     let filler = "x".repeat(3000);
     let total = 200;
     for i in 0..total {
-        create(&t, format!("{i}:{filler}")).await;
+        create_note(&t, &format!("{i}:{filler}")).await;
     }
     for i in 0..total {
         let (_, event, data) = s.next().await.expect("an event");
@@ -224,7 +212,7 @@ async fn a_full_socket_keeps_every_event_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_connection_is_hypers_again_after_the_stream() {
     let (t, _, mut s, _) = subscribed(false).await;
-    create(&t, "before the end".into()).await;
+    create_note(&t, "before the end").await;
     let (_, _, data) = s.next().await.expect("an event");
     assert_eq!(data["record"]["title"], "before the end");
     t.app.realtime().close_all();
@@ -246,7 +234,7 @@ async fn the_connection_is_hypers_again_after_the_stream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resumed_stream_replays_what_it_missed_then_goes_on_live() {
     let (t, addr, mut s, id) = subscribed(false).await;
-    create(&t, "one".into()).await;
+    create_note(&t, "one").await;
     let (last, _, _) = s.next().await.expect("an event");
     drop(s);
     // the server sees the connection end, and keeps the client for a resume
@@ -254,11 +242,11 @@ async fn a_resumed_stream_replays_what_it_missed_then_goes_on_live() {
     while t.app.realtime().client(&id).is_some() && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    create(&t, "two".into()).await;
-    create(&t, "three".into()).await;
+    create_note(&t, "two").await;
+    create_note(&t, "three").await;
     let (mut r, resumed) = Stream::open(addr, false, &format!("Last-Event-ID: {last}\r\n")).await;
     assert_eq!(resumed, id, "the same client");
-    create(&t, "four".into()).await;
+    create_note(&t, "four").await;
     let mut titles = Vec::new();
     for _ in 0..3 {
         let (_, _, data) = r.next().await.expect("an event");
