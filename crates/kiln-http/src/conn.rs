@@ -181,8 +181,9 @@ impl AsyncWrite for Conn {
     }
 }
 
-/// The path of the only requests that get the [`Handover`] (the event stream's).
-const HANDOVER_PATH: &str = "/api/realtime";
+/// The event stream's path, the only requests that get the [`Handover`] (the realtime router
+/// serves the stream there).
+pub(crate) const HANDOVER_PATH: &str = "/api/realtime";
 
 /// Makes each connection's service: `service` with the peer's address (`ConnectInfo`, as axum's
 /// own `into_make_service_with_connect_info` adds) and, on the event stream's requests, the

@@ -6,7 +6,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use super::hub::{reset_message, Client, Job, Message, Missed, RETAINED_EVENTS, RETENTION};
+use super::hub::{
+    empty_key, reset_message, Client, Job, Message, Missed, RETAINED_EVENTS, RETENTION,
+};
 use super::park::park_client;
 use super::position::{Catchup, Caught, Heard, Parked, Place, Resumption};
 use crate::app::App;
@@ -238,12 +240,6 @@ impl Dispatcher {
     }
 }
 
-/// The viewer key of a rendering that is the same for everyone (shared: no allocation per delivery).
-fn anyone() -> &'static Arc<str> {
-    static ANYONE: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
-    ANYONE.get_or_init(|| Arc::from(""))
-}
-
 /// Hands `send` a message of `event` for each of `client`'s matching subscriptions that its rules
 /// allow. `false` when `send` refused one (the client's queue is full).
 fn deliver_to(
@@ -308,7 +304,7 @@ fn deliver_to(
         let viewer = if depends_on_viewer {
             &st.auth_key
         } else {
-            anyone()
+            empty_key()
         };
         let data = match caches.rendered(viewer, &sub.options_key) {
             Some(d) => d,

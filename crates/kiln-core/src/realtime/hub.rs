@@ -133,13 +133,19 @@ impl ClientState {
     }
 }
 
-/// The dispatcher's cache key of an auth: `collectionId/recordId`, empty for guests (one shared
-/// empty key: the dispatcher compares keys, and a shared one is already in its cache).
+/// The empty cache key, shared (no allocation per client or delivery, and one already in the
+/// dispatcher's cache): a guest's auth key, and the viewer of a rendering that is the same for
+/// everyone.
+pub(crate) fn empty_key() -> &'static Arc<str> {
+    static EMPTY: OnceLock<Arc<str>> = OnceLock::new();
+    EMPTY.get_or_init(|| Arc::from(""))
+}
+
+/// The dispatcher's cache key of an auth: `collectionId/recordId`, empty for guests.
 pub(crate) fn auth_key(auth: &Option<Arc<Record>>) -> Arc<str> {
-    static GUEST: OnceLock<Arc<str>> = OnceLock::new();
     match auth {
         Some(r) => format!("{}/{}", r.collection.id, r.id()).into(),
-        None => GUEST.get_or_init(|| Arc::from("")).clone(),
+        None => empty_key().clone(),
     }
 }
 

@@ -86,9 +86,8 @@ impl futures_util::Stream for Stream {
                     Poll::Pending => true,
                 };
                 if !go_on {
-                    // nothing is written directly after this: the final chunk is hyper's
-                    *order = None;
-                    sink.conn.release();
+                    // still in order: no offer writes between the drain and the end
+                    sink.detach(&mut order);
                     return Poll::Ready(None);
                 }
             }
@@ -120,8 +119,7 @@ impl futures_util::Stream for Stream {
                             .reset((Instant::now() + IDLE_TIMEOUT).into());
                         continue;
                     }
-                    this.reg.client.set_direct(None);
-                    sink.conn.release();
+                    sink.detach(&mut this.reg.client.in_order());
                 }
                 return Poll::Ready(None);
             }
@@ -135,8 +133,7 @@ impl Drop for Stream {
     /// The connection ended (or the stream did): no offer may write to it any more.
     fn drop(&mut self) {
         if let Some(sink) = &self.direct {
-            self.reg.client.set_direct(None);
-            sink.conn.release();
+            sink.detach(&mut self.reg.client.in_order());
         }
     }
 }

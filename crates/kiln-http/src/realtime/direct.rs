@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use kiln_core::realtime::{Client, Direct, Message, BACKLOG_EVENT, CLOSE_EVENT};
+use kiln_core::realtime::{Client, Direct, DirectSlot, Message, BACKLOG_EVENT, CLOSE_EVENT};
 
 use crate::conn::Handover;
 
@@ -40,6 +40,13 @@ impl Sink {
             conn,
             out: Mutex::default(),
         }
+    }
+
+    /// Stops the direct writes (`slot` is the client's, held): nothing is written after this, so
+    /// the stream may end and hyper write the final chunk.
+    pub(crate) fn detach(&self, slot: &mut DirectSlot) {
+        *slot = None;
+        self.conn.release();
     }
 
     /// When a message last went out directly.

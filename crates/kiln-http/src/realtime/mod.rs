@@ -17,7 +17,7 @@ use kiln_core::App;
 pub fn router() -> Router<App> {
     Router::new()
         .route(
-            "/api/realtime",
+            crate::conn::HANDOVER_PATH,
             get(connect::handler).post(subscribe::handler),
         )
         .route("/api/realtime/ws", get(ws::handler))
