@@ -81,6 +81,8 @@ impl Caches {
 struct Logged {
     /// This node's number for it.
     seq: u64,
+    /// Its number among the events published here (see [`super::topic::Subscription::since`]).
+    stamp: u64,
     at: Instant,
     /// When it arrived, by the clock that parked places are stamped with.
     wall: SystemTime,
@@ -100,13 +102,14 @@ pub(crate) struct Dispatcher {
 impl Dispatcher {
     pub(crate) fn handle(&mut self, app: &App, job: Job) {
         match job {
-            Job::Event(event) => {
+            Job::Event { event, stamp } => {
                 let seq = app.realtime().seq.fetch_add(1, Ordering::AcqRel) + 1;
                 if let Some(o) = &event.origin {
                     self.heard.arrived(o);
                 }
                 self.log.push_back(Logged {
                     seq,
+                    stamp,
                     at: Instant::now(),
                     wall: SystemTime::now(),
                     event: event.clone(),
@@ -123,7 +126,8 @@ impl Dispatcher {
                 app.realtime()
                     .snapshot_into(&mut self.seen, &mut self.clients);
                 for client in &self.clients {
-                    if !deliver_to(app, client, &event, seq, &mut caches, |m| client.offer(m)) {
+                    let at = (seq, stamp);
+                    if !deliver_to(app, client, &event, at, &mut caches, |m| client.offer(m)) {
                         stalled.push(client.id.clone());
                     }
                 }
@@ -150,8 +154,8 @@ impl Dispatcher {
                 }
                 // beside the queue: a replay may be longer than the queue holds
                 let mut replay = Vec::new();
-                for (seq, event) in &events {
-                    deliver_to(app, &client, event, *seq, &mut Caches::default(), |m| {
+                for (at, event) in &events {
+                    deliver_to(app, &client, event, *at, &mut Caches::default(), |m| {
                         replay.push(m);
                         true
                     });
@@ -204,7 +208,7 @@ impl Dispatcher {
     }
 
     /// The retained events after this node's number `after`; whether none is missing.
-    fn after(&self, app: &App, after: u64) -> (Vec<(u64, Event)>, bool) {
+    fn after(&self, app: &App, after: u64) -> (Vec<(At, Event)>, bool) {
         let last = app.realtime().seq.load(Ordering::Acquire);
         let oldest = self.log.front().map(|e| e.seq);
         let complete = after >= last || oldest.is_some_and(|o| o <= after + 1);
@@ -212,7 +216,7 @@ impl Dispatcher {
             .log
             .iter()
             .filter(|e| e.seq > after)
-            .map(|e| (e.seq, e.event.clone()))
+            .map(|e| ((e.seq, e.stamp), e.event.clone()))
             .collect();
         (events, complete)
     }
@@ -221,7 +225,7 @@ impl Dispatcher {
     /// position they reach; whether none is missing. Events caught in another node's log take the
     /// number before the first of this log's (or this node's last): the numbers never go down, and
     /// a later resume here from one of them replays this log's part again.
-    fn past_place(&self, app: &App, r: Resumption) -> (Vec<(u64, Event)>, bool) {
+    fn past_place(&self, app: &App, r: Resumption) -> (Vec<(At, Event)>, bool) {
         let mut catchup = Catchup::new(&r.place, r.since);
         catchup.reached(&r.caught.vector);
         let own = self.pick(&mut catchup);
@@ -229,16 +233,22 @@ impl Dispatcher {
             Some((seq, _)) => seq - 1,
             None => app.realtime().seq.load(Ordering::Acquire),
         };
-        let mut events: Vec<(u64, Event)> = r
+        // A parked client's subscriptions are made anew here and take every event (`since` 0).
+        let events = r
             .caught
             .events
             .into_iter()
             .map(|(seq, e)| (if seq == 0 { before_own } else { seq }, e))
+            .chain(own)
+            .map(|(seq, e)| ((seq, 0), e))
             .collect();
-        events.extend(own);
         (events, !catchup.gap)
     }
 }
+
+/// An event's place: this node's number for it (its order, and its id in a client's stream),
+/// and its number among the events published here (whom it is for: [`super::topic::Subscription::since`]).
+type At = (u64, u64);
 
 /// Hands `send` a message of `event` for each of `client`'s matching subscriptions that its rules
 /// allow. `false` when `send` refused one (the client's queue is full).
@@ -246,7 +256,7 @@ fn deliver_to(
     app: &App,
     client: &Client,
     event: &Event,
-    seq: u64,
+    (seq, stamp): At,
     caches: &mut Caches,
     mut send: impl FnMut(Message) -> bool,
 ) -> bool {
@@ -262,7 +272,7 @@ fn deliver_to(
         if !(sub.collection.eq_ignore_ascii_case(&c.name) || sub.collection == c.id) {
             continue;
         }
-        if sub.record_id.as_deref().is_some_and(|id| id != record.id()) {
+        if sub.record_id.as_deref().is_some_and(|id| id != record.id()) || sub.since >= stamp {
             continue;
         }
         // Built only on a cache miss: with many subscribers nearly every delivery is a hit.

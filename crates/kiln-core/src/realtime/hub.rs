@@ -47,12 +47,11 @@ pub(crate) enum Missed {
 
 /// Work for the dispatcher, processed in order.
 pub(crate) enum Job {
-    Event(Event),
+    /// A committed change and its number among the events published here (see
+    /// [`Subscription::since`]).
+    Event { event: Event, stamp: u64 },
     /// Replay to `client` what it missed, then go on live.
-    Resume {
-        client: Arc<Client>,
-        missed: Missed,
-    },
+    Resume { client: Arc<Client>, missed: Missed },
     /// End every stream, handing back the clients as they stand (the node stops).
     Park {
         reply: tokio::sync::oneshot::Sender<Vec<Parked>>,
@@ -110,11 +109,20 @@ impl ClientState {
         }
     }
 
-    /// Subscribes to `topics` (replacing any before).
-    pub(crate) fn set_topics(&mut self, topics: &[String]) {
+    /// Subscribes to `topics` (replacing any before). A topic new to the client gets the events
+    /// published after `since`; one it kept goes on as it was, missing nothing.
+    pub(crate) fn set_topics(&mut self, topics: &[String], since: u64) {
+        let before = std::mem::take(&mut self.subscriptions);
         self.subscriptions = topics
             .iter()
             .filter_map(|t| Subscription::parse(t))
+            .map(|mut s| {
+                s.since = before
+                    .iter()
+                    .find(|b| b.raw == s.raw)
+                    .map_or(since, |b| b.since);
+                s
+            })
             .collect();
         self.oauth2 = topics.iter().any(|t| t == OAUTH2_TOPIC);
     }
@@ -296,6 +304,7 @@ impl Client {
         &self,
         auth: Option<Arc<Record>>,
         topics: &[String],
+        since: u64,
     ) -> Result<Option<Missed>, ClientError> {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.auth_set && st.auth.is_some() && !same_auth(&st.auth, &auth) {
@@ -308,7 +317,7 @@ impl Client {
         st.auth_key = auth_key(&auth);
         st.auth = auth;
         st.auth_set = true;
-        st.set_topics(topics);
+        st.set_topics(topics, since);
         Ok(proved)
     }
 
@@ -368,6 +377,9 @@ pub struct Hub {
     events: OnceLock<std_mpsc::SyncSender<Job>>,
     /// The last sequence number the dispatcher assigned.
     pub(crate) seq: AtomicU64,
+    /// Events handed to the dispatcher so far, counted as they are published: the dispatcher may
+    /// reach an event after a later subscription was made, which must not get it.
+    published: AtomicU64,
     /// Since when this node has heard of every park (its start, or its carrier's reconnection):
     /// after [`RETENTION`] it knows every parked client still kept.
     pub(crate) parks_heard: Mutex<std::time::Instant>,
@@ -382,6 +394,7 @@ impl Default for Hub {
             parked: Default::default(),
             events: Default::default(),
             seq: Default::default(),
+            published: Default::default(),
             parks_heard: Mutex::new(std::time::Instant::now()),
         }
     }
@@ -568,7 +581,8 @@ impl Hub {
         auth: Option<Arc<Record>>,
         topics: &[String],
     ) -> Result<(), ClientError> {
-        if let Some(missed) = client.set_subscriptions(auth, topics)? {
+        let since = self.published.load(Ordering::Acquire);
+        if let Some(missed) = client.set_subscriptions(auth, topics, since)? {
             self.queue(Job::Resume {
                 client: client.clone(),
                 missed,
@@ -643,6 +657,9 @@ impl Hub {
     /// Queues an event for the dispatcher (once any client ever connected: a disconnected client
     /// may still resume and needs the event).
     pub fn deliver(&self, event: Event) {
-        self.queue(Job::Event(event));
+        if self.events.get().is_some() {
+            let stamp = self.published.fetch_add(1, Ordering::AcqRel) + 1;
+            self.queue(Job::Event { event, stamp });
+        }
     }
 }

@@ -36,7 +36,8 @@ impl Hub {
         };
         state.auth_key = auth_key(&state.auth);
         state.auth_set = state.auth.is_some() || !parked.topics.is_empty();
-        state.set_topics(&parked.topics);
+        // rebuilt here: every event of the catching up and after is theirs
+        state.set_topics(&parked.topics, 0);
         state.resuming = true;
         state.awaiting_auth = !proved;
         if !proved {

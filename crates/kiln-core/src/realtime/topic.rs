@@ -22,6 +22,10 @@ pub struct Subscription {
     pub options_key: std::sync::Arc<str>,
     /// `query` has `expand`: the rendering depends on who looks (related records' rules).
     pub expands: bool,
+    /// The hub's count of published events when this topic was subscribed: the events up to it
+    /// were published before the subscription existed and are not its own, even when the
+    /// dispatcher reaches them later (0: every event is).
+    pub since: u64,
 }
 
 fn string_map(v: Option<&Value>) -> HashMap<String, String> {
@@ -78,6 +82,7 @@ impl Subscription {
             query,
             headers,
             options_key: options.unwrap_or("").into(),
+            since: 0,
         })
     }
 }

@@ -436,6 +436,45 @@ async fn resume_delivers_exactly_the_missed_events_in_order() {
     );
 }
 
+/// The dispatcher reaches an event after the write returned, sometimes after a later subscription:
+/// that subscription must not get it, while a topic a client keeps misses nothing.
+#[tokio::test]
+async fn a_subscription_gets_only_the_events_published_after_it() {
+    let mut t = TestApp::new().await;
+    t.add_notes().await;
+    // Keeps the dispatcher busy: a thousand filters to check per event, none of which matches.
+    let busy = Sse::open(&t).await;
+    let filters: Vec<String> = (0..1000)
+        .map(|i| format!(r#"notes?options={{"query":{{"filter":"title='none{i}'"}}}}"#))
+        .collect();
+    assert_eq!(subscribe(&t, &busy, json!(filters), Token::None).await, 204);
+    for i in 0..20 {
+        create_note(&t, &format!("before{i}")).await;
+    }
+    let mut s = Sse::open(&t).await;
+    assert_eq!(subscribe(&t, &s, json!(["notes"]), Token::None).await, 204);
+    create_note(&t, "kept").await;
+    // a topic added beside "notes" keeps what "notes" is owed
+    assert_eq!(
+        subscribe(&t, &s, json!(["notes", "notes/nosuchid"]), Token::None).await,
+        204
+    );
+    create_note(&t, "after").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut titles = Vec::new();
+    while titles.last().map(String::as_str) != Some("after") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the last event never came: {titles:?}"
+        );
+        if let Some((_, event, d)) = s.next().await {
+            assert_eq!(event, "notes");
+            titles.push(d["record"]["title"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(titles, ["kept", "after"]);
+}
+
 #[tokio::test]
 async fn resume_of_an_unknown_client_is_an_explicit_reset() {
     let mut t = TestApp::new().await;
