@@ -233,14 +233,14 @@ impl Dispatcher {
             Some((seq, _)) => seq - 1,
             None => app.realtime().seq.load(Ordering::Acquire),
         };
-        // A parked client's subscriptions are made anew here and take every event (`since` 0).
+        // A parked client's subscriptions are made anew here: each of these events is theirs.
         let events = r
             .caught
             .events
             .into_iter()
             .map(|(seq, e)| (if seq == 0 { before_own } else { seq }, e))
             .chain(own)
-            .map(|(seq, e)| ((seq, 0), e))
+            .map(|(seq, e)| ((seq, EVERYONES), e))
             .collect();
         (events, !catchup.gap)
     }
@@ -249,6 +249,9 @@ impl Dispatcher {
 /// An event's place: this node's number for it (its order, and its id in a client's stream),
 /// and its number among the events published here (whom it is for: [`super::topic::Subscription::since`]).
 type At = (u64, u64);
+
+/// The published number of an event every subscription gets (a parked client's catching up).
+const EVERYONES: u64 = u64::MAX;
 
 /// Hands `send` a message of `event` for each of `client`'s matching subscriptions that its rules
 /// allow. `false` when `send` refused one (the client's queue is full).
