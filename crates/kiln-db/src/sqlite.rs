@@ -29,9 +29,21 @@ impl Default for SqliteOptions {
 
 /// Sends a job's reply once the transaction it ran in has committed (`None`) or failed.
 type Finish = Box<dyn FnOnce(Option<DbError>) + Send>;
-/// A write closure, run on the writer thread inside its own savepoint (or, for a build of kept
-/// counts, inside the transaction itself).
-type Job = Box<dyn FnOnce(&Connection, &Counts) -> Finish + Send>;
+/// A write closure, run on the writer thread in the [`Scope`] it is given (a build of kept counts
+/// always runs in the transaction itself). Besides its reply, whether it failed as the whole
+/// transaction: then the writer rolls the transaction back instead of committing it.
+type Job = Box<dyn FnOnce(&Connection, &Counts, Scope) -> (Finish, bool) + Send>;
+
+/// Where a job's statements run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// In a savepoint of its own: others share the transaction, and a failure undoes only it.
+    Savepoint,
+    /// As the whole transaction, alone in it: no savepoint to open and release, and no copy of
+    /// each page it changes kept to roll the savepoint back (most writes when few arrive at once,
+    /// and every batch of the request log).
+    Whole,
+}
 
 /// How long the idle writer waits before it looks whether another connection changed the file
 /// (for the counts it keeps).
@@ -154,10 +166,26 @@ impl SqliteDb {
                     // Should the shared transaction not start (the file is locked beyond the busy
                     // timeout), each job's outermost savepoint is a transaction of its own.
                     let grouped = control(&writer, "BEGIN IMMEDIATE").is_ok();
+                    let scope = if grouped && jobs.len() == 1 {
+                        Scope::Whole
+                    } else {
+                        Scope::Savepoint
+                    };
                     let counts = &*writer_counts;
-                    let finishes: Vec<Finish> =
-                        jobs.into_iter().map(|job| job(&writer, counts)).collect();
-                    let outcome = if grouped {
+                    let mut failed = false;
+                    let finishes: Vec<Finish> = jobs
+                        .into_iter()
+                        .map(|job| {
+                            let (finish, fail) = job(&writer, counts, scope);
+                            failed |= fail;
+                            finish
+                        })
+                        .collect();
+                    let outcome = if failed {
+                        // the lone job failed: nothing of it is kept, as its savepoint would have
+                        // ensured; below, the rows it touched are read again as they stand
+                        control(&writer, "ROLLBACK").map_err(DbError::from).err()
+                    } else if grouped {
                         control(&writer, "COMMIT").map_err(DbError::from).err()
                     } else {
                         None
@@ -295,9 +323,9 @@ impl SqliteDb {
         let (n, build) = self.inner.counts.count(table, column, range);
         if build {
             let (t, c) = (table.to_owned(), column.map(str::to_owned));
-            let job: Job = Box::new(move |conn: &Connection, counts: &Counts| -> Finish {
+            let job: Job = Box::new(move |conn: &Connection, counts: &Counts, _| {
                 counts.build(conn, &t, c.as_deref());
-                Box::new(|_| ())
+                (Box::new(|_| ()) as Finish, false)
             });
             if self.submit(job).is_err() {
                 self.inner.counts.not_built(table, column);
@@ -375,45 +403,58 @@ fn control(c: &Connection, sql: &str) -> rusqlite::Result<()> {
     c.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-/// Wraps `f` as a job: it runs inside a savepoint (rolled back on `Err` or panic, without touching
-/// the other jobs of the transaction), and `reply` gets its result after the COMMIT — or the
-/// commit's error, since then nothing was stored.
+/// Wraps `f` as a job: on `Err` or panic everything it did is undone — its savepoint rolled back
+/// without touching the other jobs of the transaction, or, alone in it, the whole transaction —
+/// and `reply` gets its result after the COMMIT, or the commit's error, since then nothing was
+/// stored.
 fn job<R, E, F>(f: F, reply: impl FnOnce(Result<R, E>) + Send + 'static) -> Job
 where
     F: FnOnce(&Conn<'_>) -> Result<R, E> + Send + 'static,
     R: Send + 'static,
     E: From<DbError> + Send + 'static,
 {
-    Box::new(move |c: &Connection, counts: &Counts| -> Finish {
-        if let Err(e) = control(c, "SAVEPOINT kiln_job") {
-            let e = DbError::from(e);
-            return Box::new(move |_| reply(Err(e.into())));
+    Box::new(move |c: &Connection, counts: &Counts, scope: Scope| {
+        let savepoint = scope == Scope::Savepoint;
+        if savepoint {
+            if let Err(e) = control(c, "SAVEPOINT kiln_job") {
+                let e = DbError::from(e);
+                return (Box::new(move |_| reply(Err(e.into()))) as Finish, false);
+            }
         }
+        let undo = || {
+            if savepoint {
+                let _ = c.execute_batch("ROLLBACK TO kiln_job; RELEASE kiln_job");
+            }
+        };
         let outcome = catch_unwind(AssertUnwindSafe(|| f(&Conn::sqlite_writer(c, counts))));
         match outcome {
             Ok(Ok(r)) => {
-                if let Err(e) = control(c, "RELEASE kiln_job") {
-                    let e = DbError::from(e);
-                    let _ = c.execute_batch("ROLLBACK TO kiln_job; RELEASE kiln_job");
-                    return Box::new(move |_| reply(Err(e.into())));
+                if savepoint {
+                    if let Err(e) = control(c, "RELEASE kiln_job") {
+                        let e = DbError::from(e);
+                        undo();
+                        return (Box::new(move |_| reply(Err(e.into()))) as Finish, false);
+                    }
                 }
-                Box::new(move |commit_error| match commit_error {
+                let finish: Finish = Box::new(move |commit_error| match commit_error {
                     None => reply(Ok(r)),
                     Some(e) => reply(Err(e.into())),
-                })
+                });
+                (finish, false)
             }
             Ok(Err(e)) => {
-                let _ = c.execute_batch("ROLLBACK TO kiln_job; RELEASE kiln_job");
-                Box::new(move |_| reply(Err(e)))
+                undo();
+                (Box::new(move |_| reply(Err(e))) as Finish, !savepoint)
             }
             Err(_) => {
-                let _ = c.execute_batch("ROLLBACK TO kiln_job; RELEASE kiln_job");
-                Box::new(move |_| {
+                undo();
+                let finish: Finish = Box::new(move |_| {
                     reply(Err(DbError::Query(
                         "a write transaction panicked and was rolled back".into(),
                     )
                     .into()))
-                })
+                });
+                (finish, !savepoint)
             }
         }
     })
