@@ -113,14 +113,13 @@ impl ClientState {
     /// published after `since`; one it kept goes on as it was, missing nothing.
     pub(crate) fn set_topics(&mut self, topics: &[String], since: u64) {
         let before = std::mem::take(&mut self.subscriptions);
+        // by topic: a request may carry a thousand of them
+        let kept: HashMap<&str, u64> = before.iter().map(|b| (&*b.raw, b.since)).collect();
         self.subscriptions = topics
             .iter()
             .filter_map(|t| Subscription::parse(t))
             .map(|mut s| {
-                s.since = before
-                    .iter()
-                    .find(|b| b.raw == s.raw)
-                    .map_or(since, |b| b.since);
+                s.since = kept.get(&*s.raw).copied().unwrap_or(since);
                 s
             })
             .collect();
