@@ -111,8 +111,13 @@ impl SqliteDb {
              PRAGMA foreign_keys = ON;
              PRAGMA temp_store = MEMORY;
              PRAGMA cache_size = -16000;
-             PRAGMA journal_size_limit = 200000000;",
+             PRAGMA journal_size_limit = 200000000;
+             PRAGMA wal_autocheckpoint = 4000;",
         )?;
+        // Checkpoints every 4,000 WAL pages (16 MB) rather than SQLite's 1,000: a page written
+        // again and again between two checkpoints is copied back once, and the fsyncs are a
+        // quarter as many. A create costs ~10 % less CPU (docs/BENCHMARKS.md); the WAL still
+        // fits the first block of its index (4,062 frames), which every read looks pages up in.
         writer.set_prepared_statement_cache_capacity(128);
         stable_plans(&writer)?;
         let counts = Arc::new(Counts::default());
