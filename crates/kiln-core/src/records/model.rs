@@ -272,19 +272,18 @@ impl Record {
         let plan = c.plan(d);
         let hide_email = c.is_auth() && !self.email_visible_to(viewer);
         let mut first = true;
-        let mut key = |out: &mut Vec<u8>, k: &str| {
+        let mut key = |out: &mut Vec<u8>, k: &[u8]| {
             out.push(if first { b'{' } else { b',' });
             first = false;
-            write_str(out, k);
-            out.push(b':');
+            out.extend_from_slice(k);
         };
-        for (k, src, superuser_only) in &plan.output {
+        for ((name, src, superuser_only), k) in plan.output.iter().zip(&plan.output_keys) {
             if *superuser_only && !viewer.superuser {
                 continue;
             }
             match *src {
                 OutSource::Field(i) => {
-                    if hide_email && k == "email" {
+                    if hide_email && name == "email" {
                         continue;
                     }
                     key(out, k);

@@ -26,6 +26,9 @@ pub struct Plan {
     /// superusers see them (hidden custom fields). Passwords and hidden system fields (tokenKey)
     /// are never output.
     pub output: Vec<(String, OutSource, bool)>,
+    /// Each output key as it is written, `"key":` (in `output`'s order): written for every key
+    /// of every record, escaped once here.
+    pub output_keys: Vec<Box<[u8]>>,
     /// Index of the `id` field.
     pub id_index: usize,
     /// `INSERT INTO table (every column) VALUES (?1, …)`.
@@ -56,6 +59,15 @@ impl Plan {
         output.push(("collectionName".into(), OutSource::CollectionName, false));
         output.push(("expand".into(), OutSource::Expand, false));
         output.sort_by(|a, b| a.0.cmp(&b.0));
+        let output_keys = output
+            .iter()
+            .map(|(k, _, _)| {
+                let mut key = Vec::with_capacity(k.len() + 3);
+                let _ = serde_json::to_writer(&mut key, k);
+                key.push(b':');
+                key.into_boxed_slice()
+            })
+            .collect();
         let names: Vec<String> = fields.iter().map(|f| d.quote(&f.name)).collect();
         let placeholders: Vec<String> = (1..=names.len()).map(|n| d.placeholder(n)).collect();
         let insert = format!(
@@ -78,6 +90,7 @@ impl Plan {
             columns,
             select_by_id,
             output,
+            output_keys,
             id_index: fields.iter().position(|f| f.name == "id").unwrap_or(0),
             insert,
             update,
