@@ -296,11 +296,11 @@ impl Record {
                 }
                 OutSource::CollectionId => {
                     key(out, k);
-                    write_str(out, &c.id);
+                    out.extend_from_slice(&plan.id_json);
                 }
                 OutSource::CollectionName => {
                     key(out, k);
-                    write_str(out, &c.name);
+                    out.extend_from_slice(&plan.name_json);
                 }
                 OutSource::Expand => {
                     if let Some(e) = &self.expand {

@@ -347,6 +347,6 @@ impl Collection {
     /// The derived plan of this collection for dialect `d`.
     pub fn plan(&self, d: kiln_db::Dialect) -> &std::sync::Arc<super::plan::Plan> {
         self.plan
-            .get_or_init(|| super::plan::Plan::new(&self.name, &self.fields, d))
+            .get_or_init(|| super::plan::Plan::new(&self.id, &self.name, &self.fields, d))
     }
 }

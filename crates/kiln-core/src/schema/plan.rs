@@ -29,6 +29,10 @@ pub struct Plan {
     /// Each output key as it is written, `"key":` (in `output`'s order): written for every key
     /// of every record, escaped once here.
     pub output_keys: Vec<Box<[u8]>>,
+    /// The collection's id and name as JSON strings, the values of `collectionId` and
+    /// `collectionName` in every record.
+    pub id_json: Box<[u8]>,
+    pub name_json: Box<[u8]>,
     /// Index of the `id` field.
     pub id_index: usize,
     /// `INSERT INTO table (every column) VALUES (?1, …)`.
@@ -38,8 +42,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The plan of a collection named `name` with `fields`.
-    pub fn new(name: &str, fields: &[Field], d: Dialect) -> Plan {
+    /// The plan of the collection `id` named `name` with `fields`.
+    pub fn new(id: &str, name: &str, fields: &[Field], d: Dialect) -> Plan {
         let table = d.quote(name);
         let columns = fields
             .iter()
@@ -59,11 +63,11 @@ impl Plan {
         output.push(("collectionName".into(), OutSource::CollectionName, false));
         output.push(("expand".into(), OutSource::Expand, false));
         output.sort_by(|a, b| a.0.cmp(&b.0));
+        let json = |s: &str| serde_json::to_vec(s).unwrap_or_default().into_boxed_slice();
         let output_keys = output
             .iter()
             .map(|(k, _, _)| {
-                let mut key = Vec::with_capacity(k.len() + 3);
-                let _ = serde_json::to_writer(&mut key, k);
+                let mut key = json(k).into_vec();
                 key.push(b':');
                 key.into_boxed_slice()
             })
@@ -91,6 +95,8 @@ impl Plan {
             select_by_id,
             output,
             output_keys,
+            id_json: json(id),
+            name_json: json(name),
             id_index: fields.iter().position(|f| f.name == "id").unwrap_or(0),
             insert,
             update,
