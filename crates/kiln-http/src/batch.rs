@@ -212,7 +212,7 @@ fn plan(
         };
         ApiError::new(status, MSG_GENERIC_400)
     })?;
-    let query = parse_query(query)?;
+    let query = parse_query(query);
     let render = RenderOptions::from_query(
         query.get("expand").map(String::as_str),
         query.get("fields").map(String::as_str),

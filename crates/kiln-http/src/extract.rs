@@ -103,7 +103,7 @@ impl FromRequestParts<App> for Ctx {
         {
             return Err(crate::error::api(kiln_core::CoreError::IpNotAllowed));
         }
-        let query = parse_query(parts.uri.query())?;
+        let query = parse_query(parts.uri.query());
         let headers = parts
             .headers
             .iter()
@@ -124,30 +124,29 @@ impl FromRequestParts<App> for Ctx {
 }
 
 /// A query string's parameters; the first value of a repeated one wins, as in PocketBase (Go's
-/// `url.Values.Get`).
-pub(crate) fn parse_query(q: Option<&str>) -> Result<HashMap<String, String>, ApiError> {
-    let mut map = HashMap::new();
-    if let Some(q) = q {
-        for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(q)
-            .map_err(|_| ApiError::bad_request(MSG_GENERIC_400))?
-        {
-            map.entry(k).or_insert(v);
+/// `url.Values.Get`). Decoded as forms are (`+` is a space, `%XX` a byte, invalid UTF-8 replaced);
+/// a name or value with neither is copied as it is.
+pub(crate) fn parse_query(q: Option<&str>) -> HashMap<String, String> {
+    let decode = |s: &str| {
+        if s.bytes().any(|b| b == b'%' || b == b'+') {
+            kiln_core::request::percent_decode(s, true)
+        } else {
+            s.to_owned()
         }
+    };
+    let mut map = HashMap::new();
+    for pair in q.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        map.entry(decode(k)).or_insert_with(|| decode(v));
     }
-    Ok(map)
+    map
 }
 
 /// A header name as rules read it (`@request.headers.x_token`): lowercase, `-` as `_`.
 pub(crate) fn header_key(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c == '-' {
-                '_'
-            } else {
-                c.to_ascii_lowercase()
-            }
-        })
-        .collect()
+    let mut key = name.replace('-', "_");
+    key.make_ascii_lowercase();
+    key
 }
 
 fn too_large_or(status: StatusCode, other: ApiError) -> ApiError {
@@ -460,5 +459,34 @@ pub fn require_superuser(ctx: &Ctx) -> Result<(), ApiError> {
         None => Err(crate::error::api(kiln_core::CoreError::AuthRequired)),
         Some(_) if ctx.req.is_superuser() => Ok(()),
         Some(_) => Err(crate::error::api(kiln_core::CoreError::NotAllowed)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The query is decoded as `serde_urlencoded` (the form decoder) decodes it, first value
+    /// winning.
+    #[test]
+    fn query_strings_decode_as_forms_do() {
+        let cases = [
+            "",
+            "a=1",
+            "filter=(n%3E%3D5000)&sort=-n&page=2&perPage=20",
+            "a=1&a=2&b",
+            "&&a=&=x&b=c=d",
+            "q=a+b%20c&%E2%9C%93=%E2%9C%93",
+            "bad=%zz%4&odd=%e2%9c&plus=%2B+",
+            "k%3D=v%26w",
+        ];
+        for q in cases {
+            let mut want: HashMap<String, String> = HashMap::new();
+            for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap() {
+                want.entry(k).or_insert(v);
+            }
+            assert_eq!(parse_query(Some(q)), want, "{q:?}");
+        }
+        assert!(parse_query(None).is_empty());
     }
 }
