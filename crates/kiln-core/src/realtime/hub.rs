@@ -656,9 +656,7 @@ impl Hub {
     /// Queues an event for the dispatcher (once any client ever connected: a disconnected client
     /// may still resume and needs the event).
     pub fn deliver(&self, event: Event) {
-        if self.events.get().is_some() {
-            let stamp = self.published.fetch_add(1, Ordering::AcqRel) + 1;
-            self.queue(Job::Event { event, stamp });
-        }
+        let stamp = self.published.fetch_add(1, Ordering::AcqRel) + 1;
+        self.queue(Job::Event { event, stamp });
     }
 }

@@ -242,13 +242,13 @@ impl Record {
         let plan = c.plan(d);
         let hide_email = c.is_auth() && !self.email_visible_to(viewer);
         let mut m = Map::with_capacity(plan.output.len());
-        for (key, src, superuser_only) in &plan.output {
-            if *superuser_only && !viewer.superuser {
+        for out in &plan.output {
+            if out.superuser_only && !viewer.superuser {
                 continue;
             }
-            let v = match *src {
+            let v = match out.source {
                 OutSource::Field(i) => {
-                    if hide_email && key == "email" {
+                    if hide_email && out.name == "email" {
                         continue;
                     }
                     self.values[i].clone()
@@ -260,7 +260,7 @@ impl Record {
                     None => continue,
                 },
             };
-            m.insert(key.clone(), v);
+            m.insert(out.name.clone(), v);
         }
         Value::Object(m)
     }
@@ -277,13 +277,14 @@ impl Record {
             first = false;
             out.extend_from_slice(k);
         };
-        for ((name, src, superuser_only), k) in plan.output.iter().zip(&plan.output_keys) {
-            if *superuser_only && !viewer.superuser {
+        for o in &plan.output {
+            if o.superuser_only && !viewer.superuser {
                 continue;
             }
-            match *src {
+            let k = &o.json;
+            match o.source {
                 OutSource::Field(i) => {
-                    if hide_email && name == "email" {
+                    if hide_email && o.name == "email" {
                         continue;
                     }
                     key(out, k);

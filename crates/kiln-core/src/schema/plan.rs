@@ -14,6 +14,17 @@ pub enum OutSource {
     Expand,
 }
 
+/// One key of a record's JSON output.
+#[derive(Debug)]
+pub struct OutKey {
+    pub name: String,
+    /// `"name":` as it is written, escaped once here: written for every key of every record.
+    pub json: Box<[u8]>,
+    pub source: OutSource,
+    /// Only superusers see it (a hidden custom field).
+    pub superuser_only: bool,
+}
+
 #[derive(Debug)]
 pub struct Plan {
     /// The quoted table name.
@@ -22,13 +33,9 @@ pub struct Plan {
     pub columns: String,
     /// `SELECT columns FROM table WHERE "id" = ?1`.
     pub select_by_id: String,
-    /// Output keys in alphabetical order (PocketBase sorts record keys), with whether only
-    /// superusers see them (hidden custom fields). Passwords and hidden system fields (tokenKey)
-    /// are never output.
-    pub output: Vec<(String, OutSource, bool)>,
-    /// Each output key as it is written, `"key":` (in `output`'s order): written for every key
-    /// of every record, escaped once here.
-    pub output_keys: Vec<Box<[u8]>>,
+    /// Output keys in alphabetical order (PocketBase sorts record keys). Passwords and hidden
+    /// system fields (tokenKey) are never output.
+    pub output: Vec<OutKey>,
     /// The collection's id and name as JSON strings, the values of `collectionId` and
     /// `collectionName` in every record.
     pub id_json: Box<[u8]>,
@@ -51,27 +58,29 @@ impl Plan {
             .collect::<Vec<_>>()
             .join(", ");
         let select_by_id = format!("SELECT {columns} FROM {table} WHERE {table}.\"id\" = ?1");
-        let mut output: Vec<(String, OutSource, bool)> = fields
+        let json = |s: &str| serde_json::to_vec(s).unwrap_or_default();
+        let key = |name: &str, source, superuser_only| {
+            let mut k = json(name);
+            k.push(b':');
+            OutKey {
+                name: name.to_owned(),
+                json: k.into_boxed_slice(),
+                source,
+                superuser_only,
+            }
+        };
+        let mut output: Vec<OutKey> = fields
             .iter()
             .enumerate()
             .filter(|(_, f)| {
                 !(matches!(f.kind, FieldKind::Password { .. }) || f.hidden && f.system)
             })
-            .map(|(i, f)| (f.name.clone(), OutSource::Field(i), f.hidden))
+            .map(|(i, f)| key(&f.name, OutSource::Field(i), f.hidden))
             .collect();
-        output.push(("collectionId".into(), OutSource::CollectionId, false));
-        output.push(("collectionName".into(), OutSource::CollectionName, false));
-        output.push(("expand".into(), OutSource::Expand, false));
-        output.sort_by(|a, b| a.0.cmp(&b.0));
-        let json = |s: &str| serde_json::to_vec(s).unwrap_or_default().into_boxed_slice();
-        let output_keys = output
-            .iter()
-            .map(|(k, _, _)| {
-                let mut key = json(k).into_vec();
-                key.push(b':');
-                key.into_boxed_slice()
-            })
-            .collect();
+        output.push(key("collectionId", OutSource::CollectionId, false));
+        output.push(key("collectionName", OutSource::CollectionName, false));
+        output.push(key("expand", OutSource::Expand, false));
+        output.sort_by(|a, b| a.name.cmp(&b.name));
         let names: Vec<String> = fields.iter().map(|f| d.quote(&f.name)).collect();
         let placeholders: Vec<String> = (1..=names.len()).map(|n| d.placeholder(n)).collect();
         let insert = format!(
@@ -94,9 +103,8 @@ impl Plan {
             columns,
             select_by_id,
             output,
-            output_keys,
-            id_json: json(id),
-            name_json: json(name),
+            id_json: json(id).into_boxed_slice(),
+            name_json: json(name).into_boxed_slice(),
             id_index: fields.iter().position(|f| f.name == "id").unwrap_or(0),
             insert,
             update,
