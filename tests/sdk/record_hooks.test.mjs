@@ -253,6 +253,9 @@ async function serve(bin) {
   };
 }
 
+/** The audit lines without the cron job's: its schedule may fire during a run (see the test). */
+const withoutTicks = (lines) => lines.filter((l) => !l.startsWith('tick '));
+
 describe('pb_hooks record hooks', () => {
   let kiln;
   let ours;
@@ -281,10 +284,14 @@ describe('pb_hooks record hooks', () => {
     assert.equal(by(23).status, 400, 'a guest may not set the status inside a batch either');
     assert.deepEqual([by(24).status, by(25).status], [400, 200]);
     assert.deepEqual([by(30).status, by(31).body], [409, { count: 2 }], 'runInTransaction: both or neither');
-    assert.deepEqual(by(CASES.length - 1).body, [
+    // The on-demand run wrote "tick 2"; a scheduled run may add its own line if the test crosses a
+    // five-minute boundary, so the ticks are checked apart from the record lines.
+    const lines = by(CASES.length - 1).body;
+    assert.ok(lines.includes('tick 2'), 'the job ran on demand');
+    assert.deepEqual(withoutTicks(lines), [
       'created o00000000000001 TEA 6', 'created o00000000000003 CAKE 8.5', 'created o00000000000004 JAM 6', 'created o00000000000005 PIE 6', 'created pairp1000000000 P1 1', 'created pairp2000000000 P2 1',
       'deleted o00000000000003', 'deleted o00000000000005',
-      'tick 2', 'updated o00000000000001 new>new', 'updated o00000000000001 new>paid', 'updated o00000000000004 >',
+      'updated o00000000000001 new>new', 'updated o00000000000001 new>paid', 'updated o00000000000004 >',
     ]);
     assert.deepEqual(by(28).body.filter((j) => !j.id.startsWith('__')), [{ id: 'nightly', expression: '0 3 * * *' }, { id: 'shopTick', expression: '*/5 * * * *' }]);
   });
@@ -295,7 +302,10 @@ describe('pb_hooks record hooks', () => {
       const theirs = await pbs.answers();
       for (let i = 0; i < CASES.length; i++) {
         const strip = (a) => JSON.parse(JSON.stringify(a).replace(/"collectionId":"[^"]+"/g, '"collectionId":"…"'));
-        assert.deepEqual(strip(ours[i]), strip(theirs[i]), ours[i].request);
+        const [a, b] = i === CASES.length - 1
+          ? [{ ...ours[i], body: withoutTicks(ours[i].body) }, { ...theirs[i], body: withoutTicks(theirs[i].body) }]
+          : [ours[i], theirs[i]];
+        assert.deepEqual(strip(a), strip(b), ours[i].request);
       }
     } finally {
       await pbs.stop();
