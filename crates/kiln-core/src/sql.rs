@@ -92,7 +92,7 @@ impl App {
             let q = query.to_owned();
             result.affected_rows = self
                 .db()
-                .write(move |c| c.savepoint(|c| c.raw_execute(&q)))
+                .write_long(move |c| c.savepoint(|c| c.raw_execute(&q)))
                 .await
                 .map_err(failed)?;
             self.reload_schema();

@@ -78,9 +78,32 @@ impl Db {
 
     /// Runs `f` inside a transaction: an `Err` (or a panic) rolls everything back. When this
     /// returns `Ok`, the transaction is committed and survives a crash of the process. On SQLite
-    /// writes are serialised on one writer thread (committed in groups); on PostgreSQL they run
-    /// concurrently on pooled connections.
+    /// writes are serialised on one connection: a write after a pause runs at once on the calling
+    /// thread, writes closer together on the writer thread, committed in groups. On PostgreSQL
+    /// they run concurrently on pooled connections. For a write that may take long, see
+    /// [`Db::write_long`].
     pub async fn write<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&Conn<'_>) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.write_on(f, true).await
+    }
+
+    /// [`Db::write`] for a write that may take long (a schema change rebuilding a table, a bulk
+    /// delete, a superuser's raw SQL): on SQLite always on the writer thread, so that it never
+    /// holds the caller's thread — an async runtime's worker — for its length.
+    pub async fn write_long<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&Conn<'_>) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.write_on(f, false).await
+    }
+
+    async fn write_on<R, E, F>(&self, f: F, at_once: bool) -> Result<R, E>
     where
         F: FnOnce(&Conn<'_>) -> Result<R, E> + Send + 'static,
         R: Send + 'static,
@@ -91,7 +114,7 @@ impl Db {
         let span =
             tracing::debug_span!(target: "kiln::trace", "db.write", db.system = self.system());
         match &self.engine {
-            Engine::Sqlite(db) => db.write(f).instrument(span).await,
+            Engine::Sqlite(db) => db.write(f, at_once).instrument(span).await,
             Engine::Postgres(db) => {
                 let db = db.clone();
                 let run = tokio::task::spawn_blocking(move || db.transaction(f));

@@ -36,7 +36,7 @@ impl App {
             ));
         }
         self.db()
-            .write(move |conn| -> Result<usize> {
+            .write_long(move |conn| -> Result<usize> {
                 let mut n = 0;
                 for (table, collection, before) in &jobs {
                     n += conn.execute(

@@ -127,7 +127,7 @@ impl App {
     /// Applies a set of operations in one transaction and publishes the resulting schema.
     async fn apply_ops(&self, ops: Vec<Op>, next: Schema) -> Result<()> {
         self.db()
-            .write(move |conn| apply_ops_on(conn, &ops))
+            .write_long(move |conn| apply_ops_on(conn, &ops))
             .await?;
         self.set_schema(next);
         self.announce_schema_change();
@@ -342,7 +342,7 @@ impl App {
         let prefix = format!("{}/", c.id);
         let deleted = self
             .db()
-            .write(move |conn| -> Result<Vec<crate::records::model::Record>> {
+            .write_long(move |conn| -> Result<Vec<crate::records::model::Record>> {
                 let table = conn.dialect().quote(&c.name);
                 if !referenced {
                     // SQLite empties the table at once, without reporting the rows

@@ -135,7 +135,7 @@ impl App {
     pub(crate) async fn purge_idempotency_keys(&self) -> Result<usize> {
         let before = crate::datetime::now_ms() - KEEP_MS;
         self.db()
-            .write(move |conn| -> Result<usize> {
+            .write_long(move |conn| -> Result<usize> {
                 Ok(conn.execute(
                     "DELETE FROM \"_idempotency\" WHERE \"created\" < ?1",
                     &[before.into()],

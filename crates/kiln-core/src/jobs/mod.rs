@@ -555,7 +555,7 @@ impl App {
     pub(crate) async fn purge_jobs(&self) -> Result<usize> {
         let before = crate::datetime::now_ms() - KEEP_FINISHED_MS;
         self.db()
-            .write(move |conn| -> Result<usize> {
+            .write_long(move |conn| -> Result<usize> {
                 Ok(conn.execute(
                     "DELETE FROM \"_jobs\" WHERE \"status\" IN ('done', 'failed') AND \"updated\" < ?1",
                     &[before.into()],

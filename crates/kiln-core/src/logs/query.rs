@@ -217,7 +217,7 @@ impl App {
             .await
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         self.aux_db()
-            .write(|conn| conn.execute(&format!("DELETE FROM {TABLE}"), &[]))
+            .write_long(|conn| conn.execute(&format!("DELETE FROM {TABLE}"), &[]))
             .await?;
         if self.aux_db().dialect() == Dialect::Sqlite {
             let db = self.aux_db().clone();
@@ -246,7 +246,7 @@ impl App {
         );
         Ok(self
             .aux_db()
-            .write(move |conn| conn.execute(&sql, &[before.into(), min_level.into()]))
+            .write_long(move |conn| conn.execute(&sql, &[before.into(), min_level.into()]))
             .await?)
     }
 }

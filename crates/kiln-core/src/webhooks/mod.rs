@@ -119,7 +119,7 @@ impl App {
     pub(crate) async fn purge_webhook_events(&self) -> Result<usize> {
         let before = crate::datetime::now_ms() - KEEP_MS;
         self.db()
-            .write(move |conn| -> Result<usize> {
+            .write_long(move |conn| -> Result<usize> {
                 Ok(conn.execute(
                     "DELETE FROM \"_webhook_events\" WHERE \"received\" < ?1",
                     &[before.into()],

@@ -139,6 +139,89 @@ async fn concurrent_writers_are_serialized() {
     assert_eq!(count(&db), 50);
 }
 
+fn thread_name() -> String {
+    std::thread::current().name().unwrap_or("").to_owned()
+}
+
+/// A write after a pause runs on the caller's thread, a failure or panic there undoes it alike;
+/// `write_long`, and a write that comes while another holds the connection, run on the writer
+/// thread, in the order they were asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_after_a_pause_runs_at_once_and_others_queue_in_order() {
+    let (_d, db) = open();
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(5));
+    let insert = |id: &'static str| {
+        move |c: &kiln_db::Conn<'_>| -> Result<String, DbError> {
+            c.execute("INSERT INTO t (id) VALUES (?1)", &[id.into()])?;
+            Ok(thread_name())
+        }
+    };
+    pause().await;
+    let here = thread_name();
+    assert_eq!(
+        db.write(insert("a")).await.unwrap(),
+        here,
+        "at once, on the caller's thread"
+    );
+
+    pause().await;
+    let r: Result<(), DbError> = db
+        .write(|c| {
+            c.execute("INSERT INTO t (id) VALUES ('x')", &[])?;
+            panic!("boom");
+        })
+        .await;
+    assert!(r.is_err());
+    pause().await;
+    let r: Result<(), DbError> = db
+        .write(|c| {
+            c.execute("INSERT INTO t (id) VALUES ('y')", &[])?;
+            Err(DbError::Busy)
+        })
+        .await;
+    assert!(matches!(r, Err(DbError::Busy)));
+    assert_eq!(
+        count(&db),
+        1,
+        "the panic and the error each undid their write"
+    );
+
+    pause().await;
+    let (hold_tx, hold_rx) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let long = tokio::spawn({
+        let db = db.clone();
+        async move {
+            db.write_long(move |c| -> Result<String, DbError> {
+                c.execute("INSERT INTO t (id) VALUES ('b')", &[])?;
+                let _ = started_tx.send(());
+                let _ = hold_rx.recv(); // holds the connection
+                Ok(thread_name())
+            })
+            .await
+        }
+    });
+    started_rx.await.unwrap();
+    let queued = tokio::spawn({
+        let db = db.clone();
+        async move { db.write(insert("c")).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert!(!queued.is_finished(), "waits for the connection");
+    hold_tx.send(()).unwrap();
+    assert_eq!(long.await.unwrap().unwrap(), "kiln-sqlite-writer");
+    assert_eq!(queued.await.unwrap().unwrap(), "kiln-sqlite-writer");
+    let mut order = Vec::new();
+    db.read(|c| {
+        c.query("SELECT id FROM t ORDER BY rowid", &[], |r| {
+            order.push(r.text(0));
+            Ok(())
+        })
+    })
+    .unwrap();
+    assert_eq!(order, ["a", "b", "c"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_commit_isolates_failing_jobs() {
     let (_d, db) = open();
