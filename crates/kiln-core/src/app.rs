@@ -73,6 +73,8 @@ pub(crate) struct Inner {
     pub(crate) jobs_wake: Arc<tokio::sync::Notify>,
     oidc_discovery: crate::ttl::TtlMap<kiln_oauth2::Discovery>,
     schema: RwLock<Arc<Schema>>,
+    /// List statements compiled over the current schema (`records/list_cache.rs`).
+    pub(crate) lists: crate::records::list_cache::ListCache,
     /// Serializes schema changes: validate, migrate and publish as one step.
     schema_change: tokio::sync::Mutex<()>,
     hasher: Hasher,
@@ -273,6 +275,7 @@ impl App {
                 jobs_wake: Default::default(),
                 oidc_discovery: Default::default(),
                 schema: RwLock::new(Arc::new(Schema::new(collections))),
+                lists: Default::default(),
                 schema_change: tokio::sync::Mutex::new(()),
                 hasher: Hasher::new(cfg.max_concurrent_hashes.max(1)),
                 data_dir: cfg.data_dir.clone(),

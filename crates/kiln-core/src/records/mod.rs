@@ -5,6 +5,7 @@ mod count;
 pub mod excerpt;
 pub mod expand;
 pub mod fields;
+pub(crate) mod list_cache;
 pub mod model;
 pub mod query;
 pub mod render;

@@ -5,12 +5,14 @@ use std::sync::Arc;
 use kiln_db::Value as DbValue;
 use kiln_filter::Param;
 
+use super::list_cache::{self, CompiledList, Kept};
 use super::model::Record;
 use crate::app::App;
 use crate::error::{CoreError, Result};
 use crate::request::RequestInfo;
 use crate::rules::stmt::Stmt;
 use crate::schema::collection::Collection;
+use crate::schema::Schema;
 
 /// PocketBase's paging defaults and limits.
 pub const DEFAULT_PER_PAGE: i64 = 30;
@@ -63,7 +65,7 @@ fn check_client_text(text: &str, req: &RequestInfo) -> Result<()> {
 /// [`Stmt::for_new_record`]).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn snapshot_query(
-    schema: &crate::schema::Schema,
+    schema: &Schema,
     d: kiln_db::Dialect,
     c: &Collection,
     record: &Record,
@@ -292,33 +294,26 @@ impl App {
         check_client_text(&p.filter, req)?;
         check_client_text(&p.sort, req)?;
         let schema = self.schema();
-        let d = self.dialect();
-        let plan = c.plan(d);
-        let mut stmt = Stmt::new(&schema, d, req);
-        let mut conds: Vec<String> = Vec::new();
-        if let Some(rule) = rule {
-            conds.push(stmt.rule(c, &plan.table, rule)?);
-        }
-        let filter = match p.filter.trim() {
-            "" => None,
-            text => Some(kiln_filter::parse(text, kiln_filter::Limits::default())?),
-        };
-        if let Some(expr) = &filter {
-            conds.push(stmt.filter_parsed(c, &plan.table, expr)?);
-        }
-        let where_params = stmt.param_count();
-        let order = self.order_by(c, &plan.table, &p.sort, &mut stmt)?;
-        // The related rows a filter or sort reached must be listable by the requester. Guards
-        // exist only for non-superusers, whose sort terms bind nothing of their own (no
-        // `@request.*`): every parameter bound so far then belongs to the WHERE clause.
-        let count_params = if stmt.guards().is_empty() {
-            where_params
-        } else {
-            stmt.param_count()
-        };
-        let where_sql = match stmt.condition(conds) {
-            Some(cond) => format!(" WHERE {cond}"),
-            None => String::new(),
+        let (filter, sort) = (p.filter.trim(), p.sort.trim());
+        let key = [rule.unwrap_or(""), filter, sort]
+            .iter()
+            .all(|t| list_cache::static_text(t))
+            .then(|| list_cache::key(&c.id, req.is_superuser(), filter, sort))
+            .flatten();
+        let cached = key
+            .as_deref()
+            .and_then(|k| self.inner().lists.get(&schema, k));
+        let list = match cached {
+            Some(list) => list,
+            None => {
+                let list = Arc::new(self.compile_list(&schema, c, req, rule, filter, sort)?);
+                // (`c` comes from the schema of a moment ago: kept only if it is this one's)
+                let current = schema.by_id(&c.id).is_some_and(|s| Arc::ptr_eq(s, c));
+                if let (Some(k), true, true) = (key, list.reusable, current) {
+                    self.inner().lists.put(&schema, k, list.clone());
+                }
+                list
+            }
         };
 
         let per_page = match p.per_page {
@@ -327,32 +322,18 @@ impl App {
         };
         let page = p.page.max(1);
         let offset = (page - 1).saturating_mul(per_page);
-        let limit = stmt.push(Param::Int(per_page));
-        let off = stmt.push(Param::Int(offset));
-        let sql = format!(
-            "SELECT {} FROM {}{where_sql}{order} LIMIT {limit} OFFSET {off}",
-            plan.columns, plan.table
-        );
-        let params = stmt.params();
-        let count_params = params[..count_params].to_vec();
-        let count_sql = format!("SELECT COUNT(*) FROM {}{where_sql}", plan.table);
-        // A public list of all rows, or of a range of one number field: the storage layer may
-        // keep its count (SQLite). Not when the WHERE clause holds more than the filter: a rule,
-        // or guards on related rows a sort reached (their listRules).
-        let kept_total =
-            if p.skip_total || rule.is_some() || c.is_view() || !stmt.guards().is_empty() {
-                None
-            } else {
-                match &filter {
-                    None => self.db().count(&c.name, None, &kiln_db::NumberRange::all()),
-                    Some(expr) => super::count::number_range(c, expr)
-                        .and_then(|(field, range)| self.db().count(&c.name, Some(field), &range)),
-                }
-            };
+        let mut params = Vec::with_capacity(list.params.len() + 2);
+        params.extend_from_slice(&list.params);
+        params.extend([DbValue::Int(per_page), DbValue::Int(offset)]);
+        let kept_total = match (&list.kept, p.skip_total) {
+            (_, true) | (Kept::No, _) => None,
+            (Kept::All, _) => self.db().count(&c.name, None, &kiln_db::NumberRange::all()),
+            (Kept::Range(field, range), _) => self.db().count(&c.name, Some(field), range),
+        };
 
         self.db().read(|conn| {
             let mut items = Vec::with_capacity(per_page.min(64) as usize);
-            conn.query(&sql, &params, |row| {
+            conn.query(&list.sql, &params, |row| {
                 items.push(Record::from_row(c, row));
                 Ok(())
             })?;
@@ -361,7 +342,7 @@ impl App {
             } else {
                 let total = match kept_total {
                     Some(n) => n,
-                    None => conn.query_i64(&count_sql, &count_params)?,
+                    None => conn.query_i64(&list.count_sql, &params[..list.count_params])?,
                 };
                 (total, (total + per_page - 1) / per_page)
             };
@@ -372,6 +353,78 @@ impl App {
                 total_items,
                 total_pages,
             })
+        })
+    }
+
+    /// Compiles a list's statements from its rule and the client's (trimmed) filter and sort.
+    fn compile_list(
+        &self,
+        schema: &Schema,
+        c: &Arc<Collection>,
+        req: &RequestInfo,
+        rule: Option<&str>,
+        filter: &str,
+        sort: &str,
+    ) -> Result<CompiledList> {
+        let d = self.dialect();
+        let plan = c.plan(d);
+        let mut stmt = Stmt::new(schema, d, req);
+        let mut conds: Vec<String> = Vec::new();
+        if let Some(rule) = rule {
+            conds.push(stmt.rule(c, &plan.table, rule)?);
+        }
+        let filter = match filter {
+            "" => None,
+            text => Some(kiln_filter::parse(text, kiln_filter::Limits::default())?),
+        };
+        if let Some(expr) = &filter {
+            conds.push(stmt.filter_parsed(c, &plan.table, expr)?);
+        }
+        let where_params = stmt.param_count();
+        let order = self.order_by(c, &plan.table, sort, &mut stmt)?;
+        // The related rows a filter or sort reached must be listable by the requester. Guards
+        // exist only for non-superusers, whose sort terms bind nothing of their own (no
+        // `@request.*`): every parameter bound so far then belongs to the WHERE clause.
+        let guarded = !stmt.guards().is_empty();
+        let count_params = if guarded {
+            stmt.param_count()
+        } else {
+            where_params
+        };
+        let where_sql = match stmt.condition(conds) {
+            Some(cond) => format!(" WHERE {cond}"),
+            None => String::new(),
+        };
+        // the page size and offset, bound per request
+        let limit = stmt.push(Param::Int(0));
+        let off = stmt.push(Param::Int(0));
+        let sql = format!(
+            "SELECT {} FROM {}{where_sql}{order} LIMIT {limit} OFFSET {off}",
+            plan.columns, plan.table
+        );
+        let mut params = stmt.params();
+        params.truncate(params.len() - 2);
+        // A public list of all rows, or of a range of one number field: the storage layer may
+        // keep its count (SQLite). Not when the WHERE clause holds more than the filter: a rule,
+        // or guards on related rows a sort reached (their listRules).
+        let kept = if rule.is_some() || c.is_view() || guarded {
+            Kept::No
+        } else {
+            match &filter {
+                None => Kept::All,
+                Some(expr) => match super::count::number_range(c, expr) {
+                    Some((field, range)) => Kept::Range(field.to_owned(), range),
+                    None => Kept::No,
+                },
+            }
+        };
+        Ok(CompiledList {
+            sql,
+            params,
+            count_sql: format!("SELECT COUNT(*) FROM {}{where_sql}", plan.table),
+            count_params,
+            kept,
+            reusable: !guarded && !stmt.is_dynamic(),
         })
     }
 

@@ -46,6 +46,10 @@ pub(super) struct RecordResolver<'a, 'g> {
     pub(super) base: &'a Collection,
     pub(super) base_alias: &'a str,
     pub(super) aliases: &'a Cell<usize>,
+    /// Set when the SQL or its values may depend on the request or the time: `@request.*`, a
+    /// related listRule with `@` in it, and (to keep the rule simple) `@collection.*`. See
+    /// [`super::stmt::Stmt::is_dynamic`].
+    pub(super) dynamic: &'a Cell<bool>,
     pub(super) now_ms: i64,
     /// The statement's shared joins.
     pub(super) joins: &'g mut Joins,
@@ -199,6 +203,9 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             Some(r) if r.trim().is_empty() => return Ok(None),
             Some(r) => r,
         };
+        if rule.contains('@') {
+            self.dynamic.set(true); // `@request.*`, a datetime macro
+        }
         let expr = parse(rule, RULE_LIMITS)?;
         let mut joins = Joins::default();
         let mut unused = Guards::default();
@@ -210,6 +217,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
             base: target,
             base_alias: alias,
             aliases: self.aliases,
+            dynamic: self.dynamic,
             now_ms: self.now_ms,
             joins: &mut joins,
             guards: &mut unused,
@@ -728,6 +736,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         rest: &str,
         b: &mut SqlBuilder<'_>,
     ) -> Result<Resolved, FilterError> {
+        self.dynamic.set(true);
         let segments: Vec<&str> = rest.split('.').collect();
         let (head, head_mod) = split_modifier(segments[0]);
         let single = |s: &str| Value::String(s.to_owned());
@@ -918,6 +927,7 @@ impl<'a, 'g> RecordResolver<'a, 'g> {
         rest: &str,
         b: &mut SqlBuilder<'_>,
     ) -> Result<Resolved, FilterError> {
+        self.dynamic.set(true);
         let segments: Vec<&str> = rest.split('.').collect();
         if segments.len() < 2 {
             return Err(unknown(raw));

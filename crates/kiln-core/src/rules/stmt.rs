@@ -24,6 +24,7 @@ pub struct Stmt<'a> {
     d: Dialect,
     b: SqlBuilder<'static>,
     aliases: Cell<usize>,
+    dynamic: Cell<bool>,
     now_ms: i64,
     joins: Joins,
     guards: Guards,
@@ -39,6 +40,7 @@ impl<'a> Stmt<'a> {
             d,
             b: SqlBuilder::new(FilterDialect::of(d)),
             aliases: Cell::new(0),
+            dynamic: Cell::new(false),
             now_ms: crate::datetime::now_ms(),
             joins: Joins::default(),
             guards: Guards::default(),
@@ -72,6 +74,13 @@ impl<'a> Stmt<'a> {
             .cloned()
             .map(super::resolver::to_db)
             .collect()
+    }
+
+    /// Whether what the statement compiled so far read the request (`@request.*`) or compiled a
+    /// related collection's listRule that may (or a datetime macro): then its SQL or values may
+    /// differ for another request. The texts handed to it are the caller's to look at.
+    pub fn is_dynamic(&self) -> bool {
+        self.dynamic.get()
     }
 
     /// The list-rule guards that client filters and sorts of this statement collected; the
@@ -108,6 +117,7 @@ impl<'a> Stmt<'a> {
             base,
             base_alias,
             aliases: &self.aliases,
+            dynamic: &self.dynamic,
             now_ms: self.now_ms,
             joins: &mut self.joins,
             guards: &mut self.guards,

@@ -424,3 +424,70 @@ async fn request_headers_and_query_in_rules() {
     ])
     .await;
 }
+
+/// A list asked again reuses its compiled statement (`records/list_cache.rs`), yet answers what
+/// the rows, the schema and the requester of the moment allow.
+#[tokio::test]
+async fn kept_list_statements_follow_rows_schema_and_requester() {
+    let mut t = TestApp::with_posts().await;
+    t.add_notes().await;
+    let url = |page: u32| {
+        format!(
+            "/api/collections/notes/records?filter={}&sort=-title&perPage=1&page={page}",
+            enc("title != 'n3'")
+        )
+    };
+    let titles_of = |v: &Value| titles(v).join(",");
+    let guest = |url: String| {
+        let t = &t;
+        async move { t.send("GET", &url, None, &Token::None).await }
+    };
+    for _ in 0..2 {
+        let r = guest(url(1)).await;
+        assert_eq!((r.status, titles_of(&r.json)), (200, "n2".into()));
+        assert_eq!(r.json["totalItems"], json!(2));
+    }
+    assert_eq!(
+        titles_of(&guest(url(2)).await.json),
+        "n1",
+        "the page is bound anew"
+    );
+
+    t.su_ok(
+        "POST",
+        "/api/collections/notes/records",
+        json!({"title":"n9"}),
+    )
+    .await;
+    let r = guest(url(1)).await;
+    assert_eq!(
+        (titles_of(&r.json), r.json["totalItems"].clone()),
+        ("n9".into(), json!(3)),
+        "new rows are seen"
+    );
+
+    t.su_ok(
+        "PATCH",
+        "/api/collections/notes",
+        json!({"listRule":"title != \"n9\""}),
+    )
+    .await;
+    let r = guest(url(1)).await;
+    assert_eq!(
+        (titles_of(&r.json), r.json["totalItems"].clone()),
+        ("n2".into(), json!(2)),
+        "the new rule applies"
+    );
+    let su = t.send("GET", &url(1), None, &Token::Superuser).await;
+    assert_eq!(
+        (titles_of(&su.json), su.json["totalItems"].clone()),
+        ("n9".into(), json!(3)),
+        "no rule for superusers"
+    );
+
+    t.su_ok("PATCH", "/api/collections/notes", json!({"listRule":null}))
+        .await;
+    assert_eq!(guest(url(1)).await.status, 403, "superusers only now");
+    let su = t.send("GET", &url(1), None, &Token::Superuser).await;
+    assert_eq!(titles_of(&su.json), "n9");
+}
