@@ -74,8 +74,8 @@ struct Inner {
 ///
 /// A write that comes after a pause (nothing queued or running for [`QUIET_MICROS`]) runs at once
 /// on the thread that asks for it (a request's, the request log's): no hop to the writer thread
-/// and back, which on an otherwise idle server costs about a fifth of the request (three context
-/// switches, each thread's caches cold). Writes that come closer together queue, and the writer
+/// and back, which on an otherwise idle server costs a tenth or more of an isolated create's CPU
+/// (three context switches, each thread's caches cold). Writes that come closer together queue, and the writer
 /// thread commits them in groups: its channel spins and yields a little before it sleeps, so on
 /// a busy core the writes waiting gather behind the running group.
 struct Writer {
