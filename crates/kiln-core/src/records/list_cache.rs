@@ -60,15 +60,17 @@ struct Entries {
 }
 
 /// What a list's statement is compiled from: the collection, whether the requester is a
-/// superuser (no rule, no guards), and the client's filter and sort texts. `None` when the texts
-/// are too long to keep.
+/// superuser (no rule, no guards), and the client's filter and sort texts (the rule is the
+/// collection's). `None` when the statement may not be kept: a text with `@` in it (see the
+/// module's doc), or texts too long.
 pub(crate) fn key(
     collection_id: &str,
     superuser: bool,
+    rule: &str,
     filter: &str,
     sort: &str,
 ) -> Option<String> {
-    if filter.len() + sort.len() > MAX_KEY {
+    if filter.len() + sort.len() > MAX_KEY || [rule, filter, sort].iter().any(|t| t.contains('@')) {
         return None;
     }
     let mut k = String::with_capacity(collection_id.len() + filter.len() + sort.len() + 4);
@@ -78,11 +80,6 @@ pub(crate) fn key(
     k.push('\u{0}');
     k.push_str(sort);
     Some(k)
-}
-
-/// Whether a text may shape a kept statement (see the module's doc).
-pub(crate) fn static_text(text: &str) -> bool {
-    !text.contains('@')
 }
 
 impl ListCache {

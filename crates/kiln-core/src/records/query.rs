@@ -295,11 +295,7 @@ impl App {
         check_client_text(&p.sort, req)?;
         let schema = self.schema();
         let (filter, sort) = (p.filter.trim(), p.sort.trim());
-        let key = [rule.unwrap_or(""), filter, sort]
-            .iter()
-            .all(|t| list_cache::static_text(t))
-            .then(|| list_cache::key(&c.id, req.is_superuser(), filter, sort))
-            .flatten();
+        let key = list_cache::key(&c.id, req.is_superuser(), rule.unwrap_or(""), filter, sort);
         let cached = key
             .as_deref()
             .and_then(|k| self.inner().lists.get(&schema, k));
